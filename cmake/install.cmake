@@ -1,0 +1,22 @@
+# Installs the runtime as a CMake package:
+#   find_package(kernel_runtime 0.1 REQUIRED)
+#   target_link_libraries(app PRIVATE kernel::runtime)
+include(CMakePackageConfigHelpers)
+
+set(KERNEL_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/kernel_runtime")
+
+install(TARGETS kernel_runtime EXPORT kernel_runtimeTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY runtime/include/kernel DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT kernel_runtimeTargets NAMESPACE kernel:: DESTINATION ${KERNEL_CMAKE_DIR})
+
+configure_package_config_file(cmake/kernel_runtimeConfig.cmake.in
+  "${PROJECT_BINARY_DIR}/kernel_runtimeConfig.cmake"
+  INSTALL_DESTINATION ${KERNEL_CMAKE_DIR})
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/kernel_runtimeConfigVersion.cmake"
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
+install(FILES "${PROJECT_BINARY_DIR}/kernel_runtimeConfig.cmake"
+              "${PROJECT_BINARY_DIR}/kernel_runtimeConfigVersion.cmake"
+        DESTINATION ${KERNEL_CMAKE_DIR})

@@ -1,0 +1,82 @@
+#pragma once
+/// Error classes a handler throws (or returns as an Outcome) to tell the runtime what to do.
+///
+///  TransientError  retried in place with backoff, then dead-lettered (`retries_exhausted`)
+///  PermanentError  dead-lettered at once
+///  BusinessError   logged, counted, committed; never dead-lettered
+///  FatalError      the kernel stops, commits what completed, exits 1
+///
+/// Any other exception is classified by its message (see classify()).
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace kernel {
+
+enum class ErrorClass { transient, permanent, business, fatal };
+
+/// Why a message was dead-lettered: the `dlq-failure-reason` header.
+enum class FailureReason {
+  deserialization_error,
+  validation_error,
+  processing_error,
+  retries_exhausted,
+  output_failed,
+  timeout,
+};
+
+std::string_view to_string(ErrorClass error_class) noexcept;
+std::string_view to_string(FailureReason reason) noexcept;
+
+/// Base of the four error classes; carries the class and the dead-letter reason.
+class KernelError : public std::runtime_error {
+ public:
+  KernelError(ErrorClass error_class, FailureReason reason, const std::string& message)
+      : std::runtime_error(message), error_class_(error_class), reason_(reason) {}
+  ErrorClass error_class() const noexcept { return error_class_; }
+  FailureReason reason() const noexcept { return reason_; }
+
+ private:
+  ErrorClass error_class_;
+  FailureReason reason_;
+};
+
+/// A passing failure (a dependency is down, a timeout): retried with backoff.
+class TransientError : public KernelError {
+ public:
+  explicit TransientError(const std::string& message,
+                          FailureReason reason = FailureReason::processing_error)
+      : KernelError(ErrorClass::transient, reason, message) {}
+};
+
+/// A failure that retrying cannot fix (bad payload, unknown entity): dead-lettered at once.
+class PermanentError : public KernelError {
+ public:
+  explicit PermanentError(const std::string& message,
+                          FailureReason reason = FailureReason::processing_error)
+      : KernelError(ErrorClass::permanent, reason, message) {}
+};
+
+/// An expected business outcome (order already shipped): logged, counted, committed.
+class BusinessError : public KernelError {
+ public:
+  explicit BusinessError(const std::string& message)
+      : KernelError(ErrorClass::business, FailureReason::processing_error, message) {}
+};
+
+/// The kernel cannot go on (corrupt state, lost credentials): stop, commit what completed, exit 1.
+class FatalError : public KernelError {
+ public:
+  explicit FatalError(const std::string& message)
+      : KernelError(ErrorClass::fatal, FailureReason::processing_error, message) {}
+};
+
+/// Classifies a plain message the way the runtime does for exceptions that are not a
+/// KernelError: connection refused, timeout, deadline exceeded, network is unreachable,
+/// broken pipe, i/o timeout and temporary failure are transient; anything else permanent.
+ErrorClass classify_message(std::string_view message) noexcept;
+
+/// The demangled dynamic type name of an exception (`std::out_of_range`, `kernel::PermanentError`).
+std::string exception_type_name(const std::exception& error);
+
+}  // namespace kernel

@@ -1,0 +1,54 @@
+#pragma once
+/// Messages as JSON Lines: sample files, kernel-dev-broker --seed and --tail, --samples output.
+///
+///   {"key": "k1", "headers": {"h": "v"}, "value": {...}}
+///
+/// A string value is its raw characters; any other JSON value is its compact JSON text.
+/// Bytes that are not UTF-8 travel as key_base64, value_base64 or {"base64": "..."}.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+struct rd_kafka_message_s;
+
+namespace kernel::jsonl {
+
+struct Record {
+  std::optional<std::string> key;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<std::int32_t> partition;
+  // Filled on output.
+  std::string topic;
+  std::int64_t offset = -1;
+  std::optional<std::int64_t> timestamp_ms;
+};
+
+/// A line that is not a valid record; what() names the line and the problem.
+class ParseError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Parses one line (line_number only for messages). Throws ParseError.
+Record parse_line(std::string_view line, std::size_t line_number = 0);
+/// Reads a whole file; blank lines are skipped. Throws ParseError (with the file name).
+std::vector<Record> read_file(const std::filesystem::path& path);
+/// A record as one output line (no trailing newline), with topic, partition, offset, timestamp.
+std::string format(const Record& record);
+/// A consumed or delivered librdkafka message as a Record.
+Record from_rdkafka(const rd_kafka_message_s* message);
+
+std::string base64_encode(std::string_view bytes);
+/// Throws std::invalid_argument on malformed input.
+std::string base64_decode(std::string_view text);
+bool is_valid_utf8(std::string_view text) noexcept;
+/// RFC 3339 UTC with milliseconds: 2026-11-23T03:09:38.123Z
+std::string format_timestamp(std::int64_t epoch_ms);
+
+}  // namespace kernel::jsonl

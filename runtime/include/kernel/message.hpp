@@ -1,0 +1,108 @@
+#pragma once
+/// A consumed Kafka message: where it came from, its key, value and headers.
+/// Owns the underlying librdkafka message (rd_kafka_message_t) or, in tests, its own copies.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kernel/errors.hpp"
+
+struct rd_kafka_message_s;
+
+namespace kernel {
+
+/// Message headers in wire order. A name may repeat; get() returns the last value.
+class Headers {
+ public:
+  using Entry = std::pair<std::string, std::string>;
+  Headers() = default;
+  explicit Headers(std::vector<Entry> entries) : entries_(std::move(entries)) {}
+
+  std::optional<std::string_view> get(std::string_view name) const noexcept;
+  bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
+  const std::vector<Entry>& entries() const noexcept { return entries_; }
+  std::size_t size() const noexcept { return entries_.size(); }
+  bool empty() const noexcept { return entries_.empty(); }
+  auto begin() const noexcept { return entries_.begin(); }
+  auto end() const noexcept { return entries_.end(); }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+class Message {
+ public:
+  /// Takes ownership of a consumed librdkafka message (destroyed with the Message).
+  static Message adopt(rd_kafka_message_s* raw);
+  /// A message built from values, for tests and samples.
+  Message(std::string topic, std::int32_t partition, std::int64_t offset,
+          std::optional<std::string> key, std::string value, Headers headers = {},
+          std::chrono::system_clock::time_point timestamp = std::chrono::system_clock::now());
+
+  Message(Message&&) noexcept;
+  Message& operator=(Message&&) noexcept;
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
+  ~Message();
+
+  std::string_view topic() const noexcept { return topic_; }
+  std::int32_t partition() const noexcept { return partition_; }
+  std::int64_t offset() const noexcept { return offset_; }
+  /// Creation or log-append time as the broker reports it.
+  std::chrono::system_clock::time_point timestamp() const noexcept { return timestamp_; }
+  std::int64_t timestamp_ms() const noexcept;
+  /// nullopt for a null key.
+  std::optional<std::string_view> key() const noexcept { return key_; }
+  /// The value as text (the bytes as they are; not checked for UTF-8).
+  std::string_view value() const noexcept { return value_; }
+  std::span<const std::byte> value_bytes() const noexcept {
+    return {reinterpret_cast<const std::byte*>(value_.data()), value_.size()};
+  }
+  const Headers& headers() const;
+  std::optional<std::string_view> header(std::string_view name) const;
+
+  /// Parses the value as JSON. Throws PermanentError (deserialization_error) with the
+  /// parser's message on failure.
+  nlohmann::json json() const;
+
+  /// The value converted to T with nlohmann's from_json. A value that is not JSON is a
+  /// deserialization_error; JSON that does not fit T is a PermanentError (validation_error).
+  template <class T>
+  T as() const {
+    auto document = json();
+    try {
+      return document.get<T>();
+    } catch (const nlohmann::json::exception& error) {
+      throw PermanentError(error.what(), FailureReason::validation_error);
+    }
+  }
+
+  /// The librdkafka message, or nullptr for a message built from values.
+  const rd_kafka_message_s* raw() const noexcept { return raw_; }
+
+ private:
+  Message() = default;
+  void release() noexcept;
+
+  rd_kafka_message_s* raw_ = nullptr;
+  std::string_view topic_;
+  std::int32_t partition_ = 0;
+  std::int64_t offset_ = 0;
+  std::chrono::system_clock::time_point timestamp_{};
+  std::optional<std::string_view> key_;
+  std::string_view value_;
+  mutable std::unique_ptr<Headers> headers_;  // decoded on first use
+  // Storage for messages built from values.
+  std::unique_ptr<struct MessageStorage> storage_;
+};
+
+}  // namespace kernel

@@ -1,0 +1,42 @@
+#pragma once
+/// The result of handling one message, as a value. Handlers may return one, or return void
+/// and throw; the runtime turns exceptions into Outcomes before middleware sees them.
+#include <string>
+
+#include "kernel/errors.hpp"
+
+namespace kernel {
+
+struct Outcome {
+  enum class Kind { success, transient, permanent, business, fatal };
+
+  Kind kind = Kind::success;
+  FailureReason reason = FailureReason::processing_error;
+  std::string error_type;  ///< exception type name, for `dlq-error-type`
+  std::string message;     ///< for `dlq-error-message` and logs
+
+  static Outcome success() { return {}; }
+  static Outcome transient(std::string message, std::string type = "kernel::TransientError") {
+    return {Kind::transient, FailureReason::processing_error, std::move(type), std::move(message)};
+  }
+  static Outcome permanent(std::string message,
+                           FailureReason reason = FailureReason::processing_error,
+                           std::string type = "kernel::PermanentError") {
+    return {Kind::permanent, reason, std::move(type), std::move(message)};
+  }
+  static Outcome business(std::string message) {
+    return {Kind::business, FailureReason::processing_error, "kernel::BusinessError",
+            std::move(message)};
+  }
+  static Outcome fatal(std::string message) {
+    return {Kind::fatal, FailureReason::processing_error, "kernel::FatalError", std::move(message)};
+  }
+  /// The Outcome an exception stands for (KernelError by its class, others by classify_message).
+  static Outcome from_exception(const std::exception& error);
+
+  bool ok() const noexcept { return kind == Kind::success; }
+};
+
+std::string_view to_string(Outcome::Kind kind) noexcept;
+
+}  // namespace kernel

@@ -1,0 +1,263 @@
+#include "kernel/jsonl.hpp"
+
+#include <librdkafka/rdkafka.h>
+
+#include <array>
+#include <ctime>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+namespace kernel::jsonl {
+
+namespace {
+
+constexpr std::string_view base64_alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// A string field, or its `<name>_base64` twin, decoded.
+std::optional<std::string> text_or_base64(const nlohmann::json& object, const std::string& name,
+                                          const std::string& where) {
+  const auto b64 = name + "_base64";
+  if (object.contains(b64) && !object[b64].is_null()) {
+    if (!object[b64].is_string()) throw ParseError(where + ": \"" + b64 + "\" must be a string");
+    try {
+      return base64_decode(object[b64].get<std::string>());
+    } catch (const std::invalid_argument& error) {
+      throw ParseError(where + ": \"" + b64 + "\": " + error.what());
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Record parse_line(std::string_view line, std::size_t line_number) {
+  const std::string where = line_number ? "line " + std::to_string(line_number) : "record";
+  nlohmann::json object;
+  try {
+    object = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::parse_error& error) {
+    throw ParseError(where + ": not JSON: " + error.what());
+  }
+  if (!object.is_object()) throw ParseError(where + ": expected a JSON object with a \"value\"");
+
+  Record record;
+  if (auto value = text_or_base64(object, "value", where)) {
+    record.value = std::move(*value);
+  } else if (!object.contains("value")) {
+    throw ParseError(where + ": \"value\" is required");
+  } else if (object["value"].is_string()) {
+    record.value = object["value"].get<std::string>();
+  } else {
+    record.value = object["value"].dump();
+  }
+
+  if (auto key = text_or_base64(object, "key", where)) {
+    record.key = std::move(*key);
+  } else if (object.contains("key") && !object["key"].is_null()) {
+    if (!object["key"].is_string()) throw ParseError(where + ": \"key\" must be a string or null");
+    record.key = object["key"].get<std::string>();
+  }
+
+  if (object.contains("headers") && !object["headers"].is_null()) {
+    const auto& headers = object["headers"];
+    if (!headers.is_object()) throw ParseError(where + ": \"headers\" must be an object of strings");
+    for (const auto& [name, value] : headers.items()) {
+      if (value.is_string()) {
+        record.headers.emplace_back(name, value.get<std::string>());
+      } else if (value.is_object() && value.contains("base64") && value["base64"].is_string()) {
+        try {
+          record.headers.emplace_back(name, base64_decode(value["base64"].get<std::string>()));
+        } catch (const std::invalid_argument& error) {
+          throw ParseError(where + ": header \"" + name + "\": " + error.what());
+        }
+      } else {
+        throw ParseError(where + ": header \"" + name +
+                         "\" must be a string or {\"base64\": \"...\"}");
+      }
+    }
+  }
+  if (object.contains("partition") && !object["partition"].is_null()) {
+    if (!object["partition"].is_number_integer() || object["partition"].get<long long>() < 0) {
+      throw ParseError(where + ": \"partition\" must be a non-negative integer");
+    }
+    record.partition = object["partition"].get<std::int32_t>();
+  }
+  return record;
+}
+
+std::vector<Record> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw ParseError(path.string() + ": cannot open file");
+  std::vector<Record> records;
+  std::string line;
+  std::size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      records.push_back(parse_line(line, number));
+    } catch (const ParseError& error) {
+      throw ParseError(path.string() + ": " + error.what());
+    }
+  }
+  return records;
+}
+
+std::string format(const Record& record) {
+  nlohmann::ordered_json out;
+  out["topic"] = record.topic;
+  out["partition"] = record.partition.value_or(-1);
+  out["offset"] = record.offset;
+  if (record.timestamp_ms) out["timestamp"] = format_timestamp(*record.timestamp_ms);
+  if (!record.key) {
+    out["key"] = nullptr;
+  } else if (is_valid_utf8(*record.key)) {
+    out["key"] = *record.key;
+  } else {
+    out["key_base64"] = base64_encode(*record.key);
+  }
+  nlohmann::ordered_json headers = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : record.headers) {
+    if (is_valid_utf8(value)) {
+      headers[name] = value;
+    } else {
+      headers[name] = {{"base64", base64_encode(value)}};
+    }
+  }
+  out["headers"] = std::move(headers);
+  if (!is_valid_utf8(record.value)) {
+    out["value_base64"] = base64_encode(record.value);
+  } else {
+    auto parsed = nlohmann::ordered_json::parse(record.value, nullptr, false);
+    if (!parsed.is_discarded()) {
+      out["value"] = std::move(parsed);
+    } else {
+      out["value"] = record.value;
+    }
+  }
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Record from_rdkafka(const rd_kafka_message_t* message) {
+  Record record;
+  record.topic = message->rkt ? rd_kafka_topic_name(message->rkt) : "";
+  record.partition = message->partition;
+  record.offset = message->offset;
+  rd_kafka_timestamp_type_t type;
+  const auto ts = rd_kafka_message_timestamp(message, &type);
+  if (ts >= 0) record.timestamp_ms = ts;
+  if (message->key) record.key = std::string(static_cast<const char*>(message->key), message->key_len);
+  if (message->payload) record.value.assign(static_cast<const char*>(message->payload), message->len);
+  rd_kafka_headers_t* headers = nullptr;
+  // rd_kafka_message_headers() wants a non-const message; it only parses lazily.
+  if (rd_kafka_message_headers(const_cast<rd_kafka_message_t*>(message), &headers) ==
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name;
+    const void* value;
+    size_t size;
+    for (size_t i = 0;
+         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      record.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : "");
+    }
+  }
+  return record;
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) |
+                       (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                       static_cast<unsigned char>(bytes[i + 2]);
+    out += base64_alphabet[(n >> 18) & 63];
+    out += base64_alphabet[(n >> 12) & 63];
+    out += base64_alphabet[(n >> 6) & 63];
+    out += base64_alphabet[n & 63];
+  }
+  if (i < bytes.size()) {
+    unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    out += base64_alphabet[(n >> 18) & 63];
+    out += base64_alphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? base64_alphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string base64_decode(std::string_view text) {
+  std::string compact;
+  for (char c : text) {
+    if (c != '\n' && c != '\r' && c != ' ' && c != '\t') compact += c;
+  }
+  if (compact.size() % 4 != 0) throw std::invalid_argument("not base64 (length is not a multiple of 4)");
+  std::string out;
+  out.reserve(compact.size() / 4 * 3);
+  for (std::size_t i = 0; i < compact.size(); i += 4) {
+    unsigned n = 0;
+    int padding = 0;
+    for (std::size_t j = 0; j < 4; ++j) {
+      const char c = compact[i + j];
+      unsigned v;
+      if (c == '=' && i + 4 == compact.size() && j >= 2) {
+        v = 0;
+        ++padding;
+      } else {
+        const auto pos = base64_alphabet.find(c);
+        if (pos == std::string_view::npos || padding) {
+          throw std::invalid_argument("not base64 (unexpected character)");
+        }
+        v = static_cast<unsigned>(pos);
+      }
+      n = (n << 6) | v;
+    }
+    out += static_cast<char>((n >> 16) & 0xff);
+    if (padding < 2) out += static_cast<char>((n >> 8) & 0xff);
+    if (padding < 1) out += static_cast<char>(n & 0xff);
+  }
+  return out;
+}
+
+bool is_valid_utf8(std::string_view text) noexcept {
+  std::size_t i = 0;
+  const auto n = text.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t len;
+    std::uint32_t cp;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; }
+    else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; }
+    else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; }
+    else return false;
+    if (i + len > n) return false;
+    for (std::size_t j = 1; j < len; ++j) {
+      const auto cc = static_cast<unsigned char>(text[i + j]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+std::string format_timestamp(std::int64_t epoch_ms) {
+  const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  std::array<char, 40> buffer{};
+  const auto n = std::strftime(buffer.data(), buffer.size(), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::array<char, 8> millis{};
+  std::snprintf(millis.data(), millis.size(), ".%03dZ", static_cast<int>(epoch_ms % 1000));
+  return std::string(buffer.data(), n) + millis.data();
+}
+
+}  // namespace kernel::jsonl

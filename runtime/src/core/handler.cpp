@@ -1,0 +1,82 @@
+#include "kernel/handler.hpp"
+
+namespace kernel {
+
+std::string_view to_string(Outcome::Kind kind) noexcept {
+  switch (kind) {
+    case Outcome::Kind::success: return "success";
+    case Outcome::Kind::transient: return "transient";
+    case Outcome::Kind::permanent: return "permanent";
+    case Outcome::Kind::business: return "business";
+    case Outcome::Kind::fatal: return "fatal";
+  }
+  return "permanent";
+}
+
+Outcome Outcome::from_exception(const std::exception& error) {
+  Outcome outcome;
+  outcome.error_type = exception_type_name(error);
+  outcome.message = error.what();
+  if (const auto* kernel_error = dynamic_cast<const KernelError*>(&error)) {
+    outcome.reason = kernel_error->reason();
+    switch (kernel_error->error_class()) {
+      case ErrorClass::transient: outcome.kind = Kind::transient; break;
+      case ErrorClass::permanent: outcome.kind = Kind::permanent; break;
+      case ErrorClass::business: outcome.kind = Kind::business; break;
+      case ErrorClass::fatal: outcome.kind = Kind::fatal; break;
+    }
+    return outcome;
+  }
+  outcome.reason = FailureReason::processing_error;
+  outcome.kind = classify_message(outcome.message) == ErrorClass::transient ? Kind::transient
+                                                                           : Kind::permanent;
+  return outcome;
+}
+
+namespace {
+Outcome outcome_of_current_exception() noexcept {
+  try {
+    throw;
+  } catch (const std::exception& error) {
+    return Outcome::from_exception(error);
+  } catch (...) {
+    return Outcome::permanent("unknown exception (not derived from std::exception)",
+                              FailureReason::processing_error, "unknown");
+  }
+}
+}  // namespace
+
+Outcome invoke_handler(const Handler& handler, const Message& message, Context& context) noexcept {
+  try {
+    return handler(message, context);
+  } catch (...) {
+    return outcome_of_current_exception();
+  }
+}
+
+Chain::Chain(Handler handler, std::vector<ConsumerMiddleware> middleware) {
+  entry_ = [handler = std::move(handler)](const Message& message, Context& context) {
+    return invoke_handler(handler, message, context);
+  };
+  // Wrap from the innermost outwards so middleware[0] runs first.
+  for (auto it = middleware.rbegin(); it != middleware.rend(); ++it) {
+    entry_ = [layer = std::move(*it), next = std::move(entry_)](const Message& message,
+                                                                  Context& context) {
+      try {
+        return layer(message, context, next);
+      } catch (...) {
+        return outcome_of_current_exception();
+      }
+    };
+  }
+}
+
+Outcome Chain::operator()(const Message& message, Context& context) const noexcept {
+  try {
+    return entry_(message, context);
+  } catch (...) {
+    return outcome_of_current_exception();
+  }
+}
+
+}  // namespace kernel

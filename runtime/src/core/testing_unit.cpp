@@ -1,0 +1,37 @@
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "kernel/testing.hpp"
+
+namespace kernel::testing {
+
+Message make_raw_message(std::string value, std::optional<std::string> key, HeaderList headers,
+                         std::string topic, std::int32_t partition, std::int64_t offset) {
+  return Message(std::move(topic), partition, offset, std::move(key), std::move(value),
+                 Headers(std::move(headers)));
+}
+
+Message make_message(const nlohmann::json& value, std::optional<std::string> key, HeaderList headers,
+                     std::string topic, std::int32_t partition, std::int64_t offset) {
+  return make_raw_message(value.dump(), std::move(key), std::move(headers), std::move(topic),
+                          partition, offset);
+}
+
+namespace {
+std::shared_ptr<spdlog::logger> test_logger(const std::string& name) {
+  if (auto existing = spdlog::get(name)) return existing;
+  auto sink = std::make_shared<spdlog::sinks::null_sink_mt>();
+  return std::make_shared<spdlog::logger>(name, sink);
+}
+}  // namespace
+
+TestContext::TestContext(std::string kernel_name, std::optional<std::string> output_topic, int attempt)
+    : Context(kernel_name, std::move(output_topic), test_logger(kernel_name)) {
+  begin_attempt(attempt);
+}
+
+Outcome call(const Handler& handler, const Message& message, Context& context) {
+  return invoke_handler(handler, message, context);
+}
+
+}  // namespace kernel::testing

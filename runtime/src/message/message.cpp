@@ -1,0 +1,134 @@
+#include "kernel/message.hpp"
+
+#include <librdkafka/rdkafka.h>
+
+namespace kernel {
+
+struct MessageStorage {
+  std::string topic;
+  std::optional<std::string> key;
+  std::string value;
+};
+
+std::optional<std::string_view> Headers::get(std::string_view name) const noexcept {
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    if (it->first == name) return std::string_view(it->second);
+  }
+  return std::nullopt;
+}
+
+Message Message::adopt(rd_kafka_message_t* raw) {
+  Message message;
+  message.raw_ = raw;  // destroyed in release()
+  message.topic_ = rd_kafka_topic_name(raw->rkt);
+  message.partition_ = raw->partition;
+  message.offset_ = raw->offset;
+  rd_kafka_timestamp_type_t type;
+  const auto ms = rd_kafka_message_timestamp(raw, &type);
+  message.timestamp_ = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms < 0 ? 0 : ms));
+  if (raw->key) message.key_ = std::string_view(static_cast<const char*>(raw->key), raw->key_len);
+  if (raw->payload) message.value_ = std::string_view(static_cast<const char*>(raw->payload), raw->len);
+  return message;
+}
+
+Message::Message(std::string topic, std::int32_t partition, std::int64_t offset,
+                 std::optional<std::string> key, std::string value, Headers headers,
+                 std::chrono::system_clock::time_point timestamp)
+    : partition_(partition),
+      offset_(offset),
+      timestamp_(timestamp),
+      headers_(std::make_unique<Headers>(std::move(headers))),
+      storage_(std::make_unique<MessageStorage>(
+          MessageStorage{std::move(topic), std::move(key), std::move(value)})) {
+  topic_ = storage_->topic;
+  if (storage_->key) key_ = std::string_view(*storage_->key);
+  value_ = storage_->value;
+}
+
+Message::Message(Message&& other) noexcept
+    : raw_(std::exchange(other.raw_, nullptr)),
+      topic_(other.topic_),
+      partition_(other.partition_),
+      offset_(other.offset_),
+      timestamp_(other.timestamp_),
+      key_(other.key_),
+      value_(other.value_),
+      headers_(std::move(other.headers_)),
+      storage_(std::move(other.storage_)) {}
+
+Message& Message::operator=(Message&& other) noexcept {
+  if (this != &other) {
+    release();
+    raw_ = std::exchange(other.raw_, nullptr);
+    topic_ = other.topic_;
+    partition_ = other.partition_;
+    offset_ = other.offset_;
+    timestamp_ = other.timestamp_;
+    key_ = other.key_;
+    value_ = other.value_;
+    headers_ = std::move(other.headers_);
+    storage_ = std::move(other.storage_);
+  }
+  return *this;
+}
+
+Message::~Message() { release(); }
+
+void Message::release() noexcept {
+  if (raw_) rd_kafka_message_destroy(raw_);
+  raw_ = nullptr;
+}
+
+std::int64_t Message::timestamp_ms() const noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(timestamp_.time_since_epoch()).count();
+}
+
+const Headers& Message::headers() const {
+  if (!headers_) {
+    std::vector<Headers::Entry> entries;
+    rd_kafka_headers_t* raw_headers = nullptr;
+    // The headers object stays owned by the message.
+    if (raw_ && rd_kafka_message_headers(raw_, &raw_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* name;
+      const void* value;
+      size_t size;
+      for (size_t i = 0; rd_kafka_header_get_all(raw_headers, i, &name, &value, &size) ==
+                         RD_KAFKA_RESP_ERR_NO_ERROR;
+           ++i) {
+        entries.emplace_back(name, value ? std::string(static_cast<const char*>(value), size)
+                                         : std::string());
+      }
+    }
+    headers_ = std::make_unique<Headers>(std::move(entries));
+  }
+  return *headers_;
+}
+
+std::optional<std::string_view> Message::header(std::string_view name) const {
+  if (raw_ && !headers_) {
+    // Fast path: look the header up without decoding them all.
+    rd_kafka_headers_t* raw_headers = nullptr;
+    if (rd_kafka_message_headers(raw_, &raw_headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return std::nullopt;
+    }
+    const void* value;
+    size_t size;
+    const std::string name_text(name);
+    if (rd_kafka_header_get_last(raw_headers, name_text.c_str(), &value, &size) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return std::nullopt;
+    }
+    return value ? std::string_view(static_cast<const char*>(value), size) : std::string_view();
+  }
+  return headers().get(name);
+}
+
+nlohmann::json Message::json() const {
+  try {
+    return nlohmann::json::parse(value_);
+  } catch (const nlohmann::json::parse_error& error) {
+    throw PermanentError(error.what(), FailureReason::deserialization_error);
+  }
+}
+
+}  // namespace kernel

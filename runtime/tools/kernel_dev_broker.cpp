@@ -1,0 +1,157 @@
+// kernel-dev-broker: a development Kafka broker (librdkafka's mock cluster) on loopback that
+// several processes can share. Prints `KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:PORT` first, then
+// runs until SIGINT or SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "kernel/detail/rdkafka_handles.hpp"
+#include "kernel/embedded_broker.hpp"
+#include "kernel/jsonl.hpp"
+#include "kernel/run.hpp"
+
+namespace {
+
+volatile std::sig_atomic_t stop_requested = 0;
+void on_signal(int) { stop_requested = 1; }
+
+kernel::detail::HandlePtr make_client(rd_kafka_type_t type, const std::string& servers,
+                                      const std::vector<std::pair<std::string, std::string>>& extra) {
+  kernel::detail::ConfPtr conf(rd_kafka_conf_new());
+  char error[512];
+  auto set = [&](const std::string& name, const std::string& value) {
+    if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+      throw std::runtime_error(error);
+    }
+  };
+  set("bootstrap.servers", servers);
+  set("log_level", "3");
+  for (const auto& [name, value] : extra) set(name, value);
+  kernel::detail::HandlePtr handle(rd_kafka_new(type, conf.get(), error, sizeof error));
+  if (!handle) throw std::runtime_error(error);
+  conf.release();  // now owned by the handle
+  return handle;
+}
+
+/// Produces every record of a file and waits for all acknowledgements.
+std::size_t seed(const std::string& servers, const std::string& topic, const std::string& file) {
+  const auto records = kernel::jsonl::read_file(file);
+  auto producer = make_client(RD_KAFKA_PRODUCER, servers, {{"linger.ms", "5"}});
+  for (const auto& record : records) {
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
+    for (const auto& [name, value] : record.headers) {
+      rd_kafka_header_add(headers, name.c_str(), -1, value.data(), static_cast<ssize_t>(value.size()));
+    }
+    rd_kafka_resp_err_t err;
+    do {
+      // On success the headers belong to the message.
+      err = rd_kafka_producev(
+          producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+          RD_KAFKA_V_PARTITION(record.partition.value_or(RD_KAFKA_PARTITION_UA)),
+          RD_KAFKA_V_KEY((record.key ? record.key->data() : nullptr), (record.key ? record.key->size() : 0)),
+          RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(producer.get(), 100);
+    } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+    if (err) {
+      rd_kafka_headers_destroy(headers);
+      throw std::runtime_error("seeding " + topic + ": " + rd_kafka_err2str(err));
+    }
+  }
+  if (rd_kafka_flush(producer.get(), 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw std::runtime_error("seeding " + topic + ": not acknowledged within 30 s");
+  }
+  return records.size();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kernel-dev-broker: a development Kafka broker on 127.0.0.1 (librdkafka's mock "
+               "cluster), shared by several processes. Not for production."};
+  int partitions = 4;
+  std::vector<std::string> topics, seeds, tails;
+  app.add_option("--partitions", partitions, "Partitions of each topic it creates")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--topic", topics, "Create this topic (repeatable)");
+  app.add_option("--seed", seeds, "Produce a JSON Lines file to a topic: TOPIC=FILE (repeatable)");
+  app.add_option("--tail", tails, "Print each message of TOPIC as a JSON line (repeatable)");
+  app.footer("Example:\n  kernel-dev-broker --partitions 8 --topic orders --seed orders=samples/input.jsonl --tail orders.out");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : kernel::exit_code::usage;
+  }
+
+  std::map<std::string, std::string> seed_files;
+  for (const auto& entry : seeds) {
+    const auto eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size()) {
+      std::cerr << "kernel-dev-broker: --seed " << entry << ": expected TOPIC=FILE\n";
+      return kernel::exit_code::usage;
+    }
+    seed_files[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  try {
+    kernel::EmbeddedBroker broker;
+    for (const auto& topic : topics) broker.create_topic(topic, partitions);
+    for (const auto& topic : tails) broker.create_topic(topic, partitions);
+    for (const auto& [topic, file] : seed_files) {
+      broker.create_topic(topic, partitions);
+      const auto count = seed(broker.bootstrap_servers(), topic, file);
+      std::cerr << "kernel-dev-broker: seeded " << count << " messages into " << topic << "\n";
+    }
+    std::cout << "KAFKA_BOOTSTRAP_SERVERS=" << broker.bootstrap_servers() << std::endl;
+    std::cerr << "kernel-dev-broker: development broker on " << broker.bootstrap_servers()
+              << " (in memory, no TLS or SASL; not for production). Stop with Ctrl-C.\n";
+
+    kernel::detail::HandlePtr tailer;
+    if (!tails.empty()) {
+      tailer = make_client(RD_KAFKA_CONSUMER, broker.bootstrap_servers(),
+                           {{"group.id", "kernel-dev-broker-tail"}, {"enable.auto.commit", "false"}});
+      kernel::detail::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(0));
+      for (const auto& topic : tails) {
+        for (int p = 0; p < partitions; ++p) {
+          rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset =
+              RD_KAFKA_OFFSET_BEGINNING;
+        }
+      }
+      rd_kafka_assign(tailer.get(), assignment.get());
+    }
+    while (!stop_requested) {
+      if (!tailer) {
+        // Nothing to do but stay up; the cluster runs on its own thread.
+        struct timespec pause{0, 100'000'000};
+        nanosleep(&pause, nullptr);
+        continue;
+      }
+      kernel::detail::MessagePtr message(rd_kafka_consumer_poll(tailer.get(), 100));
+      if (!message) continue;
+      if (message->err) {
+        if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+          std::cerr << "kernel-dev-broker: tail: " << rd_kafka_message_errstr(message.get()) << "\n";
+        }
+        continue;
+      }
+      std::cout << kernel::jsonl::format(kernel::jsonl::from_rdkafka(message.get())) << std::endl;
+    }
+    if (tailer) rd_kafka_consumer_close(tailer.get());
+  } catch (const kernel::jsonl::ParseError& error) {
+    std::cerr << "kernel-dev-broker: " << error.what() << "\n";
+    return kernel::exit_code::usage;
+  } catch (const std::exception& error) {
+    std::cerr << "kernel-dev-broker: " << error.what() << "\n";
+    return kernel::exit_code::software;
+  }
+  return 0;
+}
