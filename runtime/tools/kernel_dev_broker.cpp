@@ -14,60 +14,12 @@
 #include "kernel/embedded_broker.hpp"
 #include "kernel/jsonl.hpp"
 #include "kernel/run.hpp"
+#include "broker/record_io.hpp"
 
 namespace {
 
 volatile std::sig_atomic_t stop_requested = 0;
 void on_signal(int) { stop_requested = 1; }
-
-kernel::detail::HandlePtr make_client(rd_kafka_type_t type, const std::string& servers,
-                                      const std::vector<std::pair<std::string, std::string>>& extra) {
-  kernel::detail::ConfPtr conf(rd_kafka_conf_new());
-  char error[512];
-  auto set = [&](const std::string& name, const std::string& value) {
-    if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
-      throw std::runtime_error(error);
-    }
-  };
-  set("bootstrap.servers", servers);
-  set("log_level", "3");
-  for (const auto& [name, value] : extra) set(name, value);
-  kernel::detail::HandlePtr handle(rd_kafka_new(type, conf.get(), error, sizeof error));
-  if (!handle) throw std::runtime_error(error);
-  conf.release();  // now owned by the handle
-  return handle;
-}
-
-/// Produces every record of a file and waits for all acknowledgements.
-std::size_t seed(const std::string& servers, const std::string& topic, const std::string& file) {
-  const auto records = kernel::jsonl::read_file(file);
-  auto producer = make_client(RD_KAFKA_PRODUCER, servers, {{"linger.ms", "5"}});
-  for (const auto& record : records) {
-    rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
-    for (const auto& [name, value] : record.headers) {
-      rd_kafka_header_add(headers, name.c_str(), -1, value.data(), static_cast<ssize_t>(value.size()));
-    }
-    rd_kafka_resp_err_t err;
-    do {
-      // On success the headers belong to the message.
-      err = rd_kafka_producev(
-          producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-          RD_KAFKA_V_PARTITION(record.partition.value_or(RD_KAFKA_PARTITION_UA)),
-          RD_KAFKA_V_KEY((record.key ? record.key->data() : nullptr), (record.key ? record.key->size() : 0)),
-          RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
-      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(producer.get(), 100);
-    } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
-    if (err) {
-      rd_kafka_headers_destroy(headers);
-      throw std::runtime_error("seeding " + topic + ": " + rd_kafka_err2str(err));
-    }
-  }
-  if (rd_kafka_flush(producer.get(), 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw std::runtime_error("seeding " + topic + ": not acknowledged within 30 s");
-  }
-  return records.size();
-}
 
 }  // namespace
 
@@ -108,8 +60,9 @@ int main(int argc, char** argv) {
     for (const auto& topic : tails) broker.create_topic(topic, partitions);
     for (const auto& [topic, file] : seed_files) {
       broker.create_topic(topic, partitions);
-      const auto count = seed(broker.bootstrap_servers(), topic, file);
-      std::cerr << "kernel-dev-broker: seeded " << count << " messages into " << topic << "\n";
+      const auto records = kernel::jsonl::read_file(file);
+      kernel::detail::produce_records(broker.bootstrap_servers(), topic, records);
+      std::cerr << "kernel-dev-broker: seeded " << records.size() << " messages into " << topic << "\n";
     }
     std::cout << "KAFKA_BOOTSTRAP_SERVERS=" << broker.bootstrap_servers() << std::endl;
     std::cerr << "kernel-dev-broker: development broker on " << broker.bootstrap_servers()
@@ -117,7 +70,7 @@ int main(int argc, char** argv) {
 
     kernel::detail::HandlePtr tailer;
     if (!tails.empty()) {
-      tailer = make_client(RD_KAFKA_CONSUMER, broker.bootstrap_servers(),
+      tailer = kernel::detail::make_plain_client(RD_KAFKA_CONSUMER, broker.bootstrap_servers(),
                            {{"group.id", "kernel-dev-broker-tail"}, {"enable.auto.commit", "false"}});
       kernel::detail::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(0));
       for (const auto& topic : tails) {

@@ -10,9 +10,15 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kernel {
+
+namespace config_detail {
+struct Loaded;
+class Problems;
+}  // namespace config_detail
 
 using Environment = std::map<std::string, std::string, std::less<>>;
 
@@ -43,7 +49,7 @@ class ConfigError : public std::runtime_error {
 struct VariableSpec {
   std::string name;
   std::vector<std::string> aliases;
-  std::string type;            ///< string, list, duration, size, bool, int, float, enum, pem
+  std::string type;  ///< string, list, duration, size, bool, int, float, enum, pem, port
   std::string default_value;   ///< as a user would write it; empty when unset by default
   bool secret = false;
   std::string description;
@@ -142,11 +148,22 @@ class Config {
   /// secrets as ***.
   std::string describe() const;
 
+  /// Where a variable's effective value came from: default, env, .env, code, derived,
+  /// --dev or --samples. Empty for names the configuration does not know.
+  std::string source_of(std::string_view variable) const;
+  /// mask_secrets() plus every secret value this configuration holds, wherever it appears
+  /// (for text that may echo a secret without its property name).
+  std::string redact(std::string_view text) const;
+
  private:
+  // Checks every Settings gets (load and from_settings alike) and builds the Config.
+  static Config validate(config_detail::Loaded loaded, config_detail::Problems& problems);
+
   Settings settings_;
   std::map<std::string, std::string, std::less<>> sources_;  // variable -> default|env|.env|code
   std::vector<std::string> warnings_;
   std::shared_ptr<void> keep_alive_;  // in-memory files backing certificate properties
+  std::string certificate_location_;  // /proc/self/fd/N of the client certificate chain
 };
 
 /// Replaces secret values in a line of text (librdkafka's log and conf dumps) with ***.

@@ -1,0 +1,31 @@
+#pragma once
+// Producing JSON Lines records to a topic and reading a topic back, outside any group: used
+// by the dev broker's --seed, --samples, and the test fixture.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernel/detail/rdkafka_handles.hpp"
+#include "kernel/jsonl.hpp"
+
+namespace kernel::detail {
+
+/// A plain client for tools (no callbacks); throws std::runtime_error.
+HandlePtr make_plain_client(rd_kafka_type_t type, const std::string& servers,
+                            const std::vector<std::pair<std::string, std::string>>& properties = {});
+
+/// Produces the records and waits for every acknowledgement. Returns, per partition, the
+/// offset after the last record written. Throws std::runtime_error.
+std::map<std::int32_t, std::int64_t> produce_records(const std::string& servers, const std::string& topic,
+                                                     const std::vector<jsonl::Record>& records,
+                                                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+/// Reads a topic from the beginning of every partition until `at_least` records arrived and
+/// the end is reached, or `timeout` passes (then returns what it has).
+std::vector<jsonl::Record> read_topic(const std::string& servers, const std::string& topic, std::size_t at_least,
+                                      std::chrono::milliseconds timeout);
+
+}  // namespace kernel::detail

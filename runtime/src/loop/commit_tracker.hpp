@@ -1,0 +1,51 @@
+#pragma once
+// Per-partition at-least-once bookkeeping: which received offsets are still in flight, and
+// the end of the contiguous completed prefix, which is what may be committed.
+//
+// An offset completes when its handling is over (success, business error, dead letter
+// written) and every message produced for it is acknowledged. Acknowledgements arrive in any
+// order; the commit point only moves past a prefix that is complete.
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "kernel/message.hpp"
+
+namespace kernel::detail {
+
+struct InFlight {
+  std::int64_t offset = 0;
+  int pending_acks = 0;           ///< produced messages not yet acknowledged
+  bool handled = false;           ///< the handler's outcome has been acted upon
+  bool output_failed = false;     ///< an output failed for good: dead-letter the input
+  std::string output_error;       ///< why, for the dead letter
+  std::optional<Message> input;   ///< kept while outputs are pending (for output_failed)
+  int retries = 0;                ///< retries made before the outcome
+  void* owner = nullptr;          ///< the partition state it belongs to (loop-private)
+};
+
+class CommitTracker {
+ public:
+  /// Starts tracking `offset`; offsets must be increasing. The reference stays valid until
+  /// the entry is released by advance().
+  InFlight& begin(std::int64_t offset);
+  /// Pops the completed prefix. Returns the new commit offset (last completed + 1) if it
+  /// moved.
+  std::optional<std::int64_t> advance();
+  /// The entry for an offset, or nullptr.
+  InFlight* find(std::int64_t offset);
+
+  std::size_t in_flight() const noexcept { return entries_.size(); }
+  bool empty() const noexcept { return entries_.empty(); }
+  /// Offset to commit: everything below it is complete (nullopt before anything completed).
+  std::optional<std::int64_t> commit_offset() const noexcept { return commit_offset_; }
+  int pending_acks() const noexcept;
+  std::deque<InFlight>& entries() noexcept { return entries_; }
+
+ private:
+  std::deque<InFlight> entries_;  // deque: references survive push_back and pop_front
+  std::optional<std::int64_t> commit_offset_;
+};
+
+}  // namespace kernel::detail

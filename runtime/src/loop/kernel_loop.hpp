@@ -1,0 +1,161 @@
+#pragma once
+// The consumer loop: poll -> Message -> middleware chain -> handler -> outcome ->
+// (commit tracker | retry | dead letter) -> commit. One thread does all of it; librdkafka's
+// callbacks (rebalance, delivery reports, commits) are served on that thread too.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "kernel/config.hpp"
+#include "kernel/detail/rdkafka_handles.hpp"
+#include "kernel/handler.hpp"
+#include "kernel/run.hpp"
+#include "loop/commit_tracker.hpp"
+#include "loop/retry_policy.hpp"
+#include "loop/standard_headers.hpp"
+
+namespace kernel::detail {
+
+/// Start-up failed: exit with `code` (69 unavailable, 77 auth/TLS, 70 librdkafka).
+class StartupError : public std::runtime_error {
+ public:
+  StartupError(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  int code() const noexcept { return code_; }
+
+ private:
+  int code_;
+};
+
+/// Why a partition is paused. Each reason is set and cleared on its own, so one reason
+/// never resumes another's pause.
+enum class PauseReason : std::uint8_t {
+  retry = 1,         ///< a message waits for its backoff
+  operator_ = 2,     ///< an operator paused the kernel (admin)
+  breaker = 4,       ///< a circuit breaker is open
+  backpressure = 8,  ///< too many messages in flight
+};
+
+/// Observers for tools and tests (samples mode, the fixture).
+struct LoopHooks {
+  /// An output or dead letter was acknowledged by the broker.
+  std::function<void(const rd_kafka_message_t*, bool dead_letter)> on_delivered;
+  /// The assignment changed (after it was applied).
+  std::function<void()> on_assignment_changed;
+  /// Checked every iteration; true stops the loop like a signal would.
+  std::function<bool()> should_stop;
+};
+
+class KernelLoop {
+ public:
+  KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<spdlog::logger> logger,
+             LoopHooks hooks = {});
+  ~KernelLoop();
+  KernelLoop(const KernelLoop&) = delete;
+  KernelLoop& operator=(const KernelLoop&) = delete;
+
+  /// Creates the clients, waits for the brokers and topics (KERNEL_STARTUP_TIMEOUT) and
+  /// subscribes. Throws StartupError.
+  void start();
+  /// Runs until stopped; returns the exit code.
+  int run();
+  /// Safe from any thread and from a signal handler.
+  void request_stop() noexcept { stop_requested_.store(true, std::memory_order_relaxed); }
+  bool stopping() const noexcept { return stop_requested_.load(std::memory_order_relaxed); }
+  /// Has had an assignment (is a member of the group).
+  bool joined() const noexcept { return joined_.load(std::memory_order_relaxed); }
+
+  /// Committed offset per "topic/partition" (for samples mode and tests; loop thread only).
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> committed_offsets() const;
+  std::size_t in_flight() const noexcept { return total_in_flight_; }
+  const Settings& settings() const noexcept { return settings_; }
+  int pending_outputs() const noexcept { return pending_outputs_; }
+
+ private:
+  struct PartitionState;
+  struct Resend;
+
+  // Set-up.
+  HandlePtr make_client(rd_kafka_type_t type, const std::vector<Property>& properties);
+  void wait_for_topics();
+
+  // The loop.
+  void handle(rd_kafka_message_t* raw);
+  void process(PartitionState& partition, InFlight& entry, Message& message, int attempt);
+  void run_due_retries();
+  void send_output(const Outgoing& output, const Message& input, InFlight& entry, int attempt);
+  void dead_letter(PartitionState& partition, InFlight& entry, const Message& input,
+                   std::string_view error_class, FailureReason reason, std::string_view type,
+                   std::string_view message, int retries);
+  void produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, const void* key, std::size_t key_len,
+                   const void* value, std::size_t value_len, rd_kafka_headers_t* headers, void* opaque);
+  rd_kafka_topic_t* producer_topic(const std::string& name);
+  void resend_due();
+  void commit_completed(bool synchronous);
+  void settle(PartitionState& partition);
+  void dead_letter_failed_outputs(PartitionState& partition);
+  void mark_output_failed(InFlight& entry, std::string reason);
+
+  // Pauses.
+  void pause(PartitionState& partition, PauseReason reason);
+  void resume(PartitionState& partition, PauseReason reason);
+  void check_backpressure();
+
+  // librdkafka callbacks (served on the loop thread).
+  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
+  static void on_commit(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t* offsets, void* opaque);
+  static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  void assign(rd_kafka_topic_partition_list_t* partitions);
+  void revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
+  void delivered(const rd_kafka_message_t* message);
+
+  PartitionState* find_partition(const char* topic, std::int32_t partition);
+  int shutdown();
+
+  Config config_;
+  const Settings& settings_;
+  std::string kernel_name_;
+  Chain chain_;
+  std::shared_ptr<spdlog::logger> log_;
+  LoopHooks hooks_;
+  RetryPolicy retry_policy_;
+  HeaderStamper stamper_;
+  Context context_;
+
+  HandlePtr consumer_;
+  HandlePtr producer_;
+  std::unordered_map<std::string, TopicPtr> producer_topics_;
+  std::unordered_map<std::string, TopicPtr> consumer_topics_;
+  rd_kafka_topic_t* dlq_topic_ = nullptr;
+
+  std::map<std::pair<std::string, std::int32_t>, std::unique_ptr<PartitionState>> partitions_;
+  // Revoked partitions whose outputs were still unacknowledged: kept so delivery reports
+  // find their entries.
+  std::vector<std::unique_ptr<PartitionState>> retired_;
+  std::vector<Resend> resends_;
+
+  std::size_t total_in_flight_ = 0;
+  int pending_outputs_ = 0;
+  std::size_t max_in_flight_total_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> joined_{false};
+  std::atomic<int> startup_failure_{0};  // 77 when authentication or TLS failed
+  std::string startup_failure_reason_;
+  int exit_code_ = exit_code::ok;
+  std::string fatal_reason_;
+  std::chrono::steady_clock::time_point next_commit_;
+};
+
+}  // namespace kernel::detail

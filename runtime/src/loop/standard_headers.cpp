@@ -1,0 +1,105 @@
+#include "loop/standard_headers.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace kernel::detail {
+
+namespace {
+std::uint64_t splitmix(std::uint64_t& x) noexcept {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+void add(rd_kafka_headers_t* headers, const char* name, std::string_view value) {
+  if (value.empty()) return;  // an empty header is never sent
+  rd_kafka_header_add(headers, name, -1, value.data(), static_cast<ssize_t>(value.size()));
+}
+}  // namespace
+
+UuidGenerator::UuidGenerator() {
+  std::random_device device;
+  std::uint64_t seed = (static_cast<std::uint64_t>(device()) << 32) ^ device();
+  state_[0] = splitmix(seed);
+  state_[1] = splitmix(seed);
+}
+
+void UuidGenerator::next(char* out) noexcept {
+  // xorshift128+: two 64-bit words per id.
+  auto step = [this]() {
+    std::uint64_t s1 = state_[0];
+    const std::uint64_t s0 = state_[1];
+    state_[0] = s0;
+    s1 ^= s1 << 23;
+    state_[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+    return state_[1] + s0;
+  };
+  std::uint64_t hi = step(), lo = step();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  static constexpr char hex[] = "0123456789abcdef";
+  int pos = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[pos++] = '-';
+    const auto byte = static_cast<unsigned>(((i < 8 ? hi : lo) >> (8 * (7 - (i % 8)))) & 0xff);
+    out[pos++] = hex[byte >> 4];
+    out[pos++] = hex[byte & 15];
+  }
+}
+
+void TimestampFormatter::format(std::int64_t epoch_ms, char* out) noexcept {
+  const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(epoch_ms % 1000));
+  std::copy(buffer, buffer + 24, out);
+}
+
+std::string_view TimestampFormatter::now() noexcept {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  if (ms != cached_ms_) {
+    format(ms, text_.data());
+    cached_ms_ = ms;
+  }
+  return {text_.data(), text_.size()};
+}
+
+rd_kafka_headers_t* HeaderStamper::stamp(const Outgoing& output, const Message* input, int attempt) {
+  auto* headers = rd_kafka_headers_new(8 + output.headers().size());
+  char event_id[36];
+  uuids_.next(event_id);
+  const std::string_view event_id_text(event_id, sizeof event_id);
+  add(headers, "event-id", event_id_text);
+
+  std::string_view correlation = output.correlation_id();
+  std::string_view conversation = output.conversation_id();
+  if (input) {
+    if (correlation.empty()) correlation = input->header("correlation-id").value_or("");
+    if (conversation.empty()) conversation = input->header("conversation-id").value_or("");
+    add(headers, "causation-id", input->header("event-id").value_or(""));
+  }
+  add(headers, "correlation-id", correlation.empty() ? event_id_text : correlation);
+  add(headers, "source", source_);
+  add(headers, "timestamp", clock_.now());
+  add(headers, "content-type", content_type_header(output.content_type()));
+  add(headers, "event-type", output.event_type());
+  add(headers, "conversation-id", conversation);
+  add(headers, "schema-version", output.schema_version());
+  if (attempt > 1) {
+    char retries[16];
+    const int n = std::snprintf(retries, sizeof retries, "%d", attempt - 1);
+    add(headers, "retry-count", std::string_view(retries, static_cast<std::size_t>(n)));
+  }
+  for (const auto& [name, value] : output.headers()) add(headers, name.c_str(), value);
+  return headers;
+}
+
+}  // namespace kernel::detail

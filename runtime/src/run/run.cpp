@@ -1,0 +1,139 @@
+#include "kernel/run.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "kernel/config.hpp"
+#include "kernel/embedded_broker.hpp"
+#include "log/logging.hpp"
+#include "loop/kernel_loop.hpp"
+#include "run/samples.hpp"
+#include "run/signals.hpp"
+
+namespace kernel {
+
+namespace {
+
+detail::KernelLoop* active_loop = nullptr;
+void stop_active_loop() {
+  if (active_loop) active_loop->request_stop();  // an atomic store: async-signal-safe
+}
+
+struct CommandLine {
+  bool dev = false;
+  bool print_config = false;
+  bool version = false;
+  std::string samples;
+};
+
+KernelDefaults defaults_of(const KernelSpec& spec) {
+  return KernelDefaults{spec.name, spec.input_topics, spec.output_topic};
+}
+
+}  // namespace
+
+namespace detail {
+
+/// Starts the embedded broker with the kernel's topics and points the configuration at it.
+std::unique_ptr<EmbeddedBroker> start_embedded_broker(Config& config, spdlog::logger& log) {
+  auto broker = std::make_unique<EmbeddedBroker>();
+  const auto& s = config.settings();
+  constexpr int partitions = 4;
+  for (const auto& topic : s.input_topics) broker->create_topic(topic, partitions);
+  if (s.output_topic) broker->create_topic(*s.output_topic, partitions);
+  broker->create_topic(s.dlq_topic, partitions);
+  config.use_bootstrap_servers(broker->bootstrap_servers());
+  log.warn("using the embedded development broker on {} (in memory, lost at exit, no TLS/SASL): for "
+           "development only; set KAFKA_BOOTSTRAP_SERVERS to your brokers for anything else",
+           broker->bootstrap_servers());
+  return broker;
+}
+
+int run_loop(KernelLoop& loop, const Settings& settings, spdlog::logger& log) {
+  try {
+    loop.start();
+  } catch (const StartupError& error) {
+    log.error("{}", error.what());
+    return error.code();
+  }
+  ShutdownWatchdog watchdog([&loop] { return loop.stopping(); }, settings.shutdown_timeout, [&log, &settings] {
+    log.error("shutdown did not finish within KERNEL_SHUTDOWN_TIMEOUT ({} ms); exiting with messages "
+              "uncommitted (they will be delivered again)",
+              settings.shutdown_timeout.count());
+    log.flush();
+  });
+  const int code = loop.run();
+  // The loop may also stop by itself (fatal error): the watchdog then bounds nothing more.
+  return code;
+}
+
+}  // namespace detail
+
+int run(const KernelSpec& spec, int argc, char** argv) {
+  CLI::App app{spec.description.empty() ? spec.name : spec.name + ": " + spec.description, spec.name};
+  CommandLine cli;
+  app.add_flag("--dev", cli.dev, "Development: without KAFKA_BOOTSTRAP_SERVERS, use the embedded broker");
+  app.add_option("--samples", cli.samples,
+                 "Run FILE's messages (JSON Lines) through the kernel on the embedded broker, print what it "
+                 "produced and dead-lettered, and exit")
+      ->option_text("FILE");
+  app.add_flag("--print-config", cli.print_config, "Print every setting with its source, secrets hidden, and exit");
+  app.add_flag("--version", cli.version, "Print the version and exit");
+  app.footer("Configuration comes from KAFKA_* and KERNEL_* environment variables (and ./.env); see --print-config.\n"
+             "Exit codes: 0 ok, 1 fatal handler error or unfinished shutdown, 64 usage, 69 unavailable,\n"
+             "70 librdkafka fatal error, 77 authentication/TLS refused, 78 configuration.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& error) {
+    std::cerr << spec.name << ": " << error.what() << " (see --help)\n";
+    return exit_code::usage;
+  }
+  if (cli.version) {
+    std::cout << spec.name << " " << spec.version << " (new-kernel runtime, librdkafka " << rd_kafka_version_str()
+              << ")\n";
+    return exit_code::ok;
+  }
+
+  const auto mode = !cli.samples.empty() ? RunMode::samples : cli.dev ? RunMode::dev : RunMode::production;
+  const auto environment = process_environment();
+  std::optional<Config> loaded;
+  try {
+    loaded.emplace(Config::load(defaults_of(spec), environment, mode));
+  } catch (const ConfigError& error) {
+    for (const auto& problem : error.problems()) std::cerr << problem << "\n";
+    return exit_code::config;
+  }
+  Config& config = *loaded;
+  if (cli.print_config) {
+    std::cout << config.describe();
+    return exit_code::ok;
+  }
+
+  const auto& settings = config.settings();
+  auto log = detail::make_logger(spec.name, settings.log_level, settings.log_format);
+  for (const auto& warning : config.warnings()) log->warn("{}", warning);
+
+  if (mode == RunMode::samples) return detail::run_samples(spec, config, cli.samples, environment, log);
+
+  std::unique_ptr<EmbeddedBroker> broker;
+  if (settings.embedded) {
+    try {
+      broker = detail::start_embedded_broker(config, *log);
+    } catch (const std::exception& error) {
+      log->error("{}", error.what());
+      return exit_code::software;
+    }
+  }
+  detail::KernelLoop loop(config, spec, log);
+  active_loop = &loop;
+  detail::StopSignals signals(&stop_active_loop);
+  const int code = detail::run_loop(loop, config.settings(), *log);
+  active_loop = nullptr;
+  return code;
+}
+
+}  // namespace kernel
