@@ -1,117 +1,119 @@
-// Interim configuration: enough to run; the full registry-driven implementation replaces it.
-#include "kernel/config.hpp"
-
-#include <unistd.h>
-
-extern char** environ;
+// Config: loading, the checks every Settings gets, and the few ways code may change it.
+#include "config/config_detail.hpp"
 
 namespace kernel {
 
+using namespace config_detail;
+
 namespace {
-std::string join_problems(const std::vector<std::string>& problems) {
-  std::string text;
-  for (const auto& p : problems) text += (text.empty() ? "" : "\n") + p;
-  return text;
+
+// A KAFKA_PROPERTY_* that sets what an explicitly given variable also sets is ambiguous.
+void check_passthrough_overlap(const Loaded& loaded, Problems& problems) {
+  const auto& s = loaded.settings;
+  for (const auto& p : s.passthrough) {
+    for (const auto client : {Client::consumer, Client::producer}) {
+      Settings without = s;
+      without.passthrough.clear();
+      for (const auto& property : build_properties(without, client, "")) {
+        if (property.name != p.property || property.variable.empty()) continue;
+        const auto source = loaded.sources.find(property.variable);
+        if (source == loaded.sources.end() ||
+            (source->second != source::env && source->second != source::dotenv)) {
+          continue;
+        }
+        if (!problems.mentions(p.variable)) {
+          problems.add(p.variable, p.value,
+                       p.property + " is also set by " + property.variable +
+                           "; set only one of them");
+        }
+      }
+    }
+  }
 }
+
 }  // namespace
 
-ConfigError::ConfigError(std::vector<std::string> problems)
-    : std::runtime_error(join_problems(problems)), problems_(std::move(problems)) {}
-
-Environment process_environment() {
-  Environment env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string entry(*e);
-    const auto eq = entry.find('=');
-    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
-  }
-  return env;
-}
-
-const std::vector<VariableSpec>& config_registry() {
-  static const std::vector<VariableSpec> registry;
-  return registry;
-}
-
-std::string config_registry_json() { return "[]"; }
-
 Config Config::load(const KernelDefaults& defaults, const Environment& environment, RunMode mode,
-                    const std::filesystem::path&) {
-  Settings s;
-  s.kernel_name = defaults.name;
-  auto get = [&](const char* name) -> std::string {
-    auto it = environment.find(name);
-    return it == environment.end() ? "" : it->second;
-  };
-  s.bootstrap_servers = get("KAFKA_BOOTSTRAP_SERVERS");
-  if (s.bootstrap_servers.empty() && mode != RunMode::production) s.bootstrap_servers = "embedded";
-  if (s.bootstrap_servers.empty()) {
-    throw ConfigError({"config error: KAFKA_BOOTSTRAP_SERVERS: required; set it to your brokers, "
-                       "or to embedded (or run with --dev) for the development broker"});
-  }
-  s.embedded = s.bootstrap_servers == "embedded";
-  s.input_topics = defaults.input_topics;
-  s.output_topic = defaults.output_topic;
-  if (auto out = get("KAFKA_OUTPUT_TOPIC"); !out.empty()) s.output_topic = out;
-  s.dlq_topic = get("KAFKA_DLQ_TOPIC").empty() ? defaults.name + ".dlq" : get("KAFKA_DLQ_TOPIC");
-  s.group_id = get("KAFKA_CONSUMER_GROUP").empty() ? defaults.name : get("KAFKA_CONSUMER_GROUP");
-  s.client_id = defaults.name;
-  if (auto v = get("KAFKA_CONSUMER_SESSION_TIMEOUT"); !v.empty() && v.ends_with("s")) {
-    s.session_timeout = std::chrono::seconds(std::stoi(v));
-    s.heartbeat_interval = s.session_timeout / 4;
-  }
-  if (auto v = get("KERNEL_LOG_LEVEL"); !v.empty()) s.log_level = v;
-  if (auto v = get("KERNEL_LOG_FORMAT"); !v.empty()) s.log_format = v;
-  return from_settings(std::move(s));
+                    const std::filesystem::path& dotenv) {
+  Problems problems;
+  auto loaded = read_settings(defaults, environment, mode, dotenv, problems);
+  check_passthrough_overlap(loaded, problems);
+  return validate(std::move(loaded), problems);
 }
 
 Config Config::from_settings(Settings settings) {
+  Problems problems;
+  Loaded loaded;
+  loaded.settings = std::move(settings);
+  loaded.settings.embedded = loaded.settings.bootstrap_servers == "embedded";
+  for (const auto& [name, value] : effective_values(loaded.settings)) {
+    loaded.sources[name] = std::string(source::code);
+  }
+  return validate(std::move(loaded), problems);
+}
+
+Config Config::validate(Loaded loaded, Problems& problems) {
+  auto shown = effective_values(loaded.settings);
+  for (const auto& [name, text] : loaded.shown) shown[name] = text;  // as the user wrote it
+
   Config config;
-  config.settings_ = std::move(settings);
+  validate_settings(loaded.settings, shown, problems, loaded.warnings);
+  check_tls_material(loaded.settings, problems, loaded.warnings);
+  if (!loaded.settings.client_cert_pem.empty() && problems.empty()) {
+    std::string error;
+    config.keep_alive_ = make_memory_file(loaded.settings.client_cert_pem,
+                                          config.certificate_location_, error);
+    if (!config.keep_alive_) problems.add("KAFKA_CLIENT_CERT", "", error);
+  }
+  check_with_librdkafka(
+      build_properties(loaded.settings, Client::consumer, config.certificate_location_),
+      build_properties(loaded.settings, Client::producer, config.certificate_location_), shown,
+      problems);
+  if (!problems.empty()) throw ConfigError(problems.take());
+
+  config.settings_ = std::move(loaded.settings);
+  config.sources_ = std::move(loaded.sources);
+  config.warnings_ = std::move(loaded.warnings);
   return config;
 }
 
 void Config::use_bootstrap_servers(std::string servers) {
   settings_.bootstrap_servers = std::move(servers);
+  settings_.embedded = settings_.bootstrap_servers == "embedded";
+  sources_["KAFKA_BOOTSTRAP_SERVERS"] = std::string(source::code);
 }
 
-void Config::set_group_id(std::string group) { settings_.group_id = std::move(group); }
-
-namespace {
-std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()); }
-}  // namespace
+void Config::set_group_id(std::string group) {
+  settings_.group_id = std::move(group);
+  sources_["KAFKA_CONSUMER_GROUP"] = std::string(source::code);
+}
 
 std::vector<Property> Config::consumer_properties() const {
-  const auto& s = settings_;
-  return {
-      {"bootstrap.servers", s.bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS"},
-      {"group.id", s.group_id, "KAFKA_CONSUMER_GROUP"},
-      {"client.id", s.client_id, "KAFKA_CLIENT_ID"},
-      {"enable.auto.commit", "false", ""},
-      {"enable.auto.offset.store", "false", ""},
-      {"auto.offset.reset", s.start_offset, "KAFKA_CONSUMER_START_OFFSET"},
-      {"partition.assignment.strategy", "cooperative-sticky", ""},
-      {"session.timeout.ms", ms(s.session_timeout), "KAFKA_CONSUMER_SESSION_TIMEOUT"},
-      {"heartbeat.interval.ms", ms(s.heartbeat_interval), "KAFKA_CONSUMER_HEARTBEAT_INTERVAL"},
-      {"max.poll.interval.ms", ms(s.rebalance_timeout), "KAFKA_CONSUMER_REBALANCE_TIMEOUT"},
-      {"fetch.wait.max.ms", ms(s.fetch_max_wait), "KAFKA_CONSUMER_MAX_WAIT"},
-  };
+  return build_properties(settings_, Client::consumer, certificate_location_);
 }
 
 std::vector<Property> Config::producer_properties() const {
-  const auto& s = settings_;
-  return {
-      {"bootstrap.servers", s.bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS"},
-      {"client.id", s.client_id, "KAFKA_CLIENT_ID"},
-      {"enable.idempotence", s.idempotence ? "true" : "false", "KAFKA_PRODUCER_IDEMPOTENCE"},
-      {"acks", s.acks, "KAFKA_PRODUCER_REQUIRE_ACKS"},
-      {"linger.ms", ms(s.linger), "KAFKA_PRODUCER_BATCH_TIMEOUT"},
-      {"compression.type", s.compression, "KAFKA_PRODUCER_COMPRESSION"},
-  };
+  return build_properties(settings_, Client::producer, certificate_location_);
 }
 
-std::string Config::describe() const { return "bootstrap.servers=" + settings_.bootstrap_servers + "\n"; }
+std::string Config::source_of(std::string_view variable) const {
+  const auto it = sources_.find(variable);
+  return it == sources_.end() ? std::string() : it->second;
+}
 
-std::string mask_secrets(std::string_view text) { return std::string(text); }
+std::string Config::redact(std::string_view text) const {
+  auto out = mask_secrets(text);
+  const auto& s = settings_;
+  for (const auto* secret :
+       {&s.client_key_pem, &s.client_key_password, &s.sasl_password, &s.admin_token}) {
+    const auto value = trim(*secret);
+    // Very short values would mask ordinary words; they are still masked by key above.
+    if (value.size() < 4) continue;
+    for (auto at = out.find(value); at != std::string::npos; at = out.find(value, at)) {
+      out.replace(at, value.size(), "***");
+    }
+  }
+  return out;
+}
 
 }  // namespace kernel

@@ -1,0 +1,231 @@
+// Checks that hold between settings, in our variables' names. Each reads the typed Settings,
+// so Settings given directly (Config::from_settings) get the same checks as the environment.
+#include <algorithm>
+
+#include "config/config_detail.hpp"
+
+namespace kernel::config_detail {
+
+namespace {
+
+using Shown = std::map<std::string, std::string, std::less<>>;
+
+class Checker {
+ public:
+  Checker(const Shown& shown, Problems& problems) : shown_(shown), problems_(problems) {}
+
+  /// Reports `message` against `variable` unless an earlier problem already named it.
+  void fail(std::string_view variable, std::string_view message) {
+    if (problems_.mentions(variable)) return;
+    const auto it = shown_.find(variable);
+    problems_.add(variable, it == shown_.end() ? "" : it->second, message);
+  }
+
+ private:
+  const Shown& shown_;
+  Problems& problems_;
+};
+
+std::optional<long long> passthrough_number(const Settings& s, std::string_view property) {
+  for (const auto& p : s.passthrough) {
+    std::string error;
+    if (p.property == property) return parse_integer(p.value, error);
+  }
+  return std::nullopt;
+}
+
+void check_topics(const Settings& s, Checker& check) {
+  if (!s.topic_prefix.empty()) {
+    for (char c : s.topic_prefix) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+        check.fail("KAFKA_TOPIC_PREFIX", "expected only letters, digits, '.', '_' and '-'");
+        break;
+      }
+    }
+  }
+  for (const auto& topic : s.input_topics) {
+    if (auto why = topic_name_problem(topic); !why.empty()) {
+      check.fail("KAFKA_TOPIC", "input topic \"" + topic + "\" " + why);
+    }
+  }
+  if (s.output_topic) {
+    if (auto why = topic_name_problem(*s.output_topic); !why.empty()) {
+      check.fail("KAFKA_OUTPUT_TOPIC", "topic \"" + *s.output_topic + "\" " + why);
+    }
+  }
+  if (auto why = topic_name_problem(s.dlq_topic); !why.empty()) {
+    check.fail("KAFKA_DLQ_TOPIC", "topic \"" + s.dlq_topic + "\" " + why);
+  }
+  if (std::find(s.input_topics.begin(), s.input_topics.end(), s.dlq_topic) !=
+      s.input_topics.end()) {
+    check.fail("KAFKA_DLQ_TOPIC",
+               "is also an input topic, so dead letters would be consumed again; expected a "
+               "topic not in KAFKA_TOPIC");
+  }
+}
+
+void check_security(const Settings& s, Checker& check, std::vector<std::string>& warnings) {
+  const bool sasl = s.security_protocol.starts_with("SASL_");
+  const bool ssl = s.security_protocol == "SSL" || s.security_protocol == "SASL_SSL";
+  const bool sasl_given =
+      !s.sasl_mechanism.empty() || !s.sasl_username.empty() || !s.sasl_password.empty();
+  if (sasl) {
+    if (s.sasl_mechanism.empty()) {
+      check.fail("KAFKA_SASL_MECHANISM",
+                 "required with " + s.security_protocol + ": expected PLAIN, SCRAM-SHA-256 or "
+                 "SCRAM-SHA-512");
+    }
+    if (s.sasl_username.empty()) check.fail("KAFKA_SASL_USERNAME", "required with SASL");
+    if (s.sasl_password.empty()) check.fail("KAFKA_SASL_PASSWORD", "required with SASL");
+  } else if (sasl_given) {
+    check.fail("KAFKA_SECURITY_PROTOCOL",
+               "SASL settings are given but the protocol has no SASL; expected SASL_SSL (or "
+               "leave KAFKA_SECURITY_PROTOCOL unset)");
+  }
+  if (s.security_protocol == "SASL_PLAINTEXT") {
+    warnings.push_back(
+        "KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT: the SASL password is sent unencrypted");
+  }
+  const bool tls_given =
+      !s.ca_cert_pem.empty() || !s.client_cert_pem.empty() || !s.client_key_pem.empty();
+  if (tls_given && !ssl) {
+    check.fail("KAFKA_SECURITY_PROTOCOL",
+               "certificates are given but the protocol has no TLS; expected SSL or SASL_SSL (or "
+               "leave KAFKA_SECURITY_PROTOCOL unset)");
+  }
+  if (!s.client_cert_pem.empty() && s.client_key_pem.empty()) {
+    check.fail("KAFKA_CLIENT_KEY", "required with KAFKA_CLIENT_CERT");
+  }
+  if (s.client_cert_pem.empty() && !s.client_key_pem.empty()) {
+    check.fail("KAFKA_CLIENT_CERT", "required with KAFKA_CLIENT_KEY");
+  }
+  if (!s.client_key_password.empty() && s.client_key_pem.empty()) {
+    check.fail("KAFKA_CLIENT_KEY_PASSWORD", "given without KAFKA_CLIENT_KEY");
+  }
+}
+
+void check_producer(const Settings& s, Checker& check) {
+  if (s.acks == "0") {
+    check.fail("KAFKA_PRODUCER_REQUIRE_ACKS",
+               "0 is refused: at-least-once needs acknowledgements; expected all (or -1), or 1 "
+               "with KAFKA_PRODUCER_IDEMPOTENCE=false");
+  } else if (s.acks == "1" && s.idempotence) {
+    check.fail("KAFKA_PRODUCER_REQUIRE_ACKS",
+               "1 needs KAFKA_PRODUCER_IDEMPOTENCE=false (an idempotent producer waits for all "
+               "replicas); expected all or -1");
+  } else if (s.acks != "all" && s.acks != "1") {
+    check.fail("KAFKA_PRODUCER_REQUIRE_ACKS", "expected all, -1 or 1");
+  }
+  if (s.max_attempts < 1) {
+    check.fail("KAFKA_PRODUCER_MAX_ATTEMPTS", "expected a whole number of at least 1");
+  } else if (s.idempotence && s.max_attempts < 2) {
+    check.fail("KAFKA_PRODUCER_MAX_ATTEMPTS",
+               "expected at least 2 with an idempotent producer (it needs to retry), or set "
+               "KAFKA_PRODUCER_IDEMPOTENCE=false");
+  }
+  static const std::vector<std::string> codecs{"none", "gzip", "snappy", "lz4", "zstd"};
+  if (std::find(codecs.begin(), codecs.end(), s.compression) == codecs.end()) {
+    check.fail("KAFKA_PRODUCER_COMPRESSION", "expected none, gzip, snappy, lz4 or zstd");
+  }
+}
+
+void check_consumer(const Settings& s, Checker& check) {
+  if (s.start_offset != "earliest" && s.start_offset != "latest") {
+    check.fail("KAFKA_CONSUMER_START_OFFSET", "expected earliest, latest, -2 or -1");
+  }
+  if (s.fetch_min_bytes < 1) check.fail("KAFKA_CONSUMER_MIN_BYTES", "expected at least 1 byte");
+  // librdkafka refuses fetch.max.bytes below message.max.bytes at rd_kafka_new.
+  const auto message_max = passthrough_number(s, "message.max.bytes").value_or(1'000'000);
+  if (s.fetch_max_bytes < message_max) {
+    check.fail("KAFKA_CONSUMER_MAX_BYTES",
+               "must be at least message.max.bytes (" + format_size(message_max) +
+                   "), the largest record a broker may return; expected " +
+                   format_size(message_max) + " or more");
+  } else if (s.fetch_min_bytes > s.fetch_max_bytes) {
+    check.fail("KAFKA_CONSUMER_MIN_BYTES", "must not exceed KAFKA_CONSUMER_MAX_BYTES");
+  }
+  if (s.commit_interval.count() <= 0) {
+    check.fail("KAFKA_CONSUMER_COMMIT_INTERVAL", "expected a duration above 0, e.g. 1s");
+  }
+  if (s.heartbeat_interval >= s.session_timeout) {
+    check.fail("KAFKA_CONSUMER_HEARTBEAT_INTERVAL",
+               "must be below KAFKA_CONSUMER_SESSION_TIMEOUT (" +
+                   format_duration(s.session_timeout) + "); a third of it is usual");
+  }
+  if (s.rebalance_timeout < s.session_timeout) {
+    check.fail("KAFKA_CONSUMER_REBALANCE_TIMEOUT",
+               "must be at least KAFKA_CONSUMER_SESSION_TIMEOUT (" +
+                   format_duration(s.session_timeout) + ")");
+  }
+  if (s.max_retries < 0) check.fail("KAFKA_CONSUMER_MAX_RETRIES", "expected 0 or more");
+  if (s.max_poll_records < 1) check.fail("KAFKA_MAX_POLL_RECORDS", "expected 1 or more");
+}
+
+void check_kernel(const Settings& s, Checker& check) {
+  static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error"};
+  if (std::find(levels.begin(), levels.end(), s.log_level) == levels.end()) {
+    check.fail("KERNEL_LOG_LEVEL", "expected trace, debug, info, warn or error");
+  }
+  if (s.log_format != "text" && s.log_format != "json") {
+    check.fail("KERNEL_LOG_FORMAT", "expected text or json");
+  }
+  if (s.shutdown_timeout.count() <= 0) {
+    check.fail("KERNEL_SHUTDOWN_TIMEOUT", "expected a duration above 0, e.g. 25s");
+  }
+  if (s.startup_timeout.count() <= 0) {
+    check.fail("KERNEL_STARTUP_TIMEOUT", "expected a duration above 0, e.g. 30s");
+  }
+  if (s.retry_backoff.count() <= 0) {
+    check.fail("KERNEL_RETRY_BACKOFF", "expected a duration above 0, e.g. 200ms");
+  } else if (s.retry_backoff > s.retry_backoff_max) {
+    check.fail("KERNEL_RETRY_BACKOFF", "must not exceed KERNEL_RETRY_BACKOFF_MAX (" +
+                                           format_duration(s.retry_backoff_max) + ")");
+  }
+  if (s.retry_multiplier < 1.0) check.fail("KERNEL_RETRY_MULTIPLIER", "expected 1.0 or more");
+  if (s.retry_jitter < 0.0 || s.retry_jitter > 1.0) {
+    check.fail("KERNEL_RETRY_JITTER", "expected a fraction from 0 to 1, e.g. 0.2");
+  }
+  if (s.http_port && (*s.http_port < 0 || *s.http_port > 65535)) {
+    check.fail("KERNEL_HTTP_PORT", "expected a port 1..65535, 0 for a free port, or off");
+  }
+}
+
+}  // namespace
+
+std::string topic_name_problem(std::string_view topic) {
+  if (topic.empty()) return "is empty; expected 1 to 249 characters";
+  if (topic.size() > 249) return "is longer than 249 characters";
+  if (topic == "." || topic == "..") return "is not allowed ('.' and '..' are reserved)";
+  for (char c : topic) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      return "has characters outside [a-zA-Z0-9._-]";
+    }
+  }
+  return {};
+}
+
+void validate_settings(const Settings& s, const Shown& shown, Problems& problems,
+                       std::vector<std::string>& warnings) {
+  Checker check(shown, problems);
+  if (s.bootstrap_servers.empty()) {
+    check.fail("KAFKA_BOOTSTRAP_SERVERS",
+               "required: expected brokers (host:port,...) or embedded");
+  } else if (!s.embedded) {
+    for (const auto& broker : split_list(s.bootstrap_servers)) {
+      if (broker.empty() || broker.find_first_of(" \t") != std::string::npos) {
+        check.fail("KAFKA_BOOTSTRAP_SERVERS",
+                   "expected comma-separated host:port entries, e.g. broker1:9092,broker2:9092");
+        break;
+      }
+    }
+  }
+  check_topics(s, check);
+  if (s.group_id.empty()) check.fail("KAFKA_CONSUMER_GROUP", "expected a group id");
+  if (s.client_id.empty()) check.fail("KAFKA_CLIENT_ID", "expected a client id");
+  check_security(s, check, warnings);
+  check_producer(s, check);
+  check_consumer(s, check);
+  check_kernel(s, check);
+}
+
+}  // namespace kernel::config_detail

@@ -1,0 +1,412 @@
+// Reading variables: defaults, every variable, aliases, modes, .env and problems.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "kernel/config.hpp"
+
+using namespace kernel;
+using namespace std::chrono_literals;
+
+namespace {
+
+const KernelDefaults orders{"orders-enricher", {"orders"}, std::string("orders.enriched")};
+const std::filesystem::path no_dotenv = "/nonexistent-dir/.env";
+
+Config load(Environment env, RunMode mode = RunMode::production,
+            const std::filesystem::path& dotenv = no_dotenv) {
+  env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
+  return Config::load(orders, env, mode, dotenv);
+}
+
+std::vector<std::string> problems_of(Environment env, RunMode mode = RunMode::production) {
+  try {
+    load(std::move(env), mode);
+  } catch (const ConfigError& error) {
+    return error.problems();
+  }
+  return {};
+}
+
+std::string only_problem(Environment env) {
+  const auto problems = problems_of(std::move(env));
+  REQUIRE(problems.size() == 1);
+  return problems.front();
+}
+
+bool has_warning(const Config& config, std::string_view text) {
+  return std::any_of(config.warnings().begin(), config.warnings().end(),
+                     [&](const std::string& w) { return w.find(text) != std::string::npos; });
+}
+
+}  // namespace
+
+TEST_CASE("config: defaults match the contract") {
+  const auto config = load({});
+  const auto& s = config.settings();
+  CHECK(s.bootstrap_servers == "broker:9092");
+  CHECK_FALSE(s.embedded);
+  CHECK(s.input_topics == std::vector<std::string>{"orders"});
+  CHECK(s.output_topic == "orders.enriched");
+  CHECK(s.dlq_topic == "orders-enricher.dlq");
+  CHECK(s.group_id == "orders-enricher");
+  CHECK(s.client_id == "orders-enricher");
+  CHECK(s.security_protocol == "PLAINTEXT");
+  CHECK(s.idempotence);
+  CHECK(s.acks == "all");
+  CHECK(s.max_attempts == 3);
+  CHECK(s.linger == 10ms);
+  CHECK(s.compression == "snappy");
+  CHECK(s.start_offset == "earliest");
+  CHECK(s.fetch_min_bytes == 1);
+  CHECK(s.fetch_max_bytes == 10'000'000);
+  CHECK(s.fetch_max_wait == 500ms);
+  CHECK(s.commit_interval == 1s);
+  CHECK(s.heartbeat_interval == 3s);
+  CHECK(s.session_timeout == 10s);
+  CHECK(s.rebalance_timeout == 60s);
+  CHECK(s.max_retries == 3);
+  CHECK(s.max_poll_records == 500);
+  CHECK(s.log_level == "info");
+  CHECK(s.log_format == "text");
+  CHECK(s.shutdown_timeout == 25s);
+  CHECK(s.startup_timeout == 30s);
+  CHECK(s.retry_backoff == 200ms);
+  CHECK(s.retry_backoff_max == 30s);
+  CHECK(s.retry_multiplier == 2.0);
+  CHECK(s.retry_jitter == doctest::Approx(0.2));
+  CHECK(s.http_port == 8080);
+  CHECK(s.admin_token.empty());
+  CHECK(config.warnings().empty());
+  CHECK(config.source_of("KAFKA_BOOTSTRAP_SERVERS") == "env");
+  CHECK(config.source_of("KAFKA_PRODUCER_COMPRESSION") == "default");
+  CHECK(config.source_of("KAFKA_TOPIC") == "code");
+}
+
+TEST_CASE("config: every variable is read") {
+  const auto config = load({
+      {"KAFKA_TOPIC", "a, b,a"},
+      {"KAFKA_OUTPUT_TOPIC", "out"},
+      {"KAFKA_DLQ_TOPIC", "dead"},
+      {"KAFKA_CONSUMER_GROUP", "g"},
+      {"KAFKA_CLIENT_ID", "c"},
+      {"KAFKA_PRODUCER_IDEMPOTENCE", "no"},
+      {"KAFKA_PRODUCER_REQUIRE_ACKS", "1"},
+      {"KAFKA_PRODUCER_MAX_ATTEMPTS", "1"},
+      {"KAFKA_PRODUCER_BATCH_TIMEOUT", "1m30s"},
+      {"KAFKA_PRODUCER_COMPRESSION", "ZSTD"},
+      {"KAFKA_CONSUMER_START_OFFSET", "-1"},
+      {"KAFKA_CONSUMER_MIN_BYTES", "2KiB"},
+      {"KAFKA_CONSUMER_MAX_BYTES", "5MiB"},
+      {"KAFKA_CONSUMER_MAX_WAIT", "250ms"},
+      {"KAFKA_CONSUMER_COMMIT_INTERVAL", "2s"},
+      {"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "1s"},
+      {"KAFKA_CONSUMER_SESSION_TIMEOUT", "6s"},
+      {"KAFKA_CONSUMER_REBALANCE_TIMEOUT", "1m"},
+      {"KAFKA_CONSUMER_MAX_RETRIES", "0"},
+      {"KAFKA_CONSUMER_INSTANCE_ID", "pod-1"},
+      {"KAFKA_MAX_POLL_RECORDS", "7"},
+      {"KERNEL_LOG_LEVEL", "debug"},
+      {"KERNEL_LOG_FORMAT", "json"},
+      {"KERNEL_SHUTDOWN_TIMEOUT", "5s"},
+      {"KERNEL_STARTUP_TIMEOUT", "1h"},
+      {"KERNEL_RETRY_BACKOFF", "1.5s"},
+      {"KERNEL_RETRY_BACKOFF_MAX", "10s"},
+      {"KERNEL_RETRY_MULTIPLIER", "1.5"},
+      {"KERNEL_RETRY_JITTER", "0"},
+      {"KERNEL_HTTP_PORT", "0"},
+      {"KERNEL_ADMIN_TOKEN", "tok-123"},
+  });
+  const auto& s = config.settings();
+  CHECK(s.input_topics == std::vector<std::string>{"a", "b"});
+  CHECK(s.output_topic == "out");
+  CHECK(s.dlq_topic == "dead");
+  CHECK(s.group_id == "g");
+  CHECK(s.client_id == "c");
+  CHECK_FALSE(s.idempotence);
+  CHECK(s.acks == "1");
+  CHECK(s.max_attempts == 1);
+  CHECK(s.linger == 90s);
+  CHECK(s.compression == "zstd");
+  CHECK(s.start_offset == "latest");
+  CHECK(s.fetch_min_bytes == 2048);
+  CHECK(s.fetch_max_bytes == 5 * 1024 * 1024);
+  CHECK(s.fetch_max_wait == 250ms);
+  CHECK(s.commit_interval == 2s);
+  CHECK(s.heartbeat_interval == 1s);
+  CHECK(s.session_timeout == 6s);
+  CHECK(s.rebalance_timeout == 60s);
+  CHECK(s.max_retries == 0);
+  CHECK(s.instance_id == "pod-1");
+  CHECK(s.max_poll_records == 7);
+  CHECK(s.log_level == "debug");
+  CHECK(s.log_format == "json");
+  CHECK(s.shutdown_timeout == 5s);
+  CHECK(s.startup_timeout == 1h);
+  CHECK(s.retry_backoff == 1500ms);
+  CHECK(s.retry_backoff_max == 10s);
+  CHECK(s.retry_multiplier == 1.5);
+  CHECK(s.retry_jitter == 0.0);
+  CHECK(s.http_port == 0);
+  CHECK(s.admin_token == "tok-123");
+}
+
+TEST_CASE("config: value types") {
+  SUBCASE("a bare duration asks for a unit") {
+    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_WAIT", "500"}}) ==
+          "config error: KAFKA_CONSUMER_MAX_WAIT=\"500\": expected a duration with a unit, e.g. "
+          "500ms or 10s");
+  }
+  SUBCASE("an unknown duration unit") {
+    CHECK(only_problem({{"KERNEL_SHUTDOWN_TIMEOUT", "5 sec"}}).find("units: ms, s, m, h") !=
+          std::string::npos);
+  }
+  SUBCASE("sizes") {
+    CHECK(load({{"KAFKA_CONSUMER_MAX_BYTES", "12MB"}}).settings().fetch_max_bytes == 12'000'000);
+    CHECK(load({{"KAFKA_CONSUMER_MAX_BYTES", "2000KB"}}).settings().fetch_max_bytes == 2'000'000);
+    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_BYTES", "lots"}}) ==
+          "config error: KAFKA_CONSUMER_MAX_BYTES=\"lots\": expected a size in bytes, or with KB, "
+          "MB, KiB or MiB, e.g. 10MB");
+  }
+  SUBCASE("booleans") {
+    for (const auto* yes : {"true", "1", "yes", "YES"}) {
+      CHECK(load({{"KAFKA_PRODUCER_IDEMPOTENCE", yes}}).settings().idempotence);
+    }
+    CHECK(only_problem({{"KAFKA_PRODUCER_IDEMPOTENCE", "maybe"}}) ==
+          "config error: KAFKA_PRODUCER_IDEMPOTENCE=\"maybe\": expected true, false, 1, 0, yes "
+          "or no");
+  }
+  SUBCASE("enums") {
+    CHECK(only_problem({{"KAFKA_CONSUMER_START_OFFSET", "sideways"}}) ==
+          "config error: KAFKA_CONSUMER_START_OFFSET=\"sideways\": expected earliest, latest, -2 "
+          "or -1");
+    CHECK(load({{"KAFKA_CONSUMER_START_OFFSET", "-2"}}).settings().start_offset == "earliest");
+    CHECK(only_problem({{"KAFKA_PRODUCER_COMPRESSION", "brotli"}}).find(
+              "expected none, gzip, snappy, lz4 or zstd") != std::string::npos);
+    CHECK(only_problem({{"KERNEL_LOG_LEVEL", "loud"}}).find("trace, debug, info, warn or error") !=
+          std::string::npos);
+    CHECK(only_problem({{"KERNEL_LOG_FORMAT", "xml"}}).find("text or json") != std::string::npos);
+  }
+  SUBCASE("numbers") {
+    CHECK(only_problem({{"KAFKA_MAX_POLL_RECORDS", "0"}}).find("at least 1") != std::string::npos);
+    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_RETRIES", "-1"}}).find("at least 0") !=
+          std::string::npos);
+    CHECK(only_problem({{"KERNEL_RETRY_MULTIPLIER", "x"}}).find("expected a number") !=
+          std::string::npos);
+  }
+  SUBCASE("http port") {
+    CHECK_FALSE(load({{"KERNEL_HTTP_PORT", "off"}}).settings().http_port.has_value());
+    CHECK(load({{"KERNEL_HTTP_PORT", "9000"}}).settings().http_port == 9000);
+    CHECK(only_problem({{"KERNEL_HTTP_PORT", "70000"}}).find("off") != std::string::npos);
+    CHECK(only_problem({{"KERNEL_HTTP_PORT", "tcp://10.0.0.1:8080"}}).find("Kubernetes") !=
+          std::string::npos);
+  }
+}
+
+TEST_CASE("config: semantic limits") {
+  CHECK(only_problem({{"KAFKA_PRODUCER_REQUIRE_ACKS", "0"}}).find("at-least-once") !=
+        std::string::npos);
+  CHECK(only_problem({{"KAFKA_PRODUCER_REQUIRE_ACKS", "1"}}).find("KAFKA_PRODUCER_IDEMPOTENCE") !=
+        std::string::npos);
+  CHECK(load({{"KAFKA_PRODUCER_REQUIRE_ACKS", "-1"}}).settings().acks == "all");
+  CHECK(only_problem({{"KAFKA_PRODUCER_MAX_ATTEMPTS", "1"}}) ==
+        "config error: KAFKA_PRODUCER_MAX_ATTEMPTS=\"1\": expected at least 2 with an idempotent "
+        "producer (it needs to retry), or set KAFKA_PRODUCER_IDEMPOTENCE=false");
+  CHECK(only_problem({{"KAFKA_PRODUCER_MAX_ATTEMPTS", "0"}}).find("at least 1") !=
+        std::string::npos);
+  CHECK(only_problem({{"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "10s"}}).find(
+            "below KAFKA_CONSUMER_SESSION_TIMEOUT") != std::string::npos);
+  CHECK(only_problem({{"KAFKA_CONSUMER_REBALANCE_TIMEOUT", "5s"}}).find(
+            "at least KAFKA_CONSUMER_SESSION_TIMEOUT") != std::string::npos);
+  CHECK(only_problem({{"KAFKA_CONSUMER_MAX_BYTES", "1000"}}) ==
+        "config error: KAFKA_CONSUMER_MAX_BYTES=\"1000\": must be at least message.max.bytes "
+        "(1MB), the largest record a broker may return; expected 1MB or more");
+  CHECK(only_problem({{"KERNEL_RETRY_JITTER", "1.5"}}).find("0 to 1") != std::string::npos);
+  CHECK(only_problem({{"KERNEL_RETRY_MULTIPLIER", "0.5"}}).find("1.0 or more") !=
+        std::string::npos);
+  CHECK(only_problem({{"KERNEL_RETRY_BACKOFF", "1m"}}).find("KERNEL_RETRY_BACKOFF_MAX") !=
+        std::string::npos);
+}
+
+TEST_CASE("config: aliases") {
+  CHECK(Config::load(orders, {{"KAFKA_BROKERS", "b:1"}}, RunMode::production, no_dotenv)
+            .settings()
+            .bootstrap_servers == "b:1");
+  CHECK(load({{"KAFKA_CONSUMER_DLQ_TOPIC", "d"}}).settings().dlq_topic == "d");
+  CHECK(load({{"KAFKA_PRODUCER_DLQ_TOPIC", "d"}, {"KAFKA_DLQ_TOPIC", "d"}}).settings().dlq_topic ==
+        "d");
+  const auto conflict = only_problem({{"KAFKA_BROKERS", "other:9092"}});
+  CHECK(conflict.find("KAFKA_BROKERS=\"other:9092\": conflicts with KAFKA_BOOTSTRAP_SERVERS") !=
+        std::string::npos);
+  CHECK(problems_of({{"KAFKA_CONSUMER_DLQ_TOPIC", "x"}, {"KAFKA_PRODUCER_DLQ_TOPIC", "y"}})
+            .size() == 1);
+}
+
+TEST_CASE("config: topics, prefix and names") {
+  const auto s = load({{"KAFKA_TOPIC_PREFIX", "dev."}}).settings();
+  CHECK(s.topic_prefix == "dev.");
+  CHECK(s.input_topics == std::vector<std::string>{"dev.orders"});
+  CHECK(s.output_topic == "dev.orders.enriched");
+  CHECK(s.dlq_topic == "dev.orders-enricher.dlq");
+  CHECK(load({{"KAFKA_TOPIC_PREFIX", "p-"}, {"KAFKA_TOPIC", "x,y"}}).settings().input_topics ==
+        std::vector<std::string>{"p-x", "p-y"});
+  CHECK(only_problem({{"KAFKA_TOPIC", "bad topic"}}).find("[a-zA-Z0-9._-]") != std::string::npos);
+  CHECK(only_problem({{"KAFKA_OUTPUT_TOPIC", ".."}}).find("reserved") != std::string::npos);
+  CHECK(only_problem({{"KAFKA_DLQ_TOPIC", std::string(250, 'a')}}).find("249") !=
+        std::string::npos);
+  CHECK(only_problem({{"KAFKA_DLQ_TOPIC", "orders"}}).find("input topic") != std::string::npos);
+  CHECK(only_problem({{"KAFKA_TOPIC", "a,,b"}}).find("none empty") != std::string::npos);
+}
+
+TEST_CASE("config: run modes") {
+  SUBCASE("production needs brokers and says how to get the embedded one") {
+    try {
+      Config::load(orders, {}, RunMode::production, no_dotenv);
+      FAIL("expected a ConfigError");
+    } catch (const ConfigError& error) {
+      REQUIRE(error.problems().size() == 1);
+      CHECK(error.problems()[0].starts_with("config error: KAFKA_BOOTSTRAP_SERVERS: required"));
+      CHECK(error.problems()[0].find("embedded") != std::string::npos);
+      CHECK(error.problems()[0].find("--dev") != std::string::npos);
+    }
+  }
+  SUBCASE("dev falls back to the embedded broker") {
+    const auto config = Config::load(orders, {}, RunMode::dev, no_dotenv);
+    CHECK(config.settings().embedded);
+    CHECK(config.settings().bootstrap_servers == "embedded");
+    CHECK(Config::load(orders, {{"KAFKA_BROKERS", "b:1"}}, RunMode::dev, no_dotenv)
+              .settings()
+              .bootstrap_servers == "b:1");
+  }
+  SUBCASE("embedded in production") {
+    CHECK(load({{"KAFKA_BOOTSTRAP_SERVERS", "embedded"}}).settings().embedded);
+  }
+  SUBCASE("samples always use the embedded broker and say so") {
+    const auto config = load({}, RunMode::samples);
+    CHECK(config.settings().embedded);
+    CHECK_FALSE(config.settings().http_port.has_value());
+    CHECK(has_warning(config, "broker:9092"));
+    CHECK(load({{"KERNEL_HTTP_PORT", "9100"}}, RunMode::samples).settings().http_port == 9100);
+  }
+}
+
+TEST_CASE("config: empty values count as unset") {
+  const auto config = load({{"KAFKA_CONSUMER_GROUP", ""}, {"KAFKA_PRODUCER_COMPRESSION", ""}});
+  CHECK(config.settings().group_id == "orders-enricher");
+  CHECK(config.settings().compression == "snappy");
+  CHECK_THROWS_AS(Config::load(orders, {{"KAFKA_BOOTSTRAP_SERVERS", ""}}, RunMode::production,
+                               no_dotenv),
+                  ConfigError);
+}
+
+TEST_CASE("config: .env fills what the environment leaves unset") {
+  const auto dir = std::filesystem::temp_directory_path() / "kernel-config-dotenv-test";
+  std::filesystem::create_directories(dir);
+  const auto path = dir / ".env";
+  {
+    std::ofstream file(path);
+    file << "# local settings\n"
+            "export KAFKA_BOOTSTRAP_SERVERS=from-dotenv:9092\n"
+            "KAFKA_CONSUMER_GROUP=\"dotenv-group\"\n"
+            "KAFKA_CLIENT_ID='dotenv-client'\n"
+            "KAFKA_PRODUCER_COMPRESSION=lz4 # a comment\n"
+            "KAFKA_CONSUMER_INSTANCE_ID=\n"
+            "\n";
+  }
+  const auto config = Config::load(orders, {{"KAFKA_CONSUMER_GROUP", "env-group"}},
+                                   RunMode::production, path);
+  const auto& s = config.settings();
+  CHECK(s.bootstrap_servers == "from-dotenv:9092");
+  CHECK(s.group_id == "env-group");
+  CHECK(s.client_id == "dotenv-client");
+  CHECK(s.compression == "lz4");
+  CHECK(s.instance_id.empty());
+  CHECK(config.source_of("KAFKA_BOOTSTRAP_SERVERS") == ".env");
+  CHECK(config.source_of("KAFKA_CONSUMER_GROUP") == "env");
+  {
+    std::ofstream file(path);
+    file << "this is not an assignment\n";
+  }
+  CHECK_THROWS_WITH_AS(Config::load(orders, {{"KAFKA_BROKERS", "b:1"}}, RunMode::production, path),
+                       "config error: .env line 1: expected NAME=value, NAME=\"value\" or a # "
+                       "comment",
+                       ConfigError);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("config: every problem is reported at once") {
+  const auto problems = problems_of({{"KAFKA_CONSUMER_START_OFFSET", "sideways"},
+                                     {"KAFKA_CONSUMER_MAX_WAIT", "5"},
+                                     {"KAFKA_PRODUCER_REQUIRE_ACKS", "0"},
+                                     {"KERNEL_LOG_FORMAT", "xml"},
+                                     {"KAFKA_PROPERTY_ACKS", "1"}});
+  CHECK(problems.size() == 5);
+  for (const auto& line : problems) CHECK(line.starts_with("config error: "));
+  try {
+    load({{"KAFKA_CONSUMER_MAX_WAIT", "5"}, {"KERNEL_LOG_FORMAT", "xml"}});
+  } catch (const ConfigError& error) {
+    CHECK(std::string(error.what()).find('\n') != std::string::npos);
+  }
+}
+
+TEST_CASE("config: unknown variables get the closest known name") {
+  const auto config = load({{"KAFKA_CONSUMR_GROUP", "x"}, {"KERNEL_LOG_LEVL", "debug"}});
+  CHECK(has_warning(config,
+                    "unknown variable KAFKA_CONSUMR_GROUP: did you mean KAFKA_CONSUMER_GROUP?"));
+  CHECK(has_warning(config, "did you mean KERNEL_LOG_LEVEL?"));
+}
+
+TEST_CASE("config: Kubernetes service variables are not warned about") {
+  const auto config = load({{"KAFKA_SERVICE_HOST", "10.0.0.1"},
+                            {"KAFKA_SERVICE_PORT", "9092"},
+                            {"KAFKA_SERVICE_PORT_TCP_CLIENT", "9092"},
+                            {"KAFKA_PORT", "tcp://10.0.0.1:9092"},
+                            {"KAFKA_PORT_9092_TCP", "tcp://10.0.0.1:9092"},
+                            {"KAFKA_PORT_9092_TCP_ADDR", "10.0.0.1"},
+                            {"KAFKA_BROKER_SERVICE_HOST", "10.0.0.2"},
+                            {"KERNEL_DB_PORT_5432_TCP_PORT", "5432"},
+                            {"KAFKA_PROPERTY_LINGER_MS", "5"}});
+  CHECK(config.warnings().empty());
+}
+
+TEST_CASE("config: KAFKA_PRODUCER_ASYNC is accepted with a notice") {
+  CHECK(has_warning(load({{"KAFKA_PRODUCER_ASYNC", "false"}}), "KAFKA_PRODUCER_ASYNC"));
+  CHECK(only_problem({{"KAFKA_PRODUCER_ASYNC", "sometimes"}}).find("expected true") !=
+        std::string::npos);
+}
+
+TEST_CASE("config: from_settings validates the same way and mutators") {
+  Settings settings;
+  settings.kernel_name = "k";
+  settings.bootstrap_servers = "embedded";
+  settings.input_topics = {"in"};
+  settings.dlq_topic = "k.dlq";
+  settings.group_id = settings.client_id = "k";
+  auto config = Config::from_settings(settings);
+  CHECK(config.settings().embedded);
+  config.use_bootstrap_servers("127.0.0.1:1234");
+  config.set_group_id("throwaway");
+  CHECK(config.settings().bootstrap_servers == "127.0.0.1:1234");
+  CHECK_FALSE(config.settings().embedded);
+  CHECK(config.consumer_properties()[0].value == "127.0.0.1:1234");
+  CHECK(config.source_of("KAFKA_CONSUMER_GROUP") == "code");
+  settings.acks = "0";
+  CHECK_THROWS_WITH_AS(Config::from_settings(settings),
+                       doctest::Contains("KAFKA_PRODUCER_REQUIRE_ACKS=\"0\""), ConfigError);
+}
+
+TEST_CASE("config: the registry drives the machine-readable description") {
+  const auto& registry = config_registry();
+  CHECK(registry.size() >= 40);
+  const auto json = config_registry_json();
+  for (const auto& spec : registry) {
+    CHECK(json.find("\"" + spec.name + "\"") != std::string::npos);
+    CHECK(spec.description.find('\n') == std::string::npos);
+    CHECK_FALSE(spec.description.empty());
+  }
+  const auto secret = std::count_if(registry.begin(), registry.end(),
+                                    [](const VariableSpec& spec) { return spec.secret; });
+  CHECK(secret == 4);
+}
