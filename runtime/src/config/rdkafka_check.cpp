@@ -65,7 +65,7 @@ detail::ConfPtr make_conf(const std::vector<Property>& properties, const Shown& 
     if (rd_kafka_conf_set(conf.get(), property.name.c_str(), property.value.c_str(), error,
                           sizeof error) != RD_KAFKA_CONF_OK) {
       all_set = false;
-      std::string message = error;
+      std::string message = trim(error);
       if (property.secret && !property.value.empty()) {
         for (auto at = message.find(property.value); at != std::string::npos;
              at = message.find(property.value, at)) {
@@ -92,7 +92,7 @@ void try_create(rd_kafka_type_t type, detail::ConfPtr conf,
     conf.release();
     return;  // destroyed here, before it could do anything
   }
-  std::string message = error;
+  std::string message = trim(error);
   if (const auto* property = explain(message, properties)) {
     report(*property, shown, "librdkafka refuses this configuration: " + message, problems);
   } else {
