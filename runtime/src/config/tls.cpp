@@ -158,7 +158,14 @@ std::shared_ptr<void> make_memory_file(std::string_view content, std::string& pa
     return nullptr;
   }
   // Owns the descriptor from here: it closes when the last Config copy goes.
-  auto owner = std::shared_ptr<void>(nullptr, [fd](void*) { ::close(fd); });
+  struct MemoryFile {
+    explicit MemoryFile(int descriptor) : fd(descriptor) {}
+    MemoryFile(const MemoryFile&) = delete;
+    MemoryFile& operator=(const MemoryFile&) = delete;
+    ~MemoryFile() { ::close(fd); }
+    int fd;
+  };
+  std::shared_ptr<void> owner = std::make_shared<MemoryFile>(fd);
   std::size_t written = 0;
   while (written < content.size()) {
     const auto n = ::write(fd, content.data() + written, content.size() - written);
