@@ -31,6 +31,24 @@ void check_passthrough_overlap(const Loaded& loaded, Problems& problems) {
   }
 }
 
+// Replaces every occurrence of a secret value; very short values would mask ordinary
+// words, and are still masked by name.
+std::string replace_secret_values(std::string text, const Settings& s) {
+  std::vector<std::string> secrets{s.client_key_pem, s.client_key_password, s.sasl_password,
+                                   s.admin_token};
+  for (const auto& p : s.passthrough) {
+    if (is_secret_property(p.property)) secrets.push_back(p.value);
+  }
+  for (const auto& secret : secrets) {
+    const auto value = trim(secret);
+    if (value.size() < 4) continue;
+    for (auto at = text.find(value); at != std::string::npos; at = text.find(value, at)) {
+      text.replace(at, value.size(), "***");
+    }
+  }
+  return text;
+}
+
 }  // namespace
 
 Config Config::load(const KernelDefaults& defaults, const Environment& environment, RunMode mode,
@@ -69,8 +87,16 @@ Config Config::validate(Loaded loaded, Problems& problems) {
       build_properties(loaded.settings, Client::consumer, config.certificate_location_),
       build_properties(loaded.settings, Client::producer, config.certificate_location_), shown,
       problems);
-  if (!problems.empty()) throw ConfigError(problems.take());
+  if (!problems.empty()) {
+    // A secret pasted into the wrong variable must not be echoed either.
+    auto lines = problems.take();
+    for (auto& line : lines) line = replace_secret_values(std::move(line), loaded.settings);
+    throw ConfigError(std::move(lines));
+  }
 
+  for (auto& warning : loaded.warnings) {
+    warning = replace_secret_values(std::move(warning), loaded.settings);
+  }
   config.settings_ = std::move(loaded.settings);
   config.sources_ = std::move(loaded.sources);
   config.warnings_ = std::move(loaded.warnings);
@@ -102,18 +128,7 @@ std::string Config::source_of(std::string_view variable) const {
 }
 
 std::string Config::redact(std::string_view text) const {
-  auto out = mask_secrets(text);
-  const auto& s = settings_;
-  for (const auto* secret :
-       {&s.client_key_pem, &s.client_key_password, &s.sasl_password, &s.admin_token}) {
-    const auto value = trim(*secret);
-    // Very short values would mask ordinary words; they are still masked by key above.
-    if (value.size() < 4) continue;
-    for (auto at = out.find(value); at != std::string::npos; at = out.find(value, at)) {
-      out.replace(at, value.size(), "***");
-    }
-  }
-  return out;
+  return replace_secret_values(mask_secrets(text), settings_);
 }
 
 }  // namespace kernel
