@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernel/config.hpp"
+#include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/context.hpp"
 #include "kernel/handler.hpp"
 #include "kernel/jsonl.hpp"
@@ -77,6 +78,9 @@ class KernelFixture {
                                         std::chrono::milliseconds timeout);
   const std::string& bootstrap_servers() const;
   const Config& config() const;
+  /// The embedded broker's mock cluster, for fault injection
+  /// (rd_kafka_mock_push_request_errors, rd_kafka_mock_broker_set_down, ...).
+  rd_kafka_mock_cluster_t* mock_cluster() const;
 
  private:
   struct State;

@@ -1,0 +1,109 @@
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include "broker/record_io.hpp"
+#include "kernel/embedded_broker.hpp"
+#include "kernel/testing.hpp"
+#include "log/logging.hpp"
+#include "loop/kernel_loop.hpp"
+#include "run/samples.hpp"
+
+namespace kernel::testing {
+
+struct KernelFixture::State {
+  KernelSpec spec;
+  std::optional<Config> config;
+  std::unique_ptr<EmbeddedBroker> broker;
+  std::unique_ptr<detail::KernelLoop> loop;
+  std::thread thread;
+  int exit_code = 0;
+};
+
+KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chrono::milliseconds startup_timeout)
+    : state_(std::make_unique<State>()) {
+  state_->spec = std::move(spec);
+  environment.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "embedded");
+  environment.try_emplace("KERNEL_LOG_LEVEL", "warn");
+  std::random_device random;
+  environment.try_emplace("KAFKA_CONSUMER_GROUP", state_->spec.name + "-test-" + std::to_string(random()));
+  // A path that never exists: tests do not read the working directory's .env.
+  state_->config.emplace(Config::load(KernelDefaults{state_->spec.name, state_->spec.input_topics,
+                                                     state_->spec.output_topic},
+                                      environment, RunMode::dev, "/nonexistent/kernel-fixture/.env"));
+  const auto& settings = state_->config->settings();
+  auto log = detail::make_logger(state_->spec.name, settings.log_level, settings.log_format);
+  if (settings.embedded) state_->broker = detail::start_embedded_broker(*state_->config, *log);
+
+  state_->loop = std::make_unique<detail::KernelLoop>(*state_->config, state_->spec, log);
+  try {
+    state_->loop->start();
+  } catch (const detail::StartupError& error) {
+    throw std::runtime_error(std::string("kernel did not start: ") + error.what());
+  }
+  state_->thread = std::thread([this] { state_->exit_code = state_->loop->run(); });
+  const auto deadline = std::chrono::steady_clock::now() + startup_timeout;
+  while (!state_->loop->joined()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      state_->loop->request_stop();
+      state_->thread.join();
+      throw std::runtime_error("kernel did not join its group within the start-up timeout");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling a condition
+  }
+}
+
+KernelFixture::~KernelFixture() {
+  if (state_ && state_->loop) {
+    state_->loop->request_stop();
+    if (state_->thread.joinable()) state_->thread.join();
+  }
+}
+
+void KernelFixture::send(const nlohmann::json& value, std::optional<std::string> key, HeaderList headers) {
+  send_raw(value.dump(), std::move(key), std::move(headers));
+}
+
+void KernelFixture::send_raw(std::string value, std::optional<std::string> key, HeaderList headers) {
+  jsonl::Record record;
+  record.key = std::move(key);
+  record.value = std::move(value);
+  record.headers = std::move(headers);
+  detail::produce_records(bootstrap_servers(), state_->config->settings().input_topics.front(), {record});
+}
+
+std::vector<jsonl::Record> KernelFixture::read_topic(const std::string& topic, std::size_t at_least,
+                                                     std::chrono::milliseconds timeout) {
+  return detail::read_topic(bootstrap_servers(), topic, at_least, timeout);
+}
+
+namespace {
+std::vector<jsonl::Record> require(std::vector<jsonl::Record> records, std::size_t count, const std::string& topic) {
+  if (records.size() < count) {
+    throw std::runtime_error("expected " + std::to_string(count) + " messages on " + topic + ", got " +
+                             std::to_string(records.size()));
+  }
+  return records;
+}
+}  // namespace
+
+std::vector<jsonl::Record> KernelFixture::outputs(std::size_t count, std::chrono::milliseconds timeout) {
+  const auto& output = state_->config->settings().output_topic;
+  if (!output) throw std::logic_error("this kernel has no output topic");
+  return require(read_topic(*output, count, timeout), count, *output);
+}
+
+std::vector<jsonl::Record> KernelFixture::dead_letters(std::size_t count, std::chrono::milliseconds timeout) {
+  const auto& dlq = state_->config->settings().dlq_topic;
+  return require(read_topic(dlq, count, timeout), count, dlq);
+}
+
+const std::string& KernelFixture::bootstrap_servers() const { return state_->config->settings().bootstrap_servers; }
+
+const Config& KernelFixture::config() const { return *state_->config; }
+
+rd_kafka_mock_cluster_t* KernelFixture::mock_cluster() const {
+  return state_->broker ? state_->broker->cluster() : nullptr;
+}
+
+}  // namespace kernel::testing

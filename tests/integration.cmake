@@ -1,0 +1,21 @@
+# Integration tests of the runtime: in-process (doctest + the embedded broker) and
+# process-level (kernel binaries on kernel-dev-broker, checked with confluent-kafka).
+find_program(SYSTEM_PYTHON /usr/bin/python3 REQUIRED)
+
+add_executable(it-kernel runtime/integration/it_kernel.cpp)
+target_link_libraries(it-kernel PRIVATE kernel::runtime)
+
+file(GLOB RUNTIME_INTEGRATION_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration/*_test.cpp")
+add_executable(runtime_integration_tests runtime/unit/main.cpp ${RUNTIME_INTEGRATION_TESTS})
+target_link_libraries(runtime_integration_tests PRIVATE kernel::runtime doctest::doctest)
+target_include_directories(runtime_integration_tests PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
+target_compile_definitions(runtime_integration_tests PRIVATE
+  KERNEL_PROBE="${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration/probe.py")
+add_test(NAME runtime_integration_tests COMMAND runtime_integration_tests)
+set_tests_properties(runtime_integration_tests PROPERTIES TIMEOUT 600 LABELS integration)
+
+add_test(NAME runtime_process_tests
+  COMMAND ${SYSTEM_PYTHON} -m unittest -v test_process
+  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)
+set_tests_properties(runtime_process_tests PROPERTIES TIMEOUT 600 LABELS integration
+  ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>;EXAMPLE_KERNEL=$<TARGET_FILE:example-enricher>")

@@ -1,0 +1,45 @@
+// A kernel for the process-level integration tests. What it does is driven by each message:
+//   {"n": 7}                                   forwarded as {"n": 7, "attempt": 1}, same key
+//   {"n": 7, "fail": "transient", "times": 2}  fails transiently on the first 2 attempts
+//   {"n": 7, "fail": "permanent"|"business"|"fatal"}
+//   anything that is not JSON                  dead-lettered (deserialization_error)
+// IT_HANDLE_DELAY_US slows each message down (simulated work).
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include <kernel/kernel.hpp>
+
+namespace {
+
+const long handle_delay_us = [] {
+  const char* value = std::getenv("IT_HANDLE_DELAY_US");
+  return value ? std::atol(value) : 0L;
+}();
+
+void handle(const kernel::Message& message, kernel::Context& context) {
+  auto document = message.json();
+  if (handle_delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(handle_delay_us));
+  const auto fail = document.value("fail", std::string());
+  if (fail == "transient" && context.attempt() <= document.value("times", 1000)) {
+    throw kernel::TransientError("dependency unavailable");
+  }
+  if (fail == "permanent") throw kernel::PermanentError("rejected by the test");
+  if (fail == "business") throw kernel::BusinessError("nothing to do");
+  if (fail == "fatal") throw kernel::FatalError("cannot go on");
+  nlohmann::json out{{"n", document.value("n", -1)}, {"attempt", context.attempt()}};
+  kernel::Outgoing output;
+  if (auto key = message.key()) output.key(std::string(*key));
+  context.produce(std::move(output.json(out)));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  kernel::KernelSpec spec;
+  spec.name = "it-kernel";
+  spec.input_topics = {"it.in"};
+  spec.output_topic = "it.out";
+  spec.handler = handle;
+  return kernel::run(spec, argc, argv);
+}

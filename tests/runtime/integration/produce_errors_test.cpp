@@ -1,0 +1,68 @@
+// Produce errors injected into the broker (they hit every topic, dead letters included):
+// nothing is committed before its outputs are acknowledged, and nothing is lost.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "broker/record_io.hpp"
+#include "kernel/testing.hpp"
+#include "probe.hpp"
+
+using namespace std::chrono_literals;
+
+TEST_CASE("outputs failing for a while are sent again; commits wait for acknowledgements") {
+  kernel::KernelSpec spec;
+  spec.name = "flaky-out-kernel";
+  spec.input_topics = {"flaky.in"};
+  spec.output_topic = "flaky.out";
+  spec.handler = [](const kernel::Message& message, kernel::Context& context) {
+    context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
+  };
+  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
+                                                {"KAFKA_PROPERTY_RETRY_BACKOFF_MS", "20"},
+                                                {"KERNEL_RETRY_BACKOFF", "50ms"},
+                                                {"KAFKA_CONSUMER_GROUP", "flaky-group"}});
+  const auto& servers = fixture.bootstrap_servers();
+  constexpr int count = 200;
+  std::vector<kernel::jsonl::Record> records;
+  for (int n = 0; n < count; ++n) {
+    kernel::jsonl::Record r;
+    r.key = "k" + std::to_string(n);
+    r.value = nlohmann::json{{"n", n}}.dump();
+    records.push_back(r);
+  }
+  const auto ends = kernel::detail::produce_records(servers, "flaky.in", records);
+
+  // From now on every produce request fails (retriable) for a while: the kernel's outputs
+  // cannot be acknowledged.
+  std::vector<rd_kafka_resp_err_t> errors(60, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+  constexpr int16_t produce_api_key = 0;  // Kafka protocol ApiKey of Produce
+  rd_kafka_mock_push_request_errors_array(fixture.mock_cluster(), produce_api_key, errors.size(), errors.data());
+
+  // While produce requests fail, nothing is committed beyond what was acknowledged.
+  bool saw_unacknowledged = false;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  std::map<int, long long> committed;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto outputs = probe::high_watermarks(servers, "flaky.out");
+    committed = probe::committed(servers, "flaky-group", "flaky.in");
+    long long committed_total = 0, output_total = 0;
+    for (const auto& [partition, offset] : committed) committed_total += std::max(0LL, offset);
+    for (const auto& [partition, mark] : outputs) output_total += mark;
+    CHECK_MESSAGE(committed_total <= output_total, "an input was committed before its output was acknowledged");
+    saw_unacknowledged |= output_total < count;
+    bool done = true;
+    for (const auto& [partition, end] : ends) done &= committed[partition] == end;
+    if (done) break;
+    std::this_thread::sleep_for(100ms);  // sampling, with a deadline
+  }
+  CHECK(saw_unacknowledged);
+  for (const auto& [partition, end] : ends) CHECK(committed[partition] == end);
+
+  // Nothing lost: every input has an output.
+  std::set<int> seen;
+  for (const auto& output : fixture.outputs(count, 20s)) seen.insert(nlohmann::json::parse(output.value)["n"].get<int>());
+  CHECK(seen.size() == count);
+}
