@@ -1,0 +1,310 @@
+// new-kernel: generates a kernel repository that builds, passes its tests and runs.
+//
+//   new-kernel orders-enricher --topic orders --output-topic orders.enriched --pattern enrichment
+//
+// Exit codes (CONTRACT section 8): 0 done, 64 bad command line or answer, 65 a template that
+// cannot render, 73 target not empty, 74 I/O error, 128 + signal when interrupted.
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <kernel/config.hpp>
+
+#include "answers.hpp"
+#include "errors.hpp"
+#include "git_repository.hpp"
+#include "manifest.hpp"
+#include "prompt.hpp"
+#include "render.hpp"
+#include "repository_writer.hpp"
+#include "template_set.hpp"
+
+#ifndef NEW_KERNEL_VERSION
+#error "NEW_KERNEL_VERSION is set by generator/CMakeLists.txt"
+#endif
+
+namespace {
+
+using namespace new_kernel;
+namespace fs = std::filesystem;
+
+constexpr const char* examples = R"(Examples:
+  new-kernel audit-log --topic orders
+      a consumer: reads orders, logs and counts each message
+  new-kernel order-mapper --topic orders --output-topic orders.mapped
+      a transform: maps each order to a new document on orders.mapped
+  new-kernel order-enricher --topic orders --output-topic orders.enriched --pattern enrichment \
+      --description "Adds customer details to orders"
+  new-kernel my-kernel --topic a --topic b --dry-run
+      shows what would be written, writes nothing
+
+Then: cd NAME && cmake -S . -B build && cmake --build build && ./build/NAME --samples samples/input.jsonl
+Exit codes: 0 done, 64 bad command line, 65 template error, 73 target not empty, 74 I/O error.)";
+
+struct CommandLine {
+  Answers answers;
+  bool name_given = false;
+  bool output_given = false;
+  bool dry_run = false;
+  bool no_git = false;
+  bool list_patterns = false;
+  std::string templates_directory;
+};
+
+Versions versions() {
+  const std::string generator = NEW_KERNEL_VERSION;
+  return {generator, generator.substr(0, generator.rfind('.'))};
+}
+
+TemplateSet load_templates(const CommandLine& command) {
+  return command.templates_directory.empty() ? TemplateSet::built_in()
+                                             : TemplateSet::from_directory(command.templates_directory);
+}
+
+void print_patterns(const TemplateSet& templates) {
+  std::size_t width = 0;
+  for (const auto& pattern : templates.manifest().patterns) width = std::max(width, pattern.name.size());
+  for (const auto& pattern : templates.manifest().patterns) {
+    std::cout << fmt::format("{:<{}}  {}{}\n", pattern.name, width, pattern.summary,
+                             pattern.needs_output_topic ? " (needs --output-topic)" : "");
+  }
+}
+
+/// Asks for what is missing on a terminal; elsewhere names it in one line (exit 64).
+void complete_missing(CommandLine& command, const TemplateSet& templates) {
+  auto& answers = command.answers;
+  const bool needs_output = [&] {
+    for (const auto& pattern : templates.manifest().patterns) {
+      if (pattern.name == answers.pattern) return pattern.needs_output_topic;
+    }
+    return false;
+  }();
+  std::vector<std::string> missing;
+  if (!command.name_given) missing.push_back("NAME");
+  if (answers.input_topics.empty()) missing.push_back("--topic TOPIC");
+  const bool ask_output = needs_output && !command.output_given;
+  if (missing.empty() && !ask_output) return;
+
+  if (!interactive_terminal()) {
+    // Without a terminal, the missing output topic is reported with every other problem.
+    if (missing.empty()) return;
+    std::string list;
+    for (const auto& item : missing) list += (list.empty() ? "" : ", ") + item;
+    throw UsageError(fmt::format("missing {}: e.g. new-kernel my-kernel --topic orders (see --help)", list));
+  }
+  auto end_of_input = [] { return UsageError("no answer (end of input): nothing was written"); };
+  if (!command.name_given) {
+    const auto name = ask(std::cin, std::cerr, "Kernel name (lowercase letters, digits, dashes)", "",
+                          [](const std::string& value) { return check_name(value); });
+    if (!name) throw end_of_input();
+    answers.name = *name;
+  }
+  if (answers.input_topics.empty()) {
+    const auto topics = ask(std::cin, std::cerr, "Input topic(s), comma-separated", answers.name + ".input",
+                            [](const std::string& value) {
+                              std::vector<std::string> problems;
+                              const auto topics = split_list(value);
+                              if (topics.empty()) problems.push_back("give at least one topic");
+                              for (const auto& topic : topics) {
+                                auto more = check_topic("topic", topic);
+                                problems.insert(problems.end(), more.begin(), more.end());
+                              }
+                              return problems;
+                            });
+    if (!topics) throw end_of_input();
+    answers.input_topics = split_list(*topics);
+  }
+  if (ask_output) {
+    const auto output = ask(std::cin, std::cerr, "Output topic", answers.name + ".output",
+                            [](const std::string& value) { return check_topic("topic", value); });
+    if (!output) throw end_of_input();
+    answers.output_topic = *output;
+  }
+}
+
+std::string human_size(std::size_t bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / 1024.0);
+}
+
+/// The files as a tree, directories first, with sizes.
+void print_tree(const std::string& root, const std::vector<RenderedFile>& files) {
+  struct Node {
+    std::map<std::string, Node> children;
+    std::optional<std::size_t> size;  // set for files
+  };
+  Node tree;
+  std::size_t total = 0;
+  for (const auto& file : files) {
+    Node* node = &tree;
+    std::size_t start = 0;
+    while (true) {
+      const auto slash = file.path.find('/', start);
+      node = &node->children[file.path.substr(start, slash == std::string::npos ? std::string::npos : slash - start)];
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+    node->size = file.content.size();
+    total += file.content.size();
+  }
+  std::cout << root << "/\n";
+  const std::function<void(const Node&, const std::string&)> print = [&](const Node& node, const std::string& indent) {
+    std::vector<std::pair<std::string, const Node*>> entries;
+    for (const auto& [name, child] : node.children) {
+      if (!child.size) entries.emplace_back(name, &child);
+    }
+    for (const auto& [name, child] : node.children) {
+      if (child.size) entries.emplace_back(name, &child);
+    }
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const bool last = i + 1 == entries.size();
+      const auto& [name, child] = entries[i];
+      std::cout << indent << (last ? "└── " : "├── ") << name;
+      if (child->size) {
+        std::cout << "  (" << human_size(*child->size) << ")\n";
+      } else {
+        std::cout << "/\n";
+        print(*child, indent + (last ? "    " : "│   "));
+      }
+    }
+  };
+  print(tree, "");
+  std::cout << fmt::format("{} files, {} (dry run: nothing was written)\n", files.size(), human_size(total));
+}
+
+/// Where the runtime was installed with this binary, for -DCMAKE_PREFIX_PATH in next steps.
+std::optional<fs::path> installation_prefix() {
+  std::error_code error;
+  const auto executable = fs::read_symlink("/proc/self/exe", error);
+  if (error) return std::nullopt;
+  const auto prefix = executable.parent_path().parent_path();
+  if (prefix == "/usr" || prefix == "/usr/local") return std::nullopt;  // found without help
+  if (!fs::exists(prefix / "lib" / "cmake" / "kernel_runtime") &&
+      !fs::exists(prefix / "lib" / "x86_64-linux-gnu" / "cmake" / "kernel_runtime")) {
+    return std::nullopt;
+  }
+  return prefix;
+}
+
+void print_next_steps(const Answers& answers, const fs::path& target, std::size_t file_count,
+                      const std::string& git_note) {
+  std::string flow = fmt::format("{}", fmt::join(answers.input_topics, ", "));
+  if (answers.output_topic) flow += " -> " + *answers.output_topic;
+  std::cout << fmt::format("Created {} ({}: {}) in {}: {} files{}.\n\n", answers.name, answers.pattern, flow,
+                           target.string(), file_count, git_note);
+  const auto prefix = installation_prefix();
+  const auto prefix_flag = prefix ? fmt::format(" -DCMAKE_PREFIX_PATH={}", prefix->string()) : "";
+  std::cout << "Next steps:\n"
+            << fmt::format("  cd {}\n", target.string())
+            << fmt::format("  cmake -S . -B build{}\n", prefix_flag)
+            << "  cmake --build build -j\n"
+            << "  ctest --test-dir build --output-on-failure\n"
+            << fmt::format("  ./build/{} --samples samples/input.jsonl\n", answers.name)
+            << fmt::format("Then write your logic in src/handler.cpp; README.md says how to configure and deploy.\n");
+}
+
+int generate(CommandLine& command) {
+  const auto templates = load_templates(command);
+  if (command.list_patterns) {
+    print_patterns(templates);
+    return exit_code::ok;
+  }
+  complete_missing(command, templates);
+  const auto answers = complete_and_check(command.answers, templates.manifest().patterns);
+  const auto target = answers.directory;
+  check_target_is_free(target);
+
+  const auto& registry = kernel::config_registry();
+  auto files = render_repository(templates, answers, registry, versions());
+  files.push_back(make_manifest(templates, answers, files, versions()));
+
+  if (command.dry_run) {
+    print_tree(target.string(), files);
+    return exit_code::ok;
+  }
+
+  std::string git_note;
+  const auto enclosing = command.no_git ? std::nullopt : enclosing_git_repository(target);
+  if (enclosing) git_note = fmt::format(", no git repository (already inside {})", enclosing->string());
+  write_repository(
+      target, files,
+      [&](const fs::path& directory) {
+        if (command.no_git || enclosing) return;
+        const auto commit = initialise_git_repository(
+            directory, fmt::format("Generate {} with new-kernel {}\n", answers.name, versions().generator));
+        git_note = fmt::format(", first commit {}", commit.substr(0, 7));
+      },
+      TestHooks::from_environment());
+  print_next_steps(answers, target, files.size(), git_note);
+  return exit_code::ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CommandLine command;
+  auto& answers = command.answers;
+  CLI::App app{"Generates a Kafka kernel repository: a C++ service on kernel::runtime that "
+               "consumes topics, runs a handler per message and produces to other topics.",
+               "new-kernel"};
+  app.footer(examples);
+  app.get_formatter()->column_width(34);
+  app.set_version_flag("-V,--version", fmt::format("new-kernel {}", NEW_KERNEL_VERSION));
+  app.add_option("NAME", answers.name,
+                 "kernel name: lowercase letters, digits and single dashes, starting with a letter");
+  app.add_option("-t,--topic", answers.input_topics, "input topic (repeat, or comma-separate, for several)")
+      ->type_name("TOPIC")
+      ->delimiter(',');
+  std::string output_topic, dlq_topic, group;
+  auto* output_option = app.add_option("-o,--output-topic", output_topic, "topic the kernel produces to")
+                            ->type_name("TOPIC");
+  auto* dlq_option = app.add_option("--dlq-topic", dlq_topic, "dead-letter topic [NAME.dlq]")->type_name("TOPIC");
+  auto* group_option = app.add_option("-g,--group", group, "consumer group [NAME]")->type_name("GROUP");
+  app.add_option("-p,--pattern", answers.pattern,
+                 "consumer, transform or enrichment (see --list-patterns) [transform with an "
+                 "output topic, else consumer]")
+      ->type_name("PATTERN");
+  app.add_option("-d,--description", answers.description, "one sentence on what the kernel does")
+      ->type_name("TEXT");
+  app.add_option("--dir", answers.directory, "where to create the repository [./NAME]")->type_name("PATH");
+  app.add_flag("-n,--dry-run", command.dry_run, "print the files that would be written; write nothing");
+  app.add_flag("--no-git", command.no_git, "do not create a git repository and first commit");
+  app.add_option("--templates", command.templates_directory,
+                 "render from this template directory instead of the built-in templates")
+      ->type_name("DIR");
+  app.add_flag("--list-patterns", command.list_patterns, "list the kernel patterns and exit");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help and --version exit 0; every command-line error is 64 (CLI11's own codes are 100+).
+    return app.exit(error) == 0 ? exit_code::ok : exit_code::usage;
+  }
+  command.name_given = !answers.name.empty() || app.count("NAME") > 0;
+  command.output_given = output_option->count() > 0;
+  if (output_option->count() > 0) answers.output_topic = output_topic;
+  if (dlq_option->count() > 0) answers.dlq_topic = dlq_topic;
+  if (group_option->count() > 0) answers.consumer_group = group;
+
+  try {
+    return generate(command);
+  } catch (const GeneratorError& error) {
+    std::string message = error.what();
+    std::size_t start = 0;
+    while (start <= message.size()) {
+      const auto end = std::min(message.find('\n', start), message.size());
+      std::cerr << "new-kernel: " << message.substr(start, end - start) << "\n";
+      start = end + 1;
+    }
+    return error.exit_code();
+  } catch (const std::exception& error) {
+    std::cerr << "new-kernel: " << error.what() << "\n";
+    return exit_code::io_error;
+  }
+}

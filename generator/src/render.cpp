@@ -1,0 +1,258 @@
+#include "render.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <kainjow/mustache.hpp>
+
+#include "errors.hpp"
+
+namespace new_kernel {
+
+namespace mustache = kainjow::mustache;
+
+namespace {
+
+/// A lookup that remembers what it could not find: a template naming a value the generator
+/// does not provide is a broken template, not an empty string.
+class StrictContext : public mustache::context<std::string> {
+ public:
+  using context::context;
+  const mustache::data* get(const std::string& name) const override {
+    const auto* found = context::get(name);
+    if (found == nullptr) missing_.insert(name);
+    return found;
+  }
+  const mustache::data* get_partial(const std::string& name) const override {
+    const auto* found = context::get_partial(name);
+    if (found == nullptr) missing_.insert("> " + name);
+    return found;
+  }
+  const std::set<std::string>& missing() const noexcept { return missing_; }
+
+ private:
+  mutable std::set<std::string> missing_;
+};
+
+// Mustache drops a line that holds only a section, inverted, closing, comment or
+// set-delimiter tag ("standalone"). kainjow keeps such a line when its section is false and
+// drops blank lines next to rendered sections, so templates could not both read like the
+// file they make and render it exactly. standalone_lines() removes those lines itself: the
+// tag is glued to the next line, followed by a marker that keeps kainjow from treating that
+// line as blank; the marker is removed after rendering. Nothing else contains it: answers
+// are checked for control characters.
+constexpr char line_marker = '\x01';
+
+std::string standalone_lines(std::string_view text) {
+  std::string open = "{{", close = "}}";
+  std::string out;
+  out.reserve(text.size() + 64);
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto newline = text.find('\n', start);
+    const auto end = newline == std::string_view::npos ? text.size() : newline;
+    const auto line = text.substr(start, end - start);
+    const auto first = line.find_first_not_of(" \t");
+    const auto last = line.find_last_not_of(" \t");
+    bool standalone = false;
+    if (first != std::string_view::npos) {
+      const auto tag = line.substr(first, last - first + 1);
+      if (tag.size() > open.size() + close.size() && tag.starts_with(open) && tag.ends_with(close) &&
+          tag.find(open, open.size()) == std::string_view::npos) {
+        const char sigil = tag[open.size()];
+        standalone = sigil == '#' || sigil == '^' || sigil == '/' || sigil == '!' || sigil == '=';
+        if (sigil == '=') {
+          // {{=<% %>=}}: the new delimiters, separated by whitespace.
+          auto inner = std::string(tag.substr(open.size() + 1, tag.size() - open.size() - close.size() - 2));
+          const auto space = inner.find(' ');
+          if (space != std::string::npos) {
+            open = inner.substr(0, space);
+            close = inner.substr(inner.find_first_not_of(' ', space));
+          }
+        }
+        if (standalone) {
+          out += tag;
+          out += line_marker;
+        }
+      }
+    }
+    if (!standalone) {
+      out += line;
+      if (newline != std::string_view::npos) out += '\n';
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string without_markers(std::string text) {
+  std::erase(text, line_marker);
+  return text;
+}
+
+/// A partial is included on a line of its own; its last newline is the including line's.
+std::string partial_text(const std::string& text) {
+  auto prepared = standalone_lines(text);
+  if (prepared.ends_with('\n')) prepared.pop_back();
+  return prepared;
+}
+
+mustache::data flag(bool value) { return mustache::data(value); }
+mustache::data text(const std::string& value) { return mustache::data(value); }
+
+mustache::data list_of(const std::vector<std::string>& values, const std::string& field) {
+  mustache::data list{mustache::data::type::list};
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    mustache::data item;
+    item.set(field, text(values[i]));
+    item.set("first", flag(i == 0));
+    item.set("last", flag(i + 1 == values.size()));
+    list.push_back(item);
+  }
+  return list;
+}
+
+std::string join(const std::vector<std::string>& values, std::string_view separator) {
+  std::string joined;
+  for (const auto& value : values) {
+    if (!joined.empty()) joined += separator;
+    joined += value;
+  }
+  return joined;
+}
+
+/// The value .env.template suggests for a variable: what this kernel uses where the runtime's
+/// default is "the kernel's ...", the registry default where it is a literal value.
+std::string suggested_value(const kernel::VariableSpec& variable, const Answers& answers) {
+  if (variable.secret) return {};
+  if (variable.name == "KAFKA_TOPIC") return join(answers.input_topics, ",");
+  if (variable.name == "KAFKA_OUTPUT_TOPIC") return answers.output_topic.value_or("");
+  if (variable.name == "KAFKA_DLQ_TOPIC") return answers.dlq_topic.value_or("");
+  if (variable.name == "KAFKA_CONSUMER_GROUP") return answers.consumer_group.value_or("");
+  if (variable.name == "KAFKA_CLIENT_ID") return answers.name;
+  const auto& value = variable.default_value;
+  const bool literal = value.find_first_of(" <>") == std::string::npos;
+  return literal ? value : std::string();
+}
+
+mustache::data environment_variables(const std::vector<kernel::VariableSpec>& variables,
+                                     const Answers& answers) {
+  constexpr std::size_t comment_width = 92;  // "# " + text stays within 94 columns
+  mustache::data list{mustache::data::type::list};
+  for (const auto& variable : variables) {
+    std::vector<std::string> notes;
+    if (!variable.default_value.empty()) notes.push_back(fmt::format("Default: {}.", variable.default_value));
+    if (!variable.accepted.empty()) notes.push_back(fmt::format("One of: {}.", join(variable.accepted, ", ")));
+    if (!variable.aliases.empty()) notes.push_back(fmt::format("Also read as: {}.", join(variable.aliases, ", ")));
+    if (variable.secret) notes.push_back("Secret: never logged; keep it out of version control.");
+
+    mustache::data item;
+    item.set("name", text(variable.name));
+    item.set("description_lines", list_of(wrap_words(variable.description, comment_width), "line"));
+    item.set("note_lines", list_of(wrap_words(join(notes, " "), comment_width), "line"));
+    item.set("secret", flag(variable.secret));
+    // A name like KAFKA_PROPERTY_<NAME> is a family of variables, not one to set.
+    item.set("pattern", flag(variable.name.find('<') != std::string::npos));
+    item.set("value", text(suggested_value(variable, answers)));
+    // Written as an assignment (not commented out): secrets (to fill in, empty meaning unset) and what this kernel's answers
+    // changed from the runtime's defaults (the kernel's spec has no field for them).
+    const bool custom = (variable.name == "KAFKA_DLQ_TOPIC" && answers.dlq_topic != answers.name + ".dlq") ||
+                        (variable.name == "KAFKA_CONSUMER_GROUP" && answers.consumer_group != answers.name);
+    item.set("active", flag(variable.secret || custom));
+    list.push_back(item);
+  }
+  return list;
+}
+
+mustache::data answers_data(const TemplateSet& templates, const Answers& answers,
+                            const std::vector<kernel::VariableSpec>& variables,
+                            const Versions& versions) {
+  const auto& manifest = templates.manifest();
+  mustache::data data;
+  data.set("name", text(answers.name));
+  data.set("identifier", text(identifier_of(answers.name)));
+  auto upper = identifier_of(answers.name);
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  data.set("identifier_upper", text(upper));
+  data.set("description", text(answers.description));
+  data.set("kernel_version", text("0.1.0"));
+  data.set("runtime_version", text(versions.runtime));
+  data.set("generator_version", text(versions.generator));
+  data.set("template_name", text(manifest.name));
+  data.set("template_version", text(manifest.version));
+
+  data.set("input_topics", list_of(answers.input_topics, "topic"));
+  data.set("first_input_topic", text(answers.input_topics.front()));
+  data.set("input_topics_csv", text(join(answers.input_topics, ",")));
+  data.set("several_input_topics", flag(answers.input_topics.size() > 1));
+  data.set("has_output", flag(answers.output_topic.has_value()));
+  data.set("output_topic", text(answers.output_topic.value_or("")));
+  data.set("dlq_topic", text(answers.dlq_topic.value_or(answers.name + ".dlq")));
+  data.set("consumer_group", text(answers.consumer_group.value_or(answers.name)));
+  data.set("custom_dlq_topic", flag(answers.dlq_topic && *answers.dlq_topic != answers.name + ".dlq"));
+  data.set("custom_consumer_group", flag(answers.consumer_group && *answers.consumer_group != answers.name));
+
+  data.set("pattern", text(answers.pattern));
+  for (const auto& pattern : manifest.patterns) {
+    data.set(pattern.name, flag(pattern.name == answers.pattern));
+    if (pattern.name == answers.pattern) data.set("pattern_summary", text(pattern.summary));
+  }
+  data.set("environment", environment_variables(variables, answers));
+  data.set("has_environment", flag(!variables.empty()));
+  for (const auto& [name, body] : templates.partials(answers.pattern)) {
+    data.set(name, mustache::partial([body = partial_text(body)] { return body; }));
+  }
+  return data;
+}
+
+}  // namespace
+
+std::vector<std::string> wrap_words(std::string_view text, std::size_t width) {
+  std::vector<std::string> lines;
+  std::istringstream words{std::string(text)};
+  std::string word, line;
+  while (words >> word) {
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      lines.push_back(std::move(line));
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  if (!line.empty()) lines.push_back(std::move(line));
+  return lines;
+}
+
+std::vector<RenderedFile> render_repository(const TemplateSet& templates, const Answers& answers,
+                                            const std::vector<kernel::VariableSpec>& variables,
+                                            const Versions& versions) {
+  const auto data = answers_data(templates, answers, variables, versions);
+  std::vector<RenderedFile> files;
+  for (const auto& file : templates.manifest().files) {
+    mustache::mustache view{standalone_lines(templates.text(file.source))};
+    if (!view.is_valid()) {
+      throw TemplateError(fmt::format("{}: {}: {}", templates.origin(), file.source, view.error_message()));
+    }
+    view.set_custom_escape([language = file.language](const std::string& value) {
+      return escape(language, value);
+    });
+    StrictContext context{&data};
+    std::ostringstream out;
+    view.render(context, out);
+    if (!view.is_valid()) {
+      throw TemplateError(fmt::format("{}: {}: {}", templates.origin(), file.source, view.error_message()));
+    }
+    if (!context.missing().empty()) {
+      std::string names;
+      for (const auto& name : context.missing()) names += (names.empty() ? "" : ", ") + name;
+      throw TemplateError(fmt::format("{}: {}: no value for {}", templates.origin(), file.source, names));
+    }
+    files.push_back({file.path, file.path, file.policy, without_markers(std::move(out).str())});
+  }
+  return files;
+}
+
+}  // namespace new_kernel

@@ -1,0 +1,226 @@
+#include "repository_writer.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "errors.hpp"
+
+namespace new_kernel {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+volatile std::sig_atomic_t received_signal = 0;
+extern "C" void remember_signal(int signal_number) { received_signal = signal_number; }
+
+/// While alive, SIGINT, SIGTERM and SIGHUP only set a flag that the writer checks between
+/// steps, so it can remove what it wrote before exiting with 128 + the signal.
+class SignalGuard {
+ public:
+  SignalGuard() {
+    received_signal = 0;
+    struct sigaction action {};
+    action.sa_handler = remember_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;  // writes and mkdirs continue; we check the flag after each
+    for (std::size_t i = 0; i < signals_.size(); ++i) sigaction(signals_[i], &action, &previous_[i]);
+  }
+  SignalGuard(const SignalGuard&) = delete;
+  SignalGuard& operator=(const SignalGuard&) = delete;
+  ~SignalGuard() {
+    for (std::size_t i = 0; i < signals_.size(); ++i) sigaction(signals_[i], &previous_[i], nullptr);
+  }
+  /// Throws Interrupted if a signal arrived.
+  static void check() {
+    if (received_signal != 0) throw Interrupted(received_signal);
+  }
+
+ private:
+  static constexpr std::array<int, 3> signals_{SIGINT, SIGTERM, SIGHUP};
+  std::array<struct sigaction, 3> previous_{};
+};
+
+/// Removes what was created unless release() is called: the temporary directory and any
+/// parent directories of the target that did not exist before.
+class Cleanup {
+ public:
+  Cleanup() = default;
+  Cleanup(const Cleanup&) = delete;
+  Cleanup& operator=(const Cleanup&) = delete;
+  ~Cleanup() {
+    if (released_) return;
+    std::error_code ignored;  // best effort: nothing better to do while already failing
+    if (!temporary_.empty()) fs::remove_all(temporary_, ignored);
+    for (auto it = created_parents_.rbegin(); it != created_parents_.rend(); ++it) fs::remove(*it, ignored);
+  }
+  void set_temporary(fs::path path) { temporary_ = std::move(path); }
+  void add_parent(fs::path path) { created_parents_.push_back(std::move(path)); }
+  void release() noexcept { released_ = true; }
+
+ private:
+  fs::path temporary_;
+  std::vector<fs::path> created_parents_;
+  bool released_ = false;
+};
+
+/// Owns a file descriptor; close() reports what the destructor would have to swallow.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int descriptor) : descriptor_(descriptor) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (descriptor_ >= 0) ::close(descriptor_);
+  }
+  int close() noexcept { return ::close(std::exchange(descriptor_, -1)); }
+
+ private:
+  int descriptor_;
+};
+
+std::optional<std::size_t> positive_number(const char* variable) {
+  const char* value = std::getenv(variable);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  char* end = nullptr;
+  const auto number = std::strtoull(value, &end, 10);
+  if (*end != '\0' || number == 0) return std::nullopt;
+  return static_cast<std::size_t>(number);
+}
+
+WriteError write_error(const fs::path& path, int error_number) {
+  return WriteError(fmt::format("cannot write {}: {}", path.string(), std::strerror(error_number)));
+}
+
+void write_all(int descriptor, const fs::path& path, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const auto written = ::write(descriptor, bytes.data(), bytes.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      throw write_error(path, errno);
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+  }
+}
+
+void wait_for_signal(std::size_t file_number, const std::string& path) {
+  std::cerr << "new-kernel: test hook: paused while writing file " << file_number << " (" << path
+            << ")" << std::endl;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (received_signal == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void write_file(const fs::path& root, const RenderedFile& file, std::size_t file_number,
+                const TestHooks& hooks) {
+  const auto path = root / file.path;
+  std::error_code error;
+  fs::create_directories(path.parent_path(), error);
+  if (error) throw write_error(path.parent_path(), error.value());
+
+  // O_EXCL | O_NOFOLLOW: the temporary directory is ours alone; never write through a link.
+  const int descriptor = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (descriptor < 0) throw write_error(path, errno);
+  FileDescriptor output{descriptor};
+
+  const std::string_view content = file.content;
+  const auto half = content.size() / 2;
+  write_all(descriptor, path, content.substr(0, half));
+  if (hooks.fail_at_file == file_number) {
+    throw WriteError(fmt::format("cannot write {}: {} (injected by NEW_KERNEL_TEST_FAIL_AT_FILE={})",
+                                 path.string(), std::strerror(ENOSPC), file_number));
+  }
+  if (hooks.pause_at_file == file_number) wait_for_signal(file_number, file.path);
+  write_all(descriptor, path, content.substr(half));
+  if (output.close() != 0) throw write_error(path, errno);  // NFS and quotas report here
+}
+
+/// Creates the target's missing parents, remembering them for cleanup.
+void create_parents(const fs::path& parent, Cleanup& cleanup) {
+  std::vector<fs::path> missing;
+  for (auto p = parent; !p.empty() && !fs::exists(p); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    std::error_code error;
+    if (!fs::create_directory(*it, error) && error) throw write_error(*it, error.value());
+    cleanup.add_parent(*it);
+  }
+}
+
+}  // namespace
+
+TestHooks TestHooks::from_environment() {
+  return {positive_number("NEW_KERNEL_TEST_FAIL_AT_FILE"), positive_number("NEW_KERNEL_TEST_PAUSE_AT_FILE")};
+}
+
+void check_target_is_free(const fs::path& target) {
+  std::error_code error;
+  const auto status = fs::symlink_status(target, error);
+  if (!fs::exists(status)) return;
+  if (!fs::is_directory(status)) {
+    throw TargetExistsError(fmt::format("{} exists and is not a directory: choose another --dir",
+                                        target.string()));
+  }
+  if (!fs::is_empty(target, error) || error) {
+    throw TargetExistsError(fmt::format("{} exists and is not empty: choose another --dir, or "
+                                        "remove it first",
+                                        target.string()));
+  }
+}
+
+void write_repository(const fs::path& target_in, const std::vector<RenderedFile>& files,
+                      const std::function<void(const fs::path&)>& before_rename,
+                      const TestHooks& hooks) {
+  const auto target = fs::absolute(target_in).lexically_normal();
+  const SignalGuard signals;
+  Cleanup cleanup;
+  check_target_is_free(target);
+  create_parents(target.parent_path(), cleanup);
+
+  // A sibling, so the final rename stays on one file system and is atomic.
+  auto pattern = (target.parent_path() / fmt::format(".{}.new-kernel-XXXXXX", target.filename().string())).string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw write_error(target.parent_path(), errno);
+  const fs::path temporary = pattern;
+  cleanup.set_temporary(temporary);
+  // mkdtemp makes it 0700; the repository gets the usual permissions.
+  fs::permissions(temporary, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                 fs::perms::others_read | fs::perms::others_exec);
+
+  std::size_t file_number = 0;
+  for (const auto& file : files) {
+    SignalGuard::check();
+    write_file(temporary, file, ++file_number, hooks);
+  }
+  SignalGuard::check();
+  if (before_rename) before_rename(temporary);
+  SignalGuard::check();
+
+  // rename(2) replaces an empty directory atomically; a non-empty one fails (ENOTEMPTY)
+  // if something appeared there meanwhile.
+  if (::rename(temporary.c_str(), target.c_str()) != 0) {
+    const int error_number = errno;
+    if (error_number == ENOTEMPTY || error_number == EEXIST || error_number == ENOTDIR) {
+      throw TargetExistsError(fmt::format("{} appeared while writing and is not empty", target.string()));
+    }
+    throw write_error(target, error_number);
+  }
+  cleanup.release();
+}
+
+}  // namespace new_kernel

@@ -1,0 +1,34 @@
+#pragma once
+/// Writes a rendered repository all or nothing: into a temporary sibling of the target, then
+/// one rename. A failure, a refused target or SIGINT/SIGTERM/SIGHUP leaves nothing behind.
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "render.hpp"
+
+namespace new_kernel {
+
+/// Test hooks, read from the environment by main() and documented in docs/generator.md:
+///   NEW_KERNEL_TEST_FAIL_AT_FILE=N   writing the Nth file fails like a full disk (exit 74)
+///   NEW_KERNEL_TEST_PAUSE_AT_FILE=N  halfway through the Nth file, say so on stderr and wait
+///                                    up to 60 s for a signal (to test SIGINT deterministically)
+struct TestHooks {
+  std::optional<std::size_t> fail_at_file;
+  std::optional<std::size_t> pause_at_file;
+  static TestHooks from_environment();
+};
+
+/// Throws TargetExistsError if `target` exists and is not an empty directory.
+void check_target_is_free(const std::filesystem::path& target);
+
+/// Writes `files` under `target`. `before_rename` runs on the complete temporary directory
+/// (the first commit is made there). Throws TargetExistsError, WriteError or Interrupted;
+/// in every case nothing is left behind, including parent directories it created.
+void write_repository(const std::filesystem::path& target, const std::vector<RenderedFile>& files,
+                      const std::function<void(const std::filesystem::path&)>& before_rename,
+                      const TestHooks& hooks = {});
+
+}  // namespace new_kernel

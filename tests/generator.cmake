@@ -1,0 +1,33 @@
+# new-kernel: unit tests of the generator library, then the installed binary: golden files
+# and command-line behaviour. The end-to-end test (tests/e2e.cmake) shares the install.
+if(NOT TARGET new-kernel)
+  return()
+endif()
+
+file(GLOB GENERATOR_UNIT_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/generator/*.cpp")
+add_executable(generator_unit_tests ${GENERATOR_UNIT_TESTS})
+target_link_libraries(generator_unit_tests PRIVATE new_kernel::generator doctest::doctest)
+target_compile_options(generator_unit_tests PRIVATE -Wall -Wextra -Wpedantic)
+add_test(NAME generator_unit_tests COMMAND generator_unit_tests)
+set_tests_properties(generator_unit_tests PROPERTIES TIMEOUT 60 LABELS "unit;generator")
+
+# The installed tree (runtime package, tools, new-kernel), as a user gets it.
+set(NEW_KERNEL_TEST_PREFIX "${CMAKE_BINARY_DIR}/test-install")
+add_test(NAME generator_install
+         COMMAND "${CMAKE_COMMAND}" --install "${CMAKE_BINARY_DIR}" --prefix "${NEW_KERNEL_TEST_PREFIX}")
+set_tests_properties(generator_install PROPERTIES FIXTURES_SETUP installed_new_kernel TIMEOUT 120
+                                                  LABELS generator)
+
+find_program(PYTHON3 NAMES python3 REQUIRED)
+add_test(NAME generator_golden
+         COMMAND "${PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/generator/golden.py"
+                 --new-kernel "${NEW_KERNEL_TEST_PREFIX}/bin/new-kernel"
+                 --golden "${CMAKE_CURRENT_SOURCE_DIR}/golden")
+set_tests_properties(generator_golden PROPERTIES FIXTURES_REQUIRED installed_new_kernel TIMEOUT 60
+                                                 LABELS generator)
+
+add_test(NAME generator_cli
+         COMMAND "${PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/generator/cli_test.py"
+                 --new-kernel "${NEW_KERNEL_TEST_PREFIX}/bin/new-kernel")
+set_tests_properties(generator_cli PROPERTIES FIXTURES_REQUIRED installed_new_kernel TIMEOUT 120
+                                              LABELS generator)

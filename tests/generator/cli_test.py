@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""new-kernel's command line, as installed: exit codes, one-line messages, and that nothing is
+written on any failure (refusals, an injected I/O error on the last file, SIGINT while
+writing). Also --dry-run, --list-patterns, --version, git, and prompts on a pseudo-terminal.
+
+    cli_test.py --new-kernel PREFIX/bin/new-kernel
+"""
+import argparse
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+NEW_KERNEL = None
+
+
+def run(*args, cwd, env_extra=None, stdin=subprocess.DEVNULL):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
+    env.update(env_extra or {})
+    return subprocess.run([NEW_KERNEL, *args], cwd=cwd, env=env, stdin=stdin, capture_output=True,
+                          text=True, timeout=60)
+
+
+class Scratch(unittest.TestCase):
+    def setUp(self):
+        self._dir = tempfile.TemporaryDirectory()
+        self.dir = self._dir.name
+        # Git identity and config from nowhere: the fallback identity is used.
+        self.home = os.path.join(self.dir, ".home")
+        os.mkdir(self.home)
+
+    def tearDown(self):
+        self._dir.cleanup()
+
+    def entries(self):
+        return sorted(e for e in os.listdir(self.dir) if e != ".home")
+
+    def assertRefused(self, result, code, message):
+        self.assertEqual(result.returncode, code, result.stderr)
+        self.assertIn(message, result.stderr)
+        self.assertEqual(self.entries(), [], "something was left behind")
+        for line in result.stderr.splitlines():
+            self.assertTrue(line.startswith("new-kernel: "), line)
+
+
+class Refusals(Scratch):
+    def test_invalid_names(self):
+        for name, message in [("My-Kernel", "contains 'M'"), ("9lives", "starts with '9'"),
+                              ("a--b", "doubled dash"), ("trailing-", "ends with a dash"),
+                              ("class", "C++ keyword `class`"), ("clean", "target CMake or CTest defines"),
+                              ("kernel", "reserved for the runtime"), ("x" * 64, "at most 63")]:
+            with self.subTest(name=name):
+                self.assertRefused(run(name, "--topic", "orders", cwd=self.dir), 64, message)
+
+    def test_invalid_topics(self):
+        for args, message in [(["--topic", "a b"], "contains a space"), (["--topic", ".."], "not allowed by Kafka"),
+                              (["--topic", "t" * 250], "at most 249"),
+                              (["--topic", "ok", "--output-topic", "bad/out"], "contains '/'"),
+                              (["--topic", "ok", "--output-topic", "ok"], "consume its own output"),
+                              (["--topic", "ok", "--dlq-topic", "ok"], "dead letters need a topic"),
+                              (["--topic", "ok", "--group", "g g"], "--group \"g g\" contains a space")]:
+            with self.subTest(args=args):
+                self.assertRefused(run("good", *args, cwd=self.dir), 64, message)
+
+    def test_every_problem_on_its_own_line(self):
+        result = run("Bad", "--topic", "a b", "--pattern", "transform", cwd=self.dir)
+        self.assertRefused(result, 64, "name \"Bad\"")
+        self.assertGreaterEqual(len(result.stderr.splitlines()), 3)
+
+    def test_pattern_rules(self):
+        self.assertRefused(run("k", "--topic", "a", "--pattern", "transform", cwd=self.dir), 64,
+                           "--pattern transform produces messages: give --output-topic TOPIC")
+        self.assertRefused(run("k", "--topic", "a", "--pattern", "nope", cwd=self.dir), 64,
+                           "choose one of consumer, transform, enrichment")
+
+    def test_bad_description(self):
+        self.assertRefused(run("k", "--topic", "a", "--description", "two\nlines", cwd=self.dir), 64,
+                           "use one line of text")
+
+    def test_missing_values_without_a_terminal(self):
+        result = run(cwd=self.dir)
+        self.assertRefused(result, 64, "missing NAME, --topic TOPIC")
+        self.assertEqual(len(result.stderr.splitlines()), 1)
+
+    def test_command_line_errors_are_64(self):
+        for args in (["k", "--topic"], ["k", "--topic", "a", "--no-such-option"], ["a", "b", "--topic", "t"]):
+            with self.subTest(args=args):
+                result = run(*args, cwd=self.dir)
+                self.assertEqual(result.returncode, 64, result.stderr)
+                self.assertEqual(self.entries(), [])
+
+    def test_non_empty_target(self):
+        os.mkdir(os.path.join(self.dir, "taken"))
+        with open(os.path.join(self.dir, "taken", "mine.txt"), "w") as f:
+            f.write("keep")
+        result = run("taken", "--topic", "a", cwd=self.dir)
+        self.assertEqual(result.returncode, 73, result.stderr)
+        self.assertIn("exists and is not empty", result.stderr)
+        self.assertEqual(os.listdir(os.path.join(self.dir, "taken")), ["mine.txt"])
+        self.assertEqual(self.entries(), ["taken"])
+
+    def test_broken_template_directory(self):
+        templates = os.path.join(self.home, "templates")
+        os.mkdir(templates)
+        with open(os.path.join(templates, "template.json"), "w") as f:
+            json.dump({"name": "t", "version": "1", "patterns": [{"name": "consumer"}],
+                       "files": [{"path": "../escape.txt"}]}, f)
+        self.assertRefused(run("k", "--topic", "a", "--templates", templates, cwd=self.dir), 65,
+                           "outside the repository")
+        with open(os.path.join(templates, "template.json"), "w") as f:
+            json.dump({"name": "t", "version": "1", "patterns": [{"name": "consumer"}],
+                       "files": [{"path": "a.txt"}, {"path": "b.txt"}]}, f)
+        with open(os.path.join(templates, "a.txt.mustache"), "w") as f:
+            f.write("{{name}}\n")
+        with open(os.path.join(templates, "b.txt.mustache"), "w") as f:
+            f.write("{{#unclosed}}\n")
+        self.assertRefused(run("k", "--topic", "a", "--templates", templates, cwd=self.dir), 65, "b.txt.mustache")
+
+
+class AllOrNothing(Scratch):
+    def file_count(self):
+        result = run("k", "--topic", "a", "--dry-run", cwd=self.dir)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return int(result.stdout.strip().splitlines()[-1].split()[0])
+
+    def test_io_failure_on_the_last_file_leaves_nothing(self):
+        last = self.file_count()
+        for n in (1, last):
+            with self.subTest(file=n):
+                result = run("k", "--topic", "a", "--dir", "deep/er/k", cwd=self.dir,
+                             env_extra={"NEW_KERNEL_TEST_FAIL_AT_FILE": str(n), "HOME": self.home})
+                self.assertRefused(result, 74, "injected by NEW_KERNEL_TEST_FAIL_AT_FILE")
+
+    def test_sigint_while_writing_leaves_nothing(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
+        env.update({"NEW_KERNEL_TEST_PAUSE_AT_FILE": "5", "HOME": self.home})
+        process = subprocess.Popen([NEW_KERNEL, "k", "--topic", "a"], cwd=self.dir, env=env,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = process.stderr.readline()  # the hook says when it is halfway through file 5
+        self.assertIn("paused while writing file 5", line)
+        self.assertEqual(len(self.entries()), 1)  # the temporary sibling, half written
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+        self.assertEqual(process.returncode, 130, err)
+        self.assertIn("interrupted; nothing was written", err)
+        self.assertEqual(self.entries(), [])
+
+
+class Success(Scratch):
+    def test_generates_with_a_first_commit(self):
+        result = run("orders-audit", "--topic", "orders", cwd=self.dir, env_extra={"HOME": self.home})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("Created orders-audit (consumer: orders)", result.stdout)
+        self.assertIn("./build/orders-audit --samples samples/input.jsonl", result.stdout)
+        target = os.path.join(self.dir, "orders-audit")
+        log = subprocess.run(["git", "-C", target, "log", "--format=%an <%ae>|%s"], capture_output=True, text=True,
+                             env={"HOME": self.home, "PATH": os.environ["PATH"]})
+        self.assertEqual(log.stdout.strip(), "new-kernel <new-kernel@localhost>|Generate orders-audit with new-kernel "
+                         + run("--version", cwd=self.dir).stdout.split()[-1])
+        status = subprocess.run(["git", "-C", target, "status", "--porcelain"], capture_output=True, text=True)
+        self.assertEqual(status.stdout, "")
+        with open(os.path.join(target, ".new-kernel", "manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertEqual(manifest["answers"]["pattern"], "consumer")
+        self.assertEqual({f["path"] for f in manifest["files"]} | {".new-kernel/manifest.json", ".git"},
+                         set(self._walk(target)))
+
+    @staticmethod
+    def _walk(root):
+        for directory, dirs, names in os.walk(root):
+            if ".git" in dirs:
+                dirs.remove(".git")
+                yield ".git"
+            for name in names:
+                yield os.path.relpath(os.path.join(directory, name), root)
+
+    def test_dry_run_writes_nothing(self):
+        result = run("k", "--topic", "a", "--output-topic", "b", "--dry-run", cwd=self.dir)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("src/", result.stdout)
+        self.assertIn("handler.cpp", result.stdout)
+        self.assertIn("dry run: nothing was written", result.stdout)
+        self.assertEqual(self.entries(), [])
+
+    def test_list_patterns_version_help(self):
+        patterns = run("--list-patterns", cwd=self.dir)
+        self.assertEqual(patterns.returncode, 0)
+        self.assertEqual([line.split()[0] for line in patterns.stdout.splitlines()], ["consumer", "transform", "enrichment"])
+        version = run("--version", cwd=self.dir)
+        self.assertEqual(version.returncode, 0)
+        self.assertRegex(version.stdout, r"^new-kernel \d+\.\d+\.\d+\n$")
+        help_text = run("--help", cwd=self.dir)
+        self.assertEqual(help_text.returncode, 0)
+        self.assertIn("Examples:", help_text.stdout)
+        self.assertEqual(self.entries(), [])
+
+    def test_empty_target_directory_is_used(self):
+        os.mkdir(os.path.join(self.dir, "k"))
+        result = run("k", "--topic", "a", "--no-git", cwd=self.dir)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "k", "CMakeLists.txt")))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "k", ".git")))
+
+
+class Prompts(Scratch):
+    def converse(self, args, answers, env_extra=None):
+        """Runs new-kernel on a pseudo-terminal, answering each prompt in turn."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
+        env.update(env_extra or {})
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(self.dir)
+            os.execve(NEW_KERNEL, [NEW_KERNEL, *args], env)
+        transcript = b""
+        pending = list(answers)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            transcript += chunk
+            if transcript.rstrip().endswith(b":") and pending:
+                os.write(fd, pending.pop(0).encode() + b"\n")
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return os.waitstatus_to_exitcode(status), transcript.decode(errors="replace")
+
+    def test_asks_for_missing_values_with_defaults(self):
+        # An invalid name is asked again; an empty topic answer takes the default shown.
+        code, transcript = self.converse(["--no-git"], ["Bad Name", "asked-kernel", ""])
+        self.assertEqual(code, 0, transcript)
+        self.assertIn("Kernel name", transcript)
+        self.assertIn("contains", transcript)
+        self.assertIn("Input topic(s), comma-separated [asked-kernel.input]:", transcript)
+        with open(os.path.join(self.dir, "asked-kernel", ".new-kernel", "manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertEqual(manifest["answers"]["input_topics"], ["asked-kernel.input"])
+
+    def test_asks_for_the_output_topic_a_pattern_needs(self):
+        code, transcript = self.converse(["enr", "--topic", "a,b", "--pattern", "enrichment", "--no-git"], ["enr.out"])
+        self.assertEqual(code, 0, transcript)
+        self.assertIn("Output topic [enr.output]:", transcript)
+        with open(os.path.join(self.dir, "enr", ".new-kernel", "manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertEqual(manifest["answers"]["output_topic"], "enr.out")
+        self.assertEqual(manifest["answers"]["input_topics"], ["a", "b"])
+
+
+def main():
+    global NEW_KERNEL
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--new-kernel", required=True)
+    args, rest = parser.parse_known_args()
+    NEW_KERNEL = os.path.abspath(args.new_kernel)
+    unittest.main(argv=[sys.argv[0], "-v", *rest])
+
+
+if __name__ == "__main__":
+    main()

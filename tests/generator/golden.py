@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Golden files: each pattern rendered with fixed answers by the installed new-kernel must
+match tests/golden/<pattern>/ byte for byte.
+
+    golden.py --new-kernel PREFIX/bin/new-kernel --golden tests/golden            # compare
+    golden.py --new-kernel PREFIX/bin/new-kernel --golden tests/golden --update   # rewrite
+
+Regenerate with scripts/update-golden.sh (never automatically): review the diff, commit it.
+"""
+import argparse
+import difflib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+# The fixed answers. The transform description exercises escaping in every file type.
+ANSWERS = {
+    "consumer": ["audit-log", "--topic", "payments", "--description", "Logs and counts payments."],
+    "transform": [
+        "payment-mapper", "--topic", "payments", "--topic", "refunds",
+        "--output-topic", "payments.mapped",
+        "--description", 'Maps payments to "cents" documents: $HOME, ${X}, `x`, *y*, <z> & a\\b; done.',
+    ],
+    "enrichment": [
+        "payment-enricher", "--topic", "payments", "--output-topic", "payments.enriched",
+        "--pattern", "enrichment", "--dlq-topic", "payments.enricher.dlq", "--group", "payment-enrichers",
+        "--description", "Adds account details to payments.",
+    ],
+}
+
+
+def render(new_kernel, pattern, directory):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
+    result = subprocess.run([new_kernel, *ANSWERS[pattern], "--dir", directory, "--no-git"],
+                            stdin=subprocess.DEVNULL, capture_output=True, env=env, timeout=30)
+    if result.returncode != 0:
+        sys.exit(f"new-kernel failed for {pattern} ({result.returncode}): {result.stderr.decode()}")
+
+
+def files_under(root):
+    found = {}
+    for directory, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(directory, name)
+            with open(path, "rb") as f:
+                found[os.path.relpath(path, root)] = f.read()
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--new-kernel", required=True)
+    parser.add_argument("--golden", required=True)
+    parser.add_argument("--update", action="store_true")
+    args = parser.parse_args()
+
+    failures = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        for pattern in ANSWERS:
+            rendered_dir = os.path.join(scratch, pattern)
+            render(args.new_kernel, pattern, rendered_dir)
+            golden_dir = os.path.join(args.golden, pattern)
+            if args.update:
+                shutil.rmtree(golden_dir, ignore_errors=True)
+                shutil.copytree(rendered_dir, golden_dir)
+                print(f"updated {golden_dir}")
+                continue
+            rendered, golden = files_under(rendered_dir), files_under(golden_dir)
+            for path in sorted(set(rendered) | set(golden)):
+                if path not in golden:
+                    print(f"{pattern}: {path} is rendered but has no golden file")
+                elif path not in rendered:
+                    print(f"{pattern}: {path} has a golden file but is not rendered")
+                elif rendered[path] != golden[path]:
+                    print(f"{pattern}: {path} differs:")
+                    sys.stdout.writelines(difflib.unified_diff(
+                        golden[path].decode(errors="replace").splitlines(True),
+                        rendered[path].decode(errors="replace").splitlines(True),
+                        f"golden/{pattern}/{path}", f"rendered/{pattern}/{path}"))
+                else:
+                    continue
+                failures += 1
+    if failures:
+        print(f"\n{failures} difference(s). If the change is intended: scripts/update-golden.sh, "
+              "review the diff, commit it.")
+        return 1
+    if not args.update:
+        print(f"golden files match for {', '.join(ANSWERS)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

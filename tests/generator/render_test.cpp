@@ -1,0 +1,221 @@
+// Template sets, rendering, the manifest and the .env.template drift check.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <kernel/config.hpp>
+#include <nlohmann/json.hpp>
+
+#include "answers.hpp"
+#include "errors.hpp"
+#include "manifest.hpp"
+#include "render.hpp"
+#include "template_set.hpp"
+
+using namespace new_kernel;
+
+namespace {
+
+const Versions versions{"0.1.0", "0.1"};
+
+using Files = std::map<std::string, std::string, std::less<>>;
+
+std::string manifest_with(const std::string& files) {
+  return R"({"name": "t", "version": "1", "patterns": [{"name": "consumer"}, {"name": "transform", "needs_output_topic": true}], "files": [)" +
+         files + "]}";
+}
+
+Answers answers_for(const TemplateSet& templates, std::string pattern = "transform") {
+  Answers a;
+  a.name = "my-kernel";
+  a.input_topics = {"orders", "refunds"};
+  a.output_topic = "orders.out";
+  a.pattern = std::move(pattern);
+  a.description = "Says \"hi\" & $bye";
+  return complete_and_check(a, templates.manifest().patterns);
+}
+
+const RenderedFile& file(const std::vector<RenderedFile>& files, std::string_view path) {
+  const auto found = std::find_if(files.begin(), files.end(), [&](const RenderedFile& f) { return f.path == path; });
+  REQUIRE(found != files.end());
+  return *found;
+}
+
+}  // namespace
+
+TEST_CASE("values are escaped for each file's language; triple braces are raw") {
+  const auto templates = TemplateSet::from_files(
+      Files{{"template.json", manifest_with(R"({"path": "a.cpp", "language": "cpp"}, {"path": "b.md", "language": "markdown"})")},
+            {"a.cpp.mustache", "{{=<% %>=}}\nauto d = \"<%description%>\"; // {{x}}\n"},
+            {"b.md.mustache", "{{description}} `{{{name}}}`\n"}},
+      "test");
+  const auto files = render_repository(templates, answers_for(templates), {}, versions);
+  CHECK(file(files, "a.cpp").content == "auto d = \"Says \\\"hi\\\" & $bye\"; // {{x}}\n");
+  CHECK(file(files, "b.md").content == "Says \"hi\" &amp; $bye `my-kernel`\n");
+}
+
+TEST_CASE("standalone section lines disappear whether the section renders or not") {
+  const auto templates = TemplateSet::from_files(
+      Files{{"template.json", manifest_with(R"({"path": "f.txt"})")},
+            {"f.txt.mustache",
+             "A\n{{#has_output}}\nout\n{{/has_output}}\n{{#consumer}}\nconsumer\n{{/consumer}}\n\n"
+             "  {{#input_topics}}\n- {{{topic}}}\n  {{/input_topics}}\nB\n"}},
+      "test");
+  const auto files = render_repository(templates, answers_for(templates), {}, versions);
+  CHECK(file(files, "f.txt").content == "A\nout\n\n- orders\n- refunds\nB\n");
+}
+
+TEST_CASE("partials come from the chosen pattern") {
+  const auto templates = TemplateSet::from_files(
+      Files{{"template.json", manifest_with(R"({"path": "h.txt", "policy": "user"})")},
+            {"h.txt.mustache", "head\n{{> body}}\ntail\n"},
+            {"patterns/consumer/body.mustache", "consumer body\n"},
+            {"patterns/transform/body.mustache", "transform body for {{{name}}}\n"}},
+      "test");
+  const auto transform = render_repository(templates, answers_for(templates, "transform"), {}, versions);
+  CHECK(file(transform, "h.txt").content == "head\ntransform body for my-kernel\ntail\n");
+  CHECK(file(transform, "h.txt").policy == Policy::user);
+  const auto consumer = render_repository(templates, answers_for(templates, "consumer"), {}, versions);
+  CHECK(file(consumer, "h.txt").content == "head\nconsumer body\ntail\n");
+}
+
+TEST_CASE("a template naming an unknown value or partial does not render") {
+  const auto value = TemplateSet::from_files(
+      Files{{"template.json", manifest_with(R"({"path": "f.txt"})")}, {"f.txt.mustache", "{{nonsense}}\n"}}, "test");
+  CHECK_THROWS_WITH_AS(render_repository(value, answers_for(value), {}, versions),
+                       doctest::Contains("no value for nonsense"), TemplateError);
+  const auto partial = TemplateSet::from_files(
+      Files{{"template.json", manifest_with(R"({"path": "f.txt"})")}, {"f.txt.mustache", "{{> nowhere}}\n"}}, "test");
+  CHECK_THROWS_WITH_AS(render_repository(partial, answers_for(partial), {}, versions),
+                       doctest::Contains("> nowhere"), TemplateError);
+  const auto unclosed = TemplateSet::from_files(
+      Files{{"template.json", manifest_with(R"({"path": "f.txt"})")}, {"f.txt.mustache", "{{#has_output}}\n"}}, "test");
+  CHECK_THROWS_AS(render_repository(unclosed, answers_for(unclosed), {}, versions), TemplateError);
+}
+
+TEST_CASE("template paths cannot leave the repository") {
+  for (const auto* path : {"../escape", "/etc/passwd", "a/../../b", "./a", "a//b", "a\\\\b", ".git/config",
+                           ".new-kernel/manifest.json", "a/"}) {
+    CAPTURE(path);
+    CHECK_FALSE(is_safe_relative_path(path));
+  }
+  CHECK(is_safe_relative_path("src/main.cpp"));
+  CHECK(is_safe_relative_path(".github/workflows/ci.yml"));
+  CHECK_THROWS_WITH_AS(TemplateSet::from_files(Files{{"template.json", manifest_with(R"({"path": "../x"})")},
+                                                     {"../x.mustache", ""}},
+                                               "test"),
+                       doctest::Contains("outside the repository"), TemplateError);
+}
+
+TEST_CASE("a broken manifest is a template error") {
+  CHECK_THROWS_AS(TemplateSet::from_files(Files{{"template.json", "{"}}, "test"), TemplateError);
+  CHECK_THROWS_AS(TemplateSet::from_files(Files{}, "test"), TemplateError);
+  CHECK_THROWS_WITH_AS(TemplateSet::from_files(Files{{"template.json", manifest_with(R"({"path": "f"})")}}, "test"),
+                       doctest::Contains("f.mustache is missing"), TemplateError);
+  CHECK_THROWS_WITH_AS(
+      TemplateSet::from_files(Files{{"template.json", manifest_with(R"({"path": "f", "policy": "mine"})")},
+                                    {"f.mustache", ""}},
+                              "test"),
+      doctest::Contains("neither managed nor user"), TemplateError);
+}
+
+TEST_CASE("the built-in templates render every pattern") {
+  const auto templates = TemplateSet::built_in();
+  REQUIRE(templates.manifest().patterns.size() == 3);
+  for (const auto& pattern : templates.manifest().patterns) {
+    CAPTURE(pattern.name);
+    const auto files = render_repository(templates, answers_for(templates, pattern.name), kernel::config_registry(), versions);
+    CHECK(files.size() == templates.manifest().files.size());
+    for (const auto& f : files) {
+      CAPTURE(f.path);
+      CHECK(f.content.find('\x01') == std::string::npos);
+      if (!f.path.ends_with(".cpp")) CHECK(f.content.find("{{") == std::string::npos);
+      CHECK(f.content.find("<%") == std::string::npos);
+      CHECK(f.content.ends_with("\n"));
+    }
+    CHECK(file(files, "src/main.cpp").content.find("spec.input_topics = {\"orders\", \"refunds\"};") != std::string::npos);
+  }
+}
+
+TEST_CASE("the manifest records every file with its policy and SHA-256") {
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  const auto templates = TemplateSet::built_in();
+  const auto answers = answers_for(templates);
+  const auto files = render_repository(templates, answers, kernel::config_registry(), versions);
+  const auto manifest = make_manifest(templates, answers, files, versions);
+  CHECK(manifest.path == ".new-kernel/manifest.json");
+  const auto document = nlohmann::json::parse(manifest.content);
+  CHECK(document["template"]["version"] == templates.manifest().version);
+  CHECK(document["answers"]["input_topics"] == nlohmann::json::array({"orders", "refunds"}));
+  REQUIRE(document["files"].size() == files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    CHECK(document["files"][i]["path"] == files[i].path);
+    CHECK(document["files"][i]["sha256"] == sha256_hex(files[i].content));
+  }
+  CHECK(file(files, "src/handler.cpp").policy == Policy::user);
+  CHECK(file(files, "src/main.cpp").policy == Policy::managed);
+}
+
+// .env.template must list exactly the registry's variables, each with its default, secrets
+// empty: this fails when the runtime's registry and the generator's rendering drift apart.
+TEST_CASE(".env.template lists exactly the configuration registry") {
+  const auto templates = TemplateSet::built_in();
+  auto answers = answers_for(templates);
+  answers.consumer_group = "custom-group";
+  const auto files = render_repository(templates, answers, kernel::config_registry(), versions);
+  const auto& env = file(files, ".env.template").content;
+
+  std::map<std::string, std::string> assignments;  // name -> value
+  std::map<std::string, std::string> comments;     // name -> the comment block above it
+  std::set<std::string> active;
+  std::istringstream lines(env);
+  std::string line, block;
+  while (std::getline(lines, line)) {
+    const bool commented = line.starts_with("# ");
+    const auto body = commented ? line.substr(2) : line;
+    const auto equals = body.find('=');
+    const bool assignment = equals != std::string::npos && equals > 0 &&
+                            std::all_of(body.begin(), body.begin() + static_cast<long>(equals), [](char c) {
+                              return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+                            });
+    if (assignment) {
+      const auto name = body.substr(0, equals);
+      CHECK_MESSAGE(!assignments.contains(name), name, " is listed twice");
+      assignments[name] = body.substr(equals + 1);
+      comments[name] = block;
+      if (!commented) active.insert(name);
+      block.clear();
+    } else if (line.empty()) {
+      block.clear();
+    } else {
+      block += line + "\n";
+    }
+  }
+
+  REQUIRE_FALSE(kernel::config_registry().empty());
+  std::set<std::string> registry_names;
+  for (const auto& variable : kernel::config_registry()) {
+    if (variable.name.find('<') != std::string::npos) continue;  // a family (KAFKA_PROPERTY_<NAME>)
+    CAPTURE(variable.name);
+    registry_names.insert(variable.name);
+    REQUIRE(assignments.contains(variable.name));
+    const auto& comment = comments[variable.name];
+    if (!variable.default_value.empty()) {
+      CHECK(comment.find("Default: " + variable.default_value + ".") != std::string::npos);
+    }
+    for (const auto& alias : variable.aliases) CHECK(comment.find(alias) != std::string::npos);
+    if (variable.secret) {
+      CHECK(assignments[variable.name].empty());
+      CHECK(active.contains(variable.name));
+    }
+  }
+  for (const auto& [name, value] : assignments) {
+    CAPTURE(name);
+    CHECK_MESSAGE(registry_names.contains(name), name, " is not in the runtime's registry");
+  }
+  CHECK(active.contains("KAFKA_CONSUMER_GROUP"));
+  CHECK(assignments["KAFKA_CONSUMER_GROUP"] == "custom-group");
+}

@@ -1,0 +1,51 @@
+// The handler inside the real consumer loop, on the embedded broker (no Kafka to install):
+// messages go through Kafka, outputs and dead letters are read back from their topics.
+// Takes a few seconds: joining a consumer group does.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <kernel/testing.hpp>
+#include <nlohmann/json.hpp>
+
+#include "handler.hpp"
+
+namespace {
+
+/// The kernel as main.cpp builds it, on topics of its own.
+kernel::KernelSpec test_kernel() {
+  kernel::KernelSpec spec;
+  spec.name = "audit-log-test";
+  spec.input_topics = {"audit-log-test.input"};
+  spec.handler = audit_log::handle;
+  return spec;
+}
+
+std::optional<std::string> header(const kernel::jsonl::Record& record, std::string_view name) {
+  const auto found = std::find_if(record.headers.begin(), record.headers.end(),
+                                  [name](const auto& entry) { return entry.first == name; });
+  if (found == record.headers.end()) return std::nullopt;
+  return found->second;
+}
+
+}  // namespace
+
+TEST_CASE("events are handled and a malformed one is dead-lettered") {
+  kernel::testing::KernelFixture kernel(test_kernel());
+  const auto before = audit_log::handled_count();
+
+  // One key, so one partition: the event is handled before the malformed message after it.
+  kernel.send({{"id", "evt-1"}, {"account", "acme"}, {"amount", 42.5}}, "account-acme");
+  kernel.send_raw("not json", "account-acme");
+
+  const auto dead_letters = kernel.dead_letters(1);
+  REQUIRE(dead_letters.size() == 1);
+  CHECK(dead_letters[0].value == "not json");
+  CHECK(dead_letters[0].key == "account-acme");
+  CHECK(header(dead_letters[0], "dlq-failure-reason") == "deserialization_error");
+  CHECK(audit_log::handled_count() == before + 1);
+}
