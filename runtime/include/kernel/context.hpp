@@ -2,6 +2,7 @@
 /// What a handler gets besides the message: a way to produce, the kernel's name, a logger,
 /// and which attempt this is. Outputs are collected during the attempt and sent by the
 /// runtime only when the handler succeeds, so a retried attempt never sends twice.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,19 @@
 
 namespace kernel {
 
+class Context;
+class Message;
+namespace detail {
+class KernelMetrics;
+}
+
+/// The rest of the producer chain: call it to pass the message on (possibly changed).
+using NextProduce = std::function<void(Outgoing&, const Message& input, Context&)>;
+/// Wraps each Context::produce(): `(message, input, context, next)`. It may change the
+/// message, measure, or drop it by not calling next; an exception reaches the handler like
+/// any other. Runs on the loop thread, inside the handler's call to produce().
+using ProducerMiddleware = std::function<void(Outgoing&, const Message& input, Context&, const NextProduce&)>;
+
 class Context {
  public:
   Context(std::string kernel_name, std::optional<std::string> output_topic,
@@ -20,7 +34,7 @@ class Context {
 
   /// Queues a message; sent (with the standard headers) once the handler succeeds.
   /// Without a topic it goes to the kernel's output topic; without either it throws
-  /// PermanentError.
+  /// PermanentError. Producer middleware runs first, in the order it was added.
   void produce(Outgoing message);
 
   const std::string& kernel_name() const noexcept { return kernel_name_; }
@@ -38,12 +52,29 @@ class Context {
     produced_.clear();
   }
 
+  /// The message being handled (nullptr outside a handler call).
+  const Message* input() const noexcept { return input_; }
+  /// Sets the message being handled; the chain does this around each call.
+  void set_input(const Message* input) noexcept { input_ = input; }
+
+  /// Producer middleware, outermost first (the runtime sets the kernel's).
+  void set_producer_middleware(std::vector<ProducerMiddleware> middleware);
+  /// The runtime's metrics, when they are on (nullptr otherwise); used by the built-in
+  /// metrics middleware.
+  detail::KernelMetrics* metrics() const noexcept { return metrics_; }
+  void set_metrics(detail::KernelMetrics* metrics) noexcept { metrics_ = metrics; }
+
  private:
+  void queue(Outgoing& message);
+
   std::string kernel_name_;
   std::optional<std::string> output_topic_;
   std::shared_ptr<spdlog::logger> logger_;
   int attempt_ = 1;
   std::vector<Outgoing> produced_;
+  const Message* input_ = nullptr;
+  NextProduce produce_chain_;  // empty without producer middleware
+  detail::KernelMetrics* metrics_ = nullptr;
 };
 
 }  // namespace kernel

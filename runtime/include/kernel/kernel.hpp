@@ -5,6 +5,7 @@
 #include "kernel/errors.hpp"
 #include "kernel/handler.hpp"
 #include "kernel/message.hpp"
+#include "kernel/middleware.hpp"
 #include "kernel/outcome.hpp"
 #include "kernel/outgoing.hpp"
 #include "kernel/run.hpp"

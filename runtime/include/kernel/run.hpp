@@ -3,7 +3,8 @@
 ///
 ///   int main(int argc, char** argv) { return kernel::run(spec, argc, argv); }
 ///
-/// It parses the command line (--dev, --samples FILE, --print-config, --version, --help),
+/// It parses the command line (--dev, --samples FILE, --print-config, --health-check,
+/// --version, --help),
 /// loads the configuration, runs the consumer loop until SIGINT/SIGTERM and returns the exit
 /// code the contract gives (0, 1, 64, 69, 70, 77, 78, 130, 143).
 #include <optional>
@@ -22,6 +23,8 @@ struct KernelSpec {
   std::optional<std::string> output_topic;  ///< default for KAFKA_OUTPUT_TOPIC
   Handler handler;
   std::vector<ConsumerMiddleware> middleware;  ///< run in this order, outermost first
+  /// Wraps each produce, in this order, outermost first (see kernel/middleware.hpp).
+  std::vector<ProducerMiddleware> producer_middleware;
 };
 
 /// Exit codes (CONTRACT section 4).

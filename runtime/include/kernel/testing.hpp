@@ -51,6 +51,9 @@ class TestContext : public Context {
 
 /// Calls the handler as the runtime would, turning exceptions into an Outcome.
 Outcome call(const Handler& handler, const Message& message, Context& context);
+/// The same through consumer middleware (outermost first), as the runtime chains them.
+Outcome call(const Handler& handler, const std::vector<ConsumerMiddleware>& middleware, const Message& message,
+             Context& context);
 
 /// Runs a kernel on a fresh embedded broker in a background thread, for integration tests.
 /// The constructor returns once the kernel has joined its group; the destructor stops it.

@@ -1,6 +1,7 @@
 #include "kernel/context.hpp"
 
 #include "kernel/errors.hpp"
+#include "kernel/message.hpp"
 
 namespace kernel {
 
@@ -11,12 +12,43 @@ Context::Context(std::string kernel_name, std::optional<std::string> output_topi
       logger_(std::move(logger)) {}
 
 void Context::produce(Outgoing message) {
+  if (!produce_chain_) {
+    queue(message);
+    return;
+  }
+  if (input_) {
+    produce_chain_(message, *input_, *this);
+  } else {
+    // produce() called outside a handler call (a hand-built test): middleware still runs.
+    static const Message no_input("", 0, -1, std::nullopt, "");
+    produce_chain_(message, no_input, *this);
+  }
+}
+
+void Context::queue(Outgoing& message) {
   if (message.topic().empty() && !output_topic_) {
     throw PermanentError(
         "produce() without a topic, and this kernel has no output topic: pass .topic(...) or "
         "set KAFKA_OUTPUT_TOPIC");
   }
   produced_.push_back(std::move(message));
+}
+
+void Context::set_producer_middleware(std::vector<ProducerMiddleware> middleware) {
+  if (middleware.empty()) {
+    produce_chain_ = nullptr;
+    return;
+  }
+  // Built once, from the innermost outwards so middleware[0] runs first; no allocation per
+  // message.
+  NextProduce chain = [](Outgoing& message, const Message&, Context& context) { context.queue(message); };
+  for (auto it = middleware.rbegin(); it != middleware.rend(); ++it) {
+    chain = [layer = std::move(*it), next = std::move(chain)](Outgoing& message, const Message& input,
+                                                               Context& context) {
+      layer(message, input, context, next);
+    };
+  }
+  produce_chain_ = std::move(chain);
 }
 
 std::string_view content_type_header(ContentType type) noexcept {

@@ -72,11 +72,17 @@ Chain::Chain(Handler handler, std::vector<ConsumerMiddleware> middleware) {
 }
 
 Outcome Chain::operator()(const Message& message, Context& context) const noexcept {
+  // Producer middleware sees the input through the context.
+  const auto* previous = context.input();
+  context.set_input(&message);
+  Outcome outcome;
   try {
-    return entry_(message, context);
+    outcome = entry_(message, context);
   } catch (...) {
-    return outcome_of_current_exception();
+    outcome = outcome_of_current_exception();
   }
+  context.set_input(previous);
+  return outcome;
 }
 
 }  // namespace kernel

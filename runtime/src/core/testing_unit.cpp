@@ -31,7 +31,12 @@ TestContext::TestContext(std::string kernel_name, std::optional<std::string> out
 }
 
 Outcome call(const Handler& handler, const Message& message, Context& context) {
-  return invoke_handler(handler, message, context);
+  return Chain(handler, {})(message, context);
+}
+
+Outcome call(const Handler& handler, const std::vector<ConsumerMiddleware>& middleware, const Message& message,
+             Context& context) {
+  return Chain(handler, middleware)(message, context);
 }
 
 }  // namespace kernel::testing

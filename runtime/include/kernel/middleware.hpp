@@ -1,0 +1,41 @@
+#pragma once
+/// Middleware: cross-cutting behaviour around the handler and around each produce, added in
+/// a kernel's main.cpp in the order it runs (outermost first):
+///
+///   spec.middleware = {kernel::middleware::correlation(), kernel::middleware::logging()};
+///   spec.producer_middleware = {[](kernel::Outgoing& out, const kernel::Message& in,
+///                                  kernel::Context& ctx, const kernel::NextProduce& next) {
+///     out.header("tenant", std::string(in.header("tenant").value_or("default")));
+///     next(out, in, ctx);
+///   }};
+///
+/// Consumer middleware (`ConsumerMiddleware`, handler.hpp) sees the Outcome, exceptions
+/// included, and may enrich, measure, filter or short-circuit by not calling next. Producer
+/// middleware (`ProducerMiddleware`, context.hpp) wraps each Context::produce() and may
+/// change the message or drop it by not calling next.
+#include "kernel/context.hpp"
+#include "kernel/handler.hpp"
+
+namespace kernel::middleware {
+
+/// One line per message at debug (topic, partition, offset, outcome, duration) and one per
+/// failed attempt at warn. Costs two clock reads per message when debug is off.
+ConsumerMiddleware logging();
+
+/// Puts the input's `correlation-id` header into the log context for the call, so every
+/// JSON log line written while handling it carries `correlation_id`.
+ConsumerMiddleware correlation();
+
+/// Records kernel_handler_duration_seconds and kernel_messages_handled_total for each
+/// attempt. The runtime adds it as the outermost middleware whenever metrics are on
+/// (KERNEL_HTTP_PORT not `off`); list it yourself to choose its place, e.g. after a
+/// middleware that filters messages out. Does nothing when metrics are off.
+ConsumerMiddleware metrics();
+
+/// True if `layer` is the one metrics() returns.
+bool is_metrics(const ConsumerMiddleware& layer) noexcept;
+
+/// One debug line per produced message (topic, key, size).
+ProducerMiddleware log_produced();
+
+}  // namespace kernel::middleware

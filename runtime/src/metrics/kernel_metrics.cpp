@@ -1,0 +1,153 @@
+#include "metrics/kernel_metrics.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <sstream>
+
+#include <prometheus/text_serializer.h>
+
+namespace kernel::detail {
+
+std::string_view to_string(HandledOutcome outcome) noexcept {
+  switch (outcome) {
+    case HandledOutcome::success: return "success";
+    case HandledOutcome::business_error: return "business_error";
+    case HandledOutcome::retried: return "retried";
+    case HandledOutcome::dead_lettered: return "dead_lettered";
+  }
+  return "success";
+}
+
+std::optional<HandledOutcome> handled_outcome(Outcome::Kind kind, int attempt, int max_retries) noexcept {
+  switch (kind) {
+    case Outcome::Kind::success: return HandledOutcome::success;
+    case Outcome::Kind::business: return HandledOutcome::business_error;
+    case Outcome::Kind::transient:
+      return attempt <= max_retries ? HandledOutcome::retried : HandledOutcome::dead_lettered;
+    case Outcome::Kind::permanent: return HandledOutcome::dead_lettered;
+    case Outcome::Kind::fatal: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+const prometheus::Histogram::BucketBoundaries& handler_duration_buckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets{
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return buckets;
+}
+
+KernelMetrics::KernelMetrics(int max_retries)
+    : max_retries_(max_retries), registry_(std::make_shared<prometheus::Registry>()) {
+  auto& registry = *registry_;
+  consumed_family_ = &prometheus::BuildCounter()
+                          .Name("kernel_messages_consumed_total")
+                          .Help("Messages received from the input topics")
+                          .Register(registry);
+  handled_family_ = &prometheus::BuildCounter()
+                         .Name("kernel_messages_handled_total")
+                         .Help("Handler attempts by outcome (success, business_error, retried, dead_lettered)")
+                         .Register(registry);
+  produced_family_ = &prometheus::BuildCounter()
+                          .Name("kernel_messages_produced_total")
+                          .Help("Messages the broker acknowledged, outputs and dead letters, by topic")
+                          .Register(registry);
+  duration_family_ = &prometheus::BuildHistogram()
+                          .Name("kernel_handler_duration_seconds")
+                          .Help("Time spent in the handler and its middleware per attempt")
+                          .Register(registry);
+  in_flight_ = &prometheus::BuildGauge()
+                    .Name("kernel_in_flight_messages")
+                    .Help("Messages received and not yet committable")
+                    .Register(registry)
+                    .Add({});
+  lag_family_ = &prometheus::BuildGauge()
+                     .Name("kernel_consumer_lag")
+                     .Help("High watermark minus committed offset, per assigned partition")
+                     .Register(registry);
+  auto& paused = prometheus::BuildGauge()
+                     .Name("kernel_partitions_paused")
+                     .Help("Assigned partitions paused, by reason (a partition may have several)")
+                     .Register(registry);
+  paused_[0] = &paused.Add({{"reason", "retry"}});
+  paused_[1] = &paused.Add({{"reason", "operator"}});
+  paused_[2] = &paused.Add({{"reason", "breaker"}});
+  commits_ = &prometheus::BuildCounter()
+                  .Name("kernel_commits_total")
+                  .Help("Offset commits the broker accepted")
+                  .Register(registry)
+                  .Add({});
+  rebalances_ = &prometheus::BuildCounter()
+                     .Name("kernel_rebalances_total")
+                     .Help("Partition assignments and revocations")
+                     .Register(registry)
+                     .Add({});
+}
+
+TopicMetrics& KernelMetrics::input_topic(std::string_view topic) {
+  auto it = topics_.find(topic);
+  if (it != topics_.end()) return *it->second;
+  auto metrics = std::make_unique<TopicMetrics>();
+  metrics->topic = std::string(topic);
+  const prometheus::Labels labels{{"topic", metrics->topic}};
+  metrics->consumed = &consumed_family_->Add(labels);
+  for (std::size_t i = 0; i < handled_outcome_count; ++i) {
+    metrics->handled[i] = &handled_family_->Add(
+        {{"topic", metrics->topic}, {"outcome", std::string(to_string(static_cast<HandledOutcome>(i)))}});
+  }
+  metrics->duration = &duration_family_->Add(labels, handler_duration_buckets());
+  return *topics_.emplace(metrics->topic, std::move(metrics)).first->second;
+}
+
+TopicMetrics& KernelMetrics::input_topic_cached(std::string_view topic) {
+  for (const auto& [address, metrics] : by_name_address_) {
+    if (address == topic.data()) return *metrics;
+  }
+  auto& metrics = input_topic(topic);
+  // Names of consumed messages live as long as their librdkafka topic; messages built in
+  // tests each have their own, so the cache is bounded and they take the slow path.
+  if (by_name_address_.size() < 64) by_name_address_.emplace_back(topic.data(), &metrics);
+  return metrics;
+}
+
+prometheus::Counter& KernelMetrics::produced(std::string_view topic) {
+  auto it = produced_.find(topic);
+  if (it == produced_.end()) {
+    it = produced_.emplace(std::string(topic), &produced_family_->Add({{"topic", std::string(topic)}})).first;
+  }
+  return *it->second;
+}
+
+void KernelMetrics::set_lag(const std::string& topic, std::int32_t partition, std::int64_t lag) {
+  const auto key = std::make_pair(topic, partition);
+  auto it = lag_.find(key);
+  if (lag < 0) {
+    if (it != lag_.end()) {
+      lag_family_->Remove(it->second);
+      lag_.erase(it);
+    }
+    return;
+  }
+  if (it == lag_.end()) {
+    it = lag_.emplace(key, &lag_family_->Add({{"topic", topic}, {"partition", std::to_string(partition)}})).first;
+  }
+  it->second->Set(static_cast<double>(lag));
+}
+
+void KernelMetrics::retain_lag(const std::vector<std::pair<std::string, std::int32_t>>& keep) {
+  for (auto it = lag_.begin(); it != lag_.end();) {
+    if (std::find(keep.begin(), keep.end(), it->first) == keep.end()) {
+      lag_family_->Remove(it->second);
+      it = lag_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::string KernelMetrics::serialize() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+}  // namespace kernel::detail

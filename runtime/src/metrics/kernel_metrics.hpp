@@ -1,0 +1,106 @@
+#pragma once
+// The kernel's Prometheus metrics (CONTRACT section 6), on a prometheus-cpp registry.
+//
+// The loop thread updates them; the HTTP thread only serialises the registry. Per-message
+// work is a handful of atomic operations on metrics found once per topic and cached by the
+// caller (on the partition state, or by topic-name pointer in the middleware): no string
+// lookups, no allocation, no locks of ours on the way.
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "kernel/outcome.hpp"
+
+namespace kernel::detail {
+
+/// The `outcome` label of kernel_messages_handled_total.
+enum class HandledOutcome : std::uint8_t { success, business_error, retried, dead_lettered };
+inline constexpr std::size_t handled_outcome_count = 4;
+std::string_view to_string(HandledOutcome outcome) noexcept;
+
+/// What an attempt's Outcome counts as, given the attempt number and the retry budget.
+/// nullopt for outcomes the contract does not count (fatal).
+std::optional<HandledOutcome> handled_outcome(Outcome::Kind kind, int attempt, int max_retries) noexcept;
+
+/// The metrics of one input topic.
+struct TopicMetrics {
+  std::string topic;
+  prometheus::Counter* consumed = nullptr;
+  std::array<prometheus::Counter*, handled_outcome_count> handled{};
+  prometheus::Histogram* duration = nullptr;
+
+  void count(HandledOutcome outcome) noexcept { handled[static_cast<std::size_t>(outcome)]->Increment(); }
+};
+
+/// The `reason` label of kernel_partitions_paused.
+enum class PausedReason : std::uint8_t { retry, operator_, breaker };
+
+class KernelMetrics {
+ public:
+  explicit KernelMetrics(int max_retries);
+  KernelMetrics(const KernelMetrics&) = delete;
+  KernelMetrics& operator=(const KernelMetrics&) = delete;
+
+  /// A kernel may register its own metrics here; they are served on /metrics too.
+  prometheus::Registry& registry() noexcept { return *registry_; }
+  int max_retries() const noexcept { return max_retries_; }
+
+  /// The metrics of an input topic, created on first use (a string lookup: call it when a
+  /// partition is assigned and keep the pointer). Stable for the life of this object.
+  TopicMetrics& input_topic(std::string_view topic);
+  /// The same for a consumed message's topic name, cached by the name's address
+  /// (librdkafka keeps one per topic), for middleware that sees only the message.
+  TopicMetrics& input_topic_cached(std::string_view topic);
+  /// kernel_messages_produced_total for a topic (a string lookup: keep the pointer).
+  prometheus::Counter& produced(std::string_view topic);
+
+  prometheus::Gauge& in_flight() noexcept { return *in_flight_; }
+  prometheus::Counter& commits() noexcept { return *commits_; }
+  prometheus::Counter& rebalances() noexcept { return *rebalances_; }
+  prometheus::Gauge& paused(PausedReason reason) noexcept { return *paused_[static_cast<std::size_t>(reason)]; }
+
+  /// kernel_consumer_lag for a partition; `lag` < 0 removes it (revoked, or unknown).
+  void set_lag(const std::string& topic, std::int32_t partition, std::int64_t lag);
+  /// Removes the lag of every partition not in `keep` (topic, partition).
+  void retain_lag(const std::vector<std::pair<std::string, std::int32_t>>& keep);
+
+  /// The Prometheus text exposition of the registry (any thread).
+  std::string serialize() const;
+
+ private:
+  int max_retries_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* consumed_family_;
+  prometheus::Family<prometheus::Counter>* handled_family_;
+  prometheus::Family<prometheus::Counter>* produced_family_;
+  prometheus::Family<prometheus::Histogram>* duration_family_;
+  prometheus::Family<prometheus::Gauge>* lag_family_;
+  prometheus::Gauge* in_flight_;
+  prometheus::Counter* commits_;
+  prometheus::Counter* rebalances_;
+  std::array<prometheus::Gauge*, 3> paused_{};
+
+  // Touched by the loop thread only (the families lock themselves for the scrape).
+  std::map<std::string, std::unique_ptr<TopicMetrics>, std::less<>> topics_;
+  std::vector<std::pair<const char*, TopicMetrics*>> by_name_address_;
+  std::map<std::string, prometheus::Counter*, std::less<>> produced_;
+  std::map<std::pair<std::string, std::int32_t>, prometheus::Gauge*> lag_;
+};
+
+/// Buckets of kernel_handler_duration_seconds: 50 µs to 10 s.
+const prometheus::Histogram::BucketBoundaries& handler_duration_buckets();
+
+}  // namespace kernel::detail

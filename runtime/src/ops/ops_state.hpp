@@ -1,0 +1,116 @@
+#pragma once
+// What the consumer loop shares with the HTTP server: the loop writes, the server reads.
+//
+// The loop thread never waits for the server: liveness and readiness are atomics it stores
+// every iteration, operator pauses are requested through an atomic it reads every iteration,
+// and the status is a snapshot it publishes a few times a second (a swap under a mutex the
+// server holds only to copy it).
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace kernel::detail {
+
+/// One assigned partition, as /admin/status shows it.
+struct PartitionStatus {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t position = -1;        ///< next offset the kernel will handle (-1: nothing yet)
+  std::int64_t committed = -1;       ///< last committed offset (-1: none yet)
+  std::int64_t low_watermark = -1;   ///< as last seen by the consumer (-1: not known yet)
+  std::int64_t high_watermark = -1;
+  std::int64_t lag = -1;             ///< high watermark - committed (or - low watermark)
+  std::size_t in_flight = 0;
+  std::uint8_t paused = 0;           ///< PauseReason bits
+};
+
+struct StatusSnapshot {
+  std::vector<PartitionStatus> partitions;
+  std::size_t in_flight = 0;
+  int pending_outputs = 0;
+  bool operator_paused = false;
+  std::int64_t published_at_ms = 0;  ///< wall clock
+};
+
+/// Where the kernel is in its life, for /readyz.
+enum class Phase : std::uint8_t { starting, ready, stopping };
+
+class OpsState {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  OpsState() { heartbeat(Clock::now()); }
+
+  // --- Liveness: the loop beats once per iteration.
+  void heartbeat(Clock::time_point now) noexcept {
+    last_beat_ns_.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+  }
+  Clock::duration since_heartbeat() const noexcept {
+    return Clock::now().time_since_epoch() - Clock::duration(last_beat_ns_.load(std::memory_order_relaxed));
+  }
+
+  // --- Readiness.
+  void set_phase(Phase phase) noexcept { phase_.store(phase, std::memory_order_relaxed); }
+  Phase phase() const noexcept { return phase_.load(std::memory_order_relaxed); }
+
+  // --- Operator pause: the server asks, the loop applies and acknowledges.
+  /// Returns the request's generation (server thread).
+  std::uint64_t request_operator_pause(bool paused) {
+    std::lock_guard lock(pause_mutex_);
+    operator_paused_wanted_.store(paused, std::memory_order_relaxed);
+    return requested_generation_.fetch_add(1, std::memory_order_release) + 1;
+  }
+  /// The latest request's generation; the loop compares it with what it applied (one
+  /// relaxed load per iteration).
+  std::uint64_t requested_generation() const noexcept {
+    return requested_generation_.load(std::memory_order_acquire);
+  }
+  bool operator_pause_wanted() const noexcept { return operator_paused_wanted_.load(std::memory_order_relaxed); }
+  /// The loop applied every request up to `generation`.
+  void acknowledge(std::uint64_t generation) {
+    {
+      std::lock_guard lock(pause_mutex_);
+      applied_generation_ = generation;
+    }
+    applied_.notify_all();
+  }
+  /// Server thread: waits until the loop applied `generation` (false on timeout).
+  bool wait_applied(std::uint64_t generation, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(pause_mutex_);
+    return applied_.wait_for(lock, timeout, [&] { return applied_generation_ >= generation; });
+  }
+
+  // --- Status.
+  /// Loop thread: swaps `next` in; `next` gets the previous snapshot back, so its vectors'
+  /// storage is reused. Never waits: if the server is copying the status right now, this
+  /// returns false and the loop publishes next time.
+  bool publish(StatusSnapshot& next) {
+    std::unique_lock lock(status_mutex_, std::try_to_lock);
+    if (!lock) return false;
+    std::swap(status_, next);
+    return true;
+  }
+  StatusSnapshot status() const {
+    std::lock_guard lock(status_mutex_);
+    return status_;
+  }
+
+ private:
+  std::atomic<Clock::rep> last_beat_ns_{0};
+  std::atomic<Phase> phase_{Phase::starting};
+
+  std::mutex pause_mutex_;
+  std::condition_variable applied_;
+  std::atomic<bool> operator_paused_wanted_{false};
+  std::atomic<std::uint64_t> requested_generation_{0};
+  std::uint64_t applied_generation_ = 0;
+
+  mutable std::mutex status_mutex_;
+  StatusSnapshot status_;
+};
+
+}  // namespace kernel::detail

@@ -1,0 +1,235 @@
+// The HTTP server on its own (no broker): health, readiness, metrics, admin authentication,
+// bad requests, and the port rules.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <sstream>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/null_sink.h>
+
+#include "http/ops_server.hpp"
+
+using kernel::detail::OpsServer;
+using kernel::detail::OpsServerOptions;
+using kernel::detail::OpsState;
+using kernel::detail::Phase;
+
+namespace {
+
+struct Served {
+  explicit Served(std::string token = "", std::chrono::milliseconds stall_after = std::chrono::seconds(60))
+      : metrics(3) {
+    OpsServerOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.admin_token = std::move(token);
+    options.group_id = "g1";
+    options.stall_after = stall_after;
+    server = std::make_unique<OpsServer>(options, state, metrics,
+                                         std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>()));
+    server->start();
+    client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
+    client->set_read_timeout(std::chrono::seconds(10));
+  }
+  OpsState state;
+  kernel::detail::KernelMetrics metrics;
+  std::unique_ptr<OpsServer> server;
+  std::unique_ptr<httplib::Client> client;
+};
+
+/// Stands in for the loop: applies operator pause requests as they come.
+struct FakeLoop {
+  explicit FakeLoop(OpsState& state) : state_(state), thread_([this] { run(); }) {}
+  ~FakeLoop() {
+    stop_ = true;
+    thread_.join();
+  }
+  void run() {
+    std::uint64_t applied = 0;
+    while (!stop_) {
+      state_.heartbeat(OpsState::Clock::now());
+      if (auto wanted = state_.requested_generation(); wanted != applied) {
+        paused = state_.operator_pause_wanted();
+        applied = wanted;
+        state_.acknowledge(applied);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a poll
+    }
+  }
+  OpsState& state_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> paused{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("healthz is 200 while the loop beats and 503 once it stalls") {
+  Served served("", std::chrono::milliseconds(300));
+  auto alive = served.client->Get("/healthz");
+  REQUIRE(alive);
+  CHECK(alive->status == 200);
+  CHECK(nlohmann::json::parse(alive->body)["status"] == "alive");
+  // No beat for longer than stall_after: the state says so without anyone sleeping on it.
+  served.state.heartbeat(OpsState::Clock::now() - std::chrono::seconds(1));
+  auto stalled = served.client->Get("/healthz");
+  REQUIRE(stalled);
+  CHECK(stalled->status == 503);
+  CHECK(nlohmann::json::parse(stalled->body)["status"] == "stalled");
+}
+
+TEST_CASE("readyz follows the phase with a JSON reason") {
+  Served served;
+  auto starting = served.client->Get("/readyz");
+  REQUIRE(starting);
+  CHECK(starting->status == 503);
+  CHECK(nlohmann::json::parse(starting->body)["reason"].get<std::string>().find("not yet a member of group g1") !=
+        std::string::npos);
+  served.state.set_phase(Phase::ready);
+  auto ready = served.client->Get("/readyz");
+  CHECK(ready->status == 200);
+  CHECK(nlohmann::json::parse(ready->body)["ready"] == true);
+  served.state.set_phase(Phase::stopping);
+  auto stopping = served.client->Get("/readyz");
+  CHECK(stopping->status == 503);
+  CHECK(nlohmann::json::parse(stopping->body)["reason"] == "shutting down");
+}
+
+TEST_CASE("metrics are served as Prometheus text with every contract family") {
+  Served served;
+  served.metrics.input_topic("orders").consumed->Increment(3);
+  served.metrics.produced("orders.out").Increment();
+  served.metrics.set_lag("orders", 0, 7);
+  auto response = served.client->Get("/metrics");
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  CHECK(response->get_header_value("Content-Type").find("text/plain; version=0.0.4") == 0);
+  for (const char* family : {"kernel_messages_consumed_total", "kernel_messages_handled_total",
+                             "kernel_messages_produced_total", "kernel_handler_duration_seconds",
+                             "kernel_in_flight_messages", "kernel_consumer_lag", "kernel_partitions_paused",
+                             "kernel_commits_total", "kernel_rebalances_total"}) {
+    CAPTURE(family);
+    CHECK(response->body.find(std::string("# TYPE ") + family) != std::string::npos);
+  }
+  CHECK(response->body.find("kernel_messages_consumed_total{topic=\"orders\"} 3") != std::string::npos);
+  CHECK(response->body.find("kernel_partitions_paused{reason=\"operator\"} 0") != std::string::npos);
+  CHECK(response->body.find("kernel_consumer_lag{partition=\"0\",topic=\"orders\"} 7") != std::string::npos);
+  served.metrics.set_lag("orders", 0, -1);  // revoked: the series goes away
+  CHECK(served.client->Get("/metrics")->body.find("kernel_consumer_lag{") == std::string::npos);
+}
+
+TEST_CASE("admin endpoints without a configured token answer 403 saying how to turn them on") {
+  Served served;
+  auto response = served.client->Post("/admin/pause", httplib::Headers{{"Authorization", "Bearer anything"}}, "",
+                                      "text/plain");
+  REQUIRE(response);
+  CHECK(response->status == 403);
+  CHECK(response->body.find("KERNEL_ADMIN_TOKEN") != std::string::npos);
+}
+
+TEST_CASE("admin pause and resume need the bearer token and are applied by the loop") {
+  Served served("s3cret-token");
+  FakeLoop loop(served.state);
+  SUBCASE("missing, malformed and wrong tokens are refused with 401") {
+    for (const char* header : {"", "s3cret-token", "Basic s3cret-token", "Bearer ", "Bearer s3cret-tokeN",
+                               "Bearer s3cret-token-and-more"}) {
+      CAPTURE(header);
+      httplib::Headers headers;
+      if (*header) headers.emplace("Authorization", header);
+      auto response = served.client->Post("/admin/pause", headers, "", "text/plain");
+      REQUIRE(response);
+      CHECK(response->status == 401);
+      CHECK(response->get_header_value("WWW-Authenticate") == "Bearer");
+    }
+    CHECK_FALSE(loop.paused);
+    CHECK(served.state.requested_generation() == 0);
+  }
+  SUBCASE("the right token pauses and resumes") {
+    const httplib::Headers auth{{"Authorization", "Bearer s3cret-token"}};
+    auto paused = served.client->Post("/admin/pause", auth, "", "text/plain");
+    REQUIRE(paused);
+    CHECK(paused->status == 200);
+    CHECK(nlohmann::json::parse(paused->body)["applied"] == true);
+    CHECK(loop.paused);
+    auto status = served.client->Get("/admin/status");
+    CHECK(nlohmann::json::parse(status->body)["operator_paused"] == true);
+    auto resumed = served.client->Post("/admin/resume", auth, "", "text/plain");
+    CHECK(resumed->status == 200);
+    CHECK_FALSE(loop.paused);
+  }
+  SUBCASE("GET on a mutating endpoint is 405") {
+    auto response = served.client->Get("/admin/pause");
+    CHECK(response->status == 405);
+    CHECK(response->get_header_value("Allow") == "POST");
+  }
+}
+
+TEST_CASE("status shows the published snapshot") {
+  Served served;
+  kernel::detail::StatusSnapshot snapshot;
+  snapshot.partitions.push_back({"orders", 2, 15, 10, 0, 20, 10, 5, 3});
+  snapshot.in_flight = 5;
+  REQUIRE(served.state.publish(snapshot));
+  auto response = served.client->Get("/admin/status");
+  REQUIRE(response);
+  const auto body = nlohmann::json::parse(response->body);
+  CHECK(body["in_flight"] == 5);
+  REQUIRE(body["partitions"].size() == 1);
+  const auto& p = body["partitions"][0];
+  CHECK(p["topic"] == "orders");
+  CHECK(p["committed"] == 10);
+  CHECK(p["lag"] == 10);
+  CHECK(p["paused"] == nlohmann::json::array({"retry", "operator"}));
+}
+
+TEST_CASE("unknown paths, huge headers and junk get an error answer and the server keeps serving") {
+  Served served;
+  auto missing = served.client->Get("/nope");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  CHECK(nlohmann::json::parse(missing->body)["error"] == "not found");
+
+  auto huge = served.client->Get("/healthz", httplib::Headers{{"X-Big", std::string(64 * 1024, 'x')}});
+  CHECK((!huge || huge->status >= 400));
+
+  {
+    // Raw junk on a socket.
+    httplib::Client raw("127.0.0.1", served.server->port());
+    auto junk = raw.Get(std::string(10000, '/'));
+    CHECK((!junk || junk->status >= 400));
+  }
+  auto again = served.client->Get("/healthz");
+  REQUIRE(again);
+  CHECK(again->status == 200);
+}
+
+TEST_CASE("a port in use is refused, not shared") {
+  Served first;
+  OpsServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = first.server->port();
+  OpsState state;
+  kernel::detail::KernelMetrics metrics(3);
+  OpsServer second(options, state, metrics,
+                   std::make_shared<spdlog::logger>("t2", std::make_shared<spdlog::sinks::null_sink_mt>()));
+  CHECK_THROWS_AS(second.start(), kernel::detail::PortUnavailable);
+}
+
+TEST_CASE("--health-check's probe: 0 on 200, 1 otherwise or when nothing listens") {
+  Served served("", std::chrono::milliseconds(300));
+  std::ostringstream out;
+  CHECK(kernel::detail::health_check(served.server->port(), out) == 0);
+  CHECK(out.str().rfind("healthy", 0) == 0);
+  served.state.heartbeat(OpsState::Clock::now() - std::chrono::seconds(1));
+  out.str("");
+  CHECK(kernel::detail::health_check(served.server->port(), out) == 1);
+  CHECK(out.str().find("HTTP 503") != std::string::npos);
+  const int port = served.server->port();
+  served.server.reset();
+  out.str("");
+  CHECK(kernel::detail::health_check(port, out) == 1);
+  CHECK(out.str().find("nothing answers") != std::string::npos);
+}
