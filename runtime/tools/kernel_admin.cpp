@@ -1,0 +1,432 @@
+// kernel-admin: operate kernels' consumer groups and topics from the command line.
+//
+//   kernel-admin lag GROUP [--topic T]...
+//   kernel-admin reset-offsets GROUP --topic T --to earliest|latest|OFFSET|DATETIME [--dry-run] [--force]
+//   kernel-admin topic-stats TOPIC
+//
+// It reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL like a kernel does (same registry, same
+// .env). Committed offsets are read and written by a consumer handle in the group that never
+// subscribes, so it never joins the group nor moves anyone's partitions.
+// Exit codes: 0 done, 64 usage, 69 brokers, group or topic unavailable (or refused), 78 configuration.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "kernel/config.hpp"
+#include "kernel/detail/rdkafka_handles.hpp"
+#include "kernel/run.hpp"
+#include "log/logging.hpp"
+
+namespace {
+
+using namespace kernel::detail;
+using nlohmann::json;
+
+/// A failure with the exit code it stands for.
+struct Failure {
+  int code;
+  std::string message;
+};
+
+struct Options {
+  int timeout_ms = 10000;
+  bool json_output = false;
+};
+
+struct PartitionRow {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t committed = -1;  // -1: none
+  std::int64_t low = -1, high = -1;
+};
+
+/// A consumer handle configured like a kernel's, in `group`, never subscribed.
+HandlePtr make_client(const kernel::Config& config, const std::string& group) {
+  ConfPtr conf(rd_kafka_conf_new());
+  std::array<char, 512> error{};
+  for (const auto& property : config.consumer_properties()) {
+    const auto value = property.name == "group.id" ? group : property.value;
+    if (rd_kafka_conf_set(conf.get(), property.name.c_str(), value.c_str(), error.data(), error.size()) !=
+        RD_KAFKA_CONF_OK) {
+      throw Failure{kernel::exit_code::config, "config error: " + property.variable + ": " + error.data()};
+    }
+  }
+  const auto& s = config.settings();
+  route_rdkafka_logs(conf.get(), make_logger("kernel-admin", s.log_level == "info" ? "error" : s.log_level,
+                                             s.log_format));
+  HandlePtr handle(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
+  if (!handle) throw Failure{kernel::exit_code::config, std::string("config error: ") + error.data()};
+  conf.release();  // rd_kafka_new took ownership of the configuration
+  return handle;
+}
+
+/// Partition ids of a topic, from the brokers' metadata. Throws Failure (69).
+std::vector<std::int32_t> partitions_of(rd_kafka_t* client, const std::string& topic, const Options& options,
+                                        const std::string& servers) {
+  TopicPtr handle(rd_kafka_topic_new(client, topic.c_str(), nullptr));
+  const rd_kafka_metadata_t* raw = nullptr;
+  const auto err = rd_kafka_metadata(client, 0, handle.get(), &raw, options.timeout_ms);
+  MetadataPtr metadata(raw);
+  if (err) {
+    throw Failure{kernel::exit_code::unavailable,
+                  "cannot get metadata from " + servers + ": " + rd_kafka_err2str(err)};
+  }
+  if (metadata->topic_cnt != 1 || metadata->topics[0].err || metadata->topics[0].partition_cnt == 0) {
+    const auto why = metadata->topic_cnt == 1 ? rd_kafka_err2str(metadata->topics[0].err) : "not found";
+    throw Failure{kernel::exit_code::unavailable, "topic " + topic + " not found on " + servers + " (" + why + ")"};
+  }
+  std::vector<std::int32_t> out;
+  for (int i = 0; i < metadata->topics[0].partition_cnt; ++i) out.push_back(metadata->topics[0].partitions[i].id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// Every topic the brokers know, internal ones (`__...`) left out.
+std::vector<std::string> all_topics(rd_kafka_t* client, const Options& options, const std::string& servers) {
+  const rd_kafka_metadata_t* raw = nullptr;
+  const auto err = rd_kafka_metadata(client, 1, nullptr, &raw, options.timeout_ms);
+  MetadataPtr metadata(raw);
+  if (err) {
+    throw Failure{kernel::exit_code::unavailable, "cannot get metadata from " + servers + ": " + rd_kafka_err2str(err)};
+  }
+  std::vector<std::string> out;
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    std::string name = metadata->topics[i].topic;
+    if (!name.starts_with("__")) out.push_back(std::move(name));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// Committed offsets (rd_kafka_committed) and watermarks (rd_kafka_query_watermark_offsets).
+std::vector<PartitionRow> read_partitions(rd_kafka_t* client, const std::string& topic, const Options& options,
+                                          const std::string& servers) {
+  const auto ids = partitions_of(client, topic, options, servers);
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(ids.size())));
+  for (auto id : ids) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), id);
+  if (auto err = rd_kafka_committed(client, list.get(), options.timeout_ms)) {
+    throw Failure{kernel::exit_code::unavailable, "cannot read committed offsets: " + std::string(rd_kafka_err2str(err))};
+  }
+  std::vector<PartitionRow> rows;
+  for (int i = 0; i < list->cnt; ++i) {
+    PartitionRow row{topic, list->elems[i].partition, list->elems[i].offset < 0 ? -1 : list->elems[i].offset};
+    if (auto err = rd_kafka_query_watermark_offsets(client, topic.c_str(), row.partition, &row.low, &row.high,
+                                                    options.timeout_ms)) {
+      throw Failure{kernel::exit_code::unavailable, "cannot read the watermarks of " + topic + "[" +
+                                                        std::to_string(row.partition) + "]: " + rd_kafka_err2str(err)};
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    width[c] = header[c].size();
+    for (const auto& row : rows) width[c] = std::max(width[c], row[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string text;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      const auto pad = std::string(width[c] - cells[c].size(), ' ');
+      text += c == 0 ? cells[c] + pad : "  " + pad + cells[c];  // numbers right-aligned
+    }
+    std::cout << text << '\n';
+  };
+  line(header);
+  for (const auto& row : rows) line(row);
+}
+
+std::string number_or_dash(std::int64_t value) { return value < 0 ? "-" : std::to_string(value); }
+
+int lag(const kernel::Config& config, const std::string& group, std::vector<std::string> topics, const Options& options) {
+  const auto& servers = config.settings().bootstrap_servers;
+  auto client = make_client(config, group);
+  const bool every_topic = topics.empty();
+  if (every_topic) topics = all_topics(client.get(), options, servers);
+  std::vector<PartitionRow> rows;
+  for (const auto& topic : topics) {
+    auto partitions = read_partitions(client.get(), topic, options, servers);
+    // Without --topic, show the topics the group has committed offsets for.
+    const bool any = std::any_of(partitions.begin(), partitions.end(), [](auto& p) { return p.committed >= 0; });
+    if (every_topic && !any) continue;
+    rows.insert(rows.end(), partitions.begin(), partitions.end());
+  }
+  std::int64_t total = 0;
+  json out = {{"group", group}, {"partitions", json::array()}};
+  std::vector<std::vector<std::string>> table;
+  for (const auto& row : rows) {
+    // No committed offset: the group would start where KAFKA_CONSUMER_START_OFFSET says, so
+    // the lag is not known here.
+    const std::int64_t lag = row.committed < 0 ? -1 : std::max<std::int64_t>(0, row.high - row.committed);
+    if (lag > 0) total += lag;
+    out["partitions"].push_back({{"topic", row.topic}, {"partition", row.partition},
+                                 {"committed", row.committed < 0 ? json(nullptr) : json(row.committed)},
+                                 {"low", row.low}, {"high", row.high}, {"lag", lag < 0 ? json(nullptr) : json(lag)}});
+    table.push_back({row.topic, std::to_string(row.partition), number_or_dash(row.committed), std::to_string(row.low),
+                     std::to_string(row.high), number_or_dash(lag)});
+  }
+  out["total_lag"] = total;
+  if (options.json_output) {
+    std::cout << out.dump() << '\n';
+  } else if (rows.empty()) {
+    std::cout << "group " << group << " has no committed offsets" << (every_topic ? "" : " on these topics") << '\n';
+  } else {
+    print_table({"TOPIC", "PARTITION", "COMMITTED", "LOW", "HIGH", "LAG"}, table);
+    std::cout << "total lag " << total << " (group " << group << ")\n";
+  }
+  return kernel::exit_code::ok;
+}
+
+/// Parses 2026-11-23T03:09:38Z, 2026-11-23T03:09:38.123Z, 2026-11-23T03:09:38+02:00 or
+/// 2026-11-23 (midnight UTC) to epoch milliseconds.
+std::optional<std::int64_t> parse_datetime(const std::string& text) {
+  std::tm tm{};
+  int millis = 0;
+  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!rest) {
+    tm = {};
+    rest = strptime(text.c_str(), "%Y-%m-%d", &tm);
+    if (!rest || *rest) return std::nullopt;
+    return static_cast<std::int64_t>(timegm(&tm)) * 1000;
+  }
+  if (*rest == '.') {
+    int digits = 0;
+    for (++rest; *rest >= '0' && *rest <= '9'; ++rest, ++digits) {
+      if (digits < 3) millis = millis * 10 + (*rest - '0');
+    }
+    for (; digits < 3; ++digits) millis *= 10;
+  }
+  long offset_seconds = 0;
+  if (*rest == 'Z' || *rest == 'z') {
+    ++rest;
+  } else if ((*rest == '+' || *rest == '-') && rest[1] && rest[2] && rest[3] == ':' && rest[4] && rest[5]) {
+    const int sign = *rest == '+' ? 1 : -1;
+    offset_seconds = sign * (((rest[1] - '0') * 10 + (rest[2] - '0')) * 3600 + ((rest[4] - '0') * 10 + (rest[5] - '0')) * 60);
+    rest += 6;
+  } else {
+    return std::nullopt;  // a time without a zone is ambiguous
+  }
+  if (*rest) return std::nullopt;
+  return (static_cast<std::int64_t>(timegm(&tm)) - offset_seconds) * 1000 + millis;
+}
+
+/// Where each partition goes for `to`; nullopt entries mean "no change possible".
+std::vector<std::int64_t> targets(rd_kafka_t* client, const std::vector<PartitionRow>& rows, const std::string& to,
+                                  const Options& options) {
+  std::vector<std::int64_t> out;
+  if (to == "earliest" || to == "latest") {
+    for (const auto& row : rows) out.push_back(to == "earliest" ? row.low : row.high);
+    return out;
+  }
+  const bool numeric = !to.empty() && std::all_of(to.begin(), to.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (numeric) {
+    const auto offset = std::stoll(to);
+    for (const auto& row : rows) out.push_back(std::clamp<std::int64_t>(offset, row.low, row.high));
+    return out;
+  }
+  const auto when = parse_datetime(to);
+  if (!when) {
+    throw Failure{kernel::exit_code::usage, "--to " + to + ": expected earliest, latest, an offset, or a date-time "
+                                            "like 2026-11-23T03:00:00Z"};
+  }
+  auto ask = [&](std::int64_t timestamp) {
+    PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(rows.size())));
+    for (const auto& row : rows) {
+      rd_kafka_topic_partition_list_add(list.get(), row.topic.c_str(), row.partition)->offset = timestamp;
+    }
+    if (auto err = rd_kafka_offsets_for_times(client, list.get(), options.timeout_ms)) {
+      throw Failure{kernel::exit_code::unavailable, "offsets for times failed: " + std::string(rd_kafka_err2str(err))};
+    }
+    std::vector<std::int64_t> offsets;
+    for (int i = 0; i < list->cnt; ++i) offsets.push_back(list->elems[i].offset);
+    return offsets;
+  };
+  // A broker that can look up offsets by time finds the first message of a non-empty
+  // partition for time 0; one that cannot answers -1 everywhere.
+  const auto probe = ask(0);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].high > rows[i].low && probe[i] < 0) {
+      throw Failure{kernel::exit_code::unavailable,
+                    "the brokers cannot look up offsets by time (ListOffsets by timestamp answered -1 for a "
+                    "partition with messages); use earliest, latest or an offset instead"};
+    }
+  }
+  out = ask(*when);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (out[i] < 0) out[i] = rows[i].high;  // nothing at or after that time: the end
+  }
+  return out;
+}
+
+/// Whether the group has members: true/false, or nullopt when the brokers cannot tell.
+std::optional<int> group_members(rd_kafka_t* client, const std::string& group, const Options& options,
+                                 std::string& why) {
+  const rd_kafka_group_list* raw = nullptr;
+  const auto err = rd_kafka_list_groups(client, group.c_str(), &raw, options.timeout_ms);
+  if (err) {
+    why = rd_kafka_err2str(err);
+    return std::nullopt;
+  }
+  std::unique_ptr<const rd_kafka_group_list, void (*)(const rd_kafka_group_list*)> list(raw, rd_kafka_group_list_destroy);
+  for (int i = 0; i < list->group_cnt; ++i) {
+    const auto& info = list->groups[i];
+    if (group != info.group) continue;
+    if (info.err) {
+      why = rd_kafka_err2str(info.err);
+      return std::nullopt;
+    }
+    return info.member_cnt;
+  }
+  return 0;  // unknown to the coordinator: no members
+}
+
+int reset_offsets(const kernel::Config& config, const std::string& group, const std::string& topic, const std::string& to,
+                  bool dry_run, bool force, const Options& options) {
+  const auto& servers = config.settings().bootstrap_servers;
+  auto client = make_client(config, group);
+  const auto rows = read_partitions(client.get(), topic, options, servers);
+  const auto wanted = targets(client.get(), rows, to, options);
+
+  std::vector<std::vector<std::string>> table;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    table.push_back({rows[i].topic, std::to_string(rows[i].partition), number_or_dash(rows[i].committed),
+                     std::to_string(wanted[i])});
+  }
+  print_table({"TOPIC", "PARTITION", "COMMITTED", "NEW"}, table);
+  if (dry_run) {
+    std::cout << "dry run: nothing committed\n";
+    return kernel::exit_code::ok;
+  }
+
+  std::string why;
+  const auto members = group_members(client.get(), group, options, why);
+  if (members && *members > 0) {
+    throw Failure{kernel::exit_code::unavailable,
+                  "group " + group + " has " + std::to_string(*members) +
+                      " active member(s): stop its kernels first (they would overwrite the offsets)"};
+  }
+  if (!members && !force) {
+    throw Failure{kernel::exit_code::unavailable,
+                  "cannot tell whether group " + group + " has members (" + why +
+                      "); stop its kernels, then run again with --force"};
+  }
+  if (!members) std::cerr << "kernel-admin: the brokers cannot list group members (" << why << "); --force given\n";
+
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(rows.size())));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), rows[i].partition)->offset = wanted[i];
+  }
+  // An explicit list from a handle that never joined: a plain offset commit for the group.
+  if (auto err = rd_kafka_commit(client.get(), list.get(), 0)) {
+    throw Failure{kernel::exit_code::unavailable, "commit refused: " + std::string(rd_kafka_err2str(err))};
+  }
+  for (int i = 0; i < list->cnt; ++i) {
+    if (list->elems[i].err) {
+      throw Failure{kernel::exit_code::unavailable, "commit refused for " + topic + "[" +
+                                                        std::to_string(list->elems[i].partition) +
+                                                        "]: " + rd_kafka_err2str(list->elems[i].err)};
+    }
+  }
+  std::cout << "committed new offsets for group " << group << " on " << topic << '\n';
+  return kernel::exit_code::ok;
+}
+
+int topic_stats(const kernel::Config& config, const std::string& topic, const Options& options) {
+  const auto& servers = config.settings().bootstrap_servers;
+  auto client = make_client(config, "kernel-admin");
+  std::int64_t total = 0;
+  json out = {{"topic", topic}, {"partitions", json::array()}};
+  std::vector<std::vector<std::string>> table;
+  for (auto id : partitions_of(client.get(), topic, options, servers)) {
+    std::int64_t low = -1, high = -1;
+    if (auto err = rd_kafka_query_watermark_offsets(client.get(), topic.c_str(), id, &low, &high, options.timeout_ms)) {
+      throw Failure{kernel::exit_code::unavailable, "cannot read the watermarks of " + topic + "[" +
+                                                        std::to_string(id) + "]: " + rd_kafka_err2str(err)};
+    }
+    total += high - low;
+    out["partitions"].push_back({{"partition", id}, {"low", low}, {"high", high}, {"messages", high - low}});
+    table.push_back({std::to_string(id), std::to_string(low), std::to_string(high), std::to_string(high - low)});
+  }
+  out["messages"] = total;
+  if (options.json_output) {
+    std::cout << out.dump() << '\n';
+  } else {
+    print_table({"PARTITION", "LOW", "HIGH", "MESSAGES"}, table);
+    std::cout << topic << ": " << table.size() << " partitions, " << total << " messages held\n";
+  }
+  return kernel::exit_code::ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kernel-admin: consumer lag, offset resets and topic statistics for kernels' groups and topics. "
+               "Reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL settings like a kernel (environment, then ./.env)."};
+  app.require_subcommand(1);
+  Options options;
+  app.add_option("--timeout", options.timeout_ms, "Milliseconds to wait for the brokers per request")
+      ->default_val(10000);
+  app.add_flag("--json", options.json_output, "lag and topic-stats: one JSON object instead of a table");
+
+  std::string group, topic, to;
+  std::vector<std::string> topics;
+  bool dry_run = false, force = false;
+  auto* lag_cmd = app.add_subcommand("lag", "Committed offset, watermarks and lag per partition, and the total");
+  lag_cmd->add_option("GROUP", group, "Consumer group (a kernel's KAFKA_CONSUMER_GROUP)")->required();
+  lag_cmd->add_option("--topic", topics, "Only this topic (repeatable); default: every topic the group committed on");
+
+  auto* reset_cmd = app.add_subcommand("reset-offsets", "Move a stopped group's committed offsets on a topic");
+  reset_cmd->add_option("GROUP", group, "Consumer group")->required();
+  reset_cmd->add_option("--topic", topic, "Topic")->required();
+  reset_cmd->add_option("--to", to, "earliest, latest, an offset, or a date-time (2026-11-23T03:00:00Z)")->required();
+  reset_cmd->add_flag("--dry-run", dry_run, "Show the new offsets and commit nothing");
+  reset_cmd->add_flag("--force", force, "Commit even when the brokers cannot tell whether the group has members");
+
+  auto* stats_cmd = app.add_subcommand("topic-stats", "Partitions, watermarks and messages held");
+  stats_cmd->add_option("TOPIC", topic, "Topic")->required();
+  app.footer("Exit codes: 0 done, 64 usage, 69 brokers/group/topic unavailable or reset refused, 78 configuration.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : kernel::exit_code::usage;
+  }
+
+  std::optional<kernel::Config> config;
+  try {
+    // Loaded like a kernel's, so the same variables (and their checks) apply; the topic is
+    // a placeholder, never used.
+    config.emplace(kernel::Config::load(kernel::KernelDefaults{"kernel-admin", {"kernel-admin.unused"}, std::nullopt},
+                                        kernel::process_environment()));
+  } catch (const kernel::ConfigError& error) {
+    for (const auto& problem : error.problems()) std::cerr << problem << '\n';
+    return kernel::exit_code::config;
+  }
+  if (config->settings().embedded) {
+    std::cerr << "config error: KAFKA_BOOTSTRAP_SERVERS=embedded: kernel-admin needs the brokers a kernel uses "
+                 "(for kernel-dev-broker, the address it printed)\n";
+    return kernel::exit_code::config;
+  }
+
+  try {
+    if (*lag_cmd) return lag(*config, group, topics, options);
+    if (*reset_cmd) return reset_offsets(*config, group, topic, to, dry_run, force, options);
+    return topic_stats(*config, topic, options);
+  } catch (const Failure& failure) {
+    std::cerr << "kernel-admin: " << failure.message << '\n';
+    return failure.code;
+  }
+}
