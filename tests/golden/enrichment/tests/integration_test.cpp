@@ -38,14 +38,16 @@ std::optional<std::string> header(const kernel::jsonl::Record& record, std::stri
 TEST_CASE("an event goes through the kernel to the output topic") {
   kernel::testing::KernelFixture kernel(test_kernel());
 
-  kernel.send({{"id", "evt-1"}, {"account", "acme"}, {"amount", 42.5}}, "evt-1");
+  kernel.send({{"id", "evt-1"}, {"account", "acme"}, {"amount", 42.5}}, "evt-1",
+              {{"event-id", "input-event-1"}, {"correlation-id", "request-7"}});
 
   const auto outputs = kernel.outputs(1);
   REQUIRE(outputs.size() == 1);
   CHECK(outputs[0].key == "evt-1");
   CHECK(nlohmann::json::parse(outputs[0].value)["id"] == "evt-1");
   CHECK(header(outputs[0], "source") == "payment-enricher-test");
-  CHECK(header(outputs[0], "causation-id").has_value());
+  CHECK(header(outputs[0], "causation-id") == "input-event-1");
+  CHECK(header(outputs[0], "correlation-id") == "request-7");
 }
 
 TEST_CASE("a malformed message is dead-lettered and the next one still goes through") {

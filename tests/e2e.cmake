@@ -1,0 +1,17 @@
+# End to end: the installed new-kernel generates each pattern; each kernel is built with
+# warnings as errors, runs its own tests, then runs against kernel-dev-broker with messages
+# sent and checked by confluent-kafka. Builds three kernels: a few minutes on 2 cores.
+if(NOT TARGET new-kernel)
+  return()
+endif()
+
+# Debian's python3 has confluent_kafka (python3-confluent-kafka); another python3 on PATH may not.
+find_program(SYSTEM_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH REQUIRED)
+add_test(NAME e2e_generated_kernels
+         COMMAND "${SYSTEM_PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/e2e/e2e_test.py"
+                 --prefix "${CMAKE_BINARY_DIR}/test-install")
+set_tests_properties(e2e_generated_kernels PROPERTIES
+  FIXTURES_REQUIRED installed_new_kernel
+  LABELS e2e
+  TIMEOUT 600
+  RUN_SERIAL TRUE)

@@ -1,0 +1,256 @@
+#!/usr/bin/python3
+"""End to end: what a user does with an installed new-kernel, for each pattern.
+
+Generate a kernel (with git), lint its Kubernetes manifest, build it with warnings as
+errors, run its own tests, run it with --samples, then run it against kernel-dev-broker
+(a broker in its own process), send messages with confluent-kafka (a client nobody here
+wrote) and check what arrives on the output and dead-letter topics, and that the group's
+committed offsets cover every input. Prints the figures: render time, build time, size.
+
+    e2e_test.py --prefix PREFIX        (PREFIX/bin/new-kernel, PREFIX/bin/kernel-dev-broker)
+"""
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+PATTERNS = {
+    "consumer": {"output": False},
+    "transform": {"output": True},
+    "enrichment": {"output": True},
+}
+# A description that must be escaped differently in C++, CMake, YAML, JSON and Markdown.
+DESCRIPTION = 'Checks "escaping": $HOME ${X} `x` *y* <z> & a\\b; 100% done.'
+VALID = 40
+DEADLINE = 90  # seconds for any wait on the broker
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def run(command, cwd=None, env=None, timeout=600):
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise Failure(f"{' '.join(command)} exited {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result, time.monotonic() - started
+
+
+class DevBroker:
+    """kernel-dev-broker in its own process; its first stdout line names the bootstrap servers."""
+
+    def __init__(self, binary, topics):
+        args = [binary, "--partitions", "4"]
+        for topic in topics:
+            args += ["--topic", topic]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.process.stdout.readline().strip()
+        check(line.startswith("KAFKA_BOOTSTRAP_SERVERS="), f"kernel-dev-broker said {line!r}")
+        self.servers = line.split("=", 1)[1]
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+def produce(servers, topic, records):
+    producer = Producer({"bootstrap.servers": servers, "enable.idempotence": True})
+    failures = []
+    for key, value, headers in records:
+        producer.produce(topic, key=key, value=value, headers=headers,
+                         on_delivery=lambda err, _msg: err and failures.append(err))
+    check(producer.flush(30) == 0 and not failures, f"producing to {topic} failed: {failures}")
+
+
+def consume(servers, topic, count):
+    consumer = Consumer({"bootstrap.servers": servers, "group.id": f"e2e-checker-{topic}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    messages = []
+    deadline = time.monotonic() + DEADLINE
+    while len(messages) < count and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is None:
+            continue
+        check(message.error() is None, f"consuming {topic}: {message.error()}")
+        messages.append(message)
+    # A little longer: anything beyond `count` would be a duplicate or a stray.
+    extra_deadline = time.monotonic() + 2
+    while time.monotonic() < extra_deadline:
+        message = consumer.poll(0.2)
+        if message is not None and message.error() is None:
+            messages.append(message)
+    consumer.close()
+    check(len(messages) == count, f"{topic}: expected {count} messages, got {len(messages)}")
+    return messages
+
+
+def wait_for_commits(servers, group, topic, expected_total):
+    """The group's committed offsets on `topic` must reach the end of every partition."""
+    consumer = Consumer({"bootstrap.servers": servers, "group.id": group, "enable.auto.commit": False})
+    partitions = [TopicPartition(topic, p) for p in range(4)]
+    deadline = time.monotonic() + DEADLINE
+    committed_total = -1
+    while time.monotonic() < deadline:
+        committed = consumer.committed(partitions, timeout=10)
+        committed_total = sum(max(tp.offset, 0) for tp in committed)
+        if committed_total == expected_total:
+            break
+        time.sleep(0.2)  # polling the broker's state, with a deadline
+    consumer.close()
+    check(committed_total == expected_total,
+          f"group {group} committed {committed_total} of {expected_total} offsets on {topic}")
+
+
+def headers_of(message):
+    return {k: v.decode() for k, v in (message.headers() or [])}
+
+
+def exercise_on_broker(prefix, name, directory, pattern, log_path):
+    """Runs the built kernel against kernel-dev-broker and checks outputs, dead letters, commits."""
+    topic_in, topic_out, topic_dlq = f"{name}.in", f"{name}.out", f"{name}.dlq"
+    broker = DevBroker(os.path.join(prefix, "bin", "kernel-dev-broker"), [topic_in, topic_out, topic_dlq])
+    kernel = None
+    try:
+        env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=broker.servers, KERNEL_HTTP_PORT="0",
+                   KAFKA_CONSUMER_SESSION_TIMEOUT="6s", KAFKA_CONSUMER_HEARTBEAT_INTERVAL="1s")
+        with open(log_path, "w") as log:
+            kernel = subprocess.Popen([os.path.join(directory, "build", name)], cwd=directory, env=env,
+                                      stdout=log, stderr=subprocess.STDOUT)
+        records = [(f"k{i}", json.dumps({"id": f"evt-{i}", "account": "acme" if i % 2 else "nobody", "amount": i + 0.25}),
+                    [("event-id", f"input-{i}")]) for i in range(VALID)]
+        poison = [("bad-1", "not json at all", [("event-id", "input-bad-1")]),
+                  ("bad-2", json.dumps({"id": "evt-no-account", "amount": 1}), [])]
+        produce(broker.servers, topic_in, records + poison)
+
+        if PATTERNS[pattern]["output"]:
+            outputs = consume(broker.servers, topic_out, VALID)
+            by_key = {m.key().decode(): m for m in outputs}
+            check(set(by_key) == {key for key, _, _ in records}, "output keys differ from input keys")
+            for i in range(VALID):
+                message = by_key[f"k{i}"]
+                document = json.loads(message.value())
+                headers = headers_of(message)
+                check(headers.get("source") == name, f"source header {headers.get('source')!r}")
+                check(headers.get("causation-id") == f"input-{i}", f"causation-id {headers.get('causation-id')!r}")
+                check(headers.get("content-type") == "application/json", "content-type")
+                if pattern == "transform":
+                    check(document == {"id": f"evt-{i}", "account": "acme" if i % 2 else "nobody",
+                                       "amount_cents": round((i + 0.25) * 100)}, f"transform output {document}")
+                else:
+                    details = document["account_details"]
+                    check((details is not None) == bool(i % 2), f"enrichment output {document}")
+                    check(document["amount"] == i + 0.25, f"enrichment kept fields {document}")
+
+        dead = {m.key().decode(): m for m in consume(broker.servers, topic_dlq, len(poison))}
+        check(dead["bad-1"].value() == b"not json at all", "dead letter value is not byte for byte")
+        check(headers_of(dead["bad-1"]).get("dlq-failure-reason") == "deserialization_error", "reason of bad-1")
+        check(headers_of(dead["bad-1"]).get("event-id") == "input-bad-1", "original headers kept")
+        check(headers_of(dead["bad-2"]).get("dlq-failure-reason") == "validation_error", "reason of bad-2")
+        check(headers_of(dead["bad-2"]).get("dlq-original-topic") == topic_in, "dlq-original-topic")
+
+        wait_for_commits(broker.servers, name, topic_in, VALID + len(poison))
+
+        kernel.send_signal(signal.SIGTERM)
+        code = kernel.wait(timeout=40)
+        check(code == 0, f"{name} exited {code} after SIGTERM")
+        kernel = None
+        with open(log_path) as f:
+            log = f.read()
+        if pattern == "consumer":
+            handled = [line for line in log.splitlines() if " handled)" in line and f"[{name}]" in line]
+            check(len(handled) == VALID, f"consumer logged {len(handled)} handled events, expected {VALID}")
+            check(f", {VALID} handled)" in log, "the consumer's count did not reach every event")
+    finally:
+        if kernel is not None:
+            kernel.kill()
+            kernel.wait()
+        broker.stop()
+
+
+def test_pattern(prefix, workdir, pattern, figures):
+    new_kernel = os.path.join(prefix, "bin", "new-kernel")
+    name = f"e2e-{pattern}"
+    directory = os.path.join(workdir, name)
+    args = [new_kernel, name, "--topic", f"{name}.in", "--pattern", pattern, "--dir", directory,
+            "--description", DESCRIPTION]
+    if PATTERNS[pattern]["output"]:
+        args += ["--output-topic", f"{name}.out"]
+    home = os.path.join(workdir, "home")
+    os.makedirs(home, exist_ok=True)
+    env = dict(os.environ, HOME=home)  # no git identity: the fallback is used
+    _, figures[f"{pattern} render s"] = run(args, env=env)
+    log, _ = run(["git", "-C", directory, "log", "--oneline"], env=env)
+    check(len(log.stdout.splitlines()) == 1, "expected one first commit")
+
+    run(["yamllint", "-s", os.path.join(directory, "deploy", "kubernetes.yaml")])
+
+    build = os.path.join(directory, "build")
+    run(["cmake", "-S", directory, "-B", build, f"-DCMAKE_PREFIX_PATH={prefix}",
+         "-DCMAKE_COMPILE_WARNING_AS_ERROR=ON"])
+    _, figures[f"{pattern} build s"] = run(["cmake", "--build", build, "-j2"])
+    figures[f"{pattern} binary MB"] = os.path.getsize(os.path.join(build, name)) / 1e6
+    run(["ctest", "--test-dir", build, "--output-on-failure", "--timeout", "180"])
+
+    samples, _ = run([os.path.join(build, name), "--samples", os.path.join(directory, "samples", "input.jsonl")],
+                     cwd=directory, timeout=120)
+    lines = [json.loads(line) for line in samples.stdout.splitlines() if line.strip()]
+    outputs = [line for line in lines if line["topic"] == f"{name}.out"]
+    dead = [line for line in lines if line["topic"] == f"{name}.dlq"]
+    check(len(outputs) == (3 if PATTERNS[pattern]["output"] else 0), f"--samples printed {len(outputs)} outputs")
+    check(sorted(d["headers"]["dlq-failure-reason"] for d in dead) == ["deserialization_error", "validation_error"],
+          f"--samples dead letters: {dead}")
+
+    exercise_on_broker(prefix, name, directory, pattern, os.path.join(workdir, f"{name}.log"))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--prefix", required=True)
+    parser.add_argument("--patterns", nargs="*", default=list(PATTERNS))
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+    prefix = os.path.abspath(args.prefix)
+
+    figures = {}
+    workdir = tempfile.mkdtemp(prefix="new-kernel-e2e-")
+    try:
+        # Render time: the median of a few dry runs (no disk writes) and real runs.
+        times = []
+        for i in range(5):
+            _, seconds = run([os.path.join(prefix, "bin", "new-kernel"), f"timing-{i}", "--topic", "t",
+                              "--dir", os.path.join(workdir, f"timing-{i}"), "--no-git"])
+            times.append(seconds)
+        figures["render median ms"] = statistics.median(times) * 1000
+        for pattern in args.patterns:
+            print(f"== {pattern}", flush=True)
+            test_pattern(prefix, workdir, pattern, figures)
+            print(f"   ok", flush=True)
+    except Failure as failure:
+        print(f"FAILED: {failure}", file=sys.stderr)
+        print(f"(work directory kept: {workdir})", file=sys.stderr)
+        return 1
+    for key, value in figures.items():
+        print(f"{key}: {value:.2f}")
+    if not args.keep:
+        subprocess.run(["rm", "-rf", workdir])
+    else:
+        print(f"work directory: {workdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
