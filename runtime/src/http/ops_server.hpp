@@ -29,7 +29,7 @@ struct OpsServerOptions {
   /// bounded by a handler call, so this is max.poll.interval.ms: the point where the group
   /// would give the member up too.
   std::chrono::milliseconds stall_after{60000};
-  std::size_t threads = 4;        ///< bounded pool; connections beyond wait in the backlog
+  std::size_t threads = 8;        ///< bounded pool; connections beyond wait in the backlog
   std::chrono::seconds io_timeout{2};  ///< per read and write: slow clients are dropped
 };
 

@@ -1,0 +1,19 @@
+#include "ops/operations.hpp"
+
+namespace kernel::detail {
+
+std::unique_ptr<Operations> Operations::start_if_enabled(const Settings& settings,
+                                                         std::shared_ptr<spdlog::logger> logger) {
+  if (!settings.http_port) return nullptr;
+  auto operations = std::make_unique<Operations>(settings.max_retries);
+  OpsServerOptions options;
+  options.port = *settings.http_port;
+  options.admin_token = settings.admin_token;
+  options.group_id = settings.group_id;
+  options.stall_after = settings.rebalance_timeout;
+  operations->server_ = std::make_unique<OpsServer>(options, operations->state_, operations->metrics_, logger);
+  operations->server_->start();
+  return operations;
+}
+
+}  // namespace kernel::detail
