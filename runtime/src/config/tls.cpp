@@ -158,14 +158,11 @@ std::shared_ptr<void> make_memory_file(std::string_view content, std::string& pa
     return nullptr;
   }
   // Owns the descriptor from here: it closes when the last Config copy goes.
-  struct MemoryFile {
-    explicit MemoryFile(int descriptor) : fd(descriptor) {}
-    MemoryFile(const MemoryFile&) = delete;
-    MemoryFile& operator=(const MemoryFile&) = delete;
-    ~MemoryFile() { ::close(fd); }
-    int fd;
-  };
-  std::shared_ptr<void> owner = std::make_shared<MemoryFile>(fd);
+  std::shared_ptr<void> owner(new int(fd), [](void* held) {
+    auto* descriptor = static_cast<int*>(held);
+    ::close(*descriptor);
+    delete descriptor;
+  });
   std::size_t written = 0;
   while (written < content.size()) {
     const auto n = ::write(fd, content.data() + written, content.size() - written);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cinttypes>
+#include <deque>
 #include <thread>
 
 #include "log/logging.hpp"
@@ -25,6 +26,7 @@ struct KernelLoop::PartitionState {
   int retry_attempt = 0;
   Clock::time_point retry_due{};
   int failed_outputs = 0;          ///< entries whose output failed for good, not yet dead-lettered
+  std::deque<Message> parked;      ///< received while at the in-flight cap, handled in order later
   bool retired = false;            ///< revoked; kept only for outstanding delivery reports
 };
 
@@ -221,6 +223,15 @@ KernelLoop::PartitionState* KernelLoop::find_partition(const char* topic, std::i
   return it == partitions_.end() ? nullptr : it->second.get();
 }
 
+KernelLoop::PartitionState* KernelLoop::partition_of(const rd_kafka_message_t* message) {
+  // Messages come in runs from one partition: remember the last lookup.
+  if (message->rkt == last_topic_ && message->partition == last_partition_ && last_state_) return last_state_;
+  last_state_ = find_partition(rd_kafka_topic_name(message->rkt), message->partition);
+  last_topic_ = message->rkt;
+  last_partition_ = message->partition;
+  return last_state_;
+}
+
 int KernelLoop::run() {
   next_commit_ = Clock::now() + settings_.commit_interval;
   auto next_housekeeping = Clock::now();
@@ -231,6 +242,7 @@ int KernelLoop::run() {
     rd_kafka_message_t* raw = rd_kafka_consumer_poll(consumer_.get(), timeout);
     if (raw) handle(raw);
     rd_kafka_poll(producer_.get(), 0);
+    drain_parked();
     if (exit_code_ != exit_code::ok) break;
 
     const auto now = Clock::now();
@@ -266,28 +278,62 @@ void KernelLoop::handle(rd_kafka_message_t* raw) {
     if (fatal) exit_code_ = exit_code::software;
     return;
   }
-  auto* partition = find_partition(rd_kafka_topic_name(raw->rkt), raw->partition);
-  // Not ours any more, paused (fetched before the pause), or already handled (a redelivery
-  // after a seek): librdkafka fetches it again when it is due.
-  if (!partition || partition->paused || raw->offset < partition->next_offset) {
+  auto* partition = partition_of(raw);
+  // Not ours any more, or already handled (a redelivery after a seek): drop it.
+  if (!partition || raw->offset < partition->next_offset) {
+    rd_kafka_message_destroy(raw);
+    return;
+  }
+  if (partition->paused) {
+    // librdkafka normally holds back a paused partition's messages; if one arrives anyway,
+    // rewind so it is fetched again on resume rather than skipped.
+    rd_kafka_seek(raw->rkt, raw->partition, raw->offset, 0);
     rd_kafka_message_destroy(raw);
     return;
   }
   auto message = Message::adopt(raw);
-  auto& entry = partition->tracker.begin(message.offset());
-  entry.owner = partition;
-  ++total_in_flight_;
   partition->next_offset = message.offset() + 1;
-  process(*partition, entry, message, 1);
-  if (!entry.handled && partition->retry_entry == &entry) {
-    partition->retry_message.emplace(std::move(message));
+  if (!partition->parked.empty() || partition->retry_entry || !has_room(*partition)) {
+    // At the in-flight cap: set it aside (in order) until acknowledgements make room, so the
+    // other partitions' messages behind it in the queue keep flowing.
+    parked_bytes_ += message.value().size() + message.key().value_or("").size();
+    partition->parked.push_back(std::move(message));
+    ++total_parked_;
+    if (parked_bytes_ >= parked_bytes_budget) pause(*partition, PauseReason::backpressure);
+    return;
+  }
+  handle_now(*partition, std::move(message));
+}
+
+bool KernelLoop::has_room(const PartitionState& partition) const noexcept {
+  return partition.tracker.in_flight() < static_cast<std::size_t>(settings_.max_poll_records) &&
+         total_in_flight_ < max_in_flight_total_;
+}
+
+void KernelLoop::handle_now(PartitionState& partition, Message message) {
+  auto& entry = partition.tracker.begin(message.offset());
+  entry.owner = &partition;
+  ++total_in_flight_;
+  process(partition, entry, message, 1);
+  if (!entry.handled && partition.retry_entry == &entry) {
+    partition.retry_message.emplace(std::move(message));
   } else if ((entry.pending_acks > 0 || entry.output_failed) && !entry.input) {
     entry.input.emplace(std::move(message));  // kept in case an output fails for good
   }
-  settle(*partition);
-  if (partition->tracker.in_flight() >= static_cast<std::size_t>(settings_.max_poll_records) ||
-      total_in_flight_ >= max_in_flight_total_) {
-    check_backpressure();
+  settle(partition);
+}
+
+void KernelLoop::drain_parked() {
+  if (total_parked_ == 0) return;
+  for (auto& [key, partition] : partitions_) {
+    auto& parked = partition->parked;
+    while (!parked.empty() && !partition->retry_entry && has_room(*partition) && exit_code_ == exit_code::ok) {
+      auto message = std::move(parked.front());
+      parked.pop_front();
+      --total_parked_;
+      parked_bytes_ -= message.value().size() + message.key().value_or("").size();
+      handle_now(*partition, std::move(message));
+    }
   }
 }
 
@@ -298,8 +344,7 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
   entry.retries = attempt - 1;
   switch (outcome.kind) {
     case Outcome::Kind::success: {
-      auto outputs = context_.take_produced();
-      for (const auto& output : outputs) send_output(output, message, entry, attempt);
+      for (const auto& output : context_.produced()) send_output(output, message, entry, attempt);
       entry.handled = true;
       break;
     }
@@ -581,15 +626,12 @@ void KernelLoop::resume(PartitionState& partition, PauseReason reason) {
 }
 
 void KernelLoop::check_backpressure() {
-  const auto cap = static_cast<std::size_t>(settings_.max_poll_records);
-  const bool total_full = total_in_flight_ >= max_in_flight_total_;
-  const bool total_low = total_in_flight_ <= max_in_flight_total_ / 2;
+  // Parked messages are bounded in bytes: past the budget, partitions that receive more are
+  // paused (librdkafka drops what it prefetched for them and fetches again from after the
+  // last parked message on resume).
+  if (parked_bytes_ > parked_bytes_budget / 2) return;
   for (auto& [key, partition] : partitions_) {
-    const bool held = partition->paused & static_cast<std::uint8_t>(PauseReason::backpressure);
-    const auto in_flight = partition->tracker.in_flight();
-    if (!held && (in_flight >= cap || total_full)) {
-      pause(*partition, PauseReason::backpressure);
-    } else if (held && in_flight <= cap / 2 && total_low) {
+    if (partition->paused & static_cast<std::uint8_t>(PauseReason::backpressure)) {
       resume(*partition, PauseReason::backpressure);
     }
   }
@@ -621,6 +663,7 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
 }
 
 void KernelLoop::assign(rd_kafka_topic_partition_list_t* partitions) {
+  last_state_ = nullptr;
   for (int i = 0; i < partitions->cnt; ++i) {
     const auto& tp = partitions->elems[i];
     auto state = std::make_unique<PartitionState>();
@@ -632,6 +675,7 @@ void KernelLoop::assign(rd_kafka_topic_partition_list_t* partitions) {
 }
 
 void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
+  last_state_ = nullptr;
   log_->info("{} {}", lost ? "lost" : "revoked", describe_partitions(partitions));
   if (!lost) {
     // Let outputs of the revoked partitions be acknowledged so their inputs can be committed
@@ -663,6 +707,9 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
     auto state = std::move(it->second);
     partitions_.erase(it);
     total_in_flight_ -= state->tracker.in_flight();
+    total_parked_ -= state->parked.size();
+    for (const auto& message : state->parked) parked_bytes_ -= message.value().size() + message.key().value_or("").size();
+    state->parked.clear();  // not handled, not committed: the next owner gets them
     state->retry_message.reset();
     state->retry_entry = nullptr;
     // Delivery reports may still point into its entries.
@@ -712,6 +759,9 @@ int KernelLoop::shutdown() {
       rd_kafka_topic_partition_list_add(all.get(), partition->topic.c_str(), partition->partition);
       partition->retry_entry = nullptr;
       partition->retry_message.reset();
+      total_parked_ -= partition->parked.size();
+      for (const auto& message : partition->parked) parked_bytes_ -= message.value().size() + message.key().value_or("").size();
+      partition->parked.clear();
     }
     if (consumer_ && all->cnt) rd_kafka_pause_partitions(consumer_.get(), all.get());
   }

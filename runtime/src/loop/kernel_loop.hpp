@@ -109,6 +109,9 @@ class KernelLoop {
   void pause(PartitionState& partition, PauseReason reason);
   void resume(PartitionState& partition, PauseReason reason);
   void check_backpressure();
+  bool has_room(const PartitionState& partition) const noexcept;
+  void handle_now(PartitionState& partition, Message message);
+  void drain_parked();
 
   // librdkafka callbacks (served on the loop thread).
   static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
@@ -122,6 +125,7 @@ class KernelLoop {
   void delivered(const rd_kafka_message_t* message);
 
   PartitionState* find_partition(const char* topic, std::int32_t partition);
+  PartitionState* partition_of(const rd_kafka_message_t* message);
   int shutdown();
 
   Config config_;
@@ -145,8 +149,15 @@ class KernelLoop {
   // find their entries.
   std::vector<std::unique_ptr<PartitionState>> retired_;
   std::vector<Resend> resends_;
+  const rd_kafka_topic_t* last_topic_ = nullptr;  // partition_of() cache
+  std::int32_t last_partition_ = -1;
+  PartitionState* last_state_ = nullptr;
 
   std::size_t total_in_flight_ = 0;
+  std::size_t total_parked_ = 0;
+  std::size_t parked_bytes_ = 0;
+  /// Messages received beyond the in-flight cap wait here, up to this many bytes in all.
+  static constexpr std::size_t parked_bytes_budget = 8u << 20;
   int pending_outputs_ = 0;
   std::size_t max_in_flight_total_;
   std::atomic<bool> stop_requested_{false};
