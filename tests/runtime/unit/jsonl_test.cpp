@@ -1,0 +1,72 @@
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "kernel/jsonl.hpp"
+
+using kernel::jsonl::parse_line;
+
+TEST_CASE("JSON Lines records: string values raw, other values as compact JSON") {
+  auto object = parse_line(R"({"key": "k1", "headers": {"h": "v"}, "value": {"a": 1, "b": [1, 2]}})");
+  CHECK(object.key == "k1");
+  CHECK(object.value == R"({"a":1,"b":[1,2]})");
+  REQUIRE(object.headers.size() == 1);
+  CHECK(object.headers[0] == std::pair<std::string, std::string>("h", "v"));
+
+  auto text = parse_line(R"({"value": "not json"})");
+  CHECK(text.value == "not json");
+  CHECK_FALSE(text.key);
+
+  auto null_key = parse_line(R"({"key": null, "value": 3, "partition": 2})");
+  CHECK_FALSE(null_key.key);
+  CHECK(null_key.value == "3");
+  CHECK(null_key.partition == 2);
+}
+
+TEST_CASE("bytes that are not UTF-8 travel as base64, in and out") {
+  const std::string bytes("\xff\x00\x01 binary", 10);
+  auto record = parse_line(R"({"key_base64": ")" + kernel::jsonl::base64_encode(bytes) + R"(", "value_base64": ")" +
+                           kernel::jsonl::base64_encode(bytes) + R"(", "headers": {"raw": {"base64": "/w=="}}})");
+  CHECK(record.key == bytes);
+  CHECK(record.value == bytes);
+  CHECK(record.headers[0].second == "\xff");
+
+  record.topic = "t";
+  record.partition = 0;
+  record.offset = 7;
+  record.timestamp_ms = 1795000000123;
+  const auto out = nlohmann::json::parse(kernel::jsonl::format(record));
+  CHECK(out["key_base64"] == kernel::jsonl::base64_encode(bytes));
+  CHECK(out["value_base64"] == kernel::jsonl::base64_encode(bytes));
+  CHECK(out["headers"]["raw"]["base64"] == "/w==");
+  CHECK(out["offset"] == 7);
+  CHECK(out["timestamp"] == "2026-11-18T11:06:40.123Z");
+}
+
+TEST_CASE("a value that parses as JSON is shown as JSON, otherwise as a string") {
+  kernel::jsonl::Record record;
+  record.topic = "t";
+  record.value = R"({"x":1})";
+  CHECK(nlohmann::json::parse(kernel::jsonl::format(record))["value"]["x"] == 1);
+  record.value = "plain words";
+  CHECK(nlohmann::json::parse(kernel::jsonl::format(record))["value"] == "plain words");
+}
+
+TEST_CASE("bad lines are refused with the line number and the problem") {
+  CHECK_THROWS_WITH_AS(parse_line("{", 3), doctest::Contains("line 3: not JSON"), kernel::jsonl::ParseError);
+  CHECK_THROWS_WITH_AS(parse_line(R"({"key": "k"})", 4), "line 4: \"value\" is required", kernel::jsonl::ParseError);
+  CHECK_THROWS_WITH_AS(parse_line(R"([1])", 5), doctest::Contains("expected a JSON object"), kernel::jsonl::ParseError);
+  CHECK_THROWS_WITH_AS(parse_line(R"({"value": 1, "headers": {"h": 1}})", 6), doctest::Contains("header \"h\""),
+                       kernel::jsonl::ParseError);
+  CHECK_THROWS_AS(parse_line(R"({"value_base64": "***"})"), kernel::jsonl::ParseError);
+}
+
+TEST_CASE("base64 round trip and UTF-8 validation") {
+  for (std::string sample : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
+    CHECK(kernel::jsonl::base64_decode(kernel::jsonl::base64_encode(sample)) == sample);
+  }
+  CHECK(kernel::jsonl::base64_encode("foobar") == "Zm9vYmFy");
+  CHECK(kernel::jsonl::is_valid_utf8("héllo ✓"));
+  CHECK_FALSE(kernel::jsonl::is_valid_utf8("\xc3("));
+  CHECK_FALSE(kernel::jsonl::is_valid_utf8("\xed\xa0\x80"));  // a surrogate
+}

@@ -1,0 +1,81 @@
+#include <doctest/doctest.h>
+
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+
+#include "kernel/testing.hpp"
+#include "loop/standard_headers.hpp"
+
+namespace {
+std::multimap<std::string, std::string> read(rd_kafka_headers_t* headers) {
+  std::multimap<std::string, std::string> out;
+  const char* name;
+  const void* value;
+  size_t size;
+  for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+    out.emplace(name, std::string(static_cast<const char*>(value), size));
+  }
+  rd_kafka_headers_destroy(headers);
+  return out;
+}
+const std::regex uuid_v4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+const std::regex rfc3339_ms("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z$");
+}  // namespace
+
+TEST_CASE("every output carries the standard headers") {
+  kernel::detail::HeaderStamper stamper("orders-enricher");
+  auto input = kernel::testing::make_message({{"id", 1}});
+  auto headers = read(stamper.stamp(kernel::Outgoing{}.json({{"id", 1}}), &input, 1));
+  REQUIRE(headers.count("event-id") == 1);
+  CHECK(std::regex_match(headers.find("event-id")->second, uuid_v4));
+  CHECK(headers.find("correlation-id")->second == headers.find("event-id")->second);
+  CHECK(headers.find("source")->second == "orders-enricher");
+  CHECK(std::regex_match(headers.find("timestamp")->second, rfc3339_ms));
+  CHECK(headers.find("content-type")->second == "application/json");
+  // No value, no header: never an empty one.
+  for (const char* absent : {"causation-id", "event-type", "conversation-id", "schema-version", "retry-count"}) {
+    CAPTURE(absent);
+    CHECK(headers.count(absent) == 0);
+  }
+}
+
+TEST_CASE("correlation and conversation ids propagate from the input; causation is the input's event id") {
+  kernel::detail::HeaderStamper stamper("k");
+  auto input = kernel::testing::make_message(
+      {{"id", 1}}, "key", {{"event-id", "in-event"}, {"correlation-id", "corr-1"}, {"conversation-id", "conv-1"}});
+  SUBCASE("propagated") {
+    auto headers = read(stamper.stamp(kernel::Outgoing{}.text("hi").event_type("greeting").schema_version("2"),
+                                      &input, 3));
+    CHECK(headers.find("correlation-id")->second == "corr-1");
+    CHECK(headers.find("conversation-id")->second == "conv-1");
+    CHECK(headers.find("causation-id")->second == "in-event");
+    CHECK(headers.find("event-type")->second == "greeting");
+    CHECK(headers.find("schema-version")->second == "2");
+    CHECK(headers.find("retry-count")->second == "2");
+    CHECK(headers.find("content-type")->second == "text/plain; charset=utf-8");
+    CHECK(headers.find("event-id")->second != "in-event");
+  }
+  SUBCASE("overridden by the output") {
+    auto headers = read(stamper.stamp(
+        kernel::Outgoing{}.bytes("\x01").correlation_id("corr-2").conversation_id("conv-2").header("x-extra", "1"),
+        &input, 1));
+    CHECK(headers.find("correlation-id")->second == "corr-2");
+    CHECK(headers.find("conversation-id")->second == "conv-2");
+    CHECK(headers.find("content-type")->second == "application/octet-stream");
+    CHECK(headers.find("x-extra")->second == "1");
+  }
+}
+
+TEST_CASE("event ids are unique") {
+  kernel::detail::UuidGenerator generator;
+  std::set<std::string> seen;
+  char id[36];
+  for (int i = 0; i < 100000; ++i) {
+    generator.next(id);
+    seen.emplace(id, sizeof id);
+  }
+  CHECK(seen.size() == 100000);
+  CHECK(std::regex_match(*seen.begin(), uuid_v4));
+}
