@@ -106,9 +106,13 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 8) {}
 
 KernelLoop::~KernelLoop() {
-  // Topic handles before their clients; the consumer is closed in shutdown().
+  // Topic handles before their clients, and the clients while every member their callbacks
+  // touch is still alive (destroying a consumer that was never closed closes it, which can
+  // call back into this object).
   producer_topics_.clear();
   consumer_topics_.clear();
+  consumer_.reset();
+  producer_.reset();
 }
 
 HandlePtr KernelLoop::make_client(rd_kafka_type_t type, const std::vector<Property>& properties) {

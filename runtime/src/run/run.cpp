@@ -130,7 +130,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   }
   detail::KernelLoop loop(config, spec, log);
   active_loop = &loop;
-  detail::StopSignals signals(&stop_active_loop);
+  detail::StopSignals signals(&stop_active_loop, spec.name, settings.log_format == "json");
   const int code = detail::run_loop(loop, config.settings(), *log);
   active_loop = nullptr;
   return code;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <string>
 #include <thread>
 
 namespace kernel::detail {
@@ -12,7 +13,7 @@ namespace kernel::detail {
 /// (an atomic store).
 class StopSignals {
  public:
-  explicit StopSignals(void (*on_stop)());
+  StopSignals(void (*on_stop)(), const std::string& kernel_name, bool json_logs);
   ~StopSignals();
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;

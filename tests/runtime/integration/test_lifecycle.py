@@ -1,0 +1,246 @@
+"""A kernel's command line and lifecycle as a user meets them: exit codes, messages, modes,
+signals, logs, and kernel-dev-broker. Loopback only; every wait has a deadline."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from test_process import Broker, wait_for
+
+IT_KERNEL = os.environ["IT_KERNEL"]
+DEV_BROKER = os.environ["DEV_BROKER"]
+EXAMPLE_KERNEL = os.environ["EXAMPLE_KERNEL"]
+SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "enricher", "samples", "input.jsonl")
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "KERNEL_"))}
+    env["KERNEL_HTTP_PORT"] = "off"
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run(binary, *args, timeout=60, **env):
+    return subprocess.run([binary, *args], env=clean_env(**env), capture_output=True, text=True, timeout=timeout,
+                          cwd=tempfile.gettempdir())
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Running:
+    """A kernel process whose stderr is read as it comes."""
+
+    def __init__(self, binary, *args, **env):
+        self.process = subprocess.Popen([binary, *args], env=clean_env(**env), stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, cwd=tempfile.gettempdir())
+        self.lines = []
+        self.reader = threading.Thread(target=lambda: [self.lines.append(l) for l in self.process.stderr], daemon=True)
+        self.reader.start()
+
+    def logged(self, text):
+        return any(text in line for line in list(self.lines))
+
+    def finish(self, timeout=30):
+        code = self.process.wait(timeout=timeout)
+        self.reader.join(timeout=5)
+        self.process.stdout.close()
+        self.process.stderr.close()
+        return code
+
+
+class CommandLineTests(unittest.TestCase):
+    def test_production_without_brokers_is_a_configuration_error(self):
+        result = run(IT_KERNEL)
+        self.assertEqual(result.returncode, 78)
+        self.assertIn("KAFKA_BOOTSTRAP_SERVERS", result.stderr)
+        self.assertIn("embedded", result.stderr)
+        self.assertIn("--dev", result.stderr)
+
+    def test_every_bad_variable_is_one_line_and_all_are_reported(self):
+        result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9092", KAFKA_CONSUMER_START_OFFSET="sideways",
+                     KAFKA_CONSUMER_COMMIT_INTERVAL="5", KAFKA_PRODUCER_REQUIRE_ACKS="0")
+        self.assertEqual(result.returncode, 78)
+        lines = [l for l in result.stderr.splitlines() if l.startswith("config error:")]
+        self.assertEqual(len(lines), 3, result.stderr)
+        self.assertIn('config error: KAFKA_CONSUMER_START_OFFSET="sideways": expected earliest, latest, -2 or -1',
+                      lines)
+
+    def test_bad_command_line_exits_64(self):
+        result = run(IT_KERNEL, "--no-such-flag")
+        self.assertEqual(result.returncode, 64)
+        self.assertIn("--no-such-flag", result.stderr)
+
+    def test_version_and_help(self):
+        result = run(EXAMPLE_KERNEL, "--version")
+        self.assertEqual(result.returncode, 0)
+        self.assertIn("example-enricher", result.stdout)
+        help_text = run(EXAMPLE_KERNEL, "--help")
+        self.assertEqual(help_text.returncode, 0)
+        self.assertIn("--samples", help_text.stdout)
+
+    def test_print_config_hides_secrets(self):
+        result = run(IT_KERNEL, "--print-config", KAFKA_BOOTSTRAP_SERVERS="broker:9093",
+                     KAFKA_SASL_MECHANISM="SCRAM-SHA-512", KAFKA_SASL_USERNAME="svc",
+                     KAFKA_SASL_PASSWORD="very-secret-password-123")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn("very-secret-password-123", result.stdout + result.stderr)
+        self.assertIn("***", result.stdout)
+        self.assertIn("SASL_SSL", result.stdout)
+
+    def test_unreachable_brokers_exit_69_naming_them(self):
+        port = free_port()  # nothing listens there
+        started = time.monotonic()
+        result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{port}", KERNEL_STARTUP_TIMEOUT="2s")
+        self.assertEqual(result.returncode, 69, result.stderr)
+        self.assertIn(f"127.0.0.1:{port}", result.stderr)
+        self.assertLess(time.monotonic() - started, 20)
+
+    def test_tls_refused_exits_77(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            def openssl(*args):
+                subprocess.run(["openssl", *args], cwd=tmp, check=True, capture_output=True)
+            # The server's certificate is signed by a CA the kernel does not trust.
+            for name in ("trusted", "other"):
+                openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "1", "-subj", f"/CN={name}-ca")
+            port = free_port()
+            server = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "other.pem",
+                                       "-key", "other.key", "-quiet"], cwd=tmp, stdin=subprocess.PIPE,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                def listening():
+                    with socket.socket() as s:
+                        return s.connect_ex(("127.0.0.1", port)) == 0
+                wait_for(listening, 10, "openssl s_server")
+                with open(os.path.join(tmp, "trusted.pem")) as f:
+                    ca = f.read()
+                result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{port}", KAFKA_CA_CERT=ca,
+                             KERNEL_STARTUP_TIMEOUT="20s")
+                self.assertEqual(result.returncode, 77, result.stderr)
+                self.assertIn("TLS", result.stderr)
+            finally:
+                server.kill()
+                server.wait()
+
+
+class LifecycleTests(unittest.TestCase):
+    def test_samples_prints_outputs_and_dead_letters_as_json_lines(self):
+        result = run(EXAMPLE_KERNEL, "--samples", SAMPLES, KAFKA_BOOTSTRAP_SERVERS="broker.example:9092")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        outputs = [r for r in records if r["topic"] == "orders.enriched"]
+        dead = [r for r in records if r["topic"] == "example-enricher.dlq"]
+        self.assertEqual(len(outputs), 4)
+        self.assertEqual(len(dead), 2)
+        self.assertEqual({r["headers"]["dlq-failure-reason"] for r in dead}, {"deserialization_error",
+                                                                              "validation_error"})
+        for record in outputs:
+            self.assertEqual(record["value"]["enriched_by"], "example-enricher")
+            self.assertIn("event-id", record["headers"])
+        self.assertIn("embedded", result.stderr)
+        self.assertIn("broker.example:9092", result.stderr)  # says the configured broker is not used
+
+    def test_samples_file_errors_name_the_line(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+            f.write('{"value": 1}\n{"key": "k"}\n')
+        try:
+            result = run(EXAMPLE_KERNEL, "--samples", f.name)
+            self.assertEqual(result.returncode, 64)
+            self.assertIn("line 2", result.stderr)
+        finally:
+            os.unlink(f.name)
+
+    def test_dev_mode_uses_the_embedded_broker_and_stops_cleanly(self):
+        kernel = Running(IT_KERNEL, "--dev")
+        try:
+            wait_for(lambda: kernel.logged("assigned it.in["), 30, "the kernel to join its group")
+            self.assertTrue(kernel.logged("embedded development broker"))
+        finally:
+            kernel.process.send_signal(signal.SIGTERM)
+        self.assertEqual(kernel.finish(), 0)
+
+    def test_json_logs_are_one_object_per_line_naming_the_kernel(self):
+        kernel = Running(IT_KERNEL, "--dev", KERNEL_LOG_FORMAT="json")
+        try:
+            wait_for(lambda: kernel.logged("assigned it.in["), 30, "the kernel to join its group")
+        finally:
+            kernel.process.send_signal(signal.SIGTERM)
+        self.assertEqual(kernel.finish(), 0)
+        for line in kernel.lines:
+            entry = json.loads(line)
+            self.assertEqual(entry["kernel"], "it-kernel")
+            for field in ("ts", "level", "msg"):
+                self.assertIn(field, entry)
+
+    def busy_kernel(self, broker, **env):
+        """A kernel stuck in a slow handler (5 s per message)."""
+        kernel = Running(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, IT_HANDLE_DELAY_US=5_000_000, **env)
+        wait_for(lambda: kernel.logged("assigned it.in["), 30, "the kernel to join its group")
+        subprocess.run(["kcat", "-b", broker.bootstrap, "-t", "it.in", "-P"], input='{"n": 1}\n', text=True,
+                       check=True, timeout=30)
+        return kernel
+
+    def test_second_signal_exits_at_once_with_128_plus_signal(self):
+        broker = Broker()
+        try:
+            kernel = self.busy_kernel(broker)
+            time.sleep(0.5)  # let it enter the handler (simulated 5 s of work)
+            kernel.process.send_signal(signal.SIGTERM)
+            wait_for(lambda: kernel.logged("send it again to exit at once"), 10, "the first signal to be taken")
+            kernel.process.send_signal(signal.SIGTERM)
+            self.assertEqual(kernel.finish(timeout=10), 143)
+        finally:
+            broker.stop()
+
+    def test_shutdown_is_bounded_by_the_watchdog(self):
+        broker = Broker()
+        try:
+            kernel = self.busy_kernel(broker, KERNEL_SHUTDOWN_TIMEOUT="1s")
+            time.sleep(0.5)  # let it enter the handler (simulated 5 s of work)
+            started = time.monotonic()
+            kernel.process.send_signal(signal.SIGTERM)
+            self.assertEqual(kernel.finish(timeout=10), 1)
+            self.assertLess(time.monotonic() - started, 4)
+            self.assertTrue(kernel.logged("KERNEL_SHUTDOWN_TIMEOUT"))
+        finally:
+            broker.stop()
+
+
+class DevBrokerTests(unittest.TestCase):
+    def test_seed_and_tail(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+            f.write('{"key": "a", "headers": {"h": "v"}, "value": {"x": 1}}\n{"key": null, "value": "plain"}\n')
+        broker = subprocess.Popen([DEV_BROKER, "--partitions", "1", "--seed", f"seeded={f.name}", "--tail", "seeded"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            first = broker.stdout.readline()
+            self.assertRegex(first, r"^KAFKA_BOOTSTRAP_SERVERS=127\.0\.0\.1:\d+$")
+            lines = [json.loads(broker.stdout.readline()) for _ in range(2)]
+            self.assertEqual(lines[0]["key"], "a")
+            self.assertEqual(lines[0]["headers"], {"h": "v"})
+            self.assertEqual(lines[0]["value"], {"x": 1})
+            self.assertIsNone(lines[1]["key"])
+            self.assertEqual(lines[1]["value"], "plain")
+        finally:
+            broker.send_signal(signal.SIGTERM)
+            self.assertEqual(broker.wait(timeout=10), 0)
+            broker.stdout.close()
+            os.unlink(f.name)
+
+    def test_bad_seed_argument_exits_64(self):
+        result = subprocess.run([DEV_BROKER, "--seed", "no-equals-sign"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(result.returncode, 64)
+        self.assertIn("TOPIC=FILE", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
