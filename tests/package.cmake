@@ -5,3 +5,12 @@ add_test(NAME package_install_and_consume
           -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/package-test
           -P ${CMAKE_CURRENT_SOURCE_DIR}/package/run_package_test.cmake)
 set_tests_properties(package_install_and_consume PROPERTIES TIMEOUT 600 LABELS package)
+
+# docs/configuration.md is rendered from the registry; this fails when they drift apart
+# (scripts/update-config-docs.sh regenerates it).
+add_executable(config-docs tools/config_docs.cpp)
+target_link_libraries(config-docs PRIVATE kernel::runtime)
+add_test(NAME config_docs_match_registry
+  COMMAND ${CMAKE_COMMAND} -DDOCS_TOOL=$<TARGET_FILE:config-docs> -DDOCS=${PROJECT_SOURCE_DIR}/docs/configuration.md
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/tools/compare_config_docs.cmake)
+set_tests_properties(config_docs_match_registry PROPERTIES TIMEOUT 60 LABELS unit)

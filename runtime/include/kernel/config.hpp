@@ -60,6 +60,8 @@ struct VariableSpec {
 const std::vector<VariableSpec>& config_registry();
 /// The registry as JSON (an array of objects with the VariableSpec fields).
 std::string config_registry_json();
+/// The registry as a Markdown reference (docs/configuration.md).
+std::string config_registry_markdown();
 
 /// A librdkafka property and the variable it came from (for error messages).
 struct Property {

@@ -1,0 +1,5 @@
+execute_process(COMMAND "${DOCS_TOOL}" OUTPUT_VARIABLE rendered RESULT_VARIABLE failed)
+file(READ "${DOCS}" committed)
+if(failed OR NOT rendered STREQUAL committed)
+  message(FATAL_ERROR "docs/configuration.md differs from the registry: run scripts/update-config-docs.sh")
+endif()
