@@ -526,8 +526,19 @@ void KernelLoop::delivered(const rd_kafka_message_t* message) {
   }
   // A passing failure (broker away, timeout): send it again later; the partition's commit
   // waits for it.
-  log_->warn("{} to {} not delivered ({}); sending it again", dead_letter ? "dead letter" : "output", topic,
-             rd_kafka_err2str(message->err));
+  // One line a second at most: a broker away fails every message in flight.
+  const auto now = Clock::now();
+  if (now - last_resend_warning_ >= std::chrono::seconds(1)) {
+    log_->warn("{} to {} not delivered ({}); sending it again{}", dead_letter ? "dead letter" : "output", topic,
+               rd_kafka_err2str(message->err),
+               suppressed_resend_warnings_ ? fmt::format(" ({} more like it since the last report)",
+                                                         suppressed_resend_warnings_)
+                                           : std::string());
+    last_resend_warning_ = now;
+    suppressed_resend_warnings_ = 0;
+  } else {
+    ++suppressed_resend_warnings_;
+  }
   rd_kafka_headers_t* headers = nullptr;
   HeadersPtr copy;
   if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -167,6 +167,8 @@ class KernelLoop {
   int exit_code_ = exit_code::ok;
   std::string fatal_reason_;
   std::chrono::steady_clock::time_point next_commit_;
+  std::chrono::steady_clock::time_point last_resend_warning_{};
+  int suppressed_resend_warnings_ = 0;
 };
 
 }  // namespace kernel::detail

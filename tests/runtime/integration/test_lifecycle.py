@@ -132,6 +132,35 @@ class CommandLineTests(unittest.TestCase):
                 server.wait()
 
 
+class SecretTests(unittest.TestCase):
+    def test_no_secret_in_any_output_of_a_run_with_every_secret_set(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                            "-keyout", "client.key", "-out", "client.pem", "-days", "1", "-subj", "/CN=client",
+                            "-passout", "pass:key-password-4711"], cwd=tmp, check=True, capture_output=True)
+            with open(os.path.join(tmp, "client.key")) as f:
+                key = f.read()
+            with open(os.path.join(tmp, "client.pem")) as f:
+                cert = f.read()
+        key_body = "".join(key.strip().splitlines()[1:-1])
+        secrets = {"KAFKA_CLIENT_KEY": key, "KAFKA_CLIENT_KEY_PASSWORD": "key-password-4711",
+                   "KAFKA_SASL_PASSWORD": "sasl-password-0815", "KERNEL_ADMIN_TOKEN": "admin-token-2342"}
+        env = dict(secrets, KAFKA_CLIENT_CERT=cert, KAFKA_CA_CERT=cert, KAFKA_SASL_MECHANISM="PLAIN",
+                   KAFKA_SASL_USERNAME="svc", KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}",
+                   KERNEL_STARTUP_TIMEOUT="2s", KERNEL_LOG_LEVEL="trace", KAFKA_PROPERTY_DEBUG="all")
+        outputs = []
+        for args in ([], ["--print-config"]):
+            result = run(IT_KERNEL, *args, **env)
+            outputs.append(result.stdout + result.stderr)
+            self.assertIn(result.returncode, (0, 69), result.stderr[-2000:])
+        everything = "\n".join(outputs)
+        self.assertIn("librdkafka", everything)  # its debug lines were routed through the log
+        for name in ("KAFKA_CLIENT_KEY_PASSWORD", "KAFKA_SASL_PASSWORD", "KERNEL_ADMIN_TOKEN"):
+            self.assertNotIn(secrets[name], everything, name)
+        for start in range(0, len(key_body) - 24, 24):  # no piece of the private key either
+            self.assertNotIn(key_body[start:start + 24], everything)
+
+
 class LifecycleTests(unittest.TestCase):
     def test_samples_prints_outputs_and_dead_letters_as_json_lines(self):
         result = run(EXAMPLE_KERNEL, "--samples", SAMPLES, KAFKA_BOOTSTRAP_SERVERS="broker.example:9092")
