@@ -569,14 +569,22 @@ void KernelLoop::resend_due() {
     produce_raw(producer_topic(resend.topic), resend.partition, resend.key ? resend.key->data() : nullptr,
                 resend.key ? resend.key->size() : 0, resend.value.data(), resend.value.size(),
                 resend.headers.release(), resend.opaque);
+    // A resend refused for good marks its input for a dead letter: act on it now.
+    bool dead_letter = false;
+    settle(*static_cast<PartitionState*>(untag(resend.opaque, &dead_letter)->owner));
   }
 }
 
 void KernelLoop::settle(PartitionState& partition) {
+  // Producing a dead letter below can serve delivery reports, which settle again: the outer
+  // call finishes the work, so the inner one must not touch the entries it walks.
+  if (settling_) return;
+  settling_ = true;
   if (partition.failed_outputs > 0 && !partition.retired) dead_letter_failed_outputs(partition);
   const auto before = partition.tracker.in_flight();
   partition.tracker.advance();
   if (!partition.retired) total_in_flight_ -= before - partition.tracker.in_flight();
+  settling_ = false;
 }
 
 void KernelLoop::dead_letter_failed_outputs(PartitionState& partition) {
@@ -592,6 +600,7 @@ void KernelLoop::dead_letter_failed_outputs(PartitionState& partition) {
 }
 
 void KernelLoop::commit_completed(bool synchronous) {
+  for (auto& [key, partition] : partitions_) settle(*partition);  // anything a nested settle left
   PartitionListPtr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
   for (auto& [key, partition] : partitions_) {
     const auto offset = partition->tracker.commit_offset();
