@@ -103,7 +103,7 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
                     settings_.retry_jitter),
       stamper_(kernel_name_),
       context_(kernel_name_, settings_.output_topic, log_),
-      max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 8) {}
+      max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16) {}
 
 KernelLoop::~KernelLoop() {
   // Topic handles before their clients, and the clients while every member their callbacks
