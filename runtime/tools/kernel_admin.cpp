@@ -50,12 +50,14 @@ struct PartitionRow {
   std::int64_t low = -1, high = -1;
 };
 
-/// A consumer handle configured like a kernel's, in `group`, never subscribed.
-HandlePtr make_client(const kernel::Config& config, const std::string& group) {
+/// A consumer handle configured like a kernel's, in `group`, never subscribed (unless
+/// `eager`: then it may join, with the eager assignor, whose close always leaves the group).
+HandlePtr make_client(const kernel::Config& config, const std::string& group, bool eager = false) {
   ConfPtr conf(rd_kafka_conf_new());
   std::array<char, 512> error{};
   for (const auto& property : config.consumer_properties()) {
-    const auto value = property.name == "group.id" ? group : property.value;
+    auto value = property.name == "group.id" ? group : property.value;
+    if (eager && property.name == "partition.assignment.strategy") value = "range";
     if (rd_kafka_conf_set(conf.get(), property.name.c_str(), value.c_str(), error.data(), error.size()) !=
         RD_KAFKA_CONF_OK) {
       throw Failure{kernel::exit_code::config, "config error: " + property.variable + ": " + error.data()};
@@ -292,6 +294,42 @@ std::optional<int> group_members(rd_kafka_t* client, const std::string& group, c
   return 0;  // unknown to the coordinator: no members
 }
 
+/// Subscribes to `topic`, waits for the assignment, commits `offsets`, leaves.
+rd_kafka_resp_err_t commit_as_member(rd_kafka_t* client, const std::string& topic,
+                                     rd_kafka_topic_partition_list_t* offsets, const Options& options) {
+  PartitionListPtr topics(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  if (auto err = rd_kafka_subscribe(client, topics.get())) return err;
+  // The default rebalance handling assigns what the group gives; nothing here reads messages.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms) * 3;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  while (std::chrono::steady_clock::now() < deadline) {
+    MessagePtr message(rd_kafka_consumer_poll(client, 100));
+    rd_kafka_topic_partition_list_t* raw = nullptr;
+    if (rd_kafka_assignment(client, &raw) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      PartitionListPtr assignment(raw);
+      if (assignment->cnt > 0) {
+        err = rd_kafka_commit(client, offsets, 0);
+        break;
+      }
+    }
+  }
+  // Leave explicitly and let the unassignment finish before closing: librdkafka 2.0.2 may
+  // skip the LeaveGroup when close itself has to unsubscribe, and the group would then wait
+  // for this member's session to time out before anyone else can join.
+  rd_kafka_unsubscribe(client);
+  const auto leave_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < leave_deadline) {
+    MessagePtr message(rd_kafka_consumer_poll(client, 50));
+    rd_kafka_topic_partition_list_t* raw = nullptr;
+    if (rd_kafka_assignment(client, &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) break;
+    PartitionListPtr assignment(raw);
+    if (assignment->cnt == 0) break;
+  }
+  rd_kafka_consumer_close(client);
+  return err;
+}
+
 int reset_offsets(const kernel::Config& config, const std::string& group, const std::string& topic, const std::string& to,
                   bool dry_run, bool force, const Options& options) {
   const auto& servers = config.settings().bootstrap_servers;
@@ -329,7 +367,16 @@ int reset_offsets(const kernel::Config& config, const std::string& group, const 
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), rows[i].partition)->offset = wanted[i];
   }
   // An explicit list from a handle that never joined: a plain offset commit for the group.
-  if (auto err = rd_kafka_commit(client.get(), list.get(), 0)) {
+  auto err = rd_kafka_commit(client.get(), list.get(), 0);
+  if (err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
+    // Some brokers (the development broker among them) accept commits for a group they know
+    // only from a member: join it briefly, alone, and commit as that member.
+    std::cerr << "kernel-admin: the brokers take commits for group " << group
+              << " only from a member; joining it briefly to commit\n";
+    auto member = make_client(config, group, true);
+    err = commit_as_member(member.get(), topic, list.get(), options);
+  }
+  if (err) {
     throw Failure{kernel::exit_code::unavailable, "commit refused: " + std::string(rd_kafka_err2str(err))};
   }
   for (int i = 0; i < list->cnt; ++i) {

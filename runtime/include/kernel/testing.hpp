@@ -81,6 +81,9 @@ class KernelFixture {
                                         std::chrono::milliseconds timeout);
   const std::string& bootstrap_servers() const;
   const Config& config() const;
+  /// The port of the kernel's health, metrics and admin endpoints (KERNEL_HTTP_PORT, off by
+  /// default in the fixture; pass "0" for a free port), or -1 when they are off.
+  int http_port() const;
   /// The embedded broker's mock cluster, for fault injection
   /// (rd_kafka_mock_push_request_errors, rd_kafka_mock_broker_set_down, ...).
   rd_kafka_mock_cluster_t* mock_cluster() const;

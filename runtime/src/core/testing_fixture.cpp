@@ -15,6 +15,7 @@ struct KernelFixture::State {
   KernelSpec spec;
   std::optional<Config> config;
   std::unique_ptr<EmbeddedBroker> broker;
+  std::unique_ptr<detail::Operations> operations;  // outlives the loop, which reports to it
   std::unique_ptr<detail::KernelLoop> loop;
   std::thread thread;
   int exit_code = 0;
@@ -25,6 +26,7 @@ KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chro
   state_->spec = std::move(spec);
   environment.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "embedded");
   environment.try_emplace("KERNEL_LOG_LEVEL", "warn");
+  environment.try_emplace("KERNEL_HTTP_PORT", "off");  // "0" for a test that uses the endpoints
   std::random_device random;
   environment.try_emplace("KAFKA_CONSUMER_GROUP", state_->spec.name + "-test-" + std::to_string(random()));
   // A path that never exists: tests do not read the working directory's .env.
@@ -35,7 +37,9 @@ KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chro
   auto log = detail::make_logger(state_->spec.name, settings.log_level, settings.log_format);
   if (settings.embedded) state_->broker = detail::start_embedded_broker(*state_->config, *log);
 
-  state_->loop = std::make_unique<detail::KernelLoop>(*state_->config, state_->spec, log);
+  state_->operations = detail::Operations::start_if_enabled(settings, log);
+  state_->loop = std::make_unique<detail::KernelLoop>(*state_->config, state_->spec, log, detail::LoopHooks{},
+                                                      state_->operations.get());
   try {
     state_->loop->start();
   } catch (const detail::StartupError& error) {
@@ -101,6 +105,8 @@ std::vector<jsonl::Record> KernelFixture::dead_letters(std::size_t count, std::c
 const std::string& KernelFixture::bootstrap_servers() const { return state_->config->settings().bootstrap_servers; }
 
 const Config& KernelFixture::config() const { return *state_->config; }
+
+int KernelFixture::http_port() const { return state_->operations ? state_->operations->port() : -1; }
 
 rd_kafka_mock_cluster_t* KernelFixture::mock_cluster() const {
   return state_->broker ? state_->broker->cluster() : nullptr;

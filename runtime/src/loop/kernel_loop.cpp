@@ -7,28 +7,13 @@
 #include <thread>
 
 #include "log/logging.hpp"
+#include "loop/partition_state.hpp"
+#include "kernel/middleware.hpp"
 
 namespace kernel::detail {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-struct KernelLoop::PartitionState {
-  std::string topic;
-  std::int32_t partition = 0;
-  CommitTracker tracker;
-  std::int64_t next_offset = -1;   ///< next offset to handle; -1 until the first message
-  std::int64_t committed = -1;     ///< last offset the broker acknowledged as committed
-  std::uint8_t paused = 0;         ///< PauseReason bits
-  // A message waiting for its retry; the partition is paused (PauseReason::retry) meanwhile.
-  std::optional<Message> retry_message;
-  InFlight* retry_entry = nullptr;
-  int retry_attempt = 0;
-  Clock::time_point retry_due{};
-  int failed_outputs = 0;          ///< entries whose output failed for good, not yet dead-lettered
-  std::deque<Message> parked;      ///< received while at the in-flight cap, handled in order later
-  bool retired = false;            ///< revoked; kept only for outstanding delivery reports
-};
 
 /// A message to send again after a passing failure (the partition waits for it).
 struct KernelLoop::Resend {
@@ -89,21 +74,34 @@ std::string describe_partitions(const rd_kafka_topic_partition_list_t* list) {
   return text.empty() ? "nothing" : text;
 }
 
+/// The kernel's middleware, with the built-in metrics layer outermost when metrics are on and
+/// the kernel did not place it itself.
+std::vector<ConsumerMiddleware> with_metrics_layer(std::vector<ConsumerMiddleware> middleware, bool metrics_on) {
+  const bool placed = std::any_of(middleware.begin(), middleware.end(), middleware::is_metrics);
+  if (metrics_on && !placed) middleware.insert(middleware.begin(), middleware::metrics());
+  return middleware;
+}
+
 }  // namespace
 
 KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<spdlog::logger> logger,
-                       LoopHooks hooks)
+                       LoopHooks hooks, Operations* operations)
     : config_(std::move(config)),
       settings_(config_.settings()),
       kernel_name_(settings_.kernel_name.empty() ? spec.name : settings_.kernel_name),
-      chain_(spec.handler, spec.middleware),
+      chain_(spec.handler, with_metrics_layer(spec.middleware, operations != nullptr)),
       log_(std::move(logger)),
       hooks_(std::move(hooks)),
       retry_policy_(settings_.retry_backoff, settings_.retry_backoff_max, settings_.retry_multiplier,
                     settings_.retry_jitter),
       stamper_(kernel_name_),
       context_(kernel_name_, settings_.output_topic, log_),
-      max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16) {}
+      ops_(operations ? &operations->state() : nullptr),
+      metrics_(operations ? &operations->metrics() : nullptr),
+      max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16) {
+  context_.set_producer_middleware(spec.producer_middleware);
+  context_.set_metrics(metrics_);
+}
 
 KernelLoop::~KernelLoop() {
   // Topic handles before their clients, and the clients while every member their callbacks
@@ -250,8 +248,13 @@ int KernelLoop::run() {
     if (exit_code_ != exit_code::ok) break;
 
     const auto now = Clock::now();
+    if (ops_) {
+      ops_->heartbeat(now);  // liveness: one relaxed store per iteration
+      if (ops_->requested_generation() != operator_generation_) apply_operator_pause();
+    }
     if (now >= next_housekeeping) {
       next_housekeeping = now + milliseconds(10);
+      if (ops_ && now >= publish_due_) publish_status(now);
       run_due_retries();
       resend_due();
       check_backpressure();
@@ -297,6 +300,7 @@ void KernelLoop::handle(rd_kafka_message_t* raw) {
   }
   auto message = Message::adopt(raw);
   partition->next_offset = message.offset() + 1;
+  if (partition->metrics) partition->metrics->consumed->Increment();
   if (!partition->parked.empty() || partition->retry_entry || !has_room(*partition)) {
     // At the in-flight cap: set it aside (in order) until acknowledgements make room, so the
     // other partitions' messages behind it in the queue keep flowing.
@@ -330,6 +334,7 @@ void KernelLoop::handle_now(PartitionState& partition, Message message) {
 void KernelLoop::drain_parked() {
   if (total_parked_ == 0) return;
   for (auto& [key, partition] : partitions_) {
+    if (held(*partition)) continue;  // an operator or a breaker holds it: nothing new is handled
     auto& parked = partition->parked;
     while (!parked.empty() && !partition->retry_entry && has_room(*partition) && exit_code_ == exit_code::ok) {
       auto message = std::move(parked.front());
@@ -389,7 +394,7 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
 void KernelLoop::run_due_retries() {
   const auto now = Clock::now();
   for (auto& [key, partition] : partitions_) {
-    if (!partition->retry_entry || now < partition->retry_due || stopping()) continue;
+    if (!partition->retry_entry || now < partition->retry_due || stopping() || held(*partition)) continue;
     auto* entry = std::exchange(partition->retry_entry, nullptr);
     auto message = std::move(*partition->retry_message);
     partition->retry_message.reset();
@@ -511,6 +516,7 @@ void KernelLoop::delivered(const rd_kafka_message_t* message) {
   --pending_outputs_;
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     --entry->pending_acks;
+    if (metrics_) count_produced(message);
     if (hooks_.on_delivered) hooks_.on_delivered(message, dead_letter);
     settle(*static_cast<PartitionState*>(entry->owner));
     return;
@@ -594,6 +600,7 @@ void KernelLoop::dead_letter_failed_outputs(PartitionState& partition) {
     if (!entry.output_failed || entry.pending_acks > 0 || !entry.handled || !entry.input) continue;
     entry.output_failed = false;
     --partition.failed_outputs;
+    if (partition.metrics) partition.metrics->count(HandledOutcome::dead_lettered);
     dead_letter(partition, entry, *entry.input, "permanent", FailureReason::output_failed, "kernel::OutputError",
                 entry.output_error, entry.retries);
   }
@@ -620,6 +627,8 @@ void KernelLoop::on_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_
   if (err) {
     // REBALANCE_IN_PROGRESS and friends: the next interval commits again.
     self->log_->debug("commit not accepted ({}); will retry", rd_kafka_err2str(err));
+  } else if (self->metrics_) {
+    self->metrics_->commits().Increment();
   }
   for (int i = 0; offsets && i < offsets->cnt; ++i) {
     const auto& tp = offsets->elems[i];
@@ -674,6 +683,15 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
       rd_kafka_assign(rk, partitions);
     }
     self->joined_.store(true);
+    if (self->operator_paused_) {
+      // Partitions assigned while an operator pause holds start paused too.
+      for (int i = 0; i < partitions->cnt; ++i) {
+        if (auto* partition = self->find_partition(partitions->elems[i].topic, partitions->elems[i].partition)) {
+          self->pause(*partition, PauseReason::operator_);
+        }
+      }
+    }
+    if (self->ops_ && !self->stopping()) self->ops_->set_phase(Phase::ready);
   } else {
     self->revoke(partitions, rd_kafka_assignment_lost(rk));
     if (cooperative) {
@@ -683,6 +701,9 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
       rd_kafka_assign(rk, nullptr);
     }
   }
+  if (self->metrics_) self->metrics_->rebalances().Increment();
+  self->assignment_changed_ = true;
+  self->publish_due_ = {};  // show the new assignment at once
   if (self->hooks_.on_assignment_changed) self->hooks_.on_assignment_changed();
 }
 
@@ -693,6 +714,7 @@ void KernelLoop::assign(rd_kafka_topic_partition_list_t* partitions) {
     auto state = std::make_unique<PartitionState>();
     state->topic = tp.topic;
     state->partition = tp.partition;
+    if (metrics_) state->metrics = &metrics_->input_topic(state->topic);  // found once, used per message
     partitions_[{tp.topic, tp.partition}] = std::move(state);
   }
   log_->info("assigned {}", describe_partitions(partitions));
@@ -774,6 +796,7 @@ std::map<std::pair<std::string, std::int32_t>, std::int64_t> KernelLoop::committ
 }
 
 int KernelLoop::shutdown() {
+  if (ops_) ops_->set_phase(Phase::stopping);  // /readyz: 503 from now on
   log_->info("stopping: finishing {} in-flight messages", total_in_flight_);
   // Messages waiting for a retry are not finished: they stay uncommitted and are delivered
   // again. Stop fetching everything.

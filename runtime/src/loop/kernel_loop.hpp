@@ -23,6 +23,8 @@
 #include "loop/commit_tracker.hpp"
 #include "loop/retry_policy.hpp"
 #include "loop/standard_headers.hpp"
+#include "metrics/kernel_metrics.hpp"
+#include "ops/operations.hpp"
 
 namespace kernel::detail {
 
@@ -57,8 +59,10 @@ struct LoopHooks {
 
 class KernelLoop {
  public:
+  /// `operations` (may be null: HTTP off) receives liveness, readiness, status and metrics,
+  /// and brings operator pauses; it must outlive the loop.
   KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<spdlog::logger> logger,
-             LoopHooks hooks = {});
+             LoopHooks hooks = {}, Operations* operations = nullptr);
   ~KernelLoop();
   KernelLoop(const KernelLoop&) = delete;
   KernelLoop& operator=(const KernelLoop&) = delete;
@@ -124,6 +128,12 @@ class KernelLoop {
   void revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
   void delivered(const rd_kafka_message_t* message);
 
+  // Operations (loop_operations.cpp): all on the loop thread, none waits for the server.
+  void apply_operator_pause();
+  void publish_status(std::chrono::steady_clock::time_point now);
+  void count_produced(const rd_kafka_message_t* message);
+  static bool held(const PartitionState& partition) noexcept;
+
   PartitionState* find_partition(const char* topic, std::int32_t partition);
   PartitionState* partition_of(const rd_kafka_message_t* message);
   int shutdown();
@@ -152,6 +162,15 @@ class KernelLoop {
   const rd_kafka_topic_t* last_topic_ = nullptr;  // partition_of() cache
   std::int32_t last_partition_ = -1;
   PartitionState* last_state_ = nullptr;
+
+  OpsState* ops_ = nullptr;          // null when KERNEL_HTTP_PORT is off
+  KernelMetrics* metrics_ = nullptr;  // likewise
+  std::uint64_t operator_generation_ = 0;  // the last operator request applied
+  bool operator_paused_ = false;
+  bool assignment_changed_ = false;
+  std::chrono::steady_clock::time_point publish_due_{};
+  StatusSnapshot status_;  // refilled and swapped with the published one
+  std::vector<std::pair<const rd_kafka_topic_t*, prometheus::Counter*>> produced_counters_;
 
   std::size_t total_in_flight_ = 0;
   std::size_t total_parked_ = 0;

@@ -7,8 +7,10 @@
 
 #include "kernel/config.hpp"
 #include "kernel/embedded_broker.hpp"
+#include "http/ops_server.hpp"
 #include "log/logging.hpp"
 #include "loop/kernel_loop.hpp"
+#include "ops/operations.hpp"
 #include "run/samples.hpp"
 #include "run/signals.hpp"
 
@@ -24,12 +26,33 @@ void stop_active_loop() {
 struct CommandLine {
   bool dev = false;
   bool print_config = false;
+  bool health_check = false;
   bool version = false;
   std::string samples;
 };
 
 KernelDefaults defaults_of(const KernelSpec& spec) {
   return KernelDefaults{spec.name, spec.input_topics, spec.output_topic};
+}
+
+/// --health-check: asks the running kernel's /healthz on loopback; 0 healthy, 1 otherwise.
+int check_health(const KernelSpec& spec, const Environment& environment) {
+  std::optional<Config> config;
+  try {
+    // As --dev: the check connects to nothing but the kernel's own port, so an unset
+    // KAFKA_BOOTSTRAP_SERVERS must not make it fail.
+    config.emplace(Config::load(defaults_of(spec), environment, RunMode::dev));
+  } catch (const ConfigError& error) {
+    std::cout << "unhealthy: configuration error: " << error.problems().front() << "\n";
+    return exit_code::failure;
+  }
+  const auto& port = config->settings().http_port;
+  if (!port || *port == 0) {
+    std::cout << "unhealthy: KERNEL_HTTP_PORT is " << (port ? "0 (a port picked at start)" : "off")
+              << ", so there is no /healthz to ask; set it to the kernel's port\n";
+    return exit_code::failure;
+  }
+  return detail::health_check(*port, std::cout);
 }
 
 }  // namespace
@@ -80,6 +103,8 @@ int run(const KernelSpec& spec, int argc, char** argv) {
                  "produced and dead-lettered, and exit")
       ->option_text("FILE");
   app.add_flag("--print-config", cli.print_config, "Print every setting with its source, secrets hidden, and exit");
+  app.add_flag("--health-check", cli.health_check,
+               "Ask the running kernel's /healthz on 127.0.0.1:KERNEL_HTTP_PORT; exit 0 if healthy, else 1");
   app.add_flag("--version", cli.version, "Print the version and exit");
   app.footer("Configuration comes from KAFKA_* and KERNEL_* environment variables (and ./.env); see --print-config.\n"
              "Exit codes: 0 ok, 1 fatal handler error or unfinished shutdown, 64 usage, 69 unavailable,\n"
@@ -100,6 +125,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
 
   const auto mode = !cli.samples.empty() ? RunMode::samples : cli.dev ? RunMode::dev : RunMode::production;
   const auto environment = process_environment();
+  if (cli.health_check) return check_health(spec, environment);
   std::optional<Config> loaded;
   try {
     loaded.emplace(Config::load(defaults_of(spec), environment, mode));
@@ -119,6 +145,15 @@ int run(const KernelSpec& spec, int argc, char** argv) {
 
   if (mode == RunMode::samples) return detail::run_samples(spec, config, cli.samples, environment, log);
 
+  // Health, metrics and admin: bound before anything connects, so a taken port fails at once.
+  std::unique_ptr<detail::Operations> operations;
+  try {
+    operations = detail::Operations::start_if_enabled(settings, log);
+  } catch (const detail::PortUnavailable& error) {
+    log->error("{}", error.what());
+    return exit_code::unavailable;
+  }
+
   std::unique_ptr<EmbeddedBroker> broker;
   if (settings.embedded) {
     try {
@@ -128,7 +163,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
       return exit_code::software;
     }
   }
-  detail::KernelLoop loop(config, spec, log);
+  detail::KernelLoop loop(config, spec, log, {}, operations.get());
   active_loop = &loop;
   detail::StopSignals signals(&stop_active_loop, spec.name, settings.log_format == "json");
   const int code = detail::run_loop(loop, config.settings(), *log);

@@ -72,7 +72,15 @@ int run_samples(const KernelSpec& spec, Config config, const std::string& file, 
     }
     return true;
   };
-  KernelLoop loop(std::move(config), spec, log, std::move(hooks));
+  // Off unless KERNEL_HTTP_PORT was set for this run.
+  std::unique_ptr<Operations> operations;
+  try {
+    operations = Operations::start_if_enabled(config.settings(), log);
+  } catch (const PortUnavailable& error) {
+    log->error("{}", error.what());
+    return exit_code::unavailable;
+  }
+  KernelLoop loop(std::move(config), spec, log, std::move(hooks), operations.get());
   loop_ptr = &loop;
   samples_loop = &loop;
   StopSignals signals(&stop_samples_loop, spec.name, loop.settings().log_format == "json");

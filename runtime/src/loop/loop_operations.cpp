@@ -1,0 +1,93 @@
+// The loop's side of operations: what it publishes for the HTTP server (liveness, readiness,
+// status, gauges) and the operator pause it applies. Everything here runs on the loop thread
+// and never waits for the server.
+#include <algorithm>
+#include <array>
+#include <chrono>
+
+#include "loop/kernel_loop.hpp"
+#include "loop/partition_state.hpp"
+
+namespace kernel::detail {
+
+// The server decodes these bits by value (http/ops_server.cpp).
+static_assert(static_cast<int>(PauseReason::retry) == 1 && static_cast<int>(PauseReason::operator_) == 2 &&
+              static_cast<int>(PauseReason::breaker) == 4 && static_cast<int>(PauseReason::backpressure) == 8);
+
+void KernelLoop::apply_operator_pause() {
+  operator_generation_ = ops_->requested_generation();
+  const bool wanted = ops_->operator_pause_wanted();
+  if (wanted != operator_paused_) {
+    operator_paused_ = wanted;
+    for (auto& [key, partition] : partitions_) {
+      if (wanted) {
+        pause(*partition, PauseReason::operator_);
+      } else {
+        resume(*partition, PauseReason::operator_);
+      }
+    }
+    log_->warn("{} by an operator ({} partitions)", wanted ? "paused" : "resumed", partitions_.size());
+    publish_due_ = {};  // show it at once
+  }
+  ops_->acknowledge(operator_generation_);
+}
+
+void KernelLoop::count_produced(const rd_kafka_message_t* message) {
+  // Outputs go to a few topics: a short list by topic handle, found by name only once.
+  for (const auto& [topic, counter] : produced_counters_) {
+    if (topic == message->rkt) {
+      counter->Increment();
+      return;
+    }
+  }
+  auto& counter = metrics_->produced(rd_kafka_topic_name(message->rkt));
+  produced_counters_.emplace_back(message->rkt, &counter);
+  counter.Increment();
+}
+
+void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
+  publish_due_ = now + std::chrono::milliseconds(200);
+  auto& snapshot = status_;
+  snapshot.partitions.resize(partitions_.size());  // keeps the strings' storage
+  std::array<int, 3> paused{};
+  std::size_t i = 0;
+  for (auto& [key, partition] : partitions_) {
+    auto& status = snapshot.partitions[i++];
+    status.topic = partition->topic;
+    status.partition = partition->partition;
+    status.position = partition->next_offset;
+    status.committed = partition->committed;
+    status.in_flight = partition->tracker.in_flight() + partition->parked.size();
+    status.paused = partition->paused;
+    // The consumer's cached watermarks, from its last fetch response: no request.
+    std::int64_t low = -1, high = -1;
+    rd_kafka_get_watermark_offsets(consumer_.get(), partition->topic.c_str(), partition->partition, &low, &high);
+    status.low_watermark = low < 0 ? -1 : low;
+    status.high_watermark = high < 0 ? -1 : high;
+    const auto base = partition->committed >= 0 ? partition->committed : status.low_watermark;
+    status.lag = status.high_watermark >= 0 && base >= 0 ? std::max<std::int64_t>(0, status.high_watermark - base) : -1;
+    metrics_->set_lag(partition->topic, partition->partition, status.lag);
+    if (partition->paused & static_cast<std::uint8_t>(PauseReason::retry)) ++paused[0];
+    if (partition->paused & static_cast<std::uint8_t>(PauseReason::operator_)) ++paused[1];
+    if (partition->paused & static_cast<std::uint8_t>(PauseReason::breaker)) ++paused[2];
+  }
+  if (assignment_changed_) {
+    assignment_changed_ = false;
+    std::vector<std::pair<std::string, std::int32_t>> assigned;
+    for (const auto& [key, partition] : partitions_) assigned.push_back(key);
+    metrics_->retain_lag(assigned);
+  }
+  metrics_->paused(PausedReason::retry).Set(paused[0]);
+  metrics_->paused(PausedReason::operator_).Set(paused[1]);
+  metrics_->paused(PausedReason::breaker).Set(paused[2]);
+  const auto in_flight = total_in_flight_ + total_parked_;
+  metrics_->in_flight().Set(static_cast<double>(in_flight));
+  snapshot.in_flight = in_flight;
+  snapshot.pending_outputs = pending_outputs_;
+  snapshot.operator_paused = operator_paused_;
+  snapshot.published_at_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  ops_->publish(snapshot);  // the previous snapshot comes back, to be refilled next time
+}
+
+}  // namespace kernel::detail

@@ -1,0 +1,39 @@
+#pragma once
+// What the loop keeps per assigned partition (loop-private; shared by the loop's sources).
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "kernel/message.hpp"
+#include "loop/commit_tracker.hpp"
+#include "loop/kernel_loop.hpp"
+#include "metrics/kernel_metrics.hpp"
+
+namespace kernel::detail {
+
+struct KernelLoop::PartitionState {
+  std::string topic;
+  std::int32_t partition = 0;
+  CommitTracker tracker;
+  std::int64_t next_offset = -1;   ///< next offset to handle; -1 until the first message
+  std::int64_t committed = -1;     ///< last offset the broker acknowledged as committed
+  std::uint8_t paused = 0;         ///< PauseReason bits
+  // A message waiting for its retry; the partition is paused (PauseReason::retry) meanwhile.
+  std::optional<Message> retry_message;
+  InFlight* retry_entry = nullptr;
+  int retry_attempt = 0;
+  std::chrono::steady_clock::time_point retry_due{};
+  int failed_outputs = 0;          ///< entries whose output failed for good, not yet dead-lettered
+  std::deque<Message> parked;      ///< received while at the in-flight cap, handled in order later
+  TopicMetrics* metrics = nullptr;  ///< its topic's metrics when they are on (cached at assignment)
+  bool retired = false;            ///< revoked; kept only for outstanding delivery reports
+};
+
+/// Paused for a reason that stops handling altogether (not a retry's or back-pressure's own wait).
+inline bool KernelLoop::held(const PartitionState& partition) noexcept {
+  return partition.paused & (static_cast<std::uint8_t>(PauseReason::operator_) | static_cast<std::uint8_t>(PauseReason::breaker));
+}
+
+}  // namespace kernel::detail

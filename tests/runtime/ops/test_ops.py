@@ -1,0 +1,361 @@
+"""Operations of a running kernel, process-level, on kernel-dev-broker: health and readiness,
+/metrics (checked by promtool and scraped by a real Prometheus), admin pause/resume and its
+authentication, robustness against bad HTTP clients, --health-check, and kernel-admin checked
+against confluent-kafka. Loopback only; every wait is a condition with a deadline."""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+import test_process as tp  # noqa: E402  (Broker, Kernel, produce, readers: shared helpers)
+
+IT_KERNEL = os.environ["IT_KERNEL"]
+KERNEL_ADMIN = os.environ["ADMIN_TOOL"]
+PROMETHEUS = os.environ.get("PROMETHEUS", "/usr/bin/prometheus")
+PROMTOOL = os.environ.get("PROMTOOL", "/usr/bin/promtool")
+TOKEN = "test-admin-token-0123456789"
+PARTITIONS = 4
+
+
+def http(method, url, headers=None, timeout=5):
+    """(status, body) of a request; (None, error) when nothing answers."""
+    request = urllib.request.Request(url, method=method, headers=headers or {}, data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except (urllib.error.URLError, ConnectionError, socket.timeout) as error:
+        return None, str(error)
+
+
+def metric(text, name, **labels):
+    """The value of one sample of the exposition text (0 when absent)."""
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        match = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$", line)
+        if not match or match.group(1) != name:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(3) or ""))
+        if all(found.get(k) == str(v) for k, v in labels.items()):
+            return float(match.group(4))
+    return 0.0
+
+
+def port_of(kernel):
+    """The port a kernel started with KERNEL_HTTP_PORT=0 logged."""
+    def find():
+        for line in list(kernel.lines):
+            match = re.search(r"health, metrics and admin on http://[^:]+:(\d+)", line)
+            if match:
+                return int(match.group(1))
+        return None
+    return tp.wait_for(find, 30, "the kernel to log its HTTP port")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OpsTests(unittest.TestCase):
+    def setUp(self):
+        self.broker = tp.Broker(partitions=PARTITIONS)
+        self.kernels = []
+        self.readers = []
+
+    def tearDown(self):
+        for kernel in self.kernels:
+            if kernel.process.poll() is None:
+                kernel.process.kill()
+                kernel.process.wait()
+            kernel.reader.join(timeout=5)
+            for stream in (kernel.process.stdout, kernel.process.stderr):
+                stream.close()
+        for reader in self.readers:
+            reader.close()
+        self.broker.stop()
+
+    def start(self, **env):
+        settings = {"KERNEL_HTTP_PORT": "0", "KERNEL_ADMIN_TOKEN": TOKEN, "KAFKA_CONSUMER_SESSION_TIMEOUT": "6s",
+                    "KAFKA_CONSUMER_HEARTBEAT_INTERVAL": "1s"}
+        settings.update(env)
+        kernel = tp.Kernel(IT_KERNEL, self.broker.bootstrap, **settings)
+        self.kernels.append(kernel)
+        if settings["KERNEL_HTTP_PORT"] != "off":
+            kernel.url = f"http://127.0.0.1:{port_of(kernel)}"
+        return kernel
+
+    def reader(self, topic="it.out"):
+        reader = tp.TopicReader(self.broker.bootstrap, topic, partitions=PARTITIONS)
+        self.readers.append(reader)
+        return reader
+
+    def ready(self, kernel):
+        return http("GET", kernel.url + "/readyz")[0] == 200
+
+    def metrics(self, kernel):
+        status, body = http("GET", kernel.url + "/metrics")
+        self.assertEqual(status, 200, body)
+        return body
+
+    def all_committed(self, group):
+        return tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS) == \
+            tp.high_watermarks(self.broker.bootstrap, partitions=PARTITIONS)
+
+    def test_readiness_starts_503_turns_200_after_joining_and_503_on_sigterm(self):
+        kernel = self.start(KAFKA_CONSUMER_GROUP="ready")
+        status, body = http("GET", kernel.url + "/readyz")
+        self.assertEqual(status, 503, body)  # the mock's first join takes ~3 s
+        self.assertIn("not yet a member", json.loads(body)["reason"])
+        self.assertEqual(http("GET", kernel.url + "/healthz")[0], 200)
+        tp.wait_for(lambda: self.ready(kernel), 30, "readiness after joining")
+        self.assertEqual(json.loads(http("GET", kernel.url + "/readyz")[1])["ready"], True)
+
+        seen = []
+        watching = threading.Event()
+
+        def watch():
+            watching.set()
+            while kernel.process.poll() is None:
+                seen.append(http("GET", kernel.url + "/readyz", timeout=1))
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        watching.wait(5)
+        self.assertEqual(kernel.stop(), 0)
+        watcher.join(10)
+        shutting = [body for status, body in seen if status == 503]
+        self.assertTrue(shutting, f"no 503 seen while stopping: {seen[-3:]}")
+        self.assertEqual(json.loads(shutting[0])["reason"], "shutting down")
+
+    def test_metrics_count_outcomes_lag_drains_and_promtool_accepts_them(self):
+        group = "metrics"
+        backlog = [(f"k{n}", json.dumps({"n": n})) for n in range(600)]
+        backlog += [(f"b{n}", json.dumps({"n": 1000 + n, "fail": "business"})) for n in range(7)]
+        backlog += [(f"d{n}", json.dumps({"n": 2000 + n, "fail": "permanent"})) for n in range(5)]
+        backlog += [(f"t{n}", json.dumps({"n": 3000 + n, "fail": "transient", "times": 1})) for n in range(3)]
+        tp.produce(self.broker.bootstrap, backlog)
+        kernel = self.start(KAFKA_CONSUMER_GROUP=group, KERNEL_RETRY_BACKOFF="50ms", IT_HANDLE_DELAY_US=2000)
+        # A backlog is visible as lag while it drains, then lag drops to 0 everywhere.
+        tp.wait_for(lambda: sum(metric(self.metrics(kernel), "kernel_consumer_lag", partition=p, topic="it.in")
+                                for p in range(PARTITIONS)) > 0, 60, "lag to show the backlog")
+        tp.wait_for(lambda: self.all_committed(group), 90, "the backlog to be handled and committed")
+
+        def settled():
+            text = self.metrics(kernel)
+            lags = [metric(text, "kernel_consumer_lag", topic="it.in", partition=p) for p in range(PARTITIONS)]
+            return text if text.count('kernel_consumer_lag{') == PARTITIONS and lags == [0] * PARTITIONS else None
+        text = tp.wait_for(settled, 30, "kernel_consumer_lag 0 on every partition")
+
+        self.assertEqual(metric(text, "kernel_messages_consumed_total", topic="it.in"), 615)
+        self.assertEqual(metric(text, "kernel_messages_handled_total", topic="it.in", outcome="success"), 603)
+        self.assertEqual(metric(text, "kernel_messages_handled_total", topic="it.in", outcome="business_error"), 7)
+        self.assertEqual(metric(text, "kernel_messages_handled_total", topic="it.in", outcome="dead_lettered"), 5)
+        self.assertEqual(metric(text, "kernel_messages_handled_total", topic="it.in", outcome="retried"), 3)
+        self.assertEqual(metric(text, "kernel_messages_produced_total", topic="it.out"), 603)
+        self.assertEqual(metric(text, "kernel_messages_produced_total", topic="it-kernel.dlq"), 5)
+        self.assertEqual(metric(text, "kernel_handler_duration_seconds_count", topic="it.in"), 618)
+        self.assertEqual(metric(text, "kernel_in_flight_messages"), 0)
+        self.assertGreaterEqual(metric(text, "kernel_commits_total"), 1)
+        self.assertGreaterEqual(metric(text, "kernel_rebalances_total"), 1)
+        for reason in ("retry", "operator", "breaker"):
+            self.assertEqual(metric(text, "kernel_partitions_paused", reason=reason), 0)
+
+        check = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        self.assertEqual(kernel.stop(), 0)
+
+    def test_a_retry_pause_keeps_the_kernel_ready_and_shows_in_status_and_metrics(self):
+        kernel = self.start(KAFKA_CONSUMER_GROUP="retry-ready", KERNEL_RETRY_BACKOFF="3s")
+        tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
+        tp.produce(self.broker.bootstrap, [("r", json.dumps({"n": 1, "fail": "transient", "times": 1}))])
+        tp.wait_for(lambda: metric(self.metrics(kernel), "kernel_partitions_paused", reason="retry") == 1, 30,
+                    "the partition paused for its retry")
+        self.assertTrue(self.ready(kernel))
+        status = json.loads(http("GET", kernel.url + "/admin/status")[1])
+        self.assertEqual([p["paused"] for p in status["partitions"] if p["paused"]], [["retry"]])
+        self.reader().read_until(1, 30)  # the retry succeeded
+        tp.wait_for(lambda: metric(self.metrics(kernel), "kernel_partitions_paused", reason="retry") == 0, 10,
+                    "the partition resumed")
+        self.assertTrue(self.ready(kernel))
+        self.assertEqual(kernel.stop(), 0)
+
+    def test_operator_pause_stops_handling_and_resume_loses_nothing(self):
+        kernel = self.start(KAFKA_CONSUMER_GROUP="pause")
+        tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        for headers, expected in (({}, 401), ({"Authorization": "Bearer wrong"}, 401),
+                                  ({"Authorization": TOKEN}, 401)):
+            self.assertEqual(http("POST", kernel.url + "/admin/pause", headers)[0], expected)
+        status, body = http("POST", kernel.url + "/admin/pause", auth)
+        self.assertEqual(status, 200, body)
+        self.assertTrue(json.loads(body)["applied"])
+        text = self.metrics(kernel)
+        self.assertEqual(metric(text, "kernel_partitions_paused", reason="operator"), PARTITIONS)
+        self.assertTrue(self.ready(kernel), "an operator pause does not change readiness")
+
+        tp.produce(self.broker.bootstrap, [(f"p{n}", json.dumps({"n": n})) for n in range(200)])
+        reader = self.reader()
+        quiet_until = time.monotonic() + 2.0  # a negative check needs a window: nothing may come out
+        while time.monotonic() < quiet_until:
+            self.assertEqual(reader.drain(quiet=0.2), [])
+        status = json.loads(http("GET", kernel.url + "/admin/status")[1])
+        self.assertTrue(status["operator_paused"])
+        self.assertTrue(all("operator" in p["paused"] for p in status["partitions"]))
+        self.assertEqual(metric(self.metrics(kernel), "kernel_messages_consumed_total", topic="it.in"), 0)
+
+        self.assertEqual(http("POST", kernel.url + "/admin/resume", auth)[0], 200)
+        numbers = tp.numbers_of(reader.read_until(200, 60))
+        self.assertEqual(sorted(set(numbers)), list(range(200)))
+        self.assertEqual(metric(self.metrics(kernel), "kernel_partitions_paused", reason="operator"), 0)
+        self.assertEqual(kernel.stop(), 0)
+
+    def test_a_thousand_bad_requests_leave_handling_unaffected(self):
+        kernel = self.start(KAFKA_CONSUMER_GROUP="flood")
+        tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
+        host, port = "127.0.0.1", int(kernel.url.rsplit(":", 1)[1])
+
+        def bad(i):
+            kind = i % 5
+            try:
+                with socket.create_connection((host, port), timeout=10) as s:
+                    if kind == 0:
+                        s.sendall(b"GET /nope/%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+                    elif kind == 1:
+                        s.sendall(b"GET /healthz HTTP/1.1\r\nX-Big: " + b"x" * 65536 + b"\r\n\r\n")
+                    elif kind == 2:
+                        s.sendall(b"\x16\x03\x01 definitely not http\r\n\r\n")
+                    elif kind == 3 and i % 50 == 3:
+                        s.sendall(b"GET /metr")  # a slow client: never finishes its request
+                    elif kind == 3:
+                        s.sendall(b"BREW /coffee HTTP/1.1\r\n\r\n")
+                    else:
+                        s.sendall(b"POST /admin/pause HTTP/1.1\r\nAuthorization: Bearer nope\r\n"
+                                  b"Content-Length: 5\r\n\r\nhello")
+                    s.recv(1024)
+            except OSError:
+                pass  # refused, reset or timed out: all fine for a bad client
+
+        tp.produce(self.broker.bootstrap, [(f"f{n}", json.dumps({"n": n})) for n in range(2000)])
+        reader = self.reader()
+        with ThreadPoolExecutor(max_workers=200) as pool:
+            list(pool.map(bad, range(1000)))
+        numbers = tp.numbers_of(reader.read_until(2000, 60))
+        self.assertEqual(sorted(set(numbers)), list(range(2000)))
+        tp.wait_for(lambda: http("GET", kernel.url + "/healthz")[0] == 200, 30, "healthz after the flood")
+        self.assertNotEqual(http("POST", kernel.url + "/admin/pause", {"Authorization": "Bearer nope"})[0], 200)
+        self.assertEqual(kernel.stop(), 0)
+
+    def test_health_check_flag_and_port_rules(self):
+        kernel = self.start(KAFKA_CONSUMER_GROUP="probe")
+        port = kernel.url.rsplit(":", 1)[1]
+        env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=self.broker.bootstrap, KERNEL_HTTP_PORT=port)
+        ok = subprocess.run([IT_KERNEL, "--health-check"], env=env, capture_output=True, text=True, timeout=30)
+        self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+        self.assertIn("healthy", ok.stdout)
+        env["KERNEL_HTTP_PORT"] = str(free_port())
+        down = subprocess.run([IT_KERNEL, "--health-check"], env=env, capture_output=True, text=True, timeout=30)
+        self.assertEqual(down.returncode, 1)
+        self.assertIn("unhealthy", down.stdout)
+        env["KERNEL_HTTP_PORT"] = "off"
+        off = subprocess.run([IT_KERNEL, "--health-check"], env=env, capture_output=True, text=True, timeout=30)
+        self.assertEqual(off.returncode, 1)
+        # A second kernel on the same port: exit 69, saying why.
+        env["KERNEL_HTTP_PORT"] = port
+        taken = subprocess.run([IT_KERNEL], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(taken.returncode, 69, taken.stderr)
+        self.assertIn("KERNEL_HTTP_PORT", taken.stderr)
+        self.assertEqual(kernel.stop(), 0)
+
+    def test_prometheus_scrapes_a_running_kernel(self):
+        kernel = self.start(KAFKA_CONSUMER_GROUP="scraped")
+        tp.produce(self.broker.bootstrap, [(f"s{n}", json.dumps({"n": n})) for n in range(20)])
+        self.reader().read_until(20, 60)
+        target = kernel.url.split("//", 1)[1]
+        web = free_port()
+        with tempfile.TemporaryDirectory() as workdir:
+            config = os.path.join(workdir, "prometheus.yml")
+            with open(config, "w") as out:
+                out.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n"
+                          f"  - job_name: kernel\n    static_configs:\n      - targets: ['{target}']\n")
+            prometheus = subprocess.Popen(
+                [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={workdir}/data",
+                 f"--web.listen-address=127.0.0.1:{web}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                query = f"http://127.0.0.1:{web}/api/v1/query?query=kernel_messages_handled_total"
+
+                def answered():
+                    status, body = http("GET", query)
+                    if status != 200:
+                        return None
+                    results = json.loads(body)["data"]["result"]
+                    return [r for r in results if r["metric"].get("outcome") == "success"
+                            and float(r["value"][1]) == 20] or None
+                result = tp.wait_for(answered, 60, "Prometheus to scrape kernel_messages_handled_total")
+                self.assertEqual(result[0]["metric"]["topic"], "it.in")
+                self.assertEqual(result[0]["metric"]["job"], "kernel")
+            finally:
+                prometheus.send_signal(signal.SIGTERM)
+                prometheus.wait(timeout=30)
+        self.assertEqual(kernel.stop(), 0)
+
+    def test_kernel_admin_lag_and_reset_to_earliest_agree_with_confluent_kafka(self):
+        group = "admin"
+        tp.produce(self.broker.bootstrap, [(f"a{n}", json.dumps({"n": n})) for n in range(300)])
+        kernel = self.start(KAFKA_CONSUMER_GROUP=group, KERNEL_HTTP_PORT="off")
+        tp.wait_for(lambda: self.all_committed(group), 60, "everything committed")
+        self.assertEqual(kernel.stop(), 0)
+        tp.produce(self.broker.bootstrap, [(f"a{n}", json.dumps({"n": n})) for n in range(300, 340)])
+
+        env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=self.broker.bootstrap)
+
+        def admin(*args):
+            return subprocess.run([KERNEL_ADMIN, *args], env=env, capture_output=True, text=True, timeout=60)
+
+        lag = admin("--json", "lag", group, "--topic", "it.in")
+        self.assertEqual(lag.returncode, 0, lag.stderr)
+        report = json.loads(lag.stdout)
+        committed = tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS)
+        highs = tp.high_watermarks(self.broker.bootstrap, partitions=PARTITIONS)
+        for row in report["partitions"]:
+            self.assertEqual(row["committed"], committed[row["partition"]])
+            self.assertEqual(row["high"], highs[row["partition"]])
+            self.assertEqual(row["lag"], highs[row["partition"]] - committed[row["partition"]])
+        self.assertEqual(report["total_lag"], 40)
+        self.assertEqual(admin("lag", group).returncode, 0)  # every topic the group committed on
+        self.assertIn("total lag 40", admin("lag", group).stdout)
+
+        refused = admin("reset-offsets", group, "--topic", "it.in", "--to", "earliest")
+        self.assertEqual(refused.returncode, 69)
+        self.assertIn("--force", refused.stderr)
+        self.assertEqual(tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS), committed)
+        dry = admin("reset-offsets", group, "--topic", "it.in", "--to", "earliest", "--dry-run")
+        self.assertEqual(dry.returncode, 0)
+        self.assertEqual(tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS), committed)
+        reset = admin("reset-offsets", group, "--topic", "it.in", "--to", "earliest", "--force")
+        self.assertEqual(reset.returncode, 0, reset.stderr)
+        self.assertEqual(tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS),
+                         {p: 0 for p in range(PARTITIONS)})
+        by_time = admin("reset-offsets", group, "--topic", "it.in", "--to", "2026-01-01T00:00:00Z", "--force")
+        self.assertEqual(by_time.returncode, 69)
+        self.assertIn("cannot look up offsets by time", by_time.stderr)
+        self.assertEqual(admin("reset-offsets", group, "--topic", "it.in", "--to", "sideways").returncode, 64)
+        stats = admin("--json", "topic-stats", "it.in")
+        self.assertEqual(json.loads(stats.stdout)["messages"], 340)
+
+
+if __name__ == "__main__":
+    unittest.main()
