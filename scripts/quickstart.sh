@@ -27,3 +27,9 @@ cmake --build "$demo/build" -j "$jobs" >/dev/null
 echo "== ./build/orders-enricher --samples samples/input.jsonl   (outputs and dead letters, as JSON Lines)"
 cd "$demo"
 ./build/orders-enricher --samples samples/input.jsonl
+cat <<NEXT
+
+== done. Next: the kernel's logic is in $demo/src/handler.cpp (its README says how to
+   test, configure and deploy it); generate your own with
+   $prefix/bin/new-kernel my-kernel --topic my-topic --output-topic my-topic.out --dir ~/kernels/my-kernel
+NEXT

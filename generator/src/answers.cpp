@@ -101,10 +101,27 @@ std::vector<std::string> check_kafka_name(std::string_view what, std::string_vie
 
 }  // namespace
 
+/// What the user probably meant: lowercase, other characters as single dashes.
+std::string suggest_name(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    if ((lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9')) {
+      out += lower;
+    } else if (!out.empty() && out.back() != '-') {
+      out += '-';
+    }
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  if (out.empty()) return "my-kernel";
+  if (!(out.front() >= 'a' && out.front() <= 'z')) out = "k-" + out;
+  return out.substr(0, max_name_length);
+}
+
 std::vector<std::string> check_name(std::string_view name) {
   std::vector<std::string> problems;
-  const auto accepted =
-      "use lowercase letters, digits and single dashes, starting with a letter (e.g. my-kernel)";
+  const auto accepted = fmt::format(
+      "use lowercase letters, digits and single dashes, starting with a letter (e.g. {})", suggest_name(name));
   if (name.empty()) {
     problems.push_back(fmt::format("the kernel name is empty: {}", accepted));
     return problems;
@@ -113,14 +130,17 @@ std::vector<std::string> check_name(std::string_view name) {
     problems.push_back(fmt::format("name \"{}\" is {} characters long: at most {}", name,
                                    name.size(), max_name_length));
   }
-  if (!(name.front() >= 'a' && name.front() <= 'z')) {
+  auto allowed = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; };
+  if (allowed(name.front()) && !(name.front() >= 'a' && name.front() <= 'z')) {
     problems.push_back(fmt::format("name \"{}\" starts with {}: {}", name, printable(name.front()), accepted));
   }
-  const auto bad = std::find_if(name.begin(), name.end(), [](char c) {
-    return !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
-  });
-  if (bad != name.end()) {
-    problems.push_back(fmt::format("name \"{}\" contains {}: {}", name, printable(*bad), accepted));
+  std::string bad_characters;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (allowed(name[i]) || name.substr(0, i).find(name[i]) != std::string_view::npos) continue;
+    bad_characters += (bad_characters.empty() ? "" : ", ") + printable(name[i]);
+  }
+  if (!bad_characters.empty()) {
+    problems.push_back(fmt::format("name \"{}\" contains {}: {}", name, bad_characters, accepted));
   }
   if (name.back() == '-') {
     problems.push_back(fmt::format("name \"{}\" ends with a dash: {}", name, accepted));

@@ -25,11 +25,12 @@ void on_signal(int) { stop_requested = 1; }
 
 int main(int argc, char** argv) {
   CLI::App app{"kernel-dev-broker: a development Kafka broker on 127.0.0.1 (librdkafka's mock "
-               "cluster), shared by several processes. Not for production."};
+               "cluster), shared by several processes, on a free port it prints first. Not for production."};
   int partitions = 4;
   std::vector<std::string> topics, seeds, tails;
-  app.add_option("--partitions", partitions, "Partitions of each topic it creates")
-      ->check(CLI::Range(1, 1000));
+  app.add_option("--partitions", partitions, "Partitions of each topic it creates (topics it auto-creates get 4)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   app.add_option("--topic", topics, "Create this topic (repeatable)");
   app.add_option("--seed", seeds, "Produce a JSON Lines file to a topic: TOPIC=FILE (repeatable)");
   app.add_option("--tail", tails, "Print each message of TOPIC as a JSON line (repeatable)");

@@ -25,6 +25,14 @@ TEST_CASE("valid kernel names are accepted") {
   CHECK(check_name(std::string(63, 'a')).empty());
 }
 
+TEST_CASE("a name with several bad characters is one line naming each, with a corrected name") {
+  const auto problems = check_name("Orders_Enricher");
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].find("contains 'O', '_', 'E'") != std::string::npos);
+  CHECK(problems[0].find("(e.g. orders-enricher)") != std::string::npos);
+  CHECK(check_name("9lives")[0].find("(e.g. k-9lives)") != std::string::npos);
+}
+
 TEST_CASE("invalid kernel names are refused with what would be accepted") {
   struct Case {
     std::string name;
