@@ -99,8 +99,11 @@ TopicMetrics& KernelMetrics::input_topic(std::string_view topic) {
 }
 
 TopicMetrics& KernelMetrics::input_topic_cached(std::string_view topic) {
-  for (const auto& [address, metrics] : by_name_address_) {
-    if (address == topic.data()) return *metrics;
+  for (auto& [address, metrics] : by_name_address_) {
+    if (address != topic.data()) continue;
+    // The address finds it; the (short) comparison guards against a name freed and reused.
+    if (metrics->topic != topic) metrics = &input_topic(topic);
+    return *metrics;
   }
   auto& metrics = input_topic(topic);
   // Names of consumed messages live as long as their librdkafka topic; messages built in

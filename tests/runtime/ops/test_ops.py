@@ -223,6 +223,20 @@ class OpsTests(unittest.TestCase):
         self.assertEqual(metric(self.metrics(kernel), "kernel_partitions_paused", reason="operator"), 0)
         self.assertEqual(kernel.stop(), 0)
 
+    def test_partitions_assigned_during_an_operator_pause_start_paused(self):
+        kernel = self.start(KAFKA_CONSUMER_GROUP="paused-early")
+        status, body = http("POST", kernel.url + "/admin/pause", {"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+        self.assertIn(status, (200, 202), body)  # before joining: applied as soon as the loop runs
+        tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
+        tp.wait_for(lambda: metric(self.metrics(kernel), "kernel_partitions_paused", reason="operator") == PARTITIONS,
+                    10, "every assigned partition paused")
+        tp.produce(self.broker.bootstrap, [(f"e{n}", json.dumps({"n": n})) for n in range(50)])
+        reader = self.reader()
+        self.assertEqual(reader.drain(quiet=1.5), [])
+        self.assertEqual(http("POST", kernel.url + "/admin/resume", {"Authorization": f"Bearer {TOKEN}"})[0], 200)
+        self.assertEqual(sorted(set(tp.numbers_of(reader.read_until(50, 60)))), list(range(50)))
+        self.assertEqual(kernel.stop(), 0)
+
     def test_a_thousand_bad_requests_leave_handling_unaffected(self):
         kernel = self.start(KAFKA_CONSUMER_GROUP="flood")
         tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
