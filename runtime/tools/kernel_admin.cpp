@@ -57,7 +57,13 @@ HandlePtr make_client(const kernel::Config& config, const std::string& group, bo
   std::array<char, 512> error{};
   for (const auto& property : config.consumer_properties()) {
     auto value = property.name == "group.id" ? group : property.value;
-    if (eager && property.name == "partition.assignment.strategy") value = "range";
+    if (eager) {
+      // A member for a moment: should it vanish without leaving, the group waits for it as
+      // briefly as brokers allow (6 s) rather than the kernel's rebalance timeout.
+      if (property.name == "partition.assignment.strategy") value = "range";
+      if (property.name == "session.timeout.ms" || property.name == "max.poll.interval.ms") value = "6000";
+      if (property.name == "heartbeat.interval.ms") value = "1000";
+    }
     if (rd_kafka_conf_set(conf.get(), property.name.c_str(), value.c_str(), error.data(), error.size()) !=
         RD_KAFKA_CONF_OK) {
       throw Failure{kernel::exit_code::config, "config error: " + property.variable + ": " + error.data()};

@@ -370,6 +370,15 @@ class OpsTests(unittest.TestCase):
         stats = admin("--json", "topic-stats", "it.in")
         self.assertEqual(json.loads(stats.stdout)["messages"], 340)
 
+        # The kernel starts again from the beginning: every message once more.
+        reader = self.reader()
+        again = self.start(KAFKA_CONSUMER_GROUP=group, KERNEL_HTTP_PORT="off")
+        tp.wait_for(lambda: self.all_committed(group), 90, "everything handled again")
+        self.assertEqual(again.stop(), 0)
+        numbers = tp.numbers_of(reader.drain())
+        self.assertEqual(len(numbers), 300 + 340)  # the first run's, then all of them again
+        self.assertEqual(sorted(set(numbers)), list(range(340)))
+
 
 if __name__ == "__main__":
     unittest.main()
