@@ -682,7 +682,6 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
     } else {
       rd_kafka_assign(rk, partitions);
     }
-    self->joined_.store(true);
     if (self->operator_paused_) {
       // Partitions assigned while an operator pause holds start paused too.
       for (int i = 0; i < partitions->cnt; ++i) {
@@ -691,7 +690,8 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
         }
       }
     }
-    if (self->ops_ && !self->stopping()) self->ops_->set_phase(Phase::ready);
+    if (self->ops_ && !self->stopping()) self->ops_->set_phase(Phase::ready);  // before joined(): no window
+    self->joined_.store(true);
   } else {
     self->revoke(partitions, rd_kafka_assignment_lost(rk));
     if (cooperative) {
