@@ -109,6 +109,12 @@ KernelLoop::~KernelLoop() {
   // call back into this object).
   producer_topics_.clear();
   consumer_topics_.clear();
+  if (consumer_ && subscribed_ && !joined()) {
+    // librdkafka before 2.3.0 asserts when a cooperative-sticky consumer is destroyed between
+    // joining its group and its first assignment (its assignor state is still unset). It was
+    // closed in shutdown(); the process is about to exit, so leave the handle to it.
+    (void)consumer_.release();
+  }
   consumer_.reset();
   producer_.reset();
 }
@@ -154,6 +160,7 @@ void KernelLoop::start() {
   if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
     throw StartupError(exit_code::software, std::string("cannot subscribe: ") + rd_kafka_err2str(err));
   }
+  subscribed_ = true;
   std::string inputs;
   for (const auto& topic : settings_.input_topics) inputs += (inputs.empty() ? "" : ",") + topic;
   log_->info("subscribed to {} as group {} (output {}, dead letters {})", inputs, settings_.group_id,

@@ -174,7 +174,8 @@ class KernelLoop {
 
   std::size_t total_in_flight_ = 0;
   std::size_t total_parked_ = 0;
-  bool settling_ = false;  // settle() is running (re-entered through delivery reports)
+  bool settling_ = false;
+  bool subscribed_ = false;  // rd_kafka_subscribe() succeeded  // settle() is running (re-entered through delivery reports)
   std::size_t parked_bytes_ = 0;
   /// Messages received beyond the in-flight cap wait here, up to this many bytes in all.
   static constexpr std::size_t parked_bytes_budget = 8u << 20;
