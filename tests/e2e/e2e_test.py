@@ -11,6 +11,7 @@ committed offsets cover every input. Prints the figures: render time, build time
 """
 import argparse
 import json
+import re
 import os
 import signal
 import statistics
@@ -181,6 +182,45 @@ def exercise_on_broker(prefix, name, directory, pattern, log_path):
         broker.stop()
 
 
+# In debian:bookworm-slim already: the run stage need not install these.
+BASE_PACKAGES = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g", "libzstd1", "liblz4-1", "libcrypt1"}
+
+
+def check_run_stage_packages(binary, dockerfile):
+    """Every shared library the kernel loads comes from a package the Dockerfile's run stage
+    installs (or one bookworm-slim has, or a dependency apt pulls in with them)."""
+    ldd, _ = run(["ldd", binary])
+    needed = set()
+    for line in ldd.stdout.splitlines():
+        if "=>" not in line or "not found" in line:
+            check("not found" not in line, f"ldd: {line}")
+            continue
+        path = os.path.realpath(line.split("=>")[1].split("(")[0].strip())
+        # Merged /usr: dpkg may know the library under /lib.
+        candidates = [path, path.replace("/usr/lib/", "/lib/", 1)]
+        owners = [subprocess.run(["dpkg", "-S", c], capture_output=True, text=True) for c in candidates]
+        found = [o.stdout.split(":")[0] for o in owners if o.returncode == 0]
+        check(bool(found), f"no Debian package owns {path}")
+        needed.add(found[0])
+    with open(dockerfile) as f:
+        text = f.read()
+    run_stage = text[text.rindex("FROM "):]
+    listed = set(re.findall(r"^\s+(lib[a-z0-9.+-]+|ca-certificates)\s*\\?$", run_stage, re.MULTILINE))
+    check(listed, "no packages found in the Dockerfile's run stage")
+    installed = set(listed)
+    pending = list(listed)
+    while pending:  # what apt installs with them: their Depends, recursively
+        depends = subprocess.run(["dpkg-query", "-W", "-f=${Depends},${Pre-Depends}", pending.pop()],
+                                 capture_output=True, text=True).stdout
+        for item in re.split(r"[,|]", depends):
+            name = item.strip().split(" ")[0].split(":")[0]
+            if name and name not in installed:
+                installed.add(name)
+                pending.append(name)
+    missing = sorted(needed - BASE_PACKAGES - installed)
+    check(not missing, f"the Dockerfile's run stage does not install {missing}")
+
+
 def test_pattern(prefix, workdir, pattern, figures):
     new_kernel = os.path.join(prefix, "bin", "new-kernel")
     name = f"e2e-{pattern}"
@@ -204,6 +244,7 @@ def test_pattern(prefix, workdir, pattern, figures):
     _, figures[f"{pattern} build s"] = run(["cmake", "--build", build, "-j2"])
     figures[f"{pattern} binary MB"] = os.path.getsize(os.path.join(build, name)) / 1e6
     run(["ctest", "--test-dir", build, "--output-on-failure", "--timeout", "180"])
+    check_run_stage_packages(os.path.join(build, name), os.path.join(directory, "Dockerfile"))
 
     samples, _ = run([os.path.join(build, name), "--samples", os.path.join(directory, "samples", "input.jsonl")],
                      cwd=directory, timeout=120)

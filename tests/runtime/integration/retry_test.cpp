@@ -26,7 +26,8 @@ bool wait_until(Condition condition, std::chrono::milliseconds timeout) {
 
 kernel::jsonl::Record record(int n, int partition, bool fail = false) {
   kernel::jsonl::Record r;
-  r.key = "k" + std::to_string(n);
+  // One key per input partition: its outputs share an output partition, so their order shows.
+  r.key = "p" + std::to_string(partition);
   r.value = nlohmann::json{{"n", n}, {"fail", fail}}.dump();
   r.partition = partition;
   return r;
