@@ -1,0 +1,117 @@
+// Start-up: the clients, and waiting for the brokers and topics (KERNEL_STARTUP_TIMEOUT).
+#include "loop/kernel_loop.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cinttypes>
+#include <deque>
+#include <thread>
+
+#include "kernel/middleware.hpp"
+#include "log/logging.hpp"
+#include "loop/loop_internal.hpp"
+#include "loop/partition_state.hpp"
+
+namespace kernel::detail {
+
+HandlePtr KernelLoop::make_client(rd_kafka_type_t type, const std::vector<Property>& properties) {
+  ConfPtr conf(rd_kafka_conf_new());
+  std::array<char, 512> error{};
+  for (const auto& property : properties) {
+    if (rd_kafka_conf_set(conf.get(), property.name.c_str(), property.value.c_str(), error.data(),
+                          error.size()) != RD_KAFKA_CONF_OK) {
+      throw StartupError(exit_code::config, "config error: " +
+                                                (property.variable.empty() ? property.name : property.variable) +
+                                                ": " + error.data());
+    }
+  }
+  route_rdkafka_logs(conf.get(), log_);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_error_cb(conf.get(), &KernelLoop::on_error);
+  if (type == RD_KAFKA_CONSUMER) {
+    rd_kafka_conf_set_rebalance_cb(conf.get(), &KernelLoop::on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf.get(), &KernelLoop::on_commit);
+  } else {
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), &KernelLoop::on_delivery);
+  }
+  HandlePtr handle(rd_kafka_new(type, conf.get(), error.data(), error.size()));
+  if (!handle) throw StartupError(exit_code::config, std::string("config error: ") + error.data());
+  conf.release();  // rd_kafka_new took ownership of the configuration
+  return handle;
+}
+
+void KernelLoop::start() {
+  producer_ = make_client(RD_KAFKA_PRODUCER, config_.producer_properties());
+  consumer_ = make_client(RD_KAFKA_CONSUMER, config_.consumer_properties());
+  // Serve the consumer's main events (errors, logs, rebalances) from consumer_poll().
+  rd_kafka_poll_set_consumer(consumer_.get());
+  wait_for_topics();
+  dlq_topic_ = producer_topic(settings_.dlq_topic);
+
+  PartitionListPtr topics(rd_kafka_topic_partition_list_new(static_cast<int>(settings_.input_topics.size())));
+  for (const auto& topic : settings_.input_topics) {
+    rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
+    throw StartupError(exit_code::software, std::string("cannot subscribe: ") + rd_kafka_err2str(err));
+  }
+  subscribed_ = true;
+  std::string inputs;
+  for (const auto& topic : settings_.input_topics) inputs += (inputs.empty() ? "" : ",") + topic;
+  log_->info("subscribed to {} as group {} (output {}, dead letters {})", inputs, settings_.group_id,
+             settings_.output_topic.value_or("none"), settings_.dlq_topic);
+}
+
+void KernelLoop::wait_for_topics() {
+  std::vector<std::string> needed = settings_.input_topics;
+  if (settings_.output_topic) needed.push_back(*settings_.output_topic);
+  needed.push_back(settings_.dlq_topic);
+
+  const auto deadline = Clock::now() + settings_.startup_timeout;
+  std::vector<std::string> missing = needed;
+  bool reached_broker = false;
+  std::string last_error;
+  while (true) {
+    if (startup_failure_.load()) {
+      throw StartupError(startup_failure_.load(), startup_failure_reason_);
+    }
+    std::vector<std::string> still_missing;
+    for (const auto& name : missing) {
+      // Asking for one topic's metadata lets a broker that allows it create the topic.
+      TopicPtr topic(rd_kafka_topic_new(producer_.get(), name.c_str(), nullptr));
+      const rd_kafka_metadata_t* raw = nullptr;
+      const auto err = rd_kafka_metadata(producer_.get(), 0, topic.get(), &raw, 1000);
+      MetadataPtr metadata(raw);
+      if (err) {
+        last_error = rd_kafka_err2str(err);
+        still_missing.push_back(name);
+        continue;
+      }
+      reached_broker = true;
+      const bool present = metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                           metadata->topics[0].partition_cnt > 0;
+      if (!present) {
+        if (metadata->topic_cnt == 1) last_error = rd_kafka_err2str(metadata->topics[0].err);
+        still_missing.push_back(name);
+      }
+    }
+    missing = std::move(still_missing);
+    if (missing.empty()) return;
+    if (startup_failure_.load()) continue;
+    if (Clock::now() >= deadline || stopping()) break;
+    rd_kafka_poll(producer_.get(), 200);  // serves error callbacks while we wait
+  }
+  if (!reached_broker) {
+    throw StartupError(exit_code::unavailable,
+                       "cannot reach the brokers " + settings_.bootstrap_servers + " within " +
+                           std::to_string(settings_.startup_timeout.count()) + " ms (" + last_error +
+                           "); check KAFKA_BOOTSTRAP_SERVERS and the network, or raise KERNEL_STARTUP_TIMEOUT");
+  }
+  std::string names;
+  for (const auto& name : missing) names += (names.empty() ? "" : ", ") + name;
+  throw StartupError(exit_code::unavailable,
+                     "topics missing on " + settings_.bootstrap_servers + ": " + names + " (" + last_error +
+                         "); create them, or allow the broker to auto-create topics");
+}
+
+}  // namespace kernel::detail
