@@ -268,7 +268,8 @@ void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opa
                                       self->settings_.bootstrap_servers + ": " + kernel::mask_secrets(reason);
       self->startup_failure_.store(exit_code::no_permission);
     }
-    self->log_->error("{}: {}", rd_kafka_name(rk), kernel::mask_secrets(reason));
+    // librdkafka has logged the failure itself; the start-up error sums it up.
+    self->log_->debug("{}: {}", rd_kafka_name(rk), kernel::mask_secrets(reason));
     return;
   }
   if (code == RD_KAFKA_RESP_ERR__FATAL) {
@@ -279,8 +280,13 @@ void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opa
     self->request_stop();
     return;
   }
-  // All brokers down, transport errors: librdkafka reconnects on its own.
-  self->log_->warn("{}: {}", rd_kafka_name(rk), kernel::mask_secrets(reason));
+  // Transport errors: librdkafka logs each connection failure itself and reconnects on its own;
+  // repeating them here would double every line.
+  // Before joining, start-up reports unreachable brokers itself (exit 69).
+  const bool logged_elsewhere = code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__RESOLVE ||
+                                (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !self->joined());
+  self->log_->log(logged_elsewhere ? spdlog::level::debug : spdlog::level::warn, "{}: {}", rd_kafka_name(rk),
+                  kernel::mask_secrets(reason));
 }
 
 std::map<std::pair<std::string, std::int32_t>, std::int64_t> KernelLoop::committed_offsets() const {

@@ -49,7 +49,7 @@ TEST_CASE("a retry pauses only its partition; the others are handled and committ
     }
     context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(document));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_RETRY_BACKOFF", "3s"},
+  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_RETRY_BACKOFF", "5s"},
                                                 {"KERNEL_RETRY_JITTER", "0"},
                                                 {"KERNEL_RETRY_MULTIPLIER", "1"},
                                                 {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
@@ -57,14 +57,12 @@ TEST_CASE("a retry pauses only its partition; the others are handled and committ
   const auto& servers = fixture.bootstrap_servers();
   // Partition 0: offset 0 fails twice, offsets 1-2 follow it. Partition 1: five good ones.
   kernel::detail::produce_records(servers, "retry.in", {record(0, 0, true), record(1, 0), record(2, 0)});
-  const auto started = std::chrono::steady_clock::now();
   std::vector<kernel::jsonl::Record> batch;
   for (int n = 10; n < 15; ++n) batch.push_back(record(n, 1));
   kernel::detail::produce_records(servers, "retry.in", batch);
 
   // Partition 1 is handled and committed while partition 0 waits for its backoff.
   REQUIRE(wait_until([&] { return probe::committed(servers, "retry-group", "retry.in")[1] == 5; }, 20s));
-  CHECK(std::chrono::steady_clock::now() - started < 3s);
   const auto committed_meanwhile = probe::committed(servers, "retry-group", "retry.in");
   CHECK(committed_meanwhile.at(0) < 0);  // nothing committed on partition 0 yet
   const auto early = fixture.read_topic("retry.out", 5, 2s);
@@ -72,7 +70,7 @@ TEST_CASE("a retry pauses only its partition; the others are handled and committ
     const auto n = nlohmann::json::parse(output.value)["n"].get<int>();
     CHECK_MESSAGE(n >= 10, "partition 0's later offsets wait for the retry");
   }
-  CHECK(attempts_of_failing.load() == 1);
+  CHECK(attempts_of_failing.load() == 1);  // still waiting for its first backoff
 
   // After two backoffs, partition 0 completes in order.
   REQUIRE(wait_until([&] { return probe::committed(servers, "retry-group", "retry.in")[0] == 3; }, 30s));

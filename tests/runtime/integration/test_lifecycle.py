@@ -222,7 +222,7 @@ class LifecycleTests(unittest.TestCase):
         broker = Broker()
         try:
             kernel = self.busy_kernel(broker)
-            time.sleep(0.5)  # let it enter the handler (simulated 5 s of work)
+            wait_for(lambda: kernel.logged("working for"), 30, "the kernel to be inside its slow handler")
             kernel.process.send_signal(signal.SIGTERM)
             wait_for(lambda: kernel.logged("send it again to exit at once"), 10, "the first signal to be taken")
             kernel.process.send_signal(signal.SIGTERM)
@@ -234,7 +234,7 @@ class LifecycleTests(unittest.TestCase):
         broker = Broker()
         try:
             kernel = self.busy_kernel(broker, KERNEL_SHUTDOWN_TIMEOUT="1s")
-            time.sleep(0.5)  # let it enter the handler (simulated 5 s of work)
+            wait_for(lambda: kernel.logged("working for"), 30, "the kernel to be inside its slow handler")
             started = time.monotonic()
             kernel.process.send_signal(signal.SIGTERM)
             self.assertEqual(kernel.finish(timeout=10), 1)
