@@ -149,9 +149,12 @@ def numbers_of(messages):
     return [json.loads(m.value())["n"] for m in messages]
 
 
-class ProcessTests(unittest.TestCase):
+class BrokerTestCase(unittest.TestCase):
+    """A kernel-dev-broker per test, and every kernel and reader a test starts cleaned up."""
+    partitions = 8
+
     def setUp(self):
-        self.broker = Broker()
+        self.broker = Broker(partitions=self.partitions)
         self.kernels = []
         self.readers = []
 
@@ -167,6 +170,8 @@ class ProcessTests(unittest.TestCase):
             reader.close()
         self.broker.stop()
 
+
+class ProcessTests(BrokerTestCase):
     def start(self, **env):
         kernel = Kernel(IT_KERNEL, self.broker.bootstrap, **env)
         self.kernels.append(kernel)

@@ -71,23 +71,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-class OpsTests(unittest.TestCase):
-    def setUp(self):
-        self.broker = tp.Broker(partitions=PARTITIONS)
-        self.kernels = []
-        self.readers = []
-
-    def tearDown(self):
-        for kernel in self.kernels:
-            if kernel.process.poll() is None:
-                kernel.process.kill()
-                kernel.process.wait()
-            kernel.reader.join(timeout=5)
-            for stream in (kernel.process.stdout, kernel.process.stderr):
-                stream.close()
-        for reader in self.readers:
-            reader.close()
-        self.broker.stop()
+class OpsTests(tp.BrokerTestCase):
+    partitions = PARTITIONS
 
     def start(self, **env):
         settings = {"KERNEL_HTTP_PORT": "0", "KERNEL_ADMIN_TOKEN": TOKEN, "KAFKA_CONSUMER_SESSION_TIMEOUT": "6s",
