@@ -50,7 +50,6 @@ KernelLoop::~KernelLoop() {
   // touch is still alive (destroying a consumer that was never closed closes it, which can
   // call back into this object).
   producer_topics_.clear();
-  consumer_topics_.clear();
   if (consumer_ && subscribed_ && !joined()) {
     // librdkafka before 2.3.0 asserts when a cooperative-sticky consumer is destroyed between
     // joining its group and its first assignment (its assignor state is still unset). It was

@@ -151,7 +151,6 @@ class KernelLoop {
   HandlePtr consumer_;
   HandlePtr producer_;
   std::unordered_map<std::string, TopicPtr> producer_topics_;
-  std::unordered_map<std::string, TopicPtr> consumer_topics_;
   rd_kafka_topic_t* dlq_topic_ = nullptr;
 
   std::map<std::pair<std::string, std::int32_t>, std::unique_ptr<PartitionState>> partitions_;

@@ -115,8 +115,6 @@ StopSignals::~StopSignals() {
   stop_callback = nullptr;
 }
 
-bool StopSignals::received() noexcept { return signals_received.load() > 0; }
-
 ShutdownWatchdog::ShutdownWatchdog(std::function<bool()> stopping, std::chrono::milliseconds timeout,
                                    std::function<void()> on_expired) {
   thread_ = std::thread([this, stopping = std::move(stopping), timeout, on_expired = std::move(on_expired)] {

@@ -17,7 +17,6 @@ class StopSignals {
   ~StopSignals();
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
-  static bool received() noexcept;
 };
 
 /// Once `stopping()` turns true, gives the process `timeout` to finish, then logs what
