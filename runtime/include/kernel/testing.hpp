@@ -65,6 +65,13 @@ class KernelFixture {
   KernelFixture& operator=(const KernelFixture&) = delete;
   ~KernelFixture();
 
+  /// Stops the kernel as SIGTERM would and returns its exit code (the destructor stops it
+  /// too, and ignores the code).
+  int stop();
+  /// Waits for the kernel to stop by itself (a fatal error) and returns its exit code, or
+  /// nullopt if it is still running after `timeout`.
+  std::optional<int> wait_for_exit(std::chrono::milliseconds timeout);
+
   /// Produces to the first input topic and waits for the acknowledgement.
   void send(const nlohmann::json& value, std::optional<std::string> key = std::nullopt,
             HeaderList headers = {});

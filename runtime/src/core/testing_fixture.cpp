@@ -1,3 +1,5 @@
+#include <condition_variable>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -18,6 +20,9 @@ struct KernelFixture::State {
   std::unique_ptr<detail::Operations> operations;  // outlives the loop, which reports to it
   std::unique_ptr<detail::KernelLoop> loop;
   std::thread thread;
+  std::mutex mutex;
+  std::condition_variable ended;
+  bool finished = false;  // guarded by mutex
   int exit_code = 0;
 };
 
@@ -45,7 +50,13 @@ KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chro
   } catch (const detail::StartupError& error) {
     throw std::runtime_error(std::string("kernel did not start: ") + error.what());
   }
-  state_->thread = std::thread([this] { state_->exit_code = state_->loop->run(); });
+  state_->thread = std::thread([state = state_.get()] {
+    const int code = state->loop->run();
+    std::lock_guard lock(state->mutex);
+    state->exit_code = code;
+    state->finished = true;
+    state->ended.notify_all();
+  });
   const auto deadline = std::chrono::steady_clock::now() + startup_timeout;
   while (!state_->loop->joined()) {
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -62,6 +73,19 @@ KernelFixture::~KernelFixture() {
     state_->loop->request_stop();
     if (state_->thread.joinable()) state_->thread.join();
   }
+}
+
+int KernelFixture::stop() {
+  state_->loop->request_stop();
+  if (state_->thread.joinable()) state_->thread.join();
+  std::lock_guard lock(state_->mutex);
+  return state_->exit_code;
+}
+
+std::optional<int> KernelFixture::wait_for_exit(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(state_->mutex);
+  if (!state_->ended.wait_for(lock, timeout, [this] { return state_->finished; })) return std::nullopt;
+  return state_->exit_code;
 }
 
 void KernelFixture::send(const nlohmann::json& value, std::optional<std::string> key, HeaderList headers) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <librdkafka/rdkafka.h>
 #include <spdlog/logger.h>
@@ -30,6 +31,11 @@ class ScopedLogContext {
  private:
   LogScope saved_;
 };
+
+/// "1 message", "3 messages": a count with its noun, for log lines (regular plurals only).
+inline std::string count_of(std::size_t count, std::string_view noun) {
+  return std::to_string(count) + ' ' + std::string(noun) + (count == 1 ? "" : "s");
+}
 
 /// A logger writing to stderr in `format` ("text" or "json") at `level`.
 std::shared_ptr<spdlog::logger> make_logger(const std::string& kernel_name, const std::string& level,

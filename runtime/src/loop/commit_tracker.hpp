@@ -22,6 +22,7 @@ struct InFlight {
   std::string output_error;       ///< why, for the dead letter
   std::optional<Message> input;   ///< kept while outputs are pending (for output_failed)
   int retries = 0;                ///< retries made before the outcome
+  int resends = 0;                ///< its outputs' failed deliveries so far (resend backoff grows)
   void* owner = nullptr;          ///< the partition state it belongs to (loop-private)
 };
 

@@ -11,6 +11,7 @@
 #include "log/logging.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
+#include "loop/produce_errors.hpp"
 
 namespace kernel::detail {
 
@@ -32,42 +33,79 @@ void KernelLoop::send_output(const Outgoing& output, const Message& input, InFli
               headers, tag(&entry, false));
 }
 
+namespace {
+
+/// Cuts `text` to at most `limit` bytes without splitting a UTF-8 sequence.
+std::string_view cut_utf8(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return text;
+  std::size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // a continuation byte
+  return text.substr(0, end);
+}
+
+/// What librdkafka counts for a header against message.max.bytes: name, value and their lengths.
+constexpr std::size_t header_overhead = 10;
+/// Room left for the record's own framing beyond key, value and headers.
+constexpr std::size_t record_overhead = 256;
+/// The longest dlq-error-message kept (an exception's text can be anything).
+constexpr std::size_t max_error_message = 4096;
+
+}  // namespace
+
 void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const Message& input,
                              std::string_view error_class, FailureReason reason, std::string_view type,
                              std::string_view message, int retries) {
+  message = cut_utf8(message, max_error_message);
   log_->error("dead-lettering {}[{}]@{} to {}: {} ({}): {}", partition.topic, partition.partition, input.offset(),
               settings_.dlq_topic, to_string(reason), type, message);
   // The original headers, byte for byte, then where it came from and why it failed.
-  auto* headers = rd_kafka_headers_new(input.headers().size() + 11);
-  for (const auto& [name, value] : input.headers()) {
-    rd_kafka_header_add(headers, name.c_str(), static_cast<ssize_t>(name.size()), value.data(),
-                        static_cast<ssize_t>(value.size()));
-  }
-  auto add = [headers](const char* name, std::string_view value) {
-    rd_kafka_header_add(headers, name, -1, value.data(), static_cast<ssize_t>(value.size()));
+  HeadersPtr headers(rd_kafka_headers_new(input.headers().size() + 12));
+  std::size_t header_bytes = 0;
+  auto add = [&](std::string_view name, const void* value, std::size_t size) {
+    rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()), value,
+                        static_cast<ssize_t>(size));
+    header_bytes += name.size() + size + header_overhead;
   };
+  for (const auto& [name, value] : input.headers()) add(name, value.data(), value.size());
+  auto add_text = [&](std::string_view name, std::string_view value) { add(name, value.data(), value.size()); };
   char stamp[24];
-  add("dlq-original-topic", input.topic());
-  add("dlq-original-partition", std::to_string(input.partition()));
-  add("dlq-original-offset", std::to_string(input.offset()));
+  add_text("dlq-original-topic", input.topic());
+  add_text("dlq-original-partition", std::to_string(input.partition()));
+  add_text("dlq-original-offset", std::to_string(input.offset()));
   TimestampFormatter::format(input.timestamp_ms(), stamp);
-  add("dlq-original-timestamp", std::string_view(stamp, sizeof stamp));
-  add("dlq-kernel", kernel_name_);
+  add_text("dlq-original-timestamp", std::string_view(stamp, sizeof stamp));
+  add_text("dlq-kernel", kernel_name_);
   TimestampFormatter::format(std::chrono::duration_cast<milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch()).count(), stamp);
-  add("dlq-failed-at", std::string_view(stamp, sizeof stamp));
-  add("dlq-error-class", error_class);
-  add("dlq-failure-reason", to_string(reason));
-  add("dlq-error-type", type);
-  add("dlq-error-message", message);
-  add("dlq-retry-count", std::to_string(retries));
+  add_text("dlq-failed-at", std::string_view(stamp, sizeof stamp));
+  add_text("dlq-error-class", error_class);
+  add_text("dlq-failure-reason", to_string(reason));
+  add_text("dlq-error-type", type);
+  add_text("dlq-error-message", message);
+  add_text("dlq-retry-count", std::to_string(retries));
 
+  // A dead letter must always be writable: keep as much of the value as fits the producer's
+  // message.max.bytes next to the key and headers, and say how large it was.
   const auto key = input.key();
+  auto value = input.value();
+  const std::size_t fixed = (key ? key->size() : 0) + header_bytes + record_overhead;
+  const std::size_t room = message_max_bytes_ > fixed ? message_max_bytes_ - fixed : 0;
+  if (value.size() > room) {
+    const auto original = std::to_string(value.size());
+    const std::string_view name = "dlq-truncated";
+    value = value.substr(0, room > name.size() + original.size() + header_overhead
+                                ? room - (name.size() + original.size() + header_overhead)
+                                : 0);
+    add_text(name, original);
+    log_->warn("dead letter of {}[{}]@{} cut to {} of {} bytes to fit message.max.bytes ({})", partition.topic,
+               partition.partition, input.offset(), value.size(), original, message_max_bytes_);
+  }
+
   ++entry.pending_acks;
   ++pending_outputs_;
   entry.handled = true;
   produce_raw(dlq_topic_, RD_KAFKA_PARTITION_UA, key ? key->data() : nullptr, key ? key->size() : 0,
-              input.value().data(), input.value().size(), headers, tag(&entry, true));
+              value.data(), value.size(), headers.release(), tag(&entry, true));
 }
 
 void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, const void* key,
@@ -86,21 +124,12 @@ void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, co
       rd_kafka_poll(producer_.get(), 10);
       continue;
     }
-    // Refused before sending (too large, unknown topic...): treated like a failed delivery.
-    HeadersPtr owned(headers);  // librdkafka did not take them
-    bool dead_letter = false;
-    auto* entry = untag(opaque, &dead_letter);
-    log_->error("cannot produce to {}: {}", rd_kafka_topic_name(topic), rd_kafka_err2str(err));
-    if (!dead_letter && is_permanent_produce_error(err)) {
-      --pending_outputs_;
-      --entry->pending_acks;
-      mark_output_failed(*entry, std::string(rd_kafka_topic_name(topic)) + ": " + rd_kafka_err2str(err));
-      return;
-    }
-    resends_.push_back(Resend{Clock::now() + retry_policy_.delay(1), rd_kafka_topic_name(topic), partition,
-                              key ? std::optional<std::string>(std::string(static_cast<const char*>(key), key_len))
-                                  : std::nullopt,
-                              std::string(static_cast<const char*>(value), value_len), std::move(owned), opaque, 1});
+    // Refused before sending (too large, unknown partition...): handled like a failed delivery.
+    produce_failed(Resend{{}, rd_kafka_topic_name(topic), partition,
+                          key ? std::optional<std::string>(std::string(static_cast<const char*>(key), key_len))
+                              : std::nullopt,
+                          std::string(static_cast<const char*>(value), value_len), HeadersPtr(headers), opaque},
+                   err);
     return;
   }
 }
@@ -118,37 +147,13 @@ void KernelLoop::on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, voi
 void KernelLoop::delivered(const rd_kafka_message_t* message) {
   bool dead_letter = false;
   auto* entry = untag(message->_private, &dead_letter);
-  --pending_outputs_;
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    --pending_outputs_;
     --entry->pending_acks;
     if (metrics_) count_produced(message);
     if (hooks_.on_delivered) hooks_.on_delivered(message, dead_letter);
     settle(*static_cast<PartitionState*>(entry->owner));
     return;
-  }
-  const auto* topic = rd_kafka_topic_name(message->rkt);
-  if (!dead_letter && is_permanent_produce_error(message->err)) {
-    log_->error("output to {} failed for good ({}); the input will be dead-lettered", topic,
-                rd_kafka_err2str(message->err));
-    --entry->pending_acks;
-    mark_output_failed(*entry, std::string(topic) + ": " + rd_kafka_err2str(message->err));
-    settle(*static_cast<PartitionState*>(entry->owner));
-    return;
-  }
-  // A passing failure (broker away, timeout): send it again later; the partition's commit
-  // waits for it.
-  // One line a second at most: a broker away fails every message in flight.
-  const auto now = Clock::now();
-  if (now - last_resend_warning_ >= std::chrono::seconds(1)) {
-    log_->warn("{} to {} not delivered ({}); sending it again{}", dead_letter ? "dead letter" : "output", topic,
-               rd_kafka_err2str(message->err),
-               suppressed_resend_warnings_ ? fmt::format(" ({} more like it since the last report)",
-                                                         suppressed_resend_warnings_)
-                                           : std::string());
-    last_resend_warning_ = now;
-    suppressed_resend_warnings_ = 0;
-  } else {
-    ++suppressed_resend_warnings_;
   }
   rd_kafka_headers_t* headers = nullptr;
   HeadersPtr copy;
@@ -157,10 +162,107 @@ void KernelLoop::delivered(const rd_kafka_message_t* message) {
   }
   std::optional<std::string> key;
   if (message->key) key.emplace(static_cast<const char*>(message->key), message->key_len);
-  resends_.push_back(Resend{Clock::now() + retry_policy_.delay(1), topic, message->partition, std::move(key),
-                            std::string(static_cast<const char*>(message->payload), message->len), std::move(copy),
-                            message->_private, 1});
-  ++pending_outputs_;
+  produce_failed(Resend{{}, rd_kafka_topic_name(message->rkt), message->partition, std::move(key),
+                        std::string(static_cast<const char*>(message->payload), message->len), std::move(copy),
+                        message->_private},
+                 message->err);
+}
+
+void KernelLoop::produce_failed(Resend failed, rd_kafka_resp_err_t err) {
+  // The message still counts as pending (pending_outputs_, its entry's pending_acks) until
+  // it is given up here or acknowledged after a resend.
+  bool dead_letter = false;
+  auto* entry = untag(failed.opaque, &dead_letter);
+  auto& partition = *static_cast<PartitionState*>(entry->owner);
+  auto give_up = [&] {
+    --pending_outputs_;
+    --entry->pending_acks;
+  };
+  const bool producer_failed = rd_kafka_fatal_error(producer_.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR;
+  const auto kind = producer_failed ? ProduceErrorKind::fatal : classify_produce_error(err);
+  if (kind == ProduceErrorKind::fatal) {
+    // Nothing more can be produced: stop at once. The entry keeps its pending ack, so its
+    // input is never committed and is delivered again after a restart.
+    --pending_outputs_;
+    stop_on_fatal_error(producer_.get());
+    return;
+  }
+  if (partition.retired) {
+    give_up();  // handed over in a rebalance: its next owner handles the input again
+    return;
+  }
+  const char* what = dead_letter ? "dead letter" : "output";
+  if (!dead_letter && kind != ProduceErrorKind::passing) {
+    log_produce_failure(spdlog::level::err, fmt::format("output to {} failed for good ({}); the input will be "
+                                                        "dead-lettered (output_failed)",
+                                                        failed.topic, rd_kafka_err2str(err)));
+    give_up();
+    mark_output_failed(*entry, failed.topic + ": " + rd_kafka_err2str(err));
+    settle(partition);
+    return;
+  }
+  if (dead_letter && kind == ProduceErrorKind::too_large && shrink_dead_letter(failed)) {
+    log_->warn("dead letter to {} refused as too large ({}); sending it again with its value cut to {} bytes",
+               failed.topic, rd_kafka_err2str(err), failed.value.size());
+    failed.due = Clock::now();
+  } else {
+    // A passing failure (broker away, timeout), or a dead letter that cannot be written yet:
+    // send it again later with growing backoff; the partition's commit waits for it.
+    ++entry->resends;
+    const auto delay = retry_policy_.delay(entry->resends);
+    failed.due = Clock::now() + delay;
+    log_produce_failure(kind == ProduceErrorKind::passing ? spdlog::level::warn : spdlog::level::err,
+                        fmt::format("{} to {} not delivered ({}); sending it again in {} ms", what, failed.topic,
+                                    rd_kafka_err2str(err), delay.count()));
+  }
+  resends_.push_back(std::move(failed));
+}
+
+bool KernelLoop::shrink_dead_letter(Resend& resend) {
+  if (resend.value.empty()) return false;
+  auto* headers = resend.headers.get();
+  if (!headers) {
+    resend.headers.reset(rd_kafka_headers_new(1));
+    headers = resend.headers.get();
+  }
+  std::string original = std::to_string(resend.value.size());
+  const void* existing = nullptr;
+  std::size_t existing_size = 0;
+  if (rd_kafka_header_get_last(headers, "dlq-truncated", &existing, &existing_size) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      existing) {
+    original.assign(static_cast<const char*>(existing), existing_size);  // the size before the first cut
+  }
+  rd_kafka_header_remove(headers, "dlq-truncated");
+  rd_kafka_header_add(headers, "dlq-truncated", -1, original.data(), static_cast<ssize_t>(original.size()));
+  resend.value.resize(resend.value.size() / 2);
+  return true;
+}
+
+void KernelLoop::stop_on_fatal_error(rd_kafka_t* client) {
+  if (exit_code_ == exit_code::software) return;
+  std::array<char, 512> reason{};
+  const auto err = rd_kafka_fatal_error(client, reason.data(), reason.size());
+  fatal_reason_ = err ? std::string(rd_kafka_err2name(err)) + ": " + reason.data() : "fatal librdkafka error";
+  log_->critical("fatal error in the {} ({}); stopping: what was not committed is delivered again after a restart",
+                 client == producer_.get() ? "producer" : "consumer", fatal_reason_);
+  exit_code_ = exit_code::software;
+  request_stop();
+}
+
+void KernelLoop::log_produce_failure(spdlog::level::level_enum level, std::string text) {
+  // One line a second at most: a broker away fails every message in flight.
+  const auto now = Clock::now();
+  if (now - last_resend_warning_ < std::chrono::seconds(1)) {
+    ++suppressed_resend_warnings_;
+    return;
+  }
+  if (suppressed_resend_warnings_ > 0) {
+    text += fmt::format(" ({} more {} since the last report)", suppressed_resend_warnings_,
+                        suppressed_resend_warnings_ == 1 ? "failure" : "failures");
+  }
+  log_->log(level, "{}", text);
+  last_resend_warning_ = now;
+  suppressed_resend_warnings_ = 0;
 }
 
 void KernelLoop::resend_due() {
@@ -177,13 +279,46 @@ void KernelLoop::resend_due() {
   }
   // Still counted as pending (pending_outputs_, the entry's pending_acks) while queued here.
   for (auto& resend : due) {
+    bool dead_letter = false;
+    auto* owner = static_cast<PartitionState*>(untag(resend.opaque, &dead_letter)->owner);
     produce_raw(producer_topic(resend.topic), resend.partition, resend.key ? resend.key->data() : nullptr,
                 resend.key ? resend.key->size() : 0, resend.value.data(), resend.value.size(),
                 resend.headers.release(), resend.opaque);
     // A resend refused for good marks its input for a dead letter: act on it now.
-    bool dead_letter = false;
-    settle(*static_cast<PartitionState*>(untag(resend.opaque, &dead_letter)->owner));
+    settle(*owner);
   }
+}
+
+void KernelLoop::drop_resends(PartitionState& partition) {
+  std::erase_if(resends_, [&](const Resend& resend) {
+    bool dead_letter = false;
+    auto* entry = untag(resend.opaque, &dead_letter);
+    if (entry->owner != &partition) return false;
+    --pending_outputs_;
+    --entry->pending_acks;
+    return true;
+  });
+}
+
+void KernelLoop::wait_for_outputs(Clock::time_point deadline, const rd_kafka_topic_partition_list_t* partitions) {
+  // rd_kafka_flush() sends at once what linger.ms would hold back, and serves delivery
+  // reports; between slices, resends that came due go out again.
+  while (pending_outputs_of(partitions) > 0 && Clock::now() < deadline && exit_code_ != exit_code::software) {
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+    rd_kafka_flush(producer_.get(), static_cast<int>(std::clamp<long long>(left, 0, 50)));
+    resend_due();
+  }
+}
+
+int KernelLoop::pending_outputs_of(const rd_kafka_topic_partition_list_t* partitions) {
+  if (!partitions) return pending_outputs_;
+  int pending = 0;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    if (const auto* partition = find_partition(partitions->elems[i].topic, partitions->elems[i].partition)) {
+      pending += partition->tracker.pending_acks();
+    }
+  }
+  return pending;
 }
 
 void KernelLoop::settle(PartitionState& partition) {

@@ -50,6 +50,12 @@ KernelLoop::~KernelLoop() {
   // touch is still alive (destroying a consumer that was never closed closes it, which can
   // call back into this object).
   producer_topics_.clear();
+  consumer_queue_.reset();  // holds a reference into the consumer
+  // Consumed messages kept by in-flight entries (an output never acknowledged, as after a
+  // fatal producer error) hold references into the consumer: its destruction waits for them.
+  resends_.clear();
+  retired_.clear();
+  partitions_.clear();
   if (consumer_ && subscribed_ && !joined()) {
     // librdkafka before 2.3.0 asserts when a cooperative-sticky consumer is destroyed between
     // joining its group and its first assignment (its assignor state is still unset). It was
@@ -108,10 +114,7 @@ int KernelLoop::run() {
       check_backpressure();
       std::erase_if(retired_, [](const auto& state) { return state->tracker.pending_acks() == 0; });
       if (rd_kafka_fatal_error(producer_.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        std::array<char, 512> reason{};
-        rd_kafka_fatal_error(producer_.get(), reason.data(), reason.size());
-        log_->critical("fatal producer error: {}", reason.data());
-        exit_code_ = exit_code::software;
+        stop_on_fatal_error(producer_.get());
         break;
       }
       if (now >= next_commit_) {
@@ -127,10 +130,11 @@ void KernelLoop::handle(rd_kafka_message_t* raw) {
   if (raw->err) {
     MessagePtr owned(raw);
     if (raw->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
-    const bool fatal = raw->err == RD_KAFKA_RESP_ERR__FATAL;
-    log_->log(fatal ? spdlog::level::critical : spdlog::level::warn, "consumer: {}",
-              rd_kafka_message_errstr(raw));
-    if (fatal) exit_code_ = exit_code::software;
+    if (raw->err == RD_KAFKA_RESP_ERR__FATAL) {
+      stop_on_fatal_error(consumer_.get());
+      return;
+    }
+    log_->warn("consumer: {}", rd_kafka_message_errstr(raw));
     return;
   }
   auto* partition = partition_of(raw);
@@ -152,10 +156,12 @@ void KernelLoop::handle(rd_kafka_message_t* raw) {
   if (!partition->parked.empty() || partition->retry_entry || !has_room(*partition)) {
     // At the in-flight cap: set it aside (in order) until acknowledgements make room, so the
     // other partitions' messages behind it in the queue keep flowing.
-    parked_bytes_ += message.value().size() + message.key().value_or("").size();
+    parked_bytes_ += parked_size(message);
     partition->parked.push_back(std::move(message));
     ++total_parked_;
-    if (parked_bytes_ >= parked_bytes_budget) pause(*partition, PauseReason::backpressure);
+    if (parked_bytes_ >= parked_bytes_budget || total_parked_ >= max_in_flight_total_) {
+      pause(*partition, PauseReason::backpressure);
+    }
     return;
   }
   handle_now(*partition, std::move(message));
@@ -188,7 +194,7 @@ void KernelLoop::drain_parked() {
       auto message = std::move(parked.front());
       parked.pop_front();
       --total_parked_;
-      parked_bytes_ -= message.value().size() + message.key().value_or("").size();
+      parked_bytes_ -= parked_size(message);
       handle_now(*partition, std::move(message));
     }
   }
@@ -272,11 +278,7 @@ void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opa
     return;
   }
   if (code == RD_KAFKA_RESP_ERR__FATAL) {
-    std::array<char, 512> text{};
-    rd_kafka_fatal_error(rk, text.data(), text.size());
-    self->log_->critical("fatal librdkafka error: {}", text.data());
-    self->exit_code_ = exit_code::software;
-    self->request_stop();
+    self->stop_on_fatal_error(rk);
     return;
   }
   // Transport errors: librdkafka logs each connection failure itself and reconnects on its own;
@@ -296,7 +298,11 @@ std::map<std::pair<std::string, std::int32_t>, std::int64_t> KernelLoop::committ
 
 int KernelLoop::shutdown() {
   if (ops_) ops_->set_phase(Phase::stopping);  // /readyz: 503 from now on
-  log_->info("stopping: finishing {} in-flight messages", total_in_flight_);
+  // Every wait below, the revocation's included, ends by this deadline; the rest of
+  // KERNEL_SHUTDOWN_TIMEOUT is left for closing the consumer (leaving the group).
+  stop_deadline_ = Clock::now() + settings_.shutdown_timeout -
+                   std::min<milliseconds>(settings_.shutdown_timeout / 5, milliseconds(2000));
+  log_->info("stopping: finishing {}", count_of(total_in_flight_, "in-flight message"));
   // Messages waiting for a retry are not finished: they stay uncommitted and are delivered
   // again. Stop fetching everything.
   {
@@ -306,29 +312,49 @@ int KernelLoop::shutdown() {
       partition->retry_entry = nullptr;
       partition->retry_message.reset();
       total_parked_ -= partition->parked.size();
-      for (const auto& message : partition->parked) parked_bytes_ -= message.value().size() + message.key().value_or("").size();
+      for (const auto& message : partition->parked) parked_bytes_ -= parked_size(message);
       partition->parked.clear();
     }
     if (consumer_ && all->cnt) rd_kafka_pause_partitions(consumer_.get(), all.get());
   }
-  const auto deadline = Clock::now() + settings_.shutdown_timeout - std::min<milliseconds>(settings_.shutdown_timeout / 5, milliseconds(2000));
-  while (producer_ && pending_outputs_ > 0 && Clock::now() < deadline) {
-    rd_kafka_poll(producer_.get(), 10);
-    resend_due();
+  const bool producer_failed = exit_code_ == exit_code::software;  // a fatal librdkafka error
+  // After a fatal producer error nothing more can be delivered: do not wait for it.
+  if (producer_ && !producer_failed) wait_for_outputs(*stop_deadline_);
+  bool committed = !consumer_ || commit_completed(true);
+  for (int attempt = 1; !committed && Clock::now() < *stop_deadline_; ++attempt) {
+    // Refused (a rebalance in progress, the coordinator moving): serve the consumer, which
+    // rejoins, then try again while the deadline allows.
+    const auto pause = std::min(retry_policy_.delay(attempt),
+                                std::chrono::duration_cast<milliseconds>(*stop_deadline_ - Clock::now()));
+    const auto until = Clock::now() + std::max(pause, milliseconds(1));
+    while (Clock::now() < until) {
+      if (rd_kafka_message_t* raw = rd_kafka_consumer_poll(consumer_.get(), 10)) {
+        rd_kafka_message_destroy(raw);  // fetching is paused; anything left is delivered again
+      }
+    }
+    committed = commit_completed(true);
   }
-  if (consumer_) commit_completed(true);
-  int left = 0;
-  for (auto& [key, partition] : partitions_) left += static_cast<int>(partition->tracker.in_flight());
+  const auto uncommitted = consumer_ ? uncommitted_summary() : std::string();
+  std::size_t left = 0;
+  for (auto& [key, partition] : partitions_) left += partition->tracker.in_flight();
   if (consumer_) {
     // Leaves the group so the partitions move at once.
     rd_kafka_consumer_close(consumer_.get());
   }
-  if (pending_outputs_ > 0 && exit_code_ == exit_code::ok) {
-    log_->error("stopped with {} outputs unacknowledged and {} messages uncommitted; they will be delivered again",
-                pending_outputs_, left);
-    exit_code_ = exit_code::failure;
+  if (producer_failed) {
+    log_->critical("stopped after a fatal librdkafka error ({}); {} left uncommitted, delivered again after a restart",
+                   fatal_reason_, count_of(left, "message"));
+  } else if (!committed) {
+    log_->error("stopped without committing {}: the broker refused the commit until the shutdown deadline; "
+                "those messages will be delivered again",
+                uncommitted);
+    if (exit_code_ == exit_code::ok) exit_code_ = exit_code::failure;
+  } else if (pending_outputs_ > 0) {
+    log_->error("stopped with {} unacknowledged and {} uncommitted; they will be delivered again",
+                count_of(pending_outputs_, "output"), count_of(left, "message"));
+    if (exit_code_ == exit_code::ok) exit_code_ = exit_code::failure;
   } else {
-    log_->info("stopped ({} messages left uncommitted)", left);
+    log_->info("stopped ({} left uncommitted)", count_of(left, "message"));
   }
   return exit_code_;
 }

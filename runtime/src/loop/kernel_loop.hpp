@@ -91,6 +91,7 @@ class KernelLoop {
   // Set-up.
   HandlePtr make_client(rd_kafka_type_t type, const std::vector<Property>& properties);
   void wait_for_topics();
+  using Clock = std::chrono::steady_clock;
 
   // The loop.
   void handle(rd_kafka_message_t* raw);
@@ -104,10 +105,29 @@ class KernelLoop {
                    const void* value, std::size_t value_len, rd_kafka_headers_t* headers, void* opaque);
   rd_kafka_topic_t* producer_topic(const std::string& name);
   void resend_due();
-  void commit_completed(bool synchronous);
+  /// Commits each partition's completed prefix (only those in `only` when given). Synchronous:
+  /// blocks for the broker's answer and returns false when any offset was refused.
+  bool commit_completed(bool synchronous, const rd_kafka_topic_partition_list_t* only = nullptr);
+  PartitionListPtr committable_offsets(const rd_kafka_topic_partition_list_t* only);
+  /// Serves delivery reports and resends, flushing past linger.ms, until no output of
+  /// `partitions` (all when null) is pending or `deadline` passes.
+  void wait_for_outputs(Clock::time_point deadline, const rd_kafka_topic_partition_list_t* partitions = nullptr);
+  int pending_outputs_of(const rd_kafka_topic_partition_list_t* partitions);
+  /// Drops the resends queued for a partition that is handed over (its next owner produces them).
+  void drop_resends(PartitionState& partition);
+  /// Why a commit is still owed: "orders[0]@15, orders[1]@7" (empty when none).
+  std::string uncommitted_summary();
   void settle(PartitionState& partition);
   void dead_letter_failed_outputs(PartitionState& partition);
   void mark_output_failed(InFlight& entry, std::string reason);
+  /// A produce refused or not delivered: send again later, dead-letter the input, shrink a
+  /// dead letter, or stop on a fatal producer error (see produce_errors.hpp).
+  void produce_failed(Resend failed, rd_kafka_resp_err_t err);
+  /// Halves a dead letter's value and records its original size; false when nothing is left to cut.
+  static bool shrink_dead_letter(Resend& resend);
+  /// A fatal librdkafka error in `client`: records the cause and stops (exit 70).
+  void stop_on_fatal_error(rd_kafka_t* client);
+  void log_produce_failure(spdlog::level::level_enum level, std::string text);
 
   // Pauses.
   void pause(PartitionState& partition, PauseReason reason);
@@ -149,9 +169,11 @@ class KernelLoop {
   Context context_;
 
   HandlePtr consumer_;
+  QueuePtr consumer_queue_;  // where asynchronous commit results come back (served by consumer_poll)
   HandlePtr producer_;
   std::unordered_map<std::string, TopicPtr> producer_topics_;
   rd_kafka_topic_t* dlq_topic_ = nullptr;
+  std::size_t message_max_bytes_ = 1000000;  // the producer's message.max.bytes, read at start
 
   std::map<std::pair<std::string, std::int32_t>, std::unique_ptr<PartitionState>> partitions_;
   // Revoked partitions whose outputs were still unacknowledged: kept so delivery reports
@@ -187,6 +209,8 @@ class KernelLoop {
   int exit_code_ = exit_code::ok;
   std::string fatal_reason_;
   std::chrono::steady_clock::time_point next_commit_;
+  /// Set when shutdown starts: every wait of the stop (revocation included) ends by then.
+  std::optional<std::chrono::steady_clock::time_point> stop_deadline_;
   std::chrono::steady_clock::time_point last_resend_warning_{};
   int suppressed_resend_warnings_ = 0;
 };

@@ -22,7 +22,6 @@ struct KernelLoop::Resend {
   std::string value;
   HeadersPtr headers;
   void* opaque;
-  int attempt;
 };
 
 // Delivery-report opaques are InFlight pointers; the low bit marks a dead letter.
@@ -33,24 +32,6 @@ inline InFlight* untag(void* opaque, bool* dead_letter) {
   const auto bits = reinterpret_cast<std::uintptr_t>(opaque);
   *dead_letter = (bits & 1u) != 0;
   return reinterpret_cast<InFlight*>(bits & ~std::uintptr_t{1});
-}
-
-/// Produce errors that sending again cannot fix: the input is dead-lettered (output_failed).
-inline bool is_permanent_produce_error(rd_kafka_resp_err_t err) {
-  switch (err) {
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
-    case RD_KAFKA_RESP_ERR_INVALID_MSG:
-    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR__INVALID_ARG:
-      return true;
-    default:
-      return false;
-  }
 }
 
 }  // namespace kernel::detail

@@ -31,6 +31,14 @@ struct KernelLoop::PartitionState {
   bool retired = false;            ///< revoked; kept only for outstanding delivery reports
 };
 
+/// What a parked message is counted as against the parked budget: its key and value, plus what
+/// every message costs whatever its size (the Message, librdkafka's message and op, headers,
+/// the queue slot), so that a backlog of empty messages is bounded too.
+inline std::size_t parked_size(const Message& message) noexcept {
+  constexpr std::size_t per_message_overhead = 512;
+  return message.value().size() + message.key().value_or(std::string_view()).size() + per_message_overhead;
+}
+
 /// Paused for a reason that stops handling altogether (not a retry's or back-pressure's own wait).
 inline bool KernelLoop::held(const PartitionState& partition) noexcept {
   return partition.paused & (static_cast<std::uint8_t>(PauseReason::operator_) | static_cast<std::uint8_t>(PauseReason::breaker));

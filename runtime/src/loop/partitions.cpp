@@ -35,18 +35,43 @@ std::string describe_partitions(const rd_kafka_topic_partition_list_t* list) {
 
 }  // namespace
 
-void KernelLoop::commit_completed(bool synchronous) {
-  for (auto& [key, partition] : partitions_) settle(*partition);  // anything a nested settle left
+PartitionListPtr KernelLoop::committable_offsets(const rd_kafka_topic_partition_list_t* only) {
   PartitionListPtr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
-  for (auto& [key, partition] : partitions_) {
-    const auto offset = partition->tracker.commit_offset();
-    if (offset && *offset > partition->committed) {
-      rd_kafka_topic_partition_list_add(offsets.get(), partition->topic.c_str(), partition->partition)->offset = *offset;
+  auto add = [&](PartitionState& partition) {
+    settle(partition);  // anything a nested settle left
+    const auto offset = partition.tracker.commit_offset();
+    if (offset && *offset > partition.committed) {
+      rd_kafka_topic_partition_list_add(offsets.get(), partition.topic.c_str(), partition.partition)->offset = *offset;
     }
+  };
+  if (only) {
+    for (int i = 0; i < only->cnt; ++i) {
+      if (auto* partition = find_partition(only->elems[i].topic, only->elems[i].partition)) add(*partition);
+    }
+  } else {
+    for (auto& [key, partition] : partitions_) add(*partition);
   }
-  if (offsets->cnt == 0) return;
-  const auto err = rd_kafka_commit(consumer_.get(), offsets.get(), synchronous ? 0 : 1);
-  if (synchronous) on_commit(consumer_.get(), err, offsets.get(), this);
+  return offsets;
+}
+
+bool KernelLoop::commit_completed(bool synchronous, const rd_kafka_topic_partition_list_t* only) {
+  auto offsets = committable_offsets(only);
+  if (offsets->cnt == 0) return true;
+  if (!synchronous) {
+    // The result comes back through the consumer queue, served by rd_kafka_consumer_poll().
+    rd_kafka_commit_queue(consumer_.get(), offsets.get(), consumer_queue_.get(), &KernelLoop::on_commit, this);
+    return true;
+  }
+  // Without a queue the call blocks and hands on_commit the broker's answer per partition. A
+  // plain rd_kafka_commit() would leave the per-partition errors of `offsets` unwritten.
+  const auto err = rd_kafka_commit_queue(consumer_.get(), offsets.get(), nullptr, &KernelLoop::on_commit, this);
+  if (err) return false;
+  for (int i = 0; i < offsets->cnt; ++i) {
+    const auto& tp = offsets->elems[i];
+    const auto* partition = find_partition(tp.topic, tp.partition);
+    if (partition && partition->committed < tp.offset) return false;  // refused for this partition
+  }
+  return true;
 }
 
 void KernelLoop::on_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
@@ -54,18 +79,37 @@ void KernelLoop::on_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_
   auto* self = static_cast<KernelLoop*>(opaque);
   if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
   if (err) {
-    // REBALANCE_IN_PROGRESS and friends: the next interval commits again.
+    // REBALANCE_IN_PROGRESS and friends: nothing was recorded, so the next commit tries again.
     self->log_->debug("commit not accepted ({}); will retry", rd_kafka_err2str(err));
-  } else if (self->metrics_) {
-    self->metrics_->commits().Increment();
+    return;
   }
+  bool any = false;
   for (int i = 0; offsets && i < offsets->cnt; ++i) {
     const auto& tp = offsets->elems[i];
-    if (tp.err || tp.offset < 0) continue;
+    if (tp.err) {
+      self->log_->debug("commit of {}[{}]@{} not accepted ({}); will retry", tp.topic, tp.partition, tp.offset,
+                        rd_kafka_err2str(tp.err));
+      continue;
+    }
+    if (tp.offset < 0) continue;
+    any = true;
     if (auto* partition = self->find_partition(tp.topic, tp.partition)) {
       partition->committed = std::max(partition->committed, tp.offset);
     }
   }
+  if (any && self->metrics_) self->metrics_->commits().Increment();
+}
+
+std::string KernelLoop::uncommitted_summary() {
+  auto offsets = committable_offsets(nullptr);
+  std::string text;
+  for (int i = 0; i < offsets->cnt; ++i) {
+    const auto& tp = offsets->elems[i];
+    const auto* partition = find_partition(tp.topic, tp.partition);
+    text += fmt::format("{}{}[{}] offsets {}..{}", text.empty() ? "" : ", ", tp.topic, tp.partition,
+                        partition && partition->committed >= 0 ? partition->committed : 0, tp.offset - 1);
+  }
+  return text;
 }
 
 void KernelLoop::pause(PartitionState& partition, PauseReason reason) {
@@ -88,10 +132,10 @@ void KernelLoop::resume(PartitionState& partition, PauseReason reason) {
 }
 
 void KernelLoop::check_backpressure() {
-  // Parked messages are bounded in bytes: past the budget, partitions that receive more are
-  // paused (librdkafka drops what it prefetched for them and fetches again from after the
-  // last parked message on resume).
-  if (parked_bytes_ > parked_bytes_budget / 2) return;
+  // Parked messages are bounded in bytes (with a per-message overhead) and in number: past
+  // either, partitions that receive more are paused (librdkafka drops what it prefetched for
+  // them and fetches again from after the last parked message on resume).
+  if (parked_bytes_ > parked_bytes_budget / 2 || total_parked_ > max_in_flight_total_ / 2) return;
   for (auto& [key, partition] : partitions_) {
     if (partition->paused & static_cast<std::uint8_t>(PauseReason::backpressure)) {
       resume(*partition, PauseReason::backpressure);
@@ -111,6 +155,10 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
     } else {
       rd_kafka_assign(rk, partitions);
     }
+    // librdkafka keeps its own pause flag across unassign and assign: a partition revoked
+    // while paused (a retry, back-pressure) would never be fetched again when it comes back.
+    // A new assignment starts running unless an operator pause holds (below).
+    rd_kafka_resume_partitions(rk, partitions);
     if (self->operator_paused_) {
       // Partitions assigned while an operator pause holds start paused too.
       for (int i = 0; i < partitions->cnt; ++i) {
@@ -154,26 +202,12 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
   log_->info("{} {}", lost ? "lost" : "revoked", describe_partitions(partitions));
   if (!lost) {
     // Let outputs of the revoked partitions be acknowledged so their inputs can be committed
-    // before another member takes over.
-    const auto deadline = Clock::now() + std::min<milliseconds>(settings_.shutdown_timeout, milliseconds(10000));
-    while (pending_outputs_ > 0 && Clock::now() < deadline) {
-      rd_kafka_poll(producer_.get(), 10);
-      resend_due();
-    }
-    PartitionListPtr offsets(rd_kafka_topic_partition_list_new(partitions->cnt));
-    for (int i = 0; i < partitions->cnt; ++i) {
-      auto* partition = find_partition(partitions->elems[i].topic, partitions->elems[i].partition);
-      if (!partition) continue;
-      const auto offset = partition->tracker.commit_offset();
-      if (offset && *offset > partition->committed) {
-        rd_kafka_topic_partition_list_add(offsets.get(), partition->topic.c_str(), partition->partition)->offset =
-            *offset;
-      }
-    }
-    if (offsets->cnt > 0) {
-      const auto err = rd_kafka_commit(consumer_.get(), offsets.get(), 0);
-      if (err) log_->warn("commit on revocation failed: {}", rd_kafka_err2str(err));
-      else on_commit(consumer_.get(), err, offsets.get(), this);
+    // before another member takes over; within the stop's deadline when stopping.
+    auto deadline = Clock::now() + std::min<milliseconds>(settings_.shutdown_timeout, milliseconds(10000));
+    if (stop_deadline_) deadline = std::min(deadline, *stop_deadline_);
+    wait_for_outputs(deadline, partitions);
+    if (!commit_completed(true, partitions)) {
+      log_->warn("commit on revocation refused; the next owner handles again from {}", uncommitted_summary());
     }
   }
   for (int i = 0; i < partitions->cnt; ++i) {
@@ -183,12 +217,13 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
     partitions_.erase(it);
     total_in_flight_ -= state->tracker.in_flight();
     total_parked_ -= state->parked.size();
-    for (const auto& message : state->parked) parked_bytes_ -= message.value().size() + message.key().value_or("").size();
+    for (const auto& message : state->parked) parked_bytes_ -= parked_size(message);
     state->parked.clear();  // not handled, not committed: the next owner gets them
     state->retry_message.reset();
     state->retry_entry = nullptr;
-    // Delivery reports may still point into its entries.
     state->retired = true;
+    drop_resends(*state);  // the next owner produces them
+    // Delivery reports may still point into its entries.
     if (state->tracker.pending_acks() > 0) retired_.push_back(std::move(state));
   }
 }

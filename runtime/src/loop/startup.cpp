@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cinttypes>
+#include <cstdlib>
 #include <deque>
 #include <thread>
 
@@ -30,7 +31,8 @@ HandlePtr KernelLoop::make_client(rd_kafka_type_t type, const std::vector<Proper
   rd_kafka_conf_set_error_cb(conf.get(), &KernelLoop::on_error);
   if (type == RD_KAFKA_CONSUMER) {
     rd_kafka_conf_set_rebalance_cb(conf.get(), &KernelLoop::on_rebalance);
-    rd_kafka_conf_set_offset_commit_cb(conf.get(), &KernelLoop::on_commit);
+    // No offset_commit_cb: each commit names its own callback (commit_completed), so a
+    // synchronous commit is not reported a second time through the consumer queue.
   } else {
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &KernelLoop::on_delivery);
   }
@@ -45,8 +47,16 @@ void KernelLoop::start() {
   consumer_ = make_client(RD_KAFKA_CONSUMER, config_.consumer_properties());
   // Serve the consumer's main events (errors, logs, rebalances) from consumer_poll().
   rd_kafka_poll_set_consumer(consumer_.get());
+  consumer_queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
   wait_for_topics();
   dlq_topic_ = producer_topic(settings_.dlq_topic);
+  // The size a dead letter must fit (KAFKA_PROPERTY_MESSAGE_MAX_BYTES may have changed it).
+  std::array<char, 32> max_bytes{};
+  std::size_t size = max_bytes.size();
+  if (rd_kafka_conf_get(rd_kafka_conf(producer_.get()), "message.max.bytes", max_bytes.data(), &size) ==
+      RD_KAFKA_CONF_OK) {
+    message_max_bytes_ = std::strtoull(max_bytes.data(), nullptr, 10);
+  }
 
   PartitionListPtr topics(rd_kafka_topic_partition_list_new(static_cast<int>(settings_.input_topics.size())));
   for (const auto& topic : settings_.input_topics) {

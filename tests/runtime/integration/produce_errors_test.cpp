@@ -8,6 +8,7 @@
 
 #include "broker/record_io.hpp"
 #include "kernel/testing.hpp"
+#include "gate.hpp"
 #include "probe.hpp"
 
 using namespace std::chrono_literals;
@@ -71,4 +72,59 @@ TEST_CASE("outputs failing for a while are sent again; commits wait for acknowle
   std::set<int> seen;
   for (const auto& output : fixture.outputs(count, 20s)) seen.insert(nlohmann::json::parse(output.value)["n"].get<int>());
   CHECK(seen.size() == count);
+}
+
+TEST_CASE("an output to a partition that does not exist dead-letters its input (output_failed)") {
+  kernel::KernelSpec spec;
+  spec.name = "no-partition";
+  spec.input_topics = {"no-partition.in"};
+  spec.output_topic = "no-partition.out";
+  spec.handler = [](const kernel::Message& message, kernel::Context& context) {
+    auto document = message.json();
+    kernel::Outgoing output;
+    output.json(document);
+    if (document.value("nowhere", false)) output.partition(99);
+    context.produce(std::move(output));
+  };
+  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "no-partition-group"}});
+  fixture.send({{"n", 1}, {"nowhere", true}}, "same");
+  fixture.send({{"n", 2}}, "same");
+
+  const auto letters = fixture.dead_letters(1, 20s);
+  REQUIRE(letters.size() == 1);
+  std::map<std::string, std::string> headers(letters[0].headers.begin(), letters[0].headers.end());
+  CHECK(headers["dlq-failure-reason"] == "output_failed");
+  CHECK(headers["dlq-error-message"].find("no-partition.out") != std::string::npos);
+  const auto outputs = fixture.outputs(1, 20s);
+  REQUIRE(outputs.size() == 1);
+  CHECK(nlohmann::json::parse(outputs[0].value)["n"] == 2);
+}
+
+TEST_CASE("a fatal producer error stops the kernel at once with exit 70") {
+  kernel::KernelSpec spec;
+  testwait::Gate gate;
+  spec.name = "fatal-producer";
+  spec.input_topics = {"fatal-producer.in"};
+  spec.output_topic = "fatal-producer.out";
+  spec.handler = [&](const kernel::Message& message, kernel::Context& context) {
+    gate.pass();
+    context.produce(kernel::Outgoing{}.json(message.json()));
+  };
+  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "fatal-producer-group"},
+                                                {"KAFKA_PRODUCER_IDEMPOTENCE", "true"},
+                                                {"KERNEL_SHUTDOWN_TIMEOUT", "20s"}});
+  fixture.send({{"n", 1}}, "k");
+  // For an idempotent producer, a head-of-line OUT_OF_ORDER_SEQUENCE_NUMBER is fatal.
+  REQUIRE(gate.wait_for_arrival());
+  rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+  rd_kafka_mock_push_request_errors_array(fixture.mock_cluster(), 0, 1, &error);
+  gate.open();
+  const auto code = fixture.wait_for_exit(10s);  // promptly: well before KERNEL_SHUTDOWN_TIMEOUT
+  REQUIRE(code.has_value());
+  CHECK(*code == kernel::exit_code::software);
+  // Its output was never delivered: the input is not committed.
+  for (const auto& [partition, offset] :
+       probe::committed(fixture.bootstrap_servers(), "fatal-producer-group", "fatal-producer.in")) {
+    CHECK(offset < 0);
+  }
 }
