@@ -330,6 +330,21 @@ class DevBrokerTests(unittest.TestCase):
             broker.stdout.close()
             os.unlink(f.name)
 
+    def test_seeding_counts_in_words(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+            f.write('{"value": 1}\n')
+        broker = subprocess.Popen([DEV_BROKER, "--seed", f"one={f.name}"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            broker.stdout.readline()  # the servers: seeding is reported before them
+            self.assertEqual(broker.stderr.readline().strip(), "kernel-dev-broker: seeded 1 message into one")
+        finally:
+            broker.send_signal(signal.SIGTERM)
+            self.assertEqual(broker.wait(timeout=10), 0)
+            broker.stdout.close()
+            broker.stderr.close()
+            os.unlink(f.name)
+
     def test_bad_seed_argument_exits_64(self):
         result = subprocess.run([DEV_BROKER, "--seed", "no-equals-sign"], capture_output=True, text=True, timeout=10)
         self.assertEqual(result.returncode, 64)
