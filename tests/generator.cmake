@@ -1,5 +1,16 @@
 # new-kernel: unit tests of the generator library, then the installed binary: golden files
 # and command-line behaviour. The end-to-end test (tests/e2e.cmake) shares the install.
+
+# Code, docs, tests and generated files cite the project's own docs/, nothing outside it.
+# Needs a git checkout (it asks git which files belong to the project).
+find_package(Git QUIET)
+if(GIT_FOUND AND EXISTS "${PROJECT_SOURCE_DIR}/.git")
+  add_test(NAME repository_stands_alone
+           COMMAND "${CMAKE_COMMAND}" -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+                   -P "${CMAKE_CURRENT_SOURCE_DIR}/tools/stands_alone.cmake")
+  set_tests_properties(repository_stands_alone PROPERTIES TIMEOUT 60 LABELS "unit;generator")
+endif()
+
 if(NOT TARGET new-kernel)
   return()
 endif()

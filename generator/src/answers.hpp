@@ -1,5 +1,5 @@
 #pragma once
-/// What the user asked for, and the rules it must follow (CONTRACT section 8).
+/// What the user asked for, and the rules it must follow (docs/generator.md, "Rules and exit codes").
 #include <filesystem>
 #include <optional>
 #include <string>

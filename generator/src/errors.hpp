@@ -1,5 +1,5 @@
 #pragma once
-/// The generator's failures, each with the exit code CONTRACT section 8 gives it. main()
+/// The generator's failures, each with the exit code docs/generator.md gives it. main()
 /// catches GeneratorError, prints what() (one line per problem) and returns exit_code().
 #include <stdexcept>
 #include <string>

@@ -2,7 +2,7 @@
 //
 //   new-kernel orders-enricher --topic orders --output-topic orders.enriched --pattern enrichment
 //
-// Exit codes (CONTRACT section 8): 0 done, 64 bad command line or answer, 65 a template that
+// Exit codes (docs/generator.md): 0 done, 64 bad command line or answer, 65 a template that
 // cannot render, 73 target not empty, 74 I/O error, 128 + signal when interrupted.
 #include <unistd.h>
 

@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
       broker.create_topic(topic, partitions);
       const auto records = kernel::jsonl::read_file(file);
       kernel::detail::produce_records(broker.bootstrap_servers(), topic, records);
-      std::cerr << "kernel-dev-broker: seeded " << records.size() << " messages into " << topic << "\n";
+      std::cerr << "kernel-dev-broker: seeded " << records.size() << (records.size() == 1 ? " message" : " messages")
+                << " into " << topic << "\n";
     }
     std::cout << "KAFKA_BOOTSTRAP_SERVERS=" << broker.bootstrap_servers() << std::endl;
     std::cerr << "kernel-dev-broker: development broker on " << broker.bootstrap_servers()

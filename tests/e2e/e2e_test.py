@@ -255,7 +255,34 @@ def test_pattern(prefix, workdir, pattern, figures):
     check(sorted(d["headers"]["dlq-failure-reason"] for d in dead) == ["deserialization_error", "validation_error"],
           f"--samples dead letters: {dead}")
 
+    check("5 expectations met" in samples.stderr, f"--samples did not check the expectations:\n{samples.stderr[-2000:]}")
+
     exercise_on_broker(prefix, name, directory, pattern, os.path.join(workdir, f"{name}.log"))
+    if pattern == BROKEN_PATTERN:
+        check_samples_catch_a_broken_handler(directory, build, name)
+
+
+# One pattern is enough to show it: a rebuild costs half a minute.
+BROKEN_PATTERN = "transform"
+
+
+def check_samples_catch_a_broken_handler(directory, build, name):
+    """A handler that no longer does its job makes the kernel's own `samples` test fail,
+    naming each sample whose fate changed."""
+    handler = os.path.join(directory, "src", "handler.cpp")
+    with open(handler) as f:
+        text = f.read()
+    entry = "void handle(const kernel::Message& message, kernel::Context& context) {\n"
+    check(entry in text, "handle() not found in the generated handler")
+    with open(handler, "w") as f:
+        f.write(text.replace(entry, entry + '  throw kernel::BusinessError("broken on purpose");\n'))
+    run(["cmake", "--build", build, "-j2", "--target", name.replace("-", "_")])
+    result = subprocess.run(["ctest", "--test-dir", build, "-R", "^samples$", "--output-on-failure"],
+                            capture_output=True, text=True, timeout=180)
+    check(result.returncode != 0, "the samples test passed with a broken handler")
+    check("line 1: expected output, got business_error (broken on purpose)" in result.stdout,
+          f"the samples test did not name the sample:\n{result.stdout[-3000:]}")
+    check("5 of 5 expectations differed" in result.stdout, f"samples test output:\n{result.stdout[-3000:]}")
 
 
 def main():

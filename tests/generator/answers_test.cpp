@@ -1,4 +1,4 @@
-// The naming rules of CONTRACT section 8, one problem per line.
+// The naming rules of docs/generator.md, one problem per line.
 #include <doctest/doctest.h>
 
 #include "answers.hpp"

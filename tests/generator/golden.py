@@ -83,7 +83,7 @@ def main():
                     continue
                 failures += 1
     if failures:
-        print(f"\n{failures} difference(s). If the change is intended: scripts/update-golden.sh, "
+        print(f"\n{failures} {'difference' if failures == 1 else 'differences'}. If the change is intended: scripts/update-golden.sh, "
               "review the diff, commit it.")
         return 1
     if not args.update:

@@ -5,6 +5,11 @@
 ///
 /// A string value is its raw characters; any other JSON value is its compact JSON text.
 /// Bytes that are not UTF-8 travel as key_base64, value_base64 or {"base64": "..."}.
+/// A sample may say what it should become (`--samples` checks it; it is never sent):
+///
+///   {"value": "not json", "expect": "dead_letter", "expect_reason": "deserialization_error"}
+///
+/// See docs/reference.md, "Messages as JSON Lines".
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -23,6 +28,12 @@ struct Record {
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
   std::optional<std::int32_t> partition;
+  /// What the message should become: "output", "dead_letter" or "business_error"; and for a
+  /// dead letter, optionally its `dlq-failure-reason`. Read from samples, never produced.
+  std::optional<std::string> expect;
+  std::optional<std::string> expect_reason;
+  /// The line it came from (read_file), for messages about it; 0 otherwise.
+  std::size_t line = 0;
   // Filled on output.
   std::string topic;
   std::int64_t offset = -1;

@@ -6,7 +6,7 @@
 /// It parses the command line (--dev, --samples FILE, --print-config, --health-check,
 /// --version, --help),
 /// loads the configuration, runs the consumer loop until SIGINT/SIGTERM and returns the exit
-/// code the contract gives (0, 1, 64, 69, 70, 77, 78, 130, 143).
+/// code docs/reference.md lists (0, 1, 64, 69, 70, 77, 78, 130, 143).
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +27,7 @@ struct KernelSpec {
   std::vector<ProducerMiddleware> producer_middleware;
 };
 
-/// Exit codes (CONTRACT section 4).
+/// Exit codes (docs/reference.md, "Exit codes").
 namespace exit_code {
 inline constexpr int ok = 0;
 inline constexpr int failure = 1;        ///< FatalError, or work left at the shutdown deadline

@@ -77,7 +77,10 @@ class KernelFixture {
             HeaderList headers = {});
   void send_raw(std::string value, std::optional<std::string> key = std::nullopt,
                 HeaderList headers = {});
-  /// Waits for `count` messages on the output topic (std::runtime_error after `timeout`).
+  /// Waits for `count` messages on the output topic. Throws std::runtime_error after
+  /// `timeout`, or at once when every message send() wrote has been handled and committed with
+  /// dead letters among them (the outputs awaited will not come); the error names each dead
+  /// letter's offset, key, `dlq-failure-reason` and error message.
   std::vector<jsonl::Record> outputs(std::size_t count,
                                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
   /// Waits for `count` messages on the dead-letter topic.

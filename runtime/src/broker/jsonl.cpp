@@ -2,11 +2,14 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
+
+#include "kernel/errors.hpp"
 
 namespace kernel::jsonl {
 
@@ -28,6 +31,48 @@ std::optional<std::string> text_or_base64(const nlohmann::json& object, const st
     }
   }
   return std::nullopt;
+}
+
+/// What a sample may expect, and the dead-letter reasons it may name.
+constexpr std::array<std::string_view, 3> expected_fates = {"output", "dead_letter", "business_error"};
+constexpr std::array<FailureReason, 6> dead_letter_reasons = {
+    FailureReason::deserialization_error, FailureReason::validation_error, FailureReason::processing_error,
+    FailureReason::retries_exhausted,     FailureReason::output_failed,    FailureReason::timeout};
+
+template <class Names>
+std::string quoted_list(const Names& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i) out += i + 1 == names.size() ? " or " : ", ";
+    out += "\"" + std::string(names[i]) + "\"";
+  }
+  return out;
+}
+
+/// The optional `expect` and `expect_reason` fields of a sample.
+void read_expectation(const nlohmann::json& object, const std::string& where, Record& record) {
+  if (object.contains("expect") && !object["expect"].is_null()) {
+    const auto& expect = object["expect"];
+    const bool known = expect.is_string() && std::find(expected_fates.begin(), expected_fates.end(),
+                                                       expect.get<std::string>()) != expected_fates.end();
+    if (!known) {
+      throw ParseError(where + ": \"expect\" must be " + quoted_list(expected_fates) + ", not " + expect.dump());
+    }
+    record.expect = expect.get<std::string>();
+  }
+  if (object.contains("expect_reason") && !object["expect_reason"].is_null()) {
+    const auto& reason = object["expect_reason"];
+    if (record.expect != "dead_letter") {
+      throw ParseError(where + ": \"expect_reason\" goes with \"expect\": \"dead_letter\"");
+    }
+    std::array<std::string_view, dead_letter_reasons.size()> names;
+    std::transform(dead_letter_reasons.begin(), dead_letter_reasons.end(), names.begin(),
+                   [](FailureReason r) { return to_string(r); });
+    if (!reason.is_string() || std::find(names.begin(), names.end(), reason.get<std::string>()) == names.end()) {
+      throw ParseError(where + ": \"expect_reason\" must be " + quoted_list(names) + ", not " + reason.dump());
+    }
+    record.expect_reason = reason.get<std::string>();
+  }
 }
 
 }  // namespace
@@ -84,6 +129,7 @@ Record parse_line(std::string_view line, std::size_t line_number) {
     }
     record.partition = object["partition"].get<std::int32_t>();
   }
+  read_expectation(object, where, record);
   return record;
 }
 
@@ -98,6 +144,7 @@ std::vector<Record> read_file(const std::filesystem::path& path) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
       records.push_back(parse_line(line, number));
+      records.back().line = number;
     } catch (const ParseError& error) {
       throw ParseError(path.string() + ": " + error.what());
     }

@@ -1,5 +1,6 @@
 #include "broker/record_io.hpp"
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -26,22 +27,31 @@ HandlePtr make_plain_client(rd_kafka_type_t type, const std::string& servers,
 namespace {
 struct DeliveryState {
   std::map<std::int32_t, std::int64_t> ends;
+  std::vector<RecordPosition>* positions = nullptr;
   std::string error;
 };
+/// Each message's opaque: its state and its index in the records.
+struct DeliverySlot {
+  DeliveryState* state;
+  std::size_t index;
+};
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
-  auto* state = static_cast<DeliveryState*>(message->_private);
+  const auto* slot = static_cast<const DeliverySlot*>(message->_private);
+  auto* state = slot->state;
   if (message->err) {
     state->error = rd_kafka_err2str(message->err);
     return;
   }
   auto& end = state->ends[message->partition];
   end = std::max(end, message->offset + 1);
+  if (state->positions) (*state->positions)[slot->index] = {message->partition, message->offset};
 }
 }  // namespace
 
 std::map<std::int32_t, std::int64_t> produce_records(const std::string& servers, const std::string& topic,
                                                      const std::vector<jsonl::Record>& records,
-                                                     std::chrono::milliseconds timeout) {
+                                                     std::chrono::milliseconds timeout,
+                                                     std::vector<RecordPosition>* positions) {
   ConfPtr conf(rd_kafka_conf_new());
   std::array<char, 512> error{};
   rd_kafka_conf_set(conf.get(), "bootstrap.servers", servers.c_str(), error.data(), error.size());
@@ -53,7 +63,12 @@ std::map<std::int32_t, std::int64_t> produce_records(const std::string& servers,
   conf.release();  // owned by the producer now
 
   DeliveryState state;
+  if (positions) positions->assign(records.size(), RecordPosition{});
+  state.positions = positions;
+  std::vector<DeliverySlot> slots;
+  slots.reserve(records.size());  // never reallocated: messages point into it
   for (const auto& record : records) {
+    slots.push_back({&state, slots.size()});
     rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
     for (const auto& [name, value] : record.headers) {
       rd_kafka_header_add(headers, name.c_str(), -1, value.data(), static_cast<ssize_t>(value.size()));
@@ -68,7 +83,7 @@ std::map<std::int32_t, std::int64_t> produce_records(const std::string& servers,
                               RD_KAFKA_V_KEY(key, key_len),
                               RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-                              RD_KAFKA_V_OPAQUE(&state), RD_KAFKA_V_END);
+                              RD_KAFKA_V_OPAQUE(&slots.back()), RD_KAFKA_V_END);
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
       rd_kafka_poll(producer.get(), 50);
     }
@@ -86,7 +101,7 @@ std::map<std::int32_t, std::int64_t> produce_records(const std::string& servers,
 }
 
 std::vector<jsonl::Record> read_topic(const std::string& servers, const std::string& topic, std::size_t at_least,
-                                      std::chrono::milliseconds timeout) {
+                                      std::chrono::milliseconds timeout, const std::function<bool()>& give_up) {
   auto consumer = make_plain_client(RD_KAFKA_CONSUMER, servers,
                                     {{"group.id", "kernel-read-topic"}, {"enable.auto.commit", "false"},
                                      {"enable.partition.eof", "true"}});
@@ -109,16 +124,36 @@ std::vector<jsonl::Record> read_topic(const std::string& servers, const std::str
   }
   rd_kafka_assign(consumer.get(), assignment.get());
   std::map<std::int32_t, bool> at_end;
+  std::map<std::int32_t, std::int64_t> next_offset;
+  const auto read_all = [&] { return static_cast<int>(at_end.size()) == partitions; };
+  // End-of-partition events may predate the last writes: once give_up() holds, the high
+  // watermarks say whether everything written has been read.
+  const auto giving_up = [&] {
+    if (!give_up || !read_all() || !give_up()) return false;
+    for (int p = 0; p < partitions; ++p) {
+      std::int64_t low = 0, high = 0;
+      if (rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), p, &low, &high, 1000) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR ||
+          high > std::max(low, next_offset[p])) {
+        return false;
+      }
+    }
+    return true;
+  };
   while (std::chrono::steady_clock::now() < deadline) {
     MessagePtr message(rd_kafka_consumer_poll(consumer.get(), 100));
-    if (!message) continue;
+    if (!message) {
+      if (giving_up()) break;
+      continue;
+    }
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       at_end[message->partition] = true;
-      if (records.size() >= at_least && static_cast<int>(at_end.size()) == partitions) break;
+      if ((read_all() && records.size() >= at_least) || giving_up()) break;
       continue;
     }
     if (message->err) continue;
     at_end.erase(message->partition);
+    next_offset[message->partition] = message->offset + 1;
     records.push_back(jsonl::from_rdkafka(message.get()));
   }
   rd_kafka_consumer_close(consumer.get());

@@ -32,7 +32,7 @@ std::vector<std::string> known_variable_names();
 
 // ---- problems.cpp -------------------------------------------------------------------------
 
-/// Collects configuration problems, one line each, in the contract's format.
+/// Collects configuration problems, one line each, all reported at once (docs/configuration.md).
 class Problems {
  public:
   /// `config error: VAR="value": message`, or `config error: VAR: message (value hidden)`

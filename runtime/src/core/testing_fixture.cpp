@@ -1,4 +1,5 @@
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -20,11 +21,86 @@ struct KernelFixture::State {
   std::unique_ptr<detail::Operations> operations;  // outlives the loop, which reports to it
   std::unique_ptr<detail::KernelLoop> loop;
   std::thread thread;
-  std::mutex mutex;
+  std::mutex exit_mutex;
   std::condition_variable ended;
-  bool finished = false;  // guarded by mutex
-  int exit_code = 0;
+  bool finished = false;  // guarded by exit_mutex
+  int exit_code = 0;      // likewise
+
+  // What the waits need to know to fail at once instead of waiting out their timeout: the
+  // end of what send() wrote, whether the kernel has handled and committed all of it, and the
+  // dead letters it wrote. The hooks fill these on the loop thread.
+  std::mutex mutex;
+  std::map<std::int32_t, std::int64_t> sent_ends;
+  bool settled = true;
+  std::vector<jsonl::Record> dead_letters;
+  std::chrono::steady_clock::time_point next_settle_check{};
+
+  detail::LoopHooks hooks();
+  /// Loop thread: has every message send() wrote been handled and committed?
+  void check_settled();
+  /// The dead letters that explain a wait that cannot succeed, or "" while it still may.
+  std::string hopeless_because();
 };
+
+detail::LoopHooks KernelFixture::State::hooks() {
+  detail::LoopHooks hooks;
+  hooks.on_delivered = [this](const rd_kafka_message_t* message, bool dead_letter) {
+    if (!dead_letter) return;
+    auto record = jsonl::from_rdkafka(message);
+    std::lock_guard lock(mutex);
+    dead_letters.push_back(std::move(record));
+  };
+  hooks.should_stop = [this] {
+    check_settled();
+    return false;
+  };
+  return hooks;
+}
+
+void KernelFixture::State::check_settled() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!loop || now < next_settle_check) return;
+  next_settle_check = now + std::chrono::milliseconds(20);  // a map copy per loop turn is waste
+  const auto committed = loop->committed_offsets();
+  const auto& input = config->settings().input_topics.front();
+  std::lock_guard lock(mutex);
+  bool all = loop->in_flight() == 0 && loop->pending_outputs() == 0;
+  for (const auto& [partition, end] : sent_ends) {
+    const auto found = committed.find({input, partition});
+    all = all && found != committed.end() && found->second >= end;
+  }
+  settled = all;
+}
+
+namespace {
+std::string header_or(const jsonl::Record& record, std::string_view name, std::string fallback = "") {
+  for (const auto& [key, value] : record.headers) {
+    if (key == name) return value;
+  }
+  return fallback;
+}
+
+std::string count_of(std::size_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+}  // namespace
+
+std::string KernelFixture::State::hopeless_because() {
+  std::lock_guard lock(mutex);
+  if (!settled || dead_letters.empty()) return "";
+  std::string out = "every message sent was handled and " + count_of(dead_letters.size(), "message") +
+                    (dead_letters.size() == 1 ? " was" : " were") + " dead-lettered:";
+  for (const auto& letter : dead_letters) {
+    out += " " + header_or(letter, "dlq-original-topic", "?") + "[" + header_or(letter, "dlq-original-partition", "?") +
+           "]@" + header_or(letter, "dlq-original-offset", "?");
+    if (letter.key) out += " key \"" + *letter.key + "\"";
+    out += ": " + header_or(letter, "dlq-failure-reason", "unknown reason");
+    if (auto message = header_or(letter, "dlq-error-message"); !message.empty()) out += " (" + message + ")";
+    out += ";";
+  }
+  out.pop_back();
+  return out;
+}
 
 KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chrono::milliseconds startup_timeout)
     : state_(std::make_unique<State>()) {
@@ -43,7 +119,7 @@ KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chro
   if (settings.embedded) state_->broker = detail::start_embedded_broker(*state_->config, *log);
 
   state_->operations = detail::Operations::start_if_enabled(settings, log);
-  state_->loop = std::make_unique<detail::KernelLoop>(*state_->config, state_->spec, log, detail::LoopHooks{},
+  state_->loop = std::make_unique<detail::KernelLoop>(*state_->config, state_->spec, log, state_->hooks(),
                                                       state_->operations.get());
   try {
     state_->loop->start();
@@ -52,7 +128,7 @@ KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chro
   }
   state_->thread = std::thread([state = state_.get()] {
     const int code = state->loop->run();
-    std::lock_guard lock(state->mutex);
+    std::lock_guard lock(state->exit_mutex);
     state->exit_code = code;
     state->finished = true;
     state->ended.notify_all();
@@ -78,12 +154,12 @@ KernelFixture::~KernelFixture() {
 int KernelFixture::stop() {
   state_->loop->request_stop();
   if (state_->thread.joinable()) state_->thread.join();
-  std::lock_guard lock(state_->mutex);
+  std::lock_guard lock(state_->exit_mutex);
   return state_->exit_code;
 }
 
 std::optional<int> KernelFixture::wait_for_exit(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(state_->mutex);
+  std::unique_lock lock(state_->exit_mutex);
   if (!state_->ended.wait_for(lock, timeout, [this] { return state_->finished; })) return std::nullopt;
   return state_->exit_code;
 }
@@ -97,7 +173,14 @@ void KernelFixture::send_raw(std::string value, std::optional<std::string> key, 
   record.key = std::move(key);
   record.value = std::move(value);
   record.headers = std::move(headers);
-  detail::produce_records(bootstrap_servers(), state_->config->settings().input_topics.front(), {record});
+  const auto ends =
+      detail::produce_records(bootstrap_servers(), state_->config->settings().input_topics.front(), {record});
+  std::lock_guard lock(state_->mutex);
+  for (const auto& [partition, end] : ends) {
+    auto& known = state_->sent_ends[partition];
+    known = std::max(known, end);
+  }
+  state_->settled = false;
 }
 
 std::vector<jsonl::Record> KernelFixture::read_topic(const std::string& topic, std::size_t at_least,
@@ -106,10 +189,11 @@ std::vector<jsonl::Record> KernelFixture::read_topic(const std::string& topic, s
 }
 
 namespace {
-std::vector<jsonl::Record> require(std::vector<jsonl::Record> records, std::size_t count, const std::string& topic) {
+std::vector<jsonl::Record> require(std::vector<jsonl::Record> records, std::size_t count, const std::string& topic,
+                                   const std::string& because = "") {
   if (records.size() < count) {
-    throw std::runtime_error("expected " + std::to_string(count) + " messages on " + topic + ", got " +
-                             std::to_string(records.size()));
+    throw std::runtime_error("expected " + count_of(count, "message") + " on " + topic + ", got " +
+                             std::to_string(records.size()) + (because.empty() ? "" : ": " + because));
   }
   return records;
 }
@@ -118,7 +202,12 @@ std::vector<jsonl::Record> require(std::vector<jsonl::Record> records, std::size
 std::vector<jsonl::Record> KernelFixture::outputs(std::size_t count, std::chrono::milliseconds timeout) {
   const auto& output = state_->config->settings().output_topic;
   if (!output) throw std::logic_error("this kernel has no output topic");
-  return require(read_topic(*output, count, timeout), count, *output);
+  // Gives up as soon as everything sent was handled with dead letters among it: the outputs
+  // awaited will not come.
+  auto records = detail::read_topic(bootstrap_servers(), *output, count, timeout,
+                                    [this] { return !state_->hopeless_because().empty(); });
+  const auto because = records.size() < count ? state_->hopeless_because() : std::string();
+  return require(std::move(records), count, *output, because);
 }
 
 std::vector<jsonl::Record> KernelFixture::dead_letters(std::size_t count, std::chrono::milliseconds timeout) {

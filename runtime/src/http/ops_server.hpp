@@ -1,6 +1,6 @@
 #pragma once
 // The kernel's one HTTP server (cpp-httplib, its own small thread pool): /healthz, /readyz,
-// /metrics and the admin endpoints (CONTRACT section 6). It reads only what the loop
+// /metrics and the admin endpoints (docs/operations.md). It reads only what the loop
 // publishes (OpsState, the metrics registry), so a scrape or a flood of bad requests never
 // blocks message handling.
 #include <chrono>

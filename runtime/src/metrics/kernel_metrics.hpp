@@ -1,5 +1,5 @@
 #pragma once
-// The kernel's Prometheus metrics (CONTRACT section 6), on a prometheus-cpp registry.
+// The kernel's Prometheus metrics (docs/operations.md, "Metrics"), on a prometheus-cpp registry.
 //
 // The loop thread updates them; the HTTP thread only serialises the registry. Per-message
 // work is a handful of atomic operations on metrics found once per topic and cached by the
@@ -32,7 +32,7 @@ inline constexpr std::size_t handled_outcome_count = 4;
 std::string_view to_string(HandledOutcome outcome) noexcept;
 
 /// What an attempt's Outcome counts as, given the attempt number and the retry budget.
-/// nullopt for outcomes the contract does not count (fatal).
+/// nullopt for outcomes the metric does not count (fatal).
 std::optional<HandledOutcome> handled_outcome(Outcome::Kind kind, int attempt, int max_retries) noexcept;
 
 /// The metrics of one input topic.

@@ -100,7 +100,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   app.add_flag("--dev", cli.dev, "Development: without KAFKA_BOOTSTRAP_SERVERS, use the embedded broker");
   app.add_option("--samples", cli.samples,
                  "Run FILE's messages (JSON Lines) through the kernel on the embedded broker, print what it "
-                 "produced and dead-lettered, and exit")
+                 "produced and dead-lettered, and exit (1 when a message's fate differs from its \"expect\")")
       ->option_text("FILE");
   app.add_flag("--print-config", cli.print_config, "Print every setting with its source, secrets hidden, and exit");
   app.add_flag("--health-check", cli.health_check,

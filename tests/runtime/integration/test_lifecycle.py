@@ -177,6 +177,71 @@ class LifecycleTests(unittest.TestCase):
             self.assertIn("event-id", record["headers"])
         self.assertIn("embedded", result.stderr)
         self.assertIn("broker.example:9092", result.stderr)  # says the configured broker is not used
+        self.assertIn("6 expectations met", result.stderr)  # the example's samples say what they become
+
+    def run_samples(self, samples, **env):
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+            f.write("".join(json.dumps(sample) + "\n" for sample in samples))
+        try:
+            return run(IT_KERNEL, "--samples", f.name, KERNEL_RETRY_BACKOFF="10ms", **env)
+        finally:
+            os.unlink(f.name)
+
+    # Every fate it-kernel can give, with the expectation that matches it.
+    FATES = [
+        {"key": "a", "value": {"n": 1}, "expect": "output"},
+        {"key": "b", "value": {"n": 2, "fail": "business"}, "expect": "business_error"},
+        {"key": "c", "value": {"n": 3, "fail": "permanent"}, "expect": "dead_letter",
+         "expect_reason": "processing_error"},
+        {"key": "d", "value": "not json", "expect": "dead_letter", "expect_reason": "deserialization_error"},
+        {"key": "e", "value": {"n": 5, "fail": "transient", "times": 1}, "expect": "output"},
+        {"key": "f", "value": {"n": 6, "fail": "transient"}, "expect": "dead_letter",
+         "expect_reason": "retries_exhausted"},
+        {"key": "g", "value": {"n": 7, "fail": "permanent"}},  # no expectation: not checked
+    ]
+
+    def test_samples_that_meet_their_expectations_exit_0(self):
+        result = self.run_samples(self.FATES)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn("expected", result.stderr)
+        self.assertIn("6 expectations met", result.stderr)
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        self.assertEqual(len([r for r in records if r["topic"] == "it.out"]), 2)
+        for record in records:  # the expectation is never sent
+            self.assertNotIn("expect", json.dumps(record.get("value")))
+
+    def test_samples_whose_fate_differs_exit_1_with_one_line_each(self):
+        samples = [dict(sample) for sample in self.FATES]
+        samples[0]["expect"] = "dead_letter"                    # line 1: it is an output
+        samples[1]["expect"] = "output"                         # line 2: a business error
+        samples[2]["expect_reason"] = "validation_error"        # line 3: processing_error
+        samples[4]["expect"] = "business_error"                 # line 5: an output after one retry
+        result = self.run_samples(samples)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        lines = [l for l in result.stderr.splitlines() if ": expected " in l]
+        self.assertEqual(len(lines), 4, result.stderr)
+        self.assertIn("line 1: expected dead_letter, got output", lines[0])
+        self.assertIn("line 2: expected output, got business_error (nothing to do)", lines[1])
+        self.assertIn("line 3: expected dead_letter (validation_error), got dead_letter (processing_error: "
+                      "rejected by the test)", lines[2])
+        self.assertIn("line 5: expected business_error, got output", lines[3])
+        self.assertIn("4 of 6 expectations differed", result.stderr)
+        self.assertEqual(len(result.stdout.splitlines()), 6)  # 2 outputs and 4 dead letters still printed
+
+    def test_samples_with_an_unknown_expectation_exit_64_naming_the_line(self):
+        cases = [
+            ([{"value": 1}, {"value": 2, "expect": "ok"}], 'line 2: "expect" must be "output", "dead_letter" or '
+                                                           '"business_error", not "ok"'),
+            ([{"value": 1, "expect": "output", "expect_reason": "validation_error"}],
+             'line 1: "expect_reason" goes with "expect": "dead_letter"'),
+            ([{"value": 1}, {"value": 2, "expect": "dead_letter", "expect_reason": "bad_luck"}],
+             'line 2: "expect_reason" must be "deserialization_error"'),
+        ]
+        for samples, says in cases:
+            with self.subTest(says=says):
+                result = self.run_samples(samples)
+                self.assertEqual(result.returncode, 64, result.stderr)
+                self.assertIn(says, result.stderr)
 
     def test_samples_file_errors_name_the_line(self):
         with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
@@ -263,6 +328,21 @@ class DevBrokerTests(unittest.TestCase):
             broker.send_signal(signal.SIGTERM)
             self.assertEqual(broker.wait(timeout=10), 0)
             broker.stdout.close()
+            os.unlink(f.name)
+
+    def test_seeding_counts_in_words(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+            f.write('{"value": 1}\n')
+        broker = subprocess.Popen([DEV_BROKER, "--seed", f"one={f.name}"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            broker.stdout.readline()  # the servers: seeding is reported before them
+            self.assertEqual(broker.stderr.readline().strip(), "kernel-dev-broker: seeded 1 message into one")
+        finally:
+            broker.send_signal(signal.SIGTERM)
+            self.assertEqual(broker.wait(timeout=10), 0)
+            broker.stdout.close()
+            broker.stderr.close()
             os.unlink(f.name)
 
     def test_bad_seed_argument_exits_64(self):

@@ -43,7 +43,7 @@ bool has_warning(const Config& config, std::string_view text) {
 
 }  // namespace
 
-TEST_CASE("config: defaults match the contract") {
+TEST_CASE("config: defaults match docs/configuration.md") {
   const auto config = load({});
   const auto& s = config.settings();
   CHECK(s.bootstrap_servers == "broker:9092");

@@ -98,7 +98,7 @@ TEST_CASE("readyz follows the phase with a JSON reason") {
   CHECK(nlohmann::json::parse(stopping->body)["reason"] == "shutting down");
 }
 
-TEST_CASE("metrics are served as Prometheus text with every contract family") {
+TEST_CASE("metrics are served as Prometheus text with every documented family") {
   Served served;
   served.metrics.input_topic("orders").consumed->Increment(3);
   served.metrics.produced("orders.out").Increment();
