@@ -34,6 +34,9 @@ class CommitTracker {
   /// Pops the completed prefix. Returns the new commit offset (last completed + 1) if it
   /// moved.
   std::optional<std::int64_t> advance();
+  /// Everything below `offset` is already complete (handled before the partition was lost
+  /// and assigned back): commit_offset() starts there. Only before the first begin().
+  void resume_at(std::int64_t offset) noexcept { commit_offset_ = offset; }
   /// The entry for an offset, or nullptr.
   InFlight* find(std::int64_t offset);
 

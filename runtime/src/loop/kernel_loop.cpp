@@ -118,7 +118,7 @@ int KernelLoop::run() {
         break;
       }
       if (now >= next_commit_) {
-        commit_completed(false);
+        if (!commits_held_ || now - commits_held_since_ >= settings_.rebalance_timeout) commit_completed(false);
         next_commit_ = now + settings_.commit_interval;
       }
     }

@@ -145,6 +145,7 @@ class KernelLoop {
                         rd_kafka_topic_partition_list_t* offsets, void* opaque);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   void assign(rd_kafka_topic_partition_list_t* partitions);
+  void resume_lost_progress(rd_kafka_topic_partition_list_t* partitions);
   void revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
   void delivered(const rd_kafka_message_t* message);
 
@@ -211,6 +212,16 @@ class KernelLoop {
   std::chrono::steady_clock::time_point next_commit_;
   /// Set when shutdown starts: every wait of the stop (revocation included) ends by then.
   std::optional<std::chrono::steady_clock::time_point> stop_deadline_;
+  // Periodic commits wait while the member is between generations (a commit answered
+  // "rebalancing", or a revocation) until the assignment that ends the rebalance or, at the
+  // latest, the rebalance timeout.
+  bool commits_held_ = false;
+  bool rejoin_follows_ = false;  // a cooperative revocation: its assignment is followed by a join
+  std::chrono::steady_clock::time_point commits_held_since_{};
+  // Where the completed work of partitions librdkafka declared lost had got to (the commit
+  // offset that could not be committed). If the same partitions come back and the group's
+  // committed offset is still below it, the loop resumes from there instead of redoing it.
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> lost_progress_;
   std::chrono::steady_clock::time_point last_resend_warning_{};
   int suppressed_resend_warnings_ = 0;
 };

@@ -78,8 +78,19 @@ void KernelLoop::on_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_
                            void* opaque) {
   auto* self = static_cast<KernelLoop*>(opaque);
   if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
+  if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+      err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
+    // The group is rebalancing: commit again once it has finished. A commit sent meanwhile can
+    // wait behind this member's JoinGroup on the coordinator connection and be answered with
+    // the old generation's ILLEGAL_GENERATION, which librdkafka 2.0.2 takes for the loss of the
+    // whole assignment (librdkafka issue 4059): the member drops every partition and redoes
+    // all it handled since its last commit. Nothing was recorded, so the next commit tries again.
+    self->log_->debug("commit not accepted ({}); will commit after the rebalance", rd_kafka_err2str(err));
+    self->commits_held_ = true;
+    self->commits_held_since_ = Clock::now();
+    return;
+  }
   if (err) {
-    // REBALANCE_IN_PROGRESS and friends: nothing was recorded, so the next commit tries again.
     self->log_->debug("commit not accepted ({}); will retry", rd_kafka_err2str(err));
     return;
   }
@@ -170,7 +181,9 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
     if (self->ops_ && !self->stopping()) self->ops_->set_phase(Phase::ready);  // before joined(): no window
     self->joined_.store(true);
   } else {
-    self->revoke(partitions, rd_kafka_assignment_lost(rk));
+    const bool lost = rd_kafka_assignment_lost(rk);
+    self->revoke(partitions, lost);
+    self->rejoin_follows_ = cooperative && !lost;
     if (cooperative) {
       ErrorPtr error(rd_kafka_incremental_unassign(rk, partitions));
       if (error) self->log_->error("unassign failed: {}", rd_kafka_error_string(error.get()));
@@ -179,6 +192,17 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
     }
   }
   if (self->metrics_) self->metrics_->rebalances().Increment();
+  // Periodic commits wait while the member is between generations: from a revocation until
+  // the assignment that ends the rebalance. Under the cooperative protocol a revocation is
+  // followed by an assignment and then a further join, so the assignment right after a
+  // revocation that was not a loss does not end it yet.
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->commits_held_ = self->rejoin_follows_;
+    self->rejoin_follows_ = false;
+  } else {
+    self->commits_held_ = true;
+  }
+  if (self->commits_held_) self->commits_held_since_ = Clock::now();
   self->assignment_changed_ = true;
   self->publish_due_ = {};  // show the new assignment at once
   if (self->hooks_.on_assignment_changed) self->hooks_.on_assignment_changed();
@@ -195,20 +219,61 @@ void KernelLoop::assign(rd_kafka_topic_partition_list_t* partitions) {
     partitions_[{tp.topic, tp.partition}] = std::move(state);
   }
   log_->info("assigned {}", describe_partitions(partitions));
+  resume_lost_progress(partitions);
+}
+
+void KernelLoop::resume_lost_progress(rd_kafka_topic_partition_list_t* partitions) {
+  // Partitions this member lost and now has back: if the group's committed offset is still
+  // below what the member had completed, everything between the two was handled here with
+  // its outputs acknowledged, and no one has committed beyond it. Start there and commit it
+  // rather than handle it all again. If the committed offsets cannot be read, start from them
+  // as usual.
+  if (lost_progress_.empty()) return;
+  PartitionListPtr query(rd_kafka_topic_partition_list_new(partitions->cnt));
+  for (int i = 0; i < partitions->cnt; ++i) {
+    if (lost_progress_.count({partitions->elems[i].topic, partitions->elems[i].partition})) {
+      rd_kafka_topic_partition_list_add(query.get(), partitions->elems[i].topic, partitions->elems[i].partition);
+    }
+  }
+  if (query->cnt == 0) return;
+  const auto timeout = std::min<milliseconds>(settings_.session_timeout, milliseconds(5000));
+  const auto err = rd_kafka_committed(consumer_.get(), query.get(), static_cast<int>(timeout.count()));
+  if (err) log_->warn("reading committed offsets failed ({}); lost partitions start from them", rd_kafka_err2str(err));
+  for (int i = 0; i < query->cnt; ++i) {
+    const auto& tp = query->elems[i];
+    const auto it = lost_progress_.find({tp.topic, tp.partition});
+    const auto progress = it->second;
+    lost_progress_.erase(it);
+    if (err || tp.err || progress <= tp.offset) continue;  // offset: RD_KAFKA_OFFSET_INVALID when none
+    auto* partition = find_partition(tp.topic, tp.partition);
+    rd_kafka_topic_partition_list_find(partitions, tp.topic, tp.partition)->offset = progress;
+    partition->tracker.resume_at(progress);
+    partition->committed = std::max<std::int64_t>(tp.offset, -1);
+    log_->info("{}[{}] resumes at {}, where this member had completed it before it was lost (committed: {})",
+               tp.topic, tp.partition, progress, tp.offset);
+  }
 }
 
 void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
   last_state_ = nullptr;
   log_->info("{} {}", lost ? "lost" : "revoked", describe_partitions(partitions));
-  if (!lost) {
-    // Let outputs of the revoked partitions be acknowledged so their inputs can be committed
-    // before another member takes over; within the stop's deadline when stopping.
-    auto deadline = Clock::now() + std::min<milliseconds>(settings_.shutdown_timeout, milliseconds(10000));
-    if (stop_deadline_) deadline = std::min(deadline, *stop_deadline_);
-    wait_for_outputs(deadline, partitions);
-    if (!commit_completed(true, partitions)) {
-      log_->warn("commit on revocation refused; the next owner handles again from {}", uncommitted_summary());
+  // Let outputs of the revoked partitions be acknowledged so their inputs complete: committed
+  // before another member takes over or, when the partitions were lost, remembered in case
+  // they come back (a commit answered with a stale generation loses them all). Within the
+  // stop's deadline when stopping.
+  auto deadline = Clock::now() + std::min<milliseconds>(settings_.shutdown_timeout, milliseconds(10000));
+  if (stop_deadline_) deadline = std::min(deadline, *stop_deadline_);
+  wait_for_outputs(deadline, partitions);
+  if (lost) {
+    for (int i = 0; i < partitions->cnt; ++i) {
+      auto* partition = find_partition(partitions->elems[i].topic, partitions->elems[i].partition);
+      const auto offset = partition ? partition->tracker.commit_offset() : std::nullopt;
+      if (offset && *offset > partition->committed) {
+        lost_progress_[{partition->topic, partition->partition}] = *offset;
+      }
     }
+  } else if (!commit_completed(true, partitions)) {
+    log_->warn("commit on revocation refused; the next owner handles again from {}", uncommitted_summary());
   }
   for (int i = 0; i < partitions->cnt; ++i) {
     auto it = partitions_.find({partitions->elems[i].topic, partitions->elems[i].partition});

@@ -3,7 +3,8 @@
 //   {"n": 7, "fail": "transient", "times": 2}  fails transiently on the first 2 attempts
 //   {"n": 7, "fail": "permanent"|"business"|"fatal"}
 //   anything that is not JSON                  dead-lettered (deserialization_error)
-// IT_HANDLE_DELAY_US slows each message down (simulated work).
+// IT_HANDLE_DELAY_US slows each message down (simulated work); IT_INSTANCE, when set, is added
+// to each output as "by" so a test running several members can tell whose output it is.
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -17,6 +18,8 @@ const long handle_delay_us = [] {
   return value ? std::atol(value) : 0L;
 }();
 
+const char* const instance = std::getenv("IT_INSTANCE");
+
 void handle(const kernel::Message& message, kernel::Context& context) {
   auto document = message.json();
   if (handle_delay_us >= 1'000'000) context.log().info("handling n={}: working for {} us", document.value("n", -1), handle_delay_us);
@@ -29,6 +32,7 @@ void handle(const kernel::Message& message, kernel::Context& context) {
   if (fail == "business") throw kernel::BusinessError("nothing to do");
   if (fail == "fatal") throw kernel::FatalError("cannot go on");
   nlohmann::json out{{"n", document.value("n", -1)}, {"attempt", context.attempt()}};
+  if (instance) out["by"] = instance;
   kernel::Outgoing output;
   if (auto key = message.key()) output.key(std::string(*key));
   context.produce(std::move(output.json(out)));

@@ -292,5 +292,79 @@ class ProcessTests(BrokerTestCase):
         self.assertEqual(committed(self.broker.bootstrap, "fatal")[0], 3)
 
 
+class GroupChurnTests(BrokerTestCase):
+    """Three members, one killed and one stopped mid-stream: how many inputs come out twice,
+    and because of whom."""
+    partitions = 12
+
+    def test_kill_one_stop_another_duplicates_only_the_killed_members_uncommitted_work(self):
+        count = 24_000
+        delay_us = 1000  # each member handles at most 1,000 inputs a second
+        commit_interval_s = 0.2
+        max_poll_records = 100  # the in-flight cap per partition
+        env = {"KAFKA_CONSUMER_GROUP": "churn", "IT_HANDLE_DELAY_US": delay_us,
+               "KAFKA_CONSUMER_COMMIT_INTERVAL": f"{int(commit_interval_s * 1000)}ms",
+               "KAFKA_MAX_POLL_RECORDS": max_poll_records,
+               "KAFKA_CONSUMER_SESSION_TIMEOUT": "6s", "KAFKA_CONSUMER_HEARTBEAT_INTERVAL": "1s"}
+        roles = ("killed", "stopped", "survivor")  # joined in this order
+        members = {}
+        for role in roles:
+            members[role] = Kernel(IT_KERNEL, self.broker.bootstrap, IT_INSTANCE=role, **env)
+            self.kernels.append(members[role])
+        everything = set(range(self.partitions))
+        wait_for(lambda: all(m.assigned() for m in members.values())
+                 and set().union(*(m.assigned() for m in members.values())) == everything
+                 and sum(len(m.assigned()) for m in members.values()) == self.partitions,
+                 60, "three members splitting the partitions")
+        killed_partitions = len(members["killed"].assigned())
+
+        produce(self.broker.bootstrap, [(f"k{n}", json.dumps({"n": n})) for n in range(count)], topic="it.in")
+        reader = TopicReader(self.broker.bootstrap, "it.out", self.partitions)
+        self.readers.append(reader)
+        reader.read_until(count // 6, 60)  # every member busy: churn now
+        members["killed"].stop(signal.SIGKILL)
+        stopped = members["stopped"]
+        self.assertEqual(stopped.stop(), 0, "\n".join(stopped.lines[-20:]))
+
+        survivor = members["survivor"]
+        wait_for(lambda: survivor.assigned() == everything, 90, "the survivor owning every partition")
+        seen = set()
+        looked_at = 0
+
+        def every_input_out():
+            nonlocal looked_at
+            messages = reader.read_until(0, 5)  # one more batch
+            seen.update(json.loads(message.value())["n"] for message in messages[looked_at:])
+            looked_at = len(messages)
+            return len(seen) == count
+
+        wait_for(every_input_out, 120, "every input out")
+        wait_for(lambda: committed(self.broker.bootstrap, "churn", partitions=self.partitions) ==
+                 high_watermarks(self.broker.bootstrap, partitions=self.partitions), 60, "every input committed")
+        self.assertEqual(survivor.stop(), 0, "\n".join(survivor.lines[-20:]))
+        outputs = reader.drain()
+
+        # An input out twice is redone work: the member whose earlier output was not committed
+        # caused it. Outputs of one input share a key, so their order on the topic is the order
+        # they were made.
+        by_input = {}
+        for message in outputs:
+            document = json.loads(message.value())
+            by_input.setdefault(document["n"], []).append(document["by"])
+        self.assertEqual(set(by_input), set(range(count)), "every input out at least once")
+        duplicates = {role: 0 for role in roles}
+        for makers in by_input.values():
+            for earlier in makers[:-1]:
+                duplicates[earlier] += 1
+        handled = {role: sum(makers.count(role) for makers in by_input.values()) for role in roles}
+        print(f"\nchurn: outputs {len(outputs)} for {count} inputs; handled per member {handled}; "
+              f"duplicates caused per member {duplicates}", flush=True)
+        self.assertEqual(duplicates["survivor"], 0, "the surviving member redid its own work")
+        self.assertEqual(duplicates["stopped"], 0, "the member stopped with SIGTERM left work uncommitted")
+        # A killed member loses at most what it handled since its last commit and what was in flight.
+        bound = int(commit_interval_s * 1_000_000 / delay_us) + max_poll_records * killed_partitions
+        self.assertLessEqual(duplicates["killed"], bound)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -77,3 +77,14 @@ TEST_CASE("entries survive pushes and pops around them, and are found by offset"
   kept.pending_acks = 0;
   CHECK(tracker.advance() == 1000);  // gaps in offsets (compaction, markers) are fine
 }
+
+TEST_CASE("a partition assigned back after a loss starts with the progress it had: it is committed until more completes") {
+  CommitTracker tracker;
+  tracker.resume_at(1959);
+  CHECK(tracker.commit_offset() == 1959);
+  auto& next = tracker.begin(1959);
+  CHECK_FALSE(tracker.advance());
+  CHECK(tracker.commit_offset() == 1959);  // nothing new complete: still the resumed point
+  next.handled = true;
+  CHECK(tracker.advance() == 1960);
+}
