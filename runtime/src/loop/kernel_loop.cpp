@@ -49,6 +49,7 @@ KernelLoop::~KernelLoop() {
   // Topic handles before their clients, and the clients while every member their callbacks
   // touch is still alive (destroying a consumer that was never closed closes it, which can
   // call back into this object).
+  cluster_watch_.reset();  // it queries through the consumer
   producer_topics_.clear();
   if (consumer_ && subscribed_ && !joined()) {
     // librdkafka before 2.3.0 asserts when a cooperative-sticky consumer is destroyed between
