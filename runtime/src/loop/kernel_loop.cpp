@@ -280,6 +280,8 @@ void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opa
     self->request_stop();
     return;
   }
+  // /readyz: no broker at all for longer than the session timeout means the group is lost.
+  if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && self->ops_ && rk == self->consumer_.get()) self->ops_->brokers_down(Clock::now());
   // Transport errors: librdkafka logs each connection failure itself and reconnects on its own;
   // repeating them here would double every line.
   // Before joining, start-up reports unreachable brokers itself (exit 69).

@@ -47,7 +47,7 @@ void KernelLoop::count_produced(const rd_kafka_message_t* message) {
 
 void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
   publish_due_ = now + std::chrono::milliseconds(200);
-  if (!cluster_watch_) cluster_watch_ = std::make_unique<ClusterWatch>(consumer_.get());
+  if (!cluster_watch_) cluster_watch_ = std::make_unique<ClusterWatch>(consumer_.get(), *ops_);
   cluster_watch_->begin_round();
   auto& snapshot = status_;
   snapshot.partitions.resize(partitions_.size());  // keeps the strings' storage

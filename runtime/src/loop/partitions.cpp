@@ -123,6 +123,7 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
     self->joined_.store(true);
   } else {
     self->revoke(partitions, rd_kafka_assignment_lost(rk));
+    if (self->ops_ && rd_kafka_assignment_lost(rk)) self->ops_->set_phase(Phase::rejoining);  // /readyz 503 until assigned again
     if (cooperative) {
       ErrorPtr error(rd_kafka_incremental_unassign(rk, partitions));
       if (error) self->log_->error("unassign failed: {}", rd_kafka_error_string(error.get()));

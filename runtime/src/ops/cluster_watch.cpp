@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "kernel/detail/rdkafka_handles.hpp"
+
 namespace kernel::detail {
 
-ClusterWatch::ClusterWatch(rd_kafka_t* consumer, std::chrono::milliseconds interval,
+ClusterWatch::ClusterWatch(rd_kafka_t* consumer, OpsState& state, std::chrono::milliseconds interval,
                            std::chrono::milliseconds timeout)
-    : consumer_(consumer), interval_(interval), timeout_(timeout), thread_([this] { run(); }) {}
+    : consumer_(consumer), state_(state), interval_(interval), timeout_(timeout), thread_([this] { run(); }) {}
 
 ClusterWatch::~ClusterWatch() {
   {
@@ -44,13 +46,29 @@ std::optional<ClusterWatch::Watermarks> ClusterWatch::latest(const std::string& 
 }
 
 void ClusterWatch::run() {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto probe_interval = std::chrono::seconds(1);
   std::unique_lock lock(mutex_);
   std::vector<Partition> asked;
-  auto next_query = std::chrono::steady_clock::now();
+  auto next_query = Clock::now();
   while (!stopping_) {
-    // Sleeps until the next query is due, or a partition newly needs watching.
-    wake_.wait_until(lock, next_query, [&] { return stopping_ || watched_ != asked; });
+    // Sleeps until the next query is due, or a partition newly needs watching; at most a
+    // probe interval while the brokers are reported down.
+    const auto until = state_.brokers_reported_down() ? std::min(next_query, Clock::now() + probe_interval) : next_query;
+    wake_.wait_until(lock, until, [&] { return stopping_ || watched_ != asked; });
     if (stopping_) return;
+    lock.unlock();
+    if (state_.brokers_reported_down()) {
+      const rd_kafka_metadata_t* raw = nullptr;
+      // Only this consumer's known topics: a small request, answered by any broker that is up.
+      if (rd_kafka_metadata(consumer_, 0, nullptr, &raw, static_cast<int>(timeout_.count())) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        state_.brokers_up();
+      }
+      MetadataPtr owned(raw);
+    }
+    lock.lock();
+    if (Clock::now() < next_query && watched_ == asked) continue;
     asked = watched_;
     lock.unlock();
     std::map<Partition, Watermarks> answers;
@@ -69,7 +87,7 @@ void ClusterWatch::run() {
       it = still ? std::next(it) : found_.erase(it);
     }
     for (auto& [key, value] : answers) found_[key] = value;
-    next_query = std::chrono::steady_clock::now() + interval_;
+    next_query = Clock::now() + interval_;
   }
 }
 

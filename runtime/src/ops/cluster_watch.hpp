@@ -4,6 +4,10 @@
 // paused partition has none, so without this its lag would freeze at the moment it paused and
 // a dashboard would say "all fine" while nothing is handled.
 //
+// It also notices when a broker answers again after the consumer reported every broker down
+// (OpsState::brokers_down, from the error callback): librdkafka has no callback for that, so
+// while they are reported down it asks for metadata once a second.
+//
 // rd_kafka_query_watermark_offsets() blocks for a round trip (or its timeout when a broker is
 // away): here it never holds up the loop. The loop hands over what to watch and takes the
 // latest answers with try-locks only.
@@ -21,6 +25,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "ops/ops_state.hpp"
+
 namespace kernel::detail {
 
 class ClusterWatch {
@@ -31,10 +37,10 @@ class ClusterWatch {
     bool operator==(const Watermarks&) const = default;
   };
 
-  /// `consumer` must outlive this object (the loop's consumer: librdkafka's calls are
-  /// thread-safe). Queries every `interval`, each bounded by `timeout`.
-  explicit ClusterWatch(rd_kafka_t* consumer, std::chrono::milliseconds interval = std::chrono::seconds(3),
-                        std::chrono::milliseconds timeout = std::chrono::seconds(1));
+  /// `consumer` and `state` must outlive this object (the loop's consumer: librdkafka's calls
+  /// are thread-safe). Queries watermarks every `interval`, each bounded by `timeout`.
+  ClusterWatch(rd_kafka_t* consumer, OpsState& state, std::chrono::milliseconds interval = std::chrono::seconds(3),
+               std::chrono::milliseconds timeout = std::chrono::seconds(1));
   /// Waits for a query under way (at most `timeout`).
   ~ClusterWatch();
   ClusterWatch(const ClusterWatch&) = delete;
@@ -55,6 +61,7 @@ class ClusterWatch {
   void run();
 
   rd_kafka_t* consumer_;
+  OpsState& state_;
   std::chrono::milliseconds interval_;
   std::chrono::milliseconds timeout_;
 

@@ -83,3 +83,35 @@ TEST_CASE("the lag of paused partitions keeps growing in /admin/status and kerne
   CHECK(fixture.outputs(30, 30s).size() == 30);
   CHECK(eventually([&] { return total_lag(client.Get("/metrics")->body) == 0; }, 15s));
 }
+
+TEST_CASE("readyz turns 503 when every broker is gone for longer than the session timeout, and 200 once back") {
+  kernel::testing::KernelFixture fixture(echo_kernel("ready-kernel"),
+                                         {{"KERNEL_HTTP_PORT", "0"},
+                                          {"KAFKA_CONSUMER_SESSION_TIMEOUT", "3s"},
+                                          {"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "500ms"}});
+  httplib::Client client("127.0.0.1", fixture.http_port());
+  client.set_read_timeout(5s);
+  auto readyz = [&] {
+    auto response = client.Get("/readyz");
+    REQUIRE(response);
+    return std::make_pair(response->status, nlohmann::json::parse(response->body)["reason"].get<std::string>());
+  };
+  REQUIRE(readyz().first == 200);  // the fixture returns once the kernel joined
+
+  REQUIRE(rd_kafka_mock_broker_set_down(fixture.mock_cluster(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  const auto down_at = std::chrono::steady_clock::now();
+  std::pair<int, std::string> seen;
+  CHECK(eventually([&] { return (seen = readyz()).first == 503; }, 20s));
+  CAPTURE(seen.second);
+  // Not before the session timeout: a short outage does not take the kernel out of rotation.
+  CHECK(std::chrono::steady_clock::now() - down_at >= 3s);
+  CHECK((seen.second.find("no connection to any broker") != std::string::npos ||
+         seen.second.find("lost its membership") != std::string::npos));
+
+  REQUIRE(rd_kafka_mock_broker_set_up(fixture.mock_cluster(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  CHECK(eventually([&] { return (seen = readyz()).first == 200; }, 30s));
+  CHECK(seen.second.rfind("member of group ", 0) == 0);
+  // And it works again: a message goes through.
+  fixture.send({{"n", 1}});
+  CHECK(fixture.outputs(1, 30s).size() == 1);
+}

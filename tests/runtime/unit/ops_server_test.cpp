@@ -351,3 +351,38 @@ TEST_CASE("healthz and readyz answer within 1 s while 100 idle or slow clients h
   if (dribble.joinable()) dribble.join();
   CHECK(probes >= 6);
 }
+
+TEST_CASE("readyz is 503 after losing the group or every broker for longer than the session timeout") {
+  Served served;
+  served.state.set_phase(Phase::ready);
+  auto readyz = [&] {
+    auto response = served.client->Get("/readyz");
+    REQUIRE(response);
+    return std::make_pair(response->status, nlohmann::json::parse(response->body)["reason"].get<std::string>());
+  };
+  SUBCASE("membership lost, then assigned again") {
+    served.state.set_phase(Phase::rejoining);
+    const auto [status, reason] = readyz();
+    CHECK(status == 503);
+    CHECK(reason == "lost its membership of group g1; rejoining");
+    served.state.set_phase(Phase::ready);
+    CHECK(readyz().first == 200);
+  }
+  SUBCASE("brokers down: ready within the session timeout, not past it, ready once one answers") {
+    served.state.brokers_down(OpsState::Clock::now());
+    CHECK(readyz().first == 200);
+    served.state.brokers_up();
+    served.state.brokers_down(OpsState::Clock::now() - std::chrono::seconds(11));  // the default timeout is 10 s
+    const auto [status, reason] = readyz();
+    CHECK(status == 503);
+    CHECK(reason.find("no connection to any broker for 11") == 0);
+    CHECK(nlohmann::json::parse(served.client->Get("/admin/status")->body)["brokers_down_ms"] >= 11000);
+    served.state.brokers_up();
+    CHECK(readyz().first == 200);
+  }
+  SUBCASE("nothing makes a stopping kernel ready again") {
+    served.state.set_phase(Phase::stopping);
+    served.state.set_phase(Phase::ready);
+    CHECK(readyz() == std::make_pair(503, std::string("shutting down")));
+  }
+}
