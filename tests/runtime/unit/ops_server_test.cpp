@@ -17,6 +17,7 @@
 #include <spdlog/sinks/null_sink.h>
 
 #include "http/ops_server.hpp"
+#include "ops/operations.hpp"
 
 using kernel::detail::OpsServer;
 using kernel::detail::OpsServerOptions;
@@ -385,4 +386,45 @@ TEST_CASE("readyz is 503 after losing the group or every broker for longer than 
     served.state.set_phase(Phase::ready);
     CHECK(readyz() == std::make_pair(503, std::string("shutting down")));
   }
+}
+
+TEST_CASE("KERNEL_HTTP_ADDRESS binds the server to that address only") {
+  // 127.0.0.2 is loopback too on Linux, but not 127.0.0.1: what answers where tells the binding.
+  kernel::Settings settings;
+  settings.http_port = 0;
+  settings.http_address = "127.0.0.2";
+  settings.session_timeout = std::chrono::seconds(2);
+  auto operations = kernel::detail::Operations::start_if_enabled(
+      settings, std::make_shared<spdlog::logger>("t3", std::make_shared<spdlog::sinks::null_sink_mt>()));
+  REQUIRE(operations);
+  httplib::Client there("127.0.0.2", operations->port());
+  there.set_connection_timeout(std::chrono::seconds(2));
+  auto answered = there.Get("/healthz");
+  REQUIRE(answered);
+  CHECK(answered->status == 200);
+  httplib::Client elsewhere("127.0.0.1", operations->port());
+  elsewhere.set_connection_timeout(std::chrono::seconds(2));
+  CHECK_FALSE(elsewhere.Get("/healthz"));
+
+  std::ostringstream out;
+  CHECK(kernel::detail::health_check(settings.http_address, operations->port(), out) == 0);  // --health-check asks there
+
+  SUBCASE("readiness uses the configured session timeout") {
+    operations->state().set_phase(Phase::ready);
+    operations->state().brokers_down(OpsState::Clock::now() - std::chrono::seconds(3));  // > 2 s, < the default 10 s
+    auto response = there.Get("/readyz");
+    REQUIRE(response);
+    CHECK(response->status == 503);
+  }
+}
+
+TEST_CASE("an address that is not this host's is refused at start, naming KERNEL_HTTP_ADDRESS") {
+  OpsServerOptions options;
+  options.host = "192.0.2.1";  // TEST-NET-1: never assigned to a host
+  options.port = 0;
+  OpsState state;
+  kernel::detail::KernelMetrics metrics(3);
+  OpsServer server(options, state, metrics,
+                   std::make_shared<spdlog::logger>("t4", std::make_shared<spdlog::sinks::null_sink_mt>()));
+  CHECK_THROWS_WITH_AS(server.start(), doctest::Contains("KERNEL_HTTP_ADDRESS"), kernel::detail::PortUnavailable);
 }
