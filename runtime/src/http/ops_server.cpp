@@ -27,7 +27,7 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-/// Admin requests carry no body; anything larger than this is refused (413).
+/// Admin requests carry no body; a client sending more than this is disconnected.
 constexpr std::size_t max_body_bytes = 64 * 1024;
 /// Request line and headers must fit in a connection's memory pool: larger requests get 431.
 constexpr std::size_t connection_memory = 16 * 1024;
@@ -287,10 +287,8 @@ void OpsServer::start() {
     if (*upload_data_size != 0) {  // a body: nothing here reads one, but it must be consumed
       request.body_bytes += *upload_data_size;
       *upload_data_size = 0;
-      if (request.body_bytes > max_body_bytes) {
-        return reply(connection, MHD_HTTP_CONTENT_TOO_LARGE, json{{"error", "request body too large"}});
-      }
-      return MHD_YES;
+      // libmicrohttpd cannot answer in the middle of a body: a client sending more is cut off.
+      return request.body_bytes > max_body_bytes ? MHD_NO : MHD_YES;
     }
     return static_cast<MHD_Result>(static_cast<OpsServer*>(self)->serve(connection, request, url, method));
   };
