@@ -299,6 +299,45 @@ class OpsTests(tp.BrokerTestCase):
         self.assertEqual(probe.returncode, 0, probe.stdout + probe.stderr)
         self.assertEqual(kernel.stop(), 0)
 
+    def test_the_documentation_says_what_the_endpoints_do(self):
+        """docs/operations.md and the kernel template's README.md and CLAUDE.md: each endpoint they
+        name answers its method; what they say needs the token refuses a request without it; and
+        their curl commands work as written."""
+        top = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+        texts = {name: open(os.path.join(top, name)).read() for name in
+                 ("docs/operations.md", "templates/kernel/README.md.mustache", "templates/kernel/CLAUDE.md.mustache")}
+        kernel = self.start(KAFKA_CONSUMER_GROUP="documented")
+        tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
+        port = kernel.url.rsplit(":", 1)[1]
+        checked = set()
+        for name, text in texts.items():
+            for method, path in re.findall(r"`(GET|POST) (/[a-z/]+)`", text):
+                status, body = http(method, kernel.url + path)
+                self.assertNotIn(status, (404, 405), f"{name}: {method} {path}: {body}")
+                checked.add((method, path))
+            # Each sentence (of a bullet, table row or paragraph) that says what needs the token:
+            # an endpoint it names refuses a request without the token, unless the words right
+            # after it say otherwise.
+            chunks = re.split(r"\n\s*\n|\n(?=- |\| )", text)
+            for chunk in (sentence for chunk in chunks for sentence in re.split(r"(?<=\.)\s+", chunk)):
+                if "token" not in chunk.lower() or "need" not in chunk.lower():
+                    continue
+                for path, after in re.findall(r"`(?:GET |POST )?(/admin/[a-z]+)`([^`;.]*)", chunk):
+                    method = "GET" if path == "/admin/status" else "POST"
+                    status, _ = http(method, kernel.url + path)
+                    expected = 200 if "no token" in after else 401
+                    self.assertEqual(status, expected, f"{name} says of {path}: {chunk.strip()}")
+                    checked.add((method, path))
+            for command in re.findall(r"^`?\(?`?(curl [^`\n]+)", text, re.MULTILINE):
+                command = command.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+                ran = subprocess.run(command + " -sS -o /dev/null -w '%{http_code}'", shell=True, capture_output=True,
+                                     text=True, timeout=30, env=dict(os.environ, KERNEL_ADMIN_TOKEN=TOKEN))
+                self.assertEqual(ran.stdout, "200", f"{name}: {command}: {ran.stderr}")
+                checked.add(("curl", command.split()[-1]))
+        self.assertTrue({("GET", "/admin/status"), ("POST", "/admin/pause"), ("POST", "/admin/resume"),
+                         ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")} <= checked, checked)
+        self.assertEqual(kernel.stop(), 0)
+
     def test_prometheus_scrapes_a_running_kernel(self):
         kernel = self.start(KAFKA_CONSUMER_GROUP="scraped")
         tp.produce(self.broker.bootstrap, [(f"s{n}", json.dumps({"n": n})) for n in range(20)])
