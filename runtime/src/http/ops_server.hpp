@@ -68,10 +68,10 @@ class OpsServer {
   /// The bound port (after start()).
   int port() const noexcept { return port_; }
 
-  struct Request;     // one request's state (ops_server.cpp)
-  class AdminWaits;   // suspended admin requests waiting for the loop (ops_server.cpp)
-
  private:
+  struct Request;    // one request's state (ops_server.cpp)
+  class AdminWaits;  // suspended admin requests waiting for the loop (ops_server.cpp)
+
   int serve(MHD_Connection* connection, Request& request, std::string_view path, std::string_view method);
   int readiness(MHD_Connection* connection);
   int status(MHD_Connection* connection);

@@ -1,5 +1,5 @@
 #pragma once
-// The kernel's Prometheus metrics (CONTRACT section 6), on a prometheus-cpp registry.
+// The kernel's Prometheus metrics (docs/operations.md), on a prometheus-cpp registry.
 //
 // The loop thread updates them; the HTTP thread only serialises the registry. Per-message
 // work is a handful of atomic operations on metrics found once per topic and cached by the
