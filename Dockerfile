@@ -23,6 +23,7 @@ RUN apt-get update \
         libcpp-httplib-dev \
         libgit2-dev \
         libkainjow-mustache-dev \
+        libmicrohttpd-dev \
         librdkafka-dev \
         libspdlog-dev \
         libssl-dev \

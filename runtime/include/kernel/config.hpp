@@ -116,6 +116,7 @@ struct Settings {
   double retry_jitter = 0.2;
 
   std::optional<int> http_port = 8080;  ///< nullopt: off; 0: pick a free port (ops)
+  std::string http_address = "0.0.0.0";  ///< IPv4 or IPv6 address the endpoints listen on (ops)
   std::string admin_token;              ///< empty: admin endpoints off (ops)
 
   /// KAFKA_PROPERTY_* pass-through, with the client(s) each applies to.

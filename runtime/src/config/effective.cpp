@@ -48,6 +48,7 @@ std::map<std::string, std::string, std::less<>> effective_values(const Settings&
       {"KERNEL_RETRY_MULTIPLIER", format_number(s.retry_multiplier)},
       {"KERNEL_RETRY_JITTER", format_number(s.retry_jitter)},
       {"KERNEL_HTTP_PORT", s.http_port ? std::to_string(*s.http_port) : "off"},
+      {"KERNEL_HTTP_ADDRESS", s.http_address},
       {"KERNEL_ADMIN_TOKEN", s.admin_token},
   };
   for (const auto& p : s.passthrough) values[p.variable] = p.value;

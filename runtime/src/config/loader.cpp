@@ -1,5 +1,7 @@
 // From variables to Settings: each registry variable is read, parsed by its type and
 // stored, with every problem collected rather than thrown at the first.
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <limits>
 
@@ -129,6 +131,22 @@ void read_http_port(Reader& reader, Settings& s, RunMode mode, Problems& problem
   } else {
     problems.add(value->name_used, value->text,
                  "expected a port 1..65535, 0 for a free port, or off");
+  }
+}
+
+void read_http_address(Reader& reader, Settings& s, Problems& problems) {
+  auto value = reader.raw("KERNEL_HTTP_ADDRESS");
+  if (!value) return;
+  const auto text = std::string(trim(value->text));
+  // A literal address: the server binds exactly what it is given, and a host name could
+  // resolve to several addresses, or to none at the next start.
+  in6_addr ignored{};
+  if (inet_pton(AF_INET, text.c_str(), &ignored) == 1 || inet_pton(AF_INET6, text.c_str(), &ignored) == 1) {
+    s.http_address = text;
+  } else {
+    problems.add(value->name_used, value->text,
+                 "expected an IP address: 0.0.0.0 (all interfaces), 127.0.0.1 (this host only) or "
+                 "another address of this host");
   }
 }
 
@@ -293,6 +311,7 @@ Loaded read_settings(const KernelDefaults& defaults, const Environment& environm
   reader.number("KERNEL_RETRY_MULTIPLIER", s.retry_multiplier);
   reader.number("KERNEL_RETRY_JITTER", s.retry_jitter);
   read_http_port(reader, s, mode, problems);
+  read_http_address(reader, s, problems);
   if (auto value = reader.raw("KERNEL_ADMIN_TOKEN")) s.admin_token = value->text;
 
   const auto variables = layers.all();

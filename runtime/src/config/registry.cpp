@@ -108,6 +108,9 @@ std::vector<VariableSpec> make_registry() {
        "Random fraction (0 to 1) added to or taken from each retry delay", {}},
       {"KERNEL_HTTP_PORT", {}, "port", "8080", false,
        "Port of the health, metrics and admin endpoints; 0 picks a free port, off disables", {}},
+      {"KERNEL_HTTP_ADDRESS", {}, "string", "0.0.0.0", false,
+       "Address the health, metrics and admin endpoints listen on: 0.0.0.0 all interfaces, "
+       "127.0.0.1 this host only, :: all interfaces with IPv6", {}},
       {"KERNEL_ADMIN_TOKEN", {}, "string", "", true,
        "Bearer token for the admin endpoints; unset turns them off", {}},
   };

@@ -1,14 +1,22 @@
 #include "http/ops_server.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <condition_variable>
-#include <deque>
-#include <functional>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
-#include <ostream>
+#include <thread>
+#include <vector>
 
 #include <httplib.h>
+#include <microhttpd.h>
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -18,58 +26,29 @@ namespace kernel::detail {
 namespace {
 
 using nlohmann::json;
+using Clock = std::chrono::steady_clock;
 
-/// httplib's ThreadPool queues without bound; this one blocks the acceptor when `max_queued`
-/// connections wait, so a flood waits in the kernel's listen backlog instead of in memory.
-class BoundedPool final : public httplib::TaskQueue {
- public:
-  BoundedPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
-    for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
-  }
-  void enqueue(std::function<void()> job) override {
-    std::unique_lock lock(mutex_);
-    space_.wait(lock, [&] { return jobs_.size() < max_queued_ || stopping_; });
-    jobs_.push_back(std::move(job));
-    lock.unlock();
-    ready_.notify_one();
-  }
-  void shutdown() override {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    ready_.notify_all();
-    space_.notify_all();
-    for (auto& worker : workers_) worker.join();
-  }
+/// Admin requests carry no body; a client sending more than this is disconnected.
+constexpr std::size_t max_body_bytes = 64 * 1024;
+/// Request line and headers must fit in a connection's memory pool: larger requests get 431.
+constexpr std::size_t connection_memory = 16 * 1024;
 
- private:
-  void work() {
-    while (true) {
-      std::function<void()> job;
-      {
-        std::unique_lock lock(mutex_);
-        ready_.wait(lock, [&] { return !jobs_.empty() || stopping_; });
-        if (jobs_.empty()) return;  // stopping, and nothing left to serve
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      space_.notify_one();
-      job();  // serves one connection and closes it (never throws: httplib catches)
-    }
-  }
+MHD_Result reply(MHD_Connection* connection, unsigned int status, const std::string& body,
+                 const char* content_type = "application/json",
+                 std::initializer_list<std::pair<const char*, const char*>> headers = {}) {
+  MHD_Response* response =
+      MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+  if (!response) return MHD_NO;
+  MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  for (const auto& [name, value] : headers) MHD_add_response_header(response, name, value);
+  const auto queued = MHD_queue_response(connection, status, response);
+  MHD_destroy_response(response);  // queued responses are reference-counted by the connection
+  return queued;
+}
 
-  std::size_t max_queued_;
-  std::mutex mutex_;
-  std::condition_variable ready_, space_;
-  std::deque<std::function<void()>> jobs_;
-  std::vector<std::thread> workers_;
-  bool stopping_ = false;
-};
-
-void reply(httplib::Response& response, int status, const json& body) {
-  response.status = status;
-  response.set_content(body.dump(), "application/json");
+MHD_Result reply(MHD_Connection* connection, unsigned int status, const json& body,
+                 std::initializer_list<std::pair<const char*, const char*>> headers = {}) {
+  return reply(connection, status, body.dump(), "application/json", headers);
 }
 
 /// SHA-256 of both sides, compared with CRYPTO_memcmp: the time taken says nothing about the
@@ -98,187 +77,395 @@ std::string_view phase_name(Phase phase) {
   switch (phase) {
     case Phase::starting: return "starting";
     case Phase::ready: return "ready";
+    case Phase::rejoining: return "rejoining";
     case Phase::stopping: return "stopping";
   }
   return "starting";
 }
 
-/// Only SO_REUSEADDR: httplib's default adds SO_REUSEPORT, which would let a second kernel
-/// bind the same port instead of failing.
-void socket_options(socket_t socket) {
+std::string client_address(MHD_Connection* connection) {
+  const auto* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (!info || !info->client_addr) return "?";
+  char text[INET6_ADDRSTRLEN] = "?";
+  const auto* address = info->client_addr;
+  if (address->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(address)->sin_addr, text, sizeof text);
+  } else if (address->sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr, text, sizeof text);
+  }
+  return text;
+}
+
+std::string format_seconds(Clock::duration duration) {
+  const auto tenths = std::chrono::duration_cast<std::chrono::milliseconds>(duration).count() / 100;
+  return std::to_string(tenths / 10) + (tenths % 10 ? "." + std::to_string(tenths % 10) : "") + "s";
+}
+
+enum class Endpoint { none, healthz, readyz, metrics, status, pause, resume };
+
+Endpoint endpoint_of(std::string_view path) {
+  if (path == "/healthz") return Endpoint::healthz;
+  if (path == "/readyz") return Endpoint::readyz;
+  if (path == "/metrics") return Endpoint::metrics;
+  if (path == "/admin/status") return Endpoint::status;
+  if (path == "/admin/pause") return Endpoint::pause;
+  if (path == "/admin/resume") return Endpoint::resume;
+  return Endpoint::none;
+}
+
+/// A listening TCP socket on host:port with SO_REUSEADDR only (SO_REUSEPORT would let a
+/// second kernel bind the same port instead of failing). Returns the socket and the bound port.
+std::pair<int, int> listen_on(const std::string& host, int port) {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<std::uint16_t>(port));
+    length = sizeof *v4;
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<std::uint16_t>(port));
+    length = sizeof *v6;
+  } else {
+    throw PortUnavailable("KERNEL_HTTP_ADDRESS=\"" + host + "\" is not an IP address; use e.g. 0.0.0.0 or 127.0.0.1");
+  }
+  const auto where = (address.ss_family == AF_INET6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  const int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw PortUnavailable("cannot open a socket for " + where + ": " + std::strerror(errno));
   int yes = 1;
-  setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  if (address.ss_family == AF_INET6) {
+    int no = 0;  // "::" takes IPv4 connections too
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &no, sizeof no);
+  }
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 || listen(fd, SOMAXCONN) != 0) {
+    const int error = errno;
+    close(fd);
+    if (error == EADDRNOTAVAIL) {
+      throw PortUnavailable("cannot listen on " + where + " for health, metrics and admin: " + std::strerror(error) +
+                            "; set KERNEL_HTTP_ADDRESS to an address of this host, or 0.0.0.0 for all");
+    }
+    throw PortUnavailable("cannot listen on " + where + " for health, metrics and admin (" + std::strerror(error) +
+                          "); set KERNEL_HTTP_PORT to a free port, 0 for any, or off");
+  }
+  sockaddr_storage bound{};
+  socklen_t bound_length = sizeof bound;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length);
+  const int bound_port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                                           : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  return {fd, bound_port};
 }
 
 }  // namespace
 
-OpsServer::OpsServer(OpsServerOptions options, OpsState& state, KernelMetrics& metrics,
-                     std::shared_ptr<spdlog::logger> logger)
-    : options_(std::move(options)),
-      state_(state),
-      metrics_(metrics),
-      log_(std::move(logger)),
-      server_(std::make_unique<httplib::Server>()) {}
+void StopDaemon::operator()(MHD_Daemon* daemon) const noexcept { MHD_stop_daemon(daemon); }
 
-OpsServer::~OpsServer() {
-  if (thread_.joinable()) {
-    server_->stop();
+struct OpsServer::Request {
+  std::size_t body_bytes = 0;
+  bool waiting = false;  ///< an admin request suspended until the loop applies it
+  bool applied = false;  ///< set by AdminWaits before it resumes the request
+};
+
+/// Admin requests suspended until the loop acknowledges them (or admin_wait passes). One
+/// thread waits for all of them, so the server's own thread never blocks.
+class OpsServer::AdminWaits {
+ public:
+  AdminWaits(OpsState& state, std::chrono::milliseconds wait) : state_(state), wait_(wait), thread_([this] { run(); }) {}
+  ~AdminWaits() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
     thread_.join();
   }
+  AdminWaits(const AdminWaits&) = delete;
+  AdminWaits& operator=(const AdminWaits&) = delete;
+
+  /// Server thread, after MHD_suspend_connection().
+  void add(MHD_Connection* connection, Request& request, std::uint64_t generation) {
+    {
+      std::lock_guard lock(mutex_);
+      waiting_.push_back({connection, &request, generation, Clock::now() + wait_});
+      ++suspended_;
+    }
+    changed_.notify_all();
+  }
+  /// Server thread: a resumed request was answered.
+  void answered() {
+    {
+      std::lock_guard lock(mutex_);
+      --suspended_;
+    }
+    changed_.notify_all();
+  }
+  /// Answers every waiting request now (not applied) and waits, briefly, until the server has
+  /// answered them: libmicrohttpd must not be stopped with suspended connections.
+  void release_all(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    releasing_ = true;
+    changed_.notify_all();
+    changed_.wait_for(lock, timeout, [&] { return suspended_ == 0; });
+  }
+
+ private:
+  struct Waiting {
+    MHD_Connection* connection;
+    Request* request;
+    std::uint64_t generation;
+    Clock::time_point deadline;
+  };
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      changed_.wait(lock, [&] { return stopping_ || releasing_ || !waiting_.empty(); });
+      if (waiting_.empty()) {
+        if (stopping_) return;
+        if (releasing_) {
+          changed_.wait(lock, [&] { return stopping_ || !waiting_.empty(); });
+          continue;
+        }
+      }
+      std::uint64_t newest = 0;
+      auto earliest = Clock::time_point::max();
+      for (const auto& w : waiting_) {
+        newest = std::max(newest, w.generation);
+        earliest = std::min(earliest, w.deadline);
+      }
+      const bool releasing = releasing_;
+      lock.unlock();
+      // Woken by the loop's acknowledgement; the cap keeps new arrivals and shutdown prompt.
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(earliest - Clock::now());
+      if (!releasing) state_.wait_applied(newest, std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
+      const auto applied = state_.applied_generation();
+      lock.lock();
+      const auto now = Clock::now();
+      std::erase_if(waiting_, [&](const Waiting& w) {
+        if (applied < w.generation && now < w.deadline && !releasing_ && !stopping_) return false;
+        w.request->applied = applied >= w.generation;
+        MHD_resume_connection(w.connection);  // the server answers it on its own thread
+        return true;
+      });
+    }
+  }
+
+  OpsState& state_;
+  std::chrono::milliseconds wait_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Waiting> waiting_;
+  int suspended_ = 0;
+  bool stopping_ = false;
+  bool releasing_ = false;
+  std::thread thread_;  // last: started once the rest exists
+};
+
+OpsServer::OpsServer(OpsServerOptions options, OpsState& state, KernelMetrics& metrics,
+                     std::shared_ptr<spdlog::logger> logger)
+    : options_(std::move(options)), state_(state), metrics_(metrics), log_(std::move(logger)) {}
+
+OpsServer::~OpsServer() {
+  if (waits_) waits_->release_all(std::chrono::seconds(1));
+  daemon_.reset();  // before waits_: nothing resumes a connection of a stopped daemon
+  waits_.reset();
 }
 
 void OpsServer::start() {
-  const auto threads = options_.threads;
-  server_->new_task_queue = [threads] { return new BoundedPool(threads, 64); };
-  server_->set_socket_options(socket_options);
-  server_->set_read_timeout(options_.io_timeout);
-  server_->set_write_timeout(options_.io_timeout);
-  server_->set_keep_alive_timeout(options_.io_timeout.count());
-  server_->set_keep_alive_max_count(100);
-  server_->set_payload_max_length(64 * 1024);  // admin requests carry no body
-  route();
+  const auto [socket, port] = listen_on(options_.host, options_.port);
+  waits_ = std::make_unique<AdminWaits>(state_, options_.admin_wait);
 
-  if (options_.port == 0) {
-    port_ = server_->bind_to_any_port(options_.host);
-  } else if (server_->bind_to_port(options_.host.c_str(), options_.port)) {
-    port_ = options_.port;
+  auto on_request = [](void* self, MHD_Connection* connection, const char* url, const char* method,
+                       const char* /*version*/, const char* /*upload_data*/, std::size_t* upload_data_size,
+                       void** request_state) -> MHD_Result {
+    if (!*request_state) {  // headers only so far
+      *request_state = new Request;
+      return MHD_YES;
+    }
+    auto& request = *static_cast<Request*>(*request_state);
+    if (*upload_data_size != 0) {  // a body: nothing here reads one, but it must be consumed
+      request.body_bytes += *upload_data_size;
+      *upload_data_size = 0;
+      // libmicrohttpd cannot answer in the middle of a body: a client sending more is cut off.
+      return request.body_bytes > max_body_bytes ? MHD_NO : MHD_YES;
+    }
+    return static_cast<MHD_Result>(static_cast<OpsServer*>(self)->serve(connection, request, url, method));
+  };
+  auto on_completed = [](void*, MHD_Connection*, void** request_state, MHD_RequestTerminationCode) {
+    delete static_cast<Request*>(*request_state);
+    *request_state = nullptr;
+  };
+  auto on_log = [](void* self, const char* format, va_list arguments) {
+    char text[512];
+    std::vsnprintf(text, sizeof text, format, arguments);
+    std::string_view line(text);
+    while (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    static_cast<OpsServer*>(self)->log_->debug("http: {}", line);
+  };
+
+  const bool v6 = options_.host.find(':') != std::string::npos;
+  daemon_.reset(MHD_start_daemon(
+      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0), 0,
+      nullptr, nullptr, +on_request, this,
+      MHD_OPTION_EXTERNAL_LOGGER, +on_log, this,
+      MHD_OPTION_LISTEN_SOCKET, socket,
+      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned int>(options_.max_connections),
+      MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned int>(options_.idle_timeout.count()),
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory,
+      MHD_OPTION_NOTIFY_COMPLETED, +on_completed, this,
+      MHD_OPTION_END));
+  if (!daemon_) {
+    close(socket);
+    throw PortUnavailable("cannot start the HTTP server on " + options_.host + ":" + std::to_string(port) +
+                          "; set KERNEL_HTTP_PORT to off to run without it");
   }
-  if (port_ <= 0) {
-    throw PortUnavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-                          " for health, metrics and admin (in use?); set KERNEL_HTTP_PORT to a free port, "
-                          "0 for any, or off");
-  }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  // httplib's stop() does nothing until the server runs: wait for it, so a quick stop after
-  // start cannot be lost (and the port answers once start() returns).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!server_->is_running() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  port_ = port;
   log_->info("health, metrics and admin on http://{}:{} (/healthz, /readyz, /metrics, /admin/status){}",
-             options_.host, port_,
+             v6 ? "[" + options_.host + "]" : options_.host, port_,
              options_.admin_token.empty() ? "; admin pause/resume off: KERNEL_ADMIN_TOKEN is unset" : "");
 }
 
-void OpsServer::route() {
-  auto& server = *server_;
-
-  server.Get("/healthz", [this](const httplib::Request&, httplib::Response& response) {
-    const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(state_.since_heartbeat());
-    const bool alive = since < options_.stall_after;
-    reply(response, alive ? 200 : 503,
-          {{"status", alive ? "alive" : "stalled"}, {"last_poll_ms_ago", since.count()},
-           {"stalled_after_ms", options_.stall_after.count()}});
-  });
-
-  server.Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
-    switch (state_.phase()) {
-      case Phase::ready:
-        reply(response, 200, {{"ready", true}, {"reason", "member of group " + options_.group_id}});
-        return;
-      case Phase::starting:
-        reply(response, 503,
-              {{"ready", false}, {"reason", "starting: not yet a member of group " + options_.group_id}});
-        return;
-      case Phase::stopping:
-        reply(response, 503, {{"ready", false}, {"reason", "shutting down"}});
-        return;
+int OpsServer::serve(MHD_Connection* connection, Request& request, std::string_view path,
+                     std::string_view method) try {
+  if (request.waiting) {  // an admin request, resumed by AdminWaits
+    request.waiting = false;
+    waits_->answered();
+    return reply(connection, request.applied ? MHD_HTTP_OK : MHD_HTTP_ACCEPTED,
+                 json{{"operator_paused", state_.operator_pause_wanted()},
+                      {"applied", request.applied},
+                      {"note", request.applied ? "applied"
+                                               : "requested; the loop applies it after the current handler call"}});
+  }
+  const auto endpoint = endpoint_of(path);
+  if (endpoint == Endpoint::none) {
+    return reply(connection, MHD_HTTP_NOT_FOUND,
+                 json{{"error", "not found"}, {"path", path.substr(0, 200)}},
+                 {});
+  }
+  const bool mutating = endpoint == Endpoint::pause || endpoint == Endpoint::resume;
+  const bool allowed = mutating ? method == "POST" : (method == "GET" || method == "HEAD");
+  if (!allowed) {
+    const char* allow = mutating ? "POST" : "GET, HEAD";
+    return reply(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
+                 json{{"error", std::string("method not allowed; use ") + allow}}, {{"Allow", allow}});
+  }
+  switch (endpoint) {
+    case Endpoint::healthz: {
+      const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(state_.since_heartbeat());
+      const bool alive = since < options_.stall_after;
+      return reply(connection, alive ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                   json{{"status", alive ? "alive" : "stalled"}, {"last_poll_ms_ago", since.count()},
+                        {"stalled_after_ms", options_.stall_after.count()}});
     }
-  });
-
-  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
-    response.set_content(metrics_.serialize(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-
-  server.Get("/admin/status", [this](const httplib::Request&, httplib::Response& response) {
-    const auto status = state_.status();
-    json partitions = json::array();
-    for (const auto& p : status.partitions) {
-      auto optional = [](std::int64_t value) { return value < 0 ? json(nullptr) : json(value); };
-      partitions.push_back({{"topic", p.topic},
-                            {"partition", p.partition},
-                            {"position", optional(p.position)},
-                            {"committed", optional(p.committed)},
-                            {"low_watermark", optional(p.low_watermark)},
-                            {"high_watermark", optional(p.high_watermark)},
-                            {"lag", optional(p.lag)},
-                            {"in_flight", p.in_flight},
-                            {"paused", pause_reasons(p.paused)}});
-    }
-    const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(state_.since_heartbeat());
-    reply(response, 200,
-          {{"phase", phase_name(state_.phase())},
-           {"group", options_.group_id},
-           {"operator_paused", state_.operator_pause_wanted()},
-           {"in_flight", status.in_flight},
-           {"pending_outputs", status.pending_outputs},
-           {"last_poll_ms_ago", since.count()},
-           {"breaker", nullptr},  // no circuit breaker yet
-           {"published_at_ms", status.published_at_ms},
-           {"partitions", std::move(partitions)}});
-  });
-
-  auto admin = [this](bool pause) {
-    return [this, pause](const httplib::Request& request, httplib::Response& response) {
-      if (options_.admin_token.empty()) {
-        reply(response, 403,
-              {{"error", "admin endpoints are off: set KERNEL_ADMIN_TOKEN and send it as "
-                         "'Authorization: Bearer <token>'"}});
-        return;
-      }
-      const auto header = request.get_header_value("Authorization");
-      constexpr std::string_view scheme = "Bearer ";
-      if (header.size() <= scheme.size() || header.compare(0, scheme.size(), scheme) != 0 ||
-          !token_matches(std::string_view(header).substr(scheme.size()), options_.admin_token)) {
-        log_->warn("admin {} from {} refused: {}", pause ? "pause" : "resume", request.remote_addr,
-                   header.empty() ? "no token" : "wrong token");
-        response.set_header("WWW-Authenticate", "Bearer");
-        reply(response, 401, {{"error", "missing or wrong bearer token"}});
-        return;
-      }
-      log_->warn("admin {} requested from {}", pause ? "pause" : "resume", request.remote_addr);
-      const auto generation = state_.request_operator_pause(pause);
-      // Applied by the loop within one poll, unless a handler call is running long.
-      const bool applied = state_.wait_applied(generation, std::chrono::seconds(5));
-      reply(response, applied ? 200 : 202,
-            {{"operator_paused", pause},
-             {"applied", applied},
-             {"note", applied ? "applied" : "requested; the loop applies it after the current handler call"}});
-    };
-  };
-  server.Post("/admin/pause", admin(true));
-  server.Post("/admin/resume", admin(false));
-  auto post_only = [](const httplib::Request&, httplib::Response& response) {
-    response.set_header("Allow", "POST");
-    reply(response, 405, {{"error", "use POST"}});
-  };
-  server.Get("/admin/pause", post_only);
-  server.Get("/admin/resume", post_only);
-
-  server.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
-    if (!response.body.empty()) return;
-    const char* what = response.status == 404 ? "not found" : response.status == 431 ? "headers too large" : "bad request";
-    reply(response, response.status,
-          {{"error", what}, {"path", request.path.size() > 200 ? request.path.substr(0, 200) : request.path}});
-  });
-  server.set_exception_handler([this](const httplib::Request& request, httplib::Response& response,
-                                      std::exception_ptr error) {
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      log_->error("HTTP {} {}: {}", request.method, request.path, e.what());
-    } catch (...) {
-      log_->error("HTTP {} {}: unknown exception", request.method, request.path);
-    }
-    reply(response, 500, {{"error", "internal error"}});
-  });
+    case Endpoint::readyz: return readiness(connection);
+    case Endpoint::metrics:
+      return reply(connection, MHD_HTTP_OK, metrics_.serialize(), "text/plain; version=0.0.4; charset=utf-8");
+    case Endpoint::status: return status(connection);
+    case Endpoint::pause: return admin(connection, request, true);
+    case Endpoint::resume: return admin(connection, request, false);
+    case Endpoint::none: break;
+  }
+  return MHD_NO;
+} catch (const std::exception& e) {
+  log_->error("HTTP {} {}: {}", method, path.substr(0, 200), e.what());
+  return reply(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, json{{"error", "internal error"}});
 }
 
-int health_check(int port, std::ostream& out) {
-  httplib::Client client("127.0.0.1", port);
+int OpsServer::readiness(MHD_Connection* connection) {
+  auto not_ready = [&](const std::string& reason) {
+    return reply(connection, MHD_HTTP_SERVICE_UNAVAILABLE, json{{"ready", false}, {"reason", reason}});
+  };
+  switch (state_.phase()) {
+    case Phase::starting: return not_ready("starting: not yet a member of group " + options_.group_id);
+    case Phase::rejoining: return not_ready("lost its membership of group " + options_.group_id + "; rejoining");
+    case Phase::stopping: return not_ready("shutting down");
+    case Phase::ready: break;
+  }
+  // librdkafka keeps the assignment while no broker answers; past the session timeout the
+  // group has given this member up, whatever the consumer still believes.
+  const auto down = state_.brokers_down_for();
+  if (down > options_.session_timeout) {
+    return not_ready("no connection to any broker for " + format_seconds(down) + " (session timeout " +
+                     format_seconds(options_.session_timeout) + "): no longer a member of group " +
+                     options_.group_id);
+  }
+  return reply(connection, MHD_HTTP_OK, json{{"ready", true}, {"reason", "member of group " + options_.group_id}});
+}
+
+int OpsServer::status(MHD_Connection* connection) {
+  const auto snapshot = state_.status();
+  json partitions = json::array();
+  for (const auto& p : snapshot.partitions) {
+    auto optional = [](std::int64_t value) { return value < 0 ? json(nullptr) : json(value); };
+    partitions.push_back({{"topic", p.topic},
+                          {"partition", p.partition},
+                          {"position", optional(p.position)},
+                          {"committed", optional(p.committed)},
+                          {"low_watermark", optional(p.low_watermark)},
+                          {"high_watermark", optional(p.high_watermark)},
+                          {"lag", optional(p.lag)},
+                          {"in_flight", p.in_flight},
+                          {"paused", pause_reasons(p.paused)}});
+  }
+  const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(state_.since_heartbeat());
+  const auto down = std::chrono::duration_cast<std::chrono::milliseconds>(state_.brokers_down_for());
+  return reply(connection, MHD_HTTP_OK,
+               json{{"phase", phase_name(state_.phase())},
+                    {"group", options_.group_id},
+                    {"operator_paused", state_.operator_pause_wanted()},
+                    {"in_flight", snapshot.in_flight},
+                    {"pending_outputs", snapshot.pending_outputs},
+                    {"last_poll_ms_ago", since.count()},
+                    {"brokers_down_ms", state_.brokers_reported_down() ? json(down.count()) : json(nullptr)},
+                    {"breaker", nullptr},  // no circuit breaker yet
+                    {"published_at_ms", snapshot.published_at_ms},
+                    {"partitions", std::move(partitions)}});
+}
+
+int OpsServer::admin(MHD_Connection* connection, Request& request, bool pause) {
+  const char* action = pause ? "pause" : "resume";
+  if (options_.admin_token.empty()) {
+    return reply(connection, MHD_HTTP_FORBIDDEN,
+                 json{{"error", "admin endpoints are off: set KERNEL_ADMIN_TOKEN and send it as "
+                                "'Authorization: Bearer <token>'"}});
+  }
+  const char* given = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  const std::string_view header = given ? given : "";
+  constexpr std::string_view scheme = "Bearer ";
+  if (header.size() <= scheme.size() || header.compare(0, scheme.size(), scheme) != 0 ||
+      !token_matches(header.substr(scheme.size()), options_.admin_token)) {
+    log_->warn("admin {} from {} refused: {}", action, client_address(connection),
+               header.empty() ? "no token" : "wrong token");
+    return reply(connection, MHD_HTTP_UNAUTHORIZED, json{{"error", "missing or wrong bearer token"}},
+                 {{MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer"}});
+  }
+  log_->warn("admin {} requested from {}", action, client_address(connection));
+  const auto generation = state_.request_operator_pause(pause);
+  // Applied by the loop within one poll, unless a handler call is running long: the request
+  // is suspended meanwhile (the server serves everyone else) and answered when resumed.
+  request.waiting = true;
+  MHD_suspend_connection(connection);
+  waits_->add(connection, request, generation);
+  return MHD_YES;
+}
+
+std::string probe_address(const std::string& host) {
+  if (host == "0.0.0.0" || host.empty()) return "127.0.0.1";
+  if (host == "::") return "::1";
+  return host;
+}
+
+int health_check(const std::string& host, int port, std::ostream& out) {
+  const auto address = probe_address(host);
+  httplib::Client client(address, port);
   client.set_connection_timeout(std::chrono::seconds(2));
   client.set_read_timeout(std::chrono::seconds(5));
   auto result = client.Get("/healthz");
   if (!result) {
-    out << "unhealthy: nothing answers on 127.0.0.1:" << port << " (" << httplib::to_string(result.error()) << ")\n";
+    out << "unhealthy: nothing answers on " << address << ":" << port << " (" << httplib::to_string(result.error())
+        << ")\n";
     return 1;
   }
   if (result->status == 200) {

@@ -1,27 +1,31 @@
 #pragma once
-// The kernel's one HTTP server (cpp-httplib, its own small thread pool): /healthz, /readyz,
-// /metrics and the admin endpoints (docs/operations.md). It reads only what the loop
-// publishes (OpsState, the metrics registry), so a scrape or a flood of bad requests never
-// blocks message handling.
+// The kernel's one HTTP server: /healthz, /readyz, /metrics and the admin endpoints
+// (docs/operations.md). It reads only what the loop publishes (OpsState, the metrics
+// registry), so a scrape or a flood of bad requests never blocks message handling.
+//
+// Event-driven (libmicrohttpd, one epoll thread): a connection costs a little memory, not a
+// thread, so slow or idle clients cannot starve the probes. The only request that waits for
+// the loop (an admin pause) is suspended while it waits, not served on a blocked thread.
 #include <chrono>
+#include <cstddef>
 #include <memory>
+#include <ostream>
 #include <stdexcept>
 #include <string>
-#include <thread>
+#include <string_view>
 
 #include <spdlog/logger.h>
 
 #include "metrics/kernel_metrics.hpp"
 #include "ops/ops_state.hpp"
 
-namespace httplib {
-class Server;
-}
+struct MHD_Daemon;
+struct MHD_Connection;
 
 namespace kernel::detail {
 
 struct OpsServerOptions {
-  std::string host = "0.0.0.0";   ///< probes come from outside the pod
+  std::string host = "0.0.0.0";   ///< an IPv4 or IPv6 address; probes come from outside the pod
   int port = 8080;                ///< 0 picks a free port
   std::string admin_token;        ///< empty: admin endpoints answer 403
   std::string group_id;           ///< for readiness reasons
@@ -29,8 +33,20 @@ struct OpsServerOptions {
   /// bounded by a handler call, so this is max.poll.interval.ms: the point where the group
   /// would give the member up too.
   std::chrono::milliseconds stall_after{60000};
-  std::size_t threads = 8;        ///< bounded pool; connections beyond wait in the backlog
-  std::chrono::seconds io_timeout{2};  ///< per read and write: slow clients are dropped
+  /// Every broker connection down for longer than this means not ready (/readyz 503): the
+  /// group has given the member up by then (session.timeout.ms).
+  std::chrono::milliseconds session_timeout{10000};
+  /// Connections beyond this are refused; far more than probes and scrapes need.
+  std::size_t max_connections = 256;
+  /// A connection that sends nothing for this long is closed (idle keep-alive, stuck client).
+  std::chrono::seconds idle_timeout{10};
+  /// An admin pause waits this long for the loop to apply it before answering 202.
+  std::chrono::milliseconds admin_wait{5000};
+};
+
+/// Stops a daemon: closes its listening socket and every connection (MHD_stop_daemon).
+struct StopDaemon {
+  void operator()(MHD_Daemon* daemon) const noexcept;
 };
 
 /// The port could not be bound (exit 69).
@@ -53,19 +69,28 @@ class OpsServer {
   int port() const noexcept { return port_; }
 
  private:
-  void route();
+  struct Request;    // one request's state (ops_server.cpp)
+  class AdminWaits;  // suspended admin requests waiting for the loop (ops_server.cpp)
+
+  int serve(MHD_Connection* connection, Request& request, std::string_view path, std::string_view method);
+  int readiness(MHD_Connection* connection);
+  int status(MHD_Connection* connection);
+  int admin(MHD_Connection* connection, Request& request, bool pause);
 
   OpsServerOptions options_;
   OpsState& state_;
   KernelMetrics& metrics_;
   std::shared_ptr<spdlog::logger> log_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<AdminWaits> waits_;
+  std::unique_ptr<MHD_Daemon, StopDaemon> daemon_;  // last: stopped before what it serves
   int port_ = -1;
 };
 
-/// GETs http://127.0.0.1:PORT/healthz for `--health-check`: 0 on 200, else 1, with a line
-/// on `out`.
-int health_check(int port, std::ostream& out);
+/// The address --health-check asks for a server bound to `host`: loopback for the wildcard
+/// addresses, else the address itself.
+std::string probe_address(const std::string& host);
+
+/// GETs http://HOST:PORT/healthz for `--health-check`: 0 on 200, else 1, with a line on `out`.
+int health_check(const std::string& host, int port, std::ostream& out);
 
 }  // namespace kernel::detail

@@ -49,6 +49,7 @@ KernelLoop::~KernelLoop() {
   // Topic handles before their clients, and the clients while every member their callbacks
   // touch is still alive (destroying a consumer that was never closed closes it, which can
   // call back into this object).
+  cluster_watch_.reset();  // it queries through the consumer
   producer_topics_.clear();
   consumer_queue_.reset();  // holds a reference into the consumer
   // Consumed messages kept by in-flight entries (an output never acknowledged, as after a
@@ -281,6 +282,8 @@ void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opa
     self->stop_on_fatal_error(rk);
     return;
   }
+  // /readyz: no broker at all for longer than the session timeout means the group is lost.
+  if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && self->ops_ && rk == self->consumer_.get()) self->ops_->brokers_down(Clock::now());
   // Transport errors: librdkafka logs each connection failure itself and reconnects on its own;
   // repeating them here would double every line.
   // Before joining, start-up reports unreachable brokers itself (exit 69).

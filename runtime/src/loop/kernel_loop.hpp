@@ -24,6 +24,7 @@
 #include "loop/retry_policy.hpp"
 #include "loop/standard_headers.hpp"
 #include "metrics/kernel_metrics.hpp"
+#include "ops/cluster_watch.hpp"
 #include "ops/operations.hpp"
 
 namespace kernel::detail {
@@ -192,6 +193,7 @@ class KernelLoop {
   bool assignment_changed_ = false;
   std::chrono::steady_clock::time_point publish_due_{};
   StatusSnapshot status_;  // refilled and swapped with the published one
+  std::unique_ptr<ClusterWatch> cluster_watch_;  // watermarks of paused partitions (ops on)
   std::vector<std::pair<const rd_kafka_topic_t*, prometheus::Counter*>> produced_counters_;
 
   std::size_t total_in_flight_ = 0;

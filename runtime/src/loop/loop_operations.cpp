@@ -47,6 +47,8 @@ void KernelLoop::count_produced(const rd_kafka_message_t* message) {
 
 void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
   publish_due_ = now + std::chrono::milliseconds(200);
+  if (!cluster_watch_) cluster_watch_ = std::make_unique<ClusterWatch>(consumer_.get(), *ops_);
+  cluster_watch_->begin_round();
   auto& snapshot = status_;
   snapshot.partitions.resize(partitions_.size());  // keeps the strings' storage
   std::array<int, 3> paused{};
@@ -59,9 +61,17 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
     status.committed = partition->committed;
     status.in_flight = partition->tracker.in_flight() + partition->parked.size();
     status.paused = partition->paused;
-    // The consumer's cached watermarks, from its last fetch response: no request.
+    // The consumer's cached watermarks, from its last fetch response: no request. A paused
+    // partition has no fetches: ClusterWatch asks the broker for it, off this thread.
     std::int64_t low = -1, high = -1;
     rd_kafka_get_watermark_offsets(consumer_.get(), partition->topic.c_str(), partition->partition, &low, &high);
+    if (partition->paused) {
+      cluster_watch_->watch(partition->topic, partition->partition);
+      if (const auto asked = cluster_watch_->latest(partition->topic, partition->partition)) {
+        low = std::max(low, asked->low);
+        high = std::max(high, asked->high);
+      }
+    }
     status.low_watermark = low < 0 ? -1 : low;
     status.high_watermark = high < 0 ? -1 : high;
     const auto base = partition->committed >= 0 ? partition->committed : status.low_watermark;
@@ -71,6 +81,7 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
     if (partition->paused & static_cast<std::uint8_t>(PauseReason::operator_)) ++paused[1];
     if (partition->paused & static_cast<std::uint8_t>(PauseReason::breaker)) ++paused[2];
   }
+  cluster_watch_->end_round();
   if (assignment_changed_) {
     assignment_changed_ = false;
     std::vector<std::pair<std::string, std::int32_t>> assigned;

@@ -184,6 +184,7 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
     const bool lost = rd_kafka_assignment_lost(rk);
     self->revoke(partitions, lost);
     self->rejoin_follows_ = cooperative && !lost;
+    if (self->ops_ && lost) self->ops_->set_phase(Phase::rejoining);  // /readyz 503 until assigned again
     if (cooperative) {
       ErrorPtr error(rd_kafka_incremental_unassign(rk, partitions));
       if (error) self->log_->error("unassign failed: {}", rd_kafka_error_string(error.get()));

@@ -7,10 +7,12 @@ std::unique_ptr<Operations> Operations::start_if_enabled(const Settings& setting
   if (!settings.http_port) return nullptr;
   auto operations = std::make_unique<Operations>(settings.max_retries);
   OpsServerOptions options;
+  options.host = settings.http_address;
   options.port = *settings.http_port;
   options.admin_token = settings.admin_token;
   options.group_id = settings.group_id;
   options.stall_after = settings.rebalance_timeout;
+  options.session_timeout = settings.session_timeout;
   operations->server_ = std::make_unique<OpsServer>(options, operations->state_, operations->metrics_, logger);
   operations->server_->start();
   return operations;

@@ -37,7 +37,12 @@ struct StatusSnapshot {
 };
 
 /// Where the kernel is in its life, for /readyz.
-enum class Phase : std::uint8_t { starting, ready, stopping };
+enum class Phase : std::uint8_t {
+  starting,   ///< not yet a member of its group
+  ready,      ///< a member of its group (assigned, possibly nothing)
+  rejoining,  ///< lost its membership (session timed out, fenced): no partitions until it rejoins
+  stopping,   ///< shutting down; final
+};
 
 class OpsState {
  public:
@@ -54,8 +59,29 @@ class OpsState {
   }
 
   // --- Readiness.
-  void set_phase(Phase phase) noexcept { phase_.store(phase, std::memory_order_relaxed); }
+  /// Any phase but `stopping` can follow any other; nothing follows `stopping` (a rebalance
+  /// during shutdown must not make the kernel look ready again).
+  void set_phase(Phase phase) noexcept {
+    auto current = phase_.load(std::memory_order_relaxed);
+    while (current != Phase::stopping && !phase_.compare_exchange_weak(current, phase, std::memory_order_relaxed)) {
+    }
+  }
   Phase phase() const noexcept { return phase_.load(std::memory_order_relaxed); }
+
+  /// The consumer reported every broker connection down (loop thread, from the error
+  /// callback); the first report of an outage counts.
+  void brokers_down(Clock::time_point now) noexcept {
+    Clock::rep none = 0;
+    brokers_down_since_ns_.compare_exchange_strong(none, now.time_since_epoch().count(), std::memory_order_relaxed);
+  }
+  /// A broker answered again (ClusterWatch's thread).
+  void brokers_up() noexcept { brokers_down_since_ns_.store(0, std::memory_order_relaxed); }
+  /// How long every broker connection has been down; zero while one is up.
+  Clock::duration brokers_down_for() const noexcept {
+    const auto since = brokers_down_since_ns_.load(std::memory_order_relaxed);
+    return since == 0 ? Clock::duration::zero() : Clock::now().time_since_epoch() - Clock::duration(since);
+  }
+  bool brokers_reported_down() const noexcept { return brokers_down_since_ns_.load(std::memory_order_relaxed) != 0; }
 
   // --- Operator pause: the server asks, the loop applies and acknowledges.
   /// Returns the request's generation (server thread).
@@ -83,6 +109,10 @@ class OpsState {
     std::unique_lock lock(pause_mutex_);
     return applied_.wait_for(lock, timeout, [&] { return applied_generation_ >= generation; });
   }
+  std::uint64_t applied_generation() const {
+    std::lock_guard lock(pause_mutex_);
+    return applied_generation_;
+  }
 
   // --- Status.
   /// Loop thread: swaps `next` in; `next` gets the previous snapshot back, so its vectors'
@@ -102,8 +132,9 @@ class OpsState {
  private:
   std::atomic<Clock::rep> last_beat_ns_{0};
   std::atomic<Phase> phase_{Phase::starting};
+  std::atomic<Clock::rep> brokers_down_since_ns_{0};
 
-  std::mutex pause_mutex_;
+  mutable std::mutex pause_mutex_;
   std::condition_variable applied_;
   std::atomic<bool> operator_paused_wanted_{false};
   std::atomic<std::uint64_t> requested_generation_{0};

@@ -52,7 +52,7 @@ int check_health(const KernelSpec& spec, const Environment& environment) {
               << ", so there is no /healthz to ask; set it to the kernel's port\n";
     return exit_code::failure;
   }
-  return detail::health_check(*port, std::cout);
+  return detail::health_check(config->settings().http_address, *port, std::cout);
 }
 
 }  // namespace

@@ -54,13 +54,13 @@ def metric(text, name, **labels):
     return 0.0
 
 
-def port_of(kernel):
-    """The port a kernel started with KERNEL_HTTP_PORT=0 logged."""
+def address_of(kernel):
+    """The address and port a kernel started with KERNEL_HTTP_PORT=0 logged."""
     def find():
         for line in list(kernel.lines):
-            match = re.search(r"health, metrics and admin on http://[^:]+:(\d+)", line)
+            match = re.search(r"health, metrics and admin on http://([^:]+):(\d+)", line)
             if match:
-                return int(match.group(1))
+                return match.group(1), int(match.group(2))
         return None
     return tp.wait_for(find, 30, "the kernel to log its HTTP port")
 
@@ -81,7 +81,8 @@ class OpsTests(tp.BrokerTestCase):
         kernel = tp.Kernel(IT_KERNEL, self.broker.bootstrap, **settings)
         self.kernels.append(kernel)
         if settings["KERNEL_HTTP_PORT"] != "off":
-            kernel.url = f"http://127.0.0.1:{port_of(kernel)}"
+            host, port = address_of(kernel)
+            kernel.url = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
         return kernel
 
     def reader(self, topic="it.out"):
@@ -277,6 +278,64 @@ class OpsTests(tp.BrokerTestCase):
         taken = subprocess.run([IT_KERNEL], env=env, capture_output=True, text=True, timeout=60)
         self.assertEqual(taken.returncode, 69, taken.stderr)
         self.assertIn("KERNEL_HTTP_PORT", taken.stderr)
+        self.assertEqual(kernel.stop(), 0)
+
+    def test_http_address_binds_there_and_a_bad_one_is_a_configuration_error(self):
+        env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=self.broker.bootstrap, KERNEL_HTTP_PORT="0",
+                   KERNEL_HTTP_ADDRESS="localhost")
+        bad = subprocess.run([IT_KERNEL], env=env, capture_output=True, text=True, timeout=30)
+        self.assertEqual(bad.returncode, 78, bad.stderr)
+        errors = [line for line in bad.stderr.splitlines() if "config error" in line]
+        self.assertEqual(errors, ['config error: KERNEL_HTTP_ADDRESS="localhost": expected an IP address: 0.0.0.0 '
+                                  '(all interfaces), 127.0.0.1 (this host only) or another address of this host'])
+        # 127.0.0.2 is loopback too, but not 127.0.0.1: where it answers tells where it is bound.
+        kernel = self.start(KAFKA_CONSUMER_GROUP="address", KERNEL_HTTP_ADDRESS="127.0.0.2")
+        self.assertTrue(kernel.url.startswith("http://127.0.0.2:"), kernel.url)
+        self.assertEqual(http("GET", kernel.url + "/healthz")[0], 200)
+        self.assertIsNone(http("GET", kernel.url.replace("127.0.0.2", "127.0.0.1") + "/healthz")[0])
+        port = kernel.url.rsplit(":", 1)[1]
+        probe = subprocess.run([IT_KERNEL, "--health-check"], capture_output=True, text=True, timeout=30,
+                               env=dict(env, KERNEL_HTTP_PORT=port, KERNEL_HTTP_ADDRESS="127.0.0.2"))
+        self.assertEqual(probe.returncode, 0, probe.stdout + probe.stderr)
+        self.assertEqual(kernel.stop(), 0)
+
+    def test_the_documentation_says_what_the_endpoints_do(self):
+        """docs/operations.md and the kernel template's README.md and CLAUDE.md: each endpoint they
+        name answers its method; what they say needs the token refuses a request without it; and
+        their curl commands work as written."""
+        top = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+        texts = {name: open(os.path.join(top, name)).read() for name in
+                 ("docs/operations.md", "templates/kernel/README.md.mustache", "templates/kernel/CLAUDE.md.mustache")}
+        kernel = self.start(KAFKA_CONSUMER_GROUP="documented")
+        tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
+        port = kernel.url.rsplit(":", 1)[1]
+        checked = set()
+        for name, text in texts.items():
+            for method, path in re.findall(r"`(GET|POST) (/[a-z/]+)`", text):
+                status, body = http(method, kernel.url + path)
+                self.assertNotIn(status, (404, 405), f"{name}: {method} {path}: {body}")
+                checked.add((method, path))
+            # Each sentence (of a bullet, table row or paragraph) that says what needs the token:
+            # an endpoint it names refuses a request without the token, unless the words right
+            # after it say otherwise.
+            chunks = re.split(r"\n\s*\n|\n(?=- |\| )", text)
+            for chunk in (sentence for chunk in chunks for sentence in re.split(r"(?<=\.)\s+", chunk)):
+                if "token" not in chunk.lower() or "need" not in chunk.lower():
+                    continue
+                for path, after in re.findall(r"`(?:GET |POST )?(/admin/[a-z]+)`([^`;.]*)", chunk):
+                    method = "GET" if path == "/admin/status" else "POST"
+                    status, _ = http(method, kernel.url + path)
+                    expected = 200 if "no token" in after else 401
+                    self.assertEqual(status, expected, f"{name} says of {path}: {chunk.strip()}")
+                    checked.add((method, path))
+            for command in re.findall(r"^`?\(?`?(curl [^`\n]+)", text, re.MULTILINE):
+                command = command.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+                ran = subprocess.run(command + " -sS -o /dev/null -w '%{http_code}'", shell=True, capture_output=True,
+                                     text=True, timeout=30, env=dict(os.environ, KERNEL_ADMIN_TOKEN=TOKEN))
+                self.assertEqual(ran.stdout, "200", f"{name}: {command}: {ran.stderr}")
+                checked.add(("curl", command.split()[-1]))
+        self.assertTrue({("GET", "/admin/status"), ("POST", "/admin/pause"), ("POST", "/admin/resume"),
+                         ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")} <= checked, checked)
         self.assertEqual(kernel.stop(), 0)
 
     def test_prometheus_scrapes_a_running_kernel(self):

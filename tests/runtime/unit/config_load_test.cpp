@@ -203,6 +203,18 @@ TEST_CASE("config: value types") {
     CHECK(only_problem({{"KERNEL_HTTP_PORT", "tcp://10.0.0.1:8080"}}).find("Kubernetes") !=
           std::string::npos);
   }
+  SUBCASE("http address") {
+    CHECK(load({}).settings().http_address == "0.0.0.0");
+    CHECK(load({{"KERNEL_HTTP_ADDRESS", "127.0.0.1"}}).settings().http_address == "127.0.0.1");
+    CHECK(load({{"KERNEL_HTTP_ADDRESS", "::"}}).settings().http_address == "::");
+    for (const char* bad : {"localhost", "0.0.0.0:8080", "300.1.1.1", "http://127.0.0.1"}) {
+      CAPTURE(bad);
+      CHECK(only_problem({{"KERNEL_HTTP_ADDRESS", bad}}) ==
+            std::string("config error: KERNEL_HTTP_ADDRESS=\"") + bad +
+                "\": expected an IP address: 0.0.0.0 (all interfaces), 127.0.0.1 (this host only) or another "
+                "address of this host");
+    }
+  }
 }
 
 TEST_CASE("config: semantic limits") {

@@ -2,7 +2,13 @@
 // bad requests, and the port rules.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
 #include <sstream>
 #include <thread>
 
@@ -11,6 +17,7 @@
 #include <spdlog/sinks/null_sink.h>
 
 #include "http/ops_server.hpp"
+#include "ops/operations.hpp"
 
 using kernel::detail::OpsServer;
 using kernel::detail::OpsServerOptions;
@@ -63,6 +70,35 @@ struct FakeLoop {
   std::atomic<bool> stop_{false};
   std::atomic<bool> paused{false};
   std::thread thread_;
+};
+
+/// What a shell command prints on stdout.
+std::string output_of(const std::string& command) {
+  std::string out;
+  if (FILE* pipe = popen(command.c_str(), "r")) {
+    char buffer[4096];
+    while (auto n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+    pclose(pipe);
+  }
+  return out;
+}
+
+/// A raw TCP connection to 127.0.0.1:port, closed on destruction.
+struct RawConnection {
+  explicit RawConnection(int port) : fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected = fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~RawConnection() {
+    if (fd >= 0) close(fd);
+  }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+  int fd;
+  bool connected = false;
 };
 
 }  // namespace
@@ -221,15 +257,174 @@ TEST_CASE("a port in use is refused, not shared") {
 TEST_CASE("--health-check's probe: 0 on 200, 1 otherwise or when nothing listens") {
   Served served("", std::chrono::milliseconds(300));
   std::ostringstream out;
-  CHECK(kernel::detail::health_check(served.server->port(), out) == 0);
+  CHECK(kernel::detail::health_check("0.0.0.0", served.server->port(), out) == 0);
   CHECK(out.str().rfind("healthy", 0) == 0);
   served.state.heartbeat(OpsState::Clock::now() - std::chrono::seconds(1));
   out.str("");
-  CHECK(kernel::detail::health_check(served.server->port(), out) == 1);
+  CHECK(kernel::detail::health_check("0.0.0.0", served.server->port(), out) == 1);
   CHECK(out.str().find("HTTP 503") != std::string::npos);
   const int port = served.server->port();
   served.server.reset();
   out.str("");
-  CHECK(kernel::detail::health_check(port, out) == 1);
+  CHECK(kernel::detail::health_check("0.0.0.0", port, out) == 1);
   CHECK(out.str().find("nothing answers") != std::string::npos);
+}
+
+TEST_CASE("curl -X POST with the token and no body pauses and resumes, as docs/operations.md shows it") {
+  Served served("T");
+  FakeLoop loop(served.state);
+  const auto url = "http://127.0.0.1:" + std::to_string(served.server->port());
+  // The documented command exactly (no body, so no Content-Length), plus where to print the status.
+  const auto curl = [&](const std::string& path) {
+    return output_of("curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer T' " +
+                     url + path + " 2>&1");
+  };
+  CHECK(curl("/admin/pause") == "200");
+  CHECK(loop.paused);
+  CHECK(curl("/admin/resume") == "200");
+  CHECK_FALSE(loop.paused);
+}
+
+TEST_CASE("a wrong method is 405 with Allow, an unknown path 404") {
+  Served served("T");
+  struct Case {
+    const char* method;
+    const char* path;
+    int status;
+    const char* allow;
+  };
+  for (const auto& c : {Case{"GET", "/admin/pause", 405, "POST"}, Case{"PUT", "/admin/resume", 405, "POST"},
+                        Case{"POST", "/healthz", 405, "GET, HEAD"}, Case{"DELETE", "/metrics", 405, "GET, HEAD"},
+                        Case{"POST", "/admin/status", 405, "GET, HEAD"}, Case{"POST", "/nope", 404, ""},
+                        Case{"HEAD", "/readyz", 503, ""}}) {
+    CAPTURE(c.method);
+    CAPTURE(c.path);
+    httplib::Request request;
+    request.method = c.method;
+    request.path = c.path;
+    auto response = served.client->send(request);
+    REQUIRE(response);
+    CHECK(response->status == c.status);
+    CHECK(response->get_header_value("Allow") == c.allow);
+  }
+}
+
+TEST_CASE("healthz and readyz answer within 1 s while 100 idle or slow clients hold connections") {
+  Served served;
+  served.state.set_phase(Phase::ready);
+  std::vector<std::unique_ptr<RawConnection>> clients;
+  for (int i = 0; i < 100; ++i) {
+    clients.push_back(std::make_unique<RawConnection>(served.server->port()));
+    REQUIRE(clients.back()->connected);
+  }
+  std::atomic<bool> done{false};
+  std::thread dribble;
+  SUBCASE("idle: connected, nothing sent") {}
+  SUBCASE("slow: one byte a second each") {
+    dribble = std::thread([&] {
+      static constexpr std::string_view request = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaa\r\n\r\n";
+      for (std::size_t i = 0; !done && i < request.size(); ++i) {
+        for (auto& client : clients) (void)send(client->fd, &request[i], 1, MSG_NOSIGNAL);
+        for (int tick = 0; tick < 10 && !done; ++tick) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+  }
+  // Probes for 3 s, each on a new connection as a kubelet makes them.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  int probes = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    for (const char* path : {"/healthz", "/readyz"}) {
+      CAPTURE(path);
+      httplib::Client probe("127.0.0.1", served.server->port());
+      probe.set_connection_timeout(std::chrono::seconds(1));
+      probe.set_read_timeout(std::chrono::seconds(1));
+      const auto started = std::chrono::steady_clock::now();
+      auto response = probe.Get(path);
+      const auto took = std::chrono::steady_clock::now() - started;
+      REQUIRE(response);
+      CHECK(response->status == 200);
+      CHECK(took < std::chrono::seconds(1));
+      ++probes;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a probe rate, not a wait for anything
+  }
+  done = true;
+  if (dribble.joinable()) dribble.join();
+  CHECK(probes >= 6);
+}
+
+TEST_CASE("readyz is 503 after losing the group or every broker for longer than the session timeout") {
+  Served served;
+  served.state.set_phase(Phase::ready);
+  auto readyz = [&] {
+    auto response = served.client->Get("/readyz");
+    REQUIRE(response);
+    return std::make_pair(response->status, nlohmann::json::parse(response->body)["reason"].get<std::string>());
+  };
+  SUBCASE("membership lost, then assigned again") {
+    served.state.set_phase(Phase::rejoining);
+    const auto [status, reason] = readyz();
+    CHECK(status == 503);
+    CHECK(reason == "lost its membership of group g1; rejoining");
+    served.state.set_phase(Phase::ready);
+    CHECK(readyz().first == 200);
+  }
+  SUBCASE("brokers down: ready within the session timeout, not past it, ready once one answers") {
+    served.state.brokers_down(OpsState::Clock::now());
+    CHECK(readyz().first == 200);
+    served.state.brokers_up();
+    served.state.brokers_down(OpsState::Clock::now() - std::chrono::seconds(11));  // the default timeout is 10 s
+    const auto [status, reason] = readyz();
+    CHECK(status == 503);
+    CHECK(reason.find("no connection to any broker for 11") == 0);
+    CHECK(nlohmann::json::parse(served.client->Get("/admin/status")->body)["brokers_down_ms"] >= 11000);
+    served.state.brokers_up();
+    CHECK(readyz().first == 200);
+  }
+  SUBCASE("nothing makes a stopping kernel ready again") {
+    served.state.set_phase(Phase::stopping);
+    served.state.set_phase(Phase::ready);
+    CHECK(readyz() == std::make_pair(503, std::string("shutting down")));
+  }
+}
+
+TEST_CASE("KERNEL_HTTP_ADDRESS binds the server to that address only") {
+  // 127.0.0.2 is loopback too on Linux, but not 127.0.0.1: what answers where tells the binding.
+  kernel::Settings settings;
+  settings.http_port = 0;
+  settings.http_address = "127.0.0.2";
+  settings.session_timeout = std::chrono::seconds(2);
+  auto operations = kernel::detail::Operations::start_if_enabled(
+      settings, std::make_shared<spdlog::logger>("t3", std::make_shared<spdlog::sinks::null_sink_mt>()));
+  REQUIRE(operations);
+  httplib::Client there("127.0.0.2", operations->port());
+  there.set_connection_timeout(std::chrono::seconds(2));
+  auto answered = there.Get("/healthz");
+  REQUIRE(answered);
+  CHECK(answered->status == 200);
+  httplib::Client elsewhere("127.0.0.1", operations->port());
+  elsewhere.set_connection_timeout(std::chrono::seconds(2));
+  CHECK_FALSE(elsewhere.Get("/healthz"));
+
+  std::ostringstream out;
+  CHECK(kernel::detail::health_check(settings.http_address, operations->port(), out) == 0);  // --health-check asks there
+
+  SUBCASE("readiness uses the configured session timeout") {
+    operations->state().set_phase(Phase::ready);
+    operations->state().brokers_down(OpsState::Clock::now() - std::chrono::seconds(3));  // > 2 s, < the default 10 s
+    auto response = there.Get("/readyz");
+    REQUIRE(response);
+    CHECK(response->status == 503);
+  }
+}
+
+TEST_CASE("an address that is not this host's is refused at start, naming KERNEL_HTTP_ADDRESS") {
+  OpsServerOptions options;
+  options.host = "192.0.2.1";  // TEST-NET-1: never assigned to a host
+  options.port = 0;
+  OpsState state;
+  kernel::detail::KernelMetrics metrics(3);
+  OpsServer server(options, state, metrics,
+                   std::make_shared<spdlog::logger>("t4", std::make_shared<spdlog::sinks::null_sink_mt>()));
+  CHECK_THROWS_WITH_AS(server.start(), doctest::Contains("KERNEL_HTTP_ADDRESS"), kernel::detail::PortUnavailable);
 }
