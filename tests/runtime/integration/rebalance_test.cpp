@@ -3,11 +3,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 
 #include "broker/record_io.hpp"
+#include "gate.hpp"
 #include "kernel/testing.hpp"
+#include "probe.hpp"
 #include "wait.hpp"
 
 using namespace std::chrono_literals;
@@ -80,4 +83,63 @@ TEST_CASE("a partition paused for a retry when revoked is fetched again when it 
         return handled == moved;
       },
       30s));
+}
+
+TEST_CASE("outputs of a revoked partition are not resent after the handover: its next owner produces them") {
+  testwait::Gate gate;
+  std::atomic<int> calls{0};
+  kernel::KernelSpec spec;
+  spec.name = "resend-handover";
+  spec.input_topics = {"resend-handover.in"};
+  spec.output_topic = "resend-handover.out";
+  spec.handler = [&](const kernel::Message& message, kernel::Context& context) {
+    ++calls;
+    gate.pass();
+    context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
+  };
+  const kernel::Environment environment{{"KAFKA_CONSUMER_GROUP", "resend-handover-group"},
+                                        {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
+                                        {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
+                                        {"KAFKA_PRODUCER_MAX_ATTEMPTS", "1"},
+                                        {"KERNEL_RETRY_BACKOFF", "50ms"},
+                                        {"KERNEL_RETRY_BACKOFF_MAX", "200ms"},
+                                        {"KERNEL_SHUTDOWN_TIMEOUT", "2s"}};  // bounds the revocation's wait
+  kernel::testing::KernelFixture first(spec, environment);
+  const auto& servers = first.bootstrap_servers();
+  std::vector<kernel::jsonl::Record> inputs;
+  for (int partition = 0; partition < 4; ++partition) inputs.push_back(record(partition, partition));
+  kernel::detail::produce_records(servers, "resend-handover.in", inputs);
+
+  // Once the first input is in, every produce fails: the first member keeps resending.
+  REQUIRE(gate.wait_for_arrival());
+  std::vector<rd_kafka_resp_err_t> errors(1'000'000, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+  constexpr std::int16_t produce_api_key = 0;
+  rd_kafka_mock_push_request_errors_array(first.mock_cluster(), produce_api_key, errors.size(), errors.data());
+  gate.open();
+
+  // A second member takes some partitions over; their inputs were not committed, so it
+  // handles them again. Then produce requests succeed again.
+  REQUIRE(testwait::wait_until([&] { return calls == 4; }, 20s));
+  auto second_environment = environment;
+  second_environment["KAFKA_BOOTSTRAP_SERVERS"] = servers;
+  kernel::testing::KernelFixture second(spec, second_environment);
+  REQUIRE(testwait::wait_until([&] { return calls > 4; }, 30s));  // the second member has some
+  rd_kafka_mock_clear_request_errors(first.mock_cluster(), produce_api_key);
+
+  REQUIRE(testwait::wait_until(
+      [&] {
+        const auto committed = probe::committed(servers, "resend-handover-group", "resend-handover.in");
+        int done = 0;
+        for (const auto& [partition, offset] : committed) done += offset == 1;
+        return done == 4;
+      },
+      30s));
+  CHECK(second.stop() == kernel::exit_code::ok);
+  CHECK(first.stop() == kernel::exit_code::ok);
+  // Each input has exactly one output: the first member did not resend what it handed over.
+  std::map<int, int> outputs_per_input;
+  for (const auto& output : first.read_topic("resend-handover.out", 4, 10s)) {
+    ++outputs_per_input[nlohmann::json::parse(output.value)["n"].get<int>()];
+  }
+  CHECK(outputs_per_input == std::map<int, int>{{0, 1}, {1, 1}, {2, 1}, {3, 1}});
 }
