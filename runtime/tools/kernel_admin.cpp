@@ -69,6 +69,13 @@ HandlePtr make_client(const kernel::Config& config, const std::string& group, bo
       throw Failure{kernel::exit_code::config, "config error: " + property.variable + ": " + error.data()};
     }
   }
+  // Looking at a topic must never create it, whatever KAFKA_PROPERTY_* says. (Brokers that
+  // take only Metadata v0-v3, the development broker among them, ignore this flag: the
+  // lookups below therefore never name a topic they have not seen in the full list.)
+  if (rd_kafka_conf_set(conf.get(), "allow.auto.create.topics", "false", error.data(), error.size()) !=
+      RD_KAFKA_CONF_OK) {
+    throw Failure{kernel::exit_code::software, std::string("allow.auto.create.topics: ") + error.data()};
+  }
   const auto& s = config.settings();
   route_rdkafka_logs(conf.get(), make_logger("kernel-admin", s.log_level == "info" ? "error" : s.log_level,
                                              s.log_format));
@@ -78,23 +85,30 @@ HandlePtr make_client(const kernel::Config& config, const std::string& group, bo
   return handle;
 }
 
-/// Partition ids of a topic, from the brokers' metadata. Throws Failure (69).
+/// Partition ids of a topic, from the brokers' metadata. Throws Failure (69), also when the
+/// topic does not exist. It asks for every topic: a request naming one topic lets a broker
+/// that allows auto-creation create it, and some brokers do so even when the client says no.
 std::vector<std::int32_t> partitions_of(rd_kafka_t* client, const std::string& topic, const Options& options,
                                         const std::string& servers) {
-  TopicPtr handle(rd_kafka_topic_new(client, topic.c_str(), nullptr));
   const rd_kafka_metadata_t* raw = nullptr;
-  const auto err = rd_kafka_metadata(client, 0, handle.get(), &raw, options.timeout_ms);
+  const auto err = rd_kafka_metadata(client, 1, nullptr, &raw, options.timeout_ms);
   MetadataPtr metadata(raw);
   if (err) {
     throw Failure{kernel::exit_code::unavailable,
                   "cannot get metadata from " + servers + ": " + rd_kafka_err2str(err)};
   }
-  if (metadata->topic_cnt != 1 || metadata->topics[0].err || metadata->topics[0].partition_cnt == 0) {
-    const auto why = metadata->topic_cnt == 1 ? rd_kafka_err2str(metadata->topics[0].err) : "not found";
-    throw Failure{kernel::exit_code::unavailable, "topic " + topic + " not found on " + servers + " (" + why + ")"};
+  const rd_kafka_metadata_topic_t* begin = metadata->topics;
+  const rd_kafka_metadata_topic_t* end = begin + metadata->topic_cnt;
+  const rd_kafka_metadata_topic_t* found = std::find_if(begin, end, [&](const auto& t) { return topic == t.topic; });
+  if (found == end) {
+    throw Failure{kernel::exit_code::unavailable, "topic " + topic + " does not exist on " + servers};
+  }
+  if (found->err || found->partition_cnt == 0) {
+    throw Failure{kernel::exit_code::unavailable, "topic " + topic + " is not available on " + servers + " (" +
+                                                      rd_kafka_err2str(found->err) + ")"};
   }
   std::vector<std::int32_t> out;
-  for (int i = 0; i < metadata->topics[0].partition_cnt; ++i) out.push_back(metadata->topics[0].partitions[i].id);
+  for (int i = 0; i < found->partition_cnt; ++i) out.push_back(found->partitions[i].id);
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
     kernel::detail::HandlePtr tailer;
     if (!tails.empty()) {
       tailer = kernel::detail::make_plain_client(RD_KAFKA_CONSUMER, broker.bootstrap_servers(),
-                           {{"group.id", "kernel-dev-broker-tail"}, {"enable.auto.commit", "false"}});
+                           {{"group.id", "kernel-dev-broker-tail"}, {"enable.auto.commit", "false"},
+                            {"allow.auto.create.topics", "false"}});
       kernel::detail::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(0));
       for (const auto& topic : tails) {
         for (int p = 0; p < partitions; ++p) {

@@ -17,6 +17,8 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+from confluent_kafka.admin import AdminClient
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 import test_process as tp  # noqa: E402  (Broker, Kernel, produce, readers: shared helpers)
 
@@ -363,6 +365,33 @@ class OpsTests(tp.BrokerTestCase):
         numbers = tp.numbers_of(reader.drain())
         self.assertEqual(len(numbers), 300 + 340)  # the first run's, then all of them again
         self.assertEqual(sorted(set(numbers)), list(range(340)))
+
+
+class KernelAdminTests(tp.BrokerTestCase):
+    """kernel-admin against kernel-dev-broker, checked with confluent-kafka."""
+    partitions = PARTITIONS
+
+    def admin(self, *args):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "KERNEL_"))}
+        env["KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
+        return subprocess.run([KERNEL_ADMIN, *args], env=env, capture_output=True, text=True, timeout=60,
+                              cwd=tempfile.gettempdir())
+
+    def topics(self):
+        """Every topic the broker holds (an all-topics request, which creates nothing)."""
+        admin = AdminClient({"bootstrap.servers": self.broker.bootstrap})
+        return set(admin.list_topics(timeout=10).topics)
+
+    def test_a_missing_topic_is_reported_and_never_created(self):
+        before = self.topics()
+        for args in (["topic-stats", "no.such.topic"], ["lag", "some-group", "--topic", "no.such.topic"],
+                     ["reset-offsets", "some-group", "--topic", "no.such.topic", "--to", "earliest", "--dry-run"]):
+            result = self.admin(*args)
+            self.assertEqual(result.returncode, 69, (args, result.stdout, result.stderr))
+            self.assertIn("no.such.topic does not exist", result.stderr)
+            self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        self.assertNotIn("no.such.topic", self.topics())
+        self.assertEqual(self.topics(), before)
 
 
 if __name__ == "__main__":
