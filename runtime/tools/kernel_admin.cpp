@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -50,20 +51,29 @@ struct PartitionRow {
   std::int64_t low = -1, high = -1;
 };
 
-/// A consumer handle configured like a kernel's, in `group`, never subscribed (unless
-/// `eager`: then it may join, with the eager assignor, whose close always leaves the group).
-HandlePtr make_client(const kernel::Config& config, const std::string& group, bool eager = false) {
+using Overrides = std::map<std::string, std::string>;
+
+/// A member for a moment (reset-offsets on brokers that take commits only from members):
+/// the eager assignor, whose close always leaves the group, and, should it vanish without
+/// leaving, a session as short as brokers allow (6 s) rather than the kernel's.
+const Overrides brief_member{{"partition.assignment.strategy", "range"},
+                             {"session.timeout.ms", "6000"},
+                             {"max.poll.interval.ms", "6000"},
+                             {"heartbeat.interval.ms", "1000"}};
+
+/// A consumer handle configured like a kernel's, in `group`, never subscribed unless the
+/// caller does; `overrides` replace or add properties.
+HandlePtr make_client(const kernel::Config& config, const std::string& group, const Overrides& overrides = {}) {
   ConfPtr conf(rd_kafka_conf_new());
   std::array<char, 512> error{};
-  for (const auto& property : config.consumer_properties()) {
-    auto value = property.name == "group.id" ? group : property.value;
-    if (eager) {
-      // A member for a moment: should it vanish without leaving, the group waits for it as
-      // briefly as brokers allow (6 s) rather than the kernel's rebalance timeout.
-      if (property.name == "partition.assignment.strategy") value = "range";
-      if (property.name == "session.timeout.ms" || property.name == "max.poll.interval.ms") value = "6000";
-      if (property.name == "heartbeat.interval.ms") value = "1000";
-    }
+  auto properties = config.consumer_properties();
+  for (const auto& [name, value] : overrides) {
+    auto same = std::find_if(properties.begin(), properties.end(), [&](const auto& p) { return p.name == name; });
+    if (same == properties.end()) same = properties.insert(properties.end(), kernel::Property{name, value, ""});
+    same->value = value;
+  }
+  for (const auto& property : properties) {
+    const auto value = property.name == "group.id" ? group : property.value;
     if (rd_kafka_conf_set(conf.get(), property.name.c_str(), value.c_str(), error.data(), error.size()) !=
         RD_KAFKA_CONF_OK) {
       throw Failure{kernel::exit_code::config, "config error: " + property.variable + ": " + error.data()};
@@ -244,9 +254,80 @@ std::optional<std::int64_t> parse_datetime(const std::string& text) {
   return (static_cast<std::int64_t>(timegm(&tm)) - offset_seconds) * 1000 + millis;
 }
 
-/// Where each partition goes for `to`; nullopt entries mean "no change possible".
+/// Finds offsets by message timestamps, for brokers that cannot look them up: a binary
+/// search over each partition that reads one message per probe, so at most about
+/// log2(messages) + 1 reads per partition, each bounded by --timeout.
+class TimestampSearch {
+ public:
+  TimestampSearch(HandlePtr reader, const Options& options) : reader_(std::move(reader)), options_(options) {}
+
+  /// The first offset from which every message read has a timestamp at or after `when`
+  /// (the end when there is none). Timestamps are taken to grow with offsets, as they do
+  /// when clients or brokers stamp messages as they are written.
+  std::int64_t first_at_or_after(const PartitionRow& row, std::int64_t when) {
+    // Invariant: the answer lies in [low, high], and `high` qualifies.
+    std::int64_t low = row.low, high = row.high;
+    while (low < high) {
+      const auto middle = low + (high - low) / 2;
+      const auto found = first_message_from(row, middle);
+      if (!found || found->offset >= high || found->timestamp >= when) {
+        high = middle;
+      } else {
+        low = found->offset + 1;  // everything up to that message is older
+      }
+    }
+    return low;
+  }
+
+  int reads() const { return reads_; }
+
+ private:
+  struct Found {
+    std::int64_t offset;
+    std::int64_t timestamp;
+  };
+
+  /// The first message at or after `offset`, or nullopt at the end of the partition.
+  std::optional<Found> first_message_from(const PartitionRow& row, std::int64_t offset) {
+    ++reads_;
+    PartitionListPtr assignment(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(assignment.get(), row.topic.c_str(), row.partition)->offset = offset;
+    if (auto err = rd_kafka_assign(reader_.get(), assignment.get())) {
+      throw Failure{kernel::exit_code::unavailable, "cannot read " + where(row) + ": " + rd_kafka_err2str(err)};
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      MessagePtr message(rd_kafka_consumer_poll(reader_.get(), 100));
+      if (!message || message->partition != row.partition) continue;
+      if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::nullopt;
+      if (message->err) {
+        throw Failure{kernel::exit_code::unavailable,
+                      "cannot read " + where(row) + ": " + rd_kafka_message_errstr(message.get())};
+      }
+      if (message->offset < offset) continue;  // fetched before this assignment
+      const auto timestamp = rd_kafka_message_timestamp(message.get(), nullptr);
+      if (timestamp < 0) {
+        throw Failure{kernel::exit_code::unavailable, where(row) + " holds messages without timestamps; use "
+                                                                    "earliest, latest or an offset instead"};
+      }
+      return Found{message->offset, timestamp};
+    }
+    throw Failure{kernel::exit_code::unavailable, "no message read from " + where(row) + " at offset " +
+                                                      std::to_string(offset) + " within " +
+                                                      std::to_string(options_.timeout_ms) + " ms"};
+  }
+
+  static std::string where(const PartitionRow& row) { return row.topic + "[" + std::to_string(row.partition) + "]"; }
+
+  HandlePtr reader_;
+  const Options& options_;
+  int reads_ = 0;
+};
+
+/// Where each partition goes for `to`. `make_reader` gives a client for reading messages
+/// (needed only when the brokers cannot look offsets up by time).
 std::vector<std::int64_t> targets(rd_kafka_t* client, const std::vector<PartitionRow>& rows, const std::string& to,
-                                  const Options& options) {
+                                  const Options& options, const std::function<HandlePtr()>& make_reader) {
   std::vector<std::int64_t> out;
   if (to == "earliest" || to == "latest") {
     for (const auto& row : rows) out.push_back(to == "earliest" ? row.low : row.high);
@@ -276,14 +357,19 @@ std::vector<std::int64_t> targets(rd_kafka_t* client, const std::vector<Partitio
     return offsets;
   };
   // A broker that can look up offsets by time finds the first message of a non-empty
-  // partition for time 0; one that cannot answers -1 everywhere.
+  // partition for time 0; one that cannot (the development broker) answers -1 everywhere.
   const auto probe = ask(0);
+  bool by_time = true;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i].high > rows[i].low && probe[i] < 0) {
-      throw Failure{kernel::exit_code::unavailable,
-                    "the brokers cannot look up offsets by time (ListOffsets by timestamp answered -1 for a "
-                    "partition with messages); use earliest, latest or an offset instead"};
-    }
+    if (rows[i].high > rows[i].low && probe[i] < 0) by_time = false;
+  }
+  if (!by_time) {
+    TimestampSearch search(make_reader(), options);
+    for (const auto& row : rows) out.push_back(search.first_at_or_after(row, *when));
+    std::cerr << "kernel-admin: the brokers cannot look up offsets by time (ListOffsets by timestamp answered -1); "
+                 "found the offsets by reading message timestamps instead ("
+              << search.reads() << " messages read, assuming timestamps grow with offsets)\n";
+    return out;
   }
   out = ask(*when);
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -355,7 +441,12 @@ int reset_offsets(const kernel::Config& config, const std::string& group, const 
   const auto& servers = config.settings().bootstrap_servers;
   auto client = make_client(config, group);
   const auto rows = read_partitions(client.get(), topic, options, servers);
-  const auto wanted = targets(client.get(), rows, to, options);
+  const auto wanted = targets(client.get(), rows, to, options, [&] {
+    // Reads single messages: report the end of a partition, fetch little, never wait long.
+    return make_client(config, "kernel-admin", {{"enable.partition.eof", "true"},
+                                                {"fetch.message.max.bytes", "1"},
+                                                {"fetch.wait.max.ms", "10"}});
+  });
 
   std::vector<std::vector<std::string>> table;
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -393,7 +484,7 @@ int reset_offsets(const kernel::Config& config, const std::string& group, const 
     // only from a member: join it briefly, alone, and commit as that member.
     std::cerr << "kernel-admin: the brokers take commits for group " << group
               << " only from a member; joining it briefly to commit\n";
-    auto member = make_client(config, group, true);
+    auto member = make_client(config, group, brief_member);
     err = commit_as_member(member.get(), topic, list.get(), options);
   }
   if (err) {

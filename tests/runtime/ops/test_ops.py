@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
@@ -351,8 +352,9 @@ class OpsTests(tp.BrokerTestCase):
         self.assertEqual(tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS),
                          {p: 0 for p in range(PARTITIONS)})
         by_time = admin("reset-offsets", group, "--topic", "it.in", "--to", "2026-01-01T00:00:00Z", "--force")
-        self.assertEqual(by_time.returncode, 69)
-        self.assertIn("cannot look up offsets by time", by_time.stderr)
+        self.assertEqual(by_time.returncode, 0, by_time.stderr)  # every message is newer: the start
+        self.assertEqual(tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS),
+                         {p: 0 for p in range(PARTITIONS)})
         self.assertEqual(admin("reset-offsets", group, "--topic", "it.in", "--to", "sideways").returncode, 64)
         stats = admin("--json", "topic-stats", "it.in")
         self.assertEqual(json.loads(stats.stdout)["messages"], 340)
@@ -392,6 +394,38 @@ class KernelAdminTests(tp.BrokerTestCase):
             self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
         self.assertNotIn("no.such.topic", self.topics())
         self.assertEqual(self.topics(), before)
+
+
+    def new_offsets(self, result):
+        """{partition: NEW} from reset-offsets' table."""
+        rows = [line.split() for line in result.stdout.splitlines()[1:] if line.startswith("it.in ")]
+        return {int(row[1]): int(row[3]) for row in rows}
+
+    def test_reset_to_a_time_falls_back_to_message_timestamps_and_says_so(self):
+        base = 1767225600000  # 2026-01-01T00:00:00Z
+        producer = Producer({"bootstrap.servers": self.broker.bootstrap, "linger.ms": 5})
+        for partition in range(PARTITIONS):
+            for n in range(40):  # one message a second, offsets 0..39
+                producer.produce("it.in", value=b"x", partition=partition, timestamp=base + n * 1000)
+        self.assertEqual(producer.flush(30), 0)
+
+        def to(when, *extra):
+            result = self.admin("reset-offsets", "by-time", "--topic", "it.in", "--to", when, *extra)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertIn("message timestamps", result.stderr)
+            return result
+
+        # The first message at or after 00:00:20.500 is the one of 00:00:21, at offset 21.
+        self.assertEqual(self.new_offsets(to("2026-01-01T00:00:20.500Z", "--dry-run")),
+                         {p: 21 for p in range(PARTITIONS)})
+        self.assertEqual(self.new_offsets(to("2026-01-01T00:00:00Z", "--dry-run")), {p: 0 for p in range(PARTITIONS)})
+        self.assertEqual(self.new_offsets(to("2026-01-01T01:00:00+01:00", "--dry-run")),
+                         {p: 0 for p in range(PARTITIONS)})
+        self.assertEqual(self.new_offsets(to("2026-01-01T00:00:39Z", "--dry-run")), {p: 39 for p in range(PARTITIONS)})
+        self.assertEqual(self.new_offsets(to("2026-01-02", "--dry-run")), {p: 40 for p in range(PARTITIONS)})
+        to("2026-01-01T00:00:10Z", "--force")
+        self.assertEqual(tp.committed(self.broker.bootstrap, "by-time", partitions=PARTITIONS),
+                         {p: 10 for p in range(PARTITIONS)})
 
 
 if __name__ == "__main__":
