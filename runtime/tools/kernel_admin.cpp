@@ -15,6 +15,7 @@
 #include <ctime>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "command_line.hpp"
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/run.hpp"
@@ -241,9 +243,11 @@ std::optional<std::int64_t> parse_datetime(const std::string& text) {
     for (; digits < 3; ++digits) millis *= 10;
   }
   long offset_seconds = 0;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
   if (*rest == 'Z' || *rest == 'z') {
     ++rest;
-  } else if ((*rest == '+' || *rest == '-') && rest[1] && rest[2] && rest[3] == ':' && rest[4] && rest[5]) {
+  } else if ((*rest == '+' || *rest == '-') && digit(rest[1]) && digit(rest[2]) && rest[3] == ':' && digit(rest[4]) &&
+             digit(rest[5])) {
     const int sign = *rest == '+' ? 1 : -1;
     offset_seconds = sign * (((rest[1] - '0') * 10 + (rest[2] - '0')) * 3600 + ((rest[4] - '0') * 10 + (rest[5] - '0')) * 60);
     rest += 6;
@@ -252,6 +256,29 @@ std::optional<std::int64_t> parse_datetime(const std::string& text) {
   }
   if (*rest) return std::nullopt;
   return (static_cast<std::int64_t>(timegm(&tm)) - offset_seconds) * 1000 + millis;
+}
+
+/// Where reset-offsets moves each partition, from --to.
+struct ResetTarget {
+  enum class Kind { earliest, latest, offset, time } kind = Kind::earliest;
+  std::int64_t value = 0;  ///< the offset, or the time in epoch milliseconds
+};
+
+/// Reads --to before anything connects. Throws Failure (64) naming what is accepted.
+ResetTarget parse_reset_target(const std::string& to) {
+  if (to == "earliest") return {ResetTarget::Kind::earliest};
+  if (to == "latest") return {ResetTarget::Kind::latest};
+  if (!to.empty() && to.find_first_not_of("0123456789") == std::string::npos) {
+    const auto offset = kernel::tools::parse_whole_number(to, 0, std::numeric_limits<std::int64_t>::max());
+    if (!offset) {
+      throw Failure{kernel::exit_code::usage, "--to " + to + ": an offset is at most " +
+                                                  std::to_string(std::numeric_limits<std::int64_t>::max())};
+    }
+    return {ResetTarget::Kind::offset, *offset};
+  }
+  if (const auto when = parse_datetime(to)) return {ResetTarget::Kind::time, *when};
+  throw Failure{kernel::exit_code::usage, "--to " + to + ": expected earliest, latest, an offset (0 or more), or a "
+                                              "date-time like 2026-11-23T03:00:00Z"};
 }
 
 /// Finds offsets by message timestamps, for brokers that cannot look them up: a binary
@@ -326,24 +353,21 @@ class TimestampSearch {
 
 /// Where each partition goes for `to`. `make_reader` gives a client for reading messages
 /// (needed only when the brokers cannot look offsets up by time).
-std::vector<std::int64_t> targets(rd_kafka_t* client, const std::vector<PartitionRow>& rows, const std::string& to,
+std::vector<std::int64_t> targets(rd_kafka_t* client, const std::vector<PartitionRow>& rows, const ResetTarget& to,
                                   const Options& options, const std::function<HandlePtr()>& make_reader) {
   std::vector<std::int64_t> out;
-  if (to == "earliest" || to == "latest") {
-    for (const auto& row : rows) out.push_back(to == "earliest" ? row.low : row.high);
-    return out;
+  switch (to.kind) {
+    case ResetTarget::Kind::earliest:
+    case ResetTarget::Kind::latest:
+      for (const auto& row : rows) out.push_back(to.kind == ResetTarget::Kind::earliest ? row.low : row.high);
+      return out;
+    case ResetTarget::Kind::offset:
+      for (const auto& row : rows) out.push_back(std::clamp<std::int64_t>(to.value, row.low, row.high));
+      return out;
+    case ResetTarget::Kind::time:
+      break;
   }
-  const bool numeric = !to.empty() && std::all_of(to.begin(), to.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (numeric) {
-    const auto offset = std::stoll(to);
-    for (const auto& row : rows) out.push_back(std::clamp<std::int64_t>(offset, row.low, row.high));
-    return out;
-  }
-  const auto when = parse_datetime(to);
-  if (!when) {
-    throw Failure{kernel::exit_code::usage, "--to " + to + ": expected earliest, latest, an offset, or a date-time "
-                                            "like 2026-11-23T03:00:00Z"};
-  }
+  const auto when = to.value;
   auto ask = [&](std::int64_t timestamp) {
     PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(rows.size())));
     for (const auto& row : rows) {
@@ -365,13 +389,13 @@ std::vector<std::int64_t> targets(rd_kafka_t* client, const std::vector<Partitio
   }
   if (!by_time) {
     TimestampSearch search(make_reader(), options);
-    for (const auto& row : rows) out.push_back(search.first_at_or_after(row, *when));
+    for (const auto& row : rows) out.push_back(search.first_at_or_after(row, when));
     std::cerr << "kernel-admin: the brokers cannot look up offsets by time (ListOffsets by timestamp answered -1); "
                  "found the offsets by reading message timestamps instead ("
               << search.reads() << " messages read, assuming timestamps grow with offsets)\n";
     return out;
   }
-  out = ask(*when);
+  out = ask(when);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (out[i] < 0) out[i] = rows[i].high;  // nothing at or after that time: the end
   }
@@ -436,7 +460,7 @@ rd_kafka_resp_err_t commit_as_member(rd_kafka_t* client, const std::string& topi
   return err;
 }
 
-int reset_offsets(const kernel::Config& config, const std::string& group, const std::string& topic, const std::string& to,
+int reset_offsets(const kernel::Config& config, const std::string& group, const std::string& topic, const ResetTarget& to,
                   bool dry_run, bool force, const Options& options) {
   const auto& servers = config.settings().bootstrap_servers;
   auto client = make_client(config, group);
@@ -535,6 +559,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   Options options;
   app.add_option("--timeout", options.timeout_ms, "Milliseconds to wait for the brokers per request")
+      ->transform(kernel::tools::whole_number(1, 3'600'000, "milliseconds"))
       ->default_val(10000);
   app.add_flag("--json", options.json_output, "lag and topic-stats: one JSON object instead of a table");
 
@@ -559,8 +584,14 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    const int code = app.exit(error);
-    return code == 0 ? 0 : kernel::exit_code::usage;
+    return kernel::tools::report_parse_error(app, error, "kernel-admin");
+  }
+  ResetTarget target;
+  try {
+    if (*reset_cmd) target = parse_reset_target(to);
+  } catch (const Failure& failure) {
+    std::cerr << "kernel-admin: " << failure.message << '\n';
+    return failure.code;
   }
 
   std::optional<kernel::Config> config;
@@ -581,7 +612,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*lag_cmd) return lag(*config, group, topics, options);
-    if (*reset_cmd) return reset_offsets(*config, group, topic, to, dry_run, force, options);
+    if (*reset_cmd) return reset_offsets(*config, group, topic, target, dry_run, force, options);
     return topic_stats(*config, topic, options);
   } catch (const Failure& failure) {
     std::cerr << "kernel-admin: " << failure.message << '\n';

@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "command_line.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "kernel/jsonl.hpp"
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   int partitions = 4;
   std::vector<std::string> topics, seeds, tails;
   app.add_option("--partitions", partitions, "Partitions of each topic it creates (topics it auto-creates get 4)")
-      ->check(CLI::Range(1, 1000))
+      ->transform(kernel::tools::whole_number(1, 1000, "partitions"))
       ->capture_default_str();
   app.add_option("--topic", topics, "Create this topic (repeatable)");
   app.add_option("--seed", seeds, "Produce a JSON Lines file to a topic: TOPIC=FILE (repeatable)");
@@ -38,8 +39,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    const int code = app.exit(error);
-    return code == 0 ? 0 : kernel::exit_code::usage;
+    return kernel::tools::report_parse_error(app, error, "kernel-dev-broker");
   }
 
   std::map<std::string, std::string> seed_files;

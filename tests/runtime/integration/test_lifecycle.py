@@ -265,6 +265,16 @@ class DevBrokerTests(unittest.TestCase):
             broker.stdout.close()
             os.unlink(f.name)
 
+    def test_every_number_on_the_command_line_is_checked_with_one_line_and_exit_64(self):
+        for value in ("0", "-1", "1001", "99999999999", "99999999999999999999", "0x10", "1e3", "four", ""):
+            result = subprocess.run([DEV_BROKER, "--partitions", value], capture_output=True, text=True, timeout=10)
+            self.assertEqual(result.returncode, 64, (value, result.stdout, result.stderr))
+            self.assertEqual(result.stdout, "", value)  # no broker was started
+            lines = result.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, (value, result.stderr))
+            self.assertIn("kernel-dev-broker: --partitions", lines[0])
+            self.assertIn("1 to 1000", lines[0])
+
     def test_bad_seed_argument_exits_64(self):
         result = subprocess.run([DEV_BROKER, "--seed", "no-equals-sign"], capture_output=True, text=True, timeout=10)
         self.assertEqual(result.returncode, 64)

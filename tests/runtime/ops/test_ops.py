@@ -428,5 +428,28 @@ class KernelAdminTests(tp.BrokerTestCase):
                          {p: 10 for p in range(PARTITIONS)})
 
 
+    def test_every_number_on_the_command_line_is_checked_with_one_line_and_exit_64(self):
+        for args, expected in (
+                (["reset-offsets", "g", "--topic", "it.in", "--to", "99999999999999999999"], "--to"),
+                (["reset-offsets", "g", "--topic", "it.in", "--to", "-5"], "--to"),
+                (["--timeout", "99999999999", "topic-stats", "it.in"], "--timeout"),
+                (["--timeout", "99999999999999999999", "topic-stats", "it.in"], "--timeout"),
+                (["--timeout", "-5", "topic-stats", "it.in"], "--timeout"),
+                (["--timeout", "0", "topic-stats", "it.in"], "--timeout"),
+                (["--timeout", "0x10", "topic-stats", "it.in"], "--timeout"),
+                (["--timeout", "1e3", "topic-stats", "it.in"], "--timeout"),
+                (["--timeout", "", "topic-stats", "it.in"], "--timeout")):
+            result = self.admin(*args)
+            self.assertEqual(result.returncode, 64, (args, result.stderr))
+            lines = result.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, (args, result.stderr))
+            self.assertIn(expected, lines[0])
+            self.assertIn("kernel-admin", lines[0])
+        # Within the ranges, numbers work.
+        self.assertEqual(self.admin("--timeout", "5000", "topic-stats", "it.in").returncode, 0)
+        offset = self.admin("reset-offsets", "g", "--topic", "it.in", "--to", "9223372036854775807", "--dry-run")
+        self.assertEqual(offset.returncode, 0, offset.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
