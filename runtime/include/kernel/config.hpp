@@ -168,6 +168,10 @@ class Config {
   std::string certificate_location_;  // /proc/self/fd/N of the client certificate chain
 };
 
+/// Kafka's topic name rules ([a-zA-Z0-9._-], 1 to 249 characters, not `.` or `..`): what is
+/// wrong with `topic` ("is longer than 249 characters"), or empty when it is a valid name.
+std::string topic_name_problem(std::string_view topic);
+
 /// Replaces secret values in a line of text (librdkafka's log and conf dumps) with ***.
 std::string mask_secrets(std::string_view text);
 

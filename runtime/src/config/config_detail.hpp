@@ -121,8 +121,7 @@ std::map<std::string, std::string, std::less<>> effective_values(const Settings&
 
 // ---- validation.cpp -----------------------------------------------------------------------
 
-/// Kafka's topic name rules; returns what is wrong, or empty.
-std::string topic_name_problem(std::string_view topic);
+using kernel::topic_name_problem;
 /// Checks that hold between settings (acks and idempotence, timeouts, backoff, topics, TLS
 /// and SASL combinations). `shown` gives the values to quote in messages.
 void validate_settings(const Settings& settings,

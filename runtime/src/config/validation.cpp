@@ -192,18 +192,6 @@ void check_kernel(const Settings& s, Checker& check) {
 
 }  // namespace
 
-std::string topic_name_problem(std::string_view topic) {
-  if (topic.empty()) return "is empty; expected 1 to 249 characters";
-  if (topic.size() > 249) return "is longer than 249 characters";
-  if (topic == "." || topic == "..") return "is not allowed ('.' and '..' are reserved)";
-  for (char c : topic) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
-      return "has characters outside [a-zA-Z0-9._-]";
-    }
-  }
-  return {};
-}
-
 void validate_settings(const Settings& s, const Shown& shown, Problems& problems,
                        std::vector<std::string>& warnings) {
   Checker check(shown, problems);
@@ -229,3 +217,19 @@ void validate_settings(const Settings& s, const Shown& shown, Problems& problems
 }
 
 }  // namespace kernel::config_detail
+
+namespace kernel {
+
+std::string topic_name_problem(std::string_view topic) {
+  if (topic.empty()) return "is empty; expected 1 to 249 characters";
+  if (topic.size() > 249) return "is longer than 249 characters";
+  if (topic == "." || topic == "..") return "is not allowed ('.' and '..' are reserved)";
+  for (char c : topic) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      return "has characters outside [a-zA-Z0-9._-]";
+    }
+  }
+  return {};
+}
+
+}  // namespace kernel

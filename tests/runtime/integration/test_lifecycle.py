@@ -10,6 +10,8 @@ import threading
 import time
 import unittest
 
+from confluent_kafka.admin import AdminClient
+
 from test_process import Broker, wait_for
 
 IT_KERNEL = os.environ["IT_KERNEL"]
@@ -274,6 +276,56 @@ class DevBrokerTests(unittest.TestCase):
             self.assertEqual(len(lines), 1, (value, result.stderr))
             self.assertIn("kernel-dev-broker: --partitions", lines[0])
             self.assertIn("1 to 1000", lines[0])
+
+    def test_port_gives_one_address_that_clients_use_throughout_and_a_busy_port_is_an_error(self):
+        port = free_port()
+        address = f"127.0.0.1:{port}"
+        for _ in range(2):  # the same address again after a restart
+            broker = subprocess.Popen([DEV_BROKER, "--port", str(port), "--partitions", "1", "--topic", "fixed"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                self.assertEqual(broker.stdout.readline().strip(), f"KAFKA_BOOTSTRAP_SERVERS={address}")
+                # The brokers' metadata names the same address, so clients never go elsewhere.
+                metadata = AdminClient({"bootstrap.servers": address}).list_topics(timeout=10)
+                self.assertEqual([f"{b.host}:{b.port}" for b in metadata.brokers.values()], [address])
+                produced = subprocess.run(["kcat", "-b", address, "-t", "fixed", "-P"], input="hello\n", text=True,
+                                          capture_output=True, timeout=30)
+                self.assertEqual(produced.returncode, 0, produced.stderr)
+                consumed = subprocess.run(["kcat", "-b", address, "-t", "fixed", "-C", "-c", "1", "-e"],
+                                          capture_output=True, text=True, timeout=30)
+                self.assertEqual(consumed.stdout.strip(), "hello", consumed.stderr)
+
+                busy = subprocess.run([DEV_BROKER, "--port", str(port)], capture_output=True, text=True, timeout=10)
+                self.assertEqual(busy.returncode, 69, busy.stderr)
+                self.assertEqual(busy.stdout, "")
+                self.assertEqual(len(busy.stderr.strip().splitlines()), 1, busy.stderr)
+                self.assertIn(f"{address} is in use", busy.stderr)
+            finally:
+                broker.send_signal(signal.SIGTERM)
+                self.assertEqual(broker.wait(timeout=10), 0)
+                broker.stdout.close()
+                broker.stderr.close()
+
+    def test_seed_and_topic_mistakes_are_errors_before_the_broker_starts(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            first, second = os.path.join(tmp, "a.jsonl"), os.path.join(tmp, "b.jsonl")
+            for path in (first, second):
+                with open(path, "w") as f:
+                    f.write('{"value": 1}\n')
+            for args, expected in (
+                    (["--seed", f"orders={tmp}"], "is a directory"),
+                    (["--seed", f"orders={os.path.join(tmp, 'missing.jsonl')}"], "does not exist"),
+                    (["--seed", f"orders={first}", "--seed", f"orders={second}"], "orders is seeded twice"),
+                    (["--seed", f"bad/name={first}"], "bad/name"),
+                    (["--topic", "bad name"], "bad name"),
+                    (["--topic", "x" * 250], "longer than 249"),
+                    (["--tail", ".."], "'..'")):
+                result = subprocess.run([DEV_BROKER, *args], capture_output=True, text=True, timeout=10)
+                self.assertEqual(result.returncode, 64, (args, result.stderr))
+                self.assertEqual(result.stdout, "", args)  # nothing started
+                lines = result.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, (args, result.stderr))
+                self.assertIn(expected, lines[0])
 
     def test_bad_seed_argument_exits_64(self):
         result = subprocess.run([DEV_BROKER, "--seed", "no-equals-sign"], capture_output=True, text=True, timeout=10)
