@@ -76,6 +76,21 @@ class CommandLineTests(unittest.TestCase):
         self.assertIn('config error: KAFKA_CONSUMER_START_OFFSET="sideways": expected earliest, latest, -2 or -1',
                       lines)
 
+    def test_values_librdkafka_would_misread_exit_78_at_once_one_line_each(self):
+        started = time.monotonic()
+        result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:99999", KAFKA_CONSUMER_MAX_BYTES="99999999999MB",
+                     KAFKA_TOPIC_PREFIX="p" * 240, KAFKA_PROPERTY_="1", KERNEL_STARTUP_TIMEOUT="30s")
+        self.assertEqual(result.returncode, 78, result.stderr)
+        self.assertLess(time.monotonic() - started, 10)
+        lines = [line for line in result.stderr.splitlines() if line.startswith("config error:")]
+        by_variable = {line.split("=")[0][len("config error: "):]: line for line in lines}
+        self.assertEqual(set(by_variable), {"KAFKA_BOOTSTRAP_SERVERS", "KAFKA_TOPIC_PREFIX", "KAFKA_PROPERTY_",
+                                            "KAFKA_CONSUMER_MAX_BYTES"}, result.stderr)
+        self.assertEqual(len(lines), 4, result.stderr)
+        self.assertIn("1 to 65535", by_variable["KAFKA_BOOTSTRAP_SERVERS"])
+        self.assertIn("0 to 2147483135 bytes", by_variable["KAFKA_CONSUMER_MAX_BYTES"])
+        self.assertIn("249", by_variable["KAFKA_TOPIC_PREFIX"])
+
     def test_bad_command_line_exits_64(self):
         result = run(IT_KERNEL, "--no-such-flag")
         self.assertEqual(result.returncode, 64)
