@@ -149,6 +149,29 @@ class CommandLineTests(unittest.TestCase):
                 server.wait()
 
 
+    def test_tls_against_a_plaintext_listener_exits_77_at_once_naming_the_handshake(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                            "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=some-ca"],
+                           cwd=tmp, check=True, capture_output=True)
+            with open(os.path.join(tmp, "ca.pem")) as f:
+                ca = f.read()
+        broker = Broker()  # kernel-dev-broker: plaintext only
+        try:
+            started = time.monotonic()
+            result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, KAFKA_CA_CERT=ca,
+                         KERNEL_STARTUP_TIMEOUT="30s")
+            elapsed = time.monotonic() - started
+        finally:
+            broker.stop()
+        self.assertEqual(result.returncode, 77, result.stderr[-2000:])
+        self.assertLess(elapsed, 10)  # at once, not after KERNEL_STARTUP_TIMEOUT
+        last = result.stderr.strip().splitlines()[-1]
+        self.assertIn("TLS handshake", last)
+        self.assertIn(broker.bootstrap, last)
+        self.assertNotIn("check KAFKA_BOOTSTRAP_SERVERS and the network", result.stderr)
+
+
 class SecretTests(unittest.TestCase):
     def test_no_secret_in_any_output_of_a_run_with_every_secret_set(self):
         with tempfile.TemporaryDirectory() as tmp:
