@@ -80,6 +80,7 @@ struct Settings {
   std::optional<std::string> output_topic; ///< prefix applied
   std::string dlq_topic;                   ///< prefix applied
   std::string topic_prefix;
+  bool allow_output_to_input = false;      ///< KERNEL_ALLOW_OUTPUT_TO_INPUT
   std::string group_id;
   std::string client_id;
 

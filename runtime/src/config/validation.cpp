@@ -71,7 +71,7 @@ std::string broker_problem(std::string_view broker) {
   return {};
 }
 
-void check_topics(const Settings& s, Checker& check) {
+void check_topics(const Settings& s, Checker& check, std::vector<std::string>& warnings) {
   if (!s.topic_prefix.empty()) {
     for (char c : s.topic_prefix) {
       if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
@@ -101,11 +101,25 @@ void check_topics(const Settings& s, Checker& check) {
                    " characters long, over Kafka's 249; expected at most " + std::to_string(room) +
                    " characters");
   }
-  if (std::find(s.input_topics.begin(), s.input_topics.end(), s.dlq_topic) !=
-      s.input_topics.end()) {
-    check.fail("KAFKA_DLQ_TOPIC",
-               "is also an input topic, so dead letters would be consumed again; expected a "
-               "topic not in KAFKA_TOPIC");
+  // Both sides carry the prefix, so names are compared as the brokers will see them.
+  const auto is_input = [&](const std::string& topic) {
+    return std::find(s.input_topics.begin(), s.input_topics.end(), topic) != s.input_topics.end();
+  };
+  if (s.output_topic && is_input(*s.output_topic)) {
+    if (s.allow_output_to_input) {
+      warnings.push_back("KERNEL_ALLOW_OUTPUT_TO_INPUT=true: the kernel consumes its own outputs to " +
+                         *s.output_topic + "; its handler must end that loop");
+    } else {
+      check.fail("KAFKA_OUTPUT_TOPIC",
+                 "is also an input topic (KAFKA_TOPIC): every output to " + *s.output_topic +
+                     " would be consumed again, an endless loop; expected a topic not in KAFKA_TOPIC, or "
+                     "KERNEL_ALLOW_OUTPUT_TO_INPUT=true when the handler ends the loop itself");
+    }
+  }
+  // A dead letter consumed again fails again: that loop has no end, whatever is allowed.
+  if (is_input(s.dlq_topic)) {
+    check.fail("KAFKA_DLQ_TOPIC", "is also an input topic (KAFKA_TOPIC): dead letters to " + s.dlq_topic +
+                                      " would be consumed again; expected a topic not in KAFKA_TOPIC");
   }
 }
 
@@ -251,7 +265,7 @@ void validate_settings(const Settings& s, const Shown& shown, Problems& problems
       }
     }
   }
-  check_topics(s, check);
+  check_topics(s, check, warnings);
   if (s.group_id.empty()) check.fail("KAFKA_CONSUMER_GROUP", "expected a group id");
   if (s.client_id.empty()) check.fail("KAFKA_CLIENT_ID", "expected a client id");
   check_security(s, check, warnings);

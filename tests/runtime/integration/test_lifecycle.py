@@ -91,6 +91,17 @@ class CommandLineTests(unittest.TestCase):
         self.assertIn("0 to 2147483135 bytes", by_variable["KAFKA_CONSUMER_MAX_BYTES"])
         self.assertIn("249", by_variable["KAFKA_TOPIC_PREFIX"])
 
+    def test_an_output_that_is_also_an_input_is_refused_at_start_unless_allowed(self):
+        result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9", KAFKA_TOPIC="it.out")
+        self.assertEqual(result.returncode, 78, result.stderr)
+        line = result.stderr.strip().splitlines()[-1]
+        self.assertTrue(line.startswith('config error: KAFKA_OUTPUT_TOPIC="it.out": is also an input topic'), line)
+        self.assertIn("KAFKA_TOPIC", line)
+        self.assertIn("KERNEL_ALLOW_OUTPUT_TO_INPUT", line)
+        allowed = run(IT_KERNEL, "--print-config", KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9", KAFKA_TOPIC="it.out",
+                      KERNEL_ALLOW_OUTPUT_TO_INPUT="true")
+        self.assertEqual(allowed.returncode, 0, allowed.stderr)
+
     def test_bad_command_line_exits_64(self):
         result = run(IT_KERNEL, "--no-such-flag")
         self.assertEqual(result.returncode, 64)
