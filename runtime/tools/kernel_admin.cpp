@@ -7,7 +7,8 @@
 // It reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL like a kernel does (same registry, same
 // .env). Committed offsets are read and written by a consumer handle in the group that never
 // subscribes, so it never joins the group nor moves anyone's partitions.
-// Exit codes: 0 done, 64 usage, 69 brokers, group or topic unavailable (or refused), 78 configuration.
+// Exit codes: 0 done, 64 usage, 69 brokers, group or topic unavailable (or refused), 77
+// authentication or TLS refused, 78 configuration.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -53,6 +54,43 @@ struct PartitionRow {
   std::int64_t low = -1, high = -1;
 };
 
+/// The first authentication or TLS refusal a client reported (its error callback runs in
+/// the thread that polls, this one), so that a request that then fails says why: exit 77.
+std::string refusal;
+
+void remember_refusal(rd_kafka_t*, int err, const char* reason, void*) {
+  const auto code = static_cast<rd_kafka_resp_err_t>(err);
+  const bool handshake =
+      code == RD_KAFKA_RESP_ERR__TRANSPORT && std::string_view(reason).find("SSL handshake failed") != std::string_view::npos;
+  if (refusal.empty() && (handshake || code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL ||
+                          code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED)) {
+    refusal = (handshake ? "TLS handshake with {} failed: " : "authentication or TLS refused by {}: ") +
+              kernel::mask_secrets(reason);
+  }
+}
+
+/// Every topic's metadata (an all-topics request, which never creates one). Asks in short
+/// rounds, serving error callbacks in between, so a refused handshake ends it at once (77).
+MetadataPtr all_metadata(rd_kafka_t* client, const Options& options, const std::string& servers) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const rd_kafka_metadata_t* raw = nullptr;
+    const auto err = rd_kafka_metadata(client, 1, nullptr, &raw, static_cast<int>(std::clamp<long long>(left.count(), 1, 500)));
+    MetadataPtr metadata(raw);
+    rd_kafka_poll(client, 0);  // serves the error callback
+    if (!refusal.empty()) {
+      auto message = refusal;
+      message.replace(message.find("{}"), 2, servers);
+      throw Failure{kernel::exit_code::no_permission, message};
+    }
+    if (!err) return metadata;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw Failure{kernel::exit_code::unavailable, "cannot get metadata from " + servers + ": " + rd_kafka_err2str(err)};
+    }
+  }
+}
+
 using Overrides = std::map<std::string, std::string>;
 
 /// A member for a moment (reset-offsets on brokers that take commits only from members):
@@ -88,6 +126,7 @@ HandlePtr make_client(const kernel::Config& config, const std::string& group, co
       RD_KAFKA_CONF_OK) {
     throw Failure{kernel::exit_code::software, std::string("allow.auto.create.topics: ") + error.data()};
   }
+  rd_kafka_conf_set_error_cb(conf.get(), remember_refusal);
   const auto& s = config.settings();
   route_rdkafka_logs(conf.get(), make_logger("kernel-admin", s.log_level == "info" ? "error" : s.log_level,
                                              s.log_format));
@@ -102,13 +141,7 @@ HandlePtr make_client(const kernel::Config& config, const std::string& group, co
 /// that allows auto-creation create it, and some brokers do so even when the client says no.
 std::vector<std::int32_t> partitions_of(rd_kafka_t* client, const std::string& topic, const Options& options,
                                         const std::string& servers) {
-  const rd_kafka_metadata_t* raw = nullptr;
-  const auto err = rd_kafka_metadata(client, 1, nullptr, &raw, options.timeout_ms);
-  MetadataPtr metadata(raw);
-  if (err) {
-    throw Failure{kernel::exit_code::unavailable,
-                  "cannot get metadata from " + servers + ": " + rd_kafka_err2str(err)};
-  }
+  const auto metadata = all_metadata(client, options, servers);
   const rd_kafka_metadata_topic_t* begin = metadata->topics;
   const rd_kafka_metadata_topic_t* end = begin + metadata->topic_cnt;
   const rd_kafka_metadata_topic_t* found = std::find_if(begin, end, [&](const auto& t) { return topic == t.topic; });
@@ -127,12 +160,7 @@ std::vector<std::int32_t> partitions_of(rd_kafka_t* client, const std::string& t
 
 /// Every topic the brokers know, internal ones (`__...`) left out.
 std::vector<std::string> all_topics(rd_kafka_t* client, const Options& options, const std::string& servers) {
-  const rd_kafka_metadata_t* raw = nullptr;
-  const auto err = rd_kafka_metadata(client, 1, nullptr, &raw, options.timeout_ms);
-  MetadataPtr metadata(raw);
-  if (err) {
-    throw Failure{kernel::exit_code::unavailable, "cannot get metadata from " + servers + ": " + rd_kafka_err2str(err)};
-  }
+  const auto metadata = all_metadata(client, options, servers);
   std::vector<std::string> out;
   for (int i = 0; i < metadata->topic_cnt; ++i) {
     std::string name = metadata->topics[i].topic;
@@ -579,7 +607,8 @@ int main(int argc, char** argv) {
 
   auto* stats_cmd = app.add_subcommand("topic-stats", "Partitions, watermarks and messages held");
   stats_cmd->add_option("TOPIC", topic, "Topic")->required();
-  app.footer("Exit codes: 0 done, 64 usage, 69 brokers/group/topic unavailable or reset refused, 78 configuration.");
+  app.footer("Exit codes: 0 done, 64 usage, 69 brokers/group/topic unavailable or reset refused, 77 authentication "
+             "or TLS refused, 78 configuration.");
 
   try {
     app.parse(argc, argv);

@@ -376,6 +376,8 @@ class KernelAdminTests(tp.BrokerTestCase):
     def admin(self, *args):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "KERNEL_"))}
         env["KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
+        if "KAFKA_CA_CERT" in os.environ:
+            env["KAFKA_CA_CERT"] = os.environ["KAFKA_CA_CERT"]
         return subprocess.run([KERNEL_ADMIN, *args], env=env, capture_output=True, text=True, timeout=60,
                               cwd=tempfile.gettempdir())
 
@@ -449,6 +451,23 @@ class KernelAdminTests(tp.BrokerTestCase):
         self.assertEqual(self.admin("--timeout", "5000", "topic-stats", "it.in").returncode, 0)
         offset = self.admin("reset-offsets", "g", "--topic", "it.in", "--to", "9223372036854775807", "--dry-run")
         self.assertEqual(offset.returncode, 0, offset.stderr)
+
+
+    def test_tls_against_a_plaintext_listener_exits_77_at_once(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                            "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=some-ca"],
+                           cwd=tmp, check=True, capture_output=True)
+            with open(os.path.join(tmp, "ca.pem")) as f:
+                os.environ["KAFKA_CA_CERT"] = f.read()
+        try:
+            started = time.monotonic()
+            result = self.admin("--timeout", "8000", "topic-stats", "it.in")
+        finally:
+            del os.environ["KAFKA_CA_CERT"]
+        self.assertEqual(result.returncode, 77, result.stderr)
+        self.assertLess(time.monotonic() - started, 6)
+        self.assertIn(f"TLS handshake with {self.broker.bootstrap} failed", result.stderr)
 
 
 if __name__ == "__main__":
