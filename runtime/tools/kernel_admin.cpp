@@ -7,13 +7,16 @@
 // It reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL like a kernel does (same registry, same
 // .env). Committed offsets are read and written by a consumer handle in the group that never
 // subscribes, so it never joins the group nor moves anyone's partitions.
-// Exit codes: 0 done, 64 usage, 69 brokers, group or topic unavailable (or refused), 78 configuration.
+// Exit codes: 0 done, 64 usage, 69 brokers, group or topic unavailable (or refused), 77
+// authentication or TLS refused, 78 configuration.
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,6 +25,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "command_line.hpp"
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/run.hpp"
@@ -50,25 +54,79 @@ struct PartitionRow {
   std::int64_t low = -1, high = -1;
 };
 
-/// A consumer handle configured like a kernel's, in `group`, never subscribed (unless
-/// `eager`: then it may join, with the eager assignor, whose close always leaves the group).
-HandlePtr make_client(const kernel::Config& config, const std::string& group, bool eager = false) {
+/// The first authentication or TLS refusal a client reported (its error callback runs in
+/// the thread that polls, this one), so that a request that then fails says why: exit 77.
+std::string refusal;
+
+void remember_refusal(rd_kafka_t*, int err, const char* reason, void*) {
+  const auto code = static_cast<rd_kafka_resp_err_t>(err);
+  const bool handshake =
+      code == RD_KAFKA_RESP_ERR__TRANSPORT && std::string_view(reason).find("SSL handshake failed") != std::string_view::npos;
+  if (refusal.empty() && (handshake || code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL ||
+                          code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED)) {
+    refusal = (handshake ? "TLS handshake with {} failed: " : "authentication or TLS refused by {}: ") +
+              kernel::mask_secrets(reason);
+  }
+}
+
+/// Every topic's metadata (an all-topics request, which never creates one). Asks in short
+/// rounds, serving error callbacks in between, so a refused handshake ends it at once (77).
+MetadataPtr all_metadata(rd_kafka_t* client, const Options& options, const std::string& servers) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const rd_kafka_metadata_t* raw = nullptr;
+    const auto err = rd_kafka_metadata(client, 1, nullptr, &raw, static_cast<int>(std::clamp<long long>(left.count(), 1, 500)));
+    MetadataPtr metadata(raw);
+    rd_kafka_poll(client, 0);  // serves the error callback
+    if (!refusal.empty()) {
+      auto message = refusal;
+      message.replace(message.find("{}"), 2, servers);
+      throw Failure{kernel::exit_code::no_permission, message};
+    }
+    if (!err) return metadata;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw Failure{kernel::exit_code::unavailable, "cannot get metadata from " + servers + ": " + rd_kafka_err2str(err)};
+    }
+  }
+}
+
+using Overrides = std::map<std::string, std::string>;
+
+/// A member for a moment (reset-offsets on brokers that take commits only from members):
+/// the eager assignor, whose close always leaves the group, and, should it vanish without
+/// leaving, a session as short as brokers allow (6 s) rather than the kernel's.
+const Overrides brief_member{{"partition.assignment.strategy", "range"},
+                             {"session.timeout.ms", "6000"},
+                             {"max.poll.interval.ms", "6000"},
+                             {"heartbeat.interval.ms", "1000"}};
+
+/// A consumer handle configured like a kernel's, in `group`, never subscribed unless the
+/// caller does; `overrides` replace or add properties.
+HandlePtr make_client(const kernel::Config& config, const std::string& group, const Overrides& overrides = {}) {
   ConfPtr conf(rd_kafka_conf_new());
   std::array<char, 512> error{};
-  for (const auto& property : config.consumer_properties()) {
-    auto value = property.name == "group.id" ? group : property.value;
-    if (eager) {
-      // A member for a moment: should it vanish without leaving, the group waits for it as
-      // briefly as brokers allow (6 s) rather than the kernel's rebalance timeout.
-      if (property.name == "partition.assignment.strategy") value = "range";
-      if (property.name == "session.timeout.ms" || property.name == "max.poll.interval.ms") value = "6000";
-      if (property.name == "heartbeat.interval.ms") value = "1000";
-    }
+  auto properties = config.consumer_properties();
+  for (const auto& [name, value] : overrides) {
+    auto same = std::find_if(properties.begin(), properties.end(), [&](const auto& p) { return p.name == name; });
+    if (same == properties.end()) same = properties.insert(properties.end(), kernel::Property{name, value, ""});
+    same->value = value;
+  }
+  for (const auto& property : properties) {
+    const auto value = property.name == "group.id" ? group : property.value;
     if (rd_kafka_conf_set(conf.get(), property.name.c_str(), value.c_str(), error.data(), error.size()) !=
         RD_KAFKA_CONF_OK) {
       throw Failure{kernel::exit_code::config, "config error: " + property.variable + ": " + error.data()};
     }
   }
+  // Looking at a topic must never create it, whatever KAFKA_PROPERTY_* says. (Brokers that
+  // take only Metadata v0-v3, the development broker among them, ignore this flag: the
+  // lookups below therefore never name a topic they have not seen in the full list.)
+  if (rd_kafka_conf_set(conf.get(), "allow.auto.create.topics", "false", error.data(), error.size()) !=
+      RD_KAFKA_CONF_OK) {
+    throw Failure{kernel::exit_code::software, std::string("allow.auto.create.topics: ") + error.data()};
+  }
+  rd_kafka_conf_set_error_cb(conf.get(), remember_refusal);
   const auto& s = config.settings();
   route_rdkafka_logs(conf.get(), make_logger("kernel-admin", s.log_level == "info" ? "error" : s.log_level,
                                              s.log_format));
@@ -78,35 +136,31 @@ HandlePtr make_client(const kernel::Config& config, const std::string& group, bo
   return handle;
 }
 
-/// Partition ids of a topic, from the brokers' metadata. Throws Failure (69).
+/// Partition ids of a topic, from the brokers' metadata. Throws Failure (69), also when the
+/// topic does not exist. It asks for every topic: a request naming one topic lets a broker
+/// that allows auto-creation create it, and some brokers do so even when the client says no.
 std::vector<std::int32_t> partitions_of(rd_kafka_t* client, const std::string& topic, const Options& options,
                                         const std::string& servers) {
-  TopicPtr handle(rd_kafka_topic_new(client, topic.c_str(), nullptr));
-  const rd_kafka_metadata_t* raw = nullptr;
-  const auto err = rd_kafka_metadata(client, 0, handle.get(), &raw, options.timeout_ms);
-  MetadataPtr metadata(raw);
-  if (err) {
-    throw Failure{kernel::exit_code::unavailable,
-                  "cannot get metadata from " + servers + ": " + rd_kafka_err2str(err)};
+  const auto metadata = all_metadata(client, options, servers);
+  const rd_kafka_metadata_topic_t* begin = metadata->topics;
+  const rd_kafka_metadata_topic_t* end = begin + metadata->topic_cnt;
+  const rd_kafka_metadata_topic_t* found = std::find_if(begin, end, [&](const auto& t) { return topic == t.topic; });
+  if (found == end) {
+    throw Failure{kernel::exit_code::unavailable, "topic " + topic + " does not exist on " + servers};
   }
-  if (metadata->topic_cnt != 1 || metadata->topics[0].err || metadata->topics[0].partition_cnt == 0) {
-    const auto why = metadata->topic_cnt == 1 ? rd_kafka_err2str(metadata->topics[0].err) : "not found";
-    throw Failure{kernel::exit_code::unavailable, "topic " + topic + " not found on " + servers + " (" + why + ")"};
+  if (found->err || found->partition_cnt == 0) {
+    throw Failure{kernel::exit_code::unavailable, "topic " + topic + " is not available on " + servers + " (" +
+                                                      rd_kafka_err2str(found->err) + ")"};
   }
   std::vector<std::int32_t> out;
-  for (int i = 0; i < metadata->topics[0].partition_cnt; ++i) out.push_back(metadata->topics[0].partitions[i].id);
+  for (int i = 0; i < found->partition_cnt; ++i) out.push_back(found->partitions[i].id);
   std::sort(out.begin(), out.end());
   return out;
 }
 
 /// Every topic the brokers know, internal ones (`__...`) left out.
 std::vector<std::string> all_topics(rd_kafka_t* client, const Options& options, const std::string& servers) {
-  const rd_kafka_metadata_t* raw = nullptr;
-  const auto err = rd_kafka_metadata(client, 1, nullptr, &raw, options.timeout_ms);
-  MetadataPtr metadata(raw);
-  if (err) {
-    throw Failure{kernel::exit_code::unavailable, "cannot get metadata from " + servers + ": " + rd_kafka_err2str(err)};
-  }
+  const auto metadata = all_metadata(client, options, servers);
   std::vector<std::string> out;
   for (int i = 0; i < metadata->topic_cnt; ++i) {
     std::string name = metadata->topics[i].topic;
@@ -217,9 +271,11 @@ std::optional<std::int64_t> parse_datetime(const std::string& text) {
     for (; digits < 3; ++digits) millis *= 10;
   }
   long offset_seconds = 0;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
   if (*rest == 'Z' || *rest == 'z') {
     ++rest;
-  } else if ((*rest == '+' || *rest == '-') && rest[1] && rest[2] && rest[3] == ':' && rest[4] && rest[5]) {
+  } else if ((*rest == '+' || *rest == '-') && digit(rest[1]) && digit(rest[2]) && rest[3] == ':' && digit(rest[4]) &&
+             digit(rest[5])) {
     const int sign = *rest == '+' ? 1 : -1;
     offset_seconds = sign * (((rest[1] - '0') * 10 + (rest[2] - '0')) * 3600 + ((rest[4] - '0') * 10 + (rest[5] - '0')) * 60);
     rest += 6;
@@ -230,25 +286,116 @@ std::optional<std::int64_t> parse_datetime(const std::string& text) {
   return (static_cast<std::int64_t>(timegm(&tm)) - offset_seconds) * 1000 + millis;
 }
 
-/// Where each partition goes for `to`; nullopt entries mean "no change possible".
-std::vector<std::int64_t> targets(rd_kafka_t* client, const std::vector<PartitionRow>& rows, const std::string& to,
-                                  const Options& options) {
+/// Where reset-offsets moves each partition, from --to.
+struct ResetTarget {
+  enum class Kind { earliest, latest, offset, time } kind = Kind::earliest;
+  std::int64_t value = 0;  ///< the offset, or the time in epoch milliseconds
+};
+
+/// Reads --to before anything connects. Throws Failure (64) naming what is accepted.
+ResetTarget parse_reset_target(const std::string& to) {
+  if (to == "earliest") return {ResetTarget::Kind::earliest};
+  if (to == "latest") return {ResetTarget::Kind::latest};
+  if (!to.empty() && to.find_first_not_of("0123456789") == std::string::npos) {
+    const auto offset = kernel::tools::parse_whole_number(to, 0, std::numeric_limits<std::int64_t>::max());
+    if (!offset) {
+      throw Failure{kernel::exit_code::usage, "--to " + to + ": an offset is at most " +
+                                                  std::to_string(std::numeric_limits<std::int64_t>::max())};
+    }
+    return {ResetTarget::Kind::offset, *offset};
+  }
+  if (const auto when = parse_datetime(to)) return {ResetTarget::Kind::time, *when};
+  throw Failure{kernel::exit_code::usage, "--to " + to + ": expected earliest, latest, an offset (0 or more), or a "
+                                              "date-time like 2026-11-23T03:00:00Z"};
+}
+
+/// Finds offsets by message timestamps, for brokers that cannot look them up: a binary
+/// search over each partition that reads one message per probe, so at most about
+/// log2(messages) + 1 reads per partition, each bounded by --timeout.
+class TimestampSearch {
+ public:
+  TimestampSearch(HandlePtr reader, const Options& options) : reader_(std::move(reader)), options_(options) {}
+
+  /// The first offset from which every message read has a timestamp at or after `when`
+  /// (the end when there is none). Timestamps are taken to grow with offsets, as they do
+  /// when clients or brokers stamp messages as they are written.
+  std::int64_t first_at_or_after(const PartitionRow& row, std::int64_t when) {
+    // Invariant: the answer lies in [low, high], and `high` qualifies.
+    std::int64_t low = row.low, high = row.high;
+    while (low < high) {
+      const auto middle = low + (high - low) / 2;
+      const auto found = first_message_from(row, middle);
+      if (!found || found->offset >= high || found->timestamp >= when) {
+        high = middle;
+      } else {
+        low = found->offset + 1;  // everything up to that message is older
+      }
+    }
+    return low;
+  }
+
+  int reads() const { return reads_; }
+
+ private:
+  struct Found {
+    std::int64_t offset;
+    std::int64_t timestamp;
+  };
+
+  /// The first message at or after `offset`, or nullopt at the end of the partition.
+  std::optional<Found> first_message_from(const PartitionRow& row, std::int64_t offset) {
+    ++reads_;
+    PartitionListPtr assignment(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(assignment.get(), row.topic.c_str(), row.partition)->offset = offset;
+    if (auto err = rd_kafka_assign(reader_.get(), assignment.get())) {
+      throw Failure{kernel::exit_code::unavailable, "cannot read " + where(row) + ": " + rd_kafka_err2str(err)};
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      MessagePtr message(rd_kafka_consumer_poll(reader_.get(), 100));
+      if (!message || message->partition != row.partition) continue;
+      if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::nullopt;
+      if (message->err) {
+        throw Failure{kernel::exit_code::unavailable,
+                      "cannot read " + where(row) + ": " + rd_kafka_message_errstr(message.get())};
+      }
+      if (message->offset < offset) continue;  // fetched before this assignment
+      const auto timestamp = rd_kafka_message_timestamp(message.get(), nullptr);
+      if (timestamp < 0) {
+        throw Failure{kernel::exit_code::unavailable, where(row) + " holds messages without timestamps; use "
+                                                                    "earliest, latest or an offset instead"};
+      }
+      return Found{message->offset, timestamp};
+    }
+    throw Failure{kernel::exit_code::unavailable, "no message read from " + where(row) + " at offset " +
+                                                      std::to_string(offset) + " within " +
+                                                      std::to_string(options_.timeout_ms) + " ms"};
+  }
+
+  static std::string where(const PartitionRow& row) { return row.topic + "[" + std::to_string(row.partition) + "]"; }
+
+  HandlePtr reader_;
+  const Options& options_;
+  int reads_ = 0;
+};
+
+/// Where each partition goes for `to`. `make_reader` gives a client for reading messages
+/// (needed only when the brokers cannot look offsets up by time).
+std::vector<std::int64_t> targets(rd_kafka_t* client, const std::vector<PartitionRow>& rows, const ResetTarget& to,
+                                  const Options& options, const std::function<HandlePtr()>& make_reader) {
   std::vector<std::int64_t> out;
-  if (to == "earliest" || to == "latest") {
-    for (const auto& row : rows) out.push_back(to == "earliest" ? row.low : row.high);
-    return out;
+  switch (to.kind) {
+    case ResetTarget::Kind::earliest:
+    case ResetTarget::Kind::latest:
+      for (const auto& row : rows) out.push_back(to.kind == ResetTarget::Kind::earliest ? row.low : row.high);
+      return out;
+    case ResetTarget::Kind::offset:
+      for (const auto& row : rows) out.push_back(std::clamp<std::int64_t>(to.value, row.low, row.high));
+      return out;
+    case ResetTarget::Kind::time:
+      break;
   }
-  const bool numeric = !to.empty() && std::all_of(to.begin(), to.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (numeric) {
-    const auto offset = std::stoll(to);
-    for (const auto& row : rows) out.push_back(std::clamp<std::int64_t>(offset, row.low, row.high));
-    return out;
-  }
-  const auto when = parse_datetime(to);
-  if (!when) {
-    throw Failure{kernel::exit_code::usage, "--to " + to + ": expected earliest, latest, an offset, or a date-time "
-                                            "like 2026-11-23T03:00:00Z"};
-  }
+  const auto when = to.value;
   auto ask = [&](std::int64_t timestamp) {
     PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(rows.size())));
     for (const auto& row : rows) {
@@ -262,16 +409,21 @@ std::vector<std::int64_t> targets(rd_kafka_t* client, const std::vector<Partitio
     return offsets;
   };
   // A broker that can look up offsets by time finds the first message of a non-empty
-  // partition for time 0; one that cannot answers -1 everywhere.
+  // partition for time 0; one that cannot (the development broker) answers -1 everywhere.
   const auto probe = ask(0);
+  bool by_time = true;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i].high > rows[i].low && probe[i] < 0) {
-      throw Failure{kernel::exit_code::unavailable,
-                    "the brokers cannot look up offsets by time (ListOffsets by timestamp answered -1 for a "
-                    "partition with messages); use earliest, latest or an offset instead"};
-    }
+    if (rows[i].high > rows[i].low && probe[i] < 0) by_time = false;
   }
-  out = ask(*when);
+  if (!by_time) {
+    TimestampSearch search(make_reader(), options);
+    for (const auto& row : rows) out.push_back(search.first_at_or_after(row, when));
+    std::cerr << "kernel-admin: the brokers cannot look up offsets by time (ListOffsets by timestamp answered -1); "
+                 "found the offsets by reading message timestamps instead ("
+              << search.reads() << " messages read, assuming timestamps grow with offsets)\n";
+    return out;
+  }
+  out = ask(when);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (out[i] < 0) out[i] = rows[i].high;  // nothing at or after that time: the end
   }
@@ -336,12 +488,17 @@ rd_kafka_resp_err_t commit_as_member(rd_kafka_t* client, const std::string& topi
   return err;
 }
 
-int reset_offsets(const kernel::Config& config, const std::string& group, const std::string& topic, const std::string& to,
+int reset_offsets(const kernel::Config& config, const std::string& group, const std::string& topic, const ResetTarget& to,
                   bool dry_run, bool force, const Options& options) {
   const auto& servers = config.settings().bootstrap_servers;
   auto client = make_client(config, group);
   const auto rows = read_partitions(client.get(), topic, options, servers);
-  const auto wanted = targets(client.get(), rows, to, options);
+  const auto wanted = targets(client.get(), rows, to, options, [&] {
+    // Reads single messages: report the end of a partition, fetch little, never wait long.
+    return make_client(config, "kernel-admin", {{"enable.partition.eof", "true"},
+                                                {"fetch.message.max.bytes", "1"},
+                                                {"fetch.wait.max.ms", "10"}});
+  });
 
   std::vector<std::vector<std::string>> table;
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -379,7 +536,7 @@ int reset_offsets(const kernel::Config& config, const std::string& group, const 
     // only from a member: join it briefly, alone, and commit as that member.
     std::cerr << "kernel-admin: the brokers take commits for group " << group
               << " only from a member; joining it briefly to commit\n";
-    auto member = make_client(config, group, true);
+    auto member = make_client(config, group, brief_member);
     err = commit_as_member(member.get(), topic, list.get(), options);
   }
   if (err) {
@@ -430,6 +587,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   Options options;
   app.add_option("--timeout", options.timeout_ms, "Milliseconds to wait for the brokers per request")
+      ->transform(kernel::tools::whole_number(1, 3'600'000, "milliseconds"))
       ->default_val(10000);
   app.add_flag("--json", options.json_output, "lag and topic-stats: one JSON object instead of a table");
 
@@ -449,13 +607,20 @@ int main(int argc, char** argv) {
 
   auto* stats_cmd = app.add_subcommand("topic-stats", "Partitions, watermarks and messages held");
   stats_cmd->add_option("TOPIC", topic, "Topic")->required();
-  app.footer("Exit codes: 0 done, 64 usage, 69 brokers/group/topic unavailable or reset refused, 78 configuration.");
+  app.footer("Exit codes: 0 done, 64 usage, 69 brokers/group/topic unavailable or reset refused, 77 authentication "
+             "or TLS refused, 78 configuration.");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    const int code = app.exit(error);
-    return code == 0 ? 0 : kernel::exit_code::usage;
+    return kernel::tools::report_parse_error(app, error, "kernel-admin");
+  }
+  ResetTarget target;
+  try {
+    if (*reset_cmd) target = parse_reset_target(to);
+  } catch (const Failure& failure) {
+    std::cerr << "kernel-admin: " << failure.message << '\n';
+    return failure.code;
   }
 
   std::optional<kernel::Config> config;
@@ -476,7 +641,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*lag_cmd) return lag(*config, group, topics, options);
-    if (*reset_cmd) return reset_offsets(*config, group, topic, to, dry_run, force, options);
+    if (*reset_cmd) return reset_offsets(*config, group, topic, target, dry_run, force, options);
     return topic_stats(*config, topic, options);
   } catch (const Failure& failure) {
     std::cerr << "kernel-admin: " << failure.message << '\n';

@@ -80,6 +80,7 @@ struct Settings {
   std::optional<std::string> output_topic; ///< prefix applied
   std::string dlq_topic;                   ///< prefix applied
   std::string topic_prefix;
+  bool allow_output_to_input = false;      ///< KERNEL_ALLOW_OUTPUT_TO_INPUT
   std::string group_id;
   std::string client_id;
 
@@ -168,6 +169,10 @@ class Config {
   std::shared_ptr<void> keep_alive_;  // in-memory files backing certificate properties
   std::string certificate_location_;  // /proc/self/fd/N of the client certificate chain
 };
+
+/// Kafka's topic name rules ([a-zA-Z0-9._-], 1 to 249 characters, not `.` or `..`): what is
+/// wrong with `topic` ("is longer than 249 characters"), or empty when it is a valid name.
+std::string topic_name_problem(std::string_view topic);
 
 /// Replaces secret values in a line of text (librdkafka's log and conf dumps) with ***.
 std::string mask_secrets(std::string_view text);

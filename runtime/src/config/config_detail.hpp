@@ -121,8 +121,7 @@ std::map<std::string, std::string, std::less<>> effective_values(const Settings&
 
 // ---- validation.cpp -----------------------------------------------------------------------
 
-/// Kafka's topic name rules; returns what is wrong, or empty.
-std::string topic_name_problem(std::string_view topic);
+using kernel::topic_name_problem;
 /// Checks that hold between settings (acks and idempotence, timeouts, backoff, topics, TLS
 /// and SASL combinations). `shown` gives the values to quote in messages.
 void validate_settings(const Settings& settings,
@@ -134,9 +133,16 @@ void validate_settings(const Settings& settings,
 struct PropertyScope {
   bool consumer = false;
   bool producer = false;
+  /// The numeric range librdkafka accepts (`1 .. 2147483647` in its table), if it has one.
+  std::optional<std::pair<long long, long long>> range;
 };
 /// librdkafka's own table (rd_kafka_conf_properties_show), read once: scope by name.
 std::optional<PropertyScope> property_scope(std::string_view property);
+/// What is wrong with a whole-number `value` for a property with a numeric range ("too large
+/// for fetch.max.bytes, which takes 0 to 2147483135"), or empty. librdkafka reads numbers
+/// with strtol and keeps 32 bits, so it would take 2^32 + 1 as 1; this check comes first.
+/// Values that are not whole numbers are left to librdkafka.
+std::string property_range_problem(std::string_view property, std::string_view value, std::string_view unit);
 /// The closest known librdkafka property name, for suggestions.
 std::string closest_property(std::string_view property);
 /// The variable to use instead when a KAFKA_PROPERTY_* sets a property the runtime owns.

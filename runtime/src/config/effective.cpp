@@ -14,6 +14,7 @@ std::map<std::string, std::string, std::less<>> effective_values(const Settings&
       {"KAFKA_CONSUMER_GROUP", s.group_id},
       {"KAFKA_CLIENT_ID", s.client_id},
       {"KAFKA_TOPIC_PREFIX", s.topic_prefix},
+      {"KERNEL_ALLOW_OUTPUT_TO_INPUT", yes_no(s.allow_output_to_input)},
       {"KAFKA_CA_CERT", s.ca_cert_pem},
       {"KAFKA_CLIENT_CERT", s.client_cert_pem},
       {"KAFKA_CLIENT_KEY", s.client_key_pem},

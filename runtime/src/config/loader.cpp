@@ -211,6 +211,8 @@ void read_topics(Reader& reader, Loaded& loaded, const KernelDefaults& defaults,
   loaded.sources["KAFKA_DLQ_TOPIC"] = std::string(source::code);
   if (auto value = reader.raw("KAFKA_DLQ_TOPIC")) s.dlq_topic = trim(value->text);
 
+  reader.boolean("KERNEL_ALLOW_OUTPUT_TO_INPUT", s.allow_output_to_input);
+
   // The prefix is applied exactly once, here; produce() applies it to explicit names.
   for (auto& topic : s.input_topics) topic = with_prefix(s.topic_prefix, topic);
   if (s.output_topic) s.output_topic = with_prefix(s.topic_prefix, *s.output_topic);

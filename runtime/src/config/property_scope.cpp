@@ -16,6 +16,17 @@ constexpr std::string_view passthrough_prefix = "KAFKA_PROPERTY_";
 
 using ScopeTable = std::map<std::string, PropertyScope, std::less<>>;
 
+// "1 .. 2147483647" -> {1, 2147483647}; anything else (enums, strings) -> nullopt.
+std::optional<std::pair<long long, long long>> parse_range(std::string_view text) {
+  const auto dots = text.find(" .. ");
+  if (dots == std::string_view::npos) return std::nullopt;
+  std::string error;
+  const auto low = parse_integer(text.substr(0, dots), error);
+  const auto high = parse_integer(text.substr(dots + 4), error);
+  if (!low || !high) return std::nullopt;
+  return std::make_pair(*low, *high);
+}
+
 // librdkafka prints its property table (name | C/P | ...) only to a FILE*, so it is read
 // through an in-memory stream; the library's own table stays the single source of truth.
 ScopeTable read_scope_table() {
@@ -42,8 +53,10 @@ ScopeTable read_scope_table() {
     if (next == std::string_view::npos) continue;
     const auto scope = trim(line.substr(bar + 1, next - bar - 1));
     if (name.empty() || name == "Property" || name.find('-') == 0) continue;
-    PropertyScope entry{scope == "*" || scope == "C", scope == "*" || scope == "P"};
+    PropertyScope entry{scope == "*" || scope == "C", scope == "*" || scope == "P", std::nullopt};
     if (!entry.consumer && !entry.producer) continue;
+    const auto after = line.find('|', next + 1);
+    if (after != std::string_view::npos) entry.range = parse_range(trim(line.substr(next + 1, after - next - 1)));
     table.try_emplace(name, entry);  // the global section comes first and wins
   }
   return table;
@@ -61,6 +74,22 @@ std::optional<PropertyScope> property_scope(std::string_view property) {
   const auto it = table.find(property);
   if (it == table.end()) return std::nullopt;
   return it->second;
+}
+
+std::string property_range_problem(std::string_view property, std::string_view value, std::string_view unit) {
+  const auto scope = property_scope(property);
+  if (!scope || !scope->range) return {};
+  const auto text = trim(value);
+  const auto digits = std::string_view(text).substr(text.starts_with('-') ? 1 : 0);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) return {};
+  const auto [low, high] = *scope->range;
+  std::string error;
+  const auto number = parse_integer(text, error);  // nullopt: beyond 64 bits
+  const bool too_small = number ? *number < low : text.starts_with('-');
+  const bool too_large = number ? *number > high : !text.starts_with('-');
+  if (!too_small && !too_large) return {};
+  return std::string(too_large ? "too large" : "too small") + " for " + std::string(property) + ", which takes " +
+         std::to_string(low) + " to " + std::to_string(high) + (unit.empty() ? "" : " ") + std::string(unit);
 }
 
 std::string closest_property(std::string_view property) {
@@ -128,7 +157,14 @@ std::vector<Settings::Passthrough> read_passthrough(
   std::vector<Settings::Passthrough> passthrough;
   for (const auto& [variable, raw] : variables) {
     const auto property = passthrough_property_name(variable);
-    if (!property) continue;
+    if (!property) {
+      if (variable == passthrough_prefix) {
+        problems.add(variable, raw.text,
+                     "names no librdkafka property; expected KAFKA_PROPERTY_<NAME>, e.g. "
+                     "KAFKA_PROPERTY_SOCKET_TIMEOUT_MS");
+      }
+      continue;
+    }
     if (auto owner = owning_variable(*property)) {
       const bool none = owner->starts_with("nothing");
       problems.add(variable, raw.text,

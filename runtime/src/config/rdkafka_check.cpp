@@ -61,6 +61,15 @@ detail::ConfPtr make_conf(const std::vector<Property>& properties, const Shown& 
   for (const auto& property : properties) {
     // Without brokers the check client cannot connect anywhere.
     if (property.name == "bootstrap.servers") continue;
+    if (!property.variable.empty()) {
+      const auto* spec = find_variable(property.variable);
+      const auto unit = spec == nullptr ? "" : spec->type == "size" ? "bytes" : spec->type == "duration" ? "ms" : "";
+      if (auto why = property_range_problem(property.name, property.value, unit); !why.empty()) {
+        all_set = false;
+        report(property, shown, why, problems);
+        continue;
+      }
+    }
     error[0] = '\0';
     if (rd_kafka_conf_set(conf.get(), property.name.c_str(), property.value.c_str(), error,
                           sizeof error) != RD_KAFKA_CONF_OK) {

@@ -90,6 +90,10 @@ std::vector<VariableSpec> make_registry() {
        {}},
       {"KAFKA_MAX_POLL_RECORDS", {}, "int", "500", false,
        "Most messages in flight (received, not yet committable) per partition", {}},
+      {"KERNEL_ALLOW_OUTPUT_TO_INPUT", {}, "bool", "false", false,
+       "Allow the output topic to be one of the input topics (the kernel then consumes its own "
+       "outputs: the handler must end that loop); refused at start otherwise",
+       {}},
       {"KERNEL_LOG_LEVEL", {}, "enum", "info", false, "Least severe log level written",
        {"trace", "debug", "info", "warn", "error"}},
       {"KERNEL_LOG_FORMAT", {}, "enum", "text", false,

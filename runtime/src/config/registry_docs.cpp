@@ -27,8 +27,10 @@ std::string config_registry_markdown() {
          "directory fills only what the environment leaves unset, and an empty value counts as unset.\n"
          "Durations need a unit (`250ms`, `10s`, `1m`); sizes are bytes or `KB`/`MB` (10^3, 10^6) and\n"
          "`KiB`/`MiB`; booleans are `true/false/1/0/yes/no`. Any other librdkafka property can be set as\n"
-         "`KAFKA_PROPERTY_<NAME>` (`_` becomes `.`, `__` becomes `_`). Problems are reported all at once,\n"
-         "one line each, and the kernel exits with 78. Secret values are never printed or logged.\n\n"
+         "`KAFKA_PROPERTY_<NAME>` (`_` becomes `.`, `__` becomes `_`). A number beyond the range of the\n"
+         "librdkafka property it sets is refused with that range (librdkafka itself would keep only 32 bits\n"
+         "of it), and each broker needs a port from 1 to 65535. Problems are reported all at once, one line\n"
+         "each, and the kernel exits with 78. Secret values are never printed or logged.\n\n"
          "| variable | type | default | description |\n"
          "| --- | --- | --- | --- |\n";
   for (const auto& spec : config_registry()) {

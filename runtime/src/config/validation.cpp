@@ -34,7 +34,44 @@ std::optional<long long> passthrough_number(const Settings& s, std::string_view 
   return std::nullopt;
 }
 
-void check_topics(const Settings& s, Checker& check) {
+// One entry of KAFKA_BOOTSTRAP_SERVERS as librdkafka reads it: [proto://]host[:port], an IPv6
+// host in brackets. librdkafka would take any text after the colon as a service name and
+// only fail to connect, so a port that is no port would surface as "unreachable" (69) after
+// the start-up timeout instead of here.
+std::string broker_problem(std::string_view broker) {
+  const std::string expected = "expected comma-separated host:port entries with a port from 1 to 65535, e.g. "
+                               "broker1:9092,broker2:9092";
+  const std::string each = "expected host:port with a port from 1 to 65535, e.g. broker1:9092";
+  if (broker.empty() || broker.find_first_of(" \t") != std::string_view::npos) return expected;
+  if (const auto scheme = broker.find("://"); scheme != std::string_view::npos) broker.remove_prefix(scheme + 3);
+  std::string_view host = broker, port;
+  if (broker.starts_with('[')) {
+    const auto close = broker.find(']');
+    if (close == std::string_view::npos) return "\"" + std::string(broker) + "\" has no closing ]; " + each;
+    host = broker.substr(1, close - 1);
+    const auto rest = broker.substr(close + 1);
+    if (!rest.empty() && !rest.starts_with(':')) return expected;
+    if (!rest.empty()) port = rest.substr(1);
+    if (rest == ":") return "\"" + std::string(broker) + "\" has an empty port; " + each;
+  } else if (const auto colon = broker.rfind(':'); colon != std::string_view::npos) {
+    if (broker.find(':') != colon) return {};  // a bare IPv6 address: librdkafka's to judge
+    host = broker.substr(0, colon);
+    port = broker.substr(colon + 1);
+    if (port.empty()) return "\"" + std::string(broker) + "\" has an empty port; " + each;
+  }
+  if (host.empty()) return "\"" + std::string(broker) + "\" has no host; " + each;
+  if (port.empty()) return {};  // no port: librdkafka uses 9092
+  std::string error;
+  const auto number = port.find_first_not_of("0123456789") == std::string_view::npos
+                          ? parse_integer(port, error)
+                          : std::nullopt;
+  if (!number || *number < 1 || *number > 65535) {
+    return "\"" + std::string(broker) + "\" has port " + std::string(port) + "; " + each;
+  }
+  return {};
+}
+
+void check_topics(const Settings& s, Checker& check, std::vector<std::string>& warnings) {
   if (!s.topic_prefix.empty()) {
     for (char c : s.topic_prefix) {
       if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
@@ -43,24 +80,46 @@ void check_topics(const Settings& s, Checker& check) {
       }
     }
   }
-  for (const auto& topic : s.input_topics) {
-    if (auto why = topic_name_problem(topic); !why.empty()) {
-      check.fail("KAFKA_TOPIC", "input topic \"" + topic + "\" " + why);
+  // Each name is judged as its variable gives it (without the prefix); only the length is
+  // judged with the prefix, and a name the prefix makes too long is the prefix's problem.
+  std::string longest;  // the longest name the prefix is prepended to, when it makes one too long
+  auto check_name = [&](std::string_view variable, const std::string& topic, const std::string& what) {
+    const auto name = topic.starts_with(s.topic_prefix) ? topic.substr(s.topic_prefix.size()) : topic;
+    if (auto why = topic_name_problem(name); !why.empty()) {
+      check.fail(variable, what + "\"" + name + "\" " + why);
+    } else if (topic.size() > 249) {
+      if (name.size() > longest.size()) longest = name;
+    }
+  };
+  for (const auto& topic : s.input_topics) check_name("KAFKA_TOPIC", topic, "input topic ");
+  if (s.output_topic) check_name("KAFKA_OUTPUT_TOPIC", *s.output_topic, "topic ");
+  check_name("KAFKA_DLQ_TOPIC", s.dlq_topic, "topic ");
+  if (!longest.empty()) {
+    const auto room = 249 - static_cast<long long>(longest.size());
+    check.fail("KAFKA_TOPIC_PREFIX",
+               "makes topic " + longest + " " + std::to_string(s.topic_prefix.size() + longest.size()) +
+                   " characters long, over Kafka's 249; expected at most " + std::to_string(room) +
+                   " characters");
+  }
+  // Both sides carry the prefix, so names are compared as the brokers will see them.
+  const auto is_input = [&](const std::string& topic) {
+    return std::find(s.input_topics.begin(), s.input_topics.end(), topic) != s.input_topics.end();
+  };
+  if (s.output_topic && is_input(*s.output_topic)) {
+    if (s.allow_output_to_input) {
+      warnings.push_back("KERNEL_ALLOW_OUTPUT_TO_INPUT=true: the kernel consumes its own outputs to " +
+                         *s.output_topic + "; its handler must end that loop");
+    } else {
+      check.fail("KAFKA_OUTPUT_TOPIC",
+                 "is also an input topic (KAFKA_TOPIC): every output to " + *s.output_topic +
+                     " would be consumed again, an endless loop; expected a topic not in KAFKA_TOPIC, or "
+                     "KERNEL_ALLOW_OUTPUT_TO_INPUT=true when the handler ends the loop itself");
     }
   }
-  if (s.output_topic) {
-    if (auto why = topic_name_problem(*s.output_topic); !why.empty()) {
-      check.fail("KAFKA_OUTPUT_TOPIC", "topic \"" + *s.output_topic + "\" " + why);
-    }
-  }
-  if (auto why = topic_name_problem(s.dlq_topic); !why.empty()) {
-    check.fail("KAFKA_DLQ_TOPIC", "topic \"" + s.dlq_topic + "\" " + why);
-  }
-  if (std::find(s.input_topics.begin(), s.input_topics.end(), s.dlq_topic) !=
-      s.input_topics.end()) {
-    check.fail("KAFKA_DLQ_TOPIC",
-               "is also an input topic, so dead letters would be consumed again; expected a "
-               "topic not in KAFKA_TOPIC");
+  // A dead letter consumed again fails again: that loop has no end, whatever is allowed.
+  if (is_input(s.dlq_topic)) {
+    check.fail("KAFKA_DLQ_TOPIC", "is also an input topic (KAFKA_TOPIC): dead letters to " + s.dlq_topic +
+                                      " would be consumed again; expected a topic not in KAFKA_TOPIC");
   }
 }
 
@@ -192,6 +251,33 @@ void check_kernel(const Settings& s, Checker& check) {
 
 }  // namespace
 
+void validate_settings(const Settings& s, const Shown& shown, Problems& problems,
+                       std::vector<std::string>& warnings) {
+  Checker check(shown, problems);
+  if (s.bootstrap_servers.empty()) {
+    check.fail("KAFKA_BOOTSTRAP_SERVERS",
+               "required: expected brokers (host:port,...) or embedded");
+  } else if (!s.embedded) {
+    for (const auto& broker : split_list(s.bootstrap_servers)) {
+      if (auto why = broker_problem(broker); !why.empty()) {
+        check.fail("KAFKA_BOOTSTRAP_SERVERS", why);
+        break;
+      }
+    }
+  }
+  check_topics(s, check, warnings);
+  if (s.group_id.empty()) check.fail("KAFKA_CONSUMER_GROUP", "expected a group id");
+  if (s.client_id.empty()) check.fail("KAFKA_CLIENT_ID", "expected a client id");
+  check_security(s, check, warnings);
+  check_producer(s, check);
+  check_consumer(s, check);
+  check_kernel(s, check);
+}
+
+}  // namespace kernel::config_detail
+
+namespace kernel {
+
 std::string topic_name_problem(std::string_view topic) {
   if (topic.empty()) return "is empty; expected 1 to 249 characters";
   if (topic.size() > 249) return "is longer than 249 characters";
@@ -204,28 +290,4 @@ std::string topic_name_problem(std::string_view topic) {
   return {};
 }
 
-void validate_settings(const Settings& s, const Shown& shown, Problems& problems,
-                       std::vector<std::string>& warnings) {
-  Checker check(shown, problems);
-  if (s.bootstrap_servers.empty()) {
-    check.fail("KAFKA_BOOTSTRAP_SERVERS",
-               "required: expected brokers (host:port,...) or embedded");
-  } else if (!s.embedded) {
-    for (const auto& broker : split_list(s.bootstrap_servers)) {
-      if (broker.empty() || broker.find_first_of(" \t") != std::string::npos) {
-        check.fail("KAFKA_BOOTSTRAP_SERVERS",
-                   "expected comma-separated host:port entries, e.g. broker1:9092,broker2:9092");
-        break;
-      }
-    }
-  }
-  check_topics(s, check);
-  if (s.group_id.empty()) check.fail("KAFKA_CONSUMER_GROUP", "expected a group id");
-  if (s.client_id.empty()) check.fail("KAFKA_CLIENT_ID", "expected a client id");
-  check_security(s, check, warnings);
-  check_producer(s, check);
-  check_consumer(s, check);
-  check_kernel(s, check);
-}
-
-}  // namespace kernel::config_detail
+}  // namespace kernel

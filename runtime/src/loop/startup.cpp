@@ -87,6 +87,9 @@ void KernelLoop::wait_for_topics() {
     }
     std::vector<std::string> still_missing;
     for (const auto& name : missing) {
+      // Serve error callbacks between requests: a refused handshake ends start-up at once.
+      rd_kafka_poll(producer_.get(), 0);
+      if (startup_failure_.load()) throw StartupError(startup_failure_.load(), startup_failure_reason_);
       // Asking for one topic's metadata lets a broker that allows it create the topic.
       TopicPtr topic(rd_kafka_topic_new(producer_.get(), name.c_str(), nullptr));
       const rd_kafka_metadata_t* raw = nullptr;

@@ -10,6 +10,8 @@ import threading
 import time
 import unittest
 
+from confluent_kafka.admin import AdminClient
+
 from test_process import Broker, wait_for
 
 IT_KERNEL = os.environ["IT_KERNEL"]
@@ -74,6 +76,32 @@ class CommandLineTests(unittest.TestCase):
         self.assertIn('config error: KAFKA_CONSUMER_START_OFFSET="sideways": expected earliest, latest, -2 or -1',
                       lines)
 
+    def test_values_librdkafka_would_misread_exit_78_at_once_one_line_each(self):
+        started = time.monotonic()
+        result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:99999", KAFKA_CONSUMER_MAX_BYTES="99999999999MB",
+                     KAFKA_TOPIC_PREFIX="p" * 240, KAFKA_PROPERTY_="1", KERNEL_STARTUP_TIMEOUT="30s")
+        self.assertEqual(result.returncode, 78, result.stderr)
+        self.assertLess(time.monotonic() - started, 10)
+        lines = [line for line in result.stderr.splitlines() if line.startswith("config error:")]
+        by_variable = {line.split("=")[0][len("config error: "):]: line for line in lines}
+        self.assertEqual(set(by_variable), {"KAFKA_BOOTSTRAP_SERVERS", "KAFKA_TOPIC_PREFIX", "KAFKA_PROPERTY_",
+                                            "KAFKA_CONSUMER_MAX_BYTES"}, result.stderr)
+        self.assertEqual(len(lines), 4, result.stderr)
+        self.assertIn("1 to 65535", by_variable["KAFKA_BOOTSTRAP_SERVERS"])
+        self.assertIn("0 to 2147483135 bytes", by_variable["KAFKA_CONSUMER_MAX_BYTES"])
+        self.assertIn("249", by_variable["KAFKA_TOPIC_PREFIX"])
+
+    def test_an_output_that_is_also_an_input_is_refused_at_start_unless_allowed(self):
+        result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9", KAFKA_TOPIC="it.out")
+        self.assertEqual(result.returncode, 78, result.stderr)
+        line = result.stderr.strip().splitlines()[-1]
+        self.assertTrue(line.startswith('config error: KAFKA_OUTPUT_TOPIC="it.out": is also an input topic'), line)
+        self.assertIn("KAFKA_TOPIC", line)
+        self.assertIn("KERNEL_ALLOW_OUTPUT_TO_INPUT", line)
+        allowed = run(IT_KERNEL, "--print-config", KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9", KAFKA_TOPIC="it.out",
+                      KERNEL_ALLOW_OUTPUT_TO_INPUT="true")
+        self.assertEqual(allowed.returncode, 0, allowed.stderr)
+
     def test_bad_command_line_exits_64(self):
         result = run(IT_KERNEL, "--no-such-flag")
         self.assertEqual(result.returncode, 64)
@@ -130,6 +158,29 @@ class CommandLineTests(unittest.TestCase):
             finally:
                 server.kill()
                 server.wait()
+
+
+    def test_tls_against_a_plaintext_listener_exits_77_at_once_naming_the_handshake(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                            "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=some-ca"],
+                           cwd=tmp, check=True, capture_output=True)
+            with open(os.path.join(tmp, "ca.pem")) as f:
+                ca = f.read()
+        broker = Broker()  # kernel-dev-broker: plaintext only
+        try:
+            started = time.monotonic()
+            result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, KAFKA_CA_CERT=ca,
+                         KERNEL_STARTUP_TIMEOUT="30s")
+            elapsed = time.monotonic() - started
+        finally:
+            broker.stop()
+        self.assertEqual(result.returncode, 77, result.stderr[-2000:])
+        self.assertLess(elapsed, 10)  # at once, not after KERNEL_STARTUP_TIMEOUT
+        # librdkafka's own log lines may come before or after it: look for the kernel's summary.
+        summary = [line for line in result.stderr.splitlines() if f"TLS handshake with {broker.bootstrap} failed" in line]
+        self.assertEqual(len(summary), 1, result.stderr[-2000:])
+        self.assertNotIn("check KAFKA_BOOTSTRAP_SERVERS and the network", result.stderr)
 
 
 class SecretTests(unittest.TestCase):
@@ -344,6 +395,66 @@ class DevBrokerTests(unittest.TestCase):
             broker.stdout.close()
             broker.stderr.close()
             os.unlink(f.name)
+
+    def test_every_number_on_the_command_line_is_checked_with_one_line_and_exit_64(self):
+        for value in ("0", "-1", "1001", "99999999999", "99999999999999999999", "0x10", "1e3", "four", ""):
+            result = subprocess.run([DEV_BROKER, "--partitions", value], capture_output=True, text=True, timeout=10)
+            self.assertEqual(result.returncode, 64, (value, result.stdout, result.stderr))
+            self.assertEqual(result.stdout, "", value)  # no broker was started
+            lines = result.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, (value, result.stderr))
+            self.assertIn("kernel-dev-broker: --partitions", lines[0])
+            self.assertIn("1 to 1000", lines[0])
+
+    def test_port_gives_one_address_that_clients_use_throughout_and_a_busy_port_is_an_error(self):
+        port = free_port()
+        address = f"127.0.0.1:{port}"
+        for _ in range(2):  # the same address again after a restart
+            broker = subprocess.Popen([DEV_BROKER, "--port", str(port), "--partitions", "1", "--topic", "fixed"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                self.assertEqual(broker.stdout.readline().strip(), f"KAFKA_BOOTSTRAP_SERVERS={address}")
+                # The brokers' metadata names the same address, so clients never go elsewhere.
+                metadata = AdminClient({"bootstrap.servers": address}).list_topics(timeout=10)
+                self.assertEqual([f"{b.host}:{b.port}" for b in metadata.brokers.values()], [address])
+                produced = subprocess.run(["kcat", "-b", address, "-t", "fixed", "-P"], input="hello\n", text=True,
+                                          capture_output=True, timeout=30)
+                self.assertEqual(produced.returncode, 0, produced.stderr)
+                consumed = subprocess.run(["kcat", "-b", address, "-t", "fixed", "-C", "-c", "1", "-e"],
+                                          capture_output=True, text=True, timeout=30)
+                self.assertEqual(consumed.stdout.strip(), "hello", consumed.stderr)
+
+                busy = subprocess.run([DEV_BROKER, "--port", str(port)], capture_output=True, text=True, timeout=10)
+                self.assertEqual(busy.returncode, 69, busy.stderr)
+                self.assertEqual(busy.stdout, "")
+                self.assertEqual(len(busy.stderr.strip().splitlines()), 1, busy.stderr)
+                self.assertIn(f"{address} is in use", busy.stderr)
+            finally:
+                broker.send_signal(signal.SIGTERM)
+                self.assertEqual(broker.wait(timeout=10), 0)
+                broker.stdout.close()
+                broker.stderr.close()
+
+    def test_seed_and_topic_mistakes_are_errors_before_the_broker_starts(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            first, second = os.path.join(tmp, "a.jsonl"), os.path.join(tmp, "b.jsonl")
+            for path in (first, second):
+                with open(path, "w") as f:
+                    f.write('{"value": 1}\n')
+            for args, expected in (
+                    (["--seed", f"orders={tmp}"], "is a directory"),
+                    (["--seed", f"orders={os.path.join(tmp, 'missing.jsonl')}"], "does not exist"),
+                    (["--seed", f"orders={first}", "--seed", f"orders={second}"], "orders is seeded twice"),
+                    (["--seed", f"bad/name={first}"], "bad/name"),
+                    (["--topic", "bad name"], "bad name"),
+                    (["--topic", "x" * 250], "longer than 249"),
+                    (["--tail", ".."], "'..'")):
+                result = subprocess.run([DEV_BROKER, *args], capture_output=True, text=True, timeout=10)
+                self.assertEqual(result.returncode, 64, (args, result.stderr))
+                self.assertEqual(result.stdout, "", args)  # nothing started
+                lines = result.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, (args, result.stderr))
+                self.assertIn(expected, lines[0])
 
     def test_bad_seed_argument_exits_64(self):
         result = subprocess.run([DEV_BROKER, "--seed", "no-equals-sign"], capture_output=True, text=True, timeout=10)

@@ -17,6 +17,9 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 import test_process as tp  # noqa: E402  (Broker, Kernel, produce, readers: shared helpers)
 
@@ -408,8 +411,9 @@ class OpsTests(tp.BrokerTestCase):
         self.assertEqual(tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS),
                          {p: 0 for p in range(PARTITIONS)})
         by_time = admin("reset-offsets", group, "--topic", "it.in", "--to", "2026-01-01T00:00:00Z", "--force")
-        self.assertEqual(by_time.returncode, 69)
-        self.assertIn("cannot look up offsets by time", by_time.stderr)
+        self.assertEqual(by_time.returncode, 0, by_time.stderr)  # every message is newer: the start
+        self.assertEqual(tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS),
+                         {p: 0 for p in range(PARTITIONS)})
         self.assertEqual(admin("reset-offsets", group, "--topic", "it.in", "--to", "sideways").returncode, 64)
         stats = admin("--json", "topic-stats", "it.in")
         self.assertEqual(json.loads(stats.stdout)["messages"], 340)
@@ -422,6 +426,107 @@ class OpsTests(tp.BrokerTestCase):
         numbers = tp.numbers_of(reader.drain())
         self.assertEqual(len(numbers), 300 + 340)  # the first run's, then all of them again
         self.assertEqual(sorted(set(numbers)), list(range(340)))
+
+
+class KernelAdminTests(tp.BrokerTestCase):
+    """kernel-admin against kernel-dev-broker, checked with confluent-kafka."""
+    partitions = PARTITIONS
+
+    def admin(self, *args):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "KERNEL_"))}
+        env["KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
+        if "KAFKA_CA_CERT" in os.environ:
+            env["KAFKA_CA_CERT"] = os.environ["KAFKA_CA_CERT"]
+        return subprocess.run([KERNEL_ADMIN, *args], env=env, capture_output=True, text=True, timeout=60,
+                              cwd=tempfile.gettempdir())
+
+    def topics(self):
+        """Every topic the broker holds (an all-topics request, which creates nothing)."""
+        admin = AdminClient({"bootstrap.servers": self.broker.bootstrap})
+        return set(admin.list_topics(timeout=10).topics)
+
+    def test_a_missing_topic_is_reported_and_never_created(self):
+        before = self.topics()
+        for args in (["topic-stats", "no.such.topic"], ["lag", "some-group", "--topic", "no.such.topic"],
+                     ["reset-offsets", "some-group", "--topic", "no.such.topic", "--to", "earliest", "--dry-run"]):
+            result = self.admin(*args)
+            self.assertEqual(result.returncode, 69, (args, result.stdout, result.stderr))
+            self.assertIn("no.such.topic does not exist", result.stderr)
+            self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        self.assertNotIn("no.such.topic", self.topics())
+        self.assertEqual(self.topics(), before)
+
+
+    def new_offsets(self, result):
+        """{partition: NEW} from reset-offsets' table."""
+        rows = [line.split() for line in result.stdout.splitlines()[1:] if line.startswith("it.in ")]
+        return {int(row[1]): int(row[3]) for row in rows}
+
+    def test_reset_to_a_time_falls_back_to_message_timestamps_and_says_so(self):
+        base = 1767225600000  # 2026-01-01T00:00:00Z
+        producer = Producer({"bootstrap.servers": self.broker.bootstrap, "linger.ms": 5})
+        for partition in range(PARTITIONS):
+            for n in range(40):  # one message a second, offsets 0..39
+                producer.produce("it.in", value=b"x", partition=partition, timestamp=base + n * 1000)
+        self.assertEqual(producer.flush(30), 0)
+
+        def to(when, *extra):
+            result = self.admin("reset-offsets", "by-time", "--topic", "it.in", "--to", when, *extra)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertIn("message timestamps", result.stderr)
+            return result
+
+        # The first message at or after 00:00:20.500 is the one of 00:00:21, at offset 21.
+        self.assertEqual(self.new_offsets(to("2026-01-01T00:00:20.500Z", "--dry-run")),
+                         {p: 21 for p in range(PARTITIONS)})
+        self.assertEqual(self.new_offsets(to("2026-01-01T00:00:00Z", "--dry-run")), {p: 0 for p in range(PARTITIONS)})
+        self.assertEqual(self.new_offsets(to("2026-01-01T01:00:00+01:00", "--dry-run")),
+                         {p: 0 for p in range(PARTITIONS)})
+        self.assertEqual(self.new_offsets(to("2026-01-01T00:00:39Z", "--dry-run")), {p: 39 for p in range(PARTITIONS)})
+        self.assertEqual(self.new_offsets(to("2026-01-02", "--dry-run")), {p: 40 for p in range(PARTITIONS)})
+        to("2026-01-01T00:00:10Z", "--force")
+        self.assertEqual(tp.committed(self.broker.bootstrap, "by-time", partitions=PARTITIONS),
+                         {p: 10 for p in range(PARTITIONS)})
+
+
+    def test_every_number_on_the_command_line_is_checked_with_one_line_and_exit_64(self):
+        for args, expected in (
+                (["reset-offsets", "g", "--topic", "it.in", "--to", "99999999999999999999"], "--to"),
+                (["reset-offsets", "g", "--topic", "it.in", "--to", "-5"], "--to"),
+                (["--timeout", "99999999999", "topic-stats", "it.in"], "--timeout"),
+                (["--timeout", "99999999999999999999", "topic-stats", "it.in"], "--timeout"),
+                (["--timeout", "-5", "topic-stats", "it.in"], "--timeout"),
+                (["--timeout", "0", "topic-stats", "it.in"], "--timeout"),
+                (["--timeout", "0x10", "topic-stats", "it.in"], "--timeout"),
+                (["--timeout", "1e3", "topic-stats", "it.in"], "--timeout"),
+                (["--timeout", "", "topic-stats", "it.in"], "--timeout")):
+            result = self.admin(*args)
+            self.assertEqual(result.returncode, 64, (args, result.stderr))
+            lines = result.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, (args, result.stderr))
+            self.assertIn(expected, lines[0])
+            self.assertIn("kernel-admin", lines[0])
+        # Within the ranges, numbers work.
+        self.assertEqual(self.admin("--timeout", "5000", "topic-stats", "it.in").returncode, 0)
+        offset = self.admin("reset-offsets", "g", "--topic", "it.in", "--to", "9223372036854775807", "--dry-run")
+        self.assertEqual(offset.returncode, 0, offset.stderr)
+
+
+    def test_tls_against_a_plaintext_listener_exits_77_at_once(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                            "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=some-ca"],
+                           cwd=tmp, check=True, capture_output=True)
+            with open(os.path.join(tmp, "ca.pem")) as f:
+                os.environ["KAFKA_CA_CERT"] = f.read()
+        try:
+            started = time.monotonic()
+            result = self.admin("--timeout", "8000", "topic-stats", "it.in")
+        finally:
+            del os.environ["KAFKA_CA_CERT"]
+        self.assertEqual(result.returncode, 77, result.stderr)
+        self.assertLess(time.monotonic() - started, 6)
+        self.assertIn(f"TLS handshake with {self.broker.bootstrap} failed", result.stderr)
 
 
 if __name__ == "__main__":

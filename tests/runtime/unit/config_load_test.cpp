@@ -272,6 +272,38 @@ TEST_CASE("config: topics, prefix and names") {
   CHECK(only_problem({{"KAFKA_TOPIC", "a,,b"}}).find("none empty") != std::string::npos);
 }
 
+TEST_CASE("config: an output topic that is also an input is refused unless allowed") {
+  const std::string loop =
+      "config error: KAFKA_OUTPUT_TOPIC=\"orders\": is also an input topic (KAFKA_TOPIC): every output "
+      "to orders would be consumed again, an endless loop; expected a topic not in KAFKA_TOPIC, or "
+      "KERNEL_ALLOW_OUTPUT_TO_INPUT=true when the handler ends the loop itself";
+  SUBCASE("the output set to an input") { CHECK(only_problem({{"KAFKA_OUTPUT_TOPIC", "orders"}}) == loop); }
+  SUBCASE("an input set to the compiled-in output") {
+    CHECK(only_problem({{"KAFKA_TOPIC", "payments,orders.enriched"}}) ==
+          "config error: KAFKA_OUTPUT_TOPIC=\"orders.enriched\": is also an input topic (KAFKA_TOPIC): "
+          "every output to orders.enriched would be consumed again, an endless loop; expected a topic not "
+          "in KAFKA_TOPIC, or KERNEL_ALLOW_OUTPUT_TO_INPUT=true when the handler ends the loop itself");
+  }
+  SUBCASE("compared with the prefix applied") {
+    const auto problem = only_problem({{"KAFKA_TOPIC_PREFIX", "dev."}, {"KAFKA_OUTPUT_TOPIC", "orders"}});
+    CHECK(problem.find("every output to dev.orders") != std::string::npos);
+    CHECK(problem.find("KAFKA_TOPIC") != std::string::npos);
+  }
+  SUBCASE("allowed explicitly") {
+    const auto config = load({{"KAFKA_OUTPUT_TOPIC", "orders"}, {"KERNEL_ALLOW_OUTPUT_TO_INPUT", "true"}});
+    CHECK(config.settings().allow_output_to_input);
+    CHECK(config.settings().output_topic == "orders");
+    CHECK(has_warning(config, "KERNEL_ALLOW_OUTPUT_TO_INPUT"));
+    CHECK(config.source_of("KERNEL_ALLOW_OUTPUT_TO_INPUT") == "env");
+  }
+  SUBCASE("the dead-letter topic as an input is refused even then") {
+    const auto problem =
+        only_problem({{"KAFKA_DLQ_TOPIC", "orders"}, {"KERNEL_ALLOW_OUTPUT_TO_INPUT", "true"}});
+    CHECK(problem.starts_with("config error: KAFKA_DLQ_TOPIC=\"orders\": is also an input topic (KAFKA_TOPIC)"));
+  }
+  SUBCASE("off by default") { CHECK_FALSE(load({}).settings().allow_output_to_input); }
+}
+
 TEST_CASE("config: run modes") {
   SUBCASE("production needs brokers and says how to get the embedded one") {
     try {

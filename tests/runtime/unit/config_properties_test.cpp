@@ -154,11 +154,10 @@ TEST_CASE("config properties: KAFKA_PROPERTY_ pass-through") {
 }
 
 TEST_CASE("config properties: librdkafka's own limits in our variables' names") {
-  SUBCASE("range refused by rd_kafka_conf_set") {
-    const auto problem = only_problem({{"KAFKA_CONSUMER_MAX_WAIT", "10m"}});
-    CHECK(problem.starts_with("config error: KAFKA_CONSUMER_MAX_WAIT=\"10m\": librdkafka refuses "
-                              "fetch.wait.max.ms=600000"));
-    CHECK(problem.ends_with("outside allowed range 0..300000") != std::string::npos);
+  SUBCASE("librdkafka's range, in the variable's unit") {
+    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_WAIT", "10m"}}) ==
+          "config error: KAFKA_CONSUMER_MAX_WAIT=\"10m\": too large for fetch.wait.max.ms, which "
+          "takes 0 to 300000 ms");
   }
   SUBCASE("a pass-through value refused") {
     CHECK(only_problem({{"KAFKA_PROPERTY_SOCKET_KEEPALIVE_ENABLE", "perhaps"}})

@@ -1,0 +1,101 @@
+// Values that librdkafka or Kafka would misread rather than refuse: numbers beyond a 32-bit
+// property, brokers with ports that are no ports, prefixes that make topic names too long,
+// and pass-through variables without a property name. Each is refused in one line naming
+// the variable and what it accepts.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "kernel/config.hpp"
+
+using namespace kernel;
+
+namespace {
+
+const KernelDefaults orders{"orders-enricher", {"orders"}, std::string("orders.enriched")};
+
+std::vector<std::string> problems_of(Environment env) {
+  env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
+  try {
+    Config::load(orders, env, RunMode::production, "/nonexistent-dir/.env");
+  } catch (const ConfigError& error) {
+    return error.problems();
+  }
+  return {};
+}
+
+std::string only_problem(Environment env) {
+  const auto problems = problems_of(std::move(env));
+  REQUIRE_MESSAGE(problems.size() == 1, problems.size());
+  return problems.front();
+}
+
+}  // namespace
+
+TEST_CASE("config limits: sizes beyond librdkafka's 32-bit properties are refused with the range") {
+  SUBCASE("a size that would wrap") {
+    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_BYTES", "99999999999MB"}}) ==
+          "config error: KAFKA_CONSUMER_MAX_BYTES=\"99999999999MB\": too large for fetch.max.bytes, "
+          "which takes 0 to 2147483135 bytes");
+  }
+  SUBCASE("exactly 2^32 more than a valid value") {
+    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_BYTES", "4305000000"}}).find("0 to 2147483135 bytes") !=
+          std::string::npos);
+  }
+  SUBCASE("a pass-through number that would wrap to 1") {
+    CHECK(only_problem({{"KAFKA_PROPERTY_QUEUED_MAX_MESSAGES_KBYTES", "4294967297"}}) ==
+          "config error: KAFKA_PROPERTY_QUEUED_MAX_MESSAGES_KBYTES=\"4294967297\": too large for "
+          "queued.max.messages.kbytes, which takes 1 to 2097151");
+  }
+  SUBCASE("the largest value librdkafka takes is accepted") {
+    CHECK(problems_of({{"KAFKA_CONSUMER_MAX_BYTES", "2147483135"}}).empty());
+  }
+}
+
+TEST_CASE("config limits: brokers need a port from 1 to 65535") {
+  for (const auto* servers : {"broker:99999", "broker:abc", "broker:0", "b1:9092,broker:", ":9092",
+                              "[::1]:70000"}) {
+    CAPTURE(servers);
+    const auto problem = only_problem({{"KAFKA_BOOTSTRAP_SERVERS", servers}});
+    CHECK(problem.starts_with("config error: KAFKA_BOOTSTRAP_SERVERS=\"" + std::string(servers) + "\": "));
+    CHECK(problem.find("1 to 65535") != std::string::npos);
+  }
+  for (const auto* servers : {"broker:9092", "b1:9092,b2:9093", "broker", "[::1]:9092", "SSL://broker:9093",
+                              "10.0.0.1:1"}) {
+    CAPTURE(servers);
+    CHECK(problems_of({{"KAFKA_BOOTSTRAP_SERVERS", servers}}).empty());
+  }
+}
+
+TEST_CASE("config limits: a prefix that makes a topic name too long is the prefix's problem") {
+  const std::string prefix(240, 'p');
+  const auto problem = only_problem({{"KAFKA_TOPIC_PREFIX", prefix}});
+  CHECK(problem.starts_with("config error: KAFKA_TOPIC_PREFIX=\"ppp"));
+  // The longest name it is prepended to is orders-enricher.dlq (19 characters).
+  CHECK(problem.find("orders-enricher.dlq") != std::string::npos);
+  CHECK(problem.find("expected at most 230 characters") != std::string::npos);
+  CHECK(problems_of({{"KAFKA_TOPIC_PREFIX", std::string(230, 'p')}}).empty());
+  // A name too long by itself stays its own variable's problem.
+  CHECK(only_problem({{"KAFKA_TOPIC", std::string(250, 't')}}).starts_with("config error: KAFKA_TOPIC="));
+}
+
+TEST_CASE("config limits: a pass-through variable must name a property") {
+  CHECK(only_problem({{"KAFKA_PROPERTY_", "1"}}) ==
+        "config error: KAFKA_PROPERTY_=\"1\": names no librdkafka property; expected "
+        "KAFKA_PROPERTY_<NAME>, e.g. KAFKA_PROPERTY_SOCKET_TIMEOUT_MS");
+}
+
+TEST_CASE("config limits: all problems at once, secrets hidden") {
+  const auto problems = problems_of({{"KAFKA_CONSUMER_MAX_BYTES", "99999999999MB"},
+                                     {"KAFKA_BOOTSTRAP_SERVERS", "broker:abc"},
+                                     {"KAFKA_PROPERTY_", "1"},
+                                     {"KAFKA_TOPIC_PREFIX", std::string(240, 'p')},
+                                     {"KAFKA_PROPERTY_SASL_PASSWORD", "hunter2-secret"}});
+  CHECK(problems.size() == 5);
+  for (const auto& line : problems) {
+    CHECK(line.starts_with("config error: "));
+    CHECK(line.find('\n') == std::string::npos);
+    CHECK(line.find("hunter2-secret") == std::string::npos);
+  }
+}
