@@ -20,6 +20,12 @@ struct rd_kafka_message_s;
 
 namespace kernel {
 
+/// The deepest nesting of objects and arrays the runtime accepts in JSON from outside: a
+/// message's json() and as<T>(), and JSON Lines (samples, kernel-dev-broker --seed). Deeper is
+/// a deserialization_error: serialising JSON recurses once per level, so a value nested
+/// 100,000 deep would overflow the stack.
+inline constexpr std::size_t max_json_depth = 512;
+
 /// Message headers in wire order. A name may repeat; get() returns the last value.
 class Headers {
  public:
@@ -71,7 +77,7 @@ class Message {
   std::optional<std::string_view> header(std::string_view name) const;
 
   /// Parses the value as JSON. Throws PermanentError (deserialization_error) with the
-  /// parser's message on failure.
+  /// parser's message on failure, or when it is nested deeper than max_json_depth.
   nlohmann::json json() const;
 
   /// The value converted to T with nlohmann's from_json. A value that is not JSON is a

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "message/bounded_json.hpp"
+
 namespace kernel::jsonl {
 
 namespace {
@@ -36,9 +38,12 @@ Record parse_line(std::string_view line, std::size_t line_number) {
   const std::string where = line_number ? "line " + std::to_string(line_number) : "record";
   nlohmann::json object;
   try {
-    object = nlohmann::json::parse(line);
+    object = detail::parse_bounded_json<nlohmann::json>(line);
   } catch (const nlohmann::json::parse_error& error) {
     throw ParseError(where + ": not JSON: " + error.what());
+  } catch (const detail::JsonTooDeep& error) {
+    throw ParseError(where + ": " + error.what() +
+                     "; give a deeper value as a string (\"value\": \"[[...]]\") to send its characters as they are");
   }
   if (!object.is_object()) throw ParseError(where + ": expected a JSON object with a \"value\"");
 
@@ -130,11 +135,12 @@ std::string format(const Record& record) {
   if (!is_valid_utf8(record.value)) {
     out["value_base64"] = base64_encode(record.value);
   } else {
-    auto parsed = nlohmann::ordered_json::parse(record.value, nullptr, false);
-    if (!parsed.is_discarded()) {
-      out["value"] = std::move(parsed);
-    } else {
-      out["value"] = record.value;
+    try {
+      out["value"] = detail::parse_bounded_json<nlohmann::ordered_json>(record.value);
+    } catch (const nlohmann::json::exception&) {
+      out["value"] = record.value;  // not JSON: shown as the string it is
+    } catch (const detail::JsonTooDeep&) {
+      out["value"] = record.value;  // too deep to serialise safely: shown as a string
     }
   }
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

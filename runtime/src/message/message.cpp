@@ -2,6 +2,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "message/bounded_json.hpp"
+
 namespace kernel {
 
 struct MessageStorage {
@@ -125,8 +127,10 @@ std::optional<std::string_view> Message::header(std::string_view name) const {
 
 nlohmann::json Message::json() const {
   try {
-    return nlohmann::json::parse(value_);
+    return detail::parse_bounded_json<nlohmann::json>(value_);
   } catch (const nlohmann::json::parse_error& error) {
+    throw PermanentError(error.what(), FailureReason::deserialization_error);
+  } catch (const detail::JsonTooDeep& error) {
     throw PermanentError(error.what(), FailureReason::deserialization_error);
   }
 }

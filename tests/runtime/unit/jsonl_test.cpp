@@ -61,6 +61,21 @@ TEST_CASE("bad lines are refused with the line number and the problem") {
   CHECK_THROWS_AS(parse_line(R"({"value_base64": "***"})"), kernel::jsonl::ParseError);
 }
 
+TEST_CASE("JSON nested deeper than max_json_depth: refused in a line, shown as a string on output") {
+  // 100,000 levels: serialising them recursed once per level and overflowed the stack.
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  CHECK_THROWS_WITH_AS(parse_line(R"({"value": )" + deep + "}", 2),
+                       "line 2: JSON nested deeper than 512 levels (kernel::max_json_depth); give a deeper "
+                       "value as a string (\"value\": \"[[...]]\") to send its characters as they are",
+                       kernel::jsonl::ParseError);
+  CHECK(parse_line(R"({"value": ")" + deep + "\"}").value == deep);
+
+  kernel::jsonl::Record record;
+  record.topic = "t";
+  record.value = deep;
+  CHECK(nlohmann::json::parse(kernel::jsonl::format(record))["value"] == deep);
+}
+
 TEST_CASE("base64 round trip and UTF-8 validation") {
   for (std::string sample : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
     CHECK(kernel::jsonl::base64_decode(kernel::jsonl::base64_encode(sample)) == sample);

@@ -1,0 +1,51 @@
+// Poison messages on a running kernel: each is dead-lettered with the reason it deserves, and
+// the messages after it are handled; none of them can take the kernel down.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+
+#include "kernel/testing.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+/// An echo kernel: parses the input and produces it again, so its value is serialised.
+kernel::KernelSpec echo_kernel(const std::string& name) {
+  kernel::KernelSpec spec;
+  spec.name = name;
+  spec.input_topics = {name + ".in"};
+  spec.output_topic = name + ".out";
+  spec.handler = [](const kernel::Message& message, kernel::Context& context) {
+    context.produce(kernel::Outgoing{}.json(message.json()));
+  };
+  return spec;
+}
+
+std::map<std::string, std::string> headers_of(const kernel::jsonl::Record& record) {
+  return {record.headers.begin(), record.headers.end()};
+}
+
+}  // namespace
+
+TEST_CASE("JSON nested 100,000 deep is dead-lettered as deserialization_error and the kernel goes on") {
+  // ~200 KB: nlohmann parses it iteratively, but serialising it recursed once per level.
+  const std::size_t levels = 100'000;
+  const std::string deep = R"({"a":)" + std::string(levels, '[') + std::string(levels, ']') + "}";
+  kernel::testing::KernelFixture fixture(echo_kernel("deep-kernel"), {{"KAFKA_CONSUMER_GROUP", "deep-group"}});
+  fixture.send_raw(deep, "same");
+  fixture.send({{"n", 1}}, "same");
+  fixture.send({{"n", 2}}, "same");
+
+  const auto letters = fixture.dead_letters(1, 20s);
+  REQUIRE(letters.size() == 1);
+  CHECK(letters[0].value == deep);
+  const auto headers = headers_of(letters[0]);
+  CHECK(headers.at("dlq-failure-reason") == "deserialization_error");
+  CHECK(headers.at("dlq-error-message").find("deeper than 512") != std::string::npos);
+  const auto outputs = fixture.outputs(2, 20s);
+  REQUIRE(outputs.size() == 2);
+  CHECK(outputs[0].value == R"({"n":1})");
+  CHECK(outputs[1].value == R"({"n":2})");
+}
