@@ -4,7 +4,8 @@
 ///   {"key": "k1", "headers": {"h": "v"}, "value": {...}}
 ///
 /// A string value is its raw characters; any other JSON value is its compact JSON text.
-/// Bytes that are not UTF-8 travel as key_base64, value_base64 or {"base64": "..."}.
+/// Bytes that are not UTF-8 travel as key_base64, value_base64 or {"base64": "..."}; a header
+/// without a value (null) is null.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -22,6 +23,8 @@ struct Record {
   std::optional<std::string> key;
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
+  /// Indices into `headers` of those without a value (null; their string is empty).
+  std::vector<std::size_t> null_headers;
   std::optional<std::int32_t> partition;
   // Filled on output.
   std::string topic;

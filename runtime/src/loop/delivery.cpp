@@ -39,9 +39,12 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
               settings_.dlq_topic, to_string(reason), type, message);
   // The original headers, byte for byte, then where it came from and why it failed.
   auto* headers = rd_kafka_headers_new(input.headers().size() + 11);
-  for (const auto& [name, value] : input.headers()) {
-    rd_kafka_header_add(headers, name.c_str(), static_cast<ssize_t>(name.size()), value.data(),
-                        static_cast<ssize_t>(value.size()));
+  const auto& original = input.headers();
+  for (std::size_t i = 0; i < original.size(); ++i) {
+    const auto& [name, value] = original.entries()[i];
+    // A null value stays null (no pointer), an empty one stays empty.
+    rd_kafka_header_add(headers, name.c_str(), static_cast<ssize_t>(name.size()),
+                        original.is_null(i) ? nullptr : value.data(), static_cast<ssize_t>(value.size()));
   }
   auto add = [headers](const char* name, std::string_view value) {
     rd_kafka_header_add(headers, name, -1, value.data(), static_cast<ssize_t>(value.size()));

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "broker/record_io.hpp"
 #include "kernel/testing.hpp"
 
 using namespace std::chrono_literals;
@@ -48,4 +49,27 @@ TEST_CASE("JSON nested 100,000 deep is dead-lettered as deserialization_error an
   REQUIRE(outputs.size() == 2);
   CHECK(outputs[0].value == R"({"n":1})");
   CHECK(outputs[1].value == R"({"n":2})");
+}
+
+TEST_CASE("a number beyond a double is a deserialization_error and null headers stay null in the dead letter") {
+  kernel::testing::KernelFixture fixture(echo_kernel("overflow-kernel"), {{"KAFKA_CONSUMER_GROUP", "overflow-group"}});
+  kernel::jsonl::Record poison;
+  poison.key = "same";
+  poison.value = R"({"amount": 1e999})";
+  poison.headers = {{"absent", ""}, {"empty", ""}, {"text", "v"}};
+  poison.null_headers = {0};
+  kernel::detail::produce_records(fixture.bootstrap_servers(), "overflow-kernel.in", {poison});
+  fixture.send({{"n", 1}}, "same");
+
+  const auto letters = fixture.dead_letters(1, 20s);
+  REQUIRE(letters.size() == 1);
+  const auto& letter = letters[0];
+  CHECK(letter.value == poison.value);
+  CHECK(headers_of(letter).at("dlq-failure-reason") == "deserialization_error");
+  REQUIRE(letter.headers.size() > 3);
+  CHECK(letter.headers[0] == std::pair<std::string, std::string>("absent", ""));
+  CHECK(letter.headers[1] == std::pair<std::string, std::string>("empty", ""));
+  CHECK(letter.headers[2] == std::pair<std::string, std::string>("text", "v"));
+  CHECK(letter.null_headers == std::vector<std::size_t>{0});  // null, byte for byte; "empty" is not
+  CHECK(fixture.outputs(1, 20s).at(0).value == R"({"n":1})");
 }

@@ -36,3 +36,25 @@ TEST_CASE("json() accepts nesting up to max_json_depth; deeper is a deserializat
     CHECK(message.json()["a"].get<std::string>().size() == 4003);
   }
 }
+
+TEST_CASE("a number a double cannot hold is a deserialization_error, not a processing_error") {
+  for (const char* text : {"1e999", R"({"amount": -1e999})"}) {
+    CAPTURE(text);
+    auto message = kernel::testing::make_raw_message(text);
+    try {
+      (void)message.json();
+      FAIL("expected a PermanentError");
+    } catch (const kernel::PermanentError& error) {
+      CHECK(error.reason() == kernel::FailureReason::deserialization_error);
+      CHECK(std::string(error.what()).find("number overflow") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("headers tell a null value from an empty one") {
+  const kernel::Headers headers({{"empty", ""}, {"absent", ""}, {"text", "v"}}, {1});
+  CHECK_FALSE(headers.is_null(0));
+  CHECK(headers.is_null(1));
+  CHECK_FALSE(headers.is_null(2));
+  CHECK(headers.get("absent") == std::string_view());
+}
