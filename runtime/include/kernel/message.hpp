@@ -89,14 +89,15 @@ class Message {
   nlohmann::json json() const;
 
   /// The value converted to T with nlohmann's from_json. A value that is not JSON is a
-  /// deserialization_error; JSON that does not fit T is a PermanentError (validation_error).
+  /// deserialization_error; JSON that does not fit T is a PermanentError (validation_error)
+  /// naming the field: `field "id": expected string, got number`.
   template <class T>
   T as() const {
     auto document = json();
     try {
       return document.get<T>();
     } catch (const nlohmann::json::exception& error) {
-      throw PermanentError(error.what(), FailureReason::validation_error);
+      throw PermanentError(detail::describe_json_error(error.what()), FailureReason::validation_error);
     }
   }
 

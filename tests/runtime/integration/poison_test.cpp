@@ -73,3 +73,28 @@ TEST_CASE("a number beyond a double is a deserialization_error and null headers 
   CHECK(letter.null_headers == std::vector<std::size_t>{0});  // null, byte for byte; "empty" is not
   CHECK(fixture.outputs(1, 20s).at(0).value == R"({"n":1})");
 }
+
+TEST_CASE("a missing field or one of the wrong type is a validation_error with a readable message and type") {
+  kernel::KernelSpec spec = echo_kernel("field-kernel");
+  spec.handler = [](const kernel::Message& message, kernel::Context& context) {
+    const auto document = message.json();
+    context.produce(kernel::Outgoing{}.text(document.at("id").get<std::string>()));
+  };
+  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "field-group"}});
+  fixture.send({{"name", "no id"}}, "same");
+  fixture.send({{"id", 42}}, "same");
+  fixture.send({{"id", "a-1"}}, "same");
+
+  const auto letters = fixture.dead_letters(2, 20s);
+  REQUIRE(letters.size() == 2);
+  const auto missing = headers_of(letters[0]);
+  CHECK(missing.at("dlq-failure-reason") == "validation_error");
+  CHECK(missing.at("dlq-error-class") == "permanent");
+  CHECK(missing.at("dlq-error-type") == "nlohmann::json::out_of_range");
+  CHECK(missing.at("dlq-error-message") == "field \"id\": missing");
+  const auto wrong_type = headers_of(letters[1]);
+  CHECK(wrong_type.at("dlq-failure-reason") == "validation_error");
+  CHECK(wrong_type.at("dlq-error-type") == "nlohmann::json::type_error");
+  CHECK(wrong_type.at("dlq-error-message") == "expected string, got number");
+  CHECK(fixture.outputs(1, 20s).at(0).value == "a-1");
+}
