@@ -43,7 +43,10 @@ class KernelError : public std::runtime_error {
   FailureReason reason_;
 };
 
-/// A passing failure (a dependency is down, a timeout): retried with backoff.
+/// A passing failure (a dependency is down, a timeout): retried with backoff. When retries run
+/// out, the dead letter's `dlq-failure-reason` is `retries_exhausted`, and a reason other than
+/// the default prefixes `dlq-error-message`: `TransientError("inventory took 5 s",
+/// FailureReason::timeout)` gives `timeout: inventory took 5 s`.
 class TransientError : public KernelError {
  public:
   explicit TransientError(const std::string& message,

@@ -39,7 +39,14 @@ Outcome Outcome::from_exception(const std::exception& error) {
   if (const auto* kernel_error = dynamic_cast<const KernelError*>(&error)) {
     outcome.reason = kernel_error->reason();
     switch (kernel_error->error_class()) {
-      case ErrorClass::transient: outcome.kind = Kind::transient; break;
+      case ErrorClass::transient:
+        outcome.kind = Kind::transient;
+        // Once retries run out the dead letter's reason is retries_exhausted: the message
+        // keeps why it was retried.
+        if (outcome.reason != FailureReason::processing_error) {
+          outcome.message = std::string(to_string(outcome.reason)) + ": " + outcome.message;
+        }
+        break;
       case ErrorClass::permanent: outcome.kind = Kind::permanent; break;
       case ErrorClass::business: outcome.kind = Kind::business; break;
       case ErrorClass::fatal: outcome.kind = Kind::fatal; break;

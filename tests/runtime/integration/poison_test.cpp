@@ -98,3 +98,22 @@ TEST_CASE("a missing field or one of the wrong type is a validation_error with a
   CHECK(wrong_type.at("dlq-error-message") == "expected string, got number");
   CHECK(fixture.outputs(1, 20s).at(0).value == "a-1");
 }
+
+TEST_CASE("when a TransientError's retries run out, the dead letter says why it was retried") {
+  kernel::KernelSpec spec = echo_kernel("slow-kernel");
+  spec.handler = [](const kernel::Message&, kernel::Context&) {
+    throw kernel::TransientError("inventory took 5 s", kernel::FailureReason::timeout);
+  };
+  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "slow-group"},
+                                                {"KAFKA_CONSUMER_MAX_RETRIES", "1"},
+                                                {"KERNEL_RETRY_BACKOFF", "10ms"},
+                                                {"KERNEL_RETRY_JITTER", "0"}});
+  fixture.send({{"n", 1}}, "same");
+  const auto letters = fixture.dead_letters(1, 20s);
+  REQUIRE(letters.size() == 1);
+  const auto headers = headers_of(letters[0]);
+  CHECK(headers.at("dlq-failure-reason") == "retries_exhausted");
+  CHECK(headers.at("dlq-error-class") == "transient");
+  CHECK(headers.at("dlq-error-message") == "timeout: inventory took 5 s");
+  CHECK(headers.at("dlq-retry-count") == "1");
+}

@@ -163,3 +163,20 @@ TEST_CASE("exception type names are readable, without ABI namespaces") {
   CHECK(name_of([] { throw std::ios_base::failure("io"); }) == "std::ios_base::failure");
   CHECK(name_of([] { throw std::out_of_range("x"); }) == "std::out_of_range");
 }
+
+TEST_CASE("a TransientError's reason says why it was retried in the message that reaches the dead letter") {
+  kernel::testing::TestContext context;
+  auto message = kernel::testing::make_message({{"a", 1}});
+  auto timeout = kernel::testing::call(kernel::Handler([](const kernel::Message&, kernel::Context&) {
+                                         throw kernel::TransientError("inventory took 5 s", kernel::FailureReason::timeout);
+                                       }),
+                                       message, context);
+  CHECK(timeout.kind == kernel::Outcome::Kind::transient);
+  CHECK(timeout.reason == kernel::FailureReason::timeout);
+  CHECK(timeout.message == "timeout: inventory took 5 s");
+  auto plain = kernel::testing::call(kernel::Handler([](const kernel::Message&, kernel::Context&) {
+                                       throw kernel::TransientError("database busy");
+                                     }),
+                                     message, context);
+  CHECK(plain.message == "database busy");  // the default reason adds nothing
+}
