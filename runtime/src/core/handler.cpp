@@ -13,10 +13,10 @@ std::string_view to_string(Outcome::Kind kind) noexcept {
   return "permanent";
 }
 
+// No JSON_DIAGNOSTICS (a field path in every error): it changes json's ABI for every kernel TU, trips GCC 12 -Warray-bounds and nlohmann 3.11.2 Debug asserts.
 namespace {
 /// nlohmann::json's exceptions, known by their type's namespace and their message's prefix
 /// rather than their C++ type, which depends on the JSON_DIAGNOSTICS setting of the thrower.
-// No JSON_DIAGNOSTICS (field paths in every error): it changes json's ABI for every kernel TU, trips GCC 12 -Warray-bounds and nlohmann 3.11.2 Debug asserts.
 bool is_json_exception(const std::string& type_name, std::string_view what) {
   return type_name.starts_with("nlohmann::") && what.starts_with("[json.exception.");
 }
