@@ -6,7 +6,9 @@
 ///  BusinessError   logged, counted, committed; never dead-lettered
 ///  FatalError      the kernel stops, commits what completed, exits 1
 ///
-/// Any other exception is classified by its message (see classify()).
+/// nlohmann::json's exceptions (a field missing or of the wrong type) are permanent
+/// validation_errors with a readable message (`field "id": missing`, `expected string, got number`). Any other exception is classified by its
+/// message (see classify_message()).
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -41,7 +43,10 @@ class KernelError : public std::runtime_error {
   FailureReason reason_;
 };
 
-/// A passing failure (a dependency is down, a timeout): retried with backoff.
+/// A passing failure (a dependency is down, a timeout): retried with backoff. When retries run
+/// out, the dead letter's `dlq-failure-reason` is `retries_exhausted`, and a reason other than
+/// the default prefixes `dlq-error-message`: `TransientError("inventory took 5 s",
+/// FailureReason::timeout)` gives `timeout: inventory took 5 s`.
 class TransientError : public KernelError {
  public:
   explicit TransientError(const std::string& message,
@@ -76,7 +81,16 @@ class FatalError : public KernelError {
 /// broken pipe, i/o timeout and temporary failure are transient; anything else permanent.
 ErrorClass classify_message(std::string_view message) noexcept;
 
-/// The demangled dynamic type name of an exception (`std::out_of_range`, `kernel::PermanentError`).
+/// The readable dynamic type name of an exception (`std::out_of_range`, `kernel::PermanentError`,
+/// `nlohmann::json::type_error`): demangled, without inline ABI namespaces and tags.
 std::string exception_type_name(const std::exception& error);
+
+namespace detail {
+/// A nlohmann::json exception's what() made readable: `[json.exception.out_of_range.403] key
+/// 'id' not found` becomes `field "id": missing`, `type must be string, but is number` becomes
+/// `expected string, got number`, prefixed with the field when the message has its path (only
+/// code built with JSON_DIAGNOSTICS, which kernel::runtime is not, puts it there).
+std::string describe_json_error(std::string_view what);
+}  // namespace detail
 
 }  // namespace kernel

@@ -4,8 +4,9 @@
 ///   {"key": "k1", "headers": {"h": "v"}, "value": {...}}
 ///
 /// A string value is its raw characters; any other JSON value is its compact JSON text.
-/// Bytes that are not UTF-8 travel as key_base64, value_base64 or {"base64": "..."}.
-/// A sample may say what it should become (`--samples` checks it; it is never sent):
+/// Bytes that are not UTF-8 travel as key_base64, value_base64 or {"base64": "..."}; a header
+/// without a value (null) is null. A sample may say what it should become (`--samples` checks
+/// it; it is never sent):
 ///
 ///   {"value": "not json", "expect": "dead_letter", "expect_reason": "deserialization_error"}
 ///
@@ -27,6 +28,8 @@ struct Record {
   std::optional<std::string> key;
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
+  /// Indices into `headers` of those without a value (null; their string is empty).
+  std::vector<std::size_t> null_headers;
   std::optional<std::int32_t> partition;
   /// What the message should become: "output", "dead_letter" or "business_error"; and for a
   /// dead letter, optionally its `dlq-failure-reason`. Read from samples, never produced.

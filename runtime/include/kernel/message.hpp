@@ -20,12 +20,22 @@ struct rd_kafka_message_s;
 
 namespace kernel {
 
-/// Message headers in wire order. A name may repeat; get() returns the last value.
+/// The deepest nesting of objects and arrays the runtime accepts in JSON from outside: a
+/// message's json() and as<T>(), and JSON Lines (samples, kernel-dev-broker --seed). Deeper is
+/// a deserialization_error: serialising JSON recurses once per level, so a value nested
+/// 100,000 deep would overflow the stack.
+inline constexpr std::size_t max_json_depth = 512;
+
+/// Message headers in wire order. A name may repeat; get() returns the last value. A header
+/// sent without a value (null, which Kafka allows) reads as an empty string; is_null() tells
+/// it from one sent with an empty value.
 class Headers {
  public:
   using Entry = std::pair<std::string, std::string>;
   Headers() = default;
-  explicit Headers(std::vector<Entry> entries) : entries_(std::move(entries)) {}
+  /// `null_values`: indices of the entries whose value is null.
+  explicit Headers(std::vector<Entry> entries, std::vector<std::size_t> null_values = {})
+      : entries_(std::move(entries)), null_values_(std::move(null_values)) {}
 
   std::optional<std::string_view> get(std::string_view name) const noexcept;
   bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
@@ -34,9 +44,12 @@ class Headers {
   bool empty() const noexcept { return entries_.empty(); }
   auto begin() const noexcept { return entries_.begin(); }
   auto end() const noexcept { return entries_.end(); }
+  /// Whether entry `index` was sent without a value (rd_kafka_header_get_all gives NULL).
+  bool is_null(std::size_t index) const noexcept;
 
  private:
   std::vector<Entry> entries_;
+  std::vector<std::size_t> null_values_;  // indices into entries_; almost always empty
 };
 
 class Message {
@@ -71,18 +84,20 @@ class Message {
   std::optional<std::string_view> header(std::string_view name) const;
 
   /// Parses the value as JSON. Throws PermanentError (deserialization_error) with the
-  /// parser's message on failure.
+  /// parser's message when it is not JSON, holds a number beyond a double (1e999), or is
+  /// nested deeper than max_json_depth.
   nlohmann::json json() const;
 
   /// The value converted to T with nlohmann's from_json. A value that is not JSON is a
-  /// deserialization_error; JSON that does not fit T is a PermanentError (validation_error).
+  /// deserialization_error; JSON that does not fit T is a PermanentError (validation_error)
+  /// naming the field: `field "id": expected string, got number`.
   template <class T>
   T as() const {
     auto document = json();
     try {
       return document.get<T>();
     } catch (const nlohmann::json::exception& error) {
-      throw PermanentError(error.what(), FailureReason::validation_error);
+      throw PermanentError(detail::describe_json_error(error.what()), FailureReason::validation_error);
     }
   }
 

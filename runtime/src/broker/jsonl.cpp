@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernel/errors.hpp"
+#include "message/bounded_json.hpp"
 
 namespace kernel::jsonl {
 
@@ -81,9 +82,13 @@ Record parse_line(std::string_view line, std::size_t line_number) {
   const std::string where = line_number ? "line " + std::to_string(line_number) : "record";
   nlohmann::json object;
   try {
-    object = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& error) {
+    object = detail::parse_bounded_json<nlohmann::json>(line);
+  } catch (const nlohmann::json::exception& error) {
+    // parse_error, or out_of_range for a number a double cannot hold (1e999)
     throw ParseError(where + ": not JSON: " + error.what());
+  } catch (const detail::JsonTooDeep& error) {
+    throw ParseError(where + ": " + error.what() +
+                     "; give a deeper value as a string (\"value\": \"[[...]]\") to send its characters as they are");
   }
   if (!object.is_object()) throw ParseError(where + ": expected a JSON object with a \"value\"");
 
@@ -109,7 +114,10 @@ Record parse_line(std::string_view line, std::size_t line_number) {
     const auto& headers = object["headers"];
     if (!headers.is_object()) throw ParseError(where + ": \"headers\" must be an object of strings");
     for (const auto& [name, value] : headers.items()) {
-      if (value.is_string()) {
+      if (value.is_null()) {
+        record.null_headers.push_back(record.headers.size());
+        record.headers.emplace_back(name, std::string());
+      } else if (value.is_string()) {
         record.headers.emplace_back(name, value.get<std::string>());
       } else if (value.is_object() && value.contains("base64") && value["base64"].is_string()) {
         try {
@@ -119,7 +127,7 @@ Record parse_line(std::string_view line, std::size_t line_number) {
         }
       } else {
         throw ParseError(where + ": header \"" + name +
-                         "\" must be a string or {\"base64\": \"...\"}");
+                         "\" must be a string, {\"base64\": \"...\"} or null");
       }
     }
   }
@@ -166,8 +174,11 @@ std::string format(const Record& record) {
     out["key_base64"] = base64_encode(*record.key);
   }
   nlohmann::ordered_json headers = nlohmann::ordered_json::object();
-  for (const auto& [name, value] : record.headers) {
-    if (is_valid_utf8(value)) {
+  for (std::size_t i = 0; i < record.headers.size(); ++i) {
+    const auto& [name, value] = record.headers[i];
+    if (std::find(record.null_headers.begin(), record.null_headers.end(), i) != record.null_headers.end()) {
+      headers[name] = nullptr;
+    } else if (is_valid_utf8(value)) {
       headers[name] = value;
     } else {
       headers[name] = {{"base64", base64_encode(value)}};
@@ -177,11 +188,12 @@ std::string format(const Record& record) {
   if (!is_valid_utf8(record.value)) {
     out["value_base64"] = base64_encode(record.value);
   } else {
-    auto parsed = nlohmann::ordered_json::parse(record.value, nullptr, false);
-    if (!parsed.is_discarded()) {
-      out["value"] = std::move(parsed);
-    } else {
-      out["value"] = record.value;
+    try {
+      out["value"] = detail::parse_bounded_json<nlohmann::ordered_json>(record.value);
+    } catch (const nlohmann::json::exception&) {
+      out["value"] = record.value;  // not JSON: shown as the string it is
+    } catch (const detail::JsonTooDeep&) {
+      out["value"] = record.value;  // too deep to serialise safely: shown as a string
     }
   }
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -206,6 +218,7 @@ Record from_rdkafka(const rd_kafka_message_t* message) {
     size_t size;
     for (size_t i = 0;
          rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      if (!value) record.null_headers.push_back(i);
       record.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : "");
     }
   }

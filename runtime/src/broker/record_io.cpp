@@ -70,8 +70,12 @@ std::map<std::int32_t, std::int64_t> produce_records(const std::string& servers,
   for (const auto& record : records) {
     slots.push_back({&state, slots.size()});
     rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
-    for (const auto& [name, value] : record.headers) {
-      rd_kafka_header_add(headers, name.c_str(), -1, value.data(), static_cast<ssize_t>(value.size()));
+    for (std::size_t i = 0; i < record.headers.size(); ++i) {
+      const auto& [name, value] = record.headers[i];
+      const bool null = std::find(record.null_headers.begin(), record.null_headers.end(), i) !=
+                        record.null_headers.end();
+      rd_kafka_header_add(headers, name.c_str(), -1, null ? nullptr : value.data(),
+                          static_cast<ssize_t>(value.size()));
     }
     const void* key = record.key ? record.key->data() : nullptr;
     const std::size_t key_len = record.key ? record.key->size() : 0;

@@ -50,12 +50,93 @@ ErrorClass classify_message(std::string_view message) noexcept {
   return ErrorClass::permanent;
 }
 
+namespace {
+
+void erase_all(std::string& text, std::string_view what) {
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at)) text.erase(at, what.size());
+}
+
+/// Without the inline namespaces that only version an ABI: `std::__cxx11::`, libc++'s
+/// `std::__1::`, `[abi:cxx11]` tags, and nlohmann's `json_abi_v3_11_2::detail::`, whose
+/// exceptions users know as `nlohmann::json::type_error`.
+std::string readable_type_name(std::string name) {
+  erase_all(name, "__cxx11::");
+  erase_all(name, "std::__1::");
+  for (auto at = name.find("[abi:"); at != std::string::npos; at = name.find("[abi:", at)) {
+    const auto end = name.find(']', at);
+    name.erase(at, end == std::string::npos ? std::string::npos : end + 1 - at);
+  }
+  constexpr std::string_view nlohmann = "nlohmann::";
+  if (name.starts_with(nlohmann)) {
+    auto rest = name.substr(nlohmann.size());
+    if (rest.starts_with("json_abi")) rest.erase(0, rest.find("::") + 2);
+    if (rest.starts_with("detail::")) rest.replace(0, 8, "json::");
+    name = std::string(nlohmann) + rest;
+  }
+  return name;
+}
+
+/// A JSON Pointer (`/items/1/qty`) as a reader writes a field: `items[1].qty`.
+std::string field_of(std::string_view pointer) {
+  std::string field;
+  while (!pointer.empty() && pointer.front() == '/') {
+    pointer.remove_prefix(1);
+    const auto end = pointer.find('/');
+    std::string token(pointer.substr(0, end));
+    pointer = end == std::string_view::npos ? std::string_view() : pointer.substr(end);
+    for (auto at = token.find("~1"); at != std::string::npos; at = token.find("~1", at + 1)) token.replace(at, 2, "/");
+    for (auto at = token.find("~0"); at != std::string::npos; at = token.find("~0", at + 1)) token.replace(at, 2, "~");
+    const bool index = !token.empty() && token.find_first_not_of("0123456789") == std::string::npos;
+    if (index && !field.empty()) {
+      field += "[" + token + "]";
+    } else {
+      field += (field.empty() ? "" : ".") + token;
+    }
+  }
+  return field;
+}
+
+}  // namespace
+
 std::string exception_type_name(const std::exception& error) {
   const char* mangled = typeid(error).name();
   int status = 0;
   std::unique_ptr<char, decltype(&std::free)> demangled(
       abi::__cxa_demangle(mangled, nullptr, nullptr, &status), &std::free);
-  return status == 0 && demangled ? std::string(demangled.get()) : std::string(mangled);
+  return readable_type_name(status == 0 && demangled ? std::string(demangled.get()) : std::string(mangled));
 }
+
+namespace detail {
+
+std::string describe_json_error(std::string_view what) {
+  // "[json.exception.type_error.302] (/id) type must be string, but is number"
+  if (what.starts_with("[json.exception.")) {
+    const auto end = what.find("] ");
+    if (end != std::string_view::npos) what.remove_prefix(end + 2);
+  }
+  std::string field;
+  if (what.starts_with("(/")) {  // the path JSON_DIAGNOSTICS adds
+    const auto end = what.find(") ");
+    if (end != std::string_view::npos) {
+      field = field_of(what.substr(1, end - 1));
+      what.remove_prefix(end + 2);
+    }
+  }
+  std::string problem(what);
+  constexpr std::string_view type_must_be = "type must be ", but_is = ", but is ";
+  constexpr std::string_view key = "key '", not_found = "' not found";
+  if (what.starts_with(type_must_be) && what.find(but_is) != std::string_view::npos) {
+    const auto split = what.find(but_is);
+    problem = "expected " + std::string(what.substr(type_must_be.size(), split - type_must_be.size())) +
+              ", got " + std::string(what.substr(split + but_is.size()));
+  } else if (what.starts_with(key) && what.ends_with(not_found)) {
+    const auto name = what.substr(key.size(), what.size() - key.size() - not_found.size());
+    field += (field.empty() ? "" : ".") + std::string(name);
+    problem = "missing";
+  }
+  return field.empty() ? problem : "field \"" + field + "\": " + problem;
+}
+
+}  // namespace detail
 
 }  // namespace kernel

@@ -66,7 +66,12 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
                         static_cast<ssize_t>(size));
     header_bytes += name.size() + size + header_overhead;
   };
-  for (const auto& [name, value] : input.headers()) add(name, value.data(), value.size());
+  const auto& original = input.headers();
+  for (std::size_t i = 0; i < original.size(); ++i) {
+    const auto& [name, value] = original.entries()[i];
+    // A null value stays null (no pointer), an empty one stays empty.
+    add(name, original.is_null(i) ? nullptr : value.data(), value.size());
+  }
   auto add_text = [&](std::string_view name, std::string_view value) { add(name, value.data(), value.size()); };
   char stamp[24];
   add_text("dlq-original-topic", input.topic());

@@ -2,6 +2,10 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
+
+#include "message/bounded_json.hpp"
+
 namespace kernel {
 
 struct MessageStorage {
@@ -15,6 +19,10 @@ std::optional<std::string_view> Headers::get(std::string_view name) const noexce
     if (it->first == name) return std::string_view(it->second);
   }
   return std::nullopt;
+}
+
+bool Headers::is_null(std::size_t index) const noexcept {
+  return std::find(null_values_.begin(), null_values_.end(), index) != null_values_.end();
 }
 
 Message Message::adopt(rd_kafka_message_t* raw) {
@@ -86,6 +94,7 @@ std::int64_t Message::timestamp_ms() const noexcept {
 const Headers& Message::headers() const {
   if (!headers_) {
     std::vector<Headers::Entry> entries;
+    std::vector<std::size_t> null_values;
     rd_kafka_headers_t* raw_headers = nullptr;
     // The headers object stays owned by the message.
     if (raw_ && rd_kafka_message_headers(raw_, &raw_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -95,11 +104,12 @@ const Headers& Message::headers() const {
       for (size_t i = 0; rd_kafka_header_get_all(raw_headers, i, &name, &value, &size) ==
                          RD_KAFKA_RESP_ERR_NO_ERROR;
            ++i) {
+        if (!value) null_values.push_back(i);
         entries.emplace_back(name, value ? std::string(static_cast<const char*>(value), size)
                                          : std::string());
       }
     }
-    headers_ = std::make_unique<Headers>(std::move(entries));
+    headers_ = std::make_unique<Headers>(std::move(entries), std::move(null_values));
   }
   return *headers_;
 }
@@ -125,8 +135,11 @@ std::optional<std::string_view> Message::header(std::string_view name) const {
 
 nlohmann::json Message::json() const {
   try {
-    return nlohmann::json::parse(value_);
-  } catch (const nlohmann::json::parse_error& error) {
+    return detail::parse_bounded_json<nlohmann::json>(value_);
+  } catch (const nlohmann::json::exception& error) {
+    // parse_error, or out_of_range for a number a double cannot hold (1e999): the payload's fault.
+    throw PermanentError(error.what(), FailureReason::deserialization_error);
+  } catch (const detail::JsonTooDeep& error) {
     throw PermanentError(error.what(), FailureReason::deserialization_error);
   }
 }

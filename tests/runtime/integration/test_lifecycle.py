@@ -38,6 +38,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def deeply_nested(levels=100_000):
+    """~200 KB of JSON nested far beyond the runtime's limit (512 levels)."""
+    return '{"a":' + "[" * levels + "]" * levels + "}"
+
+
+def write_lines(*lines):
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+        f.write("".join(line + "\n" for line in lines))
+    return f.name
+
+
 class Running:
     """A kernel process whose stderr is read as it comes."""
 
@@ -304,6 +315,29 @@ class LifecycleTests(unittest.TestCase):
         finally:
             os.unlink(f.name)
 
+    def test_samples_dead_letter_a_deeply_nested_value_and_refuse_one_in_the_file(self):
+        deep = deeply_nested()
+        path = write_lines(json.dumps({"key": "deep", "value": deep}), json.dumps({"key": "k", "value": {"n": 1}}))
+        try:
+            result = run(IT_KERNEL, "--samples", path)
+        finally:
+            os.unlink(path)
+        self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        self.assertEqual([r["value"]["n"] for r in records if r["topic"] == "it.out"], [1])
+        dead = [r for r in records if r["topic"] == "it-kernel.dlq"]
+        self.assertEqual(len(dead), 1)
+        self.assertEqual(dead[0]["value"], deep)  # too deep to show as JSON: shown as the string it is
+        self.assertEqual(dead[0]["headers"]["dlq-failure-reason"], "deserialization_error")
+
+        path = write_lines('{"value": 1}', '{"value": ' + deep[len('{"a":'):-1] + "}")
+        try:
+            result = run(IT_KERNEL, "--samples", path)
+        finally:
+            os.unlink(path)
+        self.assertEqual(result.returncode, 64, result.stderr[-2000:])
+        self.assertIn("line 2: JSON nested deeper than 512 levels", result.stderr)
+
     def test_dev_mode_uses_the_embedded_broker_and_stops_cleanly(self):
         kernel = Running(IT_KERNEL, "--dev")
         try:
@@ -455,6 +489,29 @@ class DevBrokerTests(unittest.TestCase):
                 lines = result.stderr.strip().splitlines()
                 self.assertEqual(len(lines), 1, (args, result.stderr))
                 self.assertIn(expected, lines[0])
+
+    def test_seed_refuses_a_deeply_nested_value_and_tail_shows_one_as_a_string(self):
+        deep = deeply_nested()
+        path = write_lines('{"value": ' + deep + "}")
+        try:
+            result = subprocess.run([DEV_BROKER, "--seed", f"seeded={path}"], capture_output=True, text=True,
+                                    timeout=30)
+        finally:
+            os.unlink(path)
+        self.assertEqual(result.returncode, 64, result.stderr[-2000:])
+        self.assertIn("line 1: JSON nested deeper than 512 levels", result.stderr)
+
+        path = write_lines(json.dumps({"value": deep}))
+        broker = subprocess.Popen([DEV_BROKER, "--partitions", "1", "--seed", f"seeded={path}", "--tail", "seeded"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            self.assertRegex(broker.stdout.readline(), r"^KAFKA_BOOTSTRAP_SERVERS=")
+            self.assertEqual(json.loads(broker.stdout.readline())["value"], deep)
+        finally:
+            broker.send_signal(signal.SIGTERM)
+            self.assertEqual(broker.wait(timeout=10), 0)
+            broker.stdout.close()
+            os.unlink(path)
 
     def test_bad_seed_argument_exits_64(self):
         result = subprocess.run([DEV_BROKER, "--seed", "no-equals-sign"], capture_output=True, text=True, timeout=10)

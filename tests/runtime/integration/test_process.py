@@ -205,7 +205,8 @@ class ProcessTests(BrokerTestCase):
         for n in range(3):
             producer.produce("it.in", key=b"same-key", value=json.dumps({"n": n}).encode(), partition=2)
         producer.produce("it.in", key=b"same-key", value=poison, partition=2,
-                         headers=[("correlation-id", b"corr-9"), ("custom", b"\x01\x02")])
+                         headers=[("correlation-id", b"corr-9"), ("custom", b"\x01\x02"), ("absent", None),
+                                  ("empty", b"")])
         for n in range(3, 6):
             producer.produce("it.in", key=b"same-key", value=json.dumps({"n": n}).encode(), partition=2)
         producer.flush(30)
@@ -220,6 +221,8 @@ class ProcessTests(BrokerTestCase):
         headers = dict(letter.headers())
         self.assertEqual(headers["correlation-id"], b"corr-9")
         self.assertEqual(headers["custom"], b"\x01\x02")
+        self.assertIsNone(headers["absent"])  # a null header stays null, an empty one empty
+        self.assertEqual(headers["empty"], b"")
         self.assertEqual(headers["dlq-original-topic"], b"it.in")
         self.assertEqual(headers["dlq-original-partition"], b"2")
         self.assertEqual(headers["dlq-original-offset"], b"3")

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <ios>
 #include <stdexcept>
 
 #include "kernel/errors.hpp"
@@ -90,4 +91,92 @@ TEST_CASE("as<T>() gives a typed payload, or a validation_error") {
     CHECK(error.reason() == kernel::FailureReason::validation_error);
     CHECK(std::string(error.what()).find("item") != std::string::npos);
   }
+}
+
+TEST_CASE("nlohmann exceptions in a handler are validation_errors saying what was expected, with readable types") {
+  auto outcome_of = [](const nlohmann::json& value, auto reader) {
+    kernel::testing::TestContext context;
+    auto message = kernel::testing::make_message(value);
+    return kernel::testing::call(
+        kernel::Handler([reader](const kernel::Message& m, kernel::Context&) { (void)reader(m.json()); }), message,
+        context);
+  };
+  SUBCASE("a field of the wrong type") {
+    auto outcome = outcome_of({{"id", 7}}, [](const nlohmann::json& d) { return d["id"].get<std::string>(); });
+    CHECK(outcome.kind == kernel::Outcome::Kind::permanent);
+    CHECK(outcome.reason == kernel::FailureReason::validation_error);
+    CHECK(outcome.message == "expected string, got number");
+    CHECK(outcome.error_type == "nlohmann::json::type_error");
+  }
+  SUBCASE("a nested field, through value()") {
+    auto outcome = outcome_of({{"items", {{{"qty", 1}}, {{"qty", "two"}}}}},
+                              [](const nlohmann::json& d) { return d["items"][1].value("qty", 0); });
+    CHECK(outcome.reason == kernel::FailureReason::validation_error);
+    CHECK(outcome.message == "expected number, got string");
+  }
+  SUBCASE("a missing field") {
+    auto outcome = outcome_of({{"customer", {{"name", "Ada"}}}},
+                              [](const nlohmann::json& d) { return d.at("customer").at("zip"); });
+    CHECK(outcome.reason == kernel::FailureReason::validation_error);
+    CHECK(outcome.message == "field \"zip\": missing");
+    CHECK(outcome.error_type == "nlohmann::json::out_of_range");
+  }
+  SUBCASE("JSON the handler parses itself") {
+    auto outcome = outcome_of({{"inner", "{oops"}}, [](const nlohmann::json& d) {
+      return nlohmann::json::parse(d["inner"].get<std::string>());
+    });
+    CHECK(outcome.reason == kernel::FailureReason::deserialization_error);
+    CHECK(outcome.error_type == "nlohmann::json::parse_error");
+  }
+}
+
+TEST_CASE("as<T>() says which field is missing, or what type was expected") {
+  CHECK_THROWS_WITH_AS((void)kernel::testing::make_message({{"id", 7}}).as<Order>(), "field \"item\": missing",
+                       kernel::PermanentError);
+  CHECK_THROWS_WITH_AS((void)kernel::testing::make_message({{"id", "seven"}, {"item", "book"}}).as<Order>(),
+                       "expected number, got string", kernel::PermanentError);
+}
+
+TEST_CASE("nlohmann messages made readable, with the field path JSON_DIAGNOSTICS adds when present") {
+  using kernel::detail::describe_json_error;
+  CHECK(describe_json_error("[json.exception.type_error.302] (/id) type must be string, but is number") ==
+        "field \"id\": expected string, got number");
+  CHECK(describe_json_error("[json.exception.out_of_range.403] (/customer) key 'zip' not found") ==
+        "field \"customer.zip\": missing");
+  CHECK(describe_json_error("[json.exception.type_error.302] type must be string, but is number") ==
+        "expected string, got number");
+  CHECK(describe_json_error("[json.exception.out_of_range.403] key 'id' not found") == "field \"id\": missing");
+  CHECK(describe_json_error("[json.exception.out_of_range.401] (/a~1b/0) array index 3 is out of range") ==
+        "field \"a/b[0]\": array index 3 is out of range");
+}
+
+TEST_CASE("exception type names are readable, without ABI namespaces") {
+  auto name_of = [](auto thrower) {
+    try {
+      thrower();
+    } catch (const std::exception& error) {
+      return kernel::exception_type_name(error);
+    }
+    return std::string("nothing thrown");
+  };
+  CHECK(name_of([] { (void)nlohmann::json(1).at("x"); }) == "nlohmann::json::type_error");
+  CHECK(name_of([] { throw std::ios_base::failure("io"); }) == "std::ios_base::failure");
+  CHECK(name_of([] { throw std::out_of_range("x"); }) == "std::out_of_range");
+}
+
+TEST_CASE("a TransientError's reason says why it was retried in the message that reaches the dead letter") {
+  kernel::testing::TestContext context;
+  auto message = kernel::testing::make_message({{"a", 1}});
+  auto timeout = kernel::testing::call(kernel::Handler([](const kernel::Message&, kernel::Context&) {
+                                         throw kernel::TransientError("inventory took 5 s", kernel::FailureReason::timeout);
+                                       }),
+                                       message, context);
+  CHECK(timeout.kind == kernel::Outcome::Kind::transient);
+  CHECK(timeout.reason == kernel::FailureReason::timeout);
+  CHECK(timeout.message == "timeout: inventory took 5 s");
+  auto plain = kernel::testing::call(kernel::Handler([](const kernel::Message&, kernel::Context&) {
+                                       throw kernel::TransientError("database busy");
+                                     }),
+                                     message, context);
+  CHECK(plain.message == "database busy");  // the default reason adds nothing
 }

@@ -52,6 +52,16 @@ TEST_CASE("a value that parses as JSON is shown as JSON, otherwise as a string")
   CHECK(nlohmann::json::parse(kernel::jsonl::format(record))["value"] == "plain words");
 }
 
+TEST_CASE("a null header stays null, in and out; an empty one stays empty") {
+  auto record = parse_line(R"({"headers": {"absent": null, "empty": ""}, "value": 1})");
+  REQUIRE(record.headers.size() == 2);
+  CHECK(record.null_headers == std::vector<std::size_t>{0});
+  record.topic = "t";
+  const auto out = nlohmann::json::parse(kernel::jsonl::format(record));
+  CHECK(out["headers"]["absent"].is_null());
+  CHECK(out["headers"]["empty"] == "");
+}
+
 TEST_CASE("bad lines are refused with the line number and the problem") {
   CHECK_THROWS_WITH_AS(parse_line("{", 3), doctest::Contains("line 3: not JSON"), kernel::jsonl::ParseError);
   CHECK_THROWS_WITH_AS(parse_line(R"({"key": "k"})", 4), "line 4: \"value\" is required", kernel::jsonl::ParseError);
@@ -59,6 +69,24 @@ TEST_CASE("bad lines are refused with the line number and the problem") {
   CHECK_THROWS_WITH_AS(parse_line(R"({"value": 1, "headers": {"h": 1}})", 6), doctest::Contains("header \"h\""),
                        kernel::jsonl::ParseError);
   CHECK_THROWS_AS(parse_line(R"({"value_base64": "***"})"), kernel::jsonl::ParseError);
+  CHECK_THROWS_WITH_AS(parse_line(R"({"value": 1e999})", 7),
+                       "line 7: not JSON: [json.exception.out_of_range.406] number overflow parsing '1e999'",
+                       kernel::jsonl::ParseError);
+}
+
+TEST_CASE("JSON nested deeper than max_json_depth: refused in a line, shown as a string on output") {
+  // 100,000 levels: serialising them recursed once per level and overflowed the stack.
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  CHECK_THROWS_WITH_AS(parse_line(R"({"value": )" + deep + "}", 2),
+                       "line 2: JSON nested deeper than 512 levels (kernel::max_json_depth); give a deeper "
+                       "value as a string (\"value\": \"[[...]]\") to send its characters as they are",
+                       kernel::jsonl::ParseError);
+  CHECK(parse_line(R"({"value": ")" + deep + "\"}").value == deep);
+
+  kernel::jsonl::Record record;
+  record.topic = "t";
+  record.value = deep;
+  CHECK(nlohmann::json::parse(kernel::jsonl::format(record))["value"] == deep);
 }
 
 TEST_CASE("base64 round trip and UTF-8 validation") {
