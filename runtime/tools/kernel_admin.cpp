@@ -574,7 +574,8 @@ int topic_stats(const kernel::Config& config, const std::string& topic, const Op
     std::cout << out.dump() << '\n';
   } else {
     print_table({"PARTITION", "LOW", "HIGH", "MESSAGES"}, table);
-    std::cout << topic << ": " << table.size() << " partitions, " << total << " messages held\n";
+    std::cout << topic << ": " << kernel::detail::count_of(table.size(), "partition") << ", "
+              << kernel::detail::count_of(static_cast<std::size_t>(total), "message") << " held\n";
   }
   return kernel::exit_code::ok;
 }

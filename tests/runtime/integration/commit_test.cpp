@@ -9,6 +9,7 @@
 
 #include "broker/record_io.hpp"
 #include "kernel/testing.hpp"
+#include "kernels.hpp"
 #include "probe.hpp"
 #include "wait.hpp"
 
@@ -17,17 +18,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::int16_t offset_commit_api_key = 8;  // Kafka protocol ApiKey of OffsetCommit
-
-kernel::KernelSpec forwarding_kernel(const std::string& name) {
-  kernel::KernelSpec spec;
-  spec.name = name;
-  spec.input_topics = {name + ".in"};
-  spec.output_topic = name + ".out";
-  spec.handler = [](const kernel::Message& message, kernel::Context& context) {
-    context.produce(kernel::Outgoing{}.key(std::string(message.key().value_or("k"))).json(message.json()));
-  };
-  return spec;
-}
 
 void refuse_commits(rd_kafka_mock_cluster_t* cluster, std::size_t times) {
   std::vector<rd_kafka_resp_err_t> errors(times, RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS);
@@ -51,7 +41,7 @@ double metric(httplib::Client& client, const std::string& name) {
 }  // namespace
 
 TEST_CASE("a commit refused until the shutdown deadline is not counted as done: exit 1") {
-  auto spec = forwarding_kernel("refused-commit");
+  auto spec = testkernels::json_echo("refused-commit");
   kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "refused-commit-group"},
                                                 {"KAFKA_CONSUMER_COMMIT_INTERVAL", "1h"},
                                                 {"KERNEL_SHUTDOWN_TIMEOUT", "3s"}});
@@ -68,7 +58,7 @@ TEST_CASE("a commit refused until the shutdown deadline is not counted as done: 
 }
 
 TEST_CASE("a commit refused a few times at shutdown is retried and succeeds: exit 0") {
-  auto spec = forwarding_kernel("retried-commit");
+  auto spec = testkernels::json_echo("retried-commit");
   kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "retried-commit-group"},
                                                 {"KAFKA_CONSUMER_COMMIT_INTERVAL", "1h"},
                                                 {"KERNEL_RETRY_BACKOFF", "50ms"},
@@ -82,7 +72,7 @@ TEST_CASE("a commit refused a few times at shutdown is retried and succeeds: exi
 }
 
 TEST_CASE("kernel_commits_total counts a synchronous commit once") {
-  auto spec = forwarding_kernel("counted-commit");
+  auto spec = testkernels::json_echo("counted-commit");
   const kernel::Environment environment{{"KAFKA_CONSUMER_GROUP", "counted-commit-group"},
                                         {"KAFKA_CONSUMER_COMMIT_INTERVAL", "1h"},  // only revocations commit
                                         {"KERNEL_HTTP_PORT", "0"}};

@@ -9,6 +9,7 @@
 
 #include "broker/record_io.hpp"
 #include "kernel/testing.hpp"
+#include "kernels.hpp"
 #include "gate.hpp"
 #include "probe.hpp"
 
@@ -17,18 +18,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::int16_t produce_api_key = 0;  // Kafka protocol ApiKey of Produce
-
-/// A kernel that sends each input's value on unchanged.
-kernel::KernelSpec echo_kernel(const std::string& name) {
-  kernel::KernelSpec spec;
-  spec.name = name;
-  spec.input_topics = {name + ".in"};
-  spec.output_topic = name + ".out";
-  spec.handler = [](const kernel::Message& message, kernel::Context& context) {
-    context.produce(kernel::Outgoing{}.key(std::string(message.key().value_or(""))).text(std::string(message.value())));
-  };
-  return spec;
-}
 
 /// Produces one record with a producer that accepts large messages (the mock broker does).
 void send_large(const std::string& servers, const std::string& topic, const std::string& key,
@@ -48,7 +37,7 @@ std::map<std::string, std::string> headers_of(const kernel::jsonl::Record& recor
 }
 
 void check_cut_dead_letter(std::size_t size) {
-  auto spec = echo_kernel("large-letter");
+  auto spec = testkernels::bytes_echo("large-letter");
   kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "large-letter-group"},
                                                 {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}});
   std::string value(size, 'v');
@@ -87,7 +76,7 @@ TEST_CASE("a value just under message.max.bytes, too large once headers are adde
 
 TEST_CASE("a dead letter the broker refuses as too large is halved until it is accepted") {
   testwait::Gate gate;
-  auto spec = echo_kernel("refused-letter");
+  auto spec = testkernels::bytes_echo("refused-letter");
   spec.handler = [&, echo = spec.handler](const kernel::Message& message, kernel::Context& context) {
     gate.pass();
     echo(message, context);

@@ -12,31 +12,12 @@
 #include <nlohmann/json.hpp>
 
 #include "kernel/testing.hpp"
+#include "kernels.hpp"
+#include "wait.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
-
-kernel::KernelSpec echo_kernel(const std::string& name) {
-  kernel::KernelSpec spec;
-  spec.name = name;
-  spec.input_topics = {name + ".in"};
-  spec.output_topic = name + ".out";
-  spec.handler = [](const kernel::Message& m, kernel::Context& ctx) {
-    ctx.produce(kernel::Outgoing{}.json(m.json()));
-  };
-  return spec;
-}
-
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);  // polling a condition with a deadline
-  }
-  return condition();
-}
 
 /// Sum of kernel_consumer_lag over every partition in a /metrics text.
 double total_lag(const std::string& text) {
@@ -51,7 +32,7 @@ double total_lag(const std::string& text) {
 }  // namespace
 
 TEST_CASE("the lag of paused partitions keeps growing in /admin/status and kernel_consumer_lag") {
-  kernel::testing::KernelFixture fixture(echo_kernel("lag-kernel"),
+  kernel::testing::KernelFixture fixture(testkernels::json_echo("lag-kernel"),
                                          {{"KERNEL_HTTP_PORT", "0"}, {"KERNEL_ADMIN_TOKEN", "T"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(10s);
@@ -64,7 +45,7 @@ TEST_CASE("the lag of paused partitions keeps growing in /admin/status and kerne
   std::int64_t status_lag = -1;
   double metrics_lag = -1;
   // Queried at least every few seconds, off the loop: well within 15 s.
-  const bool seen = eventually(
+  const bool seen = testwait::wait_until(
       [&] {
         const auto status = nlohmann::json::parse(client.Get("/admin/status")->body);
         status_lag = 0;
@@ -81,11 +62,11 @@ TEST_CASE("the lag of paused partitions keeps growing in /admin/status and kerne
   REQUIRE(resumed);
   CHECK(resumed->status == 200);
   CHECK(fixture.outputs(30, 30s).size() == 30);
-  CHECK(eventually([&] { return total_lag(client.Get("/metrics")->body) == 0; }, 15s));
+  CHECK(testwait::wait_until([&] { return total_lag(client.Get("/metrics")->body) == 0; }, 15s));
 }
 
 TEST_CASE("readyz turns 503 when every broker is gone for longer than the session timeout, and 200 once back") {
-  kernel::testing::KernelFixture fixture(echo_kernel("ready-kernel"),
+  kernel::testing::KernelFixture fixture(testkernels::json_echo("ready-kernel"),
                                          {{"KERNEL_HTTP_PORT", "0"},
                                           {"KAFKA_CONSUMER_SESSION_TIMEOUT", "3s"},
                                           {"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "500ms"}});
@@ -101,7 +82,7 @@ TEST_CASE("readyz turns 503 when every broker is gone for longer than the sessio
   REQUIRE(rd_kafka_mock_broker_set_down(fixture.mock_cluster(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
   const auto down_at = std::chrono::steady_clock::now();
   std::pair<int, std::string> seen;
-  CHECK(eventually([&] { return (seen = readyz()).first == 503; }, 20s));
+  CHECK(testwait::wait_until([&] { return (seen = readyz()).first == 503; }, 20s));
   CAPTURE(seen.second);
   // Not before the session timeout: a short outage does not take the kernel out of rotation.
   CHECK(std::chrono::steady_clock::now() - down_at >= 3s);
@@ -109,7 +90,7 @@ TEST_CASE("readyz turns 503 when every broker is gone for longer than the sessio
          seen.second.find("lost its membership") != std::string::npos));
 
   REQUIRE(rd_kafka_mock_broker_set_up(fixture.mock_cluster(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
-  CHECK(eventually([&] { return (seen = readyz()).first == 200; }, 30s));
+  CHECK(testwait::wait_until([&] { return (seen = readyz()).first == 200; }, 30s));
   CHECK(seen.second.rfind("member of group ", 0) == 0);
   // And it works again: a message goes through.
   fixture.send({{"n", 1}});

@@ -7,22 +7,11 @@
 
 #include "broker/record_io.hpp"
 #include "kernel/testing.hpp"
+#include "kernels.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
-
-/// An echo kernel: parses the input and produces it again, so its value is serialised.
-kernel::KernelSpec echo_kernel(const std::string& name) {
-  kernel::KernelSpec spec;
-  spec.name = name;
-  spec.input_topics = {name + ".in"};
-  spec.output_topic = name + ".out";
-  spec.handler = [](const kernel::Message& message, kernel::Context& context) {
-    context.produce(kernel::Outgoing{}.json(message.json()));
-  };
-  return spec;
-}
 
 std::map<std::string, std::string> headers_of(const kernel::jsonl::Record& record) {
   return {record.headers.begin(), record.headers.end()};
@@ -34,7 +23,7 @@ TEST_CASE("JSON nested 100,000 deep is dead-lettered as deserialization_error an
   // ~200 KB: nlohmann parses it iteratively, but serialising it recursed once per level.
   const std::size_t levels = 100'000;
   const std::string deep = R"({"a":)" + std::string(levels, '[') + std::string(levels, ']') + "}";
-  kernel::testing::KernelFixture fixture(echo_kernel("deep-kernel"), {{"KAFKA_CONSUMER_GROUP", "deep-group"}});
+  kernel::testing::KernelFixture fixture(testkernels::json_echo("deep-kernel"), {{"KAFKA_CONSUMER_GROUP", "deep-group"}});
   fixture.send_raw(deep, "same");
   fixture.send({{"n", 1}}, "same");
   fixture.send({{"n", 2}}, "same");
@@ -52,7 +41,7 @@ TEST_CASE("JSON nested 100,000 deep is dead-lettered as deserialization_error an
 }
 
 TEST_CASE("a number beyond a double is a deserialization_error and null headers stay null in the dead letter") {
-  kernel::testing::KernelFixture fixture(echo_kernel("overflow-kernel"), {{"KAFKA_CONSUMER_GROUP", "overflow-group"}});
+  kernel::testing::KernelFixture fixture(testkernels::json_echo("overflow-kernel"), {{"KAFKA_CONSUMER_GROUP", "overflow-group"}});
   kernel::jsonl::Record poison;
   poison.key = "same";
   poison.value = R"({"amount": 1e999})";
@@ -75,7 +64,7 @@ TEST_CASE("a number beyond a double is a deserialization_error and null headers 
 }
 
 TEST_CASE("a missing field or one of the wrong type is a validation_error with a readable message and type") {
-  kernel::KernelSpec spec = echo_kernel("field-kernel");
+  kernel::KernelSpec spec = testkernels::json_echo("field-kernel");
   spec.handler = [](const kernel::Message& message, kernel::Context& context) {
     const auto document = message.json();
     context.produce(kernel::Outgoing{}.text(document.at("id").get<std::string>()));
@@ -100,7 +89,7 @@ TEST_CASE("a missing field or one of the wrong type is a validation_error with a
 }
 
 TEST_CASE("when a TransientError's retries run out, the dead letter says why it was retried") {
-  kernel::KernelSpec spec = echo_kernel("slow-kernel");
+  kernel::KernelSpec spec = testkernels::json_echo("slow-kernel");
   spec.handler = [](const kernel::Message&, kernel::Context&) {
     throw kernel::TransientError("inventory took 5 s", kernel::FailureReason::timeout);
   };

@@ -9,20 +9,11 @@
 #include "broker/record_io.hpp"
 #include "kernel/testing.hpp"
 #include "probe.hpp"
+#include "wait.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
-
-template <class Condition>
-bool wait_until(Condition condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);  // polling a condition with a deadline
-  }
-  return condition();
-}
 
 kernel::jsonl::Record record(int n, int partition, bool fail = false) {
   kernel::jsonl::Record r;
@@ -62,7 +53,7 @@ TEST_CASE("a retry pauses only its partition; the others are handled and committ
   kernel::detail::produce_records(servers, "retry.in", batch);
 
   // Partition 1 is handled and committed while partition 0 waits for its backoff.
-  REQUIRE(wait_until([&] { return probe::committed(servers, "retry-group", "retry.in")[1] == 5; }, 20s));
+  REQUIRE(testwait::wait_until([&] { return probe::committed(servers, "retry-group", "retry.in")[1] == 5; }, 20s));
   const auto committed_meanwhile = probe::committed(servers, "retry-group", "retry.in");
   CHECK(committed_meanwhile.at(0) < 0);  // nothing committed on partition 0 yet
   const auto early = fixture.read_topic("retry.out", 5, 2s);
@@ -73,7 +64,7 @@ TEST_CASE("a retry pauses only its partition; the others are handled and committ
   CHECK(attempts_of_failing.load() == 1);  // still waiting for its first backoff
 
   // After two backoffs, partition 0 completes in order.
-  REQUIRE(wait_until([&] { return probe::committed(servers, "retry-group", "retry.in")[0] == 3; }, 30s));
+  REQUIRE(testwait::wait_until([&] { return probe::committed(servers, "retry-group", "retry.in")[0] == 3; }, 30s));
   CHECK(attempts_of_failing.load() == 3);
   const auto all = fixture.outputs(8, 10s);
   std::vector<int> partition0;

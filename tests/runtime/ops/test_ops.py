@@ -456,6 +456,11 @@ class KernelAdminTests(tp.BrokerTestCase):
         self.assertNotIn("no.such.topic", self.topics())
         self.assertEqual(self.topics(), before)
 
+    def test_topic_stats_counts_in_words(self):
+        self.assertIn(f"it.in: {PARTITIONS} partitions, 0 messages held", self.admin("topic-stats", "it.in").stdout)
+        tp.produce(self.broker.bootstrap, [(b"k", b'{"n": 1}')])
+        self.assertIn(f"it.in: {PARTITIONS} partitions, 1 message held", self.admin("topic-stats", "it.in").stdout)
+
 
     def new_offsets(self, result):
         """{partition: NEW} from reset-offsets' table."""
