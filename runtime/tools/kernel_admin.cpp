@@ -420,7 +420,7 @@ std::vector<std::int64_t> targets(rd_kafka_t* client, const std::vector<Partitio
     for (const auto& row : rows) out.push_back(search.first_at_or_after(row, when));
     std::cerr << "kernel-admin: the brokers cannot look up offsets by time (ListOffsets by timestamp answered -1); "
                  "found the offsets by reading message timestamps instead ("
-              << search.reads() << " messages read, assuming timestamps grow with offsets)\n";
+              << kernel::detail::count_of(static_cast<std::size_t>(search.reads()), "message") << " read, assuming timestamps grow with offsets)\n";
     return out;
   }
   out = ask(when);

@@ -27,6 +27,7 @@
 #include "kernel/embedded_broker.hpp"
 #include "kernel/jsonl.hpp"
 #include "kernel/run.hpp"
+#include "log/logging.hpp"
 
 // ---- A fixed port for the mock cluster ------------------------------------------------------
 // librdkafka 2.0.2's mock cluster binds each broker to 127.0.0.1 port 0 and advertises the
@@ -190,7 +191,7 @@ int main(int argc, char** argv) {
       broker.create_topic(topic, partitions);
       const auto records = kernel::jsonl::read_file(file);
       kernel::detail::produce_records(broker.bootstrap_servers(), topic, records);
-      std::cerr << "kernel-dev-broker: seeded " << records.size() << (records.size() == 1 ? " message" : " messages")
+      std::cerr << "kernel-dev-broker: seeded " << kernel::detail::count_of(records.size(), "message")
                 << " into " << topic << "\n";
     }
     std::cout << "KAFKA_BOOTSTRAP_SERVERS=" << broker.bootstrap_servers() << std::endl;

@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 
+#include "log/logging.hpp"
 #include "loop/kernel_loop.hpp"
 #include "loop/partition_state.hpp"
 
@@ -26,7 +27,7 @@ void KernelLoop::apply_operator_pause() {
         resume(*partition, PauseReason::operator_);
       }
     }
-    log_->warn("{} by an operator ({} partitions)", wanted ? "paused" : "resumed", partitions_.size());
+    log_->warn("{} by an operator ({})", wanted ? "paused" : "resumed", count_of(partitions_.size(), "partition"));
     publish_due_ = {};  // show it at once
   }
   ops_->acknowledge(operator_generation_);
