@@ -26,7 +26,8 @@ std::string describe_partitions(const rd_kafka_topic_partition_list_t* list) {
     if (!text.empty()) text += ' ';
     text += topic + '[';
     for (std::size_t i = 0; i < partitions.size(); ++i) {
-      text += (i ? "," : "") + std::to_string(partitions[i]);
+      if (i) text += ',';
+      text += std::to_string(partitions[i]);
     }
     text += ']';
   }
