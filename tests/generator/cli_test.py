@@ -54,9 +54,13 @@ class Refusals(Scratch):
         for name, message in [("My-Kernel", "contains 'M'"), ("9lives", "starts with '9'"),
                               ("a--b", "doubled dash"), ("trailing-", "ends with a dash"),
                               ("class", "C++ keyword `class`"), ("clean", "target CMake or CTest defines"),
-                              ("kernel", "reserved for the runtime"), ("x" * 64, "at most 63")]:
+                              ("kernel", "reserved for the runtime"), ("x" * 64, "at most 63"),
+                              ("upgrade", "is a new-kernel command"), ("check", "is a new-kernel command"),
+                              ("diff", "is a new-kernel command")]:
             with self.subTest(name=name):
-                self.assertRefused(run(name, "--topic", "orders", cwd=self.dir), 64, message)
+                result = run(name, "--topic", "orders", cwd=self.dir)
+                self.assertRefused(result, 64, message)
+                self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
 
     def test_invalid_topics(self):
         for args, message in [(["--topic", "a b"], "contains a space"), (["--topic", ".."], "not allowed by Kafka"),
