@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -222,7 +223,8 @@ int generate(CommandLine& command) {
 
   const auto& registry = kernel::config_registry();
   auto files = render_repository(templates, answers, registry, versions());
-  files.push_back(make_manifest(templates, answers, files, versions()));
+  auto record = generation_record(templates, answers, files, versions());
+  files.insert(files.end(), std::make_move_iterator(record.begin()), std::make_move_iterator(record.end()));
 
   if (command.dry_run) {
     print_tree(target.string(), files);

@@ -1,6 +1,7 @@
 #include "manifest.hpp"
 
 #include <array>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
@@ -22,34 +23,58 @@ std::string sha256_hex(std::string_view bytes) {
   return hex;
 }
 
+std::string base_path(std::string_view sha256) {
+  return fmt::format("{}/{}", base_directory, sha256);
+}
+
 RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers,
                            const std::vector<RenderedFile>& files, const Versions& versions) {
-  // ordered_json keeps the keys in the order written here: the file is meant to be read.
-  using Json = nlohmann::ordered_json;
+  // nlohmann::json keeps keys sorted: the same answers give the same bytes, whatever the
+  // order of this code. Nothing time- or machine-dependent goes in (a no-op upgrade must
+  // leave .new-kernel/ byte for byte as it was). The answers hold no secret: none is asked.
+  using Json = nlohmann::json;
   Json document;
+  document["schema"] = manifest_schema;
   document["generator"] = {{"name", "new-kernel"}, {"version", versions.generator}};
   document["template"] = {{"name", templates.manifest().name},
                           {"version", templates.manifest().version},
+                          {"changes", templates.manifest().changes},
                           {"source", templates.origin() == "built-in" ? "built-in" : "directory"}};
   Json answer_values;
   answer_values["name"] = answers.name;
   answer_values["pattern"] = answers.pattern;
   answer_values["description"] = answers.description;
-  answer_values["input_topics"] = answers.input_topics;
+  answer_values["input_topics"] = answers.input_topics;  // the user's order: it is an answer
   answer_values["output_topic"] = answers.output_topic ? Json(*answers.output_topic) : Json(nullptr);
   answer_values["dlq_topic"] = answers.dlq_topic.value_or("");
   answer_values["consumer_group"] = answers.consumer_group.value_or("");
   document["answers"] = answer_values;
-  Json entries = Json::array();
+  std::map<std::string, Json> by_path;  // sorted by path, independent of the template's order
   for (const auto& file : files) {
-    entries.push_back({{"path", file.path},
-                       {"template", file.template_id},
-                       {"policy", name_of(file.policy)},
-                       {"sha256", sha256_hex(file.content)}});
+    by_path[file.path] = {{"path", file.path},
+                          {"template", file.template_id},
+                          {"policy", name_of(file.policy)},
+                          {"sha256", sha256_hex(file.content)}};
   }
-  document["files"] = entries;
+  Json entries = Json::array();
+  for (auto& [path, entry] : by_path) entries.push_back(std::move(entry));
+  document["files"] = std::move(entries);
   return {std::string(manifest_path), std::string(manifest_path), Policy::managed,
           document.dump(2, ' ', false, Json::error_handler_t::replace) + "\n"};
+}
+
+std::vector<RenderedFile> generation_record(const TemplateSet& templates, const Answers& answers,
+                                            const std::vector<RenderedFile>& files,
+                                            const Versions& versions) {
+  std::map<std::string, const std::string*> contents;  // sha256 -> content: identical files once
+  for (const auto& file : files) contents.emplace(sha256_hex(file.content), &file.content);
+  std::vector<RenderedFile> record;
+  record.reserve(contents.size() + 1);
+  for (const auto& [sha256, content] : contents) {
+    record.push_back({base_path(sha256), "", Policy::managed, *content});
+  }
+  record.push_back(make_manifest(templates, answers, files, versions));
+  return record;
 }
 
 }  // namespace new_kernel

@@ -43,6 +43,7 @@ TemplateManifest parse_manifest(const std::string& text, const std::string& orig
   try {
     manifest.name = document.at("name").get<std::string>();
     manifest.version = document.at("version").get<std::string>();
+    manifest.changes = document.value("changes", "");
     manifest.description = document.value("description", "");
     for (const auto& pattern : document.at("patterns")) {
       manifest.patterns.push_back({pattern.at("name").get<std::string>(),
@@ -72,6 +73,10 @@ TemplateManifest parse_manifest(const std::string& text, const std::string& orig
     }
   } catch (const nlohmann::json::exception& error) {
     throw TemplateError(fmt::format("{}: {}", where, error.what()));
+  }
+  if (manifest.version.empty()) throw TemplateError(fmt::format("{}: \"version\" is empty", where));
+  if (manifest.changes.find_first_of("\r\n") != std::string::npos) {
+    throw TemplateError(fmt::format("{}: \"changes\" must be one line", where));
   }
   if (manifest.patterns.empty()) throw TemplateError(fmt::format("{}: no patterns", where));
   if (manifest.files.empty()) throw TemplateError(fmt::format("{}: no files", where));

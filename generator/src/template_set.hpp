@@ -2,7 +2,8 @@
 /// A template set: a manifest (template.json) and the mustache files it names, either
 /// embedded in the binary at build time or read from a directory (--templates DIR).
 ///
-///   template.json                 name, version, patterns, and per file: path, language, policy
+///   template.json                 name, version, changes (one line), patterns, and per file:
+///                                 path, language, policy (where each file's policy is declared)
 ///   <path>.mustache               the template of each file, named as the file it renders
 ///   patterns/<pattern>/*.mustache partials that differ per pattern ({{> handler_body}})
 #include <filesystem>
@@ -32,6 +33,7 @@ struct TemplateFile {
 struct TemplateManifest {
   std::string name;
   std::string version;
+  std::string changes;  ///< one line: what this version changed (bumped with every change)
   std::string description;
   std::vector<PatternInfo> patterns;
   std::vector<TemplateFile> files;

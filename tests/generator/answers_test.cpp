@@ -54,6 +54,9 @@ TEST_CASE("invalid kernel names are refused with what would be accepted") {
       {"list-install-components", "target CMake or CTest defines"},
       {"kernel", "reserved for the runtime"},
       {"runtime", "reserved for the runtime"},
+      {"upgrade", "is a new-kernel command (upgrade, check, diff)"},
+      {"check", "is a new-kernel command (upgrade, check, diff)"},
+      {"diff", "is a new-kernel command (upgrade, check, diff)"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);

@@ -6,6 +6,7 @@ writing). Also --dry-run, --list-patterns, --version, git, and prompts on a pseu
     cli_test.py --new-kernel PREFIX/bin/new-kernel
 """
 import argparse
+import hashlib
 import json
 import os
 import pty
@@ -54,9 +55,13 @@ class Refusals(Scratch):
         for name, message in [("My-Kernel", "contains 'M'"), ("9lives", "starts with '9'"),
                               ("a--b", "doubled dash"), ("trailing-", "ends with a dash"),
                               ("class", "C++ keyword `class`"), ("clean", "target CMake or CTest defines"),
-                              ("kernel", "reserved for the runtime"), ("x" * 64, "at most 63")]:
+                              ("kernel", "reserved for the runtime"), ("x" * 64, "at most 63"),
+                              ("upgrade", "is a new-kernel command"), ("check", "is a new-kernel command"),
+                              ("diff", "is a new-kernel command")]:
             with self.subTest(name=name):
-                self.assertRefused(run(name, "--topic", "orders", cwd=self.dir), 64, message)
+                result = run(name, "--topic", "orders", cwd=self.dir)
+                self.assertRefused(result, 64, message)
+                self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
 
     def test_invalid_topics(self):
         for args, message in [(["--topic", "a b"], "contains a space"), (["--topic", ".."], "not allowed by Kafka"),
@@ -137,6 +142,16 @@ class AllOrNothing(Scratch):
                              env_extra={"NEW_KERNEL_TEST_FAIL_AT_FILE": str(n), "HOME": self.home})
                 self.assertRefused(result, 74, "injected by NEW_KERNEL_TEST_FAIL_AT_FILE")
 
+    def test_io_failure_in_the_base_store_leaves_no_base_directory(self):
+        # The base copies follow the rendered files; the manifest comes last.
+        sources = len(Record.render(self, "probe", cwd=os.path.join(self.dir, ".home"))["files"])
+        for n in (sources + 1, sources + 2):
+            with self.subTest(file=n):
+                result = run("k", "--topic", "a", cwd=self.dir,
+                             env_extra={"NEW_KERNEL_TEST_FAIL_AT_FILE": str(n), "HOME": self.home})
+                self.assertRefused(result, 74, ".new-kernel/base/")
+                self.assertFalse(os.path.exists(os.path.join(self.dir, "k", ".new-kernel", "base")))
+
     def test_sigint_while_writing_leaves_nothing(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
         env.update({"NEW_KERNEL_TEST_PAUSE_AT_FILE": "5", "HOME": self.home})
@@ -168,7 +183,8 @@ class Success(Scratch):
         with open(os.path.join(target, ".new-kernel", "manifest.json")) as f:
             manifest = json.load(f)
         self.assertEqual(manifest["answers"]["pattern"], "consumer")
-        self.assertEqual({f["path"] for f in manifest["files"]} | {".new-kernel/manifest.json", ".git"},
+        self.assertEqual({f["path"] for f in manifest["files"]} | {".new-kernel/manifest.json", ".git"}
+                         | {".new-kernel/base/" + f["sha256"] for f in manifest["files"]},
                          set(self._walk(target)))
 
     @staticmethod
@@ -206,6 +222,67 @@ class Success(Scratch):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertTrue(os.path.exists(os.path.join(self.dir, "k", "CMakeLists.txt")))
         self.assertFalse(os.path.exists(os.path.join(self.dir, "k", ".git")))
+
+
+class Record(Scratch):
+    """.new-kernel/: the manifest and the base store, as written on disk."""
+
+    @staticmethod
+    def render(test, name, cwd, *extra):
+        result = run(name, "--topic", "orders", "--output-topic", "out", "--pattern", "transform", *extra,
+                     cwd=cwd, env_extra={"HOME": test.home})
+        test.assertEqual(result.returncode, 0, result.stderr)
+        with open(os.path.join(cwd, name, ".new-kernel", "manifest.json")) as f:
+            return json.load(f)
+
+    @staticmethod
+    def tree(root):
+        found = {}
+        for directory, _, names in os.walk(root):
+            for name in names:
+                path = os.path.join(directory, name)
+                with open(path, "rb") as f:
+                    found[os.path.relpath(path, root)] = f.read()
+        return found
+
+    def test_hashes_match_the_files_and_their_base_copies(self):
+        manifest = self.render(self, "k", self.dir)
+        target = os.path.join(self.dir, "k")
+        self.assertEqual(manifest["schema"], 1)
+        self.assertEqual(manifest["generator"]["version"], run("--version", cwd=self.dir).stdout.split()[-1])
+        self.assertTrue(manifest["template"]["version"])
+        self.assertTrue(manifest["template"]["changes"])
+        base = self.tree(os.path.join(target, ".new-kernel", "base"))
+        for entry in manifest["files"]:
+            with self.subTest(path=entry["path"]):
+                self.assertEqual(set(entry), {"path", "template", "policy", "sha256"})
+                with open(os.path.join(target, entry["path"]), "rb") as f:
+                    written = f.read()
+                self.assertEqual(hashlib.sha256(written).hexdigest(), entry["sha256"])
+                self.assertEqual(base[entry["sha256"]], written)
+        self.assertEqual(set(base), {e["sha256"] for e in manifest["files"]})  # each content once
+        self.assertEqual([e["path"] for e in manifest["files"]], sorted(e["path"] for e in manifest["files"]))
+        policies = {e["path"]: e["policy"] for e in manifest["files"]}
+        self.assertEqual(policies["src/handler.cpp"], "user")
+        self.assertEqual(policies["src/main.cpp"], "managed")
+
+    def test_same_answers_give_byte_identical_records(self):
+        # In two places, one after the other, with and without git: the record
+        # depends on the answers and the template only.
+        first = os.path.join(self.dir, "one")
+        second = os.path.join(self.dir, "two")
+        os.mkdir(first)
+        os.mkdir(second)
+        self.render(self, "k", first)
+        self.render(self, "k", second, "--no-git")
+        a = self.tree(os.path.join(first, "k", ".new-kernel"))
+        b = self.tree(os.path.join(second, "k", ".new-kernel"))
+        self.assertEqual(sorted(a), sorted(b))
+        for path in a:
+            self.assertEqual(a[path], b[path], path)
+        manifest = a["manifest.json"].decode()
+        self.assertTrue(manifest.endswith("}\n"))
+        self.assertNotRegex(manifest, r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}")
 
 
 class Prompts(Scratch):

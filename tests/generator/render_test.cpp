@@ -1,4 +1,4 @@
-// Template sets, rendering, the manifest and the .env.template drift check.
+// Template sets, rendering and the .env.template drift check (the manifest: manifest_test.cpp).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -7,11 +7,9 @@
 #include <sstream>
 
 #include <kernel/config.hpp>
-#include <nlohmann/json.hpp>
 
 #include "answers.hpp"
 #include "errors.hpp"
-#include "manifest.hpp"
 #include "render.hpp"
 #include "template_set.hpp"
 
@@ -138,25 +136,6 @@ TEST_CASE("the built-in templates render every pattern") {
     }
     CHECK(file(files, "src/main.cpp").content.find("spec.input_topics = {\"orders\", \"refunds\"};") != std::string::npos);
   }
-}
-
-TEST_CASE("the manifest records every file with its policy and SHA-256") {
-  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  const auto templates = TemplateSet::built_in();
-  const auto answers = answers_for(templates);
-  const auto files = render_repository(templates, answers, kernel::config_registry(), versions);
-  const auto manifest = make_manifest(templates, answers, files, versions);
-  CHECK(manifest.path == ".new-kernel/manifest.json");
-  const auto document = nlohmann::json::parse(manifest.content);
-  CHECK(document["template"]["version"] == templates.manifest().version);
-  CHECK(document["answers"]["input_topics"] == nlohmann::json::array({"orders", "refunds"}));
-  REQUIRE(document["files"].size() == files.size());
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    CHECK(document["files"][i]["path"] == files[i].path);
-    CHECK(document["files"][i]["sha256"] == sha256_hex(files[i].content));
-  }
-  CHECK(file(files, "src/handler.cpp").policy == Policy::user);
-  CHECK(file(files, "src/main.cpp").policy == Policy::managed);
 }
 
 // .env.template must list exactly the registry's variables, each with its default, secrets
