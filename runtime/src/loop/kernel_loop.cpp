@@ -40,7 +40,8 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       context_(kernel_name_, settings_.output_topic, log_),
       ops_(operations ? &operations->state() : nullptr),
       metrics_(operations ? &operations->metrics() : nullptr),
-      max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16) {
+      max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16),
+      max_parked_(max_in_flight_total_ * 8) {
   context_.set_producer_middleware(spec.producer_middleware);
   context_.set_metrics(metrics_);
 }
@@ -160,7 +161,7 @@ void KernelLoop::handle(rd_kafka_message_t* raw) {
     parked_bytes_ += parked_size(message);
     partition->parked.push_back(std::move(message));
     ++total_parked_;
-    if (parked_bytes_ >= parked_bytes_budget || total_parked_ >= max_in_flight_total_) {
+    if (parked_bytes_ >= parked_bytes_budget || total_parked_ >= max_parked_) {
       pause(*partition, PauseReason::backpressure);
     }
     return;

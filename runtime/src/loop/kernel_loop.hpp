@@ -205,6 +205,10 @@ class KernelLoop {
   static constexpr std::size_t parked_bytes_budget = 8u << 20;
   int pending_outputs_ = 0;
   std::size_t max_in_flight_total_;
+  /// Messages received beyond the in-flight cap wait here, at most this many (and
+  /// parked_bytes_budget of keys and values): 8 x the in-flight cap. Fewer costs throughput,
+  /// because fetches deliver partition-sized bursts and a paused partition's prefetch is dropped.
+  std::size_t max_parked_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> joined_{false};
   std::atomic<int> startup_failure_{0};  // 77 when authentication or TLS failed

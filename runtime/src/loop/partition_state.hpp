@@ -31,12 +31,10 @@ struct KernelLoop::PartitionState {
   bool retired = false;            ///< revoked; kept only for outstanding delivery reports
 };
 
-/// What a parked message is counted as against the parked budget: its key and value, plus what
-/// every message costs whatever its size (the Message, librdkafka's message and op, headers,
-/// the queue slot), so that a backlog of empty messages is bounded too.
+/// The bytes a parked message holds for its key and value (the parked budget's unit; the
+/// number of parked messages is bounded on its own, so empty messages are bounded too).
 inline std::size_t parked_size(const Message& message) noexcept {
-  constexpr std::size_t per_message_overhead = 512;
-  return message.value().size() + message.key().value_or(std::string_view()).size() + per_message_overhead;
+  return message.value().size() + message.key().value_or(std::string_view()).size();
 }
 
 /// Paused for a reason that stops handling altogether (not a retry's or back-pressure's own wait).

@@ -144,10 +144,10 @@ void KernelLoop::resume(PartitionState& partition, PauseReason reason) {
 }
 
 void KernelLoop::check_backpressure() {
-  // Parked messages are bounded in bytes (with a per-message overhead) and in number: past
+  // Parked messages are bounded in key and value bytes and in number: past
   // either, partitions that receive more are paused (librdkafka drops what it prefetched for
   // them and fetches again from after the last parked message on resume).
-  if (parked_bytes_ > parked_bytes_budget / 2 || total_parked_ > max_in_flight_total_ / 2) return;
+  if (parked_bytes_ > parked_bytes_budget / 2 || total_parked_ > max_parked_ / 2) return;
   for (auto& [key, partition] : partitions_) {
     if (partition->paused & static_cast<std::uint8_t>(PauseReason::backpressure)) {
       resume(*partition, PauseReason::backpressure);
