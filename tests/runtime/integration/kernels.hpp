@@ -1,7 +1,11 @@
 #pragma once
 // Small kernels the integration tests run on the embedded broker.
 #include <string>
+#include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "kernel/jsonl.hpp"
 #include "kernel/kernel.hpp"
 
 namespace testkernels {
@@ -30,6 +34,18 @@ inline kernel::KernelSpec bytes_echo(const std::string& name) {
     context.produce(std::move(output.text(std::string(message.value()))));
   };
   return spec;
+}
+
+/// `count` records {"n": i} with keys "k<i>", for i in 0..count-1.
+inline std::vector<kernel::jsonl::Record> numbered_records(int count) {
+  std::vector<kernel::jsonl::Record> records;
+  for (int n = 0; n < count; ++n) {
+    kernel::jsonl::Record r;
+    r.key = "k" + std::to_string(n);
+    r.value = nlohmann::json{{"n", n}}.dump();
+    records.push_back(r);
+  }
+  return records;
 }
 
 }  // namespace testkernels

@@ -13,6 +13,7 @@
 
 #include "broker/record_io.hpp"
 #include "kernel/testing.hpp"
+#include "kernels.hpp"
 #include "probe.hpp"
 
 using namespace std::chrono_literals;
@@ -43,13 +44,7 @@ TEST_CASE("partitions lost through a stale-generation commit and assigned back r
                                                 {"KERNEL_HTTP_PORT", "0"}});
   const auto& servers = fixture.bootstrap_servers();
   constexpr int count = 4000;
-  std::vector<kernel::jsonl::Record> records;
-  for (int n = 0; n < count; ++n) {
-    kernel::jsonl::Record r;
-    r.key = "k" + std::to_string(n);
-    r.value = nlohmann::json{{"n", n}}.dump();
-    records.push_back(r);
-  }
+  const auto records = testkernels::numbered_records(count);
   const auto ends = kernel::detail::produce_records(servers, "lost.in", records);
 
   const auto deadline = std::chrono::steady_clock::now() + 60s;

@@ -8,6 +8,7 @@
 
 #include "broker/record_io.hpp"
 #include "kernel/testing.hpp"
+#include "kernels.hpp"
 #include "gate.hpp"
 #include "probe.hpp"
 
@@ -31,13 +32,7 @@ TEST_CASE("outputs failing for a while are sent again; commits wait for acknowle
                                                 {"KAFKA_CONSUMER_GROUP", "flaky-group"}});
   const auto& servers = fixture.bootstrap_servers();
   constexpr int count = 200;
-  std::vector<kernel::jsonl::Record> records;
-  for (int n = 0; n < count; ++n) {
-    kernel::jsonl::Record r;
-    r.key = "k" + std::to_string(n);
-    r.value = nlohmann::json{{"n", n}}.dump();
-    records.push_back(r);
-  }
+  const auto records = testkernels::numbered_records(count);
   const auto ends = kernel::detail::produce_records(servers, "flaky.in", records);
 
   // From now on every produce request fails (retriable) for a while: the kernel's outputs
