@@ -52,6 +52,18 @@ class Headers {
   std::vector<std::size_t> null_values_;  // indices into entries_; almost always empty
 };
 
+namespace detail {
+using JsonConversion = void (*)(const nlohmann::json&);
+/// describe_json_error(what) for a conversion of `document` that threw `what`, prefixed with
+/// the fields it failed on (`field "items[1].qty": expected number, got string`). nlohmann's
+/// messages do not say where, so the conversion is run again on a copy with a marker of a
+/// third type in each candidate's place (values of the type found, objects lacking the
+/// missing key): the one whose marker it then trips on is the field. Up to 4 fields are
+/// named; documents over 5,000 values or 32 candidates are not searched (no field then).
+std::string describe_conversion_error(const nlohmann::json& document, std::string_view what,
+                                      JsonConversion convert);
+}  // namespace detail
+
 class Message {
  public:
   /// Takes ownership of a consumed librdkafka message (destroyed with the Message).
@@ -97,7 +109,9 @@ class Message {
     try {
       return document.get<T>();
     } catch (const nlohmann::json::exception& error) {
-      throw PermanentError(detail::describe_json_error(error.what()), FailureReason::validation_error);
+      throw PermanentError(detail::describe_conversion_error(document, error.what(),
+                                                             [](const nlohmann::json& d) { (void)d.get<T>(); }),
+                           FailureReason::validation_error);
     }
   }
 

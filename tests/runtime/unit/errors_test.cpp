@@ -134,7 +134,7 @@ TEST_CASE("as<T>() says which field is missing, or what type was expected") {
   CHECK_THROWS_WITH_AS((void)kernel::testing::make_message({{"id", 7}}).as<Order>(), "field \"item\": missing",
                        kernel::PermanentError);
   CHECK_THROWS_WITH_AS((void)kernel::testing::make_message({{"id", "seven"}, {"item", "book"}}).as<Order>(),
-                       "expected number, got string", kernel::PermanentError);
+                       "field \"id\": expected number, got string", kernel::PermanentError);
 }
 
 TEST_CASE("nlohmann messages made readable, with the field path JSON_DIAGNOSTICS adds when present") {
