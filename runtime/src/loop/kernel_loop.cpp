@@ -187,6 +187,12 @@ void KernelLoop::handle_now(PartitionState& partition, Message message) {
   settle(partition);
 }
 
+void KernelLoop::drop_parked(PartitionState& partition) noexcept {
+  total_parked_ -= partition.parked.size();
+  for (const auto& message : partition.parked) parked_bytes_ -= parked_size(message);
+  partition.parked.clear();
+}
+
 void KernelLoop::drain_parked() {
   if (total_parked_ == 0) return;
   for (auto& [key, partition] : partitions_) {
@@ -321,9 +327,7 @@ int KernelLoop::shutdown() {
       rd_kafka_topic_partition_list_add(all.get(), partition->topic.c_str(), partition->partition);
       partition->retry_entry = nullptr;
       partition->retry_message.reset();
-      total_parked_ -= partition->parked.size();
-      for (const auto& message : partition->parked) parked_bytes_ -= parked_size(message);
-      partition->parked.clear();
+      drop_parked(*partition);
     }
     if (consumer_ && all->cnt) rd_kafka_pause_partitions(consumer_.get(), all.get());
   }

@@ -137,6 +137,8 @@ class KernelLoop {
   bool has_room(const PartitionState& partition) const noexcept;
   void handle_now(PartitionState& partition, Message message);
   void drain_parked();
+  /// Forgets a partition's parked messages (not handled, not committed: delivered again).
+  void drop_parked(PartitionState& partition) noexcept;
 
   // librdkafka callbacks (served on the loop thread).
   static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,

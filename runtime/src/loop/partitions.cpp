@@ -283,9 +283,7 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
     auto state = std::move(it->second);
     partitions_.erase(it);
     total_in_flight_ -= state->tracker.in_flight();
-    total_parked_ -= state->parked.size();
-    for (const auto& message : state->parked) parked_bytes_ -= parked_size(message);
-    state->parked.clear();  // not handled, not committed: the next owner gets them
+    drop_parked(*state);  // not handled, not committed: the next owner gets them
     state->retry_message.reset();
     state->retry_entry = nullptr;
     state->retired = true;
