@@ -310,13 +310,15 @@ class Prompts(Scratch):
             transcript += chunk
             if transcript.rstrip().endswith(b":") and pending:
                 os.write(fd, pending.pop(0).encode() + b"\n")
+        else:
+            os.kill(pid, signal.SIGKILL)  # still asking after the deadline: bounded, and the test fails
         _, status = os.waitpid(pid, 0)
         os.close(fd)
         return os.waitstatus_to_exitcode(status), transcript.decode(errors="replace")
 
     def test_asks_for_missing_values_with_defaults(self):
         # An invalid name is asked again; an empty topic answer takes the default shown.
-        code, transcript = self.converse(["--no-git"], ["Bad Name", "asked-kernel", ""])
+        code, transcript = self.converse(["--no-git"], ["Bad Name", "asked-kernel", "", "", "", "", ""])
         self.assertEqual(code, 0, transcript)
         self.assertIn("Kernel name", transcript)
         self.assertIn("contains", transcript)
@@ -326,13 +328,164 @@ class Prompts(Scratch):
         self.assertEqual(manifest["answers"]["input_topics"], ["asked-kernel.input"])
 
     def test_asks_for_the_output_topic_a_pattern_needs(self):
-        code, transcript = self.converse(["enr", "--topic", "a,b", "--pattern", "enrichment", "--no-git"], ["enr.out"])
+        code, transcript = self.converse(["enr", "--topic", "a,b", "--pattern", "enrichment", "--no-git"],
+                                         ["enr.out", "", "", ""])
         self.assertEqual(code, 0, transcript)
         self.assertIn("Output topic [enr.output]:", transcript)
         with open(os.path.join(self.dir, "enr", ".new-kernel", "manifest.json")) as f:
             manifest = json.load(f)
         self.assertEqual(manifest["answers"]["output_topic"], "enr.out")
         self.assertEqual(manifest["answers"]["input_topics"], ["a", "b"])
+
+
+class Conversation:
+    """new-kernel on a pseudo-terminal, driven prompt by prompt: expect() waits (with a deadline)
+    for a text after what was already seen; answer() types a line."""
+
+    def __init__(self, test, args):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
+        env["HOME"] = test.home
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.chdir(test.dir)
+            os.execve(NEW_KERNEL, [NEW_KERNEL, *args], env)
+        self.test = test
+        self.transcript = ""
+        self.seen = 0  # expect() looks after this position
+        self.exit_code = None
+
+    def _read(self, deadline):
+        ready, _, _ = select.select([self.fd], [], [], max(0.0, min(0.2, deadline - time.monotonic())))
+        if not ready:
+            return True
+        try:
+            chunk = os.read(self.fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            return False
+        self.transcript += chunk.decode(errors="replace").replace("\r\n", "\n")
+        return bool(chunk)
+
+    def expect(self, text, timeout=20):
+        deadline = time.monotonic() + timeout
+        while text not in self.transcript[self.seen:]:
+            if time.monotonic() > deadline or not self._read(deadline):
+                self.kill()
+                self.test.fail(f"expected {text!r}; the terminal showed:\n{self.transcript}")
+        self.seen = self.transcript.index(text, self.seen) + len(text)
+
+    def answer(self, line):
+        os.write(self.fd, line.encode() + b"\n")
+
+    def end_of_input(self):
+        os.write(self.fd, b"\x04")  # Ctrl-D at the start of a line: read() returns 0
+
+    def finish(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while self._read(deadline):
+            if time.monotonic() > deadline:
+                self.kill()
+                self.test.fail(f"new-kernel did not exit; the terminal showed:\n{self.transcript}")
+        _, status = os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        self.exit_code = os.waitstatus_to_exitcode(status)
+        return self.exit_code
+
+    def kill(self):
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+class Interactive(Scratch):
+    """Interactive generation: every question the template has, each with its default."""
+
+    def flag_message(self, *args):
+        """The one-line message the command line gives for the same value."""
+        result = run(*args, cwd=self.home)
+        self.assertEqual(result.returncode, 64, result.stderr)
+        lines = result.stderr.splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        return lines[0].removeprefix("new-kernel: ")
+
+    def manifest(self, name):
+        with open(os.path.join(self.dir, name, ".new-kernel", "manifest.json")) as f:
+            return json.load(f)["answers"]
+
+    def test_asks_every_question_in_order_explaining_bad_answers(self):
+        bad_name = self.flag_message("Bad Name", "--topic", "a")
+        own_output = self.flag_message("k", "--topic", "orders,returns", "--output-topic", "orders")
+        talk = Conversation(self, ["--no-git"])
+        talk.expect("Kernel name (lowercase letters, digits, dashes): ")
+        talk.answer("Bad Name")
+        talk.expect("  " + bad_name + "\nKernel name (lowercase letters, digits, dashes): ")
+        talk.answer("orders-router")
+        talk.expect("Pattern (consumer, transform, enrichment) [consumer]: ")
+        talk.answer("transform")
+        talk.expect("Input topic(s), comma-separated [orders-router.input]: ")
+        talk.answer("orders, returns")
+        talk.expect("Output topic [orders-router.output]: ")
+        talk.answer("orders")
+        talk.expect("  " + own_output + "\nOutput topic [orders-router.output]: ")
+        talk.answer("")
+        talk.expect("Description (one sentence) [A transform kernel from orders, returns to orders-router.output.]: ")
+        talk.answer("")
+        talk.expect("Dead-letter topic [orders-router.dlq]: ")
+        talk.answer("router-failures")
+        talk.expect("Consumer group [orders-router]: ")
+        talk.answer("")
+        self.assertEqual(talk.finish(), 0, talk.transcript)
+        self.assertIn("Created orders-router (transform: orders, returns -> orders-router.output)", talk.transcript)
+        self.assertEqual(self.manifest("orders-router"), {
+            "name": "orders-router", "pattern": "transform", "input_topics": ["orders", "returns"],
+            "output_topic": "orders-router.output",
+            "description": "A transform kernel from orders, returns to orders-router.output.",
+            "dlq_topic": "router-failures", "consumer_group": "orders-router"})
+
+    def test_a_consumer_is_not_asked_for_an_output_topic(self):
+        talk = Conversation(self, ["--no-git"])
+        for prompt, answer in [("Kernel name", "audit"), ("Pattern", ""), ("Input topic(s)", "payments"),
+                               ("Description (one sentence) [A consumer kernel on payments.]: ", "Counts payments."),
+                               ("Dead-letter topic", ""), ("Consumer group", "auditors")]:
+            talk.expect(prompt)
+            talk.answer(answer)
+        self.assertEqual(talk.finish(), 0, talk.transcript)
+        self.assertNotIn("Output topic", talk.transcript)
+        answers = self.manifest("audit")
+        self.assertEqual((answers["pattern"], answers["output_topic"], answers["description"],
+                          answers["dlq_topic"], answers["consumer_group"]),
+                         ("consumer", None, "Counts payments.", "audit.dlq", "auditors"))
+
+    def test_flags_given_are_not_asked(self):
+        talk = Conversation(self, ["--topic", "orders", "--dlq-topic", "parked", "--pattern", "consumer", "--no-git"])
+        for prompt, answer in [("Kernel name", "k"), ("Description", ""), ("Consumer group [k]: ", "")]:
+            talk.expect(prompt)
+            talk.answer(answer)
+        self.assertEqual(talk.finish(), 0, talk.transcript)
+        for asked in ("Pattern", "Input topic", "Output topic", "Dead-letter topic"):
+            self.assertNotIn(asked, talk.transcript)
+        self.assertEqual(self.manifest("k")["dlq_topic"], "parked")
+
+    def test_nothing_is_asked_when_the_command_line_is_complete(self):
+        talk = Conversation(self, ["k", "--topic", "orders", "--no-git"])
+        self.assertEqual(talk.finish(), 0, talk.transcript)
+        self.assertNotIn("]: ", talk.transcript)
+        self.assertEqual(self.manifest("k")["consumer_group"], "k")
+
+    def test_end_of_input_aborts_and_writes_nothing(self):
+        for answered in (0, 3):  # at the first question, and after a few answers
+            with self.subTest(answered=answered):
+                talk = Conversation(self, [])
+                prompts = ["Kernel name", "Pattern", "Input topic(s)", "Description"]
+                for prompt, answer in zip(prompts, ["eof", "", "orders"][:answered]):
+                    talk.expect(prompt)
+                    talk.answer(answer)
+                talk.expect(prompts[answered])
+                talk.end_of_input()
+                talk.expect("new-kernel: no answer (end of input): nothing was written")
+                self.assertEqual(talk.finish(), 64, talk.transcript)
+                self.assertEqual(self.entries(), [])
 
 
 def main():
