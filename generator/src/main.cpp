@@ -113,15 +113,24 @@ std::string human_size(std::size_t bytes) {
   return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / 1024.0);
 }
 
-/// The files as a tree, directories first, with sizes.
+/// The files as a tree, directories first, with sizes; what .new-kernel/ records (the
+/// manifest and a base copy per content) is one line: they are not the kernel's files.
 void print_tree(const std::string& root, const std::vector<RenderedFile>& files) {
   struct Node {
     std::map<std::string, Node> children;
     std::optional<std::size_t> size;  // set for files
+    std::string summary;              // set for a directory shown on one line
   };
+  const auto record_directory = std::string(manifest_path.substr(0, manifest_path.find('/') + 1));
   Node tree;
-  std::size_t total = 0;
+  std::size_t total = 0, record_files = 0, record_size = 0;
   for (const auto& file : files) {
+    total += file.content.size();
+    if (file.path.starts_with(record_directory)) {
+      ++record_files;
+      record_size += file.content.size();
+      continue;
+    }
     Node* node = &tree;
     std::size_t start = 0;
     while (true) {
@@ -131,7 +140,10 @@ void print_tree(const std::string& root, const std::vector<RenderedFile>& files)
       start = slash + 1;
     }
     node->size = file.content.size();
-    total += file.content.size();
+  }
+  if (record_files > 0) {
+    tree.children[record_directory.substr(0, record_directory.size() - 1)].summary =
+        fmt::format("manifest and {} base copies, {}", record_files - 1, human_size(record_size));
   }
   std::cout << root << "/\n";
   const std::function<void(const Node&, const std::string&)> print = [&](const Node& node, const std::string& indent) {
@@ -148,6 +160,8 @@ void print_tree(const std::string& root, const std::vector<RenderedFile>& files)
       std::cout << indent << (last ? "└── " : "├── ") << name;
       if (child->size) {
         std::cout << "  (" << human_size(*child->size) << ")\n";
+      } else if (!child->summary.empty()) {
+        std::cout << "/  (" << child->summary << ")\n";
       } else {
         std::cout << "/\n";
         print(*child, indent + (last ? "    " : "│   "));
@@ -155,7 +169,8 @@ void print_tree(const std::string& root, const std::vector<RenderedFile>& files)
     }
   };
   print(tree, "");
-  std::cout << fmt::format("{} files, {} (dry run: nothing was written)\n", files.size(), human_size(total));
+  std::cout << fmt::format("{} files: {} of the kernel, {} in {}; {} (dry run: nothing was written)\n", files.size(),
+                           files.size() - record_files, record_files, record_directory, human_size(total));
 }
 
 /// Where the runtime was installed with this binary, for -DCMAKE_PREFIX_PATH in next steps.

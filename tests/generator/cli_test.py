@@ -204,6 +204,36 @@ class Success(Scratch):
         self.assertIn("dry run: nothing was written", result.stdout)
         self.assertEqual(self.entries(), [])
 
+    def test_dry_run_lists_the_kernel_files_and_one_line_for_the_record(self):
+        args = ["k", "--topic", "a", "--output-topic", "b", "--no-git"]
+        result = run(*args, "--dry-run", cwd=self.dir)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        # The tree back into paths: four columns per level, directories end with "/".
+        listed, stack = [], []
+        for line in result.stdout.splitlines()[1:-1]:
+            connector = max(line.find("├── "), line.find("└── "))
+            self.assertGreaterEqual(connector, 0, line)
+            depth = connector // 4
+            name = line[connector + 4:].split("  (")[0]
+            stack[depth:] = [name]
+            listed.append("".join(stack))
+        self.assertNotRegex(result.stdout, r"[0-9a-f]{64}", "base copies are listed one by one")
+        record = [line for line in result.stdout.splitlines() if "── .new-kernel/" in line]
+        self.assertEqual(len(record), 1, result.stdout)
+        self.assertRegex(record[0], r"\.new-kernel/  \(manifest and \d+ base copies, [\d.]+ KiB\)$")
+        # The same files as a real generation writes, .new-kernel/ as one line.
+        self.assertEqual(run(*args, cwd=self.dir, env_extra={"HOME": self.home}).returncode, 0)
+        written = {os.path.relpath(os.path.join(d, n), os.path.join(self.dir, "k"))
+                   for d, _, names in os.walk(os.path.join(self.dir, "k")) for n in names}
+        kernel_files = {path for path in written if not path.startswith(".new-kernel/")}
+        self.assertEqual({path for path in listed if not path.endswith("/")}, kernel_files)
+        self.assertIn(".new-kernel/", listed)
+        self.assertFalse([path for path in listed if path.startswith(".new-kernel/") and path != ".new-kernel/"])
+        # The summary counts every file written, the record's included.
+        self.assertRegex(result.stdout.splitlines()[-1],
+                         rf"^{len(written)} files: {len(kernel_files)} of the kernel, {len(written) - len(kernel_files)} "
+                         r"in \.new-kernel/; [\d.]+ KiB \(dry run: nothing was written\)$")
+
     def test_list_patterns_version_help(self):
         patterns = run("--list-patterns", cwd=self.dir)
         self.assertEqual(patterns.returncode, 0)
