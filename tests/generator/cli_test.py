@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -516,6 +517,115 @@ class Interactive(Scratch):
                 talk.expect("new-kernel: no answer (end of input): nothing was written")
                 self.assertEqual(talk.finish(), 64, talk.transcript)
                 self.assertEqual(self.entries(), [])
+
+
+class GeneratedText(Scratch):
+    """Generated files read as written by hand, whatever the answers: no trailing spaces, no
+    runs of blank lines, and no value substituted in the middle of a wrapped paragraph or
+    comment (its length would make that line ragged against the others)."""
+
+    NAME = "long-" + "x" * 58  # 63 characters, the longest name
+    TOPICS = ["in.first-" + "y" * 50, "in.second-" + "y" * 50]
+    OUTPUT = "out." + "z" * 56
+    DLQ = "parked." + "d" * 50
+    GROUP = "group-" + "g" * 50
+
+    def render(self, pattern):
+        args = [self.NAME, "--topic", ",".join(self.TOPICS), "--dlq-topic", self.DLQ, "--group", self.GROUP,
+                "--pattern", pattern, "--no-git", "--dir", pattern]
+        if pattern != "consumer":
+            args += ["--output-topic", self.OUTPUT]
+        result = run(*args, cwd=self.dir, env_extra={"HOME": self.home})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        root = os.path.join(self.dir, pattern)
+        for directory, dirs, names in os.walk(root):
+            dirs[:] = [d for d in dirs if d != ".new-kernel"]
+            for name in names:
+                path = os.path.join(directory, name)
+                with open(path, encoding="utf-8") as f:
+                    yield os.path.relpath(path, root), f.read()
+
+    def values(self):
+        identifier = self.NAME.replace("-", "_")
+        return [self.NAME, identifier, identifier.upper(), *self.TOPICS, self.OUTPUT, self.DLQ, self.GROUP]
+
+    @staticmethod
+    def wrapped_units(path, text):
+        """Groups of lines that a writer wraps as one: Markdown paragraphs and list items, runs
+        of comment lines. Tables, headings, code and commands in comments stand alone."""
+        markdown = path.endswith(".md")
+        units, current, in_code = [], [], False
+        for line in text.split("\n"):
+            stripped = line.strip()
+            if markdown and stripped.startswith("```"):
+                in_code = not in_code
+                units.append(current)
+                current = []
+                continue
+            if markdown:
+                prose = not in_code and stripped and not stripped.startswith(("|", "#"))
+                starts_unit = stripped.startswith(("- ", "* ")) or re.match(r"\d+\. ", stripped)
+            else:
+                marker = "//" if path.endswith((".cpp", ".hpp")) else "#"
+                comment = re.match(rf"^\s*{marker}( ?)(.*)$", line)
+                body = comment.group(2) if comment else ""
+                # Commands and examples in comments are indented by two or more spaces.
+                prose = comment and body and not body.startswith("  ") and not body.startswith(("-", "yamllint"))
+                starts_unit = False
+            if not prose or starts_unit:
+                units.append(current)
+                current = []
+            if prose:
+                current.append(line)
+        units.append(current)
+        return [unit for unit in units if len(unit) > 1]
+
+    def test_no_ragged_lines(self):
+        for pattern in ("consumer", "transform", "enrichment"):
+            for path, text in self.render(pattern):
+                with self.subTest(pattern=pattern, path=path):
+                    self.assertTrue(text.endswith("\n") and not text.endswith("\n\n"), "one newline at the end")
+                    lines = text.split("\n")[:-1]
+                    self.assertFalse([n + 1 for n, line in enumerate(lines) if line != line.rstrip()],
+                                     "trailing whitespace on these lines")
+                    self.assertFalse([n + 1 for n in range(1, len(lines)) if not lines[n].strip()
+                                      and not lines[n - 1].strip()], "blank lines in a row")
+                    self.assertNotEqual(lines[0].strip(), "", "a blank first line")
+                    for unit in self.wrapped_units(path, text):
+                        for line in unit[:-1]:
+                            found = [v for v in self.values() if v in line]
+                            self.assertFalse(found, f"a value inside a wrapped paragraph:\n" + "\n".join(unit))
+
+    def test_the_build_file_states_its_warnings_and_finds_the_runtime_once(self):
+        files = dict(self.render("transform"))
+        build = files["CMakeLists.txt"]
+        self.assertEqual(build.count("-Wall"), 1, build)
+        self.assertEqual(build.count("find_package(kernel_runtime"), 1, build)
+        self.assertIn("(the new-kernel runtime) was not found", build)
+
+    def test_samples_and_message_spec_describe_the_kernel(self):
+        # An "orders" kernel gets orders samples: the pattern's example events (an account and
+        # an amount, which its handler reads) on its own topic, and its docs say so.
+        for pattern in ("consumer", "transform", "enrichment"):
+            with self.subTest(pattern=pattern):
+                args = ["orders-router", "--topic", "orders,returns", "--pattern", pattern, "--no-git",
+                        "--dir", pattern]
+                if pattern != "consumer":
+                    args += ["--output-topic", "orders.routed"]
+                result = run(*args, cwd=self.dir, env_extra={"HOME": self.home})
+                self.assertEqual(result.returncode, 0, result.stderr)
+                root = os.path.join(self.dir, pattern)
+                for directory, _, names in os.walk(root):
+                    for name in names:
+                        with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as f:
+                            self.assertNotIn("payment", f.read().lower(), os.path.join(directory, name))
+                with open(os.path.join(root, "samples", "input.jsonl")) as f:
+                    samples = [json.loads(line) for line in f]
+                self.assertEqual({s.get("headers", {}).get("event-type") for s in samples}, {"orders.received", None})
+                with open(os.path.join(root, "docs", "message-spec.md")) as f:
+                    spec = f.read()
+                self.assertIn(f"the example of the {pattern} pattern", spec)
+                self.assertIn("`samples/input.jsonl`", spec)
 
 
 def main():
