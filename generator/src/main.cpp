@@ -44,6 +44,8 @@ constexpr const char* examples = R"(Examples:
       --description "Adds customer details to orders"
   new-kernel my-kernel --topic a --topic b --dry-run
       shows what would be written, writes nothing
+  new-kernel
+      on a terminal: asks every question no flag answered, each with its default
 
 Then: cd NAME && cmake -S . -B build && cmake --build build && ./build/NAME --samples samples/input.jsonl
 Exit codes: 0 done, 64 bad command line, 65 template error, 73 target not empty, 74 I/O error.)";
