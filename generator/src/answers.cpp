@@ -228,7 +228,8 @@ std::vector<std::string> comma_separated(std::string_view text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const auto comma = std::min(text.find(',', start), text.size());
-    if (auto item = trimmed(text.substr(start, comma - start)); !item.empty()) items.push_back(std::move(item));
+    auto item = trimmed(text.substr(start, comma - start));
+    if (!item.empty()) items.push_back(std::move(item));
     start = comma + 1;
   }
   return items;
@@ -241,7 +242,8 @@ std::string joined(const std::vector<std::string>& items) {
 }
 
 bool is_input(const Answers& answers, const std::string& topic) {
-  return std::find(answers.input_topics.begin(), answers.input_topics.end(), topic) != answers.input_topics.end();
+  const auto& inputs = answers.input_topics;
+  return std::find(inputs.begin(), inputs.end(), topic) != inputs.end();
 }
 
 /// The pattern given, else the one the defaults choose.
@@ -251,7 +253,8 @@ std::string pattern_of(const Answers& answers) {
 }
 
 const PatternInfo* find_pattern(const Patterns& patterns, std::string_view name) {
-  const auto found = std::find_if(patterns.begin(), patterns.end(), [&](const PatternInfo& p) { return p.name == name; });
+  const auto found =
+      std::find_if(patterns.begin(), patterns.end(), [&](const PatternInfo& p) { return p.name == name; });
   return found == patterns.end() ? nullptr : &*found;
 }
 
@@ -266,7 +269,8 @@ std::string describe(const Answers& answers) {
   const auto pattern = pattern_of(answers);
   const auto article = std::string_view("aeiou").find(pattern.front()) != std::string_view::npos ? "An" : "A";
   return answers.output_topic
-             ? fmt::format("{} {} kernel from {} to {}.", article, pattern, joined(answers.input_topics), *answers.output_topic)
+             ? fmt::format("{} {} kernel from {} to {}.", article, pattern, joined(answers.input_topics),
+                           *answers.output_topic)
              : fmt::format("{} {} kernel on {}.", article, pattern, joined(answers.input_topics));
 }
 
@@ -301,7 +305,8 @@ const std::vector<Question> question_table{
            if (find_pattern(patterns, pattern_of(a)) == nullptr) {
              std::vector<std::string> names;
              for (const auto& pattern : patterns) names.push_back(pattern.name);
-             problems.push_back(fmt::format("--pattern {}: unknown; choose one of {}", pattern_of(a), joined(names)));
+             problems.push_back(
+                 fmt::format("--pattern {}: unknown; choose one of {}", pattern_of(a), joined(names)));
            }
            return problems;
          }},
@@ -320,7 +325,8 @@ const std::vector<Question> question_table{
            for (auto topic = a.input_topics.begin(); topic != a.input_topics.end(); ++topic) {
              add(problems, check_topic("--topic", *topic));
              if (std::find(a.input_topics.begin(), topic, *topic) != topic) {
-               problems.push_back(fmt::format("--topic {} is given twice: give each input topic once", *topic));
+               problems.push_back(
+                   fmt::format("--topic {} is given twice: give each input topic once", *topic));
              }
            }
            return problems;

@@ -27,7 +27,8 @@ bool ask(std::istream& in, std::ostream& out, const Question& question, Answers&
       return false;
     }
     const auto first = line.find_first_not_of(" \t");
-    const auto typed = first == std::string::npos ? std::string() : line.substr(first, line.find_last_not_of(" \t") - first + 1);
+    const auto typed =
+        first == std::string::npos ? std::string() : line.substr(first, line.find_last_not_of(" \t") - first + 1);
     Answers candidate = answers;
     question.store(candidate, typed.empty() ? default_value : typed);
     const auto problems = question.check(candidate, patterns);
