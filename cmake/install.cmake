@@ -20,3 +20,6 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/kernel_runtimeConfigVers
 install(FILES "${PROJECT_BINARY_DIR}/kernel_runtimeConfig.cmake"
               "${PROJECT_BINARY_DIR}/kernel_runtimeConfigVersion.cmake"
         DESTINATION ${KERNEL_CMAKE_DIR})
+
+# The runtime's documentation, which generated kernels' READMEs point to.
+install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")

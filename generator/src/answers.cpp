@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -209,74 +210,226 @@ std::string identifier_of(std::string_view name) {
   return identifier;
 }
 
-Answers complete_and_check(Answers answers, const std::vector<PatternInfo>& patterns) {
+namespace {
+
+void add(std::vector<std::string>& problems, std::vector<std::string> more) {
+  problems.insert(problems.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+}
+
+std::string trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return std::string(text.substr(first, text.find_last_not_of(" \t") - first + 1));
+}
+
+/// "a, b,c" as {"a", "b", "c"}: how a list is typed at a prompt.
+std::vector<std::string> comma_separated(std::string_view text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = std::min(text.find(',', start), text.size());
+    auto item = trimmed(text.substr(start, comma - start));
+    if (!item.empty()) items.push_back(std::move(item));
+    start = comma + 1;
+  }
+  return items;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+bool is_input(const Answers& answers, const std::string& topic) {
+  const auto& inputs = answers.input_topics;
+  return std::find(inputs.begin(), inputs.end(), topic) != inputs.end();
+}
+
+/// The pattern given, else the one the defaults choose.
+std::string pattern_of(const Answers& answers) {
+  if (!answers.pattern.empty()) return answers.pattern;
+  return answers.output_topic ? "transform" : "consumer";
+}
+
+const PatternInfo* find_pattern(const Patterns& patterns, std::string_view name) {
+  const auto found =
+      std::find_if(patterns.begin(), patterns.end(), [&](const PatternInfo& p) { return p.name == name; });
+  return found == patterns.end() ? nullptr : &*found;
+}
+
+bool needs_output(const Answers& answers, const Patterns& patterns) {
+  const auto* pattern = find_pattern(patterns, pattern_of(answers));
+  return pattern != nullptr && pattern->needs_output_topic;
+}
+
+bool always(const Answers&, const Patterns&) { return true; }
+
+std::string describe(const Answers& answers) {
+  const auto pattern = pattern_of(answers);
+  const auto article = std::string_view("aeiou").find(pattern.front()) != std::string_view::npos ? "An" : "A";
+  return answers.output_topic
+             ? fmt::format("{} {} kernel from {} to {}.", article, pattern, joined(answers.input_topics),
+                           *answers.output_topic)
+             : fmt::format("{} {} kernel on {}.", article, pattern, joined(answers.input_topics));
+}
+
+// The table. Order matters: a default or check uses only the questions above it (the
+// pattern's default looks at an output topic only when a flag gave one).
+const std::vector<Question> question_table{
+    {.key = "name",
+     .flag = "NAME",
+     .prompt = "Kernel name (lowercase letters, digits, dashes)",
+     .required_without_terminal = true,
+     .applies = always,
+     .answered = [](const Answers& a) { return !a.name.empty(); },
+     .default_value = [](const Answers&, const Patterns&) { return std::string(); },
+     .store = [](Answers& a, std::string_view text) { a.name = text; },
+     .check = [](const Answers& a, const Patterns&) { return check_name(a.name); }},
+    {.key = "pattern",
+     .flag = "--pattern PATTERN",
+     .prompt = "Pattern",
+     .applies = always,
+     .answered = [](const Answers& a) { return !a.pattern.empty(); },
+     .default_value = [](const Answers& a, const Patterns&) { return pattern_of(a); },
+     .choices =
+         [](const Patterns& patterns) {
+           std::vector<std::string> names;
+           for (const auto& pattern : patterns) names.push_back(pattern.name);
+           return names;
+         },
+     .store = [](Answers& a, std::string_view text) { a.pattern = text; },
+     .check =
+         [](const Answers& a, const Patterns& patterns) {
+           std::vector<std::string> problems;
+           if (find_pattern(patterns, pattern_of(a)) == nullptr) {
+             std::vector<std::string> names;
+             for (const auto& pattern : patterns) names.push_back(pattern.name);
+             problems.push_back(
+                 fmt::format("--pattern {}: unknown; choose one of {}", pattern_of(a), joined(names)));
+           }
+           return problems;
+         }},
+    {.key = "input_topics",
+     .flag = "--topic TOPIC",
+     .prompt = "Input topic(s), comma-separated",
+     .required_without_terminal = true,
+     .applies = always,
+     .answered = [](const Answers& a) { return !a.input_topics.empty(); },
+     .default_value = [](const Answers& a, const Patterns&) { return a.name + ".input"; },
+     .store = [](Answers& a, std::string_view text) { a.input_topics = comma_separated(text); },
+     .check =
+         [](const Answers& a, const Patterns&) {
+           std::vector<std::string> problems;
+           if (a.input_topics.empty()) problems.push_back("no input topic: give at least one --topic TOPIC");
+           for (auto topic = a.input_topics.begin(); topic != a.input_topics.end(); ++topic) {
+             add(problems, check_topic("--topic", *topic));
+             if (std::find(a.input_topics.begin(), topic, *topic) != topic) {
+               problems.push_back(
+                   fmt::format("--topic {} is given twice: give each input topic once", *topic));
+             }
+           }
+           return problems;
+         }},
+    {.key = "output_topic",
+     .flag = "--output-topic TOPIC",
+     .prompt = "Output topic",
+     .required_without_terminal = true,
+     .applies = needs_output,
+     .answered = [](const Answers& a) { return a.output_topic.has_value(); },
+     .default_value = [](const Answers& a, const Patterns&) { return a.name + ".output"; },
+     .store = [](Answers& a, std::string_view text) { a.output_topic = std::string(text); },
+     .check =
+         [](const Answers& a, const Patterns& patterns) {
+           std::vector<std::string> problems;
+           if (!a.output_topic) {
+             if (needs_output(a, patterns)) {
+               problems.push_back(
+                   fmt::format("--pattern {} produces messages: give --output-topic TOPIC", pattern_of(a)));
+             }
+             return problems;
+           }
+           add(problems, check_topic("--output-topic", *a.output_topic));
+           if (is_input(a, *a.output_topic)) {
+             problems.push_back(fmt::format("--output-topic {} is also an input topic: the kernel would consume "
+                                            "its own output; choose another topic",
+                                            *a.output_topic));
+           }
+           return problems;
+         }},
+    {.key = "description",
+     .flag = "--description TEXT",
+     .prompt = "Description (one sentence)",
+     .applies = always,
+     .answered = [](const Answers& a) { return !a.description.empty(); },
+     .default_value = [](const Answers& a, const Patterns&) { return describe(a); },
+     .store = [](Answers& a, std::string_view text) { a.description = text; },
+     .check = [](const Answers& a, const Patterns&) { return check_description(a.description); }},
+    {.key = "dlq_topic",
+     .flag = "--dlq-topic TOPIC",
+     .prompt = "Dead-letter topic",
+     .applies = always,
+     .answered = [](const Answers& a) { return a.dlq_topic.has_value(); },
+     .default_value = [](const Answers& a, const Patterns&) { return a.name + ".dlq"; },
+     .store = [](Answers& a, std::string_view text) { a.dlq_topic = std::string(text); },
+     .check =
+         [](const Answers& a, const Patterns&) {
+           std::vector<std::string> problems;
+           if (!a.dlq_topic) return problems;
+           add(problems, check_topic("--dlq-topic", *a.dlq_topic));
+           if (is_input(a, *a.dlq_topic) || a.dlq_topic == a.output_topic) {
+             problems.push_back(fmt::format(
+                 "--dlq-topic {} is also an input or output topic: dead letters need a topic of their own",
+                 *a.dlq_topic));
+           }
+           return problems;
+         }},
+    {.key = "consumer_group",
+     .flag = "--group GROUP",
+     .prompt = "Consumer group",
+     .applies = always,
+     .answered = [](const Answers& a) { return a.consumer_group.has_value(); },
+     .default_value = [](const Answers& a, const Patterns&) { return a.name; },
+     .store = [](Answers& a, std::string_view text) { a.consumer_group = std::string(text); },
+     .check =
+         [](const Answers& a, const Patterns&) {
+           return a.consumer_group ? check_group(*a.consumer_group) : std::vector<std::string>{};
+         }},
+};
+
+}  // namespace
+
+const std::vector<Question>& questions() { return question_table; }
+
+const Question* find_question(std::string_view key) {
+  const auto found = std::find_if(question_table.begin(), question_table.end(),
+                                  [&](const Question& question) { return question.key == key; });
+  return found == question_table.end() ? nullptr : &*found;
+}
+
+std::vector<const Question*> missing_questions(const Answers& answers, const Patterns& patterns) {
+  std::vector<const Question*> missing;
+  for (const auto& question : question_table) {
+    if (!question.answered(answers) && question.applies(answers, patterns)) missing.push_back(&question);
+  }
+  return missing;
+}
+
+Answers complete_and_check(Answers answers, const Patterns& patterns) {
   std::vector<std::string> problems;
-  auto add = [&problems](std::vector<std::string> more) {
-    problems.insert(problems.end(), more.begin(), more.end());
-  };
-
-  add(check_name(answers.name));
-  if (answers.input_topics.empty()) {
-    problems.push_back("no input topic: give at least one --topic TOPIC");
-  }
-  for (std::size_t i = 0; i < answers.input_topics.size(); ++i) {
-    const auto& topic = answers.input_topics[i];
-    add(check_topic("--topic", topic));
-    if (std::find(answers.input_topics.begin(), answers.input_topics.begin() + static_cast<long>(i),
-                  topic) != answers.input_topics.begin() + static_cast<long>(i)) {
-      problems.push_back(fmt::format("--topic {} is given twice: give each input topic once", topic));
+  for (const auto& question : question_table) {
+    if (question.answered(answers) || question.required_without_terminal) {
+      add(problems, question.check(answers, patterns));  // an absent required answer is a problem too
+    } else if (question.applies(answers, patterns)) {
+      // Defaults are not checked: a problem is reported against what the user typed.
+      question.store(answers, question.default_value(answers, patterns));
     }
   }
-  auto is_input = [&answers](const std::string& topic) {
-    return std::find(answers.input_topics.begin(), answers.input_topics.end(), topic) !=
-           answers.input_topics.end();
-  };
-  if (answers.output_topic) {
-    add(check_topic("--output-topic", *answers.output_topic));
-    if (is_input(*answers.output_topic)) {
-      problems.push_back(fmt::format("--output-topic {} is also an input topic: the kernel would "
-                                     "consume its own output; choose another topic",
-                                     *answers.output_topic));
-    }
-  }
-  if (answers.dlq_topic) {
-    add(check_topic("--dlq-topic", *answers.dlq_topic));
-    if (is_input(*answers.dlq_topic) || answers.dlq_topic == answers.output_topic) {
-      problems.push_back(fmt::format("--dlq-topic {} is also an input or output topic: dead "
-                                     "letters need a topic of their own",
-                                     *answers.dlq_topic));
-    }
-  }
-  if (answers.consumer_group) add(check_group(*answers.consumer_group));
-  add(check_description(answers.description));
-
-  if (answers.pattern.empty()) answers.pattern = answers.output_topic ? "transform" : "consumer";
-  const auto pattern = std::find_if(patterns.begin(), patterns.end(),
-                                    [&](const PatternInfo& p) { return p.name == answers.pattern; });
-  if (pattern == patterns.end()) {
-    std::string names;
-    for (const auto& p : patterns) names += (names.empty() ? "" : ", ") + p.name;
-    problems.push_back(fmt::format("--pattern {}: unknown; choose one of {}", answers.pattern, names));
-  } else if (pattern->needs_output_topic && !answers.output_topic) {
-    problems.push_back(fmt::format("--pattern {} produces messages: give --output-topic TOPIC",
-                                   answers.pattern));
-  }
-
   if (!problems.empty()) {
     std::string text;
     for (const auto& problem : problems) text += (text.empty() ? "" : "\n") + problem;
     throw UsageError(text);
   }
-
-  if (answers.description.empty()) {
-    std::string inputs;
-    for (const auto& topic : answers.input_topics) inputs += (inputs.empty() ? "" : ", ") + topic;
-    answers.description = answers.output_topic
-                              ? fmt::format("A {} kernel from {} to {}.", answers.pattern, inputs, *answers.output_topic)
-                              : fmt::format("A {} kernel on {}.", answers.pattern, inputs);
-  }
-  if (!answers.dlq_topic) answers.dlq_topic = answers.name + ".dlq";
-  if (!answers.consumer_group) answers.consumer_group = answers.name;
   if (answers.directory.empty()) answers.directory = answers.name;
   return answers;
 }

@@ -26,6 +26,43 @@ struct Answers {
   std::filesystem::path directory;            ///< empty: ./<name>
 };
 
+using Patterns = std::vector<PatternInfo>;
+
+/// One question a template asks, declared once in questions(): it drives the command line's
+/// checks and defaults, the prompts of interactive generation, and the questions an upgrade
+/// asks when a newer template has one the kernel's recorded answers lack. Each function sees
+/// the answers given so far: a question's default and checks may use the earlier questions'.
+struct Question {
+  std::string_view key;     ///< its name in the manifest's answers ("input_topics")
+  std::string_view flag;    ///< how the command line gives it ("--topic TOPIC")
+  std::string_view prompt;  ///< what a terminal asks ("Input topic(s), comma-separated")
+  /// Without a terminal, an unanswered question takes its default, except these, which the
+  /// command line has always required (name, input topics, the output topic a pattern needs).
+  /// A question added later must have a default instead: an upgrade never stops for it.
+  bool required_without_terminal = false;
+  /// Whether it is asked at all (the output topic: only when the pattern needs one).
+  bool (*applies)(const Answers&, const Patterns&) = nullptr;
+  /// Whether the answers already hold a value for it.
+  bool (*answered)(const Answers&) = nullptr;
+  /// Its default, from the earlier answers; empty only for the name.
+  std::string (*default_value)(const Answers&, const Patterns&) = nullptr;
+  /// The accepted values, shown with the prompt; nullptr when free text.
+  std::vector<std::string> (*choices)(const Patterns&) = nullptr;
+  /// Stores a typed answer (a list is comma-separated).
+  void (*store)(Answers&, std::string_view text) = nullptr;
+  /// Every problem with its stored value, one line each: the same lines whether the value
+  /// came from a flag or a prompt.
+  std::vector<std::string> (*check)(const Answers&, const Patterns&) = nullptr;
+};
+
+/// Every question, in the order they are asked (a question's default may use earlier answers).
+const std::vector<Question>& questions();
+/// The question with this manifest key, or nullptr.
+const Question* find_question(std::string_view key);
+/// The questions that apply and have no answer yet, in order: what interactive generation
+/// asks, and what an upgrade asks (or fills with defaults) when the template gained one.
+std::vector<const Question*> missing_questions(const Answers& answers, const Patterns& patterns);
+
 /// Every problem with a kernel name, one line each; empty when the name is valid.
 std::vector<std::string> check_name(std::string_view name);
 /// Every problem with a topic name given as `option` (e.g. "--topic").
@@ -35,9 +72,10 @@ std::vector<std::string> check_group(std::string_view group);
 /// Every problem with a free-text description.
 std::vector<std::string> check_description(std::string_view description);
 
-/// Fills the defaults (pattern, dead-letter topic, group, description, directory), then
-/// checks everything. Throws UsageError listing every problem, one per line.
-Answers complete_and_check(Answers answers, const std::vector<PatternInfo>& patterns);
+/// Checks every answer given and fills the defaults of the others (pattern, description,
+/// dead-letter topic, group, directory), question by question. Throws UsageError listing
+/// every problem, one per line.
+Answers complete_and_check(Answers answers, const Patterns& patterns);
 
 /// The kernel name with dashes turned into underscores: C++ namespace and CMake target.
 std::string identifier_of(std::string_view name);

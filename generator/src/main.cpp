@@ -44,6 +44,8 @@ constexpr const char* examples = R"(Examples:
       --description "Adds customer details to orders"
   new-kernel my-kernel --topic a --topic b --dry-run
       shows what would be written, writes nothing
+  new-kernel
+      on a terminal: asks every question no flag answered, each with its default
 
 Then: cd NAME && cmake -S . -B build && cmake --build build && ./build/NAME --samples samples/input.jsonl
 Exit codes: 0 done, 64 bad command line, 65 template error, 73 target not empty, 74 I/O error.)";
@@ -51,7 +53,6 @@ Exit codes: 0 done, 64 bad command line, 65 template error, 73 target not empty,
 struct CommandLine {
   Answers answers;
   bool name_given = false;
-  bool output_given = false;
   bool dry_run = false;
   bool no_git = false;
   bool list_patterns = false;
@@ -77,55 +78,35 @@ void print_patterns(const TemplateSet& templates) {
   }
 }
 
-/// Asks for what is missing on a terminal; elsewhere names it in one line (exit 64).
+/// Without a terminal, names in one line the required answers no flag gave (exit 64). On a
+/// terminal, when one of them is missing, asks every question no flag answered, each with
+/// its default; end of input stops with nothing written (64).
 void complete_missing(CommandLine& command, const TemplateSet& templates) {
   auto& answers = command.answers;
-  const bool needs_output = [&] {
-    for (const auto& pattern : templates.manifest().patterns) {
-      if (pattern.name == answers.pattern) return pattern.needs_output_topic;
-    }
-    return false;
-  }();
-  std::vector<std::string> missing;
-  if (!command.name_given) missing.push_back("NAME");
-  if (answers.input_topics.empty()) missing.push_back("--topic TOPIC");
-  const bool ask_output = needs_output && !command.output_given;
-  if (missing.empty() && !ask_output) return;
-
+  const auto& patterns = templates.manifest().patterns;
+  std::vector<std::string> required;
+  for (const auto* question : missing_questions(answers, patterns)) {
+    if (question->required_without_terminal) required.emplace_back(question->flag);
+  }
+  // NAME given as "" is answered: its check says what is wrong with it.
+  if (command.name_given) std::erase(required, "NAME");
+  if (required.empty()) return;
   if (!interactive_terminal()) {
-    // Without a terminal, the missing output topic is reported with every other problem.
-    if (missing.empty()) return;
+    // The missing output topic is reported with every other problem (it depends on --pattern).
+    std::erase(required, "--output-topic TOPIC");
+    if (required.empty()) return;
     std::string list;
-    for (const auto& item : missing) list += (list.empty() ? "" : ", ") + item;
+    for (const auto& item : required) list += (list.empty() ? "" : ", ") + item;
     throw UsageError(fmt::format("missing {}: e.g. new-kernel my-kernel --topic orders (see --help)", list));
   }
-  auto end_of_input = [] { return UsageError("no answer (end of input): nothing was written"); };
-  if (!command.name_given) {
-    const auto name = ask(std::cin, std::cerr, "Kernel name (lowercase letters, digits, dashes)", "",
-                          [](const std::string& value) { return check_name(value); });
-    if (!name) throw end_of_input();
-    answers.name = *name;
-  }
-  if (answers.input_topics.empty()) {
-    const auto topics = ask(std::cin, std::cerr, "Input topic(s), comma-separated", answers.name + ".input",
-                            [](const std::string& value) {
-                              std::vector<std::string> problems;
-                              const auto topics = split_list(value);
-                              if (topics.empty()) problems.push_back("give at least one topic");
-                              for (const auto& topic : topics) {
-                                auto more = check_topic("topic", topic);
-                                problems.insert(problems.end(), more.begin(), more.end());
-                              }
-                              return problems;
-                            });
-    if (!topics) throw end_of_input();
-    answers.input_topics = split_list(*topics);
-  }
-  if (ask_output) {
-    const auto output = ask(std::cin, std::cerr, "Output topic", answers.name + ".output",
-                            [](const std::string& value) { return check_topic("topic", value); });
-    if (!output) throw end_of_input();
-    answers.output_topic = *output;
+  // In order, each decided when its turn comes: an answer decides what follows (the output
+  // topic a pattern needs) and the defaults shown.
+  for (const auto& question : questions()) {
+    if (question.key == "name" && command.name_given) continue;
+    if (question.answered(answers) || !question.applies(answers, patterns)) continue;
+    if (!ask(std::cin, std::cerr, question, answers, patterns)) {
+      throw UsageError("no answer (end of input): nothing was written");
+    }
   }
 }
 
@@ -134,15 +115,24 @@ std::string human_size(std::size_t bytes) {
   return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / 1024.0);
 }
 
-/// The files as a tree, directories first, with sizes.
+/// The files as a tree, directories first, with sizes; what .new-kernel/ records (the
+/// manifest and a base copy per content) is one line: they are not the kernel's files.
 void print_tree(const std::string& root, const std::vector<RenderedFile>& files) {
   struct Node {
     std::map<std::string, Node> children;
     std::optional<std::size_t> size;  // set for files
+    std::string summary;              // set for a directory shown on one line
   };
+  const auto record_directory = std::string(manifest_path.substr(0, manifest_path.find('/') + 1));
   Node tree;
-  std::size_t total = 0;
+  std::size_t total = 0, record_files = 0, record_size = 0;
   for (const auto& file : files) {
+    total += file.content.size();
+    if (file.path.starts_with(record_directory)) {
+      ++record_files;
+      record_size += file.content.size();
+      continue;
+    }
     Node* node = &tree;
     std::size_t start = 0;
     while (true) {
@@ -152,7 +142,10 @@ void print_tree(const std::string& root, const std::vector<RenderedFile>& files)
       start = slash + 1;
     }
     node->size = file.content.size();
-    total += file.content.size();
+  }
+  if (record_files > 0) {
+    tree.children[record_directory.substr(0, record_directory.size() - 1)].summary =
+        fmt::format("manifest and {} base copies, {}", record_files - 1, human_size(record_size));
   }
   std::cout << root << "/\n";
   const std::function<void(const Node&, const std::string&)> print = [&](const Node& node, const std::string& indent) {
@@ -169,6 +162,8 @@ void print_tree(const std::string& root, const std::vector<RenderedFile>& files)
       std::cout << indent << (last ? "└── " : "├── ") << name;
       if (child->size) {
         std::cout << "  (" << human_size(*child->size) << ")\n";
+      } else if (!child->summary.empty()) {
+        std::cout << "/  (" << child->summary << ")\n";
       } else {
         std::cout << "/\n";
         print(*child, indent + (last ? "    " : "│   "));
@@ -176,7 +171,8 @@ void print_tree(const std::string& root, const std::vector<RenderedFile>& files)
     }
   };
   print(tree, "");
-  std::cout << fmt::format("{} files, {} (dry run: nothing was written)\n", files.size(), human_size(total));
+  std::cout << fmt::format("{} files: {} of the kernel, {} in {}; {} (dry run: nothing was written)\n", files.size(),
+                           files.size() - record_files, record_files, record_directory, human_size(total));
 }
 
 /// Where the runtime was installed with this binary, for -DCMAKE_PREFIX_PATH in next steps.
@@ -289,7 +285,6 @@ int main(int argc, char** argv) {
     return app.exit(error) == 0 ? exit_code::ok : exit_code::usage;
   }
   command.name_given = !answers.name.empty() || app.count("NAME") > 0;
-  command.output_given = output_option->count() > 0;
   if (output_option->count() > 0) answers.output_topic = output_topic;
   if (dlq_option->count() > 0) answers.dlq_topic = dlq_topic;
   if (group_option->count() > 0) answers.consumer_group = group;

@@ -2,43 +2,42 @@
 
 #include <unistd.h>
 
-#include <sstream>
+#include <string>
 
 namespace new_kernel {
 
 bool interactive_terminal() noexcept { return ::isatty(STDIN_FILENO) == 1 && ::isatty(STDERR_FILENO) == 1; }
 
-std::optional<std::string> ask(std::istream& in, std::ostream& out, const std::string& question,
-                               const std::string& default_value,
-                               const std::function<std::vector<std::string>(const std::string&)>& check) {
+bool ask(std::istream& in, std::ostream& out, const Question& question, Answers& answers,
+         const Patterns& patterns) {
+  const auto default_value = question.default_value(answers, patterns);
+  std::string prompt(question.prompt);
+  if (question.choices != nullptr) {
+    std::string choices;
+    for (const auto& choice : question.choices(patterns)) choices += (choices.empty() ? "" : ", ") + choice;
+    prompt += " (" + choices + ")";
+  }
+  if (!default_value.empty()) prompt += " [" + default_value + "]";
+  prompt += ": ";
   while (true) {
-    out << question;
-    if (!default_value.empty()) out << " [" << default_value << "]";
-    out << ": " << std::flush;
-    std::string answer;
-    if (!std::getline(in, answer)) {
-      out << "\n";
-      return std::nullopt;
+    out << prompt << std::flush;
+    std::string line;
+    if (!std::getline(in, line)) {
+      out << "\n";  // the cursor is still after the prompt
+      return false;
     }
-    const auto first = answer.find_first_not_of(" \t");
-    answer = first == std::string::npos ? "" : answer.substr(first, answer.find_last_not_of(" \t") - first + 1);
-    if (answer.empty()) answer = default_value;
-    const auto problems = check(answer);
-    if (problems.empty()) return answer;
+    const auto first = line.find_first_not_of(" \t");
+    const auto typed =
+        first == std::string::npos ? std::string() : line.substr(first, line.find_last_not_of(" \t") - first + 1);
+    Answers candidate = answers;
+    question.store(candidate, typed.empty() ? default_value : typed);
+    const auto problems = question.check(candidate, patterns);
+    if (problems.empty()) {
+      answers = std::move(candidate);
+      return true;
+    }
     for (const auto& problem : problems) out << "  " << problem << "\n";
   }
-}
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> items;
-  std::istringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
-    const auto first = item.find_first_not_of(" \t");
-    if (first == std::string::npos) continue;
-    items.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
-  }
-  return items;
 }
 
 }  // namespace new_kernel

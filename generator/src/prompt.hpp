@@ -1,11 +1,9 @@
 #pragma once
-/// Asking for missing values on a terminal.
-#include <functional>
+/// Asking the questions of answers.hpp on a terminal.
 #include <istream>
-#include <optional>
 #include <ostream>
-#include <string>
-#include <vector>
+
+#include "answers.hpp"
 
 namespace new_kernel {
 
@@ -13,13 +11,11 @@ namespace new_kernel {
 /// that stdout stays the generator's output).
 bool interactive_terminal() noexcept;
 
-/// Asks `question` until `check` accepts the answer (it returns the problems, shown one per
-/// line). An empty answer takes `default_value` when there is one. nullopt at end of input.
-std::optional<std::string> ask(std::istream& in, std::ostream& out, const std::string& question,
-                               const std::string& default_value,
-                               const std::function<std::vector<std::string>(const std::string&)>& check);
-
-/// Splits "a, b,c" into {"a", "b", "c"}.
-std::vector<std::string> split_list(const std::string& text);
+/// Asks `question` (its choices and its default in brackets) until the answer passes the
+/// question's check, showing each problem on a line of its own (the lines the command line
+/// gives for the same value), then stores it in `answers`. An empty answer takes the
+/// default. Returns false at end of input, leaving `answers` as it was.
+bool ask(std::istream& in, std::ostream& out, const Question& question, Answers& answers,
+         const Patterns& patterns);
 
 }  // namespace new_kernel

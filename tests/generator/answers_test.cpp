@@ -1,8 +1,11 @@
 // The naming rules of docs/generator.md, one problem per line.
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 #include "answers.hpp"
 #include "errors.hpp"
+#include "prompt.hpp"
 
 using namespace new_kernel;
 
@@ -137,4 +140,152 @@ TEST_CASE("an unknown pattern lists the known ones") {
   unknown.pattern = "sideways";
   CHECK_THROWS_WITH_AS(complete_and_check(unknown, patterns),
                        "--pattern sideways: unknown; choose one of consumer, transform, enrichment", UsageError);
+}
+
+// The question table: one declaration per question drives the command line's checks and
+// defaults, the prompts of interactive generation and an upgrade's "new questions".
+
+namespace {
+std::vector<std::string> keys_of(const std::vector<const Question*>& list) {
+  std::vector<std::string> keys;
+  for (const auto* question : list) keys.emplace_back(question->key);
+  return keys;
+}
+
+std::string problems_of(const Question& question, Answers given, std::string_view text) {
+  question.store(given, text);
+  std::string all;
+  for (const auto& problem : question.check(given, patterns)) all += problem + "\n";
+  return all;
+}
+}  // namespace
+
+TEST_CASE("the questions are asked in the order their defaults need") {
+  std::vector<std::string> keys;
+  for (const auto& question : questions()) keys.emplace_back(question.key);
+  CHECK(keys == std::vector<std::string>{"name", "pattern", "input_topics", "output_topic", "description",
+                                         "dlq_topic", "consumer_group"});
+  for (const auto& question : questions()) {
+    CAPTURE(question.key);
+    CHECK(find_question(question.key) == &question);
+    CHECK_FALSE(question.prompt.empty());
+    CHECK_FALSE(question.flag.empty());
+  }
+  CHECK(find_question("colour") == nullptr);
+}
+
+TEST_CASE("every question but the name has a default derived from the earlier answers") {
+  // A question added later must not stop an upgrade without a terminal: it needs a default,
+  // and must not join the three the command line has always required.
+  const auto given = answers("orders-router", {});
+  for (const auto& question : questions()) {
+    CAPTURE(question.key);
+    if (question.key == "name") {
+      CHECK(question.required_without_terminal);
+      CHECK(question.default_value(given, patterns).empty());
+      continue;
+    }
+    CHECK_FALSE(question.default_value(given, patterns).empty());
+    const bool founding = question.key == "input_topics" || question.key == "output_topic";
+    CHECK(question.required_without_terminal == founding);
+  }
+  auto with_topics = answers("orders-router", {"orders", "returns"});
+  CHECK(find_question("input_topics")->default_value(given, patterns) == "orders-router.input");
+  CHECK(find_question("pattern")->default_value(with_topics, patterns) == "consumer");
+  with_topics.output_topic = "routed";
+  CHECK(find_question("pattern")->default_value(with_topics, patterns) == "transform");
+  with_topics.pattern = "enrichment";
+  CHECK(find_question("description")->default_value(with_topics, patterns) ==
+        "An enrichment kernel from orders, returns to routed.");
+  CHECK(find_question("dlq_topic")->default_value(with_topics, patterns) == "orders-router.dlq");
+  CHECK(find_question("consumer_group")->default_value(with_topics, patterns) == "orders-router");
+  CHECK(find_question("output_topic")->default_value(with_topics, patterns) == "orders-router.output");
+}
+
+TEST_CASE("missing questions: the unanswered ones that apply, in order") {
+  CHECK(keys_of(missing_questions(Answers{}, patterns)) ==
+        std::vector<std::string>{"name", "pattern", "input_topics", "description", "dlq_topic", "consumer_group"});
+  auto enrichment = answers("enr", {"a"});
+  enrichment.pattern = "enrichment";
+  CHECK(keys_of(missing_questions(enrichment, patterns)) ==
+        std::vector<std::string>{"output_topic", "description", "dlq_topic", "consumer_group"});
+  // An upgrade's recorded answers: nothing to ask.
+  auto recorded = enrichment;
+  recorded.output_topic = "enr.out";
+  CHECK(missing_questions(complete_and_check(recorded, patterns), patterns).empty());
+  // An output topic given without a pattern makes the default pattern a transform.
+  auto with_output = answers("mapper", {"orders"});
+  with_output.output_topic = "mapped";
+  CHECK(keys_of(missing_questions(with_output, patterns)) ==
+        std::vector<std::string>{"pattern", "description", "dlq_topic", "consumer_group"});
+  CHECK(complete_and_check(with_output, patterns).pattern == "transform");
+}
+
+TEST_CASE("an answer typed at a prompt gets the same one-line message as the flag") {
+  struct Case {
+    std::string key;
+    std::string text;
+  };
+  auto given = answers("orders-router", {"orders"});
+  given.output_topic = "routed";
+  const std::vector<Case> cases{{"name", "Bad Name"},
+                                {"pattern", "sideways"},
+                                {"input_topics", "a b, c"},
+                                {"input_topics", "x, x"},
+                                {"output_topic", "orders"},
+                                {"description", std::string(201, 'x')},
+                                {"dlq_topic", "routed"},
+                                {"consumer_group", "a group"}};
+  for (const auto& c : cases) {
+    CAPTURE(c.key);
+    CAPTURE(c.text);
+    const auto& question = *find_question(c.key);
+    const auto at_prompt = problems_of(question, given, c.text);
+    REQUIRE_FALSE(at_prompt.empty());
+    Answers flags = given;
+    question.store(flags, c.text);
+    try {
+      complete_and_check(flags, patterns);
+      FAIL("expected a UsageError");
+    } catch (const UsageError& error) {
+      CHECK(std::string(error.what()) + "\n" == at_prompt);
+    }
+  }
+}
+
+TEST_CASE("a typed list of topics is split at commas") {
+  Answers given;
+  find_question("input_topics")->store(given, " a, b ,c,, ");
+  CHECK(given.input_topics == std::vector<std::string>{"a", "b", "c"});
+  CHECK(problems_of(*find_question("input_topics"), Answers{}, " , ") ==
+        "no input topic: give at least one --topic TOPIC\n");
+}
+
+TEST_CASE("ask: a bad answer is explained and asked again; Enter takes the default") {
+  auto given = answers("orders-router", {"orders"});
+  std::istringstream in("orders\n\n");
+  std::ostringstream out;
+  REQUIRE(ask(in, out, *find_question("dlq_topic"), given, patterns));
+  CHECK(given.dlq_topic == "orders-router.dlq");
+  CHECK(out.str() ==
+        "Dead-letter topic [orders-router.dlq]: "
+        "  --dlq-topic orders is also an input or output topic: dead letters need a topic of their own\n"
+        "Dead-letter topic [orders-router.dlq]: ");
+}
+
+TEST_CASE("ask: the pattern question lists the choices") {
+  auto given = answers("k", {"orders"});
+  std::istringstream in("transform\n");
+  std::ostringstream out;
+  REQUIRE(ask(in, out, *find_question("pattern"), given, patterns));
+  CHECK(given.pattern == "transform");
+  CHECK(out.str() == "Pattern (consumer, transform, enrichment) [consumer]: ");
+}
+
+TEST_CASE("ask: end of input leaves the answers as they were") {
+  auto given = answers("k", {"orders"});
+  std::istringstream in("a group\n");  // refused, then nothing more
+  std::ostringstream out;
+  CHECK_FALSE(ask(in, out, *find_question("consumer_group"), given, patterns));
+  CHECK_FALSE(given.consumer_group.has_value());
 }

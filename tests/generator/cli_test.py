@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -204,6 +205,36 @@ class Success(Scratch):
         self.assertIn("dry run: nothing was written", result.stdout)
         self.assertEqual(self.entries(), [])
 
+    def test_dry_run_lists_the_kernel_files_and_one_line_for_the_record(self):
+        args = ["k", "--topic", "a", "--output-topic", "b", "--no-git"]
+        result = run(*args, "--dry-run", cwd=self.dir)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        # The tree back into paths: four columns per level, directories end with "/".
+        listed, stack = [], []
+        for line in result.stdout.splitlines()[1:-1]:
+            connector = max(line.find("├── "), line.find("└── "))
+            self.assertGreaterEqual(connector, 0, line)
+            depth = connector // 4
+            name = line[connector + 4:].split("  (")[0]
+            stack[depth:] = [name]
+            listed.append("".join(stack))
+        self.assertNotRegex(result.stdout, r"[0-9a-f]{64}", "base copies are listed one by one")
+        record = [line for line in result.stdout.splitlines() if "── .new-kernel/" in line]
+        self.assertEqual(len(record), 1, result.stdout)
+        self.assertRegex(record[0], r"\.new-kernel/  \(manifest and \d+ base copies, [\d.]+ KiB\)$")
+        # The same files as a real generation writes, .new-kernel/ as one line.
+        self.assertEqual(run(*args, cwd=self.dir, env_extra={"HOME": self.home}).returncode, 0)
+        written = {os.path.relpath(os.path.join(d, n), os.path.join(self.dir, "k"))
+                   for d, _, names in os.walk(os.path.join(self.dir, "k")) for n in names}
+        kernel_files = {path for path in written if not path.startswith(".new-kernel/")}
+        self.assertEqual({path for path in listed if not path.endswith("/")}, kernel_files)
+        self.assertIn(".new-kernel/", listed)
+        self.assertFalse([path for path in listed if path.startswith(".new-kernel/") and path != ".new-kernel/"])
+        # The summary counts every file written, the record's included.
+        self.assertRegex(result.stdout.splitlines()[-1],
+                         rf"^{len(written)} files: {len(kernel_files)} of the kernel, {len(written) - len(kernel_files)} "
+                         r"in \.new-kernel/; [\d.]+ KiB \(dry run: nothing was written\)$")
+
     def test_list_patterns_version_help(self):
         patterns = run("--list-patterns", cwd=self.dir)
         self.assertEqual(patterns.returncode, 0)
@@ -310,13 +341,15 @@ class Prompts(Scratch):
             transcript += chunk
             if transcript.rstrip().endswith(b":") and pending:
                 os.write(fd, pending.pop(0).encode() + b"\n")
+        else:
+            os.kill(pid, signal.SIGKILL)  # still asking after the deadline: bounded, and the test fails
         _, status = os.waitpid(pid, 0)
         os.close(fd)
         return os.waitstatus_to_exitcode(status), transcript.decode(errors="replace")
 
     def test_asks_for_missing_values_with_defaults(self):
         # An invalid name is asked again; an empty topic answer takes the default shown.
-        code, transcript = self.converse(["--no-git"], ["Bad Name", "asked-kernel", ""])
+        code, transcript = self.converse(["--no-git"], ["Bad Name", "asked-kernel", "", "", "", "", ""])
         self.assertEqual(code, 0, transcript)
         self.assertIn("Kernel name", transcript)
         self.assertIn("contains", transcript)
@@ -326,13 +359,273 @@ class Prompts(Scratch):
         self.assertEqual(manifest["answers"]["input_topics"], ["asked-kernel.input"])
 
     def test_asks_for_the_output_topic_a_pattern_needs(self):
-        code, transcript = self.converse(["enr", "--topic", "a,b", "--pattern", "enrichment", "--no-git"], ["enr.out"])
+        code, transcript = self.converse(["enr", "--topic", "a,b", "--pattern", "enrichment", "--no-git"],
+                                         ["enr.out", "", "", ""])
         self.assertEqual(code, 0, transcript)
         self.assertIn("Output topic [enr.output]:", transcript)
         with open(os.path.join(self.dir, "enr", ".new-kernel", "manifest.json")) as f:
             manifest = json.load(f)
         self.assertEqual(manifest["answers"]["output_topic"], "enr.out")
         self.assertEqual(manifest["answers"]["input_topics"], ["a", "b"])
+
+
+class Conversation:
+    """new-kernel on a pseudo-terminal, driven prompt by prompt: expect() waits (with a deadline)
+    for a text after what was already seen; answer() types a line."""
+
+    def __init__(self, test, args):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
+        env["HOME"] = test.home
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.chdir(test.dir)
+            os.execve(NEW_KERNEL, [NEW_KERNEL, *args], env)
+        self.test = test
+        self.transcript = ""
+        self.seen = 0  # expect() looks after this position
+        self.exit_code = None
+
+    def _read(self, deadline):
+        ready, _, _ = select.select([self.fd], [], [], max(0.0, min(0.2, deadline - time.monotonic())))
+        if not ready:
+            return True
+        try:
+            chunk = os.read(self.fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            return False
+        self.transcript += chunk.decode(errors="replace").replace("\r\n", "\n")
+        return bool(chunk)
+
+    def expect(self, text, timeout=20):
+        deadline = time.monotonic() + timeout
+        while text not in self.transcript[self.seen:]:
+            if time.monotonic() > deadline or not self._read(deadline):
+                self.kill()
+                self.test.fail(f"expected {text!r}; the terminal showed:\n{self.transcript}")
+        self.seen = self.transcript.index(text, self.seen) + len(text)
+
+    def answer(self, line):
+        os.write(self.fd, line.encode() + b"\n")
+
+    def end_of_input(self):
+        os.write(self.fd, b"\x04")  # Ctrl-D at the start of a line: read() returns 0
+
+    def finish(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while self._read(deadline):
+            if time.monotonic() > deadline:
+                self.kill()
+                self.test.fail(f"new-kernel did not exit; the terminal showed:\n{self.transcript}")
+        _, status = os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        self.exit_code = os.waitstatus_to_exitcode(status)
+        return self.exit_code
+
+    def kill(self):
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+class Interactive(Scratch):
+    """Interactive generation: every question the template has, each with its default."""
+
+    def flag_message(self, *args):
+        """The one-line message the command line gives for the same value."""
+        result = run(*args, cwd=self.home)
+        self.assertEqual(result.returncode, 64, result.stderr)
+        lines = result.stderr.splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        return lines[0].removeprefix("new-kernel: ")
+
+    def manifest(self, name):
+        with open(os.path.join(self.dir, name, ".new-kernel", "manifest.json")) as f:
+            return json.load(f)["answers"]
+
+    def test_asks_every_question_in_order_explaining_bad_answers(self):
+        bad_name = self.flag_message("Bad Name", "--topic", "a")
+        own_output = self.flag_message("k", "--topic", "orders,returns", "--output-topic", "orders")
+        talk = Conversation(self, ["--no-git"])
+        talk.expect("Kernel name (lowercase letters, digits, dashes): ")
+        talk.answer("Bad Name")
+        talk.expect("  " + bad_name + "\nKernel name (lowercase letters, digits, dashes): ")
+        talk.answer("orders-router")
+        talk.expect("Pattern (consumer, transform, enrichment) [consumer]: ")
+        talk.answer("transform")
+        talk.expect("Input topic(s), comma-separated [orders-router.input]: ")
+        talk.answer("orders, returns")
+        talk.expect("Output topic [orders-router.output]: ")
+        talk.answer("orders")
+        talk.expect("  " + own_output + "\nOutput topic [orders-router.output]: ")
+        talk.answer("")
+        talk.expect("Description (one sentence) [A transform kernel from orders, returns to orders-router.output.]: ")
+        talk.answer("")
+        talk.expect("Dead-letter topic [orders-router.dlq]: ")
+        talk.answer("router-failures")
+        talk.expect("Consumer group [orders-router]: ")
+        talk.answer("")
+        self.assertEqual(talk.finish(), 0, talk.transcript)
+        self.assertIn("Created orders-router (transform: orders, returns -> orders-router.output)", talk.transcript)
+        self.assertEqual(self.manifest("orders-router"), {
+            "name": "orders-router", "pattern": "transform", "input_topics": ["orders", "returns"],
+            "output_topic": "orders-router.output",
+            "description": "A transform kernel from orders, returns to orders-router.output.",
+            "dlq_topic": "router-failures", "consumer_group": "orders-router"})
+
+    def test_a_consumer_is_not_asked_for_an_output_topic(self):
+        talk = Conversation(self, ["--no-git"])
+        for prompt, answer in [("Kernel name", "audit"), ("Pattern", ""), ("Input topic(s)", "payments"),
+                               ("Description (one sentence) [A consumer kernel on payments.]: ", "Counts payments."),
+                               ("Dead-letter topic", ""), ("Consumer group", "auditors")]:
+            talk.expect(prompt)
+            talk.answer(answer)
+        self.assertEqual(talk.finish(), 0, talk.transcript)
+        self.assertNotIn("Output topic", talk.transcript)
+        answers = self.manifest("audit")
+        self.assertEqual((answers["pattern"], answers["output_topic"], answers["description"],
+                          answers["dlq_topic"], answers["consumer_group"]),
+                         ("consumer", None, "Counts payments.", "audit.dlq", "auditors"))
+
+    def test_flags_given_are_not_asked(self):
+        talk = Conversation(self, ["--topic", "orders", "--dlq-topic", "parked", "--pattern", "consumer", "--no-git"])
+        for prompt, answer in [("Kernel name", "k"), ("Description", ""), ("Consumer group [k]: ", "")]:
+            talk.expect(prompt)
+            talk.answer(answer)
+        self.assertEqual(talk.finish(), 0, talk.transcript)
+        for asked in ("Pattern", "Input topic", "Output topic", "Dead-letter topic"):
+            self.assertNotIn(asked, talk.transcript)
+        self.assertEqual(self.manifest("k")["dlq_topic"], "parked")
+
+    def test_nothing_is_asked_when_the_command_line_is_complete(self):
+        talk = Conversation(self, ["k", "--topic", "orders", "--no-git"])
+        self.assertEqual(talk.finish(), 0, talk.transcript)
+        self.assertNotIn("]: ", talk.transcript)
+        self.assertEqual(self.manifest("k")["consumer_group"], "k")
+
+    def test_end_of_input_aborts_and_writes_nothing(self):
+        for answered in (0, 3):  # at the first question, and after a few answers
+            with self.subTest(answered=answered):
+                talk = Conversation(self, [])
+                prompts = ["Kernel name", "Pattern", "Input topic(s)", "Description"]
+                for prompt, answer in zip(prompts, ["eof", "", "orders"][:answered]):
+                    talk.expect(prompt)
+                    talk.answer(answer)
+                talk.expect(prompts[answered])
+                talk.end_of_input()
+                talk.expect("new-kernel: no answer (end of input): nothing was written")
+                self.assertEqual(talk.finish(), 64, talk.transcript)
+                self.assertEqual(self.entries(), [])
+
+
+class GeneratedText(Scratch):
+    """Generated files read as written by hand, whatever the answers: no trailing spaces, no
+    runs of blank lines, and no value substituted in the middle of a wrapped paragraph or
+    comment (its length would make that line ragged against the others)."""
+
+    NAME = "long-" + "x" * 58  # 63 characters, the longest name
+    TOPICS = ["in.first-" + "y" * 50, "in.second-" + "y" * 50]
+    OUTPUT = "out." + "z" * 56
+    DLQ = "parked." + "d" * 50
+    GROUP = "group-" + "g" * 50
+
+    def render(self, pattern):
+        args = [self.NAME, "--topic", ",".join(self.TOPICS), "--dlq-topic", self.DLQ, "--group", self.GROUP,
+                "--pattern", pattern, "--no-git", "--dir", pattern]
+        if pattern != "consumer":
+            args += ["--output-topic", self.OUTPUT]
+        result = run(*args, cwd=self.dir, env_extra={"HOME": self.home})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        root = os.path.join(self.dir, pattern)
+        for directory, dirs, names in os.walk(root):
+            dirs[:] = [d for d in dirs if d != ".new-kernel"]
+            for name in names:
+                path = os.path.join(directory, name)
+                with open(path, encoding="utf-8") as f:
+                    yield os.path.relpath(path, root), f.read()
+
+    def values(self):
+        identifier = self.NAME.replace("-", "_")
+        return [self.NAME, identifier, identifier.upper(), *self.TOPICS, self.OUTPUT, self.DLQ, self.GROUP]
+
+    @staticmethod
+    def wrapped_units(path, text):
+        """Groups of lines that a writer wraps as one: Markdown paragraphs and list items, runs
+        of comment lines. Tables, headings, code and commands in comments stand alone."""
+        markdown = path.endswith(".md")
+        units, current, in_code = [], [], False
+        for line in text.split("\n"):
+            stripped = line.strip()
+            if markdown and stripped.startswith("```"):
+                in_code = not in_code
+                units.append(current)
+                current = []
+                continue
+            if markdown:
+                prose = not in_code and stripped and not stripped.startswith(("|", "#"))
+                starts_unit = stripped.startswith(("- ", "* ")) or re.match(r"\d+\. ", stripped)
+            else:
+                marker = "//" if path.endswith((".cpp", ".hpp")) else "#"
+                comment = re.match(rf"^\s*{marker}( ?)(.*)$", line)
+                body = comment.group(2) if comment else ""
+                # Commands and examples in comments are indented by two or more spaces.
+                prose = comment and body and not body.startswith("  ") and not body.startswith(("-", "yamllint"))
+                starts_unit = False
+            if not prose or starts_unit:
+                units.append(current)
+                current = []
+            if prose:
+                current.append(line)
+        units.append(current)
+        return [unit for unit in units if len(unit) > 1]
+
+    def test_no_ragged_lines(self):
+        for pattern in ("consumer", "transform", "enrichment"):
+            for path, text in self.render(pattern):
+                with self.subTest(pattern=pattern, path=path):
+                    self.assertTrue(text.endswith("\n") and not text.endswith("\n\n"), "one newline at the end")
+                    lines = text.split("\n")[:-1]
+                    self.assertFalse([n + 1 for n, line in enumerate(lines) if line != line.rstrip()],
+                                     "trailing whitespace on these lines")
+                    self.assertFalse([n + 1 for n in range(1, len(lines)) if not lines[n].strip()
+                                      and not lines[n - 1].strip()], "blank lines in a row")
+                    self.assertNotEqual(lines[0].strip(), "", "a blank first line")
+                    for unit in self.wrapped_units(path, text):
+                        for line in unit[:-1]:
+                            found = [v for v in self.values() if v in line]
+                            self.assertFalse(found, f"a value inside a wrapped paragraph:\n" + "\n".join(unit))
+
+    def test_the_build_file_states_its_warnings_and_finds_the_runtime_once(self):
+        files = dict(self.render("transform"))
+        build = files["CMakeLists.txt"]
+        self.assertEqual(build.count("-Wall"), 1, build)
+        self.assertEqual(build.count("find_package(kernel_runtime"), 1, build)
+        self.assertIn("(the new-kernel runtime) was not found", build)
+
+    def test_samples_and_message_spec_describe_the_kernel(self):
+        # An "orders" kernel gets orders samples: the pattern's example events (an account and
+        # an amount, which its handler reads) on its own topic, and its docs say so.
+        for pattern in ("consumer", "transform", "enrichment"):
+            with self.subTest(pattern=pattern):
+                args = ["orders-router", "--topic", "orders,returns", "--pattern", pattern, "--no-git",
+                        "--dir", pattern]
+                if pattern != "consumer":
+                    args += ["--output-topic", "orders.routed"]
+                result = run(*args, cwd=self.dir, env_extra={"HOME": self.home})
+                self.assertEqual(result.returncode, 0, result.stderr)
+                root = os.path.join(self.dir, pattern)
+                for directory, _, names in os.walk(root):
+                    for name in names:
+                        with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as f:
+                            self.assertNotIn("payment", f.read().lower(), os.path.join(directory, name))
+                with open(os.path.join(root, "samples", "input.jsonl")) as f:
+                    samples = [json.loads(line) for line in f]
+                self.assertEqual({s.get("headers", {}).get("event-type") for s in samples}, {"orders.received", None})
+                with open(os.path.join(root, "docs", "message-spec.md")) as f:
+                    spec = f.read()
+                self.assertIn(f"the example of the {pattern} pattern", spec)
+                self.assertIn("`samples/input.jsonl`", spec)
 
 
 def main():

@@ -1,4 +1,4 @@
-// audit-log: consumes messages, logs and counts them; produces nothing.
+// The handler: it consumes messages, logs and counts them; produces nothing.
 #include "handler.hpp"
 
 #include <atomic>

@@ -1,9 +1,5 @@
-// audit-log: the kernel's entry point. Its name, the topics it reads and writes by default
-// and its handler live here, and only here; everything else (brokers, TLS, retries, ...) is
-// configuration read from the environment: see .env.template and README.md.
-//
-// Managed by new-kernel (upgrades merge your edits into it). Business logic goes in
-// handler.cpp.
+// The kernel's name, the topics it uses unless its configuration names others, and its
+// handler. Everything else is configuration (.env.template); the logic is in handler.cpp.
 #include <kernel/kernel.hpp>
 
 #include "handler.hpp"
@@ -15,9 +11,5 @@ int main(int argc, char** argv) {
   spec.description = "Logs and counts payments.";
   spec.input_topics = {"payments"};
   spec.handler = audit_log::handle;
-
-  // Parses the command line (--dev, --samples FILE, --print-config, --version, --help), reads
-  // and checks the configuration, then consumes until SIGINT or SIGTERM and returns the exit
-  // code (0 clean, 1 fatal handler error, 64 usage, 69 unavailable, 78 configuration, ...).
   return kernel::run(spec, argc, argv);
 }

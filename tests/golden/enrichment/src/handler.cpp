@@ -1,4 +1,4 @@
-// payment-enricher: adds fields from a lookup table to each message and forwards it.
+// The handler: it adds fields from a lookup table to each message and forwards it.
 #include "handler.hpp"
 
 #include <map>

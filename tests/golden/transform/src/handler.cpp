@@ -1,4 +1,4 @@
-// payment-mapper: maps each JSON message to a new document on the output topic, keeping its key.
+// The handler: it maps each JSON message to a new document on the output topic, keeping its key.
 #include "handler.hpp"
 
 #include <cmath>
