@@ -56,6 +56,7 @@ TemplateManifest parse_manifest(const std::string& text, const std::string& orig
       entry.path = file.at("path").get<std::string>();
       entry.source = entry.path + std::string(template_suffix);
       entry.policy = policy_from_name(file.value("policy", "managed"));
+      entry.executable = file.value("executable", false);
       try {
         entry.language = language_from_name(file.value("language", "plain"));
       } catch (const std::invalid_argument& error) {

@@ -28,6 +28,7 @@ struct TemplateFile {
   std::string source;  ///< its template in the set (path + ".mustache")
   Language language = Language::plain;
   Policy policy = Policy::managed;
+  bool executable = false;  ///< written with the executable bit (template.json "executable": true)
 };
 
 struct TemplateManifest {
