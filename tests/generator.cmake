@@ -51,3 +51,11 @@ add_test(NAME generator_upgrade
                  --templates "${PROJECT_SOURCE_DIR}/templates/kernel")
 set_tests_properties(generator_upgrade PROPERTIES FIXTURES_REQUIRED installed_new_kernel TIMEOUT 120
                                                   LABELS generator)
+
+# End to end: a kernel with the team's edits upgraded across a real template change (on a
+# copy of templates/kernel), then built with warnings as errors and run through its own tests.
+add_test(NAME e2e_upgrade
+         COMMAND "${PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/generator/upgrade_e2e_test.py"
+                 --prefix "${NEW_KERNEL_TEST_PREFIX}" --templates "${PROJECT_SOURCE_DIR}/templates/kernel")
+set_tests_properties(e2e_upgrade PROPERTIES FIXTURES_REQUIRED installed_new_kernel LABELS e2e TIMEOUT 600
+                                            RUN_SERIAL TRUE)
