@@ -293,7 +293,7 @@ int run_kernel_command(int argc, char** argv, const Versions& versions) {
                                     : "Shows the team's edits since the kernel was last generated, or (--template "
                                       "PATH) what the templates changed in one file since then.",
                "new-kernel " + command};
-  app.add_option("DIR", options.directory, "the kernel's directory [.]")->type_name("DIR");
+  app.add_option("DIR", options.directory, "the kernel's directory [.]");
   app.add_option("--templates", options.templates_directory,
                  "compare with this template directory instead of the built-in templates")
       ->type_name("DIR");
@@ -311,8 +311,23 @@ int run_kernel_command(int argc, char** argv, const Versions& versions) {
   }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& done) {
+    return app.exit(done);  // --help
   } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? exit_code::ok : exit_code::usage;
+    // `new-kernel upgrade --topic orders` meant a kernel named "upgrade": say why not.
+    for (int i = 1; i < argc; ++i) {
+      const std::string_view argument = argv[i];
+      for (const std::string_view option : {"-t", "--topic", "-o", "--output-topic", "-p", "--pattern", "-g", "--group",
+                                            "--dlq-topic", "-d", "--description", "--dir", "--no-git"}) {
+        if (argument == option || (argument.starts_with(option) && argument.size() > option.size() &&
+                                   argument[option.size()] == '=')) {
+          throw UsageError(fmt::format("name \"{}\" is a new-kernel command (upgrade, check, diff): choose another "
+                                       "kernel name (e.g. {}-kernel); see new-kernel {} --help for the command",
+                                       command, command, command));
+        }
+      }
+    }
+    throw UsageError(fmt::format("{}: {} (see new-kernel {} --help)", command, error.what(), command));
   }
   if (command == "upgrade") return upgrade(options, versions);
   if (command == "check") return check(options, versions);
