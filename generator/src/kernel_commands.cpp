@@ -162,7 +162,7 @@ int upgrade(const Options& options, const Versions& versions) {
   for (const auto& file : plan.files) {
     if (!options.dry_run && file.action == FileAction::unchanged && file.detail.empty()) continue;
     print_line(file);
-    if (options.show_diff && file.action != FileAction::conflict) {
+    if (options.show_diff) {
       std::cout << unified_diff(file.before, file.after, file.from.empty() ? file.path : file.from, file.path);
     }
   }
