@@ -138,11 +138,14 @@ int upgrade(const Options& options, const Versions& versions) {
     for (const auto& file : kernel.files) {
       if (file.policy == Policy::managed) managed.push_back(file.path);
     }
-    const auto dirty = uncommitted_paths(kernel.root, managed);
+    auto dirty = uncommitted_paths(kernel.root, managed);
     if (!dirty.empty()) {
-      throw RefusedError(fmt::format("uncommitted changes to {}: commit or stash them first (or pass --allow-dirty "
-                                     "to merge into them anyway); nothing was written",
-                                     joined(dirty)));
+      constexpr std::size_t shown = 5;  // one line, even for a kernel nobody committed yet
+      const auto more = dirty.size() > shown ? fmt::format(" and {} more", dirty.size() - shown) : "";
+      dirty.resize(std::min(dirty.size(), shown));
+      throw RefusedError(fmt::format("uncommitted changes to {}{}: commit or stash them first (or pass "
+                                     "--allow-dirty to merge into them anyway); nothing was written",
+                                     joined(dirty), more));
     }
   }
 

@@ -9,11 +9,15 @@ kernel with --templates COPY and checks every byte on disk.
 import argparse
 import json
 import os
+import pty
+import select
+import signal
 import shutil
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 NEW_KERNEL = None
@@ -506,6 +510,81 @@ class Refusals(Scenario):
         self.assertEqual(answers["input_topics"], ["orders"])
         self.assertEqual(answers["dlq_topic"], "k.dlq")
         self.upgrade("--set", "colour=red", code=64)
+
+
+class Interrupted(Scenario):
+    def test_sigint_while_staging_changes_nothing(self):
+        self.edit_template("Dockerfile", "WORKDIR /src\n", "WORKDIR /workspace\n")
+        self.release()
+        before = snapshot(self.kernel)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
+        env.update({"NEW_KERNEL_TEST_PAUSE_AT_FILE": "1", "HOME": self.home})
+        process = subprocess.Popen([NEW_KERNEL, "upgrade", self.kernel, "--templates", self.templates],
+                                   env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        self.assertIn("paused while writing file 1", process.stderr.readline())
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+        self.assertEqual(process.returncode, 130, err)
+        self.assertEqual(snapshot(self.kernel), before)
+
+
+class AnswersOnATerminal(Scenario):
+    def test_a_missing_answer_is_asked(self):
+        with open(self.path(".new-kernel/manifest.json")) as f:
+            manifest = json.load(f)
+        del manifest["answers"]["input_topics"]
+        with open(self.path(".new-kernel/manifest.json"), "w") as f:
+            json.dump(manifest, f)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execve(NEW_KERNEL, [NEW_KERNEL, "upgrade", self.kernel, "--templates", self.templates], env)
+        transcript, answered = b"", False
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            transcript += chunk
+            if not answered and transcript.rstrip().endswith(b":"):
+                os.write(fd, b"orders, refunds\n")
+                answered = True
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, transcript)
+        self.assertIn(b"Input topic(s), comma-separated", transcript)
+        with open(self.path(".new-kernel/manifest.json")) as f:
+            self.assertEqual(json.load(f)["answers"]["input_topics"], ["orders", "refunds"])
+
+
+class NoGitRepository(Scenario):
+    def test_a_link_in_the_way_is_refused_naming_it(self):
+        os.remove(self.path("Dockerfile"))
+        os.symlink("/etc/hostname", self.path("Dockerfile"))
+        result = self.upgrade(code=73)
+        self.assertIn("Dockerfile is a symbolic link", result.stderr)
+        self.assertEqual(len(result.stderr.splitlines()), 1)
+
+
+class InsideAnotherRepository(unittest.TestCase):
+    def test_an_uncommitted_kernel_in_a_monorepo_is_refused_in_one_line(self):
+        with tempfile.TemporaryDirectory() as scratch:
+            subprocess.run(["git", "init", "-q", scratch], check=True)
+            result = run("k", "--topic", "orders", cwd=scratch, env_extra={"HOME": scratch})
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertFalse(os.path.exists(os.path.join(scratch, "k", ".git")))
+            result = run("upgrade", "k", cwd=scratch, env_extra={"HOME": scratch})
+            self.assertEqual(result.returncode, 73, result.stderr)
+            self.assertRegex(result.stderr, r"uncommitted changes to .* and \d+ more: commit or stash")
+            self.assertEqual(len(result.stderr.splitlines()), 1)
+            self.assertEqual(run("upgrade", "k", "--allow-dirty", cwd=scratch).returncode, 0)
 
 
 def main():
