@@ -230,34 +230,38 @@ void write_repository(const fs::path& target_in, const std::vector<RenderedFile>
 
 namespace {
 
-/// What the commit phase of an update did, so that a failure can undo it in reverse.
+/// What the commit phase of an update did, so that a failure can undo it in reverse order.
 class UpdateJournal {
  public:
-  struct Step {
-    fs::path target;
-    std::optional<fs::path> saved;  ///< where the previous file was moved
-    bool placed = false;            ///< the new content is at target
-  };
   UpdateJournal() = default;
   UpdateJournal(const UpdateJournal&) = delete;
   UpdateJournal& operator=(const UpdateJournal&) = delete;
   ~UpdateJournal() {
     if (committed_) return;
-    // Best effort, in reverse: each step only moved files within one file system.
-    for (auto step = steps_.rbegin(); step != steps_.rend(); ++step) {
-      if (step->placed) ::unlink(step->target.c_str());
-      if (step->saved) ::rename(step->saved->c_str(), step->target.c_str());
-    }
+    // Best effort, strictly in reverse: every step only moved or made one entry on one file
+    // system, so undoing them in reverse order meets each path as that step left it.
     std::error_code ignored;
-    for (auto directory = created_.rbegin(); directory != created_.rend(); ++directory) fs::remove(*directory, ignored);
+    for (auto entry = entries_.rbegin(); entry != entries_.rend(); ++entry) {
+      switch (entry->kind) {
+        case Kind::moved_aside: ::rename(entry->saved.c_str(), entry->target.c_str()); break;
+        case Kind::placed: ::unlink(entry->target.c_str()); break;
+        case Kind::directory_created: fs::remove(entry->target, ignored); break;
+      }
+    }
   }
-  Step& add(fs::path target) { return steps_.emplace_back(Step{std::move(target), std::nullopt, false}); }
-  void created(fs::path directory) { created_.push_back(std::move(directory)); }
+  void moved_aside(fs::path target, fs::path saved) { entries_.push_back({Kind::moved_aside, std::move(target), std::move(saved)}); }
+  void placed(fs::path target) { entries_.push_back({Kind::placed, std::move(target), {}}); }
+  void created(fs::path directory) { entries_.push_back({Kind::directory_created, std::move(directory), {}}); }
   void commit() noexcept { committed_ = true; }
 
  private:
-  std::vector<Step> steps_;
-  std::vector<fs::path> created_;
+  enum class Kind { moved_aside, placed, directory_created };
+  struct Entry {
+    Kind kind;
+    fs::path target;
+    fs::path saved;
+  };
+  std::vector<Entry> entries_;
   bool committed_ = false;
 };
 
@@ -317,7 +321,6 @@ void update_repository(const fs::path& root_in, const std::vector<FileChange>& c
   UpdateJournal journal;
   for (std::size_t i = 0; i < changes.size(); ++i) {
     const auto target = root / changes[i].path;
-    auto& step = journal.add(target);
     if (hooks.fail_at_rename == i + 1) {
       throw WriteError(fmt::format("cannot write {}: {} (injected by NEW_KERNEL_TEST_FAIL_AT_RENAME={})",
                                    target.string(), std::strerror(EIO), i + 1));
@@ -325,13 +328,13 @@ void update_repository(const fs::path& root_in, const std::vector<FileChange>& c
     if (fs::exists(fs::symlink_status(target))) {
       const auto saved = staging.path() / "old" / fmt::format("{}", i);
       if (::rename(target.c_str(), saved.c_str()) != 0) throw write_error(target, errno);
-      step.saved = saved;
+      journal.moved_aside(target, saved);
     }
     if (changes[i].content) {
       create_directories_for(root, target, journal);
       const auto staged = staging.path() / fmt::format("new-{}", i);
       if (::rename(staged.c_str(), target.c_str()) != 0) throw write_error(target, errno);
-      step.placed = true;
+      journal.placed(target);
     }
   }
   journal.commit();

@@ -87,8 +87,9 @@ class Planner {
   void both(const RecordedFile& b, const RenderedFile& t) {
     auto o = read(b.path);
     const bool template_changed = sha256_hex(t.content) != b.sha256;
-    if (t.policy == Policy::user || b.policy == Policy::user) {
-      // The user's: never changed, never moved.
+    if (t.policy == Policy::user) {
+      // The user's: never changed, never moved. (A file the template now manages merges:
+      // its policy is the template's to declare.)
       record(b.path, t);
       if (!o) {
         planned(FileAction::kept_deleted, b.path, std::nullopt, std::nullopt);

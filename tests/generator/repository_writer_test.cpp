@@ -153,3 +153,22 @@ TEST_CASE("an I/O failure at any point of an update leaves the tree byte for byt
     }
   }
 }
+
+TEST_CASE("a failed update that had turned a file into a directory puts the file back") {
+  Scratch scratch;
+  const auto root = scratch.root / "kernel";
+  write_repository(root, files, nullptr);
+  const auto before = snapshot(root);
+  const std::vector<FileChange> reshape{
+      {"README.md", std::nullopt, 0},
+      {"README.md/index.md", "# now a directory\n", 0644},
+      {"src/main.cpp", "int main() { return 1; }\n", 0644},
+  };
+  TestHooks hooks;
+  hooks.fail_at_rename = 3;
+  CHECK_THROWS_AS(update_repository(root, reshape, hooks), WriteError);
+  CHECK(fs::is_regular_file(root / "README.md"));
+  CHECK(snapshot(root) == before);
+  update_repository(root, reshape);
+  CHECK(read(root / "README.md/index.md") == "# now a directory\n");
+}

@@ -346,6 +346,24 @@ class UserFileChangedByTheTemplate(Scenario):
         self.check(0)  # its base is the new render: nothing left to upgrade
 
 
+class PolicyBecomesManaged(Scenario):
+    def test_a_file_the_template_now_manages_is_merged(self):
+        self.edit("docs/message-spec.md", "\n", "\nOur schema.\n")
+        with open(os.path.join(self.templates, "docs", "message-spec.md.mustache"), "a") as f:
+            f.write("\nA new section from the template.\n")
+        manifest = self.manifest()
+        for entry in manifest["files"]:
+            if entry["path"] == "docs/message-spec.md":
+                entry["policy"] = "managed"
+        self.write_manifest(manifest)
+        self.release()
+        result = self.upgrade()
+        self.line(result.stdout, "merge", "docs/message-spec.md")
+        text = self.read("docs/message-spec.md")
+        self.assertIn("Our schema.", text)
+        self.assertIn("A new section from the template.", text)
+
+
 class TemplateDiff(Scenario):
     def test_diff_template_shows_the_templates_change_to_one_file(self):
         with open(os.path.join(self.templates, "docs", "message-spec.md.mustache"), "a") as f:
