@@ -157,7 +157,11 @@ class Planner {
   }
 
  private:
-  std::optional<KernelFile> read(const std::string& path) { return read_kernel_file(kernel_.root, path); }
+  /// The file as the plan leaves it so far: a file the plan deletes is gone.
+  std::optional<KernelFile> read(const std::string& path) {
+    if (removed_.contains(path)) return std::nullopt;
+    return read_kernel_file(kernel_.root, path);
+  }
 
   void record(const std::string& path, const RenderedFile& t) {
     manifest_files_.push_back({path, t.template_id, t.policy, t.content, t.executable});
@@ -213,7 +217,10 @@ class Planner {
     plan_.changes.push_back({path, content, mode});
   }
 
-  void remove(const std::string& path) { plan_.changes.push_back({path, std::nullopt, 0}); }
+  void remove(const std::string& path) {
+    removed_.insert(path);
+    plan_.changes.push_back({path, std::nullopt, 0});
+  }
 
   void planned(FileAction action, const std::string& path, std::optional<std::string> before,
                std::optional<std::string> after) {
@@ -230,6 +237,7 @@ class Planner {
   std::string our_label_, their_label_;
   std::vector<RenderedFile> manifest_files_;
   UpgradePlan plan_;
+  std::set<std::string> removed_;
   const std::string empty_;
 };
 
@@ -260,15 +268,16 @@ UpgradePlan plan_upgrade(const GeneratedKernel& kernel, const TemplateSet& templ
   Planner planner(kernel, templates);
   std::map<std::string, const RenderedFile*> by_template;
   for (const auto& file : rendered) by_template.emplace(file.template_id, &file);
+  // Files the templates dropped first: a renamed file may move to where one of them was.
   std::set<std::string> seen;
   for (const auto& recorded : kernel.files) {
+    if (!by_template.contains(recorded.template_id)) planner.dropped(recorded);
+  }
+  for (const auto& recorded : kernel.files) {
     const auto found = by_template.find(recorded.template_id);
-    if (found == by_template.end()) {
-      planner.dropped(recorded);
-    } else {
-      planner.both(recorded, *found->second);
-      seen.insert(recorded.template_id);
-    }
+    if (found == by_template.end()) continue;
+    planner.both(recorded, *found->second);
+    seen.insert(recorded.template_id);
   }
   for (const auto& file : rendered) {
     if (!seen.contains(file.template_id)) planner.added(file);

@@ -246,6 +246,27 @@ class TemplateRenamedAnEditedFile(Scenario):
         self.check(0)
 
 
+class RenamedOntoADroppedFile(Scenario):
+    def test_a_file_moves_where_a_dropped_one_was(self):
+        self.edit(".gitignore", "/build/\n", "/build/\n/out/\n")
+        os.replace(os.path.join(self.templates, ".gitignore.mustache"),
+                   os.path.join(self.templates, ".dockerignore.mustache"))
+        manifest = self.manifest()
+        manifest["files"] = [f for f in manifest["files"] if f["path"] != ".dockerignore"]
+        for entry in manifest["files"]:
+            if entry["path"] == ".gitignore":
+                entry["path"], entry["id"] = ".dockerignore", ".gitignore"
+        self.write_manifest(manifest)
+        self.release()
+        result = self.upgrade()
+        self.line(result.stdout, "delete", ".dockerignore")
+        self.line(result.stdout, "rename", ".gitignore -> .dockerignore")
+        self.assertFalse(os.path.exists(self.path(".gitignore")))
+        self.assertIn("/out/\n", self.read(".dockerignore"))
+        self.assertIn("*.swp\n", self.read(".dockerignore"))
+        self.check(0)
+
+
 class TemplateRemovedAFile(Scenario):
     def test_unedited_is_deleted_edited_is_kept(self):
         self.edit("CLAUDE.md", "\n", "\nOur own notes.\n")
