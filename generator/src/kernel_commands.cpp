@@ -152,9 +152,9 @@ int upgrade(const Options& options, const Versions& versions) {
   const auto plan = plan_upgrade(kernel, templates, answers, rendered, versions);
   const auto& to = templates.manifest();
   if (kernel.template_name == to.name && kernel.template_version == to.version) {
-    std::cout << fmt::format("{}: template {} {} (the kernel's version)\n", kernel.answers.name, to.name, to.version);
+    std::cout << fmt::format("{}: template {} {} (the kernel's version)\n", answers.name, to.name, to.version);
   } else {
-    std::cout << fmt::format("{}: template {} {} -> {} {}{}\n", kernel.answers.name, kernel.template_name,
+    std::cout << fmt::format("{}: template {} {} -> {} {}{}\n", answers.name, kernel.template_name,
                              kernel.template_version, to.name, to.version,
                              to.changes.empty() ? "" : fmt::format(": {}", to.changes));
   }
@@ -173,7 +173,10 @@ int upgrade(const Options& options, const Versions& versions) {
 
   const auto conflicts = plan.conflicts();
   std::size_t changed = 0;
-  for (const auto& file : plan.files) changed += file.action != FileAction::unchanged && file.action != FileAction::kept_deleted;
+  for (const auto& file : plan.files) {
+    changed += file.action != FileAction::unchanged && file.action != FileAction::kept_deleted &&
+               !(file.action == FileAction::conflict && !file.before);  // a rename's second line
+  }
   if (options.dry_run) {
     std::cout << fmt::format("dry run: {} file(s) would change, {} conflict(s); nothing was written\n", changed,
                              conflicts);
@@ -185,6 +188,9 @@ int upgrade(const Options& options, const Versions& versions) {
       std::cout << fmt::format("upgraded with {} conflict(s): resolve the markers (and the .new files), then "
                                "commit; new-kernel check says when none are left\n",
                                conflicts);
+    } else if (changed == 0) {
+      std::cout << fmt::format("no file changed; {} now records template {} {}\n", manifest_path, to.name,
+                               to.version);
     } else {
       std::cout << fmt::format("upgraded: {} file(s) changed; review with git diff, then commit\n", changed);
     }
