@@ -112,7 +112,8 @@ void read_files(const Json& document, GeneratedKernel& kernel) {
     const auto policy = string_at(entry, "policy", where);
     file.sha256 = string_at(entry, "sha256", where);
     if (!is_safe_relative_path(file.path)) {
-      throw Invalid{fmt::format("{}.path \"{}\" would land outside the kernel or in a reserved place", where, file.path)};
+      throw Invalid{
+          fmt::format("{}.path \"{}\" would land outside the kernel or in a reserved place", where, file.path)};
     }
     if (!is_safe_relative_path(file.template_id)) {
       throw Invalid{fmt::format("{}.template \"{}\" is not a template path", where, file.template_id)};
@@ -278,7 +279,9 @@ GeneratedKernel load_generated_kernel(const fs::path& root_in, const TemplateSet
     }
     const auto& generator = member(document, "generator", "the manifest");
     const auto& templates = member(document, "template", "the manifest");
-    if (!generator.is_object() || !templates.is_object()) throw Invalid{"\"generator\" or \"template\" is not an object"};
+    if (!generator.is_object() || !templates.is_object()) {
+      throw Invalid{"\"generator\" or \"template\" is not an object"};
+    }
     kernel.generator_version = string_at(generator, "version", "generator");
     kernel.template_name = string_at(templates, "name", "template");
     kernel.template_version = string_at(templates, "version", "template");

@@ -77,11 +77,12 @@ void ask_missing(Answers& answers, const std::vector<std::string>& missing) {
     return problems;
   };
   for (const auto& key : missing) {
+    const auto name_check = [](const std::string& value) { return check_name(value); };
+    const auto topic_check = [](const std::string& value) { return check_topic("topic", value); };
     const auto answer =
-        key == "name"           ? ask(std::cin, std::cerr, "Kernel name", "", [](const std::string& v) { return check_name(v); })
+        key == "name"           ? ask(std::cin, std::cerr, "Kernel name", "", name_check)
         : key == "input_topics" ? ask(std::cin, std::cerr, "Input topic(s), comma-separated", "", topics_check)
-                                : ask(std::cin, std::cerr, "Output topic", answers.name + ".output",
-                                      [](const std::string& v) { return check_topic("topic", v); });
+                                : ask(std::cin, std::cerr, "Output topic", answers.name + ".output", topic_check);
     if (!answer) throw UsageError("no answer (end of input): nothing was written");
     set_answer(answers, key, *answer);
   }

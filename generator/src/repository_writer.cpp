@@ -249,7 +249,9 @@ class UpdateJournal {
       }
     }
   }
-  void moved_aside(fs::path target, fs::path saved) { entries_.push_back({Kind::moved_aside, std::move(target), std::move(saved)}); }
+  void moved_aside(fs::path target, fs::path saved) {
+    entries_.push_back({Kind::moved_aside, std::move(target), std::move(saved)});
+  }
   void placed(fs::path target) { entries_.push_back({Kind::placed, std::move(target), {}}); }
   void created(fs::path directory) { entries_.push_back({Kind::directory_created, std::move(directory), {}}); }
   void commit() noexcept { committed_ = true; }
@@ -343,8 +345,8 @@ void update_repository(const fs::path& root_in, const std::vector<FileChange>& c
   for (const auto& change : changes) {
     if (change.content) continue;
     std::error_code error;
-    for (auto directory = (root / change.path).parent_path(); directory != root && directory.native().size() > root.native().size();
-         directory = directory.parent_path()) {
+    for (auto directory = (root / change.path).parent_path();
+         directory != root && directory.native().size() > root.native().size(); directory = directory.parent_path()) {
       if (!fs::is_empty(directory, error) || error || !fs::remove(directory, error)) break;
     }
   }

@@ -187,8 +187,8 @@ TEST_CASE("three-way merges: clean when changes are apart, labelled markers when
   const auto conflict = merge_three_way(base, "one\nmine\nthree\nfour\nfive\n", "one\ntheirs\nthree\nfour\nfive\n",
                                         "yours (template kernel 1.0.0)", "template kernel 1.1.0");
   CHECK(conflict.conflicted);
-  CHECK(conflict.content.find("<<<<<<< yours (template kernel 1.0.0)\nmine\n=======\ntheirs\n>>>>>>> template kernel 1.1.0\n") !=
-        std::string::npos);
+  CHECK(conflict.content.find("<<<<<<< yours (template kernel 1.0.0)\nmine\n=======\ntheirs\n"
+                              ">>>>>>> template kernel 1.1.0\n") != std::string::npos);
   CHECK(has_conflict_markers(conflict.content));
   CHECK_FALSE(has_conflict_markers(base));
 }
