@@ -530,6 +530,18 @@ class Refusals(Scenario):
         self.assertEqual(result.returncode, 66, result.stderr)
         self.assertIn("is invalid", result.stderr)
 
+    def test_a_template_that_cannot_render_is_65_and_changes_nothing(self):
+        with open(os.path.join(self.templates, "Dockerfile.mustache"), "a") as f:
+            f.write("{{#unclosed}}\n")
+        self.release()
+        before = snapshot(self.kernel)
+        for command in ("upgrade", "check"):
+            with self.subTest(command=command):
+                result = run(command, self.kernel, "--templates", self.templates, cwd=self.scratch)
+                self.assertEqual(result.returncode, 65, result.stdout + result.stderr)
+                self.assertIn("Dockerfile.mustache", result.stderr)
+        self.assertEqual(snapshot(self.kernel), before)
+
     def test_missing_answers_without_a_terminal_are_64_naming_them(self):
         with open(self.path(".new-kernel/manifest.json")) as f:
             manifest = json.load(f)
