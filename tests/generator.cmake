@@ -42,3 +42,20 @@ add_test(NAME generator_cli
                  --new-kernel "${NEW_KERNEL_TEST_PREFIX}/bin/new-kernel")
 set_tests_properties(generator_cli PROPERTIES FIXTURES_REQUIRED installed_new_kernel TIMEOUT 120
                                               LABELS generator)
+
+# upgrade, check and diff: one scenario per case, each on a kernel generated from a copy of
+# templates/kernel that the test then changes as a template release would. No kernel builds.
+add_test(NAME generator_upgrade
+         COMMAND "${PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/generator/upgrade_test.py"
+                 --new-kernel "${NEW_KERNEL_TEST_PREFIX}/bin/new-kernel"
+                 --templates "${PROJECT_SOURCE_DIR}/templates/kernel")
+set_tests_properties(generator_upgrade PROPERTIES FIXTURES_REQUIRED installed_new_kernel TIMEOUT 120
+                                                  LABELS generator)
+
+# End to end: a kernel with the team's edits upgraded across a real template change (on a
+# copy of templates/kernel), then built with warnings as errors and run through its own tests.
+add_test(NAME e2e_upgrade
+         COMMAND "${PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/generator/upgrade_e2e_test.py"
+                 --prefix "${NEW_KERNEL_TEST_PREFIX}" --templates "${PROJECT_SOURCE_DIR}/templates/kernel")
+set_tests_properties(e2e_upgrade PROPERTIES FIXTURES_REQUIRED installed_new_kernel LABELS e2e TIMEOUT 600
+                                            RUN_SERIAL TRUE)

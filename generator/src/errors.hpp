@@ -8,9 +8,13 @@ namespace new_kernel {
 
 namespace exit_code {
 inline constexpr int ok = 0;
+inline constexpr int conflicts = 1;       ///< upgrade: merged with conflicts; check: upgrade available
+inline constexpr int unresolved = 2;      ///< check: conflict markers or .new files left
 inline constexpr int usage = 64;          ///< bad command line, name, topic or value
 inline constexpr int bad_template = 65;   ///< a template that cannot render
+inline constexpr int not_a_kernel = 66;   ///< no readable, valid .new-kernel/manifest.json
 inline constexpr int target_exists = 73;  ///< the target exists and is not empty
+inline constexpr int refused = 73;        ///< upgrade refused (uncommitted changes, a link)
 inline constexpr int io_error = 74;       ///< an I/O error while writing
 inline constexpr int interrupted = 130;   ///< SIGINT (143 for SIGTERM): 128 + the signal
 }  // namespace exit_code
@@ -36,6 +40,19 @@ class TemplateError : public GeneratorError {
  public:
   explicit TemplateError(const std::string& message)
       : GeneratorError(exit_code::bad_template, message) {}
+};
+
+/// Not a generated kernel: the manifest is missing, unreadable or invalid (66).
+class NotAKernelError : public GeneratorError {
+ public:
+  explicit NotAKernelError(const std::string& message)
+      : GeneratorError(exit_code::not_a_kernel, message) {}
+};
+
+/// An upgrade that would lose work: uncommitted changes, a link where a file belongs (73).
+class RefusedError : public GeneratorError {
+ public:
+  explicit RefusedError(const std::string& message) : GeneratorError(exit_code::refused, message) {}
 };
 
 /// The target directory exists and is not empty (73).

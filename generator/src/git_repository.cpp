@@ -1,6 +1,7 @@
 #include "git_repository.hpp"
 
 #include <memory>
+#include <set>
 
 #include <fmt/format.h>
 #include <git2.h>
@@ -17,6 +18,7 @@ struct GitDeleter {
   void operator()(git_index* p) const noexcept { git_index_free(p); }
   void operator()(git_tree* p) const noexcept { git_tree_free(p); }
   void operator()(git_signature* p) const noexcept { git_signature_free(p); }
+  void operator()(git_status_list* p) const noexcept { git_status_list_free(p); }
 };
 template <class T>
 using GitPtr = std::unique_ptr<T, GitDeleter>;
@@ -83,6 +85,47 @@ std::string initialise_git_repository(const std::filesystem::path& directory, co
   char hex[GIT_OID_HEXSZ + 1] = {};
   git_oid_tostr(hex, sizeof hex, &commit_id);
   return hex;
+}
+
+std::vector<std::string> uncommitted_paths(const std::filesystem::path& directory,
+                                           const std::vector<std::string>& paths) {
+  const GitLibrary library;
+  git_repository* raw_repository = nullptr;
+  if (git_repository_open_ext(&raw_repository, directory.c_str(), 0, nullptr) != 0) return {};
+  const GitPtr<git_repository> repository(raw_repository);
+  if (git_repository_is_bare(repository.get())) return {};
+  const std::filesystem::path workdir = git_repository_workdir(repository.get());
+  const auto prefix = std::filesystem::canonical(directory).lexically_relative(std::filesystem::canonical(workdir));
+
+  // One status walk over the kernel's directory, then a lookup per path: git_status_file
+  // per path would walk the index again for each.
+  std::string spec = prefix == "." ? std::string("*") : (prefix / "*").generic_string();
+  char* spec_pointer = spec.data();
+  git_status_options options = GIT_STATUS_OPTIONS_INIT;
+  options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+  options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+  options.pathspec = {&spec_pointer, 1};
+  git_status_list* raw_list = nullptr;
+  check(git_status_list_new(&raw_list, repository.get(), &options), "status");
+  const GitPtr<git_status_list> list(raw_list);
+
+  std::set<std::string> changed;
+  for (std::size_t i = 0; i < git_status_list_entrycount(list.get()); ++i) {
+    const git_status_entry* entry = git_status_byindex(list.get(), i);
+    if (entry->status == GIT_STATUS_CURRENT || (entry->status & GIT_STATUS_IGNORED) != 0) continue;
+    for (const git_diff_delta* delta : {entry->head_to_index, entry->index_to_workdir}) {
+      if (delta == nullptr) continue;
+      for (const char* path : {delta->old_file.path, delta->new_file.path}) {
+        if (path != nullptr) changed.insert(path);  // relative to the work tree
+      }
+    }
+  }
+  std::vector<std::string> found;
+  for (const auto& path : paths) {
+    const auto in_repository = prefix == "." ? path : (prefix / path).generic_string();
+    if (changed.contains(in_repository)) found.push_back(path);
+  }
+  return found;
 }
 
 }  // namespace new_kernel

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace new_kernel {
 
@@ -14,5 +15,10 @@ std::optional<std::filesystem::path> enclosing_git_repository(const std::filesys
 /// git identity, or "new-kernel <new-kernel@localhost>" when none is configured.
 /// Returns the commit id. Throws WriteError.
 std::string initialise_git_repository(const std::filesystem::path& directory, const std::string& message);
+
+/// Of `paths` (relative to `directory`), those with changes git has not committed (staged,
+/// unstaged, or untracked) when `directory` is inside a git work tree; empty otherwise.
+std::vector<std::string> uncommitted_paths(const std::filesystem::path& directory,
+                                           const std::vector<std::string>& paths);
 
 }  // namespace new_kernel

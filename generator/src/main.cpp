@@ -20,6 +20,7 @@
 #include "answers.hpp"
 #include "errors.hpp"
 #include "git_repository.hpp"
+#include "kernel_commands.hpp"
 #include "manifest.hpp"
 #include "prompt.hpp"
 #include "render.hpp"
@@ -48,6 +49,9 @@ constexpr const char* examples = R"(Examples:
       on a terminal: asks every question no flag answered, each with its default
 
 Then: cd NAME && cmake -S . -B build && cmake --build build && ./build/NAME --samples samples/input.jsonl
+Later: new-kernel upgrade [DIR] carries the kernel to newer templates, keeping your edits;
+new-kernel check [DIR] (for CI) says whether an upgrade is available; new-kernel diff [DIR]
+shows your edits since generation. See new-kernel upgrade --help.
 Exit codes: 0 done, 64 bad command line, 65 template error, 73 target not empty, 74 I/O error.)";
 
 struct CommandLine {
@@ -243,9 +247,32 @@ int generate(CommandLine& command) {
   return exit_code::ok;
 }
 
+/// Prints a failure in one line per problem; returns its exit code.
+int report(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const GeneratorError& error) {
+    std::string message = error.what();
+    std::size_t start = 0;
+    while (start <= message.size()) {
+      const auto end = std::min(message.find('\n', start), message.size());
+      std::cerr << "new-kernel: " << message.substr(start, end - start) << "\n";
+      start = end + 1;
+    }
+    return error.exit_code();
+  } catch (const std::exception& error) {
+    std::cerr << "new-kernel: " << error.what() << "\n";
+    return exit_code::io_error;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // upgrade, check and diff first: none of them can be a kernel's name.
+  if (argc > 1 && is_kernel_command(argv[1])) {
+    return report([&] { return run_kernel_command(argc - 1, argv + 1, versions()); });
+  }
   CommandLine command;
   auto& answers = command.answers;
   CLI::App app{"Generates a Kafka kernel repository: a C++ service on kernel::runtime that "
@@ -289,19 +316,5 @@ int main(int argc, char** argv) {
   if (dlq_option->count() > 0) answers.dlq_topic = dlq_topic;
   if (group_option->count() > 0) answers.consumer_group = group;
 
-  try {
-    return generate(command);
-  } catch (const GeneratorError& error) {
-    std::string message = error.what();
-    std::size_t start = 0;
-    while (start <= message.size()) {
-      const auto end = std::min(message.find('\n', start), message.size());
-      std::cerr << "new-kernel: " << message.substr(start, end - start) << "\n";
-      start = end + 1;
-    }
-    return error.exit_code();
-  } catch (const std::exception& error) {
-    std::cerr << "new-kernel: " << error.what() << "\n";
-    return exit_code::io_error;
-  }
+  return report([&] { return generate(command); });
 }

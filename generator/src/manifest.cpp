@@ -55,6 +55,8 @@ RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers,
                           {"template", file.template_id},
                           {"policy", name_of(file.policy)},
                           {"sha256", sha256_hex(file.content)}};
+    // Only when set, so the manifests of kernels without executable files keep their bytes.
+    if (file.executable) by_path[file.path]["executable"] = true;
   }
   Json entries = Json::array();
   for (auto& [path, entry] : by_path) entries.push_back(std::move(entry));

@@ -250,7 +250,7 @@ std::vector<RenderedFile> render_repository(const TemplateSet& templates, const 
       for (const auto& name : context.missing()) names += (names.empty() ? "" : ", ") + name;
       throw TemplateError(fmt::format("{}: {}: no value for {}", templates.origin(), file.source, names));
     }
-    files.push_back({file.path, file.path, file.policy, without_markers(std::move(out).str())});
+    files.push_back({file.path, file.id, file.policy, without_markers(std::move(out).str()), file.executable});
   }
   return files;
 }

@@ -15,6 +15,7 @@ struct RenderedFile {
   std::string template_id;  ///< the manifest entry it came from
   Policy policy = Policy::managed;
   std::string content;
+  bool executable = false;  ///< the executable bit, merged apart from the content on upgrade
 };
 
 /// Versions that land in the generated files.

@@ -1,6 +1,7 @@
 #include "repository_writer.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -126,14 +127,15 @@ void wait_for_signal(std::size_t file_number, const std::string& path) {
 }
 
 void write_file(const fs::path& root, const RenderedFile& file, std::size_t file_number,
-                const TestHooks& hooks) {
+                const TestHooks& hooks, std::optional<mode_t> exact_mode = std::nullopt) {
   const auto path = root / file.path;
   std::error_code error;
   fs::create_directories(path.parent_path(), error);
   if (error) throw write_error(path.parent_path(), error.value());
 
   // O_EXCL | O_NOFOLLOW: the temporary directory is ours alone; never write through a link.
-  const int descriptor = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  const int descriptor = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                file.executable ? 0755 : 0644);
   if (descriptor < 0) throw write_error(path, errno);
   FileDescriptor output{descriptor};
 
@@ -146,6 +148,8 @@ void write_file(const fs::path& root, const RenderedFile& file, std::size_t file
   }
   if (hooks.pause_at_file == file_number) wait_for_signal(file_number, file.path);
   write_all(descriptor, path, content.substr(half));
+  // An update keeps a file's permissions as they were (umask aside): fchmod, not open's mode.
+  if (exact_mode && ::fchmod(descriptor, *exact_mode) != 0) throw write_error(path, errno);
   if (output.close() != 0) throw write_error(path, errno);  // NFS and quotas report here
 }
 
@@ -166,7 +170,8 @@ void create_parents(const fs::path& parent, Cleanup& cleanup) {
 }  // namespace
 
 TestHooks TestHooks::from_environment() {
-  return {positive_number("NEW_KERNEL_TEST_FAIL_AT_FILE"), positive_number("NEW_KERNEL_TEST_PAUSE_AT_FILE")};
+  return {positive_number("NEW_KERNEL_TEST_FAIL_AT_FILE"), positive_number("NEW_KERNEL_TEST_PAUSE_AT_FILE"),
+          positive_number("NEW_KERNEL_TEST_FAIL_AT_RENAME")};
 }
 
 void check_target_is_free(const fs::path& target) {
@@ -221,6 +226,130 @@ void write_repository(const fs::path& target_in, const std::vector<RenderedFile>
     throw write_error(target, error_number);
   }
   cleanup.release();
+}
+
+namespace {
+
+/// What the commit phase of an update did, so that a failure can undo it in reverse order.
+class UpdateJournal {
+ public:
+  UpdateJournal() = default;
+  UpdateJournal(const UpdateJournal&) = delete;
+  UpdateJournal& operator=(const UpdateJournal&) = delete;
+  ~UpdateJournal() {
+    if (committed_) return;
+    // Best effort, strictly in reverse: every step only moved or made one entry on one file
+    // system, so undoing them in reverse order meets each path as that step left it.
+    std::error_code ignored;
+    for (auto entry = entries_.rbegin(); entry != entries_.rend(); ++entry) {
+      switch (entry->kind) {
+        case Kind::moved_aside: ::rename(entry->saved.c_str(), entry->target.c_str()); break;
+        case Kind::placed: ::unlink(entry->target.c_str()); break;
+        case Kind::directory_created: fs::remove(entry->target, ignored); break;
+      }
+    }
+  }
+  void moved_aside(fs::path target, fs::path saved) {
+    entries_.push_back({Kind::moved_aside, std::move(target), std::move(saved)});
+  }
+  void placed(fs::path target) { entries_.push_back({Kind::placed, std::move(target), {}}); }
+  void created(fs::path directory) { entries_.push_back({Kind::directory_created, std::move(directory), {}}); }
+  void commit() noexcept { committed_ = true; }
+
+ private:
+  enum class Kind { moved_aside, placed, directory_created };
+  struct Entry {
+    Kind kind;
+    fs::path target;
+    fs::path saved;
+  };
+  std::vector<Entry> entries_;
+  bool committed_ = false;
+};
+
+/// Removes the staging directory on every path out.
+class StagingDirectory {
+ public:
+  explicit StagingDirectory(const fs::path& root) {
+    auto pattern = (root / ".new-kernel-update-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw write_error(root, errno);
+    path_ = pattern;
+  }
+  StagingDirectory(const StagingDirectory&) = delete;
+  StagingDirectory& operator=(const StagingDirectory&) = delete;
+  ~StagingDirectory() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const noexcept { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+void create_directories_for(const fs::path& root, const fs::path& target, UpdateJournal& journal) {
+  std::vector<fs::path> missing;
+  for (auto p = target.parent_path(); p != root && !fs::exists(fs::symlink_status(p)); p = p.parent_path()) {
+    missing.push_back(p);
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    std::error_code error;
+    if (!fs::create_directory(*it, error) && error) throw write_error(*it, error.value());
+    journal.created(*it);
+  }
+}
+
+}  // namespace
+
+void update_repository(const fs::path& root_in, const std::vector<FileChange>& changes, const TestHooks& hooks) {
+  if (changes.empty()) return;
+  const auto root = fs::absolute(root_in).lexically_normal();
+  const SignalGuard signals;
+  const StagingDirectory staging(root);
+
+  // 1. Every new content beside the tree: a full disk fails here, before anything moved.
+  std::size_t file_number = 0;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    SignalGuard::check();
+    if (!changes[i].content) continue;
+    const RenderedFile staged{fmt::format("new-{}", i), "", Policy::managed, *changes[i].content};
+    write_file(staging.path(), staged, ++file_number, hooks, changes[i].mode);
+  }
+  SignalGuard::check();
+  if (::mkdir((staging.path() / "old").c_str(), 0700) != 0) throw write_error(staging.path() / "old", errno);
+
+  // 2. Each file moved aside, its new content renamed into place; the journal undoes it all
+  // unless every step succeeds. Signals wait until the end: this part takes milliseconds.
+  UpdateJournal journal;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const auto target = root / changes[i].path;
+    if (hooks.fail_at_rename == i + 1) {
+      throw WriteError(fmt::format("cannot write {}: {} (injected by NEW_KERNEL_TEST_FAIL_AT_RENAME={})",
+                                   target.string(), std::strerror(EIO), i + 1));
+    }
+    if (fs::exists(fs::symlink_status(target))) {
+      const auto saved = staging.path() / "old" / fmt::format("{}", i);
+      if (::rename(target.c_str(), saved.c_str()) != 0) throw write_error(target, errno);
+      journal.moved_aside(target, saved);
+    }
+    if (changes[i].content) {
+      create_directories_for(root, target, journal);
+      const auto staged = staging.path() / fmt::format("new-{}", i);
+      if (::rename(staged.c_str(), target.c_str()) != 0) throw write_error(target, errno);
+      journal.placed(target);
+    }
+  }
+  journal.commit();
+
+  // A directory emptied by deletions goes too (as git would not keep it).
+  for (const auto& change : changes) {
+    if (change.content) continue;
+    std::error_code error;
+    for (auto directory = (root / change.path).parent_path();
+         directory != root && directory.native().size() > root.native().size(); directory = directory.parent_path()) {
+      if (!fs::is_empty(directory, error) || error || !fs::remove(directory, error)) break;
+    }
+  }
 }
 
 }  // namespace new_kernel

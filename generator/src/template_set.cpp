@@ -50,12 +50,14 @@ TemplateManifest parse_manifest(const std::string& text, const std::string& orig
                                    pattern.value("summary", ""),
                                    pattern.value("needs_output_topic", false)});
     }
-    std::set<std::string, std::less<>> seen;
+    std::set<std::string, std::less<>> seen, ids;
     for (const auto& file : document.at("files")) {
       TemplateFile entry;
       entry.path = file.at("path").get<std::string>();
       entry.source = entry.path + std::string(template_suffix);
+      entry.id = file.value("id", entry.path);
       entry.policy = policy_from_name(file.value("policy", "managed"));
+      entry.executable = file.value("executable", false);
       try {
         entry.language = language_from_name(file.value("language", "plain"));
       } catch (const std::invalid_argument& error) {
@@ -68,6 +70,11 @@ TemplateManifest parse_manifest(const std::string& text, const std::string& orig
       }
       if (!seen.insert(entry.path).second) {
         throw TemplateError(fmt::format("{}: file \"{}\" is listed twice", where, entry.path));
+      }
+      if (!is_safe_relative_path(entry.id) || !ids.insert(entry.id).second) {
+        throw TemplateError(fmt::format("{}: file \"{}\": id \"{}\" is not a relative path, or is another "
+                                        "file's id",
+                                        where, entry.path, entry.id));
       }
       manifest.files.push_back(std::move(entry));
     }

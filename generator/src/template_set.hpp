@@ -24,10 +24,13 @@ enum class Policy {
 std::string_view name_of(Policy policy) noexcept;
 
 struct TemplateFile {
-  std::string path;    ///< where it lands, relative to the repository root; also its template id
+  std::string path;    ///< where it lands, relative to the repository root
+  std::string id;      ///< what an upgrade matches it by: its path unless template.json gives "id"
+                       ///< (a renamed file keeps its id, so the user's file moves with it)
   std::string source;  ///< its template in the set (path + ".mustache")
   Language language = Language::plain;
   Policy policy = Policy::managed;
+  bool executable = false;  ///< written with the executable bit (template.json "executable": true)
 };
 
 struct TemplateManifest {

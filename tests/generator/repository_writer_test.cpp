@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "errors.hpp"
 #include "repository_writer.hpp"
@@ -96,4 +97,78 @@ TEST_CASE("a signal while writing leaves nothing and reports 128 + the signal") 
     CHECK(interrupted.exit_code() == 130);
   }
   CHECK(scratch.entries() == 0);
+}
+
+namespace {
+
+/// Every regular file under `root` with its bytes and permission bits.
+std::map<std::string, std::pair<std::string, fs::perms>> snapshot(const fs::path& root) {
+  std::map<std::string, std::pair<std::string, fs::perms>> found;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (entry.is_regular_file()) {
+      found[entry.path().lexically_relative(root).string()] = {read(entry.path()), entry.status().permissions()};
+    }
+  }
+  return found;
+}
+
+const std::vector<FileChange> changes{
+    {"src/main.cpp", "int main() { return 0; }\n", 0644},    // update
+    {"README.md", std::nullopt, 0},                            // delete
+    {"new/dir/file.txt", "created\n", 0755},                  // create, with directories
+    {"deploy/deep/k.yaml", "a: 2\n", 0755},                   // update, executable bit set
+};
+
+}  // namespace
+
+TEST_CASE("an update changes, creates and deletes files, and leaves no staging behind") {
+  Scratch scratch;
+  const auto root = scratch.root / "kernel";
+  write_repository(root, files, nullptr);
+  update_repository(root, changes);
+  CHECK(read(root / "src/main.cpp") == "int main() { return 0; }\n");
+  CHECK_FALSE(fs::exists(root / "README.md"));
+  CHECK(read(root / "new/dir/file.txt") == "created\n");
+  CHECK((fs::status(root / "deploy/deep/k.yaml").permissions() & fs::perms::owner_exec) != fs::perms::none);
+  CHECK(std::distance(fs::directory_iterator(root), {}) == 3);  // src, deploy, new: nothing staged
+}
+
+TEST_CASE("an I/O failure at any point of an update leaves the tree byte for byte as it was") {
+  for (std::size_t n = 1; n <= changes.size(); ++n) {
+    for (const bool while_renaming : {false, true}) {
+      CAPTURE(n);
+      CAPTURE(while_renaming);
+      Scratch scratch;
+      const auto root = scratch.root / "kernel";
+      write_repository(root, files, nullptr);
+      const auto before = snapshot(root);
+      const auto entries_before = std::distance(fs::directory_iterator(root), {});
+      TestHooks hooks;
+      (while_renaming ? hooks.fail_at_rename : hooks.fail_at_file) = n;
+      if (!while_renaming && n == changes.size()) continue;  // three contents to stage, not four
+      CHECK_THROWS_AS(update_repository(root, changes, hooks), WriteError);
+      CHECK(snapshot(root) == before);
+      CHECK(std::distance(fs::directory_iterator(root), {}) == entries_before);
+      CHECK_FALSE(fs::exists(root / "new"));
+    }
+  }
+}
+
+TEST_CASE("a failed update that had turned a file into a directory puts the file back") {
+  Scratch scratch;
+  const auto root = scratch.root / "kernel";
+  write_repository(root, files, nullptr);
+  const auto before = snapshot(root);
+  const std::vector<FileChange> reshape{
+      {"README.md", std::nullopt, 0},
+      {"README.md/index.md", "# now a directory\n", 0644},
+      {"src/main.cpp", "int main() { return 1; }\n", 0644},
+  };
+  TestHooks hooks;
+  hooks.fail_at_rename = 3;
+  CHECK_THROWS_AS(update_repository(root, reshape, hooks), WriteError);
+  CHECK(fs::is_regular_file(root / "README.md"));
+  CHECK(snapshot(root) == before);
+  update_repository(root, reshape);
+  CHECK(read(root / "README.md/index.md") == "# now a directory\n");
 }

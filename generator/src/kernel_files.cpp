@@ -1,0 +1,78 @@
+#include "kernel_files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "errors.hpp"
+
+namespace new_kernel {
+
+namespace fs = std::filesystem;
+
+std::optional<KernelFile> read_kernel_file(const fs::path& root, std::string_view relative) {
+  // Walk down one component at a time: a link anywhere (a parent directory included) could
+  // point outside the kernel.
+  fs::path path = root;
+  const fs::path whole{std::string(relative)};
+  auto component = whole.begin();
+  struct stat status {};
+  while (component != whole.end()) {
+    path /= *component;
+    ++component;
+    if (::lstat(path.c_str(), &status) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+      throw WriteError(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+    }
+    if (S_ISLNK(status.st_mode)) {
+      throw RefusedError(fmt::format("{} is a symbolic link: new-kernel never follows links in a kernel; "
+                                     "replace it with a regular {}",
+                                     path.lexically_relative(root).string(),
+                                     component == whole.end() ? "file" : "directory"));
+    }
+    if (component != whole.end() && !S_ISDIR(status.st_mode)) return std::nullopt;
+  }
+  if (!S_ISREG(status.st_mode)) {
+    throw RefusedError(fmt::format("{} is not a regular file: move it away, then run the command again",
+                                   std::string(relative)));
+  }
+  if (static_cast<std::size_t>(status.st_size) > max_kernel_file_size) {
+    throw RefusedError(fmt::format("{} is larger than {} MiB: new-kernel only handles source files; "
+                                   "move it away, then run the command again",
+                                   std::string(relative), max_kernel_file_size >> 20));
+  }
+  const int descriptor = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (descriptor < 0) throw WriteError(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  KernelFile file;
+  file.mode = status.st_mode & 07777;
+  char buffer[65536];
+  while (true) {
+    const auto got = ::read(descriptor, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int error = errno;
+      ::close(descriptor);
+      throw WriteError(fmt::format("cannot read {}: {}", path.string(), std::strerror(error)));
+    }
+    if (got == 0) break;
+    file.content.append(buffer, static_cast<std::size_t>(got));
+    if (file.content.size() > max_kernel_file_size) {
+      ::close(descriptor);
+      throw RefusedError(fmt::format("{} grew beyond {} MiB while being read", std::string(relative),
+                                     max_kernel_file_size >> 20));
+    }
+  }
+  ::close(descriptor);
+  return file;
+}
+
+bool is_binary(std::string_view content) noexcept {
+  return content.substr(0, 8000).find('\0') != std::string_view::npos;
+}
+
+}  // namespace new_kernel

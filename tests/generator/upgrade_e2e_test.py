@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+"""End to end: a kernel lives through a template release. Generate it (with git) from a copy
+of templates/kernel, rewrite its handler and add a line to its CMakeLists.txt as a team would,
+commit; release the templates (a real change to the build file, main.cpp, the Dockerfile and a
+user file, a new version); upgrade; then build the kernel with warnings as errors against the
+installed runtime and run its own tests. Prints the timings.
+
+    upgrade_e2e_test.py --prefix PREFIX --templates templates/kernel
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+NAME = "upgrade-e2e"
+
+# The team's handler: the same behaviour as the generated transform (its tests still hold),
+# written their way.
+HANDLER = """// upgrade-e2e: the team's own version of the transform.
+#include "handler.hpp"
+
+#include <cmath>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace upgrade_e2e {
+
+namespace {
+
+struct Event {
+  std::string id;
+  std::string account;
+  double amount = 0.0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Event, id, account, amount)
+
+long long to_cents(double amount) { return std::llround(amount * 100); }
+
+nlohmann::json document_of(const Event& event) {
+  return {{"id", event.id}, {"account", event.account}, {"amount_cents", to_cents(event.amount)}};
+}
+
+}  // namespace
+
+void handle(const kernel::Message& message, kernel::Context& context) {
+  const auto event = message.as<Event>();
+  if (event.amount < 0) {
+    throw kernel::PermanentError("amount is negative: " + std::to_string(event.amount),
+                                 kernel::FailureReason::validation_error);
+  }
+  auto output = kernel::Outgoing{}.json(document_of(event)).event_type("upgrade-e2e.transformed");
+  if (const auto key = message.key()) output.key(std::string(*key));
+  context.produce(std::move(output));
+}
+
+}  // namespace upgrade_e2e
+"""
+TEAM_LINE = "set(CMAKE_EXPORT_COMPILE_COMMANDS ON)  # the team's editor integration\n"
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def run(command, cwd=None, env=None, timeout=900, expect=0):
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != expect:
+        raise Failure(f"{' '.join(command)} exited {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result, time.monotonic() - started
+
+
+def replace_in(path, old, new):
+    with open(path) as f:
+        text = f.read()
+    check(old in text, f"{old!r} not in {path}")
+    with open(path, "w") as f:
+        f.write(text.replace(old, new, 1))
+
+
+def scenario(prefix, source_templates, work, figures):
+    new_kernel = os.path.join(prefix, "bin", "new-kernel")
+    templates = os.path.join(work, "templates")
+    shutil.copytree(source_templates, templates)
+    kernel = os.path.join(work, NAME)
+    env = dict(os.environ, HOME=os.path.join(work, "home"))
+    os.makedirs(env["HOME"])
+    git_identity = dict(env, GIT_AUTHOR_NAME="team", GIT_AUTHOR_EMAIL="team@example.com",
+                        GIT_COMMITTER_NAME="team", GIT_COMMITTER_EMAIL="team@example.com")
+    run([new_kernel, NAME, "--topic", "payments", "--output-topic", "payments.cents", "--dir", kernel,
+         "--templates", templates], env=env)
+
+    # The team's edits, committed.
+    with open(os.path.join(kernel, "src", "handler.cpp"), "w") as f:
+        f.write(HANDLER)
+    replace_in(os.path.join(kernel, "CMakeLists.txt"), "include(GNUInstallDirs)\n", "include(GNUInstallDirs)\n" + TEAM_LINE)
+    run(["git", "-C", kernel, "commit", "-qam", "Our handler; compile_commands.json"], env=git_identity)
+
+    # A template release, as templates/kernel would make one.
+    def edit_template(path, old, new):
+        replace_in(os.path.join(templates, path + ".mustache"), old, new)
+    edit_template("CMakeLists.txt", "set_tests_properties(samples PROPERTIES LABELS integration TIMEOUT 120)",
+                  "set_tests_properties(samples PROPERTIES LABELS integration TIMEOUT 150)")
+    edit_template("src/main.cpp", "  spec.handler = <%identifier%>::handle;\n",
+                  "  // The handler: src/handler.cpp.\n  spec.handler = <%identifier%>::handle;\n")
+    edit_template("Dockerfile", "WORKDIR /src\n", "WORKDIR /source\n")
+    with open(os.path.join(templates, "docs", "message-spec.md.mustache"), "a") as f:
+        f.write("\nVersioning: add fields, never rename them.\n")
+    with open(os.path.join(templates, "template.json")) as f:
+        manifest = json.load(f)
+    manifest["version"], manifest["changes"] = "99.0.0", "Samples test timeout 150 s; WORKDIR /source."
+    with open(os.path.join(templates, "template.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+
+    result, _ = run([new_kernel, "check", kernel, "--templates", templates], env=env, expect=1)
+    check("upgrade available" in result.stdout, result.stdout)
+    result, figures["upgrade s"] = run([new_kernel, "upgrade", kernel, "--templates", templates], env=env)
+    print(result.stdout, end="")
+    check("Samples test timeout 150 s" in result.stdout, "the change note was not printed")
+    check("notice: docs/message-spec.md" in result.stdout, "the user file's change was not reported")
+    with open(os.path.join(kernel, "src", "handler.cpp")) as f:
+        check(f.read() == HANDLER, "the upgrade changed the team's handler")
+    with open(os.path.join(kernel, "CMakeLists.txt")) as f:
+        cmake = f.read()
+    check(TEAM_LINE in cmake, "the team's CMakeLists.txt line was lost")
+    check("LABELS integration TIMEOUT 150)" in cmake, "the template's CMakeLists.txt change is missing")
+    with open(os.path.join(kernel, "Dockerfile")) as f:
+        check("WORKDIR /source\n" in f.read(), "the Dockerfile was not upgraded")
+    run([new_kernel, "check", kernel, "--templates", templates], env=env)
+
+    build = os.path.join(kernel, "build")
+    run(["cmake", "-S", kernel, "-B", build, f"-DCMAKE_PREFIX_PATH={prefix}", "-DCMAKE_COMPILE_WARNING_AS_ERROR=ON"])
+    _, figures["build s"] = run(["cmake", "--build", build, "-j2"])
+    check(os.path.exists(os.path.join(build, "compile_commands.json")), "the team's line had no effect")
+    _, figures["own tests s"] = run(["ctest", "--test-dir", build, "--output-on-failure", "--timeout", "180"])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--prefix", required=True)
+    parser.add_argument("--templates", required=True)
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+    figures = {}
+    work = tempfile.mkdtemp(prefix="new-kernel-upgrade-e2e-")
+    started = time.monotonic()
+    try:
+        scenario(os.path.abspath(args.prefix), os.path.abspath(args.templates), work, figures)
+    except Failure as failure:
+        print(f"FAILED: {failure}", file=sys.stderr)
+        print(f"(work directory kept: {work})", file=sys.stderr)
+        return 1
+    figures["total s"] = time.monotonic() - started
+    for key, value in figures.items():
+        print(f"{key}: {value:.2f}")
+    if not args.keep:
+        shutil.rmtree(work)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
