@@ -115,7 +115,7 @@ struct TopicReading {
 
   TopicReading(Connection& connection, const std::string& topic) : reader(connection.consumer("kernel-admin")) {
     scan.emplace(connection, reader.get(), topic, connection.ranges(reader.get(), topic));
-    scan->assign_all();
+    scan->assign_in_order();
   }
 };
 
@@ -204,7 +204,8 @@ int stats(Connection& connection, const std::string& topic, const Filter& filter
 DlqCommands::DlqCommands(CLI::App& app) : state_(std::make_unique<State>()) {
   auto& s = *state_;
   s.dlq = app.add_subcommand("dlq", "Dead letters: list, count and replay them (see docs/dead-letters.md)");
-  s.dlq->require_subcommand(1);
+  // No require_subcommand(): CLI11 would then answer "A subcommand is required" even to a
+  // misspelt one; check_arguments() says which ones there are instead.
 
   s.list = s.dlq->add_subcommand("list", "One line per dead letter: where it came from, why it failed");
   s.list->add_option("TOPIC", s.topic, "Dead-letter topic (KAFKA_TOPIC_PREFIX applies)")->required();
@@ -234,6 +235,9 @@ bool DlqCommands::chosen() const { return state_->dlq->parsed(); }
 int DlqCommands::check_arguments() {
   auto& s = *state_;
   try {
+    if (!s.list->parsed() && !s.stats->parsed() && !s.replay->parsed()) {
+      throw Failure{exit_code::usage, "dlq: expected a command: list, stats or replay (see --help)"};
+    }
     for (const auto& [option, name] : {std::pair{"TOPIC", &s.topic}, std::pair{"--to", &s.to}}) {
       if (name->empty() && std::string_view(option) == "--to") continue;
       if (const auto problem = topic_name_problem(*name); !problem.empty()) {

@@ -173,17 +173,25 @@ bool Scan::finished(std::int32_t partition) const {
   return found == done_.end() || found->second;
 }
 
-void Scan::assign_all() {
-  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(ranges_.size())));
-  for (const auto& range : ranges_) {
-    if (!finished(range.partition)) {
-      rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), range.partition)->offset =
-          RD_KAFKA_OFFSET_BEGINNING;
-    }
+void Scan::assign_in_order() {
+  in_order_ = true;
+  assign_next();
+}
+
+void Scan::assign_next() {
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  const auto next = std::find_if(ranges_.begin(), ranges_.end(), [&](const auto& r) { return !finished(r.partition); });
+  if (next != ranges_.end()) {
+    rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), next->partition)->offset = RD_KAFKA_OFFSET_BEGINNING;
   }
   if (auto err = rd_kafka_assign(reader_, list.get())) {
     throw Failure{exit_code::unavailable, "cannot read " + topic_ + ": " + rd_kafka_err2str(err)};
   }
+}
+
+void Scan::finish(std::int32_t partition) {
+  done_[partition] = true;
+  if (in_order_) assign_next();
 }
 
 void Scan::run(const OnRecord& on_record, const std::function<void()>& between) {
@@ -213,7 +221,7 @@ void Scan::run(const OnRecord& on_record, const std::function<void()>& between) 
     const auto& range = *std::find_if(ranges_.begin(), ranges_.end(),
                                       [&](const auto& r) { return r.partition == message->partition; });
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      done_[message->partition] = true;  // the end of the log, wherever the end taken at start was
+      finish(message->partition);  // the end of the log, wherever the end taken at start was
       last_progress = std::chrono::steady_clock::now();
       continue;
     }
@@ -223,12 +231,13 @@ void Scan::run(const OnRecord& on_record, const std::function<void()>& between) 
     }
     last_progress = std::chrono::steady_clock::now();
     if (message->offset >= range.end) {
-      done_[message->partition] = true;  // written after the command started
+      finish(message->partition);  // written after the command started
       continue;
     }
     ++read_;
-    if (message->offset + 1 >= range.end) done_[message->partition] = true;
-    if (!on_record(jsonl::from_rdkafka(message.get()), *message)) return;
+    const auto record = jsonl::from_rdkafka(message.get());
+    if (message->offset + 1 >= range.end) finish(message->partition);
+    if (!on_record(record, *message)) return;
   }
 }
 

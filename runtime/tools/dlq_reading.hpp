@@ -76,8 +76,9 @@ class Scan {
 
   Scan(Connection& connection, rd_kafka_t* reader, std::string topic, std::vector<PartitionRange> ranges);
 
-  /// Assigns every unfinished partition from its beginning (for a reader that never subscribes).
-  void assign_all();
+  /// Reads one partition after the other, each from its beginning, so that records come in
+  /// partition and offset order (for a reader that never subscribes).
+  void assign_in_order();
   /// Polls until every partition reached its end or `on_record` says stop. `between` runs
   /// after each poll (serving a producer, committing, showing progress).
   void run(const OnRecord& on_record, const std::function<void()>& between = {});
@@ -89,6 +90,8 @@ class Scan {
 
  private:
   bool finished(std::int32_t partition) const;
+  void finish(std::int32_t partition);
+  void assign_next();
 
   Connection& connection_;
   rd_kafka_t* reader_;
@@ -96,6 +99,7 @@ class Scan {
   std::vector<PartitionRange> ranges_;
   std::map<std::int32_t, bool> done_;
   std::int64_t read_ = 0;
+  bool in_order_ = false;
 };
 
 }  // namespace kernel::tools::dlq

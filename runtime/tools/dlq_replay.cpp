@@ -67,7 +67,7 @@ class Replayer {
     if (request_.dry_run || scan_->total() == 0) {
       // An empty topic needs no membership: there is nothing to send nor to remember.
       read_remembered();
-      scan_->assign_all();
+      scan_->assign_in_order();
     } else {
       join_group();
       read_remembered();
