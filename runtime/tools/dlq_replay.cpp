@@ -48,6 +48,15 @@ class Replayer {
         started_(Clock::now()),
         show_progress_(isatty(STDERR_FILENO) == 1) {}
 
+  ~Replayer() {
+    // The clients go first, while what their callbacks reach still exists.
+    connection_.on_rebalance(nullptr);
+    producer_.reset();
+    reader_.reset();
+  }
+  Replayer(const Replayer&) = delete;
+  Replayer& operator=(const Replayer&) = delete;
+
   int run() {
     if (request_.dry_run) {
       // Reads what the group remembers and nothing more: it neither joins nor commits.
