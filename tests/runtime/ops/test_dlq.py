@@ -311,6 +311,21 @@ class DlqTests(unittest.TestCase):
             "orders", 0, 20, "timeout", "kernel::TransientError", "slow", self.now))])
         self.assertIn("replayed 1, skipped 0 by filter, 5 already replayed", self.ok("dlq", "replay", DLQ).stdout)
 
+    def test_replay_until_a_duration_ago_leaves_younger_dead_letters_for_a_later_run(self):
+        soon = datetime.now(timezone.utc) + timedelta(seconds=4)  # too young for --until 1s until then
+        produce(self.broker.bootstrap, DLQ, [
+            (0, b"old-1", b"{}", dead_letter_headers("orders", 0, 1, "timeout", "T", "m", self.now - timedelta(hours=1))),
+            (0, b"young", b"{}", dead_letter_headers("orders", 0, 2, "timeout", "T", "m", soon)),
+            (0, b"old-2", b"{}", dead_letter_headers("orders", 0, 3, "timeout", "T", "m", self.now - timedelta(hours=1)))])
+        first = self.ok("dlq", "replay", DLQ, "--until", "1s")
+        self.assertIn("replayed 1, skipped 0 by filter, 0 already replayed, 2 newer than --until 1s left for later",
+                      first.stdout)
+        # Once the young one is old enough, the same command sends it and what waited behind it.
+        tp.wait_for(lambda: datetime.now(timezone.utc) > soon + timedelta(seconds=1.5), 10, "the dead letter to age")
+        later = self.ok("dlq", "replay", DLQ, "--until", "1s")
+        self.assertIn("replayed 2, skipped 0 by filter, 1 already replayed", later.stdout)
+        self.assertEqual([m.key() for m in read_all(self.broker.bootstrap, "orders")], [b"old-1", b"young", b"old-2"])
+
     def test_replay_to_another_topic_and_the_prefix_applies_to_typed_names_only(self):
         letters = self.seed(topic="team.dead", original="orders")
         to = self.ok("dlq", "replay", "dead", "--to", "target", "--key", "k2", KAFKA_TOPIC_PREFIX="team.")
