@@ -194,7 +194,7 @@ void Scan::finish(std::int32_t partition) {
   if (in_order_) assign_next();
 }
 
-void Scan::run(const OnRecord& on_record, const std::function<void()>& between) {
+void Scan::run(const OnRecord& on_record, const std::function<bool()>& between) {
   const auto patience = std::chrono::milliseconds(connection_.timeout_ms());
   auto last_progress = std::chrono::steady_clock::now();
   auto all_done = [&] {
@@ -203,7 +203,7 @@ void Scan::run(const OnRecord& on_record, const std::function<void()>& between) 
   while (!all_done()) {
     MessagePtr message(rd_kafka_consumer_poll(reader_, 100));
     connection_.check_refusal();
-    if (between) between();
+    if (between && !between()) return;
     if (!message) {
       if (std::chrono::steady_clock::now() - last_progress > patience) {
         std::string stuck;

@@ -79,9 +79,9 @@ class Scan {
   /// Reads one partition after the other, each from its beginning, so that records come in
   /// partition and offset order (for a reader that never subscribes).
   void assign_in_order();
-  /// Polls until every partition reached its end or `on_record` says stop. `between` runs
-  /// after each poll (serving a producer, committing, showing progress).
-  void run(const OnRecord& on_record, const std::function<void()>& between = {});
+  /// Polls until every partition reached its end, or `on_record` or `between` says stop
+  /// (false). `between` runs after each poll (serving a producer, committing, showing progress).
+  void run(const OnRecord& on_record, const std::function<bool()>& between = {});
 
   const std::vector<PartitionRange>& ranges() const noexcept { return ranges_; }
   /// Records between the low watermarks and the ends.

@@ -86,7 +86,10 @@ class Replayer {
 
     try {
       scan_->run([this](const jsonl::Record& record, const rd_kafka_message_t& raw) { return take(record, raw); },
-                 [this] { serve(); });
+                 [this] {
+                   serve();
+                   return !stopping();
+                 });
     } catch (const Failure& failure) {
       if (failure_.empty()) failure_ = failure.message, failure_code_ = failure.code;
     }
@@ -125,7 +128,15 @@ class Replayer {
 
   void rebalanced(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list) {
     if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      if (!leaving_) lost_ = true;
+      if (!leaving_ && assigned_ && !lost_) {
+        // Taken away mid-replay (another member joined): remember what is stored while the
+        // partitions are still ours, so that the next run resends as little as possible.
+        const bool failed_before = !failure_.empty();
+        if (producer_) rd_kafka_flush(producer_.get(), connection_.timeout_ms());
+        commit();
+        lost_ = true;
+        if (!failed_before) failure_ = rebalanced_message();  // over a refused commit: the cause
+      }
       rd_kafka_assign(rk, nullptr);
       return;
     }
@@ -139,6 +150,7 @@ class Replayer {
   /// Joins the group and checks it holds every partition: two identical replays at once
   /// would each get a part, and each count the other's records as skipped.
   void join_group() {
+    refuse_if_running();
     PartitionListPtr topics(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(topics.get(), request_.source.c_str(), RD_KAFKA_PARTITION_UA);
     if (auto err = rd_kafka_subscribe(reader_.get(), topics.get())) {
@@ -158,6 +170,24 @@ class Replayer {
       leave_group();
       throw Failure{exit_code::unavailable, "group " + group_ + " has another member: is the same replay running? "
                                             "Let it finish, then run again"};
+    }
+  }
+
+  /// Brokers that can list group members tell before joining whether the same replay is
+  /// running, so that joining does not take its partitions away; others cannot (the
+  /// development broker among them), and join_group() finds out by the assignment instead.
+  void refuse_if_running() {
+    const rd_kafka_group_list* raw = nullptr;
+    if (rd_kafka_list_groups(reader_.get(), group_.c_str(), &raw, connection_.timeout_ms())) return;
+    std::unique_ptr<const rd_kafka_group_list, void (*)(const rd_kafka_group_list*)> list(raw,
+                                                                                          rd_kafka_group_list_destroy);
+    for (int i = 0; i < list->group_cnt; ++i) {
+      if (group_ == list->groups[i].group && list->groups[i].member_cnt > 0) {
+        throw Failure{exit_code::unavailable, "group " + group_ + " has " +
+                                                  std::to_string(list->groups[i].member_cnt) +
+                                                  " active member(s): is the same replay running? Let it finish, "
+                                                  "then run again"};
+      }
     }
   }
 
@@ -392,12 +422,14 @@ class Replayer {
       serve();
     }
     commit();
-    if (lost_ && failure_.empty()) {
-      failure_ = "group " + group_ + " was rebalanced while replaying (another replay with the same filters?); "
-                 "run again to send the rest";
-      failure_code_ = exit_code::unavailable;
-    }
+    if (lost_ && failure_.empty()) failure_ = rebalanced_message();
     leave_group();
+  }
+
+  std::string rebalanced_message() {
+    failure_code_ = exit_code::unavailable;
+    return "group " + group_ + " was rebalanced while replaying (is the same replay running elsewhere?); run "
+           "again to send the rest";
   }
 
   std::string summary() const {
