@@ -78,7 +78,9 @@ std::string first_characters(const std::string& text, std::size_t limit) {
 /// neither waits for the end nor holds everything in memory. Widths only grow.
 class ColumnPrinter {
  public:
-  explicit ColumnPrinter(std::vector<std::string> header) : width_(header.size(), 0) { rows_.push_back(std::move(header)); }
+  explicit ColumnPrinter(std::vector<std::string> header) : width_(header.size(), 0) {
+    rows_.push_back(std::move(header));
+  }
   ~ColumnPrinter() { flush(); }
   ColumnPrinter(const ColumnPrinter&) = delete;
   ColumnPrinter& operator=(const ColumnPrinter&) = delete;
@@ -140,7 +142,8 @@ int list(Connection& connection, const std::string& topic, const Filter& filter,
                   original ? *original + "[" + header_of(record, "dlq-original-partition").value_or("?") + "]@" +
                                  header_of(record, "dlq-original-offset").value_or("?")
                            : "-",
-                  header_of(record, "dlq-failure-reason").value_or("-"), header_of(record, "dlq-error-type").value_or("-"),
+                  header_of(record, "dlq-failure-reason").value_or("-"),
+                  header_of(record, "dlq-error-type").value_or("-"),
                   first_characters(header_of(record, "dlq-error-message").value_or("-"), 80)});
     }
     return limit == 0 || shown < limit;
@@ -175,9 +178,8 @@ int stats(Connection& connection, const std::string& topic, const Filter& filter
     return when ? nlohmann::json(jsonl::format_timestamp(*when)) : nlohmann::json(nullptr);
   };
   if (json) {
-    nlohmann::ordered_json out = {{"topic", topic},          {"dead_letters", count},
-                                  {"oldest", stamp(oldest)}, {"newest", stamp(newest)},
-                                  {"by_reason", by_reason},  {"by_original_topic", by_topic},
+    nlohmann::ordered_json out = {{"topic", topic},          {"dead_letters", count},  {"oldest", stamp(oldest)},
+                                  {"newest", stamp(newest)}, {"by_reason", by_reason}, {"by_original_topic", by_topic},
                                   {"by_error_type", by_type}};
     if (!filter.canonical().empty()) out["filter"] = filter.canonical();
     std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
@@ -185,10 +187,11 @@ int stats(Connection& connection, const std::string& topic, const Filter& filter
   }
   std::cout << topic << ": " << detail::count_of(static_cast<std::size_t>(count), "dead letter")
             << (filter.canonical().empty() ? "" : " matching " + filter.canonical());
-  if (oldest) std::cout << ", oldest " << jsonl::format_timestamp(*oldest) << ", newest " << jsonl::format_timestamp(*newest);
+  if (oldest)
+    std::cout << ", oldest " << jsonl::format_timestamp(*oldest) << ", newest " << jsonl::format_timestamp(*newest);
   std::cout << '\n';
-  for (const auto& [title, counts] : {std::pair{"REASON", &by_reason}, std::pair{"ORIGINAL-TOPIC", &by_topic},
-                                      std::pair{"ERROR-TYPE", &by_type}}) {
+  for (const auto& [title, counts] :
+       {std::pair{"REASON", &by_reason}, std::pair{"ORIGINAL-TOPIC", &by_topic}, std::pair{"ERROR-TYPE", &by_type}}) {
     if (counts->empty()) continue;
     std::vector<std::pair<std::string, long long>> rows(counts->begin(), counts->end());
     std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -221,8 +224,9 @@ DlqCommands::DlqCommands(CLI::App& app) : state_(std::make_unique<State>()) {
 
   s.replay = s.dlq->add_subcommand("replay", "Send dead letters back as they were, once");
   s.replay->add_option("TOPIC", s.topic, "Dead-letter topic (KAFKA_TOPIC_PREFIX applies)")->required();
-  s.replay->add_option("--to", s.to, "Send to this topic instead of each record's dlq-original-topic "
-                                     "(KAFKA_TOPIC_PREFIX applies)");
+  s.replay->add_option("--to", s.to,
+                       "Send to this topic instead of each record's dlq-original-topic "
+                       "(KAFKA_TOPIC_PREFIX applies)");
   add_filters(s.replay, s.reasons, s.key, s.since, s.until);
   s.replay->add_flag("--dry-run", s.dry_run, "Show what would be sent; send and remember nothing");
   s.replay->add_flag("--again", s.again, "Also send what an earlier identical replay already sent");

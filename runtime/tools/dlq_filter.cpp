@@ -35,9 +35,9 @@ const std::vector<std::string>& failure_reasons() {
   // Every FailureReason (kernel/errors.hpp) a dead letter can carry; add new ones here.
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out;
-    for (const auto reason : {FailureReason::deserialization_error, FailureReason::validation_error,
-                              FailureReason::processing_error, FailureReason::retries_exhausted,
-                              FailureReason::output_failed, FailureReason::timeout}) {
+    for (const auto reason :
+         {FailureReason::deserialization_error, FailureReason::validation_error, FailureReason::processing_error,
+          FailureReason::retries_exhausted, FailureReason::output_failed, FailureReason::timeout}) {
       out.emplace_back(to_string(reason));
     }
     return out;
@@ -71,7 +71,8 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view input) {
   } else if ((*rest == '+' || *rest == '-') && digit(rest[1]) && digit(rest[2]) && rest[3] == ':' && digit(rest[4]) &&
              digit(rest[5])) {
     const int sign = *rest == '+' ? 1 : -1;
-    offset_seconds = sign * (((rest[1] - '0') * 10 + (rest[2] - '0')) * 3600 + ((rest[4] - '0') * 10 + (rest[5] - '0')) * 60);
+    offset_seconds =
+        sign * (((rest[1] - '0') * 10 + (rest[2] - '0')) * 3600 + ((rest[4] - '0') * 10 + (rest[5] - '0')) * 60);
     rest += 6;
   } else {
     return std::nullopt;
@@ -92,10 +93,14 @@ std::optional<std::int64_t> parse_duration_ago(std::string_view text) {
     if (error != std::errc() || end == text.data() || text.front() == '-' || text.front() == '+') return std::nullopt;
     text.remove_prefix(static_cast<std::size_t>(end - text.data()));
     std::int64_t unit = 0;
-    if (text.starts_with("s")) unit = 1000;
-    else if (text.starts_with("m")) unit = 60'000;
-    else if (text.starts_with("h")) unit = 3'600'000;
-    else if (text.starts_with("d")) unit = 86'400'000;
+    if (text.starts_with("s"))
+      unit = 1000;
+    else if (text.starts_with("m"))
+      unit = 60'000;
+    else if (text.starts_with("h"))
+      unit = 3'600'000;
+    else if (text.starts_with("d"))
+      unit = 86'400'000;
     if (unit == 0) return std::nullopt;
     text.remove_prefix(1);
     // Beyond about 290 million years the milliseconds no longer fit.

@@ -32,9 +32,9 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view text);
 
 /// A TIME argument: an instant, or a duration before now (`30m`, `2h`, `7d`).
 struct TimeArgument {
-  std::string text;         ///< as typed
+  std::string text;           ///< as typed
   std::int64_t epoch_ms = 0;  ///< resolved when the command starts
-  bool relative = false;    ///< a duration ago: the instant moves with the clock
+  bool relative = false;      ///< a duration ago: the instant moves with the clock
 };
 /// Throws Failure (64) naming `option` and what it accepts.
 TimeArgument parse_time_argument(std::string_view option, const std::string& text, std::int64_t now_ms);

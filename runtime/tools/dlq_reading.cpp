@@ -43,8 +43,7 @@ Connection::Connection(const Config& config, int timeout_ms)
 
 Connection::~Connection() = default;
 
-void Connection::configure(rd_kafka_conf_t* conf, const std::vector<Property>& properties,
-                           const Overrides& overrides) {
+void Connection::configure(rd_kafka_conf_t* conf, const std::vector<Property>& properties, const Overrides& overrides) {
   std::array<char, 512> error{};
   auto set = [&](const std::string& name, const std::string& value, const std::string& variable) {
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error.data(), error.size()) != RD_KAFKA_CONF_OK) {
@@ -52,8 +51,8 @@ void Connection::configure(rd_kafka_conf_t* conf, const std::vector<Property>& p
     }
   };
   for (const auto& property : properties) {
-    const bool overridden = std::any_of(overrides.begin(), overrides.end(),
-                                        [&](const auto& o) { return o.first == property.name; });
+    const bool overridden =
+        std::any_of(overrides.begin(), overrides.end(), [&](const auto& o) { return o.first == property.name; });
     if (!overridden) set(property.name, property.value, property.variable);
   }
   for (const auto& [name, value] : overrides) set(name, value, "");
@@ -147,10 +146,10 @@ std::vector<PartitionRange> Connection::ranges(rd_kafka_t* client, const std::st
   std::vector<PartitionRange> out;
   for (std::int32_t partition = 0; partition < found->second; ++partition) {
     PartitionRange range{partition};
-    if (auto err = rd_kafka_query_watermark_offsets(client, topic.c_str(), partition, &range.low, &range.end,
-                                                    timeout_ms_)) {
-      throw Failure{exit_code::unavailable, "cannot read the watermarks of " + topic + "[" +
-                                                std::to_string(partition) + "]: " + rd_kafka_err2str(err)};
+    if (auto err =
+            rd_kafka_query_watermark_offsets(client, topic.c_str(), partition, &range.low, &range.end, timeout_ms_)) {
+      throw Failure{exit_code::unavailable, "cannot read the watermarks of " + topic + "[" + std::to_string(partition) +
+                                                "]: " + rd_kafka_err2str(err)};
     }
     out.push_back(range);
   }
@@ -218,8 +217,8 @@ void Scan::run(const OnRecord& on_record, const std::function<bool()>& between) 
     }
     const bool ours = message->rkt && topic_ == rd_kafka_topic_name(message->rkt);
     if (!ours || finished(message->partition)) continue;
-    const auto& range = *std::find_if(ranges_.begin(), ranges_.end(),
-                                      [&](const auto& r) { return r.partition == message->partition; });
+    const auto& range =
+        *std::find_if(ranges_.begin(), ranges_.end(), [&](const auto& r) { return r.partition == message->partition; });
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       finish(message->partition);  // the end of the log, wherever the end taken at start was
       last_progress = std::chrono::steady_clock::now();

@@ -70,8 +70,8 @@ class Replayer {
     topics_ = connection_.topics(reader_.get());
     scan_.emplace(connection_, reader_.get(), request_.source, connection_.ranges(reader_.get(), request_.source));
     if (!request_.target.empty() && !topics_.contains(request_.target)) {
-      throw Failure{exit_code::unavailable, "topic " + request_.target + " (--to) does not exist on " +
-                                                connection_.servers()};
+      throw Failure{exit_code::unavailable,
+                    "topic " + request_.target + " (--to) does not exist on " + connection_.servers()};
     }
     if (request_.dry_run || scan_->total() == 0) {
       // An empty topic needs no membership: there is nothing to send nor to remember.
@@ -168,8 +168,9 @@ class Replayer {
     }
     if (*assigned_ != static_cast<int>(scan_->ranges().size())) {
       leave_group();
-      throw Failure{exit_code::unavailable, "group " + group_ + " has another member: is the same replay running? "
-                                            "Let it finish, then run again"};
+      throw Failure{exit_code::unavailable, "group " + group_ +
+                                                " has another member: is the same replay running? "
+                                                "Let it finish, then run again"};
     }
   }
 
@@ -183,8 +184,7 @@ class Replayer {
                                                                                           rd_kafka_group_list_destroy);
     for (int i = 0; i < list->group_cnt; ++i) {
       if (group_ == list->groups[i].group && list->groups[i].member_cnt > 0) {
-        throw Failure{exit_code::unavailable, "group " + group_ + " has " +
-                                                  std::to_string(list->groups[i].member_cnt) +
+        throw Failure{exit_code::unavailable, "group " + group_ + " has " + std::to_string(list->groups[i].member_cnt) +
                                                   " active member(s): is the same replay running? Let it finish, "
                                                   "then run again"};
       }
@@ -222,8 +222,8 @@ class Replayer {
       rd_kafka_topic_partition_list_add(list.get(), request_.source.c_str(), range.partition);
     }
     if (auto err = rd_kafka_committed(reader_.get(), list.get(), connection_.timeout_ms())) {
-      throw Failure{exit_code::unavailable, "cannot read what group " + group_ + " remembers: " +
-                                                rd_kafka_err2str(err)};
+      throw Failure{exit_code::unavailable,
+                    "cannot read what group " + group_ + " remembers: " + rd_kafka_err2str(err)};
     }
     for (int i = 0; i < list->cnt; ++i) {
       auto& progress = progress_[list->elems[i].partition];
@@ -253,8 +253,7 @@ class Replayer {
         ++skipped_;
         progress.considered = raw.offset + 1;
         return true;
-      case Verdict::take:
-        break;
+      case Verdict::take: break;
     }
     if (!request_.again && raw.offset < progress.remembered) {
       ++already_;
@@ -277,8 +276,7 @@ class Replayer {
     if (request_.dry_run) {
       ++replayed_;
       std::cout << "would replay " << where(raw) << " (key " << (record.key ? *record.key : "null") << ") to "
-                << *target << (partition == RD_KAFKA_PARTITION_UA ? "" : "[" + std::to_string(partition) + "]")
-                << '\n';
+                << *target << (partition == RD_KAFKA_PARTITION_UA ? "" : "[" + std::to_string(partition) + "]") << '\n';
       progress.considered = raw.offset + 1;
       return true;
     }
@@ -337,11 +335,11 @@ class Replayer {
     const auto deadline = Clock::now() + std::chrono::milliseconds(connection_.timeout_ms());
     while (true) {
       // On success librdkafka owns the headers and has copied key and value.
-      const auto err = rd_kafka_producev(
-          producer_.get(), RD_KAFKA_V_TOPIC(target.c_str()), RD_KAFKA_V_PARTITION(partition),
-          RD_KAFKA_V_KEY(raw.key, raw.key_len), RD_KAFKA_V_VALUE(raw.payload, raw.len),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(&sent),
-          RD_KAFKA_V_END);
+      const auto err =
+          rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(target.c_str()), RD_KAFKA_V_PARTITION(partition),
+                            RD_KAFKA_V_KEY(raw.key, raw.key_len), RD_KAFKA_V_VALUE(raw.payload, raw.len),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers.get()),
+                            RD_KAFKA_V_OPAQUE(&sent), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         headers.release();  // librdkafka owns them now
         ++in_flight_;
@@ -428,7 +426,8 @@ class Replayer {
 
   std::string rebalanced_message() {
     failure_code_ = exit_code::unavailable;
-    return "group " + group_ + " was rebalanced while replaying (is the same replay running elsewhere?); run "
+    return "group " + group_ +
+           " was rebalanced while replaying (is the same replay running elsewhere?); run "
            "again to send the rest";
   }
 
@@ -436,7 +435,8 @@ class Replayer {
     std::string out = request_.dry_run ? "dry run: would replay " : "replayed ";
     out += std::to_string(replayed_) + ", skipped " + std::to_string(skipped_) + " by filter, " +
            std::to_string(already_) + " already replayed";
-    if (without_original_ > 0) out += ", " + std::to_string(without_original_) + " without dlq-original-topic (give --to)";
+    if (without_original_ > 0)
+      out += ", " + std::to_string(without_original_) + " without dlq-original-topic (give --to)";
     if (held_ > 0) {
       out += ", " + std::to_string(held_) + " newer than --until " + request_.filter.until->text + " left for later";
     }
