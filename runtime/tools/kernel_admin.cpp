@@ -3,6 +3,7 @@
 //   kernel-admin lag GROUP [--topic T]...
 //   kernel-admin reset-offsets GROUP --topic T --to earliest|latest|OFFSET|DATETIME [--dry-run] [--force]
 //   kernel-admin topic-stats TOPIC
+//   kernel-admin dlq list|stats|replay TOPIC ... (dlq_commands.hpp)
 //
 // It reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL like a kernel does (same registry, same
 // .env). Committed offsets are read and written by a consumer handle in the group that never
@@ -26,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_line.hpp"
+#include "dlq_commands.hpp"
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/run.hpp"
@@ -608,6 +610,7 @@ int main(int argc, char** argv) {
 
   auto* stats_cmd = app.add_subcommand("topic-stats", "Partitions, watermarks and messages held");
   stats_cmd->add_option("TOPIC", topic, "Topic")->required();
+  kernel::tools::DlqCommands dlq(app);
   app.footer("Exit codes: 0 done, 64 usage, 69 brokers/group/topic unavailable or reset refused, 77 authentication "
              "or TLS refused, 78 configuration.");
 
@@ -615,6 +618,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     return kernel::tools::report_parse_error(app, error, "kernel-admin");
+  }
+  if (dlq.chosen()) {
+    if (const int code = dlq.check_arguments()) return code;
   }
   ResetTarget target;
   try {
@@ -641,6 +647,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (dlq.chosen()) return dlq.run(*config, options.timeout_ms, options.json_output);
     if (*lag_cmd) return lag(*config, group, topics, options);
     if (*reset_cmd) return reset_offsets(*config, group, topic, target, dry_run, force, options);
     return topic_stats(*config, topic, options);
