@@ -121,7 +121,7 @@ struct Settings {
   std::optional<std::string> output_topic; ///< prefix applied
   std::string dlq_topic;                   ///< prefix applied
   std::string topic_prefix;
-  bool allow_output_to_input = false;      ///< KERNEL_ALLOW_OUTPUT_TO_INPUT
+  bool allow_output_to_input{};            ///< KERNEL_ALLOW_OUTPUT_TO_INPUT
   std::string group_id;
   std::string client_id;
 
@@ -160,7 +160,7 @@ struct Settings {
 
   std::optional<int> http_port;  ///< nullopt: off; 0: pick a free port (ops)
   std::string http_address;      ///< IPv4 or IPv6 address the endpoints listen on (ops)
-  std::string admin_token;              ///< empty: admin endpoints off (ops)
+  std::string admin_token;       ///< empty: admin endpoints off (ops)
 
   /// KAFKA_PROPERTY_* pass-through, with the client(s) each applies to.
   struct Passthrough {
