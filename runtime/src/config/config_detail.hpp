@@ -1,14 +1,17 @@
 #pragma once
 // Internal pieces of the configuration module, shared between its files. Nothing outside
-// runtime/src/config/ includes this. The first two sections (values.cpp, registry.cpp) are
-// the kernel_config library, which new-kernel links too; the rest needs librdkafka/OpenSSL.
+// runtime/src/config/ includes this. The first three sections (values.cpp, codecs.cpp,
+// registry.cpp) are the kernel_config library, which new-kernel links too; the rest needs
+// librdkafka and OpenSSL.
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "kernel/config.hpp"
@@ -46,6 +49,65 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 std::string upper(std::string_view text);
 /// The candidate nearest to `name` (edit distance), for "did you mean" suggestions.
 std::string closest(std::string_view name, const std::vector<std::string>& candidates);
+
+// ---- codecs.cpp: the types of values ------------------------------------------------------
+
+namespace codec {
+
+/// How one type of value is read from the text a user writes, written back and checked.
+template <typename T>
+struct Codec {
+  std::string type;  ///< as docs/configuration.md names it
+  /// The value `text` spells, or nullopt with `error` set to what would be accepted.
+  std::function<std::optional<T>(std::string_view text, std::string& error)> parse;
+  std::function<std::string(const T& value)> format;
+  std::vector<std::string> accepted = {};
+  /// What is wrong with a value on its own, or ""; `example` is the variable's default.
+  std::function<std::string(const T& value, std::string_view example)> check = {};
+};
+Codec<std::string> text(std::string type = "string");
+/// Passwords and tokens are kept exactly as given: a space may be part of one.
+Codec<std::string> verbatim();
+/// PEM, base64 of PEM or PEM with literal \n; `what` ("certificate") names it in errors.
+Codec<std::string> pem(std::string what);
+/// Comma-separated topic names, none empty; repeats are dropped.
+Codec<std::vector<std::string>> topic_list();
+Codec<bool> boolean();
+/// A whole number of at least `minimum`; `meaning` says what it counts, in the error.
+Codec<int> whole_number(long long minimum, std::string meaning);
+enum class Zero { allowed, refused };
+Codec<std::chrono::milliseconds> duration(Zero zero = Zero::allowed);
+Codec<long long> size(Zero zero = Zero::allowed);
+Codec<double> number(std::function<std::string(double, std::string_view)> check);
+/// A port, 0 for a free one, or off (nullopt).
+Codec<std::optional<int>> port();
+/// A literal IP address: the server binds exactly what it is given, and a host name could
+/// resolve to several addresses, or to none at the next start.
+Codec<std::string> ip_address();
+/// One of an enum's values, written in any case; `note` follows the list in the error.
+template <typename E>
+Codec<E> choice(std::string note = {});
+
+template <typename T>
+Codec<std::optional<T>> optional_of(Codec<T> codec) {
+  return {codec.type,
+          [parse = codec.parse](std::string_view text, std::string& error) -> std::optional<std::optional<T>> {
+            auto value = parse(text, error);
+            if (!value) return std::nullopt;
+            return std::optional<std::optional<T>>(std::in_place, std::move(*value));
+          },
+          [format = codec.format](const std::optional<T>& value) { return value ? format(*value) : std::string(); },
+          codec.accepted};
+}
+
+/// The codec with `check` as the constraint on a value.
+template <typename T>
+Codec<T> checked(Codec<T> codec, std::type_identity_t<std::function<std::string(const T&, std::string_view)>> check) {
+  codec.check = std::move(check);
+  return codec;
+}
+
+}  // namespace codec
 
 // ---- registry.cpp: the table --------------------------------------------------------------
 

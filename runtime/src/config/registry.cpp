@@ -2,12 +2,6 @@
 // (how its text is parsed, written back and checked), its default, where it lands in
 // Settings and its documentation. Loading, validation, --print-config, docs/configuration.md
 // and the generator's .env.template are loops over this table. Part of kernel_config.
-#include <arpa/inet.h>
-
-#include <algorithm>
-#include <limits>
-#include <span>
-#include <type_traits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -17,228 +11,9 @@
 namespace kernel {
 
 using namespace config_detail;
+using namespace config_detail::codec;
 
 namespace {
-
-// ---- The texts of enum values, each written once -------------------------------------------
-
-/// One way to write an enum value; unlisted synonyms are read but not offered.
-template <typename E>
-struct Choice {
-  std::string_view text;
-  E value;
-  bool listed = true;
-};
-
-// The first text of a value is the one written back (and given to librdkafka).
-constexpr Choice<SecurityProtocol> security_protocols[] = {
-    {"PLAINTEXT", SecurityProtocol::plaintext}, {"SSL", SecurityProtocol::ssl},
-    {"SASL_PLAINTEXT", SecurityProtocol::sasl_plaintext}, {"SASL_SSL", SecurityProtocol::sasl_ssl}};
-constexpr Choice<SaslMechanism> sasl_mechanisms[] = {{"PLAIN", SaslMechanism::plain},
-                                                     {"SCRAM-SHA-256", SaslMechanism::scram_sha_256},
-                                                     {"SCRAM-SHA-512", SaslMechanism::scram_sha_512}};
-constexpr Choice<Acks> acks_values[] = {
-    {"all", Acks::all}, {"-1", Acks::all}, {"1", Acks::leader}, {"0", Acks::none, false}};
-constexpr Choice<Compression> compressions[] = {{"none", Compression::none},
-                                                {"gzip", Compression::gzip},
-                                                {"snappy", Compression::snappy},
-                                                {"lz4", Compression::lz4},
-                                                {"zstd", Compression::zstd}};
-constexpr Choice<StartOffset> start_offsets[] = {{"earliest", StartOffset::earliest},
-                                                 {"latest", StartOffset::latest},
-                                                 {"-2", StartOffset::earliest},
-                                                 {"-1", StartOffset::latest}};
-constexpr Choice<LogLevel> log_levels[] = {{"trace", LogLevel::trace}, {"debug", LogLevel::debug},
-                                           {"info", LogLevel::info},   {"warn", LogLevel::warn},
-                                           {"error", LogLevel::error}, {"warning", LogLevel::warn, false}};
-constexpr Choice<LogFormat> log_formats[] = {{"text", LogFormat::text}, {"json", LogFormat::json}};
-
-std::span<const Choice<SecurityProtocol>> choices_of(SecurityProtocol) { return security_protocols; }
-std::span<const Choice<SaslMechanism>> choices_of(SaslMechanism) { return sasl_mechanisms; }
-std::span<const Choice<Acks>> choices_of(Acks) { return acks_values; }
-std::span<const Choice<Compression>> choices_of(Compression) { return compressions; }
-std::span<const Choice<StartOffset>> choices_of(StartOffset) { return start_offsets; }
-std::span<const Choice<LogLevel>> choices_of(LogLevel) { return log_levels; }
-std::span<const Choice<LogFormat>> choices_of(LogFormat) { return log_formats; }
-
-template <typename E>
-std::string_view text_of(E value) {
-  for (const auto& choice : choices_of(value)) {
-    if (choice.value == value) return choice.text;
-  }
-  return {};  // only a number cast to the enum from outside its values
-}
-
-// ---- Codecs: how a type of value is read, written back and checked ------------------------
-
-template <typename T>
-struct Codec {
-  std::string type;  ///< as docs/configuration.md names it
-  /// The value `text` spells, or nullopt with `error` set to what would be accepted.
-  std::function<std::optional<T>(std::string_view text, std::string& error)> parse;
-  std::function<std::string(const T& value)> format;
-  std::vector<std::string> accepted = {};
-  /// What is wrong with a value on its own, or ""; `example` is the variable's default.
-  std::function<std::string(const T& value, std::string_view example)> check = {};
-};
-
-Codec<std::string> text(std::string type = "string") {
-  return {std::move(type), [](std::string_view text, std::string&) { return std::optional(trim(text)); },
-          [](const std::string& value) { return value; }};
-}
-
-/// Passwords and tokens are kept exactly as given: a space may be part of one.
-Codec<std::string> verbatim() {
-  return {"string", [](std::string_view text, std::string&) { return std::optional(std::string(text)); },
-          [](const std::string& value) { return value; }};
-}
-
-Codec<std::string> pem(std::string what) {
-  return {"pem",
-          [what](std::string_view text, std::string& error) {
-            auto decoded = decode_pem(text);
-            if (!decoded) error = "not a PEM " + what + ": expected text starting with -----BEGIN, or base64 of it";
-            return decoded;
-          },
-          [](const std::string& value) { return value; }};
-}
-
-Codec<std::vector<std::string>> topic_list() {
-  return {"list",
-          [](std::string_view text, std::string& error) -> std::optional<std::vector<std::string>> {
-            std::vector<std::string> topics;
-            for (auto& topic : split_list(text)) {
-              if (topic.empty()) {
-                error = "expected comma-separated topic names with none empty";
-                return std::nullopt;
-              }
-              if (std::find(topics.begin(), topics.end(), topic) == topics.end()) topics.push_back(topic);
-            }
-            return topics;
-          },
-          [](const std::vector<std::string>& topics) { return join(topics, ","); }};
-}
-
-/// The same type, with "" (unset) as a value of its own.
-template <typename T>
-Codec<std::optional<T>> optional_of(Codec<T> codec) {
-  return {codec.type,
-          [parse = codec.parse](std::string_view text, std::string& error) -> std::optional<std::optional<T>> {
-            auto value = parse(text, error);
-            if (!value) return std::nullopt;
-            return std::optional<std::optional<T>>(std::in_place, std::move(*value));
-          },
-          [format = codec.format](const std::optional<T>& value) { return value ? format(*value) : std::string(); },
-          codec.accepted};
-}
-
-Codec<bool> boolean() {
-  return {"bool", parse_bool, [](bool value) { return std::string(value ? "true" : "false"); }};
-}
-
-/// A whole number of at least `minimum`; `meaning` says what it counts, in the error.
-Codec<int> whole_number(long long minimum, std::string meaning) {
-  const auto expected = "expected a whole number of at least " + std::to_string(minimum) + meaning;
-  return {"int",
-          [=](std::string_view text, std::string& error) -> std::optional<int> {
-            const auto parsed = parse_integer(text, error);
-            if (parsed && *parsed >= minimum && *parsed <= std::numeric_limits<int>::max()) {
-              return static_cast<int>(*parsed);
-            }
-            error = expected;
-            return std::nullopt;
-          },
-          [](int value) { return std::to_string(value); }, {},
-          [=](int value, std::string_view) { return value < minimum ? expected : std::string(); }};
-}
-
-enum class Zero { allowed, refused };
-
-Codec<std::chrono::milliseconds> duration(Zero zero = Zero::allowed) {
-  return {"duration", parse_duration, format_duration, {},
-          [=](std::chrono::milliseconds value, std::string_view example) {
-            return zero == Zero::refused && value.count() <= 0
-                       ? "expected a duration above 0, e.g. " + std::string(example)
-                       : std::string();
-          }};
-}
-
-Codec<long long> size(Zero zero = Zero::allowed) {
-  return {"size", parse_size, format_size, {}, [=](long long value, std::string_view) {
-            return zero == Zero::refused && value < 1 ? std::string("expected at least 1 byte") : std::string();
-          }};
-}
-
-Codec<double> number(std::function<std::string(double, std::string_view)> check) {
-  return {"float", parse_number, format_number, {}, std::move(check)};
-}
-
-/// One of an enum's values, written in any case; `note` follows the list in the error.
-template <typename E>
-Codec<E> choice(std::string note = {}) {
-  std::vector<std::string> listed;
-  for (const auto& each : choices_of(E{})) {
-    if (each.listed) listed.emplace_back(each.text);
-  }
-  std::string expected = "expected ";
-  for (std::size_t i = 0; i < listed.size(); ++i) {
-    expected += (i == 0 ? "" : i + 1 == listed.size() ? " or " : ", ") + listed[i];
-  }
-  expected += note;
-  return {"enum",
-          [=](std::string_view text, std::string& error) -> std::optional<E> {
-            const auto wanted = upper(trim(text));
-            for (const auto& each : choices_of(E{})) {
-              if (upper(each.text) == wanted) return each.value;
-            }
-            error = expected;
-            return std::nullopt;
-          },
-          [](E value) { return std::string(text_of(value)); }, listed};
-}
-
-template <typename T>
-Codec<T> checked(Codec<T> codec, std::type_identity_t<std::function<std::string(const T&, std::string_view)>> check) {
-  codec.check = std::move(check);
-  return codec;
-}
-
-Codec<std::optional<int>> port() {
-  const std::string expected = "expected a port 1..65535, 0 for a free port, or off";
-  return {"port",
-          [=](std::string_view input, std::string& error) -> std::optional<std::optional<int>> {
-            const auto text = trim(input);
-            if (text == "off") return std::optional<std::optional<int>>(std::in_place);
-            const auto number = parse_integer(text, error);
-            if (number && *number >= 0 && *number <= 65535) return std::optional<int>(static_cast<int>(*number));
-            error = text.starts_with("tcp://")
-                        ? "looks like a Kubernetes service variable (a service named kernel-http?); expected a port "
-                          "0..65535 or off"
-                        : expected;
-            return std::nullopt;
-          },
-          [](const std::optional<int>& value) { return value ? std::to_string(*value) : std::string("off"); }, {},
-          [=](const std::optional<int>& value, std::string_view) {
-            return value && (*value < 0 || *value > 65535) ? expected : std::string();
-          }};
-}
-
-/// A literal IP address: the server binds exactly what it is given, and a host name could
-/// resolve to several addresses, or to none at the next start.
-Codec<std::string> ip_address() {
-  return {"string",
-          [](std::string_view input, std::string& error) -> std::optional<std::string> {
-            auto text = trim(input);
-            in6_addr ignored{};
-            if (inet_pton(AF_INET, text.c_str(), &ignored) == 1 || inet_pton(AF_INET6, text.c_str(), &ignored) == 1) {
-              return text;
-            }
-            error = "expected an IP address: 0.0.0.0 (all interfaces), 127.0.0.1 (this host only) or another "
-                    "address of this host";
-            return std::nullopt;
-          },
-          [](const std::string& value) { return value; }};
-}
 
 std::string brokers_problem(const std::string& servers, std::string_view) {
   if (servers.empty()) return "required: expected brokers (host:port,...) or embedded";
@@ -300,35 +75,29 @@ std::vector<VariableSpec> make_registry() {
   using S = Settings;
   return {
       stored_in(&S::bootstrap_servers, checked(text("list"), brokers_problem),
-                {.name = "KAFKA_BOOTSTRAP_SERVERS",
-                 .aliases = {"KAFKA_BROKERS"},
+                {.name = "KAFKA_BOOTSTRAP_SERVERS", .aliases = {"KAFKA_BROKERS"},
                  .description = "Comma-separated brokers (host:port), or embedded for the in-process development "
                                 "broker; required unless running with --dev or --samples"}),
       stored_in(&S::input_topics, topic_list(),
-                {.name = "KAFKA_TOPIC",
-                 .from_kernel = FromKernel::input_topics,
+                {.name = "KAFKA_TOPIC", .from_kernel = FromKernel::input_topics,
                  .description = "Comma-separated input topics; defaults to the kernel's compiled-in inputs"}),
       stored_in(&S::output_topic, optional_of(text()),
-                {.name = "KAFKA_OUTPUT_TOPIC",
-                 .from_kernel = FromKernel::output_topic,
+                {.name = "KAFKA_OUTPUT_TOPIC", .from_kernel = FromKernel::output_topic,
                  .description = "Default topic for produce() without a topic; defaults to the kernel's compiled-in "
                                 "output"}),
       stored_in(&S::dlq_topic, text(),
-                {.name = "KAFKA_DLQ_TOPIC",
-                 .aliases = {"KAFKA_CONSUMER_DLQ_TOPIC", "KAFKA_PRODUCER_DLQ_TOPIC"},
+                {.name = "KAFKA_DLQ_TOPIC", .aliases = {"KAFKA_CONSUMER_DLQ_TOPIC", "KAFKA_PRODUCER_DLQ_TOPIC"},
                  .from_kernel = FromKernel::dead_letter_topic,
                  .description = "Dead-letter topic; defaults to <kernel-name>.dlq"}),
       stored_in(&S::group_id, checked(text(), [](const std::string& value, std::string_view) {
                   return value.empty() ? std::string("expected a group id") : std::string();
                 }),
-                {.name = "KAFKA_CONSUMER_GROUP",
-                 .from_kernel = FromKernel::consumer_group,
+                {.name = "KAFKA_CONSUMER_GROUP", .from_kernel = FromKernel::consumer_group,
                  .description = "Consumer group id; defaults to the kernel name"}),
       stored_in(&S::client_id, checked(text(), [](const std::string& value, std::string_view) {
                   return value.empty() ? std::string("expected a client id") : std::string();
                 }),
-                {.name = "KAFKA_CLIENT_ID",
-                 .from_kernel = FromKernel::client_id,
+                {.name = "KAFKA_CLIENT_ID", .from_kernel = FromKernel::client_id,
                  .description = "Client id; defaults to the kernel name"}),
       stored_in(&S::topic_prefix, text(),
                 {.name = "KAFKA_TOPIC_PREFIX",
@@ -343,12 +112,10 @@ std::vector<VariableSpec> make_registry() {
                  .description = "Client certificate and its intermediates, as PEM or base64 of PEM; makes the "
                                 "protocol SSL"}),
       stored_in(&S::client_key_pem, pem("private key"),
-                {.name = "KAFKA_CLIENT_KEY",
-                 .secret = true,
+                {.name = "KAFKA_CLIENT_KEY", .secret = true,
                  .description = "Client private key, as PEM or base64 of PEM; held in memory only"}),
       stored_in(&S::client_key_password, verbatim(),
-                {.name = "KAFKA_CLIENT_KEY_PASSWORD",
-                 .secret = true,
+                {.name = "KAFKA_CLIENT_KEY_PASSWORD", .secret = true,
                  .description = "Password of an encrypted KAFKA_CLIENT_KEY (ssl.key.password)"}),
       stored_in(&S::sasl_mechanism, optional_of(choice<SaslMechanism>()),
                 {.name = "KAFKA_SASL_MECHANISM",
@@ -361,8 +128,7 @@ std::vector<VariableSpec> make_registry() {
                  .description = "Overrides the derived protocol; only an explicit SASL_PLAINTEXT sends a password "
                                 "unencrypted"}),
       stored_in(&S::idempotence, boolean(),
-                {.name = "KAFKA_PRODUCER_IDEMPOTENCE",
-                 .default_value = "true",
+                {.name = "KAFKA_PRODUCER_IDEMPOTENCE", .default_value = "true",
                  .description = "Idempotent producer; turn off only for brokers that cannot do it"}),
       stored_in(&S::acks,
                 checked(choice<Acks>(" (1 only with KAFKA_PRODUCER_IDEMPOTENCE=false)"),
@@ -372,124 +138,98 @@ std::vector<VariableSpec> make_registry() {
                                                    "all (or -1), or 1 with KAFKA_PRODUCER_IDEMPOTENCE=false")
                                      : std::string();
                         }),
-                {.name = "KAFKA_PRODUCER_REQUIRE_ACKS",
-                 .default_value = "all",
+                {.name = "KAFKA_PRODUCER_REQUIRE_ACKS", .default_value = "all",
                  .description = "Acknowledgements per write: all (or -1), or 1 with idempotence off; 0 is refused"}),
       stored_in(&S::max_attempts, whole_number(1, " (attempts per output)"),
-                {.name = "KAFKA_PRODUCER_MAX_ATTEMPTS",
-                 .default_value = "3",
+                {.name = "KAFKA_PRODUCER_MAX_ATTEMPTS", .default_value = "3",
                  .description = "Delivery attempts per output before it counts as failed (at least 2 with "
                                 "idempotence)"}),
       stored_in(&S::linger, duration(),
-                {.name = "KAFKA_PRODUCER_BATCH_TIMEOUT",
-                 .default_value = "10ms",
+                {.name = "KAFKA_PRODUCER_BATCH_TIMEOUT", .default_value = "10ms",
                  .description = "How long the producer waits to fill a batch (linger.ms)"}),
       stored_in(&S::compression, choice<Compression>(),
-                {.name = "KAFKA_PRODUCER_COMPRESSION",
-                 .default_value = "snappy",
+                {.name = "KAFKA_PRODUCER_COMPRESSION", .default_value = "snappy",
                  .description = "Compression of produced batches"}),
       accepted_only(boolean(),
-                    {.name = "KAFKA_PRODUCER_ASYNC",
-                     .default_value = "true",
+                    {.name = "KAFKA_PRODUCER_ASYNC", .default_value = "true",
                      .description = "Accepted for compatibility: outputs are always asynchronous and an input is "
                                     "committed only after its outputs are acknowledged"}),
       stored_in(&S::start_offset, choice<StartOffset>(),
-                {.name = "KAFKA_CONSUMER_START_OFFSET",
-                 .default_value = "earliest",
+                {.name = "KAFKA_CONSUMER_START_OFFSET", .default_value = "earliest",
                  .description = "Where a group with no committed offset starts: earliest (-2) or latest (-1)"}),
       stored_in(&S::fetch_min_bytes, size(Zero::refused),
-                {.name = "KAFKA_CONSUMER_MIN_BYTES",
-                 .default_value = "1",
+                {.name = "KAFKA_CONSUMER_MIN_BYTES", .default_value = "1",
                  .description = "Least data a fetch waits for (fetch.min.bytes)"}),
       stored_in(&S::fetch_max_bytes, size(),
-                {.name = "KAFKA_CONSUMER_MAX_BYTES",
-                 .default_value = "10MB",
+                {.name = "KAFKA_CONSUMER_MAX_BYTES", .default_value = "10MB",
                  .description = "Most data one fetch returns (fetch.max.bytes)"}),
       stored_in(&S::fetch_max_wait, duration(),
-                {.name = "KAFKA_CONSUMER_MAX_WAIT",
-                 .default_value = "500ms",
+                {.name = "KAFKA_CONSUMER_MAX_WAIT", .default_value = "500ms",
                  .description = "Longest a fetch waits for KAFKA_CONSUMER_MIN_BYTES (fetch.wait.max.ms)"}),
       stored_in(&S::commit_interval, duration(Zero::refused),
-                {.name = "KAFKA_CONSUMER_COMMIT_INTERVAL",
-                 .default_value = "1s",
+                {.name = "KAFKA_CONSUMER_COMMIT_INTERVAL", .default_value = "1s",
                  .description = "How often completed offsets are committed"}),
       stored_in(&S::heartbeat_interval, duration(),
-                {.name = "KAFKA_CONSUMER_HEARTBEAT_INTERVAL",
-                 .default_value = "3s",
+                {.name = "KAFKA_CONSUMER_HEARTBEAT_INTERVAL", .default_value = "3s",
                  .description = "Group heartbeat interval (heartbeat.interval.ms); below the session timeout"}),
       stored_in(&S::session_timeout, duration(),
-                {.name = "KAFKA_CONSUMER_SESSION_TIMEOUT",
-                 .default_value = "10s",
+                {.name = "KAFKA_CONSUMER_SESSION_TIMEOUT", .default_value = "10s",
                  .description = "A member silent this long leaves the group (session.timeout.ms)"}),
       stored_in(&S::rebalance_timeout, duration(),
-                {.name = "KAFKA_CONSUMER_REBALANCE_TIMEOUT",
-                 .default_value = "60s",
+                {.name = "KAFKA_CONSUMER_REBALANCE_TIMEOUT", .default_value = "60s",
                  .description = "Rebalance timeout sent when joining (max.poll.interval.ms); at least the session "
                                 "timeout"}),
       stored_in(&S::max_retries, whole_number(0, " (retries before dead-lettering)"),
-                {.name = "KAFKA_CONSUMER_MAX_RETRIES",
-                 .default_value = "3",
+                {.name = "KAFKA_CONSUMER_MAX_RETRIES", .default_value = "3",
                  .description = "Retries after the first attempt before a message is dead-lettered"}),
       stored_in(&S::instance_id, text(),
                 {.name = "KAFKA_CONSUMER_INSTANCE_ID",
                  .description = "Static group membership id (group.instance.id); a stopped member keeps its "
                                 "partitions until its session times out"}),
       stored_in(&S::max_poll_records, whole_number(1, " (messages per partition)"),
-                {.name = "KAFKA_MAX_POLL_RECORDS",
-                 .default_value = "500",
+                {.name = "KAFKA_MAX_POLL_RECORDS", .default_value = "500",
                  .description = "Most messages in flight (received, not yet committable) per partition"}),
       stored_in(&S::allow_output_to_input, boolean(),
-                {.name = "KERNEL_ALLOW_OUTPUT_TO_INPUT",
-                 .default_value = "false",
+                {.name = "KERNEL_ALLOW_OUTPUT_TO_INPUT", .default_value = "false",
                  .description = "Allow the output topic to be one of the input topics (the kernel then consumes its "
                                 "own outputs: the handler must end that loop); refused at start otherwise"}),
       stored_in(&S::log_level, choice<LogLevel>(),
                 {.name = "KERNEL_LOG_LEVEL", .default_value = "info", .description = "Least severe log level written"}),
       stored_in(&S::log_format, choice<LogFormat>(),
-                {.name = "KERNEL_LOG_FORMAT",
-                 .default_value = "text",
+                {.name = "KERNEL_LOG_FORMAT", .default_value = "text",
                  .description = "Log format: text, or json with one object per line"}),
       stored_in(&S::shutdown_timeout, duration(Zero::refused),
-                {.name = "KERNEL_SHUTDOWN_TIMEOUT",
-                 .default_value = "25s",
+                {.name = "KERNEL_SHUTDOWN_TIMEOUT", .default_value = "25s",
                  .description = "Time to finish in-flight work, flush and commit after SIGTERM before exiting 1"}),
       stored_in(&S::startup_timeout, duration(Zero::refused),
-                {.name = "KERNEL_STARTUP_TIMEOUT",
-                 .default_value = "30s",
+                {.name = "KERNEL_STARTUP_TIMEOUT", .default_value = "30s",
                  .description = "Time for the brokers to answer and the topics to exist at start before exiting 69"}),
       stored_in(&S::retry_backoff, duration(Zero::refused),
-                {.name = "KERNEL_RETRY_BACKOFF",
-                 .default_value = "200ms",
+                {.name = "KERNEL_RETRY_BACKOFF", .default_value = "200ms",
                  .description = "First delay of an in-place retry"}),
       stored_in(&S::retry_backoff_max, duration(),
-                {.name = "KERNEL_RETRY_BACKOFF_MAX",
-                 .default_value = "30s",
+                {.name = "KERNEL_RETRY_BACKOFF_MAX", .default_value = "30s",
                  .description = "Longest delay between in-place retries"}),
       stored_in(&S::retry_multiplier, number([](double value, std::string_view) {
                   return value < 1.0 ? std::string("expected 1.0 or more") : std::string();
                 }),
-                {.name = "KERNEL_RETRY_MULTIPLIER",
-                 .default_value = "2.0",
+                {.name = "KERNEL_RETRY_MULTIPLIER", .default_value = "2.0",
                  .description = "Growth of the retry delay per attempt (at least 1)"}),
       stored_in(&S::retry_jitter, number([](double value, std::string_view example) {
                   return value < 0.0 || value > 1.0 ? "expected a fraction from 0 to 1, e.g. " + std::string(example)
                                                     : std::string();
                 }),
-                {.name = "KERNEL_RETRY_JITTER",
-                 .default_value = "0.2",
+                {.name = "KERNEL_RETRY_JITTER", .default_value = "0.2",
                  .description = "Random fraction (0 to 1) added to or taken from each retry delay"}),
       stored_in(&S::http_port, port(),
-                {.name = "KERNEL_HTTP_PORT",
-                 .default_value = "8080",
+                {.name = "KERNEL_HTTP_PORT", .default_value = "8080",
                  .description = "Port of the health, metrics and admin endpoints; 0 picks a free port, off disables"}),
       stored_in(&S::http_address, ip_address(),
-                {.name = "KERNEL_HTTP_ADDRESS",
-                 .default_value = "0.0.0.0",
+                {.name = "KERNEL_HTTP_ADDRESS", .default_value = "0.0.0.0",
                  .description = "Address the health, metrics and admin endpoints listen on: 0.0.0.0 all interfaces, "
                                 "127.0.0.1 this host only, :: all interfaces with IPv6"}),
       stored_in(&S::admin_token, verbatim(),
-                {.name = "KERNEL_ADMIN_TOKEN",
-                 .secret = true,
+                {.name = "KERNEL_ADMIN_TOKEN", .secret = true,
                  .description = "Bearer token for the admin endpoints; unset turns them off"}),
   };
 }
@@ -507,13 +247,6 @@ std::string escape_cell(const std::string& text) {
 
 }  // namespace
 
-std::string_view to_string(SecurityProtocol value) { return text_of(value); }
-std::string_view to_string(SaslMechanism value) { return text_of(value); }
-std::string_view to_string(Acks value) { return text_of(value); }
-std::string_view to_string(Compression value) { return text_of(value); }
-std::string_view to_string(StartOffset value) { return text_of(value); }
-std::string_view to_string(LogLevel value) { return text_of(value); }
-std::string_view to_string(LogFormat value) { return text_of(value); }
 
 const std::vector<VariableSpec>& config_registry() {
   static const std::vector<VariableSpec> registry = make_registry();
