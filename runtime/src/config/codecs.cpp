@@ -113,7 +113,6 @@ Codec<std::vector<std::string>> topic_list() {
           [](const std::vector<std::string>& topics) { return join(topics, ","); }};
 }
 
-/// The same type, with "" (unset) as a value of its own.
 Codec<bool> boolean() {
   return {"bool", parse_bool, [](bool value) { return std::string(value ? "true" : "false"); }};
 }

@@ -65,6 +65,8 @@ struct Codec {
   /// What is wrong with a value on its own, or ""; `example` is the variable's default.
   std::function<std::string(const T& value, std::string_view example)> check = {};
 };
+
+/// Text, trimmed; `type` names it in the docs ("string", "list").
 Codec<std::string> text(std::string type = "string");
 /// Passwords and tokens are kept exactly as given: a space may be part of one.
 Codec<std::string> verbatim();
@@ -88,6 +90,7 @@ Codec<std::string> ip_address();
 template <typename E>
 Codec<E> choice(std::string note = {});
 
+/// The same type, with "" (unset) as a value of its own.
 template <typename T>
 Codec<std::optional<T>> optional_of(Codec<T> codec) {
   return {codec.type,
