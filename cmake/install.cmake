@@ -5,7 +5,7 @@ include(CMakePackageConfigHelpers)
 
 set(KERNEL_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/kernel_runtime")
 
-install(TARGETS kernel_runtime EXPORT kernel_runtimeTargets
+install(TARGETS kernel_runtime kernel_config EXPORT kernel_runtimeTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -129,11 +129,14 @@ std::string join(const std::vector<std::string>& values, std::string_view separa
 /// default is "the kernel's ...", the registry default where it is a literal value.
 std::string suggested_value(const kernel::VariableSpec& variable, const Answers& answers) {
   if (variable.secret) return {};
-  if (variable.name == "KAFKA_TOPIC") return join(answers.input_topics, ",");
-  if (variable.name == "KAFKA_OUTPUT_TOPIC") return answers.output_topic.value_or("");
-  if (variable.name == "KAFKA_DLQ_TOPIC") return answers.dlq_topic.value_or("");
-  if (variable.name == "KAFKA_CONSUMER_GROUP") return answers.consumer_group.value_or("");
-  if (variable.name == "KAFKA_CLIENT_ID") return answers.name;
+  switch (variable.from_kernel) {
+    case kernel::FromKernel::input_topics: return join(answers.input_topics, ",");
+    case kernel::FromKernel::output_topic: return answers.output_topic.value_or("");
+    case kernel::FromKernel::dead_letter_topic: return answers.dlq_topic.value_or("");
+    case kernel::FromKernel::consumer_group: return answers.consumer_group.value_or("");
+    case kernel::FromKernel::client_id: return answers.name;
+    case kernel::FromKernel::nothing: break;
+  }
   const auto& value = variable.default_value;
   const bool literal = value.find_first_of(" <>") == std::string::npos;
   return literal ? value : std::string();
@@ -160,8 +163,9 @@ mustache::data environment_variables(const std::vector<kernel::VariableSpec>& va
     item.set("value", text(suggested_value(variable, answers)));
     // Written as an assignment (not commented out): secrets (to fill in, empty meaning unset) and what this kernel's answers
     // changed from the runtime's defaults (the kernel's spec has no field for them).
-    const bool custom = (variable.name == "KAFKA_DLQ_TOPIC" && answers.dlq_topic != answers.name + ".dlq") ||
-                        (variable.name == "KAFKA_CONSUMER_GROUP" && answers.consumer_group != answers.name);
+    const bool custom =
+        (variable.from_kernel == kernel::FromKernel::dead_letter_topic && answers.dlq_topic != answers.name + ".dlq") ||
+        (variable.from_kernel == kernel::FromKernel::consumer_group && answers.consumer_group != answers.name);
     item.set("active", flag(variable.secret || custom));
     list.push_back(item);
   }

@@ -130,8 +130,9 @@ HandlePtr make_client(const kernel::Config& config, const std::string& group, co
   }
   rd_kafka_conf_set_error_cb(conf.get(), remember_refusal);
   const auto& s = config.settings();
-  route_rdkafka_logs(conf.get(), make_logger("kernel-admin", s.log_level == "info" ? "error" : s.log_level,
-                                             s.log_format));
+  route_rdkafka_logs(conf.get(), make_logger("kernel-admin",
+                                             std::string(s.log_level == kernel::LogLevel::info ? "error" : to_string(s.log_level)),
+                                             std::string(to_string(s.log_format))));
   HandlePtr handle(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
   if (!handle) throw Failure{kernel::exit_code::config, std::string("config error: ") + error.data()};
   conf.release();  // rd_kafka_new took ownership of the configuration

@@ -5,6 +5,7 @@
 /// drives parsing, validation, --print-config, the docs and the generator's .env.template.
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,7 +46,34 @@ class ConfigError : public std::runtime_error {
   std::vector<std::string> problems_;
 };
 
-/// One row of the registry.
+/// Settings whose values form a closed set. to_string() gives the text a user writes and
+/// librdkafka reads ("SASL_SSL", "all", "snappy", "earliest", "info", "json").
+enum class SecurityProtocol { plaintext, ssl, sasl_plaintext, sasl_ssl };
+enum class SaslMechanism { plain, scram_sha_256, scram_sha_512 };
+/// `none` (0) exists only to be refused by name: at-least-once needs acknowledgements.
+enum class Acks { all, leader, none };
+enum class Compression { none, gzip, snappy, lz4, zstd };
+enum class StartOffset { earliest, latest };
+enum class LogLevel { trace, debug, info, warn, error };
+enum class LogFormat { text, json };
+std::string_view to_string(SecurityProtocol value);
+std::string_view to_string(SaslMechanism value);
+std::string_view to_string(Acks value);
+std::string_view to_string(Compression value);
+std::string_view to_string(StartOffset value);
+std::string_view to_string(LogLevel value);
+std::string_view to_string(LogFormat value);
+
+struct Settings;
+
+/// A default that the kernel's code gives rather than the registry (see KernelDefaults).
+enum class FromKernel { nothing, input_topics, output_topic, dead_letter_topic, consumer_group, client_id };
+
+/// One variable, declared once in the registry: its names, how its text is read into
+/// Settings and written back, its default and its documentation. Loading, validation,
+/// --print-config, docs/configuration.md and the generator's .env.template are loops over
+/// these rows. A row's functions are closures, so a variable a kernel declares can be a row
+/// too, storing its value wherever the kernel keeps it.
 struct VariableSpec {
   std::string name;
   std::vector<std::string> aliases;
@@ -53,7 +81,17 @@ struct VariableSpec {
   std::string default_value;   ///< as a user would write it; empty when unset by default
   bool secret = false;
   std::string description;
-  std::vector<std::string> accepted;  ///< for enums
+  std::vector<std::string> accepted;  ///< for enums, as a user may write them
+  FromKernel from_kernel = FromKernel::nothing;  ///< the kernel's code gives the default
+
+  /// Parses `text` and stores it in `settings`; returns what was expected when `text` is
+  /// not a value of this variable (`expected a duration with a unit, e.g. 500ms`), else "".
+  std::function<std::string(std::string_view text, Settings& settings)> read;
+  /// The stored value as a user would write it (what --print-config shows).
+  std::function<std::string(const Settings& settings)> show;
+  /// What is wrong with the stored value on its own (`expected a duration above 0`), else "".
+  /// Relations between variables are checked by the configuration, not here.
+  std::function<std::string(const Settings& settings)> check;
 };
 
 /// Every variable the runtime reads, in documentation order.
@@ -71,8 +109,11 @@ struct Property {
   bool secret = false;
 };
 
-/// Effective, typed settings. Defaults here match the registry.
+/// Effective, typed settings. A default-constructed Settings holds the registry's defaults
+/// (docs/configuration.md), which are written only there.
 struct Settings {
+  Settings();
+
   std::string kernel_name;
   std::string bootstrap_servers;       ///< empty only before validation
   bool embedded = false;               ///< KAFKA_BOOTSTRAP_SERVERS=embedded (or --dev, --samples)
@@ -80,45 +121,46 @@ struct Settings {
   std::optional<std::string> output_topic; ///< prefix applied
   std::string dlq_topic;                   ///< prefix applied
   std::string topic_prefix;
-  bool allow_output_to_input = false;      ///< KERNEL_ALLOW_OUTPUT_TO_INPUT
+  bool allow_output_to_input{};            ///< KERNEL_ALLOW_OUTPUT_TO_INPUT
   std::string group_id;
   std::string client_id;
 
   // TLS and SASL, decoded PEM text held in memory only.
   std::string ca_cert_pem, client_cert_pem, client_key_pem, client_key_password;
-  std::string sasl_mechanism, sasl_username, sasl_password;
-  std::string security_protocol = "PLAINTEXT";
+  std::optional<SaslMechanism> sasl_mechanism;  ///< nullopt: no SASL asked for
+  std::string sasl_username, sasl_password;
+  SecurityProtocol security_protocol{};  ///< derived from the above unless given
 
-  bool idempotence = true;
-  std::string acks = "all";
-  int max_attempts = 3;
-  std::chrono::milliseconds linger{10};
-  std::string compression = "snappy";
+  bool idempotence{};
+  Acks acks{};
+  int max_attempts{};
+  std::chrono::milliseconds linger{};
+  Compression compression{};
 
-  std::string start_offset = "earliest";
-  long long fetch_min_bytes = 1;
-  long long fetch_max_bytes = 10'000'000;
-  std::chrono::milliseconds fetch_max_wait{500};
-  std::chrono::milliseconds commit_interval{1000};
-  std::chrono::milliseconds heartbeat_interval{3000};
-  std::chrono::milliseconds session_timeout{10000};
-  std::chrono::milliseconds rebalance_timeout{60000};
-  int max_retries = 3;
+  StartOffset start_offset{};
+  long long fetch_min_bytes{};
+  long long fetch_max_bytes{};
+  std::chrono::milliseconds fetch_max_wait{};
+  std::chrono::milliseconds commit_interval{};
+  std::chrono::milliseconds heartbeat_interval{};
+  std::chrono::milliseconds session_timeout{};
+  std::chrono::milliseconds rebalance_timeout{};
+  int max_retries{};
   std::string instance_id;
-  int max_poll_records = 500;
+  int max_poll_records{};
 
-  std::string log_level = "info";
-  std::string log_format = "text";
-  std::chrono::milliseconds shutdown_timeout{25000};
-  std::chrono::milliseconds startup_timeout{30000};
-  std::chrono::milliseconds retry_backoff{200};
-  std::chrono::milliseconds retry_backoff_max{30000};
-  double retry_multiplier = 2.0;
-  double retry_jitter = 0.2;
+  LogLevel log_level{};
+  LogFormat log_format{};
+  std::chrono::milliseconds shutdown_timeout{};
+  std::chrono::milliseconds startup_timeout{};
+  std::chrono::milliseconds retry_backoff{};
+  std::chrono::milliseconds retry_backoff_max{};
+  double retry_multiplier{};
+  double retry_jitter{};
 
-  std::optional<int> http_port = 8080;  ///< nullopt: off; 0: pick a free port (ops)
-  std::string http_address = "0.0.0.0";  ///< IPv4 or IPv6 address the endpoints listen on (ops)
-  std::string admin_token;              ///< empty: admin endpoints off (ops)
+  std::optional<int> http_port;  ///< nullopt: off; 0: pick a free port (ops)
+  std::string http_address;      ///< IPv4 or IPv6 address the endpoints listen on (ops)
+  std::string admin_token;       ///< empty: admin endpoints off (ops)
 
   /// KAFKA_PROPERTY_* pass-through, with the client(s) each applies to.
   struct Passthrough {

@@ -1,13 +1,17 @@
 #pragma once
 // Internal pieces of the configuration module, shared between its files. Nothing outside
-// runtime/src/config/ includes this.
+// runtime/src/config/ includes this. The first three sections (values.cpp, codecs.cpp,
+// registry.cpp) are the kernel_config library, which new-kernel links too; the rest needs
+// librdkafka and OpenSSL.
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "kernel/config.hpp"
@@ -20,9 +24,95 @@ inline constexpr std::string_view default_value = "default";
 inline constexpr std::string_view env = "env";
 inline constexpr std::string_view dotenv = ".env";
 inline constexpr std::string_view code = "code";
+inline constexpr std::string_view derived = "derived";
 }  // namespace source
 
-// ---- registry.cpp -------------------------------------------------------------------------
+// ---- values.cpp: text <-> typed values ----------------------------------------------------
+
+/// Each parser returns nullopt and sets `error` to what would be accepted.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, std::string& error);
+std::optional<long long> parse_size(std::string_view text, std::string& error);
+std::optional<bool> parse_bool(std::string_view text, std::string& error);
+std::optional<long long> parse_integer(std::string_view text, std::string& error);
+std::optional<double> parse_number(std::string_view text, std::string& error);
+/// Raw PEM, base64 of PEM, or PEM with literal `\n`; nullopt when it is none of these.
+std::optional<std::string> decode_pem(std::string_view text);
+/// What is wrong with one KAFKA_BOOTSTRAP_SERVERS entry ([proto://]host[:port]), or "".
+std::string broker_problem(std::string_view broker);
+
+std::string format_duration(std::chrono::milliseconds value);
+std::string format_size(long long bytes);
+std::string format_number(double value);
+std::string trim(std::string_view text);
+std::vector<std::string> split_list(std::string_view text);
+std::string join(const std::vector<std::string>& items, std::string_view separator);
+std::string upper(std::string_view text);
+/// The candidate nearest to `name` (edit distance), for "did you mean" suggestions.
+std::string closest(std::string_view name, const std::vector<std::string>& candidates);
+
+// ---- codecs.cpp: the types of values ------------------------------------------------------
+
+namespace codec {
+
+/// How one type of value is read from the text a user writes, written back and checked.
+template <typename T>
+struct Codec {
+  std::string type;  ///< as docs/configuration.md names it
+  /// The value `text` spells, or nullopt with `error` set to what would be accepted.
+  std::function<std::optional<T>(std::string_view text, std::string& error)> parse;
+  std::function<std::string(const T& value)> format;
+  std::vector<std::string> accepted = {};
+  /// What is wrong with a value on its own, or ""; `example` is the variable's default.
+  std::function<std::string(const T& value, std::string_view example)> check = {};
+};
+
+/// Text, trimmed; `type` names it in the docs ("string", "list").
+Codec<std::string> text(std::string type = "string");
+/// Passwords and tokens are kept exactly as given: a space may be part of one.
+Codec<std::string> verbatim();
+/// PEM, base64 of PEM or PEM with literal \n; `what` ("certificate") names it in errors.
+Codec<std::string> pem(std::string what);
+/// Comma-separated topic names, none empty; repeats are dropped.
+Codec<std::vector<std::string>> topic_list();
+Codec<bool> boolean();
+/// A whole number of at least `minimum`; `meaning` says what it counts, in the error.
+Codec<int> whole_number(long long minimum, std::string meaning);
+enum class Zero { allowed, refused };
+Codec<std::chrono::milliseconds> duration(Zero zero = Zero::allowed);
+Codec<long long> size(Zero zero = Zero::allowed);
+Codec<double> number(std::function<std::string(double, std::string_view)> check);
+/// A port, 0 for a free one, or off (nullopt).
+Codec<std::optional<int>> port();
+/// A literal IP address: the server binds exactly what it is given, and a host name could
+/// resolve to several addresses, or to none at the next start.
+Codec<std::string> ip_address();
+/// One of an enum's values, written in any case; `note` follows the list in the error.
+template <typename E>
+Codec<E> choice(std::string note = {});
+
+/// The same type, with "" (unset) as a value of its own.
+template <typename T>
+Codec<std::optional<T>> optional_of(Codec<T> codec) {
+  return {codec.type,
+          [parse = codec.parse](std::string_view text, std::string& error) -> std::optional<std::optional<T>> {
+            auto value = parse(text, error);
+            if (!value) return std::nullopt;
+            return std::optional<std::optional<T>>(std::in_place, std::move(*value));
+          },
+          [format = codec.format](const std::optional<T>& value) { return value ? format(*value) : std::string(); },
+          codec.accepted};
+}
+
+/// The codec with `check` as the constraint on a value.
+template <typename T>
+Codec<T> checked(Codec<T> codec, std::type_identity_t<std::function<std::string(const T&, std::string_view)>> check) {
+  codec.check = std::move(check);
+  return codec;
+}
+
+}  // namespace codec
+
+// ---- registry.cpp: the table --------------------------------------------------------------
 
 /// The registry row for a canonical name or one of its aliases; nullptr if unknown.
 const VariableSpec* find_variable(std::string_view name);
@@ -30,7 +120,7 @@ bool is_secret_variable(std::string_view name);
 /// Every canonical name and alias, for suggestions.
 std::vector<std::string> known_variable_names();
 
-// ---- problems.cpp -------------------------------------------------------------------------
+// ---- validate.cpp: problems and the checks every Settings gets ----------------------------
 
 /// Collects configuration problems, one line each, all reported at once (docs/configuration.md).
 class Problems {
@@ -55,11 +145,27 @@ class Problems {
 /// A value made printable on one line: control characters escaped, long text shortened.
 std::string printable_value(std::string_view value);
 
-// ---- environment.cpp ----------------------------------------------------------------------
+using Values = std::map<std::string, std::string, std::less<>>;  // variable -> text
 
-/// KEY=VALUE lines, `#` comments, optional `export `, optional single or double quotes.
-/// A missing file is an empty map; malformed lines are reported against the file.
-Environment read_dotenv(const std::filesystem::path& path, Problems& problems);
+/// Every registry variable's effective value as a user would write it, plus the
+/// KAFKA_PROPERTY_* ones (secrets included: callers mask them).
+Values effective_values(const Settings& settings);
+
+/// Each variable's own constraints (the registry's check), then the relations between
+/// settings (acks and idempotence, timeouts, backoff, topics, TLS and SASL combinations).
+/// `shown` gives the values to quote in messages.
+void validate_settings(const Settings& settings, const Values& shown, Problems& problems,
+                       std::vector<std::string>& warnings);
+
+// ---- load.cpp: the environment, .env and reading each variable ---------------------------
+
+/// What reading the environment produced, before the checks every Settings gets.
+struct Loaded {
+  Settings settings;
+  Values sources;  // canonical name -> source
+  Values shown;    // name -> value as written
+  std::vector<std::string> warnings;
+};
 
 /// One variable as the user set it.
 struct RawValue {
@@ -68,113 +174,27 @@ struct RawValue {
   std::string source;     ///< env or .env
 };
 
-/// The environment with the .env file beneath it: the environment wins, a .env entry fills
-/// only what it leaves unset, and an empty value counts as unset.
-class LayeredEnvironment {
- public:
-  LayeredEnvironment(const Environment& environment, Environment dotenv)
-      : environment_(environment), dotenv_(std::move(dotenv)) {}
-  /// The value of a registry variable under any of its names; names that disagree within
-  /// the layer that sets it are a problem.
-  std::optional<RawValue> get(const VariableSpec& spec, Problems& problems) const;
-  /// Every name set in either layer, with its value and layer.
-  std::map<std::string, RawValue, std::less<>> all() const;
-
- private:
-  const Environment& environment_;
-  Environment dotenv_;
-};
-
-// ---- values.cpp ---------------------------------------------------------------------------
-
-/// Each parser returns nullopt and sets `error` to what would be accepted.
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, std::string& error);
-std::optional<long long> parse_size(std::string_view text, std::string& error);
-std::optional<bool> parse_bool(std::string_view text, std::string& error);
-std::optional<long long> parse_integer(std::string_view text, std::string& error);
-std::optional<double> parse_number(std::string_view text, std::string& error);
-
-std::string format_duration(std::chrono::milliseconds value);
-std::string format_size(long long bytes);
-std::string format_number(double value);
-std::string trim(std::string_view text);
-std::vector<std::string> split_list(std::string_view text);
-std::string join(const std::vector<std::string>& items, std::string_view separator);
-
-// ---- loader.cpp ---------------------------------------------------------------------------
-
-/// What reading the environment produced, before the checks every Settings gets.
-struct Loaded {
-  Settings settings;
-  std::map<std::string, std::string, std::less<>> sources;  // canonical name -> source
-  std::map<std::string, std::string, std::less<>> shown;    // name -> value as written
-  std::vector<std::string> warnings;
-};
-Loaded read_settings(const KernelDefaults& defaults, const Environment& environment,
-                     RunMode mode, const std::filesystem::path& dotenv, Problems& problems);
-
-// ---- effective.cpp ------------------------------------------------------------------------
-
-/// Every registry variable's effective value as a user would write it (secrets included:
-/// callers mask them).
-std::map<std::string, std::string, std::less<>> effective_values(const Settings& settings);
-
-// ---- validation.cpp -----------------------------------------------------------------------
-
-using kernel::topic_name_problem;
-/// Checks that hold between settings (acks and idempotence, timeouts, backoff, topics, TLS
-/// and SASL combinations). `shown` gives the values to quote in messages.
-void validate_settings(const Settings& settings,
-                       const std::map<std::string, std::string, std::less<>>& shown,
-                       Problems& problems, std::vector<std::string>& warnings);
-
-// ---- property_scope.cpp -------------------------------------------------------------------
-
-struct PropertyScope {
-  bool consumer = false;
-  bool producer = false;
-  /// The numeric range librdkafka accepts (`1 .. 2147483647` in its table), if it has one.
-  std::optional<std::pair<long long, long long>> range;
-};
-/// librdkafka's own table (rd_kafka_conf_properties_show), read once: scope by name.
-std::optional<PropertyScope> property_scope(std::string_view property);
-/// What is wrong with a whole-number `value` for a property with a numeric range ("too large
-/// for fetch.max.bytes, which takes 0 to 2147483135"), or empty. librdkafka reads numbers
-/// with strtol and keeps 32 bits, so it would take 2^32 + 1 as 1; this check comes first.
-/// Values that are not whole numbers are left to librdkafka.
-std::string property_range_problem(std::string_view property, std::string_view value, std::string_view unit);
-/// The closest known librdkafka property name, for suggestions.
-std::string closest_property(std::string_view property);
-/// The variable to use instead when a KAFKA_PROPERTY_* sets a property the runtime owns.
-std::optional<std::string> owning_variable(std::string_view property);
-/// KAFKA_PROPERTY_LOG__LEVEL -> log_level; nullopt if the name is not of that form.
-std::optional<std::string> passthrough_property_name(std::string_view variable);
-/// Turns the KAFKA_PROPERTY_* entries into Settings::Passthrough, reporting unknown and
-/// forbidden ones.
-std::vector<Settings::Passthrough> read_passthrough(
-    const std::map<std::string, RawValue, std::less<>>& variables, Problems& problems);
-
-// ---- properties.cpp -----------------------------------------------------------------------
+// ---- rdkafka_properties.cpp: Settings -> librdkafka, KAFKA_PROPERTY_*, librdkafka's check --
 
 enum class Client { consumer, producer };
 /// The librdkafka properties for one client, in the order to set them. `certificate_location`
 /// is the in-memory file holding the client certificate chain (empty when none).
 std::vector<Property> build_properties(const Settings& settings, Client client,
                                        const std::string& certificate_location);
-
-// ---- rdkafka_check.cpp --------------------------------------------------------------------
-
+/// KAFKA_PROPERTY_LOG__LEVEL -> log_level; nullopt if the name is not of that form.
+std::optional<std::string> passthrough_property_name(std::string_view variable);
+/// Turns the KAFKA_PROPERTY_* entries into Settings::Passthrough, reporting unknown and
+/// forbidden ones.
+std::vector<Settings::Passthrough> read_passthrough(
+    const std::map<std::string, RawValue, std::less<>>& variables, Problems& problems);
 /// Sets every property on a real rd_kafka_conf_t and, when that passes, creates (and at once
 /// destroys) a client from it, reporting refusals in our variables' names.
 void check_with_librdkafka(const std::vector<Property>& consumer,
-                           const std::vector<Property>& producer,
-                           const std::map<std::string, std::string, std::less<>>& shown,
+                           const std::vector<Property>& producer, const Values& shown,
                            Problems& problems);
 
 // ---- tls.cpp ------------------------------------------------------------------------------
 
-/// Raw PEM, base64 of PEM, or PEM with literal `\n`; nullopt when it is none of these.
-std::optional<std::string> decode_pem(std::string_view text);
 /// Parses certificates and key with OpenSSL: readable, key decrypts, key matches cert.
 void check_tls_material(const Settings& settings, Problems& problems,
                         std::vector<std::string>& warnings);
@@ -185,20 +205,14 @@ std::string describe_certificates(std::string_view pem);
 std::shared_ptr<void> make_memory_file(std::string_view content, std::string& path,
                                        std::string& error);
 
-// ---- masking.cpp --------------------------------------------------------------------------
+// ---- describe.cpp: --print-config and secret masking --------------------------------------
 
 /// Properties whose values are secret (passwords, keys, tokens) or too long to show.
 bool is_secret_property(std::string_view property);
 /// A variable whose value must not be printed: a registry secret, or a KAFKA_PROPERTY_*
 /// that sets a secret property.
 bool is_secret_name(std::string_view variable);
-
-// ---- suggestions.cpp ----------------------------------------------------------------------
-
-std::size_t edit_distance(std::string_view a, std::string_view b);
-std::string closest(std::string_view name, const std::vector<std::string>& candidates);
-/// Warnings for KAFKA_* and KERNEL_* names the registry does not know.
-void warn_unknown_variables(const std::map<std::string, RawValue, std::less<>>& variables,
-                            std::vector<std::string>& warnings);
+/// Replaces every secret value `settings` holds, wherever it appears in `text`.
+std::string replace_secret_values(std::string text, const Settings& settings);
 
 }  // namespace kernel::config_detail

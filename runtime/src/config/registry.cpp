@@ -1,130 +1,262 @@
-// The registry: every variable the runtime reads, declared once. Parsing, validation,
-// --print-config, config_registry_json() and the generated .env.template all come from here.
+// The registry: every variable the runtime reads, declared once with its names, its type
+// (how its text is parsed, written back and checked), its default, where it lands in
+// Settings and its documentation. Loading, validation, --print-config, docs/configuration.md
+// and the generator's .env.template are loops over this table. Part of kernel_config.
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "config/config_detail.hpp"
 
 namespace kernel {
 
+using namespace config_detail;
+using namespace config_detail::codec;
+
 namespace {
 
-std::vector<VariableSpec> make_registry() {
-  // name, aliases, type, default, secret, description, accepted
-  return {
-      {"KAFKA_BOOTSTRAP_SERVERS", {"KAFKA_BROKERS"}, "list", "", false,
-       "Comma-separated brokers (host:port), or embedded for the in-process development broker; "
-       "required unless running with --dev or --samples",
-       {}},
-      {"KAFKA_TOPIC", {}, "list", "", false,
-       "Comma-separated input topics; defaults to the kernel's compiled-in inputs", {}},
-      {"KAFKA_OUTPUT_TOPIC", {}, "string", "", false,
-       "Default topic for produce() without a topic; defaults to the kernel's compiled-in output",
-       {}},
-      {"KAFKA_DLQ_TOPIC", {"KAFKA_CONSUMER_DLQ_TOPIC", "KAFKA_PRODUCER_DLQ_TOPIC"}, "string", "",
-       false, "Dead-letter topic; defaults to <kernel-name>.dlq", {}},
-      {"KAFKA_CONSUMER_GROUP", {}, "string", "", false,
-       "Consumer group id; defaults to the kernel name", {}},
-      {"KAFKA_CLIENT_ID", {}, "string", "", false, "Client id; defaults to the kernel name", {}},
-      {"KAFKA_TOPIC_PREFIX", {}, "string", "", false,
-       "Prepended once to every topic name the kernel uses: inputs, output, dead-letter and "
-       "topics named in produce()",
-       {}},
-      {"KAFKA_CA_CERT", {}, "pem", "", false,
-       "CA certificate(s) to verify the brokers, as PEM or base64 of PEM; makes the protocol SSL",
-       {}},
-      {"KAFKA_CLIENT_CERT", {}, "pem", "", false,
-       "Client certificate and its intermediates, as PEM or base64 of PEM; makes the protocol SSL",
-       {}},
-      {"KAFKA_CLIENT_KEY", {}, "pem", "", true,
-       "Client private key, as PEM or base64 of PEM; held in memory only", {}},
-      {"KAFKA_CLIENT_KEY_PASSWORD", {}, "string", "", true,
-       "Password of an encrypted KAFKA_CLIENT_KEY (ssl.key.password)", {}},
-      {"KAFKA_SASL_MECHANISM", {}, "enum", "", false,
-       "SASL mechanism; setting one makes the protocol SASL_SSL",
-       {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}},
-      {"KAFKA_SASL_USERNAME", {}, "string", "", false, "SASL username", {}},
-      {"KAFKA_SASL_PASSWORD", {}, "string", "", true, "SASL password", {}},
-      {"KAFKA_SECURITY_PROTOCOL", {}, "enum", "", false,
-       "Overrides the derived protocol; only an explicit SASL_PLAINTEXT sends a password "
-       "unencrypted",
-       {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}},
-      {"KAFKA_PRODUCER_IDEMPOTENCE", {}, "bool", "true", false,
-       "Idempotent producer; turn off only for brokers that cannot do it", {}},
-      {"KAFKA_PRODUCER_REQUIRE_ACKS", {}, "enum", "all", false,
-       "Acknowledgements per write: all (or -1), or 1 with idempotence off; 0 is refused",
-       {"all", "-1", "1"}},
-      {"KAFKA_PRODUCER_MAX_ATTEMPTS", {}, "int", "3", false,
-       "Delivery attempts per output before it counts as failed (at least 2 with idempotence)",
-       {}},
-      {"KAFKA_PRODUCER_BATCH_TIMEOUT", {}, "duration", "10ms", false,
-       "How long the producer waits to fill a batch (linger.ms)", {}},
-      {"KAFKA_PRODUCER_COMPRESSION", {}, "enum", "snappy", false, "Compression of produced batches",
-       {"none", "gzip", "snappy", "lz4", "zstd"}},
-      {"KAFKA_PRODUCER_ASYNC", {}, "bool", "true", false,
-       "Accepted for compatibility: outputs are always asynchronous and an input is committed "
-       "only after its outputs are acknowledged",
-       {}},
-      {"KAFKA_CONSUMER_START_OFFSET", {}, "enum", "earliest", false,
-       "Where a group with no committed offset starts: earliest (-2) or latest (-1)",
-       {"earliest", "latest", "-2", "-1"}},
-      {"KAFKA_CONSUMER_MIN_BYTES", {}, "size", "1", false,
-       "Least data a fetch waits for (fetch.min.bytes)", {}},
-      {"KAFKA_CONSUMER_MAX_BYTES", {}, "size", "10MB", false,
-       "Most data one fetch returns (fetch.max.bytes)", {}},
-      {"KAFKA_CONSUMER_MAX_WAIT", {}, "duration", "500ms", false,
-       "Longest a fetch waits for KAFKA_CONSUMER_MIN_BYTES (fetch.wait.max.ms)", {}},
-      {"KAFKA_CONSUMER_COMMIT_INTERVAL", {}, "duration", "1s", false,
-       "How often completed offsets are committed", {}},
-      {"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", {}, "duration", "3s", false,
-       "Group heartbeat interval (heartbeat.interval.ms); below the session timeout", {}},
-      {"KAFKA_CONSUMER_SESSION_TIMEOUT", {}, "duration", "10s", false,
-       "A member silent this long leaves the group (session.timeout.ms)", {}},
-      {"KAFKA_CONSUMER_REBALANCE_TIMEOUT", {}, "duration", "60s", false,
-       "Rebalance timeout sent when joining (max.poll.interval.ms); at least the session timeout",
-       {}},
-      {"KAFKA_CONSUMER_MAX_RETRIES", {}, "int", "3", false,
-       "Retries after the first attempt before a message is dead-lettered", {}},
-      {"KAFKA_CONSUMER_INSTANCE_ID", {}, "string", "", false,
-       "Static group membership id (group.instance.id); a stopped member keeps its partitions "
-       "until its session times out",
-       {}},
-      {"KAFKA_MAX_POLL_RECORDS", {}, "int", "500", false,
-       "Most messages in flight (received, not yet committable) per partition", {}},
-      {"KERNEL_ALLOW_OUTPUT_TO_INPUT", {}, "bool", "false", false,
-       "Allow the output topic to be one of the input topics (the kernel then consumes its own "
-       "outputs: the handler must end that loop); refused at start otherwise",
-       {}},
-      {"KERNEL_LOG_LEVEL", {}, "enum", "info", false, "Least severe log level written",
-       {"trace", "debug", "info", "warn", "error"}},
-      {"KERNEL_LOG_FORMAT", {}, "enum", "text", false,
-       "Log format: text, or json with one object per line", {"text", "json"}},
-      {"KERNEL_SHUTDOWN_TIMEOUT", {}, "duration", "25s", false,
-       "Time to finish in-flight work, flush and commit after SIGTERM before exiting 1", {}},
-      {"KERNEL_STARTUP_TIMEOUT", {}, "duration", "30s", false,
-       "Time for the brokers to answer and the topics to exist at start before exiting 69", {}},
-      {"KERNEL_RETRY_BACKOFF", {}, "duration", "200ms", false,
-       "First delay of an in-place retry", {}},
-      {"KERNEL_RETRY_BACKOFF_MAX", {}, "duration", "30s", false,
-       "Longest delay between in-place retries", {}},
-      {"KERNEL_RETRY_MULTIPLIER", {}, "float", "2.0", false,
-       "Growth of the retry delay per attempt (at least 1)", {}},
-      {"KERNEL_RETRY_JITTER", {}, "float", "0.2", false,
-       "Random fraction (0 to 1) added to or taken from each retry delay", {}},
-      {"KERNEL_HTTP_PORT", {}, "port", "8080", false,
-       "Port of the health, metrics and admin endpoints; 0 picks a free port, off disables", {}},
-      {"KERNEL_HTTP_ADDRESS", {}, "string", "0.0.0.0", false,
-       "Address the health, metrics and admin endpoints listen on: 0.0.0.0 all interfaces, "
-       "127.0.0.1 this host only, :: all interfaces with IPv6", {}},
-      {"KERNEL_ADMIN_TOKEN", {}, "string", "", true,
-       "Bearer token for the admin endpoints; unset turns them off", {}},
+std::string brokers_problem(const std::string& servers, std::string_view) {
+  if (servers.empty()) return "required: expected brokers (host:port,...) or embedded";
+  if (servers == "embedded") return {};
+  for (const auto& broker : split_list(servers)) {
+    if (auto why = broker_problem(broker); !why.empty()) return why;
+  }
+  return {};
+}
+
+// ---- Rows ---------------------------------------------------------------------------------
+
+/// What the table writes for each variable besides its type and its place in Settings.
+struct Row {
+  std::string name;
+  std::vector<std::string> aliases = {};
+  std::string default_value = {};
+  bool secret = false;
+  FromKernel from_kernel = FromKernel::nothing;
+  std::string description;
+};
+
+VariableSpec spec_of(const Row& row, std::string type, std::vector<std::string> accepted) {
+  return {row.name, row.aliases, std::move(type), row.default_value, row.secret, row.description,
+          std::move(accepted), row.from_kernel, {}, {}, {}};
+}
+
+/// A variable whose value lands in `field`.
+template <typename T>
+VariableSpec stored_in(T Settings::*field, Codec<T> codec, Row row) {
+  auto spec = spec_of(row, codec.type, codec.accepted);
+  spec.read = [field, parse = codec.parse](std::string_view text, Settings& settings) {
+    std::string error;
+    auto value = parse(text, error);
+    if (value) settings.*field = std::move(*value);
+    return value ? std::string() : error;
   };
+  spec.show = [field, format = codec.format](const Settings& settings) { return format(settings.*field); };
+  spec.check = [field, check = codec.check, example = row.default_value](const Settings& settings) {
+    return check ? check(settings.*field, example) : std::string();
+  };
+  return spec;
+}
+
+/// A variable read and checked for compatibility, whose value the runtime does not use.
+template <typename T>
+VariableSpec accepted_only(Codec<T> codec, Row row) {
+  auto spec = spec_of(row, codec.type, codec.accepted);
+  spec.read = [parse = codec.parse](std::string_view text, Settings&) {
+    std::string error;
+    return parse(text, error) ? std::string() : error;
+  };
+  spec.show = [shown = row.default_value](const Settings&) { return shown; };
+  spec.check = [](const Settings&) { return std::string(); };
+  return spec;
+}
+
+std::vector<VariableSpec> make_registry() {
+  using S = Settings;
+  return {
+      stored_in(&S::bootstrap_servers, checked(text("list"), brokers_problem),
+                {.name = "KAFKA_BOOTSTRAP_SERVERS", .aliases = {"KAFKA_BROKERS"},
+                 .description = "Comma-separated brokers (host:port), or embedded for the in-process development "
+                                "broker; required unless running with --dev or --samples"}),
+      stored_in(&S::input_topics, topic_list(),
+                {.name = "KAFKA_TOPIC", .from_kernel = FromKernel::input_topics,
+                 .description = "Comma-separated input topics; defaults to the kernel's compiled-in inputs"}),
+      stored_in(&S::output_topic, optional_of(text()),
+                {.name = "KAFKA_OUTPUT_TOPIC", .from_kernel = FromKernel::output_topic,
+                 .description = "Default topic for produce() without a topic; defaults to the kernel's compiled-in "
+                                "output"}),
+      stored_in(&S::dlq_topic, text(),
+                {.name = "KAFKA_DLQ_TOPIC", .aliases = {"KAFKA_CONSUMER_DLQ_TOPIC", "KAFKA_PRODUCER_DLQ_TOPIC"},
+                 .from_kernel = FromKernel::dead_letter_topic,
+                 .description = "Dead-letter topic; defaults to <kernel-name>.dlq"}),
+      stored_in(&S::group_id, checked(text(), [](const std::string& value, std::string_view) {
+                  return value.empty() ? std::string("expected a group id") : std::string();
+                }),
+                {.name = "KAFKA_CONSUMER_GROUP", .from_kernel = FromKernel::consumer_group,
+                 .description = "Consumer group id; defaults to the kernel name"}),
+      stored_in(&S::client_id, checked(text(), [](const std::string& value, std::string_view) {
+                  return value.empty() ? std::string("expected a client id") : std::string();
+                }),
+                {.name = "KAFKA_CLIENT_ID", .from_kernel = FromKernel::client_id,
+                 .description = "Client id; defaults to the kernel name"}),
+      stored_in(&S::topic_prefix, text(),
+                {.name = "KAFKA_TOPIC_PREFIX",
+                 .description = "Prepended once to every topic name the kernel uses: inputs, output, dead-letter "
+                                "and topics named in produce()"}),
+      stored_in(&S::ca_cert_pem, pem("certificate"),
+                {.name = "KAFKA_CA_CERT",
+                 .description = "CA certificate(s) to verify the brokers, as PEM or base64 of PEM; makes the "
+                                "protocol SSL"}),
+      stored_in(&S::client_cert_pem, pem("certificate"),
+                {.name = "KAFKA_CLIENT_CERT",
+                 .description = "Client certificate and its intermediates, as PEM or base64 of PEM; makes the "
+                                "protocol SSL"}),
+      stored_in(&S::client_key_pem, pem("private key"),
+                {.name = "KAFKA_CLIENT_KEY", .secret = true,
+                 .description = "Client private key, as PEM or base64 of PEM; held in memory only"}),
+      stored_in(&S::client_key_password, verbatim(),
+                {.name = "KAFKA_CLIENT_KEY_PASSWORD", .secret = true,
+                 .description = "Password of an encrypted KAFKA_CLIENT_KEY (ssl.key.password)"}),
+      stored_in(&S::sasl_mechanism, optional_of(choice<SaslMechanism>()),
+                {.name = "KAFKA_SASL_MECHANISM",
+                 .description = "SASL mechanism; setting one makes the protocol SASL_SSL"}),
+      stored_in(&S::sasl_username, text(), {.name = "KAFKA_SASL_USERNAME", .description = "SASL username"}),
+      stored_in(&S::sasl_password, verbatim(),
+                {.name = "KAFKA_SASL_PASSWORD", .secret = true, .description = "SASL password"}),
+      stored_in(&S::security_protocol, choice<SecurityProtocol>(),
+                {.name = "KAFKA_SECURITY_PROTOCOL",
+                 .description = "Overrides the derived protocol; only an explicit SASL_PLAINTEXT sends a password "
+                                "unencrypted"}),
+      stored_in(&S::idempotence, boolean(),
+                {.name = "KAFKA_PRODUCER_IDEMPOTENCE", .default_value = "true",
+                 .description = "Idempotent producer; turn off only for brokers that cannot do it"}),
+      stored_in(&S::acks,
+                checked(choice<Acks>(" (1 only with KAFKA_PRODUCER_IDEMPOTENCE=false)"),
+                        [](const Acks& acks, std::string_view) {
+                          return acks == Acks::none
+                                     ? std::string("0 is refused: at-least-once needs acknowledgements; expected "
+                                                   "all (or -1), or 1 with KAFKA_PRODUCER_IDEMPOTENCE=false")
+                                     : std::string();
+                        }),
+                {.name = "KAFKA_PRODUCER_REQUIRE_ACKS", .default_value = "all",
+                 .description = "Acknowledgements per write: all (or -1), or 1 with idempotence off; 0 is refused"}),
+      stored_in(&S::max_attempts, whole_number(1, " (attempts per output)"),
+                {.name = "KAFKA_PRODUCER_MAX_ATTEMPTS", .default_value = "3",
+                 .description = "Delivery attempts per output before it counts as failed (at least 2 with "
+                                "idempotence)"}),
+      stored_in(&S::linger, duration(),
+                {.name = "KAFKA_PRODUCER_BATCH_TIMEOUT", .default_value = "10ms",
+                 .description = "How long the producer waits to fill a batch (linger.ms)"}),
+      stored_in(&S::compression, choice<Compression>(),
+                {.name = "KAFKA_PRODUCER_COMPRESSION", .default_value = "snappy",
+                 .description = "Compression of produced batches"}),
+      accepted_only(boolean(),
+                    {.name = "KAFKA_PRODUCER_ASYNC", .default_value = "true",
+                     .description = "Accepted for compatibility: outputs are always asynchronous and an input is "
+                                    "committed only after its outputs are acknowledged"}),
+      stored_in(&S::start_offset, choice<StartOffset>(),
+                {.name = "KAFKA_CONSUMER_START_OFFSET", .default_value = "earliest",
+                 .description = "Where a group with no committed offset starts: earliest (-2) or latest (-1)"}),
+      stored_in(&S::fetch_min_bytes, size(Zero::refused),
+                {.name = "KAFKA_CONSUMER_MIN_BYTES", .default_value = "1",
+                 .description = "Least data a fetch waits for (fetch.min.bytes)"}),
+      stored_in(&S::fetch_max_bytes, size(),
+                {.name = "KAFKA_CONSUMER_MAX_BYTES", .default_value = "10MB",
+                 .description = "Most data one fetch returns (fetch.max.bytes)"}),
+      stored_in(&S::fetch_max_wait, duration(),
+                {.name = "KAFKA_CONSUMER_MAX_WAIT", .default_value = "500ms",
+                 .description = "Longest a fetch waits for KAFKA_CONSUMER_MIN_BYTES (fetch.wait.max.ms)"}),
+      stored_in(&S::commit_interval, duration(Zero::refused),
+                {.name = "KAFKA_CONSUMER_COMMIT_INTERVAL", .default_value = "1s",
+                 .description = "How often completed offsets are committed"}),
+      stored_in(&S::heartbeat_interval, duration(),
+                {.name = "KAFKA_CONSUMER_HEARTBEAT_INTERVAL", .default_value = "3s",
+                 .description = "Group heartbeat interval (heartbeat.interval.ms); below the session timeout"}),
+      stored_in(&S::session_timeout, duration(),
+                {.name = "KAFKA_CONSUMER_SESSION_TIMEOUT", .default_value = "10s",
+                 .description = "A member silent this long leaves the group (session.timeout.ms)"}),
+      stored_in(&S::rebalance_timeout, duration(),
+                {.name = "KAFKA_CONSUMER_REBALANCE_TIMEOUT", .default_value = "60s",
+                 .description = "Rebalance timeout sent when joining (max.poll.interval.ms); at least the session "
+                                "timeout"}),
+      stored_in(&S::max_retries, whole_number(0, " (retries before dead-lettering)"),
+                {.name = "KAFKA_CONSUMER_MAX_RETRIES", .default_value = "3",
+                 .description = "Retries after the first attempt before a message is dead-lettered"}),
+      stored_in(&S::instance_id, text(),
+                {.name = "KAFKA_CONSUMER_INSTANCE_ID",
+                 .description = "Static group membership id (group.instance.id); a stopped member keeps its "
+                                "partitions until its session times out"}),
+      stored_in(&S::max_poll_records, whole_number(1, " (messages per partition)"),
+                {.name = "KAFKA_MAX_POLL_RECORDS", .default_value = "500",
+                 .description = "Most messages in flight (received, not yet committable) per partition"}),
+      stored_in(&S::allow_output_to_input, boolean(),
+                {.name = "KERNEL_ALLOW_OUTPUT_TO_INPUT", .default_value = "false",
+                 .description = "Allow the output topic to be one of the input topics (the kernel then consumes its "
+                                "own outputs: the handler must end that loop); refused at start otherwise"}),
+      stored_in(&S::log_level, choice<LogLevel>(),
+                {.name = "KERNEL_LOG_LEVEL", .default_value = "info", .description = "Least severe log level written"}),
+      stored_in(&S::log_format, choice<LogFormat>(),
+                {.name = "KERNEL_LOG_FORMAT", .default_value = "text",
+                 .description = "Log format: text, or json with one object per line"}),
+      stored_in(&S::shutdown_timeout, duration(Zero::refused),
+                {.name = "KERNEL_SHUTDOWN_TIMEOUT", .default_value = "25s",
+                 .description = "Time to finish in-flight work, flush and commit after SIGTERM before exiting 1"}),
+      stored_in(&S::startup_timeout, duration(Zero::refused),
+                {.name = "KERNEL_STARTUP_TIMEOUT", .default_value = "30s",
+                 .description = "Time for the brokers to answer and the topics to exist at start before exiting 69"}),
+      stored_in(&S::retry_backoff, duration(Zero::refused),
+                {.name = "KERNEL_RETRY_BACKOFF", .default_value = "200ms",
+                 .description = "First delay of an in-place retry"}),
+      stored_in(&S::retry_backoff_max, duration(),
+                {.name = "KERNEL_RETRY_BACKOFF_MAX", .default_value = "30s",
+                 .description = "Longest delay between in-place retries"}),
+      stored_in(&S::retry_multiplier, number([](double value, std::string_view) {
+                  return value < 1.0 ? std::string("expected 1.0 or more") : std::string();
+                }),
+                {.name = "KERNEL_RETRY_MULTIPLIER", .default_value = "2.0",
+                 .description = "Growth of the retry delay per attempt (at least 1)"}),
+      stored_in(&S::retry_jitter, number([](double value, std::string_view example) {
+                  return value < 0.0 || value > 1.0 ? "expected a fraction from 0 to 1, e.g. " + std::string(example)
+                                                    : std::string();
+                }),
+                {.name = "KERNEL_RETRY_JITTER", .default_value = "0.2",
+                 .description = "Random fraction (0 to 1) added to or taken from each retry delay"}),
+      stored_in(&S::http_port, port(),
+                {.name = "KERNEL_HTTP_PORT", .default_value = "8080",
+                 .description = "Port of the health, metrics and admin endpoints; 0 picks a free port, off disables"}),
+      stored_in(&S::http_address, ip_address(),
+                {.name = "KERNEL_HTTP_ADDRESS", .default_value = "0.0.0.0",
+                 .description = "Address the health, metrics and admin endpoints listen on: 0.0.0.0 all interfaces, "
+                                "127.0.0.1 this host only, :: all interfaces with IPv6"}),
+      stored_in(&S::admin_token, verbatim(),
+                {.name = "KERNEL_ADMIN_TOKEN", .secret = true,
+                 .description = "Bearer token for the admin endpoints; unset turns them off"}),
+  };
+}
+
+std::string escape_cell(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += "\\|";
+    else if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else out += c;
+  }
+  return out;
 }
 
 }  // namespace
 
+
 const std::vector<VariableSpec>& config_registry() {
   static const std::vector<VariableSpec> registry = make_registry();
   return registry;
+}
+
+Settings::Settings() {
+  for (const auto& spec : config_registry()) {
+    if (!spec.default_value.empty()) spec.read(spec.default_value, *this);
+  }
 }
 
 std::string config_registry_json() {
@@ -139,6 +271,36 @@ std::string config_registry_json() {
                     {"accepted", spec.accepted}});
   }
   return rows.dump(2);
+}
+
+std::string config_registry_markdown() {
+  std::ostringstream out;
+  out << "# Configuration reference\n\n"
+         "Every variable a kernel reads, generated from the runtime's registry (do not edit by hand: run\n"
+         "`scripts/update-config-docs.sh`). Values come from the environment; a `.env` file in the working\n"
+         "directory fills only what the environment leaves unset, and an empty value counts as unset.\n"
+         "Durations need a unit (`250ms`, `10s`, `1m`); sizes are bytes or `KB`/`MB` (10^3, 10^6) and\n"
+         "`KiB`/`MiB`; booleans are `true/false/1/0/yes/no`. Any other librdkafka property can be set as\n"
+         "`KAFKA_PROPERTY_<NAME>` (`_` becomes `.`, `__` becomes `_`). A number beyond the range of the\n"
+         "librdkafka property it sets is refused with that range (librdkafka itself would keep only 32 bits\n"
+         "of it), and each broker needs a port from 1 to 65535. Problems are reported all at once, one line\n"
+         "each, and the kernel exits with 78. Secret values are never printed or logged.\n\n"
+         "| variable | type | default | description |\n"
+         "| --- | --- | --- | --- |\n";
+  for (const auto& spec : config_registry()) {
+    std::string name = "`" + spec.name + "`";
+    for (const auto& alias : spec.aliases) name += " (alias `" + alias + "`)";
+    if (spec.secret) name += " *secret*";
+    std::string type = spec.type;
+    if (!spec.accepted.empty()) {
+      type.clear();
+      for (const auto& value : spec.accepted) type += (type.empty() ? "" : ", ") + ("`" + value + "`");
+    }
+    const std::string fallback = spec.default_value.empty() ? "" : "`" + spec.default_value + "`";
+    out << "| " << name << " | " << type << " | " << escape_cell(fallback) << " | " << escape_cell(spec.description)
+        << " |\n";
+  }
+  return out.str();
 }
 
 namespace config_detail {

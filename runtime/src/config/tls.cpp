@@ -1,21 +1,37 @@
-// TLS material from variables: PEM or base64 of PEM, checked with OpenSSL before any client
-// sees it, shown by subject and fingerprint, and handed to librdkafka without touching disk.
+// TLS material from variables (decoded from PEM or base64 of PEM by values.cpp): checked
+// with OpenSSL before any client sees it, shown by subject and fingerprint, and handed to
+// librdkafka without touching disk.
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "config/config_detail.hpp"
-#include "config/openssl_handles.hpp"
 
 namespace kernel::config_detail {
 
 namespace {
 
-constexpr std::string_view pem_begin = "-----BEGIN";
+// One deleter and one unique_ptr alias per OpenSSL type used here.
+struct BioDeleter {
+  void operator()(BIO* bio) const noexcept { BIO_free(bio); }
+};
+struct X509Deleter {
+  void operator()(X509* certificate) const noexcept { X509_free(certificate); }
+};
+struct PkeyDeleter {
+  void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
+};
+
+using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+using X509Ptr = std::unique_ptr<X509, X509Deleter>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 
 BioPtr memory_bio(std::string_view text) {
   return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
@@ -46,50 +62,7 @@ bool key_is_encrypted(std::string_view pem) {
   return pem.find("ENCRYPTED") != std::string_view::npos;
 }
 
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string compact;
-  for (char c : text) {
-    if (c != '\n' && c != '\r' && c != ' ' && c != '\t') compact += c;
-  }
-  if (compact.empty() || compact.size() % 4 != 0) return std::nullopt;
-  std::string out(compact.size() / 4 * 3, '\0');
-  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                     reinterpret_cast<const unsigned char*>(compact.data()),
-                                     static_cast<int>(compact.size()));
-  if (length < 0) return std::nullopt;
-  // EVP_DecodeBlock counts padding as output bytes.
-  std::size_t padding = 0;
-  while (padding < 2 && compact[compact.size() - 1 - padding] == '=') ++padding;
-  out.resize(static_cast<std::size_t>(length) - padding);
-  return out;
-}
-
 }  // namespace
-
-std::optional<std::string> decode_pem(std::string_view input) {
-  auto text = trim(input);
-  if (text.starts_with(pem_begin)) {
-    // A PEM squeezed onto one line with literal \n (common in env files and CI secrets).
-    if (text.find('\n') == std::string::npos && text.find("\\n") != std::string::npos) {
-      std::string unescaped;
-      for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == 'n') {
-          unescaped += '\n';
-          ++i;
-        } else {
-          unescaped += text[i];
-        }
-      }
-      text = std::move(unescaped);
-    }
-    return text + "\n";
-  }
-  auto decoded = base64_decode(text);
-  if (!decoded) return std::nullopt;
-  auto pem = trim(*decoded);
-  if (!pem.starts_with(pem_begin)) return std::nullopt;
-  return pem + "\n";
-}
 
 void check_tls_material(const Settings& s, Problems& problems,
                         std::vector<std::string>& warnings) {

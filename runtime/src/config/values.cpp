@@ -1,9 +1,11 @@
 // Parsing and printing of the value types variables use: durations, sizes, booleans,
-// numbers and lists.
+// numbers, lists, PEM text and broker lists. Part of kernel_config (no librdkafka).
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
+
+#include <openssl/evp.h>
 
 #include "config/config_detail.hpp"
 
@@ -31,6 +33,24 @@ std::optional<double> read_decimal(std::string_view text, std::size_t& pos) {
   return value;
 }
 
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string compact;
+  for (char c : text) {
+    if (c != '\n' && c != '\r' && c != ' ' && c != '\t') compact += c;
+  }
+  if (compact.empty() || compact.size() % 4 != 0) return std::nullopt;
+  std::string out(compact.size() / 4 * 3, '\0');
+  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                     reinterpret_cast<const unsigned char*>(compact.data()),
+                                     static_cast<int>(compact.size()));
+  if (length < 0) return std::nullopt;
+  // EVP_DecodeBlock counts padding as output bytes.
+  std::size_t padding = 0;
+  while (padding < 2 && compact[compact.size() - 1 - padding] == '=') ++padding;
+  out.resize(static_cast<std::size_t>(length) - padding);
+  return out;
+}
+
 }  // namespace
 
 std::string trim(std::string_view text) {
@@ -38,6 +58,13 @@ std::string trim(std::string_view text) {
   if (first == std::string_view::npos) return {};
   const auto last = text.find_last_not_of(" \t\r\n");
   return std::string(text.substr(first, last - first + 1));
+}
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
 }
 
 std::vector<std::string> split_list(std::string_view text) {
@@ -159,6 +186,68 @@ std::optional<double> parse_number(std::string_view input, std::string& error) {
   return value;
 }
 
+std::optional<std::string> decode_pem(std::string_view input) {
+  auto text = trim(input);
+  if (text.starts_with("-----BEGIN")) {
+    // A PEM squeezed onto one line with literal \n (common in env files and CI secrets).
+    if (text.find('\n') == std::string::npos && text.find("\\n") != std::string::npos) {
+      std::string unescaped;
+      for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == 'n') {
+          unescaped += '\n';
+          ++i;
+        } else {
+          unescaped += text[i];
+        }
+      }
+      text = std::move(unescaped);
+    }
+    return text + "\n";
+  }
+  auto decoded = base64_decode(text);
+  if (!decoded) return std::nullopt;
+  auto pem = trim(*decoded);
+  if (!pem.starts_with("-----BEGIN")) return std::nullopt;
+  return pem + "\n";
+}
+
+// One entry of KAFKA_BOOTSTRAP_SERVERS as librdkafka reads it: [proto://]host[:port], an IPv6
+// host in brackets. librdkafka would take any text after the colon as a service name and
+// only fail to connect, so a port that is no port would surface as "unreachable" (69) after
+// the start-up timeout instead of here.
+std::string broker_problem(std::string_view broker) {
+  const std::string expected = "expected comma-separated host:port entries with a port from 1 to 65535, e.g. "
+                               "broker1:9092,broker2:9092";
+  const std::string each = "expected host:port with a port from 1 to 65535, e.g. broker1:9092";
+  if (broker.empty() || broker.find_first_of(" \t") != std::string_view::npos) return expected;
+  if (const auto scheme = broker.find("://"); scheme != std::string_view::npos) broker.remove_prefix(scheme + 3);
+  std::string_view host = broker, port;
+  if (broker.starts_with('[')) {
+    const auto close = broker.find(']');
+    if (close == std::string_view::npos) return "\"" + std::string(broker) + "\" has no closing ]; " + each;
+    host = broker.substr(1, close - 1);
+    const auto rest = broker.substr(close + 1);
+    if (!rest.empty() && !rest.starts_with(':')) return expected;
+    if (!rest.empty()) port = rest.substr(1);
+    if (rest == ":") return "\"" + std::string(broker) + "\" has an empty port; " + each;
+  } else if (const auto colon = broker.rfind(':'); colon != std::string_view::npos) {
+    if (broker.find(':') != colon) return {};  // a bare IPv6 address: librdkafka's to judge
+    host = broker.substr(0, colon);
+    port = broker.substr(colon + 1);
+    if (port.empty()) return "\"" + std::string(broker) + "\" has an empty port; " + each;
+  }
+  if (host.empty()) return "\"" + std::string(broker) + "\" has no host; " + each;
+  if (port.empty()) return {};  // no port: librdkafka uses 9092
+  std::string error;
+  const auto number = port.find_first_not_of("0123456789") == std::string_view::npos
+                          ? parse_integer(port, error)
+                          : std::nullopt;
+  if (!number || *number < 1 || *number > 65535) {
+    return "\"" + std::string(broker) + "\" has port " + std::string(port) + "; " + each;
+  }
+  return {};
+}
+
 std::string format_duration(std::chrono::milliseconds value) {
   const auto ms = value.count();
   if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
@@ -181,6 +270,37 @@ std::string format_number(double value) {
   std::string text(buffer, result.ptr);
   if (text.find_first_of(".e") == std::string::npos) text += ".0";
   return text;
+}
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> previous(b.size() + 1), current(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
+    }
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+}  // namespace
+
+std::string closest(std::string_view name, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = std::string::npos;
+  for (const auto& candidate : candidates) {
+    const auto distance = edit_distance(name, candidate);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = candidate;
+    }
+  }
+  return best;
 }
 
 }  // namespace kernel::config_detail

@@ -115,7 +115,8 @@ KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chro
                                                      state_->spec.output_topic},
                                       environment, RunMode::dev, "/nonexistent/kernel-fixture/.env"));
   const auto& settings = state_->config->settings();
-  auto log = detail::make_logger(state_->spec.name, settings.log_level, settings.log_format);
+  auto log = detail::make_logger(state_->spec.name, std::string(to_string(settings.log_level)),
+                                 std::string(to_string(settings.log_format)));
   if (settings.embedded) state_->broker = detail::start_embedded_broker(*state_->config, *log);
 
   state_->operations = detail::Operations::start_if_enabled(settings, log);

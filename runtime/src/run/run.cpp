@@ -140,7 +140,8 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   }
 
   const auto& settings = config.settings();
-  auto log = detail::make_logger(spec.name, settings.log_level, settings.log_format);
+  auto log = detail::make_logger(spec.name, std::string(to_string(settings.log_level)),
+                                 std::string(to_string(settings.log_format)));
   for (const auto& warning : config.warnings()) log->warn("{}", warning);
 
   if (mode == RunMode::samples) return detail::run_samples(spec, config, cli.samples, environment, log);
@@ -165,7 +166,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   }
   detail::KernelLoop loop(config, spec, log, {}, operations.get());
   active_loop = &loop;
-  detail::StopSignals signals(&stop_active_loop, spec.name, settings.log_format == "json");
+  detail::StopSignals signals(&stop_active_loop, spec.name, settings.log_format == LogFormat::json);
   const int code = detail::run_loop(loop, config.settings(), *log);
   active_loop = nullptr;
   return code;

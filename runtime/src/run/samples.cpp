@@ -194,7 +194,7 @@ int run_samples(const KernelSpec& spec, Config config, const std::string& file, 
   KernelLoop loop(std::move(config), observed, log, std::move(hooks), operations.get());
   loop_ptr = &loop;
   samples_loop = &loop;
-  StopSignals signals(&stop_samples_loop, spec.name, loop.settings().log_format == "json");
+  StopSignals signals(&stop_samples_loop, spec.name, loop.settings().log_format == LogFormat::json);
   const int code = run_loop(loop, loop.settings(), *log);
   samples_loop = nullptr;
   // Read back what was written, outputs first, as the broker stores it.

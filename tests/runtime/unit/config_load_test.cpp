@@ -53,13 +53,13 @@ TEST_CASE("config: defaults match docs/configuration.md") {
   CHECK(s.dlq_topic == "orders-enricher.dlq");
   CHECK(s.group_id == "orders-enricher");
   CHECK(s.client_id == "orders-enricher");
-  CHECK(s.security_protocol == "PLAINTEXT");
+  CHECK(s.security_protocol == SecurityProtocol::plaintext);
   CHECK(s.idempotence);
-  CHECK(s.acks == "all");
+  CHECK(s.acks == Acks::all);
   CHECK(s.max_attempts == 3);
   CHECK(s.linger == 10ms);
-  CHECK(s.compression == "snappy");
-  CHECK(s.start_offset == "earliest");
+  CHECK(s.compression == Compression::snappy);
+  CHECK(s.start_offset == StartOffset::earliest);
   CHECK(s.fetch_min_bytes == 1);
   CHECK(s.fetch_max_bytes == 10'000'000);
   CHECK(s.fetch_max_wait == 500ms);
@@ -69,8 +69,8 @@ TEST_CASE("config: defaults match docs/configuration.md") {
   CHECK(s.rebalance_timeout == 60s);
   CHECK(s.max_retries == 3);
   CHECK(s.max_poll_records == 500);
-  CHECK(s.log_level == "info");
-  CHECK(s.log_format == "text");
+  CHECK(s.log_level == LogLevel::info);
+  CHECK(s.log_format == LogFormat::text);
   CHECK(s.shutdown_timeout == 25s);
   CHECK(s.startup_timeout == 30s);
   CHECK(s.retry_backoff == 200ms);
@@ -126,11 +126,11 @@ TEST_CASE("config: every variable is read") {
   CHECK(s.group_id == "g");
   CHECK(s.client_id == "c");
   CHECK_FALSE(s.idempotence);
-  CHECK(s.acks == "1");
+  CHECK(s.acks == Acks::leader);
   CHECK(s.max_attempts == 1);
   CHECK(s.linger == 90s);
-  CHECK(s.compression == "zstd");
-  CHECK(s.start_offset == "latest");
+  CHECK(s.compression == Compression::zstd);
+  CHECK(s.start_offset == StartOffset::latest);
   CHECK(s.fetch_min_bytes == 2048);
   CHECK(s.fetch_max_bytes == 5 * 1024 * 1024);
   CHECK(s.fetch_max_wait == 250ms);
@@ -141,8 +141,8 @@ TEST_CASE("config: every variable is read") {
   CHECK(s.max_retries == 0);
   CHECK(s.instance_id == "pod-1");
   CHECK(s.max_poll_records == 7);
-  CHECK(s.log_level == "debug");
-  CHECK(s.log_format == "json");
+  CHECK(s.log_level == LogLevel::debug);
+  CHECK(s.log_format == LogFormat::json);
   CHECK(s.shutdown_timeout == 5s);
   CHECK(s.startup_timeout == 1h);
   CHECK(s.retry_backoff == 1500ms);
@@ -182,7 +182,7 @@ TEST_CASE("config: value types") {
     CHECK(only_problem({{"KAFKA_CONSUMER_START_OFFSET", "sideways"}}) ==
           "config error: KAFKA_CONSUMER_START_OFFSET=\"sideways\": expected earliest, latest, -2 "
           "or -1");
-    CHECK(load({{"KAFKA_CONSUMER_START_OFFSET", "-2"}}).settings().start_offset == "earliest");
+    CHECK(load({{"KAFKA_CONSUMER_START_OFFSET", "-2"}}).settings().start_offset == StartOffset::earliest);
     CHECK(only_problem({{"KAFKA_PRODUCER_COMPRESSION", "brotli"}}).find(
               "expected none, gzip, snappy, lz4 or zstd") != std::string::npos);
     CHECK(only_problem({{"KERNEL_LOG_LEVEL", "loud"}}).find("trace, debug, info, warn or error") !=
@@ -222,7 +222,7 @@ TEST_CASE("config: semantic limits") {
         std::string::npos);
   CHECK(only_problem({{"KAFKA_PRODUCER_REQUIRE_ACKS", "1"}}).find("KAFKA_PRODUCER_IDEMPOTENCE") !=
         std::string::npos);
-  CHECK(load({{"KAFKA_PRODUCER_REQUIRE_ACKS", "-1"}}).settings().acks == "all");
+  CHECK(load({{"KAFKA_PRODUCER_REQUIRE_ACKS", "-1"}}).settings().acks == Acks::all);
   CHECK(only_problem({{"KAFKA_PRODUCER_MAX_ATTEMPTS", "1"}}) ==
         "config error: KAFKA_PRODUCER_MAX_ATTEMPTS=\"1\": expected at least 2 with an idempotent "
         "producer (it needs to retry), or set KAFKA_PRODUCER_IDEMPOTENCE=false");
@@ -339,7 +339,7 @@ TEST_CASE("config: run modes") {
 TEST_CASE("config: empty values count as unset") {
   const auto config = load({{"KAFKA_CONSUMER_GROUP", ""}, {"KAFKA_PRODUCER_COMPRESSION", ""}});
   CHECK(config.settings().group_id == "orders-enricher");
-  CHECK(config.settings().compression == "snappy");
+  CHECK(config.settings().compression == Compression::snappy);
   CHECK_THROWS_AS(Config::load(orders, {{"KAFKA_BOOTSTRAP_SERVERS", ""}}, RunMode::production,
                                no_dotenv),
                   ConfigError);
@@ -365,7 +365,7 @@ TEST_CASE("config: .env fills what the environment leaves unset") {
   CHECK(s.bootstrap_servers == "from-dotenv:9092");
   CHECK(s.group_id == "env-group");
   CHECK(s.client_id == "dotenv-client");
-  CHECK(s.compression == "lz4");
+  CHECK(s.compression == Compression::lz4);
   CHECK(s.instance_id.empty());
   CHECK(config.source_of("KAFKA_BOOTSTRAP_SERVERS") == ".env");
   CHECK(config.source_of("KAFKA_CONSUMER_GROUP") == "env");
@@ -436,7 +436,7 @@ TEST_CASE("config: from_settings validates the same way and mutators") {
   CHECK_FALSE(config.settings().embedded);
   CHECK(config.consumer_properties()[0].value == "127.0.0.1:1234");
   CHECK(config.source_of("KAFKA_CONSUMER_GROUP") == "code");
-  settings.acks = "0";
+  settings.acks = Acks::none;
   CHECK_THROWS_WITH_AS(Config::from_settings(settings),
                        doctest::Contains("KAFKA_PRODUCER_REQUIRE_ACKS=\"0\""), ConfigError);
 }

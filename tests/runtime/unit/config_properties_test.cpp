@@ -191,7 +191,7 @@ TEST_CASE("config properties: SASL settings derive the protocol") {
   const auto config = load({{"KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"},
                             {"KAFKA_SASL_USERNAME", "user"},
                             {"KAFKA_SASL_PASSWORD", "pw-123456"}});
-  CHECK(config.settings().security_protocol == "SASL_SSL");
+  CHECK(config.settings().security_protocol == SecurityProtocol::sasl_ssl);
   const auto producer = config.producer_properties();
   CHECK(effective(producer, "security.protocol") == "sasl_ssl");
   CHECK(effective(producer, "sasl.mechanisms") == "SCRAM-SHA-512");

@@ -92,7 +92,7 @@ void collect_log(const rd_kafka_t*, int, const char* facility, const char* line)
 TEST_CASE("config secrets: never printed by load, describe, warnings or errors") {
   const auto config =
       Config::load(secret_kernel, secret_environment(), RunMode::production, "/nonexistent/.env");
-  CHECK(config.settings().security_protocol == "SASL_SSL");
+  CHECK(config.settings().security_protocol == SecurityProtocol::sasl_ssl);
   const auto description = config.describe();
   check_no_secret(description, "describe");
   CHECK(description.find("KAFKA_SASL_PASSWORD=***") != std::string::npos);

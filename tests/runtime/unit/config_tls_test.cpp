@@ -175,7 +175,7 @@ TEST_CASE("config tls: raw PEM and base64 of PEM are accepted") {
   const auto encoded = load({{"KAFKA_CA_CERT", base64(p.text("ca.pem"))},
                              {"KAFKA_CLIENT_CERT", base64(p.chain())},
                              {"KAFKA_CLIENT_KEY", base64(p.text("client.key"))}});
-  CHECK(raw.settings().security_protocol == "SSL");
+  CHECK(raw.settings().security_protocol == SecurityProtocol::ssl);
   CHECK(raw.settings().ca_cert_pem == encoded.settings().ca_cert_pem);
   CHECK(raw.settings().client_cert_pem == encoded.settings().client_cert_pem);
   CHECK(raw.settings().client_key_pem == encoded.settings().client_key_pem);

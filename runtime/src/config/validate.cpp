@@ -1,18 +1,85 @@
-// Checks that hold between settings, in our variables' names. Each reads the typed Settings,
-// so Settings given directly (Config::from_settings) get the same checks as the environment.
+// Configuration problems, one line each, and the checks every Settings gets: each
+// variable's own constraints from the registry, then the relations between settings. Each
+// reads the typed Settings, so Settings given directly (Config::from_settings) get the same
+// checks as the environment.
 #include <algorithm>
 
 #include "config/config_detail.hpp"
 
-namespace kernel::config_detail {
+namespace kernel {
+
+namespace {
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += (text.empty() ? "" : "\n") + line;
+  return text;
+}
+}  // namespace
+
+ConfigError::ConfigError(std::vector<std::string> problems)
+    : std::runtime_error(join_lines(problems)), problems_(std::move(problems)) {}
+
+namespace config_detail {
+
+std::string printable_value(std::string_view value) {
+  // Long values are cut so that each problem stays one readable line.
+  constexpr std::size_t max_shown = 120;
+  std::string out;
+  for (std::size_t i = 0; i < value.size() && i < max_shown; ++i) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (value.size() > max_shown) out += "...";
+  return out;
+}
+
+void Problems::add(std::string_view variable, std::string_view value, std::string_view message) {
+  const auto* spec = find_variable(variable);
+  const bool secret = is_secret_name(variable);
+  const bool pem = spec != nullptr && spec->type == "pem";
+  std::string line = "config error: " + std::string(variable);
+  if (secret) {
+    line += ": " + std::string(message) + " (value hidden)";
+  } else if (pem) {
+    line += ": " + std::string(message);
+  } else {
+    line += "=\"" + printable_value(value) + "\": " + std::string(message);
+  }
+  variables_.insert(std::string(variable));
+  lines_.push_back(std::move(line));
+}
+
+void Problems::add_without_value(std::string_view variable, std::string_view message) {
+  variables_.insert(std::string(variable));
+  lines_.push_back("config error: " + std::string(variable) + ": " + std::string(message) +
+                   (is_secret_name(variable) ? " (value hidden)" : ""));
+}
+
+void Problems::add_general(std::string_view message) {
+  lines_.push_back("config error: " + std::string(message));
+}
 
 namespace {
 
-using Shown = std::map<std::string, std::string, std::less<>>;
-
 class Checker {
  public:
-  Checker(const Shown& shown, Problems& problems) : shown_(shown), problems_(problems) {}
+  Checker(const Values& shown, Problems& problems) : shown_(shown), problems_(problems) {}
 
   /// Reports `message` against `variable` unless an earlier problem already named it.
   void fail(std::string_view variable, std::string_view message) {
@@ -22,7 +89,7 @@ class Checker {
   }
 
  private:
-  const Shown& shown_;
+  const Values& shown_;
   Problems& problems_;
 };
 
@@ -32,43 +99,6 @@ std::optional<long long> passthrough_number(const Settings& s, std::string_view 
     if (p.property == property) return parse_integer(p.value, error);
   }
   return std::nullopt;
-}
-
-// One entry of KAFKA_BOOTSTRAP_SERVERS as librdkafka reads it: [proto://]host[:port], an IPv6
-// host in brackets. librdkafka would take any text after the colon as a service name and
-// only fail to connect, so a port that is no port would surface as "unreachable" (69) after
-// the start-up timeout instead of here.
-std::string broker_problem(std::string_view broker) {
-  const std::string expected = "expected comma-separated host:port entries with a port from 1 to 65535, e.g. "
-                               "broker1:9092,broker2:9092";
-  const std::string each = "expected host:port with a port from 1 to 65535, e.g. broker1:9092";
-  if (broker.empty() || broker.find_first_of(" \t") != std::string_view::npos) return expected;
-  if (const auto scheme = broker.find("://"); scheme != std::string_view::npos) broker.remove_prefix(scheme + 3);
-  std::string_view host = broker, port;
-  if (broker.starts_with('[')) {
-    const auto close = broker.find(']');
-    if (close == std::string_view::npos) return "\"" + std::string(broker) + "\" has no closing ]; " + each;
-    host = broker.substr(1, close - 1);
-    const auto rest = broker.substr(close + 1);
-    if (!rest.empty() && !rest.starts_with(':')) return expected;
-    if (!rest.empty()) port = rest.substr(1);
-    if (rest == ":") return "\"" + std::string(broker) + "\" has an empty port; " + each;
-  } else if (const auto colon = broker.rfind(':'); colon != std::string_view::npos) {
-    if (broker.find(':') != colon) return {};  // a bare IPv6 address: librdkafka's to judge
-    host = broker.substr(0, colon);
-    port = broker.substr(colon + 1);
-    if (port.empty()) return "\"" + std::string(broker) + "\" has an empty port; " + each;
-  }
-  if (host.empty()) return "\"" + std::string(broker) + "\" has no host; " + each;
-  if (port.empty()) return {};  // no port: librdkafka uses 9092
-  std::string error;
-  const auto number = port.find_first_not_of("0123456789") == std::string_view::npos
-                          ? parse_integer(port, error)
-                          : std::nullopt;
-  if (!number || *number < 1 || *number > 65535) {
-    return "\"" + std::string(broker) + "\" has port " + std::string(port) + "; " + each;
-  }
-  return {};
 }
 
 void check_topics(const Settings& s, Checker& check, std::vector<std::string>& warnings) {
@@ -124,15 +154,14 @@ void check_topics(const Settings& s, Checker& check, std::vector<std::string>& w
 }
 
 void check_security(const Settings& s, Checker& check, std::vector<std::string>& warnings) {
-  const bool sasl = s.security_protocol.starts_with("SASL_");
-  const bool ssl = s.security_protocol == "SSL" || s.security_protocol == "SASL_SSL";
-  const bool sasl_given =
-      !s.sasl_mechanism.empty() || !s.sasl_username.empty() || !s.sasl_password.empty();
+  const auto protocol = s.security_protocol;
+  const bool sasl = protocol == SecurityProtocol::sasl_plaintext || protocol == SecurityProtocol::sasl_ssl;
+  const bool tls = protocol == SecurityProtocol::ssl || protocol == SecurityProtocol::sasl_ssl;
+  const bool sasl_given = s.sasl_mechanism || !s.sasl_username.empty() || !s.sasl_password.empty();
   if (sasl) {
-    if (s.sasl_mechanism.empty()) {
-      check.fail("KAFKA_SASL_MECHANISM",
-                 "required with " + s.security_protocol + ": expected PLAIN, SCRAM-SHA-256 or "
-                 "SCRAM-SHA-512");
+    if (!s.sasl_mechanism) {
+      check.fail("KAFKA_SASL_MECHANISM", "required with " + std::string(to_string(protocol)) +
+                                             ": expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
     }
     if (s.sasl_username.empty()) check.fail("KAFKA_SASL_USERNAME", "required with SASL");
     if (s.sasl_password.empty()) check.fail("KAFKA_SASL_PASSWORD", "required with SASL");
@@ -141,13 +170,13 @@ void check_security(const Settings& s, Checker& check, std::vector<std::string>&
                "SASL settings are given but the protocol has no SASL; expected SASL_SSL (or "
                "leave KAFKA_SECURITY_PROTOCOL unset)");
   }
-  if (s.security_protocol == "SASL_PLAINTEXT") {
+  if (protocol == SecurityProtocol::sasl_plaintext) {
     warnings.push_back(
         "KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT: the SASL password is sent unencrypted");
   }
   const bool tls_given =
       !s.ca_cert_pem.empty() || !s.client_cert_pem.empty() || !s.client_key_pem.empty();
-  if (tls_given && !ssl) {
+  if (tls_given && !tls) {
     check.fail("KAFKA_SECURITY_PROTOCOL",
                "certificates are given but the protocol has no TLS; expected SSL or SASL_SSL (or "
                "leave KAFKA_SECURITY_PROTOCOL unset)");
@@ -164,35 +193,19 @@ void check_security(const Settings& s, Checker& check, std::vector<std::string>&
 }
 
 void check_producer(const Settings& s, Checker& check) {
-  if (s.acks == "0") {
-    check.fail("KAFKA_PRODUCER_REQUIRE_ACKS",
-               "0 is refused: at-least-once needs acknowledgements; expected all (or -1), or 1 "
-               "with KAFKA_PRODUCER_IDEMPOTENCE=false");
-  } else if (s.acks == "1" && s.idempotence) {
+  if (s.acks == Acks::leader && s.idempotence) {
     check.fail("KAFKA_PRODUCER_REQUIRE_ACKS",
                "1 needs KAFKA_PRODUCER_IDEMPOTENCE=false (an idempotent producer waits for all "
                "replicas); expected all or -1");
-  } else if (s.acks != "all" && s.acks != "1") {
-    check.fail("KAFKA_PRODUCER_REQUIRE_ACKS", "expected all, -1 or 1");
   }
-  if (s.max_attempts < 1) {
-    check.fail("KAFKA_PRODUCER_MAX_ATTEMPTS", "expected a whole number of at least 1");
-  } else if (s.idempotence && s.max_attempts < 2) {
+  if (s.idempotence && s.max_attempts < 2) {
     check.fail("KAFKA_PRODUCER_MAX_ATTEMPTS",
                "expected at least 2 with an idempotent producer (it needs to retry), or set "
                "KAFKA_PRODUCER_IDEMPOTENCE=false");
   }
-  static const std::vector<std::string> codecs{"none", "gzip", "snappy", "lz4", "zstd"};
-  if (std::find(codecs.begin(), codecs.end(), s.compression) == codecs.end()) {
-    check.fail("KAFKA_PRODUCER_COMPRESSION", "expected none, gzip, snappy, lz4 or zstd");
-  }
 }
 
 void check_consumer(const Settings& s, Checker& check) {
-  if (s.start_offset != "earliest" && s.start_offset != "latest") {
-    check.fail("KAFKA_CONSUMER_START_OFFSET", "expected earliest, latest, -2 or -1");
-  }
-  if (s.fetch_min_bytes < 1) check.fail("KAFKA_CONSUMER_MIN_BYTES", "expected at least 1 byte");
   // librdkafka refuses fetch.max.bytes below message.max.bytes at rd_kafka_new.
   const auto message_max = passthrough_number(s, "message.max.bytes").value_or(1'000'000);
   if (s.fetch_max_bytes < message_max) {
@@ -202,9 +215,6 @@ void check_consumer(const Settings& s, Checker& check) {
                    format_size(message_max) + " or more");
   } else if (s.fetch_min_bytes > s.fetch_max_bytes) {
     check.fail("KAFKA_CONSUMER_MIN_BYTES", "must not exceed KAFKA_CONSUMER_MAX_BYTES");
-  }
-  if (s.commit_interval.count() <= 0) {
-    check.fail("KAFKA_CONSUMER_COMMIT_INTERVAL", "expected a duration above 0, e.g. 1s");
   }
   if (s.heartbeat_interval >= s.session_timeout) {
     check.fail("KAFKA_CONSUMER_HEARTBEAT_INTERVAL",
@@ -216,67 +226,38 @@ void check_consumer(const Settings& s, Checker& check) {
                "must be at least KAFKA_CONSUMER_SESSION_TIMEOUT (" +
                    format_duration(s.session_timeout) + ")");
   }
-  if (s.max_retries < 0) check.fail("KAFKA_CONSUMER_MAX_RETRIES", "expected 0 or more");
-  if (s.max_poll_records < 1) check.fail("KAFKA_MAX_POLL_RECORDS", "expected 1 or more");
 }
 
-void check_kernel(const Settings& s, Checker& check) {
-  static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error"};
-  if (std::find(levels.begin(), levels.end(), s.log_level) == levels.end()) {
-    check.fail("KERNEL_LOG_LEVEL", "expected trace, debug, info, warn or error");
-  }
-  if (s.log_format != "text" && s.log_format != "json") {
-    check.fail("KERNEL_LOG_FORMAT", "expected text or json");
-  }
-  if (s.shutdown_timeout.count() <= 0) {
-    check.fail("KERNEL_SHUTDOWN_TIMEOUT", "expected a duration above 0, e.g. 25s");
-  }
-  if (s.startup_timeout.count() <= 0) {
-    check.fail("KERNEL_STARTUP_TIMEOUT", "expected a duration above 0, e.g. 30s");
-  }
-  if (s.retry_backoff.count() <= 0) {
-    check.fail("KERNEL_RETRY_BACKOFF", "expected a duration above 0, e.g. 200ms");
-  } else if (s.retry_backoff > s.retry_backoff_max) {
+void check_retries(const Settings& s, Checker& check) {
+  if (s.retry_backoff > s.retry_backoff_max) {
     check.fail("KERNEL_RETRY_BACKOFF", "must not exceed KERNEL_RETRY_BACKOFF_MAX (" +
                                            format_duration(s.retry_backoff_max) + ")");
-  }
-  if (s.retry_multiplier < 1.0) check.fail("KERNEL_RETRY_MULTIPLIER", "expected 1.0 or more");
-  if (s.retry_jitter < 0.0 || s.retry_jitter > 1.0) {
-    check.fail("KERNEL_RETRY_JITTER", "expected a fraction from 0 to 1, e.g. 0.2");
-  }
-  if (s.http_port && (*s.http_port < 0 || *s.http_port > 65535)) {
-    check.fail("KERNEL_HTTP_PORT", "expected a port 1..65535, 0 for a free port, or off");
   }
 }
 
 }  // namespace
 
-void validate_settings(const Settings& s, const Shown& shown, Problems& problems,
+Values effective_values(const Settings& s) {
+  Values values;
+  for (const auto& spec : config_registry()) values[spec.name] = spec.show(s);
+  for (const auto& p : s.passthrough) values[p.variable] = p.value;
+  return values;
+}
+
+void validate_settings(const Settings& s, const Values& shown, Problems& problems,
                        std::vector<std::string>& warnings) {
   Checker check(shown, problems);
-  if (s.bootstrap_servers.empty()) {
-    check.fail("KAFKA_BOOTSTRAP_SERVERS",
-               "required: expected brokers (host:port,...) or embedded");
-  } else if (!s.embedded) {
-    for (const auto& broker : split_list(s.bootstrap_servers)) {
-      if (auto why = broker_problem(broker); !why.empty()) {
-        check.fail("KAFKA_BOOTSTRAP_SERVERS", why);
-        break;
-      }
-    }
+  for (const auto& spec : config_registry()) {
+    if (auto why = spec.check(s); !why.empty()) check.fail(spec.name, why);
   }
   check_topics(s, check, warnings);
-  if (s.group_id.empty()) check.fail("KAFKA_CONSUMER_GROUP", "expected a group id");
-  if (s.client_id.empty()) check.fail("KAFKA_CLIENT_ID", "expected a client id");
   check_security(s, check, warnings);
   check_producer(s, check);
   check_consumer(s, check);
-  check_kernel(s, check);
+  check_retries(s, check);
 }
 
-}  // namespace kernel::config_detail
-
-namespace kernel {
+}  // namespace config_detail
 
 std::string topic_name_problem(std::string_view topic) {
   if (topic.empty()) return "is empty; expected 1 to 249 characters";

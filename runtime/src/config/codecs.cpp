@@ -1,0 +1,221 @@
+// The types of values variables have: how each is parsed from the text a user writes,
+// written back, and checked on its own; and the texts of enum values, each written once.
+// Part of kernel_config.
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <limits>
+#include <span>
+
+#include "config/config_detail.hpp"
+
+namespace kernel {
+
+using namespace config_detail;
+using namespace config_detail::codec;
+
+namespace {
+
+// ---- The texts of enum values, each written once -------------------------------------------
+
+/// One way to write an enum value; unlisted synonyms are read but not offered.
+template <typename E>
+struct Choice {
+  std::string_view text;
+  E value;
+  bool listed = true;
+};
+
+// The first text of a value is the one written back (and given to librdkafka).
+constexpr Choice<SecurityProtocol> security_protocols[] = {
+    {"PLAINTEXT", SecurityProtocol::plaintext}, {"SSL", SecurityProtocol::ssl},
+    {"SASL_PLAINTEXT", SecurityProtocol::sasl_plaintext}, {"SASL_SSL", SecurityProtocol::sasl_ssl}};
+constexpr Choice<SaslMechanism> sasl_mechanisms[] = {{"PLAIN", SaslMechanism::plain},
+                                                     {"SCRAM-SHA-256", SaslMechanism::scram_sha_256},
+                                                     {"SCRAM-SHA-512", SaslMechanism::scram_sha_512}};
+constexpr Choice<Acks> acks_values[] = {
+    {"all", Acks::all}, {"-1", Acks::all}, {"1", Acks::leader}, {"0", Acks::none, false}};
+constexpr Choice<Compression> compressions[] = {{"none", Compression::none},
+                                                {"gzip", Compression::gzip},
+                                                {"snappy", Compression::snappy},
+                                                {"lz4", Compression::lz4},
+                                                {"zstd", Compression::zstd}};
+constexpr Choice<StartOffset> start_offsets[] = {{"earliest", StartOffset::earliest},
+                                                 {"latest", StartOffset::latest},
+                                                 {"-2", StartOffset::earliest},
+                                                 {"-1", StartOffset::latest}};
+constexpr Choice<LogLevel> log_levels[] = {{"trace", LogLevel::trace}, {"debug", LogLevel::debug},
+                                           {"info", LogLevel::info},   {"warn", LogLevel::warn},
+                                           {"error", LogLevel::error}, {"warning", LogLevel::warn, false}};
+constexpr Choice<LogFormat> log_formats[] = {{"text", LogFormat::text}, {"json", LogFormat::json}};
+
+std::span<const Choice<SecurityProtocol>> choices_of(SecurityProtocol) { return security_protocols; }
+std::span<const Choice<SaslMechanism>> choices_of(SaslMechanism) { return sasl_mechanisms; }
+std::span<const Choice<Acks>> choices_of(Acks) { return acks_values; }
+std::span<const Choice<Compression>> choices_of(Compression) { return compressions; }
+std::span<const Choice<StartOffset>> choices_of(StartOffset) { return start_offsets; }
+std::span<const Choice<LogLevel>> choices_of(LogLevel) { return log_levels; }
+std::span<const Choice<LogFormat>> choices_of(LogFormat) { return log_formats; }
+
+template <typename E>
+std::string_view text_of(E value) {
+  for (const auto& choice : choices_of(value)) {
+    if (choice.value == value) return choice.text;
+  }
+  return {};  // only a number cast to the enum from outside its values
+}
+
+}  // namespace
+
+std::string_view to_string(SecurityProtocol value) { return text_of(value); }
+std::string_view to_string(SaslMechanism value) { return text_of(value); }
+std::string_view to_string(Acks value) { return text_of(value); }
+std::string_view to_string(Compression value) { return text_of(value); }
+std::string_view to_string(StartOffset value) { return text_of(value); }
+std::string_view to_string(LogLevel value) { return text_of(value); }
+std::string_view to_string(LogFormat value) { return text_of(value); }
+
+namespace config_detail::codec {
+
+Codec<std::string> text(std::string type) {
+  return {std::move(type), [](std::string_view text, std::string&) { return std::optional(trim(text)); },
+          [](const std::string& value) { return value; }};
+}
+
+Codec<std::string> verbatim() {
+  return {"string", [](std::string_view text, std::string&) { return std::optional(std::string(text)); },
+          [](const std::string& value) { return value; }};
+}
+
+Codec<std::string> pem(std::string what) {
+  return {"pem",
+          [what](std::string_view text, std::string& error) {
+            auto decoded = decode_pem(text);
+            if (!decoded) error = "not a PEM " + what + ": expected text starting with -----BEGIN, or base64 of it";
+            return decoded;
+          },
+          [](const std::string& value) { return value; }};
+}
+
+Codec<std::vector<std::string>> topic_list() {
+  return {"list",
+          [](std::string_view text, std::string& error) -> std::optional<std::vector<std::string>> {
+            std::vector<std::string> topics;
+            for (auto& topic : split_list(text)) {
+              if (topic.empty()) {
+                error = "expected comma-separated topic names with none empty";
+                return std::nullopt;
+              }
+              if (std::find(topics.begin(), topics.end(), topic) == topics.end()) topics.push_back(topic);
+            }
+            return topics;
+          },
+          [](const std::vector<std::string>& topics) { return join(topics, ","); }};
+}
+
+Codec<bool> boolean() {
+  return {"bool", parse_bool, [](bool value) { return std::string(value ? "true" : "false"); }};
+}
+
+Codec<int> whole_number(long long minimum, std::string meaning) {
+  const auto expected = "expected a whole number of at least " + std::to_string(minimum) + meaning;
+  return {"int",
+          [=](std::string_view text, std::string& error) -> std::optional<int> {
+            const auto parsed = parse_integer(text, error);
+            if (parsed && *parsed >= minimum && *parsed <= std::numeric_limits<int>::max()) {
+              return static_cast<int>(*parsed);
+            }
+            error = expected;
+            return std::nullopt;
+          },
+          [](int value) { return std::to_string(value); }, {},
+          [=](int value, std::string_view) { return value < minimum ? expected : std::string(); }};
+}
+
+Codec<std::chrono::milliseconds> duration(Zero zero) {
+  return {"duration", parse_duration, format_duration, {},
+          [=](std::chrono::milliseconds value, std::string_view example) {
+            return zero == Zero::refused && value.count() <= 0
+                       ? "expected a duration above 0, e.g. " + std::string(example)
+                       : std::string();
+          }};
+}
+
+Codec<long long> size(Zero zero) {
+  return {"size", parse_size, format_size, {}, [=](long long value, std::string_view) {
+            return zero == Zero::refused && value < 1 ? std::string("expected at least 1 byte") : std::string();
+          }};
+}
+
+Codec<double> number(std::function<std::string(double, std::string_view)> check) {
+  return {"float", parse_number, format_number, {}, std::move(check)};
+}
+
+template <typename E>
+Codec<E> choice(std::string note) {
+  std::vector<std::string> listed;
+  for (const auto& each : choices_of(E{})) {
+    if (each.listed) listed.emplace_back(each.text);
+  }
+  std::string expected = "expected ";
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    expected += (i == 0 ? "" : i + 1 == listed.size() ? " or " : ", ") + listed[i];
+  }
+  expected += note;
+  return {"enum",
+          [=](std::string_view text, std::string& error) -> std::optional<E> {
+            const auto wanted = upper(trim(text));
+            for (const auto& each : choices_of(E{})) {
+              if (upper(each.text) == wanted) return each.value;
+            }
+            error = expected;
+            return std::nullopt;
+          },
+          [](E value) { return std::string(text_of(value)); }, listed};
+}
+
+Codec<std::optional<int>> port() {
+  const std::string expected = "expected a port 1..65535, 0 for a free port, or off";
+  return {"port",
+          [=](std::string_view input, std::string& error) -> std::optional<std::optional<int>> {
+            const auto text = trim(input);
+            if (text == "off") return std::optional<std::optional<int>>(std::in_place);
+            const auto number = parse_integer(text, error);
+            if (number && *number >= 0 && *number <= 65535) return std::optional<int>(static_cast<int>(*number));
+            error = text.starts_with("tcp://")
+                        ? "looks like a Kubernetes service variable (a service named kernel-http?); expected a port "
+                          "0..65535 or off"
+                        : expected;
+            return std::nullopt;
+          },
+          [](const std::optional<int>& value) { return value ? std::to_string(*value) : std::string("off"); }, {},
+          [=](const std::optional<int>& value, std::string_view) {
+            return value && (*value < 0 || *value > 65535) ? expected : std::string();
+          }};
+}
+
+Codec<std::string> ip_address() {
+  return {"string",
+          [](std::string_view input, std::string& error) -> std::optional<std::string> {
+            auto text = trim(input);
+            in6_addr ignored{};
+            if (inet_pton(AF_INET, text.c_str(), &ignored) == 1 || inet_pton(AF_INET6, text.c_str(), &ignored) == 1) {
+              return text;
+            }
+            error = "expected an IP address: 0.0.0.0 (all interfaces), 127.0.0.1 (this host only) or another "
+                    "address of this host";
+            return std::nullopt;
+          },
+          [](const std::string& value) { return value; }};
+}
+
+template Codec<SecurityProtocol> choice(std::string);
+template Codec<SaslMechanism> choice(std::string);
+template Codec<Acks> choice(std::string);
+template Codec<Compression> choice(std::string);
+template Codec<StartOffset> choice(std::string);
+template Codec<LogLevel> choice(std::string);
+template Codec<LogFormat> choice(std::string);
+
+}  // namespace config_detail::codec
+}  // namespace kernel
