@@ -25,6 +25,9 @@ struct KernelSpec {
   std::vector<ConsumerMiddleware> middleware;  ///< run in this order, outermost first
   /// Wraps each produce, in this order, outermost first (see kernel/middleware.hpp).
   std::vector<ProducerMiddleware> producer_middleware;
+  /// Plain exception types the kernel knows to be passing (a driver's "connection lost"):
+  /// retried like a TransientError. See docs/failure-handling.md for the built-in rules.
+  TransientTypes transient_errors;
 };
 
 /// Exit codes (docs/reference.md, "Exit codes").

@@ -3,6 +3,7 @@
 // the checks librdkafka makes between properties (and loads TLS material). Its refusals
 // are reported in our variables' names.
 #include <algorithm>
+#include <librdkafka/rdkafka.h>
 
 #include "config/config_detail.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"

@@ -5,6 +5,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 #include "broker/record_io.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "kernel/testing.hpp"
@@ -164,11 +167,11 @@ std::optional<int> KernelFixture::wait_for_exit(std::chrono::milliseconds timeou
   return state_->exit_code;
 }
 
-void KernelFixture::send(const nlohmann::json& value, std::optional<std::string> key, HeaderList headers) {
+void KernelFixture::send(const nlohmann::json& value, std::optional<std::string> key, Headers headers) {
   send_raw(value.dump(), std::move(key), std::move(headers));
 }
 
-void KernelFixture::send_raw(std::string value, std::optional<std::string> key, HeaderList headers) {
+void KernelFixture::send_raw(std::string value, std::optional<std::string> key, Headers headers) {
   jsonl::Record record;
   record.key = std::move(key);
   record.value = std::move(value);
@@ -221,7 +224,7 @@ const Config& KernelFixture::config() const { return *state_->config; }
 
 int KernelFixture::http_port() const { return state_->operations ? state_->operations->port() : -1; }
 
-rd_kafka_mock_cluster_t* KernelFixture::mock_cluster() const {
+rd_kafka_mock_cluster_s* KernelFixture::mock_cluster() const {
   return state_->broker ? state_->broker->cluster() : nullptr;
 }
 

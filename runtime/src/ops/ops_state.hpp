@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "ops/pause_reasons.hpp"
+
 namespace kernel::detail {
 
 /// One assigned partition, as /admin/status shows it.
@@ -25,7 +27,7 @@ struct PartitionStatus {
   std::int64_t high_watermark = -1;
   std::int64_t lag = -1;             ///< high watermark - committed (or - low watermark)
   std::size_t in_flight = 0;
-  std::uint8_t paused = 0;           ///< PauseReason bits
+  PauseReasons paused;               ///< why it is paused
 };
 
 struct StatusSnapshot {
