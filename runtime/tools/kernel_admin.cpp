@@ -30,7 +30,7 @@
 #include "core/partition_list.hpp"
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
-#include "kernel/run.hpp"
+#include "kernel/exit_codes.hpp"
 #include "log/logging.hpp"
 
 namespace {

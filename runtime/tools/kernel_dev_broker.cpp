@@ -27,8 +27,8 @@
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/embedded_broker.hpp"
+#include "kernel/exit_codes.hpp"
 #include "kernel/jsonl.hpp"
-#include "kernel/run.hpp"
 #include "log/logging.hpp"
 
 // ---- A fixed port for the mock cluster ------------------------------------------------------

@@ -23,10 +23,11 @@
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/context.hpp"
+#include "kernel/exit_codes.hpp"
 #include "kernel/handler.hpp"
 #include "kernel/jsonl.hpp"
 #include "kernel/message.hpp"
-#include "kernel/run.hpp"
+#include "kernel/spec.hpp"
 
 namespace kernel::testing {
 

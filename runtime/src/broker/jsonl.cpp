@@ -10,7 +10,7 @@
 
 #include "core/rfc3339.hpp"
 #include "kernel/errors.hpp"
-#include "message/bounded_json.hpp"
+#include "core/bounded_json.hpp"
 
 namespace kernel::jsonl {
 

@@ -25,19 +25,19 @@ std::vector<ConsumerMiddleware> with_metrics_layer(std::vector<ConsumerMiddlewar
 }  // namespace
 
 KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<spdlog::logger> logger,
-                       LoopHooks hooks, Operations* operations)
+                       LoopHooks hooks, Publication published)
     : config_(std::move(config)),
       settings_(config_.settings()),
       kernel_name_(settings_.kernel_name.empty() ? spec.name : settings_.kernel_name),
-      chain_(spec.handler, with_metrics_layer(spec.middleware, operations != nullptr), spec.transient_errors),
+      chain_(spec.handler, with_metrics_layer(spec.middleware, published.metrics != nullptr), spec.transient_errors),
       log_(std::move(logger)),
       hooks_(std::move(hooks)),
       retry_policy_(settings_.retry_backoff, settings_.retry_backoff_max, settings_.retry_multiplier,
                     settings_.retry_jitter),
       stamper_(kernel_name_),
       context_(kernel_name_, settings_.output_topic, log_),
-      ops_(operations ? &operations->state() : nullptr),
-      metrics_(operations ? &operations->metrics() : nullptr),
+      ops_(published.state),
+      metrics_(published.metrics),
       max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16),
       max_parked_(max_in_flight_total_ * 8) {
   ContextAccess::set_producer_middleware(context_, spec.producer_middleware);

@@ -20,14 +20,15 @@
 
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
+#include "kernel/exit_codes.hpp"
 #include "kernel/handler.hpp"
-#include "kernel/run.hpp"
+#include "kernel/spec.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/retry_policy.hpp"
 #include "loop/standard_headers.hpp"
-#include "metrics/kernel_metrics.hpp"
 #include "ops/cluster_watch.hpp"
-#include "ops/operations.hpp"
+#include "ops/kernel_metrics.hpp"
+#include "ops/ops_state.hpp"
 
 namespace kernel::detail {
 
@@ -53,10 +54,10 @@ struct LoopHooks {
 
 class KernelLoop {
  public:
-  /// `operations` (may be null: HTTP off) receives liveness, readiness, status and metrics,
+  /// `published` (null members: HTTP off) receives liveness, readiness, status and metrics,
   /// and brings operator pauses; it must outlive the loop.
   KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<spdlog::logger> logger,
-             LoopHooks hooks = {}, Operations* operations = nullptr);
+             LoopHooks hooks = {}, Publication published = {});
   ~KernelLoop();
   KernelLoop(const KernelLoop&) = delete;
   KernelLoop& operator=(const KernelLoop&) = delete;

@@ -9,7 +9,7 @@
 #include "kernel/message.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/kernel_loop.hpp"
-#include "metrics/kernel_metrics.hpp"
+#include "ops/kernel_metrics.hpp"
 #include "ops/pause_reasons.hpp"
 
 namespace kernel::detail {

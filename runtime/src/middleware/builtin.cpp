@@ -5,7 +5,7 @@
 #include "kernel/message.hpp"
 #include "kernel/middleware.hpp"
 #include "log/logging.hpp"
-#include "metrics/kernel_metrics.hpp"
+#include "ops/kernel_metrics.hpp"
 
 namespace kernel::middleware {
 

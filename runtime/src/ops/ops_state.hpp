@@ -17,6 +17,16 @@
 
 namespace kernel::detail {
 
+class KernelMetrics;
+class OpsState;
+
+/// Where the loop publishes what the operations side reads: both null when KERNEL_HTTP_PORT
+/// is off. The loop knows these two, never the HTTP server that serves them.
+struct Publication {
+  OpsState* state = nullptr;
+  KernelMetrics* metrics = nullptr;
+};
+
 /// One assigned partition, as /admin/status shows it.
 struct PartitionStatus {
   std::string topic;

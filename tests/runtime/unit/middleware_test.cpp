@@ -12,7 +12,7 @@
 #include "kernel/middleware.hpp"
 #include "kernel/testing.hpp"
 #include "log/logging.hpp"
-#include "metrics/kernel_metrics.hpp"
+#include "ops/kernel_metrics.hpp"
 
 using kernel::Context;
 using kernel::Message;

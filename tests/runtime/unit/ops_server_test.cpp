@@ -17,7 +17,7 @@
 #include <spdlog/sinks/null_sink.h>
 
 #include "http/ops_server.hpp"
-#include "ops/operations.hpp"
+#include "http/operations.hpp"
 
 using kernel::detail::OpsServer;
 using kernel::detail::OpsServerOptions;

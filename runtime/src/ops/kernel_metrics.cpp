@@ -1,4 +1,4 @@
-#include "metrics/kernel_metrics.hpp"
+#include "ops/kernel_metrics.hpp"
 
 #include <algorithm>
 #include <optional>

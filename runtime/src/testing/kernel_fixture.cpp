@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "broker/record_io.hpp"
+#include "http/operations.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "kernel/testing.hpp"
 #include "log/logging.hpp"
@@ -123,7 +124,7 @@ KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chro
 
   state_->operations = detail::Operations::start_if_enabled(settings, log);
   state_->loop = std::make_unique<detail::KernelLoop>(*state_->config, state_->spec, log, state_->hooks(),
-                                                      state_->operations.get());
+                                                      detail::publication_of(state_->operations.get()));
   try {
     state_->loop->start();
   } catch (const detail::StartupError& error) {

@@ -3,7 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 
-#include "message/bounded_json.hpp"
+#include "core/bounded_json.hpp"
 
 namespace kernel {
 
