@@ -1,6 +1,5 @@
 #include "log/logging.hpp"
 
-#include <array>
 #include <chrono>
 #include <mutex>
 

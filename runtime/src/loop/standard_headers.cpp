@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <random>
+
+#include <librdkafka/rdkafka.h>
 
 namespace kernel::detail {
 

@@ -4,12 +4,10 @@
 // librdkafka header list without building intermediate strings.
 #include <array>
 #include <cstdint>
-#include <random>
 #include <string_view>
 
-#include <librdkafka/rdkafka.h>
-
 #include "core/rfc3339.hpp"
+#include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/message.hpp"
 #include "kernel/outgoing.hpp"
 
