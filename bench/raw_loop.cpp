@@ -10,6 +10,8 @@
 #include <random>
 #include <string>
 
+#include <librdkafka/rdkafka.h>
+
 #include <kernel/config.hpp>
 #include <kernel/detail/rdkafka_handles.hpp>
 #include <nlohmann/json.hpp>

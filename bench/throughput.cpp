@@ -20,6 +20,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <librdkafka/rdkafka.h>
+
 #include "broker/record_io.hpp"
 #include "kernel/jsonl.hpp"
 

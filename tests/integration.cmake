@@ -7,7 +7,7 @@ target_link_libraries(it-kernel PRIVATE kernel::runtime)
 
 file(GLOB RUNTIME_INTEGRATION_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration/*_test.cpp")
 add_executable(runtime_integration_tests runtime/unit/main.cpp ${RUNTIME_INTEGRATION_TESTS})
-target_link_libraries(runtime_integration_tests PRIVATE kernel::runtime doctest::doctest)
+target_link_libraries(runtime_integration_tests PRIVATE kernel::runtime doctest::doctest PkgConfig::HTTPLIB)
 target_include_directories(runtime_integration_tests PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
 target_compile_definitions(runtime_integration_tests PRIVATE
   KERNEL_PROBE="${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration/probe.py")

@@ -10,7 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "kernel/run.hpp"
+#include "kernel/exit_codes.hpp"
 
 namespace kernel::tools {
 

@@ -17,8 +17,7 @@ namespace kernel::tools::dlq {
 std::optional<std::string> header_of(const jsonl::Record& record, std::string_view name) {
   for (std::size_t i = record.headers.size(); i-- > 0;) {
     if (record.headers[i].first != name) continue;
-    const bool null = std::find(record.null_headers.begin(), record.null_headers.end(), i) != record.null_headers.end();
-    if (null) return std::nullopt;
+    if (record.headers.is_null(i)) return std::nullopt;
     return record.headers[i].second;
   }
   return std::nullopt;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include <librdkafka/rdkafka.h>
 #include <spdlog/logger.h>
 
 #include "kernel/config.hpp"

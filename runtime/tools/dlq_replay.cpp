@@ -317,8 +317,7 @@ class Replayer {
     for (std::size_t i = 0; i < record.headers.size(); ++i) {
       const auto& [name, value] = record.headers[i];
       if (name.starts_with("dlq-")) continue;
-      const bool null =
-          std::find(record.null_headers.begin(), record.null_headers.end(), i) != record.null_headers.end();
+      const bool null = record.headers.is_null(i);
       rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()), null ? nullptr : value.data(),
                           static_cast<ssize_t>(value.size()));
     }

@@ -24,13 +24,15 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
 
 #include "command_line.hpp"
+#include "core/partition_list.hpp"
 #include "dlq_commands.hpp"
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
-#include "kernel/run.hpp"
+#include "kernel/exit_codes.hpp"
 #include "log/logging.hpp"
 
 namespace {
@@ -177,8 +179,9 @@ std::vector<std::string> all_topics(rd_kafka_t* client, const Options& options, 
 std::vector<PartitionRow> read_partitions(rd_kafka_t* client, const std::string& topic, const Options& options,
                                           const std::string& servers) {
   const auto ids = partitions_of(client, topic, options, servers);
-  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(ids.size())));
-  for (auto id : ids) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), id);
+  std::vector<PartitionOffset> wanted;
+  for (auto id : ids) wanted.push_back({topic, id});
+  const auto list = make_partition_list(wanted);
   if (auto err = rd_kafka_committed(client, list.get(), options.timeout_ms)) {
     throw Failure{kernel::exit_code::unavailable, "cannot read committed offsets: " + std::string(rd_kafka_err2str(err))};
   }
@@ -438,11 +441,11 @@ std::optional<int> group_members(rd_kafka_t* client, const std::string& group, c
                                  std::string& why) {
   const rd_kafka_group_list* raw = nullptr;
   const auto err = rd_kafka_list_groups(client, group.c_str(), &raw, options.timeout_ms);
+  const kernel::detail::GroupListPtr list(raw);
   if (err) {
     why = rd_kafka_err2str(err);
     return std::nullopt;
   }
-  std::unique_ptr<const rd_kafka_group_list, void (*)(const rd_kafka_group_list*)> list(raw, rd_kafka_group_list_destroy);
   for (int i = 0; i < list->group_cnt; ++i) {
     const auto& info = list->groups[i];
     if (group != info.group) continue;
@@ -528,10 +531,9 @@ int reset_offsets(const kernel::Config& config, const std::string& group, const 
   }
   if (!members) std::cerr << "kernel-admin: the brokers cannot list group members (" << why << "); --force given\n";
 
-  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(rows.size())));
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), rows[i].partition)->offset = wanted[i];
-  }
+  std::vector<PartitionOffset> offsets;
+  for (std::size_t i = 0; i < rows.size(); ++i) offsets.push_back({topic, rows[i].partition, wanted[i]});
+  const auto list = make_partition_list(offsets);
   // An explicit list from a handle that never joined: a plain offset commit for the group.
   auto err = rd_kafka_commit(client.get(), list.get(), 0);
   if (err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {

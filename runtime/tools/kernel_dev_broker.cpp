@@ -20,13 +20,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <librdkafka/rdkafka.h>
+
 #include "broker/record_io.hpp"
 #include "command_line.hpp"
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/embedded_broker.hpp"
+#include "kernel/exit_codes.hpp"
 #include "kernel/jsonl.hpp"
-#include "kernel/run.hpp"
 #include "log/logging.hpp"
 
 // ---- A fixed port for the mock cluster ------------------------------------------------------

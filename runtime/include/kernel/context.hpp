@@ -18,7 +18,8 @@ class Context;
 class Message;
 namespace detail {
 class KernelMetrics;
-}
+struct ContextAccess;  // the runtime's way in (core/context_access.hpp)
+}  // namespace detail
 
 /// The rest of the producer chain: call it to pass the message on (possibly changed).
 using NextProduce = std::function<void(Outgoing&, const Message& input, Context&)>;
@@ -45,26 +46,27 @@ class Context {
 
   /// What this attempt produced so far (the runtime and tests read it).
   const std::vector<Outgoing>& produced() const noexcept { return produced_; }
-  std::vector<Outgoing> take_produced() noexcept { return std::move(produced_); }
+  /// The message being handled (nullptr outside a handler call).
+  const Message* input() const noexcept { return input_; }
+
+ protected:
+  // The runtime's plumbing: not for handlers. The loop reaches it through
+  // detail::ContextAccess; testing::TestContext makes the first two public for tests.
+
   /// Starts a new attempt: forgets what the previous one produced.
   void begin_attempt(int attempt) noexcept {
     attempt_ = attempt;
     produced_.clear();
   }
-
-  /// The message being handled (nullptr outside a handler call).
-  const Message* input() const noexcept { return input_; }
-  /// Sets the message being handled; the chain does this around each call.
-  void set_input(const Message* input) noexcept { input_ = input; }
-
   /// Producer middleware, outermost first (the runtime sets the kernel's).
   void set_producer_middleware(std::vector<ProducerMiddleware> middleware);
-  /// The runtime's metrics, when they are on (nullptr otherwise); used by the built-in
-  /// metrics middleware.
-  detail::KernelMetrics* metrics() const noexcept { return metrics_; }
-  void set_metrics(detail::KernelMetrics* metrics) noexcept { metrics_ = metrics; }
 
  private:
+  friend struct detail::ContextAccess;
+
+  void set_input(const Message* input) noexcept { input_ = input; }
+  detail::KernelMetrics* metrics() const noexcept { return metrics_; }
+  void set_metrics(detail::KernelMetrics* metrics) noexcept { metrics_ = metrics; }
   void queue(Outgoing& message);
 
   std::string kernel_name_;

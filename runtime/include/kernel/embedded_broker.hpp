@@ -21,12 +21,13 @@ class EmbeddedBroker {
   const std::string& bootstrap_servers() const noexcept { return bootstrap_servers_; }
   /// Creates a topic (no-op if it exists). Throws std::runtime_error on failure.
   void create_topic(const std::string& name, int partitions);
-  /// The mock cluster, for fault injection in tests.
-  rd_kafka_mock_cluster_t* cluster() const noexcept { return cluster_; }
+  /// The mock cluster (an rd_kafka_mock_cluster_t), for fault injection in tests: include
+  /// <librdkafka/rdkafka_mock.h> to call its functions.
+  rd_kafka_mock_cluster_s* cluster() const noexcept { return cluster_; }
 
  private:
   detail::HandlePtr owner_;  // the mock cluster lives inside this handle
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+  rd_kafka_mock_cluster_s* cluster_ = nullptr;
   std::string bootstrap_servers_;
 };
 

@@ -8,14 +8,19 @@
 ///
 /// nlohmann::json's exceptions (a field missing or of the wrong type) are permanent
 /// validation_errors with a readable message (`field "id": missing`, `expected string, got number`). Any other exception is classified by its
-/// message (see classify_message()).
+/// type, then by its message (see classify_exception()); docs/failure-handling.md lists the rules.
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 namespace kernel {
 
-enum class ErrorClass { transient, permanent, business, fatal };
+/// What became of a handled message, which is also the class of the error that caused it: one
+/// concept. Outcome::Kind and ErrorClass are this type; an error's class is never `success`.
+enum class OutcomeKind { success, transient, permanent, business, fatal };
+using ErrorClass = OutcomeKind;
 
 /// Why a message was dead-lettered: the `dlq-failure-reason` header.
 enum class FailureReason {
@@ -27,7 +32,8 @@ enum class FailureReason {
   timeout,
 };
 
-std::string_view to_string(ErrorClass error_class) noexcept;
+/// success, transient, permanent, business, fatal (`dlq-error-class` uses the two in between).
+std::string_view to_string(OutcomeKind kind) noexcept;
 std::string_view to_string(FailureReason reason) noexcept;
 
 /// Base of the four error classes; carries the class and the dead-letter reason.
@@ -76,9 +82,36 @@ class FatalError : public KernelError {
       : KernelError(ErrorClass::fatal, FailureReason::processing_error, message) {}
 };
 
-/// Classifies a plain message the way the runtime does for exceptions that are not a
-/// KernelError: connection refused, timeout, deadline exceeded, network is unreachable,
-/// broken pipe, i/o timeout and temporary failure are transient; anything else permanent.
+/// Plain exception types (not KernelError) that a kernel declares transient, beyond the
+/// built-in rules of classify_exception(). Listed in KernelSpec::transient_errors:
+///
+///   spec.transient_errors.add<pqxx::broken_connection>();
+class TransientTypes {
+ public:
+  /// Exceptions of type E, or of a type derived from it, are transient.
+  template <class E>
+  TransientTypes& add() {
+    static_assert(std::is_base_of_v<std::exception, E>, "a transient type derives from std::exception");
+    matchers_.push_back([](const std::exception& error) noexcept { return dynamic_cast<const E*>(&error) != nullptr; });
+    return *this;
+  }
+  /// Whether `error` is of one of the types added.
+  bool contains(const std::exception& error) const noexcept;
+
+ private:
+  std::vector<bool (*)(const std::exception&) noexcept> matchers_;
+};
+
+/// How the runtime classifies an exception that is not a KernelError, first by type, then by
+/// message: a std::system_error with a network errno (ECONNREFUSED, ECONNRESET, ETIMEDOUT,
+/// ENETUNREACH, EPIPE, EAGAIN) or of a type in `registered` is transient; else
+/// classify_message() decides.
+ErrorClass classify_exception(const std::exception& error, const TransientTypes& registered = {}) noexcept;
+
+/// Classifies a plain message: transient when it contains, as whole words and in any case,
+/// `connection refused`, `connection reset`, `timeout`, `timed out`, `deadline exceeded`,
+/// `network is unreachable`, `broken pipe`, `i/o timeout` or `temporary failure`; anything
+/// else is permanent (`timeouts` or `disconnection refused` are not those words).
 ErrorClass classify_message(std::string_view message) noexcept;
 
 /// The readable dynamic type name of an exception (`std::out_of_range`, `kernel::PermanentError`,

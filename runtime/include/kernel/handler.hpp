@@ -6,6 +6,7 @@
 /// order added, sees the outcome (exceptions arrive already turned into an Outcome), and may
 /// enrich, measure, filter or short-circuit by not calling next.
 #include <functional>
+#include <memory>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -46,17 +47,20 @@ class Handler {
   Next function_;
 };
 
-/// Calls a handler and turns any exception into an Outcome.
-Outcome invoke_handler(const Handler& handler, const Message& message, Context& context) noexcept;
+/// Calls a handler and turns any exception into an Outcome (`transient`: the kernel's own
+/// transient exception types, KernelSpec::transient_errors).
+Outcome invoke_handler(const Handler& handler, const Message& message, Context& context,
+                       const TransientTypes& transient = {}) noexcept;
 
 /// The handler wrapped in its middleware, built once and called per message.
 class Chain {
  public:
-  Chain(Handler handler, std::vector<ConsumerMiddleware> middleware);
+  Chain(Handler handler, std::vector<ConsumerMiddleware> middleware, TransientTypes transient = {});
   /// Never throws: an exception anywhere in the chain becomes the Outcome it stands for.
   Outcome operator()(const Message& message, Context& context) const noexcept;
 
  private:
+  std::shared_ptr<const TransientTypes> transient_;  // shared by the layers' closures
   Next entry_;
 };
 

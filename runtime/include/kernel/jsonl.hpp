@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "kernel/headers.hpp"
+
 struct rd_kafka_message_s;
 
 namespace kernel::jsonl {
@@ -27,9 +29,8 @@ namespace kernel::jsonl {
 struct Record {
   std::optional<std::string> key;
   std::string value;
-  std::vector<std::pair<std::string, std::string>> headers;
-  /// Indices into `headers` of those without a value (null; their string is empty).
-  std::vector<std::size_t> null_headers;
+  /// Headers in order; one without a value (null) reads as empty and is_null() tells it.
+  Headers headers;
   std::optional<std::int32_t> partition;
   /// What the message should become: "output", "dead_letter" or "business_error"; and for a
   /// dead letter, optionally its `dlq-failure-reason`. Read from samples, never produced.

@@ -1,9 +1,11 @@
 #pragma once
-/// Everything a kernel needs, in one include.
-#include "kernel/config.hpp"
+/// Everything a handler author uses, in one include: Message, Headers, Context, Outgoing,
+/// Outcome and the errors, middleware, KernelSpec and run(). Settings, the configuration
+/// registry and secret masking are in <kernel/config.hpp>, for code that asks for them.
 #include "kernel/context.hpp"
 #include "kernel/errors.hpp"
 #include "kernel/handler.hpp"
+#include "kernel/headers.hpp"
 #include "kernel/message.hpp"
 #include "kernel/middleware.hpp"
 #include "kernel/outcome.hpp"

@@ -14,9 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/errors.hpp"
-
-struct rd_kafka_message_s;
+#include "kernel/headers.hpp"
 
 namespace kernel {
 
@@ -25,32 +25,6 @@ namespace kernel {
 /// a deserialization_error: serialising JSON recurses once per level, so a value nested
 /// 100,000 deep would overflow the stack.
 inline constexpr std::size_t max_json_depth = 512;
-
-/// Message headers in wire order. A name may repeat; get() returns the last value. A header
-/// sent without a value (null, which Kafka allows) reads as an empty string; is_null() tells
-/// it from one sent with an empty value.
-class Headers {
- public:
-  using Entry = std::pair<std::string, std::string>;
-  Headers() = default;
-  /// `null_values`: indices of the entries whose value is null.
-  explicit Headers(std::vector<Entry> entries, std::vector<std::size_t> null_values = {})
-      : entries_(std::move(entries)), null_values_(std::move(null_values)) {}
-
-  std::optional<std::string_view> get(std::string_view name) const noexcept;
-  bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
-  const std::vector<Entry>& entries() const noexcept { return entries_; }
-  std::size_t size() const noexcept { return entries_.size(); }
-  bool empty() const noexcept { return entries_.empty(); }
-  auto begin() const noexcept { return entries_.begin(); }
-  auto end() const noexcept { return entries_.end(); }
-  /// Whether entry `index` was sent without a value (rd_kafka_header_get_all gives NULL).
-  bool is_null(std::size_t index) const noexcept;
-
- private:
-  std::vector<Entry> entries_;
-  std::vector<std::size_t> null_values_;  // indices into entries_; almost always empty
-};
 
 namespace detail {
 using JsonConversion = void (*)(const nlohmann::json&);
@@ -67,7 +41,10 @@ std::string describe_conversion_error(const nlohmann::json& document, std::strin
 class Message {
  public:
   /// Takes ownership of a consumed librdkafka message (destroyed with the Message).
-  static Message adopt(rd_kafka_message_s* raw);
+  static Message adopt(detail::MessagePtr raw);
+  [[deprecated("use Message::adopt(detail::MessagePtr)")]] static Message adopt(rd_kafka_message_s* raw) {
+    return adopt(detail::MessagePtr(raw));
+  }
   /// A message built from values, for tests and samples.
   Message(std::string topic, std::int32_t partition, std::int64_t offset,
           std::optional<std::string> key, std::string value, Headers headers = {},
@@ -116,13 +93,12 @@ class Message {
   }
 
   /// The librdkafka message, or nullptr for a message built from values.
-  const rd_kafka_message_s* raw() const noexcept { return raw_; }
+  const rd_kafka_message_s* raw() const noexcept { return raw_.get(); }
 
  private:
-  Message() = default;
-  void release() noexcept;
+  Message();
 
-  rd_kafka_message_s* raw_ = nullptr;
+  detail::MessagePtr raw_;  // the views below point into it, or into storage_
   std::string_view topic_;
   std::int32_t partition_ = 0;
   std::int64_t offset_ = 0;

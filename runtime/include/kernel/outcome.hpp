@@ -8,7 +8,7 @@
 namespace kernel {
 
 struct Outcome {
-  enum class Kind { success, transient, permanent, business, fatal };
+  using Kind = OutcomeKind;  ///< the same type as ErrorClass (errors.hpp)
 
   Kind kind = Kind::success;
   FailureReason reason = FailureReason::processing_error;
@@ -31,12 +31,11 @@ struct Outcome {
   static Outcome fatal(std::string message) {
     return {Kind::fatal, FailureReason::processing_error, "kernel::FatalError", std::move(message)};
   }
-  /// The Outcome an exception stands for (KernelError by its class, others by classify_message).
-  static Outcome from_exception(const std::exception& error);
+  /// The Outcome an exception stands for (KernelError by its class, others by
+  /// classify_exception() with the kernel's `transient` types).
+  static Outcome from_exception(const std::exception& error, const TransientTypes& transient = {});
 
   bool ok() const noexcept { return kind == Kind::success; }
 };
-
-std::string_view to_string(Outcome::Kind kind) noexcept;
 
 }  // namespace kernel

@@ -23,22 +23,24 @@
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/context.hpp"
+#include "kernel/exit_codes.hpp"
 #include "kernel/handler.hpp"
 #include "kernel/jsonl.hpp"
 #include "kernel/message.hpp"
-#include "kernel/run.hpp"
+#include "kernel/spec.hpp"
 
 namespace kernel::testing {
 
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
+/// The headers of a test message (kernel::Headers: `{{"correlation-id", "c-1"}}`).
+using HeaderList = Headers;
 
 /// A message whose value is the compact JSON text of `value`.
 Message make_message(const nlohmann::json& value, std::optional<std::string> key = std::nullopt,
-                     HeaderList headers = {}, std::string topic = "test-input",
+                     Headers headers = {}, std::string topic = "test-input",
                      std::int32_t partition = 0, std::int64_t offset = 0);
 /// A message whose value is exactly `value` (e.g. malformed JSON).
 Message make_raw_message(std::string value, std::optional<std::string> key = std::nullopt,
-                         HeaderList headers = {}, std::string topic = "test-input",
+                         Headers headers = {}, std::string topic = "test-input",
                          std::int32_t partition = 0, std::int64_t offset = 0);
 
 /// A Context that records what the handler produced (see Context::produced()).
@@ -47,6 +49,10 @@ class TestContext : public Context {
   explicit TestContext(std::string kernel_name = "test-kernel",
                        std::optional<std::string> output_topic = std::string("test-output"),
                        int attempt = 1);
+  /// Starts attempt `attempt` (2 for the first retry) and forgets what was produced.
+  using Context::begin_attempt;
+  /// Producer middleware to run on each produce(), outermost first, as KernelSpec has it.
+  using Context::set_producer_middleware;
 };
 
 /// Calls the handler as the runtime would, turning exceptions into an Outcome.
@@ -74,9 +80,9 @@ class KernelFixture {
 
   /// Produces to the first input topic and waits for the acknowledgement.
   void send(const nlohmann::json& value, std::optional<std::string> key = std::nullopt,
-            HeaderList headers = {});
+            Headers headers = {});
   void send_raw(std::string value, std::optional<std::string> key = std::nullopt,
-                HeaderList headers = {});
+                Headers headers = {});
   /// Waits for `count` messages on the output topic. Throws std::runtime_error after
   /// `timeout`, or at once when every message send() wrote has been handled and committed with
   /// dead letters among them (the outputs awaited will not come); the error names each dead
@@ -95,8 +101,9 @@ class KernelFixture {
   /// default in the fixture; pass "0" for a free port), or -1 when they are off.
   int http_port() const;
   /// The embedded broker's mock cluster, for fault injection
-  /// (rd_kafka_mock_push_request_errors, rd_kafka_mock_broker_set_down, ...).
-  rd_kafka_mock_cluster_t* mock_cluster() const;
+  /// (rd_kafka_mock_push_request_errors, rd_kafka_mock_broker_set_down, ...: include
+  /// <librdkafka/rdkafka_mock.h>).
+  rd_kafka_mock_cluster_s* mock_cluster() const;
 
  private:
   struct State;

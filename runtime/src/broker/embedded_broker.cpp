@@ -3,6 +3,9 @@
 #include <array>
 #include <stdexcept>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 namespace kernel {
 
 EmbeddedBroker::EmbeddedBroker(int brokers) {
@@ -18,7 +21,7 @@ EmbeddedBroker::EmbeddedBroker(int brokers) {
   // rd_kafka_new takes ownership of the configuration on success only.
   owner_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size()));
   if (!owner_) throw std::runtime_error(std::string("embedded broker: ") + error.data());
-  conf.release();
+  conf.release();  // owned by the handle now
   cluster_ = rd_kafka_handle_mock_cluster(owner_.get());
   if (!cluster_) throw std::runtime_error("embedded broker: librdkafka built without the mock cluster");
   bootstrap_servers_ = rd_kafka_mock_cluster_bootstraps(cluster_);

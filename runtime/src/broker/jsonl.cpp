@@ -4,13 +4,13 @@
 
 #include <algorithm>
 #include <array>
-#include <ctime>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "core/rfc3339.hpp"
 #include "kernel/errors.hpp"
-#include "message/bounded_json.hpp"
+#include "core/bounded_json.hpp"
 
 namespace kernel::jsonl {
 
@@ -115,13 +115,12 @@ Record parse_line(std::string_view line, std::size_t line_number) {
     if (!headers.is_object()) throw ParseError(where + ": \"headers\" must be an object of strings");
     for (const auto& [name, value] : headers.items()) {
       if (value.is_null()) {
-        record.null_headers.push_back(record.headers.size());
-        record.headers.emplace_back(name, std::string());
+        record.headers.add_null(name);
       } else if (value.is_string()) {
-        record.headers.emplace_back(name, value.get<std::string>());
+        record.headers.add(name, value.get<std::string>());
       } else if (value.is_object() && value.contains("base64") && value["base64"].is_string()) {
         try {
-          record.headers.emplace_back(name, base64_decode(value["base64"].get<std::string>()));
+          record.headers.add(name, base64_decode(value["base64"].get<std::string>()));
         } catch (const std::invalid_argument& error) {
           throw ParseError(where + ": header \"" + name + "\": " + error.what());
         }
@@ -176,7 +175,7 @@ std::string format(const Record& record) {
   nlohmann::ordered_json headers = nlohmann::ordered_json::object();
   for (std::size_t i = 0; i < record.headers.size(); ++i) {
     const auto& [name, value] = record.headers[i];
-    if (std::find(record.null_headers.begin(), record.null_headers.end(), i) != record.null_headers.end()) {
+    if (record.headers.is_null(i)) {
       headers[name] = nullptr;
     } else if (is_valid_utf8(value)) {
       headers[name] = value;
@@ -218,8 +217,11 @@ Record from_rdkafka(const rd_kafka_message_t* message) {
     size_t size;
     for (size_t i = 0;
          rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-      if (!value) record.null_headers.push_back(i);
-      record.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : "");
+      if (value) {
+        record.headers.add(name, std::string(static_cast<const char*>(value), size));
+      } else {
+        record.headers.add_null(name);
+      }
     }
   }
   return record;
@@ -309,15 +311,6 @@ bool is_valid_utf8(std::string_view text) noexcept {
   return true;
 }
 
-std::string format_timestamp(std::int64_t epoch_ms) {
-  const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  std::array<char, 40> buffer{};
-  const auto n = std::strftime(buffer.data(), buffer.size(), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::array<char, 8> millis{};
-  std::snprintf(millis.data(), millis.size(), ".%03dZ", static_cast<int>(epoch_ms % 1000));
-  return std::string(buffer.data(), n) + millis.data();
-}
+std::string format_timestamp(std::int64_t epoch_ms) { return detail::format_rfc3339(epoch_ms); }
 
 }  // namespace kernel::jsonl

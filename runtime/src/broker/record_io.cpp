@@ -69,30 +69,28 @@ std::map<std::int32_t, std::int64_t> produce_records(const std::string& servers,
   slots.reserve(records.size());  // never reallocated: messages point into it
   for (const auto& record : records) {
     slots.push_back({&state, slots.size()});
-    rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
+    HeadersPtr headers(rd_kafka_headers_new(record.headers.size()));
     for (std::size_t i = 0; i < record.headers.size(); ++i) {
       const auto& [name, value] = record.headers[i];
-      const bool null = std::find(record.null_headers.begin(), record.null_headers.end(), i) !=
-                        record.null_headers.end();
-      rd_kafka_header_add(headers, name.c_str(), -1, null ? nullptr : value.data(),
+      const bool null = record.headers.is_null(i);
+      rd_kafka_header_add(headers.get(), name.c_str(), -1, null ? nullptr : value.data(),
                           static_cast<ssize_t>(value.size()));
     }
     const void* key = record.key ? record.key->data() : nullptr;
     const std::size_t key_len = record.key ? record.key->size() : 0;
     rd_kafka_resp_err_t err;
     while (true) {
-      // On success the headers belong to the message.
       err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
                               RD_KAFKA_V_PARTITION(record.partition.value_or(RD_KAFKA_PARTITION_UA)),
                               RD_KAFKA_V_KEY(key, key_len),
                               RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers.get()),
                               RD_KAFKA_V_OPAQUE(&slots.back()), RD_KAFKA_V_END);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) (void)headers.release();  // the message owns them now
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
       rd_kafka_poll(producer.get(), 50);
     }
     if (err) {
-      rd_kafka_headers_destroy(headers);
       throw std::runtime_error("producing to " + topic + ": " + rd_kafka_err2str(err));
     }
   }

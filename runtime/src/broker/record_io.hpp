@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <librdkafka/rdkafka.h>
+
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/jsonl.hpp"
 

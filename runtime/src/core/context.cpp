@@ -51,13 +51,4 @@ void Context::set_producer_middleware(std::vector<ProducerMiddleware> middleware
   produce_chain_ = std::move(chain);
 }
 
-std::string_view content_type_header(ContentType type) noexcept {
-  switch (type) {
-    case ContentType::json: return "application/json";
-    case ContentType::text: return "text/plain; charset=utf-8";
-    case ContentType::bytes: return "application/octet-stream";
-  }
-  return "application/octet-stream";
-}
-
 }  // namespace kernel

@@ -8,16 +8,18 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <typeinfo>
 
 namespace kernel {
 
-std::string_view to_string(ErrorClass error_class) noexcept {
-  switch (error_class) {
-    case ErrorClass::transient: return "transient";
-    case ErrorClass::permanent: return "permanent";
-    case ErrorClass::business: return "business";
-    case ErrorClass::fatal: return "fatal";
+std::string_view to_string(OutcomeKind kind) noexcept {
+  switch (kind) {
+    case OutcomeKind::success: return "success";
+    case OutcomeKind::transient: return "transient";
+    case OutcomeKind::permanent: return "permanent";
+    case OutcomeKind::business: return "business";
+    case OutcomeKind::fatal: return "fatal";
   }
   return "permanent";
 }
@@ -34,18 +36,56 @@ std::string_view to_string(FailureReason reason) noexcept {
   return "processing_error";
 }
 
+namespace {
+
+/// Phrases that mean "try again later" in the messages of common clients and the OS.
+constexpr std::array<std::string_view, 9> transient_phrases = {
+    "connection refused", "connection reset", "timeout",     "timed out",         "deadline exceeded",
+    "network is unreachable", "broken pipe",  "i/o timeout", "temporary failure"};
+
+/// The errno values of a network that is away or busy.
+constexpr std::array<std::errc, 7> transient_errnos = {
+    std::errc::connection_refused, std::errc::connection_reset, std::errc::timed_out,
+    std::errc::network_unreachable, std::errc::broken_pipe, std::errc::resource_unavailable_try_again,
+    std::errc::operation_would_block};
+
+bool is_word_char(char c) noexcept { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+/// Whether `phrase` occurs in `text` with no letter, digit or underscore right before or after it.
+bool contains_words(std::string_view text, std::string_view phrase) noexcept {
+  for (auto at = text.find(phrase); at != std::string_view::npos; at = text.find(phrase, at + 1)) {
+    const auto end = at + phrase.size();
+    const bool starts_word = at == 0 || !is_word_char(text[at - 1]);
+    const bool ends_word = end == text.size() || !is_word_char(text[end]);
+    if (starts_word && ends_word) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool TransientTypes::contains(const std::exception& error) const noexcept {
+  return std::any_of(matchers_.begin(), matchers_.end(), [&](auto matches) { return matches(error); });
+}
+
+ErrorClass classify_exception(const std::exception& error, const TransientTypes& registered) noexcept {
+  if (const auto* system = dynamic_cast<const std::system_error*>(&error)) {
+    const auto code = system->code();
+    // Compared as conditions: matches system_category and generic_category codes alike.
+    if (std::any_of(transient_errnos.begin(), transient_errnos.end(), [&](std::errc e) { return code == e; })) {
+      return ErrorClass::transient;
+    }
+  }
+  if (registered.contains(error)) return ErrorClass::transient;
+  return classify_message(error.what());
+}
+
 ErrorClass classify_message(std::string_view message) noexcept {
-  // Phrases that mean "try again later" in the messages of common clients and the OS.
-  static constexpr std::array<std::string_view, 7> transient_phrases = {
-      "connection refused", "timeout",    "deadline exceeded", "network is unreachable",
-      "broken pipe",        "i/o timeout", "temporary failure"};
   std::string lowered(message);
   std::transform(lowered.begin(), lowered.end(), lowered.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  // "timed out" is how many libraries spell a timeout.
-  if (lowered.find("timed out") != std::string::npos) return ErrorClass::transient;
   for (auto phrase : transient_phrases) {
-    if (lowered.find(phrase) != std::string::npos) return ErrorClass::transient;
+    if (contains_words(lowered, phrase)) return ErrorClass::transient;
   }
   return ErrorClass::permanent;
 }

@@ -63,13 +63,11 @@ bool token_matches(std::string_view given, std::string_view expected) {
   return CRYPTO_memcmp(a, b, a_len) == 0;
 }
 
-json pause_reasons(std::uint8_t bits) {
-  // The bits of PauseReason (loop/kernel_loop.hpp).
+json pause_reasons(PauseReasons paused) {
   json reasons = json::array();
-  if (bits & 1) reasons.push_back("retry");
-  if (bits & 2) reasons.push_back("operator");
-  if (bits & 4) reasons.push_back("breaker");
-  if (bits & 8) reasons.push_back("backpressure");
+  for (const auto reason : all_pause_reasons) {
+    if (paused.has(reason)) reasons.push_back(to_string(reason));
+  }
   return reasons;
 }
 
@@ -419,7 +417,7 @@ int OpsServer::status(MHD_Connection* connection) {
                     {"pending_outputs", snapshot.pending_outputs},
                     {"last_poll_ms_ago", since.count()},
                     {"brokers_down_ms", state_.brokers_reported_down() ? json(down.count()) : json(nullptr)},
-                    {"breaker", nullptr},  // no circuit breaker yet
+                    {"circuit", nullptr},  // no circuit breaker yet
                     {"published_at_ms", snapshot.published_at_ms},
                     {"partitions", std::move(partitions)}});
 }

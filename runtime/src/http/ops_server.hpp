@@ -16,7 +16,7 @@
 
 #include <spdlog/logger.h>
 
-#include "metrics/kernel_metrics.hpp"
+#include "ops/kernel_metrics.hpp"
 #include "ops/ops_state.hpp"
 
 struct MHD_Daemon;

@@ -1,14 +1,13 @@
 #include "log/logging.hpp"
 
-#include <array>
 #include <chrono>
-#include <ctime>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "core/rfc3339.hpp"
 #include "kernel/config.hpp"
 
 namespace kernel::detail {
@@ -31,17 +30,10 @@ ScopedLogContext::~ScopedLogContext() { current_log_scope() = std::move(saved_);
 
 namespace {
 
-/// 2026-11-23T03:09:38.123Z
 void append_timestamp(spdlog::log_clock::time_point time, spdlog::memory_buf_t& out) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  std::array<char, 32> buffer{};
-  const auto n = std::snprintf(buffer.data(), buffer.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                               tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                               tm.tm_sec, static_cast<int>(ms % 1000));
-  out.append(buffer.data(), buffer.data() + n);
+  char text[rfc3339_length];
+  format_rfc3339(std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count(), text);
+  out.append(text, text + rfc3339_length);
 }
 
 std::string_view level_word(spdlog::level::level_enum level, bool upper) {

@@ -14,7 +14,21 @@
 
 namespace kernel::detail {
 
+struct InFlight;
+struct PartitionState;  // the loop's (loop/partition_state.hpp)
+
+/// What a delivery report's opaque points to: the entry a produced message belongs to, and
+/// whether the message is its dead letter or one of its outputs.
+struct Delivery {
+  InFlight* entry;
+  bool dead_letter;
+};
+
 struct InFlight {
+  InFlight() = default;
+  InFlight(const InFlight&) = delete;  // its Delivery members point at it
+  InFlight& operator=(const InFlight&) = delete;
+
   std::int64_t offset = 0;
   int pending_acks = 0;           ///< produced messages not yet acknowledged
   bool handled = false;           ///< the handler's outcome has been acted upon
@@ -23,7 +37,10 @@ struct InFlight {
   std::optional<Message> input;   ///< kept while outputs are pending (for output_failed)
   int retries = 0;                ///< retries made before the outcome
   int resends = 0;                ///< its outputs' failed deliveries so far (resend backoff grows)
-  void* owner = nullptr;          ///< the partition state it belongs to (loop-private)
+  PartitionState* owner = nullptr;  ///< the partition state it belongs to
+  /// The delivery-report opaques of its outputs and of its dead letter.
+  const Delivery output_delivery{this, false};
+  const Delivery dead_letter_delivery{this, true};
 };
 
 class CommitTracker {

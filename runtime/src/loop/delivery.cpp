@@ -3,12 +3,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cinttypes>
-#include <deque>
-#include <thread>
+#include <chrono>
 
-#include "kernel/middleware.hpp"
-#include "log/logging.hpp"
+#include "core/rfc3339.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
 #include "loop/produce_errors.hpp"
@@ -24,13 +21,13 @@ void KernelLoop::send_output(const Outgoing& output, const Message& input, InFli
     prefixed = settings_.topic_prefix + output.topic();
     name = &prefixed;
   }
-  auto* headers = stamper_.stamp(output, &input, attempt);
+  auto headers = stamper_.stamp(output, &input, attempt);
   const auto& key = output.key();
   ++entry.pending_acks;
   ++pending_outputs_;
   produce_raw(producer_topic(*name), output.partition().value_or(RD_KAFKA_PARTITION_UA),
               key ? key->data() : nullptr, key ? key->size() : 0, output.value().data(), output.value().size(),
-              headers, tag(&entry, false));
+              std::move(headers), entry.output_delivery);
 }
 
 namespace {
@@ -73,15 +70,14 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
     add(name, original.is_null(i) ? nullptr : value.data(), value.size());
   }
   auto add_text = [&](std::string_view name, std::string_view value) { add(name, value.data(), value.size()); };
-  char stamp[24];
+  char stamp[rfc3339_length];
   add_text("dlq-original-topic", input.topic());
   add_text("dlq-original-partition", std::to_string(input.partition()));
   add_text("dlq-original-offset", std::to_string(input.offset()));
-  TimestampFormatter::format(input.timestamp_ms(), stamp);
+  format_rfc3339(input.timestamp_ms(), stamp);
   add_text("dlq-original-timestamp", std::string_view(stamp, sizeof stamp));
   add_text("dlq-kernel", kernel_name_);
-  TimestampFormatter::format(std::chrono::duration_cast<milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch()).count(), stamp);
+  format_rfc3339(now_epoch_ms(), stamp);
   add_text("dlq-failed-at", std::string_view(stamp, sizeof stamp));
   add_text("dlq-error-class", error_class);
   add_text("dlq-failure-reason", to_string(reason));
@@ -110,20 +106,24 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
   ++pending_outputs_;
   entry.handled = true;
   produce_raw(dlq_topic_, RD_KAFKA_PARTITION_UA, key ? key->data() : nullptr, key ? key->size() : 0,
-              value.data(), value.size(), headers.release(), tag(&entry, true));
+              value.data(), value.size(), std::move(headers), entry.dead_letter_delivery);
 }
 
 void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, const void* key,
                              std::size_t key_len, const void* value, std::size_t value_len,
-                             rd_kafka_headers_t* headers, void* opaque) {
+                             HeadersPtr headers, const Delivery& delivery) {
+  // The delivery report hands the opaque back (delivered()); librdkafka never writes through it.
+  auto* opaque = const_cast<Delivery*>(&delivery);
   while (true) {
-    // On success librdkafka owns the headers and has copied key and value.
     const auto err = rd_kafka_producev(
         producer_.get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
         RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(const_cast<void*>(value), value_len),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(opaque),
         RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      (void)headers.release();  // accepted: the message owns its headers now (key and value were copied)
+      return;
+    }
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       // Back-pressure, not an error: let deliveries drain.
       rd_kafka_poll(producer_.get(), 10);
@@ -133,14 +133,14 @@ void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, co
     produce_failed(Resend{{}, rd_kafka_topic_name(topic), partition,
                           key ? std::optional<std::string>(std::string(static_cast<const char*>(key), key_len))
                               : std::nullopt,
-                          std::string(static_cast<const char*>(value), value_len), HeadersPtr(headers), opaque},
+                          std::string(static_cast<const char*>(value), value_len), std::move(headers), &delivery},
                    err);
     return;
   }
 }
 
 void KernelLoop::mark_output_failed(InFlight& entry, std::string reason) {
-  if (!entry.output_failed) static_cast<PartitionState*>(entry.owner)->failed_outputs++;
+  if (!entry.output_failed) entry.owner->failed_outputs++;
   entry.output_failed = true;
   entry.output_error = std::move(reason);
 }
@@ -150,14 +150,14 @@ void KernelLoop::on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, voi
 }
 
 void KernelLoop::delivered(const rd_kafka_message_t* message) {
-  bool dead_letter = false;
-  auto* entry = untag(message->_private, &dead_letter);
+  const auto* delivery = static_cast<const Delivery*>(message->_private);  // produce_raw()'s opaque
+  auto* entry = delivery->entry;
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     --pending_outputs_;
     --entry->pending_acks;
     if (metrics_) count_produced(message);
-    if (hooks_.on_delivered) hooks_.on_delivered(message, dead_letter);
-    settle(*static_cast<PartitionState*>(entry->owner));
+    if (hooks_.on_delivered) hooks_.on_delivered(message, delivery->dead_letter);
+    settle(*entry->owner);
     return;
   }
   rd_kafka_headers_t* headers = nullptr;
@@ -169,16 +169,16 @@ void KernelLoop::delivered(const rd_kafka_message_t* message) {
   if (message->key) key.emplace(static_cast<const char*>(message->key), message->key_len);
   produce_failed(Resend{{}, rd_kafka_topic_name(message->rkt), message->partition, std::move(key),
                         std::string(static_cast<const char*>(message->payload), message->len), std::move(copy),
-                        message->_private},
+                        delivery},
                  message->err);
 }
 
 void KernelLoop::produce_failed(Resend failed, rd_kafka_resp_err_t err) {
   // The message still counts as pending (pending_outputs_, its entry's pending_acks) until
   // it is given up here or acknowledged after a resend.
-  bool dead_letter = false;
-  auto* entry = untag(failed.opaque, &dead_letter);
-  auto& partition = *static_cast<PartitionState*>(entry->owner);
+  auto* entry = failed.delivery->entry;
+  const bool dead_letter = failed.delivery->dead_letter;
+  auto& partition = *entry->owner;
   auto give_up = [&] {
     --pending_outputs_;
     --entry->pending_acks;
@@ -284,11 +284,10 @@ void KernelLoop::resend_due() {
   }
   // Still counted as pending (pending_outputs_, the entry's pending_acks) while queued here.
   for (auto& resend : due) {
-    bool dead_letter = false;
-    auto* owner = static_cast<PartitionState*>(untag(resend.opaque, &dead_letter)->owner);
+    auto* owner = resend.delivery->entry->owner;
     produce_raw(producer_topic(resend.topic), resend.partition, resend.key ? resend.key->data() : nullptr,
                 resend.key ? resend.key->size() : 0, resend.value.data(), resend.value.size(),
-                resend.headers.release(), resend.opaque);
+                std::move(resend.headers), *resend.delivery);
     // A resend refused for good marks its input for a dead letter: act on it now.
     settle(*owner);
   }
@@ -296,8 +295,7 @@ void KernelLoop::resend_due() {
 
 void KernelLoop::drop_resends(PartitionState& partition) {
   std::erase_if(resends_, [&](const Resend& resend) {
-    bool dead_letter = false;
-    auto* entry = untag(resend.opaque, &dead_letter);
+    auto* entry = resend.delivery->entry;
     if (entry->owner != &partition) return false;
     --pending_outputs_;
     --entry->pending_acks;

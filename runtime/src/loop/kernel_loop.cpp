@@ -2,11 +2,9 @@
 #include "loop/kernel_loop.hpp"
 
 #include <algorithm>
-#include <array>
-#include <cinttypes>
-#include <deque>
-#include <thread>
 
+#include "core/context_access.hpp"
+#include "core/partition_list.hpp"
 #include "kernel/middleware.hpp"
 #include "log/logging.hpp"
 #include "loop/loop_internal.hpp"
@@ -27,23 +25,23 @@ std::vector<ConsumerMiddleware> with_metrics_layer(std::vector<ConsumerMiddlewar
 }  // namespace
 
 KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<spdlog::logger> logger,
-                       LoopHooks hooks, Operations* operations)
+                       LoopHooks hooks, Publication published)
     : config_(std::move(config)),
       settings_(config_.settings()),
       kernel_name_(settings_.kernel_name.empty() ? spec.name : settings_.kernel_name),
-      chain_(spec.handler, with_metrics_layer(spec.middleware, operations != nullptr)),
+      chain_(spec.handler, with_metrics_layer(spec.middleware, published.metrics != nullptr), spec.transient_errors),
       log_(std::move(logger)),
       hooks_(std::move(hooks)),
       retry_policy_(settings_.retry_backoff, settings_.retry_backoff_max, settings_.retry_multiplier,
                     settings_.retry_jitter),
       stamper_(kernel_name_),
       context_(kernel_name_, settings_.output_topic, log_),
-      ops_(operations ? &operations->state() : nullptr),
-      metrics_(operations ? &operations->metrics() : nullptr),
+      ops_(published.state),
+      metrics_(published.metrics),
       max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16),
       max_parked_(max_in_flight_total_ * 8) {
-  context_.set_producer_middleware(spec.producer_middleware);
-  context_.set_metrics(metrics_);
+  ContextAccess::set_producer_middleware(context_, spec.producer_middleware);
+  ContextAccess::set_metrics(context_, metrics_);
 }
 
 KernelLoop::~KernelLoop() {
@@ -76,12 +74,12 @@ rd_kafka_topic_t* KernelLoop::producer_topic(const std::string& name) {
   return it->second.get();
 }
 
-KernelLoop::PartitionState* KernelLoop::find_partition(const char* topic, std::int32_t partition) {
+PartitionState* KernelLoop::find_partition(const char* topic, std::int32_t partition) {
   auto it = partitions_.find({topic, partition});
   return it == partitions_.end() ? nullptr : it->second.get();
 }
 
-KernelLoop::PartitionState* KernelLoop::partition_of(const rd_kafka_message_t* message) {
+PartitionState* KernelLoop::partition_of(const rd_kafka_message_t* message) {
   // Messages come in runs from one partition: remember the last lookup.
   if (message->rkt == last_topic_ && message->partition == last_partition_ && last_state_) return last_state_;
   last_state_ = find_partition(rd_kafka_topic_name(message->rkt), message->partition);
@@ -97,8 +95,7 @@ int KernelLoop::run() {
     if (hooks_.should_stop && hooks_.should_stop()) break;
     // Short polls while work is pending so delivery reports and retries are served promptly.
     const int timeout = (pending_outputs_ > 0 || !resends_.empty()) ? 5 : 100;
-    rd_kafka_message_t* raw = rd_kafka_consumer_poll(consumer_.get(), timeout);
-    if (raw) handle(raw);
+    if (MessagePtr raw{rd_kafka_consumer_poll(consumer_.get(), timeout)}) handle(std::move(raw));
     rd_kafka_poll(producer_.get(), 0);
     drain_parked();
     if (exit_code_ != exit_code::ok) break;
@@ -128,31 +125,26 @@ int KernelLoop::run() {
   return shutdown();
 }
 
-void KernelLoop::handle(rd_kafka_message_t* raw) {
+void KernelLoop::handle(MessagePtr raw) {
   if (raw->err) {
-    MessagePtr owned(raw);
     if (raw->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
     if (raw->err == RD_KAFKA_RESP_ERR__FATAL) {
       stop_on_fatal_error(consumer_.get());
       return;
     }
-    log_->warn("consumer: {}", rd_kafka_message_errstr(raw));
+    log_->warn("consumer: {}", rd_kafka_message_errstr(raw.get()));
     return;
   }
-  auto* partition = partition_of(raw);
+  auto* partition = partition_of(raw.get());
   // Not ours any more, or already handled (a redelivery after a seek): drop it.
-  if (!partition || raw->offset < partition->next_offset) {
-    rd_kafka_message_destroy(raw);
-    return;
-  }
-  if (partition->paused) {
+  if (!partition || raw->offset < partition->next_offset) return;
+  if (partition->paused.any()) {
     // librdkafka normally holds back a paused partition's messages; if one arrives anyway,
     // rewind so it is fetched again on resume rather than skipped.
     rd_kafka_seek(raw->rkt, raw->partition, raw->offset, 0);
-    rd_kafka_message_destroy(raw);
     return;
   }
-  auto message = Message::adopt(raw);
+  auto message = Message::adopt(std::move(raw));
   partition->next_offset = message.offset() + 1;
   if (partition->metrics) partition->metrics->consumed->Increment();
   if (!partition->parked.empty() || partition->retry_entry || !has_room(*partition)) {
@@ -210,7 +202,7 @@ void KernelLoop::drain_parked() {
 
 void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& message, int attempt) {
   ScopedLogContext scope(partition.topic, partition.partition, message.offset());
-  context_.begin_attempt(attempt);
+  ContextAccess::begin_attempt(context_, attempt);
   Outcome outcome = chain_(message, context_);
   entry.retries = attempt - 1;
   switch (outcome.kind) {
@@ -322,14 +314,14 @@ int KernelLoop::shutdown() {
   // Messages waiting for a retry are not finished: they stay uncommitted and are delivered
   // again. Stop fetching everything.
   {
-    PartitionListPtr all(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+    std::vector<PartitionOffset> rows;
     for (auto& [key, partition] : partitions_) {
-      rd_kafka_topic_partition_list_add(all.get(), partition->topic.c_str(), partition->partition);
+      rows.push_back({partition->topic, partition->partition});
       partition->retry_entry = nullptr;
       partition->retry_message.reset();
       drop_parked(*partition);
     }
-    if (consumer_ && all->cnt) rd_kafka_pause_partitions(consumer_.get(), all.get());
+    if (consumer_ && !rows.empty()) rd_kafka_pause_partitions(consumer_.get(), make_partition_list(rows).get());
   }
   const bool producer_failed = exit_code_ == exit_code::software;  // a fatal librdkafka error
   // After a fatal producer error nothing more can be delivered: do not wait for it.
@@ -342,9 +334,8 @@ int KernelLoop::shutdown() {
                                 std::chrono::duration_cast<milliseconds>(*stop_deadline_ - Clock::now()));
     const auto until = Clock::now() + std::max(pause, milliseconds(1));
     while (Clock::now() < until) {
-      if (rd_kafka_message_t* raw = rd_kafka_consumer_poll(consumer_.get(), 10)) {
-        rd_kafka_message_destroy(raw);  // fetching is paused; anything left is delivered again
-      }
+      // Fetching is paused; anything left is dropped here and delivered again.
+      MessagePtr ignored{rd_kafka_consumer_poll(consumer_.get(), 10)};
     }
     committed = commit_completed(true);
   }

@@ -16,16 +16,19 @@
 
 #include <spdlog/logger.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
+#include "kernel/exit_codes.hpp"
 #include "kernel/handler.hpp"
-#include "kernel/run.hpp"
+#include "kernel/spec.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/retry_policy.hpp"
 #include "loop/standard_headers.hpp"
-#include "metrics/kernel_metrics.hpp"
 #include "ops/cluster_watch.hpp"
-#include "ops/operations.hpp"
+#include "ops/kernel_metrics.hpp"
+#include "ops/ops_state.hpp"
 
 namespace kernel::detail {
 
@@ -37,15 +40,6 @@ class StartupError : public std::runtime_error {
 
  private:
   int code_;
-};
-
-/// Why a partition is paused. Each reason is set and cleared on its own, so one reason
-/// never resumes another's pause.
-enum class PauseReason : std::uint8_t {
-  retry = 1,         ///< a message waits for its backoff
-  operator_ = 2,     ///< an operator paused the kernel (admin)
-  breaker = 4,       ///< a circuit breaker is open
-  backpressure = 8,  ///< too many messages in flight
 };
 
 /// Observers for tools and tests (samples mode, the fixture).
@@ -60,10 +54,10 @@ struct LoopHooks {
 
 class KernelLoop {
  public:
-  /// `operations` (may be null: HTTP off) receives liveness, readiness, status and metrics,
+  /// `published` (null members: HTTP off) receives liveness, readiness, status and metrics,
   /// and brings operator pauses; it must outlive the loop.
   KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<spdlog::logger> logger,
-             LoopHooks hooks = {}, Operations* operations = nullptr);
+             LoopHooks hooks = {}, Publication published = {});
   ~KernelLoop();
   KernelLoop(const KernelLoop&) = delete;
   KernelLoop& operator=(const KernelLoop&) = delete;
@@ -86,7 +80,6 @@ class KernelLoop {
   int pending_outputs() const noexcept { return pending_outputs_; }
 
  private:
-  struct PartitionState;
   struct Resend;
 
   // Set-up.
@@ -95,15 +88,16 @@ class KernelLoop {
   using Clock = std::chrono::steady_clock;
 
   // The loop.
-  void handle(rd_kafka_message_t* raw);
+  void handle(MessagePtr raw);
   void process(PartitionState& partition, InFlight& entry, Message& message, int attempt);
   void run_due_retries();
   void send_output(const Outgoing& output, const Message& input, InFlight& entry, int attempt);
   void dead_letter(PartitionState& partition, InFlight& entry, const Message& input,
                    std::string_view error_class, FailureReason reason, std::string_view type,
                    std::string_view message, int retries);
+  /// Produces one message; `headers` pass to librdkafka only if it accepts the message.
   void produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, const void* key, std::size_t key_len,
-                   const void* value, std::size_t value_len, rd_kafka_headers_t* headers, void* opaque);
+                   const void* value, std::size_t value_len, HeadersPtr headers, const Delivery& delivery);
   rd_kafka_topic_t* producer_topic(const std::string& name);
   void resend_due();
   /// Commits each partition's completed prefix (only those in `only` when given). Synchronous:

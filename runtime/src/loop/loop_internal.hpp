@@ -21,17 +21,7 @@ struct KernelLoop::Resend {
   std::optional<std::string> key;
   std::string value;
   HeadersPtr headers;
-  void* opaque;
+  const Delivery* delivery;
 };
-
-// Delivery-report opaques are InFlight pointers; the low bit marks a dead letter.
-inline void* tag(InFlight* entry, bool dead_letter) {
-  return reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(entry) | (dead_letter ? 1u : 0u));
-}
-inline InFlight* untag(void* opaque, bool* dead_letter) {
-  const auto bits = reinterpret_cast<std::uintptr_t>(opaque);
-  *dead_letter = (bits & 1u) != 0;
-  return reinterpret_cast<InFlight*>(bits & ~std::uintptr_t{1});
-}
 
 }  // namespace kernel::detail

@@ -11,10 +11,6 @@
 
 namespace kernel::detail {
 
-// The server decodes these bits by value (http/ops_server.cpp).
-static_assert(static_cast<int>(PauseReason::retry) == 1 && static_cast<int>(PauseReason::operator_) == 2 &&
-              static_cast<int>(PauseReason::breaker) == 4 && static_cast<int>(PauseReason::backpressure) == 8);
-
 void KernelLoop::apply_operator_pause() {
   operator_generation_ = ops_->requested_generation();
   const bool wanted = ops_->operator_pause_wanted();
@@ -52,7 +48,7 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
   cluster_watch_->begin_round();
   auto& snapshot = status_;
   snapshot.partitions.resize(partitions_.size());  // keeps the strings' storage
-  std::array<int, 3> paused{};
+  std::array<int, all_pause_reasons.size()> paused{};
   std::size_t i = 0;
   for (auto& [key, partition] : partitions_) {
     auto& status = snapshot.partitions[i++];
@@ -66,7 +62,7 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
     // partition has no fetches: ClusterWatch asks the broker for it, off this thread.
     std::int64_t low = -1, high = -1;
     rd_kafka_get_watermark_offsets(consumer_.get(), partition->topic.c_str(), partition->partition, &low, &high);
-    if (partition->paused) {
+    if (partition->paused.any()) {
       cluster_watch_->watch(partition->topic, partition->partition);
       if (const auto asked = cluster_watch_->latest(partition->topic, partition->partition)) {
         low = std::max(low, asked->low);
@@ -78,9 +74,9 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
     const auto base = partition->committed >= 0 ? partition->committed : status.low_watermark;
     status.lag = status.high_watermark >= 0 && base >= 0 ? std::max<std::int64_t>(0, status.high_watermark - base) : -1;
     metrics_->set_lag(partition->topic, partition->partition, status.lag);
-    if (partition->paused & static_cast<std::uint8_t>(PauseReason::retry)) ++paused[0];
-    if (partition->paused & static_cast<std::uint8_t>(PauseReason::operator_)) ++paused[1];
-    if (partition->paused & static_cast<std::uint8_t>(PauseReason::breaker)) ++paused[2];
+    for (const auto reason : all_pause_reasons) {
+      if (partition->paused.has(reason)) ++paused[static_cast<std::size_t>(reason)];
+    }
   }
   cluster_watch_->end_round();
   if (assignment_changed_) {
@@ -89,9 +85,9 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
     for (const auto& [key, partition] : partitions_) assigned.push_back(key);
     metrics_->retain_lag(assigned);
   }
-  metrics_->paused(PausedReason::retry).Set(paused[0]);
-  metrics_->paused(PausedReason::operator_).Set(paused[1]);
-  metrics_->paused(PausedReason::breaker).Set(paused[2]);
+  for (const auto reason : all_pause_reasons) {
+    if (counted_in_metrics(reason)) metrics_->paused(reason).Set(paused[static_cast<std::size_t>(reason)]);
+  }
   const auto in_flight = total_in_flight_ + total_parked_;
   metrics_->in_flight().Set(static_cast<double>(in_flight));
   snapshot.in_flight = in_flight;

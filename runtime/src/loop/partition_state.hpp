@@ -9,17 +9,18 @@
 #include "kernel/message.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/kernel_loop.hpp"
-#include "metrics/kernel_metrics.hpp"
+#include "ops/kernel_metrics.hpp"
+#include "ops/pause_reasons.hpp"
 
 namespace kernel::detail {
 
-struct KernelLoop::PartitionState {
+struct PartitionState {
   std::string topic;
   std::int32_t partition = 0;
   CommitTracker tracker;
   std::int64_t next_offset = -1;   ///< next offset to handle; -1 until the first message
   std::int64_t committed = -1;     ///< last offset the broker acknowledged as committed
-  std::uint8_t paused = 0;         ///< PauseReason bits
+  PauseReasons paused;             ///< why it is paused (none: fetching)
   // A message waiting for its retry; the partition is paused (PauseReason::retry) meanwhile.
   std::optional<Message> retry_message;
   InFlight* retry_entry = nullptr;
@@ -39,7 +40,7 @@ inline std::size_t parked_size(const Message& message) noexcept {
 
 /// Paused for a reason that stops handling altogether (not a retry's or back-pressure's own wait).
 inline bool KernelLoop::held(const PartitionState& partition) noexcept {
-  return partition.paused & (static_cast<std::uint8_t>(PauseReason::operator_) | static_cast<std::uint8_t>(PauseReason::breaker));
+  return partition.paused.has(PauseReason::operator_) || partition.paused.has(PauseReason::breaker);
 }
 
 }  // namespace kernel::detail

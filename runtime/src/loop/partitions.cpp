@@ -2,13 +2,11 @@
 #include "loop/kernel_loop.hpp"
 
 #include <algorithm>
-#include <array>
-#include <cinttypes>
-#include <deque>
-#include <thread>
+#include <map>
+#include <string>
+#include <vector>
 
-#include "kernel/middleware.hpp"
-#include "log/logging.hpp"
+#include "core/partition_list.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
 
@@ -37,13 +35,12 @@ std::string describe_partitions(const rd_kafka_topic_partition_list_t* list) {
 }  // namespace
 
 PartitionListPtr KernelLoop::committable_offsets(const rd_kafka_topic_partition_list_t* only) {
-  PartitionListPtr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+  std::vector<PartitionOffset> offsets;
+  offsets.reserve(partitions_.size());
   auto add = [&](PartitionState& partition) {
     settle(partition);  // anything a nested settle left
     const auto offset = partition.tracker.commit_offset();
-    if (offset && *offset > partition.committed) {
-      rd_kafka_topic_partition_list_add(offsets.get(), partition.topic.c_str(), partition.partition)->offset = *offset;
-    }
+    if (offset && *offset > partition.committed) offsets.push_back({partition.topic, partition.partition, *offset});
   };
   if (only) {
     for (int i = 0; i < only->cnt; ++i) {
@@ -52,7 +49,7 @@ PartitionListPtr KernelLoop::committable_offsets(const rd_kafka_topic_partition_
   } else {
     for (auto& [key, partition] : partitions_) add(*partition);
   }
-  return offsets;
+  return make_partition_list(offsets);
 }
 
 bool KernelLoop::commit_completed(bool synchronous, const rd_kafka_topic_partition_list_t* only) {
@@ -125,21 +122,19 @@ std::string KernelLoop::uncommitted_summary() {
 }
 
 void KernelLoop::pause(PartitionState& partition, PauseReason reason) {
-  const bool was_running = partition.paused == 0;
-  partition.paused |= static_cast<std::uint8_t>(reason);
+  const bool was_running = !partition.paused.any();
+  partition.paused.add(reason);
   if (!was_running) return;
-  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.partition);
+  const auto list = make_partition_list({{partition.topic, partition.partition}});
   // librdkafka remembers the position after the last message we received and fetches
   // from there on resume; anything it had fetched beyond is discarded.
   rd_kafka_pause_partitions(consumer_.get(), list.get());
 }
 
 void KernelLoop::resume(PartitionState& partition, PauseReason reason) {
-  partition.paused &= static_cast<std::uint8_t>(~static_cast<std::uint8_t>(reason));
-  if (partition.paused != 0) return;
-  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.partition);
+  partition.paused.remove(reason);
+  if (partition.paused.any()) return;
+  const auto list = make_partition_list({{partition.topic, partition.partition}});
   rd_kafka_resume_partitions(consumer_.get(), list.get());
 }
 
@@ -149,7 +144,7 @@ void KernelLoop::check_backpressure() {
   // them and fetches again from after the last parked message on resume).
   if (parked_bytes_ > parked_bytes_budget / 2 || total_parked_ > max_parked_ / 2) return;
   for (auto& [key, partition] : partitions_) {
-    if (partition->paused & static_cast<std::uint8_t>(PauseReason::backpressure)) {
+    if (partition->paused.has(PauseReason::backpressure)) {
       resume(*partition, PauseReason::backpressure);
     }
   }

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
+#include <random>
+
+#include <librdkafka/rdkafka.h>
 
 namespace kernel::detail {
 
@@ -50,30 +52,20 @@ void UuidGenerator::next(char* out) noexcept {
   }
 }
 
-void TimestampFormatter::format(std::int64_t epoch_ms, char* out) noexcept {
-  const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(epoch_ms % 1000));
-  std::copy(buffer, buffer + 24, out);
-}
-
 std::string_view TimestampFormatter::now() noexcept {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
   if (ms != cached_ms_) {
-    format(ms, text_.data());
+    format_rfc3339(ms, text_.data());
     cached_ms_ = ms;
   }
   return {text_.data(), text_.size()};
 }
 
-rd_kafka_headers_t* HeaderStamper::stamp(const Outgoing& output, const Message* input, int attempt) {
-  auto* headers = rd_kafka_headers_new(8 + output.headers().size());
+HeadersPtr HeaderStamper::stamp(const Outgoing& output, const Message* input, int attempt) {
+  HeadersPtr owned(rd_kafka_headers_new(8 + output.headers().size()));
+  auto* headers = owned.get();
   char event_id[36];
   uuids_.next(event_id);
   const std::string_view event_id_text(event_id, sizeof event_id);
@@ -99,7 +91,7 @@ rd_kafka_headers_t* HeaderStamper::stamp(const Outgoing& output, const Message* 
     add(headers, "retry-count", std::string_view(retries, static_cast<std::size_t>(n)));
   }
   for (const auto& [name, value] : output.headers()) add(headers, name.c_str(), value);
-  return headers;
+  return owned;
 }
 
 }  // namespace kernel::detail

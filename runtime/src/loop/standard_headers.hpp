@@ -4,11 +4,10 @@
 // librdkafka header list without building intermediate strings.
 #include <array>
 #include <cstdint>
-#include <random>
 #include <string_view>
 
-#include <librdkafka/rdkafka.h>
-
+#include "core/rfc3339.hpp"
+#include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/message.hpp"
 #include "kernel/outgoing.hpp"
 
@@ -25,24 +24,23 @@ class UuidGenerator {
   std::uint64_t state_[2];
 };
 
-/// RFC 3339 UTC with milliseconds, cached per millisecond.
+/// The current time as RFC 3339 (core/rfc3339.hpp), formatted at most once per millisecond.
 class TimestampFormatter {
  public:
   /// 24 characters: 2026-11-23T03:09:38.123Z
   std::string_view now() noexcept;
-  static void format(std::int64_t epoch_ms, char* out) noexcept;
 
  private:
   std::int64_t cached_ms_ = -1;
-  std::array<char, 24> text_{};
+  std::array<char, rfc3339_length> text_{};
 };
 
 class HeaderStamper {
  public:
   explicit HeaderStamper(std::string_view source) : source_(source) {}
-  /// A new header list (owned by the caller) with the standard headers for `output`,
-  /// produced while handling `input` on attempt `attempt`.
-  rd_kafka_headers_t* stamp(const Outgoing& output, const Message* input, int attempt);
+  /// A new header list with the standard headers for `output`, produced while handling
+  /// `input` on attempt `attempt`. Released only into rd_kafka_producev(), which takes it.
+  HeadersPtr stamp(const Outgoing& output, const Message* input, int attempt);
 
  private:
   std::string_view source_;

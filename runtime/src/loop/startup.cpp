@@ -1,17 +1,11 @@
 // Start-up: the clients, and waiting for the brokers and topics (KERNEL_STARTUP_TIMEOUT).
 #include "loop/kernel_loop.hpp"
 
-#include <algorithm>
 #include <array>
-#include <cinttypes>
 #include <cstdlib>
-#include <deque>
-#include <thread>
 
-#include "kernel/middleware.hpp"
 #include "log/logging.hpp"
 #include "loop/loop_internal.hpp"
-#include "loop/partition_state.hpp"
 
 namespace kernel::detail {
 

@@ -1,10 +1,11 @@
 // The built-in middleware: logging, correlation, metrics, and logging of produced messages.
 #include <chrono>
 
+#include "core/context_access.hpp"
 #include "kernel/message.hpp"
 #include "kernel/middleware.hpp"
 #include "log/logging.hpp"
-#include "metrics/kernel_metrics.hpp"
+#include "ops/kernel_metrics.hpp"
 
 namespace kernel::middleware {
 
@@ -19,7 +20,7 @@ double seconds_since(Clock::time_point start) noexcept {
 /// A named type, so the runtime can tell whether a kernel placed it itself.
 struct MetricsLayer {
   Outcome operator()(const Message& message, Context& context, const Next& next) const {
-    auto* metrics = context.metrics();
+    auto* metrics = detail::ContextAccess::metrics(context);
     if (!metrics) return next(message, context);
     auto& topic = metrics->input_topic_cached(message.topic());
     const auto start = Clock::now();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <librdkafka/rdkafka.h>
+
 #include "kernel/detail/rdkafka_handles.hpp"
 
 namespace kernel::detail {

@@ -13,7 +13,19 @@
 #include <string>
 #include <vector>
 
+#include "ops/pause_reasons.hpp"
+
 namespace kernel::detail {
+
+class KernelMetrics;
+class OpsState;
+
+/// Where the loop publishes what the operations side reads: both null when KERNEL_HTTP_PORT
+/// is off. The loop knows these two, never the HTTP server that serves them.
+struct Publication {
+  OpsState* state = nullptr;
+  KernelMetrics* metrics = nullptr;
+};
 
 /// One assigned partition, as /admin/status shows it.
 struct PartitionStatus {
@@ -25,7 +37,7 @@ struct PartitionStatus {
   std::int64_t high_watermark = -1;
   std::int64_t lag = -1;             ///< high watermark - committed (or - low watermark)
   std::size_t in_flight = 0;
-  std::uint8_t paused = 0;           ///< PauseReason bits
+  PauseReasons paused;               ///< why it is paused
 };
 
 struct StatusSnapshot {

@@ -7,10 +7,10 @@
 
 #include "kernel/config.hpp"
 #include "kernel/embedded_broker.hpp"
+#include "http/operations.hpp"
 #include "http/ops_server.hpp"
 #include "log/logging.hpp"
 #include "loop/kernel_loop.hpp"
-#include "ops/operations.hpp"
 #include "run/samples.hpp"
 #include "run/signals.hpp"
 
@@ -164,7 +164,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
       return exit_code::software;
     }
   }
-  detail::KernelLoop loop(config, spec, log, {}, operations.get());
+  detail::KernelLoop loop(config, spec, log, {}, detail::publication_of(operations.get()));
   active_loop = &loop;
   detail::StopSignals signals(&stop_active_loop, spec.name, settings.log_format == LogFormat::json);
   const int code = detail::run_loop(loop, config.settings(), *log);

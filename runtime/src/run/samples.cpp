@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "broker/record_io.hpp"
+#include "http/operations.hpp"
 #include "kernel/jsonl.hpp"
 #include "loop/kernel_loop.hpp"
 #include "run/signals.hpp"
@@ -191,7 +192,7 @@ int run_samples(const KernelSpec& spec, Config config, const std::string& file, 
     log->error("{}", error.what());
     return exit_code::unavailable;
   }
-  KernelLoop loop(std::move(config), observed, log, std::move(hooks), operations.get());
+  KernelLoop loop(std::move(config), observed, log, std::move(hooks), publication_of(operations.get()));
   loop_ptr = &loop;
   samples_loop = &loop;
   StopSignals signals(&stop_samples_loop, spec.name, loop.settings().log_format == LogFormat::json);

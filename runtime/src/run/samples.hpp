@@ -8,7 +8,7 @@
 
 #include "kernel/config.hpp"
 #include "kernel/embedded_broker.hpp"
-#include "kernel/run.hpp"
+#include "kernel/spec.hpp"
 
 namespace kernel::detail {
 

@@ -1,10 +1,11 @@
 #include "run/signals.hpp"
 
-#include <time.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstring>
+
+#include "core/rfc3339.hpp"
 
 namespace kernel::detail {
 
@@ -21,47 +22,12 @@ struct LineBuffer {
   void add(const char* text) {
     for (; *text && size < sizeof data - 1; ++text) data[size++] = *text;
   }
-  void add_number(long value, int width) {
-    char digits[24];
-    int n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + value % 10);
-      value /= 10;
-    } while (value > 0 || n < width);
-    while (n > 0 && size < sizeof data - 1) data[size++] = digits[--n];
-  }
 };
 
-/// 2026-11-23T03:09:38.123Z from clock_gettime, without gmtime (not async-signal-safe).
 void add_timestamp(LineBuffer& line) {
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
-  const long days = now.tv_sec / 86400;
-  const long seconds = now.tv_sec % 86400;
-  // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-  const long z = days + 719468;
-  const long era = z / 146097;
-  const long doe = z - era * 146097;
-  const long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const long mp = (5 * doy + 2) / 153;
-  const long day = doy - (153 * mp + 2) / 5 + 1;
-  const long month = mp < 10 ? mp + 3 : mp - 9;
-  const long year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  line.add_number(year, 4);
-  line.add("-");
-  line.add_number(month, 2);
-  line.add("-");
-  line.add_number(day, 2);
-  line.add("T");
-  line.add_number(seconds / 3600, 2);
-  line.add(":");
-  line.add_number(seconds / 60 % 60, 2);
-  line.add(":");
-  line.add_number(seconds % 60, 2);
-  line.add(".");
-  line.add_number(now.tv_nsec / 1000000, 3);
-  line.add("Z");
+  char text[rfc3339_length + 1] = {};
+  format_rfc3339(now_epoch_ms(), text);  // async-signal-safe
+  line.add(text);
 }
 
 /// One log line in the kernel's format, written with write(2) from a signal handler.

@@ -7,6 +7,9 @@
 #include <map>
 #include <string>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 #include "broker/record_io.hpp"
 #include "kernel/testing.hpp"
 #include "kernels.hpp"

@@ -11,6 +11,9 @@
 
 #include <httplib.h>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 #include "broker/record_io.hpp"
 #include "kernel/testing.hpp"
 #include "kernels.hpp"

@@ -52,16 +52,21 @@ TEST_CASE("consumer and producer middleware run around a live kernel and its met
     REQUIRE(tenant != output.headers.end());
     CHECK(tenant->second == (output.key == std::optional<std::string>("a") ? "acme" : "none"));
   }
+  // The dropped message ("b") produces nothing, so the outputs may arrive before it is handled.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (seen_by_middleware < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);  // polling a condition with a deadline
+  }
   CHECK(seen_by_middleware == 3);
 
   // Counters are live; the in-flight gauge is published a few times a second.
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
   std::string text;
   while (std::chrono::steady_clock::now() < deadline) {
     auto metrics = client.Get("/metrics");
     REQUIRE(metrics);
     text = metrics->body;
     if (text.find("kernel_messages_produced_total{topic=\"mw.out\"} 2") != std::string::npos &&
+        text.find("kernel_messages_handled_total{outcome=\"success\",topic=\"mw.in\"} 3") != std::string::npos &&
         text.find("kernel_in_flight_messages 0") != std::string::npos) {
       break;
     }

@@ -11,6 +11,9 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 #include "kernel/testing.hpp"
 #include "kernels.hpp"
 #include "wait.hpp"

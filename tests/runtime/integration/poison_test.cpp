@@ -45,8 +45,7 @@ TEST_CASE("a number beyond a double is a deserialization_error and null headers 
   kernel::jsonl::Record poison;
   poison.key = "same";
   poison.value = R"({"amount": 1e999})";
-  poison.headers = {{"absent", ""}, {"empty", ""}, {"text", "v"}};
-  poison.null_headers = {0};
+  poison.headers = kernel::Headers().add_null("absent").add("empty", "").add("text", "v");
   kernel::detail::produce_records(fixture.bootstrap_servers(), "overflow-kernel.in", {poison});
   fixture.send({{"n", 1}}, "same");
 
@@ -59,7 +58,8 @@ TEST_CASE("a number beyond a double is a deserialization_error and null headers 
   CHECK(letter.headers[0] == std::pair<std::string, std::string>("absent", ""));
   CHECK(letter.headers[1] == std::pair<std::string, std::string>("empty", ""));
   CHECK(letter.headers[2] == std::pair<std::string, std::string>("text", "v"));
-  CHECK(letter.null_headers == std::vector<std::size_t>{0});  // null, byte for byte; "empty" is not
+  CHECK(letter.headers.is_null(0));  // null, byte for byte; "empty" is not
+  CHECK_FALSE(letter.headers.is_null(1));
   CHECK(fixture.outputs(1, 20s).at(0).value == R"({"n":1})");
 }
 

@@ -6,6 +6,9 @@
 #include <set>
 #include <thread>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 #include "broker/record_io.hpp"
 #include "kernel/testing.hpp"
 #include "kernels.hpp"

@@ -7,6 +7,9 @@
 #include <optional>
 #include <set>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 #include "broker/record_io.hpp"
 #include "gate.hpp"
 #include "kernel/testing.hpp"

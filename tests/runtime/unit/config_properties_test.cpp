@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include <librdkafka/rdkafka.h>
+
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 

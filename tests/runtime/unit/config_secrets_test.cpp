@@ -10,6 +10,8 @@
 #include <mutex>
 #include <sstream>
 
+#include <librdkafka/rdkafka.h>
+
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 

@@ -18,6 +18,8 @@
 
 #include <openssl/evp.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 

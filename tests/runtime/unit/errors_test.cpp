@@ -2,6 +2,7 @@
 
 #include <ios>
 #include <stdexcept>
+#include <system_error>
 
 #include "kernel/errors.hpp"
 #include "kernel/handler.hpp"
@@ -23,6 +24,71 @@ TEST_CASE("plain messages are classified as transient or permanent") {
       CAPTURE(text);
       CHECK(kernel::classify_message(text) == ErrorClass::permanent);
     }
+  }
+}
+
+TEST_CASE("the phrases match as whole words only") {
+  SUBCASE("inside a longer word they do not count") {
+    for (const char* text : {"disconnection refused", "connection refusedness", "timeouts exceeded the quota",
+                             "read_timeout=5 is invalid", "fixed the broken pipeline", "untimed out"}) {
+      CAPTURE(text);
+      CHECK(kernel::classify_message(text) == ErrorClass::permanent);
+    }
+  }
+  SUBCASE("punctuation, digits' neighbours and the ends of the text are word boundaries") {
+    for (const char* text : {"Timeout", "timeout: 5 s", "(connection reset by peer)", "rpc error: DEADLINE EXCEEDED.",
+                             "dial tcp 10.0.0.1:5432: i/o timeout", "Temporary failure in name resolution"}) {
+      CAPTURE(text);
+      CHECK(kernel::classify_message(text) == ErrorClass::transient);
+    }
+  }
+}
+
+namespace {
+struct DriverDisconnected : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct PoolExhausted : DriverDisconnected {
+  using DriverDisconnected::DriverDisconnected;
+};
+}  // namespace
+
+TEST_CASE("plain exceptions are classified by type before their message") {
+  SUBCASE("a system_error with a network errno is transient whatever its text") {
+    for (const auto errc : {std::errc::connection_refused, std::errc::connection_reset, std::errc::timed_out,
+                            std::errc::network_unreachable, std::errc::broken_pipe,
+                            std::errc::resource_unavailable_try_again}) {
+      const std::system_error error(std::make_error_code(errc), "query");
+      CAPTURE(error.what());
+      CHECK(kernel::classify_exception(error) == ErrorClass::transient);
+    }
+    // The same errno in the system category, as std::system_error(errno, std::system_category()) gives it.
+    CHECK(kernel::classify_exception(std::system_error(ECONNREFUSED, std::system_category(), "x")) ==
+          ErrorClass::transient);
+  }
+  SUBCASE("a system_error with another errno falls back to its message") {
+    CHECK(kernel::classify_exception(std::system_error(std::make_error_code(std::errc::permission_denied), "open")) ==
+          ErrorClass::permanent);
+    CHECK(kernel::classify_exception(std::system_error(std::make_error_code(std::errc::invalid_argument), "timed out")) ==
+          ErrorClass::transient);
+  }
+  SUBCASE("types the kernel registers are transient, with the types derived from them") {
+    kernel::TransientTypes registered;
+    registered.add<DriverDisconnected>();
+    CHECK(kernel::classify_exception(DriverDisconnected("gone"), registered) == ErrorClass::transient);
+    CHECK(kernel::classify_exception(PoolExhausted("no slot"), registered) == ErrorClass::transient);
+    CHECK(kernel::classify_exception(DriverDisconnected("gone")) == ErrorClass::permanent);  // not registered
+    CHECK(kernel::classify_exception(std::runtime_error("gone"), registered) == ErrorClass::permanent);
+  }
+  SUBCASE("a kernel's registered types reach the outcome through the chain") {
+    kernel::TransientTypes registered;
+    registered.add<DriverDisconnected>();
+    kernel::Chain chain([](const kernel::Message&, kernel::Context&) { throw PoolExhausted("no slot"); }, {},
+                        registered);
+    kernel::testing::TestContext context;
+    const auto outcome = chain(kernel::testing::make_message({{"a", 1}}), context);
+    CHECK(outcome.kind == kernel::Outcome::Kind::transient);
+    CHECK(outcome.reason == kernel::FailureReason::processing_error);
   }
 }
 

@@ -8,10 +8,11 @@
 
 #include <spdlog/sinks/ostream_sink.h>
 
+#include "core/context_access.hpp"
 #include "kernel/middleware.hpp"
 #include "kernel/testing.hpp"
 #include "log/logging.hpp"
-#include "metrics/kernel_metrics.hpp"
+#include "ops/kernel_metrics.hpp"
 
 using kernel::Context;
 using kernel::Message;
@@ -187,7 +188,7 @@ TEST_CASE("built-in correlation middleware puts the correlation id in the log co
 TEST_CASE("built-in metrics middleware counts outcomes per topic and times the handler") {
   kernel::detail::KernelMetrics metrics(2);  // 2 retries: attempts 1 and 2 retry, 3 dead-letters
   kernel::testing::TestContext context;
-  context.set_metrics(&metrics);
+  kernel::detail::ContextAccess::set_metrics(context, &metrics);
   auto message = kernel::testing::make_message({{"id", 1}}, std::nullopt, {}, "orders");
   const std::vector<kernel::ConsumerMiddleware> chain{kernel::middleware::metrics()};
   CHECK(kernel::middleware::is_metrics(chain[0]));

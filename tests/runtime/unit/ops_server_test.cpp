@@ -17,7 +17,7 @@
 #include <spdlog/sinks/null_sink.h>
 
 #include "http/ops_server.hpp"
-#include "ops/operations.hpp"
+#include "http/operations.hpp"
 
 using kernel::detail::OpsServer;
 using kernel::detail::OpsServerOptions;
@@ -206,7 +206,9 @@ TEST_CASE("admin pause and resume need the bearer token and are applied by the l
 TEST_CASE("status shows the published snapshot") {
   Served served;
   kernel::detail::StatusSnapshot snapshot;
-  snapshot.partitions.push_back({"orders", 2, 15, 10, 0, 20, 10, 5, 3});
+  snapshot.partitions.push_back({"orders", 2, 15, 10, 0, 20, 10, 5, {}});
+  snapshot.partitions[0].paused.add(kernel::detail::PauseReason::operator_);
+  snapshot.partitions[0].paused.add(kernel::detail::PauseReason::retry);
   snapshot.in_flight = 5;
   REQUIRE(served.state.publish(snapshot));
   auto response = served.client->Get("/admin/status");
@@ -219,6 +221,39 @@ TEST_CASE("status shows the published snapshot") {
   CHECK(p["committed"] == 10);
   CHECK(p["lag"] == 10);
   CHECK(p["paused"] == nlohmann::json::array({"retry", "operator"}));
+}
+
+TEST_CASE("status names the circuit breaker's state `circuit`, the word docs/operations.md uses") {
+  Served served;
+  auto response = served.client->Get("/admin/status");
+  REQUIRE(response);
+  const auto body = nlohmann::json::parse(response->body);
+  CHECK(body.contains("circuit"));
+  CHECK_FALSE(body.contains("breaker"));
+}
+
+TEST_CASE("every pause reason has its own word; back-pressure has no paused-partitions series") {
+  using kernel::detail::PauseReason;
+  kernel::detail::PauseReasons paused;
+  CHECK_FALSE(paused.any());
+  paused.add(PauseReason::breaker);
+  paused.add(PauseReason::backpressure);
+  paused.remove(PauseReason::retry);  // never set: changes nothing
+  CHECK(paused.has(PauseReason::breaker));
+  CHECK(paused.has(PauseReason::backpressure));
+  CHECK_FALSE(paused.has(PauseReason::operator_));
+  paused.remove(PauseReason::breaker);
+  CHECK(paused.any());
+  paused.remove(PauseReason::backpressure);
+  CHECK_FALSE(paused.any());
+
+  Served served;
+  const auto body = served.client->Get("/metrics")->body;
+  for (const char* reason : {"retry", "operator", "breaker"}) {
+    CAPTURE(reason);
+    CHECK(body.find(std::string("kernel_partitions_paused{reason=\"") + reason + "\"} 0") != std::string::npos);
+  }
+  CHECK(body.find("reason=\"backpressure\"") == std::string::npos);
 }
 
 TEST_CASE("unknown paths, huge headers and junk get an error answer and the server keeps serving") {

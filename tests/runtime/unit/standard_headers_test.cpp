@@ -5,11 +5,14 @@
 #include <set>
 #include <string>
 
+#include <librdkafka/rdkafka.h>
+
 #include "kernel/testing.hpp"
 #include "loop/standard_headers.hpp"
 
 namespace {
-std::multimap<std::string, std::string> read(rd_kafka_headers_t* headers) {
+std::multimap<std::string, std::string> read(kernel::detail::HeadersPtr owned) {
+  auto* headers = owned.get();
   std::multimap<std::string, std::string> out;
   const char* name;
   const void* value;
@@ -17,7 +20,6 @@ std::multimap<std::string, std::string> read(rd_kafka_headers_t* headers) {
   for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
     out.emplace(name, std::string(static_cast<const char*>(value), size));
   }
-  rd_kafka_headers_destroy(headers);
   return out;
 }
 const std::regex uuid_v4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
@@ -78,4 +80,20 @@ TEST_CASE("event ids are unique") {
   }
   CHECK(seen.size() == 100000);
   CHECK(std::regex_match(*seen.begin(), uuid_v4));
+}
+
+TEST_CASE("one RFC 3339 formatter: UTC with milliseconds, leap days and times before 1970 included") {
+  struct Case {
+    std::int64_t epoch_ms;
+    const char* text;
+  };
+  for (const auto& c : {Case{1795403378123, "2026-11-23T03:09:38.123Z"}, Case{1709251199999, "2024-02-29T23:59:59.999Z"},
+                        Case{0, "1970-01-01T00:00:00.000Z"}, Case{951868800001, "2000-03-01T00:00:00.001Z"},
+                        Case{-500, "1969-12-31T23:59:59.500Z"}}) {
+    CAPTURE(c.text);
+    CHECK(kernel::detail::format_rfc3339(c.epoch_ms) == c.text);
+    CHECK(kernel::jsonl::format_timestamp(c.epoch_ms) == c.text);  // the JSON Lines output uses the same one
+  }
+  const auto now = kernel::detail::format_rfc3339(kernel::detail::now_epoch_ms());
+  CHECK(std::regex_match(now, rfc3339_ms));
 }

@@ -1,4 +1,4 @@
-#include "metrics/kernel_metrics.hpp"
+#include "ops/kernel_metrics.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -68,9 +68,11 @@ KernelMetrics::KernelMetrics(int max_retries)
                      .Name("kernel_partitions_paused")
                      .Help("Assigned partitions paused, by reason (a partition may have several)")
                      .Register(registry);
-  paused_[0] = &paused.Add({{"reason", "retry"}});
-  paused_[1] = &paused.Add({{"reason", "operator"}});
-  paused_[2] = &paused.Add({{"reason", "breaker"}});
+  for (const auto reason : all_pause_reasons) {
+    if (counted_in_metrics(reason)) {
+      paused_[static_cast<std::size_t>(reason)] = &paused.Add({{"reason", std::string(to_string(reason))}});
+    }
+  }
   commits_ = &prometheus::BuildCounter()
                   .Name("kernel_commits_total")
                   .Help("Offset commits the broker accepted")

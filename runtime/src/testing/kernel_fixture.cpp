@@ -5,7 +5,11 @@
 #include <stdexcept>
 #include <thread>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 #include "broker/record_io.hpp"
+#include "http/operations.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "kernel/testing.hpp"
 #include "log/logging.hpp"
@@ -121,7 +125,7 @@ KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chro
 
   state_->operations = detail::Operations::start_if_enabled(settings, log);
   state_->loop = std::make_unique<detail::KernelLoop>(*state_->config, state_->spec, log, state_->hooks(),
-                                                      state_->operations.get());
+                                                      detail::publication_of(state_->operations.get()));
   try {
     state_->loop->start();
   } catch (const detail::StartupError& error) {
@@ -165,11 +169,11 @@ std::optional<int> KernelFixture::wait_for_exit(std::chrono::milliseconds timeou
   return state_->exit_code;
 }
 
-void KernelFixture::send(const nlohmann::json& value, std::optional<std::string> key, HeaderList headers) {
+void KernelFixture::send(const nlohmann::json& value, std::optional<std::string> key, Headers headers) {
   send_raw(value.dump(), std::move(key), std::move(headers));
 }
 
-void KernelFixture::send_raw(std::string value, std::optional<std::string> key, HeaderList headers) {
+void KernelFixture::send_raw(std::string value, std::optional<std::string> key, Headers headers) {
   jsonl::Record record;
   record.key = std::move(key);
   record.value = std::move(value);
@@ -222,7 +226,7 @@ const Config& KernelFixture::config() const { return *state_->config; }
 
 int KernelFixture::http_port() const { return state_->operations ? state_->operations->port() : -1; }
 
-rd_kafka_mock_cluster_t* KernelFixture::mock_cluster() const {
+rd_kafka_mock_cluster_s* KernelFixture::mock_cluster() const {
   return state_->broker ? state_->broker->cluster() : nullptr;
 }
 

@@ -1,4 +1,4 @@
-#include "ops/operations.hpp"
+#include "http/operations.hpp"
 
 namespace kernel::detail {
 

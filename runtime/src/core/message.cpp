@@ -2,9 +2,8 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include <algorithm>
 
-#include "message/bounded_json.hpp"
+#include "core/bounded_json.hpp"
 
 namespace kernel {
 
@@ -14,20 +13,12 @@ struct MessageStorage {
   std::string value;
 };
 
-std::optional<std::string_view> Headers::get(std::string_view name) const noexcept {
-  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-    if (it->first == name) return std::string_view(it->second);
-  }
-  return std::nullopt;
-}
+Message::Message() = default;
 
-bool Headers::is_null(std::size_t index) const noexcept {
-  return std::find(null_values_.begin(), null_values_.end(), index) != null_values_.end();
-}
-
-Message Message::adopt(rd_kafka_message_t* raw) {
+Message Message::adopt(detail::MessagePtr owned) {
   Message message;
-  message.raw_ = raw;  // destroyed in release()
+  const auto* raw = owned.get();
+  message.raw_ = std::move(owned);
   message.topic_ = rd_kafka_topic_name(raw->rkt);
   message.partition_ = raw->partition;
   message.offset_ = raw->offset;
@@ -53,39 +44,11 @@ Message::Message(std::string topic, std::int32_t partition, std::int64_t offset,
   value_ = storage_->value;
 }
 
-Message::Message(Message&& other) noexcept
-    : raw_(std::exchange(other.raw_, nullptr)),
-      topic_(other.topic_),
-      partition_(other.partition_),
-      offset_(other.offset_),
-      timestamp_(other.timestamp_),
-      key_(other.key_),
-      value_(other.value_),
-      headers_(std::move(other.headers_)),
-      storage_(std::move(other.storage_)) {}
-
-Message& Message::operator=(Message&& other) noexcept {
-  if (this != &other) {
-    release();
-    raw_ = std::exchange(other.raw_, nullptr);
-    topic_ = other.topic_;
-    partition_ = other.partition_;
-    offset_ = other.offset_;
-    timestamp_ = other.timestamp_;
-    key_ = other.key_;
-    value_ = other.value_;
-    headers_ = std::move(other.headers_);
-    storage_ = std::move(other.storage_);
-  }
-  return *this;
-}
-
-Message::~Message() { release(); }
-
-void Message::release() noexcept {
-  if (raw_) rd_kafka_message_destroy(raw_);
-  raw_ = nullptr;
-}
+// The views point into heap objects (the librdkafka message, or storage_) that move with
+// their owners: a moved Message keeps them valid.
+Message::Message(Message&&) noexcept = default;
+Message& Message::operator=(Message&&) noexcept = default;
+Message::~Message() = default;
 
 std::int64_t Message::timestamp_ms() const noexcept {
   return std::chrono::duration_cast<std::chrono::milliseconds>(timestamp_.time_since_epoch()).count();
@@ -97,7 +60,7 @@ const Headers& Message::headers() const {
     std::vector<std::size_t> null_values;
     rd_kafka_headers_t* raw_headers = nullptr;
     // The headers object stays owned by the message.
-    if (raw_ && rd_kafka_message_headers(raw_, &raw_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (raw_ && rd_kafka_message_headers(raw_.get(), &raw_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
       const char* name;
       const void* value;
       size_t size;
@@ -118,7 +81,7 @@ std::optional<std::string_view> Message::header(std::string_view name) const {
   if (raw_ && !headers_) {
     // Fast path: look the header up without decoding them all.
     rd_kafka_headers_t* raw_headers = nullptr;
-    if (rd_kafka_message_headers(raw_, &raw_headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_message_headers(raw_.get(), &raw_headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return std::nullopt;
     }
     const void* value;

@@ -9,7 +9,7 @@
 
 #include "http/ops_server.hpp"
 #include "kernel/config.hpp"
-#include "metrics/kernel_metrics.hpp"
+#include "ops/kernel_metrics.hpp"
 #include "ops/ops_state.hpp"
 
 namespace kernel::detail {
@@ -22,6 +22,8 @@ class Operations {
 
   KernelMetrics& metrics() noexcept { return metrics_; }
   OpsState& state() noexcept { return state_; }
+  /// What the loop publishes to.
+  Publication publication() noexcept { return {&state_, &metrics_}; }
   int port() const noexcept { return server_ ? server_->port() : -1; }
 
   explicit Operations(int max_retries) : metrics_(max_retries) {}
@@ -31,5 +33,10 @@ class Operations {
   OpsState state_;
   std::unique_ptr<OpsServer> server_;  // last: stopped before what it reads goes away
 };
+
+/// The loop's Publication for `operations`, which may be null (HTTP off).
+inline Publication publication_of(Operations* operations) noexcept {
+  return operations ? operations->publication() : Publication{};
+}
 
 }  // namespace kernel::detail

@@ -23,6 +23,7 @@
 #include <prometheus/registry.h>
 
 #include "kernel/outcome.hpp"
+#include "ops/pause_reasons.hpp"
 
 namespace kernel::detail {
 
@@ -44,9 +45,6 @@ struct TopicMetrics {
 
   void count(HandledOutcome outcome) noexcept { handled[static_cast<std::size_t>(outcome)]->Increment(); }
 };
-
-/// The `reason` label of kernel_partitions_paused.
-enum class PausedReason : std::uint8_t { retry, operator_, breaker };
 
 class KernelMetrics {
  public:
@@ -70,7 +68,8 @@ class KernelMetrics {
   prometheus::Gauge& in_flight() noexcept { return *in_flight_; }
   prometheus::Counter& commits() noexcept { return *commits_; }
   prometheus::Counter& rebalances() noexcept { return *rebalances_; }
-  prometheus::Gauge& paused(PausedReason reason) noexcept { return *paused_[static_cast<std::size_t>(reason)]; }
+  /// kernel_partitions_paused{reason}; only for reasons counted_in_metrics().
+  prometheus::Gauge& paused(PauseReason reason) noexcept { return *paused_[static_cast<std::size_t>(reason)]; }
 
   /// kernel_consumer_lag for a partition; `lag` < 0 removes it (revoked, or unknown).
   void set_lag(const std::string& topic, std::int32_t partition, std::int64_t lag);
@@ -91,7 +90,7 @@ class KernelMetrics {
   prometheus::Gauge* in_flight_;
   prometheus::Counter* commits_;
   prometheus::Counter* rebalances_;
-  std::array<prometheus::Gauge*, 3> paused_{};
+  std::array<prometheus::Gauge*, all_pause_reasons.size()> paused_{};  // null for backpressure
 
   // Touched by the loop thread only (the families lock themselves for the scrape).
   std::map<std::string, std::unique_ptr<TopicMetrics>, std::less<>> topics_;

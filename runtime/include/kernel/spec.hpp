@@ -1,0 +1,29 @@
+#pragma once
+/// What a kernel is: its name, default topics, handler and middleware, as main.cpp describes it
+/// for kernel::run() (kernel/run.hpp).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel/errors.hpp"
+#include "kernel/handler.hpp"
+
+namespace kernel {
+
+/// A kernel as main.cpp describes it; kernel::run() and testing::KernelFixture run it.
+struct KernelSpec {
+  std::string name;                         ///< kernel name: group, client id, `source` header
+  std::string version = "0.1.0";
+  std::string description;
+  std::vector<std::string> input_topics;    ///< defaults for KAFKA_TOPIC
+  std::optional<std::string> output_topic;  ///< default for KAFKA_OUTPUT_TOPIC
+  Handler handler;
+  std::vector<ConsumerMiddleware> middleware;  ///< run in this order, outermost first
+  /// Wraps each produce, in this order, outermost first (see kernel/middleware.hpp).
+  std::vector<ProducerMiddleware> producer_middleware;
+  /// Plain exception types the kernel knows to be passing (a driver's "connection lost"):
+  /// retried like a TransientError. See docs/failure-handling.md for the built-in rules.
+  TransientTypes transient_errors;
+};
+
+}  // namespace kernel

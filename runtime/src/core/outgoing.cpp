@@ -1,0 +1,19 @@
+#include "kernel/outgoing.hpp"
+
+namespace kernel {
+
+std::string_view content_type_header(ContentType type) noexcept {
+  switch (type) {
+    case ContentType::json: return "application/json";
+    case ContentType::text: return "text/plain; charset=utf-8";
+    case ContentType::bytes: return "application/octet-stream";
+  }
+  return "application/octet-stream";
+}
+
+Outgoing& Outgoing::json(const nlohmann::json& document) & {
+  // Invalid UTF-8 in a string is replaced rather than thrown on: the handler's document is sent.
+  return set_value(document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), ContentType::json);
+}
+
+}  // namespace kernel

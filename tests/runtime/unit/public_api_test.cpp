@@ -1,0 +1,95 @@
+// The public API a handler author sees: sealed where it must be, convenient where it can be.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "kernel/embedded_broker.hpp"
+#include "kernel/jsonl.hpp"
+#include "kernel/kernel.hpp"
+#include "kernel/testing.hpp"
+
+// Nothing of librdkafka's C API comes with a public header (only declared types).
+#if defined(RD_KAFKA_VERSION) || defined(_RDKAFKA_MOCK_H_)
+#error "a public kernel header includes librdkafka/rdkafka.h or rdkafka_mock.h"
+#endif
+
+namespace {
+
+// A handler gets a Context&: the runtime's plumbing is out of its reach.
+template <class C>
+concept can_begin_attempt = requires(C& context) { context.begin_attempt(2); };
+template <class C>
+concept can_set_input = requires(C& context, const kernel::Message* message) { context.set_input(message); };
+template <class C>
+concept can_set_producer_middleware =
+    requires(C& context) { context.set_producer_middleware(std::vector<kernel::ProducerMiddleware>{}); };
+template <class C>
+concept can_set_metrics = requires(C& context) { context.set_metrics(nullptr); };
+template <class C>
+concept can_read_metrics = requires(const C& context) { context.metrics(); };
+template <class C>
+concept can_take_produced = requires(C& context) { context.take_produced(); };
+
+static_assert(!can_begin_attempt<kernel::Context>);
+static_assert(!can_set_input<kernel::Context>);
+static_assert(!can_set_producer_middleware<kernel::Context>);
+static_assert(!can_set_metrics<kernel::Context>);
+static_assert(!can_read_metrics<kernel::Context>);
+static_assert(!can_take_produced<kernel::Context>);
+// A test's context may start attempts and install producer middleware, nothing more.
+static_assert(can_begin_attempt<kernel::testing::TestContext>);
+static_assert(can_set_producer_middleware<kernel::testing::TestContext>);
+static_assert(!can_set_input<kernel::testing::TestContext>);
+static_assert(!can_set_metrics<kernel::testing::TestContext>);
+
+// One concept for what became of a message and the class of an error.
+static_assert(std::is_same_v<kernel::Outcome::Kind, kernel::ErrorClass>);
+
+// A chain on a temporary stays an rvalue, so produce() moves it.
+static_assert(std::is_same_v<decltype(kernel::Outgoing{}.key("k").json(nullptr)), kernel::Outgoing&&>);
+static_assert(std::is_same_v<decltype(std::declval<kernel::Outgoing&>().key("k")), kernel::Outgoing&>);
+
+}  // namespace
+
+TEST_CASE("an Outgoing built on a temporary is moved, not copied, into produce()") {
+  kernel::testing::TestContext context;
+  std::string big(1 << 20, 'x');
+  const auto* data = big.data();
+  context.produce(kernel::Outgoing{}.key("k1").text(std::move(big)).event_type("e"));
+  REQUIRE(context.produced().size() == 1);
+  CHECK(context.produced()[0].value().data() == data);  // the same buffer: never copied
+  CHECK(context.produced()[0].key() == "k1");
+}
+
+TEST_CASE("an output keeps the input's key, null included, without a copy by hand") {
+  const auto keyed = kernel::testing::make_message({{"id", 1}}, "order-7");
+  const auto unkeyed = kernel::testing::make_message({{"id", 1}});
+  CHECK(kernel::Outgoing{}.key(keyed.key()).key() == "order-7");
+  CHECK_FALSE(kernel::Outgoing{}.key("was set").key(unkeyed.key()).key().has_value());
+  const std::string_view view = "from a view";
+  CHECK(kernel::Outgoing{}.key(view).key() == "from a view");
+  const std::string text = "from a string";
+  CHECK(kernel::Outgoing{}.key(text).key() == "from a string");
+}
+
+TEST_CASE("one Headers type: messages, outputs and test helpers share it") {
+  const auto message = kernel::testing::make_message({{"id", 1}}, std::nullopt, {{"tenant", "acme"}});
+  const kernel::Headers& in = message.headers();
+  CHECK(in.get("tenant") == "acme");
+  const auto output = kernel::Outgoing{}.header("tenant", std::string(*in.get("tenant")));
+  const kernel::Headers& out = output.headers();
+  CHECK(out == kernel::Headers{{"tenant", "acme"}});
+  kernel::Headers with_null;
+  with_null.add("a", "1").add_null("b");
+  CHECK(with_null.is_null(1));
+  CHECK_FALSE(with_null.is_null(0));
+  CHECK(with_null[1].first == "b");
+}
+
+TEST_CASE("outcome kinds and error classes read the same") {
+  CHECK(kernel::to_string(kernel::Outcome::Kind::success) == "success");
+  CHECK(kernel::to_string(kernel::ErrorClass::transient) == "transient");
+  CHECK(kernel::PermanentError("x").error_class() == kernel::Outcome::Kind::permanent);
+}
