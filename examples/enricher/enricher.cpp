@@ -11,9 +11,7 @@ void enrich_order(const kernel::Message& message, kernel::Context& context) {
   order["enriched_by"] = context.kernel_name();
   order["priority"] = amount >= 100.0 ? "high" : "normal";
 
-  kernel::Outgoing output;
-  if (auto key = message.key()) output.key(std::string(*key));
-  context.produce(std::move(output.json(order).event_type("order.enriched")));
+  context.produce(kernel::Outgoing{}.key(message.key()).json(order).event_type("order.enriched"));
 }
 
 }  // namespace example
