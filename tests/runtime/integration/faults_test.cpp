@@ -14,6 +14,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "broker/record_io.hpp"
+#include "gate.hpp"
 #include "kernel/testing.hpp"
 #include "probe.hpp"
 
@@ -45,7 +46,12 @@ TEST_CASE("produce errors on outputs and dead letters, and the broker down and u
   spec.input_topics = {"faults-inject.in"};
   spec.output_topic = "faults-inject.out";
   // One input in ten is refused for good, so dead letters are written while produces fail.
-  spec.handler = [](const kernel::Message& message, kernel::Context& context) {
+  // The first call waits at the gate until the faults are armed; each call takes 1 ms so the
+  // stream lasts long enough for the broker to go down in the middle of it.
+  testwait::Gate gate;
+  spec.handler = [&gate](const kernel::Message& message, kernel::Context& context) {
+    gate.pass();
+    std::this_thread::sleep_for(1ms);  // simulated work
     const auto n = message.json().at("n").get<int>();
     if (n % 10 == 3) throw kernel::PermanentError("rejected by the fault test");
     context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json({{"n", n}}));
@@ -58,29 +64,41 @@ TEST_CASE("produce errors on outputs and dead letters, and the broker down and u
                                                 {"KAFKA_CONSUMER_GROUP", "faults-inject"}});
   const auto& servers = fixture.bootstrap_servers();
   constexpr int count = 2000;
-  auto batch = [](int from, int to) {
-    std::vector<kernel::jsonl::Record> records;
-    for (int n = from; n < to; ++n) {
-      kernel::jsonl::Record r;
-      r.key = "id-" + std::to_string(n);
-      r.value = nlohmann::json{{"n", n}}.dump();
-      records.push_back(r);
-    }
-    return records;
-  };
-  kernel::detail::produce_records(servers, "faults-inject.in", batch(0, count / 2));
+  std::vector<kernel::jsonl::Record> records;
+  for (int n = 0; n < count; ++n) {
+    kernel::jsonl::Record r;
+    r.key = "id-" + std::to_string(n);
+    r.value = nlohmann::json{{"n", n}}.dump();
+    records.push_back(r);
+  }
+  kernel::detail::produce_records(servers, "faults-inject.in", records);
+  REQUIRE(gate.wait_for_arrival());
 
-  // Retriable produce errors for every Produce request (outputs and dead letters alike).
+  // Every input is on the broker and nothing is produced yet: from now on the kernel is the
+  // only producer, and its Produce requests (outputs and dead letters alike) meet these errors.
   std::vector<rd_kafka_resp_err_t> errors(40, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
   errors.insert(errors.end(), 20, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
   rd_kafka_mock_push_request_errors_array(fixture.mock_cluster(), 0 /* Produce */, errors.size(), errors.data());
+  gate.open();
 
-  // The broker away for two seconds mid-stream.
+  // Mid-stream (some outputs out, not all), the broker goes away for two seconds.
+  const auto outputs_so_far = [&] {
+    long long total = 0;
+    for (const auto& [partition, mark] : probe::high_watermarks(servers, "faults-inject.out")) total += mark;
+    return total;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  long long before_down = 0;
+  while ((before_down = outputs_so_far()) < 200 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);  // polling a condition, with a deadline
+  }
   REQUIRE(rd_kafka_mock_broker_set_down(fixture.mock_cluster(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
-  std::this_thread::sleep_for(2s);  // the fault's duration, not a synchronisation
+  std::this_thread::sleep_for(2s);  // the outage's length, not a synchronisation
   REQUIRE(rd_kafka_mock_broker_set_up(fixture.mock_cluster(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
   const auto up = std::chrono::steady_clock::now();
-  kernel::detail::produce_records(servers, "faults-inject.in", batch(count / 2, count));
+  MESSAGE("outputs before the broker went down: " << before_down);
+  CHECK(before_down >= 200);
+  CHECK(before_down < count * 9 / 10);  // really mid-stream
 
   const int expected_dlq = count / 10, expected_out = count - expected_dlq;
   const auto out = keys_of(servers, "faults-inject.out", expected_out);
