@@ -104,11 +104,17 @@ def producer(bootstrap, **extra):
     return Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, **extra})
 
 
-def produce(bootstrap, records, topic=IN, **extra):
-    """records: (key, value) pairs. Returns the delivery errors by key (empty when all landed)."""
+def produce(bootstrap, records, topic=IN, per_second=None, **extra):
+    """records: (key, value) pairs, at most `per_second` of them a second when given (a stream
+    rather than a backlog). Returns the delivery errors by key (empty when all landed)."""
     client = producer(bootstrap, **extra)
     failed = {}
-    for key, value in records:
+    started = time.monotonic()
+    for sent, (key, value) in enumerate(records):
+        if per_second and sent % 500 == 0:
+            ahead = started + sent / per_second - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)  # pacing the stream, not a synchronisation
         while True:
             try:
                 client.produce(topic, key=key, value=value,
@@ -258,18 +264,26 @@ class FaultTests(unittest.TestCase):
         # waiting for the killed member's session to time out.
         env = {"KAFKA_CONSUMER_INSTANCE_ID": "faults-1", "KAFKA_CONSUMER_SESSION_TIMEOUT": "6s"}
         kernel = self.start(**env)
+        # 1,250 a second: the stream lasts about 40 s, and every kill lands in the middle of it,
+        # once the kernel (re)started has produced 3,000 more outputs.
         stream = threading.Thread(target=produce, args=(self.broker.bootstrap,
-                                                        [(id, json.dumps({"id": id})) for id in ids]))
+                                                        [(id, json.dumps({"id": id})) for id in ids]),
+                                  kwargs={"per_second": 1_250})
         stream.start()
-        kills, last_restart = 0, time.monotonic()
-        started = time.monotonic()
-        for threshold in (8_000, 20_000, 32_000):
-            wait_for(lambda: sum(watermarks(self.broker.bootstrap, OUT).values()) >= threshold, 90,
-                     f"{threshold} outputs before kill {kills + 1}")
+        started = last_restart = time.monotonic()
+        outputs = lambda: sum(watermarks(self.broker.bootstrap, OUT).values())
+        kills, resumed = 0, []
+        threshold = 3_000
+        while kills < 3:
+            wait_for(lambda: outputs() >= threshold, 90, f"{threshold} outputs before kill {kills + 1}")
+            if kills:
+                resumed.append(time.monotonic() - last_restart)
             self.assertEqual(kernel.stop(signal.SIGKILL, timeout=10), -signal.SIGKILL)
+            self.assertLess(sum(watermarks(self.broker.bootstrap, IN).values()), count, "killed after the stream ended")
             kills += 1
             kernel = self.start(**env)
             last_restart = time.monotonic()
+            threshold = outputs() + 3_000
         stream.join(timeout=90)
         self.assertFalse(stream.is_alive(), "the producer did not finish")
         wait_for(lambda: sum(watermarks(self.broker.bootstrap, IN).values()) == count, 30, "the whole stream on the input")
@@ -279,7 +293,8 @@ class FaultTests(unittest.TestCase):
         self.assertEqual(kernel.stop(), 0)
         accounting = Accounting(self.broker.bootstrap, ids, self.business())
         summary("sigkill_x3", count, kills, accounting, recover)
-        print(f"FAULTS scenario=sigkill_x3 total_s={time.monotonic() - started:.1f}", flush=True)
+        print(f"FAULTS scenario=sigkill_x3 total_s={time.monotonic() - started:.1f} "
+              f"restart_to_3000_more_outputs_s={','.join(f'{t:.1f}' for t in resumed)}", flush=True)
         self.check(accounting)
         self.assertEqual(len(accounting.dlq), 0)
 
