@@ -117,3 +117,59 @@ TEST_CASE("produce errors on outputs and dead letters, and the broker down and u
               count, errors.size(), lost, duplicates, out.size(), dlq.size(), recover);
   CHECK(lost == 0);
 }
+
+TEST_CASE("produce errors while only dead letters are written: each is sent again, none lost") {
+  kernel::KernelSpec spec;
+  spec.name = "faults-dlq";
+  spec.input_topics = {"faults-dlq.in"};
+  spec.output_topic = "faults-dlq.out";
+  testwait::Gate gate;
+  spec.handler = [&gate](const kernel::Message&, kernel::Context&) {
+    gate.pass();
+    throw kernel::PermanentError("every input is refused");
+  };
+  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
+                                                {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
+                                                {"KAFKA_PROPERTY_RETRY_BACKOFF_MS", "20"},
+                                                {"KAFKA_PRODUCER_MAX_ATTEMPTS", "1"},
+                                                {"KERNEL_RETRY_BACKOFF", "50ms"},
+                                                {"KAFKA_CONSUMER_GROUP", "faults-dlq"}});
+  const auto& servers = fixture.bootstrap_servers();
+  constexpr int count = 300;
+  std::vector<kernel::jsonl::Record> records;
+  for (int n = 0; n < count; ++n) {
+    kernel::jsonl::Record r;
+    r.key = "id-" + std::to_string(n);
+    r.value = nlohmann::json{{"n", n}}.dump();
+    records.push_back(r);
+  }
+  kernel::detail::produce_records(servers, "faults-dlq.in", records);
+  REQUIRE(gate.wait_for_arrival());
+  // The kernel is now the only producer and writes nothing but dead letters.
+  std::vector<rd_kafka_resp_err_t> errors(30, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+  rd_kafka_mock_push_request_errors_array(fixture.mock_cluster(), 0 /* Produce */, errors.size(), errors.data());
+  const auto armed = std::chrono::steady_clock::now();
+  gate.open();
+
+  const auto dlq = keys_of(servers, "faults-dlq.dlq", count);
+  const auto recover = std::chrono::duration<double>(std::chrono::steady_clock::now() - armed).count();
+  int lost = 0, duplicates = 0;
+  for (int n = 0; n < count; ++n) {
+    const auto seen = static_cast<int>(dlq.count("id-" + std::to_string(n)));
+    if (seen == 0) ++lost;
+    duplicates += std::max(0, seen - 1);
+  }
+  std::printf("FAULTS scenario=produce_errors_dead_letters messages=%d faults=%zu lost=%d duplicates=%d dlq=%zu "
+              "recover_s=%.1f\n",
+              count, errors.size(), lost, duplicates, dlq.size(), recover);
+  CHECK(lost == 0);
+  // Every dead letter acknowledged, so every input is committed (within a few commit intervals).
+  const auto ends = probe::high_watermarks(servers, "faults-dlq.in");
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  auto committed = probe::committed(servers, "faults-dlq", "faults-dlq.in");
+  while (committed != ends && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);  // polling a condition, with a deadline
+    committed = probe::committed(servers, "faults-dlq", "faults-dlq.in");
+  }
+  CHECK(committed == ends);
+}
