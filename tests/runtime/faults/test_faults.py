@@ -254,6 +254,7 @@ class FaultTests(unittest.TestCase):
                 # Mixed classes really happened: permanent failures and exhausted retries are
                 # dead-lettered, business refusals are not.
                 reasons = collections.Counter(accounting.reason(key) for key in accounting.dlq)
+                self.assertGreater(retried, 0)
                 self.assertGreater(reasons["processing_error"], 0, reasons)
                 self.assertGreater(len(accounting.business), 0)
                 self.assertGreater(len(accounting.out), count // 2)
