@@ -1,0 +1,13 @@
+# Fault tests (issue 15 section 7): a purpose-built kernel on kernel-dev-broker under random
+# handler failures, SIGKILLs and poison inputs; every input id accounted for, checked with
+# confluent-kafka. The in-process fault injection (produce errors, broker down and up) lives
+# in runtime_integration_tests (tests/runtime/integration/faults_test.cpp).
+add_executable(faults-kernel runtime/faults/faults_kernel.cpp)
+target_link_libraries(faults-kernel PRIVATE kernel::runtime)
+
+find_program(FAULTS_PYTHON /usr/bin/python3 REQUIRED)
+add_test(NAME runtime_fault_tests
+  COMMAND ${FAULTS_PYTHON} -m unittest -v test_faults
+  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/faults)
+set_tests_properties(runtime_fault_tests PROPERTIES TIMEOUT 300 LABELS integration RUN_SERIAL TRUE
+  ENVIRONMENT "FAULTS_KERNEL=$<TARGET_FILE:faults-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")
