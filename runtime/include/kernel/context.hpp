@@ -50,6 +50,7 @@ class Context {
   void begin_attempt(int attempt) noexcept {
     attempt_ = attempt;
     produced_.clear();
+    topic_refusal_.clear();
   }
 
   /// The message being handled (nullptr outside a handler call).
@@ -64,6 +65,15 @@ class Context {
   detail::KernelMetrics* metrics() const noexcept { return metrics_; }
   void set_metrics(detail::KernelMetrics* metrics) noexcept { metrics_ = metrics; }
 
+  /// The produce guard (docs/pipelines.md): given a topic as named in produce(), why it may
+  /// not be written, or "" when it may. The runtime sets it under pipeline naming or
+  /// KERNEL_ALLOWED_TOPICS; unset, every topic may be written.
+  using TopicCheck = std::function<std::string(const std::string& topic)>;
+  void set_topic_check(TopicCheck check) { topic_check_ = std::move(check); }
+  /// The guard's refusal during this attempt ("" when none): the runtime dead-letters the
+  /// input as topic_not_allowed even if the handler caught the exception, and sends nothing.
+  const std::string& topic_refusal() const noexcept { return topic_refusal_; }
+
  private:
   void queue(Outgoing& message);
 
@@ -75,6 +85,8 @@ class Context {
   const Message* input_ = nullptr;
   NextProduce produce_chain_;  // empty without producer middleware
   detail::KernelMetrics* metrics_ = nullptr;
+  TopicCheck topic_check_;     // empty: no guard
+  std::string topic_refusal_;  // the first refusal of this attempt
 };
 
 }  // namespace kernel

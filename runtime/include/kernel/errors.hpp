@@ -25,6 +25,7 @@ enum class FailureReason {
   retries_exhausted,
   output_failed,
   timeout,
+  topic_not_allowed,  ///< the produce guard refused a topic (docs/pipelines.md)
 };
 
 std::string_view to_string(ErrorClass error_class) noexcept;

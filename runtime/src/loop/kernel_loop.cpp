@@ -44,6 +44,13 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       max_parked_(max_in_flight_total_ * 8) {
   context_.set_producer_middleware(spec.producer_middleware);
   context_.set_metrics(metrics_);
+  // Produce guard (pipeline naming or KERNEL_ALLOWED_TOPICS): names given to produce() get the
+  // prefix, as send_output() will give them.
+  if (ProduceGuard guard(settings_); guard.active()) {
+    context_.set_topic_check([guard = std::move(guard), prefix = settings_.topic_prefix](const std::string& topic) {
+      return guard.refusal(prefix + topic);
+    });
+  }
 }
 
 KernelLoop::~KernelLoop() {
@@ -212,6 +219,10 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
   ScopedLogContext scope(partition.topic, partition.partition, message.offset());
   context_.begin_attempt(attempt);
   Outcome outcome = chain_(message, context_);
+  // A refused topic fails the attempt even when the handler caught the refusal: nothing of it is sent.
+  if (!context_.topic_refusal().empty() && outcome.kind != Outcome::Kind::fatal) {
+    outcome = Outcome::permanent(context_.topic_refusal(), FailureReason::topic_not_allowed);
+  }
   entry.retries = attempt - 1;
   switch (outcome.kind) {
     case Outcome::Kind::success: {
