@@ -32,10 +32,12 @@ struct ClusterView {
   std::map<std::string, TopicShape, std::less<>> topics;
 };
 
-/// Start-up failures the error callback sees (authentication, TLS).
+/// Start-up failures the error callback sees (authentication, TLS), worded as KernelLoop's
+/// start-up does (the two should share one spelling once the loop's start-up settles).
 struct Refusal {
+  std::string servers;
   std::atomic<bool> refused{false};
-  std::string reason;
+  std::string message;
 };
 
 void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
@@ -46,8 +48,10 @@ void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
   if ((code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL ||
        code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED || handshake) &&
       !refusal->refused.load()) {
-    refusal->reason = mask_secrets(reason);
-    refusal->refused.store(true);
+    refusal->message = handshake ? "TLS handshake with " + refusal->servers + " failed: " + mask_secrets(reason) +
+                                       "; does the listener speak TLS? (KAFKA_SECURITY_PROTOCOL, KAFKA_CA_CERT)"
+                                 : "authentication or TLS refused by " + refusal->servers + ": " + mask_secrets(reason);
+    refusal->refused.store(true);  // publishes message to the thread that reads it
   }
 }
 
@@ -173,6 +177,7 @@ int verify_topics(const Config& config, MissingTopics missing_topics, const std:
                     std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
   };
   Refusal refusal;
+  refusal.servers = s.bootstrap_servers;
   HandlePtr handle;
   try {
     handle = make_handle(config, false, refusal, log);
@@ -184,12 +189,16 @@ int verify_topics(const Config& config, MissingTopics missing_topics, const std:
   // The brokers must answer.
   std::optional<ClusterView> view;
   std::string error;
-  while (!(view = describe_cluster(handle.get(), std::min(remaining(), std::chrono::milliseconds(2000)), error))) {
+  while (true) {
+    // Error callbacks are served by polling: a refused handshake ends start-up at once.
+    rd_kafka_poll(handle.get(), 0);
     if (refusal.refused.load()) break;
-    if (Clock::now() >= deadline) break;
+    view = describe_cluster(handle.get(), std::min(remaining(), std::chrono::milliseconds(500)), error);
+    if (view || Clock::now() >= deadline) break;
+    rd_kafka_poll(handle.get(), 100);  // waits, serving error callbacks
   }
   if (refusal.refused.load()) {
-    log->error("authentication or TLS refused by {}: {}", s.bootstrap_servers, refusal.reason);
+    log->error("{}", refusal.message);
     return exit_code::no_permission;
   }
   if (!view) {
