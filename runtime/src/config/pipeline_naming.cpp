@@ -359,7 +359,8 @@ void apply_pipeline_naming(Loaded& loaded, const std::map<std::string, RawValue,
     loaded.sources[variable] = "pipeline";
   };
   convention("KAFKA_TOPIC", [&] { s.input_topics = {unprefixed_topic(s, "input")}; });
-  convention("KAFKA_OUTPUT_TOPIC", [&] { s.output_topic = unprefixed_topic(s, "output"); });
+  // A kernel without an output (a consumer) gets none: an unused topic would still have to exist.
+  if (s.output_topic) convention("KAFKA_OUTPUT_TOPIC", [&] { s.output_topic = unprefixed_topic(s, "output"); });
   convention("KAFKA_DLQ_TOPIC", [&] { s.dlq_topic = unprefixed_topic(s, "dead-letter"); });
   convention("KAFKA_ERROR_TOPIC", [&] { s.error_topic = unprefixed_topic(s, "error"); });
   convention("KAFKA_CONSUMER_GROUP", [&] { s.group_id = s.pipeline + "-consumer-group"; });

@@ -60,6 +60,14 @@ TEST_CASE("pipeline naming: the convention names every topic and the group") {
   CHECK(config.source_of("KAFKA_ERROR_TOPIC") == "pipeline");
 }
 
+TEST_CASE("pipeline naming: a kernel without an output gets no output topic") {
+  const KernelDefaults consumer{"audit-log", {"payments"}, std::nullopt};
+  const auto config = Config::load(consumer, step({{"KAFKA_BOOTSTRAP_SERVERS", "broker:9092"}}), RunMode::production,
+                                   "/nonexistent-dir/.env");
+  CHECK_FALSE(config.settings().output_topic);
+  CHECK(config.settings().input_topics == std::vector<std::string>{"pipeline.orders.step.enrich.input"});
+}
+
 TEST_CASE("pipeline naming: off without KERNEL_PIPELINE and KERNEL_STEP") {
   const auto config = load({});
   const auto& s = config.settings();
