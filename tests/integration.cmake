@@ -31,3 +31,9 @@ add_test(NAME runtime_memory_tests
   WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)
 set_tests_properties(runtime_memory_tests PROPERTIES TIMEOUT 300 LABELS integration
   ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")
+
+add_test(NAME runtime_pipeline_tests
+  COMMAND ${SYSTEM_PYTHON} -m unittest -v test_pipelines
+  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)
+set_tests_properties(runtime_pipeline_tests PROPERTIES TIMEOUT 300 LABELS integration
+  ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")

@@ -246,10 +246,12 @@ bool is_input(const Answers& answers, const std::string& topic) {
   return std::find(inputs.begin(), inputs.end(), topic) != inputs.end();
 }
 
-/// The pattern given, else the one the defaults choose.
+bool is_step(const Answers& answers) { return !answers.pipeline.empty() && !answers.step.empty(); }
+
+/// The pattern given, else the one the defaults choose (a pipeline step has an output).
 std::string pattern_of(const Answers& answers) {
   if (!answers.pattern.empty()) return answers.pattern;
-  return answers.output_topic ? "transform" : "consumer";
+  return answers.output_topic || is_step(answers) ? "transform" : "consumer";
 }
 
 const PatternInfo* find_pattern(const Patterns& patterns, std::string_view name) {
@@ -264,6 +266,30 @@ bool needs_output(const Answers& answers, const Patterns& patterns) {
 }
 
 bool always(const Answers&, const Patterns&) { return true; }
+
+/// --pipeline or --step was given (both are needed: check_step_names says so).
+bool names_a_step(const Answers& a, const Patterns&) { return !a.pipeline.empty() || !a.step.empty(); }
+
+std::vector<std::string> check_step_names(const Answers& a) {
+  std::vector<std::string> problems;
+  if (a.pipeline.empty() != a.step.empty()) {
+    problems.push_back(a.pipeline.empty() ? "--step without --pipeline: a pipeline step needs both; give --pipeline PIPELINE"
+                                          : "--pipeline without --step: a pipeline step needs both; give --step STEP");
+  }
+  if (!a.pipeline.empty()) add(problems, check_kafka_name("--pipeline", a.pipeline));
+  if (!a.step.empty()) add(problems, check_kafka_name("--step", a.step));
+  return problems;
+}
+
+/// A pipeline step's topics and group, by the runtime's convention, where no flag gave them.
+void fill_step_defaults(Answers& a, const Patterns& patterns) {
+  if (!is_step(a) || !check_step_names(a).empty()) return;
+  const auto stem = step_topic_stem(a);
+  if (a.input_topics.empty()) a.input_topics = {stem + ".input"};
+  if (!a.output_topic && (a.pattern.empty() || needs_output(a, patterns))) a.output_topic = stem + ".output";
+  if (!a.dlq_topic) a.dlq_topic = stem + ".dead-letter";
+  if (!a.consumer_group) a.consumer_group = a.pipeline + "-consumer-group";
+}
 
 std::string describe(const Answers& answers) {
   const auto pattern = pattern_of(answers);
@@ -286,6 +312,24 @@ const std::vector<Question> question_table{
      .default_value = [](const Answers&, const Patterns&) { return std::string(); },
      .store = [](Answers& a, std::string_view text) { a.name = text; },
      .check = [](const Answers& a, const Patterns&) { return check_name(a.name); }},
+    // A pipeline step: given by flags only, never asked; its topics and group follow the
+    // runtime's convention unless given.
+    {.key = "pipeline",
+     .flag = "--pipeline PIPELINE",
+     .prompt = "Pipeline this kernel is a step of",
+     .applies = names_a_step,
+     .answered = [](const Answers& a) { return names_a_step(a, {}); },
+     .default_value = [](const Answers& a, const Patterns&) { return a.name; },
+     .store = [](Answers& a, std::string_view text) { a.pipeline = text; },
+     .check = [](const Answers& a, const Patterns&) { return check_step_names(a); }},
+    {.key = "step",
+     .flag = "--step STEP",
+     .prompt = "Step name in the pipeline",
+     .applies = names_a_step,
+     .answered = [](const Answers& a) { return names_a_step(a, {}); },
+     .default_value = [](const Answers& a, const Patterns&) { return a.name; },
+     .store = [](Answers& a, std::string_view text) { a.step = text; },
+     .check = [](const Answers&, const Patterns&) { return std::vector<std::string>{}; }},
     {.key = "pattern",
      .flag = "--pattern PATTERN",
      .prompt = "Pattern",
@@ -315,7 +359,7 @@ const std::vector<Question> question_table{
      .prompt = "Input topic(s), comma-separated",
      .required_without_terminal = true,
      .applies = always,
-     .answered = [](const Answers& a) { return !a.input_topics.empty(); },
+     .answered = [](const Answers& a) { return !a.input_topics.empty() || is_step(a); },
      .default_value = [](const Answers& a, const Patterns&) { return a.name + ".input"; },
      .store = [](Answers& a, std::string_view text) { a.input_topics = comma_separated(text); },
      .check =
@@ -336,7 +380,7 @@ const std::vector<Question> question_table{
      .prompt = "Output topic",
      .required_without_terminal = true,
      .applies = needs_output,
-     .answered = [](const Answers& a) { return a.output_topic.has_value(); },
+     .answered = [](const Answers& a) { return a.output_topic.has_value() || is_step(a); },
      .default_value = [](const Answers& a, const Patterns&) { return a.name + ".output"; },
      .store = [](Answers& a, std::string_view text) { a.output_topic = std::string(text); },
      .check =
@@ -415,7 +459,12 @@ std::vector<const Question*> missing_questions(const Answers& answers, const Pat
   return missing;
 }
 
+std::string step_topic_stem(const Answers& answers) {
+  return is_step(answers) ? "pipeline." + answers.pipeline + ".step." + answers.step : std::string();
+}
+
 Answers complete_and_check(Answers answers, const Patterns& patterns) {
+  fill_step_defaults(answers, patterns);
   std::vector<std::string> problems;
   for (const auto& question : question_table) {
     if (question.answered(answers) || question.required_without_terminal) {

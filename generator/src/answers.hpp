@@ -23,6 +23,8 @@ struct Answers {
   std::optional<std::string> consumer_group;  ///< default: the name
   std::string pattern;                        ///< empty: transform with an output, else consumer
   std::string description;                    ///< empty: a sentence made from the pattern
+  std::string pipeline;                       ///< with step: a pipeline step (docs/pipelines.md)
+  std::string step;                           ///< empty with pipeline: not a pipeline step
   std::filesystem::path directory;            ///< empty: ./<name>
 };
 
@@ -76,6 +78,10 @@ std::vector<std::string> check_description(std::string_view description);
 /// dead-letter topic, group, directory), question by question. Throws UsageError listing
 /// every problem, one per line.
 Answers complete_and_check(Answers answers, const Patterns& patterns);
+
+/// `pipeline.<pipeline>.step.<step>`: the stem of a pipeline step's topics (the runtime's
+/// default KERNEL_TOPIC_PATTERN without its kind); empty when the answers name no step.
+std::string step_topic_stem(const Answers& answers);
 
 /// The kernel name with dashes turned into underscores: C++ namespace and CMake target.
 std::string identifier_of(std::string_view name);

@@ -95,6 +95,9 @@ void read_answers(const Json& document, GeneratedKernel& kernel) {
   // Empty means "the default" (<name>.dlq, the name): what the manifest writes when unset.
   if (auto dlq = text("dlq_topic"); dlq && !dlq->empty()) kernel.answers.dlq_topic = *dlq;
   if (auto group = text("consumer_group"); group && !group->empty()) kernel.answers.consumer_group = *group;
+  // Written only for pipeline steps: absent is an answer ("not a step"), not a new question.
+  if (answers.contains("pipeline")) kernel.answers.pipeline = string_at(answers, "pipeline", "answers");
+  if (answers.contains("step")) kernel.answers.step = string_at(answers, "step", "answers");
 }
 
 void read_files(const Json& document, GeneratedKernel& kernel) {

@@ -297,6 +297,11 @@ int main(int argc, char** argv) {
       ->type_name("PATTERN");
   app.add_option("-d,--description", answers.description, "one sentence on what the kernel does")
       ->type_name("TEXT");
+  app.add_option("--pipeline", answers.pipeline,
+                 "make the kernel a step of this pipeline (with --step): topics pipeline.P.step.S.<kind>, group "
+                 "P-consumer-group, produce guard on (docs/pipelines.md)")
+      ->type_name("PIPELINE");
+  app.add_option("--step", answers.step, "the kernel's step in --pipeline")->type_name("STEP");
   app.add_option("--dir", answers.directory, "where to create the repository [./NAME]")->type_name("PATH");
   app.add_flag("-n,--dry-run", command.dry_run, "print the files that would be written; write nothing");
   app.add_flag("--no-git", command.no_git, "do not create a git repository and first commit");

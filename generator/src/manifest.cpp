@@ -48,6 +48,9 @@ RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers,
   answer_values["output_topic"] = answers.output_topic ? Json(*answers.output_topic) : Json(nullptr);
   answer_values["dlq_topic"] = answers.dlq_topic.value_or("");
   answer_values["consumer_group"] = answers.consumer_group.value_or("");
+  // Only for pipeline steps, so other kernels' manifests keep their bytes.
+  if (!answers.pipeline.empty()) answer_values["pipeline"] = answers.pipeline;
+  if (!answers.step.empty()) answer_values["step"] = answers.step;
   document["answers"] = answer_values;
   std::map<std::string, Json> by_path;  // sorted by path, independent of the template's order
   for (const auto& file : files) {

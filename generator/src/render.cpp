@@ -137,6 +137,8 @@ std::string suggested_value(const kernel::VariableSpec& variable, const Answers&
     case kernel::FromKernel::client_id: return answers.name;
     case kernel::FromKernel::nothing: break;
   }
+  if (variable.name == "KERNEL_PIPELINE") return answers.pipeline;
+  if (variable.name == "KERNEL_STEP") return answers.step;
   const auto& value = variable.default_value;
   const bool literal = value.find_first_of(" <>") == std::string::npos;
   return literal ? value : std::string();
@@ -163,9 +165,12 @@ mustache::data environment_variables(const std::vector<kernel::VariableSpec>& va
     item.set("value", text(suggested_value(variable, answers)));
     // Written as an assignment (not commented out): secrets (to fill in, empty meaning unset) and what this kernel's answers
     // changed from the runtime's defaults (the kernel's spec has no field for them).
+    // A pipeline step sets its pipeline and step; its topics and group follow from them.
+    const bool step = !answers.pipeline.empty() && !answers.step.empty();
     const bool custom =
-        (variable.from_kernel == kernel::FromKernel::dead_letter_topic && answers.dlq_topic != answers.name + ".dlq") ||
-        (variable.from_kernel == kernel::FromKernel::consumer_group && answers.consumer_group != answers.name);
+        step ? variable.name == "KERNEL_PIPELINE" || variable.name == "KERNEL_STEP"
+             : (variable.from_kernel == kernel::FromKernel::dead_letter_topic && answers.dlq_topic != answers.name + ".dlq") ||
+                   (variable.from_kernel == kernel::FromKernel::consumer_group && answers.consumer_group != answers.name);
     item.set("active", flag(variable.secret || custom));
     list.push_back(item);
   }
@@ -197,9 +202,15 @@ mustache::data answers_data(const TemplateSet& templates, const Answers& answers
   data.set("output_topic", text(answers.output_topic.value_or("")));
   data.set("dlq_topic", text(answers.dlq_topic.value_or(answers.name + ".dlq")));
   data.set("consumer_group", text(answers.consumer_group.value_or(answers.name)));
-  data.set("custom_dlq_topic", flag(answers.dlq_topic && *answers.dlq_topic != answers.name + ".dlq"));
-  data.set("custom_consumer_group", flag(answers.consumer_group && *answers.consumer_group != answers.name));
+  // A pipeline step's dead-letter topic and group follow from KERNEL_PIPELINE and KERNEL_STEP.
+  const bool step = !answers.pipeline.empty() && !answers.step.empty();
+  data.set("custom_dlq_topic", flag(!step && answers.dlq_topic && *answers.dlq_topic != answers.name + ".dlq"));
+  data.set("custom_consumer_group",
+           flag(!step && answers.consumer_group && *answers.consumer_group != answers.name));
 
+  data.set("pipeline_step", flag(step));
+  data.set("pipeline", text(answers.pipeline));
+  data.set("step", text(answers.step));
   data.set("pattern", text(answers.pattern));
   for (const auto& pattern : manifest.patterns) {
     data.set(pattern.name, flag(pattern.name == answers.pattern));

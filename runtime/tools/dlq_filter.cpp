@@ -36,7 +36,8 @@ const std::vector<std::string>& failure_reasons() {
     std::vector<std::string> out;
     for (const auto reason :
          {FailureReason::deserialization_error, FailureReason::validation_error, FailureReason::processing_error,
-          FailureReason::retries_exhausted, FailureReason::output_failed, FailureReason::timeout}) {
+          FailureReason::retries_exhausted, FailureReason::output_failed, FailureReason::timeout,
+          FailureReason::topic_not_allowed}) {
       out.emplace_back(to_string(reason));
     }
     return out;

@@ -163,8 +163,8 @@ std::string problems_of(const Question& question, Answers given, std::string_vie
 TEST_CASE("the questions are asked in the order their defaults need") {
   std::vector<std::string> keys;
   for (const auto& question : questions()) keys.emplace_back(question.key);
-  CHECK(keys == std::vector<std::string>{"name", "pattern", "input_topics", "output_topic", "description",
-                                         "dlq_topic", "consumer_group"});
+  CHECK(keys == std::vector<std::string>{"name", "pipeline", "step", "pattern", "input_topics", "output_topic",
+                                         "description", "dlq_topic", "consumer_group"});
   for (const auto& question : questions()) {
     CAPTURE(question.key);
     CHECK(find_question(question.key) == &question);
@@ -288,4 +288,39 @@ TEST_CASE("ask: end of input leaves the answers as they were") {
   std::ostringstream out;
   CHECK_FALSE(ask(in, out, *find_question("consumer_group"), given, patterns));
   CHECK_FALSE(given.consumer_group.has_value());
+}
+
+TEST_CASE("--pipeline and --step: a pipeline step's topics and group follow the runtime's convention") {
+  Answers step;
+  step.name = "order-router";
+  step.pipeline = "orders";
+  step.step = "route";
+  SUBCASE("nothing else to ask") {
+    CHECK(keys_of(missing_questions(step, patterns)) == std::vector<std::string>{"pattern", "description",
+                                                                                 "dlq_topic", "consumer_group"});
+  }
+  SUBCASE("defaults by convention, a transform") {
+    const auto done = complete_and_check(step, patterns);
+    CHECK(done.pattern == "transform");
+    CHECK(done.input_topics == std::vector<std::string>{"pipeline.orders.step.route.input"});
+    CHECK(done.output_topic == "pipeline.orders.step.route.output");
+    CHECK(done.dlq_topic == "pipeline.orders.step.route.dead-letter");
+    CHECK(done.consumer_group == "orders-consumer-group");
+    CHECK(step_topic_stem(done) == "pipeline.orders.step.route");
+  }
+  SUBCASE("a consumer step has no output; given topics stay") {
+    step.pattern = "consumer";
+    step.input_topics = {"raw-orders"};
+    const auto done = complete_and_check(step, patterns);
+    CHECK_FALSE(done.output_topic);
+    CHECK(done.input_topics == std::vector<std::string>{"raw-orders"});
+  }
+  SUBCASE("both or neither, with Kafka's naming rules") {
+    step.step.clear();
+    CHECK_THROWS_WITH(complete_and_check(step, patterns),
+                      doctest::Contains("--pipeline without --step: a pipeline step needs both"));
+    step.step = "route";
+    step.pipeline = "my orders";
+    CHECK_THROWS_WITH(complete_and_check(step, patterns), doctest::Contains("--pipeline \"my orders\" contains a space"));
+  }
 }

@@ -199,5 +199,5 @@ TEST_CASE("--set answers by name; an unknown one is refused naming the known one
   set_answer(answers, "output_topic", "");
   CHECK(answers.input_topics == std::vector<std::string>{"a", "b"});
   CHECK_FALSE(answers.output_topic);
-  CHECK_THROWS_WITH_AS(set_answer(answers, "colour", "red"), doctest::Contains("use one of name, pattern"), UsageError);
+  CHECK_THROWS_WITH_AS(set_answer(answers, "colour", "red"), doctest::Contains("use one of name, pipeline, step, pattern"), UsageError);
 }

@@ -28,6 +28,11 @@ ANSWERS = {
         "--pattern", "enrichment", "--dlq-topic", "payments.enricher.dlq", "--group", "payment-enrichers",
         "--description", "Adds account details to payments.",
     ],
+    # Not a pattern: a transform wired as a pipeline step (topics and group by convention).
+    "pipeline-step": [
+        "order-router", "--pipeline", "orders", "--step", "route",
+        "--description", "Routes orders to their region.",
+    ],
 }
 
 

@@ -57,6 +57,7 @@ class Context {
   void begin_attempt(int attempt) noexcept {
     attempt_ = attempt;
     produced_.clear();
+    topic_refusal_.clear();
   }
   /// Producer middleware, outermost first (the runtime sets the kernel's).
   void set_producer_middleware(std::vector<ProducerMiddleware> middleware);
@@ -69,6 +70,15 @@ class Context {
   void set_metrics(detail::KernelMetrics* metrics) noexcept { metrics_ = metrics; }
   void queue(Outgoing& message);
 
+  /// The produce guard (docs/pipelines.md): given a topic as named in produce(), why it may
+  /// not be written, or "" when it may. The runtime sets it under pipeline naming or
+  /// KERNEL_ALLOWED_TOPICS; unset, every topic may be written.
+  using TopicCheck = std::function<std::string(const std::string& topic)>;
+  void set_topic_check(TopicCheck check) { topic_check_ = std::move(check); }
+  /// The guard's refusal during this attempt ("" when none): the runtime dead-letters the
+  /// input as topic_not_allowed even if the handler caught the exception, and sends nothing.
+  const std::string& topic_refusal() const noexcept { return topic_refusal_; }
+
   std::string kernel_name_;
   std::optional<std::string> output_topic_;
   std::shared_ptr<spdlog::logger> logger_;
@@ -77,6 +87,8 @@ class Context {
   const Message* input_ = nullptr;
   NextProduce produce_chain_;  // empty without producer middleware
   detail::KernelMetrics* metrics_ = nullptr;
+  TopicCheck topic_check_;     // empty: no guard
+  std::string topic_refusal_;  // the first refusal of this attempt
 };
 
 }  // namespace kernel

@@ -30,6 +30,7 @@ enum class FailureReason {
   retries_exhausted,
   output_failed,
   timeout,
+  topic_not_allowed,  ///< the produce guard refused a topic (docs/pipelines.md)
 };
 
 /// success, transient, permanent, business, fatal (`dlq-error-class` uses the two in between).

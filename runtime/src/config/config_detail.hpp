@@ -174,6 +174,14 @@ struct RawValue {
   std::string source;     ///< env or .env
 };
 
+// ---- pipeline_naming.cpp ------------------------------------------------------------------
+
+/// KERNEL_PIPELINE/KERNEL_STEP/KERNEL_TOPIC_PATTERN: checks them, replaces ${...} variables in
+/// the topic settings, and fills the topics and group the environment (`given`) left unset by
+/// the convention. Runs before the topic prefix is applied.
+void apply_pipeline_naming(Loaded& loaded, const std::map<std::string, RawValue, std::less<>>& given,
+                           Problems& problems);
+
 // ---- rdkafka_properties.cpp: Settings -> librdkafka, KAFKA_PROPERTY_*, librdkafka's check --
 
 enum class Client { consumer, producer };

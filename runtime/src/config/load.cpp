@@ -222,6 +222,7 @@ void apply_topic_prefix(Settings& s) {
   for (auto& topic : s.input_topics) topic = s.topic_prefix + topic;
   if (s.output_topic) s.output_topic = s.topic_prefix + *s.output_topic;
   s.dlq_topic = s.topic_prefix + s.dlq_topic;
+  if (s.error_topic) s.error_topic = s.topic_prefix + *s.error_topic;
 }
 
 /// Each registry variable read from the layers (or the kernel's code), then what depends
@@ -256,6 +257,7 @@ Loaded read_settings(const KernelDefaults& kernel, const Environment& environmen
   }
 
   read_bootstrap(loaded, given, mode, problems);
+  apply_pipeline_naming(loaded, given, problems);
   if (s.input_topics.empty() && !problems.mentions("KAFKA_TOPIC")) {
     problems.add_without_value("KAFKA_TOPIC",
                                "no input topics: the kernel names none, so set KAFKA_TOPIC");

@@ -89,6 +89,10 @@ std::vector<VariableSpec> make_registry() {
                 {.name = "KAFKA_DLQ_TOPIC", .aliases = {"KAFKA_CONSUMER_DLQ_TOPIC", "KAFKA_PRODUCER_DLQ_TOPIC"},
                  .from_kernel = FromKernel::dead_letter_topic,
                  .description = "Dead-letter topic; defaults to <kernel-name>.dlq"}),
+      stored_in(&S::error_topic, optional_of(text()),
+                {.name = "KAFKA_ERROR_TOPIC",
+                 .description = "Topic business errors are also published to; unset means none, except under "
+                                "pipeline naming, where it is the step's error topic"}),
       stored_in(&S::group_id, checked(text(), [](const std::string& value, std::string_view) {
                   return value.empty() ? std::string("expected a group id") : std::string();
                 }),
@@ -193,6 +197,38 @@ std::vector<VariableSpec> make_registry() {
                 {.name = "KERNEL_ALLOW_OUTPUT_TO_INPUT", .default_value = "false",
                  .description = "Allow the output topic to be one of the input topics (the kernel then consumes its "
                                 "own outputs: the handler must end that loop); refused at start otherwise"}),
+      stored_in(&S::pipeline, text(),
+                {.name = "KERNEL_PIPELINE",
+                 .description = "Pipeline this kernel is a step of; with KERNEL_STEP, names its topics and group by "
+                                "KERNEL_TOPIC_PATTERN and turns the produce guard on (docs/pipelines.md)"}),
+      stored_in(&S::step, text(),
+                {.name = "KERNEL_STEP", .description = "Name of this kernel's step in KERNEL_PIPELINE"}),
+      stored_in(&S::cluster, text(),
+                {.name = "KERNEL_CLUSTER", .description = "Cluster name, the ${clusterName} of topic patterns"}),
+      stored_in(&S::topic_pattern, text(),
+                {.name = "KERNEL_TOPIC_PATTERN", .default_value = "pipeline.${pipelineName}.step.${stepName}.${kind}",
+                 .description = "Topic names under pipeline naming; ${kind} is input, output, dead-letter, error or "
+                                "retry.<n>; ${clusterName}, ${pipelineName} and ${stepName} may also be used in "
+                                "any topic setting"}),
+      stored_in(&S::allowed_topics, topic_list(),
+                {.name = "KERNEL_ALLOWED_TOPICS",
+                 .description = "Produce guard whitelist: topics (or prefix.* for every topic starting prefix.) a "
+                                "handler may write besides its own; written as the brokers know them "
+                                "(KAFKA_TOPIC_PREFIX is not added); setting it turns the guard on"}),
+      stored_in(&S::create_topics, boolean(),
+                {.name = "KERNEL_CREATE_TOPICS", .default_value = "false",
+                 .description = "Create the topics the kernel uses that are missing at start, instead of exiting "
+                                "69"}),
+      stored_in(&S::topic_partitions, optional_of(whole_number(1, " (partitions)")),
+                {.name = "KERNEL_TOPIC_PARTITIONS",
+                 .description = "Partitions of the topics the kernel creates; defaults to the first input topic's"}),
+      stored_in(&S::topic_replication, whole_number(1, " (replicas)"),
+                {.name = "KERNEL_TOPIC_REPLICATION", .default_value = "3",
+                 .description = "Replication factor of the topics the kernel creates, capped at the brokers "
+                                "available"}),
+      stored_in(&S::error_topic_retention, duration(Zero::refused),
+                {.name = "KERNEL_ERROR_TOPIC_RETENTION", .default_value = "7d",
+                 .description = "Retention (retention.ms) of the error and dead-letter topics the kernel creates"}),
       stored_in(&S::log_level, choice<LogLevel>(),
                 {.name = "KERNEL_LOG_LEVEL", .default_value = "info", .description = "Least severe log level written"}),
       stored_in(&S::log_format, choice<LogFormat>(),

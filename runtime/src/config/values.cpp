@@ -104,7 +104,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view input,
   while (pos < text.size()) {
     const auto number = read_decimal(text, pos);
     if (!number) {
-      error = expected + " (units: ms, s, m, h)";
+      error = expected + " (units: ms, s, m, h, d)";
       return std::nullopt;
     }
     const auto unit_start = pos;
@@ -115,8 +115,9 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view input,
     else if (unit == "s") scale = 1000;
     else if (unit == "m") scale = 60'000;
     else if (unit == "h") scale = 3'600'000;
+    else if (unit == "d") scale = 86'400'000;
     if (scale == 0) {
-      error = unit.empty() ? expected : expected + " (units: ms, s, m, h)";
+      error = unit.empty() ? expected : expected + " (units: ms, s, m, h, d)";
       return std::nullopt;
     }
     total_ms += *number * scale;
@@ -250,6 +251,7 @@ std::string broker_problem(std::string_view broker) {
 
 std::string format_duration(std::chrono::milliseconds value) {
   const auto ms = value.count();
+  if (ms != 0 && ms % 86'400'000 == 0) return std::to_string(ms / 86'400'000) + "d";
   if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
   if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
   if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";

@@ -31,6 +31,15 @@ void Context::queue(Outgoing& message) {
         "produce() without a topic, and this kernel has no output topic: pass .topic(...) or "
         "set KAFKA_OUTPUT_TOPIC");
   }
+  // The guard judges the topic as the handler asks for it, when it asks (the default output
+  // is always the kernel's own); a refusal fails the whole attempt.
+  if (topic_check_ && !message.topic().empty()) {
+    if (auto why = topic_check_(message.topic()); !why.empty()) {
+      auto refusal = "produce to " + message.topic() + " refused: " + why;
+      if (topic_refusal_.empty()) topic_refusal_ = refusal;
+      throw PermanentError(refusal, FailureReason::topic_not_allowed);
+    }
+  }
   produced_.push_back(std::move(message));
 }
 

@@ -2,6 +2,7 @@
 // The runtime's way into a Context's plumbing, which handlers cannot call: the loop starts
 // attempts and installs the producer chain and metrics, the handler chain sets the input, and
 // the built-in metrics middleware finds the metrics.
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,10 @@ struct ContextAccess {
   }
   static KernelMetrics* metrics(const Context& context) noexcept { return context.metrics(); }
   static void set_metrics(Context& context, KernelMetrics* metrics) noexcept { context.set_metrics(metrics); }
+  static void set_topic_check(Context& context, Context::TopicCheck check) {
+    context.set_topic_check(std::move(check));
+  }
+  static const std::string& topic_refusal(const Context& context) noexcept { return context.topic_refusal(); }
 };
 
 }  // namespace kernel::detail

@@ -32,6 +32,7 @@ std::string_view to_string(FailureReason reason) noexcept {
     case FailureReason::retries_exhausted: return "retries_exhausted";
     case FailureReason::output_failed: return "output_failed";
     case FailureReason::timeout: return "timeout";
+    case FailureReason::topic_not_allowed: return "topic_not_allowed";
   }
   return "processing_error";
 }

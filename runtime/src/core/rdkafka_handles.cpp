@@ -19,5 +19,10 @@ void MetadataDeleter::operator()(const rd_kafka_metadata_t* metadata) const noex
   rd_kafka_metadata_destroy(metadata);
 }
 void GroupListDeleter::operator()(const rd_kafka_group_list* list) const noexcept { rd_kafka_group_list_destroy(list); }
+void EventDeleter::operator()(rd_kafka_event_t* event) const noexcept { rd_kafka_event_destroy(event); }
+void AdminOptionsDeleter::operator()(rd_kafka_AdminOptions_t* options) const noexcept {
+  rd_kafka_AdminOptions_destroy(options);
+}
+void NewTopicDeleter::operator()(rd_kafka_NewTopic_t* topic) const noexcept { rd_kafka_NewTopic_destroy(topic); }
 
 }  // namespace kernel::detail

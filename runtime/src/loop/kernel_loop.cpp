@@ -42,6 +42,12 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       max_parked_(max_in_flight_total_ * 8) {
   ContextAccess::set_producer_middleware(context_, spec.producer_middleware);
   ContextAccess::set_metrics(context_, metrics_);
+  // Produce guard (pipeline naming or KERNEL_ALLOWED_TOPICS): names given to produce() get the
+  // prefix, as send_output() will give them.
+  if (ProduceGuard guard(settings_); guard.active()) {
+    ContextAccess::set_topic_check(context_, [guard = std::move(guard), prefix = settings_.topic_prefix](
+                                                 const std::string& topic) { return guard.refusal(prefix + topic); });
+  }
 }
 
 KernelLoop::~KernelLoop() {
@@ -204,6 +210,10 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
   ScopedLogContext scope(partition.topic, partition.partition, message.offset());
   ContextAccess::begin_attempt(context_, attempt);
   Outcome outcome = chain_(message, context_);
+  // A refused topic fails the attempt even when the handler caught the refusal: nothing of it is sent.
+  if (!ContextAccess::topic_refusal(context_).empty() && outcome.kind != Outcome::Kind::fatal) {
+    outcome = Outcome::permanent(ContextAccess::topic_refusal(context_), FailureReason::topic_not_allowed);
+  }
   entry.retries = attempt - 1;
   switch (outcome.kind) {
     case Outcome::Kind::success: {

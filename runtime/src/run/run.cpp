@@ -13,6 +13,7 @@
 #include "loop/kernel_loop.hpp"
 #include "run/samples.hpp"
 #include "run/signals.hpp"
+#include "run/topics.hpp"
 
 namespace kernel {
 
@@ -28,6 +29,7 @@ struct CommandLine {
   bool print_config = false;
   bool health_check = false;
   bool version = false;
+  bool create_topics = false;
   std::string samples;
 };
 
@@ -63,10 +65,7 @@ namespace detail {
 std::unique_ptr<EmbeddedBroker> start_embedded_broker(Config& config, spdlog::logger& log) {
   auto broker = std::make_unique<EmbeddedBroker>();
   const auto& s = config.settings();
-  constexpr int partitions = 4;
-  for (const auto& topic : s.input_topics) broker->create_topic(topic, partitions);
-  if (s.output_topic) broker->create_topic(*s.output_topic, partitions);
-  broker->create_topic(s.dlq_topic, partitions);
+  create_embedded_topics(*broker, s);
   config.use_bootstrap_servers(broker->bootstrap_servers());
   log.warn("using the embedded development broker on {} (in memory, lost at exit, no TLS/SASL): for "
            "development only; set KAFKA_BOOTSTRAP_SERVERS to your brokers for anything else",
@@ -106,6 +105,9 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   app.add_flag("--health-check", cli.health_check,
                "Ask the running kernel's /healthz on 127.0.0.1:KERNEL_HTTP_PORT; exit 0 if healthy, else 1");
   app.add_flag("--version", cli.version, "Print the version and exit");
+  app.add_flag("--create-topics", cli.create_topics,
+               "Create the topics the kernel uses that are missing (KERNEL_TOPIC_PARTITIONS, KERNEL_TOPIC_REPLICATION, "
+               "KERNEL_ERROR_TOPIC_RETENTION) and exit; for an init container or a deploy job");
   app.footer("Configuration comes from KAFKA_* and KERNEL_* environment variables (and ./.env); see --print-config.\n"
              "Exit codes: 0 ok, 1 fatal handler error or unfinished shutdown, 64 usage, 69 unavailable,\n"
              "70 librdkafka fatal error, 77 authentication/TLS refused, 78 configuration.");
@@ -145,6 +147,15 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   for (const auto& warning : config.warnings()) log->warn("{}", warning);
 
   if (mode == RunMode::samples) return detail::run_samples(spec, config, cli.samples, environment, log);
+  if (cli.create_topics) {
+    if (settings.embedded) {
+      log->warn("--create-topics with the embedded broker creates topics that are gone at exit");
+      return exit_code::ok;
+    }
+    const int code = detail::verify_topics(config, detail::MissingTopics::create, log);
+    if (code == exit_code::ok) log->info("every topic this kernel uses exists");
+    return code;
+  }
 
   // Health, metrics and admin: bound before anything connects, so a taken port fails at once.
   std::unique_ptr<detail::Operations> operations;
@@ -164,6 +175,10 @@ int run(const KernelSpec& spec, int argc, char** argv) {
       return exit_code::software;
     }
   }
+  // --dev and KERNEL_CREATE_TOPICS create what is missing; otherwise a missing topic is exit 69.
+  const auto missing = mode == RunMode::dev || settings.create_topics ? detail::MissingTopics::create
+                                                                      : detail::MissingTopics::refuse;
+  if (const int code = detail::verify_topics(config, missing, log); code != exit_code::ok) return code;
   detail::KernelLoop loop(config, spec, log, {}, detail::publication_of(operations.get()));
   active_loop = &loop;
   detail::StopSignals signals(&stop_active_loop, spec.name, settings.log_format == LogFormat::json);

@@ -3,6 +3,8 @@
 //   {"n": 7, "fail": "transient", "times": 2}  fails transiently on the first 2 attempts
 //   {"n": 7, "fail": "permanent"|"business"|"fatal"}
 //   anything that is not JSON                  dead-lettered (deserialization_error)
+//   {"n": 7, "to": "topic"}                    also produced to "topic" (after the output);
+//                                              with "swallow": true the handler catches a refusal
 // IT_HANDLE_DELAY_US slows each message down (simulated work); IT_INSTANCE, when set, is added
 // to each output as "by" so a test running several members can tell whose output it is.
 #include <chrono>
@@ -36,6 +38,17 @@ void handle(const kernel::Message& message, kernel::Context& context) {
   kernel::Outgoing output;
   if (auto key = message.key()) output.key(std::string(*key));
   context.produce(std::move(output.json(out)));
+  if (const auto to = document.value("to", std::string()); !to.empty()) {
+    kernel::Outgoing extra;
+    extra.topic(to).json(out);
+    if (auto key = message.key()) extra.key(std::string(*key));
+    try {
+      context.produce(std::move(extra));
+    } catch (const kernel::PermanentError& refused) {
+      if (!document.value("swallow", false)) throw;
+      context.log().warn("ignoring: {}", refused.what());  // the runtime must still dead-letter
+    }
+  }
 }
 
 }  // namespace

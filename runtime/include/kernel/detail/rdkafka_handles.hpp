@@ -18,6 +18,9 @@ struct rd_kafka_topic_s;                 // rd_kafka_topic_t
 struct rd_kafka_metadata;                // rd_kafka_metadata_t
 struct rd_kafka_group_list;              // rd_kafka_list_groups()' answer
 struct rd_kafka_mock_cluster_s;          // rd_kafka_mock_cluster_t (owned by its handle)
+struct rd_kafka_op_s;                    // rd_kafka_event_t
+struct rd_kafka_AdminOptions_s;          // rd_kafka_AdminOptions_t
+struct rd_kafka_NewTopic_s;              // rd_kafka_NewTopic_t
 
 namespace kernel::detail {
 
@@ -53,6 +56,16 @@ struct GroupListDeleter {
   void operator()(const rd_kafka_group_list* list) const noexcept;  // rd_kafka_group_list_destroy
 };
 
+struct EventDeleter {
+  void operator()(rd_kafka_op_s* event) const noexcept;  // rd_kafka_event_destroy
+};
+struct AdminOptionsDeleter {
+  void operator()(rd_kafka_AdminOptions_s* options) const noexcept;  // rd_kafka_AdminOptions_destroy
+};
+struct NewTopicDeleter {
+  void operator()(rd_kafka_NewTopic_s* topic) const noexcept;  // rd_kafka_NewTopic_destroy
+};
+
 using HandlePtr = std::unique_ptr<rd_kafka_s, HandleDeleter>;
 using ConfPtr = std::unique_ptr<rd_kafka_conf_s, ConfDeleter>;
 using MessagePtr = std::unique_ptr<rd_kafka_message_s, MessageDeleter>;
@@ -63,5 +76,8 @@ using QueuePtr = std::unique_ptr<rd_kafka_queue_s, QueueDeleter>;
 using TopicPtr = std::unique_ptr<rd_kafka_topic_s, TopicDeleter>;
 using MetadataPtr = std::unique_ptr<const struct rd_kafka_metadata, MetadataDeleter>;
 using GroupListPtr = std::unique_ptr<const rd_kafka_group_list, GroupListDeleter>;
+using EventPtr = std::unique_ptr<rd_kafka_op_s, EventDeleter>;
+using AdminOptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_s, AdminOptionsDeleter>;
+using NewTopicPtr = std::unique_ptr<rd_kafka_NewTopic_s, NewTopicDeleter>;
 
 }  // namespace kernel::detail

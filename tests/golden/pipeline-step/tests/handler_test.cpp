@@ -1,0 +1,68 @@
+// Unit tests of the handler: no Kafka, no broker, milliseconds to run.
+//   ctest --test-dir build -L unit     or     ./build/order_router_handler_test
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <kernel/testing.hpp>
+#include <nlohmann/json.hpp>
+
+#include "handler.hpp"
+
+using kernel::testing::call;
+using kernel::testing::make_message;
+using kernel::testing::make_raw_message;
+using kernel::testing::TestContext;
+
+TEST_CASE("an event becomes one output document with the same key") {
+  TestContext context;
+
+  const auto outcome = call(order_router::handle,
+                            make_message({{"id", "evt-1"}, {"account", "acme"}, {"amount", 42.5}}, "evt-1"),
+                            context);
+
+  REQUIRE(outcome.ok());
+  REQUIRE(context.produced().size() == 1);
+  const auto& output = context.produced().front();
+  CHECK(output.topic().empty());  // the kernel's output topic
+  CHECK(output.key() == "evt-1");
+  CHECK(nlohmann::json::parse(output.value()) ==
+        nlohmann::json{{"id", "evt-1"}, {"account", "acme"}, {"amount_cents", 4250}});
+}
+
+TEST_CASE("a message without a key gives an output without a key") {
+  TestContext context;
+
+  const auto outcome = call(order_router::handle,
+                            make_message({{"id", "evt-2"}, {"account", "acme"}, {"amount", 1}}), context);
+
+  REQUIRE(outcome.ok());
+  REQUIRE(context.produced().size() == 1);
+  CHECK_FALSE(context.produced().front().key().has_value());
+}
+
+TEST_CASE("a message that is not JSON is dead-lettered") {
+  TestContext context;
+
+  const auto outcome = call(order_router::handle, make_raw_message("not json", "evt-3"), context);
+
+  CHECK(outcome.kind == kernel::Outcome::Kind::permanent);
+  CHECK(outcome.reason == kernel::FailureReason::deserialization_error);
+  CHECK(context.produced().empty());
+}
+
+TEST_CASE("invalid events are dead-lettered as validation errors") {
+  TestContext context;
+
+  SUBCASE("a missing field") {
+    const auto outcome = call(order_router::handle, make_message({{"id", "evt-4"}, {"amount", 1}}), context);
+    CHECK(outcome.reason == kernel::FailureReason::validation_error);
+    CHECK(outcome.kind == kernel::Outcome::Kind::permanent);
+  }
+  SUBCASE("a negative amount") {
+    const auto outcome = call(order_router::handle,
+                              make_message({{"id", "evt-5"}, {"account", "acme"}, {"amount", -1}}), context);
+    CHECK(outcome.reason == kernel::FailureReason::validation_error);
+    CHECK(outcome.kind == kernel::Outcome::Kind::permanent);
+  }
+  CHECK(context.produced().empty());
+}

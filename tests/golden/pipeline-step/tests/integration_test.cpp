@@ -1,0 +1,68 @@
+// The handler inside the real consumer loop, on the embedded broker (no Kafka to install):
+// messages go through Kafka, outputs and dead letters are read back from their topics.
+// Takes a few seconds: joining a consumer group does.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <kernel/testing.hpp>
+#include <nlohmann/json.hpp>
+
+#include "handler.hpp"
+
+namespace {
+
+/// The kernel as main.cpp builds it, on topics of its own.
+kernel::KernelSpec test_kernel() {
+  kernel::KernelSpec spec;
+  spec.name = "order-router-test";
+  spec.input_topics = {"order-router-test.input"};
+  spec.output_topic = "order-router-test.output";
+  spec.handler = order_router::handle;
+  return spec;
+}
+
+std::optional<std::string> header(const kernel::jsonl::Record& record, std::string_view name) {
+  const auto found = std::find_if(record.headers.begin(), record.headers.end(),
+                                  [name](const auto& entry) { return entry.first == name; });
+  if (found == record.headers.end()) return std::nullopt;
+  return found->second;
+}
+
+}  // namespace
+
+TEST_CASE("an event goes through the kernel to the output topic") {
+  kernel::testing::KernelFixture kernel(test_kernel());
+
+  kernel.send({{"id", "evt-1"}, {"account", "acme"}, {"amount", 42.5}}, "evt-1",
+              {{"event-id", "input-event-1"}, {"correlation-id", "request-7"}});
+
+  const auto outputs = kernel.outputs(1);
+  REQUIRE(outputs.size() == 1);
+  CHECK(outputs[0].key == "evt-1");
+  CHECK(nlohmann::json::parse(outputs[0].value)["id"] == "evt-1");
+  CHECK(header(outputs[0], "source") == "order-router-test");
+  CHECK(header(outputs[0], "causation-id") == "input-event-1");
+  CHECK(header(outputs[0], "correlation-id") == "request-7");
+}
+
+TEST_CASE("a malformed message is dead-lettered and the next one still goes through") {
+  kernel::testing::KernelFixture kernel(test_kernel());
+
+  kernel.send_raw("not json", "evt-2");
+  kernel.send({{"id", "evt-3"}, {"account", "acme"}, {"amount", 1}}, "evt-3");
+
+  const auto dead_letters = kernel.dead_letters(1);
+  REQUIRE(dead_letters.size() == 1);
+  CHECK(dead_letters[0].value == "not json");
+  CHECK(dead_letters[0].key == "evt-2");
+  CHECK(header(dead_letters[0], "dlq-failure-reason") == "deserialization_error");
+  CHECK(header(dead_letters[0], "dlq-original-topic") == "order-router-test.input");
+  const auto outputs = kernel.outputs(1);
+  REQUIRE(outputs.size() == 1);
+  CHECK(outputs[0].key == "evt-3");
+}
