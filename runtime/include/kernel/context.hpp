@@ -6,10 +6,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <spdlog/logger.h>
 
+#include "kernel/kernel_settings.hpp"
 #include "kernel/outgoing.hpp"
 
 namespace kernel {
@@ -36,6 +38,22 @@ class Context {
   /// Without a topic it goes to the kernel's output topic; without either it throws
   /// PermanentError. Producer middleware runs first, in the order it was added.
   void produce(Outgoing message);
+
+  /// Queues a message for the named output `output` (KernelSpec::outputs), whose topic
+  /// KAFKA_OUTPUT_TOPIC_<NAME> may override. An undeclared name throws PermanentError naming
+  /// the declared outputs.
+  void produce_to(std::string_view output, Outgoing message);
+  /// The kernel's own setting `name` (KernelSpec::settings), typed: setting<int>("BATCH_SIZE"),
+  /// setting<std::chrono::milliseconds>("POLL_EVERY"). An undeclared name, or a type the
+  /// setting does not have, throws std::logic_error.
+  template <typename T>
+  T setting(std::string_view name) const {
+    return kernel_values().template get<T>(name);
+  }
+  /// The values of the kernel's settings and the topics of its named outputs.
+  const KernelValues& kernel_values() const noexcept;
+  /// The runtime sets them from the configuration; a test may set its own.
+  void set_kernel_values(std::shared_ptr<const KernelValues> values) noexcept { kernel_values_ = std::move(values); }
 
   const std::string& kernel_name() const noexcept { return kernel_name_; }
   const std::optional<std::string>& output_topic() const noexcept { return output_topic_; }
@@ -75,6 +93,7 @@ class Context {
   const Message* input_ = nullptr;
   NextProduce produce_chain_;  // empty without producer middleware
   detail::KernelMetrics* metrics_ = nullptr;
+  std::shared_ptr<const KernelValues> kernel_values_;  // null: the kernel declares nothing
 };
 
 }  // namespace kernel

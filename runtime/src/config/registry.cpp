@@ -315,6 +315,14 @@ const VariableSpec* find_variable(std::string_view name) {
   return nullptr;
 }
 
+std::vector<VariableSpec> all_variables(const Settings& settings) {
+  auto rows = config_registry();
+  for (auto& row : kernel_variables(settings.kernel_name, settings.kernel_settings, settings.named_outputs)) {
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 bool is_secret_variable(std::string_view name) {
   const auto* spec = find_variable(name);
   return spec != nullptr && spec->secret;

@@ -43,6 +43,7 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16),
       max_parked_(max_in_flight_total_ * 8) {
   context_.set_producer_middleware(spec.producer_middleware);
+  context_.set_kernel_values(std::make_shared<const KernelValues>(settings_.kernel_values));
   context_.set_metrics(metrics_);
 }
 

@@ -29,10 +29,11 @@ struct CommandLine {
   bool health_check = false;
   bool version = false;
   std::string samples;
+  std::string format;  // --print-config --format: the configuration reference
 };
 
 KernelDefaults defaults_of(const KernelSpec& spec) {
-  return KernelDefaults{spec.name, spec.input_topics, spec.output_topic};
+  return KernelDefaults{spec.name, spec.input_topics, spec.output_topic, spec.settings, spec.outputs};
 }
 
 /// --health-check: asks the running kernel's /healthz on loopback; 0 healthy, 1 otherwise.
@@ -66,6 +67,7 @@ std::unique_ptr<EmbeddedBroker> start_embedded_broker(Config& config, spdlog::lo
   constexpr int partitions = 4;
   for (const auto& topic : s.input_topics) broker->create_topic(topic, partitions);
   if (s.output_topic) broker->create_topic(*s.output_topic, partitions);
+  for (const auto& [name, topic] : s.kernel_values.outputs()) broker->create_topic(s.topic_prefix + topic, partitions);
   broker->create_topic(s.dlq_topic, partitions);
   config.use_bootstrap_servers(broker->bootstrap_servers());
   log.warn("using the embedded development broker on {} (in memory, lost at exit, no TLS/SASL): for "
@@ -102,7 +104,14 @@ int run(const KernelSpec& spec, int argc, char** argv) {
                  "Run FILE's messages (JSON Lines) through the kernel on the embedded broker, print what it "
                  "produced and dead-lettered, and exit (1 when a message's fate differs from its \"expect\")")
       ->option_text("FILE");
-  app.add_flag("--print-config", cli.print_config, "Print every setting with its source, secrets hidden, and exit");
+  auto* print_config =
+      app.add_flag("--print-config", cli.print_config, "Print every setting with its source, secrets hidden, and exit");
+  app.add_option("--format", cli.format,
+                 "With --print-config: print the kernel's whole configuration reference instead (every variable, "
+                 "with this kernel's defaults), as env, markdown or json; reads no environment")
+      ->check(CLI::IsMember({"env", "markdown", "json"}))
+      ->needs(print_config)
+      ->option_text("env|markdown|json");
   app.add_flag("--health-check", cli.health_check,
                "Ask the running kernel's /healthz on 127.0.0.1:KERNEL_HTTP_PORT; exit 0 if healthy, else 1");
   app.add_flag("--version", cli.version, "Print the version and exit");
@@ -120,6 +129,14 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   if (cli.version) {
     std::cout << spec.name << " " << spec.version << " (new-kernel runtime, librdkafka " << rd_kafka_version_str()
               << ")\n";
+    return exit_code::ok;
+  }
+
+  if (!cli.format.empty()) {
+    const auto format = cli.format == "env"        ? ReferenceFormat::env
+                        : cli.format == "markdown" ? ReferenceFormat::markdown
+                                                   : ReferenceFormat::json;
+    std::cout << configuration_reference(defaults_of(spec), format);
     return exit_code::ok;
   }
 
@@ -170,6 +187,10 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   const int code = detail::run_loop(loop, config.settings(), *log);
   active_loop = nullptr;
   return code;
+}
+
+KernelValues load_settings(const KernelSpec& spec) {
+  return load_kernel_values(defaults_of(spec), process_environment());
 }
 
 }  // namespace kernel
