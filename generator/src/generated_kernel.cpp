@@ -95,6 +95,21 @@ void read_answers(const Json& document, GeneratedKernel& kernel) {
   // Empty means "the default" (<name>.dlq, the name): what the manifest writes when unset.
   if (auto dlq = text("dlq_topic"); dlq && !dlq->empty()) kernel.answers.dlq_topic = *dlq;
   if (auto group = text("consumer_group"); group && !group->empty()) kernel.answers.consumer_group = *group;
+  // Absent in kernels generated before settings and outputs could be declared: they had none.
+  for (const auto* key : {"settings", "outputs"}) {
+    std::vector<std::string> specs;
+    if (answers.contains(key)) {
+      const auto& list = answers[key];
+      if (!list.is_array() || list.size() > 1000) throw Invalid{fmt::format("answers.{} is not a list", key)};
+      for (const auto& spec : list) {
+        if (!spec.is_string() || spec.get_ref<const std::string&>().size() > max_text) {
+          throw Invalid{fmt::format("answers.{} holds something other than text", key)};
+        }
+        specs.push_back(spec.get<std::string>());
+      }
+    }
+    (std::string_view(key) == "settings" ? kernel.answers.settings : kernel.answers.outputs) = std::move(specs);
+  }
 }
 
 void read_files(const Json& document, GeneratedKernel& kernel) {

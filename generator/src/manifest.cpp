@@ -48,6 +48,8 @@ RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers,
   answer_values["output_topic"] = answers.output_topic ? Json(*answers.output_topic) : Json(nullptr);
   answer_values["dlq_topic"] = answers.dlq_topic.value_or("");
   answer_values["consumer_group"] = answers.consumer_group.value_or("");
+  answer_values["settings"] = answers.settings.value_or(std::vector<std::string>{});
+  answer_values["outputs"] = answers.outputs.value_or(std::vector<std::string>{});
   document["answers"] = answer_values;
   std::map<std::string, Json> by_path;  // sorted by path, independent of the template's order
   for (const auto& file : files) {
