@@ -512,6 +512,17 @@ const std::vector<Question> question_table{
            }
            return problems;
          }},
+    {.key = "consumer_group",
+     .flag = "--group GROUP",
+     .prompt = "Consumer group",
+     .applies = always,
+     .answered = [](const Answers& a) { return a.consumer_group.has_value(); },
+     .default_value = [](const Answers& a, const Patterns&) { return a.name; },
+     .store = [](Answers& a, std::string_view text) { a.consumer_group = std::string(text); },
+     .check =
+         [](const Answers& a, const Patterns&) {
+           return a.consumer_group ? check_group(*a.consumer_group) : std::vector<std::string>{};
+         }},
     {.key = "settings",
      .flag = "--setting NAME=TYPE[:DEFAULT[:DESCRIPTION]]",
      .prompt = "Settings of the kernel, NAME=TYPE[:DEFAULT[:DESCRIPTION]] separated by ';' (none: empty)",
@@ -584,17 +595,6 @@ const std::vector<Question> question_table{
              }
            }
            return problems;
-         }},
-    {.key = "consumer_group",
-     .flag = "--group GROUP",
-     .prompt = "Consumer group",
-     .applies = always,
-     .answered = [](const Answers& a) { return a.consumer_group.has_value(); },
-     .default_value = [](const Answers& a, const Patterns&) { return a.name; },
-     .store = [](Answers& a, std::string_view text) { a.consumer_group = std::string(text); },
-     .check =
-         [](const Answers& a, const Patterns&) {
-           return a.consumer_group ? check_group(*a.consumer_group) : std::vector<std::string>{};
          }},
 };
 

@@ -210,6 +210,25 @@ void set_declarations(mustache::data& data, const Answers& answers) {
     setting_list.push_back(item);
     any_secret = any_secret || setting.secret;
   }
+  // The samples test runs the kernel: a required setting needs a value of its type there.
+  std::string placeholders;
+  for (const auto& setting : settings) {
+    if (setting.default_value) continue;
+    std::string value = "sample";
+    switch (setting.type) {
+      case kernel::SettingType::integer:
+      case kernel::SettingType::size: value = "1"; break;
+      case kernel::SettingType::number: value = "1.0"; break;
+      case kernel::SettingType::boolean: value = "false"; break;
+      case kernel::SettingType::duration: value = "1s"; break;
+      case kernel::SettingType::enumeration: value = setting.choices.front(); break;
+      case kernel::SettingType::string:
+      case kernel::SettingType::list: break;
+    }
+    placeholders += (placeholders.empty() ? "" : ";") + kernel::setting_variable(answers.name, setting.name) + "=" + value;
+  }
+  data.set("sample_settings", text(placeholders));
+  data.set("has_sample_settings", flag(!placeholders.empty()));
   data.set("settings", setting_list);
   data.set("has_settings", flag(!settings.empty()));
   data.set("has_secret_settings", flag(any_secret));

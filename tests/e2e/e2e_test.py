@@ -123,11 +123,18 @@ def headers_of(message):
 def exercise_on_broker(prefix, name, directory, pattern, log_path):
     """Runs the built kernel against kernel-dev-broker and checks outputs, dead letters, commits."""
     topic_in, topic_out, topic_dlq = f"{name}.in", f"{name}.out", f"{name}.dlq"
-    broker = DevBroker(os.path.join(prefix, "bin", "kernel-dev-broker"), [topic_in, topic_out, topic_dlq])
+    topics = [topic_in, topic_out, topic_dlq] + ([f"{name}.audit"] if pattern == SETTINGS_PATTERN else [])
+    broker = DevBroker(os.path.join(prefix, "bin", "kernel-dev-broker"), topics)
     kernel = None
     try:
         env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=broker.servers, KERNEL_HTTP_PORT="0",
                    KAFKA_CONSUMER_SESSION_TIMEOUT="6s", KAFKA_CONSUMER_HEARTBEAT_INTERVAL="1s")
+        if pattern == SETTINGS_PATTERN:
+            env[name.upper().replace("-", "_") + "_API_KEY"] = API_KEY
+            printed, _ = run([os.path.join(directory, "build", name), "--print-config"], cwd=directory, env=env)
+            check(f"{name.upper().replace('-', '_')}_API_KEY=***  # env" in printed.stdout,
+                  "--print-config does not show the secret setting as ***")
+            check(API_KEY not in printed.stdout + printed.stderr, "--print-config printed the secret")
         with open(log_path, "w") as log:
             kernel = subprocess.Popen([os.path.join(directory, "build", name)], cwd=directory, env=env,
                                       stdout=log, stderr=subprocess.STDOUT)
@@ -171,6 +178,8 @@ def exercise_on_broker(prefix, name, directory, pattern, log_path):
         kernel = None
         with open(log_path) as f:
             log = f.read()
+        if pattern == SETTINGS_PATTERN:
+            check(API_KEY not in log, "the kernel's log shows the secret setting")
         if pattern == "consumer":
             handled = [line for line in log.splitlines() if " handled)" in line and f"[{name}]" in line]
             check(len(handled) == VALID, f"consumer logged {len(handled)} handled events, expected {VALID}")
@@ -229,6 +238,11 @@ def test_pattern(prefix, workdir, pattern, figures):
             "--description", DESCRIPTION]
     if PATTERNS[pattern]["output"]:
         args += ["--output-topic", f"{name}.out"]
+    if pattern == SETTINGS_PATTERN:
+        # Settings of its own and a named output: declared in main.cpp, listed in the files its
+        # own configuration_files test checks against the binary.
+        args += ["--setting", "BATCH_SIZE=int:100:rows per insert", "--setting", "API_KEY=secret::pricing API key",
+                 "--output", f"audit={name}.audit"]
     home = os.path.join(workdir, "home")
     os.makedirs(home, exist_ok=True)
     env = dict(os.environ, HOME=home)  # no git identity: the fallback is used
@@ -264,6 +278,9 @@ def test_pattern(prefix, workdir, pattern, figures):
 
 # One pattern is enough to show it: a rebuild costs half a minute.
 BROKEN_PATTERN = "transform"
+# The pattern generated with --setting and --output.
+SETTINGS_PATTERN = "transform"
+API_KEY = "pk-e2e-7c41b9d2"
 
 
 def check_samples_catch_a_broken_handler(directory, build, name):

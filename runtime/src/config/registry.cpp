@@ -285,6 +285,9 @@ std::string config_registry_markdown() {
          "librdkafka property it sets is refused with that range (librdkafka itself would keep only 32 bits\n"
          "of it), and each broker needs a port from 1 to 65535. Problems are reported all at once, one line\n"
          "each, and the kernel exits with 78. Secret values are never printed or logged.\n\n"
+         "A kernel adds its own settings (`<KERNEL_NAME>_<SETTING>`) and named outputs\n"
+         "(`KAFKA_OUTPUT_TOPIC_<NAME>`), read by the same rules: see kernel-settings.md. A kernel binary\n"
+         "prints every variable it reads, its own included, with `--print-config --format env|markdown|json`.\n\n"
          "| variable | type | default | description |\n"
          "| --- | --- | --- | --- |\n";
   for (const auto& spec : config_registry()) {
