@@ -33,8 +33,8 @@ struct KernelDefaults {
   std::string name;
   std::vector<std::string> input_topics;
   std::optional<std::string> output_topic;
-  std::vector<KernelSetting> settings;  ///< read from <KERNEL_NAME>_<SETTING>
-  std::vector<KernelOutput> outputs;    ///< overridable by KAFKA_OUTPUT_TOPIC_<NAME>
+  std::vector<KernelSetting> settings = {};  ///< read from <KERNEL_NAME>_<SETTING>
+  std::vector<KernelOutput> outputs = {};    ///< overridable by KAFKA_OUTPUT_TOPIC_<NAME>
 };
 
 enum class RunMode { production, dev, samples };

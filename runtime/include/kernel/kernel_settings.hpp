@@ -31,21 +31,23 @@ std::string_view to_string(SettingType type);
 /// Its variable is the kernel's name upper-cased, dashes as underscores, then `_` and the
 /// setting's name (ORDER_ROUTER_BATCH_SIZE for kernel order-router).
 struct KernelSetting {
-  std::string name;  ///< [A-Z][A-Z0-9_]*, unique within the kernel
+  // Every member has an initializer, so a declaration may leave any of them out (designated
+  // initializers) without -Wmissing-field-initializers.
+  std::string name = {};  ///< [A-Z][A-Z0-9_]*, unique within the kernel
   SettingType type = SettingType::string;
   /// As a user would write it; nullopt makes the setting required.
-  std::optional<std::string> default_value;
-  std::string description;
-  bool secret = false;               ///< named in errors, never printed nor logged
-  std::vector<std::string> choices;  ///< the values of an enumeration
+  std::optional<std::string> default_value = {};
+  std::string description = {};
+  bool secret = false;                    ///< named in errors, never printed nor logged
+  std::vector<std::string> choices = {};  ///< the values of an enumeration
 };
 
 /// One named output a kernel declares in KernelSpec::outputs: `{"international", "orders.intl"}`.
 /// KAFKA_OUTPUT_TOPIC_INTERNATIONAL overrides its topic; Context::produce_to("international", m)
 /// writes to it.
 struct KernelOutput {
-  std::string name;   ///< [a-z][a-z0-9_-]*, unique within the kernel
-  std::string topic;  ///< the default topic (KAFKA_TOPIC_PREFIX applies)
+  std::string name = {};   ///< [a-z][a-z0-9_-]*, unique within the kernel
+  std::string topic = {};  ///< the default topic (KAFKA_TOPIC_PREFIX applies)
 };
 
 /// A setting's value as the configuration read it.
