@@ -259,9 +259,14 @@ def test_pattern(prefix, workdir, pattern, figures):
     figures[f"{pattern} binary MB"] = os.path.getsize(os.path.join(build, name)) / 1e6
     run(["ctest", "--test-dir", build, "--output-on-failure", "--timeout", "180"])
     check_run_stage_packages(os.path.join(build, name), os.path.join(directory, "Dockerfile"))
+    if pattern == SETTINGS_PATTERN:
+        check_configuration_files_catch_drift(directory, build, name)
 
+    samples_env = dict(os.environ)
+    if pattern == SETTINGS_PATTERN:
+        samples_env[name.upper().replace("-", "_") + "_API_KEY"] = API_KEY  # required: it has no default
     samples, _ = run([os.path.join(build, name), "--samples", os.path.join(directory, "samples", "input.jsonl")],
-                     cwd=directory, timeout=120)
+                     cwd=directory, env=samples_env, timeout=120)
     lines = [json.loads(line) for line in samples.stdout.splitlines() if line.strip()]
     outputs = [line for line in lines if line["topic"] == f"{name}.out"]
     dead = [line for line in lines if line["topic"] == f"{name}.dlq"]
@@ -281,6 +286,31 @@ BROKEN_PATTERN = "transform"
 # The pattern generated with --setting and --output.
 SETTINGS_PATTERN = "transform"
 API_KEY = "pk-e2e-7c41b9d2"
+
+
+def check_configuration_files_catch_drift(directory, build, name):
+    """A setting missing from the generated files makes the kernel's own configuration_files
+    test fail, naming it; the files are put back afterwards."""
+    variable = name.upper().replace("-", "_") + "_BATCH_SIZE"
+    paths = [os.path.join(directory, ".env.template"), os.path.join(directory, "deploy", "kubernetes.yaml")]
+    originals = []
+    for path in paths:
+        with open(path) as f:
+            originals.append(f.read())
+        check(variable in originals[-1], f"{path} does not mention {variable}")
+        with open(path, "w") as f:
+            f.write(originals[-1].replace(variable, variable + "_OLD"))
+    try:
+        result = subprocess.run(["ctest", "--test-dir", build, "-R", "^configuration_files$", "--output-on-failure"],
+                                capture_output=True, text=True, timeout=120)
+        check(result.returncode != 0, "configuration_files passed with a setting missing from the files")
+        check(f".env.template does not list {variable}" in result.stdout and
+              f"deploy/kubernetes.yaml does not set {variable}" in result.stdout,
+              f"configuration_files did not name the missing setting:\n{result.stdout[-3000:]}")
+    finally:
+        for path, text in zip(paths, originals):
+            with open(path, "w") as f:
+                f.write(text)
 
 
 def check_samples_catch_a_broken_handler(directory, build, name):
