@@ -71,7 +71,9 @@ class KernelValues {
   /// Every setting's value (secrets included: callers never print them).
   const std::map<std::string, SettingValue, std::less<>>& settings() const noexcept { return settings_; }
 
-  void set_setting(std::string name, SettingValue value) { settings_.insert_or_assign(std::move(name), std::move(value)); }
+  void set_setting(std::string name, SettingValue value) {
+    settings_.insert_or_assign(std::move(name), std::move(value));
+  }
   void set_output(std::string name, std::string topic) { outputs_.insert_or_assign(std::move(name), std::move(topic)); }
 
  private:
@@ -91,7 +93,8 @@ T KernelValues::get(std::string_view name) const {
   } else if constexpr (std::is_integral_v<T>) {
     if (const auto* held = std::get_if<long long>(&value)) {
       if (*held < static_cast<long long>(std::numeric_limits<T>::min()) ||
-          (*held > 0 && static_cast<unsigned long long>(*held) > std::numeric_limits<T>::max())) {
+          (*held > 0 &&
+           static_cast<unsigned long long>(*held) > static_cast<unsigned long long>(std::numeric_limits<T>::max()))) {
         wrong_type(name, "a narrower integer than its value");
       }
       return static_cast<T>(*held);
@@ -101,7 +104,10 @@ T KernelValues::get(std::string_view name) const {
     if (const auto* held = std::get_if<double>(&value)) return static_cast<T>(*held);
     if (const auto* held = std::get_if<long long>(&value)) return static_cast<T>(*held);
     wrong_type(name, "a floating-point number");
-  } else if constexpr (requires { typename T::rep; typename T::period; }) {
+  } else if constexpr (requires {
+                         typename T::rep;
+                         typename T::period;
+                       }) {
     if (const auto* held = std::get_if<std::chrono::milliseconds>(&value)) {
       return std::chrono::duration_cast<T>(*held);
     }

@@ -21,9 +21,8 @@ bool is_setting_name(std::string_view name) {
 
 bool is_output_name(std::string_view name) {
   if (name.empty() || name[0] < 'a' || name[0] > 'z') return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; });
 }
 
 std::string env_word(std::string_view name) {
@@ -71,12 +70,18 @@ std::string format_setting(const SettingValue& value) {
   return std::visit(
       [](const auto& held) -> std::string {
         using T = std::decay_t<decltype(held)>;
-        if constexpr (std::is_same_v<T, std::string>) return held;
-        else if constexpr (std::is_same_v<T, long long>) return std::to_string(held);
-        else if constexpr (std::is_same_v<T, double>) return format_number(held);
-        else if constexpr (std::is_same_v<T, bool>) return held ? "true" : "false";
-        else if constexpr (std::is_same_v<T, std::chrono::milliseconds>) return format_duration(held);
-        else return join(held, ",");
+        if constexpr (std::is_same_v<T, std::string>)
+          return held;
+        else if constexpr (std::is_same_v<T, long long>)
+          return std::to_string(held);
+        else if constexpr (std::is_same_v<T, double>)
+          return format_number(held);
+        else if constexpr (std::is_same_v<T, bool>)
+          return held ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::chrono::milliseconds>)
+          return format_duration(held);
+        else
+          return join(held, ",");
       },
       value);
 }
@@ -160,8 +165,9 @@ std::vector<std::string> declaration_problems(const KernelDefaults& kernel) {
                        "\" starts with kafka- or kernel-: its settings would be read from KAFKA_* or KERNEL_* "
                        "variables, the runtime's own; choose another name");
   } else if (has_own && kernel.name.empty()) {
-    problems.push_back("a kernel with settings or named outputs needs a name (its settings are read from "
-                       "<NAME>_<SETTING>)");
+    problems.push_back(
+        "a kernel with settings or named outputs needs a name (its settings are read from "
+        "<NAME>_<SETTING>)");
   }
   std::set<std::string, std::less<>> seen;
   for (const auto& setting : kernel.settings) {
@@ -228,8 +234,7 @@ const SettingValue& KernelValues::find(std::string_view name) const {
 }
 
 void KernelValues::wrong_type(std::string_view name, std::string_view asked) const {
-  static constexpr std::string_view held_types[] = {"a string", "an int", "a double", "a bool", "a duration",
-                                                    "a list"};
+  static constexpr std::string_view held_types[] = {"a string", "an int", "a double", "a bool", "a duration", "a list"};
   const auto& value = settings_.find(name)->second;
   throw std::logic_error("setting " + std::string(name) + " is " + std::string(held_types[value.index()]) +
                          ", not read as " + std::string(asked));

@@ -38,14 +38,20 @@ int main(int argc, char** argv) {
   spec.output_topic = "st.out";
   spec.outputs = {{"international", "st.intl"}, {"audit", "st.audit"}};
   spec.settings = {
-      {.name = "BATCH_SIZE", .type = kernel::SettingType::integer, .default_value = "100",
+      {.name = "BATCH_SIZE",
+       .type = kernel::SettingType::integer,
+       .default_value = "100",
        .description = "rows per insert"},
-      {.name = "MODE", .type = kernel::SettingType::enumeration, .default_value = "fast", .description = "routing",
+      {.name = "MODE",
+       .type = kernel::SettingType::enumeration,
+       .default_value = "fast",
+       .description = "routing",
        .choices = {"fast", "safe"}},
-      {.name = "POLL_EVERY", .type = kernel::SettingType::duration, .default_value = "2s",
+      {.name = "POLL_EVERY",
+       .type = kernel::SettingType::duration,
+       .default_value = "2s",
        .description = "how often to poll"},
-      {.name = "API_KEY", .type = kernel::SettingType::string, .description = "key of the pricing API",
-       .secret = true},
+      {.name = "API_KEY", .type = kernel::SettingType::string, .description = "key of the pricing API", .secret = true},
   };
   spec.handler = handle;
   return kernel::run(spec, argc, argv);

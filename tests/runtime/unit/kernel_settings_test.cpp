@@ -29,7 +29,10 @@ KernelDefaults router() {
       {.name = "DRY_RUN", .type = SettingType::boolean, .default_value = "false", .description = "write nothing"},
       {.name = "POLL_EVERY", .type = SettingType::duration, .default_value = "2s", .description = "poll period"},
       {.name = "BUFFER", .type = SettingType::size, .default_value = "1MiB", .description = "buffer size"},
-      {.name = "MODE", .type = SettingType::enumeration, .default_value = "fast", .description = "how",
+      {.name = "MODE",
+       .type = SettingType::enumeration,
+       .default_value = "fast",
+       .description = "how",
        .choices = {"fast", "safe"}},
       {.name = "REGIONS", .type = SettingType::list, .default_value = "eu,us", .description = "regions"},
       {.name = "LABEL", .type = SettingType::string, .default_value = "", .description = "free text"},
@@ -110,9 +113,14 @@ TEST_CASE("kernel settings: every type read from the environment") {
 }
 
 TEST_CASE("kernel settings: bad values, each named, all at once") {
-  SUBCASE("int") { CHECK(contains(only_problem({{"ORDER_ROUTER_BATCH_SIZE", "many"}}), "ORDER_ROUTER_BATCH_SIZE=\"many\": expected a whole number")); }
+  SUBCASE("int") {
+    CHECK(contains(only_problem({{"ORDER_ROUTER_BATCH_SIZE", "many"}}),
+                   "ORDER_ROUTER_BATCH_SIZE=\"many\": expected a whole number"));
+  }
   SUBCASE("double") { CHECK(contains(only_problem({{"ORDER_ROUTER_RATIO", "half"}}), "ORDER_ROUTER_RATIO=\"half\"")); }
-  SUBCASE("bool") { CHECK(contains(only_problem({{"ORDER_ROUTER_DRY_RUN", "maybe"}}), "ORDER_ROUTER_DRY_RUN=\"maybe\"")); }
+  SUBCASE("bool") {
+    CHECK(contains(only_problem({{"ORDER_ROUTER_DRY_RUN", "maybe"}}), "ORDER_ROUTER_DRY_RUN=\"maybe\""));
+  }
   SUBCASE("duration without a unit") {
     CHECK(contains(only_problem({{"ORDER_ROUTER_POLL_EVERY", "5"}}), "ORDER_ROUTER_POLL_EVERY=\"5\""));
   }
@@ -195,8 +203,11 @@ TEST_CASE("kernel settings: a secret is named, never printed") {
   }
   SUBCASE("a secret enum value in a problem is hidden too") {
     auto kernel = router();
-    kernel.settings.push_back({.name = "TOKEN_KIND", .type = SettingType::enumeration, .default_value = "a",
-                               .secret = true, .choices = {"a", "b"}});
+    kernel.settings.push_back({.name = "TOKEN_KIND",
+                               .type = SettingType::enumeration,
+                               .default_value = "a",
+                               .secret = true,
+                               .choices = {"a", "b"}});
     const auto problems = problems_of({{"ORDER_ROUTER_TOKEN_KIND", "hush-hush-value"}}, kernel);
     REQUIRE(problems.size() == 1);
     CHECK(problems.front() == "config error: ORDER_ROUTER_TOKEN_KIND: expected one of a, b (value hidden)");
@@ -270,8 +281,8 @@ TEST_CASE("named outputs: compiled-in topic, KAFKA_OUTPUT_TOPIC_<NAME>, prefix a
 }
 
 TEST_CASE("kernel settings: load_kernel_values reads only the kernel's own") {
-  const auto values = load_kernel_values(router(), {{"ORDER_ROUTER_API_KEY", "k-1234"}, {"ORDER_ROUTER_BATCH_SIZE", "9"}},
-                                         no_dotenv);
+  const auto values =
+      load_kernel_values(router(), {{"ORDER_ROUTER_API_KEY", "k-1234"}, {"ORDER_ROUTER_BATCH_SIZE", "9"}}, no_dotenv);
   CHECK(values.get<int>("BATCH_SIZE") == 9);
   CHECK(values.output_topic("international") == "orders.intl");
   CHECK_THROWS_AS(load_kernel_values(router(), {}, no_dotenv), ConfigError);
@@ -321,8 +332,8 @@ TEST_CASE("Context: setting<T>() and produce_to()") {
 
   CHECK(context.setting<int>("BATCH_SIZE") == 100);
   CHECK(context.setting<std::string>("MODE") == "fast");
-  CHECK_THROWS_WITH_AS(context.setting<std::string>("BATCH_SIZE"), "setting BATCH_SIZE is an int, not read as std::string",
-                       std::logic_error);
+  CHECK_THROWS_WITH_AS(context.setting<std::string>("BATCH_SIZE"),
+                       "setting BATCH_SIZE is an int, not read as std::string", std::logic_error);
   CHECK_THROWS_WITH_AS(context.setting<int>("BATCH_SIZ"),
                        "no setting BATCH_SIZ is declared in the kernel's spec; did you mean BATCH_SIZE?",
                        std::logic_error);
