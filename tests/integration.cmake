@@ -5,6 +5,10 @@ find_program(SYSTEM_PYTHON /usr/bin/python3 REQUIRED)
 add_executable(it-kernel runtime/integration/it_kernel.cpp)
 target_link_libraries(it-kernel PRIVATE kernel::runtime)
 
+# A kernel with settings of its own and named outputs (test_settings.py).
+add_executable(settings-kernel runtime/integration/settings_kernel.cpp)
+target_link_libraries(settings-kernel PRIVATE kernel::runtime)
+
 file(GLOB RUNTIME_INTEGRATION_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration/*_test.cpp")
 add_executable(runtime_integration_tests runtime/unit/main.cpp ${RUNTIME_INTEGRATION_TESTS})
 target_link_libraries(runtime_integration_tests PRIVATE kernel::runtime doctest::doctest PkgConfig::HTTPLIB)
@@ -19,6 +23,12 @@ add_test(NAME runtime_process_tests
   WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)
 set_tests_properties(runtime_process_tests PROPERTIES TIMEOUT 600 LABELS integration
   ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>;EXAMPLE_KERNEL=$<TARGET_FILE:example-enricher>")
+
+add_test(NAME runtime_settings_tests
+  COMMAND ${SYSTEM_PYTHON} -m unittest -v test_settings
+  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)
+set_tests_properties(runtime_settings_tests PROPERTIES TIMEOUT 180 LABELS integration
+  ENVIRONMENT "SETTINGS_KERNEL=$<TARGET_FILE:settings-kernel>;IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")
 
 add_test(NAME runtime_lifecycle_tests
   COMMAND ${SYSTEM_PYTHON} -m unittest -v test_lifecycle

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include <fmt/format.h>
+#include <kernel/config.hpp>
 
 #include "errors.hpp"
 
@@ -155,6 +156,14 @@ std::vector<std::string> check_name(std::string_view name) {
   if (!problems.empty()) return problems;
 
   const auto identifier = identifier_of(name);
+  if (name.starts_with("kafka-") || name.starts_with("kernel-")) {
+    // Its settings would be read from KAFKA_* or KERNEL_* variables, the runtime's own.
+    problems.push_back(fmt::format(
+        "name \"{}\" starts with {}: a kernel's settings are read from <NAME>_<SETTING>, and KAFKA_* and "
+        "KERNEL_* belong to the runtime; choose another name (e.g. {})",
+        name, name.substr(0, name.find('-') + 1), name.substr(name.find('-') + 1)));
+    return problems;
+  }
   if (contains(generator_commands, name)) {
     problems.push_back(fmt::format(
         "name \"{}\" is a new-kernel command (upgrade, check, diff): choose another name (e.g. {}-kernel)",
@@ -202,6 +211,125 @@ std::vector<std::string> check_description(std::string_view description) {
                                    description.size(), max_description_length));
   }
   return problems;
+}
+
+namespace {
+
+constexpr std::array setting_types{"string", "int", "double", "bool", "duration", "size", "list", "secret"};
+
+std::optional<kernel::SettingType> setting_type(std::string_view text) {
+  using kernel::SettingType;
+  static const std::array<std::pair<std::string_view, SettingType>, 8> types{{{"string", SettingType::string},
+                                                                               {"int", SettingType::integer},
+                                                                               {"double", SettingType::number},
+                                                                               {"bool", SettingType::boolean},
+                                                                               {"duration", SettingType::duration},
+                                                                               {"size", SettingType::size},
+                                                                               {"list", SettingType::list},
+                                                                               {"secret", SettingType::string}}};
+  for (const auto& [name, type] : types) {
+    if (name == text) return type;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<kernel::KernelSetting> parse_setting(std::string_view spec, std::string& problem) {
+  const auto usage = "expected NAME=TYPE[:DEFAULT[:DESCRIPTION]], e.g. 'BATCH_SIZE=int:100:rows per insert'";
+  const auto eq = spec.find('=');
+  if (eq == std::string_view::npos) {
+    problem = fmt::format("--setting '{}': {}", spec, usage);
+    return std::nullopt;
+  }
+  kernel::KernelSetting setting;
+  setting.name = std::string(spec.substr(0, eq));
+  const auto rest = spec.substr(eq + 1);
+  const auto colon = rest.find(':');
+  const auto type = rest.substr(0, colon);
+  if (colon != std::string_view::npos) {
+    const auto after = rest.substr(colon + 1);
+    const auto second = after.find(':');
+    const auto fallback = after.substr(0, second);
+    if (!fallback.empty()) setting.default_value = std::string(fallback);
+    if (second != std::string_view::npos) setting.description = std::string(after.substr(second + 1));
+  }
+  if (type.starts_with("enum(") && type.ends_with(")")) {
+    setting.type = kernel::SettingType::enumeration;
+    const auto inner = type.substr(5, type.size() - 6);
+    std::size_t start = 0;
+    while (start <= inner.size()) {
+      const auto bar = std::min(inner.find('|', start), inner.size());
+      setting.choices.emplace_back(inner.substr(start, bar - start));
+      start = bar + 1;
+    }
+    if (std::any_of(setting.choices.begin(), setting.choices.end(), [](const std::string& c) { return c.empty(); })) {
+      problem = fmt::format("--setting '{}': enum({}) has an empty choice; expected enum(a|b|c)", spec, inner);
+      return std::nullopt;
+    }
+  } else if (const auto known = setting_type(type)) {
+    setting.type = *known;
+    setting.secret = type == "secret";
+  } else {
+    problem = fmt::format("--setting '{}': unknown type \"{}\"; expected {} or enum(a|b|c)", spec, type,
+                          fmt::join(setting_types, ", "));
+    return std::nullopt;
+  }
+  if (setting.secret && setting.default_value) {
+    problem = fmt::format("--setting {}: a secret has no default (it would be written into the kernel's code and "
+                          "files); give it as {}=secret::DESCRIPTION",
+                          setting.name, setting.name);
+    return std::nullopt;
+  }
+  if (auto problems = check_description(setting.description); !problems.empty()) {
+    problem = fmt::format("--setting {}: the description {}", setting.name,
+                          problems.front().substr(std::string_view("--description ").size()));
+    return std::nullopt;
+  }
+  // Checked as the runtime checks a kernel's declarations (the name here is any valid one).
+  const kernel::KernelDefaults alone{"k", {}, std::nullopt, {setting}, {}};
+  if (auto problems = kernel::declaration_problems(alone); !problems.empty()) {
+    problem = fmt::format("--setting '{}': {}", spec, problems.front());
+    return std::nullopt;
+  }
+  return setting;
+}
+
+std::optional<kernel::KernelOutput> parse_output(std::string_view spec, std::string& problem) {
+  const auto eq = spec.find('=');
+  if (eq == std::string_view::npos) {
+    problem = fmt::format("--output '{}': expected NAME=TOPIC, e.g. 'international=orders.intl'", spec);
+    return std::nullopt;
+  }
+  kernel::KernelOutput output{std::string(spec.substr(0, eq)), std::string(spec.substr(eq + 1))};
+  kernel::KernelDefaults alone{"k", {}, std::nullopt, {}, {output}};
+  if (auto problems = kernel::declaration_problems(alone); !problems.empty()) {
+    problem = fmt::format("--output '{}': {}", spec, problems.front());
+    return std::nullopt;
+  }
+  if (auto problems = check_topic("--output", output.topic); !problems.empty()) {
+    problem = problems.front();
+    return std::nullopt;
+  }
+  return output;
+}
+
+std::vector<kernel::KernelSetting> settings_of(const Answers& answers) {
+  std::vector<kernel::KernelSetting> settings;
+  for (const auto& spec : answers.settings.value_or(std::vector<std::string>{})) {
+    std::string problem;
+    if (auto setting = parse_setting(spec, problem)) settings.push_back(std::move(*setting));
+  }
+  return settings;
+}
+
+std::vector<kernel::KernelOutput> outputs_of(const Answers& answers) {
+  std::vector<kernel::KernelOutput> outputs;
+  for (const auto& spec : answers.outputs.value_or(std::vector<std::string>{})) {
+    std::string problem;
+    if (auto output = parse_output(spec, problem)) outputs.push_back(std::move(*output));
+  }
+  return outputs;
 }
 
 std::string identifier_of(std::string_view name) {
@@ -438,6 +566,79 @@ const std::vector<Question> question_table{
      .check =
          [](const Answers& a, const Patterns&) {
            return a.consumer_group ? check_group(*a.consumer_group) : std::vector<std::string>{};
+         }},
+    {.key = "settings",
+     .flag = "--setting NAME=TYPE[:DEFAULT[:DESCRIPTION]]",
+     .prompt = "Settings of the kernel, NAME=TYPE[:DEFAULT[:DESCRIPTION]] separated by ';' (none: empty)",
+     .applies = always,
+     .answered = [](const Answers& a) { return a.settings.has_value(); },
+     .default_value = [](const Answers&, const Patterns&) { return std::string(); },
+     .store =
+         [](Answers& a, std::string_view text) {
+           std::vector<std::string> specs;
+           std::size_t start = 0;
+           while (start <= text.size()) {
+             const auto semicolon = std::min(text.find(';', start), text.size());
+             if (auto spec = trimmed(text.substr(start, semicolon - start)); !spec.empty()) specs.push_back(spec);
+             start = semicolon + 1;
+           }
+           a.settings = std::move(specs);
+         },
+     .check =
+         [](const Answers& a, const Patterns&) {
+           std::vector<std::string> problems;
+           std::vector<kernel::KernelSetting> settings;
+           for (const auto& spec : a.settings.value_or(std::vector<std::string>{})) {
+             std::string problem;
+             if (auto setting = parse_setting(spec, problem)) {
+               settings.push_back(std::move(*setting));
+             } else {
+               problems.push_back(problem);
+             }
+           }
+           for (auto it = settings.begin(); it != settings.end(); ++it) {
+             const auto same = [&](const kernel::KernelSetting& other) { return other.name == it->name; };
+             if (std::find_if(settings.begin(), it, same) != it) {
+               problems.push_back(fmt::format("--setting {} is given twice: declare each setting once", it->name));
+             }
+           }
+           return problems;
+         }},
+    {.key = "outputs",
+     .flag = "--output NAME=TOPIC",
+     .prompt = "Named outputs, NAME=TOPIC comma-separated (none: empty)",
+     .applies = always,
+     .answered = [](const Answers& a) { return a.outputs.has_value(); },
+     .default_value = [](const Answers&, const Patterns&) { return std::string(); },
+     .store = [](Answers& a, std::string_view text) { a.outputs = comma_separated(text); },
+     .check =
+         [](const Answers& a, const Patterns&) {
+           std::vector<std::string> problems;
+           std::vector<kernel::KernelOutput> outputs;
+           for (const auto& spec : a.outputs.value_or(std::vector<std::string>{})) {
+             std::string problem;
+             if (auto output = parse_output(spec, problem)) {
+               outputs.push_back(std::move(*output));
+             } else {
+               problems.push_back(problem);
+             }
+           }
+           for (auto it = outputs.begin(); it != outputs.end(); ++it) {
+             const auto variable = kernel::output_variable(it->name);
+             const auto same = [&](const kernel::KernelOutput& other) {
+               return kernel::output_variable(other.name) == variable;
+             };
+             if (std::find_if(outputs.begin(), it, same) != it) {
+               problems.push_back(fmt::format("--output {} is given twice (both set {}): declare each output once",
+                                              it->name, variable));
+             }
+             if (is_input(a, it->topic) || (a.dlq_topic && *a.dlq_topic == it->topic)) {
+               problems.push_back(fmt::format("--output {}={} is also an input or dead-letter topic: choose another "
+                                              "topic",
+                                              it->name, it->topic));
+             }
+           }
+           return problems;
          }},
 };
 

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include <kernel/kernel_settings.hpp>
+
 namespace new_kernel {
 
 /// One kernel pattern of the template set (handler and test differ per pattern).
@@ -26,6 +28,11 @@ struct Answers {
   std::string pipeline;                       ///< with step: a pipeline step (docs/pipelines.md)
   std::string step;                           ///< empty with pipeline: not a pipeline step
   std::filesystem::path directory;            ///< empty: ./<name>
+  /// The kernel's own settings, as `--setting NAME=TYPE[:DEFAULT[:DESCRIPTION]]` gives them;
+  /// nullopt until answered (none by default).
+  std::optional<std::vector<std::string>> settings;
+  /// Named outputs, as `--output NAME=TOPIC` gives them; nullopt until answered (none by default).
+  std::optional<std::vector<std::string>> outputs;
 };
 
 using Patterns = std::vector<PatternInfo>;
@@ -82,6 +89,15 @@ Answers complete_and_check(Answers answers, const Patterns& patterns);
 /// `pipeline.<pipeline>.step.<step>`: the stem of a pipeline step's topics (the runtime's
 /// default KERNEL_TOPIC_PATTERN without its kind); empty when the answers name no step.
 std::string step_topic_stem(const Answers& answers);
+/// One `--setting NAME=TYPE[:DEFAULT[:DESCRIPTION]]` as the kernel declares it (TYPE one of
+/// string, int, double, bool, duration, size, list, enum(a|b|c), secret; an empty or absent
+/// DEFAULT makes it required); nullopt with `problem` set when the text is not such a spec.
+std::optional<kernel::KernelSetting> parse_setting(std::string_view spec, std::string& problem);
+/// One `--output NAME=TOPIC`; nullopt with `problem` set when the text is not one.
+std::optional<kernel::KernelOutput> parse_output(std::string_view spec, std::string& problem);
+/// The settings and outputs the (checked) answers declare, in the order given.
+std::vector<kernel::KernelSetting> settings_of(const Answers& answers);
+std::vector<kernel::KernelOutput> outputs_of(const Answers& answers);
 
 /// The kernel name with dashes turned into underscores: C++ namespace and CMake target.
 std::string identifier_of(std::string_view name);

@@ -98,6 +98,21 @@ void read_answers(const Json& document, GeneratedKernel& kernel) {
   // Written only for pipeline steps: absent is an answer ("not a step"), not a new question.
   if (answers.contains("pipeline")) kernel.answers.pipeline = string_at(answers, "pipeline", "answers");
   if (answers.contains("step")) kernel.answers.step = string_at(answers, "step", "answers");
+  // Absent in kernels generated before settings and outputs could be declared: they had none.
+  for (const auto* key : {"settings", "outputs"}) {
+    std::vector<std::string> specs;
+    if (answers.contains(key)) {
+      const auto& list = answers[key];
+      if (!list.is_array() || list.size() > 1000) throw Invalid{fmt::format("answers.{} is not a list", key)};
+      for (const auto& spec : list) {
+        if (!spec.is_string() || spec.get_ref<const std::string&>().size() > max_text) {
+          throw Invalid{fmt::format("answers.{} holds something other than text", key)};
+        }
+        specs.push_back(spec.get<std::string>());
+      }
+    }
+    (std::string_view(key) == "settings" ? kernel.answers.settings : kernel.answers.outputs) = std::move(specs);
+  }
 }
 
 void read_files(const Json& document, GeneratedKernel& kernel) {

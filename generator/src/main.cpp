@@ -43,6 +43,10 @@ constexpr const char* examples = R"(Examples:
       a transform: maps each order to a new document on orders.mapped
   new-kernel order-enricher --topic orders --output-topic orders.enriched --pattern enrichment \
       --description "Adds customer details to orders"
+  new-kernel order-router --topic orders --output-topic orders.routed \
+      --setting 'BATCH_SIZE=int:100:rows per insert' --setting 'API_KEY=secret::pricing API key' \
+      --output international=orders.intl
+      a transform with settings of its own and a second, named output
   new-kernel my-kernel --topic a --topic b --dry-run
       shows what would be written, writes nothing
   new-kernel
@@ -302,6 +306,17 @@ int main(int argc, char** argv) {
                  "P-consumer-group, produce guard on (docs/pipelines.md)")
       ->type_name("PIPELINE");
   app.add_option("--step", answers.step, "the kernel's step in --pipeline")->type_name("STEP");
+  std::vector<std::string> settings, outputs;
+  auto* setting_option =
+      app.add_option("--setting", settings,
+                     "a setting of the kernel's own (repeat for several), read from NAME_SETTING: TYPE is string, "
+                     "int, double, bool, duration, size, list, enum(a|b|c) or secret; no DEFAULT makes it required")
+          ->type_name("NAME=TYPE[:DEFAULT[:DESCRIPTION]]");
+  auto* outputs_option =
+      app.add_option("--output", outputs,
+                     "a named output (repeat for several): Context::produce_to(\"NAME\", ...) writes to TOPIC, "
+                     "KAFKA_OUTPUT_TOPIC_NAME overrides it")
+          ->type_name("NAME=TOPIC");
   app.add_option("--dir", answers.directory, "where to create the repository [./NAME]")->type_name("PATH");
   app.add_flag("-n,--dry-run", command.dry_run, "print the files that would be written; write nothing");
   app.add_flag("--no-git", command.no_git, "do not create a git repository and first commit");
@@ -320,6 +335,8 @@ int main(int argc, char** argv) {
   if (output_option->count() > 0) answers.output_topic = output_topic;
   if (dlq_option->count() > 0) answers.dlq_topic = dlq_topic;
   if (group_option->count() > 0) answers.consumer_group = group;
+  if (setting_option->count() > 0) answers.settings = settings;
+  if (outputs_option->count() > 0) answers.outputs = outputs;
 
   return report([&] { return generate(command); });
 }

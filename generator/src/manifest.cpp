@@ -51,6 +51,8 @@ RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers,
   // Only for pipeline steps, so other kernels' manifests keep their bytes.
   if (!answers.pipeline.empty()) answer_values["pipeline"] = answers.pipeline;
   if (!answers.step.empty()) answer_values["step"] = answers.step;
+  answer_values["settings"] = answers.settings.value_or(std::vector<std::string>{});
+  answer_values["outputs"] = answers.outputs.value_or(std::vector<std::string>{});
   document["answers"] = answer_values;
   std::map<std::string, Json> by_path;  // sorted by path, independent of the template's order
   for (const auto& file : files) {

@@ -128,7 +128,8 @@ std::string join(const std::vector<std::string>& values, std::string_view separa
 /// The value .env.template suggests for a variable: what this kernel uses where the runtime's
 /// default is "the kernel's ...", the registry default where it is a literal value.
 std::string suggested_value(const kernel::VariableSpec& variable, const Answers& answers) {
-  if (variable.secret) return {};
+  if (variable.secret || variable.required) return {};
+  if (variable.kernel) return variable.default_value;  // as the kernel declares it
   switch (variable.from_kernel) {
     case kernel::FromKernel::input_topics: return join(answers.input_topics, ",");
     case kernel::FromKernel::output_topic: return answers.output_topic.value_or("");
@@ -153,6 +154,7 @@ mustache::data environment_variables(const std::vector<kernel::VariableSpec>& va
     if (!variable.default_value.empty()) notes.push_back(fmt::format("Default: {}.", variable.default_value));
     if (!variable.accepted.empty()) notes.push_back(fmt::format("One of: {}.", join(variable.accepted, ", ")));
     if (!variable.aliases.empty()) notes.push_back(fmt::format("Also read as: {}.", join(variable.aliases, ", ")));
+    if (variable.required) notes.push_back("Required: the kernel does not start without it.");
     if (variable.secret) notes.push_back("Secret: never logged; keep it out of version control.");
 
     mustache::data item;
@@ -171,10 +173,85 @@ mustache::data environment_variables(const std::vector<kernel::VariableSpec>& va
         step ? variable.name == "KERNEL_PIPELINE" || variable.name == "KERNEL_STEP"
              : (variable.from_kernel == kernel::FromKernel::dead_letter_topic && answers.dlq_topic != answers.name + ".dlq") ||
                    (variable.from_kernel == kernel::FromKernel::consumer_group && answers.consumer_group != answers.name);
-    item.set("active", flag(variable.secret || custom));
+    item.set("active", flag(variable.secret || variable.required || custom));
     list.push_back(item);
   }
   return list;
+}
+
+std::string_view cpp_setting_type(kernel::SettingType type) {
+  switch (type) {
+    case kernel::SettingType::string: return "string";
+    case kernel::SettingType::integer: return "integer";
+    case kernel::SettingType::number: return "number";
+    case kernel::SettingType::boolean: return "boolean";
+    case kernel::SettingType::duration: return "duration";
+    case kernel::SettingType::size: return "size";
+    case kernel::SettingType::enumeration: return "enumeration";
+    case kernel::SettingType::list: return "list";
+  }
+  return "string";
+}
+
+/// The kernel's own settings and named outputs, for main.cpp, the manifests and the docs.
+void set_declarations(mustache::data& data, const Answers& answers) {
+  const auto settings = settings_of(answers);
+  mustache::data setting_list{mustache::data::type::list};
+  bool any_secret = false;
+  for (const auto& setting : settings) {
+    mustache::data item;
+    item.set("name", text(setting.name));
+    item.set("variable", text(kernel::setting_variable(answers.name, setting.name)));
+    item.set("type", text(std::string(kernel::to_string(setting.type))));
+    item.set("cpp_type", text(std::string(cpp_setting_type(setting.type))));
+    item.set("has_default", flag(setting.default_value.has_value()));
+    item.set("default_value", text(setting.default_value.value_or("")));
+    item.set("description", text(setting.description));
+    item.set("secret", flag(setting.secret));
+    item.set("required", flag(!setting.default_value));
+    item.set("has_choices", flag(!setting.choices.empty()));
+    item.set("choices", list_of(setting.choices, "choice"));
+    item.set("choices_text", text(join(setting.choices, ", ")));
+    setting_list.push_back(item);
+    any_secret = any_secret || setting.secret;
+  }
+  // The samples test runs the kernel: a required setting needs a value of its type there.
+  std::string placeholders;
+  for (const auto& setting : settings) {
+    if (setting.default_value) continue;
+    std::string value = "sample";
+    switch (setting.type) {
+      case kernel::SettingType::integer:
+      case kernel::SettingType::size: value = "1"; break;
+      case kernel::SettingType::number: value = "1.0"; break;
+      case kernel::SettingType::boolean: value = "false"; break;
+      case kernel::SettingType::duration: value = "1s"; break;
+      case kernel::SettingType::enumeration: value = setting.choices.front(); break;
+      case kernel::SettingType::string:
+      case kernel::SettingType::list: break;
+    }
+    placeholders += (placeholders.empty() ? "" : ";") + kernel::setting_variable(answers.name, setting.name) + "=" + value;
+  }
+  data.set("sample_settings", text(placeholders));
+  data.set("has_sample_settings", flag(!placeholders.empty()));
+  data.set("settings", setting_list);
+  data.set("has_settings", flag(!settings.empty()));
+  data.set("has_secret_settings", flag(any_secret));
+
+  const auto outputs = outputs_of(answers);
+  mustache::data output_list{mustache::data::type::list};
+  for (const auto& output : outputs) {
+    mustache::data item;
+    item.set("last", flag(&output == &outputs.back()));
+    item.set("name", text(output.name));
+    item.set("topic", text(output.topic));
+    item.set("variable", text(kernel::output_variable(output.name)));
+    output_list.push_back(item);
+  }
+  data.set("outputs", output_list);
+  data.set("has_outputs", flag(!outputs.empty()));
+  data.set("has_declarations", flag(!settings.empty() || !outputs.empty()));
+  data.set("settings_secret", text(answers.name + "-settings"));
 }
 
 mustache::data answers_data(const TemplateSet& templates, const Answers& answers,
@@ -211,6 +288,7 @@ mustache::data answers_data(const TemplateSet& templates, const Answers& answers
   data.set("pipeline_step", flag(step));
   data.set("pipeline", text(answers.pipeline));
   data.set("step", text(answers.step));
+  set_declarations(data, answers);
   data.set("pattern", text(answers.pattern));
   for (const auto& pattern : manifest.patterns) {
     data.set(pattern.name, flag(pattern.name == answers.pattern));
@@ -244,7 +322,12 @@ std::vector<std::string> wrap_words(std::string_view text, std::size_t width) {
 std::vector<RenderedFile> render_repository(const TemplateSet& templates, const Answers& answers,
                                             const std::vector<kernel::VariableSpec>& variables,
                                             const Versions& versions) {
-  const auto data = answers_data(templates, answers, variables, versions);
+  // The runtime's variables, then the kernel's own settings and named outputs.
+  auto every_variable = variables;
+  for (auto& own : kernel::kernel_variables(answers.name, settings_of(answers), outputs_of(answers))) {
+    every_variable.push_back(std::move(own));
+  }
+  const auto data = answers_data(templates, answers, every_variable, versions);
   std::vector<RenderedFile> files;
   for (const auto& file : templates.manifest().files) {
     mustache::mustache view{standalone_lines(templates.text(file.source))};

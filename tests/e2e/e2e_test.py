@@ -123,11 +123,18 @@ def headers_of(message):
 def exercise_on_broker(prefix, name, directory, pattern, log_path):
     """Runs the built kernel against kernel-dev-broker and checks outputs, dead letters, commits."""
     topic_in, topic_out, topic_dlq = f"{name}.in", f"{name}.out", f"{name}.dlq"
-    broker = DevBroker(os.path.join(prefix, "bin", "kernel-dev-broker"), [topic_in, topic_out, topic_dlq])
+    topics = [topic_in, topic_out, topic_dlq] + ([f"{name}.audit"] if pattern == SETTINGS_PATTERN else [])
+    broker = DevBroker(os.path.join(prefix, "bin", "kernel-dev-broker"), topics)
     kernel = None
     try:
         env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=broker.servers, KERNEL_HTTP_PORT="0",
                    KAFKA_CONSUMER_SESSION_TIMEOUT="6s", KAFKA_CONSUMER_HEARTBEAT_INTERVAL="1s")
+        if pattern == SETTINGS_PATTERN:
+            env[name.upper().replace("-", "_") + "_API_KEY"] = API_KEY
+            printed, _ = run([os.path.join(directory, "build", name), "--print-config"], cwd=directory, env=env)
+            check(f"{name.upper().replace('-', '_')}_API_KEY=***  # env" in printed.stdout,
+                  "--print-config does not show the secret setting as ***")
+            check(API_KEY not in printed.stdout + printed.stderr, "--print-config printed the secret")
         with open(log_path, "w") as log:
             kernel = subprocess.Popen([os.path.join(directory, "build", name)], cwd=directory, env=env,
                                       stdout=log, stderr=subprocess.STDOUT)
@@ -171,6 +178,8 @@ def exercise_on_broker(prefix, name, directory, pattern, log_path):
         kernel = None
         with open(log_path) as f:
             log = f.read()
+        if pattern == SETTINGS_PATTERN:
+            check(API_KEY not in log, "the kernel's log shows the secret setting")
         if pattern == "consumer":
             handled = [line for line in log.splitlines() if " handled)" in line and f"[{name}]" in line]
             check(len(handled) == VALID, f"consumer logged {len(handled)} handled events, expected {VALID}")
@@ -229,6 +238,11 @@ def test_pattern(prefix, workdir, pattern, figures):
             "--description", DESCRIPTION]
     if PATTERNS[pattern]["output"]:
         args += ["--output-topic", f"{name}.out"]
+    if pattern == SETTINGS_PATTERN:
+        # Settings of its own and a named output: declared in main.cpp, listed in the files its
+        # own configuration_files test checks against the binary.
+        args += ["--setting", "BATCH_SIZE=int:100:rows per insert", "--setting", "API_KEY=secret::pricing API key",
+                 "--output", f"audit={name}.audit"]
     home = os.path.join(workdir, "home")
     os.makedirs(home, exist_ok=True)
     env = dict(os.environ, HOME=home)  # no git identity: the fallback is used
@@ -245,9 +259,14 @@ def test_pattern(prefix, workdir, pattern, figures):
     figures[f"{pattern} binary MB"] = os.path.getsize(os.path.join(build, name)) / 1e6
     run(["ctest", "--test-dir", build, "--output-on-failure", "--timeout", "180"])
     check_run_stage_packages(os.path.join(build, name), os.path.join(directory, "Dockerfile"))
+    if pattern == SETTINGS_PATTERN:
+        check_configuration_files_catch_drift(directory, build, name)
 
+    samples_env = dict(os.environ)
+    if pattern == SETTINGS_PATTERN:
+        samples_env[name.upper().replace("-", "_") + "_API_KEY"] = API_KEY  # required: it has no default
     samples, _ = run([os.path.join(build, name), "--samples", os.path.join(directory, "samples", "input.jsonl")],
-                     cwd=directory, timeout=120)
+                     cwd=directory, env=samples_env, timeout=120)
     lines = [json.loads(line) for line in samples.stdout.splitlines() if line.strip()]
     outputs = [line for line in lines if line["topic"] == f"{name}.out"]
     dead = [line for line in lines if line["topic"] == f"{name}.dlq"]
@@ -264,6 +283,34 @@ def test_pattern(prefix, workdir, pattern, figures):
 
 # One pattern is enough to show it: a rebuild costs half a minute.
 BROKEN_PATTERN = "transform"
+# The pattern generated with --setting and --output.
+SETTINGS_PATTERN = "transform"
+API_KEY = "pk-e2e-7c41b9d2"
+
+
+def check_configuration_files_catch_drift(directory, build, name):
+    """A setting missing from the generated files makes the kernel's own configuration_files
+    test fail, naming it; the files are put back afterwards."""
+    variable = name.upper().replace("-", "_") + "_BATCH_SIZE"
+    paths = [os.path.join(directory, ".env.template"), os.path.join(directory, "deploy", "kubernetes.yaml")]
+    originals = []
+    for path in paths:
+        with open(path) as f:
+            originals.append(f.read())
+        check(variable in originals[-1], f"{path} does not mention {variable}")
+        with open(path, "w") as f:
+            f.write(originals[-1].replace(variable, variable + "_OLD"))
+    try:
+        result = subprocess.run(["ctest", "--test-dir", build, "-R", "^configuration_files$", "--output-on-failure"],
+                                capture_output=True, text=True, timeout=120)
+        check(result.returncode != 0, "configuration_files passed with a setting missing from the files")
+        check(f".env.template does not list {variable}" in result.stdout and
+              f"deploy/kubernetes.yaml does not set {variable}" in result.stdout,
+              f"configuration_files did not name the missing setting:\n{result.stdout[-3000:]}")
+    finally:
+        for path, text in zip(paths, originals):
+            with open(path, "w") as f:
+                f.write(text)
 
 
 def check_samples_catch_a_broken_handler(directory, build, name):

@@ -164,7 +164,7 @@ TEST_CASE("the questions are asked in the order their defaults need") {
   std::vector<std::string> keys;
   for (const auto& question : questions()) keys.emplace_back(question.key);
   CHECK(keys == std::vector<std::string>{"name", "pipeline", "step", "pattern", "input_topics", "output_topic",
-                                         "description", "dlq_topic", "consumer_group"});
+                                         "description", "dlq_topic", "consumer_group", "settings", "outputs"});
   for (const auto& question : questions()) {
     CAPTURE(question.key);
     CHECK(find_question(question.key) == &question);
@@ -183,6 +183,13 @@ TEST_CASE("every question but the name has a default derived from the earlier an
     if (question.key == "name") {
       CHECK(question.required_without_terminal);
       CHECK(question.default_value(given, patterns).empty());
+      continue;
+    }
+    if (question.key == "settings" || question.key == "outputs") {
+      // The default is none: an empty answer, which the check accepts.
+      CHECK(question.default_value(given, patterns).empty());
+      CHECK(problems_of(question, given, "").empty());
+      CHECK_FALSE(question.required_without_terminal);
       continue;
     }
     CHECK_FALSE(question.default_value(given, patterns).empty());
@@ -204,11 +211,13 @@ TEST_CASE("every question but the name has a default derived from the earlier an
 
 TEST_CASE("missing questions: the unanswered ones that apply, in order") {
   CHECK(keys_of(missing_questions(Answers{}, patterns)) ==
-        std::vector<std::string>{"name", "pattern", "input_topics", "description", "dlq_topic", "consumer_group"});
+        std::vector<std::string>{"name", "pattern", "input_topics", "description", "dlq_topic", "consumer_group",
+                                 "settings", "outputs"});
   auto enrichment = answers("enr", {"a"});
   enrichment.pattern = "enrichment";
   CHECK(keys_of(missing_questions(enrichment, patterns)) ==
-        std::vector<std::string>{"output_topic", "description", "dlq_topic", "consumer_group"});
+        std::vector<std::string>{"output_topic", "description", "dlq_topic", "consumer_group", "settings",
+                                 "outputs"});
   // An upgrade's recorded answers: nothing to ask.
   auto recorded = enrichment;
   recorded.output_topic = "enr.out";
@@ -217,7 +226,7 @@ TEST_CASE("missing questions: the unanswered ones that apply, in order") {
   auto with_output = answers("mapper", {"orders"});
   with_output.output_topic = "mapped";
   CHECK(keys_of(missing_questions(with_output, patterns)) ==
-        std::vector<std::string>{"pattern", "description", "dlq_topic", "consumer_group"});
+        std::vector<std::string>{"pattern", "description", "dlq_topic", "consumer_group", "settings", "outputs"});
   CHECK(complete_and_check(with_output, patterns).pattern == "transform");
 }
 
@@ -296,8 +305,8 @@ TEST_CASE("--pipeline and --step: a pipeline step's topics and group follow the 
   step.pipeline = "orders";
   step.step = "route";
   SUBCASE("nothing else to ask") {
-    CHECK(keys_of(missing_questions(step, patterns)) == std::vector<std::string>{"pattern", "description",
-                                                                                 "dlq_topic", "consumer_group"});
+    CHECK(keys_of(missing_questions(step, patterns)) == std::vector<std::string>{"pattern", "description", "dlq_topic",
+                                                                                 "consumer_group", "settings", "outputs"});
   }
   SUBCASE("defaults by convention, a transform") {
     const auto done = complete_and_check(step, patterns);
@@ -323,4 +332,63 @@ TEST_CASE("--pipeline and --step: a pipeline step's topics and group follow the 
     step.pipeline = "my orders";
     CHECK_THROWS_WITH(complete_and_check(step, patterns), doctest::Contains("--pipeline \"my orders\" contains a space"));
   }
+}
+TEST_CASE("--setting: every type, defaults and descriptions") {
+  std::string problem;
+  auto setting = parse_setting("BATCH_SIZE=int:100:rows per insert", problem);
+  REQUIRE(setting);
+  CHECK(setting->type == kernel::SettingType::integer);
+  CHECK(setting->default_value == "100");
+  CHECK(setting->description == "rows per insert");
+  setting = parse_setting("URL=string::where: the service", problem);  // a description may hold ':'
+  REQUIRE(setting);
+  CHECK_FALSE(setting->default_value);  // empty DEFAULT: required
+  CHECK(setting->description == "where: the service");
+  setting = parse_setting("TOKEN=secret", problem);
+  REQUIRE(setting);
+  CHECK(setting->secret);
+  CHECK(setting->type == kernel::SettingType::string);
+  setting = parse_setting("MODE=enum(fast|safe):safe", problem);
+  REQUIRE(setting);
+  CHECK(setting->choices == std::vector<std::string>{"fast", "safe"});
+  for (const auto* spec : {"A=double:0.5", "A=bool:yes", "A=duration:10s", "A=size:1MiB", "A=list:a,b"}) {
+    CAPTURE(spec);
+    CHECK(parse_setting(spec, problem));
+  }
+}
+
+TEST_CASE("--setting: bad specs are one line naming the problem") {
+  const auto problem_of = [](std::string_view spec) {
+    std::string problem;
+    CHECK_FALSE(parse_setting(spec, problem));
+    CHECK(problem.find('\n') == std::string::npos);
+    return problem;
+  };
+  CHECK(problem_of("BATCH") == "--setting 'BATCH': expected NAME=TYPE[:DEFAULT[:DESCRIPTION]], e.g. "
+                               "'BATCH_SIZE=int:100:rows per insert'");
+  CHECK(problem_of("A=float:1").find("unknown type \"float\"") != std::string::npos);
+  CHECK(problem_of("A=int:x").find("default \"x\" is not a valid int") != std::string::npos);
+  CHECK(problem_of("A=size:lots").find("not a valid size") != std::string::npos);
+  CHECK(problem_of("A=enum()").find("empty choice") != std::string::npos);
+  CHECK(problem_of("A=secret:hunter2").find("a secret has no default") != std::string::npos);
+  CHECK(problem_of("a=int:1").find("capital letters") != std::string::npos);
+}
+
+TEST_CASE("--output: NAME=TOPIC") {
+  std::string problem;
+  const auto output = parse_output("international=orders.intl", problem);
+  REQUIRE(output);
+  CHECK(output->name == "international");
+  CHECK(output->topic == "orders.intl");
+  CHECK_FALSE(parse_output("international", problem));
+  CHECK_FALSE(parse_output("Intl=t", problem));
+  CHECK_FALSE(parse_output("intl=a b", problem));
+  CHECK(problem == "--output topic \"a b\" contains a space: use letters, digits, '.', '_' and '-', 1 to 249 "
+                   "characters");
+}
+
+TEST_CASE("kernel names starting kafka- or kernel- are refused") {
+  CHECK(check_name("kafka-router").size() == 1);
+  CHECK(check_name("kernel-router").size() == 1);
+  CHECK(check_name("kafkaesque").empty());
 }

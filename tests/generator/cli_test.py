@@ -85,6 +85,36 @@ class Refusals(Scratch):
         self.assertRefused(run("k", "--topic", "a", "--pattern", "nope", cwd=self.dir), 64,
                            "choose one of consumer, transform, enrichment")
 
+    def test_bad_settings_and_outputs(self):
+        for args, message in [
+                (["--setting", "BATCH_SIZE"], "--setting 'BATCH_SIZE': expected NAME=TYPE[:DEFAULT[:DESCRIPTION]]"),
+                (["--setting", "BATCH_SIZE=integer"], 'unknown type "integer"; expected string, int, double, bool, '
+                                                      "duration, size, list, secret or enum(a|b|c)"),
+                (["--setting", "BATCH_SIZE=int:many"], 'default "many" is not a valid int'),
+                (["--setting", "POLL=duration:5"], 'default "5" is not a valid duration'),
+                (["--setting", "MODE=enum(fast||safe):fast"], "has an empty choice"),
+                (["--setting", "MODE=enum(fast|safe):slow"], "expected one of fast, safe"),
+                (["--setting", "batch_size=int:1"], "expected a name of capital letters"),
+                (["--setting", "KEY=secret:abc"], "a secret has no default"),
+                (["--setting", "A=int:1", "--setting", "A=bool:true"], "--setting A is given twice"),
+                (["--setting", "A=string::two\nlines"], "the description contains control character 0x0a"),
+                (["--output", "intl"], "--output 'intl': expected NAME=TOPIC"),
+                (["--output", "Intl=t"], "expected a name of small letters"),
+                (["--output", "intl=bad topic"], "contains a space"),
+                (["--output", "intl=orders"], "is also an input or dead-letter topic"),
+                (["--output", "a-b=t1", "--output", "a_b=t2"], "both set KAFKA_OUTPUT_TOPIC_A_B")]:
+            with self.subTest(args=args):
+                result = run("k", "--topic", "orders", *args, cwd=self.dir)
+                self.assertRefused(result, 64, message)
+                self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+
+    def test_names_that_would_read_the_runtime_variables(self):
+        for name in ("kafka-router", "kernel-router"):
+            with self.subTest(name=name):
+                result = run(name, "--topic", "orders", cwd=self.dir)
+                self.assertRefused(result, 64, "KAFKA_* and KERNEL_* belong to the runtime")
+                self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+
     def test_bad_description(self):
         self.assertRefused(run("k", "--topic", "a", "--description", "two\nlines", cwd=self.dir), 64,
                            "use one line of text")
@@ -349,7 +379,7 @@ class Prompts(Scratch):
 
     def test_asks_for_missing_values_with_defaults(self):
         # An invalid name is asked again; an empty topic answer takes the default shown.
-        code, transcript = self.converse(["--no-git"], ["Bad Name", "asked-kernel", "", "", "", "", ""])
+        code, transcript = self.converse(["--no-git"], ["Bad Name", "asked-kernel", "", "", "", "", "", "", ""])
         self.assertEqual(code, 0, transcript)
         self.assertIn("Kernel name", transcript)
         self.assertIn("contains", transcript)
@@ -360,7 +390,7 @@ class Prompts(Scratch):
 
     def test_asks_for_the_output_topic_a_pattern_needs(self):
         code, transcript = self.converse(["enr", "--topic", "a,b", "--pattern", "enrichment", "--no-git"],
-                                         ["enr.out", "", "", ""])
+                                         ["enr.out", "", "", "", "", ""])
         self.assertEqual(code, 0, transcript)
         self.assertIn("Output topic [enr.output]:", transcript)
         with open(os.path.join(self.dir, "enr", ".new-kernel", "manifest.json")) as f:
@@ -466,19 +496,30 @@ class Interactive(Scratch):
         talk.answer("router-failures")
         talk.expect("Consumer group [orders-router]: ")
         talk.answer("")
+        settings_prompt = "Settings of the kernel, NAME=TYPE[:DEFAULT[:DESCRIPTION]] separated by ';' (none: empty): "
+        bad_setting = self.flag_message("k", "--topic", "a", "--setting", "BATCH=integer:1")
+        talk.expect(settings_prompt)
+        talk.answer("BATCH=integer:1")
+        talk.expect("  " + bad_setting + "\n" + settings_prompt)
+        talk.answer("BATCH=int:1:rows per batch; TOKEN=secret::ledger token")
+        talk.expect("Named outputs, NAME=TOPIC comma-separated (none: empty): ")
+        talk.answer("audit=orders.audit")
         self.assertEqual(talk.finish(), 0, talk.transcript)
         self.assertIn("Created orders-router (transform: orders, returns -> orders-router.output)", talk.transcript)
         self.assertEqual(self.manifest("orders-router"), {
             "name": "orders-router", "pattern": "transform", "input_topics": ["orders", "returns"],
             "output_topic": "orders-router.output",
             "description": "A transform kernel from orders, returns to orders-router.output.",
-            "dlq_topic": "router-failures", "consumer_group": "orders-router"})
+            "dlq_topic": "router-failures", "consumer_group": "orders-router",
+            "settings": ["BATCH=int:1:rows per batch", "TOKEN=secret::ledger token"],
+            "outputs": ["audit=orders.audit"]})
 
     def test_a_consumer_is_not_asked_for_an_output_topic(self):
         talk = Conversation(self, ["--no-git"])
         for prompt, answer in [("Kernel name", "audit"), ("Pattern", ""), ("Input topic(s)", "payments"),
                                ("Description (one sentence) [A consumer kernel on payments.]: ", "Counts payments."),
-                               ("Dead-letter topic", ""), ("Consumer group", "auditors")]:
+                               ("Dead-letter topic", ""), ("Consumer group", "auditors"), ("Settings", ""),
+                               ("Named outputs", "")]:
             talk.expect(prompt)
             talk.answer(answer)
         self.assertEqual(talk.finish(), 0, talk.transcript)
@@ -490,7 +531,8 @@ class Interactive(Scratch):
 
     def test_flags_given_are_not_asked(self):
         talk = Conversation(self, ["--topic", "orders", "--dlq-topic", "parked", "--pattern", "consumer", "--no-git"])
-        for prompt, answer in [("Kernel name", "k"), ("Description", ""), ("Consumer group [k]: ", "")]:
+        for prompt, answer in [("Kernel name", "k"), ("Description", ""), ("Consumer group [k]: ", ""),
+                               ("Settings", ""), ("Named outputs", "")]:
             talk.expect(prompt)
             talk.answer(answer)
         self.assertEqual(talk.finish(), 0, talk.transcript)

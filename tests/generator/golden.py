@@ -22,6 +22,11 @@ ANSWERS = {
         "payment-mapper", "--topic", "payments", "--topic", "refunds",
         "--output-topic", "payments.mapped",
         "--description", 'Maps payments to "cents" documents: $HOME, ${X}, `x`, *y*, <z> & a\\b; done.',
+        "--setting", 'ROUNDING=enum(half-up|half-even):half-up:how "cents" round: $HOME, `x` & <z> | a\\b',
+        "--setting", "BATCH_SIZE=int:100:rows per insert",
+        "--setting", "LEDGER_TOKEN=secret::token of the ledger API",
+        "--setting", "REGION=string::region of the ledger",
+        "--output", "audit=payments.audit", "--output", "large-amounts=payments.large",
     ],
     "enrichment": [
         "payment-enricher", "--topic", "payments", "--output-topic", "payments.enriched",

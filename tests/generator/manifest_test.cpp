@@ -77,7 +77,8 @@ TEST_CASE("the manifest has its schema, versions, answers and per file path, tem
   CHECK_FALSE(templates.manifest().changes.empty());  // every template version says what changed
   CHECK(document["template"]["source"] == "built-in");
   const std::set<std::string> answer_keys{"name", "pattern", "description", "input_topics",
-                                          "output_topic", "dlq_topic", "consumer_group"};
+                                          "output_topic", "dlq_topic", "consumer_group", "settings",
+                                          "outputs"};
   std::set<std::string> keys;
   for (const auto& [key, value] : document["answers"].items()) keys.insert(key);
   CHECK(keys == answer_keys);

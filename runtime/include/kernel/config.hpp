@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel/kernel_settings.hpp"
+
 namespace kernel {
 
 namespace config_detail {
@@ -26,11 +28,13 @@ using Environment = std::map<std::string, std::string, std::less<>>;
 /// The process environment as a map.
 Environment process_environment();
 
-/// What the kernel's code fixes: its name and default topics.
+/// What the kernel's code fixes: its name, default topics, own settings and named outputs.
 struct KernelDefaults {
   std::string name;
   std::vector<std::string> input_topics;
   std::optional<std::string> output_topic;
+  std::vector<KernelSetting> settings = {};  ///< read from <KERNEL_NAME>_<SETTING>
+  std::vector<KernelOutput> outputs = {};    ///< overridable by KAFKA_OUTPUT_TOPIC_<NAME>
 };
 
 enum class RunMode { production, dev, samples };
@@ -92,6 +96,8 @@ struct VariableSpec {
   /// What is wrong with the stored value on its own (`expected a duration above 0`), else "".
   /// Relations between variables are checked by the configuration, not here.
   std::function<std::string(const Settings& settings)> check;
+  bool required = false;  ///< no default: unset is a configuration error (a kernel's own settings)
+  bool kernel = false;    ///< declared by the kernel (its settings and named outputs), not the runtime
 };
 
 /// Every variable the runtime reads, in documentation order.
@@ -181,7 +187,39 @@ struct Settings {
     bool consumer = true, producer = true;
   };
   std::vector<Passthrough> passthrough;
+
+  /// The kernel's own settings and named outputs as declared (KernelSpec::settings, ::outputs),
+  /// and their values; output topics there are without KAFKA_TOPIC_PREFIX.
+  std::vector<KernelSetting> kernel_settings;
+  std::vector<KernelOutput> named_outputs;
+  KernelValues kernel_values;
 };
+
+/// The variable a kernel's setting is read from: the kernel's name upper-cased with dashes as
+/// underscores, `_`, the setting's name (ORDER_ROUTER_BATCH_SIZE).
+std::string setting_variable(std::string_view kernel_name, std::string_view setting);
+/// The variable that overrides a named output's topic (KAFKA_OUTPUT_TOPIC_INTERNATIONAL).
+std::string output_variable(std::string_view output);
+/// What is wrong with a kernel's declarations, one line each: a name starting kafka- or
+/// kernel-, setting or output names that are malformed or repeated, defaults that are not
+/// values of their type, enumerations without choices. Empty when nothing is.
+std::vector<std::string> declaration_problems(const KernelDefaults& kernel);
+/// Registry-style rows for a kernel's own settings, then its named outputs; reading one stores
+/// the value in Settings::kernel_values.
+std::vector<VariableSpec> kernel_variables(std::string_view kernel_name, const std::vector<KernelSetting>& settings,
+                                           const std::vector<KernelOutput>& outputs);
+
+/// `--print-config --format`: the kernel binary's whole configuration reference.
+enum class ReferenceFormat { env, markdown, json };
+/// Every variable the kernel reads, with this kernel's defaults: the runtime's, then the
+/// kernel's own settings and named outputs. Needs no environment.
+std::string configuration_reference(const KernelDefaults& kernel, ReferenceFormat format);
+
+/// Only the kernel's own settings and named outputs, read from `environment` and `dotenv` by
+/// the same rules as Config::load (for main(), before run()). Throws ConfigError listing every
+/// problem.
+KernelValues load_kernel_values(const KernelDefaults& kernel, const Environment& environment,
+                                const std::filesystem::path& dotenv = ".env");
 
 class Config {
  public:

@@ -6,10 +6,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <spdlog/logger.h>
 
+#include "kernel/kernel_settings.hpp"
 #include "kernel/outgoing.hpp"
 
 namespace kernel {
@@ -38,6 +40,20 @@ class Context {
   /// PermanentError. Producer middleware runs first, in the order it was added.
   void produce(Outgoing message);
 
+  /// Queues a message for the named output `output` (KernelSpec::outputs), whose topic
+  /// KAFKA_OUTPUT_TOPIC_<NAME> may override. An undeclared name throws PermanentError naming
+  /// the declared outputs.
+  void produce_to(std::string_view output, Outgoing message);
+  /// The kernel's own setting `name` (KernelSpec::settings), typed: setting<int>("BATCH_SIZE"),
+  /// setting<std::chrono::milliseconds>("POLL_EVERY"). An undeclared name, or a type the
+  /// setting does not have, throws std::logic_error.
+  template <typename T>
+  T setting(std::string_view name) const {
+    return kernel_values().template get<T>(name);
+  }
+  /// The values of the kernel's settings and the topics of its named outputs.
+  const KernelValues& kernel_values() const noexcept;
+
   const std::string& kernel_name() const noexcept { return kernel_name_; }
   const std::optional<std::string>& output_topic() const noexcept { return output_topic_; }
   spdlog::logger& log() const noexcept { return *logger_; }
@@ -61,6 +77,8 @@ class Context {
   }
   /// Producer middleware, outermost first (the runtime sets the kernel's).
   void set_producer_middleware(std::vector<ProducerMiddleware> middleware);
+  /// The kernel's settings and named outputs (the runtime sets them from the configuration).
+  void set_kernel_values(std::shared_ptr<const KernelValues> values) noexcept { kernel_values_ = std::move(values); }
 
  private:
   friend struct detail::ContextAccess;
@@ -89,6 +107,7 @@ class Context {
   detail::KernelMetrics* metrics_ = nullptr;
   TopicCheck topic_check_;     // empty: no guard
   std::string topic_refusal_;  // the first refusal of this attempt
+  std::shared_ptr<const KernelValues> kernel_values_;  // null: the kernel declares nothing
 };
 
 }  // namespace kernel

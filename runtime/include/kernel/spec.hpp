@@ -7,6 +7,7 @@
 
 #include "kernel/errors.hpp"
 #include "kernel/handler.hpp"
+#include "kernel/kernel_settings.hpp"
 
 namespace kernel {
 
@@ -17,6 +18,12 @@ struct KernelSpec {
   std::string description;
   std::vector<std::string> input_topics;    ///< defaults for KAFKA_TOPIC
   std::optional<std::string> output_topic;  ///< default for KAFKA_OUTPUT_TOPIC
+  /// The kernel's own settings, read from <NAME>_<SETTING> (docs/kernel-settings.md) and
+  /// through Context::setting<T>(); a name starting kafka- or kernel- is refused with them.
+  std::vector<KernelSetting> settings = {};
+  /// Named outputs, each overridable by KAFKA_OUTPUT_TOPIC_<NAME>; Context::produce_to() writes
+  /// to them. output_topic stays the default output's.
+  std::vector<KernelOutput> outputs = {};
   Handler handler;
   std::vector<ConsumerMiddleware> middleware;  ///< run in this order, outermost first
   /// Wraps each produce, in this order, outermost first (see kernel/middleware.hpp).

@@ -53,6 +53,8 @@ class TestContext : public Context {
   using Context::begin_attempt;
   /// Producer middleware to run on each produce(), outermost first, as KernelSpec has it.
   using Context::set_producer_middleware;
+  /// The kernel's own settings and named outputs, for setting<T>() and produce_to().
+  using Context::set_kernel_values;
 };
 
 /// Calls the handler as the runtime would, turning exceptions into an Outcome.

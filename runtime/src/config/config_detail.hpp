@@ -47,6 +47,8 @@ std::string trim(std::string_view text);
 std::vector<std::string> split_list(std::string_view text);
 std::string join(const std::vector<std::string>& items, std::string_view separator);
 std::string upper(std::string_view text);
+/// Levenshtein distance: insertions, deletions and substitutions that turn `a` into `b`.
+std::size_t edit_distance(std::string_view a, std::string_view b);
 /// The candidate nearest to `name` (edit distance), for "did you mean" suggestions.
 std::string closest(std::string_view name, const std::vector<std::string>& candidates);
 
@@ -119,6 +121,8 @@ const VariableSpec* find_variable(std::string_view name);
 bool is_secret_variable(std::string_view name);
 /// Every canonical name and alias, for suggestions.
 std::vector<std::string> known_variable_names();
+/// The registry's rows followed by the kernel's own (its settings and named outputs).
+std::vector<VariableSpec> all_variables(const Settings& settings);
 
 // ---- validate.cpp: problems and the checks every Settings gets ----------------------------
 
@@ -134,12 +138,15 @@ class Problems {
   void add_general(std::string_view message);
 
   bool mentions(std::string_view variable) const { return variables_.contains(std::string(variable)); }
+  /// A variable beyond the registry (a kernel's secret setting) whose value is never shown.
+  void hide_value_of(std::string variable) { hidden_.insert(std::move(variable)); }
   bool empty() const noexcept { return lines_.empty(); }
   std::vector<std::string> take() { return std::move(lines_); }
 
  private:
   std::vector<std::string> lines_;
   std::set<std::string, std::less<>> variables_;
+  std::set<std::string, std::less<>> hidden_;
 };
 
 /// A value made printable on one line: control characters escaped, long text shortened.

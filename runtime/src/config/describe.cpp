@@ -154,6 +154,13 @@ std::string Config::describe() const {
   };
   for (const auto& spec : config_registry()) line(spec.name);
   for (const auto& p : settings_.passthrough) line(p.variable);
+  const auto own = kernel_variables(settings_.kernel_name, settings_.kernel_settings, settings_.named_outputs);
+  if (!own.empty()) out += "\n# settings and outputs " + settings_.kernel_name + " declares (value  # source)\n";
+  for (const auto& spec : own) {
+    const auto value = spec.show(settings_);
+    out += spec.name + "=" + (spec.secret && !value.empty() ? "***" : printable_value(value)) + "  # " +
+           (source_of(spec.name).empty() ? "default" : source_of(spec.name)) + "\n";
+  }
   append_properties(out, "librdkafka consumer properties", consumer_properties(), settings_);
   append_properties(out, "librdkafka producer properties", producer_properties(), settings_);
   return out;
@@ -183,7 +190,7 @@ bool is_secret_name(std::string_view variable) {
 // words, and are still masked by name.
 std::string replace_secret_values(std::string text, const Settings& s) {
   std::vector<std::string> secrets;
-  for (const auto& spec : config_registry()) {
+  for (const auto& spec : all_variables(s)) {
     if (spec.secret) secrets.push_back(spec.show(s));
   }
   for (const auto& p : s.passthrough) {

@@ -152,11 +152,27 @@ bool is_kubernetes_service_variable(const std::string& name) {
   return std::regex_match(name, kafka_service) || std::regex_match(name, service);
 }
 
-/// Warnings for KAFKA_* and KERNEL_* names the registry does not know.
+/// Warnings for KAFKA_* and KERNEL_* names the registry does not know, and for names that
+/// look like one of the kernel's own settings (its prefix, or a close misspelling of one).
 void warn_unknown_variables(const std::map<std::string, RawValue, std::less<>>& variables,
-                            std::vector<std::string>& warnings) {
-  const auto known = known_variable_names();
+                            const Settings& settings, std::vector<std::string>& warnings) {
+  auto known = known_variable_names();
+  std::vector<std::string> own;
+  for (const auto& spec : kernel_variables(settings.kernel_name, settings.kernel_settings, settings.named_outputs)) {
+    known.push_back(spec.name);
+    if (!spec.name.starts_with("KAFKA_")) own.push_back(spec.name);
+  }
+  const auto own_prefix = setting_variable(settings.kernel_name, "");
   for (const auto& [name, raw] : variables) {
+    if (!own.empty() && std::find(known.begin(), known.end(), name) == known.end()) {
+      // Two edits away is a typo, not another program's variable.
+      const auto nearest = closest(name, own);
+      if (name.starts_with(own_prefix) || edit_distance(name, nearest) <= 2) {
+        warnings.push_back("unknown variable " + name + (raw.source == ".env" ? " (in .env)" : "") +
+                           ": did you mean " + nearest + "? (a setting of " + settings.kernel_name + ")");
+        continue;
+      }
+    }
     if (!name.starts_with("KAFKA_") && !name.starts_with("KERNEL_")) continue;
     if (name.starts_with("KAFKA_PROPERTY_")) continue;
     if (std::find(known.begin(), known.end(), name) != known.end()) continue;
@@ -225,6 +241,33 @@ void apply_topic_prefix(Settings& s) {
   if (s.error_topic) s.error_topic = s.topic_prefix + *s.error_topic;
 }
 
+/// The kernel's own settings and named outputs, read like the registry's variables: the
+/// declared default, then the layers; a required setting left unset is a problem.
+void read_kernel_variables(const KernelDefaults& kernel, Loaded& loaded, const LayeredEnvironment& layers,
+                           Problems& problems) {
+  auto& s = loaded.settings;
+  s.kernel_settings = kernel.settings;
+  s.named_outputs = kernel.outputs;
+  for (const auto& problem : declaration_problems(kernel)) problems.add_general(problem);
+  for (const auto& spec : kernel_variables(kernel.name, kernel.settings, kernel.outputs)) {
+    if (spec.secret) problems.hide_value_of(spec.name);
+    auto& source = loaded.sources[spec.name];
+    source = spec.name.starts_with("KAFKA_") ? source::code : source::default_value;
+    if (!spec.required) spec.read(spec.default_value, s);  // a bad default is a declaration problem
+    auto value = layers.get(spec, problems);
+    if (!value) {
+      if (spec.required) {
+        problems.add_without_value(spec.name, "required by " + kernel.name + " (" + spec.description +
+                                                  "); set it in the environment or in .env");
+      }
+      continue;
+    }
+    source = value->source;
+    loaded.shown[spec.name] = value->text;
+    if (auto error = spec.read(value->text, s); !error.empty()) problems.add(value->name_used, value->text, error);
+  }
+}
+
 /// Each registry variable read from the layers (or the kernel's code), then what depends
 /// on the run mode and on other variables.
 Loaded read_settings(const KernelDefaults& kernel, const Environment& environment, RunMode mode,
@@ -256,6 +299,7 @@ Loaded read_settings(const KernelDefaults& kernel, const Environment& environmen
     given.emplace(spec.name, std::move(*value));
   }
 
+  read_kernel_variables(kernel, loaded, layers, problems);
   read_bootstrap(loaded, given, mode, problems);
   apply_pipeline_naming(loaded, given, problems);
   if (s.input_topics.empty() && !problems.mentions("KAFKA_TOPIC")) {
@@ -277,7 +321,7 @@ Loaded read_settings(const KernelDefaults& kernel, const Environment& environmen
     loaded.sources[p.variable] = variables.at(p.variable).source;
     loaded.shown[p.variable] = p.value;
   }
-  warn_unknown_variables(variables, loaded.warnings);
+  warn_unknown_variables(variables, s, loaded.warnings);
   return loaded;
 }
 
@@ -313,6 +357,21 @@ Config Config::load(const KernelDefaults& defaults, const Environment& environme
   auto loaded = read_settings(defaults, environment, mode, dotenv, problems);
   check_passthrough_overlap(loaded, problems);
   return validate(std::move(loaded), problems);
+}
+
+KernelValues load_kernel_values(const KernelDefaults& kernel, const Environment& environment,
+                                const std::filesystem::path& dotenv) {
+  Problems problems;
+  Loaded loaded;
+  loaded.settings.kernel_name = kernel.name;
+  const LayeredEnvironment layers(environment, read_dotenv(dotenv, problems));
+  read_kernel_variables(kernel, loaded, layers, problems);
+  if (!problems.empty()) {
+    auto lines = problems.take();
+    for (auto& line : lines) line = replace_secret_values(std::move(line), loaded.settings);
+    throw ConfigError(std::move(lines));
+  }
+  return std::move(loaded.settings.kernel_values);
 }
 
 Config Config::from_settings(Settings settings) {

@@ -236,7 +236,8 @@ std::vector<KernelTopic> kernel_topics(const Settings& s) {
   if (s.output_topic) add(*s.output_topic, KernelTopic::Use::output);
   add(s.dlq_topic, KernelTopic::Use::dead_letter);
   if (s.error_topic) add(*s.error_topic, KernelTopic::Use::error);
-  // Named outputs and retry topics join here as they arrive (pipeline_output_topic, retry_topic).
+  for (const auto& [name, topic] : s.kernel_values.outputs()) add(s.topic_prefix + topic, KernelTopic::Use::output);
+  // Retry topics join here as they arrive (retry_topic).
   for (const auto& entry : s.allowed_topics) {
     if (!entry.ends_with(".*")) add(entry, KernelTopic::Use::allowed);
   }
@@ -252,6 +253,7 @@ ProduceGuard::ProduceGuard(const Settings& s) {
   if (s.output_topic) exact_.push_back(*s.output_topic);
   exact_.push_back(s.dlq_topic);
   if (s.error_topic) exact_.push_back(*s.error_topic);
+  for (const auto& [name, topic] : s.kernel_values.outputs()) exact_.push_back(s.topic_prefix + topic);
   if (s.allow_output_to_input) exact_.insert(exact_.end(), s.input_topics.begin(), s.input_topics.end());
   for (const auto& entry : s.allowed_topics) {
     if (entry.ends_with(".*")) prefixes_.push_back(entry.substr(0, entry.size() - 1));

@@ -321,6 +321,9 @@ std::string config_registry_markdown() {
          "librdkafka property it sets is refused with that range (librdkafka itself would keep only 32 bits\n"
          "of it), and each broker needs a port from 1 to 65535. Problems are reported all at once, one line\n"
          "each, and the kernel exits with 78. Secret values are never printed or logged.\n\n"
+         "A kernel adds its own settings (`<KERNEL_NAME>_<SETTING>`) and named outputs\n"
+         "(`KAFKA_OUTPUT_TOPIC_<NAME>`), read by the same rules: see kernel-settings.md. A kernel binary\n"
+         "prints every variable it reads, its own included, with `--print-config --format env|markdown|json`.\n\n"
          "| variable | type | default | description |\n"
          "| --- | --- | --- | --- |\n";
   for (const auto& spec : config_registry()) {
@@ -349,6 +352,14 @@ const VariableSpec* find_variable(std::string_view name) {
     }
   }
   return nullptr;
+}
+
+std::vector<VariableSpec> all_variables(const Settings& settings) {
+  auto rows = config_registry();
+  for (auto& row : kernel_variables(settings.kernel_name, settings.kernel_settings, settings.named_outputs)) {
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 bool is_secret_variable(std::string_view name) {

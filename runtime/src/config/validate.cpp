@@ -51,7 +51,7 @@ std::string printable_value(std::string_view value) {
 
 void Problems::add(std::string_view variable, std::string_view value, std::string_view message) {
   const auto* spec = find_variable(variable);
-  const bool secret = is_secret_name(variable);
+  const bool secret = is_secret_name(variable) || hidden_.contains(variable);
   const bool pem = spec != nullptr && spec->type == "pem";
   std::string line = "config error: " + std::string(variable);
   if (secret) {
@@ -123,6 +123,9 @@ void check_topics(const Settings& s, Checker& check, std::vector<std::string>& w
   };
   for (const auto& topic : s.input_topics) check_name("KAFKA_TOPIC", topic, "input topic ");
   if (s.output_topic) check_name("KAFKA_OUTPUT_TOPIC", *s.output_topic, "topic ");
+  for (const auto& [output, topic] : s.kernel_values.outputs()) {
+    check_name(output_variable(output), s.topic_prefix + topic, "topic ");
+  }
   check_name("KAFKA_DLQ_TOPIC", s.dlq_topic, "topic ");
   if (s.error_topic) check_name("KAFKA_ERROR_TOPIC", *s.error_topic, "topic ");
   if (!longest.empty()) {
@@ -146,6 +149,14 @@ void check_topics(const Settings& s, Checker& check, std::vector<std::string>& w
                      " would be consumed again, an endless loop; expected a topic not in KAFKA_TOPIC, or "
                      "KERNEL_ALLOW_OUTPUT_TO_INPUT=true when the handler ends the loop itself");
     }
+  }
+  for (const auto& [output, unprefixed] : s.kernel_values.outputs()) {
+    const auto topic = s.topic_prefix + unprefixed;
+    if (!is_input(topic) || s.allow_output_to_input) continue;
+    check.fail(output_variable(output),
+               "is also an input topic (KAFKA_TOPIC): every output to " + topic +
+                   " would be consumed again, an endless loop; expected a topic not in KAFKA_TOPIC, or "
+                   "KERNEL_ALLOW_OUTPUT_TO_INPUT=true when the handler ends the loop itself");
   }
   // A dead letter consumed again fails again: that loop has no end, whatever is allowed.
   if (is_input(s.dlq_topic)) {
@@ -240,7 +251,7 @@ void check_retries(const Settings& s, Checker& check) {
 
 Values effective_values(const Settings& s) {
   Values values;
-  for (const auto& spec : config_registry()) values[spec.name] = spec.show(s);
+  for (const auto& spec : all_variables(s)) values[spec.name] = spec.show(s);
   for (const auto& p : s.passthrough) values[p.variable] = p.value;
   return values;
 }

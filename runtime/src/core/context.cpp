@@ -25,6 +25,22 @@ void Context::produce(Outgoing message) {
   }
 }
 
+void Context::produce_to(std::string_view output, Outgoing message) {
+  std::string topic;
+  try {
+    topic = kernel_values().output_topic(output);
+  } catch (const std::logic_error& error) {
+    throw PermanentError(std::string("produce_to(): ") + error.what());
+  }
+  message.topic(std::move(topic));
+  produce(std::move(message));
+}
+
+const KernelValues& Context::kernel_values() const noexcept {
+  static const KernelValues none;
+  return kernel_values_ ? *kernel_values_ : none;
+}
+
 void Context::queue(Outgoing& message) {
   if (message.topic().empty() && !output_topic_) {
     throw PermanentError(

@@ -2,6 +2,7 @@
 // The runtime's way into a Context's plumbing, which handlers cannot call: the loop starts
 // attempts and installs the producer chain and metrics, the handler chain sets the input, and
 // the built-in metrics middleware finds the metrics.
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,9 @@ struct ContextAccess {
   }
   static KernelMetrics* metrics(const Context& context) noexcept { return context.metrics(); }
   static void set_metrics(Context& context, KernelMetrics* metrics) noexcept { context.set_metrics(metrics); }
+  static void set_kernel_values(Context& context, std::shared_ptr<const KernelValues> values) noexcept {
+    context.set_kernel_values(std::move(values));
+  }
   static void set_topic_check(Context& context, Context::TopicCheck check) {
     context.set_topic_check(std::move(check));
   }

@@ -103,6 +103,27 @@ class JsonFormatter final : public spdlog::formatter {
   std::string kernel_;
 };
 
+/// Another formatter's lines, redacted: what a handler's exception or a log call quotes of a
+/// secret never reaches stderr.
+class RedactingFormatter final : public spdlog::formatter {
+ public:
+  RedactingFormatter(std::unique_ptr<spdlog::formatter> inner, LineRedactor redact)
+      : inner_(std::move(inner)), redact_(std::move(redact)) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& out) override {
+    spdlog::memory_buf_t line;
+    inner_->format(msg, line);
+    const auto redacted = redact_(std::string_view(line.data(), line.size()));
+    out.append(redacted.data(), redacted.data() + redacted.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<RedactingFormatter>(inner_->clone(), redact_);
+  }
+
+ private:
+  std::unique_ptr<spdlog::formatter> inner_;
+  LineRedactor redact_;
+};
+
 spdlog::level::level_enum parse_level(const std::string& level) {
   if (level == "trace") return spdlog::level::trace;
   if (level == "debug") return spdlog::level::debug;
@@ -136,14 +157,17 @@ void on_rdkafka_log(const rd_kafka_t* handle, int level, const char* facility, c
 }  // namespace
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& kernel_name, const std::string& level,
-                                            const std::string& format) {
+                                            const std::string& format, LineRedactor redact) {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   auto logger = std::make_shared<spdlog::logger>(kernel_name, sink);
+  std::unique_ptr<spdlog::formatter> formatter;
   if (format == "json") {
-    logger->set_formatter(std::make_unique<JsonFormatter>(kernel_name));
+    formatter = std::make_unique<JsonFormatter>(kernel_name);
   } else {
-    logger->set_formatter(std::make_unique<TextFormatter>(kernel_name));
+    formatter = std::make_unique<TextFormatter>(kernel_name);
   }
+  if (redact) formatter = std::make_unique<RedactingFormatter>(std::move(formatter), std::move(redact));
+  logger->set_formatter(std::move(formatter));
   logger->set_level(parse_level(level));
   logger->flush_on(spdlog::level::trace);
   return logger;

@@ -2,6 +2,7 @@
 // Logging: spdlog on stderr, text or JSON lines, every line naming the kernel; librdkafka's
 // own log lines are routed through the same logger with secrets masked.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,9 +38,13 @@ inline std::string count_of(std::size_t count, std::string_view noun) {
   return std::to_string(count) + ' ' + std::string(noun) + (count == 1 ? "" : "s");
 }
 
-/// A logger writing to stderr in `format` ("text" or "json") at `level`.
+/// Rewrites a formatted log line (the kernel's secret values become ***).
+using LineRedactor = std::function<std::string(std::string_view line)>;
+
+/// A logger writing to stderr in `format` ("text" or "json") at `level`; with `redact`, every
+/// line passes through it, at every level.
 std::shared_ptr<spdlog::logger> make_logger(const std::string& kernel_name, const std::string& level,
-                                            const std::string& format);
+                                            const std::string& format, LineRedactor redact = {});
 
 /// Sends librdkafka's log lines for clients built from `conf` to `logger` (masked).
 void route_rdkafka_logs(rd_kafka_conf_t* conf, std::shared_ptr<spdlog::logger> logger);

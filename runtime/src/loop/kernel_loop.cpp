@@ -41,6 +41,7 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16),
       max_parked_(max_in_flight_total_ * 8) {
   ContextAccess::set_producer_middleware(context_, spec.producer_middleware);
+  ContextAccess::set_kernel_values(context_, std::make_shared<const KernelValues>(settings_.kernel_values));
   ContextAccess::set_metrics(context_, metrics_);
   // Produce guard (pipeline naming or KERNEL_ALLOWED_TOPICS): names given to produce() get the
   // prefix, as send_output() will give them.

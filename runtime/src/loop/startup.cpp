@@ -69,6 +69,7 @@ void KernelLoop::start() {
 void KernelLoop::wait_for_topics() {
   std::vector<std::string> needed = settings_.input_topics;
   if (settings_.output_topic) needed.push_back(*settings_.output_topic);
+  for (const auto& [name, topic] : settings_.kernel_values.outputs()) needed.push_back(settings_.topic_prefix + topic);
   needed.push_back(settings_.dlq_topic);
 
   const auto deadline = Clock::now() + settings_.startup_timeout;

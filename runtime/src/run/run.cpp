@@ -31,10 +31,11 @@ struct CommandLine {
   bool version = false;
   bool create_topics = false;
   std::string samples;
+  std::string format;  // --print-config --format: the configuration reference
 };
 
 KernelDefaults defaults_of(const KernelSpec& spec) {
-  return KernelDefaults{spec.name, spec.input_topics, spec.output_topic};
+  return KernelDefaults{spec.name, spec.input_topics, spec.output_topic, spec.settings, spec.outputs};
 }
 
 /// --health-check: asks the running kernel's /healthz on loopback; 0 healthy, 1 otherwise.
@@ -55,6 +56,28 @@ int check_health(const KernelSpec& spec, const Environment& environment) {
     return exit_code::failure;
   }
   return detail::health_check(config->settings().http_address, *port, std::cout);
+}
+
+/// Masks the values of the kernel's secret settings in every log line, whatever logs them (a
+/// handler's exception quoting one included). Nothing to do for a kernel without any.
+detail::LineRedactor secret_redactor(const Settings& settings) {
+  std::vector<std::string> secrets;
+  for (const auto& setting : settings.kernel_settings) {
+    if (!setting.secret) continue;
+    const auto it = settings.kernel_values.settings().find(setting.name);
+    if (it == settings.kernel_values.settings().end()) continue;
+    if (const auto* text = std::get_if<std::string>(&it->second); text && text->size() >= 4) secrets.push_back(*text);
+  }
+  if (secrets.empty()) return {};
+  return [secrets = std::move(secrets)](std::string_view line) {
+    std::string text(line);
+    for (const auto& secret : secrets) {
+      for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
+        text.replace(at, secret.size(), "***");
+      }
+    }
+    return text;
+  };
 }
 
 }  // namespace
@@ -101,7 +124,14 @@ int run(const KernelSpec& spec, int argc, char** argv) {
                  "Run FILE's messages (JSON Lines) through the kernel on the embedded broker, print what it "
                  "produced and dead-lettered, and exit (1 when a message's fate differs from its \"expect\")")
       ->option_text("FILE");
-  app.add_flag("--print-config", cli.print_config, "Print every setting with its source, secrets hidden, and exit");
+  auto* print_config =
+      app.add_flag("--print-config", cli.print_config, "Print every setting with its source, secrets hidden, and exit");
+  app.add_option("--format", cli.format,
+                 "With --print-config: print the kernel's whole configuration reference instead (every variable, "
+                 "with this kernel's defaults), as env, markdown or json; reads no environment")
+      ->check(CLI::IsMember({"env", "markdown", "json"}))
+      ->needs(print_config)
+      ->option_text("env|markdown|json");
   app.add_flag("--health-check", cli.health_check,
                "Ask the running kernel's /healthz on 127.0.0.1:KERNEL_HTTP_PORT; exit 0 if healthy, else 1");
   app.add_flag("--version", cli.version, "Print the version and exit");
@@ -125,6 +155,14 @@ int run(const KernelSpec& spec, int argc, char** argv) {
     return exit_code::ok;
   }
 
+  if (!cli.format.empty()) {
+    const auto format = cli.format == "env"        ? ReferenceFormat::env
+                        : cli.format == "markdown" ? ReferenceFormat::markdown
+                                                   : ReferenceFormat::json;
+    std::cout << configuration_reference(defaults_of(spec), format);
+    return exit_code::ok;
+  }
+
   const auto mode = !cli.samples.empty() ? RunMode::samples : cli.dev ? RunMode::dev : RunMode::production;
   const auto environment = process_environment();
   if (cli.health_check) return check_health(spec, environment);
@@ -143,7 +181,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
 
   const auto& settings = config.settings();
   auto log = detail::make_logger(spec.name, std::string(to_string(settings.log_level)),
-                                 std::string(to_string(settings.log_format)));
+                                 std::string(to_string(settings.log_format)), secret_redactor(settings));
   for (const auto& warning : config.warnings()) log->warn("{}", warning);
 
   if (mode == RunMode::samples) return detail::run_samples(spec, config, cli.samples, environment, log);
@@ -185,6 +223,10 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   const int code = detail::run_loop(loop, config.settings(), *log);
   active_loop = nullptr;
   return code;
+}
+
+KernelValues load_settings(const KernelSpec& spec) {
+  return load_kernel_values(defaults_of(spec), process_environment());
 }
 
 }  // namespace kernel

@@ -38,9 +38,7 @@ void handle(const kernel::Message& message, kernel::Context& context) {
 
   // To the output topic, with the input's key so that per-key order carries over. The
   // runtime adds the standard headers (event-id, correlation-id, causation-id, ...).
-  auto output = kernel::Outgoing{}.json(document).event_type("order-router.transformed");
-  if (const auto key = message.key()) output.key(std::string(*key));
-  context.produce(std::move(output));
+  context.produce(kernel::Outgoing{}.key(message.key()).json(document).event_type("order-router.transformed"));
 }
 
 }  // namespace order_router

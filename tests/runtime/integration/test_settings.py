@@ -1,0 +1,109 @@
+"""A kernel's own settings and named outputs, as a process on kernel-dev-broker, checked with
+confluent-kafka: settings read typed from the environment and .env, outputs written to their
+topics (one moved by KAFKA_OUTPUT_TOPIC_<NAME>), and the secret setting never printed: not by
+--print-config, not in configuration errors, not in any log line at trace level."""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+from unittest import mock
+
+from test_process import Broker, Kernel, TopicReader, produce, wait_for
+
+SETTINGS_KERNEL = os.environ["SETTINGS_KERNEL"]
+SECRET = "pk-live-5f8e2d91c0ab"
+TOPICS = ("st.in", "st.out", "st.intl", "st.audit.v2", "settings-kernel.dlq")
+
+
+def run_kernel(*args, env=None, cwd=None):
+    environment = dict(os.environ)
+    environment.update(env or {})
+    return subprocess.run([SETTINGS_KERNEL, *args], env=environment, capture_output=True, text=True,
+                          timeout=60, cwd=cwd or tempfile.gettempdir())
+
+
+class SettingsTests(unittest.TestCase):
+    def test_outputs_settings_and_a_masked_secret(self):
+        broker = Broker(partitions=2, topics=TOPICS)
+        workdir = tempfile.mkdtemp(prefix="settings-kernel-")
+        try:
+            with open(os.path.join(workdir, ".env"), "w") as f:
+                f.write("SETTINGS_KERNEL_BATCH_SIZE=250\n")  # .env counts as environment
+            environment = {"KERNEL_LOG_LEVEL": "trace", "SETTINGS_KERNEL_API_KEY": SECRET,
+                           "SETTINGS_KERNEL_MODE": "safe", "SETTINGS_KERNEL_POLL_EVRY": "5s",
+                           "KAFKA_OUTPUT_TOPIC_AUDIT": "st.audit.v2"}
+            # Kernel() starts the process in the temporary directory: here, where the .env is.
+            with mock.patch("tempfile.gettempdir", return_value=workdir):
+                kernel = Kernel(SETTINGS_KERNEL, broker.bootstrap, **environment)
+            produce(broker.bootstrap, [("k1", json.dumps({"n": 1, "region": "intl"})),
+                                       ("k2", json.dumps({"n": 2, "region": "domestic"})),
+                                       ("k3", json.dumps({"n": 3, "leak": True}))], topic="st.in")
+            outputs = TopicReader(broker.bootstrap, "st.out", 2).read_until(2, 30)
+            intl = TopicReader(broker.bootstrap, "st.intl", 2).read_until(1, 30)
+            audit = TopicReader(broker.bootstrap, "st.audit.v2", 2).read_until(2, 30)
+            dead = TopicReader(broker.bootstrap, "settings-kernel.dlq", 2).read_until(1, 30)
+            documents = sorted((json.loads(m.value()) for m in outputs), key=lambda d: d["n"])
+            self.assertEqual(documents, [{"n": 1, "batch": 250, "mode": "safe", "poll_ms": 2000},
+                                         {"n": 2, "batch": 250, "mode": "safe", "poll_ms": 2000}])
+            self.assertEqual([m.key() for m in intl], [b"k1"])
+            self.assertEqual(sorted(m.key() for m in audit), [b"k1", b"k2"])
+            self.assertEqual(dead[0].key(), b"k3")
+            wait_for(lambda: kernel.log_contains("dead-lettering"), 30, "the dead-letter log line")
+            self.assertEqual(kernel.stop(), 0)
+            log = "\n".join(kernel.lines)
+            self.assertIn("did you mean SETTINGS_KERNEL_POLL_EVERY?", log)
+            self.assertIn("calling the pricing API with key ***", log)  # trace level, masked
+            self.assertIn("key=*** failed", log)
+            self.assertNotIn(SECRET, log)
+        finally:
+            broker.stop()
+
+    def test_print_config_lists_settings_and_outputs_with_sources(self):
+        result = run_kernel("--print-config", env={"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
+                                                   "SETTINGS_KERNEL_API_KEY": SECRET,
+                                                   "KAFKA_OUTPUT_TOPIC_INTERNATIONAL": "intl.v2"})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("SETTINGS_KERNEL_API_KEY=***  # env", result.stdout)
+        self.assertIn("SETTINGS_KERNEL_BATCH_SIZE=100  # default", result.stdout)
+        self.assertIn("KAFKA_OUTPUT_TOPIC_INTERNATIONAL=intl.v2  # env", result.stdout)
+        self.assertIn("KAFKA_OUTPUT_TOPIC_AUDIT=st.audit  # code", result.stdout)
+        self.assertNotIn(SECRET, result.stdout + result.stderr)
+
+    def test_every_problem_at_once_exit_78_secret_hidden(self):
+        result = run_kernel(env={"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9", "SETTINGS_KERNEL_BATCH_SIZE": SECRET,
+                                 "SETTINGS_KERNEL_MODE": "sideways", "KAFKA_OUTPUT_TOPIC_AUDIT": "bad topic"})
+        self.assertEqual(result.returncode, 78, result.stderr)
+        lines = result.stderr.splitlines()
+        self.assertIn('config error: SETTINGS_KERNEL_MODE="sideways": expected one of fast, safe', lines)
+        self.assertTrue(any(line.startswith("config error: SETTINGS_KERNEL_API_KEY: required by settings-kernel")
+                            for line in lines), lines)
+        self.assertTrue(any("KAFKA_OUTPUT_TOPIC_AUDIT" in line for line in lines), lines)
+        self.assertTrue(any("SETTINGS_KERNEL_BATCH_SIZE" in line for line in lines), lines)
+        # The key was pasted into the wrong variable: a config error must not echo it either.
+        result = run_kernel(env={"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9", "SETTINGS_KERNEL_API_KEY": SECRET,
+                                 "SETTINGS_KERNEL_BATCH_SIZE": SECRET})
+        self.assertEqual(result.returncode, 78, result.stderr)
+        self.assertNotIn(SECRET, result.stderr)
+
+    def test_reference_formats_need_no_environment(self):
+        reference = json.loads(run_kernel("--print-config", "--format", "json").stdout)
+        rows = {row["name"]: row for row in reference}
+        self.assertEqual(rows["SETTINGS_KERNEL_API_KEY"]["secret"], True)
+        self.assertEqual(rows["SETTINGS_KERNEL_API_KEY"]["required"], True)
+        self.assertEqual(rows["SETTINGS_KERNEL_MODE"]["accepted"], ["fast", "safe"])
+        self.assertEqual(rows["KAFKA_OUTPUT_TOPIC_INTERNATIONAL"]["default"], "st.intl")
+        self.assertEqual(rows["KAFKA_TOPIC"]["default"], "st.in")
+        env = run_kernel("--print-config", "--format", "env")
+        self.assertEqual(env.returncode, 0)
+        self.assertIn("# SETTINGS_KERNEL_BATCH_SIZE=100\n", env.stdout)
+        markdown = run_kernel("--print-config", "--format", "markdown")
+        self.assertIn("| `SETTINGS_KERNEL_API_KEY` *secret* | string | required |", markdown.stdout)
+        bad = run_kernel("--print-config", "--format", "yaml")
+        self.assertEqual(bad.returncode, 64)
+        alone = run_kernel("--format", "json")
+        self.assertEqual(alone.returncode, 64)
+
+
+if __name__ == "__main__":
+    unittest.main()
