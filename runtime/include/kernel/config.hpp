@@ -31,6 +31,9 @@ struct KernelDefaults {
   std::string name;
   std::vector<std::string> input_topics;
   std::optional<std::string> output_topic;
+  /// Other settings the kernel's code gives, by variable name, written as in the environment
+  /// (`{"KERNEL_RETRY_BACKOFF", "1s"}`); the environment and .env override them.
+  std::map<std::string, std::string, std::less<>> code_values = {};
 };
 
 enum class RunMode { production, dev, samples };
@@ -157,6 +160,8 @@ struct Settings {
   std::chrono::milliseconds retry_backoff_max{};
   double retry_multiplier{};
   double retry_jitter{};
+  /// KERNEL_RETRY_TOPICS: the delay of each retry topic (empty: retries in place).
+  std::vector<std::chrono::milliseconds> retry_topics;
 
   std::optional<int> http_port;  ///< nullopt: off; 0: pick a free port (ops)
   std::string http_address;      ///< IPv4 or IPv6 address the endpoints listen on (ops)
@@ -215,6 +220,10 @@ class Config {
 /// Kafka's topic name rules ([a-zA-Z0-9._-], 1 to 249 characters, not `.` or `..`): what is
 /// wrong with `topic` ("is longer than 249 characters"), or empty when it is a valid name.
 std::string topic_name_problem(std::string_view topic);
+
+/// The name of retry topic `n` (1 for the first): `<prefix><kernel>.retry.<n>`. The one place
+/// that names retry topics: start-up, the embedded broker and the loop all ask it.
+std::string retry_topic_name(const Settings& settings, int n);
 
 /// Replaces secret values in a line of text (librdkafka's log and conf dumps) with ***.
 std::string mask_secrets(std::string_view text);

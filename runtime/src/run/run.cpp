@@ -11,6 +11,7 @@
 #include "http/ops_server.hpp"
 #include "log/logging.hpp"
 #include "loop/kernel_loop.hpp"
+#include "run/kernel_defaults.hpp"
 #include "run/samples.hpp"
 #include "run/signals.hpp"
 
@@ -31,17 +32,13 @@ struct CommandLine {
   std::string samples;
 };
 
-KernelDefaults defaults_of(const KernelSpec& spec) {
-  return KernelDefaults{spec.name, spec.input_topics, spec.output_topic};
-}
-
 /// --health-check: asks the running kernel's /healthz on loopback; 0 healthy, 1 otherwise.
 int check_health(const KernelSpec& spec, const Environment& environment) {
   std::optional<Config> config;
   try {
     // As --dev: the check connects to nothing but the kernel's own port, so an unset
     // KAFKA_BOOTSTRAP_SERVERS must not make it fail.
-    config.emplace(Config::load(defaults_of(spec), environment, RunMode::dev));
+    config.emplace(Config::load(detail::defaults_of(spec), environment, RunMode::dev));
   } catch (const ConfigError& error) {
     std::cout << "unhealthy: configuration error: " << error.problems().front() << "\n";
     return exit_code::failure;
@@ -67,6 +64,9 @@ std::unique_ptr<EmbeddedBroker> start_embedded_broker(Config& config, spdlog::lo
   for (const auto& topic : s.input_topics) broker->create_topic(topic, partitions);
   if (s.output_topic) broker->create_topic(*s.output_topic, partitions);
   broker->create_topic(s.dlq_topic, partitions);
+  for (std::size_t n = 1; n <= s.retry_topics.size(); ++n) {
+    broker->create_topic(retry_topic_name(s, static_cast<int>(n)), partitions);
+  }
   config.use_bootstrap_servers(broker->bootstrap_servers());
   log.warn("using the embedded development broker on {} (in memory, lost at exit, no TLS/SASL): for "
            "development only; set KAFKA_BOOTSTRAP_SERVERS to your brokers for anything else",
@@ -128,7 +128,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   if (cli.health_check) return check_health(spec, environment);
   std::optional<Config> loaded;
   try {
-    loaded.emplace(Config::load(defaults_of(spec), environment, mode));
+    loaded.emplace(Config::load(detail::defaults_of(spec), environment, mode));
   } catch (const ConfigError& error) {
     for (const auto& problem : error.problems()) std::cerr << problem << "\n";
     return exit_code::config;
