@@ -35,6 +35,9 @@ struct KernelDefaults {
   std::optional<std::string> output_topic;
   std::vector<KernelSetting> settings = {};  ///< read from <KERNEL_NAME>_<SETTING>
   std::vector<KernelOutput> outputs = {};    ///< overridable by KAFKA_OUTPUT_TOPIC_<NAME>
+  /// Other settings the kernel's code gives, by variable name, written as in the environment
+  /// (`{"KERNEL_RETRY_BACKOFF", "1s"}`); the environment and .env override them.
+  std::map<std::string, std::string, std::less<>> code_values = {};
 };
 
 enum class RunMode { production, dev, samples };
@@ -163,6 +166,8 @@ struct Settings {
   std::chrono::milliseconds retry_backoff_max{};
   double retry_multiplier{};
   double retry_jitter{};
+  /// KERNEL_RETRY_TOPICS: the delay of each retry topic (empty: retries in place).
+  std::vector<std::chrono::milliseconds> retry_topics;
 
   std::optional<int> http_port;  ///< nullopt: off; 0: pick a free port (ops)
   std::string http_address;      ///< IPv4 or IPv6 address the endpoints listen on (ops)
@@ -321,6 +326,9 @@ class ProduceGuard {
 std::string substitute_topic_variables(std::string_view text,
                                        const std::map<std::string, std::string, std::less<>>& values,
                                        std::string& error);
+/// The name of retry topic `n` (1 for the first): `<prefix><kernel>.retry.<n>`. The one place
+/// that names retry topics: start-up, the embedded broker and the loop all ask it.
+std::string retry_topic_name(const Settings& settings, int n);
 
 /// Replaces secret values in a line of text (librdkafka's log and conf dumps) with ***.
 std::string mask_secrets(std::string_view text);

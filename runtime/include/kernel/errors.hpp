@@ -9,6 +9,8 @@
 /// nlohmann::json's exceptions (a field missing or of the wrong type) are permanent
 /// validation_errors with a readable message (`field "id": missing`, `expected string, got number`). Any other exception is classified by its
 /// type, then by its message (see classify_exception()); docs/failure-handling.md lists the rules.
+#include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -59,6 +61,23 @@ class TransientError : public KernelError {
   explicit TransientError(const std::string& message,
                           FailureReason reason = FailureReason::processing_error)
       : KernelError(ErrorClass::transient, reason, message) {}
+
+  /// Asks for this delay before the next attempt instead of the policy's backoff (a rate
+  /// limit's Retry-After): `throw kernel::TransientError("429").retry_after(30s);`. Capped at
+  /// KERNEL_RETRY_BACKOFF_MAX; ignored with retry topics, whose delays are fixed per topic.
+  TransientError&& retry_after(std::chrono::milliseconds delay) && {
+    retry_after_ = delay;
+    return std::move(*this);
+  }
+  TransientError& retry_after(std::chrono::milliseconds delay) & {
+    retry_after_ = delay;
+    return *this;
+  }
+  /// The delay asked for, if any.
+  std::optional<std::chrono::milliseconds> requested_delay() const noexcept { return retry_after_; }
+
+ private:
+  std::optional<std::chrono::milliseconds> retry_after_;
 };
 
 /// A failure that retrying cannot fix (bad payload, unknown entity): dead-lettered at once.

@@ -1,6 +1,7 @@
 #pragma once
 /// What a kernel is: its name, default topics, handler and middleware, as main.cpp describes it
 /// for kernel::run() (kernel/run.hpp).
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,18 @@
 #include "kernel/kernel_settings.hpp"
 
 namespace kernel {
+
+/// The retry policy a kernel's code gives; each field set here is the default of its variable,
+/// and the environment overrides it (docs/failure-handling.md).
+struct RetrySpec {
+  std::optional<int> max_retries;                          ///< KAFKA_CONSUMER_MAX_RETRIES
+  std::optional<std::chrono::milliseconds> backoff;        ///< KERNEL_RETRY_BACKOFF
+  std::optional<std::chrono::milliseconds> backoff_max;    ///< KERNEL_RETRY_BACKOFF_MAX
+  std::optional<double> multiplier;                        ///< KERNEL_RETRY_MULTIPLIER
+  std::optional<double> jitter;                            ///< KERNEL_RETRY_JITTER
+  /// KERNEL_RETRY_TOPICS: one delay per retry topic; empty retries in place.
+  std::vector<std::chrono::milliseconds> topics;
+};
 
 /// A kernel as main.cpp describes it; kernel::run() and testing::KernelFixture run it.
 struct KernelSpec {
@@ -31,6 +44,8 @@ struct KernelSpec {
   /// Plain exception types the kernel knows to be passing (a driver's "connection lost"):
   /// retried like a TransientError. See docs/failure-handling.md for the built-in rules.
   TransientTypes transient_errors;
+  /// Retry policy defaults (the environment overrides each).
+  RetrySpec retry;
 };
 
 }  // namespace kernel

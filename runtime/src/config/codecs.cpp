@@ -141,6 +141,39 @@ Codec<std::chrono::milliseconds> duration(Zero zero) {
           }};
 }
 
+Codec<std::vector<std::chrono::milliseconds>> rising_durations() {
+  return {"list",
+          [](std::string_view text, std::string& error) -> std::optional<std::vector<std::chrono::milliseconds>> {
+            std::vector<std::chrono::milliseconds> delays;
+            for (const auto& each : split_list(text)) {
+              auto delay = parse_duration(each, error);
+              if (!delay) return std::nullopt;
+              delays.push_back(*delay);
+            }
+            return delays;
+          },
+          [](const std::vector<std::chrono::milliseconds>& delays) {
+            std::vector<std::string> shown;
+            for (const auto delay : delays) shown.push_back(format_duration(delay));
+            return join(shown, ",");
+          },
+          {},
+          [](const std::vector<std::chrono::milliseconds>& delays, std::string_view) {
+            for (std::size_t i = 0; i < delays.size(); ++i) {
+              if (delays[i].count() <= 0) {
+                return "delay " + std::to_string(i + 1) + " is " + format_duration(delays[i]) +
+                       ": expected delays above 0, e.g. 1s,10s,1m";
+              }
+              if (i > 0 && delays[i] < delays[i - 1]) {
+                return "delay " + std::to_string(i + 1) + " (" + format_duration(delays[i]) + ") is shorter than delay " +
+                       std::to_string(i) + " (" + format_duration(delays[i - 1]) +
+                       "): expected non-decreasing delays, e.g. 1s,10s,1m";
+              }
+            }
+            return std::string();
+          }};
+}
+
 Codec<long long> size(Zero zero) {
   return {"size", parse_size, format_size, {}, [=](long long value, std::string_view) {
             return zero == Zero::refused && value < 1 ? std::string("expected at least 1 byte") : std::string();

@@ -81,6 +81,8 @@ Codec<bool> boolean();
 Codec<int> whole_number(long long minimum, std::string meaning);
 enum class Zero { allowed, refused };
 Codec<std::chrono::milliseconds> duration(Zero zero = Zero::allowed);
+/// Comma-separated durations, each above 0 and none shorter than the one before (retry-topic delays).
+Codec<std::vector<std::chrono::milliseconds>> rising_durations();
 Codec<long long> size(Zero zero = Zero::allowed);
 Codec<double> number(std::function<std::string(double, std::string_view)> check);
 /// A port, 0 for a free one, or off (nullopt).

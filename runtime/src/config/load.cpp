@@ -283,7 +283,11 @@ Loaded read_settings(const KernelDefaults& kernel, const Environment& environmen
   for (const auto& spec : config_registry()) {
     auto& source = loaded.sources[spec.name];
     source = source::default_value;
-    if (const auto text = kernel_value(spec.from_kernel, kernel)) {
+    auto text = kernel_value(spec.from_kernel, kernel);
+    if (const auto given_in_code = kernel.code_values.find(spec.name); given_in_code != kernel.code_values.end()) {
+      text = given_in_code->second;
+    }
+    if (text) {
       source = source::code;
       if (auto error = text->empty() ? "" : spec.read(*text, s); !error.empty()) {
         problems.add(spec.name, *text, error);
@@ -441,5 +445,7 @@ std::string Config::source_of(std::string_view variable) const {
   const auto it = sources_.find(variable);
   return it == sources_.end() ? std::string() : it->second;
 }
+
+std::string retry_topic_name(const Settings& settings, int n) { return retry_topic(settings, n); }
 
 }  // namespace kernel

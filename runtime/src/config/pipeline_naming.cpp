@@ -237,7 +237,7 @@ std::vector<KernelTopic> kernel_topics(const Settings& s) {
   add(s.dlq_topic, KernelTopic::Use::dead_letter);
   if (s.error_topic) add(*s.error_topic, KernelTopic::Use::error);
   for (const auto& [name, topic] : s.kernel_values.outputs()) add(s.topic_prefix + topic, KernelTopic::Use::output);
-  // Retry topics join here as they arrive (retry_topic).
+  for (std::size_t n = 1; n <= s.retry_topics.size(); ++n) add(retry_topic(s, static_cast<int>(n)), KernelTopic::Use::retry);
   for (const auto& entry : s.allowed_topics) {
     if (!entry.ends_with(".*")) add(entry, KernelTopic::Use::allowed);
   }

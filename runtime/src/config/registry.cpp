@@ -257,6 +257,11 @@ std::vector<VariableSpec> make_registry() {
                 }),
                 {.name = "KERNEL_RETRY_JITTER", .default_value = "0.2",
                  .description = "Random fraction (0 to 1) added to or taken from each retry delay"}),
+      stored_in(&S::retry_topics, rising_durations(),
+                {.name = "KERNEL_RETRY_TOPICS",
+                 .description = "Comma-separated delays (1s,10s,1m) of non-blocking retry topics: a transient failure "
+                                "moves to <kernel>.retry.1, .retry.2, ... (the prefix applies), then to the dead-letter "
+                                "topic; KAFKA_CONSUMER_MAX_RETRIES is then ignored. Unset: retries in place"}),
       stored_in(&S::http_port, port(),
                 {.name = "KERNEL_HTTP_PORT", .default_value = "8080",
                  .description = "Port of the health, metrics and admin endpoints; 0 picks a free port, off disables"}),

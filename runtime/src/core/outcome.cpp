@@ -30,6 +30,9 @@ Outcome Outcome::from_exception(const std::exception& error, const TransientType
   if (const auto* kernel_error = dynamic_cast<const KernelError*>(&error)) {
     outcome.reason = kernel_error->reason();
     outcome.kind = kernel_error->error_class();
+    if (const auto* transient_error = dynamic_cast<const TransientError*>(kernel_error)) {
+      outcome.retry_after = transient_error->requested_delay();
+    }
     // Once retries run out the dead letter's reason is retries_exhausted: the message keeps
     // why it was retried.
     if (outcome.kind == Kind::transient && outcome.reason != FailureReason::processing_error) {

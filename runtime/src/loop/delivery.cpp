@@ -9,6 +9,7 @@
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
 #include "loop/produce_errors.hpp"
+#include "loop/retry_topics.hpp"
 
 namespace kernel::detail {
 
@@ -66,16 +67,18 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
   const auto& original = input.headers();
   for (std::size_t i = 0; i < original.size(); ++i) {
     const auto& [name, value] = original.entries()[i];
+    if (is_retry_bookkeeping(name)) continue;  // a retry topic's own headers stay there
     // A null value stays null (no pointer), an empty one stays empty.
     add(name, original.is_null(i) ? nullptr : value.data(), value.size());
   }
   auto add_text = [&](std::string_view name, std::string_view value) { add(name, value.data(), value.size()); };
   char stamp[rfc3339_length];
-  add_text("dlq-original-topic", input.topic());
-  add_text("dlq-original-partition", std::to_string(input.partition()));
-  add_text("dlq-original-offset", std::to_string(input.offset()));
-  format_rfc3339(input.timestamp_ms(), stamp);
-  add_text("dlq-original-timestamp", std::string_view(stamp, sizeof stamp));
+  // From a retry topic: where it first came from (its retry-original-* headers).
+  const auto origin = retry_origin_of(input);
+  add_text("dlq-original-topic", origin.topic);
+  add_text("dlq-original-partition", origin.partition);
+  add_text("dlq-original-offset", origin.offset);
+  add_text("dlq-original-timestamp", origin.timestamp);
   add_text("dlq-kernel", kernel_name_);
   format_rfc3339(now_epoch_ms(), stamp);
   add_text("dlq-failed-at", std::string_view(stamp, sizeof stamp));

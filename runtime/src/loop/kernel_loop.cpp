@@ -42,6 +42,9 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       max_parked_(max_in_flight_total_ * 8) {
   ContextAccess::set_producer_middleware(context_, spec.producer_middleware);
   ContextAccess::set_kernel_values(context_, std::make_shared<const KernelValues>(settings_.kernel_values));
+  for (std::size_t n = 1; n <= settings_.retry_topics.size(); ++n) {
+    retry_topic_names_.push_back(retry_topic_name(settings_, static_cast<int>(n)));
+  }
   ContextAccess::set_metrics(context_, metrics_);
   // Produce guard (pipeline naming or KERNEL_ALLOWED_TOPICS): names given to produce() get the
   // prefix, as send_output() will give them.
@@ -177,7 +180,8 @@ void KernelLoop::handle_now(PartitionState& partition, Message message) {
   auto& entry = partition.tracker.begin(message.offset());
   entry.owner = &partition;
   ++total_in_flight_;
-  process(partition, entry, message, 1);
+  if (wait_until_due(partition, entry, message)) return;  // a retry topic's head, not due yet
+  process(partition, entry, message, retry_level(partition) + 1);
   if (!entry.handled && partition.retry_entry == &entry) {
     partition.retry_message.emplace(std::move(message));
   } else if ((entry.pending_acks > 0 || entry.output_failed) && !entry.input) {
@@ -228,8 +232,14 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
       entry.handled = true;
       break;
     case Outcome::Kind::transient:
+      if (!retry_topic_names_.empty()) {
+        move_to_retry_topic(partition, entry, message, outcome, attempt);  // never retried in place
+        break;
+      }
       if (attempt <= settings_.max_retries) {
-        const auto delay = retry_policy_.delay(attempt);
+        // A delay the handler asked for (TransientError::retry_after) wins, within the cap.
+        const auto delay = outcome.retry_after ? std::clamp(*outcome.retry_after, milliseconds(0), settings_.retry_backoff_max)
+                                               : retry_policy_.delay(attempt);
         log_->warn("transient error at {}[{}]@{} (attempt {} of {}), retrying in {} ms: {}", partition.topic,
                    partition.partition, message.offset(), attempt, settings_.max_retries + 1, delay.count(),
                    outcome.message);

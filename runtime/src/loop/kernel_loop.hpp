@@ -91,6 +91,16 @@ class KernelLoop {
   void handle(MessagePtr raw);
   void process(PartitionState& partition, InFlight& entry, Message& message, int attempt);
   void run_due_retries();
+  // Retry topics (retry_topics.cpp).
+  /// 0 for an input topic, n for `.retry.n` (cached in the partition state).
+  int retry_level(PartitionState& partition);
+  /// A retry topic's head not due yet: moves `message` into the retry slot, pauses the
+  /// partition and returns true (run_due_retries() handles it when due).
+  bool wait_until_due(PartitionState& partition, InFlight& entry, Message& message);
+  /// A transient failure with retry topics on: the next retry topic, or after the last the
+  /// dead-letter topic (retries_exhausted).
+  void move_to_retry_topic(PartitionState& partition, InFlight& entry, const Message& message,
+                           const Outcome& outcome, int attempt);
   void send_output(const Outgoing& output, const Message& input, InFlight& entry, int attempt);
   void dead_letter(PartitionState& partition, InFlight& entry, const Message& input,
                    std::string_view error_class, FailureReason reason, std::string_view type,
@@ -171,6 +181,7 @@ class KernelLoop {
   HandlePtr producer_;
   std::unordered_map<std::string, TopicPtr> producer_topics_;
   rd_kafka_topic_t* dlq_topic_ = nullptr;
+  std::vector<std::string> retry_topic_names_;  // KERNEL_RETRY_TOPICS, .retry.1 first (empty: in place)
   std::size_t message_max_bytes_ = 1000000;  // the producer's message.max.bytes, read at start
 
   std::map<std::pair<std::string, std::int32_t>, std::unique_ptr<PartitionState>> partitions_;

@@ -30,6 +30,7 @@ struct PartitionState {
   std::deque<Message> parked;      ///< received while at the in-flight cap, handled in order later
   TopicMetrics* metrics = nullptr;  ///< its topic's metrics when they are on (cached at assignment)
   bool retired = false;            ///< revoked; kept only for outstanding delivery reports
+  int retry_level = -1;            ///< 0 an input, n the retry topic .retry.n; -1 until known
 };
 
 /// The bytes a parked message holds for its key and value (the parked budget's unit; the

@@ -6,6 +6,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "loop/retry_topics.hpp"
+
 namespace kernel::detail {
 
 namespace {
@@ -90,7 +92,9 @@ HeadersPtr HeaderStamper::stamp(const Outgoing& output, const Message* input, in
     const int n = std::snprintf(retries, sizeof retries, "%d", attempt - 1);
     add(headers, "retry-count", std::string_view(retries, static_cast<std::size_t>(n)));
   }
-  for (const auto& [name, value] : output.headers()) add(headers, name.c_str(), value);
+  for (const auto& [name, value] : output.headers()) {
+    if (!is_retry_bookkeeping(name)) add(headers, name.c_str(), value);  // copied from an input: stays on retry topics
+  }
   return owned;
 }
 

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdlib>
+#include <utility>
 
 #include "log/logging.hpp"
 #include "loop/loop_internal.hpp"
@@ -53,8 +54,14 @@ void KernelLoop::start() {
   }
 
   PartitionListPtr topics(rd_kafka_topic_partition_list_new(static_cast<int>(settings_.input_topics.size())));
-  for (const auto& topic : settings_.input_topics) {
-    rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  // The kernel consumes its retry topics too (retry_topics.cpp).
+  for (const std::vector<std::string>* list : {&settings_.input_topics, &std::as_const(retry_topic_names_)}) {
+    for (const auto& topic : *list) rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  if (!retry_topic_names_.empty() && config_.source_of("KAFKA_CONSUMER_MAX_RETRIES") != "default") {
+    log_->warn("KAFKA_CONSUMER_MAX_RETRIES is ignored with KERNEL_RETRY_TOPICS: a message gets {} attempts, one "
+               "per retry topic after the first",
+               retry_topic_names_.size() + 1);
   }
   if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
     throw StartupError(exit_code::software, std::string("cannot subscribe: ") + rd_kafka_err2str(err));
@@ -71,6 +78,7 @@ void KernelLoop::wait_for_topics() {
   if (settings_.output_topic) needed.push_back(*settings_.output_topic);
   for (const auto& [name, topic] : settings_.kernel_values.outputs()) needed.push_back(settings_.topic_prefix + topic);
   needed.push_back(settings_.dlq_topic);
+  needed.insert(needed.end(), retry_topic_names_.begin(), retry_topic_names_.end());
 
   const auto deadline = Clock::now() + settings_.startup_timeout;
   std::vector<std::string> missing = needed;

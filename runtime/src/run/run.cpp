@@ -11,6 +11,7 @@
 #include "http/ops_server.hpp"
 #include "log/logging.hpp"
 #include "loop/kernel_loop.hpp"
+#include "run/kernel_defaults.hpp"
 #include "run/samples.hpp"
 #include "run/signals.hpp"
 #include "run/topics.hpp"
@@ -34,17 +35,13 @@ struct CommandLine {
   std::string format;  // --print-config --format: the configuration reference
 };
 
-KernelDefaults defaults_of(const KernelSpec& spec) {
-  return KernelDefaults{spec.name, spec.input_topics, spec.output_topic, spec.settings, spec.outputs};
-}
-
 /// --health-check: asks the running kernel's /healthz on loopback; 0 healthy, 1 otherwise.
 int check_health(const KernelSpec& spec, const Environment& environment) {
   std::optional<Config> config;
   try {
     // As --dev: the check connects to nothing but the kernel's own port, so an unset
     // KAFKA_BOOTSTRAP_SERVERS must not make it fail.
-    config.emplace(Config::load(defaults_of(spec), environment, RunMode::dev));
+    config.emplace(Config::load(detail::defaults_of(spec), environment, RunMode::dev));
   } catch (const ConfigError& error) {
     std::cout << "unhealthy: configuration error: " << error.problems().front() << "\n";
     return exit_code::failure;
@@ -159,7 +156,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
     const auto format = cli.format == "env"        ? ReferenceFormat::env
                         : cli.format == "markdown" ? ReferenceFormat::markdown
                                                    : ReferenceFormat::json;
-    std::cout << configuration_reference(defaults_of(spec), format);
+    std::cout << configuration_reference(detail::defaults_of(spec), format);
     return exit_code::ok;
   }
 
@@ -168,7 +165,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   if (cli.health_check) return check_health(spec, environment);
   std::optional<Config> loaded;
   try {
-    loaded.emplace(Config::load(defaults_of(spec), environment, mode));
+    loaded.emplace(Config::load(detail::defaults_of(spec), environment, mode));
   } catch (const ConfigError& error) {
     for (const auto& problem : error.problems()) std::cerr << problem << "\n";
     return exit_code::config;
@@ -226,7 +223,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
 }
 
 KernelValues load_settings(const KernelSpec& spec) {
-  return load_kernel_values(defaults_of(spec), process_environment());
+  return load_kernel_values(detail::defaults_of(spec), process_environment());
 }
 
 }  // namespace kernel

@@ -14,6 +14,7 @@
 #include "kernel/testing.hpp"
 #include "log/logging.hpp"
 #include "loop/kernel_loop.hpp"
+#include "run/kernel_defaults.hpp"
 #include "run/samples.hpp"
 
 namespace kernel::testing {
@@ -115,9 +116,7 @@ KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chro
   std::random_device random;
   environment.try_emplace("KAFKA_CONSUMER_GROUP", state_->spec.name + "-test-" + std::to_string(random()));
   // A path that never exists: tests do not read the working directory's .env.
-  state_->config.emplace(Config::load(KernelDefaults{state_->spec.name, state_->spec.input_topics,
-                                                     state_->spec.output_topic, state_->spec.settings,
-                                                     state_->spec.outputs},
+  state_->config.emplace(Config::load(detail::defaults_of(state_->spec),
                                       environment, RunMode::dev, "/nonexistent/kernel-fixture/.env"));
   const auto& settings = state_->config->settings();
   auto log = detail::make_logger(state_->spec.name, std::string(to_string(settings.log_level)),

@@ -87,6 +87,15 @@ class CommandLineTests(unittest.TestCase):
         self.assertIn('config error: KAFKA_CONSUMER_START_OFFSET="sideways": expected earliest, latest, -2 or -1',
                       lines)
 
+    def test_retry_topic_delays_that_shrink_or_are_zero_exit_78(self):
+        for delays, expected in (("10s,1s", "non-decreasing"), ("0s,5s", "above 0"), ("1s,10", "KERNEL_RETRY_TOPICS")):
+            result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9092", KERNEL_RETRY_TOPICS=delays)
+            self.assertEqual(result.returncode, 78, result.stderr)
+            lines = [l for l in result.stderr.splitlines() if l.startswith("config error:")]
+            self.assertEqual(len(lines), 1, result.stderr)
+            self.assertIn("KERNEL_RETRY_TOPICS", lines[0])
+            self.assertIn(expected, lines[0])
+
     def test_values_librdkafka_would_misread_exit_78_at_once_one_line_each(self):
         started = time.monotonic()
         result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:99999", KAFKA_CONSUMER_MAX_BYTES="99999999999MB",
