@@ -157,6 +157,10 @@ struct Settings {
   std::chrono::milliseconds retry_backoff_max{};
   double retry_multiplier{};
   double retry_jitter{};
+  int breaker_threshold{};                                ///< 0: breaker off
+  std::chrono::milliseconds breaker_cooldown{};
+  std::chrono::milliseconds breaker_cooldown_max{};
+  std::optional<std::chrono::milliseconds> handler_timeout;  ///< nullopt: no deadline
 
   std::optional<int> http_port;  ///< nullopt: off; 0: pick a free port (ops)
   std::string http_address;      ///< IPv4 or IPv6 address the endpoints listen on (ops)

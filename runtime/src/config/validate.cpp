@@ -233,6 +233,10 @@ void check_retries(const Settings& s, Checker& check) {
     check.fail("KERNEL_RETRY_BACKOFF", "must not exceed KERNEL_RETRY_BACKOFF_MAX (" +
                                            format_duration(s.retry_backoff_max) + ")");
   }
+  if (s.breaker_cooldown > s.breaker_cooldown_max) {
+    check.fail("KERNEL_BREAKER_COOLDOWN", "must not exceed KERNEL_BREAKER_COOLDOWN_MAX (" +
+                                              format_duration(s.breaker_cooldown_max) + ")");
+  }
 }
 
 }  // namespace

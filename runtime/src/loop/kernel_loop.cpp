@@ -34,6 +34,7 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       hooks_(std::move(hooks)),
       retry_policy_(settings_.retry_backoff, settings_.retry_backoff_max, settings_.retry_multiplier,
                     settings_.retry_jitter),
+      breaker_(settings_.breaker_threshold, settings_.breaker_cooldown, settings_.breaker_cooldown_max),
       stamper_(kernel_name_),
       context_(kernel_name_, settings_.output_topic, log_),
       ops_(published.state),
@@ -42,6 +43,9 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       max_parked_(max_in_flight_total_ * 8) {
   ContextAccess::set_producer_middleware(context_, spec.producer_middleware);
   ContextAccess::set_metrics(context_, metrics_);
+  if (ops_ && settings_.handler_timeout) {
+    ops_->set_stuck_after(std::min<milliseconds>(*settings_.handler_timeout * 3, settings_.rebalance_timeout));
+  }
 }
 
 KernelLoop::~KernelLoop() {
@@ -108,6 +112,7 @@ int KernelLoop::run() {
     if (now >= next_housekeeping) {
       next_housekeeping = now + milliseconds(10);
       if (ops_ && now >= publish_due_) publish_status(now);
+      breaker_tick(now);
       run_due_retries();
       resend_due();
       check_backpressure();
@@ -203,8 +208,9 @@ void KernelLoop::drain_parked() {
 void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& message, int attempt) {
   ScopedLogContext scope(partition.topic, partition.partition, message.offset());
   ContextAccess::begin_attempt(context_, attempt);
-  Outcome outcome = chain_(message, context_);
+  Outcome outcome = call_handler(partition, message);
   entry.retries = attempt - 1;
+  if (outcome.kind != Outcome::Kind::transient && outcome.kind != Outcome::Kind::fatal) breaker_answered();
   switch (outcome.kind) {
     case Outcome::Kind::success: {
       for (const auto& output : context_.produced()) send_output(output, message, entry, attempt);
@@ -217,6 +223,15 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
       entry.handled = true;
       break;
     case Outcome::Kind::transient:
+      if (breaker_failed(partition, message)) {
+        // Open or probing: the failure is the outage's, not the message's. It waits, its
+        // retries unspent, until the circuit closes (or it is the next probe).
+        partition.retry_entry = &entry;
+        partition.retry_attempt = attempt;
+        partition.retry_due = Clock::now();
+        pause(partition, PauseReason::retry);
+        return;
+      }
       if (attempt <= settings_.max_retries) {
         const auto delay = retry_policy_.delay(attempt);
         log_->warn("transient error at {}[{}]@{} (attempt {} of {}), retrying in {} ms: {}", partition.topic,
@@ -228,7 +243,9 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
         pause(partition, PauseReason::retry);
         return;
       }
-      dead_letter(partition, entry, message, "transient", FailureReason::retries_exhausted, outcome.error_type,
+      dead_letter(partition, entry, message, "transient",
+                  outcome.reason == FailureReason::timeout ? FailureReason::timeout : FailureReason::retries_exhausted,
+                  outcome.error_type,
                   outcome.message, attempt - 1);
       break;
     case Outcome::Kind::permanent:

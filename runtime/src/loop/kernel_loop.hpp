@@ -23,6 +23,7 @@
 #include "kernel/exit_codes.hpp"
 #include "kernel/handler.hpp"
 #include "kernel/spec.hpp"
+#include "loop/circuit_breaker.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/retry_policy.hpp"
 #include "loop/standard_headers.hpp"
@@ -124,6 +125,20 @@ class KernelLoop {
   void stop_on_fatal_error(rd_kafka_t* client);
   void log_produce_failure(spdlog::level::level_enum level, std::string text);
 
+  // Circuit breaker (circuit_breaker.cpp): fed with each call's class, it pauses every
+  // partition (PauseReason::breaker) while open and runs one waiting retry as the probe.
+  void breaker_answered();
+  /// After a transient failure; true when the circuit is not closed (the failure then spends
+  /// none of the message's retries).
+  bool breaker_failed(const PartitionState& partition, const Message& message);
+  void breaker_tick(std::chrono::steady_clock::time_point now);
+  void breaker_changed(CircuitBreaker::State state);
+  /// Partitions assigned while the circuit is not closed start paused.
+  void breaker_hold_assigned(const rd_kafka_topic_partition_list_t* partitions);
+  void publish_breaker(StatusSnapshot& snapshot);
+  // Handler deadline (handler_deadline.cpp): the call through the chain, timed.
+  Outcome call_handler(const PartitionState& partition, Message& message);
+
   // Pauses.
   void pause(PartitionState& partition, PauseReason reason);
   void resume(PartitionState& partition, PauseReason reason);
@@ -163,6 +178,8 @@ class KernelLoop {
   std::shared_ptr<spdlog::logger> log_;
   LoopHooks hooks_;
   RetryPolicy retry_policy_;
+  CircuitBreaker breaker_;
+  std::int64_t breaker_opened_at_ms_ = 0;  // wall clock, for /admin/status
   HeaderStamper stamper_;
   Context context_;
 
