@@ -120,6 +120,7 @@ struct Settings {
   std::vector<std::string> input_topics;   ///< prefix applied
   std::optional<std::string> output_topic; ///< prefix applied
   std::string dlq_topic;                   ///< prefix applied
+  std::string error_topic;                 ///< KAFKA_ERROR_TOPIC, prefix applied; empty: unset
   std::string topic_prefix;
   bool allow_output_to_input{};            ///< KERNEL_ALLOW_OUTPUT_TO_INPUT
   std::string group_id;

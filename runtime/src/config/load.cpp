@@ -222,6 +222,7 @@ void apply_topic_prefix(Settings& s) {
   for (auto& topic : s.input_topics) topic = s.topic_prefix + topic;
   if (s.output_topic) s.output_topic = s.topic_prefix + *s.output_topic;
   s.dlq_topic = s.topic_prefix + s.dlq_topic;
+  if (!s.error_topic.empty()) s.error_topic = s.topic_prefix + s.error_topic;
 }
 
 /// Each registry variable read from the layers (or the kernel's code), then what depends

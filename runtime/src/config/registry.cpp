@@ -89,6 +89,11 @@ std::vector<VariableSpec> make_registry() {
                 {.name = "KAFKA_DLQ_TOPIC", .aliases = {"KAFKA_CONSUMER_DLQ_TOPIC", "KAFKA_PRODUCER_DLQ_TOPIC"},
                  .from_kernel = FromKernel::dead_letter_topic,
                  .description = "Dead-letter topic; defaults to <kernel-name>.dlq"}),
+      stored_in(&S::error_topic, text(),
+                {.name = "KAFKA_ERROR_TOPIC",
+                 .description = "When set, every business error's input is also published here with the dead-letter "
+                                "headers (committed once acknowledged); unset: business errors are only logged and "
+                                "counted"}),
       stored_in(&S::group_id, checked(text(), [](const std::string& value, std::string_view) {
                   return value.empty() ? std::string("expected a group id") : std::string();
                 }),

@@ -124,6 +124,7 @@ void check_topics(const Settings& s, Checker& check, std::vector<std::string>& w
   for (const auto& topic : s.input_topics) check_name("KAFKA_TOPIC", topic, "input topic ");
   if (s.output_topic) check_name("KAFKA_OUTPUT_TOPIC", *s.output_topic, "topic ");
   check_name("KAFKA_DLQ_TOPIC", s.dlq_topic, "topic ");
+  if (!s.error_topic.empty()) check_name("KAFKA_ERROR_TOPIC", s.error_topic, "topic ");
   if (!longest.empty()) {
     const auto room = 249 - static_cast<long long>(longest.size());
     check.fail("KAFKA_TOPIC_PREFIX",
@@ -150,6 +151,10 @@ void check_topics(const Settings& s, Checker& check, std::vector<std::string>& w
   if (is_input(s.dlq_topic)) {
     check.fail("KAFKA_DLQ_TOPIC", "is also an input topic (KAFKA_TOPIC): dead letters to " + s.dlq_topic +
                                       " would be consumed again; expected a topic not in KAFKA_TOPIC");
+  }
+  if (is_input(s.error_topic)) {
+    check.fail("KAFKA_ERROR_TOPIC", "is also an input topic (KAFKA_TOPIC): business errors to " + s.error_topic +
+                                        " would be consumed again; expected a topic not in KAFKA_TOPIC");
   }
 }
 

@@ -221,6 +221,7 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
       log_->warn("business error at {}[{}]@{}: {}", partition.topic, partition.partition, message.offset(),
                  outcome.message);
       entry.handled = true;
+      if (!settings_.error_topic.empty()) publish_business_error(partition, entry, message, outcome, attempt - 1);
       break;
     case Outcome::Kind::transient:
       if (breaker_failed(partition, message)) {

@@ -95,7 +95,14 @@ class KernelLoop {
   void send_output(const Outgoing& output, const Message& input, InFlight& entry, int attempt);
   void dead_letter(PartitionState& partition, InFlight& entry, const Message& input,
                    std::string_view error_class, FailureReason reason, std::string_view type,
-                   std::string_view message, int retries);
+                   std::string_view message, int retries, rd_kafka_topic_t* to = nullptr);
+  /// A dead-letter write failed for a passing reason and is sent again after `delay`: counts
+  /// it and warns at most every 30 s (dead_letter_writes.cpp).
+  void dead_letter_write_failed(const std::string& topic, rd_kafka_resp_err_t err, std::chrono::milliseconds delay);
+  /// KAFKA_ERROR_TOPIC: a business error's input, with the dead-letter headers (its commit
+  /// waits for the acknowledgement).
+  void publish_business_error(PartitionState& partition, InFlight& entry, const Message& input, const Outcome& outcome,
+                              int retries);
   /// Produces one message; `headers` pass to librdkafka only if it accepts the message.
   void produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, const void* key, std::size_t key_len,
                    const void* value, std::size_t value_len, HeadersPtr headers, const Delivery& delivery);
@@ -243,6 +250,9 @@ class KernelLoop {
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> lost_progress_;
   std::chrono::steady_clock::time_point last_resend_warning_{};
   int suppressed_resend_warnings_ = 0;
+  std::chrono::steady_clock::time_point last_dead_letter_warning_{};
+  int suppressed_dead_letter_warnings_ = 0;
+  rd_kafka_topic_t* error_topic_ = nullptr;  // KAFKA_ERROR_TOPIC, null when unset
 };
 
 }  // namespace kernel::detail

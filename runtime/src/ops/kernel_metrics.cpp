@@ -93,6 +93,11 @@ KernelMetrics::KernelMetrics(int max_retries)
                               .Help("Circuit breaker state changes")
                               .Register(registry)
                               .Add({});
+  dead_letter_write_failures_ = &prometheus::BuildCounter()
+                                     .Name("kernel_dead_letter_write_failures_total")
+                                     .Help("Dead-letter (and error-topic) writes that failed and are sent again")
+                                     .Register(registry)
+                                     .Add({});
 }
 
 TopicMetrics& KernelMetrics::input_topic(std::string_view topic) {
