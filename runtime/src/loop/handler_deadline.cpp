@@ -32,7 +32,7 @@ Outcome KernelLoop::call_handler(const PartitionState& partition, Message& messa
   outcome = Outcome::transient(fmt::format("the handler returned after {} ms, past KERNEL_HANDLER_TIMEOUT ({} ms); "
                                            "its outputs were discarded",
                                            took.count(), timeout.count()),
-                               "kernel::HandlerTimeout");
+                               std::string(handler_timeout_type));
   outcome.reason = FailureReason::timeout;
   return outcome;
 }

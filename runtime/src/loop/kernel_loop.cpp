@@ -245,7 +245,7 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
         return;
       }
       dead_letter(partition, entry, message, "transient",
-                  outcome.reason == FailureReason::timeout ? FailureReason::timeout : FailureReason::retries_exhausted,
+                  handler_timed_out(outcome) ? FailureReason::timeout : FailureReason::retries_exhausted,
                   outcome.error_type,
                   outcome.message, attempt - 1);
       break;

@@ -145,6 +145,12 @@ class KernelLoop {
   void publish_breaker(StatusSnapshot& snapshot);
   // Handler deadline (handler_deadline.cpp): the call through the chain, timed.
   Outcome call_handler(const PartitionState& partition, Message& message);
+  /// The outcome call_handler() made of a call that returned past its deadline (dead-lettered,
+  /// once out of retries, as `timeout`; a handler's own TransientError stays `retries_exhausted`).
+  static bool handler_timed_out(const Outcome& outcome) noexcept {
+    return outcome.reason == FailureReason::timeout && outcome.error_type == handler_timeout_type;
+  }
+  static constexpr std::string_view handler_timeout_type = "kernel::HandlerTimeout";
 
   // Pauses.
   void pause(PartitionState& partition, PauseReason reason);
