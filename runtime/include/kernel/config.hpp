@@ -168,6 +168,10 @@ struct Settings {
   double retry_jitter{};
   /// KERNEL_RETRY_TOPICS: the delay of each retry topic (empty: retries in place).
   std::vector<std::chrono::milliseconds> retry_topics;
+  int breaker_threshold{};                                ///< 0: breaker off
+  std::chrono::milliseconds breaker_cooldown{};
+  std::chrono::milliseconds breaker_cooldown_max{};
+  std::optional<std::chrono::milliseconds> handler_timeout;  ///< nullopt: no deadline
 
   std::optional<int> http_port;  ///< nullopt: off; 0: pick a free port (ops)
   std::string http_address;      ///< IPv4 or IPv6 address the endpoints listen on (ops)

@@ -2,6 +2,7 @@
 /// What a handler gets besides the message: a way to produce, the kernel's name, a logger,
 /// and which attempt this is. Outputs are collected during the attempt and sent by the
 /// runtime only when the handler succeeds, so a retried attempt never sends twice.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -59,6 +60,10 @@ class Context {
   spdlog::logger& log() const noexcept { return *logger_; }
   /// 1 for the first attempt, 2 for the first retry, ...
   int attempt() const noexcept { return attempt_; }
+  /// When this call must have returned (KERNEL_HANDLER_TIMEOUT); nullopt without a deadline.
+  /// Bound your own I/O with it: the runtime cannot interrupt a call, it can only treat one
+  /// that returns late as a transient failure (`timeout`) and discard its outputs.
+  const std::optional<std::chrono::steady_clock::time_point>& deadline() const noexcept { return deadline_; }
 
   /// What this attempt produced so far (the runtime and tests read it).
   const std::vector<Outgoing>& produced() const noexcept { return produced_; }
@@ -84,6 +89,7 @@ class Context {
   friend struct detail::ContextAccess;
 
   void set_input(const Message* input) noexcept { input_ = input; }
+  void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept { deadline_ = deadline; }
   detail::KernelMetrics* metrics() const noexcept { return metrics_; }
   void set_metrics(detail::KernelMetrics* metrics) noexcept { metrics_ = metrics; }
   void queue(Outgoing& message);
@@ -101,6 +107,7 @@ class Context {
   std::optional<std::string> output_topic_;
   std::shared_ptr<spdlog::logger> logger_;
   int attempt_ = 1;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
   std::vector<Outgoing> produced_;
   const Message* input_ = nullptr;
   NextProduce produce_chain_;  // empty without producer middleware

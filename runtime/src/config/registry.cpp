@@ -262,6 +262,21 @@ std::vector<VariableSpec> make_registry() {
                  .description = "Comma-separated delays (1s,10s,1m) of non-blocking retry topics: a transient failure "
                                 "moves to <kernel>.retry.1, .retry.2, ... (the prefix applies), then to the dead-letter "
                                 "topic; KAFKA_CONSUMER_MAX_RETRIES is then ignored. Unset: retries in place"}),
+      stored_in(&S::breaker_threshold, whole_number(0, " (consecutive transient failures; 0 turns the breaker off)"),
+                {.name = "KERNEL_BREAKER_THRESHOLD", .default_value = "5",
+                 .description = "Consecutive transient failures across the kernel that open the circuit breaker "
+                                "(every partition paused); 0 turns the breaker off"}),
+      stored_in(&S::breaker_cooldown, duration(Zero::refused),
+                {.name = "KERNEL_BREAKER_COOLDOWN", .default_value = "10s",
+                 .description = "How long the circuit stays open before one message goes through as a probe"}),
+      stored_in(&S::breaker_cooldown_max, duration(Zero::refused),
+                {.name = "KERNEL_BREAKER_COOLDOWN_MAX", .default_value = "5m",
+                 .description = "Longest open period: each failed probe doubles the last one up to this"}),
+      stored_in(&S::handler_timeout, optional_of(duration(Zero::refused)),
+                {.name = "KERNEL_HANDLER_TIMEOUT",
+                 .description = "Handler deadline (context.deadline()); a call returning past it is a transient "
+                                "failure (timeout); one still running at 3x it (at most the rebalance timeout) fails "
+                                "/healthz; unset: no deadline"}),
       stored_in(&S::http_port, port(),
                 {.name = "KERNEL_HTTP_PORT", .default_value = "8080",
                  .description = "Port of the health, metrics and admin endpoints; 0 picks a free port, off disables"}),

@@ -163,6 +163,10 @@ void check_topics(const Settings& s, Checker& check, std::vector<std::string>& w
     check.fail("KAFKA_DLQ_TOPIC", "is also an input topic (KAFKA_TOPIC): dead letters to " + s.dlq_topic +
                                       " would be consumed again; expected a topic not in KAFKA_TOPIC");
   }
+  if (s.error_topic && is_input(*s.error_topic)) {
+    check.fail("KAFKA_ERROR_TOPIC", "is also an input topic (KAFKA_TOPIC): business errors to " + *s.error_topic +
+                                        " would be consumed again; expected a topic not in KAFKA_TOPIC");
+  }
 }
 
 void check_security(const Settings& s, Checker& check, std::vector<std::string>& warnings) {
@@ -244,6 +248,10 @@ void check_retries(const Settings& s, Checker& check) {
   if (s.retry_backoff > s.retry_backoff_max) {
     check.fail("KERNEL_RETRY_BACKOFF", "must not exceed KERNEL_RETRY_BACKOFF_MAX (" +
                                            format_duration(s.retry_backoff_max) + ")");
+  }
+  if (s.breaker_cooldown > s.breaker_cooldown_max) {
+    check.fail("KERNEL_BREAKER_COOLDOWN", "must not exceed KERNEL_BREAKER_COOLDOWN_MAX (" +
+                                              format_duration(s.breaker_cooldown_max) + ")");
   }
 }
 

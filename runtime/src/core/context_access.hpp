@@ -14,6 +14,9 @@ namespace kernel::detail {
 struct ContextAccess {
   static void begin_attempt(Context& context, int attempt) noexcept { context.begin_attempt(attempt); }
   static void set_input(Context& context, const Message* input) noexcept { context.set_input(input); }
+  static void set_deadline(Context& context, std::optional<std::chrono::steady_clock::time_point> deadline) noexcept {
+    context.set_deadline(deadline);
+  }
   static void set_producer_middleware(Context& context, std::vector<ProducerMiddleware> middleware) {
     context.set_producer_middleware(std::move(middleware));
   }

@@ -21,6 +21,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "core/rfc3339.hpp"
+
 namespace kernel::detail {
 
 namespace {
@@ -352,6 +354,18 @@ int OpsServer::serve(MHD_Connection* connection, Request& request, std::string_v
   switch (endpoint) {
     case Endpoint::healthz: {
       const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(state_.since_heartbeat());
+      if (const auto stuck = state_.stuck_call(Clock::now())) {
+        // A handler call that never returns: only a restart frees the thread.
+        const auto running = std::chrono::duration_cast<std::chrono::milliseconds>(stuck->running);
+        if (stuck->first_report) {
+          log_->error("handler stuck on {} for {} ms (past 3x KERNEL_HANDLER_TIMEOUT): /healthz fails until it "
+                      "returns",
+                      stuck->what, running.count());
+        }
+        return reply(connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     json{{"status", "stuck"}, {"handler_stuck_on", stuck->what},
+                          {"running_ms", running.count()}, {"last_poll_ms_ago", since.count()}});
+      }
       const bool alive = since < options_.stall_after;
       return reply(connection, alive ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
                    json{{"status", alive ? "alive" : "stalled"}, {"last_poll_ms_ago", since.count()},
@@ -392,6 +406,21 @@ int OpsServer::readiness(MHD_Connection* connection) {
   return reply(connection, MHD_HTTP_OK, json{{"ready", true}, {"reason", "member of group " + options_.group_id}});
 }
 
+namespace {
+
+/// /admin/status's `circuit`: null when the breaker is off, else its state and, while open,
+/// when the probe goes; `opens_after` says how many more consecutive failures open it.
+nlohmann::json circuit(const StatusSnapshot& snapshot) {
+  if (snapshot.circuit.empty()) return nullptr;
+  auto at = [](std::int64_t ms) { return ms > 0 ? nlohmann::json(format_rfc3339(ms)) : nlohmann::json(nullptr); };
+  return {{"state", snapshot.circuit},
+          {"opened_at", at(snapshot.circuit_opened_at_ms)},
+          {"probe_at", snapshot.circuit == "open" ? at(snapshot.circuit_probe_at_ms) : nlohmann::json(nullptr)},
+          {"consecutive_failures", snapshot.circuit_consecutive_failures}};
+}
+
+}  // namespace
+
 int OpsServer::status(MHD_Connection* connection) {
   const auto snapshot = state_.status();
   json partitions = json::array();
@@ -417,7 +446,7 @@ int OpsServer::status(MHD_Connection* connection) {
                     {"pending_outputs", snapshot.pending_outputs},
                     {"last_poll_ms_ago", since.count()},
                     {"brokers_down_ms", state_.brokers_reported_down() ? json(down.count()) : json(nullptr)},
-                    {"circuit", nullptr},  // no circuit breaker yet
+                    {"circuit", circuit(snapshot)},
                     {"published_at_ms", snapshot.published_at_ms},
                     {"partitions", std::move(partitions)}});
 }

@@ -52,10 +52,13 @@ constexpr std::size_t max_error_message = 4096;
 
 void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const Message& input,
                              std::string_view error_class, FailureReason reason, std::string_view type,
-                             std::string_view message, int retries) {
+                             std::string_view message, int retries, rd_kafka_topic_t* to) {
   message = cut_utf8(message, max_error_message);
-  log_->error("dead-lettering {}[{}]@{} to {}: {} ({}): {}", partition.topic, partition.partition, input.offset(),
-              settings_.dlq_topic, to_string(reason), type, message);
+  if (!to) {
+    to = dlq_topic_;
+    log_->error("dead-lettering {}[{}]@{} to {}: {} ({}): {}", partition.topic, partition.partition, input.offset(),
+                settings_.dlq_topic, to_string(reason), type, message);
+  }
   // The original headers, byte for byte, then where it came from and why it failed.
   HeadersPtr headers(rd_kafka_headers_new(input.headers().size() + 12));
   std::size_t header_bytes = 0;
@@ -108,7 +111,7 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
   ++entry.pending_acks;
   ++pending_outputs_;
   entry.handled = true;
-  produce_raw(dlq_topic_, RD_KAFKA_PARTITION_UA, key ? key->data() : nullptr, key ? key->size() : 0,
+  produce_raw(to, RD_KAFKA_PARTITION_UA, key ? key->data() : nullptr, key ? key->size() : 0,
               value.data(), value.size(), std::move(headers), entry.dead_letter_delivery);
 }
 
@@ -219,9 +222,13 @@ void KernelLoop::produce_failed(Resend failed, rd_kafka_resp_err_t err) {
     ++entry->resends;
     const auto delay = retry_policy_.delay(entry->resends);
     failed.due = Clock::now() + delay;
-    log_produce_failure(kind == ProduceErrorKind::passing ? spdlog::level::warn : spdlog::level::err,
-                        fmt::format("{} to {} not delivered ({}); sending it again in {} ms", what, failed.topic,
-                                    rd_kafka_err2str(err), delay.count()));
+    if (dead_letter) {
+      dead_letter_write_failed(failed.topic, err, delay);
+    } else {
+      log_produce_failure(kind == ProduceErrorKind::passing ? spdlog::level::warn : spdlog::level::err,
+                          fmt::format("{} to {} not delivered ({}); sending it again in {} ms", what, failed.topic,
+                                      rd_kafka_err2str(err), delay.count()));
+    }
   }
   resends_.push_back(std::move(failed));
 }

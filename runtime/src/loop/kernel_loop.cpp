@@ -34,6 +34,7 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       hooks_(std::move(hooks)),
       retry_policy_(settings_.retry_backoff, settings_.retry_backoff_max, settings_.retry_multiplier,
                     settings_.retry_jitter),
+      breaker_(settings_.breaker_threshold, settings_.breaker_cooldown, settings_.breaker_cooldown_max),
       stamper_(kernel_name_),
       context_(kernel_name_, settings_.output_topic, log_),
       ops_(published.state),
@@ -51,6 +52,9 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
   if (ProduceGuard guard(settings_); guard.active()) {
     ContextAccess::set_topic_check(context_, [guard = std::move(guard), prefix = settings_.topic_prefix](
                                                  const std::string& topic) { return guard.refusal(prefix + topic); });
+  }
+  if (ops_ && settings_.handler_timeout) {
+    ops_->set_stuck_after(std::min<milliseconds>(*settings_.handler_timeout * 3, settings_.rebalance_timeout));
   }
 }
 
@@ -118,6 +122,7 @@ int KernelLoop::run() {
     if (now >= next_housekeeping) {
       next_housekeeping = now + milliseconds(10);
       if (ops_ && now >= publish_due_) publish_status(now);
+      breaker_tick(now);
       run_due_retries();
       resend_due();
       check_backpressure();
@@ -214,12 +219,13 @@ void KernelLoop::drain_parked() {
 void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& message, int attempt) {
   ScopedLogContext scope(partition.topic, partition.partition, message.offset());
   ContextAccess::begin_attempt(context_, attempt);
-  Outcome outcome = chain_(message, context_);
+  Outcome outcome = call_handler(partition, message);
   // A refused topic fails the attempt even when the handler caught the refusal: nothing of it is sent.
   if (!ContextAccess::topic_refusal(context_).empty() && outcome.kind != Outcome::Kind::fatal) {
     outcome = Outcome::permanent(ContextAccess::topic_refusal(context_), FailureReason::topic_not_allowed);
   }
   entry.retries = attempt - 1;
+  if (outcome.kind != Outcome::Kind::transient && outcome.kind != Outcome::Kind::fatal) breaker_answered();
   switch (outcome.kind) {
     case Outcome::Kind::success: {
       for (const auto& output : context_.produced()) send_output(output, message, entry, attempt);
@@ -230,8 +236,18 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
       log_->warn("business error at {}[{}]@{}: {}", partition.topic, partition.partition, message.offset(),
                  outcome.message);
       entry.handled = true;
+      if (settings_.error_topic) publish_business_error(partition, entry, message, outcome, attempt - 1);
       break;
     case Outcome::Kind::transient:
+      if (breaker_failed(partition, message)) {
+        // Open or probing: the failure is the outage's, not the message's. It waits, its
+        // retries unspent, until the circuit closes (or it is the next probe).
+        partition.retry_entry = &entry;
+        partition.retry_attempt = attempt;
+        partition.retry_due = Clock::now();
+        pause(partition, PauseReason::retry);
+        return;
+      }
       if (!retry_topic_names_.empty()) {
         move_to_retry_topic(partition, entry, message, outcome, attempt);  // never retried in place
         break;
@@ -249,7 +265,9 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
         pause(partition, PauseReason::retry);
         return;
       }
-      dead_letter(partition, entry, message, "transient", FailureReason::retries_exhausted, outcome.error_type,
+      dead_letter(partition, entry, message, "transient",
+                  handler_timed_out(outcome) ? FailureReason::timeout : FailureReason::retries_exhausted,
+                  outcome.error_type,
                   outcome.message, attempt - 1);
       break;
     case Outcome::Kind::permanent:

@@ -23,6 +23,7 @@
 #include "kernel/exit_codes.hpp"
 #include "kernel/handler.hpp"
 #include "kernel/spec.hpp"
+#include "loop/circuit_breaker.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/retry_policy.hpp"
 #include "loop/standard_headers.hpp"
@@ -104,7 +105,14 @@ class KernelLoop {
   void send_output(const Outgoing& output, const Message& input, InFlight& entry, int attempt);
   void dead_letter(PartitionState& partition, InFlight& entry, const Message& input,
                    std::string_view error_class, FailureReason reason, std::string_view type,
-                   std::string_view message, int retries);
+                   std::string_view message, int retries, rd_kafka_topic_t* to = nullptr);
+  /// A dead-letter write failed for a passing reason and is sent again after `delay`: counts
+  /// it and warns at most every 30 s (dead_letter_writes.cpp).
+  void dead_letter_write_failed(const std::string& topic, rd_kafka_resp_err_t err, std::chrono::milliseconds delay);
+  /// KAFKA_ERROR_TOPIC: a business error's input, with the dead-letter headers (its commit
+  /// waits for the acknowledgement).
+  void publish_business_error(PartitionState& partition, InFlight& entry, const Message& input, const Outcome& outcome,
+                              int retries);
   /// Produces one message; `headers` pass to librdkafka only if it accepts the message.
   void produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, const void* key, std::size_t key_len,
                    const void* value, std::size_t value_len, HeadersPtr headers, const Delivery& delivery);
@@ -133,6 +141,26 @@ class KernelLoop {
   /// A fatal librdkafka error in `client`: records the cause and stops (exit 70).
   void stop_on_fatal_error(rd_kafka_t* client);
   void log_produce_failure(spdlog::level::level_enum level, std::string text);
+
+  // Circuit breaker (circuit_breaker.cpp): fed with each call's class, it pauses every
+  // partition (PauseReason::breaker) while open and runs one waiting retry as the probe.
+  void breaker_answered();
+  /// After a transient failure; true when the circuit is not closed (the failure then spends
+  /// none of the message's retries).
+  bool breaker_failed(const PartitionState& partition, const Message& message);
+  void breaker_tick(std::chrono::steady_clock::time_point now);
+  void breaker_changed(CircuitBreaker::State state);
+  /// Partitions assigned while the circuit is not closed start paused.
+  void breaker_hold_assigned(const rd_kafka_topic_partition_list_t* partitions);
+  void publish_breaker(StatusSnapshot& snapshot);
+  // Handler deadline (handler_deadline.cpp): the call through the chain, timed.
+  Outcome call_handler(const PartitionState& partition, Message& message);
+  /// The outcome call_handler() made of a call that returned past its deadline (dead-lettered,
+  /// once out of retries, as `timeout`; a handler's own TransientError stays `retries_exhausted`).
+  static bool handler_timed_out(const Outcome& outcome) noexcept {
+    return outcome.reason == FailureReason::timeout && outcome.error_type == handler_timeout_type;
+  }
+  static constexpr std::string_view handler_timeout_type = "kernel::HandlerTimeout";
 
   // Pauses.
   void pause(PartitionState& partition, PauseReason reason);
@@ -173,6 +201,8 @@ class KernelLoop {
   std::shared_ptr<spdlog::logger> log_;
   LoopHooks hooks_;
   RetryPolicy retry_policy_;
+  CircuitBreaker breaker_;
+  std::int64_t breaker_opened_at_ms_ = 0;  // wall clock, for /admin/status
   HeaderStamper stamper_;
   Context context_;
 
@@ -237,6 +267,9 @@ class KernelLoop {
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> lost_progress_;
   std::chrono::steady_clock::time_point last_resend_warning_{};
   int suppressed_resend_warnings_ = 0;
+  std::chrono::steady_clock::time_point last_dead_letter_warning_{};
+  int suppressed_dead_letter_warnings_ = 0;
+  rd_kafka_topic_t* error_topic_ = nullptr;  // KAFKA_ERROR_TOPIC, null when unset
 };
 
 }  // namespace kernel::detail

@@ -174,6 +174,7 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
         }
       }
     }
+    self->breaker_hold_assigned(partitions);
     if (self->ops_ && !self->stopping()) self->ops_->set_phase(Phase::ready);  // before joined(): no window
     self->joined_.store(true);
   } else {

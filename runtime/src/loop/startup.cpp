@@ -45,6 +45,7 @@ void KernelLoop::start() {
   consumer_queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
   wait_for_topics();
   dlq_topic_ = producer_topic(settings_.dlq_topic);
+  if (settings_.error_topic) error_topic_ = producer_topic(*settings_.error_topic);
   // The size a dead letter must fit (KAFKA_PROPERTY_MESSAGE_MAX_BYTES may have changed it).
   std::array<char, 32> max_bytes{};
   std::size_t size = max_bytes.size();

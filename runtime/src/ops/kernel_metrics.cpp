@@ -83,6 +83,21 @@ KernelMetrics::KernelMetrics(int max_retries)
                      .Help("Partition assignments and revocations")
                      .Register(registry)
                      .Add({});
+  breaker_state_ = &prometheus::BuildGauge()
+                        .Name("kernel_circuit_breaker_state")
+                        .Help("Circuit breaker: 0 closed, 1 open (every partition paused), 2 half-open (probing)")
+                        .Register(registry)
+                        .Add({});
+  breaker_transitions_ = &prometheus::BuildCounter()
+                              .Name("kernel_circuit_breaker_transitions_total")
+                              .Help("Circuit breaker state changes")
+                              .Register(registry)
+                              .Add({});
+  dead_letter_write_failures_ = &prometheus::BuildCounter()
+                                     .Name("kernel_dead_letter_write_failures_total")
+                                     .Help("Dead-letter (and error-topic) writes that failed and are sent again")
+                                     .Register(registry)
+                                     .Add({});
 }
 
 TopicMetrics& KernelMetrics::input_topic(std::string_view topic) {

@@ -70,6 +70,11 @@ class KernelMetrics {
   prometheus::Counter& rebalances() noexcept { return *rebalances_; }
   /// kernel_partitions_paused{reason}; only for reasons counted_in_metrics().
   prometheus::Gauge& paused(PauseReason reason) noexcept { return *paused_[static_cast<std::size_t>(reason)]; }
+  /// kernel_circuit_breaker_state (0 closed, 1 open, 2 half-open) and its transitions.
+  prometheus::Gauge& breaker_state() noexcept { return *breaker_state_; }
+  prometheus::Counter& breaker_transitions() noexcept { return *breaker_transitions_; }
+  /// kernel_dead_letter_write_failures_total: dead-letter writes that failed and are sent again.
+  prometheus::Counter& dead_letter_write_failures() noexcept { return *dead_letter_write_failures_; }
 
   /// kernel_consumer_lag for a partition; `lag` < 0 removes it (revoked, or unknown).
   void set_lag(const std::string& topic, std::int32_t partition, std::int64_t lag);
@@ -90,6 +95,9 @@ class KernelMetrics {
   prometheus::Gauge* in_flight_;
   prometheus::Counter* commits_;
   prometheus::Counter* rebalances_;
+  prometheus::Gauge* breaker_state_;
+  prometheus::Counter* breaker_transitions_;
+  prometheus::Counter* dead_letter_write_failures_;
   std::array<prometheus::Gauge*, all_pause_reasons.size()> paused_{};  // null for backpressure
 
   // Touched by the loop thread only (the families lock themselves for the scrape).

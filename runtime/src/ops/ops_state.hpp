@@ -10,7 +10,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ops/pause_reasons.hpp"
@@ -45,6 +47,11 @@ struct StatusSnapshot {
   std::size_t in_flight = 0;
   int pending_outputs = 0;
   bool operator_paused = false;
+  /// The circuit breaker: closed, open or half_open (empty: the breaker is off).
+  std::string circuit;
+  std::int64_t circuit_opened_at_ms = 0;    ///< wall clock of the last opening (0: never)
+  std::int64_t circuit_probe_at_ms = 0;     ///< open: when the probe goes (wall clock)
+  std::int64_t circuit_consecutive_failures = 0;
   std::int64_t published_at_ms = 0;  ///< wall clock
 };
 
@@ -68,6 +75,36 @@ class OpsState {
   }
   Clock::duration since_heartbeat() const noexcept {
     return Clock::now().time_since_epoch() - Clock::duration(last_beat_ns_.load(std::memory_order_relaxed));
+  }
+
+  // --- Handler calls (KERNEL_HANDLER_TIMEOUT): a call still running `stuck_after` after it
+  // started fails liveness, naming the message. Only the loop marks calls, and only when a
+  // deadline is set (a lock per call, never contended but by a /healthz request).
+  void set_stuck_after(Clock::duration after) noexcept { stuck_after_ns_.store(after.count(), std::memory_order_relaxed); }
+  void call_started(Clock::time_point now, std::string what) {
+    std::lock_guard lock(call_mutex_);
+    call_what_ = std::move(what);
+    call_started_ = now;
+    call_running_ = true;
+    call_reported_ = false;
+  }
+  void call_ended() noexcept {
+    std::lock_guard lock(call_mutex_);
+    call_running_ = false;
+  }
+  struct StuckCall {
+    std::string what;          ///< "orders[0]@15"
+    Clock::duration running;   ///< for how long
+    bool first_report;         ///< true once per call: log it then
+  };
+  /// The call running past `stuck_after`, if any (server thread).
+  std::optional<StuckCall> stuck_call(Clock::time_point now) {
+    const auto after = Clock::duration(stuck_after_ns_.load(std::memory_order_relaxed));
+    if (after <= Clock::duration::zero()) return std::nullopt;
+    std::lock_guard lock(call_mutex_);
+    if (!call_running_ || now - call_started_ < after) return std::nullopt;
+    const bool first = !std::exchange(call_reported_, true);
+    return StuckCall{call_what_, now - call_started_, first};
   }
 
   // --- Readiness.
@@ -151,6 +188,13 @@ class OpsState {
   std::atomic<bool> operator_paused_wanted_{false};
   std::atomic<std::uint64_t> requested_generation_{0};
   std::uint64_t applied_generation_ = 0;
+
+  std::atomic<Clock::rep> stuck_after_ns_{0};
+  std::mutex call_mutex_;
+  std::string call_what_;
+  Clock::time_point call_started_{};
+  bool call_running_ = false;
+  bool call_reported_ = false;
 
   mutable std::mutex status_mutex_;
   StatusSnapshot status_;

@@ -1,0 +1,40 @@
+// KERNEL_HANDLER_TIMEOUT: the handler's deadline. C++ cannot stop a thread safely, so the
+// deadline is advisory for the call (context.deadline() lets the handler bound its own I/O);
+// a call that returns past it is a transient failure with reason `timeout` and its outputs
+// are discarded; a call still running at min(3x the deadline, the rebalance timeout) fails
+// /healthz (OpsState::stuck_call), so the orchestrator restarts the process.
+#include <fmt/format.h>
+
+#include "core/context_access.hpp"
+#include "loop/kernel_loop.hpp"
+#include "loop/loop_internal.hpp"
+#include "loop/partition_state.hpp"
+
+namespace kernel::detail {
+
+Outcome KernelLoop::call_handler(const PartitionState& partition, Message& message) {
+  if (!settings_.handler_timeout) return chain_(message, context_);
+  const auto timeout = *settings_.handler_timeout;
+  const auto started = Clock::now();
+  ContextAccess::set_deadline(context_, started + timeout);
+  if (ops_) ops_->call_started(started, fmt::format("{}[{}]@{}", partition.topic, partition.partition, message.offset()));
+  struct CallEnd {
+    KernelLoop& loop;
+    ~CallEnd() {
+      if (loop.ops_) loop.ops_->call_ended();
+      ContextAccess::set_deadline(loop.context_, std::nullopt);
+    }
+  } end{*this};
+  Outcome outcome = chain_(message, context_);
+  const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
+  if (took <= timeout || outcome.kind == Outcome::Kind::fatal) return outcome;
+  // Only a success sends outputs: turning it into a failure discards them.
+  outcome = Outcome::transient(fmt::format("the handler returned after {} ms, past KERNEL_HANDLER_TIMEOUT ({} ms); "
+                                           "its outputs were discarded",
+                                           took.count(), timeout.count()),
+                               std::string(handler_timeout_type));
+  outcome.reason = FailureReason::timeout;
+  return outcome;
+}
+
+}  // namespace kernel::detail
