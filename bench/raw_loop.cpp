@@ -83,7 +83,8 @@ int main() {
     if (std::time(nullptr) >= next_commit && !delivered.empty()) {
       kernel::detail::PartitionListPtr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(delivered.size())));
       for (const auto& [partition, offset] : delivered) {
-        rd_kafka_topic_partition_list_add(offsets.get(), settings.input_topics.front().c_str(), partition)->offset = offset;
+        rd_kafka_topic_partition_list_add(offsets.get(), settings.input_topics.front().c_str(), partition)->offset =
+            offset;
       }
       rd_kafka_commit(consumer.get(), offsets.get(), 1);
       next_commit = std::time(nullptr) + 1;
@@ -120,11 +121,13 @@ int main() {
     add_header(headers, "content-type", "application/json", 16);
     add_header(headers, "event-type", "order.enriched", 14);
 
-    const auto tag = (static_cast<std::uintptr_t>(message->partition) << 48) | static_cast<std::uintptr_t>(message->offset);
-    while (rd_kafka_producev(producer.get(), RD_KAFKA_V_RKT(output.get()), RD_KAFKA_V_KEY(message->key, message->key_len),
-                             RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-                             RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(tag)), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    const auto tag =
+        (static_cast<std::uintptr_t>(message->partition) << 48) | static_cast<std::uintptr_t>(message->offset);
+    while (rd_kafka_producev(
+               producer.get(), RD_KAFKA_V_RKT(output.get()), RD_KAFKA_V_KEY(message->key, message->key_len),
+               RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+               RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(tag)), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(producer.get(), 10);
     }
   }

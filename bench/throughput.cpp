@@ -174,8 +174,8 @@ int main(int argc, char** argv) {
   app.add_option("--rounds", rounds, "Rounds (raw, kernel alternating); the median of each counts");
   CLI11_PARSE(app, argc, argv);
 
-  std::vector<std::string> broker_args{broker_binary, "--partitions", std::to_string(partitions), "--topic",
-                                       "bench.in", "--topic", "bench.dlq"};
+  std::vector<std::string> broker_args{broker_binary, "--partitions", std::to_string(partitions), "--topic", "bench.in",
+                                       "--topic",     "bench.dlq"};
   for (int round = 0; round < rounds; ++round) {
     for (const char* name : {"raw", "kernel"}) {
       broker_args.push_back("--topic");
@@ -197,8 +197,8 @@ int main(int argc, char** argv) {
     std::size_t bytes = 0;
     for (const auto& record : inputs) bytes += record.value.size();
     kernel::detail::produce_records(servers, "bench.in", inputs, std::chrono::seconds(120));
-    std::printf("broker %s, %d partitions, %lld JSON messages of %zu bytes on average\n", servers.c_str(),
-                partitions, messages, bytes / inputs.size());
+    std::printf("broker %s, %d partitions, %lld JSON messages of %zu bytes on average\n", servers.c_str(), partitions,
+                messages, bytes / inputs.size());
   }
 
   std::vector<Result> raws, kernels;
@@ -216,9 +216,10 @@ int main(int argc, char** argv) {
   const auto best_kernel = median(kernels);
   stop_and_peak_rss_kb(broker);
   const double rss_delta_mb = (best_kernel.rss_kb - best_raw.rss_kb) / 1024.0;
-  std::printf("raw_msgs_per_s=%.0f kernel_msgs_per_s=%.0f raw_peak_rss_mb=%.1f kernel_peak_rss_mb=%.1f "
-              "rss_delta_mb=%.1f\n",
-              best_raw.rate, best_kernel.rate, best_raw.rss_kb / 1024.0, best_kernel.rss_kb / 1024.0, rss_delta_mb);
+  std::printf(
+      "raw_msgs_per_s=%.0f kernel_msgs_per_s=%.0f raw_peak_rss_mb=%.1f kernel_peak_rss_mb=%.1f "
+      "rss_delta_mb=%.1f\n",
+      best_raw.rate, best_kernel.rate, best_raw.rss_kb / 1024.0, best_kernel.rss_kb / 1024.0, rss_delta_mb);
   std::printf("ratio=%.3f\n", best_raw.rate > 0 ? best_kernel.rate / best_raw.rate : 0.0);
   return best_raw.rate > 0 && best_kernel.rate > 0 ? 0 : 1;
 }

@@ -20,22 +20,25 @@ constexpr std::size_t max_description_length = 200;
 // C++20 keywords and alternative tokens: the name with dashes turned into underscores
 // becomes a namespace.
 constexpr std::array cpp_keywords{
-    "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break",
-    "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept",
-    "const", "consteval", "constexpr", "constinit", "const_cast", "continue", "co_await",
-    "co_return", "co_yield", "decltype", "default", "delete", "do", "double", "dynamic_cast",
-    "else", "enum", "explicit", "export", "extern", "false", "float", "for", "friend", "goto",
-    "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
-    "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register",
-    "reinterpret_cast", "requires", "return", "short", "signed", "sizeof", "static",
-    "static_assert", "static_cast", "struct", "switch", "template", "this", "thread_local",
-    "throw", "true", "try", "typedef", "typeid", "typename", "union", "unsigned", "using",
-    "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq"};
+    "alignas",     "alignof",   "and",        "and_eq",    "asm",      "auto",         "bitand",
+    "bitor",       "bool",      "break",      "case",      "catch",    "char",         "char8_t",
+    "char16_t",    "char32_t",  "class",      "compl",     "concept",  "const",        "consteval",
+    "constexpr",   "constinit", "const_cast", "continue",  "co_await", "co_return",    "co_yield",
+    "decltype",    "default",   "delete",     "do",        "double",   "dynamic_cast", "else",
+    "enum",        "explicit",  "export",     "extern",    "false",    "float",        "for",
+    "friend",      "goto",      "if",         "inline",    "int",      "long",         "mutable",
+    "namespace",   "new",       "noexcept",   "not",       "not_eq",   "nullptr",      "operator",
+    "or",          "or_eq",     "private",    "protected", "public",   "register",     "reinterpret_cast",
+    "requires",    "return",    "short",      "signed",    "sizeof",   "static",       "static_assert",
+    "static_cast", "struct",    "switch",     "template",  "this",     "thread_local", "throw",
+    "true",        "try",       "typedef",    "typeid",    "typename", "union",        "unsigned",
+    "using",       "virtual",   "void",       "volatile",  "wchar_t",  "while",        "xor",
+    "xor_eq"};
 
 // Targets CMake and CTest define for themselves.
-constexpr std::array cmake_targets{"all", "install", "install_strip", "install_local", "test",
-                                   "clean", "help", "package", "package_source", "edit_cache",
-                                   "rebuild_cache", "list_install_components"};
+constexpr std::array cmake_targets{
+    "all",  "install", "install_strip",  "install_local", "test",          "clean",
+    "help", "package", "package_source", "edit_cache",    "rebuild_cache", "list_install_components"};
 
 // new-kernel's own commands: `new-kernel upgrade` must never be read as a kernel's name.
 constexpr std::array generator_commands{"upgrade", "check", "diff"};
@@ -58,8 +61,7 @@ std::string printable(char c) {
 }
 
 bool is_topic_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 bool is_valid_utf8(std::string_view text) {
@@ -94,8 +96,7 @@ std::vector<std::string> check_kafka_name(std::string_view what, std::string_vie
     return problems;
   }
   if (value.size() > max_topic_length) {
-    problems.push_back(fmt::format("{} is {} characters long: at most {}", what, value.size(),
-                                   max_topic_length));
+    problems.push_back(fmt::format("{} is {} characters long: at most {}", what, value.size(), max_topic_length));
   }
   const auto bad = std::find_if_not(value.begin(), value.end(), is_topic_char);
   if (bad != value.end()) {
@@ -125,15 +126,15 @@ std::string suggest_name(std::string_view name) {
 
 std::vector<std::string> check_name(std::string_view name) {
   std::vector<std::string> problems;
-  const auto accepted = fmt::format(
-      "use lowercase letters, digits and single dashes, starting with a letter (e.g. {})", suggest_name(name));
+  const auto accepted = fmt::format("use lowercase letters, digits and single dashes, starting with a letter (e.g. {})",
+                                    suggest_name(name));
   if (name.empty()) {
     problems.push_back(fmt::format("the kernel name is empty: {}", accepted));
     return problems;
   }
   if (name.size() > max_name_length) {
-    problems.push_back(fmt::format("name \"{}\" is {} characters long: at most {}", name,
-                                   name.size(), max_name_length));
+    problems.push_back(
+        fmt::format("name \"{}\" is {} characters long: at most {}", name, name.size(), max_name_length));
   }
   auto allowed = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; };
   if (allowed(name.front()) && !(name.front() >= 'a' && name.front() <= 'z')) {
@@ -158,28 +159,27 @@ std::vector<std::string> check_name(std::string_view name) {
   const auto identifier = identifier_of(name);
   if (name.starts_with("kafka-") || name.starts_with("kernel-")) {
     // Its settings would be read from KAFKA_* or KERNEL_* variables, the runtime's own.
-    problems.push_back(fmt::format(
-        "name \"{}\" starts with {}: a kernel's settings are read from <NAME>_<SETTING>, and KAFKA_* and "
-        "KERNEL_* belong to the runtime; choose another name (e.g. {})",
-        name, name.substr(0, name.find('-') + 1), name.substr(name.find('-') + 1)));
+    problems.push_back(
+        fmt::format("name \"{}\" starts with {}: a kernel's settings are read from <NAME>_<SETTING>, and KAFKA_* and "
+                    "KERNEL_* belong to the runtime; choose another name (e.g. {})",
+                    name, name.substr(0, name.find('-') + 1), name.substr(name.find('-') + 1)));
     return problems;
   }
   if (contains(generator_commands, name)) {
-    problems.push_back(fmt::format(
-        "name \"{}\" is a new-kernel command (upgrade, check, diff): choose another name (e.g. {}-kernel)",
-        name, name));
+    problems.push_back(
+        fmt::format("name \"{}\" is a new-kernel command (upgrade, check, diff): choose another name (e.g. {}-kernel)",
+                    name, name));
   } else if (contains(cpp_keywords, identifier)) {
-    problems.push_back(fmt::format(
-        "name \"{}\" becomes the C++ keyword `{}`: choose another name (e.g. {}-kernel)", name,
-        identifier, name));
+    problems.push_back(fmt::format("name \"{}\" becomes the C++ keyword `{}`: choose another name (e.g. {}-kernel)",
+                                   name, identifier, name));
   } else if (contains(cmake_targets, identifier)) {
     problems.push_back(fmt::format(
-        "name \"{}\" is a target CMake or CTest defines for itself: choose another name (e.g. {}-kernel)",
-        name, name));
+        "name \"{}\" is a target CMake or CTest defines for itself: choose another name (e.g. {}-kernel)", name, name));
   } else if (contains(runtime_names, identifier)) {
-    problems.push_back(fmt::format(
-        "name \"{}\" is reserved for the runtime (namespace kernel, package kernel_runtime): "
-        "choose another name (e.g. my-{})", name, name));
+    problems.push_back(
+        fmt::format("name \"{}\" is reserved for the runtime (namespace kernel, package kernel_runtime): "
+                    "choose another name (e.g. my-{})",
+                    name, name));
   }
   return problems;
 }
@@ -188,9 +188,7 @@ std::vector<std::string> check_topic(std::string_view option, std::string_view t
   return check_kafka_name(fmt::format("{} {}", option, topic.empty() ? "\"\"" : "topic"), topic);
 }
 
-std::vector<std::string> check_group(std::string_view group) {
-  return check_kafka_name("--group", group);
-}
+std::vector<std::string> check_group(std::string_view group) { return check_kafka_name("--group", group); }
 
 std::vector<std::string> check_description(std::string_view description) {
   std::vector<std::string> problems;
@@ -198,17 +196,16 @@ std::vector<std::string> check_description(std::string_view description) {
     problems.push_back("--description is not valid UTF-8");
     return problems;
   }
-  const auto control = std::find_if(description.begin(), description.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-  });
+  const auto control = std::find_if(description.begin(), description.end(),
+                                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
   if (control != description.end()) {
-    problems.push_back(fmt::format("--description contains {}: use one line of text",
-                                   printable(*control)));
+    problems.push_back(fmt::format("--description contains {}: use one line of text", printable(*control)));
   }
   if (description.size() > max_description_length) {
-    problems.push_back(fmt::format("--description is {} bytes long: at most {} (one sentence; "
-                                   "say more in README.md)",
-                                   description.size(), max_description_length));
+    problems.push_back(
+        fmt::format("--description is {} bytes long: at most {} (one sentence; "
+                    "say more in README.md)",
+                    description.size(), max_description_length));
   }
   return problems;
 }
@@ -220,13 +217,13 @@ constexpr std::array setting_types{"string", "int", "double", "bool", "duration"
 std::optional<kernel::SettingType> setting_type(std::string_view text) {
   using kernel::SettingType;
   static const std::array<std::pair<std::string_view, SettingType>, 8> types{{{"string", SettingType::string},
-                                                                               {"int", SettingType::integer},
-                                                                               {"double", SettingType::number},
-                                                                               {"bool", SettingType::boolean},
-                                                                               {"duration", SettingType::duration},
-                                                                               {"size", SettingType::size},
-                                                                               {"list", SettingType::list},
-                                                                               {"secret", SettingType::string}}};
+                                                                              {"int", SettingType::integer},
+                                                                              {"double", SettingType::number},
+                                                                              {"bool", SettingType::boolean},
+                                                                              {"duration", SettingType::duration},
+                                                                              {"size", SettingType::size},
+                                                                              {"list", SettingType::list},
+                                                                              {"secret", SettingType::string}}};
   for (const auto& [name, type] : types) {
     if (name == text) return type;
   }
@@ -276,9 +273,10 @@ std::optional<kernel::KernelSetting> parse_setting(std::string_view spec, std::s
     return std::nullopt;
   }
   if (setting.secret && setting.default_value) {
-    problem = fmt::format("--setting {}: a secret has no default (it would be written into the kernel's code and "
-                          "files); give it as {}=secret::DESCRIPTION",
-                          setting.name, setting.name);
+    problem = fmt::format(
+        "--setting {}: a secret has no default (it would be written into the kernel's code and "
+        "files); give it as {}=secret::DESCRIPTION",
+        setting.name, setting.name);
     return std::nullopt;
   }
   if (auto problems = check_description(setting.description); !problems.empty()) {
@@ -401,8 +399,9 @@ bool names_a_step(const Answers& a, const Patterns&) { return !a.pipeline.empty(
 std::vector<std::string> check_step_names(const Answers& a) {
   std::vector<std::string> problems;
   if (a.pipeline.empty() != a.step.empty()) {
-    problems.push_back(a.pipeline.empty() ? "--step without --pipeline: a pipeline step needs both; give --pipeline PIPELINE"
-                                          : "--pipeline without --step: a pipeline step needs both; give --step STEP");
+    problems.push_back(a.pipeline.empty()
+                           ? "--step without --pipeline: a pipeline step needs both; give --pipeline PIPELINE"
+                           : "--pipeline without --step: a pipeline step needs both; give --step STEP");
   }
   if (!a.pipeline.empty()) add(problems, check_kafka_name("--pipeline", a.pipeline));
   if (!a.step.empty()) add(problems, check_kafka_name("--step", a.step));
@@ -422,10 +421,9 @@ void fill_step_defaults(Answers& a, const Patterns& patterns) {
 std::string describe(const Answers& answers) {
   const auto pattern = pattern_of(answers);
   const auto article = std::string_view("aeiou").find(pattern.front()) != std::string_view::npos ? "An" : "A";
-  return answers.output_topic
-             ? fmt::format("{} {} kernel from {} to {}.", article, pattern, joined(answers.input_topics),
-                           *answers.output_topic)
-             : fmt::format("{} {} kernel on {}.", article, pattern, joined(answers.input_topics));
+  return answers.output_topic ? fmt::format("{} {} kernel from {} to {}.", article, pattern,
+                                            joined(answers.input_topics), *answers.output_topic)
+                              : fmt::format("{} {} kernel on {}.", article, pattern, joined(answers.input_topics));
 }
 
 // The table. Order matters: a default or check uses only the questions above it (the
@@ -477,8 +475,7 @@ const std::vector<Question> question_table{
            if (find_pattern(patterns, pattern_of(a)) == nullptr) {
              std::vector<std::string> names;
              for (const auto& pattern : patterns) names.push_back(pattern.name);
-             problems.push_back(
-                 fmt::format("--pattern {}: unknown; choose one of {}", pattern_of(a), joined(names)));
+             problems.push_back(fmt::format("--pattern {}: unknown; choose one of {}", pattern_of(a), joined(names)));
            }
            return problems;
          }},
@@ -497,8 +494,7 @@ const std::vector<Question> question_table{
            for (auto topic = a.input_topics.begin(); topic != a.input_topics.end(); ++topic) {
              add(problems, check_topic("--topic", *topic));
              if (std::find(a.input_topics.begin(), topic, *topic) != topic) {
-               problems.push_back(
-                   fmt::format("--topic {} is given twice: give each input topic once", *topic));
+               problems.push_back(fmt::format("--topic {} is given twice: give each input topic once", *topic));
              }
            }
            return problems;
@@ -523,9 +519,10 @@ const std::vector<Question> question_table{
            }
            add(problems, check_topic("--output-topic", *a.output_topic));
            if (is_input(a, *a.output_topic)) {
-             problems.push_back(fmt::format("--output-topic {} is also an input topic: the kernel would consume "
-                                            "its own output; choose another topic",
-                                            *a.output_topic));
+             problems.push_back(
+                 fmt::format("--output-topic {} is also an input topic: the kernel would consume "
+                             "its own output; choose another topic",
+                             *a.output_topic));
            }
            return problems;
          }},
@@ -550,9 +547,9 @@ const std::vector<Question> question_table{
            if (!a.dlq_topic) return problems;
            add(problems, check_topic("--dlq-topic", *a.dlq_topic));
            if (is_input(a, *a.dlq_topic) || a.dlq_topic == a.output_topic) {
-             problems.push_back(fmt::format(
-                 "--dlq-topic {} is also an input or output topic: dead letters need a topic of their own",
-                 *a.dlq_topic));
+             problems.push_back(
+                 fmt::format("--dlq-topic {} is also an input or output topic: dead letters need a topic of their own",
+                             *a.dlq_topic));
            }
            return problems;
          }},
@@ -633,9 +630,10 @@ const std::vector<Question> question_table{
                                               it->name, variable));
              }
              if (is_input(a, it->topic) || (a.dlq_topic && *a.dlq_topic == it->topic)) {
-               problems.push_back(fmt::format("--output {}={} is also an input or dead-letter topic: choose another "
-                                              "topic",
-                                              it->name, it->topic));
+               problems.push_back(
+                   fmt::format("--output {}={} is also an input or dead-letter topic: choose another "
+                               "topic",
+                               it->name, it->topic));
              }
            }
            return problems;

@@ -21,8 +21,7 @@ inline constexpr int interrupted = 130;   ///< SIGINT (143 for SIGTERM): 128 + t
 
 class GeneratorError : public std::runtime_error {
  public:
-  GeneratorError(int exit_code, const std::string& message)
-      : std::runtime_error(message), exit_code_(exit_code) {}
+  GeneratorError(int exit_code, const std::string& message) : std::runtime_error(message), exit_code_(exit_code) {}
   int exit_code() const noexcept { return exit_code_; }
 
  private:
@@ -38,15 +37,13 @@ class UsageError : public GeneratorError {
 /// A template set that cannot be read, parsed or rendered (65).
 class TemplateError : public GeneratorError {
  public:
-  explicit TemplateError(const std::string& message)
-      : GeneratorError(exit_code::bad_template, message) {}
+  explicit TemplateError(const std::string& message) : GeneratorError(exit_code::bad_template, message) {}
 };
 
 /// Not a generated kernel: the manifest is missing, unreadable or invalid (66).
 class NotAKernelError : public GeneratorError {
  public:
-  explicit NotAKernelError(const std::string& message)
-      : GeneratorError(exit_code::not_a_kernel, message) {}
+  explicit NotAKernelError(const std::string& message) : GeneratorError(exit_code::not_a_kernel, message) {}
 };
 
 /// An upgrade that would lose work: uncommitted changes, a link where a file belongs (73).
@@ -58,8 +55,7 @@ class RefusedError : public GeneratorError {
 /// The target directory exists and is not empty (73).
 class TargetExistsError : public GeneratorError {
  public:
-  explicit TargetExistsError(const std::string& message)
-      : GeneratorError(exit_code::target_exists, message) {}
+  explicit TargetExistsError(const std::string& message) : GeneratorError(exit_code::target_exists, message) {}
 };
 
 /// Writing the repository failed (74).
@@ -72,8 +68,7 @@ class WriteError : public GeneratorError {
 class Interrupted : public GeneratorError {
  public:
   explicit Interrupted(int signal_number)
-      : GeneratorError(128 + signal_number, "interrupted; nothing was written"),
-        signal_number_(signal_number) {}
+      : GeneratorError(128 + signal_number, "interrupted; nothing was written"), signal_number_(signal_number) {}
   int signal_number() const noexcept { return signal_number_; }
 
  private:

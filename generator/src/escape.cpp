@@ -14,8 +14,8 @@ Language language_from_name(std::string_view name) {
   if (name == "yaml") return Language::yaml;
   if (name == "json") return Language::json;
   if (name == "markdown") return Language::markdown;
-  throw std::invalid_argument(fmt::format(
-      "unknown language \"{}\" (expected plain, cpp, cmake, yaml, json or markdown)", name));
+  throw std::invalid_argument(
+      fmt::format("unknown language \"{}\" (expected plain, cpp, cmake, yaml, json or markdown)", name));
 }
 
 std::string_view name_of(Language language) noexcept {
@@ -108,8 +108,7 @@ std::string escape_yaml_string(std::string_view value) {
 
 std::string escape_json_string(std::string_view value) {
   // nlohmann writes the quoted form; strip the quotes. Invalid UTF-8 is replaced, not thrown.
-  const auto quoted = nlohmann::json(std::string(value)).dump(-1, ' ', false,
-                                                              nlohmann::json::error_handler_t::replace);
+  const auto quoted = nlohmann::json(std::string(value)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return quoted.substr(1, quoted.size() - 2);
 }
 
@@ -118,8 +117,18 @@ std::string escape_markdown(std::string_view value) {
   out.reserve(value.size());
   for (const char c : value) {
     switch (c) {
-      case '\\': case '`': case '*': case '_': case '[': case ']': case '<': case '>':
-      case '#': case '|': case '!': case '~':
+      case '\\':
+      case '`':
+      case '*':
+      case '_':
+      case '[':
+      case ']':
+      case '<':
+      case '>':
+      case '#':
+      case '|':
+      case '!':
+      case '~':
         out += '\\';
         out += c;
         break;

@@ -79,8 +79,8 @@ std::string initialise_git_repository(const std::filesystem::path& directory, co
   const GitPtr<git_signature> signature(raw_signature);
 
   git_oid commit_id;
-  check(git_commit_create_v(&commit_id, repository.get(), "HEAD", signature.get(), signature.get(),
-                            nullptr, message.c_str(), tree.get(), 0),
+  check(git_commit_create_v(&commit_id, repository.get(), "HEAD", signature.get(), signature.get(), nullptr,
+                            message.c_str(), tree.get(), 0),
         "commit");
   char hex[GIT_OID_HEXSZ + 1] = {};
   git_oid_tostr(hex, sizeof hex, &commit_id);

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <kernel/config.hpp>
 
 #include "errors.hpp"
@@ -58,8 +58,7 @@ std::vector<const Question*> new_questions(const Answers& answers, const std::se
 
 /// The recorded answers, with --set applied and any missing answer asked (terminal) or
 /// named (exit 64). `may_ask` is false for check, which never stops.
-Answers answers_for(const GeneratedKernel& kernel, const TemplateSet& templates, const Options& options,
-                    bool may_ask) {
+Answers answers_for(const GeneratedKernel& kernel, const TemplateSet& templates, const Options& options, bool may_ask) {
   Answers answers = kernel.answers;
   std::set<std::string> unanswered(kernel.unanswered.begin(), kernel.unanswered.end());
   for (const auto& setting : options.settings) {
@@ -98,8 +97,8 @@ Answers answers_for(const GeneratedKernel& kernel, const TemplateSet& templates,
   try {
     return complete_and_check(answers, templates.manifest().patterns);
   } catch (const UsageError& error) {
-    throw UsageError(fmt::format("{}\n(the answers come from {}; correct one with --set KEY=VALUE)", error.what(),
-                                 manifest_path));
+    throw UsageError(
+        fmt::format("{}\n(the answers come from {}; correct one with --set KEY=VALUE)", error.what(), manifest_path));
   }
 }
 
@@ -125,9 +124,10 @@ int upgrade(const Options& options, const Versions& versions) {
       constexpr std::size_t shown = 5;  // one line, even for a kernel nobody committed yet
       const auto more = dirty.size() > shown ? fmt::format(" and {} more", dirty.size() - shown) : "";
       dirty.resize(std::min(dirty.size(), shown));
-      throw RefusedError(fmt::format("uncommitted changes to {}{}: commit or stash them first (or pass "
-                                     "--allow-dirty to merge into them anyway); nothing was written",
-                                     joined(dirty), more));
+      throw RefusedError(
+          fmt::format("uncommitted changes to {}{}: commit or stash them first (or pass "
+                      "--allow-dirty to merge into them anyway); nothing was written",
+                      joined(dirty), more));
     }
   }
 
@@ -167,12 +167,12 @@ int upgrade(const Options& options, const Versions& versions) {
     if (plan.changes.empty()) {
       std::cout << "nothing to do: the kernel is current\n";
     } else if (conflicts > 0) {
-      std::cout << fmt::format("upgraded with {} conflict(s): resolve the markers (and the .new files), then "
-                               "commit; new-kernel check says when none are left\n",
-                               conflicts);
+      std::cout << fmt::format(
+          "upgraded with {} conflict(s): resolve the markers (and the .new files), then "
+          "commit; new-kernel check says when none are left\n",
+          conflicts);
     } else if (changed == 0) {
-      std::cout << fmt::format("no file changed; {} now records template {} {}\n", manifest_path, to.name,
-                               to.version);
+      std::cout << fmt::format("no file changed; {} now records template {} {}\n", manifest_path, to.name, to.version);
     } else {
       std::cout << fmt::format("upgraded: {} file(s) changed; review with git diff, then commit\n", changed);
     }
@@ -194,9 +194,10 @@ int check(const Options& options, const Versions& versions) {
     if (read_kernel_file(kernel.root, file.path + ".new")) unresolved.push_back(file.path + ".new");
   }
   if (!unresolved.empty()) {
-    std::cout << fmt::format("unresolved upgrade conflicts in {}: resolve the markers, remove the .new files, then "
-                             "commit\n",
-                             joined(unresolved));
+    std::cout << fmt::format(
+        "unresolved upgrade conflicts in {}: resolve the markers, remove the .new files, then "
+        "commit\n",
+        joined(unresolved));
     return exit_code::unresolved;
   }
 
@@ -291,8 +292,9 @@ int run_kernel_command(int argc, char** argv, const Versions& versions) {
   if (command == "upgrade") {
     app.add_flag("-n,--dry-run", options.dry_run, "print what each file would become; write nothing");
     app.add_flag("--diff", options.show_diff, "with each file, the unified diff of what changes");
-    app.add_option("--set", options.settings, "answer a question: KEY=VALUE (name, pattern, input_topics, "
-                                              "output_topic, description, dlq_topic, consumer_group)")
+    app.add_option("--set", options.settings,
+                   "answer a question: KEY=VALUE (name, pattern, input_topics, "
+                   "output_topic, description, dlq_topic, consumer_group)")
         ->type_name("KEY=VALUE");
     app.add_flag("--allow-dirty", options.allow_dirty, "merge even into managed files with uncommitted changes");
   }
@@ -310,11 +312,12 @@ int run_kernel_command(int argc, char** argv, const Versions& versions) {
       const std::string_view argument = argv[i];
       for (const std::string_view option : {"-t", "--topic", "-o", "--output-topic", "-p", "--pattern", "-g", "--group",
                                             "--dlq-topic", "-d", "--description", "--dir", "--no-git"}) {
-        if (argument == option || (argument.starts_with(option) && argument.size() > option.size() &&
-                                   argument[option.size()] == '=')) {
-          throw UsageError(fmt::format("name \"{}\" is a new-kernel command (upgrade, check, diff): choose another "
-                                       "kernel name (e.g. {}-kernel); see new-kernel {} --help for the command",
-                                       command, command, command));
+        if (argument == option ||
+            (argument.starts_with(option) && argument.size() > option.size() && argument[option.size()] == '=')) {
+          throw UsageError(
+              fmt::format("name \"{}\" is a new-kernel command (upgrade, check, diff): choose another "
+                          "kernel name (e.g. {}-kernel); see new-kernel {} --help for the command",
+                          command, command, command));
         }
       }
     }

@@ -30,21 +30,22 @@ std::optional<KernelFile> read_kernel_file(const fs::path& root, std::string_vie
       throw WriteError(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
     }
     if (S_ISLNK(status.st_mode)) {
-      throw RefusedError(fmt::format("{} is a symbolic link: new-kernel never follows links in a kernel; "
-                                     "replace it with a regular {}",
-                                     path.lexically_relative(root).string(),
-                                     component == whole.end() ? "file" : "directory"));
+      throw RefusedError(
+          fmt::format("{} is a symbolic link: new-kernel never follows links in a kernel; "
+                      "replace it with a regular {}",
+                      path.lexically_relative(root).string(), component == whole.end() ? "file" : "directory"));
     }
     if (component != whole.end() && !S_ISDIR(status.st_mode)) return std::nullopt;
   }
   if (!S_ISREG(status.st_mode)) {
-    throw RefusedError(fmt::format("{} is not a regular file: move it away, then run the command again",
-                                   std::string(relative)));
+    throw RefusedError(
+        fmt::format("{} is not a regular file: move it away, then run the command again", std::string(relative)));
   }
   if (static_cast<std::size_t>(status.st_size) > max_kernel_file_size) {
-    throw RefusedError(fmt::format("{} is larger than {} MiB: new-kernel only handles source files; "
-                                   "move it away, then run the command again",
-                                   std::string(relative), max_kernel_file_size >> 20));
+    throw RefusedError(
+        fmt::format("{} is larger than {} MiB: new-kernel only handles source files; "
+                    "move it away, then run the command again",
+                    std::string(relative), max_kernel_file_size >> 20));
   }
   const int descriptor = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (descriptor < 0) throw WriteError(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
@@ -63,8 +64,8 @@ std::optional<KernelFile> read_kernel_file(const fs::path& root, std::string_vie
     file.content.append(buffer, static_cast<std::size_t>(got));
     if (file.content.size() > max_kernel_file_size) {
       ::close(descriptor);
-      throw RefusedError(fmt::format("{} grew beyond {} MiB while being read", std::string(relative),
-                                     max_kernel_file_size >> 20));
+      throw RefusedError(
+          fmt::format("{} grew beyond {} MiB while being read", std::string(relative), max_kernel_file_size >> 20));
     }
   }
   ::close(descriptor);

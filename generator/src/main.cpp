@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <kernel/config.hpp>
 
 #include "answers.hpp"
@@ -206,8 +206,7 @@ void print_next_steps(const Answers& answers, const fs::path& target, std::size_
   const auto prefix = installation_prefix();
   const auto prefix_flag = prefix ? fmt::format(" -DCMAKE_PREFIX_PATH={}", prefix->string()) : "";
   std::cout << "Next steps:\n"
-            << fmt::format("  cd {}\n", target.string())
-            << fmt::format("  cmake -S . -B build{}\n", prefix_flag)
+            << fmt::format("  cd {}\n", target.string()) << fmt::format("  cmake -S . -B build{}\n", prefix_flag)
             << "  cmake --build build -j\n"
             << "  ctest --test-dir build --output-on-failure\n"
             << fmt::format("  ./build/{} --samples samples/input.jsonl\n", answers.name)
@@ -279,9 +278,10 @@ int main(int argc, char** argv) {
   }
   CommandLine command;
   auto& answers = command.answers;
-  CLI::App app{"Generates a Kafka kernel repository: a C++ service on kernel::runtime that "
-               "consumes topics, runs a handler per message and produces to other topics.",
-               "new-kernel"};
+  CLI::App app{
+      "Generates a Kafka kernel repository: a C++ service on kernel::runtime that "
+      "consumes topics, runs a handler per message and produces to other topics.",
+      "new-kernel"};
   app.footer(examples);
   app.get_formatter()->column_width(34);
   app.set_version_flag("-V,--version", fmt::format("new-kernel {}", NEW_KERNEL_VERSION));
@@ -291,16 +291,15 @@ int main(int argc, char** argv) {
       ->type_name("TOPIC")
       ->delimiter(',');
   std::string output_topic, dlq_topic, group;
-  auto* output_option = app.add_option("-o,--output-topic", output_topic, "topic the kernel produces to")
-                            ->type_name("TOPIC");
+  auto* output_option =
+      app.add_option("-o,--output-topic", output_topic, "topic the kernel produces to")->type_name("TOPIC");
   auto* dlq_option = app.add_option("--dlq-topic", dlq_topic, "dead-letter topic [NAME.dlq]")->type_name("TOPIC");
   auto* group_option = app.add_option("-g,--group", group, "consumer group [NAME]")->type_name("GROUP");
   app.add_option("-p,--pattern", answers.pattern,
                  "consumer, transform or enrichment (see --list-patterns) [transform with an "
                  "output topic, else consumer]")
       ->type_name("PATTERN");
-  app.add_option("-d,--description", answers.description, "one sentence on what the kernel does")
-      ->type_name("TEXT");
+  app.add_option("-d,--description", answers.description, "one sentence on what the kernel does")->type_name("TEXT");
   app.add_option("--pipeline", answers.pipeline,
                  "make the kernel a step of this pipeline (with --step): topics pipeline.P.step.S.<kind>, group "
                  "P-consumer-group, produce guard on (docs/pipelines.md)")

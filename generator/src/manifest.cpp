@@ -6,8 +6,8 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
+#include <nlohmann/json.hpp>
 
 namespace new_kernel {
 
@@ -23,12 +23,10 @@ std::string sha256_hex(std::string_view bytes) {
   return hex;
 }
 
-std::string base_path(std::string_view sha256) {
-  return fmt::format("{}/{}", base_directory, sha256);
-}
+std::string base_path(std::string_view sha256) { return fmt::format("{}/{}", base_directory, sha256); }
 
-RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers,
-                           const std::vector<RenderedFile>& files, const Versions& versions) {
+RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers, const std::vector<RenderedFile>& files,
+                           const Versions& versions) {
   // nlohmann::json keeps keys sorted: the same answers give the same bytes, whatever the
   // order of this code. Nothing time- or machine-dependent goes in (a no-op upgrade must
   // leave .new-kernel/ byte for byte as it was). The answers hold no secret: none is asked.
@@ -71,8 +69,7 @@ RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers,
 }
 
 std::vector<RenderedFile> generation_record(const TemplateSet& templates, const Answers& answers,
-                                            const std::vector<RenderedFile>& files,
-                                            const Versions& versions) {
+                                            const std::vector<RenderedFile>& files, const Versions& versions) {
   std::map<std::string, const std::string*> contents;  // sha256 -> content: identical files once
   for (const auto& file : files) contents.emplace(sha256_hex(file.content), &file.content);
   std::vector<RenderedFile> record;

@@ -30,13 +30,12 @@ std::string sha256_hex(std::string_view bytes);
 std::string base_path(std::string_view sha256);
 
 /// The manifest of `files` as a rendered file (pretty JSON, stable order, trailing newline).
-RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers,
-                           const std::vector<RenderedFile>& files, const Versions& versions);
+RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers, const std::vector<RenderedFile>& files,
+                           const Versions& versions);
 
 /// The files a generation adds to `files`: one base copy per distinct content (sorted by
 /// hash), then the manifest.
 std::vector<RenderedFile> generation_record(const TemplateSet& templates, const Answers& answers,
-                                            const std::vector<RenderedFile>& files,
-                                            const Versions& versions);
+                                            const std::vector<RenderedFile>& files, const Versions& versions);
 
 }  // namespace new_kernel

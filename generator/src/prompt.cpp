@@ -8,8 +8,7 @@ namespace new_kernel {
 
 bool interactive_terminal() noexcept { return ::isatty(STDIN_FILENO) == 1 && ::isatty(STDERR_FILENO) == 1; }
 
-bool ask(std::istream& in, std::ostream& out, const Question& question, Answers& answers,
-         const Patterns& patterns) {
+bool ask(std::istream& in, std::ostream& out, const Question& question, Answers& answers, const Patterns& patterns) {
   const auto default_value = question.default_value(answers, patterns);
   std::string prompt(question.prompt);
   if (question.choices != nullptr) {

@@ -15,7 +15,6 @@ bool interactive_terminal() noexcept;
 /// question's check, showing each problem on a line of its own (the lines the command line
 /// gives for the same value), then stores it in `answers`. An empty answer takes the
 /// default. Returns false at end of input, leaving `answers` as it was.
-bool ask(std::istream& in, std::ostream& out, const Question& question, Answers& answers,
-         const Patterns& patterns);
+bool ask(std::istream& in, std::ostream& out, const Question& question, Answers& answers, const Patterns& patterns);
 
 }  // namespace new_kernel

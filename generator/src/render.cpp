@@ -145,8 +145,7 @@ std::string suggested_value(const kernel::VariableSpec& variable, const Answers&
   return literal ? value : std::string();
 }
 
-mustache::data environment_variables(const std::vector<kernel::VariableSpec>& variables,
-                                     const Answers& answers) {
+mustache::data environment_variables(const std::vector<kernel::VariableSpec>& variables, const Answers& answers) {
   constexpr std::size_t comment_width = 92;  // "# " + text stays within 94 columns
   mustache::data list{mustache::data::type::list};
   for (const auto& variable : variables) {
@@ -165,14 +164,15 @@ mustache::data environment_variables(const std::vector<kernel::VariableSpec>& va
     // A name like KAFKA_PROPERTY_<NAME> is a family of variables, not one to set.
     item.set("pattern", flag(variable.name.find('<') != std::string::npos));
     item.set("value", text(suggested_value(variable, answers)));
-    // Written as an assignment (not commented out): secrets (to fill in, empty meaning unset) and what this kernel's answers
-    // changed from the runtime's defaults (the kernel's spec has no field for them).
-    // A pipeline step sets its pipeline and step; its topics and group follow from them.
+    // Written as an assignment (not commented out): secrets (to fill in, empty meaning unset) and what this kernel's
+    // answers changed from the runtime's defaults (the kernel's spec has no field for them). A pipeline step sets its
+    // pipeline and step; its topics and group follow from them.
     const bool step = !answers.pipeline.empty() && !answers.step.empty();
-    const bool custom =
-        step ? variable.name == "KERNEL_PIPELINE" || variable.name == "KERNEL_STEP"
-             : (variable.from_kernel == kernel::FromKernel::dead_letter_topic && answers.dlq_topic != answers.name + ".dlq") ||
-                   (variable.from_kernel == kernel::FromKernel::consumer_group && answers.consumer_group != answers.name);
+    const bool custom = step ? variable.name == "KERNEL_PIPELINE" || variable.name == "KERNEL_STEP"
+                             : (variable.from_kernel == kernel::FromKernel::dead_letter_topic &&
+                                answers.dlq_topic != answers.name + ".dlq") ||
+                                   (variable.from_kernel == kernel::FromKernel::consumer_group &&
+                                    answers.consumer_group != answers.name);
     item.set("active", flag(variable.secret || variable.required || custom));
     list.push_back(item);
   }
@@ -230,7 +230,8 @@ void set_declarations(mustache::data& data, const Answers& answers) {
       case kernel::SettingType::string:
       case kernel::SettingType::list: break;
     }
-    placeholders += (placeholders.empty() ? "" : ";") + kernel::setting_variable(answers.name, setting.name) + "=" + value;
+    placeholders +=
+        (placeholders.empty() ? "" : ";") + kernel::setting_variable(answers.name, setting.name) + "=" + value;
   }
   data.set("sample_settings", text(placeholders));
   data.set("has_sample_settings", flag(!placeholders.empty()));
@@ -255,8 +256,7 @@ void set_declarations(mustache::data& data, const Answers& answers) {
 }
 
 mustache::data answers_data(const TemplateSet& templates, const Answers& answers,
-                            const std::vector<kernel::VariableSpec>& variables,
-                            const Versions& versions) {
+                            const std::vector<kernel::VariableSpec>& variables, const Versions& versions) {
   const auto& manifest = templates.manifest();
   mustache::data data;
   data.set("name", text(answers.name));
@@ -282,8 +282,7 @@ mustache::data answers_data(const TemplateSet& templates, const Answers& answers
   // A pipeline step's dead-letter topic and group follow from KERNEL_PIPELINE and KERNEL_STEP.
   const bool step = !answers.pipeline.empty() && !answers.step.empty();
   data.set("custom_dlq_topic", flag(!step && answers.dlq_topic && *answers.dlq_topic != answers.name + ".dlq"));
-  data.set("custom_consumer_group",
-           flag(!step && answers.consumer_group && *answers.consumer_group != answers.name));
+  data.set("custom_consumer_group", flag(!step && answers.consumer_group && *answers.consumer_group != answers.name));
 
   data.set("pipeline_step", flag(step));
   data.set("pipeline", text(answers.pipeline));
@@ -334,9 +333,7 @@ std::vector<RenderedFile> render_repository(const TemplateSet& templates, const 
     if (!view.is_valid()) {
       throw TemplateError(fmt::format("{}: {}: {}", templates.origin(), file.source, view.error_message()));
     }
-    view.set_custom_escape([language = file.language](const std::string& value) {
-      return escape(language, value);
-    });
+    view.set_custom_escape([language = file.language](const std::string& value) { return escape(language, value); });
     StrictContext context{&data};
     std::ostringstream out;
     view.render(context, out);

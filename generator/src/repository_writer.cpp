@@ -118,24 +118,23 @@ void write_all(int descriptor, const fs::path& path, std::string_view bytes) {
 }
 
 void wait_for_signal(std::size_t file_number, const std::string& path) {
-  std::cerr << "new-kernel: test hook: paused while writing file " << file_number << " (" << path
-            << ")" << std::endl;
+  std::cerr << "new-kernel: test hook: paused while writing file " << file_number << " (" << path << ")" << std::endl;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (received_signal == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 
-void write_file(const fs::path& root, const RenderedFile& file, std::size_t file_number,
-                const TestHooks& hooks, std::optional<mode_t> exact_mode = std::nullopt) {
+void write_file(const fs::path& root, const RenderedFile& file, std::size_t file_number, const TestHooks& hooks,
+                std::optional<mode_t> exact_mode = std::nullopt) {
   const auto path = root / file.path;
   std::error_code error;
   fs::create_directories(path.parent_path(), error);
   if (error) throw write_error(path.parent_path(), error.value());
 
   // O_EXCL | O_NOFOLLOW: the temporary directory is ours alone; never write through a link.
-  const int descriptor = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                                file.executable ? 0755 : 0644);
+  const int descriptor =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, file.executable ? 0755 : 0644);
   if (descriptor < 0) throw write_error(path, errno);
   FileDescriptor output{descriptor};
 
@@ -143,8 +142,8 @@ void write_file(const fs::path& root, const RenderedFile& file, std::size_t file
   const auto half = content.size() / 2;
   write_all(descriptor, path, content.substr(0, half));
   if (hooks.fail_at_file == file_number) {
-    throw WriteError(fmt::format("cannot write {}: {} (injected by NEW_KERNEL_TEST_FAIL_AT_FILE={})",
-                                 path.string(), std::strerror(ENOSPC), file_number));
+    throw WriteError(fmt::format("cannot write {}: {} (injected by NEW_KERNEL_TEST_FAIL_AT_FILE={})", path.string(),
+                                 std::strerror(ENOSPC), file_number));
   }
   if (hooks.pause_at_file == file_number) wait_for_signal(file_number, file.path);
   write_all(descriptor, path, content.substr(half));
@@ -179,19 +178,18 @@ void check_target_is_free(const fs::path& target) {
   const auto status = fs::symlink_status(target, error);
   if (!fs::exists(status)) return;
   if (!fs::is_directory(status)) {
-    throw TargetExistsError(fmt::format("{} exists and is not a directory: choose another --dir",
-                                        target.string()));
+    throw TargetExistsError(fmt::format("{} exists and is not a directory: choose another --dir", target.string()));
   }
   if (!fs::is_empty(target, error) || error) {
-    throw TargetExistsError(fmt::format("{} exists and is not empty: choose another --dir, or "
-                                        "remove it first",
-                                        target.string()));
+    throw TargetExistsError(
+        fmt::format("{} exists and is not empty: choose another --dir, or "
+                    "remove it first",
+                    target.string()));
   }
 }
 
 void write_repository(const fs::path& target_in, const std::vector<RenderedFile>& files,
-                      const std::function<void(const fs::path&)>& before_rename,
-                      const TestHooks& hooks) {
+                      const std::function<void(const fs::path&)>& before_rename, const TestHooks& hooks) {
   const auto target = fs::absolute(target_in).lexically_normal();
   const SignalGuard signals;
   Cleanup cleanup;

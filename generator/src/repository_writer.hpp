@@ -1,12 +1,12 @@
 #pragma once
 /// Writes a rendered repository all or nothing: into a temporary sibling of the target, then
 /// one rename. A failure, a refused target or SIGINT/SIGTERM/SIGHUP leaves nothing behind.
+#include <sys/types.h>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 #include "render.hpp"

@@ -46,8 +46,7 @@ TemplateManifest parse_manifest(const std::string& text, const std::string& orig
     manifest.changes = document.value("changes", "");
     manifest.description = document.value("description", "");
     for (const auto& pattern : document.at("patterns")) {
-      manifest.patterns.push_back({pattern.at("name").get<std::string>(),
-                                   pattern.value("summary", ""),
+      manifest.patterns.push_back({pattern.at("name").get<std::string>(), pattern.value("summary", ""),
                                    pattern.value("needs_output_topic", false)});
     }
     std::set<std::string, std::less<>> seen, ids;
@@ -64,17 +63,17 @@ TemplateManifest parse_manifest(const std::string& text, const std::string& orig
         throw TemplateError(fmt::format("{}: {}: {}", where, entry.path, error.what()));
       }
       if (!is_safe_relative_path(entry.path)) {
-        throw TemplateError(fmt::format(
-            "{}: file path \"{}\" would land outside the repository or in a reserved place",
-            where, entry.path));
+        throw TemplateError(fmt::format("{}: file path \"{}\" would land outside the repository or in a reserved place",
+                                        where, entry.path));
       }
       if (!seen.insert(entry.path).second) {
         throw TemplateError(fmt::format("{}: file \"{}\" is listed twice", where, entry.path));
       }
       if (!is_safe_relative_path(entry.id) || !ids.insert(entry.id).second) {
-        throw TemplateError(fmt::format("{}: file \"{}\": id \"{}\" is not a relative path, or is another "
-                                        "file's id",
-                                        where, entry.path, entry.id));
+        throw TemplateError(
+            fmt::format("{}: file \"{}\": id \"{}\" is not a relative path, or is another "
+                        "file's id",
+                        where, entry.path, entry.id));
       }
       manifest.files.push_back(std::move(entry));
     }
@@ -92,9 +91,7 @@ TemplateManifest parse_manifest(const std::string& text, const std::string& orig
 
 }  // namespace
 
-std::string_view name_of(Policy policy) noexcept {
-  return policy == Policy::user ? "user" : "managed";
-}
+std::string_view name_of(Policy policy) noexcept { return policy == Policy::user ? "user" : "managed"; }
 
 bool is_safe_relative_path(std::string_view path) {
   if (path.empty() || path.front() == '/' || path.back() == '/') return false;
@@ -114,8 +111,7 @@ bool is_safe_relative_path(std::string_view path) {
   return true;
 }
 
-TemplateSet TemplateSet::from_files(std::map<std::string, std::string, std::less<>> files,
-                                    std::string origin) {
+TemplateSet TemplateSet::from_files(std::map<std::string, std::string, std::less<>> files, std::string origin) {
   TemplateSet set;
   set.files_ = std::move(files);
   set.origin_ = std::move(origin);
@@ -126,8 +122,8 @@ TemplateSet TemplateSet::from_files(std::map<std::string, std::string, std::less
   set.manifest_ = parse_manifest(manifest->second, set.origin_);
   for (const auto& file : set.manifest_.files) {
     if (!set.files_.contains(file.source)) {
-      throw TemplateError(fmt::format("{}: {} lists {} but {} is missing", set.origin_,
-                                      manifest_file, file.path, file.source));
+      throw TemplateError(
+          fmt::format("{}: {} lists {} but {} is missing", set.origin_, manifest_file, file.path, file.source));
     }
   }
   return set;
@@ -150,8 +146,7 @@ TemplateSet TemplateSet::from_directory(const std::filesystem::path& directory) 
   try {
     for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
       if (!entry.is_regular_file()) continue;
-      files.emplace(entry.path().lexically_relative(directory).generic_string(),
-                    read_whole_file(entry.path()));
+      files.emplace(entry.path().lexically_relative(directory).generic_string(), read_whole_file(entry.path()));
     }
   } catch (const std::filesystem::filesystem_error& failure) {
     throw TemplateError(fmt::format("--templates {}: {}", directory.string(), failure.what()));

@@ -49,8 +49,7 @@ class TemplateSet {
   /// A set read from a directory. Throws TemplateError if it cannot be read or is invalid.
   static TemplateSet from_directory(const std::filesystem::path& directory);
   /// A set from in-memory files (tests). Throws TemplateError if it is invalid.
-  static TemplateSet from_files(std::map<std::string, std::string, std::less<>> files,
-                                std::string origin);
+  static TemplateSet from_files(std::map<std::string, std::string, std::less<>> files, std::string origin);
 
   const TemplateManifest& manifest() const noexcept { return manifest_; }
   /// "built-in" or the directory it was read from.

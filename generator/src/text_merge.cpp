@@ -62,9 +62,9 @@ std::string unified_diff(const std::optional<std::string>& before, const std::op
   git_diff_options options = GIT_DIFF_OPTIONS_INIT;
   git_patch* raw = nullptr;
   // A null buffer is a side that does not exist: libgit2 prints /dev/null for it.
-  if (git_patch_from_buffers(&raw, before ? before->data() : nullptr, before ? before->size() : 0,
-                             before_path.c_str(), after ? after->data() : nullptr, after ? after->size() : 0,
-                             after_path.c_str(), &options) < 0) {
+  if (git_patch_from_buffers(&raw, before ? before->data() : nullptr, before ? before->size() : 0, before_path.c_str(),
+                             after ? after->data() : nullptr, after ? after->size() : 0, after_path.c_str(),
+                             &options) < 0) {
     fail("diff");
   }
   const std::unique_ptr<git_patch, PatchDeleter> patch(raw);

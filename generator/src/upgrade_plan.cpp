@@ -32,9 +32,8 @@ mode_t with_executable(mode_t mode, bool executable) {
 }
 
 bool is_base_name(std::string_view name) {
-  return name.size() == 64 && std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return name.size() == 64 &&
+         std::all_of(name.begin(), name.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 class Planner {
@@ -58,9 +57,10 @@ class Planner {
       planned(FileAction::unchanged, t.path, o->content, o->content);
     } else if (t.policy == Policy::user) {
       planned(FileAction::unchanged, t.path, o->content, o->content);
-      notice("{}: the template now has this file (policy user), yours is kept: new-kernel diff --template {} "
-             "shows the template's",
-             t.path, t.path);
+      notice(
+          "{}: the template now has this file (policy user), yours is kept: new-kernel diff --template {} "
+          "shows the template's",
+          t.path, t.path);
     } else {
       // Added by both: nothing in common to start from.
       resolve(t.path, t.path, *o, t, std::string(), o->executable(), FileAction::merge);
@@ -108,9 +108,10 @@ class Planner {
       record(t.path, t);
       planned(FileAction::kept_deleted, b.path, std::nullopt, std::nullopt);
       if (template_changed) {
-        notice("{}: deleted by you, changed by the template: it stays deleted (new-kernel diff --template {} "
-               "shows the change)",
-               b.path, b.path);
+        notice(
+            "{}: deleted by you, changed by the template: it stays deleted (new-kernel diff --template {} "
+            "shows the change)",
+            b.path, b.path);
       }
       return;
     }
@@ -123,9 +124,9 @@ class Planner {
     record(t.path, t);
     // The hashes decide first: a migrated base may be unknown (empty) while its hash is not.
     const auto& base = sha256_hex(o->content) == b.sha256 ? o->content
-                       : !template_changed               ? t.content
-                       : b.base                          ? *b.base
-                                                         : empty_;
+                       : !template_changed                ? t.content
+                       : b.base                           ? *b.base
+                                                          : empty_;
     const bool executable = o->executable() == b.executable ? t.executable : o->executable();
     if (b.path != t.path) remove(b.path);
     resolve(b.path, t.path, *o, t, base, executable, b.path != t.path ? FileAction::rename : FileAction::merge);
@@ -258,9 +259,8 @@ std::string_view name_of(FileAction action) noexcept {
 }
 
 std::size_t UpgradePlan::conflicts() const noexcept {
-  return static_cast<std::size_t>(std::count_if(files.begin(), files.end(), [](const PlannedFile& file) {
-    return file.action == FileAction::conflict;
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      files.begin(), files.end(), [](const PlannedFile& file) { return file.action == FileAction::conflict; }));
 }
 
 UpgradePlan plan_upgrade(const GeneratedKernel& kernel, const TemplateSet& templates, const Answers& answers,

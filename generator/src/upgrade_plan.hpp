@@ -40,9 +40,9 @@ struct PlannedFile {
 };
 
 struct UpgradePlan {
-  std::vector<PlannedFile> files;     ///< sorted by path
-  std::vector<std::string> notices;   ///< not conflicts: a user file the template changed, ...
-  std::vector<FileChange> changes;    ///< every write and deletion, .new-kernel/ included
+  std::vector<PlannedFile> files;    ///< sorted by path
+  std::vector<std::string> notices;  ///< not conflicts: a user file the template changed, ...
+  std::vector<FileChange> changes;   ///< every write and deletion, .new-kernel/ included
   std::size_t conflicts() const noexcept;
 };
 

@@ -38,9 +38,9 @@ Connection::Connection(const Config& config, int timeout_ms)
     : config_(config), timeout_ms_(timeout_ms), events_(std::make_unique<Events>()) {
   const auto& s = config.settings();
   // librdkafka's own lines only from errors up, unless asked: the tool's output is its report.
-  log_ = make_logger("kernel-admin",
-                     std::string(s.log_level == kernel::LogLevel::info ? "error" : to_string(s.log_level)),
-                     std::string(to_string(s.log_format)));
+  log_ =
+      make_logger("kernel-admin", std::string(s.log_level == kernel::LogLevel::info ? "error" : to_string(s.log_level)),
+                  std::string(to_string(s.log_format)));
 }
 
 Connection::~Connection() = default;

@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <librdkafka/rdkafka.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "command_line.hpp"
@@ -64,8 +64,8 @@ std::string refusal;
 
 void remember_refusal(rd_kafka_t*, int err, const char* reason, void*) {
   const auto code = static_cast<rd_kafka_resp_err_t>(err);
-  const bool handshake =
-      code == RD_KAFKA_RESP_ERR__TRANSPORT && std::string_view(reason).find("SSL handshake failed") != std::string_view::npos;
+  const bool handshake = code == RD_KAFKA_RESP_ERR__TRANSPORT &&
+                         std::string_view(reason).find("SSL handshake failed") != std::string_view::npos;
   if (refusal.empty() && (handshake || code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL ||
                           code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED)) {
     refusal = (handshake ? "TLS handshake with {} failed: " : "authentication or TLS refused by {}: ") +
@@ -78,9 +78,11 @@ void remember_refusal(rd_kafka_t*, int err, const char* reason, void*) {
 MetadataPtr all_metadata(rd_kafka_t* client, const Options& options, const std::string& servers) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     const rd_kafka_metadata_t* raw = nullptr;
-    const auto err = rd_kafka_metadata(client, 1, nullptr, &raw, static_cast<int>(std::clamp<long long>(left.count(), 1, 500)));
+    const auto err =
+        rd_kafka_metadata(client, 1, nullptr, &raw, static_cast<int>(std::clamp<long long>(left.count(), 1, 500)));
     MetadataPtr metadata(raw);
     rd_kafka_poll(client, 0);  // serves the error callback
     if (!refusal.empty()) {
@@ -90,7 +92,8 @@ MetadataPtr all_metadata(rd_kafka_t* client, const Options& options, const std::
     }
     if (!err) return metadata;
     if (std::chrono::steady_clock::now() >= deadline) {
-      throw Failure{kernel::exit_code::unavailable, "cannot get metadata from " + servers + ": " + rd_kafka_err2str(err)};
+      throw Failure{kernel::exit_code::unavailable,
+                    "cannot get metadata from " + servers + ": " + rd_kafka_err2str(err)};
     }
   }
 }
@@ -132,9 +135,10 @@ HandlePtr make_client(const kernel::Config& config, const std::string& group, co
   }
   rd_kafka_conf_set_error_cb(conf.get(), remember_refusal);
   const auto& s = config.settings();
-  route_rdkafka_logs(conf.get(), make_logger("kernel-admin",
-                                             std::string(s.log_level == kernel::LogLevel::info ? "error" : to_string(s.log_level)),
-                                             std::string(to_string(s.log_format))));
+  route_rdkafka_logs(
+      conf.get(),
+      make_logger("kernel-admin", std::string(s.log_level == kernel::LogLevel::info ? "error" : to_string(s.log_level)),
+                  std::string(to_string(s.log_format))));
   HandlePtr handle(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
   if (!handle) throw Failure{kernel::exit_code::config, std::string("config error: ") + error.data()};
   conf.release();  // rd_kafka_new took ownership of the configuration
@@ -154,8 +158,8 @@ std::vector<std::int32_t> partitions_of(rd_kafka_t* client, const std::string& t
     throw Failure{kernel::exit_code::unavailable, "topic " + topic + " does not exist on " + servers};
   }
   if (found->err || found->partition_cnt == 0) {
-    throw Failure{kernel::exit_code::unavailable, "topic " + topic + " is not available on " + servers + " (" +
-                                                      rd_kafka_err2str(found->err) + ")"};
+    throw Failure{kernel::exit_code::unavailable,
+                  "topic " + topic + " is not available on " + servers + " (" + rd_kafka_err2str(found->err) + ")"};
   }
   std::vector<std::int32_t> out;
   for (int i = 0; i < found->partition_cnt; ++i) out.push_back(found->partitions[i].id);
@@ -183,7 +187,8 @@ std::vector<PartitionRow> read_partitions(rd_kafka_t* client, const std::string&
   for (auto id : ids) wanted.push_back({topic, id});
   const auto list = make_partition_list(wanted);
   if (auto err = rd_kafka_committed(client, list.get(), options.timeout_ms)) {
-    throw Failure{kernel::exit_code::unavailable, "cannot read committed offsets: " + std::string(rd_kafka_err2str(err))};
+    throw Failure{kernel::exit_code::unavailable,
+                  "cannot read committed offsets: " + std::string(rd_kafka_err2str(err))};
   }
   std::vector<PartitionRow> rows;
   for (int i = 0; i < list->cnt; ++i) {
@@ -218,7 +223,8 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
 
 std::string number_or_dash(std::int64_t value) { return value < 0 ? "-" : std::to_string(value); }
 
-int lag(const kernel::Config& config, const std::string& group, std::vector<std::string> topics, const Options& options) {
+int lag(const kernel::Config& config, const std::string& group, std::vector<std::string> topics,
+        const Options& options) {
   const auto& servers = config.settings().bootstrap_servers;
   auto client = make_client(config, group);
   const bool every_topic = topics.empty();
@@ -239,9 +245,12 @@ int lag(const kernel::Config& config, const std::string& group, std::vector<std:
     // the lag is not known here.
     const std::int64_t lag = row.committed < 0 ? -1 : std::max<std::int64_t>(0, row.high - row.committed);
     if (lag > 0) total += lag;
-    out["partitions"].push_back({{"topic", row.topic}, {"partition", row.partition},
+    out["partitions"].push_back({{"topic", row.topic},
+                                 {"partition", row.partition},
                                  {"committed", row.committed < 0 ? json(nullptr) : json(row.committed)},
-                                 {"low", row.low}, {"high", row.high}, {"lag", lag < 0 ? json(nullptr) : json(lag)}});
+                                 {"low", row.low},
+                                 {"high", row.high},
+                                 {"lag", lag < 0 ? json(nullptr) : json(lag)}});
     table.push_back({row.topic, std::to_string(row.partition), number_or_dash(row.committed), std::to_string(row.low),
                      std::to_string(row.high), number_or_dash(lag)});
   }
@@ -283,7 +292,8 @@ std::optional<std::int64_t> parse_datetime(const std::string& text) {
   } else if ((*rest == '+' || *rest == '-') && digit(rest[1]) && digit(rest[2]) && rest[3] == ':' && digit(rest[4]) &&
              digit(rest[5])) {
     const int sign = *rest == '+' ? 1 : -1;
-    offset_seconds = sign * (((rest[1] - '0') * 10 + (rest[2] - '0')) * 3600 + ((rest[4] - '0') * 10 + (rest[5] - '0')) * 60);
+    offset_seconds =
+        sign * (((rest[1] - '0') * 10 + (rest[2] - '0')) * 3600 + ((rest[4] - '0') * 10 + (rest[5] - '0')) * 60);
     rest += 6;
   } else {
     return std::nullopt;  // a time without a zone is ambiguous
@@ -311,7 +321,8 @@ ResetTarget parse_reset_target(const std::string& to) {
     return {ResetTarget::Kind::offset, *offset};
   }
   if (const auto when = parse_datetime(to)) return {ResetTarget::Kind::time, *when};
-  throw Failure{kernel::exit_code::usage, "--to " + to + ": expected earliest, latest, an offset (0 or more), or a "
+  throw Failure{kernel::exit_code::usage, "--to " + to +
+                                              ": expected earliest, latest, an offset (0 or more), or a "
                                               "date-time like 2026-11-23T03:00:00Z"};
 }
 
@@ -368,8 +379,9 @@ class TimestampSearch {
       if (message->offset < offset) continue;  // fetched before this assignment
       const auto timestamp = rd_kafka_message_timestamp(message.get(), nullptr);
       if (timestamp < 0) {
-        throw Failure{kernel::exit_code::unavailable, where(row) + " holds messages without timestamps; use "
-                                                                    "earliest, latest or an offset instead"};
+        throw Failure{kernel::exit_code::unavailable, where(row) +
+                                                          " holds messages without timestamps; use "
+                                                          "earliest, latest or an offset instead"};
       }
       return Found{message->offset, timestamp};
     }
@@ -398,8 +410,7 @@ std::vector<std::int64_t> targets(rd_kafka_t* client, const std::vector<Partitio
     case ResetTarget::Kind::offset:
       for (const auto& row : rows) out.push_back(std::clamp<std::int64_t>(to.value, row.low, row.high));
       return out;
-    case ResetTarget::Kind::time:
-      break;
+    case ResetTarget::Kind::time: break;
   }
   const auto when = to.value;
   auto ask = [&](std::int64_t timestamp) {
@@ -426,7 +437,8 @@ std::vector<std::int64_t> targets(rd_kafka_t* client, const std::vector<Partitio
     for (const auto& row : rows) out.push_back(search.first_at_or_after(row, when));
     std::cerr << "kernel-admin: the brokers cannot look up offsets by time (ListOffsets by timestamp answered -1); "
                  "found the offsets by reading message timestamps instead ("
-              << kernel::detail::count_of(static_cast<std::size_t>(search.reads()), "message") << " read, assuming timestamps grow with offsets)\n";
+              << kernel::detail::count_of(static_cast<std::size_t>(search.reads()), "message")
+              << " read, assuming timestamps grow with offsets)\n";
     return out;
   }
   out = ask(when);
@@ -494,16 +506,16 @@ rd_kafka_resp_err_t commit_as_member(rd_kafka_t* client, const std::string& topi
   return err;
 }
 
-int reset_offsets(const kernel::Config& config, const std::string& group, const std::string& topic, const ResetTarget& to,
-                  bool dry_run, bool force, const Options& options) {
+int reset_offsets(const kernel::Config& config, const std::string& group, const std::string& topic,
+                  const ResetTarget& to, bool dry_run, bool force, const Options& options) {
   const auto& servers = config.settings().bootstrap_servers;
   auto client = make_client(config, group);
   const auto rows = read_partitions(client.get(), topic, options, servers);
   const auto wanted = targets(client.get(), rows, to, options, [&] {
     // Reads single messages: report the end of a partition, fetch little, never wait long.
-    return make_client(config, "kernel-admin", {{"enable.partition.eof", "true"},
-                                                {"fetch.message.max.bytes", "1"},
-                                                {"fetch.wait.max.ms", "10"}});
+    return make_client(
+        config, "kernel-admin",
+        {{"enable.partition.eof", "true"}, {"fetch.message.max.bytes", "1"}, {"fetch.wait.max.ms", "10"}});
   });
 
   std::vector<std::vector<std::string>> table;
@@ -525,9 +537,8 @@ int reset_offsets(const kernel::Config& config, const std::string& group, const 
                       " active member(s): stop its kernels first (they would overwrite the offsets)"};
   }
   if (!members && !force) {
-    throw Failure{kernel::exit_code::unavailable,
-                  "cannot tell whether group " + group + " has members (" + why +
-                      "); stop its kernels, then run again with --force"};
+    throw Failure{kernel::exit_code::unavailable, "cannot tell whether group " + group + " has members (" + why +
+                                                      "); stop its kernels, then run again with --force"};
   }
   if (!members) std::cerr << "kernel-admin: the brokers cannot list group members (" << why << "); --force given\n";
 
@@ -588,8 +599,9 @@ int topic_stats(const kernel::Config& config, const std::string& topic, const Op
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"kernel-admin: consumer lag, offset resets and topic statistics for kernels' groups and topics. "
-               "Reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL settings like a kernel (environment, then ./.env)."};
+  CLI::App app{
+      "kernel-admin: consumer lag, offset resets and topic statistics for kernels' groups and topics. "
+      "Reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL settings like a kernel (environment, then ./.env)."};
   app.require_subcommand(1);
   Options options;
   app.add_option("--timeout", options.timeout_ms, "Milliseconds to wait for the brokers per request")
@@ -614,8 +626,9 @@ int main(int argc, char** argv) {
   auto* stats_cmd = app.add_subcommand("topic-stats", "Partitions, watermarks and messages held");
   stats_cmd->add_option("TOPIC", topic, "Topic")->required();
   kernel::tools::DlqCommands dlq(app);
-  app.footer("Exit codes: 0 done, 64 usage, 69 brokers/group/topic unavailable or reset refused, 77 authentication "
-             "or TLS refused, 78 configuration.");
+  app.footer(
+      "Exit codes: 0 done, 64 usage, 69 brokers/group/topic unavailable or reset refused, 77 authentication "
+      "or TLS refused, 78 configuration.");
 
   try {
     app.parse(argc, argv);

@@ -137,8 +137,9 @@ std::map<std::string, std::string> seed_files_of(const std::vector<std::string>&
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"kernel-dev-broker: a development Kafka broker on 127.0.0.1 (librdkafka's mock "
-               "cluster), shared by several processes, on the port it prints first. Not for production."};
+  CLI::App app{
+      "kernel-dev-broker: a development Kafka broker on 127.0.0.1 (librdkafka's mock "
+      "cluster), shared by several processes, on the port it prints first. Not for production."};
   int partitions = 4;
   int port = 0;
   std::vector<std::string> topics, seeds, tails;
@@ -151,8 +152,9 @@ int main(int argc, char** argv) {
   app.add_option("--topic", topics, "Create this topic (repeatable)");
   app.add_option("--seed", seeds, "Produce a JSON Lines file to a topic: TOPIC=FILE (repeatable)");
   app.add_option("--tail", tails, "Print each message of TOPIC as a JSON line (repeatable)");
-  app.footer("Example:\n  kernel-dev-broker --port 9092 --partitions 8 --topic orders --seed orders=samples/input.jsonl "
-             "--tail orders.out\nExit codes: 0 stopped, 64 bad command line, 69 port in use, 70 broker failure.");
+  app.footer(
+      "Example:\n  kernel-dev-broker --port 9092 --partitions 8 --topic orders --seed orders=samples/input.jsonl "
+      "--tail orders.out\nExit codes: 0 stopped, 64 bad command line, 69 port in use, 70 broker failure.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -193,8 +195,8 @@ int main(int argc, char** argv) {
       broker.create_topic(topic, partitions);
       const auto records = kernel::jsonl::read_file(file);
       kernel::detail::produce_records(broker.bootstrap_servers(), topic, records);
-      std::cerr << "kernel-dev-broker: seeded " << kernel::detail::count_of(records.size(), "message")
-                << " into " << topic << "\n";
+      std::cerr << "kernel-dev-broker: seeded " << kernel::detail::count_of(records.size(), "message") << " into "
+                << topic << "\n";
     }
     std::cout << "KAFKA_BOOTSTRAP_SERVERS=" << broker.bootstrap_servers() << std::endl;
     std::cerr << "kernel-dev-broker: development broker on " << broker.bootstrap_servers()
@@ -203,13 +205,13 @@ int main(int argc, char** argv) {
     kernel::detail::HandlePtr tailer;
     if (!tails.empty()) {
       tailer = kernel::detail::make_plain_client(RD_KAFKA_CONSUMER, broker.bootstrap_servers(),
-                           {{"group.id", "kernel-dev-broker-tail"}, {"enable.auto.commit", "false"},
-                            {"allow.auto.create.topics", "false"}});
+                                                 {{"group.id", "kernel-dev-broker-tail"},
+                                                  {"enable.auto.commit", "false"},
+                                                  {"allow.auto.create.topics", "false"}});
       kernel::detail::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(0));
       for (const auto& topic : tails) {
         for (int p = 0; p < partitions; ++p) {
-          rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset =
-              RD_KAFKA_OFFSET_BEGINNING;
+          rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
         }
       }
       rd_kafka_assign(tailer.get(), assignment.get());
@@ -217,7 +219,9 @@ int main(int argc, char** argv) {
     while (!stop_requested) {
       if (!tailer) {
         // Nothing to do but stay up; the cluster runs on its own thread.
-        struct timespec pause{0, 100'000'000};
+        struct timespec pause {
+          0, 100'000'000
+        };
         nanosleep(&pause, nullptr);
         continue;
       }

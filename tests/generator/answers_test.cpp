@@ -83,7 +83,8 @@ TEST_CASE("topic names follow Kafka's rules") {
   CHECK_FALSE(check_topic("--topic", "..").empty());
   const auto problems = check_topic("--topic", "orders/eu");
   REQUIRE(problems.size() == 1);
-  CHECK(problems[0] == "--topic topic \"orders/eu\" contains '/': use letters, digits, '.', '_' and '-', 1 to 249 characters");
+  CHECK(problems[0] ==
+        "--topic topic \"orders/eu\" contains '/': use letters, digits, '.', '_' and '-', 1 to 249 characters");
 }
 
 TEST_CASE("descriptions are one line of UTF-8") {
@@ -127,12 +128,11 @@ TEST_CASE("every problem is reported at once, one per line") {
 TEST_CASE("an output or dead-letter topic that is also an input is refused") {
   auto loop = answers("loop", {"orders"});
   loop.output_topic = "orders";
-  CHECK_THROWS_WITH_AS(complete_and_check(loop, patterns),
-                       doctest::Contains("would consume its own output"), UsageError);
+  CHECK_THROWS_WITH_AS(complete_and_check(loop, patterns), doctest::Contains("would consume its own output"),
+                       UsageError);
   auto dlq = answers("loop", {"orders"});
   dlq.dlq_topic = "orders";
-  CHECK_THROWS_WITH_AS(complete_and_check(dlq, patterns), doctest::Contains("dead letters need a topic"),
-                       UsageError);
+  CHECK_THROWS_WITH_AS(complete_and_check(dlq, patterns), doctest::Contains("dead letters need a topic"), UsageError);
 }
 
 TEST_CASE("an unknown pattern lists the known ones") {
@@ -216,8 +216,7 @@ TEST_CASE("missing questions: the unanswered ones that apply, in order") {
   auto enrichment = answers("enr", {"a"});
   enrichment.pattern = "enrichment";
   CHECK(keys_of(missing_questions(enrichment, patterns)) ==
-        std::vector<std::string>{"output_topic", "description", "dlq_topic", "consumer_group", "settings",
-                                 "outputs"});
+        std::vector<std::string>{"output_topic", "description", "dlq_topic", "consumer_group", "settings", "outputs"});
   // An upgrade's recorded answers: nothing to ask.
   auto recorded = enrichment;
   recorded.output_topic = "enr.out";
@@ -237,14 +236,10 @@ TEST_CASE("an answer typed at a prompt gets the same one-line message as the fla
   };
   auto given = answers("orders-router", {"orders"});
   given.output_topic = "routed";
-  const std::vector<Case> cases{{"name", "Bad Name"},
-                                {"pattern", "sideways"},
-                                {"input_topics", "a b, c"},
-                                {"input_topics", "x, x"},
-                                {"output_topic", "orders"},
-                                {"description", std::string(201, 'x')},
-                                {"dlq_topic", "routed"},
-                                {"consumer_group", "a group"}};
+  const std::vector<Case> cases{{"name", "Bad Name"},       {"pattern", "sideways"},
+                                {"input_topics", "a b, c"}, {"input_topics", "x, x"},
+                                {"output_topic", "orders"}, {"description", std::string(201, 'x')},
+                                {"dlq_topic", "routed"},    {"consumer_group", "a group"}};
   for (const auto& c : cases) {
     CAPTURE(c.key);
     CAPTURE(c.text);
@@ -305,8 +300,8 @@ TEST_CASE("--pipeline and --step: a pipeline step's topics and group follow the 
   step.pipeline = "orders";
   step.step = "route";
   SUBCASE("nothing else to ask") {
-    CHECK(keys_of(missing_questions(step, patterns)) == std::vector<std::string>{"pattern", "description", "dlq_topic",
-                                                                                 "consumer_group", "settings", "outputs"});
+    CHECK(keys_of(missing_questions(step, patterns)) ==
+          std::vector<std::string>{"pattern", "description", "dlq_topic", "consumer_group", "settings", "outputs"});
   }
   SUBCASE("defaults by convention, a transform") {
     const auto done = complete_and_check(step, patterns);
@@ -330,7 +325,8 @@ TEST_CASE("--pipeline and --step: a pipeline step's topics and group follow the 
                       doctest::Contains("--pipeline without --step: a pipeline step needs both"));
     step.step = "route";
     step.pipeline = "my orders";
-    CHECK_THROWS_WITH(complete_and_check(step, patterns), doctest::Contains("--pipeline \"my orders\" contains a space"));
+    CHECK_THROWS_WITH(complete_and_check(step, patterns),
+                      doctest::Contains("--pipeline \"my orders\" contains a space"));
   }
 }
 TEST_CASE("--setting: every type, defaults and descriptions") {
@@ -364,8 +360,9 @@ TEST_CASE("--setting: bad specs are one line naming the problem") {
     CHECK(problem.find('\n') == std::string::npos);
     return problem;
   };
-  CHECK(problem_of("BATCH") == "--setting 'BATCH': expected NAME=TYPE[:DEFAULT[:DESCRIPTION]], e.g. "
-                               "'BATCH_SIZE=int:100:rows per insert'");
+  CHECK(problem_of("BATCH") ==
+        "--setting 'BATCH': expected NAME=TYPE[:DEFAULT[:DESCRIPTION]], e.g. "
+        "'BATCH_SIZE=int:100:rows per insert'");
   CHECK(problem_of("A=float:1").find("unknown type \"float\"") != std::string::npos);
   CHECK(problem_of("A=int:x").find("default \"x\" is not a valid int") != std::string::npos);
   CHECK(problem_of("A=size:lots").find("not a valid size") != std::string::npos);
@@ -383,8 +380,9 @@ TEST_CASE("--output: NAME=TOPIC") {
   CHECK_FALSE(parse_output("international", problem));
   CHECK_FALSE(parse_output("Intl=t", problem));
   CHECK_FALSE(parse_output("intl=a b", problem));
-  CHECK(problem == "--output topic \"a b\" contains a space: use letters, digits, '.', '_' and '-', 1 to 249 "
-                   "characters");
+  CHECK(problem ==
+        "--output topic \"a b\" contains a space: use letters, digits, '.', '_' and '-', 1 to 249 "
+        "characters");
 }
 
 TEST_CASE("kernel names starting kafka- or kernel- are refused") {

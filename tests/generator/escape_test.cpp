@@ -13,7 +13,8 @@ const std::string nasty = "say \"hi\"; $HOME ${X} \\ `x` *b* _i_ <b> # | @V@ \t"
 
 TEST_CASE("C++ string literals") {
   CHECK(escape_cpp_string(nasty) == "say \\\"hi\\\"; $HOME ${X} \\\\ `x` *b* _i_ <b> # | @V@ \\t");
-  CHECK(escape_cpp_string(std::string("a\x01" "1")) == "a\\0011");
+  CHECK(escape_cpp_string(std::string("a\x01"
+                                      "1")) == "a\\0011");
   CHECK(escape_cpp_string("café") == "café");
 }
 
@@ -37,8 +38,8 @@ TEST_CASE("Markdown text") {
 }
 
 TEST_CASE("languages by name") {
-  for (const auto language : {Language::plain, Language::cpp, Language::cmake, Language::yaml, Language::json,
-                              Language::markdown}) {
+  for (const auto language :
+       {Language::plain, Language::cpp, Language::cmake, Language::yaml, Language::json, Language::markdown}) {
     CHECK(language_from_name(name_of(language)) == language);
   }
   CHECK_THROWS_AS(language_from_name("cobol"), std::invalid_argument);

@@ -172,16 +172,16 @@ TEST_CASE("a manifest of the previous format migrates: unedited, re-rendered or 
     CHECK(main_cpp.base_origin == BaseOrigin::empty);
     CHECK(main_cpp.base == std::string());
     bool said = false;
-    for (const auto& note : loaded.notes) said |= note.find("src/main.cpp: edited since generated") == 0 &&
-                                                  note.find("empty base") != std::string::npos;
+    for (const auto& note : loaded.notes)
+      said |= note.find("src/main.cpp: edited since generated") == 0 && note.find("empty base") != std::string::npos;
     CHECK(said);
   }
 }
 
 TEST_CASE("three-way merges: clean when changes are apart, labelled markers when they collide") {
   const std::string base = "one\ntwo\nthree\nfour\nfive\n";
-  const auto clean = merge_three_way(base, "ONE\ntwo\nthree\nfour\nfive\n", "one\ntwo\nthree\nfour\nFIVE\n",
-                                     "yours", "template");
+  const auto clean =
+      merge_three_way(base, "ONE\ntwo\nthree\nfour\nfive\n", "one\ntwo\nthree\nfour\nFIVE\n", "yours", "template");
   CHECK_FALSE(clean.conflicted);
   CHECK(clean.content == "ONE\ntwo\nthree\nfour\nFIVE\n");
   const auto conflict = merge_three_way(base, "one\nmine\nthree\nfour\nfive\n", "one\ntheirs\nthree\nfour\nfive\n",
@@ -199,5 +199,6 @@ TEST_CASE("--set answers by name; an unknown one is refused naming the known one
   set_answer(answers, "output_topic", "");
   CHECK(answers.input_topics == std::vector<std::string>{"a", "b"});
   CHECK_FALSE(answers.output_topic);
-  CHECK_THROWS_WITH_AS(set_answer(answers, "colour", "red"), doctest::Contains("use one of name, pipeline, step, pattern"), UsageError);
+  CHECK_THROWS_WITH_AS(set_answer(answers, "colour", "red"),
+                       doctest::Contains("use one of name, pipeline, step, pattern"), UsageError);
 }

@@ -76,9 +76,8 @@ TEST_CASE("the manifest has its schema, versions, answers and per file path, tem
   CHECK(document["template"]["changes"] == templates.manifest().changes);
   CHECK_FALSE(templates.manifest().changes.empty());  // every template version says what changed
   CHECK(document["template"]["source"] == "built-in");
-  const std::set<std::string> answer_keys{"name", "pattern", "description", "input_topics",
-                                          "output_topic", "dlq_topic", "consumer_group", "settings",
-                                          "outputs"};
+  const std::set<std::string> answer_keys{"name",      "pattern",        "description", "input_topics", "output_topic",
+                                          "dlq_topic", "consumer_group", "settings",    "outputs"};
   std::set<std::string> keys;
   for (const auto& [key, value] : document["answers"].items()) keys.insert(key);
   CHECK(keys == answer_keys);
@@ -131,8 +130,9 @@ TEST_CASE("each file's sha256 is that of the file written and of its base copy")
 
 TEST_CASE("identical content is stored once in the base store; policies come from template.json") {
   const auto templates = TemplateSet::from_files(
-      Files{{"template.json", manifest_with(R"("changes": "two copies of one file.", )",
-                                            R"({"path": "a.txt"}, {"path": "b/a.txt", "policy": "user"}, {"path": "c.txt"})")},
+      Files{{"template.json",
+             manifest_with(R"("changes": "two copies of one file.", )",
+                           R"({"path": "a.txt"}, {"path": "b/a.txt", "policy": "user"}, {"path": "c.txt"})")},
             {"a.txt.mustache", "same {{name}}\n"},
             {"b/a.txt.mustache", "same {{name}}\n"},
             {"c.txt.mustache", "other\n"}},
@@ -170,8 +170,8 @@ TEST_CASE("the record is deterministic and holds no timestamp") {
   const auto manifest = by_path(first).at(std::string(manifest_path));
   CHECK(manifest.ends_with("}\n"));
   CHECK_FALSE(std::regex_search(manifest, std::regex(R"(\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2})")));
-  CHECK_FALSE(std::regex_search(manifest, std::regex(R"("[a-z_]*(time|date|created|generated_at)[a-z_]*":)",
-                                                     std::regex::icase)));
+  CHECK_FALSE(std::regex_search(manifest,
+                                std::regex(R"("[a-z_]*(time|date|created|generated_at)[a-z_]*":)", std::regex::icase)));
   // Keys sorted at every level (the JSON is stable whatever the order of the code).
   const std::function<void(const nlohmann::json&)> sorted = [&](const nlohmann::json& value) {
     if (value.is_object()) {
@@ -190,12 +190,13 @@ TEST_CASE("the record is deterministic and holds no timestamp") {
 
 TEST_CASE("template.json: an empty version or a changes note of more than one line is refused") {
   const std::string file = R"({"path": "f.txt"})";
-  CHECK_THROWS_WITH_AS(TemplateSet::from_files(Files{{"template.json", manifest_with(R"("changes": "a\nb", )", file)},
-                                                     {"f.txt.mustache", "x\n"}},
-                                               "test"),
-                       doctest::Contains("\"changes\" must be one line"), TemplateError);
+  CHECK_THROWS_WITH_AS(
+      TemplateSet::from_files(
+          Files{{"template.json", manifest_with(R"("changes": "a\nb", )", file)}, {"f.txt.mustache", "x\n"}}, "test"),
+      doctest::Contains("\"changes\" must be one line"), TemplateError);
   auto empty_version = manifest_with("", file);
   empty_version.replace(empty_version.find("2.0.0"), 5, "");
-  CHECK_THROWS_WITH_AS(TemplateSet::from_files(Files{{"template.json", empty_version}, {"f.txt.mustache", "x\n"}}, "test"),
-                       doctest::Contains("\"version\" is empty"), TemplateError);
+  CHECK_THROWS_WITH_AS(
+      TemplateSet::from_files(Files{{"template.json", empty_version}, {"f.txt.mustache", "x\n"}}, "test"),
+      doctest::Contains("\"version\" is empty"), TemplateError);
 }

@@ -46,7 +46,8 @@ const RenderedFile& file(const std::vector<RenderedFile>& files, std::string_vie
 
 TEST_CASE("values are escaped for each file's language; triple braces are raw") {
   const auto templates = TemplateSet::from_files(
-      Files{{"template.json", manifest_with(R"({"path": "a.cpp", "language": "cpp"}, {"path": "b.md", "language": "markdown"})")},
+      Files{{"template.json",
+             manifest_with(R"({"path": "a.cpp", "language": "cpp"}, {"path": "b.md", "language": "markdown"})")},
             {"a.cpp.mustache", "{{=<% %>=}}\nauto d = \"<%description%>\"; // {{x}}\n"},
             {"b.md.mustache", "{{description}} `{{{name}}}`\n"}},
       "test");
@@ -67,12 +68,12 @@ TEST_CASE("standalone section lines disappear whether the section renders or not
 }
 
 TEST_CASE("partials come from the chosen pattern") {
-  const auto templates = TemplateSet::from_files(
-      Files{{"template.json", manifest_with(R"({"path": "h.txt", "policy": "user"})")},
-            {"h.txt.mustache", "head\n{{> body}}\ntail\n"},
-            {"patterns/consumer/body.mustache", "consumer body\n"},
-            {"patterns/transform/body.mustache", "transform body for {{{name}}}\n"}},
-      "test");
+  const auto templates =
+      TemplateSet::from_files(Files{{"template.json", manifest_with(R"({"path": "h.txt", "policy": "user"})")},
+                                    {"h.txt.mustache", "head\n{{> body}}\ntail\n"},
+                                    {"patterns/consumer/body.mustache", "consumer body\n"},
+                                    {"patterns/transform/body.mustache", "transform body for {{{name}}}\n"}},
+                              "test");
   const auto transform = render_repository(templates, answers_for(templates, "transform"), {}, versions);
   CHECK(file(transform, "h.txt").content == "head\ntransform body for my-kernel\ntail\n");
   CHECK(file(transform, "h.txt").policy == Policy::user);
@@ -87,8 +88,8 @@ TEST_CASE("a template naming an unknown value or partial does not render") {
                        doctest::Contains("no value for nonsense"), TemplateError);
   const auto partial = TemplateSet::from_files(
       Files{{"template.json", manifest_with(R"({"path": "f.txt"})")}, {"f.txt.mustache", "{{> nowhere}}\n"}}, "test");
-  CHECK_THROWS_WITH_AS(render_repository(partial, answers_for(partial), {}, versions),
-                       doctest::Contains("> nowhere"), TemplateError);
+  CHECK_THROWS_WITH_AS(render_repository(partial, answers_for(partial), {}, versions), doctest::Contains("> nowhere"),
+                       TemplateError);
   const auto unclosed = TemplateSet::from_files(
       Files{{"template.json", manifest_with(R"({"path": "f.txt"})")}, {"f.txt.mustache", "{{#has_output}}\n"}}, "test");
   CHECK_THROWS_AS(render_repository(unclosed, answers_for(unclosed), {}, versions), TemplateError);
@@ -102,10 +103,10 @@ TEST_CASE("template paths cannot leave the repository") {
   }
   CHECK(is_safe_relative_path("src/main.cpp"));
   CHECK(is_safe_relative_path(".github/workflows/ci.yml"));
-  CHECK_THROWS_WITH_AS(TemplateSet::from_files(Files{{"template.json", manifest_with(R"({"path": "../x"})")},
-                                                     {"../x.mustache", ""}},
-                                               "test"),
-                       doctest::Contains("outside the repository"), TemplateError);
+  CHECK_THROWS_WITH_AS(
+      TemplateSet::from_files(Files{{"template.json", manifest_with(R"({"path": "../x"})")}, {"../x.mustache", ""}},
+                              "test"),
+      doctest::Contains("outside the repository"), TemplateError);
 }
 
 TEST_CASE("a broken manifest is a template error") {
@@ -114,9 +115,8 @@ TEST_CASE("a broken manifest is a template error") {
   CHECK_THROWS_WITH_AS(TemplateSet::from_files(Files{{"template.json", manifest_with(R"({"path": "f"})")}}, "test"),
                        doctest::Contains("f.mustache is missing"), TemplateError);
   CHECK_THROWS_WITH_AS(
-      TemplateSet::from_files(Files{{"template.json", manifest_with(R"({"path": "f", "policy": "mine"})")},
-                                    {"f.mustache", ""}},
-                              "test"),
+      TemplateSet::from_files(
+          Files{{"template.json", manifest_with(R"({"path": "f", "policy": "mine"})")}, {"f.mustache", ""}}, "test"),
       doctest::Contains("neither managed nor user"), TemplateError);
 }
 
@@ -125,7 +125,8 @@ TEST_CASE("the built-in templates render every pattern") {
   REQUIRE(templates.manifest().patterns.size() == 3);
   for (const auto& pattern : templates.manifest().patterns) {
     CAPTURE(pattern.name);
-    const auto files = render_repository(templates, answers_for(templates, pattern.name), kernel::config_registry(), versions);
+    const auto files =
+        render_repository(templates, answers_for(templates, pattern.name), kernel::config_registry(), versions);
     CHECK(files.size() == templates.manifest().files.size());
     for (const auto& f : files) {
       CAPTURE(f.path);
@@ -134,7 +135,8 @@ TEST_CASE("the built-in templates render every pattern") {
       CHECK(f.content.find("<%") == std::string::npos);
       CHECK(f.content.ends_with("\n"));
     }
-    CHECK(file(files, "src/main.cpp").content.find("spec.input_topics = {\"orders\", \"refunds\"};") != std::string::npos);
+    CHECK(file(files, "src/main.cpp").content.find("spec.input_topics = {\"orders\", \"refunds\"};") !=
+          std::string::npos);
   }
 }
 

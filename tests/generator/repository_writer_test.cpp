@@ -82,9 +82,9 @@ TEST_CASE("an I/O failure on any file leaves nothing, parents included") {
 
 TEST_CASE("a failure after the files are written (the first commit) leaves nothing") {
   Scratch scratch;
-  CHECK_THROWS_AS(write_repository(scratch.root / "kernel", files,
-                                   [](const fs::path&) { throw WriteError("git: commit failed"); }),
-                  WriteError);
+  CHECK_THROWS_AS(
+      write_repository(scratch.root / "kernel", files, [](const fs::path&) { throw WriteError("git: commit failed"); }),
+      WriteError);
   CHECK(scratch.entries() == 0);
 }
 
@@ -113,10 +113,10 @@ std::map<std::string, std::pair<std::string, fs::perms>> snapshot(const fs::path
 }
 
 const std::vector<FileChange> changes{
-    {"src/main.cpp", "int main() { return 0; }\n", 0644},    // update
-    {"README.md", std::nullopt, 0},                            // delete
-    {"new/dir/file.txt", "created\n", 0755},                  // create, with directories
-    {"deploy/deep/k.yaml", "a: 2\n", 0755},                   // update, executable bit set
+    {"src/main.cpp", "int main() { return 0; }\n", 0644},  // update
+    {"README.md", std::nullopt, 0},                        // delete
+    {"new/dir/file.txt", "created\n", 0755},               // create, with directories
+    {"deploy/deep/k.yaml", "a: 2\n", 0755},                // update, executable bit set
 };
 
 }  // namespace

@@ -84,11 +84,11 @@ enum class FromKernel { nothing, input_topics, output_topic, dead_letter_topic, 
 struct VariableSpec {
   std::string name;
   std::vector<std::string> aliases;
-  std::string type;  ///< string, list, duration, size, bool, int, float, enum, pem, port
-  std::string default_value;   ///< as a user would write it; empty when unset by default
+  std::string type;           ///< string, list, duration, size, bool, int, float, enum, pem, port
+  std::string default_value;  ///< as a user would write it; empty when unset by default
   bool secret = false;
   std::string description;
-  std::vector<std::string> accepted;  ///< for enums, as a user may write them
+  std::vector<std::string> accepted;             ///< for enums, as a user may write them
   FromKernel from_kernel = FromKernel::nothing;  ///< the kernel's code gives the default
 
   /// Parses `text` and stores it in `settings`; returns what was expected when `text` is
@@ -124,13 +124,13 @@ struct Settings {
   Settings();
 
   std::string kernel_name;
-  std::string bootstrap_servers;       ///< empty only before validation
-  bool embedded = false;               ///< KAFKA_BOOTSTRAP_SERVERS=embedded (or --dev, --samples)
-  std::vector<std::string> input_topics;   ///< prefix applied
-  std::optional<std::string> output_topic; ///< prefix applied
-  std::string dlq_topic;                   ///< prefix applied
+  std::string bootstrap_servers;            ///< empty only before validation
+  bool embedded = false;                    ///< KAFKA_BOOTSTRAP_SERVERS=embedded (or --dev, --samples)
+  std::vector<std::string> input_topics;    ///< prefix applied
+  std::optional<std::string> output_topic;  ///< prefix applied
+  std::string dlq_topic;                    ///< prefix applied
   std::string topic_prefix;
-  bool allow_output_to_input{};            ///< KERNEL_ALLOW_OUTPUT_TO_INPUT
+  bool allow_output_to_input{};  ///< KERNEL_ALLOW_OUTPUT_TO_INPUT
   std::string group_id;
   std::string client_id;
 
@@ -168,7 +168,7 @@ struct Settings {
   double retry_jitter{};
   /// KERNEL_RETRY_TOPICS: the delay of each retry topic (empty: retries in place).
   std::vector<std::chrono::milliseconds> retry_topics;
-  int breaker_threshold{};                                ///< 0: breaker off
+  int breaker_threshold{};  ///< 0: breaker off
   std::chrono::milliseconds breaker_cooldown{};
   std::chrono::milliseconds breaker_cooldown_max{};
   std::optional<std::chrono::milliseconds> handler_timeout;  ///< nullopt: no deadline
@@ -178,15 +178,15 @@ struct Settings {
   std::string admin_token;       ///< empty: admin endpoints off (ops)
 
   // Pipeline naming and topics (docs/pipelines.md).
-  std::string pipeline;       ///< KERNEL_PIPELINE; with step, turns pipeline naming on
-  std::string step;           ///< KERNEL_STEP
-  std::string cluster;        ///< KERNEL_CLUSTER, the ${clusterName} of topic patterns
-  std::string topic_pattern;  ///< KERNEL_TOPIC_PATTERN
+  std::string pipeline;                    ///< KERNEL_PIPELINE; with step, turns pipeline naming on
+  std::string step;                        ///< KERNEL_STEP
+  std::string cluster;                     ///< KERNEL_CLUSTER, the ${clusterName} of topic patterns
+  std::string topic_pattern;               ///< KERNEL_TOPIC_PATTERN
   std::optional<std::string> error_topic;  ///< prefix applied; nullopt: no error topic
   /// KERNEL_ALLOWED_TOPICS as written: exact names and `prefix.*`, never prefixed.
   std::vector<std::string> allowed_topics;
-  bool create_topics{};                  ///< KERNEL_CREATE_TOPICS
-  std::optional<int> topic_partitions;   ///< nullopt: as many as the first input topic
+  bool create_topics{};                 ///< KERNEL_CREATE_TOPICS
+  std::optional<int> topic_partitions;  ///< nullopt: as many as the first input topic
   int topic_replication{};
   std::chrono::milliseconds error_topic_retention{};
 
@@ -233,8 +233,7 @@ KernelValues load_kernel_values(const KernelDefaults& kernel, const Environment&
 class Config {
  public:
   /// Reads and validates. Throws ConfigError listing every problem.
-  static Config load(const KernelDefaults& defaults, const Environment& environment,
-                     RunMode mode = RunMode::production,
+  static Config load(const KernelDefaults& defaults, const Environment& environment, RunMode mode = RunMode::production,
                      const std::filesystem::path& dotenv = ".env");
   /// Settings given directly (tests, tools); validated the same way.
   static Config from_settings(Settings settings);
@@ -319,8 +318,8 @@ class ProduceGuard {
  private:
   bool active_ = false;
   std::vector<std::string> exact_;
-  std::vector<std::string> prefixes_;                    // from `prefix.*`, without the `*`
-  std::function<bool(std::string_view)> own_step_;       // a topic of this step (any kind)
+  std::vector<std::string> prefixes_;                         // from `prefix.*`, without the `*`
+  std::function<bool(std::string_view)> own_step_;            // a topic of this step (any kind)
   std::function<std::string(std::string_view)> pipeline_of_;  // pipeline of a convention topic, or ""
   std::string own_pipeline_;
 };

@@ -33,8 +33,7 @@ using ProducerMiddleware = std::function<void(Outgoing&, const Message& input, C
 
 class Context {
  public:
-  Context(std::string kernel_name, std::optional<std::string> output_topic,
-          std::shared_ptr<spdlog::logger> logger);
+  Context(std::string kernel_name, std::optional<std::string> output_topic, std::shared_ptr<spdlog::logger> logger);
 
   /// Queues a message; sent (with the standard headers) once the handler succeeds.
   /// Without a topic it goes to the kernel's output topic; without either it throws
@@ -112,8 +111,8 @@ class Context {
   const Message* input_ = nullptr;
   NextProduce produce_chain_;  // empty without producer middleware
   detail::KernelMetrics* metrics_ = nullptr;
-  TopicCheck topic_check_;     // empty: no guard
-  std::string topic_refusal_;  // the first refusal of this attempt
+  TopicCheck topic_check_;                             // empty: no guard
+  std::string topic_refusal_;                          // the first refusal of this attempt
   std::shared_ptr<const KernelValues> kernel_values_;  // null: the kernel declares nothing
 };
 

@@ -7,8 +7,9 @@
 ///  FatalError      the kernel stops, commits what completed, exits 1
 ///
 /// nlohmann::json's exceptions (a field missing or of the wrong type) are permanent
-/// validation_errors with a readable message (`field "id": missing`, `expected string, got number`). Any other exception is classified by its
-/// type, then by its message (see classify_exception()); docs/failure-handling.md lists the rules.
+/// validation_errors with a readable message (`field "id": missing`, `expected string, got number`). Any other
+/// exception is classified by its type, then by its message (see classify_exception()); docs/failure-handling.md lists
+/// the rules.
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -58,8 +59,7 @@ class KernelError : public std::runtime_error {
 /// FailureReason::timeout)` gives `timeout: inventory took 5 s`.
 class TransientError : public KernelError {
  public:
-  explicit TransientError(const std::string& message,
-                          FailureReason reason = FailureReason::processing_error)
+  explicit TransientError(const std::string& message, FailureReason reason = FailureReason::processing_error)
       : KernelError(ErrorClass::transient, reason, message) {}
 
   /// Asks for this delay before the next attempt instead of the policy's backoff (a rate
@@ -83,8 +83,7 @@ class TransientError : public KernelError {
 /// A failure that retrying cannot fix (bad payload, unknown entity): dead-lettered at once.
 class PermanentError : public KernelError {
  public:
-  explicit PermanentError(const std::string& message,
-                          FailureReason reason = FailureReason::processing_error)
+  explicit PermanentError(const std::string& message, FailureReason reason = FailureReason::processing_error)
       : KernelError(ErrorClass::permanent, reason, message) {}
 };
 

@@ -24,8 +24,8 @@ class Handler {
  public:
   Handler() = default;
   template <class F>
-    requires std::is_invocable_v<F&, const Message&, Context&>
-  Handler(F function) {  // NOLINT: implicit on purpose, so a lambda is a Handler
+  requires std::is_invocable_v<F&, const Message&, Context&> Handler(
+      F function) {  // NOLINT: implicit on purpose, so a lambda is a Handler
     using Result = std::invoke_result_t<F&, const Message&, Context&>;
     if constexpr (std::is_void_v<Result>) {
       function_ = [f = std::move(function)](const Message& message, Context& context) mutable {
@@ -39,9 +39,7 @@ class Handler {
   }
   explicit operator bool() const noexcept { return static_cast<bool>(function_); }
   /// Calls the handler; exceptions propagate.
-  Outcome operator()(const Message& message, Context& context) const {
-    return function_(message, context);
-  }
+  Outcome operator()(const Message& message, Context& context) const { return function_(message, context); }
 
  private:
   Next function_;

@@ -34,8 +34,7 @@ using JsonConversion = void (*)(const nlohmann::json&);
 /// third type in each candidate's place (values of the type found, objects lacking the
 /// missing key): the one whose marker it then trips on is the field. Up to 4 fields are
 /// named; documents over 5,000 values or 32 candidates are not searched (no field then).
-std::string describe_conversion_error(const nlohmann::json& document, std::string_view what,
-                                      JsonConversion convert);
+std::string describe_conversion_error(const nlohmann::json& document, std::string_view what, JsonConversion convert);
 }  // namespace detail
 
 class Message {
@@ -46,8 +45,8 @@ class Message {
     return adopt(detail::MessagePtr(raw));
   }
   /// A message built from values, for tests and samples.
-  Message(std::string topic, std::int32_t partition, std::int64_t offset,
-          std::optional<std::string> key, std::string value, Headers headers = {},
+  Message(std::string topic, std::int32_t partition, std::int64_t offset, std::optional<std::string> key,
+          std::string value, Headers headers = {},
           std::chrono::system_clock::time_point timestamp = std::chrono::system_clock::now());
 
   Message(Message&&) noexcept;
@@ -86,9 +85,9 @@ class Message {
     try {
       return document.get<T>();
     } catch (const nlohmann::json::exception& error) {
-      throw PermanentError(detail::describe_conversion_error(document, error.what(),
-                                                             [](const nlohmann::json& d) { (void)d.get<T>(); }),
-                           FailureReason::validation_error);
+      throw PermanentError(
+          detail::describe_conversion_error(document, error.what(), [](const nlohmann::json& d) { (void)d.get<T>(); }),
+          FailureReason::validation_error);
     }
   }
 

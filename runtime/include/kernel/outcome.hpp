@@ -23,14 +23,12 @@ struct Outcome {
   static Outcome transient(std::string message, std::string type = "kernel::TransientError") {
     return {Kind::transient, FailureReason::processing_error, std::move(type), std::move(message), std::nullopt};
   }
-  static Outcome permanent(std::string message,
-                           FailureReason reason = FailureReason::processing_error,
+  static Outcome permanent(std::string message, FailureReason reason = FailureReason::processing_error,
                            std::string type = "kernel::PermanentError") {
     return {Kind::permanent, reason, std::move(type), std::move(message), std::nullopt};
   }
   static Outcome business(std::string message) {
-    return {Kind::business, FailureReason::processing_error, "kernel::BusinessError",
-            std::move(message), std::nullopt};
+    return {Kind::business, FailureReason::processing_error, "kernel::BusinessError", std::move(message), std::nullopt};
   }
   static Outcome fatal(std::string message) {
     return {Kind::fatal, FailureReason::processing_error, "kernel::FatalError", std::move(message), std::nullopt};

@@ -30,27 +30,41 @@ class Outgoing {
  public:
   /// Topic to send to; empty means the kernel's output topic. KAFKA_TOPIC_PREFIX is
   /// prepended when it is sent.
-  Outgoing& topic(std::string name) & { topic_ = std::move(name); return *this; }
+  Outgoing& topic(std::string name) & {
+    topic_ = std::move(name);
+    return *this;
+  }
   Outgoing&& topic(std::string name) && { return std::move(topic(std::move(name))); }
 
-  Outgoing& key(std::string key) & { key_ = std::move(key); return *this; }
+  Outgoing& key(std::string key) & {
+    key_ = std::move(key);
+    return *this;
+  }
   Outgoing&& key(std::string key) && { return std::move(this->key(std::move(key))); }
   /// A std::string_view, or a key that may be null such as the input's: `.key(message.key())`
   /// keeps it as it is, null included. (A template, so that nothing converts to it by surprise.)
   template <class View>
-    requires std::same_as<std::remove_cvref_t<View>, std::string_view> ||
-             std::same_as<std::remove_cvref_t<View>, std::optional<std::string_view>>
-  Outgoing& key(View&& key) & {
+  requires std::same_as<std::remove_cvref_t<View>, std::string_view> ||
+      std::same_as<std::remove_cvref_t<View>, std::optional<std::string_view>>
+          Outgoing& key(View&& key) & {
     const std::optional<std::string_view> view = key;
-    if (view) key_.emplace(*view); else key_.reset();
+    if (view)
+      key_.emplace(*view);
+    else
+      key_.reset();
     return *this;
   }
   template <class View>
-    requires std::same_as<std::remove_cvref_t<View>, std::string_view> ||
-             std::same_as<std::remove_cvref_t<View>, std::optional<std::string_view>>
-  Outgoing&& key(View&& key) && { return std::move(this->key(std::forward<View>(key))); }
+  requires std::same_as<std::remove_cvref_t<View>, std::string_view> ||
+      std::same_as<std::remove_cvref_t<View>, std::optional<std::string_view>>
+          Outgoing && key(View&& key) && {
+    return std::move(this->key(std::forward<View>(key)));
+  }
 
-  Outgoing& partition(std::int32_t partition) & { partition_ = partition; return *this; }
+  Outgoing& partition(std::int32_t partition) & {
+    partition_ = partition;
+    return *this;
+  }
   Outgoing&& partition(std::int32_t partition) && { return std::move(this->partition(partition)); }
 
   /// A JSON document (content-type application/json).
@@ -74,15 +88,27 @@ class Outgoing {
   Outgoing&& header(std::string name, std::string value) && {
     return std::move(header(std::move(name), std::move(value)));
   }
-  Outgoing& event_type(std::string value) & { event_type_ = std::move(value); return *this; }
+  Outgoing& event_type(std::string value) & {
+    event_type_ = std::move(value);
+    return *this;
+  }
   Outgoing&& event_type(std::string value) && { return std::move(event_type(std::move(value))); }
-  Outgoing& schema_version(std::string value) & { schema_version_ = std::move(value); return *this; }
+  Outgoing& schema_version(std::string value) & {
+    schema_version_ = std::move(value);
+    return *this;
+  }
   Outgoing&& schema_version(std::string value) && { return std::move(schema_version(std::move(value))); }
   /// Overrides the correlation id propagated from the input.
-  Outgoing& correlation_id(std::string value) & { correlation_id_ = std::move(value); return *this; }
+  Outgoing& correlation_id(std::string value) & {
+    correlation_id_ = std::move(value);
+    return *this;
+  }
   Outgoing&& correlation_id(std::string value) && { return std::move(correlation_id(std::move(value))); }
   /// Overrides the conversation id propagated from the input.
-  Outgoing& conversation_id(std::string value) & { conversation_id_ = std::move(value); return *this; }
+  Outgoing& conversation_id(std::string value) & {
+    conversation_id_ = std::move(value);
+    return *this;
+  }
   Outgoing&& conversation_id(std::string value) && { return std::move(conversation_id(std::move(value))); }
 
   const std::string& topic() const noexcept { return topic_; }

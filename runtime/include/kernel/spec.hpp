@@ -15,18 +15,18 @@ namespace kernel {
 /// The retry policy a kernel's code gives; each field set here is the default of its variable,
 /// and the environment overrides it (docs/failure-handling.md).
 struct RetrySpec {
-  std::optional<int> max_retries;                          ///< KAFKA_CONSUMER_MAX_RETRIES
-  std::optional<std::chrono::milliseconds> backoff;        ///< KERNEL_RETRY_BACKOFF
-  std::optional<std::chrono::milliseconds> backoff_max;    ///< KERNEL_RETRY_BACKOFF_MAX
-  std::optional<double> multiplier;                        ///< KERNEL_RETRY_MULTIPLIER
-  std::optional<double> jitter;                            ///< KERNEL_RETRY_JITTER
+  std::optional<int> max_retries;                        ///< KAFKA_CONSUMER_MAX_RETRIES
+  std::optional<std::chrono::milliseconds> backoff;      ///< KERNEL_RETRY_BACKOFF
+  std::optional<std::chrono::milliseconds> backoff_max;  ///< KERNEL_RETRY_BACKOFF_MAX
+  std::optional<double> multiplier;                      ///< KERNEL_RETRY_MULTIPLIER
+  std::optional<double> jitter;                          ///< KERNEL_RETRY_JITTER
   /// KERNEL_RETRY_TOPICS: one delay per retry topic; empty retries in place.
   std::vector<std::chrono::milliseconds> topics;
 };
 
 /// A kernel as main.cpp describes it; kernel::run() and testing::KernelFixture run it.
 struct KernelSpec {
-  std::string name;                         ///< kernel name: group, client id, `source` header
+  std::string name;  ///< kernel name: group, client id, `source` header
   std::string version = "0.1.0";
   std::string description;
   std::vector<std::string> input_topics;    ///< defaults for KAFKA_TOPIC

@@ -21,8 +21,8 @@
 #include <nlohmann/json.hpp>
 
 #include "kernel/config.hpp"
-#include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/context.hpp"
+#include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/exit_codes.hpp"
 #include "kernel/handler.hpp"
 #include "kernel/jsonl.hpp"
@@ -35,20 +35,17 @@ namespace kernel::testing {
 using HeaderList = Headers;
 
 /// A message whose value is the compact JSON text of `value`.
-Message make_message(const nlohmann::json& value, std::optional<std::string> key = std::nullopt,
-                     Headers headers = {}, std::string topic = "test-input",
-                     std::int32_t partition = 0, std::int64_t offset = 0);
+Message make_message(const nlohmann::json& value, std::optional<std::string> key = std::nullopt, Headers headers = {},
+                     std::string topic = "test-input", std::int32_t partition = 0, std::int64_t offset = 0);
 /// A message whose value is exactly `value` (e.g. malformed JSON).
-Message make_raw_message(std::string value, std::optional<std::string> key = std::nullopt,
-                         Headers headers = {}, std::string topic = "test-input",
-                         std::int32_t partition = 0, std::int64_t offset = 0);
+Message make_raw_message(std::string value, std::optional<std::string> key = std::nullopt, Headers headers = {},
+                         std::string topic = "test-input", std::int32_t partition = 0, std::int64_t offset = 0);
 
 /// A Context that records what the handler produced (see Context::produced()).
 class TestContext : public Context {
  public:
   explicit TestContext(std::string kernel_name = "test-kernel",
-                       std::optional<std::string> output_topic = std::string("test-output"),
-                       int attempt = 1);
+                       std::optional<std::string> output_topic = std::string("test-output"), int attempt = 1);
   /// Starts attempt `attempt` (2 for the first retry) and forgets what was produced.
   using Context::begin_attempt;
   /// Producer middleware to run on each produce(), outermost first, as KernelSpec has it.
@@ -81,16 +78,13 @@ class KernelFixture {
   std::optional<int> wait_for_exit(std::chrono::milliseconds timeout);
 
   /// Produces to the first input topic and waits for the acknowledgement.
-  void send(const nlohmann::json& value, std::optional<std::string> key = std::nullopt,
-            Headers headers = {});
-  void send_raw(std::string value, std::optional<std::string> key = std::nullopt,
-                Headers headers = {});
+  void send(const nlohmann::json& value, std::optional<std::string> key = std::nullopt, Headers headers = {});
+  void send_raw(std::string value, std::optional<std::string> key = std::nullopt, Headers headers = {});
   /// Waits for `count` messages on the output topic. Throws std::runtime_error after
   /// `timeout`, or at once when every message send() wrote has been handled and committed with
   /// dead letters among them (the outputs awaited will not come); the error names each dead
   /// letter's offset, key, `dlq-failure-reason` and error message.
-  std::vector<jsonl::Record> outputs(std::size_t count,
-                                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  std::vector<jsonl::Record> outputs(std::size_t count, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   /// Waits for `count` messages on the dead-letter topic.
   std::vector<jsonl::Record> dead_letters(std::size_t count,
                                           std::chrono::milliseconds timeout = std::chrono::seconds(30));

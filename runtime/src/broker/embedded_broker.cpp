@@ -13,8 +13,8 @@ EmbeddedBroker::EmbeddedBroker(int brokers) {
   std::array<char, 512> error{};
   const auto broker_count = std::to_string(brokers);
   // The mock cluster is created inside this handle and lives as long as it does.
-  if (rd_kafka_conf_set(conf.get(), "test.mock.num.brokers", broker_count.c_str(), error.data(),
-                        error.size()) != RD_KAFKA_CONF_OK ||
+  if (rd_kafka_conf_set(conf.get(), "test.mock.num.brokers", broker_count.c_str(), error.data(), error.size()) !=
+          RD_KAFKA_CONF_OK ||
       rd_kafka_conf_set(conf.get(), "log_level", "3", error.data(), error.size()) != RD_KAFKA_CONF_OK) {
     throw std::runtime_error(std::string("embedded broker: ") + error.data());
   }
@@ -32,8 +32,7 @@ EmbeddedBroker::~EmbeddedBroker() = default;
 void EmbeddedBroker::create_topic(const std::string& name, int partitions) {
   const auto err = rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, 1);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-    throw std::runtime_error("embedded broker: cannot create topic " + name + ": " +
-                             rd_kafka_err2str(err));
+    throw std::runtime_error("embedded broker: cannot create topic " + name + ": " + rd_kafka_err2str(err));
   }
 }
 

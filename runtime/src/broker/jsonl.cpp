@@ -8,16 +8,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/bounded_json.hpp"
 #include "core/rfc3339.hpp"
 #include "kernel/errors.hpp"
-#include "core/bounded_json.hpp"
 
 namespace kernel::jsonl {
 
 namespace {
 
-constexpr std::string_view base64_alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view base64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// A string field, or its `<name>_base64` twin, decoded.
 std::optional<std::string> text_or_base64(const nlohmann::json& object, const std::string& name,
@@ -125,8 +124,7 @@ Record parse_line(std::string_view line, std::size_t line_number) {
           throw ParseError(where + ": header \"" + name + "\": " + error.what());
         }
       } else {
-        throw ParseError(where + ": header \"" + name +
-                         "\" must be a string, {\"base64\": \"...\"} or null");
+        throw ParseError(where + ": header \"" + name + "\" must be a string, {\"base64\": \"...\"} or null");
       }
     }
   }
@@ -210,13 +208,11 @@ Record from_rdkafka(const rd_kafka_message_t* message) {
   if (message->payload) record.value.assign(static_cast<const char*>(message->payload), message->len);
   rd_kafka_headers_t* headers = nullptr;
   // rd_kafka_message_headers() wants a non-const message; it only parses lazily.
-  if (rd_kafka_message_headers(const_cast<rd_kafka_message_t*>(message), &headers) ==
-      RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (rd_kafka_message_headers(const_cast<rd_kafka_message_t*>(message), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     const char* name;
     const void* value;
     size_t size;
-    for (size_t i = 0;
-         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
       if (value) {
         record.headers.add(name, std::string(static_cast<const char*>(value), size));
       } else {
@@ -232,8 +228,7 @@ std::string base64_encode(std::string_view bytes) {
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
-    const unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) |
-                       (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+    const unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
                        static_cast<unsigned char>(bytes[i + 2]);
     out += base64_alphabet[(n >> 18) & 63];
     out += base64_alphabet[(n >> 12) & 63];
@@ -291,19 +286,29 @@ bool is_valid_utf8(std::string_view text) noexcept {
     const auto c = static_cast<unsigned char>(text[i]);
     std::size_t len;
     std::uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; }
-    else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; }
-    else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    } else
+      return false;
     if (i + len > n) return false;
     for (std::size_t j = 1; j < len; ++j) {
       const auto cc = static_cast<unsigned char>(text[i + j]);
       if ((cc & 0xc0) != 0x80) return false;
       cp = (cp << 6) | (cc & 0x3f);
     }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
       return false;
     }
     i += len;

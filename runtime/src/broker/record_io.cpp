@@ -95,8 +95,8 @@ std::map<std::int32_t, std::int64_t> produce_records(const std::string& servers,
     }
   }
   if (rd_kafka_flush(producer.get(), static_cast<int>(timeout.count())) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw std::runtime_error("producing to " + topic + ": not acknowledged within " +
-                             std::to_string(timeout.count()) + " ms");
+    throw std::runtime_error("producing to " + topic + ": not acknowledged within " + std::to_string(timeout.count()) +
+                             " ms");
   }
   if (!state.error.empty()) throw std::runtime_error("producing to " + topic + ": " + state.error);
   return state.ends;
@@ -104,9 +104,9 @@ std::map<std::int32_t, std::int64_t> produce_records(const std::string& servers,
 
 std::vector<jsonl::Record> read_topic(const std::string& servers, const std::string& topic, std::size_t at_least,
                                       std::chrono::milliseconds timeout, const std::function<bool()>& give_up) {
-  auto consumer = make_plain_client(RD_KAFKA_CONSUMER, servers,
-                                    {{"group.id", "kernel-read-topic"}, {"enable.auto.commit", "false"},
-                                     {"enable.partition.eof", "true"}});
+  auto consumer = make_plain_client(
+      RD_KAFKA_CONSUMER, servers,
+      {{"group.id", "kernel-read-topic"}, {"enable.auto.commit", "false"}, {"enable.partition.eof", "true"}});
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   // Partition count from metadata.
   int partitions = 0;

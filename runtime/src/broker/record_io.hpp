@@ -38,7 +38,6 @@ std::map<std::int32_t, std::int64_t> produce_records(const std::string& servers,
 /// the end is reached, or `timeout` passes (then returns what it has). `give_up`, if given, is
 /// asked whenever every partition has been read to its end: true returns what arrived so far.
 std::vector<jsonl::Record> read_topic(const std::string& servers, const std::string& topic, std::size_t at_least,
-                                      std::chrono::milliseconds timeout,
-                                      const std::function<bool()>& give_up = {});
+                                      std::chrono::milliseconds timeout, const std::function<bool()>& give_up = {});
 
 }  // namespace kernel::detail

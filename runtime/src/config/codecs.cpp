@@ -27,9 +27,10 @@ struct Choice {
 };
 
 // The first text of a value is the one written back (and given to librdkafka).
-constexpr Choice<SecurityProtocol> security_protocols[] = {
-    {"PLAINTEXT", SecurityProtocol::plaintext}, {"SSL", SecurityProtocol::ssl},
-    {"SASL_PLAINTEXT", SecurityProtocol::sasl_plaintext}, {"SASL_SSL", SecurityProtocol::sasl_ssl}};
+constexpr Choice<SecurityProtocol> security_protocols[] = {{"PLAINTEXT", SecurityProtocol::plaintext},
+                                                           {"SSL", SecurityProtocol::ssl},
+                                                           {"SASL_PLAINTEXT", SecurityProtocol::sasl_plaintext},
+                                                           {"SASL_SSL", SecurityProtocol::sasl_ssl}};
 constexpr Choice<SaslMechanism> sasl_mechanisms[] = {{"PLAIN", SaslMechanism::plain},
                                                      {"SCRAM-SHA-256", SaslMechanism::scram_sha_256},
                                                      {"SCRAM-SHA-512", SaslMechanism::scram_sha_512}};
@@ -128,17 +129,17 @@ Codec<int> whole_number(long long minimum, std::string meaning) {
             error = expected;
             return std::nullopt;
           },
-          [](int value) { return std::to_string(value); }, {},
+          [](int value) { return std::to_string(value); },
+          {},
           [=](int value, std::string_view) { return value < minimum ? expected : std::string(); }};
 }
 
 Codec<std::chrono::milliseconds> duration(Zero zero) {
-  return {"duration", parse_duration, format_duration, {},
-          [=](std::chrono::milliseconds value, std::string_view example) {
-            return zero == Zero::refused && value.count() <= 0
-                       ? "expected a duration above 0, e.g. " + std::string(example)
-                       : std::string();
-          }};
+  return {
+      "duration", parse_duration, format_duration, {}, [=](std::chrono::milliseconds value, std::string_view example) {
+        return zero == Zero::refused && value.count() <= 0 ? "expected a duration above 0, e.g. " + std::string(example)
+                                                           : std::string();
+      }};
 }
 
 Codec<std::vector<std::chrono::milliseconds>> rising_durations() {
@@ -165,8 +166,8 @@ Codec<std::vector<std::chrono::milliseconds>> rising_durations() {
                        ": expected delays above 0, e.g. 1s,10s,1m";
               }
               if (i > 0 && delays[i] < delays[i - 1]) {
-                return "delay " + std::to_string(i + 1) + " (" + format_duration(delays[i]) + ") is shorter than delay " +
-                       std::to_string(i) + " (" + format_duration(delays[i - 1]) +
+                return "delay " + std::to_string(i + 1) + " (" + format_duration(delays[i]) +
+                       ") is shorter than delay " + std::to_string(i) + " (" + format_duration(delays[i - 1]) +
                        "): expected non-decreasing delays, e.g. 1s,10s,1m";
               }
             }
@@ -221,7 +222,8 @@ Codec<std::optional<int>> port() {
                         : expected;
             return std::nullopt;
           },
-          [](const std::optional<int>& value) { return value ? std::to_string(*value) : std::string("off"); }, {},
+          [](const std::optional<int>& value) { return value ? std::to_string(*value) : std::string("off"); },
+          {},
           [=](const std::optional<int>& value, std::string_view) {
             return value && (*value < 0 || *value > 65535) ? expected : std::string();
           }};
@@ -235,8 +237,9 @@ Codec<std::string> ip_address() {
             if (inet_pton(AF_INET, text.c_str(), &ignored) == 1 || inet_pton(AF_INET6, text.c_str(), &ignored) == 1) {
               return text;
             }
-            error = "expected an IP address: 0.0.0.0 (all interfaces), 127.0.0.1 (this host only) or another "
-                    "address of this host";
+            error =
+                "expected an IP address: 0.0.0.0 (all interfaces), 127.0.0.1 (this host only) or another "
+                "address of this host";
             return std::nullopt;
           },
           [](const std::string& value) { return value; }};

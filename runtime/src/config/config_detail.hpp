@@ -180,7 +180,7 @@ struct Loaded {
 struct RawValue {
   std::string name_used;  ///< the canonical name or the alias that was set
   std::string text;
-  std::string source;     ///< env or .env
+  std::string source;  ///< env or .env
 };
 
 // ---- pipeline_naming.cpp ------------------------------------------------------------------
@@ -202,25 +202,22 @@ std::vector<Property> build_properties(const Settings& settings, Client client,
 std::optional<std::string> passthrough_property_name(std::string_view variable);
 /// Turns the KAFKA_PROPERTY_* entries into Settings::Passthrough, reporting unknown and
 /// forbidden ones.
-std::vector<Settings::Passthrough> read_passthrough(
-    const std::map<std::string, RawValue, std::less<>>& variables, Problems& problems);
+std::vector<Settings::Passthrough> read_passthrough(const std::map<std::string, RawValue, std::less<>>& variables,
+                                                    Problems& problems);
 /// Sets every property on a real rd_kafka_conf_t and, when that passes, creates (and at once
 /// destroys) a client from it, reporting refusals in our variables' names.
-void check_with_librdkafka(const std::vector<Property>& consumer,
-                           const std::vector<Property>& producer, const Values& shown,
-                           Problems& problems);
+void check_with_librdkafka(const std::vector<Property>& consumer, const std::vector<Property>& producer,
+                           const Values& shown, Problems& problems);
 
 // ---- tls.cpp ------------------------------------------------------------------------------
 
 /// Parses certificates and key with OpenSSL: readable, key decrypts, key matches cert.
-void check_tls_material(const Settings& settings, Problems& problems,
-                        std::vector<std::string>& warnings);
+void check_tls_material(const Settings& settings, Problems& problems, std::vector<std::string>& warnings);
 /// "subject CN=x, sha256 AB:CD:..." for each certificate in a PEM bundle.
 std::string describe_certificates(std::string_view pem);
 /// An in-memory file (memfd) holding `content`; `path` receives /proc/self/fd/N. The
 /// returned handle closes it.
-std::shared_ptr<void> make_memory_file(std::string_view content, std::string& path,
-                                       std::string& error);
+std::shared_ptr<void> make_memory_file(std::string_view content, std::string& path, std::string& error);
 
 // ---- describe.cpp: --print-config and secret masking --------------------------------------
 

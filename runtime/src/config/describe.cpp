@@ -12,11 +12,16 @@ using namespace config_detail;
 namespace {
 
 // Properties whose values are hidden, as librdkafka names them.
-constexpr std::string_view secret_properties[] = {
-    "sasl.password",        "ssl.key.password",       "ssl.key.pem",
-    "ssl.certificate.pem",  "ssl_key",                "ssl.keystore.password",
-    "ssl.truststore.password", "sasl.oauthbearer.client.secret", "sasl.oauthbearer.config",
-    "ssl_certificate"};
+constexpr std::string_view secret_properties[] = {"sasl.password",
+                                                  "ssl.key.password",
+                                                  "ssl.key.pem",
+                                                  "ssl.certificate.pem",
+                                                  "ssl_key",
+                                                  "ssl.keystore.password",
+                                                  "ssl.truststore.password",
+                                                  "sasl.oauthbearer.client.secret",
+                                                  "sasl.oauthbearer.config",
+                                                  "ssl_certificate"};
 
 // Keys whose values are hidden: those properties and the registry's secret variables.
 const std::vector<std::string>& secret_keys() {
@@ -30,9 +35,7 @@ const std::vector<std::string>& secret_keys() {
   return keys;
 }
 
-bool is_key_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_';
-}
+bool is_key_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_'; }
 
 // After `key`, an optional closing quote, spaces, then `=` or `:`; returns where the value
 // starts, or npos when this is not a key/value pair.
@@ -93,8 +96,7 @@ std::string mask_keyed_values(std::string_view text) {
 
 // Any private key block, wherever it appears (debug output, exceptions).
 std::string mask_private_key_blocks(std::string text) {
-  for (auto begin = text.find("-----BEGIN"); begin != std::string::npos;
-       begin = text.find("-----BEGIN", begin + 1)) {
+  for (auto begin = text.find("-----BEGIN"); begin != std::string::npos; begin = text.find("-----BEGIN", begin + 1)) {
     const auto header_end = text.find("-----", begin + 10);
     if (header_end == std::string::npos) break;
     const auto header = std::string_view(text).substr(begin, header_end - begin);
@@ -125,8 +127,8 @@ std::string shown_property(const Property& property, const Settings& settings) {
   return printable_value(property.value);
 }
 
-void append_properties(std::string& out, std::string_view title,
-                       const std::vector<Property>& properties, const Settings& settings) {
+void append_properties(std::string& out, std::string_view title, const std::vector<Property>& properties,
+                       const Settings& settings) {
   out += "\n# ";
   out += title;
   out += "\n";
@@ -139,9 +141,7 @@ void append_properties(std::string& out, std::string_view title,
 
 }  // namespace
 
-std::string mask_secrets(std::string_view text) {
-  return mask_private_key_blocks(mask_keyed_values(text));
-}
+std::string mask_secrets(std::string_view text) { return mask_private_key_blocks(mask_keyed_values(text)); }
 
 std::string Config::describe() const {
   const auto values = effective_values(settings_);
@@ -149,8 +149,8 @@ std::string Config::describe() const {
   auto line = [&](const std::string& name) {
     const auto it = values.find(name);
     const auto value = it == values.end() ? std::string() : it->second;
-    out += name + "=" + shown_setting(name, value) + "  # " +
-           (source_of(name).empty() ? "default" : source_of(name)) + "\n";
+    out += name + "=" + shown_setting(name, value) + "  # " + (source_of(name).empty() ? "default" : source_of(name)) +
+           "\n";
   };
   for (const auto& spec : config_registry()) line(spec.name);
   for (const auto& p : settings_.passthrough) line(p.variable);
@@ -166,9 +166,7 @@ std::string Config::describe() const {
   return out;
 }
 
-std::string Config::redact(std::string_view text) const {
-  return replace_secret_values(mask_secrets(text), settings_);
-}
+std::string Config::redact(std::string_view text) const { return replace_secret_values(mask_secrets(text), settings_); }
 
 namespace config_detail {
 
@@ -176,8 +174,7 @@ bool is_secret_property(std::string_view property) {
   for (const auto key : secret_properties) {
     if (key == property) return true;
   }
-  return property.find("password") != std::string_view::npos ||
-         property.find("secret") != std::string_view::npos;
+  return property.find("password") != std::string_view::npos || property.find("secret") != std::string_view::npos;
 }
 
 bool is_secret_name(std::string_view variable) {

@@ -30,8 +30,7 @@ namespace {
 bool is_variable_name(std::string_view name) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
   for (char c : name) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -78,8 +77,7 @@ Environment read_dotenv(const std::filesystem::path& path, Problems& problems) {
     if (text.starts_with("export ")) text = trim(std::string_view(text).substr(7));
     const auto eq = text.find('=');
     const auto name = eq == std::string::npos ? text : trim(std::string_view(text).substr(0, eq));
-    auto value = eq == std::string::npos ? std::nullopt
-                                         : dotenv_value(trim(std::string_view(text).substr(eq + 1)));
+    auto value = eq == std::string::npos ? std::nullopt : dotenv_value(trim(std::string_view(text).substr(eq + 1)));
     if (eq == std::string::npos || !is_variable_name(name) || !value) {
       // The line is not echoed: it may hold a secret.
       problems.add_general(path.filename().string() + " line " + std::to_string(number) +
@@ -108,8 +106,7 @@ class LayeredEnvironment {
   Environment dotenv_;
 };
 
-std::optional<RawValue> LayeredEnvironment::get(const VariableSpec& spec,
-                                                Problems& problems) const {
+std::optional<RawValue> LayeredEnvironment::get(const VariableSpec& spec, Problems& problems) const {
   std::vector<std::string> names{spec.name};
   names.insert(names.end(), spec.aliases.begin(), spec.aliases.end());
   for (const auto* layer : {&environment_, &dotenv_}) {
@@ -118,8 +115,7 @@ std::optional<RawValue> LayeredEnvironment::get(const VariableSpec& spec,
       const auto it = layer->find(name);
       if (it == layer->end() || it->second.empty()) continue;  // empty counts as unset
       if (!found) {
-        found = RawValue{name, it->second, std::string(layer == &environment_ ? source::env
-                                                                                : source::dotenv)};
+        found = RawValue{name, it->second, std::string(layer == &environment_ ? source::env : source::dotenv)};
       } else if (found->text != it->second) {
         problems.add(name, it->second,
                      "conflicts with " + found->name_used + "=\"" + printable_value(found->text) +
@@ -154,8 +150,8 @@ bool is_kubernetes_service_variable(const std::string& name) {
 
 /// Warnings for KAFKA_* and KERNEL_* names the registry does not know, and for names that
 /// look like one of the kernel's own settings (its prefix, or a close misspelling of one).
-void warn_unknown_variables(const std::map<std::string, RawValue, std::less<>>& variables,
-                            const Settings& settings, std::vector<std::string>& warnings) {
+void warn_unknown_variables(const std::map<std::string, RawValue, std::less<>>& variables, const Settings& settings,
+                            std::vector<std::string>& warnings) {
   auto known = known_variable_names();
   std::vector<std::string> own;
   for (const auto& spec : kernel_variables(settings.kernel_name, settings.kernel_settings, settings.named_outputs)) {
@@ -168,8 +164,8 @@ void warn_unknown_variables(const std::map<std::string, RawValue, std::less<>>& 
       // Two edits away is a typo, not another program's variable.
       const auto nearest = closest(name, own);
       if (name.starts_with(own_prefix) || edit_distance(name, nearest) <= 2) {
-        warnings.push_back("unknown variable " + name + (raw.source == ".env" ? " (in .env)" : "") +
-                           ": did you mean " + nearest + "? (a setting of " + settings.kernel_name + ")");
+        warnings.push_back("unknown variable " + name + (raw.source == ".env" ? " (in .env)" : "") + ": did you mean " +
+                           nearest + "? (a setting of " + settings.kernel_name + ")");
         continue;
       }
     }
@@ -177,11 +173,10 @@ void warn_unknown_variables(const std::map<std::string, RawValue, std::less<>>& 
     if (name.starts_with("KAFKA_PROPERTY_")) continue;
     if (std::find(known.begin(), known.end(), name) != known.end()) continue;
     if (is_kubernetes_service_variable(name)) continue;
-    warnings.push_back("unknown variable " + name + (raw.source == ".env" ? " (in .env)" : "") +
-                       ": did you mean " + closest(name, known) + "?");
+    warnings.push_back("unknown variable " + name + (raw.source == ".env" ? " (in .env)" : "") + ": did you mean " +
+                       closest(name, known) + "?");
   }
 }
-
 
 /// The text the kernel's code gives for a variable whose default is the kernel's own.
 std::optional<std::string> kernel_value(FromKernel from, const KernelDefaults& kernel) {
@@ -204,8 +199,8 @@ void read_bootstrap(Loaded& loaded, const Given& given, RunMode mode, Problems& 
   const bool set = value != given.end();
   if (mode == RunMode::samples) {
     if (set && s.bootstrap_servers != "embedded") {
-      loaded.warnings.push_back("--samples uses the embedded broker; " + value->second.name_used +
-                                "=" + s.bootstrap_servers + " is not used");
+      loaded.warnings.push_back("--samples uses the embedded broker; " + value->second.name_used + "=" +
+                                s.bootstrap_servers + " is not used");
     }
     s.bootstrap_servers = "embedded";
     loaded.sources["KAFKA_BOOTSTRAP_SERVERS"] = "--samples";
@@ -213,10 +208,9 @@ void read_bootstrap(Loaded& loaded, const Given& given, RunMode mode, Problems& 
     s.bootstrap_servers = "embedded";
     loaded.sources["KAFKA_BOOTSTRAP_SERVERS"] = "--dev";
   } else if (!set) {
-    problems.add_without_value(
-        "KAFKA_BOOTSTRAP_SERVERS",
-        "required: set it to your brokers (host:port,...), or to embedded for the in-process "
-        "development broker, or run with --dev");
+    problems.add_without_value("KAFKA_BOOTSTRAP_SERVERS",
+                               "required: set it to your brokers (host:port,...), or to embedded for the in-process "
+                               "development broker, or run with --dev");
   }
   s.embedded = s.bootstrap_servers == "embedded";
 }
@@ -307,8 +301,7 @@ Loaded read_settings(const KernelDefaults& kernel, const Environment& environmen
   read_bootstrap(loaded, given, mode, problems);
   apply_pipeline_naming(loaded, given, problems);
   if (s.input_topics.empty() && !problems.mentions("KAFKA_TOPIC")) {
-    problems.add_without_value("KAFKA_TOPIC",
-                               "no input topics: the kernel names none, so set KAFKA_TOPIC");
+    problems.add_without_value("KAFKA_TOPIC", "no input topics: the kernel names none, so set KAFKA_TOPIC");
   }
   apply_topic_prefix(s);
   derive_security_protocol(loaded, given);
@@ -339,14 +332,12 @@ void check_passthrough_overlap(const Loaded& loaded, Problems& problems) {
       for (const auto& property : build_properties(without, client, "")) {
         if (property.name != p.property || property.variable.empty()) continue;
         const auto source = loaded.sources.find(property.variable);
-        if (source == loaded.sources.end() ||
-            (source->second != source::env && source->second != source::dotenv)) {
+        if (source == loaded.sources.end() || (source->second != source::env && source->second != source::dotenv)) {
           continue;
         }
         if (!problems.mentions(p.variable)) {
           problems.add(p.variable, p.value,
-                       p.property + " is also set by " + property.variable +
-                           "; set only one of them");
+                       p.property + " is also set by " + property.variable + "; set only one of them");
         }
       }
     }
@@ -398,14 +389,12 @@ Config Config::validate(Loaded loaded, Problems& problems) {
   check_tls_material(loaded.settings, problems, loaded.warnings);
   if (!loaded.settings.client_cert_pem.empty() && problems.empty()) {
     std::string error;
-    config.keep_alive_ = make_memory_file(loaded.settings.client_cert_pem,
-                                          config.certificate_location_, error);
+    config.keep_alive_ = make_memory_file(loaded.settings.client_cert_pem, config.certificate_location_, error);
     if (!config.keep_alive_) problems.add("KAFKA_CLIENT_CERT", "", error);
   }
-  check_with_librdkafka(
-      build_properties(loaded.settings, Client::consumer, config.certificate_location_),
-      build_properties(loaded.settings, Client::producer, config.certificate_location_), shown,
-      problems);
+  check_with_librdkafka(build_properties(loaded.settings, Client::consumer, config.certificate_location_),
+                        build_properties(loaded.settings, Client::producer, config.certificate_location_), shown,
+                        problems);
   if (!problems.empty()) {
     // A secret pasted into the wrong variable must not be echoed either.
     auto lines = problems.take();

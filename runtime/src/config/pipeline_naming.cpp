@@ -86,8 +86,10 @@ std::regex convention_regex(const Settings& s, const std::string& pipeline, cons
       s.topic_pattern, [&](std::string_view literal) { expression += escape_regex(literal); },
       [&](std::string_view name) {
         if (name == "pipelineName") {
-          if (!pipeline.empty()) expression += escape_regex(pipeline);
-          else if (captures_pipeline) expression += R"(\1)";
+          if (!pipeline.empty())
+            expression += escape_regex(pipeline);
+          else if (captures_pipeline)
+            expression += R"(\1)";
           else {
             expression += "(.+)";
             captures_pipeline = true;
@@ -122,8 +124,8 @@ bool is_whitelisted(const std::vector<std::string>& allowed, std::string_view to
 }
 
 /// Replaces the variables of one setting's value (kind `kind`, "" for none) in place.
-void substitute_setting(std::string& value, std::string_view variable, std::string_view kind,
-                        const Variables& base, Problems& problems, bool& reported) {
+void substitute_setting(std::string& value, std::string_view variable, std::string_view kind, const Variables& base,
+                        Problems& problems, bool& reported) {
   if (value.find("${") == std::string::npos) return;
   auto values = base;
   if (!kind.empty()) values["kind"] = std::string(kind);
@@ -141,8 +143,9 @@ void check_allowed_topics(const Settings& s, Problems& problems) {
   for (const auto& entry : s.allowed_topics) {
     std::string why;
     if (entry == "*") {
-      why = "a bare * would allow every topic and so turn the guard off; list the topics, or prefixes as "
-            "prefix.*";
+      why =
+          "a bare * would allow every topic and so turn the guard off; list the topics, or prefixes as "
+          "prefix.*";
     } else if (entry.ends_with(".*")) {
       const auto stem = entry.substr(0, entry.size() - 2);
       if (auto problem = topic_name_problem(stem); !problem.empty()) {
@@ -176,8 +179,9 @@ bool check_pattern(const Settings& s, Problems& problems) {
   if (why.empty() && !unknown.empty()) {
     why = "unknown variable ${" + unknown + "}; expected ${clusterName}, ${pipelineName}, ${stepName} or ${kind}";
   } else if (why.empty() && !has_kind) {
-    why = "has no ${kind}: every topic of a step would get the same name; add ${kind}, e.g. "
-          "pipeline.${pipelineName}.step.${stepName}.${kind}";
+    why =
+        "has no ${kind}: every topic of a step would get the same name; add ${kind}, e.g. "
+        "pipeline.${pipelineName}.step.${stepName}.${kind}";
   }
   if (!why.empty()) problems.add("KERNEL_TOPIC_PATTERN", s.topic_pattern, why);
   return why.empty();
@@ -237,7 +241,8 @@ std::vector<KernelTopic> kernel_topics(const Settings& s) {
   add(s.dlq_topic, KernelTopic::Use::dead_letter);
   if (s.error_topic) add(*s.error_topic, KernelTopic::Use::error);
   for (const auto& [name, topic] : s.kernel_values.outputs()) add(s.topic_prefix + topic, KernelTopic::Use::output);
-  for (std::size_t n = 1; n <= s.retry_topics.size(); ++n) add(retry_topic(s, static_cast<int>(n)), KernelTopic::Use::retry);
+  for (std::size_t n = 1; n <= s.retry_topics.size(); ++n)
+    add(retry_topic(s, static_cast<int>(n)), KernelTopic::Use::retry);
   for (const auto& entry : s.allowed_topics) {
     if (!entry.ends_with(".*")) add(entry, KernelTopic::Use::allowed);
   }
@@ -256,8 +261,10 @@ ProduceGuard::ProduceGuard(const Settings& s) {
   for (const auto& [name, topic] : s.kernel_values.outputs()) exact_.push_back(s.topic_prefix + topic);
   if (s.allow_output_to_input) exact_.insert(exact_.end(), s.input_topics.begin(), s.input_topics.end());
   for (const auto& entry : s.allowed_topics) {
-    if (entry.ends_with(".*")) prefixes_.push_back(entry.substr(0, entry.size() - 1));
-    else exact_.push_back(entry);
+    if (entry.ends_with(".*"))
+      prefixes_.push_back(entry.substr(0, entry.size() - 1));
+    else
+      exact_.push_back(entry);
   }
   if (!naming) return;
   own_pipeline_ = s.pipeline;
@@ -297,9 +304,9 @@ void apply_pipeline_naming(Loaded& loaded, const std::map<std::string, RawValue,
   if (pipeline_set != step_set) {
     const auto* set = pipeline_set ? "KERNEL_PIPELINE" : "KERNEL_STEP";
     const auto* unset = pipeline_set ? "KERNEL_STEP" : "KERNEL_PIPELINE";
-    problems.add(set, pipeline_set ? s.pipeline : s.step,
-                 std::string("is set without ") + unset + ": pipeline naming needs both; set " + unset +
-                     " too, or neither");
+    problems.add(
+        set, pipeline_set ? s.pipeline : s.step,
+        std::string("is set without ") + unset + ": pipeline naming needs both; set " + unset + " too, or neither");
   }
   for (const auto* variable : {"KERNEL_PIPELINE", "KERNEL_STEP", "KERNEL_CLUSTER"}) {
     const auto& value = std::string_view(variable) == "KERNEL_PIPELINE" ? s.pipeline

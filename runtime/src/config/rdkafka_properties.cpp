@@ -23,8 +23,7 @@ std::string ms(std::chrono::milliseconds value) { return std::to_string(value.co
 // memory; 16 MB keeps a kernel's footprint modest. KAFKA_PROPERTY_* can raise it.
 constexpr std::string_view queued_max_kbytes = "16384";
 
-void add_security(const Settings& s, const std::string& certificate_location,
-                  std::vector<Property>& out) {
+void add_security(const Settings& s, const std::string& certificate_location, std::vector<Property>& out) {
   out.push_back({"security.protocol", std::string(to_string(s.security_protocol)), "KAFKA_SECURITY_PROTOCOL"});
   if (!s.ca_cert_pem.empty()) out.push_back({"ssl.ca.pem", s.ca_cert_pem, "KAFKA_CA_CERT"});
   // The chain goes through an in-memory file: ssl.certificate.pem would send only its
@@ -40,8 +39,7 @@ void add_security(const Settings& s, const std::string& certificate_location,
   if (!s.client_key_password.empty()) {
     out.push_back({"ssl.key.password", s.client_key_password, "KAFKA_CLIENT_KEY_PASSWORD", true});
   }
-  if (s.security_protocol == SecurityProtocol::sasl_plaintext ||
-      s.security_protocol == SecurityProtocol::sasl_ssl) {
+  if (s.security_protocol == SecurityProtocol::sasl_plaintext || s.security_protocol == SecurityProtocol::sasl_ssl) {
     if (s.sasl_mechanism) {
       out.push_back({"sasl.mechanisms", std::string(to_string(*s.sasl_mechanism)), "KAFKA_SASL_MECHANISM"});
     }
@@ -178,8 +176,7 @@ std::optional<std::string> owning_variable(std::string_view property) {
       {"sasl.mechanisms", "KAFKA_SASL_MECHANISM"},
       {"sasl.username", "KAFKA_SASL_USERNAME"},
       {"sasl.password", "KAFKA_SASL_PASSWORD"},
-      {"partition.assignment.strategy",
-       "nothing: the kernel's rebalance handling needs cooperative-sticky"},
+      {"partition.assignment.strategy", "nothing: the kernel's rebalance handling needs cooperative-sticky"},
       {"enable.partition.eof", "nothing: the kernel's poll loop does not expect EOF events"},
       {"transactional.id", "nothing: the kernel does not use transactions"},
   };
@@ -199,8 +196,7 @@ std::string shown_value(const Values& shown, const Property& property) {
   return it == shown.end() ? property.value : it->second;
 }
 
-void report(const Property& property, const Values& shown, const std::string& message,
-            Problems& problems) {
+void report(const Property& property, const Values& shown, const std::string& message, Problems& problems) {
   if (property.variable.empty()) {
     problems.add_general("librdkafka refuses " + property.name + ": " + mask_secrets(message));
   } else if (!problems.mentions(property.variable)) {
@@ -230,8 +226,8 @@ const Property* explain(std::string& message, const std::vector<Property>& prope
   return first;
 }
 
-detail::ConfPtr make_conf(const std::vector<Property>& properties, const Values& shown,
-                          Problems& problems, bool& all_set) {
+detail::ConfPtr make_conf(const std::vector<Property>& properties, const Values& shown, Problems& problems,
+                          bool& all_set) {
   detail::ConfPtr conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), discard_log);
   char error[512];
@@ -248,29 +244,26 @@ detail::ConfPtr make_conf(const std::vector<Property>& properties, const Values&
       }
     }
     error[0] = '\0';
-    if (rd_kafka_conf_set(conf.get(), property.name.c_str(), property.value.c_str(), error,
-                          sizeof error) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf.get(), property.name.c_str(), property.value.c_str(), error, sizeof error) !=
+        RD_KAFKA_CONF_OK) {
       all_set = false;
       std::string message = trim(error);
       if (property.secret && !property.value.empty()) {
-        for (auto at = message.find(property.value); at != std::string::npos;
-             at = message.find(property.value, at)) {
+        for (auto at = message.find(property.value); at != std::string::npos; at = message.find(property.value, at)) {
           message.replace(at, property.value.size(), "***");
         }
       }
       report(property, shown,
              "librdkafka refuses " + property.name + "=" +
-                 (property.secret ? std::string("***") : printable_value(property.value)) +
-                 ": " + message,
+                 (property.secret ? std::string("***") : printable_value(property.value)) + ": " + message,
              problems);
     }
   }
   return conf;
 }
 
-void try_create(rd_kafka_type_t type, detail::ConfPtr conf,
-                const std::vector<Property>& properties, const Values& shown,
-                Problems& problems) {
+void try_create(rd_kafka_type_t type, detail::ConfPtr conf, const std::vector<Property>& properties,
+                const Values& shown, Problems& problems) {
   char error[512] = "";
   // rd_kafka_new takes ownership of the configuration only when it succeeds.
   detail::HandlePtr handle(rd_kafka_new(type, conf.get(), error, sizeof error));
@@ -282,16 +275,14 @@ void try_create(rd_kafka_type_t type, detail::ConfPtr conf,
   if (const auto* property = explain(message, properties)) {
     report(*property, shown, "librdkafka refuses this configuration: " + message, problems);
   } else {
-    problems.add_general("librdkafka refuses the " +
-                         std::string(type == RD_KAFKA_CONSUMER ? "consumer" : "producer") +
+    problems.add_general("librdkafka refuses the " + std::string(type == RD_KAFKA_CONSUMER ? "consumer" : "producer") +
                          " configuration: " + mask_secrets(message));
   }
 }
 
 }  // namespace
 
-std::vector<Property> build_properties(const Settings& s, Client client,
-                                       const std::string& certificate_location) {
+std::vector<Property> build_properties(const Settings& s, Client client, const std::string& certificate_location) {
   std::vector<Property> out{
       {"bootstrap.servers", s.bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS"},
       {"client.id", s.client_id, "KAFKA_CLIENT_ID"},
@@ -306,25 +297,18 @@ std::vector<Property> build_properties(const Settings& s, Client client,
     out.push_back({"enable.auto.offset.store", "false", ""});
     out.push_back({"partition.assignment.strategy", "cooperative-sticky", ""});
     out.push_back({"auto.offset.reset", std::string(to_string(s.start_offset)), "KAFKA_CONSUMER_START_OFFSET"});
-    out.push_back(
-        {"session.timeout.ms", ms(s.session_timeout), "KAFKA_CONSUMER_SESSION_TIMEOUT"});
-    out.push_back(
-        {"heartbeat.interval.ms", ms(s.heartbeat_interval), "KAFKA_CONSUMER_HEARTBEAT_INTERVAL"});
-    out.push_back(
-        {"max.poll.interval.ms", ms(s.rebalance_timeout), "KAFKA_CONSUMER_REBALANCE_TIMEOUT"});
-    out.push_back(
-        {"fetch.min.bytes", std::to_string(s.fetch_min_bytes), "KAFKA_CONSUMER_MIN_BYTES"});
-    out.push_back(
-        {"fetch.max.bytes", std::to_string(s.fetch_max_bytes), "KAFKA_CONSUMER_MAX_BYTES"});
+    out.push_back({"session.timeout.ms", ms(s.session_timeout), "KAFKA_CONSUMER_SESSION_TIMEOUT"});
+    out.push_back({"heartbeat.interval.ms", ms(s.heartbeat_interval), "KAFKA_CONSUMER_HEARTBEAT_INTERVAL"});
+    out.push_back({"max.poll.interval.ms", ms(s.rebalance_timeout), "KAFKA_CONSUMER_REBALANCE_TIMEOUT"});
+    out.push_back({"fetch.min.bytes", std::to_string(s.fetch_min_bytes), "KAFKA_CONSUMER_MIN_BYTES"});
+    out.push_back({"fetch.max.bytes", std::to_string(s.fetch_max_bytes), "KAFKA_CONSUMER_MAX_BYTES"});
     out.push_back({"fetch.wait.max.ms", ms(s.fetch_max_wait), "KAFKA_CONSUMER_MAX_WAIT"});
     out.push_back({"queued.max.messages.kbytes", std::string(queued_max_kbytes), ""});
   } else {
-    out.push_back(
-        {"enable.idempotence", s.idempotence ? "true" : "false", "KAFKA_PRODUCER_IDEMPOTENCE"});
+    out.push_back({"enable.idempotence", s.idempotence ? "true" : "false", "KAFKA_PRODUCER_IDEMPOTENCE"});
     out.push_back({"acks", std::string(to_string(s.acks)), "KAFKA_PRODUCER_REQUIRE_ACKS"});
     // Attempts count the first send; librdkafka's retries do not.
-    out.push_back(
-        {"retries", std::to_string(std::max(0, s.max_attempts - 1)), "KAFKA_PRODUCER_MAX_ATTEMPTS"});
+    out.push_back({"retries", std::to_string(std::max(0, s.max_attempts - 1)), "KAFKA_PRODUCER_MAX_ATTEMPTS"});
     out.push_back({"linger.ms", ms(s.linger), "KAFKA_PRODUCER_BATCH_TIMEOUT"});
     out.push_back({"compression.type", std::string(to_string(s.compression)), "KAFKA_PRODUCER_COMPRESSION"});
   }
@@ -333,8 +317,8 @@ std::vector<Property> build_properties(const Settings& s, Client client,
   for (const auto& p : s.passthrough) {
     if (client == Client::consumer ? !p.consumer : !p.producer) continue;
     const bool secret = is_secret_property(p.property);
-    auto same = std::find_if(out.begin(), out.end(),
-                             [&](const Property& existing) { return existing.name == p.property; });
+    auto same =
+        std::find_if(out.begin(), out.end(), [&](const Property& existing) { return existing.name == p.property; });
     if (same != out.end()) {
       *same = {p.property, p.value, p.variable, secret};
     } else {
@@ -362,8 +346,8 @@ std::optional<std::string> passthrough_property_name(std::string_view variable) 
   return property;
 }
 
-std::vector<Settings::Passthrough> read_passthrough(
-    const std::map<std::string, RawValue, std::less<>>& variables, Problems& problems) {
+std::vector<Settings::Passthrough> read_passthrough(const std::map<std::string, RawValue, std::less<>>& variables,
+                                                    Problems& problems) {
   std::vector<Settings::Passthrough> passthrough;
   for (const auto& [variable, raw] : variables) {
     const auto property = passthrough_property_name(variable);
@@ -379,15 +363,13 @@ std::vector<Settings::Passthrough> read_passthrough(
       const bool none = owner->starts_with("nothing");
       problems.add(variable, raw.text,
                    *property + " is set by the runtime" +
-                       (none ? " and cannot be changed (" + owner->substr(9) + ")"
-                             : "; use " + *owner + " instead"));
+                       (none ? " and cannot be changed (" + owner->substr(9) + ")" : "; use " + *owner + " instead"));
       continue;
     }
     const auto scope = property_scope(*property);
     if (!scope) {
       problems.add(variable, raw.text,
-                   "unknown librdkafka property " + *property + "; did you mean " +
-                       closest_property(*property) + "?");
+                   "unknown librdkafka property " + *property + "; did you mean " + closest_property(*property) + "?");
       continue;
     }
     passthrough.push_back({*property, raw.text, variable, scope->consumer, scope->producer});
@@ -395,9 +377,8 @@ std::vector<Settings::Passthrough> read_passthrough(
   return passthrough;
 }
 
-void check_with_librdkafka(const std::vector<Property>& consumer,
-                           const std::vector<Property>& producer, const Values& shown,
-                           Problems& problems) {
+void check_with_librdkafka(const std::vector<Property>& consumer, const std::vector<Property>& producer,
+                           const Values& shown, Problems& problems) {
   const bool clean_before = problems.empty();
   bool all_set = true;
   auto consumer_conf = make_conf(consumer, shown, problems, all_set);

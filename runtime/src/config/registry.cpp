@@ -37,8 +37,17 @@ struct Row {
 };
 
 VariableSpec spec_of(const Row& row, std::string type, std::vector<std::string> accepted) {
-  return {row.name, row.aliases, std::move(type), row.default_value, row.secret, row.description,
-          std::move(accepted), row.from_kernel, {}, {}, {}};
+  return {row.name,
+          row.aliases,
+          std::move(type),
+          row.default_value,
+          row.secret,
+          row.description,
+          std::move(accepted),
+          row.from_kernel,
+          {},
+          {},
+          {}};
 }
 
 /// A variable whose value lands in `field`.
@@ -75,33 +84,43 @@ std::vector<VariableSpec> make_registry() {
   using S = Settings;
   return {
       stored_in(&S::bootstrap_servers, checked(text("list"), brokers_problem),
-                {.name = "KAFKA_BOOTSTRAP_SERVERS", .aliases = {"KAFKA_BROKERS"},
+                {.name = "KAFKA_BOOTSTRAP_SERVERS",
+                 .aliases = {"KAFKA_BROKERS"},
                  .description = "Comma-separated brokers (host:port), or embedded for the in-process development "
                                 "broker; required unless running with --dev or --samples"}),
       stored_in(&S::input_topics, topic_list(),
-                {.name = "KAFKA_TOPIC", .from_kernel = FromKernel::input_topics,
+                {.name = "KAFKA_TOPIC",
+                 .from_kernel = FromKernel::input_topics,
                  .description = "Comma-separated input topics; defaults to the kernel's compiled-in inputs"}),
       stored_in(&S::output_topic, optional_of(text()),
-                {.name = "KAFKA_OUTPUT_TOPIC", .from_kernel = FromKernel::output_topic,
+                {.name = "KAFKA_OUTPUT_TOPIC",
+                 .from_kernel = FromKernel::output_topic,
                  .description = "Default topic for produce() without a topic; defaults to the kernel's compiled-in "
                                 "output"}),
       stored_in(&S::dlq_topic, text(),
-                {.name = "KAFKA_DLQ_TOPIC", .aliases = {"KAFKA_CONSUMER_DLQ_TOPIC", "KAFKA_PRODUCER_DLQ_TOPIC"},
+                {.name = "KAFKA_DLQ_TOPIC",
+                 .aliases = {"KAFKA_CONSUMER_DLQ_TOPIC", "KAFKA_PRODUCER_DLQ_TOPIC"},
                  .from_kernel = FromKernel::dead_letter_topic,
                  .description = "Dead-letter topic; defaults to <kernel-name>.dlq"}),
       stored_in(&S::error_topic, optional_of(text()),
                 {.name = "KAFKA_ERROR_TOPIC",
                  .description = "Topic business errors are also published to; unset means none, except under "
                                 "pipeline naming, where it is the step's error topic"}),
-      stored_in(&S::group_id, checked(text(), [](const std::string& value, std::string_view) {
-                  return value.empty() ? std::string("expected a group id") : std::string();
-                }),
-                {.name = "KAFKA_CONSUMER_GROUP", .from_kernel = FromKernel::consumer_group,
+      stored_in(&S::group_id,
+                checked(text(),
+                        [](const std::string& value, std::string_view) {
+                          return value.empty() ? std::string("expected a group id") : std::string();
+                        }),
+                {.name = "KAFKA_CONSUMER_GROUP",
+                 .from_kernel = FromKernel::consumer_group,
                  .description = "Consumer group id; defaults to the kernel name"}),
-      stored_in(&S::client_id, checked(text(), [](const std::string& value, std::string_view) {
-                  return value.empty() ? std::string("expected a client id") : std::string();
-                }),
-                {.name = "KAFKA_CLIENT_ID", .from_kernel = FromKernel::client_id,
+      stored_in(&S::client_id,
+                checked(text(),
+                        [](const std::string& value, std::string_view) {
+                          return value.empty() ? std::string("expected a client id") : std::string();
+                        }),
+                {.name = "KAFKA_CLIENT_ID",
+                 .from_kernel = FromKernel::client_id,
                  .description = "Client id; defaults to the kernel name"}),
       stored_in(&S::topic_prefix, text(),
                 {.name = "KAFKA_TOPIC_PREFIX",
@@ -116,14 +135,16 @@ std::vector<VariableSpec> make_registry() {
                  .description = "Client certificate and its intermediates, as PEM or base64 of PEM; makes the "
                                 "protocol SSL"}),
       stored_in(&S::client_key_pem, pem("private key"),
-                {.name = "KAFKA_CLIENT_KEY", .secret = true,
+                {.name = "KAFKA_CLIENT_KEY",
+                 .secret = true,
                  .description = "Client private key, as PEM or base64 of PEM; held in memory only"}),
       stored_in(&S::client_key_password, verbatim(),
-                {.name = "KAFKA_CLIENT_KEY_PASSWORD", .secret = true,
+                {.name = "KAFKA_CLIENT_KEY_PASSWORD",
+                 .secret = true,
                  .description = "Password of an encrypted KAFKA_CLIENT_KEY (ssl.key.password)"}),
-      stored_in(&S::sasl_mechanism, optional_of(choice<SaslMechanism>()),
-                {.name = "KAFKA_SASL_MECHANISM",
-                 .description = "SASL mechanism; setting one makes the protocol SASL_SSL"}),
+      stored_in(
+          &S::sasl_mechanism, optional_of(choice<SaslMechanism>()),
+          {.name = "KAFKA_SASL_MECHANISM", .description = "SASL mechanism; setting one makes the protocol SASL_SSL"}),
       stored_in(&S::sasl_username, text(), {.name = "KAFKA_SASL_USERNAME", .description = "SASL username"}),
       stored_in(&S::sasl_password, verbatim(),
                 {.name = "KAFKA_SASL_PASSWORD", .secret = true, .description = "SASL password"}),
@@ -132,69 +153,87 @@ std::vector<VariableSpec> make_registry() {
                  .description = "Overrides the derived protocol; only an explicit SASL_PLAINTEXT sends a password "
                                 "unencrypted"}),
       stored_in(&S::idempotence, boolean(),
-                {.name = "KAFKA_PRODUCER_IDEMPOTENCE", .default_value = "true",
+                {.name = "KAFKA_PRODUCER_IDEMPOTENCE",
+                 .default_value = "true",
                  .description = "Idempotent producer; turn off only for brokers that cannot do it"}),
       stored_in(&S::acks,
                 checked(choice<Acks>(" (1 only with KAFKA_PRODUCER_IDEMPOTENCE=false)"),
                         [](const Acks& acks, std::string_view) {
                           return acks == Acks::none
-                                     ? std::string("0 is refused: at-least-once needs acknowledgements; expected "
-                                                   "all (or -1), or 1 with KAFKA_PRODUCER_IDEMPOTENCE=false")
+                                     ? std::string(
+                                           "0 is refused: at-least-once needs acknowledgements; expected "
+                                           "all (or -1), or 1 with KAFKA_PRODUCER_IDEMPOTENCE=false")
                                      : std::string();
                         }),
-                {.name = "KAFKA_PRODUCER_REQUIRE_ACKS", .default_value = "all",
+                {.name = "KAFKA_PRODUCER_REQUIRE_ACKS",
+                 .default_value = "all",
                  .description = "Acknowledgements per write: all (or -1), or 1 with idempotence off; 0 is refused"}),
       stored_in(&S::max_attempts, whole_number(1, " (attempts per output)"),
-                {.name = "KAFKA_PRODUCER_MAX_ATTEMPTS", .default_value = "3",
+                {.name = "KAFKA_PRODUCER_MAX_ATTEMPTS",
+                 .default_value = "3",
                  .description = "Delivery attempts per output before it counts as failed (at least 2 with "
                                 "idempotence)"}),
       stored_in(&S::linger, duration(),
-                {.name = "KAFKA_PRODUCER_BATCH_TIMEOUT", .default_value = "10ms",
+                {.name = "KAFKA_PRODUCER_BATCH_TIMEOUT",
+                 .default_value = "10ms",
                  .description = "How long the producer waits to fill a batch (linger.ms)"}),
       stored_in(&S::compression, choice<Compression>(),
-                {.name = "KAFKA_PRODUCER_COMPRESSION", .default_value = "snappy",
+                {.name = "KAFKA_PRODUCER_COMPRESSION",
+                 .default_value = "snappy",
                  .description = "Compression of produced batches"}),
       accepted_only(boolean(),
-                    {.name = "KAFKA_PRODUCER_ASYNC", .default_value = "true",
+                    {.name = "KAFKA_PRODUCER_ASYNC",
+                     .default_value = "true",
                      .description = "Accepted for compatibility: outputs are always asynchronous and an input is "
                                     "committed only after its outputs are acknowledged"}),
       stored_in(&S::start_offset, choice<StartOffset>(),
-                {.name = "KAFKA_CONSUMER_START_OFFSET", .default_value = "earliest",
+                {.name = "KAFKA_CONSUMER_START_OFFSET",
+                 .default_value = "earliest",
                  .description = "Where a group with no committed offset starts: earliest (-2) or latest (-1)"}),
       stored_in(&S::fetch_min_bytes, size(Zero::refused),
-                {.name = "KAFKA_CONSUMER_MIN_BYTES", .default_value = "1",
+                {.name = "KAFKA_CONSUMER_MIN_BYTES",
+                 .default_value = "1",
                  .description = "Least data a fetch waits for (fetch.min.bytes)"}),
       stored_in(&S::fetch_max_bytes, size(),
-                {.name = "KAFKA_CONSUMER_MAX_BYTES", .default_value = "10MB",
+                {.name = "KAFKA_CONSUMER_MAX_BYTES",
+                 .default_value = "10MB",
                  .description = "Most data one fetch returns (fetch.max.bytes)"}),
       stored_in(&S::fetch_max_wait, duration(),
-                {.name = "KAFKA_CONSUMER_MAX_WAIT", .default_value = "500ms",
+                {.name = "KAFKA_CONSUMER_MAX_WAIT",
+                 .default_value = "500ms",
                  .description = "Longest a fetch waits for KAFKA_CONSUMER_MIN_BYTES (fetch.wait.max.ms)"}),
       stored_in(&S::commit_interval, duration(Zero::refused),
-                {.name = "KAFKA_CONSUMER_COMMIT_INTERVAL", .default_value = "1s",
+                {.name = "KAFKA_CONSUMER_COMMIT_INTERVAL",
+                 .default_value = "1s",
                  .description = "How often completed offsets are committed"}),
       stored_in(&S::heartbeat_interval, duration(),
-                {.name = "KAFKA_CONSUMER_HEARTBEAT_INTERVAL", .default_value = "3s",
+                {.name = "KAFKA_CONSUMER_HEARTBEAT_INTERVAL",
+                 .default_value = "3s",
                  .description = "Group heartbeat interval (heartbeat.interval.ms); below the session timeout"}),
       stored_in(&S::session_timeout, duration(),
-                {.name = "KAFKA_CONSUMER_SESSION_TIMEOUT", .default_value = "10s",
+                {.name = "KAFKA_CONSUMER_SESSION_TIMEOUT",
+                 .default_value = "10s",
                  .description = "A member silent this long leaves the group (session.timeout.ms)"}),
       stored_in(&S::rebalance_timeout, duration(),
-                {.name = "KAFKA_CONSUMER_REBALANCE_TIMEOUT", .default_value = "60s",
+                {.name = "KAFKA_CONSUMER_REBALANCE_TIMEOUT",
+                 .default_value = "60s",
                  .description = "Rebalance timeout sent when joining (max.poll.interval.ms); at least the session "
                                 "timeout"}),
       stored_in(&S::max_retries, whole_number(0, " (retries before dead-lettering)"),
-                {.name = "KAFKA_CONSUMER_MAX_RETRIES", .default_value = "3",
+                {.name = "KAFKA_CONSUMER_MAX_RETRIES",
+                 .default_value = "3",
                  .description = "Retries after the first attempt before a message is dead-lettered"}),
       stored_in(&S::instance_id, text(),
                 {.name = "KAFKA_CONSUMER_INSTANCE_ID",
                  .description = "Static group membership id (group.instance.id); a stopped member keeps its "
                                 "partitions until its session times out"}),
       stored_in(&S::max_poll_records, whole_number(1, " (messages per partition)"),
-                {.name = "KAFKA_MAX_POLL_RECORDS", .default_value = "500",
+                {.name = "KAFKA_MAX_POLL_RECORDS",
+                 .default_value = "500",
                  .description = "Most messages in flight (received, not yet committable) per partition"}),
       stored_in(&S::allow_output_to_input, boolean(),
-                {.name = "KERNEL_ALLOW_OUTPUT_TO_INPUT", .default_value = "false",
+                {.name = "KERNEL_ALLOW_OUTPUT_TO_INPUT",
+                 .default_value = "false",
                  .description = "Allow the output topic to be one of the input topics (the kernel then consumes its "
                                 "own outputs: the handler must end that loop); refused at start otherwise"}),
       stored_in(&S::pipeline, text(),
@@ -206,7 +245,8 @@ std::vector<VariableSpec> make_registry() {
       stored_in(&S::cluster, text(),
                 {.name = "KERNEL_CLUSTER", .description = "Cluster name, the ${clusterName} of topic patterns"}),
       stored_in(&S::topic_pattern, text(),
-                {.name = "KERNEL_TOPIC_PATTERN", .default_value = "pipeline.${pipelineName}.step.${stepName}.${kind}",
+                {.name = "KERNEL_TOPIC_PATTERN",
+                 .default_value = "pipeline.${pipelineName}.step.${stepName}.${kind}",
                  .description = "Topic names under pipeline naming; ${kind} is input, output, dead-letter, error or "
                                 "retry.<n>; ${clusterName}, ${pipelineName} and ${stepName} may also be used in "
                                 "any topic setting"}),
@@ -216,61 +256,75 @@ std::vector<VariableSpec> make_registry() {
                                 "handler may write besides its own; written as the brokers know them "
                                 "(KAFKA_TOPIC_PREFIX is not added); setting it turns the guard on"}),
       stored_in(&S::create_topics, boolean(),
-                {.name = "KERNEL_CREATE_TOPICS", .default_value = "false",
+                {.name = "KERNEL_CREATE_TOPICS",
+                 .default_value = "false",
                  .description = "Create the topics the kernel uses that are missing at start, instead of exiting "
                                 "69"}),
       stored_in(&S::topic_partitions, optional_of(whole_number(1, " (partitions)")),
                 {.name = "KERNEL_TOPIC_PARTITIONS",
                  .description = "Partitions of the topics the kernel creates; defaults to the first input topic's"}),
       stored_in(&S::topic_replication, whole_number(1, " (replicas)"),
-                {.name = "KERNEL_TOPIC_REPLICATION", .default_value = "3",
+                {.name = "KERNEL_TOPIC_REPLICATION",
+                 .default_value = "3",
                  .description = "Replication factor of the topics the kernel creates, capped at the brokers "
                                 "available"}),
       stored_in(&S::error_topic_retention, duration(Zero::refused),
-                {.name = "KERNEL_ERROR_TOPIC_RETENTION", .default_value = "7d",
+                {.name = "KERNEL_ERROR_TOPIC_RETENTION",
+                 .default_value = "7d",
                  .description = "Retention (retention.ms) of the error and dead-letter topics the kernel creates"}),
       stored_in(&S::log_level, choice<LogLevel>(),
                 {.name = "KERNEL_LOG_LEVEL", .default_value = "info", .description = "Least severe log level written"}),
       stored_in(&S::log_format, choice<LogFormat>(),
-                {.name = "KERNEL_LOG_FORMAT", .default_value = "text",
+                {.name = "KERNEL_LOG_FORMAT",
+                 .default_value = "text",
                  .description = "Log format: text, or json with one object per line"}),
       stored_in(&S::shutdown_timeout, duration(Zero::refused),
-                {.name = "KERNEL_SHUTDOWN_TIMEOUT", .default_value = "25s",
+                {.name = "KERNEL_SHUTDOWN_TIMEOUT",
+                 .default_value = "25s",
                  .description = "Time to finish in-flight work, flush and commit after SIGTERM before exiting 1"}),
       stored_in(&S::startup_timeout, duration(Zero::refused),
-                {.name = "KERNEL_STARTUP_TIMEOUT", .default_value = "30s",
+                {.name = "KERNEL_STARTUP_TIMEOUT",
+                 .default_value = "30s",
                  .description = "Time for the brokers to answer and the topics to exist at start before exiting 69"}),
       stored_in(&S::retry_backoff, duration(Zero::refused),
-                {.name = "KERNEL_RETRY_BACKOFF", .default_value = "200ms",
+                {.name = "KERNEL_RETRY_BACKOFF",
+                 .default_value = "200ms",
                  .description = "First delay of an in-place retry"}),
       stored_in(&S::retry_backoff_max, duration(),
-                {.name = "KERNEL_RETRY_BACKOFF_MAX", .default_value = "30s",
+                {.name = "KERNEL_RETRY_BACKOFF_MAX",
+                 .default_value = "30s",
                  .description = "Longest delay between in-place retries"}),
       stored_in(&S::retry_multiplier, number([](double value, std::string_view) {
-                  return value < 1.0 ? std::string("expected 1.0 or more") : std::string();
-                }),
-                {.name = "KERNEL_RETRY_MULTIPLIER", .default_value = "2.0",
+        return value < 1.0 ? std::string("expected 1.0 or more") : std::string();
+      }),
+                {.name = "KERNEL_RETRY_MULTIPLIER",
+                 .default_value = "2.0",
                  .description = "Growth of the retry delay per attempt (at least 1)"}),
       stored_in(&S::retry_jitter, number([](double value, std::string_view example) {
-                  return value < 0.0 || value > 1.0 ? "expected a fraction from 0 to 1, e.g. " + std::string(example)
-                                                    : std::string();
-                }),
-                {.name = "KERNEL_RETRY_JITTER", .default_value = "0.2",
+        return value < 0.0 || value > 1.0 ? "expected a fraction from 0 to 1, e.g. " + std::string(example)
+                                          : std::string();
+      }),
+                {.name = "KERNEL_RETRY_JITTER",
+                 .default_value = "0.2",
                  .description = "Random fraction (0 to 1) added to or taken from each retry delay"}),
-      stored_in(&S::retry_topics, rising_durations(),
-                {.name = "KERNEL_RETRY_TOPICS",
-                 .description = "Comma-separated delays (1s,10s,1m) of non-blocking retry topics: a transient failure "
-                                "moves to <kernel>.retry.1, .retry.2, ... (the prefix applies), then to the dead-letter "
-                                "topic; KAFKA_CONSUMER_MAX_RETRIES is then ignored. Unset: retries in place"}),
+      stored_in(
+          &S::retry_topics, rising_durations(),
+          {.name = "KERNEL_RETRY_TOPICS",
+           .description = "Comma-separated delays (1s,10s,1m) of non-blocking retry topics: a transient failure "
+                          "moves to <kernel>.retry.1, .retry.2, ... (the prefix applies), then to the dead-letter "
+                          "topic; KAFKA_CONSUMER_MAX_RETRIES is then ignored. Unset: retries in place"}),
       stored_in(&S::breaker_threshold, whole_number(0, " (consecutive transient failures; 0 turns the breaker off)"),
-                {.name = "KERNEL_BREAKER_THRESHOLD", .default_value = "5",
+                {.name = "KERNEL_BREAKER_THRESHOLD",
+                 .default_value = "5",
                  .description = "Consecutive transient failures across the kernel that open the circuit breaker "
                                 "(every partition paused); 0 turns the breaker off"}),
       stored_in(&S::breaker_cooldown, duration(Zero::refused),
-                {.name = "KERNEL_BREAKER_COOLDOWN", .default_value = "10s",
+                {.name = "KERNEL_BREAKER_COOLDOWN",
+                 .default_value = "10s",
                  .description = "How long the circuit stays open before one message goes through as a probe"}),
       stored_in(&S::breaker_cooldown_max, duration(Zero::refused),
-                {.name = "KERNEL_BREAKER_COOLDOWN_MAX", .default_value = "5m",
+                {.name = "KERNEL_BREAKER_COOLDOWN_MAX",
+                 .default_value = "5m",
                  .description = "Longest open period: each failed probe doubles the last one up to this"}),
       stored_in(&S::handler_timeout, optional_of(duration(Zero::refused)),
                 {.name = "KERNEL_HANDLER_TIMEOUT",
@@ -278,14 +332,17 @@ std::vector<VariableSpec> make_registry() {
                                 "failure (timeout); one still running at 3x it (at most the rebalance timeout) fails "
                                 "/healthz; unset: no deadline"}),
       stored_in(&S::http_port, port(),
-                {.name = "KERNEL_HTTP_PORT", .default_value = "8080",
+                {.name = "KERNEL_HTTP_PORT",
+                 .default_value = "8080",
                  .description = "Port of the health, metrics and admin endpoints; 0 picks a free port, off disables"}),
       stored_in(&S::http_address, ip_address(),
-                {.name = "KERNEL_HTTP_ADDRESS", .default_value = "0.0.0.0",
+                {.name = "KERNEL_HTTP_ADDRESS",
+                 .default_value = "0.0.0.0",
                  .description = "Address the health, metrics and admin endpoints listen on: 0.0.0.0 all interfaces, "
                                 "127.0.0.1 this host only, :: all interfaces with IPv6"}),
       stored_in(&S::admin_token, verbatim(),
-                {.name = "KERNEL_ADMIN_TOKEN", .secret = true,
+                {.name = "KERNEL_ADMIN_TOKEN",
+                 .secret = true,
                  .description = "Bearer token for the admin endpoints; unset turns them off"}),
   };
 }
@@ -293,16 +350,19 @@ std::vector<VariableSpec> make_registry() {
 std::string escape_cell(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (c == '|') out += "\\|";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out += c;
   }
   return out;
 }
 
 }  // namespace
-
 
 const std::vector<VariableSpec>& config_registry() {
   static const std::vector<VariableSpec> registry = make_registry();

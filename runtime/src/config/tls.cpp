@@ -33,9 +33,7 @@ using BioPtr = std::unique_ptr<BIO, BioDeleter>;
 using X509Ptr = std::unique_ptr<X509, X509Deleter>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 
-BioPtr memory_bio(std::string_view text) {
-  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-}
+BioPtr memory_bio(std::string_view text) { return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size()))); }
 
 std::vector<X509Ptr> read_certificates(std::string_view pem) {
   std::vector<X509Ptr> certificates;
@@ -58,14 +56,11 @@ int password_callback(char* buffer, int size, int, void* user) {
   return static_cast<int>(password->size());
 }
 
-bool key_is_encrypted(std::string_view pem) {
-  return pem.find("ENCRYPTED") != std::string_view::npos;
-}
+bool key_is_encrypted(std::string_view pem) { return pem.find("ENCRYPTED") != std::string_view::npos; }
 
 }  // namespace
 
-void check_tls_material(const Settings& s, Problems& problems,
-                        std::vector<std::string>& warnings) {
+void check_tls_material(const Settings& s, Problems& problems, std::vector<std::string>& warnings) {
   if (!s.ca_cert_pem.empty() && read_certificates(s.ca_cert_pem).empty()) {
     problems.add("KAFKA_CA_CERT", "", "not a PEM certificate: OpenSSL cannot read it");
   }
@@ -85,8 +80,7 @@ void check_tls_material(const Settings& s, Problems& problems,
   ERR_clear_error();
   if (!key) {
     if (key_is_encrypted(s.client_key_pem) && s.client_key_password.empty()) {
-      problems.add("KAFKA_CLIENT_KEY", "",
-                   "encrypted private key: set KAFKA_CLIENT_KEY_PASSWORD");
+      problems.add("KAFKA_CLIENT_KEY", "", "encrypted private key: set KAFKA_CLIENT_KEY_PASSWORD");
     } else if (key_is_encrypted(s.client_key_pem)) {
       problems.add("KAFKA_CLIENT_KEY_PASSWORD", "", "does not decrypt KAFKA_CLIENT_KEY");
     } else {
@@ -123,8 +117,7 @@ std::string describe_certificates(std::string_view pem) {
   return out.empty() ? "(no readable certificate)" : out;
 }
 
-std::shared_ptr<void> make_memory_file(std::string_view content, std::string& path,
-                                       std::string& error) {
+std::shared_ptr<void> make_memory_file(std::string_view content, std::string& path, std::string& error) {
   const int fd = memfd_create("kernel-client-cert", MFD_CLOEXEC);
   if (fd < 0) {
     error = std::string("memfd_create failed: ") + std::strerror(errno);
@@ -141,8 +134,7 @@ std::shared_ptr<void> make_memory_file(std::string_view content, std::string& pa
     const auto n = ::write(fd, content.data() + written, content.size() - written);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      error = std::string("writing the in-memory certificate file failed: ") +
-              std::strerror(errno);
+      error = std::string("writing the in-memory certificate file failed: ") + std::strerror(errno);
       return nullptr;
     }
     written += static_cast<std::size_t>(n);

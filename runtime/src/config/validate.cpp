@@ -71,9 +71,7 @@ void Problems::add_without_value(std::string_view variable, std::string_view mes
                    (is_secret_name(variable) ? " (value hidden)" : ""));
 }
 
-void Problems::add_general(std::string_view message) {
-  lines_.push_back("config error: " + std::string(message));
-}
+void Problems::add_general(std::string_view message) { lines_.push_back("config error: " + std::string(message)); }
 
 namespace {
 
@@ -132,8 +130,7 @@ void check_topics(const Settings& s, Checker& check, std::vector<std::string>& w
     const auto room = 249 - static_cast<long long>(longest.size());
     check.fail("KAFKA_TOPIC_PREFIX",
                "makes topic " + longest + " " + std::to_string(s.topic_prefix.size() + longest.size()) +
-                   " characters long, over Kafka's 249; expected at most " + std::to_string(room) +
-                   " characters");
+                   " characters long, over Kafka's 249; expected at most " + std::to_string(room) + " characters");
   }
   // Both sides carry the prefix, so names are compared as the brokers will see them.
   const auto is_input = [&](const std::string& topic) {
@@ -187,11 +184,9 @@ void check_security(const Settings& s, Checker& check, std::vector<std::string>&
                "leave KAFKA_SECURITY_PROTOCOL unset)");
   }
   if (protocol == SecurityProtocol::sasl_plaintext) {
-    warnings.push_back(
-        "KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT: the SASL password is sent unencrypted");
+    warnings.push_back("KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT: the SASL password is sent unencrypted");
   }
-  const bool tls_given =
-      !s.ca_cert_pem.empty() || !s.client_cert_pem.empty() || !s.client_key_pem.empty();
+  const bool tls_given = !s.ca_cert_pem.empty() || !s.client_cert_pem.empty() || !s.client_key_pem.empty();
   if (tls_given && !tls) {
     check.fail("KAFKA_SECURITY_PROTOCOL",
                "certificates are given but the protocol has no TLS; expected SSL or SASL_SSL (or "
@@ -225,33 +220,31 @@ void check_consumer(const Settings& s, Checker& check) {
   // librdkafka refuses fetch.max.bytes below message.max.bytes at rd_kafka_new.
   const auto message_max = passthrough_number(s, "message.max.bytes").value_or(1'000'000);
   if (s.fetch_max_bytes < message_max) {
-    check.fail("KAFKA_CONSUMER_MAX_BYTES",
-               "must be at least message.max.bytes (" + format_size(message_max) +
-                   "), the largest record a broker may return; expected " +
-                   format_size(message_max) + " or more");
+    check.fail("KAFKA_CONSUMER_MAX_BYTES", "must be at least message.max.bytes (" + format_size(message_max) +
+                                               "), the largest record a broker may return; expected " +
+                                               format_size(message_max) + " or more");
   } else if (s.fetch_min_bytes > s.fetch_max_bytes) {
     check.fail("KAFKA_CONSUMER_MIN_BYTES", "must not exceed KAFKA_CONSUMER_MAX_BYTES");
   }
   if (s.heartbeat_interval >= s.session_timeout) {
-    check.fail("KAFKA_CONSUMER_HEARTBEAT_INTERVAL",
-               "must be below KAFKA_CONSUMER_SESSION_TIMEOUT (" +
-                   format_duration(s.session_timeout) + "); a third of it is usual");
+    check.fail("KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "must be below KAFKA_CONSUMER_SESSION_TIMEOUT (" +
+                                                        format_duration(s.session_timeout) +
+                                                        "); a third of it is usual");
   }
   if (s.rebalance_timeout < s.session_timeout) {
     check.fail("KAFKA_CONSUMER_REBALANCE_TIMEOUT",
-               "must be at least KAFKA_CONSUMER_SESSION_TIMEOUT (" +
-                   format_duration(s.session_timeout) + ")");
+               "must be at least KAFKA_CONSUMER_SESSION_TIMEOUT (" + format_duration(s.session_timeout) + ")");
   }
 }
 
 void check_retries(const Settings& s, Checker& check) {
   if (s.retry_backoff > s.retry_backoff_max) {
-    check.fail("KERNEL_RETRY_BACKOFF", "must not exceed KERNEL_RETRY_BACKOFF_MAX (" +
-                                           format_duration(s.retry_backoff_max) + ")");
+    check.fail("KERNEL_RETRY_BACKOFF",
+               "must not exceed KERNEL_RETRY_BACKOFF_MAX (" + format_duration(s.retry_backoff_max) + ")");
   }
   if (s.breaker_cooldown > s.breaker_cooldown_max) {
-    check.fail("KERNEL_BREAKER_COOLDOWN", "must not exceed KERNEL_BREAKER_COOLDOWN_MAX (" +
-                                              format_duration(s.breaker_cooldown_max) + ")");
+    check.fail("KERNEL_BREAKER_COOLDOWN",
+               "must not exceed KERNEL_BREAKER_COOLDOWN_MAX (" + format_duration(s.breaker_cooldown_max) + ")");
   }
 }
 
@@ -264,8 +257,7 @@ Values effective_values(const Settings& s) {
   return values;
 }
 
-void validate_settings(const Settings& s, const Values& shown, Problems& problems,
-                       std::vector<std::string>& warnings) {
+void validate_settings(const Settings& s, const Values& shown, Problems& problems, std::vector<std::string>& warnings) {
   Checker check(shown, problems);
   for (const auto& spec : config_registry()) {
     if (auto why = spec.check(s); !why.empty()) check.fail(spec.name, why);

@@ -40,9 +40,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
   }
   if (compact.empty() || compact.size() % 4 != 0) return std::nullopt;
   std::string out(compact.size() / 4 * 3, '\0');
-  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                     reinterpret_cast<const unsigned char*>(compact.data()),
-                                     static_cast<int>(compact.size()));
+  const int length =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(compact.data()), static_cast<int>(compact.size()));
   if (length < 0) return std::nullopt;
   // EVP_DecodeBlock counts padding as output bytes.
   std::size_t padding = 0;
@@ -91,8 +91,7 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 
 // Go-style durations (seed 003's users write them): 250ms, 10s, 1m30s, 1.5h. A bare number
 // is refused because "10" could mean ms or s, and guessing wrong is silent.
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view input,
-                                                        std::string& error) {
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view input, std::string& error) {
   const auto text = trim(input);
   const std::string expected = "expected a duration with a unit, e.g. 500ms or 10s";
   if (text.empty()) {
@@ -111,11 +110,16 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view input,
     while (pos < text.size() && !is_digit(text[pos]) && text[pos] != '.') ++pos;
     const auto unit = text.substr(unit_start, pos - unit_start);
     double scale = 0;
-    if (unit == "ms") scale = 1;
-    else if (unit == "s") scale = 1000;
-    else if (unit == "m") scale = 60'000;
-    else if (unit == "h") scale = 3'600'000;
-    else if (unit == "d") scale = 86'400'000;
+    if (unit == "ms")
+      scale = 1;
+    else if (unit == "s")
+      scale = 1000;
+    else if (unit == "m")
+      scale = 60'000;
+    else if (unit == "h")
+      scale = 3'600'000;
+    else if (unit == "d")
+      scale = 86'400'000;
     if (scale == 0) {
       error = unit.empty() ? expected : expected + " (units: ms, s, m, h, d)";
       return std::nullopt;
@@ -144,13 +148,20 @@ std::optional<long long> parse_size(std::string_view input, std::string& error) 
   if (result.ec != std::errc()) return std::nullopt;
   const auto unit = lower(trim(std::string_view(text).substr(pos)));
   long long scale = 0;
-  if (unit.empty() || unit == "b") scale = 1;
-  else if (unit == "kb") scale = 1'000;
-  else if (unit == "mb") scale = 1'000'000;
-  else if (unit == "gb") scale = 1'000'000'000;
-  else if (unit == "kib") scale = 1LL << 10;
-  else if (unit == "mib") scale = 1LL << 20;
-  else if (unit == "gib") scale = 1LL << 30;
+  if (unit.empty() || unit == "b")
+    scale = 1;
+  else if (unit == "kb")
+    scale = 1'000;
+  else if (unit == "mb")
+    scale = 1'000'000;
+  else if (unit == "gb")
+    scale = 1'000'000'000;
+  else if (unit == "kib")
+    scale = 1LL << 10;
+  else if (unit == "mib")
+    scale = 1LL << 20;
+  else if (unit == "gib")
+    scale = 1LL << 30;
   if (scale == 0 || number > std::numeric_limits<long long>::max() / scale) return std::nullopt;
   error.clear();
   return number * scale;
@@ -179,8 +190,7 @@ std::optional<double> parse_number(std::string_view input, std::string& error) {
   const auto text = trim(input);
   double value = 0;
   const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size() ||
-      !std::isfinite(value)) {
+  if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size() || !std::isfinite(value)) {
     error = "expected a number, e.g. 2.0";
     return std::nullopt;
   }
@@ -217,8 +227,9 @@ std::optional<std::string> decode_pem(std::string_view input) {
 // only fail to connect, so a port that is no port would surface as "unreachable" (69) after
 // the start-up timeout instead of here.
 std::string broker_problem(std::string_view broker) {
-  const std::string expected = "expected comma-separated host:port entries with a port from 1 to 65535, e.g. "
-                               "broker1:9092,broker2:9092";
+  const std::string expected =
+      "expected comma-separated host:port entries with a port from 1 to 65535, e.g. "
+      "broker1:9092,broker2:9092";
   const std::string each = "expected host:port with a port from 1 to 65535, e.g. broker1:9092";
   if (broker.empty() || broker.find_first_of(" \t") != std::string_view::npos) return expected;
   if (const auto scheme = broker.find("://"); scheme != std::string_view::npos) broker.remove_prefix(scheme + 3);
@@ -240,9 +251,8 @@ std::string broker_problem(std::string_view broker) {
   if (host.empty()) return "\"" + std::string(broker) + "\" has no host; " + each;
   if (port.empty()) return {};  // no port: librdkafka uses 9092
   std::string error;
-  const auto number = port.find_first_not_of("0123456789") == std::string_view::npos
-                          ? parse_integer(port, error)
-                          : std::nullopt;
+  const auto number =
+      port.find_first_not_of("0123456789") == std::string_view::npos ? parse_integer(port, error) : std::nullopt;
   if (!number || *number < 1 || *number > 65535) {
     return "\"" + std::string(broker) + "\" has port " + std::string(port) + "; " + each;
   }

@@ -7,9 +7,7 @@ namespace kernel {
 
 Context::Context(std::string kernel_name, std::optional<std::string> output_topic,
                  std::shared_ptr<spdlog::logger> logger)
-    : kernel_name_(std::move(kernel_name)),
-      output_topic_(std::move(output_topic)),
-      logger_(std::move(logger)) {}
+    : kernel_name_(std::move(kernel_name)), output_topic_(std::move(output_topic)), logger_(std::move(logger)) {}
 
 void Context::produce(Outgoing message) {
   if (!produce_chain_) {
@@ -68,10 +66,8 @@ void Context::set_producer_middleware(std::vector<ProducerMiddleware> middleware
   // message.
   NextProduce chain = [](Outgoing& message, const Message&, Context& context) { context.queue(message); };
   for (auto it = middleware.rbegin(); it != middleware.rend(); ++it) {
-    chain = [layer = std::move(*it), next = std::move(chain)](Outgoing& message, const Message& input,
-                                                               Context& context) {
-      layer(message, input, context, next);
-    };
+    chain = [layer = std::move(*it), next = std::move(chain)](
+                Outgoing& message, const Message& input, Context& context) { layer(message, input, context, next); };
   }
   produce_chain_ = std::move(chain);
 }

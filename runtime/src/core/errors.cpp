@@ -41,13 +41,13 @@ namespace {
 
 /// Phrases that mean "try again later" in the messages of common clients and the OS.
 constexpr std::array<std::string_view, 9> transient_phrases = {
-    "connection refused", "connection reset", "timeout",     "timed out",         "deadline exceeded",
-    "network is unreachable", "broken pipe",  "i/o timeout", "temporary failure"};
+    "connection refused",     "connection reset", "timeout",     "timed out",        "deadline exceeded",
+    "network is unreachable", "broken pipe",      "i/o timeout", "temporary failure"};
 
 /// The errno values of a network that is away or busy.
 constexpr std::array<std::errc, 7> transient_errnos = {
-    std::errc::connection_refused, std::errc::connection_reset, std::errc::timed_out,
-    std::errc::network_unreachable, std::errc::broken_pipe, std::errc::resource_unavailable_try_again,
+    std::errc::connection_refused,   std::errc::connection_reset, std::errc::timed_out,
+    std::errc::network_unreachable,  std::errc::broken_pipe,      std::errc::resource_unavailable_try_again,
     std::errc::operation_would_block};
 
 bool is_word_char(char c) noexcept { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
@@ -142,8 +142,8 @@ std::string field_of(std::string_view pointer) {
 std::string exception_type_name(const std::exception& error) {
   const char* mangled = typeid(error).name();
   int status = 0;
-  std::unique_ptr<char, decltype(&std::free)> demangled(
-      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), &std::free);
+  std::unique_ptr<char, decltype(&std::free)> demangled(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
+                                                        &std::free);
   return readable_type_name(status == 0 && demangled ? std::string(demangled.get()) : std::string(mangled));
 }
 
@@ -168,8 +168,8 @@ std::string describe_json_error(std::string_view what) {
   constexpr std::string_view key = "key '", not_found = "' not found";
   if (what.starts_with(type_must_be) && what.find(but_is) != std::string_view::npos) {
     const auto split = what.find(but_is);
-    problem = "expected " + std::string(what.substr(type_must_be.size(), split - type_must_be.size())) +
-              ", got " + std::string(what.substr(split + but_is.size()));
+    problem = "expected " + std::string(what.substr(type_must_be.size(), split - type_must_be.size())) + ", got " +
+              std::string(what.substr(split + but_is.size()));
   } else if (what.starts_with(key) && what.ends_with(not_found)) {
     const auto name = what.substr(key.size(), what.size() - key.size() - not_found.size());
     field += (field.empty() ? "" : ".") + std::string(name);

@@ -11,8 +11,8 @@ Outcome outcome_of_current_exception(const TransientTypes& transient) noexcept {
   } catch (const std::exception& error) {
     return Outcome::from_exception(error, transient);
   } catch (...) {
-    return Outcome::permanent("unknown exception (not derived from std::exception)",
-                              FailureReason::processing_error, "unknown");
+    return Outcome::permanent("unknown exception (not derived from std::exception)", FailureReason::processing_error,
+                              "unknown");
   }
 }
 }  // namespace

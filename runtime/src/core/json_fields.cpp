@@ -43,7 +43,8 @@ std::optional<Problem> problem_of(std::string_view what) {
     const auto split = what.find(but_is);
     if (split == std::string_view::npos) return std::nullopt;
     return Problem{std::string(what.substr(type_must_be.size(), split - type_must_be.size())),
-                   std::string(what.substr(split + but_is.size())), {}};
+                   std::string(what.substr(split + but_is.size())),
+                   {}};
   }
   if (what.starts_with(key) && what.ends_with(not_found) && what.size() > key.size() + not_found.size()) {
     return Problem{{}, {}, std::string(what.substr(key.size(), what.size() - key.size() - not_found.size()))};
@@ -66,8 +67,8 @@ std::optional<json> value_of_type(std::string_view type) {
 /// `wanted` picks, and what is inside them unless `whole`; false once the document or the
 /// candidates exceed the bounds.
 template <class Wanted>
-bool collect(const json& node, const json::json_pointer& at, const std::string& field, const Wanted& wanted,
-             bool whole, std::vector<Candidate>& out, std::size_t& seen) {
+bool collect(const json& node, const json::json_pointer& at, const std::string& field, const Wanted& wanted, bool whole,
+             std::vector<Candidate>& out, std::size_t& seen) {
   if (++seen > max_values) return false;
   if (wanted(node, at)) {
     out.push_back({at, field});

@@ -2,7 +2,6 @@
 
 #include <librdkafka/rdkafka.h>
 
-
 #include "core/bounded_json.hpp"
 
 namespace kernel {
@@ -30,15 +29,13 @@ Message Message::adopt(detail::MessagePtr owned) {
   return message;
 }
 
-Message::Message(std::string topic, std::int32_t partition, std::int64_t offset,
-                 std::optional<std::string> key, std::string value, Headers headers,
-                 std::chrono::system_clock::time_point timestamp)
+Message::Message(std::string topic, std::int32_t partition, std::int64_t offset, std::optional<std::string> key,
+                 std::string value, Headers headers, std::chrono::system_clock::time_point timestamp)
     : partition_(partition),
       offset_(offset),
       timestamp_(timestamp),
       headers_(std::make_unique<Headers>(std::move(headers))),
-      storage_(std::make_unique<MessageStorage>(
-          MessageStorage{std::move(topic), std::move(key), std::move(value)})) {
+      storage_(std::make_unique<MessageStorage>(MessageStorage{std::move(topic), std::move(key), std::move(value)})) {
   topic_ = storage_->topic;
   if (storage_->key) key_ = std::string_view(*storage_->key);
   value_ = storage_->value;
@@ -64,12 +61,10 @@ const Headers& Message::headers() const {
       const char* name;
       const void* value;
       size_t size;
-      for (size_t i = 0; rd_kafka_header_get_all(raw_headers, i, &name, &value, &size) ==
-                         RD_KAFKA_RESP_ERR_NO_ERROR;
+      for (size_t i = 0; rd_kafka_header_get_all(raw_headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
            ++i) {
         if (!value) null_values.push_back(i);
-        entries.emplace_back(name, value ? std::string(static_cast<const char*>(value), size)
-                                         : std::string());
+        entries.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
       }
     }
     headers_ = std::make_unique<Headers>(std::move(entries), std::move(null_values));
@@ -87,8 +82,7 @@ std::optional<std::string_view> Message::header(std::string_view name) const {
     const void* value;
     size_t size;
     const std::string name_text(name);
-    if (rd_kafka_header_get_last(raw_headers, name_text.c_str(), &value, &size) !=
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_header_get_last(raw_headers, name_text.c_str(), &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return std::nullopt;
     }
     return value ? std::string_view(static_cast<const char*>(value), size) : std::string_view();

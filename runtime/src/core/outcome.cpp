@@ -4,7 +4,8 @@
 
 namespace kernel {
 
-// No JSON_DIAGNOSTICS (a field path in every error): it changes json's ABI for every kernel TU, trips GCC 12 -Warray-bounds and nlohmann 3.11.2 Debug asserts.
+// No JSON_DIAGNOSTICS (a field path in every error): it changes json's ABI for every kernel TU, trips GCC 12
+// -Warray-bounds and nlohmann 3.11.2 Debug asserts.
 namespace {
 /// nlohmann::json's exceptions, known by their type's namespace and their message's prefix
 /// rather than their C++ type, which depends on the JSON_DIAGNOSTICS setting of the thrower.

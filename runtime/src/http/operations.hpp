@@ -17,8 +17,7 @@ namespace kernel::detail {
 class Operations {
  public:
   /// nullptr when KERNEL_HTTP_PORT is off. Throws PortUnavailable.
-  static std::unique_ptr<Operations> start_if_enabled(const Settings& settings,
-                                                      std::shared_ptr<spdlog::logger> logger);
+  static std::unique_ptr<Operations> start_if_enabled(const Settings& settings, std::shared_ptr<spdlog::logger> logger);
 
   KernelMetrics& metrics() noexcept { return metrics_; }
   OpsState& state() noexcept { return state_; }

@@ -17,9 +17,9 @@
 
 #include <httplib.h>
 #include <microhttpd.h>
-#include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <nlohmann/json.hpp>
 
 #include "core/rfc3339.hpp"
 
@@ -172,7 +172,8 @@ struct OpsServer::Request {
 /// thread waits for all of them, so the server's own thread never blocks.
 class OpsServer::AdminWaits {
  public:
-  AdminWaits(OpsState& state, std::chrono::milliseconds wait) : state_(state), wait_(wait), thread_([this] { run(); }) {}
+  AdminWaits(OpsState& state, std::chrono::milliseconds wait)
+      : state_(state), wait_(wait), thread_([this] { run(); }) {}
   ~AdminWaits() {
     {
       std::lock_guard lock(mutex_);
@@ -239,7 +240,8 @@ class OpsServer::AdminWaits {
       lock.unlock();
       // Woken by the loop's acknowledgement; the cap keeps new arrivals and shutdown prompt.
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(earliest - Clock::now());
-      if (!releasing) state_.wait_applied(newest, std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
+      if (!releasing)
+        state_.wait_applied(newest, std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
       const auto applied = state_.applied_generation();
       lock.lock();
       const auto now = Clock::now();
@@ -308,14 +310,10 @@ void OpsServer::start() {
   const bool v6 = options_.host.find(':') != std::string::npos;
   daemon_.reset(MHD_start_daemon(
       MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0), 0,
-      nullptr, nullptr, +on_request, this,
-      MHD_OPTION_EXTERNAL_LOGGER, +on_log, this,
-      MHD_OPTION_LISTEN_SOCKET, socket,
-      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned int>(options_.max_connections),
-      MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned int>(options_.idle_timeout.count()),
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory,
-      MHD_OPTION_NOTIFY_COMPLETED, +on_completed, this,
-      MHD_OPTION_END));
+      nullptr, nullptr, +on_request, this, MHD_OPTION_EXTERNAL_LOGGER, +on_log, this, MHD_OPTION_LISTEN_SOCKET, socket,
+      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned int>(options_.max_connections), MHD_OPTION_CONNECTION_TIMEOUT,
+      static_cast<unsigned int>(options_.idle_timeout.count()), MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory,
+      MHD_OPTION_NOTIFY_COMPLETED, +on_completed, this, MHD_OPTION_END));
   if (!daemon_) {
     close(socket);
     throw PortUnavailable("cannot start the HTTP server on " + options_.host + ":" + std::to_string(port) +
@@ -327,22 +325,19 @@ void OpsServer::start() {
              options_.admin_token.empty() ? "; admin pause/resume off: KERNEL_ADMIN_TOKEN is unset" : "");
 }
 
-int OpsServer::serve(MHD_Connection* connection, Request& request, std::string_view path,
-                     std::string_view method) try {
+int OpsServer::serve(MHD_Connection* connection, Request& request, std::string_view path, std::string_view method) try {
   if (request.waiting) {  // an admin request, resumed by AdminWaits
     request.waiting = false;
     waits_->answered();
-    return reply(connection, request.applied ? MHD_HTTP_OK : MHD_HTTP_ACCEPTED,
-                 json{{"operator_paused", state_.operator_pause_wanted()},
-                      {"applied", request.applied},
-                      {"note", request.applied ? "applied"
-                                               : "requested; the loop applies it after the current handler call"}});
+    return reply(
+        connection, request.applied ? MHD_HTTP_OK : MHD_HTTP_ACCEPTED,
+        json{{"operator_paused", state_.operator_pause_wanted()},
+             {"applied", request.applied},
+             {"note", request.applied ? "applied" : "requested; the loop applies it after the current handler call"}});
   }
   const auto endpoint = endpoint_of(path);
   if (endpoint == Endpoint::none) {
-    return reply(connection, MHD_HTTP_NOT_FOUND,
-                 json{{"error", "not found"}, {"path", path.substr(0, 200)}},
-                 {});
+    return reply(connection, MHD_HTTP_NOT_FOUND, json{{"error", "not found"}, {"path", path.substr(0, 200)}}, {});
   }
   const bool mutating = endpoint == Endpoint::pause || endpoint == Endpoint::resume;
   const bool allowed = mutating ? method == "POST" : (method == "GET" || method == "HEAD");
@@ -358,17 +353,21 @@ int OpsServer::serve(MHD_Connection* connection, Request& request, std::string_v
         // A handler call that never returns: only a restart frees the thread.
         const auto running = std::chrono::duration_cast<std::chrono::milliseconds>(stuck->running);
         if (stuck->first_report) {
-          log_->error("handler stuck on {} for {} ms (past 3x KERNEL_HANDLER_TIMEOUT): /healthz fails until it "
-                      "returns",
-                      stuck->what, running.count());
+          log_->error(
+              "handler stuck on {} for {} ms (past 3x KERNEL_HANDLER_TIMEOUT): /healthz fails until it "
+              "returns",
+              stuck->what, running.count());
         }
         return reply(connection, MHD_HTTP_SERVICE_UNAVAILABLE,
-                     json{{"status", "stuck"}, {"handler_stuck_on", stuck->what},
-                          {"running_ms", running.count()}, {"last_poll_ms_ago", since.count()}});
+                     json{{"status", "stuck"},
+                          {"handler_stuck_on", stuck->what},
+                          {"running_ms", running.count()},
+                          {"last_poll_ms_ago", since.count()}});
       }
       const bool alive = since < options_.stall_after;
       return reply(connection, alive ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
-                   json{{"status", alive ? "alive" : "stalled"}, {"last_poll_ms_ago", since.count()},
+                   json{{"status", alive ? "alive" : "stalled"},
+                        {"last_poll_ms_ago", since.count()},
                         {"stalled_after_ms", options_.stall_after.count()}});
     }
     case Endpoint::readyz: return readiness(connection);
@@ -400,8 +399,7 @@ int OpsServer::readiness(MHD_Connection* connection) {
   const auto down = state_.brokers_down_for();
   if (down > options_.session_timeout) {
     return not_ready("no connection to any broker for " + format_seconds(down) + " (session timeout " +
-                     format_seconds(options_.session_timeout) + "): no longer a member of group " +
-                     options_.group_id);
+                     format_seconds(options_.session_timeout) + "): no longer a member of group " + options_.group_id);
   }
   return reply(connection, MHD_HTTP_OK, json{{"ready", true}, {"reason", "member of group " + options_.group_id}});
 }
@@ -455,8 +453,9 @@ int OpsServer::admin(MHD_Connection* connection, Request& request, bool pause) {
   const char* action = pause ? "pause" : "resume";
   if (options_.admin_token.empty()) {
     return reply(connection, MHD_HTTP_FORBIDDEN,
-                 json{{"error", "admin endpoints are off: set KERNEL_ADMIN_TOKEN and send it as "
-                                "'Authorization: Bearer <token>'"}});
+                 json{{"error",
+                       "admin endpoints are off: set KERNEL_ADMIN_TOKEN and send it as "
+                       "'Authorization: Bearer <token>'"}});
   }
   const char* given = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   const std::string_view header = given ? given : "";

@@ -25,10 +25,10 @@ struct MHD_Connection;
 namespace kernel::detail {
 
 struct OpsServerOptions {
-  std::string host = "0.0.0.0";   ///< an IPv4 or IPv6 address; probes come from outside the pod
-  int port = 8080;                ///< 0 picks a free port
-  std::string admin_token;        ///< empty: admin endpoints answer 403
-  std::string group_id;           ///< for readiness reasons
+  std::string host = "0.0.0.0";  ///< an IPv4 or IPv6 address; probes come from outside the pod
+  int port = 8080;               ///< 0 picks a free port
+  std::string admin_token;       ///< empty: admin endpoints answer 403
+  std::string group_id;          ///< for readiness reasons
   /// No loop iteration for this long means stalled (/healthz 503). The loop's iterations are
   /// bounded by a handler call, so this is max.poll.interval.ms: the point where the group
   /// would give the member up too.
@@ -57,8 +57,7 @@ class PortUnavailable : public std::runtime_error {
 
 class OpsServer {
  public:
-  OpsServer(OpsServerOptions options, OpsState& state, KernelMetrics& metrics,
-            std::shared_ptr<spdlog::logger> logger);
+  OpsServer(OpsServerOptions options, OpsState& state, KernelMetrics& metrics, std::shared_ptr<spdlog::logger> logger);
   ~OpsServer();
   OpsServer(const OpsServer&) = delete;
   OpsServer& operator=(const OpsServer&) = delete;

@@ -3,9 +3,9 @@
 #include <chrono>
 #include <mutex>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <nlohmann/json.hpp>
 
 #include "core/rfc3339.hpp"
 #include "kernel/config.hpp"
@@ -17,8 +17,7 @@ LogScope& current_log_scope() noexcept {
   return scope;
 }
 
-ScopedLogContext::ScopedLogContext(const std::string& topic, std::int32_t partition,
-                                   std::int64_t offset) noexcept
+ScopedLogContext::ScopedLogContext(const std::string& topic, std::int32_t partition, std::int64_t offset) noexcept
     : saved_(current_log_scope()) {
   auto& scope = current_log_scope();
   scope.topic = &topic;
@@ -64,9 +63,7 @@ class TextFormatter final : public spdlog::formatter {
     out.append(msg.payload.data(), msg.payload.data() + msg.payload.size());
     out.push_back('\n');
   }
-  std::unique_ptr<spdlog::formatter> clone() const override {
-    return std::make_unique<TextFormatter>(kernel_);
-  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<TextFormatter>(kernel_); }
 
  private:
   std::string kernel_;
@@ -95,9 +92,7 @@ class JsonFormatter final : public spdlog::formatter {
     out.append(text.data(), text.data() + text.size());
     out.push_back('\n');
   }
-  std::unique_ptr<spdlog::formatter> clone() const override {
-    return std::make_unique<JsonFormatter>(kernel_);
-  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(kernel_); }
 
  private:
   std::string kernel_;
@@ -145,13 +140,12 @@ void on_rdkafka_log(const rd_kafka_t* handle, int level, const char* facility, c
   }
   if (!logger) return;
   // syslog levels: 0-3 error, 4 warning, 5-6 info/notice, 7 debug.
-  const auto spd_level = level <= 3 ? spdlog::level::err
+  const auto spd_level = level <= 3   ? spdlog::level::err
                          : level == 4 ? spdlog::level::warn
                          : level <= 6 ? spdlog::level::info
                                       : spdlog::level::debug;
   if (!logger->should_log(spd_level)) return;
-  logger->log(spd_level, "librdkafka {} {}: {}", rd_kafka_name(handle), facility,
-              kernel::mask_secrets(text));
+  logger->log(spd_level, "librdkafka {} {}: {}", rd_kafka_name(handle), facility, kernel::mask_secrets(text));
 }
 
 }  // namespace

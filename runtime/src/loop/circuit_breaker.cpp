@@ -32,13 +32,14 @@ bool KernelLoop::breaker_failed(const PartitionState& partition, const Message& 
   const bool probing = breaker_.state() == CircuitBreaker::State::half_open;
   if (auto state = breaker_.transient_failure(Clock::now())) {
     if (probing) {
-      log_->warn("circuit breaker: probe {}[{}]@{} failed; open again for {} ms", partition.topic,
-                 partition.partition, message.offset(), breaker_.cooldown().count());
+      log_->warn("circuit breaker: probe {}[{}]@{} failed; open again for {} ms", partition.topic, partition.partition,
+                 message.offset(), breaker_.cooldown().count());
     } else {
-      log_->warn("circuit breaker open after {} consecutive transient failures (last at {}[{}]@{}): every "
-                 "partition paused for {} ms, then one message goes through as a probe",
-                 settings_.breaker_threshold, partition.topic, partition.partition, message.offset(),
-                 breaker_.cooldown().count());
+      log_->warn(
+          "circuit breaker open after {} consecutive transient failures (last at {}[{}]@{}): every "
+          "partition paused for {} ms, then one message goes through as a probe",
+          settings_.breaker_threshold, partition.topic, partition.partition, message.offset(),
+          breaker_.cooldown().count());
     }
     breaker_changed(*state);
   }
@@ -56,8 +57,7 @@ void KernelLoop::breaker_changed(CircuitBreaker::State state) {
       breaker_opened_at_ms_ = wall_clock_ms(Clock::now());
       for (auto& [key, partition] : partitions_) pause(*partition, PauseReason::breaker);
       break;
-    case CircuitBreaker::State::half_open:
-      break;  // still paused: breaker_tick() lets the probe through
+    case CircuitBreaker::State::half_open: break;  // still paused: breaker_tick() lets the probe through
     case CircuitBreaker::State::closed:
       log_->info("circuit breaker closed: the probe succeeded; resuming {}", count_of(partitions_.size(), "partition"));
       for (auto& [key, partition] : partitions_) resume(*partition, PauseReason::breaker);

@@ -49,8 +49,7 @@ class CircuitBreaker {
       case State::closed:
         if (++failures_ < threshold_) return std::nullopt;
         return open(now);
-      case State::open:
-        return std::nullopt;  // calls started before it opened, finishing: already counted as an outage
+      case State::open: return std::nullopt;  // calls started before it opened, finishing: already counted as an outage
       case State::half_open:
         // The probe failed: the next open period is twice as long, up to the cap.
         cooldown_ = std::min(cooldown_max_, cooldown_ * 2);

@@ -26,9 +26,9 @@ void KernelLoop::send_output(const Outgoing& output, const Message& input, InFli
   const auto& key = output.key();
   ++entry.pending_acks;
   ++pending_outputs_;
-  produce_raw(producer_topic(*name), output.partition().value_or(RD_KAFKA_PARTITION_UA),
-              key ? key->data() : nullptr, key ? key->size() : 0, output.value().data(), output.value().size(),
-              std::move(headers), entry.output_delivery);
+  produce_raw(producer_topic(*name), output.partition().value_or(RD_KAFKA_PARTITION_UA), key ? key->data() : nullptr,
+              key ? key->size() : 0, output.value().data(), output.value().size(), std::move(headers),
+              entry.output_delivery);
 }
 
 namespace {
@@ -111,21 +111,19 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
   ++entry.pending_acks;
   ++pending_outputs_;
   entry.handled = true;
-  produce_raw(to, RD_KAFKA_PARTITION_UA, key ? key->data() : nullptr, key ? key->size() : 0,
-              value.data(), value.size(), std::move(headers), entry.dead_letter_delivery);
+  produce_raw(to, RD_KAFKA_PARTITION_UA, key ? key->data() : nullptr, key ? key->size() : 0, value.data(), value.size(),
+              std::move(headers), entry.dead_letter_delivery);
 }
 
-void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, const void* key,
-                             std::size_t key_len, const void* value, std::size_t value_len,
-                             HeadersPtr headers, const Delivery& delivery) {
+void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, const void* key, std::size_t key_len,
+                             const void* value, std::size_t value_len, HeadersPtr headers, const Delivery& delivery) {
   // The delivery report hands the opaque back (delivered()); librdkafka never writes through it.
   auto* opaque = const_cast<Delivery*>(&delivery);
   while (true) {
     const auto err = rd_kafka_producev(
-        producer_.get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
-        RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(const_cast<void*>(value), value_len),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(opaque),
-        RD_KAFKA_V_END);
+        producer_.get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, key_len),
+        RD_KAFKA_V_VALUE(const_cast<void*>(value), value_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       (void)headers.release();  // accepted: the message owns its headers now (key and value were copied)
       return;
@@ -136,11 +134,15 @@ void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, co
       continue;
     }
     // Refused before sending (too large, unknown partition...): handled like a failed delivery.
-    produce_failed(Resend{{}, rd_kafka_topic_name(topic), partition,
-                          key ? std::optional<std::string>(std::string(static_cast<const char*>(key), key_len))
-                              : std::nullopt,
-                          std::string(static_cast<const char*>(value), value_len), std::move(headers), &delivery},
-                   err);
+    produce_failed(
+        Resend{{},
+               rd_kafka_topic_name(topic),
+               partition,
+               key ? std::optional<std::string>(std::string(static_cast<const char*>(key), key_len)) : std::nullopt,
+               std::string(static_cast<const char*>(value), value_len),
+               std::move(headers),
+               &delivery},
+        err);
     return;
   }
 }
@@ -173,8 +175,12 @@ void KernelLoop::delivered(const rd_kafka_message_t* message) {
   }
   std::optional<std::string> key;
   if (message->key) key.emplace(static_cast<const char*>(message->key), message->key_len);
-  produce_failed(Resend{{}, rd_kafka_topic_name(message->rkt), message->partition, std::move(key),
-                        std::string(static_cast<const char*>(message->payload), message->len), std::move(copy),
+  produce_failed(Resend{{},
+                        rd_kafka_topic_name(message->rkt),
+                        message->partition,
+                        std::move(key),
+                        std::string(static_cast<const char*>(message->payload), message->len),
+                        std::move(copy),
                         delivery},
                  message->err);
 }

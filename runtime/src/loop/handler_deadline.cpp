@@ -17,7 +17,8 @@ Outcome KernelLoop::call_handler(const PartitionState& partition, Message& messa
   const auto timeout = *settings_.handler_timeout;
   const auto started = Clock::now();
   ContextAccess::set_deadline(context_, started + timeout);
-  if (ops_) ops_->call_started(started, fmt::format("{}[{}]@{}", partition.topic, partition.partition, message.offset()));
+  if (ops_)
+    ops_->call_started(started, fmt::format("{}[{}]@{}", partition.topic, partition.partition, message.offset()));
   struct CallEnd {
     KernelLoop& loop;
     ~CallEnd() {

@@ -24,8 +24,8 @@ std::vector<ConsumerMiddleware> with_metrics_layer(std::vector<ConsumerMiddlewar
 
 }  // namespace
 
-KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<spdlog::logger> logger,
-                       LoopHooks hooks, Publication published)
+KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<spdlog::logger> logger, LoopHooks hooks,
+                       Publication published)
     : config_(std::move(config)),
       settings_(config_.settings()),
       kernel_name_(settings_.kernel_name.empty() ? spec.name : settings_.kernel_name),
@@ -254,8 +254,9 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
       }
       if (attempt <= settings_.max_retries) {
         // A delay the handler asked for (TransientError::retry_after) wins, within the cap.
-        const auto delay = outcome.retry_after ? std::clamp(*outcome.retry_after, milliseconds(0), settings_.retry_backoff_max)
-                                               : retry_policy_.delay(attempt);
+        const auto delay = outcome.retry_after
+                               ? std::clamp(*outcome.retry_after, milliseconds(0), settings_.retry_backoff_max)
+                               : retry_policy_.delay(attempt);
         log_->warn("transient error at {}[{}]@{} (attempt {} of {}), retrying in {} ms: {}", partition.topic,
                    partition.partition, message.offset(), attempt, settings_.max_retries + 1, delay.count(),
                    outcome.message);
@@ -267,16 +268,15 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
       }
       dead_letter(partition, entry, message, "transient",
                   handler_timed_out(outcome) ? FailureReason::timeout : FailureReason::retries_exhausted,
-                  outcome.error_type,
-                  outcome.message, attempt - 1);
+                  outcome.error_type, outcome.message, attempt - 1);
       break;
     case Outcome::Kind::permanent:
       dead_letter(partition, entry, message, "permanent", outcome.reason, outcome.error_type, outcome.message,
                   attempt - 1);
       break;
     case Outcome::Kind::fatal:
-      log_->critical("fatal error at {}[{}]@{}: {}; stopping", partition.topic, partition.partition,
-                     message.offset(), outcome.message);
+      log_->critical("fatal error at {}[{}]@{}: {}; stopping", partition.topic, partition.partition, message.offset(),
+                     outcome.message);
       fatal_reason_ = outcome.message;
       exit_code_ = exit_code::failure;
       request_stop();
@@ -306,8 +306,8 @@ void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opa
   auto* self = static_cast<KernelLoop*>(opaque);
   const auto code = static_cast<rd_kafka_resp_err_t>(err);
   // A failed TLS handshake (a plaintext listener, say) is a transport error no retry can fix.
-  const bool handshake =
-      code == RD_KAFKA_RESP_ERR__TRANSPORT && std::string_view(reason).find("SSL handshake failed") != std::string_view::npos;
+  const bool handshake = code == RD_KAFKA_RESP_ERR__TRANSPORT &&
+                         std::string_view(reason).find("SSL handshake failed") != std::string_view::npos;
   if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL ||
       code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED || handshake) {
     if (!self->joined()) {
@@ -327,7 +327,8 @@ void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opa
     return;
   }
   // /readyz: no broker at all for longer than the session timeout means the group is lost.
-  if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && self->ops_ && rk == self->consumer_.get()) self->ops_->brokers_down(Clock::now());
+  if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && self->ops_ && rk == self->consumer_.get())
+    self->ops_->brokers_down(Clock::now());
   // Transport errors: librdkafka logs each connection failure itself and reconnects on its own;
   // repeating them here would double every line.
   // Before joining, start-up reports unreachable brokers itself (exit 69).
@@ -389,9 +390,10 @@ int KernelLoop::shutdown() {
     log_->critical("stopped after a fatal librdkafka error ({}); {} left uncommitted, delivered again after a restart",
                    fatal_reason_, count_of(left, "message"));
   } else if (!committed) {
-    log_->error("stopped without committing {}: the broker refused the commit until the shutdown deadline; "
-                "those messages will be delivered again",
-                uncommitted);
+    log_->error(
+        "stopped without committing {}: the broker refused the commit until the shutdown deadline; "
+        "those messages will be delivered again",
+        uncommitted);
     if (exit_code_ == exit_code::ok) exit_code_ = exit_code::failure;
   } else if (pending_outputs_ > 0) {
     log_->error("stopped with {} unacknowledged and {} uncommitted; they will be delivered again",

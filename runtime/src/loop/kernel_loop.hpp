@@ -57,8 +57,8 @@ class KernelLoop {
  public:
   /// `published` (null members: HTTP off) receives liveness, readiness, status and metrics,
   /// and brings operator pauses; it must outlive the loop.
-  KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<spdlog::logger> logger,
-             LoopHooks hooks = {}, Publication published = {});
+  KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<spdlog::logger> logger, LoopHooks hooks = {},
+             Publication published = {});
   ~KernelLoop();
   KernelLoop(const KernelLoop&) = delete;
   KernelLoop& operator=(const KernelLoop&) = delete;
@@ -100,12 +100,12 @@ class KernelLoop {
   bool wait_until_due(PartitionState& partition, InFlight& entry, Message& message);
   /// A transient failure with retry topics on: the next retry topic, or after the last the
   /// dead-letter topic (retries_exhausted).
-  void move_to_retry_topic(PartitionState& partition, InFlight& entry, const Message& message,
-                           const Outcome& outcome, int attempt);
+  void move_to_retry_topic(PartitionState& partition, InFlight& entry, const Message& message, const Outcome& outcome,
+                           int attempt);
   void send_output(const Outgoing& output, const Message& input, InFlight& entry, int attempt);
-  void dead_letter(PartitionState& partition, InFlight& entry, const Message& input,
-                   std::string_view error_class, FailureReason reason, std::string_view type,
-                   std::string_view message, int retries, rd_kafka_topic_t* to = nullptr);
+  void dead_letter(PartitionState& partition, InFlight& entry, const Message& input, std::string_view error_class,
+                   FailureReason reason, std::string_view type, std::string_view message, int retries,
+                   rd_kafka_topic_t* to = nullptr);
   /// A dead-letter write failed for a passing reason and is sent again after `delay`: counts
   /// it and warns at most every 30 s (dead_letter_writes.cpp).
   void dead_letter_write_failed(const std::string& topic, rd_kafka_resp_err_t err, std::chrono::milliseconds delay);
@@ -173,11 +173,11 @@ class KernelLoop {
   void drop_parked(PartitionState& partition) noexcept;
 
   // librdkafka callbacks (served on the loop thread).
-  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                           void* opaque);
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
-  static void on_commit(rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                        rd_kafka_topic_partition_list_t* offsets, void* opaque);
+  static void on_commit(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
+                        void* opaque);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void resume_lost_progress(rd_kafka_topic_partition_list_t* partitions);
@@ -212,7 +212,7 @@ class KernelLoop {
   std::unordered_map<std::string, TopicPtr> producer_topics_;
   rd_kafka_topic_t* dlq_topic_ = nullptr;
   std::vector<std::string> retry_topic_names_;  // KERNEL_RETRY_TOPICS, .retry.1 first (empty: in place)
-  std::size_t message_max_bytes_ = 1000000;  // the producer's message.max.bytes, read at start
+  std::size_t message_max_bytes_ = 1000000;     // the producer's message.max.bytes, read at start
 
   std::map<std::pair<std::string, std::int32_t>, std::unique_ptr<PartitionState>> partitions_;
   // Revoked partitions whose outputs were still unacknowledged: kept so delivery reports
@@ -223,20 +223,21 @@ class KernelLoop {
   std::int32_t last_partition_ = -1;
   PartitionState* last_state_ = nullptr;
 
-  OpsState* ops_ = nullptr;          // null when KERNEL_HTTP_PORT is off
-  KernelMetrics* metrics_ = nullptr;  // likewise
+  OpsState* ops_ = nullptr;                // null when KERNEL_HTTP_PORT is off
+  KernelMetrics* metrics_ = nullptr;       // likewise
   std::uint64_t operator_generation_ = 0;  // the last operator request applied
   bool operator_paused_ = false;
   bool assignment_changed_ = false;
   std::chrono::steady_clock::time_point publish_due_{};
-  StatusSnapshot status_;  // refilled and swapped with the published one
+  StatusSnapshot status_;                        // refilled and swapped with the published one
   std::unique_ptr<ClusterWatch> cluster_watch_;  // watermarks of paused partitions (ops on)
   std::vector<std::pair<const rd_kafka_topic_t*, prometheus::Counter*>> produced_counters_;
 
   std::size_t total_in_flight_ = 0;
   std::size_t total_parked_ = 0;
   bool settling_ = false;
-  bool subscribed_ = false;  // rd_kafka_subscribe() succeeded  // settle() is running (re-entered through delivery reports)
+  bool subscribed_ =
+      false;  // rd_kafka_subscribe() succeeded  // settle() is running (re-entered through delivery reports)
   std::size_t parked_bytes_ = 0;
   /// Messages received beyond the in-flight cap wait here, up to this many bytes in all.
   static constexpr std::size_t parked_bytes_budget = 8u << 20;

@@ -95,7 +95,8 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
   snapshot.operator_paused = operator_paused_;
   publish_breaker(snapshot);
   snapshot.published_at_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   ops_->publish(snapshot);  // the previous snapshot comes back, to be refilled next time
 }
 

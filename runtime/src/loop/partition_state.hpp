@@ -18,19 +18,19 @@ struct PartitionState {
   std::string topic;
   std::int32_t partition = 0;
   CommitTracker tracker;
-  std::int64_t next_offset = -1;   ///< next offset to handle; -1 until the first message
-  std::int64_t committed = -1;     ///< last offset the broker acknowledged as committed
-  PauseReasons paused;             ///< why it is paused (none: fetching)
+  std::int64_t next_offset = -1;  ///< next offset to handle; -1 until the first message
+  std::int64_t committed = -1;    ///< last offset the broker acknowledged as committed
+  PauseReasons paused;            ///< why it is paused (none: fetching)
   // A message waiting for its retry; the partition is paused (PauseReason::retry) meanwhile.
   std::optional<Message> retry_message;
   InFlight* retry_entry = nullptr;
   int retry_attempt = 0;
   std::chrono::steady_clock::time_point retry_due{};
-  int failed_outputs = 0;          ///< entries whose output failed for good, not yet dead-lettered
-  std::deque<Message> parked;      ///< received while at the in-flight cap, handled in order later
+  int failed_outputs = 0;           ///< entries whose output failed for good, not yet dead-lettered
+  std::deque<Message> parked;       ///< received while at the in-flight cap, handled in order later
   TopicMetrics* metrics = nullptr;  ///< its topic's metrics when they are on (cached at assignment)
-  bool retired = false;            ///< revoked; kept only for outstanding delivery reports
-  int retry_level = -1;            ///< 0 an input, n the retry topic .retry.n; -1 until known
+  bool retired = false;             ///< revoked; kept only for outstanding delivery reports
+  int retry_level = -1;             ///< 0 an input, n the retry topic .retry.n; -1 until known
 };
 
 /// The bytes a parked message holds for its key and value (the parked budget's unit; the

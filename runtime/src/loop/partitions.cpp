@@ -247,8 +247,8 @@ void KernelLoop::resume_lost_progress(rd_kafka_topic_partition_list_t* partition
     rd_kafka_topic_partition_list_find(partitions, tp.topic, tp.partition)->offset = progress;
     partition->tracker.resume_at(progress);
     partition->committed = std::max<std::int64_t>(tp.offset, -1);
-    log_->info("{}[{}] resumes at {}, where this member had completed it before it was lost (committed: {})",
-               tp.topic, tp.partition, progress, tp.offset);
+    log_->info("{}[{}] resumes at {}, where this member had completed it before it was lost (committed: {})", tp.topic,
+               tp.partition, progress, tp.offset);
   }
 }
 

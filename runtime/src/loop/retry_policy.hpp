@@ -9,8 +9,7 @@ namespace kernel::detail {
 
 class RetryPolicy {
  public:
-  RetryPolicy(std::chrono::milliseconds initial, std::chrono::milliseconds max, double multiplier,
-              double jitter)
+  RetryPolicy(std::chrono::milliseconds initial, std::chrono::milliseconds max, double multiplier, double jitter)
       : initial_(initial), max_(max), multiplier_(multiplier), jitter_(jitter) {}
 
   /// Delay before retry number `retry` (1 for the first retry).

@@ -34,8 +34,7 @@ std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text) noexcept {
   };
   const auto year = field(0, 4), month = field(5, 2), day = field(8, 2), hour = field(11, 2), minute = field(14, 2),
              second = field(17, 2), milli = field(20, 3);
-  if (!year || !month || !day || !hour || !minute || !second || !milli || *hour > 23 || *minute > 59 ||
-      *second > 60) {
+  if (!year || !month || !day || !hour || !minute || !second || !milli || *hour > 23 || *minute > 59 || *second > 60) {
     return std::nullopt;
   }
   using namespace std::chrono;
@@ -43,8 +42,7 @@ std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text) noexcept {
                             std::chrono::day(static_cast<unsigned>(*day))};
   if (!date.ok()) return std::nullopt;
   const auto days_since_epoch = sys_days(date).time_since_epoch();
-  return duration_cast<milliseconds>(days_since_epoch + hours(*hour) + minutes(*minute) + seconds(*second))
-             .count() +
+  return duration_cast<milliseconds>(days_since_epoch + hours(*hour) + minutes(*minute) + seconds(*second)).count() +
          *milli;
 }
 
@@ -63,7 +61,8 @@ RetryOrigin retry_origin_of(const Message& message) {
 int KernelLoop::retry_level(PartitionState& partition) {
   if (partition.retry_level < 0) {
     const auto found = std::find(retry_topic_names_.begin(), retry_topic_names_.end(), partition.topic);
-    partition.retry_level = found == retry_topic_names_.end() ? 0 : static_cast<int>(found - retry_topic_names_.begin()) + 1;
+    partition.retry_level =
+        found == retry_topic_names_.end() ? 0 : static_cast<int>(found - retry_topic_names_.begin()) + 1;
   }
   return partition.retry_level;
 }

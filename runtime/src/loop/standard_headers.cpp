@@ -55,9 +55,9 @@ void UuidGenerator::next(char* out) noexcept {
 }
 
 std::string_view TimestampFormatter::now() noexcept {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   if (ms != cached_ms_) {
     format_rfc3339(ms, text_.data());
     cached_ms_ = ms;

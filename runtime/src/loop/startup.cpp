@@ -14,11 +14,11 @@ HandlePtr KernelLoop::make_client(rd_kafka_type_t type, const std::vector<Proper
   ConfPtr conf(rd_kafka_conf_new());
   std::array<char, 512> error{};
   for (const auto& property : properties) {
-    if (rd_kafka_conf_set(conf.get(), property.name.c_str(), property.value.c_str(), error.data(),
-                          error.size()) != RD_KAFKA_CONF_OK) {
-      throw StartupError(exit_code::config, "config error: " +
-                                                (property.variable.empty() ? property.name : property.variable) +
-                                                ": " + error.data());
+    if (rd_kafka_conf_set(conf.get(), property.name.c_str(), property.value.c_str(), error.data(), error.size()) !=
+        RD_KAFKA_CONF_OK) {
+      throw StartupError(
+          exit_code::config,
+          "config error: " + (property.variable.empty() ? property.name : property.variable) + ": " + error.data());
     }
   }
   route_rdkafka_logs(conf.get(), log_);
@@ -57,12 +57,14 @@ void KernelLoop::start() {
   PartitionListPtr topics(rd_kafka_topic_partition_list_new(static_cast<int>(settings_.input_topics.size())));
   // The kernel consumes its retry topics too (retry_topics.cpp).
   for (const std::vector<std::string>* list : {&settings_.input_topics, &std::as_const(retry_topic_names_)}) {
-    for (const auto& topic : *list) rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+    for (const auto& topic : *list)
+      rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   }
   if (!retry_topic_names_.empty() && config_.source_of("KAFKA_CONSUMER_MAX_RETRIES") != "default") {
-    log_->warn("KAFKA_CONSUMER_MAX_RETRIES is ignored with KERNEL_RETRY_TOPICS: a message gets {} attempts, one "
-               "per retry topic after the first",
-               retry_topic_names_.size() + 1);
+    log_->warn(
+        "KAFKA_CONSUMER_MAX_RETRIES is ignored with KERNEL_RETRY_TOPICS: a message gets {} attempts, one "
+        "per retry topic after the first",
+        retry_topic_names_.size() + 1);
   }
   if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
     throw StartupError(exit_code::software, std::string("cannot subscribe: ") + rd_kafka_err2str(err));
@@ -126,9 +128,9 @@ void KernelLoop::wait_for_topics() {
   }
   std::string names;
   for (const auto& name : missing) names += (names.empty() ? "" : ", ") + name;
-  throw StartupError(exit_code::unavailable,
-                     "topics missing on " + settings_.bootstrap_servers + ": " + names + " (" + last_error +
-                         "); create them, or allow the broker to auto-create topics");
+  throw StartupError(exit_code::unavailable, "topics missing on " + settings_.bootstrap_servers + ": " + names + " (" +
+                                                 last_error +
+                                                 "); create them, or allow the broker to auto-create topics");
 }
 
 }  // namespace kernel::detail

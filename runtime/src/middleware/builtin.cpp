@@ -48,8 +48,8 @@ ConsumerMiddleware logging() {
     auto& log = context.log();
     if (!outcome.ok()) {
       log.warn("{} at {}[{}]@{} after {:.3f} ms (attempt {}): {}: {}", to_string(outcome.kind), message.topic(),
-               message.partition(), message.offset(), seconds_since(start) * 1e3, context.attempt(),
-               outcome.error_type, outcome.message);
+               message.partition(), message.offset(), seconds_since(start) * 1e3, context.attempt(), outcome.error_type,
+               outcome.message);
     } else if (log.should_log(spdlog::level::debug)) {
       log.debug("handled {}[{}]@{} in {:.3f} ms (attempt {}): success, {} produced", message.topic(),
                 message.partition(), message.offset(), seconds_since(start) * 1e3, context.attempt(),
@@ -80,8 +80,7 @@ ProducerMiddleware log_produced() {
     if (log.should_log(spdlog::level::debug)) {
       log.debug("producing to {} (key {}, {} bytes) for {}[{}]@{}",
                 output.topic().empty() ? context.output_topic().value_or("?") : output.topic(),
-                output.key().value_or("null"), output.value().size(), input.topic(), input.partition(),
-                input.offset());
+                output.key().value_or("null"), output.value().size(), input.topic(), input.partition(), input.offset());
     }
     next(output, input, context);  // takes the message: log first
   };

@@ -32,16 +32,15 @@ void ClusterWatch::watch(const std::string& topic, std::int32_t partition) {
 void ClusterWatch::end_round() {
   std::unique_lock lock(mutex_, std::try_to_lock);
   if (!lock) return;
-  const bool changed = wanted_count_ != watched_.size() ||
-                       !std::equal(watched_.begin(), watched_.end(), wanted_.begin());
+  const bool changed =
+      wanted_count_ != watched_.size() || !std::equal(watched_.begin(), watched_.end(), wanted_.begin());
   if (changed) watched_.assign(wanted_.begin(), wanted_.begin() + static_cast<std::ptrdiff_t>(wanted_count_));
   if (seen_ != found_) seen_ = found_;
   lock.unlock();
   if (changed && wanted_count_ > 0) wake_.notify_all();  // a newly paused partition: ask at once
 }
 
-std::optional<ClusterWatch::Watermarks> ClusterWatch::latest(const std::string& topic,
-                                                             std::int32_t partition) const {
+std::optional<ClusterWatch::Watermarks> ClusterWatch::latest(const std::string& topic, std::int32_t partition) const {
   const auto it = seen_.find({topic, partition});
   if (it == seen_.end()) return std::nullopt;
   return it->second;
@@ -56,7 +55,8 @@ void ClusterWatch::run() {
   while (!stopping_) {
     // Sleeps until the next query is due, or a partition newly needs watching; at most a
     // probe interval while the brokers are reported down.
-    const auto until = state_.brokers_reported_down() ? std::min(next_query, Clock::now() + probe_interval) : next_query;
+    const auto until =
+        state_.brokers_reported_down() ? std::min(next_query, Clock::now() + probe_interval) : next_query;
     wake_.wait_until(lock, until, [&] { return stopping_ || watched_ != asked; });
     if (stopping_) return;
     lock.unlock();
@@ -79,8 +79,10 @@ void ClusterWatch::run() {
       Watermarks w;
       const auto err = rd_kafka_query_watermark_offsets(consumer_, topic.c_str(), partition, &w.low, &w.high,
                                                         static_cast<int>(timeout_.count()));
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) answers[{topic, partition}] = w;
-      else if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) break;  // the brokers are away: next time
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        answers[{topic, partition}] = w;
+      else if (err == RD_KAFKA_RESP_ERR__TIMED_OUT)
+        break;  // the brokers are away: next time
     }
     lock.lock();
     // Keeps earlier answers for partitions still watched that got none this time.

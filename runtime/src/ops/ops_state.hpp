@@ -33,13 +33,13 @@ struct Publication {
 struct PartitionStatus {
   std::string topic;
   std::int32_t partition = 0;
-  std::int64_t position = -1;        ///< next offset the kernel will handle (-1: nothing yet)
-  std::int64_t committed = -1;       ///< last committed offset (-1: none yet)
-  std::int64_t low_watermark = -1;   ///< as last seen by the consumer (-1: not known yet)
+  std::int64_t position = -1;       ///< next offset the kernel will handle (-1: nothing yet)
+  std::int64_t committed = -1;      ///< last committed offset (-1: none yet)
+  std::int64_t low_watermark = -1;  ///< as last seen by the consumer (-1: not known yet)
   std::int64_t high_watermark = -1;
-  std::int64_t lag = -1;             ///< high watermark - committed (or - low watermark)
+  std::int64_t lag = -1;  ///< high watermark - committed (or - low watermark)
   std::size_t in_flight = 0;
-  PauseReasons paused;               ///< why it is paused
+  PauseReasons paused;  ///< why it is paused
 };
 
 struct StatusSnapshot {
@@ -49,8 +49,8 @@ struct StatusSnapshot {
   bool operator_paused = false;
   /// The circuit breaker: closed, open or half_open (empty: the breaker is off).
   std::string circuit;
-  std::int64_t circuit_opened_at_ms = 0;    ///< wall clock of the last opening (0: never)
-  std::int64_t circuit_probe_at_ms = 0;     ///< open: when the probe goes (wall clock)
+  std::int64_t circuit_opened_at_ms = 0;  ///< wall clock of the last opening (0: never)
+  std::int64_t circuit_probe_at_ms = 0;   ///< open: when the probe goes (wall clock)
   std::int64_t circuit_consecutive_failures = 0;
   std::int64_t published_at_ms = 0;  ///< wall clock
 };
@@ -80,7 +80,9 @@ class OpsState {
   // --- Handler calls (KERNEL_HANDLER_TIMEOUT): a call still running `stuck_after` after it
   // started fails liveness, naming the message. Only the loop marks calls, and only when a
   // deadline is set (a lock per call, never contended but by a /healthz request).
-  void set_stuck_after(Clock::duration after) noexcept { stuck_after_ns_.store(after.count(), std::memory_order_relaxed); }
+  void set_stuck_after(Clock::duration after) noexcept {
+    stuck_after_ns_.store(after.count(), std::memory_order_relaxed);
+  }
   void call_started(Clock::time_point now, std::string what) {
     std::lock_guard lock(call_mutex_);
     call_what_ = std::move(what);
@@ -93,9 +95,9 @@ class OpsState {
     call_running_ = false;
   }
   struct StuckCall {
-    std::string what;          ///< "orders[0]@15"
-    Clock::duration running;   ///< for how long
-    bool first_report;         ///< true once per call: log it then
+    std::string what;         ///< "orders[0]@15"
+    Clock::duration running;  ///< for how long
+    bool first_report;        ///< true once per call: log it then
   };
   /// The call running past `stuck_after`, if any (server thread).
   std::optional<StuckCall> stuck_call(Clock::time_point now) {
@@ -141,9 +143,7 @@ class OpsState {
   }
   /// The latest request's generation; the loop compares it with what it applied (one
   /// relaxed load per iteration).
-  std::uint64_t requested_generation() const noexcept {
-    return requested_generation_.load(std::memory_order_acquire);
-  }
+  std::uint64_t requested_generation() const noexcept { return requested_generation_.load(std::memory_order_acquire); }
   bool operator_pause_wanted() const noexcept { return operator_paused_wanted_.load(std::memory_order_relaxed); }
   /// The loop applied every request up to `generation`.
   void acknowledge(std::uint64_t generation) {

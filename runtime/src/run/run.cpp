@@ -5,10 +5,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "kernel/config.hpp"
-#include "kernel/embedded_broker.hpp"
 #include "http/operations.hpp"
 #include "http/ops_server.hpp"
+#include "kernel/config.hpp"
+#include "kernel/embedded_broker.hpp"
 #include "log/logging.hpp"
 #include "loop/kernel_loop.hpp"
 #include "run/kernel_defaults.hpp"
@@ -87,9 +87,10 @@ std::unique_ptr<EmbeddedBroker> start_embedded_broker(Config& config, spdlog::lo
   const auto& s = config.settings();
   create_embedded_topics(*broker, s);
   config.use_bootstrap_servers(broker->bootstrap_servers());
-  log.warn("using the embedded development broker on {} (in memory, lost at exit, no TLS/SASL): for "
-           "development only; set KAFKA_BOOTSTRAP_SERVERS to your brokers for anything else",
-           broker->bootstrap_servers());
+  log.warn(
+      "using the embedded development broker on {} (in memory, lost at exit, no TLS/SASL): for "
+      "development only; set KAFKA_BOOTSTRAP_SERVERS to your brokers for anything else",
+      broker->bootstrap_servers());
   return broker;
 }
 
@@ -100,12 +101,15 @@ int run_loop(KernelLoop& loop, const Settings& settings, spdlog::logger& log) {
     log.error("{}", error.what());
     return error.code();
   }
-  ShutdownWatchdog watchdog([&loop] { return loop.stopping(); }, settings.shutdown_timeout, [&log, &settings] {
-    log.error("shutdown did not finish within KERNEL_SHUTDOWN_TIMEOUT ({} ms); exiting with messages "
-              "uncommitted (they will be delivered again)",
-              settings.shutdown_timeout.count());
-    log.flush();
-  });
+  ShutdownWatchdog watchdog(
+      [&loop] { return loop.stopping(); }, settings.shutdown_timeout,
+      [&log, &settings] {
+        log.error(
+            "shutdown did not finish within KERNEL_SHUTDOWN_TIMEOUT ({} ms); exiting with messages "
+            "uncommitted (they will be delivered again)",
+            settings.shutdown_timeout.count());
+        log.flush();
+      });
   const int code = loop.run();
   // The loop may also stop by itself (fatal error): the watchdog then bounds nothing more.
   return code;
@@ -135,9 +139,10 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   app.add_flag("--create-topics", cli.create_topics,
                "Create the topics the kernel uses that are missing (KERNEL_TOPIC_PARTITIONS, KERNEL_TOPIC_REPLICATION, "
                "KERNEL_ERROR_TOPIC_RETENTION) and exit; for an init container or a deploy job");
-  app.footer("Configuration comes from KAFKA_* and KERNEL_* environment variables (and ./.env); see --print-config.\n"
-             "Exit codes: 0 ok, 1 fatal handler error or unfinished shutdown, 64 usage, 69 unavailable,\n"
-             "70 librdkafka fatal error, 77 authentication/TLS refused, 78 configuration.");
+  app.footer(
+      "Configuration comes from KAFKA_* and KERNEL_* environment variables (and ./.env); see --print-config.\n"
+      "Exit codes: 0 ok, 1 fatal handler error or unfinished shutdown, 64 usage, 69 unavailable,\n"
+      "70 librdkafka fatal error, 77 authentication/TLS refused, 78 configuration.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -211,8 +216,8 @@ int run(const KernelSpec& spec, int argc, char** argv) {
     }
   }
   // --dev and KERNEL_CREATE_TOPICS create what is missing; otherwise a missing topic is exit 69.
-  const auto missing = mode == RunMode::dev || settings.create_topics ? detail::MissingTopics::create
-                                                                      : detail::MissingTopics::refuse;
+  const auto missing =
+      mode == RunMode::dev || settings.create_topics ? detail::MissingTopics::create : detail::MissingTopics::refuse;
   if (const int code = detail::verify_topics(config, missing, log); code != exit_code::ok) return code;
   detail::KernelLoop loop(config, spec, log, {}, detail::publication_of(operations.get()));
   active_loop = &loop;

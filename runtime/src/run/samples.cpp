@@ -59,8 +59,7 @@ struct OutcomeLog {
 /// Each sample's fate: a dead letter that names it as its original, else the chain's last
 /// outcome for it (a business error, or a success whose outputs were written).
 std::vector<std::optional<Fate>> fates_of(const std::vector<RecordPosition>& positions, const std::string& input,
-                                          const std::vector<jsonl::Record>& dead_letters,
-                                          const OutcomeLog& outcomes) {
+                                          const std::vector<jsonl::Record>& dead_letters, const OutcomeLog& outcomes) {
   std::map<Position, Fate> dead;
   for (const auto& letter : dead_letters) {
     const auto topic = header_of(letter, "dlq-original-topic");
@@ -102,8 +101,8 @@ std::size_t report_expectations(const std::string& file, const std::vector<jsonl
     if (!record.expect) continue;
     ++expected;
     const auto& fate = fates[i];
-    const bool same = fate && fate->kind == *record.expect &&
-                      (!record.expect_reason || fate->reason == *record.expect_reason);
+    const bool same =
+        fate && fate->kind == *record.expect && (!record.expect_reason || fate->reason == *record.expect_reason);
     if (same) continue;
     ++differ;
     std::string wanted = *record.expect;
@@ -134,8 +133,8 @@ int run_samples(const KernelSpec& spec, Config config, const std::string& file, 
     std::cerr << spec.name << ": --samples " << error.what() << "\n";
     return exit_code::usage;
   }
-  if (auto set = environment.find("KAFKA_BOOTSTRAP_SERVERS"); set != environment.end() && !set->second.empty() &&
-                                                               set->second != "embedded") {
+  if (auto set = environment.find("KAFKA_BOOTSTRAP_SERVERS");
+      set != environment.end() && !set->second.empty() && set->second != "embedded") {
     log->info("--samples runs on the embedded broker; KAFKA_BOOTSTRAP_SERVERS={} is not used", set->second);
   }
   std::unique_ptr<EmbeddedBroker> broker;
@@ -212,8 +211,7 @@ int run_samples(const KernelSpec& spec, Config config, const std::string& file, 
   }
   std::cout.flush();
   log->info("samples done: {} in, {} produced, {} dead-lettered", records.size(), outputs, dead_letters);
-  const auto differ =
-      report_expectations(file, records, fates_of(positions, input, dead_records, outcomes), *log);
+  const auto differ = report_expectations(file, records, fates_of(positions, input, dead_records, outcomes), *log);
   return code == exit_code::ok && differ > 0 ? exit_code::failure : code;
 }
 

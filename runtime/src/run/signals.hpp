@@ -23,8 +23,7 @@ class StopSignals {
 /// `describe_left()` says and exits with 1, even if librdkafka hangs.
 class ShutdownWatchdog {
  public:
-  ShutdownWatchdog(std::function<bool()> stopping, std::chrono::milliseconds timeout,
-                   std::function<void()> on_expired);
+  ShutdownWatchdog(std::function<bool()> stopping, std::chrono::milliseconds timeout, std::function<void()> on_expired);
   ~ShutdownWatchdog();
   ShutdownWatchdog(const ShutdownWatchdog&) = delete;
   ShutdownWatchdog& operator=(const ShutdownWatchdog&) = delete;

@@ -43,8 +43,8 @@ struct Refusal {
 void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
   auto* refusal = static_cast<Refusal*>(opaque);
   const auto code = static_cast<rd_kafka_resp_err_t>(err);
-  const bool handshake =
-      code == RD_KAFKA_RESP_ERR__TRANSPORT && std::string_view(reason).find("SSL handshake failed") != std::string_view::npos;
+  const bool handshake = code == RD_KAFKA_RESP_ERR__TRANSPORT &&
+                         std::string_view(reason).find("SSL handshake failed") != std::string_view::npos;
   if ((code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL ||
        code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED || handshake) &&
       !refusal->refused.load()) {
@@ -65,8 +65,7 @@ HandlePtr make_handle(const Config& config, bool auto_create, Refusal& refusal,
     // Checked when the configuration was loaded; a refusal here cannot happen.
     rd_kafka_conf_set(conf.get(), property.name.c_str(), property.value.c_str(), error.data(), error.size());
   }
-  rd_kafka_conf_set(conf.get(), "allow.auto.create.topics", auto_create ? "true" : "false", error.data(),
-                    error.size());
+  rd_kafka_conf_set(conf.get(), "allow.auto.create.topics", auto_create ? "true" : "false", error.data(), error.size());
   route_rdkafka_logs(conf.get(), log);
   rd_kafka_conf_set_opaque(conf.get(), &refusal);
   rd_kafka_conf_set_error_cb(conf.get(), &on_error);
@@ -77,8 +76,7 @@ HandlePtr make_handle(const Config& config, bool auto_create, Refusal& refusal,
 }
 
 /// Every topic's metadata (all_topics: no topic is named, so none is auto-created).
-std::optional<ClusterView> describe_cluster(rd_kafka_t* handle, std::chrono::milliseconds timeout,
-                                            std::string& error) {
+std::optional<ClusterView> describe_cluster(rd_kafka_t* handle, std::chrono::milliseconds timeout, std::string& error) {
   const rd_kafka_metadata_t* raw = nullptr;
   const auto err = rd_kafka_metadata(handle, 1, nullptr, &raw, static_cast<int>(timeout.count()));
   MetadataPtr metadata(raw);
@@ -104,14 +102,15 @@ bool keeps_errors(KernelTopic::Use use) {
 /// CreateTopics (the mock cluster times out waiting for a controller); `failures` gets the
 /// topics a broker refused, with why.
 bool create_with_admin(rd_kafka_t* handle, const std::vector<KernelTopic>& topics, const TopicShape& shape,
-                       const Settings& settings, std::chrono::milliseconds timeout, std::vector<std::string>& failures) {
+                       const Settings& settings, std::chrono::milliseconds timeout,
+                       std::vector<std::string>& failures) {
   std::array<char, 512> error{};
   std::vector<NewTopicPtr> owned;
   std::vector<rd_kafka_NewTopic_t*> requests;
   const auto retention = std::to_string(settings.error_topic_retention.count());
   for (const auto& topic : topics) {
-    owned.emplace_back(rd_kafka_NewTopic_new(topic.name.c_str(), shape.partitions, shape.replication, error.data(),
-                                             error.size()));
+    owned.emplace_back(
+        rd_kafka_NewTopic_new(topic.name.c_str(), shape.partitions, shape.replication, error.data(), error.size()));
     if (!owned.back()) {
       failures.push_back(topic.name + ": " + error.data());
       owned.pop_back();
@@ -202,9 +201,10 @@ int verify_topics(const Config& config, MissingTopics missing_topics, const std:
     return exit_code::no_permission;
   }
   if (!view) {
-    log->error("cannot reach the brokers {} within {} ms ({}); check KAFKA_BOOTSTRAP_SERVERS and the network, or "
-               "raise KERNEL_STARTUP_TIMEOUT",
-               s.bootstrap_servers, s.startup_timeout.count(), error);
+    log->error(
+        "cannot reach the brokers {} within {} ms ({}); check KAFKA_BOOTSTRAP_SERVERS and the network, or "
+        "raise KERNEL_STARTUP_TIMEOUT",
+        s.bootstrap_servers, s.startup_timeout.count(), error);
     return exit_code::unavailable;
   }
 
@@ -227,17 +227,19 @@ int verify_topics(const Config& config, MissingTopics missing_topics, const std:
       continue;
     }
     if (found->second.partitions != shape.partitions || found->second.replication != shape.replication) {
-      log->warn("topic {} has {} partitions and replication {}; this kernel expects {} partitions and replication "
-                "{} (KERNEL_TOPIC_PARTITIONS, KERNEL_TOPIC_REPLICATION); left unchanged",
-                topic.name, found->second.partitions, found->second.replication, shape.partitions, shape.replication);
+      log->warn(
+          "topic {} has {} partitions and replication {}; this kernel expects {} partitions and replication "
+          "{} (KERNEL_TOPIC_PARTITIONS, KERNEL_TOPIC_REPLICATION); left unchanged",
+          topic.name, found->second.partitions, found->second.replication, shape.partitions, shape.replication);
     }
   }
   if (missing.empty()) return exit_code::ok;
 
   if (missing_topics == MissingTopics::refuse) {
-    log->error("topics missing on {}: {}; create them ({} --create-topics, or KERNEL_CREATE_TOPICS=true), or run "
-               "with --dev",
-               s.bootstrap_servers, names_of(missing), s.kernel_name);
+    log->error(
+        "topics missing on {}: {}; create them ({} --create-topics, or KERNEL_CREATE_TOPICS=true), or run "
+        "with --dev",
+        s.bootstrap_servers, names_of(missing), s.kernel_name);
     return exit_code::unavailable;
   }
   if (s.topic_replication > shape.replication) {
@@ -257,9 +259,10 @@ int verify_topics(const Config& config, MissingTopics missing_topics, const std:
                                         : std::string());
     }
   } else {
-    log->warn("the brokers at {} do not serve CreateTopics (kernel-dev-broker, the mock cluster): asking them to "
-              "auto-create {} by metadata requests, with the brokers' own partitions, replication and retention",
-              s.bootstrap_servers, names_of(missing));
+    log->warn(
+        "the brokers at {} do not serve CreateTopics (kernel-dev-broker, the mock cluster): asking them to "
+        "auto-create {} by metadata requests, with the brokers' own partitions, replication and retention",
+        s.bootstrap_servers, names_of(missing));
     Refusal creating_refusal;
     try {
       create_by_metadata(make_handle(config, true, creating_refusal, log).get(), missing);

@@ -116,8 +116,8 @@ KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chro
   std::random_device random;
   environment.try_emplace("KAFKA_CONSUMER_GROUP", state_->spec.name + "-test-" + std::to_string(random()));
   // A path that never exists: tests do not read the working directory's .env.
-  state_->config.emplace(Config::load(detail::defaults_of(state_->spec),
-                                      environment, RunMode::dev, "/nonexistent/kernel-fixture/.env"));
+  state_->config.emplace(
+      Config::load(detail::defaults_of(state_->spec), environment, RunMode::dev, "/nonexistent/kernel-fixture/.env"));
   const auto& settings = state_->config->settings();
   auto log = detail::make_logger(state_->spec.name, std::string(to_string(settings.log_level)),
                                  std::string(to_string(settings.log_format)));

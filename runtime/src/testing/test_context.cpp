@@ -5,16 +5,14 @@
 
 namespace kernel::testing {
 
-Message make_raw_message(std::string value, std::optional<std::string> key, Headers headers,
-                         std::string topic, std::int32_t partition, std::int64_t offset) {
-  return Message(std::move(topic), partition, offset, std::move(key), std::move(value),
-                 std::move(headers));
+Message make_raw_message(std::string value, std::optional<std::string> key, Headers headers, std::string topic,
+                         std::int32_t partition, std::int64_t offset) {
+  return Message(std::move(topic), partition, offset, std::move(key), std::move(value), std::move(headers));
 }
 
-Message make_message(const nlohmann::json& value, std::optional<std::string> key, Headers headers,
-                     std::string topic, std::int32_t partition, std::int64_t offset) {
-  return make_raw_message(value.dump(), std::move(key), std::move(headers), std::move(topic),
-                          partition, offset);
+Message make_message(const nlohmann::json& value, std::optional<std::string> key, Headers headers, std::string topic,
+                     std::int32_t partition, std::int64_t offset) {
+  return make_raw_message(value.dump(), std::move(key), std::move(headers), std::move(topic), partition, offset);
 }
 
 namespace {

@@ -23,7 +23,7 @@ const std::uint64_t seed = setting("FAULTS_SEED", 1);
 
 /// splitmix64: a well-mixed draw from (seed, id, attempt), the same on every run.
 std::uint64_t draw(const std::string& id, int attempt) {
-  std::uint64_t x = seed ^ (std::hash<std::string>{}(id) * 0x9E3779B97F4A7C15ULL) ^ static_cast<std::uint64_t>(attempt);
+  std::uint64_t x = seed ^ (std::hash<std::string>{}(id)*0x9E3779B97F4A7C15ULL) ^ static_cast<std::uint64_t>(attempt);
   x += 0x9E3779B97F4A7C15ULL;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
@@ -39,9 +39,7 @@ void handle(const kernel::Message& message, kernel::Context& context) {
       case 0:
       case 1: throw kernel::TransientError("dependency unavailable (injected)");
       case 2: throw kernel::PermanentError("rejected (injected)");
-      default:
-        context.log().info("faults: business id={}", id);
-        throw kernel::BusinessError("refused (injected)");
+      default: context.log().info("faults: business id={}", id); throw kernel::BusinessError("refused (injected)");
     }
   }
   kernel::Outgoing output;

@@ -13,8 +13,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "kernel/testing.hpp"
 #include "gate.hpp"
+#include "kernel/testing.hpp"
 #include "wait.hpp"
 
 using namespace std::chrono_literals;

@@ -11,9 +11,9 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "broker/record_io.hpp"
+#include "gate.hpp"
 #include "kernel/testing.hpp"
 #include "kernels.hpp"
-#include "gate.hpp"
 #include "probe.hpp"
 
 using namespace std::chrono_literals;
@@ -41,8 +41,8 @@ std::map<std::string, std::string> headers_of(const kernel::jsonl::Record& recor
 
 void check_cut_dead_letter(std::size_t size) {
   auto spec = testkernels::bytes_echo("large-letter");
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "large-letter-group"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}});
+  kernel::testing::KernelFixture fixture(
+      spec, {{"KAFKA_CONSUMER_GROUP", "large-letter-group"}, {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}});
   std::string value(size, 'v');
   for (std::size_t i = 0; i < size; i += 997) value[i] = static_cast<char>('a' + i % 26);  // not all alike
   send_large(fixture.bootstrap_servers(), "large-letter.in", "big", value);
@@ -59,7 +59,7 @@ void check_cut_dead_letter(std::size_t size) {
   CHECK(headers["dlq-truncated"] == std::to_string(size));
   CHECK(letters[0].key == "big");
   CHECK(letters[0].value.size() < 1000000);
-  CHECK(letters[0].value.size() > 900000);  // cut to fit, not emptied
+  CHECK(letters[0].value.size() > 900000);                                  // cut to fit, not emptied
   CHECK(value.compare(0, letters[0].value.size(), letters[0].value) == 0);  // a prefix of the original
   // The message behind it is handled: the partition did not stall.
   const auto outputs = fixture.outputs(1, 20s);
@@ -69,9 +69,7 @@ void check_cut_dead_letter(std::size_t size) {
 
 }  // namespace
 
-TEST_CASE("a 1 MiB value is dead-lettered cut to fit, and the partition goes on") {
-  check_cut_dead_letter(1 << 20);
-}
+TEST_CASE("a 1 MiB value is dead-lettered cut to fit, and the partition goes on") { check_cut_dead_letter(1 << 20); }
 
 TEST_CASE("a value just under message.max.bytes, too large once headers are added, is dead-lettered cut to fit") {
   check_cut_dead_letter(999'900);
@@ -84,8 +82,8 @@ TEST_CASE("a dead letter the broker refuses as too large is halved until it is a
     gate.pass();
     echo(message, context);
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "refused-letter-group"},
-                                                {"KAFKA_PRODUCER_IDEMPOTENCE", "false"}});
+  kernel::testing::KernelFixture fixture(
+      spec, {{"KAFKA_CONSUMER_GROUP", "refused-letter-group"}, {"KAFKA_PRODUCER_IDEMPOTENCE", "false"}});
   const std::string value(1000, 'x');
   fixture.send_raw(value, "k");
   // Once the input is in (errors injected for Produce hit every producer): the output is

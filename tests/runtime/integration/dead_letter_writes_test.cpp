@@ -15,8 +15,8 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "kernel/testing.hpp"
 #include "gate.hpp"
+#include "kernel/testing.hpp"
 #include "probe.hpp"
 #include "wait.hpp"
 
@@ -79,7 +79,8 @@ TEST_CASE("dead letters: a write failing for a passing reason is sent again, not
   CHECK(testwait::wait_until(
       [&] {
         std::int64_t total = 0;
-        for (const auto& [partition, offset] : probe::committed(fixture.bootstrap_servers(), "dlqwrite-group", "dlqwrite.in")) {
+        for (const auto& [partition, offset] :
+             probe::committed(fixture.bootstrap_servers(), "dlqwrite-group", "dlqwrite.in")) {
           total += offset > 0 ? offset : 0;
         }
         return total == 1;
@@ -97,8 +98,8 @@ TEST_CASE("KAFKA_ERROR_TOPIC receives every business error with the dead-letter 
     if (message.json()["refuse"] == true) throw kernel::BusinessError("credit limit exceeded");
     context.produce(kernel::Outgoing{}.json(message.json()));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_ERROR_TOPIC", "errtopic.errors"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}});
+  kernel::testing::KernelFixture fixture(
+      spec, {{"KAFKA_ERROR_TOPIC", "errtopic.errors"}, {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}});
   fixture.send({{"refuse", true}, {"n", 1}}, "refused", {{"trace", "t-1"}});
   fixture.send({{"refuse", false}, {"n", 2}}, "accepted");
   CHECK(fixture.outputs(1, 20s).size() == 1);

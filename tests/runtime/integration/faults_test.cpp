@@ -112,9 +112,10 @@ TEST_CASE("produce errors on outputs and dead letters, and the broker down and u
     duplicates += std::max(0, seen - 1);
     CHECK_MESSAGE((n % 10 == 3 ? dlq.count(key) : out.count(key)) >= 1, key);
   }
-  std::printf("FAULTS scenario=produce_errors_and_broker_down messages=%d faults=%zu+1down lost=%d duplicates=%d "
-              "out=%zu dlq=%zu recover_s=%.1f\n",
-              count, errors.size(), lost, duplicates, out.size(), dlq.size(), recover);
+  std::printf(
+      "FAULTS scenario=produce_errors_and_broker_down messages=%d faults=%zu+1down lost=%d duplicates=%d "
+      "out=%zu dlq=%zu recover_s=%.1f\n",
+      count, errors.size(), lost, duplicates, out.size(), dlq.size(), recover);
   CHECK(lost == 0);
 }
 
@@ -159,9 +160,10 @@ TEST_CASE("produce errors while only dead letters are written: each is sent agai
     if (seen == 0) ++lost;
     duplicates += std::max(0, seen - 1);
   }
-  std::printf("FAULTS scenario=produce_errors_dead_letters messages=%d faults=%zu lost=%d duplicates=%d dlq=%zu "
-              "recover_s=%.1f\n",
-              count, errors.size(), lost, duplicates, dlq.size(), recover);
+  std::printf(
+      "FAULTS scenario=produce_errors_dead_letters messages=%d faults=%zu lost=%d duplicates=%d dlq=%zu "
+      "recover_s=%.1f\n",
+      count, errors.size(), lost, duplicates, dlq.size(), recover);
   CHECK(lost == 0);
   // Every dead letter acknowledged, so every input is committed (within a few commit intervals).
   const auto ends = probe::high_watermarks(servers, "faults-dlq.in");

@@ -24,7 +24,8 @@ const char* const instance = std::getenv("IT_INSTANCE");
 
 void handle(const kernel::Message& message, kernel::Context& context) {
   auto document = message.json();
-  if (handle_delay_us >= 1'000'000) context.log().info("handling n={}: working for {} us", document.value("n", -1), handle_delay_us);
+  if (handle_delay_us >= 1'000'000)
+    context.log().info("handling n={}: working for {} us", document.value("n", -1), handle_delay_us);
   if (handle_delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(handle_delay_us));
   const auto fail = document.value("fail", std::string());
   if (fail == "transient" && context.attempt() <= document.value("times", 1000)) {

@@ -25,11 +25,11 @@ TEST_CASE("consumer and producer middleware run around a live kernel and its met
                        // Filter: messages marked "drop" are acknowledged without reaching the handler.
                        return m.header("drop") ? kernel::Outcome::success() : next(m, c);
                      }};
-  spec.producer_middleware = {[](kernel::Outgoing& out, const kernel::Message& in, kernel::Context& ctx,
-                                 const kernel::NextProduce& next) {
-    out.header("tenant", std::string(in.header("tenant").value_or("none")));
-    next(out, in, ctx);
-  }};
+  spec.producer_middleware = {
+      [](kernel::Outgoing& out, const kernel::Message& in, kernel::Context& ctx, const kernel::NextProduce& next) {
+        out.header("tenant", std::string(in.header("tenant").value_or("none")));
+        next(out, in, ctx);
+      }};
   spec.handler = [](const kernel::Message& m, kernel::Context& ctx) {
     ctx.produce(kernel::Outgoing{}.key(std::string(m.key().value_or(""))).json(m.json()));
   };
@@ -47,8 +47,8 @@ TEST_CASE("consumer and producer middleware run around a live kernel and its met
   const auto outputs = fixture.outputs(2, 30s);
   REQUIRE(outputs.size() == 2);
   for (const auto& output : outputs) {
-    const auto tenant = std::find_if(output.headers.begin(), output.headers.end(),
-                                     [](const auto& h) { return h.first == "tenant"; });
+    const auto tenant =
+        std::find_if(output.headers.begin(), output.headers.end(), [](const auto& h) { return h.first == "tenant"; });
     REQUIRE(tenant != output.headers.end());
     CHECK(tenant->second == (output.key == std::optional<std::string>("a") ? "acme" : "none"));
   }

@@ -52,7 +52,8 @@ TEST_CASE("the lag of paused partitions keeps growing in /admin/status and kerne
       [&] {
         const auto status = nlohmann::json::parse(client.Get("/admin/status")->body);
         status_lag = 0;
-        for (const auto& p : status["partitions"]) status_lag += p["lag"].is_number() ? p["lag"].get<std::int64_t>() : 0;
+        for (const auto& p : status["partitions"])
+          status_lag += p["lag"].is_number() ? p["lag"].get<std::int64_t>() : 0;
         metrics_lag = total_lag(client.Get("/metrics")->body);
         return status_lag == 30 && metrics_lag == 30;
       },

@@ -23,7 +23,8 @@ TEST_CASE("JSON nested 100,000 deep is dead-lettered as deserialization_error an
   // ~200 KB: nlohmann parses it iteratively, but serialising it recursed once per level.
   const std::size_t levels = 100'000;
   const std::string deep = R"({"a":)" + std::string(levels, '[') + std::string(levels, ']') + "}";
-  kernel::testing::KernelFixture fixture(testkernels::json_echo("deep-kernel"), {{"KAFKA_CONSUMER_GROUP", "deep-group"}});
+  kernel::testing::KernelFixture fixture(testkernels::json_echo("deep-kernel"),
+                                         {{"KAFKA_CONSUMER_GROUP", "deep-group"}});
   fixture.send_raw(deep, "same");
   fixture.send({{"n", 1}}, "same");
   fixture.send({{"n", 2}}, "same");
@@ -41,7 +42,8 @@ TEST_CASE("JSON nested 100,000 deep is dead-lettered as deserialization_error an
 }
 
 TEST_CASE("a number beyond a double is a deserialization_error and null headers stay null in the dead letter") {
-  kernel::testing::KernelFixture fixture(testkernels::json_echo("overflow-kernel"), {{"KAFKA_CONSUMER_GROUP", "overflow-group"}});
+  kernel::testing::KernelFixture fixture(testkernels::json_echo("overflow-kernel"),
+                                         {{"KAFKA_CONSUMER_GROUP", "overflow-group"}});
   kernel::jsonl::Record poison;
   poison.key = "same";
   poison.value = R"({"amount": 1e999})";

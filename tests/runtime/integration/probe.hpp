@@ -24,8 +24,8 @@ inline std::string run(const std::string& arguments) {
 /// Committed offset per partition of `topic` for `group` (-1001: none).
 inline std::map<int, long long> committed(const std::string& bootstrap, const std::string& group,
                                           const std::string& topic) {
-  const auto parsed = nlohmann::json::parse(run("committed --bootstrap " + bootstrap + " --group " + group +
-                                                " --topic " + topic));
+  const auto parsed =
+      nlohmann::json::parse(run("committed --bootstrap " + bootstrap + " --group " + group + " --topic " + topic));
   std::map<int, long long> out;
   for (const auto& [partition, offset] : parsed.items()) out[std::stoi(partition)] = offset.get<long long>();
   return out;

@@ -10,9 +10,9 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "broker/record_io.hpp"
+#include "gate.hpp"
 #include "kernel/testing.hpp"
 #include "kernels.hpp"
-#include "gate.hpp"
 #include "probe.hpp"
 
 using namespace std::chrono_literals;
@@ -68,7 +68,8 @@ TEST_CASE("outputs failing for a while are sent again; commits wait for acknowle
 
   // Nothing lost: every input has an output.
   std::set<int> seen;
-  for (const auto& output : fixture.outputs(count, 20s)) seen.insert(nlohmann::json::parse(output.value)["n"].get<int>());
+  for (const auto& output : fixture.outputs(count, 20s))
+    seen.insert(nlohmann::json::parse(output.value)["n"].get<int>());
   CHECK(seen.size() == count);
 }
 

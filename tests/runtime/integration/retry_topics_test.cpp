@@ -109,7 +109,8 @@ TEST_CASE("in place, context.attempt() counts up and the output's retry-count sa
   const auto outputs = fixture.outputs(1, 30s);
   REQUIRE(outputs.size() == 1);
   CHECK(header_map(outputs[0])["retry-count"] == "2");
-  CHECK(calls.copy() == std::vector<std::pair<std::string, int>>{{"inplace.in", 1}, {"inplace.in", 2}, {"inplace.in", 3}});
+  CHECK(calls.copy() ==
+        std::vector<std::pair<std::string, int>>{{"inplace.in", 1}, {"inplace.in", 2}, {"inplace.in", 3}});
 }
 
 TEST_CASE("through retry topics: attempt n+1 runs from .retry.n and one clean output comes out") {
@@ -143,7 +144,8 @@ TEST_CASE("through retry topics: attempt n+1 runs from .retry.n and one clean ou
         std::vector<std::pair<std::string, int>>{{"rt.in", 1}, {"rt-kernel.retry.1", 2}, {"rt-kernel.retry.2", 3}});
   const auto& servers = fixture.bootstrap_servers();
   // Exactly one output, and each retry topic used once (.retry.3 never).
-  REQUIRE(testwait::wait_until([&] { return total(probe::committed(servers, "rt-group", "rt-kernel.retry.2")) == 1; }, 20s));
+  REQUIRE(testwait::wait_until([&] { return total(probe::committed(servers, "rt-group", "rt-kernel.retry.2")) == 1; },
+                               20s));
   CHECK(total(probe::high_watermarks(servers, "rt.out")) == 1);
   CHECK(total(probe::high_watermarks(servers, "rt-kernel.retry.1")) == 1);
   CHECK(total(probe::high_watermarks(servers, "rt-kernel.retry.2")) == 1);
@@ -255,8 +257,7 @@ TEST_CASE("the input is committed only once its retry record is acknowledged") {
         // The retry record's produce now fails for a while (retriable errors, then resends).
         std::vector<rd_kafka_resp_err_t> errors(6, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
         constexpr int16_t produce_api_key = 0;  // Kafka protocol ApiKey of Produce
-        rd_kafka_mock_push_request_errors_array(running->mock_cluster(), produce_api_key, errors.size(),
-                                                errors.data());
+        rd_kafka_mock_push_request_errors_array(running->mock_cluster(), produce_api_key, errors.size(), errors.data());
       }
       throw kernel::TransientError("later");
     }

@@ -32,7 +32,8 @@ TEST_CASE("outputs held back by a long linger.ms are flushed at shutdown and the
   CHECK(std::chrono::steady_clock::now() - started < 5s);
   CHECK(fixture.outputs(1, 5s).size() == 1);
   long long committed = 0;
-  for (const auto& [partition, offset] : probe::committed(fixture.bootstrap_servers(), "lingering-group", "lingering.in")) {
+  for (const auto& [partition, offset] :
+       probe::committed(fixture.bootstrap_servers(), "lingering-group", "lingering.in")) {
     committed += std::max(0LL, offset);
   }
   CHECK(committed == 1);

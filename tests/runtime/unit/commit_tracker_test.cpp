@@ -78,7 +78,8 @@ TEST_CASE("entries survive pushes and pops around them, and are found by offset"
   CHECK(tracker.advance() == 1000);  // gaps in offsets (compaction, markers) are fine
 }
 
-TEST_CASE("a partition assigned back after a loss starts with the progress it had: it is committed until more completes") {
+TEST_CASE(
+    "a partition assigned back after a loss starts with the progress it had: it is committed until more completes") {
   CommitTracker tracker;
   tracker.resume_at(1959);
   CHECK(tracker.commit_offset() == 1959);

@@ -54,15 +54,14 @@ TEST_CASE("config limits: sizes beyond librdkafka's 32-bit properties are refuse
 }
 
 TEST_CASE("config limits: brokers need a port from 1 to 65535") {
-  for (const auto* servers : {"broker:99999", "broker:abc", "broker:0", "b1:9092,broker:", ":9092",
-                              "[::1]:70000"}) {
+  for (const auto* servers : {"broker:99999", "broker:abc", "broker:0", "b1:9092,broker:", ":9092", "[::1]:70000"}) {
     CAPTURE(servers);
     const auto problem = only_problem({{"KAFKA_BOOTSTRAP_SERVERS", servers}});
     CHECK(problem.starts_with("config error: KAFKA_BOOTSTRAP_SERVERS=\"" + std::string(servers) + "\": "));
     CHECK(problem.find("1 to 65535") != std::string::npos);
   }
-  for (const auto* servers : {"broker:9092", "b1:9092,b2:9093", "broker", "[::1]:9092", "SSL://broker:9093",
-                              "10.0.0.1:1"}) {
+  for (const auto* servers :
+       {"broker:9092", "b1:9092,b2:9093", "broker", "[::1]:9092", "SSL://broker:9093", "10.0.0.1:1"}) {
     CAPTURE(servers);
     CHECK(problems_of({{"KAFKA_BOOTSTRAP_SERVERS", servers}}).empty());
   }

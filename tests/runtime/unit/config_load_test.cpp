@@ -15,8 +15,7 @@ namespace {
 const KernelDefaults orders{"orders-enricher", {"orders"}, std::string("orders.enriched")};
 const std::filesystem::path no_dotenv = "/nonexistent-dir/.env";
 
-Config load(Environment env, RunMode mode = RunMode::production,
-            const std::filesystem::path& dotenv = no_dotenv) {
+Config load(Environment env, RunMode mode = RunMode::production, const std::filesystem::path& dotenv = no_dotenv) {
   env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
   return Config::load(orders, env, mode, dotenv);
 }
@@ -160,8 +159,7 @@ TEST_CASE("config: value types") {
           "500ms or 10s");
   }
   SUBCASE("an unknown duration unit") {
-    CHECK(only_problem({{"KERNEL_SHUTDOWN_TIMEOUT", "5 sec"}}).find("units: ms, s, m, h") !=
-          std::string::npos);
+    CHECK(only_problem({{"KERNEL_SHUTDOWN_TIMEOUT", "5 sec"}}).find("units: ms, s, m, h") != std::string::npos);
   }
   SUBCASE("sizes") {
     CHECK(load({{"KAFKA_CONSUMER_MAX_BYTES", "12MB"}}).settings().fetch_max_bytes == 12'000'000);
@@ -183,25 +181,21 @@ TEST_CASE("config: value types") {
           "config error: KAFKA_CONSUMER_START_OFFSET=\"sideways\": expected earliest, latest, -2 "
           "or -1");
     CHECK(load({{"KAFKA_CONSUMER_START_OFFSET", "-2"}}).settings().start_offset == StartOffset::earliest);
-    CHECK(only_problem({{"KAFKA_PRODUCER_COMPRESSION", "brotli"}}).find(
-              "expected none, gzip, snappy, lz4 or zstd") != std::string::npos);
-    CHECK(only_problem({{"KERNEL_LOG_LEVEL", "loud"}}).find("trace, debug, info, warn or error") !=
+    CHECK(only_problem({{"KAFKA_PRODUCER_COMPRESSION", "brotli"}}).find("expected none, gzip, snappy, lz4 or zstd") !=
           std::string::npos);
+    CHECK(only_problem({{"KERNEL_LOG_LEVEL", "loud"}}).find("trace, debug, info, warn or error") != std::string::npos);
     CHECK(only_problem({{"KERNEL_LOG_FORMAT", "xml"}}).find("text or json") != std::string::npos);
   }
   SUBCASE("numbers") {
     CHECK(only_problem({{"KAFKA_MAX_POLL_RECORDS", "0"}}).find("at least 1") != std::string::npos);
-    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_RETRIES", "-1"}}).find("at least 0") !=
-          std::string::npos);
-    CHECK(only_problem({{"KERNEL_RETRY_MULTIPLIER", "x"}}).find("expected a number") !=
-          std::string::npos);
+    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_RETRIES", "-1"}}).find("at least 0") != std::string::npos);
+    CHECK(only_problem({{"KERNEL_RETRY_MULTIPLIER", "x"}}).find("expected a number") != std::string::npos);
   }
   SUBCASE("http port") {
     CHECK_FALSE(load({{"KERNEL_HTTP_PORT", "off"}}).settings().http_port.has_value());
     CHECK(load({{"KERNEL_HTTP_PORT", "9000"}}).settings().http_port == 9000);
     CHECK(only_problem({{"KERNEL_HTTP_PORT", "70000"}}).find("off") != std::string::npos);
-    CHECK(only_problem({{"KERNEL_HTTP_PORT", "tcp://10.0.0.1:8080"}}).find("Kubernetes") !=
-          std::string::npos);
+    CHECK(only_problem({{"KERNEL_HTTP_PORT", "tcp://10.0.0.1:8080"}}).find("Kubernetes") != std::string::npos);
   }
   SUBCASE("http address") {
     CHECK(load({}).settings().http_address == "0.0.0.0");
@@ -218,42 +212,33 @@ TEST_CASE("config: value types") {
 }
 
 TEST_CASE("config: semantic limits") {
-  CHECK(only_problem({{"KAFKA_PRODUCER_REQUIRE_ACKS", "0"}}).find("at-least-once") !=
-        std::string::npos);
-  CHECK(only_problem({{"KAFKA_PRODUCER_REQUIRE_ACKS", "1"}}).find("KAFKA_PRODUCER_IDEMPOTENCE") !=
-        std::string::npos);
+  CHECK(only_problem({{"KAFKA_PRODUCER_REQUIRE_ACKS", "0"}}).find("at-least-once") != std::string::npos);
+  CHECK(only_problem({{"KAFKA_PRODUCER_REQUIRE_ACKS", "1"}}).find("KAFKA_PRODUCER_IDEMPOTENCE") != std::string::npos);
   CHECK(load({{"KAFKA_PRODUCER_REQUIRE_ACKS", "-1"}}).settings().acks == Acks::all);
   CHECK(only_problem({{"KAFKA_PRODUCER_MAX_ATTEMPTS", "1"}}) ==
         "config error: KAFKA_PRODUCER_MAX_ATTEMPTS=\"1\": expected at least 2 with an idempotent "
         "producer (it needs to retry), or set KAFKA_PRODUCER_IDEMPOTENCE=false");
-  CHECK(only_problem({{"KAFKA_PRODUCER_MAX_ATTEMPTS", "0"}}).find("at least 1") !=
+  CHECK(only_problem({{"KAFKA_PRODUCER_MAX_ATTEMPTS", "0"}}).find("at least 1") != std::string::npos);
+  CHECK(only_problem({{"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "10s"}}).find("below KAFKA_CONSUMER_SESSION_TIMEOUT") !=
         std::string::npos);
-  CHECK(only_problem({{"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "10s"}}).find(
-            "below KAFKA_CONSUMER_SESSION_TIMEOUT") != std::string::npos);
-  CHECK(only_problem({{"KAFKA_CONSUMER_REBALANCE_TIMEOUT", "5s"}}).find(
-            "at least KAFKA_CONSUMER_SESSION_TIMEOUT") != std::string::npos);
+  CHECK(only_problem({{"KAFKA_CONSUMER_REBALANCE_TIMEOUT", "5s"}}).find("at least KAFKA_CONSUMER_SESSION_TIMEOUT") !=
+        std::string::npos);
   CHECK(only_problem({{"KAFKA_CONSUMER_MAX_BYTES", "1000"}}) ==
         "config error: KAFKA_CONSUMER_MAX_BYTES=\"1000\": must be at least message.max.bytes "
         "(1MB), the largest record a broker may return; expected 1MB or more");
   CHECK(only_problem({{"KERNEL_RETRY_JITTER", "1.5"}}).find("0 to 1") != std::string::npos);
-  CHECK(only_problem({{"KERNEL_RETRY_MULTIPLIER", "0.5"}}).find("1.0 or more") !=
-        std::string::npos);
-  CHECK(only_problem({{"KERNEL_RETRY_BACKOFF", "1m"}}).find("KERNEL_RETRY_BACKOFF_MAX") !=
-        std::string::npos);
+  CHECK(only_problem({{"KERNEL_RETRY_MULTIPLIER", "0.5"}}).find("1.0 or more") != std::string::npos);
+  CHECK(only_problem({{"KERNEL_RETRY_BACKOFF", "1m"}}).find("KERNEL_RETRY_BACKOFF_MAX") != std::string::npos);
 }
 
 TEST_CASE("config: aliases") {
-  CHECK(Config::load(orders, {{"KAFKA_BROKERS", "b:1"}}, RunMode::production, no_dotenv)
-            .settings()
-            .bootstrap_servers == "b:1");
+  CHECK(Config::load(orders, {{"KAFKA_BROKERS", "b:1"}}, RunMode::production, no_dotenv).settings().bootstrap_servers ==
+        "b:1");
   CHECK(load({{"KAFKA_CONSUMER_DLQ_TOPIC", "d"}}).settings().dlq_topic == "d");
-  CHECK(load({{"KAFKA_PRODUCER_DLQ_TOPIC", "d"}, {"KAFKA_DLQ_TOPIC", "d"}}).settings().dlq_topic ==
-        "d");
+  CHECK(load({{"KAFKA_PRODUCER_DLQ_TOPIC", "d"}, {"KAFKA_DLQ_TOPIC", "d"}}).settings().dlq_topic == "d");
   const auto conflict = only_problem({{"KAFKA_BROKERS", "other:9092"}});
-  CHECK(conflict.find("KAFKA_BROKERS=\"other:9092\": conflicts with KAFKA_BOOTSTRAP_SERVERS") !=
-        std::string::npos);
-  CHECK(problems_of({{"KAFKA_CONSUMER_DLQ_TOPIC", "x"}, {"KAFKA_PRODUCER_DLQ_TOPIC", "y"}})
-            .size() == 1);
+  CHECK(conflict.find("KAFKA_BROKERS=\"other:9092\": conflicts with KAFKA_BOOTSTRAP_SERVERS") != std::string::npos);
+  CHECK(problems_of({{"KAFKA_CONSUMER_DLQ_TOPIC", "x"}, {"KAFKA_PRODUCER_DLQ_TOPIC", "y"}}).size() == 1);
 }
 
 TEST_CASE("config: topics, prefix and names") {
@@ -266,8 +251,7 @@ TEST_CASE("config: topics, prefix and names") {
         std::vector<std::string>{"p-x", "p-y"});
   CHECK(only_problem({{"KAFKA_TOPIC", "bad topic"}}).find("[a-zA-Z0-9._-]") != std::string::npos);
   CHECK(only_problem({{"KAFKA_OUTPUT_TOPIC", ".."}}).find("reserved") != std::string::npos);
-  CHECK(only_problem({{"KAFKA_DLQ_TOPIC", std::string(250, 'a')}}).find("249") !=
-        std::string::npos);
+  CHECK(only_problem({{"KAFKA_DLQ_TOPIC", std::string(250, 'a')}}).find("249") != std::string::npos);
   CHECK(only_problem({{"KAFKA_DLQ_TOPIC", "orders"}}).find("input topic") != std::string::npos);
   CHECK(only_problem({{"KAFKA_TOPIC", "a,,b"}}).find("none empty") != std::string::npos);
 }
@@ -297,8 +281,7 @@ TEST_CASE("config: an output topic that is also an input is refused unless allow
     CHECK(config.source_of("KERNEL_ALLOW_OUTPUT_TO_INPUT") == "env");
   }
   SUBCASE("the dead-letter topic as an input is refused even then") {
-    const auto problem =
-        only_problem({{"KAFKA_DLQ_TOPIC", "orders"}, {"KERNEL_ALLOW_OUTPUT_TO_INPUT", "true"}});
+    const auto problem = only_problem({{"KAFKA_DLQ_TOPIC", "orders"}, {"KERNEL_ALLOW_OUTPUT_TO_INPUT", "true"}});
     CHECK(problem.starts_with("config error: KAFKA_DLQ_TOPIC=\"orders\": is also an input topic (KAFKA_TOPIC)"));
   }
   SUBCASE("off by default") { CHECK_FALSE(load({}).settings().allow_output_to_input); }
@@ -320,13 +303,10 @@ TEST_CASE("config: run modes") {
     const auto config = Config::load(orders, {}, RunMode::dev, no_dotenv);
     CHECK(config.settings().embedded);
     CHECK(config.settings().bootstrap_servers == "embedded");
-    CHECK(Config::load(orders, {{"KAFKA_BROKERS", "b:1"}}, RunMode::dev, no_dotenv)
-              .settings()
-              .bootstrap_servers == "b:1");
+    CHECK(Config::load(orders, {{"KAFKA_BROKERS", "b:1"}}, RunMode::dev, no_dotenv).settings().bootstrap_servers ==
+          "b:1");
   }
-  SUBCASE("embedded in production") {
-    CHECK(load({{"KAFKA_BOOTSTRAP_SERVERS", "embedded"}}).settings().embedded);
-  }
+  SUBCASE("embedded in production") { CHECK(load({{"KAFKA_BOOTSTRAP_SERVERS", "embedded"}}).settings().embedded); }
   SUBCASE("samples always use the embedded broker and say so") {
     const auto config = load({}, RunMode::samples);
     CHECK(config.settings().embedded);
@@ -340,9 +320,7 @@ TEST_CASE("config: empty values count as unset") {
   const auto config = load({{"KAFKA_CONSUMER_GROUP", ""}, {"KAFKA_PRODUCER_COMPRESSION", ""}});
   CHECK(config.settings().group_id == "orders-enricher");
   CHECK(config.settings().compression == Compression::snappy);
-  CHECK_THROWS_AS(Config::load(orders, {{"KAFKA_BOOTSTRAP_SERVERS", ""}}, RunMode::production,
-                               no_dotenv),
-                  ConfigError);
+  CHECK_THROWS_AS(Config::load(orders, {{"KAFKA_BOOTSTRAP_SERVERS", ""}}, RunMode::production, no_dotenv), ConfigError);
 }
 
 TEST_CASE("config: .env fills what the environment leaves unset") {
@@ -359,8 +337,7 @@ TEST_CASE("config: .env fills what the environment leaves unset") {
             "KAFKA_CONSUMER_INSTANCE_ID=\n"
             "\n";
   }
-  const auto config = Config::load(orders, {{"KAFKA_CONSUMER_GROUP", "env-group"}},
-                                   RunMode::production, path);
+  const auto config = Config::load(orders, {{"KAFKA_CONSUMER_GROUP", "env-group"}}, RunMode::production, path);
   const auto& s = config.settings();
   CHECK(s.bootstrap_servers == "from-dotenv:9092");
   CHECK(s.group_id == "env-group");
@@ -397,8 +374,7 @@ TEST_CASE("config: every problem is reported at once") {
 
 TEST_CASE("config: unknown variables get the closest known name") {
   const auto config = load({{"KAFKA_CONSUMR_GROUP", "x"}, {"KERNEL_LOG_LEVL", "debug"}});
-  CHECK(has_warning(config,
-                    "unknown variable KAFKA_CONSUMR_GROUP: did you mean KAFKA_CONSUMER_GROUP?"));
+  CHECK(has_warning(config, "unknown variable KAFKA_CONSUMR_GROUP: did you mean KAFKA_CONSUMER_GROUP?"));
   CHECK(has_warning(config, "did you mean KERNEL_LOG_LEVEL?"));
 }
 
@@ -417,8 +393,7 @@ TEST_CASE("config: Kubernetes service variables are not warned about") {
 
 TEST_CASE("config: KAFKA_PRODUCER_ASYNC is accepted with a notice") {
   CHECK(has_warning(load({{"KAFKA_PRODUCER_ASYNC", "false"}}), "KAFKA_PRODUCER_ASYNC"));
-  CHECK(only_problem({{"KAFKA_PRODUCER_ASYNC", "sometimes"}}).find("expected true") !=
-        std::string::npos);
+  CHECK(only_problem({{"KAFKA_PRODUCER_ASYNC", "sometimes"}}).find("expected true") != std::string::npos);
 }
 
 TEST_CASE("config: from_settings validates the same way and mutators") {
@@ -437,8 +412,8 @@ TEST_CASE("config: from_settings validates the same way and mutators") {
   CHECK(config.consumer_properties()[0].value == "127.0.0.1:1234");
   CHECK(config.source_of("KAFKA_CONSUMER_GROUP") == "code");
   settings.acks = Acks::none;
-  CHECK_THROWS_WITH_AS(Config::from_settings(settings),
-                       doctest::Contains("KAFKA_PRODUCER_REQUIRE_ACKS=\"0\""), ConfigError);
+  CHECK_THROWS_WITH_AS(Config::from_settings(settings), doctest::Contains("KAFKA_PRODUCER_REQUIRE_ACKS=\"0\""),
+                       ConfigError);
 }
 
 TEST_CASE("config: the registry drives the machine-readable description") {
@@ -450,7 +425,7 @@ TEST_CASE("config: the registry drives the machine-readable description") {
     CHECK(spec.description.find('\n') == std::string::npos);
     CHECK_FALSE(spec.description.empty());
   }
-  const auto secret = std::count_if(registry.begin(), registry.end(),
-                                    [](const VariableSpec& spec) { return spec.secret; });
+  const auto secret =
+      std::count_if(registry.begin(), registry.end(), [](const VariableSpec& spec) { return spec.secret; });
   CHECK(secret == 4);
 }

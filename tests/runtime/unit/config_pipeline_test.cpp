@@ -80,8 +80,10 @@ TEST_CASE("pipeline naming: off without KERNEL_PIPELINE and KERNEL_STEP") {
 
 TEST_CASE("pipeline naming: precedence is environment, then convention, then the kernel's code") {
   SUBCASE("an environment setting wins over the convention") {
-    const auto config = load(step({{"KAFKA_OUTPUT_TOPIC", "audit"}, {"KAFKA_CONSUMER_GROUP", "mine"},
-                                   {"KAFKA_DLQ_TOPIC", "parked"}, {"KAFKA_ERROR_TOPIC", "errors"}}));
+    const auto config = load(step({{"KAFKA_OUTPUT_TOPIC", "audit"},
+                                   {"KAFKA_CONSUMER_GROUP", "mine"},
+                                   {"KAFKA_DLQ_TOPIC", "parked"},
+                                   {"KAFKA_ERROR_TOPIC", "errors"}}));
     const auto& s = config.settings();
     CHECK(s.output_topic == "audit");
     CHECK(s.group_id == "mine");
@@ -106,21 +108,22 @@ TEST_CASE("pipeline naming: precedence is environment, then convention, then the
 
 TEST_CASE("pipeline naming: KERNEL_TOPIC_PATTERN and its variables") {
   SUBCASE("every variable") {
-    const auto s = settings_of(step({{"KERNEL_CLUSTER", "eu1"},
-                               {"KERNEL_TOPIC_PATTERN", "${clusterName}.${pipelineName}.${stepName}.${kind}"}}));
+    const auto s = settings_of(step(
+        {{"KERNEL_CLUSTER", "eu1"}, {"KERNEL_TOPIC_PATTERN", "${clusterName}.${pipelineName}.${stepName}.${kind}"}}));
     CHECK(s.input_topics == std::vector<std::string>{"eu1.orders.enrich.input"});
     CHECK(s.dlq_topic == "eu1.orders.enrich.dead-letter");
     CHECK(retry_topic(s, 3) == "eu1.orders.enrich.retry.3");
   }
   SUBCASE("the seed's legacy prefix") {
-    const auto s = settings_of(step({{"KERNEL_TOPIC_PATTERN", "yappy.pipeline.${pipelineName}.step.${stepName}.${kind}"}}));
+    const auto s =
+        settings_of(step({{"KERNEL_TOPIC_PATTERN", "yappy.pipeline.${pipelineName}.step.${stepName}.${kind}"}}));
     CHECK(s.output_topic == "yappy.pipeline.orders.step.enrich.output");
   }
   SUBCASE("topic settings use the same variables, ${kind} being their own") {
     const auto s = settings_of(step({{"KERNEL_CLUSTER", "eu1"},
-                               {"KAFKA_TOPIC", "${clusterName}.raw-orders,legacy.${kind}"},
-                               {"KAFKA_OUTPUT_TOPIC", "${pipelineName}.${stepName}.${kind}"},
-                               {"KAFKA_CONSUMER_GROUP", "${pipelineName}-${stepName}"}}));
+                                     {"KAFKA_TOPIC", "${clusterName}.raw-orders,legacy.${kind}"},
+                                     {"KAFKA_OUTPUT_TOPIC", "${pipelineName}.${stepName}.${kind}"},
+                                     {"KAFKA_CONSUMER_GROUP", "${pipelineName}-${stepName}"}}));
     CHECK(s.input_topics == std::vector<std::string>{"eu1.raw-orders", "legacy.input"});
     CHECK(s.output_topic == "orders.enrich.output");
     CHECK(s.group_id == "orders-enrich");
@@ -129,8 +132,10 @@ TEST_CASE("pipeline naming: KERNEL_TOPIC_PATTERN and its variables") {
 
 TEST_CASE("pipeline naming: configuration errors, one line each, all at once") {
   SUBCASE("KERNEL_PIPELINE without KERNEL_STEP, and the reverse") {
-    CHECK(contains(only_problem({{"KERNEL_PIPELINE", "orders"}}), "KERNEL_PIPELINE=\"orders\": is set without KERNEL_STEP"));
-    CHECK(contains(only_problem({{"KERNEL_STEP", "enrich"}}), "KERNEL_STEP=\"enrich\": is set without KERNEL_PIPELINE"));
+    CHECK(contains(only_problem({{"KERNEL_PIPELINE", "orders"}}),
+                   "KERNEL_PIPELINE=\"orders\": is set without KERNEL_STEP"));
+    CHECK(
+        contains(only_problem({{"KERNEL_STEP", "enrich"}}), "KERNEL_STEP=\"enrich\": is set without KERNEL_PIPELINE"));
   }
   SUBCASE("an unknown variable in the pattern") {
     const auto problem = only_problem(step({{"KERNEL_TOPIC_PATTERN", "${pipeline}.${kind}"}}));
@@ -156,8 +161,8 @@ TEST_CASE("pipeline naming: configuration errors, one line each, all at once") {
     CHECK(contains(only_problem(step({{"KERNEL_PIPELINE", "my orders"}})), "KERNEL_PIPELINE=\"my orders\""));
   }
   SUBCASE("all at once") {
-    const auto problems = problems_of({{"KERNEL_PIPELINE", "orders"}, {"KERNEL_TOPIC_PATTERN", "${nope}"},
-                                       {"KERNEL_ALLOWED_TOPICS", "*"}});
+    const auto problems = problems_of(
+        {{"KERNEL_PIPELINE", "orders"}, {"KERNEL_TOPIC_PATTERN", "${nope}"}, {"KERNEL_ALLOWED_TOPICS", "*"}});
     CHECK(problems.size() == 3);
   }
 }
@@ -198,9 +203,7 @@ TEST_CASE("produce guard: under pipeline naming") {
     CHECK(guard.refusal("pipeline.orders.step.enrich.error").empty());
     CHECK(guard.refusal("pipeline.orders.step.enrich.retry.1").empty());
   }
-  SUBCASE("a whitelisted cross-pipeline topic") {
-    CHECK(guard.refusal("pipeline.billing.step.invoice.input").empty());
-  }
+  SUBCASE("a whitelisted cross-pipeline topic") { CHECK(guard.refusal("pipeline.billing.step.invoice.input").empty()); }
   SUBCASE("another pipeline's topic is refused unless whitelisted") {
     const auto why = guard.refusal("pipeline.billing.step.pay.input");
     CHECK(contains(why, "topic of pipeline billing"));

@@ -35,9 +35,9 @@ std::string effective(const std::vector<Property>& properties, const char* name)
   detail::ConfPtr conf(rd_kafka_conf_new());
   char error[512];
   for (const auto& p : properties) {
-    REQUIRE_MESSAGE(rd_kafka_conf_set(conf.get(), p.name.c_str(), p.value.c_str(), error,
-                                      sizeof error) == RD_KAFKA_CONF_OK,
-                    p.name);
+    REQUIRE_MESSAGE(
+        rd_kafka_conf_set(conf.get(), p.name.c_str(), p.value.c_str(), error, sizeof error) == RD_KAFKA_CONF_OK,
+        p.name);
   }
   char value[4096];
   size_t size = sizeof value;
@@ -46,8 +46,7 @@ std::string effective(const std::vector<Property>& properties, const char* name)
 }
 
 bool has(const std::vector<Property>& properties, std::string_view name) {
-  return std::any_of(properties.begin(), properties.end(),
-                     [&](const Property& p) { return p.name == name; });
+  return std::any_of(properties.begin(), properties.end(), [&](const Property& p) { return p.name == name; });
 }
 
 }  // namespace
@@ -122,14 +121,12 @@ TEST_CASE("config properties: KAFKA_PROPERTY_ pass-through") {
     CHECK_FALSE(has(producer, "fetch.error.backoff.ms"));
     // Overrides the runtime's modest default in place.
     CHECK(effective(consumer, "queued.max.messages.kbytes") == "4096");
-    CHECK(std::count_if(consumer.begin(), consumer.end(), [](const Property& p) {
-            return p.name == "queued.max.messages.kbytes";
-          }) == 1);
+    CHECK(std::count_if(consumer.begin(), consumer.end(),
+                        [](const Property& p) { return p.name == "queued.max.messages.kbytes"; }) == 1);
     CHECK(config.source_of("KAFKA_PROPERTY_LOG__LEVEL") == "env");
   }
   SUBCASE("a tuning property without its own variable set") {
-    CHECK(effective(load({{"KAFKA_PROPERTY_LINGER_MS", "7"}}).producer_properties(),
-                    "linger.ms") == "7");
+    CHECK(effective(load({{"KAFKA_PROPERTY_LINGER_MS", "7"}}).producer_properties(), "linger.ms") == "7");
   }
   SUBCASE("unknown property") {
     CHECK(only_problem({{"KAFKA_PROPERTY_LINGER_MSS", "5"}}) ==
@@ -137,14 +134,12 @@ TEST_CASE("config properties: KAFKA_PROPERTY_ pass-through") {
           "linger.mss; did you mean linger.ms?");
   }
   SUBCASE("properties that would break at-least-once name what to use") {
-    CHECK(only_problem({{"KAFKA_PROPERTY_ACKS", "0"}}).find("use KAFKA_PRODUCER_REQUIRE_ACKS") !=
+    CHECK(only_problem({{"KAFKA_PROPERTY_ACKS", "0"}}).find("use KAFKA_PRODUCER_REQUIRE_ACKS") != std::string::npos);
+    CHECK(only_problem({{"KAFKA_PROPERTY_ENABLE_IDEMPOTENCE", "false"}}).find("use KAFKA_PRODUCER_IDEMPOTENCE") !=
           std::string::npos);
-    CHECK(only_problem({{"KAFKA_PROPERTY_ENABLE_IDEMPOTENCE", "false"}})
-              .find("use KAFKA_PRODUCER_IDEMPOTENCE") != std::string::npos);
-    CHECK(only_problem({{"KAFKA_PROPERTY_ENABLE_AUTO_COMMIT", "true"}}).find("commits only") !=
+    CHECK(only_problem({{"KAFKA_PROPERTY_ENABLE_AUTO_COMMIT", "true"}}).find("commits only") != std::string::npos);
+    CHECK(only_problem({{"KAFKA_PROPERTY_ENABLE_AUTO_OFFSET_STORE", "true"}}).find("cannot be changed") !=
           std::string::npos);
-    CHECK(only_problem({{"KAFKA_PROPERTY_ENABLE_AUTO_OFFSET_STORE", "true"}})
-              .find("cannot be changed") != std::string::npos);
     CHECK(only_problem({{"KAFKA_PROPERTY_SASL_PASSWORD", "pw"}}) ==
           "config error: KAFKA_PROPERTY_SASL_PASSWORD: sasl.password is set by the runtime; use "
           "KAFKA_SASL_PASSWORD instead (value hidden)");
@@ -180,8 +175,7 @@ TEST_CASE("config properties: librdkafka's own limits in our variables' names") 
 }
 
 TEST_CASE("config properties: order is deterministic") {
-  const Environment env{{"KAFKA_PROPERTY_SOCKET_TIMEOUT_MS", "1000"},
-                        {"KAFKA_PROPERTY_LOG__LEVEL", "4"}};
+  const Environment env{{"KAFKA_PROPERTY_SOCKET_TIMEOUT_MS", "1000"}, {"KAFKA_PROPERTY_LOG__LEVEL", "4"}};
   const auto a = load(env).consumer_properties();
   const auto b = load(env).consumer_properties();
   REQUIRE(a.size() == b.size());
@@ -204,11 +198,9 @@ TEST_CASE("config properties: SASL settings derive the protocol") {
               {"KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT"}})
             .warnings()
             .size() == 1);
-  CHECK(only_problem({{"KAFKA_SASL_USERNAME", "u"}, {"KAFKA_SASL_PASSWORD", "p"}})
-            .find("KAFKA_SASL_MECHANISM") != std::string::npos);
-  CHECK(only_problem({{"KAFKA_SASL_MECHANISM", "GSSAPI"},
-                      {"KAFKA_SASL_USERNAME", "u"},
-                      {"KAFKA_SASL_PASSWORD", "p"}})
+  CHECK(only_problem({{"KAFKA_SASL_USERNAME", "u"}, {"KAFKA_SASL_PASSWORD", "p"}}).find("KAFKA_SASL_MECHANISM") !=
+        std::string::npos);
+  CHECK(only_problem({{"KAFKA_SASL_MECHANISM", "GSSAPI"}, {"KAFKA_SASL_USERNAME", "u"}, {"KAFKA_SASL_PASSWORD", "p"}})
             .find("expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512") != std::string::npos);
   CHECK(only_problem({{"KAFKA_SASL_MECHANISM", "PLAIN"},
                       {"KAFKA_SASL_USERNAME", "u"},

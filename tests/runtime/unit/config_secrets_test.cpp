@@ -35,7 +35,8 @@ const Material& material() {
     fs::create_directories(dir);
     const auto command = "cd '" + dir.string() +
                          "' && openssl req -x509 -newkey ec -pkeyopt "
-                         "ec_paramgen_curve:prime256v1 -passout pass:" + key_password +
+                         "ec_paramgen_curve:prime256v1 -passout pass:" +
+                         key_password +
                          " -keyout key.pem -out cert.pem -subj /CN=secret-test -days 2 "
                          ">/dev/null 2>&1";
     REQUIRE(std::system(command.c_str()) == 0);
@@ -68,14 +69,10 @@ void check_no_secret(const std::string& text, const char* where) {
 }
 
 Environment secret_environment() {
-  return {{"KAFKA_BOOTSTRAP_SERVERS", "broker:9093"},
-          {"KAFKA_CLIENT_CERT", material().certificate},
-          {"KAFKA_CLIENT_KEY", material().encrypted_key},
-          {"KAFKA_CLIENT_KEY_PASSWORD", key_password},
-          {"KAFKA_SASL_MECHANISM", "SCRAM-SHA-256"},
-          {"KAFKA_SASL_USERNAME", "svc-user"},
-          {"KAFKA_SASL_PASSWORD", sasl_password},
-          {"KERNEL_ADMIN_TOKEN", admin_token},
+  return {{"KAFKA_BOOTSTRAP_SERVERS", "broker:9093"},     {"KAFKA_CLIENT_CERT", material().certificate},
+          {"KAFKA_CLIENT_KEY", material().encrypted_key}, {"KAFKA_CLIENT_KEY_PASSWORD", key_password},
+          {"KAFKA_SASL_MECHANISM", "SCRAM-SHA-256"},      {"KAFKA_SASL_USERNAME", "svc-user"},
+          {"KAFKA_SASL_PASSWORD", sasl_password},         {"KERNEL_ADMIN_TOKEN", admin_token},
           {"KAFKA_PROPERTY_DEBUG", "conf,security"}};
 }
 
@@ -92,8 +89,7 @@ void collect_log(const rd_kafka_t*, int, const char* facility, const char* line)
 }  // namespace
 
 TEST_CASE("config secrets: never printed by load, describe, warnings or errors") {
-  const auto config =
-      Config::load(secret_kernel, secret_environment(), RunMode::production, "/nonexistent/.env");
+  const auto config = Config::load(secret_kernel, secret_environment(), RunMode::production, "/nonexistent/.env");
   CHECK(config.settings().security_protocol == SecurityProtocol::sasl_ssl);
   const auto description = config.describe();
   check_no_secret(description, "describe");
@@ -117,14 +113,13 @@ TEST_CASE("config secrets: never printed by load, describe, warnings or errors")
 }
 
 TEST_CASE("config secrets: librdkafka's conf dump and debug log are masked") {
-  const auto config =
-      Config::load(secret_kernel, secret_environment(), RunMode::production, "/nonexistent/.env");
+  const auto config = Config::load(secret_kernel, secret_environment(), RunMode::production, "/nonexistent/.env");
   detail::ConfPtr conf(rd_kafka_conf_new());
   char error[512];
   for (const auto& property : config.producer_properties()) {
     if (property.name == "bootstrap.servers") continue;  // nothing to connect to
-    REQUIRE(rd_kafka_conf_set(conf.get(), property.name.c_str(), property.value.c_str(), error,
-                              sizeof error) == RD_KAFKA_CONF_OK);
+    REQUIRE(rd_kafka_conf_set(conf.get(), property.name.c_str(), property.value.c_str(), error, sizeof error) ==
+            RD_KAFKA_CONF_OK);
   }
   std::size_t count = 0;
   const char** dump = rd_kafka_conf_dump(conf.get(), &count);
@@ -153,17 +148,14 @@ TEST_CASE("config secrets: librdkafka's conf dump and debug log are masked") {
 
 TEST_CASE("config secrets: mask_secrets formats") {
   CHECK(mask_secrets("sasl.password=abc def") == "sasl.password=***");
-  CHECK(mask_secrets("  sasl.password = abc\nsasl.username = bob") ==
-        "  sasl.password = ***\nsasl.username = bob");
-  CHECK(mask_secrets(R"({"sasl.password": "abc", "x": 1})") ==
-        R"({"sasl.password": ***, "x": 1})");
+  CHECK(mask_secrets("  sasl.password = abc\nsasl.username = bob") == "  sasl.password = ***\nsasl.username = bob");
+  CHECK(mask_secrets(R"({"sasl.password": "abc", "x": 1})") == R"({"sasl.password": ***, "x": 1})");
   CHECK(mask_secrets("ssl.key.password=pw") == "ssl.key.password=***");
   CHECK(mask_secrets("ssl_key=abc") == "ssl_key=***");
   CHECK(mask_secrets("ssl.key.pem=-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"
                      "next=1") == "ssl.key.pem=***\nnext=1");
   CHECK(mask_secrets("ssl.certificate.pem = x") == "ssl.certificate.pem = ***");
-  CHECK(mask_secrets("got -----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY----- ok") ==
-        "got *** ok");
+  CHECK(mask_secrets("got -----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY----- ok") == "got *** ok");
   CHECK(mask_secrets("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA") == "***");
   CHECK(mask_secrets("KERNEL_ADMIN_TOKEN=t0k") == "KERNEL_ADMIN_TOKEN=***");
   // Not secrets: left alone.

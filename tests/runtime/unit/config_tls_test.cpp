@@ -38,8 +38,7 @@ std::string read_text(const fs::path& path) {
 std::string base64(const std::string& text) {
   std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -56,7 +55,8 @@ struct Pki {
     write("client.ext", "extendedKeyUsage=clientAuth\n");
     write("server.ext", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
     const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes ";
-    run("openssl req -x509 " + key + "-keyout ca.key -out ca.pem -subj /CN=test-root -days 2 "
+    run("openssl req -x509 " + key +
+        "-keyout ca.key -out ca.pem -subj /CN=test-root -days 2 "
         "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign");
     issue("intermediate", "ca", "ca.ext");
     issue("client", "intermediate", "client.ext");
@@ -69,16 +69,14 @@ struct Pki {
     fs::remove_all(dir, ignored);
   }
 
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(dir / name) << text;
-  }
+  void write(const std::string& name, const std::string& text) const { std::ofstream(dir / name) << text; }
   void run(const std::string& command) const {
     const auto full = "cd '" + dir.string() + "' && " + command + " >/dev/null 2>&1";
     REQUIRE_MESSAGE(std::system(full.c_str()) == 0, command);
   }
   void issue(const std::string& name, const std::string& issuer, const std::string& ext) const {
-    run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " + name +
-        ".key -out " + name + ".csr -subj /CN=kernel-" + name);
+    run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " + name + ".key -out " + name +
+        ".csr -subj /CN=kernel-" + name);
     run("openssl x509 -req -in " + name + ".csr -CA " + issuer + ".pem -CAkey " + issuer +
         ".key -CAcreateserial -days 2 -extfile " + ext + " -out " + name + ".pem");
   }
@@ -136,8 +134,8 @@ class TlsServer {
       const auto accept = "127.0.0.1:" + std::to_string(port);
       const auto dir = pki.dir.string();
       ::execlp("openssl", "openssl", "s_server", "-accept", accept.c_str(), "-Verify", "2", "-verify_return_error",
-               "-CAfile", (dir + "/ca.pem").c_str(), "-cert", (dir + "/server.pem").c_str(),
-               "-key", (dir + "/server.key").c_str(), static_cast<char*>(nullptr));
+               "-CAfile", (dir + "/ca.pem").c_str(), "-cert", (dir + "/server.pem").c_str(), "-key",
+               (dir + "/server.key").c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(input[0]);
@@ -206,16 +204,14 @@ TEST_CASE("config tls: raw PEM and base64 of PEM are accepted") {
 TEST_CASE("config tls: bad material is refused without showing it") {
   const auto& p = pki();
   SUBCASE("garbage key") {
-    const auto problems =
-        problems_of({{"KAFKA_CLIENT_CERT", p.chain()}, {"KAFKA_CLIENT_KEY", "hunter2-garbage"}});
+    const auto problems = problems_of({{"KAFKA_CLIENT_CERT", p.chain()}, {"KAFKA_CLIENT_KEY", "hunter2-garbage"}});
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].starts_with("config error: KAFKA_CLIENT_KEY: not a PEM private key"));
     CHECK(problems[0].ends_with("(value hidden)"));
     CHECK(problems[0].find("hunter2") == std::string::npos);
   }
   SUBCASE("a PEM that is not a key") {
-    const auto problems =
-        problems_of({{"KAFKA_CLIENT_CERT", p.chain()}, {"KAFKA_CLIENT_KEY", p.text("ca.pem")}});
+    const auto problems = problems_of({{"KAFKA_CLIENT_CERT", p.chain()}, {"KAFKA_CLIENT_KEY", p.text("ca.pem")}});
     REQUIRE(problems.size() == 1);
     CHECK(problems[0] == "config error: KAFKA_CLIENT_KEY: not a PEM private key (value hidden)");
   }
@@ -226,14 +222,12 @@ TEST_CASE("config tls: bad material is refused without showing it") {
     CHECK(problems[0].find("not-a-cert") == std::string::npos);
   }
   SUBCASE("the key of another certificate") {
-    const auto problems =
-        problems_of({{"KAFKA_CLIENT_CERT", p.chain()}, {"KAFKA_CLIENT_KEY", p.text("other.key")}});
+    const auto problems = problems_of({{"KAFKA_CLIENT_CERT", p.chain()}, {"KAFKA_CLIENT_KEY", p.text("other.key")}});
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].starts_with("config error: KAFKA_CLIENT_KEY: does not belong"));
   }
   SUBCASE("encrypted key without or with a wrong password") {
-    CHECK(problems_of({{"KAFKA_CLIENT_CERT", p.chain()},
-                       {"KAFKA_CLIENT_KEY", p.text("client-enc.key")}})
+    CHECK(problems_of({{"KAFKA_CLIENT_CERT", p.chain()}, {"KAFKA_CLIENT_KEY", p.text("client-enc.key")}})
               .at(0)
               .find("set KAFKA_CLIENT_KEY_PASSWORD") != std::string::npos);
     const auto wrong = problems_of({{"KAFKA_CLIENT_CERT", p.chain()},
@@ -245,8 +239,7 @@ TEST_CASE("config tls: bad material is refused without showing it") {
           "hidden)");
   }
   SUBCASE("certificate without key, and a protocol without TLS") {
-    CHECK(problems_of({{"KAFKA_CLIENT_CERT", p.chain()}}).at(0).find("KAFKA_CLIENT_KEY") !=
-          std::string::npos);
+    CHECK(problems_of({{"KAFKA_CLIENT_CERT", p.chain()}}).at(0).find("KAFKA_CLIENT_KEY") != std::string::npos);
     CHECK(problems_of({{"KAFKA_CA_CERT", p.text("ca.pem")}, {"KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"}})
               .at(0)
               .starts_with("config error: KAFKA_SECURITY_PROTOCOL=\"PLAINTEXT\""));
@@ -266,8 +259,8 @@ std::string handshake_output(Config config, std::string_view expected) {
   detail::ConfPtr conf(rd_kafka_conf_new());
   char error[512];
   for (const auto& property : config.producer_properties()) {
-    REQUIRE(rd_kafka_conf_set(conf.get(), property.name.c_str(), property.value.c_str(), error,
-                              sizeof error) == RD_KAFKA_CONF_OK);
+    REQUIRE(rd_kafka_conf_set(conf.get(), property.name.c_str(), property.value.c_str(), error, sizeof error) ==
+            RD_KAFKA_CONF_OK);
   }
   // The Kafka protocol fails after the handshake; its log lines are not this test's concern.
   rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t*, int, const char*, const char*) {});

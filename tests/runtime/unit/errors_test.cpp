@@ -12,9 +12,9 @@ using kernel::ErrorClass;
 
 TEST_CASE("plain messages are classified as transient or permanent") {
   SUBCASE("transient phrases, any case") {
-    for (const char* text : {"connect: Connection refused", "read timeout", "context deadline exceeded",
-                             "Network is unreachable", "write: broken pipe", "i/o timeout",
-                             "Temporary failure in name resolution", "request timed out"}) {
+    for (const char* text :
+         {"connect: Connection refused", "read timeout", "context deadline exceeded", "Network is unreachable",
+          "write: broken pipe", "i/o timeout", "Temporary failure in name resolution", "request timed out"}) {
       CAPTURE(text);
       CHECK(kernel::classify_message(text) == ErrorClass::transient);
     }
@@ -55,9 +55,9 @@ struct PoolExhausted : DriverDisconnected {
 
 TEST_CASE("plain exceptions are classified by type before their message") {
   SUBCASE("a system_error with a network errno is transient whatever its text") {
-    for (const auto errc : {std::errc::connection_refused, std::errc::connection_reset, std::errc::timed_out,
-                            std::errc::network_unreachable, std::errc::broken_pipe,
-                            std::errc::resource_unavailable_try_again}) {
+    for (const auto errc :
+         {std::errc::connection_refused, std::errc::connection_reset, std::errc::timed_out,
+          std::errc::network_unreachable, std::errc::broken_pipe, std::errc::resource_unavailable_try_again}) {
       const std::system_error error(std::make_error_code(errc), "query");
       CAPTURE(error.what());
       CHECK(kernel::classify_exception(error) == ErrorClass::transient);
@@ -69,8 +69,8 @@ TEST_CASE("plain exceptions are classified by type before their message") {
   SUBCASE("a system_error with another errno falls back to its message") {
     CHECK(kernel::classify_exception(std::system_error(std::make_error_code(std::errc::permission_denied), "open")) ==
           ErrorClass::permanent);
-    CHECK(kernel::classify_exception(std::system_error(std::make_error_code(std::errc::invalid_argument), "timed out")) ==
-          ErrorClass::transient);
+    CHECK(kernel::classify_exception(std::system_error(std::make_error_code(std::errc::invalid_argument),
+                                                       "timed out")) == ErrorClass::transient);
   }
   SUBCASE("types the kernel registers are transient, with the types derived from them") {
     kernel::TransientTypes registered;
@@ -99,24 +99,21 @@ TEST_CASE("exceptions become outcomes with their class, reason and type name") {
     auto message = kernel::testing::make_message({{"a", 1}});
     return kernel::testing::call(kernel::Handler(thrower), message, context);
   };
-  auto transient = outcome_of([](const kernel::Message&, kernel::Context&) {
-    throw kernel::TransientError("database busy");
-  });
+  auto transient =
+      outcome_of([](const kernel::Message&, kernel::Context&) { throw kernel::TransientError("database busy"); });
   CHECK(transient.kind == Kind::transient);
   CHECK(transient.error_type == "kernel::TransientError");
   CHECK(transient.message == "database busy");
 
-  auto business = outcome_of([](const kernel::Message&, kernel::Context&) {
-    throw kernel::BusinessError("order already shipped");
-  });
+  auto business = outcome_of(
+      [](const kernel::Message&, kernel::Context&) { throw kernel::BusinessError("order already shipped"); });
   CHECK(business.kind == Kind::business);
 
   auto fatal = outcome_of([](const kernel::Message&, kernel::Context&) { throw kernel::FatalError("x"); });
   CHECK(fatal.kind == Kind::fatal);
 
-  auto runtime = outcome_of([](const kernel::Message&, kernel::Context&) {
-    throw std::runtime_error("upstream: connection refused");
-  });
+  auto runtime = outcome_of(
+      [](const kernel::Message&, kernel::Context&) { throw std::runtime_error("upstream: connection refused"); });
   CHECK(runtime.kind == Kind::transient);
   CHECK(runtime.error_type == "std::runtime_error");
 
@@ -233,16 +230,16 @@ TEST_CASE("exception type names are readable, without ABI namespaces") {
 TEST_CASE("a TransientError's reason says why it was retried in the message that reaches the dead letter") {
   kernel::testing::TestContext context;
   auto message = kernel::testing::make_message({{"a", 1}});
-  auto timeout = kernel::testing::call(kernel::Handler([](const kernel::Message&, kernel::Context&) {
-                                         throw kernel::TransientError("inventory took 5 s", kernel::FailureReason::timeout);
-                                       }),
-                                       message, context);
+  auto timeout =
+      kernel::testing::call(kernel::Handler([](const kernel::Message&, kernel::Context&) {
+                              throw kernel::TransientError("inventory took 5 s", kernel::FailureReason::timeout);
+                            }),
+                            message, context);
   CHECK(timeout.kind == kernel::Outcome::Kind::transient);
   CHECK(timeout.reason == kernel::FailureReason::timeout);
   CHECK(timeout.message == "timeout: inventory took 5 s");
-  auto plain = kernel::testing::call(kernel::Handler([](const kernel::Message&, kernel::Context&) {
-                                       throw kernel::TransientError("database busy");
-                                     }),
-                                     message, context);
+  auto plain = kernel::testing::call(
+      kernel::Handler([](const kernel::Message&, kernel::Context&) { throw kernel::TransientError("database busy"); }),
+      message, context);
   CHECK(plain.message == "database busy");  // the default reason adds nothing
 }

@@ -32,7 +32,10 @@ struct Order {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Order, id, note, channel, customer, items)
 
 nlohmann::json good_order() {
-  return {{"id", 1}, {"note", "n"}, {"channel", "web"}, {"customer", {{"zip", "1000"}}},
+  return {{"id", 1},
+          {"note", "n"},
+          {"channel", "web"},
+          {"customer", {{"zip", "1000"}}},
           {"items", {{{"qty", 1}}, {{"qty", 2}}}}};
 }
 

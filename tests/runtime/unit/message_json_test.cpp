@@ -18,9 +18,9 @@ TEST_CASE("json() accepts nesting up to max_json_depth; deeper is a deserializat
     CHECK(document.dump().size() == message.value().size());
   }
   SUBCASE("one level deeper, objects or arrays") {
-    for (const auto& text : {nested_arrays(kernel::max_json_depth + 1),
-                             R"({"a":)" + nested_arrays(kernel::max_json_depth) + "}",
-                             R"({"a":[{"b":)" + nested_arrays(kernel::max_json_depth - 1) + "}]}"}) {
+    for (const auto& text :
+         {nested_arrays(kernel::max_json_depth + 1), R"({"a":)" + nested_arrays(kernel::max_json_depth) + "}",
+          R"({"a":[{"b":)" + nested_arrays(kernel::max_json_depth - 1) + "}]}"}) {
       auto message = kernel::testing::make_raw_message(text);
       try {
         (void)message.json();

@@ -70,8 +70,8 @@ TEST_CASE("middleware can short-circuit: the handler and inner layers are not ca
   };
   kernel::testing::TestContext context;
   auto skipped = kernel::testing::make_message({{"id", 1}}, std::nullopt, {{"skip", "yes"}});
-  auto outcome = kernel::testing::call(handler, {tracer(trace, "outer"), filter, tracer(trace, "inner")}, skipped,
-                                       context);
+  auto outcome =
+      kernel::testing::call(handler, {tracer(trace, "outer"), filter, tracer(trace, "inner")}, skipped, context);
   CHECK_FALSE(handled);
   CHECK(outcome.kind == Outcome::Kind::business);
   CHECK(trace == std::vector<std::string>{"outer>", "<outer:business"});
@@ -202,8 +202,7 @@ TEST_CASE("built-in metrics middleware counts outcomes per topic and times the h
     kernel::testing::call(transient, chain, message, context);
   }
   context.begin_attempt(1);
-  kernel::testing::call([](const Message&, Context&) { throw kernel::PermanentError("bad"); }, chain, message,
-                        context);
+  kernel::testing::call([](const Message&, Context&) { throw kernel::PermanentError("bad"); }, chain, message, context);
 
   auto& topic = metrics.input_topic("orders");
   using kernel::detail::HandledOutcome;

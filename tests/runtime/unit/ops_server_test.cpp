@@ -13,11 +13,11 @@
 #include <thread>
 
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/null_sink.h>
+#include <nlohmann/json.hpp>
 
-#include "http/ops_server.hpp"
 #include "http/operations.hpp"
+#include "http/ops_server.hpp"
 
 using kernel::detail::OpsServer;
 using kernel::detail::OpsServerOptions;
@@ -35,8 +35,9 @@ struct Served {
     options.admin_token = std::move(token);
     options.group_id = "g1";
     options.stall_after = stall_after;
-    server = std::make_unique<OpsServer>(options, state, metrics,
-                                         std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>()));
+    server = std::make_unique<OpsServer>(
+        options, state, metrics,
+        std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>()));
     server->start();
     client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
     client->set_read_timeout(std::chrono::seconds(10));
@@ -143,10 +144,10 @@ TEST_CASE("metrics are served as Prometheus text with every documented family") 
   REQUIRE(response);
   CHECK(response->status == 200);
   CHECK(response->get_header_value("Content-Type").find("text/plain; version=0.0.4") == 0);
-  for (const char* family : {"kernel_messages_consumed_total", "kernel_messages_handled_total",
-                             "kernel_messages_produced_total", "kernel_handler_duration_seconds",
-                             "kernel_in_flight_messages", "kernel_consumer_lag", "kernel_partitions_paused",
-                             "kernel_commits_total", "kernel_rebalances_total"}) {
+  for (const char* family :
+       {"kernel_messages_consumed_total", "kernel_messages_handled_total", "kernel_messages_produced_total",
+        "kernel_handler_duration_seconds", "kernel_in_flight_messages", "kernel_consumer_lag",
+        "kernel_partitions_paused", "kernel_commits_total", "kernel_rebalances_total"}) {
     CAPTURE(family);
     CHECK(response->body.find(std::string("# TYPE ") + family) != std::string::npos);
   }
@@ -159,8 +160,8 @@ TEST_CASE("metrics are served as Prometheus text with every documented family") 
 
 TEST_CASE("admin endpoints without a configured token answer 403 saying how to turn them on") {
   Served served;
-  auto response = served.client->Post("/admin/pause", httplib::Headers{{"Authorization", "Bearer anything"}}, "",
-                                      "text/plain");
+  auto response =
+      served.client->Post("/admin/pause", httplib::Headers{{"Authorization", "Bearer anything"}}, "", "text/plain");
   REQUIRE(response);
   CHECK(response->status == 403);
   CHECK(response->body.find("KERNEL_ADMIN_TOKEN") != std::string::npos);
@@ -170,8 +171,8 @@ TEST_CASE("admin pause and resume need the bearer token and are applied by the l
   Served served("s3cret-token");
   FakeLoop loop(served.state);
   SUBCASE("missing, malformed and wrong tokens are refused with 401") {
-    for (const char* header : {"", "s3cret-token", "Basic s3cret-token", "Bearer ", "Bearer s3cret-tokeN",
-                               "Bearer s3cret-token-and-more"}) {
+    for (const char* header :
+         {"", "s3cret-token", "Basic s3cret-token", "Bearer ", "Bearer s3cret-tokeN", "Bearer s3cret-token-and-more"}) {
       CAPTURE(header);
       httplib::Headers headers;
       if (*header) headers.emplace("Authorization", header);
@@ -357,7 +358,8 @@ TEST_CASE("healthz and readyz answer within 1 s while 100 idle or slow clients h
   SUBCASE("idle: connected, nothing sent") {}
   SUBCASE("slow: one byte a second each") {
     dribble = std::thread([&] {
-      static constexpr std::string_view request = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaa\r\n\r\n";
+      static constexpr std::string_view request =
+          "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaa\r\n\r\n";
       for (std::size_t i = 0; !done && i < request.size(); ++i) {
         for (auto& client : clients) (void)send(client->fd, &request[i], 1, MSG_NOSIGNAL);
         for (int tick = 0; tick < 10 && !done; ++tick) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -442,7 +444,8 @@ TEST_CASE("KERNEL_HTTP_ADDRESS binds the server to that address only") {
   CHECK_FALSE(elsewhere.Get("/healthz"));
 
   std::ostringstream out;
-  CHECK(kernel::detail::health_check(settings.http_address, operations->port(), out) == 0);  // --health-check asks there
+  CHECK(kernel::detail::health_check(settings.http_address, operations->port(), out) ==
+        0);  // --health-check asks there
 
   SUBCASE("readiness uses the configured session timeout") {
     operations->state().set_phase(Phase::ready);

@@ -19,18 +19,29 @@ namespace {
 
 // A handler gets a Context&: the runtime's plumbing is out of its reach.
 template <class C>
-concept can_begin_attempt = requires(C& context) { context.begin_attempt(2); };
+concept can_begin_attempt = requires(C& context) {
+  context.begin_attempt(2);
+};
 template <class C>
-concept can_set_input = requires(C& context, const kernel::Message* message) { context.set_input(message); };
+concept can_set_input = requires(C& context, const kernel::Message* message) {
+  context.set_input(message);
+};
 template <class C>
-concept can_set_producer_middleware =
-    requires(C& context) { context.set_producer_middleware(std::vector<kernel::ProducerMiddleware>{}); };
+concept can_set_producer_middleware = requires(C& context) {
+  context.set_producer_middleware(std::vector<kernel::ProducerMiddleware>{});
+};
 template <class C>
-concept can_set_metrics = requires(C& context) { context.set_metrics(nullptr); };
+concept can_set_metrics = requires(C& context) {
+  context.set_metrics(nullptr);
+};
 template <class C>
-concept can_read_metrics = requires(const C& context) { context.metrics(); };
+concept can_read_metrics = requires(const C& context) {
+  context.metrics();
+};
 template <class C>
-concept can_take_produced = requires(C& context) { context.take_produced(); };
+concept can_take_produced = requires(C& context) {
+  context.take_produced();
+};
 
 static_assert(!can_begin_attempt<kernel::Context>);
 static_assert(!can_set_input<kernel::Context>);

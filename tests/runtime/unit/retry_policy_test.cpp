@@ -4,11 +4,11 @@
 
 #include <chrono>
 
+#include "core/rfc3339.hpp"
 #include "kernel/config.hpp"
 #include "kernel/outcome.hpp"
 #include "kernel/spec.hpp"
 #include "kernel/testing.hpp"
-#include "core/rfc3339.hpp"
 #include "loop/retry_topics.hpp"
 #include "run/kernel_defaults.hpp"
 
@@ -87,8 +87,8 @@ TEST_CASE("the retry policy in code is a default the environment overrides") {
   CHECK(s.retry_topics == std::vector<std::chrono::milliseconds>{1s, 30s});
   CHECK(from_code.source_of("KERNEL_RETRY_BACKOFF") == "code");
 
-  const auto overridden =
-      load({{"KERNEL_RETRY_BACKOFF", "300ms"}, {"KAFKA_CONSUMER_MAX_RETRIES", "1"}, {"KERNEL_RETRY_TOPICS", "5s"}}, spec);
+  const auto overridden = load(
+      {{"KERNEL_RETRY_BACKOFF", "300ms"}, {"KAFKA_CONSUMER_MAX_RETRIES", "1"}, {"KERNEL_RETRY_TOPICS", "5s"}}, spec);
   CHECK(overridden.settings().retry_backoff == 300ms);
   CHECK(overridden.settings().max_retries == 1);
   CHECK(overridden.settings().retry_topics == std::vector<std::chrono::milliseconds>{5s});

@@ -48,8 +48,8 @@ TEST_CASE("correlation and conversation ids propagate from the input; causation 
   auto input = kernel::testing::make_message(
       {{"id", 1}}, "key", {{"event-id", "in-event"}, {"correlation-id", "corr-1"}, {"conversation-id", "conv-1"}});
   SUBCASE("propagated") {
-    auto headers = read(stamper.stamp(kernel::Outgoing{}.text("hi").event_type("greeting").schema_version("2"),
-                                      &input, 3));
+    auto headers =
+        read(stamper.stamp(kernel::Outgoing{}.text("hi").event_type("greeting").schema_version("2"), &input, 3));
     CHECK(headers.find("correlation-id")->second == "corr-1");
     CHECK(headers.find("conversation-id")->second == "conv-1");
     CHECK(headers.find("causation-id")->second == "in-event");
@@ -87,9 +87,9 @@ TEST_CASE("one RFC 3339 formatter: UTC with milliseconds, leap days and times be
     std::int64_t epoch_ms;
     const char* text;
   };
-  for (const auto& c : {Case{1795403378123, "2026-11-23T03:09:38.123Z"}, Case{1709251199999, "2024-02-29T23:59:59.999Z"},
-                        Case{0, "1970-01-01T00:00:00.000Z"}, Case{951868800001, "2000-03-01T00:00:00.001Z"},
-                        Case{-500, "1969-12-31T23:59:59.500Z"}}) {
+  for (const auto& c : {Case{1795403378123, "2026-11-23T03:09:38.123Z"},
+                        Case{1709251199999, "2024-02-29T23:59:59.999Z"}, Case{0, "1970-01-01T00:00:00.000Z"},
+                        Case{951868800001, "2000-03-01T00:00:00.001Z"}, Case{-500, "1969-12-31T23:59:59.500Z"}}) {
     CAPTURE(c.text);
     CHECK(kernel::detail::format_rfc3339(c.epoch_ms) == c.text);
     CHECK(kernel::jsonl::format_timestamp(c.epoch_ms) == c.text);  // the JSON Lines output uses the same one
