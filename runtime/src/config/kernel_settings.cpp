@@ -160,7 +160,9 @@ std::string output_variable(std::string_view output) { return "KAFKA_OUTPUT_TOPI
 std::vector<std::string> declaration_problems(const KernelDefaults& kernel) {
   std::vector<std::string> problems;
   const bool has_own = !kernel.settings.empty() || !kernel.outputs.empty();
-  if (kernel.name.starts_with("kafka-") || kernel.name.starts_with("kernel-")) {
+  // Only settings are read from <NAME>_*: a kernel (or one of the runtime's own tools, such as
+  // kernel-admin) that declares none reads nothing under its name.
+  if (!kernel.settings.empty() && (kernel.name.starts_with("kafka-") || kernel.name.starts_with("kernel-"))) {
     problems.push_back("kernel name \"" + kernel.name +
                        "\" starts with kafka- or kernel-: its settings would be read from KAFKA_* or KERNEL_* "
                        "variables, the runtime's own; choose another name");

@@ -224,6 +224,10 @@ TEST_CASE("kernel settings: declarations are checked") {
     kernel.name = "kernel-router";
     CHECK(declaration_problems(kernel).size() == 1);
   }
+  SUBCASE("a name that declares no settings reads nothing under it: the runtime's tools (kernel-admin)") {
+    KernelDefaults tool{"kernel-admin", {}, std::nullopt};
+    CHECK(declaration_problems(tool).empty());
+  }
   SUBCASE("bad names, repeats, defaults and enums") {
     KernelDefaults kernel{"router", {"in"}, std::nullopt};
     kernel.settings = {{.name = "batch", .type = SettingType::integer, .default_value = "1"},
