@@ -224,11 +224,16 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
   if (!ContextAccess::topic_refusal(context_).empty() && outcome.kind != Outcome::Kind::fatal) {
     outcome = Outcome::permanent(ContextAccess::topic_refusal(context_), FailureReason::topic_not_allowed);
   }
+  conclude(partition, entry, message, outcome, attempt, context_.produced());
+}
+
+void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome,
+                          int attempt, const std::vector<Outgoing>& outputs) {
   entry.retries = attempt - 1;
   if (outcome.kind != Outcome::Kind::transient && outcome.kind != Outcome::Kind::fatal) breaker_answered();
   switch (outcome.kind) {
     case Outcome::Kind::success: {
-      for (const auto& output : context_.produced()) send_output(output, message, entry, attempt);
+      for (const auto& output : outputs) send_output(output, message, entry, attempt);
       entry.handled = true;
       break;
     }

@@ -90,7 +90,13 @@ class KernelLoop {
 
   // The loop.
   void handle(MessagePtr raw);
+  /// One attempt: calls the handler through the chain and concludes with its outcome.
   void process(PartitionState& partition, InFlight& entry, Message& message, int attempt);
+  /// What an attempt's outcome means for its message: send `outputs` and complete, retry
+  /// (in place, through a retry topic, or held by the breaker), dead-letter, or stop. Loop
+  /// thread only; the seam where work done elsewhere (workers, batches) comes back.
+  void conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome, int attempt,
+                const std::vector<Outgoing>& outputs);
   void run_due_retries();
   // Retry topics (retry_topics.cpp).
   /// 0 for an input topic, n for `.retry.n` (cached in the partition state).
