@@ -26,10 +26,12 @@ ConsumerMiddleware logging();
 /// JSON log line written while handling it carries `correlation_id`.
 ConsumerMiddleware correlation();
 
-/// Records kernel_handler_duration_seconds and kernel_messages_handled_total for each
-/// attempt. The runtime adds it as the outermost middleware whenever metrics are on
-/// (KERNEL_HTTP_PORT not `off`); list it yourself to choose its place, e.g. after a
-/// middleware that filters messages out. Does nothing when metrics are off.
+/// Records kernel_handler_duration_seconds for each attempt. The runtime adds it as the
+/// outermost middleware whenever metrics are on (KERNEL_HTTP_PORT not `off`); list it yourself
+/// to choose what it times, e.g. after a middleware that filters messages out. In a kernel,
+/// kernel_messages_handled_total is counted by the loop from what it did with the attempt
+/// (retried, held by the circuit breaker, dead-lettered...); without one (a TestContext) this
+/// layer counts it from the attempt number. Does nothing when metrics are off.
 ConsumerMiddleware metrics();
 
 /// True if `layer` is the one metrics() returns.

@@ -47,6 +47,7 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
     retry_topic_names_.push_back(retry_topic_name(settings_, static_cast<int>(n)));
   }
   ContextAccess::set_metrics(context_, metrics_);
+  if (metrics_) metrics_->count_outcomes_in_loop();
   // Produce guard (pipeline naming or KERNEL_ALLOWED_TOPICS): names given to produce() get the
   // prefix, as send_output() will give them.
   if (ProduceGuard guard(settings_); guard.active()) {
@@ -231,8 +232,13 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
                           int attempt, const std::vector<Outgoing>& outputs) {
   entry.retries = attempt - 1;
   if (outcome.kind != Outcome::Kind::transient && outcome.kind != Outcome::Kind::fatal) breaker_answered();
+  // kernel_messages_handled_total: what this attempt led to (KernelMetrics::count_outcomes_in_loop).
+  const auto count = [&partition](HandledOutcome counted) {
+    if (partition.metrics) partition.metrics->count(counted);
+  };
   switch (outcome.kind) {
     case Outcome::Kind::success: {
+      count(HandledOutcome::success);
       for (const auto& output : outputs) send_output(output, message, entry, attempt);
       entry.handled = true;
       break;
@@ -241,12 +247,14 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
       log_->warn("business error at {}[{}]@{}: {}", partition.topic, partition.partition, message.offset(),
                  outcome.message);
       entry.handled = true;
+      count(HandledOutcome::business_error);
       if (settings_.error_topic) publish_business_error(partition, entry, message, outcome, attempt - 1);
       break;
     case Outcome::Kind::transient:
       if (breaker_failed(partition, message)) {
         // Open or probing: the failure is the outage's, not the message's. It waits, its
         // retries unspent, until the circuit closes (or it is the next probe).
+        count(HandledOutcome::retried);
         partition.retry_entry = &entry;
         partition.retry_attempt = attempt;
         partition.retry_due = Clock::now();
@@ -254,6 +262,8 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
         return;
       }
       if (!retry_topic_names_.empty()) {
+        count(static_cast<std::size_t>(attempt) <= retry_topic_names_.size() ? HandledOutcome::retried
+                                                                             : HandledOutcome::dead_lettered);
         move_to_retry_topic(partition, entry, message, outcome, attempt);  // never retried in place
         break;
       }
@@ -265,17 +275,20 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
         log_->warn("transient error at {}[{}]@{} (attempt {} of {}), retrying in {} ms: {}", partition.topic,
                    partition.partition, message.offset(), attempt, settings_.max_retries + 1, delay.count(),
                    outcome.message);
+        count(HandledOutcome::retried);
         partition.retry_entry = &entry;
         partition.retry_attempt = attempt + 1;
         partition.retry_due = Clock::now() + delay;
         pause(partition, PauseReason::retry);
         return;
       }
+      count(HandledOutcome::dead_lettered);
       dead_letter(partition, entry, message, "transient",
                   handler_timed_out(outcome) ? FailureReason::timeout : FailureReason::retries_exhausted,
                   outcome.error_type, outcome.message, attempt - 1);
       break;
     case Outcome::Kind::permanent:
+      count(HandledOutcome::dead_lettered);
       dead_letter(partition, entry, message, "permanent", outcome.reason, outcome.error_type, outcome.message,
                   attempt - 1);
       break;

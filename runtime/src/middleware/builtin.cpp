@@ -26,6 +26,7 @@ struct MetricsLayer {
     const auto start = Clock::now();
     Outcome outcome = next(message, context);
     topic.duration->Observe(seconds_since(start));
+    if (metrics->loop_counts_outcomes()) return outcome;  // the loop knows what became of it
     if (auto counted = detail::handled_outcome(outcome.kind, context.attempt(), metrics->max_retries())) {
       topic.count(*counted);
     }

@@ -6,6 +6,7 @@
 // caller (on the partition state, or by topic-name pointer in the middleware): no string
 // lookups, no allocation, no locks of ours on the way.
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -55,6 +56,12 @@ class KernelMetrics {
   /// A kernel may register its own metrics here; they are served on /metrics too.
   prometheus::Registry& registry() noexcept { return *registry_; }
   int max_retries() const noexcept { return max_retries_; }
+  /// A kernel loop counts kernel_messages_handled_total itself, from what it did with each
+  /// attempt (retried, held by the circuit breaker, moved to a retry topic, dead-lettered):
+  /// the metrics middleware then only times the handler. Without a loop (a test's context)
+  /// the middleware counts by the attempt number and max_retries().
+  void count_outcomes_in_loop() noexcept { loop_counts_outcomes_.store(true, std::memory_order_relaxed); }
+  bool loop_counts_outcomes() const noexcept { return loop_counts_outcomes_.load(std::memory_order_relaxed); }
 
   /// The metrics of an input topic, created on first use (a string lookup: call it when a
   /// partition is assigned and keep the pointer). Stable for the life of this object.
@@ -86,6 +93,7 @@ class KernelMetrics {
 
  private:
   int max_retries_;
+  std::atomic<bool> loop_counts_outcomes_{false};
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* consumed_family_;
   prometheus::Family<prometheus::Counter>* handled_family_;
