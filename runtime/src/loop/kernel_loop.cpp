@@ -9,6 +9,7 @@
 #include "log/logging.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
+#include "loop/poll_timeout.hpp"
 
 namespace kernel::detail {
 
@@ -108,8 +109,10 @@ int KernelLoop::run() {
   auto next_housekeeping = Clock::now();
   while (!stopping()) {
     if (hooks_.should_stop && hooks_.should_stop()) break;
-    // Short polls while work is pending so delivery reports and retries are served promptly.
-    const int timeout = (pending_outputs_ > 0 || !resends_.empty()) ? 5 : 100;
+    // Short polls while work is pending so delivery reports and retries are served promptly;
+    // a waiting retry's message is in memory, so the poll ends when it is due.
+    int timeout = (pending_outputs_ > 0 || !resends_.empty()) ? 5 : 100;
+    if (next_retry_due_ != Clock::time_point::max()) timeout = poll_timeout_until(next_retry_due_, timeout);
     if (MessagePtr raw{rd_kafka_consumer_poll(consumer_.get(), timeout)}) handle(std::move(raw));
     rd_kafka_poll(producer_.get(), 0);
     drain_parked();
@@ -120,7 +123,7 @@ int KernelLoop::run() {
       ops_->heartbeat(now);  // liveness: one relaxed store per iteration
       if (ops_->requested_generation() != operator_generation_) apply_operator_pause();
     }
-    if (now >= next_housekeeping) {
+    if (now >= next_housekeeping || now >= next_retry_due_) {
       next_housekeeping = now + milliseconds(10);
       if (ops_ && now >= publish_due_) publish_status(now);
       breaker_tick(now);
@@ -304,8 +307,13 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
 
 void KernelLoop::run_due_retries() {
   const auto now = Clock::now();
+  next_retry_due_ = Clock::time_point::max();  // found again below; pause() adds retries scheduled meanwhile
   for (auto& [key, partition] : partitions_) {
-    if (!partition->retry_entry || now < partition->retry_due || stopping() || held(*partition)) continue;
+    if (!partition->retry_entry || stopping() || held(*partition)) continue;
+    if (now < partition->retry_due) {
+      next_retry_due_ = std::min(next_retry_due_, partition->retry_due);
+      continue;
+    }
     auto* entry = std::exchange(partition->retry_entry, nullptr);
     auto message = std::move(*partition->retry_message);
     partition->retry_message.reset();

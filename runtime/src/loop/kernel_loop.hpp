@@ -260,6 +260,9 @@ class KernelLoop {
   int exit_code_ = exit_code::ok;
   std::string fatal_reason_;
   std::chrono::steady_clock::time_point next_commit_;
+  /// The earliest in-place (or retry-topic head) retry due on a partition not held; max when
+  /// none waits. run() polls no longer than until then (run_due_retries() recomputes it).
+  std::chrono::steady_clock::time_point next_retry_due_ = std::chrono::steady_clock::time_point::max();
   /// Set when shutdown starts: every wait of the stop (revocation included) ends by then.
   std::optional<std::chrono::steady_clock::time_point> stop_deadline_;
   // Periodic commits wait while the member is between generations (a commit answered
