@@ -56,24 +56,36 @@ struct OutcomeLog {
   std::map<Position, Outcome> last;
 };
 
-/// Each sample's fate: a dead letter that names it as its original, else the chain's last
-/// outcome for it (a business error, or a success whose outputs were written).
-std::vector<std::optional<Fate>> fates_of(const std::vector<RecordPosition>& positions, const std::string& input,
-                                          const std::vector<jsonl::Record>& dead_letters, const OutcomeLog& outcomes) {
-  std::map<Position, Fate> dead;
-  for (const auto& letter : dead_letters) {
+/// Records in the dead-letter form (a dead letter, or a business error on KAFKA_ERROR_TOPIC)
+/// by the input position their dlq-original-* headers name, as `kind`.
+void add_originals(const std::vector<jsonl::Record>& records, const std::string& input, const std::string& kind,
+                   std::map<Position, Fate>& fates) {
+  for (const auto& letter : records) {
     const auto topic = header_of(letter, "dlq-original-topic");
     const auto partition = header_of(letter, "dlq-original-partition");
     const auto offset = header_of(letter, "dlq-original-offset");
     if (topic != input || !partition || !offset) continue;
     try {
-      dead[{std::stoi(*partition), std::stoll(*offset)}] =
-          Fate{"dead_letter", header_of(letter, "dlq-failure-reason").value_or(""),
-               header_of(letter, "dlq-error-message").value_or("")};
+      // A business error's record carries the dead-letter headers too, but it is no dead letter.
+      fates.try_emplace({std::stoi(*partition), std::stoll(*offset)},
+                        Fate{kind, kind == "dead_letter" ? header_of(letter, "dlq-failure-reason").value_or("") : "",
+                             header_of(letter, "dlq-error-message").value_or("")});
     } catch (const std::exception&) {
       // Not one of ours: a dead letter names its original with decimal numbers.
     }
   }
+}
+
+/// Each sample's fate: a dead letter that names it as its original, else a business error's
+/// record on the error topic, else the chain's last outcome for it (a business error, or a
+/// success whose outputs were written).
+std::vector<std::optional<Fate>> fates_of(const std::vector<RecordPosition>& positions, const std::string& input,
+                                          const std::vector<jsonl::Record>& dead_letters,
+                                          const std::vector<jsonl::Record>& business_errors,
+                                          const OutcomeLog& outcomes) {
+  std::map<Position, Fate> dead;
+  add_originals(dead_letters, input, "dead_letter", dead);
+  add_originals(business_errors, input, "business_error", dead);
   std::vector<std::optional<Fate>> fates;
   for (const auto& position : positions) {
     const Position at{position.partition, position.offset};
@@ -167,12 +179,20 @@ int run_samples(const KernelSpec& spec, Config config, const std::string& file, 
                                return outcome;
                              });
 
-  std::size_t outputs = 0, dead_letters = 0;
+  // KAFKA_ERROR_TOPIC's records are delivered as dead letters are (same form, same tracking),
+  // yet each is a business error: counted, printed and checked as one.
+  const std::string error_topic = config.settings().error_topic.value_or("");
+  std::size_t outputs = 0, dead_letters = 0, business_errors = 0;
   std::map<std::string, std::size_t> written;  // topic -> messages acknowledged
   LoopHooks hooks;
   hooks.on_delivered = [&](const rd_kafka_message_t* message, bool dead_letter) {
-    ++(dead_letter ? dead_letters : outputs);
-    ++written[rd_kafka_topic_name(message->rkt)];
+    const char* topic = rd_kafka_topic_name(message->rkt);
+    if (!error_topic.empty() && topic == error_topic) {
+      ++business_errors;
+    } else {
+      ++(dead_letter ? dead_letters : outputs);
+    }
+    ++written[topic];
   };
   KernelLoop* loop_ptr = nullptr;
   hooks.should_stop = [&] {
@@ -197,21 +217,28 @@ int run_samples(const KernelSpec& spec, Config config, const std::string& file, 
   StopSignals signals(&stop_samples_loop, spec.name, loop.settings().log_format == LogFormat::json);
   const int code = run_loop(loop, loop.settings(), *log);
   samples_loop = nullptr;
-  // Read back what was written, outputs first, as the broker stores it.
+  // Read back what was written, as the broker stores it: outputs, then business errors on the
+  // error topic, then dead letters.
   const auto& dlq = loop.settings().dlq_topic;
-  std::vector<jsonl::Record> dead_records;
-  for (int pass = 0; pass < 2; ++pass) {
+  const auto pass_of = [&](const std::string& topic) { return topic == dlq ? 2 : topic == error_topic ? 1 : 0; };
+  std::vector<jsonl::Record> dead_records, business_records;
+  for (int pass = 0; pass < 3; ++pass) {
     for (const auto& [topic, count] : written) {
-      if ((topic == dlq) != (pass == 1)) continue;
+      if (pass_of(topic) != pass) continue;
       for (const auto& record : read_topic(broker->bootstrap_servers(), topic, count, std::chrono::seconds(10))) {
         std::cout << jsonl::format(record) << '\n';
-        if (pass == 1) dead_records.push_back(record);
+        if (pass == 1) business_records.push_back(record);
+        if (pass == 2) dead_records.push_back(record);
       }
     }
   }
   std::cout.flush();
-  log->info("samples done: {} in, {} produced, {} dead-lettered", records.size(), outputs, dead_letters);
-  const auto differ = report_expectations(file, records, fates_of(positions, input, dead_records, outcomes), *log);
+  log->info("samples done: {} in, {} produced, {} dead-lettered{}", records.size(), outputs, dead_letters,
+            error_topic.empty()
+                ? std::string()
+                : ", " + count_of(business_errors, "business error") + " published to " + error_topic);
+  const auto differ = report_expectations(
+      file, records, fates_of(positions, input, dead_records, business_records, outcomes), *log);
   return code == exit_code::ok && differ > 0 ? exit_code::failure : code;
 }
 

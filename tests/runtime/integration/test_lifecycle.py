@@ -299,6 +299,26 @@ class LifecycleTests(unittest.TestCase):
         self.assertIn("4 of 6 expectations differed", result.stderr)
         self.assertEqual(len(result.stdout.splitlines()), 6)  # 2 outputs and 4 dead letters still printed
 
+    def test_samples_with_an_error_topic_show_business_errors_as_such_not_as_dead_letters(self):
+        # KAFKA_ERROR_TOPIC: a business error is also published there, in the dead-letter form;
+        # it is still a business error, in the summary, in the output's order and for "expect".
+        result = self.run_samples(self.FATES, KAFKA_ERROR_TOPIC="it.errors")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("6 expectations met", result.stderr)
+        self.assertIn("7 in, 2 produced, 4 dead-lettered, 1 business error published to it.errors",
+                      result.stderr)
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        # Outputs, then business errors, then dead letters.
+        self.assertEqual([r["topic"] for r in records], ["it.out"] * 2 + ["it.errors"] + ["it-kernel.dlq"] * 4)
+        self.assertEqual(records[2]["key"], "b")
+        self.assertEqual(records[2]["headers"]["dlq-error-class"], "business")
+        samples = [dict(sample) for sample in self.FATES]
+        samples[1]["expect"] = "dead_letter"  # line 2: on the error topic, yet a business error
+        result = self.run_samples(samples, KAFKA_ERROR_TOPIC="it.errors")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("line 2: expected dead_letter, got business_error (nothing to do)", result.stderr)
+        self.assertIn("1 of 6 expectations differed", result.stderr)
+
     def test_samples_with_an_unknown_expectation_exit_64_naming_the_line(self):
         cases = [
             ([{"value": 1}, {"value": 2, "expect": "ok"}], 'line 2: "expect" must be "output", "dead_letter" or '
