@@ -354,6 +354,11 @@ class FaultTests(unittest.TestCase):
                 self.assertEqual(accounting.out[key], 1, key)
             else:
                 self.assertEqual(accounting.reason(key), reason, key)
+        # docs/failure-handling.md, "Empty and null values": not JSON, dead-lettered as they came.
+        letters = {m.key().decode(): m for m in accounting.dead}
+        self.assertEqual(letters["p-empty"].value(), b"")
+        self.assertIsNone(letters["p-null"].value())
+        self.assertIn(b"unexpected end of input", dict(letters["p-null"].headers())["dlq-error-message"])
         self.assertEqual(kernel.stop(), 0)
 
 
