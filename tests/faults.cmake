@@ -1,7 +1,9 @@
 # Fault tests (issue 15 section 7): a purpose-built kernel on kernel-dev-broker under random
-# handler failures, SIGKILLs and poison inputs; every input id accounted for, checked with
-# confluent-kafka. The in-process fault injection (produce errors, broker down and up) lives
-# in runtime_integration_tests (tests/runtime/integration/faults_test.cpp).
+# handler failures (in-place retries and retry topics), a 20 s downstream outage with the
+# circuit breaker, SIGKILLs and poison inputs; every input id accounted for, checked with
+# confluent-kafka. About 85 s on 2 busy cores. The in-process fault injection (produce errors
+# on output, retry and dead-letter topics; broker down and up) lives in
+# runtime_integration_tests (tests/runtime/integration/faults_test.cpp).
 add_executable(faults-kernel runtime/faults/faults_kernel.cpp)
 target_link_libraries(faults-kernel PRIVATE kernel::runtime)
 

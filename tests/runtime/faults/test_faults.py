@@ -7,9 +7,11 @@ prints one summary line:
   FAULTS scenario=... messages=... faults=... lost=... duplicates=... recover_s=...
 where recover_s is the time from the end of the last fault until every input is committed (for
 SIGKILLs: the longest from a restart until 3,000 more outputs; for random failures, which never
-end, the whole run from the kernel's start).
-A scenario that needs more environment (a future KERNEL_RETRY_TOPICS or KERNEL_BREAKER_*) is one
-more entry in RANDOM_FAILURE_VARIANTS; every wait has a deadline."""
+end, the whole run from the kernel's start; for the downstream outage, from its end).
+The random failures run with in-place retries and with KERNEL_RETRY_TOPICS (one entry each in
+RANDOM_FAILURE_VARIANTS); a 20 s downstream outage runs with the circuit breaker on. Produce
+errors (which need the in-process broker) are in tests/runtime/integration/faults_test.cpp.
+Every wait has a deadline."""
 import collections
 import json
 import os
@@ -27,6 +29,10 @@ FAULTS_KERNEL = os.environ["FAULTS_KERNEL"]
 DEV_BROKER = os.environ["DEV_BROKER"]
 PARTITIONS = 4
 IN, OUT, DLQ = "faults.in", "faults.out", "faults-kernel.dlq"
+# KERNEL_RETRY_TOPICS with three delays: faults-kernel.retry.1 to .3, created with the others
+# (a kernel not in --dev mode waits at start for every topic it uses to exist).
+RETRY_DELAYS = "20ms,50ms,100ms"
+RETRY_TOPICS = [f"faults-kernel.retry.{n}" for n in range(1, 4)]
 # Fast in-place retries so a scenario stays within the CI budget; the policy itself is tested elsewhere.
 # A retry pauses its partition, and librdkafka fetches a resumed partition only with its next
 # fetch request, up to KAFKA_CONSUMER_MAX_WAIT (500ms) later: with the default, each transient
@@ -34,9 +40,11 @@ IN, OUT, DLQ = "faults.in", "faults.out", "faults-kernel.dlq"
 FAST_RETRIES = {"KERNEL_RETRY_BACKOFF": "5ms", "KERNEL_RETRY_BACKOFF_MAX": "20ms", "KAFKA_CONSUMER_MAX_RETRIES": "3",
                 "KAFKA_CONSUMER_MAX_WAIT": "50ms"}
 
-# One entry per variant of the 30%-failing handler: (name, extra environment).
+# One entry per variant of the 30%-failing handler: (name, extra environment). With retry
+# topics a message gets 1 + 3 attempts, as with the 3 in-place retries of FAST_RETRIES.
 RANDOM_FAILURE_VARIANTS = [
     ("in_place_retries", {}),
+    ("retry_topics", {"KERNEL_RETRY_TOPICS": RETRY_DELAYS}),
 ]
 
 
@@ -55,7 +63,7 @@ class Broker:
 
     def __init__(self):
         args = [DEV_BROKER, "--partitions", str(PARTITIONS)]
-        for topic in (IN, OUT, DLQ):
+        for topic in (IN, OUT, DLQ, *RETRY_TOPICS):
             args += ["--topic", topic]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.process.stdout.readline().strip()
@@ -172,9 +180,14 @@ def read_topic(bootstrap, topic, timeout=60):
     return records
 
 
-def all_committed(bootstrap):
-    ends = watermarks(bootstrap, IN)
-    return committed(bootstrap) == ends
+def all_committed(bootstrap, topics=(IN,)):
+    """Every record of `topics` committed by the kernel's group (with retry topics on, an input
+    is committed once its retry record is written: the retry topics must be drained too)."""
+    for topic in topics:
+        ends, done = watermarks(bootstrap, topic), committed(bootstrap, topic=topic)
+        if any(end > 0 and done[p] != end for p, end in ends.items()):  # nothing to commit in an empty partition
+            return False
+    return True
 
 
 class Accounting:
@@ -241,7 +254,9 @@ class FaultTests(unittest.TestCase):
                 produce(self.broker.bootstrap, [(id, json.dumps({"id": id})) for id in ids])
                 started = time.monotonic()
                 kernel = self.start(FAULTS_FAIL_PERCENT=30, FAULTS_SEED=15, **env)
-                wait_for(lambda: all_committed(self.broker.bootstrap), 120, "every input committed")
+                topics = (IN, *RETRY_TOPICS) if "KERNEL_RETRY_TOPICS" in env else (IN,)
+                wait_for(lambda: all_committed(self.broker.bootstrap, topics), 120,
+                         "every input (and retry record) committed")
                 elapsed = time.monotonic() - started
                 self.assertEqual(kernel.stop(), 0)
                 accounting = Accounting(self.broker.bootstrap, ids, self.business())
@@ -259,6 +274,51 @@ class FaultTests(unittest.TestCase):
                 self.assertGreater(len(accounting.business), 0)
                 self.assertGreater(len(accounting.out), count // 2)
                 self.assertFalse(set(accounting.business) & set(accounting.dlq))
+                moved = sum(1 for line in kernel.lines if "moving it to faults-kernel.retry." in line)
+                if "KERNEL_RETRY_TOPICS" in env:
+                    # Every transient failure went through a retry topic, none was retried in place,
+                    # and some messages got as far as the last one.
+                    self.assertEqual(moved, retried)
+                    self.assertGreater(sum(watermarks(self.broker.bootstrap, RETRY_TOPICS[-1]).values()), 0)
+                else:
+                    self.assertEqual(moved, 0)
+
+    def test_downstream_outage_of_20s_with_the_breaker_on(self):
+        # The full 20 s: every call fails with ECONNREFUSED from the 300th call on, while 2,000
+        # inputs wait and 1,000 more arrive mid-outage. The breaker (3 consecutive failures, at
+        # most the 4 attempts a message has) holds every failed message with its retries unspent
+        # and probes every 1 s, 2 s, then 4 s: nothing may be dead-lettered, everything comes out.
+        before, during = 2_000, 1_000
+        ids = [f"o-{n}" for n in range(before + during)]
+        outage_s = 20
+        bootstrap = self.broker.bootstrap
+        produce(bootstrap, [(id, json.dumps({"id": id})) for id in ids[:before]])
+        kernel = self.start(FAULTS_OUTAGE_MS=outage_s * 1000, FAULTS_OUTAGE_AFTER=300, KERNEL_BREAKER_THRESHOLD=3,
+                            KERNEL_BREAKER_COOLDOWN="1s", KERNEL_BREAKER_COOLDOWN_MAX="4s")
+        started = lambda: any("faults: outage started" in line for line in list(kernel.lines))
+        wait_for(started, 60, "the outage to start")
+        outage_end = time.monotonic() + outage_s  # the kernel started it at most a poll before we saw it
+        wait_for(lambda: any("circuit breaker open" in line for line in list(kernel.lines)), 10, "the circuit to open")
+        self.assertEqual(produce(bootstrap, [(id, json.dumps({"id": id})) for id in ids[before:]]), {})
+        wait_for(lambda: time.monotonic() >= outage_end, outage_s + 5, "the end of the outage")
+        self.assertEqual(sum(watermarks(bootstrap, DLQ).values()), 0, "dead letters during the outage")
+        wait_for(lambda: all_committed(bootstrap), 60, "every input committed after the outage")
+        recover = time.monotonic() - outage_end
+        self.assertEqual(kernel.stop(), 0)
+        over = [line for line in kernel.lines if "faults: outage over after" in line]
+        self.assertEqual(len(over), 1, "the outage never ended in the kernel")
+        failed_calls = int(over[0].split("outage over after", 1)[1].split()[0])
+        accounting = Accounting(bootstrap, ids, self.business())
+        probes = sum(1 for line in kernel.lines if "circuit breaker half-open: probing" in line)
+        summary("downstream_outage_20s_breaker", len(ids), failed_calls, accounting, recover)
+        print(f"FAULTS scenario=downstream_outage_20s_breaker failed_calls={failed_calls} probes={probes}", flush=True)
+        self.check(accounting)
+        self.assertEqual(len(accounting.dlq), 0)
+        self.assertEqual(len(accounting.out), len(ids))
+        # Held, not retried to exhaustion: the failed calls are the few before the circuit opened
+        # (up to one per partition) and one probe per cooldown, not thousands.
+        self.assertGreaterEqual(probes, 4)
+        self.assertLess(failed_calls, PARTITIONS * 4 + probes + 1)
 
     def test_three_sigkills_during_a_50000_message_stream(self):
         count = 50_000

@@ -1,5 +1,5 @@
-// Fault injection on the in-process broker (issue 15 section 7): produce errors for the output
-// and dead-letter topics, and the broker set down and up mid-stream. Every input id must end on
+// Fault injection on the in-process broker (issue 15 section 7): produce errors for the output,
+// retry and dead-letter topics, and the broker set down and up mid-stream. Every input id must end on
 // the output or the dead-letter topic (read back with confluent-kafka); duplicates are counted.
 #include <doctest/doctest.h>
 
@@ -174,4 +174,96 @@ TEST_CASE("produce errors while only dead letters are written: each is sent agai
     committed = probe::committed(servers, "faults-dlq", "faults-dlq.in");
   }
   CHECK(committed == ends);
+}
+
+TEST_CASE("produce errors with retry topics on: outputs, retry records and dead letters each sent again, none lost") {
+  kernel::KernelSpec spec;
+  spec.name = "faults-retry";
+  spec.input_topics = {"faults-retry.in"};
+  spec.output_topic = "faults-retry.out";
+  // One input in five fails once (out from .retry.1), one in ten always (through .retry.1 and
+  // .retry.2, then dead-lettered as retries_exhausted), one in ten is refused for good: outputs,
+  // retry records and dead letters are all being written while produces fail.
+  testwait::Gate gate;
+  spec.handler = [&gate](const kernel::Message& message, kernel::Context& context) {
+    gate.pass();
+    const auto n = message.json().at("n").get<int>();
+    if (n % 5 == 1 && context.attempt() == 1) throw kernel::TransientError("dependency unavailable (once)");
+    if (n % 10 == 2) throw kernel::TransientError("dependency unavailable (always)");
+    if (n % 10 == 3) throw kernel::PermanentError("rejected by the fault test");
+    context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json({{"n", n}, {"attempt", context.attempt()}}));
+  };
+  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
+                                                {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
+                                                {"KAFKA_PROPERTY_RETRY_BACKOFF_MS", "20"},
+                                                {"KAFKA_PRODUCER_MAX_ATTEMPTS", "2"},
+                                                {"KERNEL_RETRY_BACKOFF", "50ms"},
+                                                {"KERNEL_RETRY_TOPICS", "50ms,100ms"},
+                                                {"KERNEL_BREAKER_THRESHOLD", "0"},
+                                                {"KAFKA_CONSUMER_GROUP", "faults-retry"}});
+  const auto& servers = fixture.bootstrap_servers();
+  constexpr int count = 1000;
+  std::vector<kernel::jsonl::Record> records;
+  for (int n = 0; n < count; ++n) {
+    kernel::jsonl::Record r;
+    r.key = "id-" + std::to_string(n);
+    r.value = nlohmann::json{{"n", n}}.dump();
+    records.push_back(r);
+  }
+  kernel::detail::produce_records(servers, "faults-retry.in", records);
+  REQUIRE(gate.wait_for_arrival());
+  // The kernel is now the only producer: its Produce requests to the output, the retry topics
+  // and the dead-letter topic meet these errors (injected per request type, whatever the topic),
+  // one burst now and one while the retried records are being moved on.
+  std::vector<rd_kafka_resp_err_t> errors(30, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+  errors.insert(errors.end(), 10, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+  rd_kafka_mock_push_request_errors_array(fixture.mock_cluster(), 0 /* Produce */, errors.size(), errors.data());
+  const auto armed = std::chrono::steady_clock::now();
+  gate.open();
+  const auto retried = [&] {
+    long long total = 0;
+    for (const auto& [partition, mark] : probe::high_watermarks(servers, "faults-retry.retry.2")) total += mark;
+    return total;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (retried() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);  // polling a condition, with a deadline
+  }
+  REQUIRE(retried() > 0);
+  rd_kafka_mock_push_request_errors_array(fixture.mock_cluster(), 0 /* Produce */, errors.size(), errors.data());
+
+  // Out: every input but the always-failing and the refused ones (8 in 10); dead letters: 2 in 10.
+  const int expected_dlq = count / 5, expected_out = count - expected_dlq;
+  const auto out = keys_of(servers, "faults-retry.out", expected_out);
+  const auto dlq = keys_of(servers, "faults-retry.dlq", expected_dlq);
+  const auto recover = std::chrono::duration<double>(std::chrono::steady_clock::now() - armed).count();
+  int lost = 0, duplicates = 0;
+  for (int n = 0; n < count; ++n) {
+    const auto key = "id-" + std::to_string(n);
+    const auto seen = static_cast<int>(out.count(key) + dlq.count(key));
+    if (seen == 0) ++lost;
+    duplicates += std::max(0, seen - 1);
+    CHECK_MESSAGE((n % 10 == 2 || n % 10 == 3 ? dlq.count(key) : out.count(key)) >= 1, key);
+  }
+  const auto through_retry_topics = probe::high_watermarks(servers, "faults-retry.retry.1");
+  long long moved_once = 0;
+  for (const auto& [partition, mark] : through_retry_topics) moved_once += mark;
+  std::printf(
+      "FAULTS scenario=produce_errors_with_retry_topics messages=%d faults=%zu lost=%d duplicates=%d out=%zu "
+      "dlq=%zu retry1=%lld retry2=%lld recover_s=%.1f\n",
+      count, errors.size() * 2, lost, duplicates, out.size(), dlq.size(), moved_once, retried(), recover);
+  CHECK(lost == 0);
+  CHECK(moved_once >= count * 3 / 10);  // 1 in 5 once, 1 in 10 always
+  CHECK(retried() >= count / 10);
+  // Every retry topic's records, like the inputs, end committed.
+  for (const auto* topic : {"faults-retry.in", "faults-retry.retry.1", "faults-retry.retry.2"}) {
+    const auto ends = probe::high_watermarks(servers, topic);
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    auto committed = probe::committed(servers, "faults-retry", topic);
+    while (committed != ends && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(100ms);  // polling a condition, with a deadline
+      committed = probe::committed(servers, "faults-retry", topic);
+    }
+    CHECK_MESSAGE(committed == ends, topic);
+  }
 }
