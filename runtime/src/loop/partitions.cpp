@@ -123,7 +123,8 @@ std::string KernelLoop::uncommitted_summary() {
 
 void KernelLoop::pause(PartitionState& partition, PauseReason reason) {
   // A retry scheduled (not one the breaker holds): run() wakes up when it is due.
-  if (reason == PauseReason::retry && !held(partition)) next_retry_due_ = std::min(next_retry_due_, partition.retry_due);
+  if (reason == PauseReason::retry && !held(partition))
+    next_retry_due_ = std::min(next_retry_due_, partition.retry_due);
   const bool was_running = !partition.paused.any();
   partition.paused.add(reason);
   if (!was_running) return;

@@ -234,11 +234,10 @@ int run_samples(const KernelSpec& spec, Config config, const std::string& file, 
   }
   std::cout.flush();
   log->info("samples done: {} in, {} produced, {} dead-lettered{}", records.size(), outputs, dead_letters,
-            error_topic.empty()
-                ? std::string()
-                : ", " + count_of(business_errors, "business error") + " published to " + error_topic);
-  const auto differ = report_expectations(
-      file, records, fates_of(positions, input, dead_records, business_records, outcomes), *log);
+            error_topic.empty() ? std::string()
+                                : ", " + count_of(business_errors, "business error") + " published to " + error_topic);
+  const auto differ =
+      report_expectations(file, records, fates_of(positions, input, dead_records, business_records, outcomes), *log);
   return code == exit_code::ok && differ > 0 ? exit_code::failure : code;
 }
 

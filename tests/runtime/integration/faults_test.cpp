@@ -191,7 +191,8 @@ TEST_CASE("produce errors with retry topics on: outputs, retry records and dead 
     if (n % 5 == 1 && context.attempt() == 1) throw kernel::TransientError("dependency unavailable (once)");
     if (n % 10 == 2) throw kernel::TransientError("dependency unavailable (always)");
     if (n % 10 == 3) throw kernel::PermanentError("rejected by the fault test");
-    context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json({{"n", n}, {"attempt", context.attempt()}}));
+    context.produce(
+        kernel::Outgoing{}.key(std::string(*message.key())).json({{"n", n}, {"attempt", context.attempt()}}));
   };
   kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
                                                 {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
