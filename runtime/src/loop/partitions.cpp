@@ -136,6 +136,8 @@ void KernelLoop::pause(PartitionState& partition, PauseReason reason) {
 
 void KernelLoop::resume(PartitionState& partition, PauseReason reason) {
   partition.paused.remove(reason);
+  // No longer held (breaker closed, operator resume) with a retry waiting: it is due now or later.
+  if (partition.retry_entry && !held(partition)) next_retry_due_ = std::min(next_retry_due_, partition.retry_due);
   if (partition.paused.any()) return;
   const auto list = make_partition_list({{partition.topic, partition.partition}});
   rd_kafka_resume_partitions(consumer_.get(), list.get());
