@@ -253,7 +253,11 @@ class FaultTests(unittest.TestCase):
                     self.setUp()
                 produce(self.broker.bootstrap, [(id, json.dumps({"id": id})) for id in ids])
                 started = time.monotonic()
-                kernel = self.start(FAULTS_FAIL_PERCENT=30, FAULTS_SEED=15, **env)
+                # The breaker off: 15% of calls failing transiently at random is no outage, yet
+                # five in a row happen now and then, and a held message's attempt draws the same
+                # failure again at each probe (the draw is by id and attempt), so the circuit would
+                # stay open. The breaker has its own scenario (the downstream outage).
+                kernel = self.start(FAULTS_FAIL_PERCENT=30, FAULTS_SEED=15, KERNEL_BREAKER_THRESHOLD=0, **env)
                 topics = (IN, *RETRY_TOPICS) if "KERNEL_RETRY_TOPICS" in env else (IN,)
                 wait_for(lambda: all_committed(self.broker.bootstrap, topics), 120,
                          "every input (and retry record) committed")
