@@ -356,6 +356,6 @@ TEST_CASE("stopping with a partly collected batch hands it over, then commits: n
 TEST_CASE("a kernel with both handler and batch_handler does not start") {
   auto spec = batch_spec("batch-both", [](kernel::Batch&, kernel::Context&) {});
   spec.handler = [](const kernel::Message&, kernel::Context&) {};
-  CHECK_THROWS_WITH(kernel::testing::KernelFixture(spec),
+  CHECK_THROWS_WITH([&] { kernel::testing::KernelFixture fixture(spec); }(),
                     doctest::Contains("sets both KernelSpec::handler and KernelSpec::batch_handler"));
 }
