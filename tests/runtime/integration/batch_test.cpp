@@ -296,6 +296,9 @@ TEST_CASE("a revoked partition's collected batch is dropped, not committed, and 
                                         {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
                                         {"KERNEL_BATCH_TIMEOUT", "1h"},  // collected until revoked
                                         {"KERNEL_SHUTDOWN_TIMEOUT", "5s"},
+                                        // The first member notices the second's join soon.
+                                        {"KAFKA_CONSUMER_SESSION_TIMEOUT", "3s"},
+                                        {"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "300ms"},
                                         {"KERNEL_HTTP_PORT", "0"}};
   kernel::testing::KernelFixture first(batch_spec("batch-revoke", handler_of(first_calls)), environment);
   const auto& servers = first.bootstrap_servers();
@@ -310,7 +313,7 @@ TEST_CASE("a revoked partition's collected batch is dropped, not committed, and 
   auto second_environment = environment;
   second_environment["KAFKA_BOOTSTRAP_SERVERS"] = servers;
   second_environment["KERNEL_BATCH_TIMEOUT"] = "50ms";
-  kernel::testing::KernelFixture second(batch_spec("batch-revoke", handler_of(second_calls)), second_environment);
+  kernel::testing::KernelFixture second(batch_spec("batch-revoke", handler_of(second_calls)), second_environment, 60s);
   // The second member handles what it was given: the first member's collected messages of
   // those partitions, delivered again (not committed by the first).
   REQUIRE(testwait::wait_until([&] { return second_calls.messages() >= 2; }, 30s));
