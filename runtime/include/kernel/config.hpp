@@ -172,6 +172,8 @@ struct Settings {
   std::chrono::milliseconds breaker_cooldown{};
   std::chrono::milliseconds breaker_cooldown_max{};
   std::optional<std::chrono::milliseconds> handler_timeout;  ///< nullopt: no deadline
+  int batch_size{};                                          ///< KERNEL_BATCH_SIZE (batch_handler)
+  std::chrono::milliseconds batch_timeout{};                 ///< KERNEL_BATCH_TIMEOUT (batch_handler)
 
   std::optional<int> http_port;  ///< nullopt: off; 0: pick a free port (ops)
   std::string http_address;      ///< IPv4 or IPv6 address the endpoints listen on (ops)

@@ -1,7 +1,8 @@
 #pragma once
-/// Everything a handler author uses, in one include: Message, Headers, Context, Outgoing,
+/// Everything a handler author uses, in one include: Message, Batch, Headers, Context, Outgoing,
 /// Outcome and the errors, middleware, KernelSpec and run(). Settings, the configuration
 /// registry and secret masking are in <kernel/config.hpp>, for code that asks for them.
+#include "kernel/batch.hpp"
 #include "kernel/context.hpp"
 #include "kernel/errors.hpp"
 #include "kernel/handler.hpp"

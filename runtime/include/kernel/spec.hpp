@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/batch.hpp"
 #include "kernel/errors.hpp"
 #include "kernel/handler.hpp"
 #include "kernel/kernel_settings.hpp"
@@ -37,7 +38,11 @@ struct KernelSpec {
   /// Named outputs, each overridable by KAFKA_OUTPUT_TOPIC_<NAME>; Context::produce_to() writes
   /// to them. output_topic stays the default output's.
   std::vector<KernelOutput> outputs = {};
+  /// One message per call. A kernel sets this or batch_handler, not both.
   Handler handler;
+  /// Up to KERNEL_BATCH_SIZE messages of one partition per call (kernel/batch.hpp,
+  /// docs/batches.md). Consumer middleware does not wrap batch calls: leave `middleware` empty.
+  BatchHandler batch_handler;
   std::vector<ConsumerMiddleware> middleware;  ///< run in this order, outermost first
   /// Wraps each produce, in this order, outermost first (see kernel/middleware.hpp).
   std::vector<ProducerMiddleware> producer_middleware;

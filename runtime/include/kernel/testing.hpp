@@ -7,6 +7,14 @@
 ///   auto outcome = kernel::testing::call(handler, message, context);
 ///   CHECK(context.produced().size() == 1);
 ///
+/// A batch handler, no Kafka either:
+///   std::vector<kernel::Message> messages;  // make_message(..., offset) each
+///   kernel::testing::TestContext context;
+///   kernel::Batch batch(messages, context);
+///   auto outcome = kernel::testing::call(batch_handler, batch, context);  // the whole batch's
+///   CHECK(batch.failed(1));
+///   CHECK(batch.outputs(0).size() == 1);
+///
 /// Integration tests, on the embedded broker:
 ///   kernel::testing::KernelFixture fixture(spec);
 ///   fixture.send({{"id", 1}}, "key-1");
@@ -20,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernel/batch.hpp"
 #include "kernel/config.hpp"
 #include "kernel/context.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
@@ -59,6 +68,10 @@ Outcome call(const Handler& handler, const Message& message, Context& context);
 /// The same through consumer middleware (outermost first), as the runtime chains them.
 Outcome call(const Handler& handler, const std::vector<ConsumerMiddleware>& middleware, const Message& message,
              Context& context);
+
+/// Calls a batch handler as the runtime would: the Outcome of the whole batch (success unless
+/// it threw), each message's in batch.outcome(i) and batch.outputs(i).
+Outcome call(const BatchHandler& handler, Batch& batch, Context& context);
 
 /// Runs a kernel on a fresh embedded broker in a background thread, for integration tests.
 /// The constructor returns once the kernel has joined its group; the destructor stops it.

@@ -331,6 +331,16 @@ std::vector<VariableSpec> make_registry() {
                  .description = "Handler deadline (context.deadline()); a call returning past it is a transient "
                                 "failure (timeout); one still running at 3x it (at most the rebalance timeout) fails "
                                 "/healthz; unset: no deadline"}),
+      stored_in(&S::batch_size, whole_number(1, " (messages per batch)"),
+                {.name = "KERNEL_BATCH_SIZE",
+                 .default_value = "500",
+                 .description = "Most messages of one partition per batch_handler call (1 to "
+                                "KAFKA_MAX_POLL_RECORDS); unused by a single-message handler"}),
+      stored_in(&S::batch_timeout, duration(Zero::refused),
+                {.name = "KERNEL_BATCH_TIMEOUT",
+                 .default_value = "100ms",
+                 .description = "A partition's batch is handed to batch_handler when full or this long after its "
+                                "first message arrived"}),
       stored_in(&S::http_port, port(),
                 {.name = "KERNEL_HTTP_PORT",
                  .default_value = "8080",

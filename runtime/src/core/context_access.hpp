@@ -29,6 +29,9 @@ struct ContextAccess {
     context.set_topic_check(std::move(check));
   }
   static const std::string& topic_refusal(const Context& context) noexcept { return context.topic_refusal(); }
+  static void clear_topic_refusal(Context& context) noexcept { context.topic_refusal_.clear(); }
+  /// The attempt's queued outputs, for a batch to move each to the message it belongs to.
+  static std::vector<Outgoing>& produced(Context& context) noexcept { return context.produced_; }
 };
 
 }  // namespace kernel::detail

@@ -7,6 +7,7 @@
 #include "core/partition_list.hpp"
 #include "kernel/middleware.hpp"
 #include "log/logging.hpp"
+#include "loop/handler_choice.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
 #include "loop/poll_timeout.hpp"
@@ -30,7 +31,8 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
     : config_(std::move(config)),
       settings_(config_.settings()),
       kernel_name_(settings_.kernel_name.empty() ? spec.name : settings_.kernel_name),
-      chain_(spec.handler, with_metrics_layer(spec.middleware, published.metrics != nullptr), spec.transient_errors),
+      chain_(spec.batch_handler ? one_message_batch(spec.batch_handler, spec.transient_errors) : spec.handler,
+             with_metrics_layer(spec.middleware, published.metrics != nullptr), spec.transient_errors),
       log_(std::move(logger)),
       hooks_(std::move(hooks)),
       retry_policy_(settings_.retry_backoff, settings_.retry_backoff_max, settings_.retry_multiplier,
@@ -42,6 +44,10 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       metrics_(published.metrics),
       max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16),
       max_parked_(max_in_flight_total_ * 8) {
+  if (const auto problems = handler_choice_problems(spec, settings_); !problems.empty()) {
+    throw std::invalid_argument(problems.front());
+  }
+  if (spec.batch_handler) init_batches(spec);
   ContextAccess::set_producer_middleware(context_, spec.producer_middleware);
   ContextAccess::set_kernel_values(context_, std::make_shared<const KernelValues>(settings_.kernel_values));
   for (std::size_t n = 1; n <= settings_.retry_topics.size(); ++n) {
@@ -109,9 +115,9 @@ int KernelLoop::run() {
   auto next_housekeeping = Clock::now();
   while (!stopping()) {
     if (hooks_.should_stop && hooks_.should_stop()) break;
-    // Short polls while work is pending so delivery reports and retries are served promptly;
-    // a waiting retry's message is in memory, so the poll ends when it is due.
-    int timeout = (pending_outputs_ > 0 || !resends_.empty()) ? 5 : 100;
+    // Short polls while work is pending so delivery reports, retries and collected batches are
+    // served promptly; a waiting retry's message is in memory, so the poll ends when it is due.
+    int timeout = (pending_outputs_ > 0 || !resends_.empty() || collected_messages_ > 0) ? 5 : 100;
     if (next_retry_due_ != Clock::time_point::max()) timeout = poll_timeout_until(next_retry_due_, timeout);
     if (MessagePtr raw{rd_kafka_consumer_poll(consumer_.get(), timeout)}) handle(std::move(raw));
     rd_kafka_poll(producer_.get(), 0);
@@ -128,6 +134,7 @@ int KernelLoop::run() {
       if (ops_ && now >= publish_due_) publish_status(now);
       breaker_tick(now);
       run_due_retries();
+      if (batch_handler_) hand_over_batches(now);
       resend_due();
       check_backpressure();
       std::erase_if(retired_, [](const auto& state) { return state->tracker.pending_acks() == 0; });
@@ -190,6 +197,10 @@ void KernelLoop::handle_now(PartitionState& partition, Message message) {
   entry.owner = &partition;
   ++total_in_flight_;
   if (wait_until_due(partition, entry, message)) return;  // a retry topic's head, not due yet
+  if (batch_handler_) {
+    collect(partition, entry, std::move(message));
+    return;
+  }
   process(partition, entry, message, retry_level(partition) + 1);
   if (!entry.handled && partition.retry_entry == &entry) {
     partition.retry_message.emplace(std::move(message));
@@ -234,7 +245,9 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
 void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome,
                           int attempt, const std::vector<Outgoing>& outputs) {
   entry.retries = attempt - 1;
-  if (outcome.kind != Outcome::Kind::transient && outcome.kind != Outcome::Kind::fatal) breaker_answered();
+  if (outcome.kind != Outcome::Kind::transient && outcome.kind != Outcome::Kind::fatal && !breaker_fed_) {
+    breaker_answered();
+  }
   // kernel_messages_handled_total: what this attempt led to (KernelMetrics::count_outcomes_in_loop).
   const auto count = [&partition](HandledOutcome counted) {
     if (partition.metrics) partition.metrics->count(counted);
@@ -254,7 +267,7 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
       if (settings_.error_topic) publish_business_error(partition, entry, message, outcome, attempt - 1);
       break;
     case Outcome::Kind::transient:
-      if (breaker_failed(partition, message)) {
+      if (!breaker_fed_ && breaker_failed(partition, message)) {
         // Open or probing: the failure is the outage's, not the message's. It waits, its
         // retries unspent, until the circuit closes (or it is the next probe).
         count(HandledOutcome::retried);
@@ -377,6 +390,7 @@ int KernelLoop::shutdown() {
   stop_deadline_ = Clock::now() + settings_.shutdown_timeout -
                    std::min<milliseconds>(settings_.shutdown_timeout / 5, milliseconds(2000));
   log_->info("stopping: finishing {}", count_of(total_in_flight_, "in-flight message"));
+  if (batch_handler_) finish_batches();  // what was collected is handed over, then committed
   // Messages waiting for a retry are not finished: they stay uncommitted and are delivered
   // again. Stop fetching everything.
   {

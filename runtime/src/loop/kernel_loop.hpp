@@ -18,11 +18,13 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "kernel/batch.hpp"
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/exit_codes.hpp"
 #include "kernel/handler.hpp"
 #include "kernel/spec.hpp"
+#include "loop/batch_collector.hpp"
 #include "loop/circuit_breaker.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/retry_policy.hpp"
@@ -168,6 +170,31 @@ class KernelLoop {
   }
   static constexpr std::string_view handler_timeout_type = "kernel::HandlerTimeout";
 
+  // Batches (batches.cpp): KernelSpec::batch_handler's messages, collected per partition.
+  void init_batches(const KernelSpec& spec);
+  /// The batch handler as a single-message handler (a batch of one), for the paths that run
+  /// one message: a retry topic's head that was not due, a breaker probe.
+  static Handler one_message_batch(BatchHandler handler, TransientTypes transient);
+  /// Adds a message to its partition's next batch; hands the batch over when it is full.
+  void collect(PartitionState& partition, InFlight& entry, Message message);
+  /// Housekeeping: hands over batches past KERNEL_BATCH_TIMEOUT and runs due batch retries.
+  void hand_over_batches(Clock::time_point now);
+  /// Nothing earlier of the partition waits (a retry) and nothing holds it (operator, breaker).
+  bool may_hand_over(const PartitionState& partition) const noexcept;
+  /// One call of the batch handler with `batch` as attempt `attempt`, concluded per message.
+  void run_batch(PartitionState& partition, BatchMessages batch, int attempt);
+  /// The call itself, exceptions turned into the whole batch's Outcome, timed against
+  /// KERNEL_HANDLER_TIMEOUT. The one place a batch handler runs (a worker could run it).
+  Outcome call_batch_handler(const PartitionState& partition, Batch& batch);
+  /// A whole batch failed transiently: waits (partition paused) to run again as `attempt`.
+  void retry_batch_later(PartitionState& partition, BatchMessages batch, int attempt, std::chrono::milliseconds delay);
+  /// Shutdown: hands over what was collected (unless a retry or a hold comes first), then
+  /// drops what waits for a retry (delivered again).
+  void finish_batches();
+  /// Revocation: a partition's collected and retrying messages are dropped unhandled (uncommitted,
+  /// delivered again).
+  void drop_batch(PartitionState& partition) noexcept;
+
   // Pauses.
   void pause(PartitionState& partition, PauseReason reason);
   void resume(PartitionState& partition, PauseReason reason);
@@ -280,6 +307,12 @@ class KernelLoop {
   std::chrono::steady_clock::time_point last_dead_letter_warning_{};
   int suppressed_dead_letter_warnings_ = 0;
   rd_kafka_topic_t* error_topic_ = nullptr;  // KAFKA_ERROR_TOPIC, null when unset
+  // KernelSpec::batch_handler (empty for a single-message kernel).
+  BatchHandler batch_handler_;
+  TransientTypes transient_errors_;
+  std::size_t collected_messages_ = 0;  // in every partition's batches, collected or retrying
+  bool breaker_fed_ = false;            // conclude() leaves the breaker alone: the batch fed it for its call
+  prometheus::Histogram* batch_size_metric_ = nullptr;  // kernel_batch_size (metrics on)
 };
 
 }  // namespace kernel::detail

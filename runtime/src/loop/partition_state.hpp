@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kernel/message.hpp"
+#include "loop/batch_collector.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/kernel_loop.hpp"
 #include "ops/kernel_metrics.hpp"
@@ -31,6 +32,7 @@ struct PartitionState {
   TopicMetrics* metrics = nullptr;  ///< its topic's metrics when they are on (cached at assignment)
   bool retired = false;             ///< revoked; kept only for outstanding delivery reports
   int retry_level = -1;             ///< 0 an input, n the retry topic .retry.n; -1 until known
+  PartitionBatch batch;             ///< batch_handler only: collected messages, a batch's retry
 };
 
 /// The bytes a parked message holds for its key and value (the parked budget's unit; the

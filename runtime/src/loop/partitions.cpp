@@ -285,6 +285,7 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
     partitions_.erase(it);
     total_in_flight_ -= state->tracker.in_flight();
     drop_parked(*state);  // not handled, not committed: the next owner gets them
+    drop_batch(*state);   // likewise
     state->retry_message.reset();
     state->retry_entry = nullptr;
     state->retired = true;

@@ -10,6 +10,7 @@
 #include "kernel/config.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "log/logging.hpp"
+#include "loop/handler_choice.hpp"
 #include "loop/kernel_loop.hpp"
 #include "run/kernel_defaults.hpp"
 #include "run/samples.hpp"
@@ -182,6 +183,10 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   }
 
   const auto& settings = config.settings();
+  if (const auto problems = detail::handler_choice_problems(spec, settings); !problems.empty()) {
+    for (const auto& problem : problems) std::cerr << problem << "\n";
+    return exit_code::config;
+  }
   auto log = detail::make_logger(spec.name, std::string(to_string(settings.log_level)),
                                  std::string(to_string(settings.log_format)), secret_redactor(settings));
   for (const auto& warning : config.warnings()) log->warn("{}", warning);

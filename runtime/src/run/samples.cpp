@@ -172,12 +172,29 @@ int run_samples(const KernelSpec& spec, Config config, const std::string& file, 
   // Outermost, so it sees each attempt's outcome as the loop does.
   OutcomeLog outcomes;
   KernelSpec observed = spec;
-  observed.middleware.insert(observed.middleware.begin(),
-                             [&outcomes](const Message& message, Context& context, const Next& next) {
-                               auto outcome = next(message, context);
-                               outcomes.last[{message.partition(), message.offset()}] = outcome;
-                               return outcome;
-                             });
+  if (spec.batch_handler) {
+    // No middleware around batches: the handler itself is wrapped.
+    observed.batch_handler = [&outcomes, &spec](Batch& batch, Context& context) {
+      auto record_all = [&](const Outcome& outcome) {
+        for (const auto& message : batch) outcomes.last[{message.partition(), message.offset()}] = outcome;
+      };
+      try {
+        spec.batch_handler(batch, context);
+      } catch (const std::exception& error) {
+        record_all(Outcome::from_exception(error, spec.transient_errors));
+        throw;
+      }
+      for (std::size_t i = 0; i < batch.size(); ++i)
+        outcomes.last[{batch[i].partition(), batch[i].offset()}] = batch.outcome(i);
+    };
+  } else {
+    observed.middleware.insert(observed.middleware.begin(),
+                               [&outcomes](const Message& message, Context& context, const Next& next) {
+                                 auto outcome = next(message, context);
+                                 outcomes.last[{message.partition(), message.offset()}] = outcome;
+                                 return outcome;
+                               });
+  }
 
   // KAFKA_ERROR_TOPIC's records are delivered as dead letters are (same form, same tracking),
   // yet each is a business error: counted, printed and checked as one.

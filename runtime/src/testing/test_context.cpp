@@ -37,4 +37,16 @@ Outcome call(const Handler& handler, const std::vector<ConsumerMiddleware>& midd
   return Chain(handler, middleware)(message, context);
 }
 
+Outcome call(const BatchHandler& handler, Batch& batch, Context& context) {
+  try {
+    handler(batch, context);
+  } catch (const std::exception& error) {
+    return Outcome::from_exception(error);
+  } catch (...) {
+    return Outcome::permanent("unknown exception (not derived from std::exception)", FailureReason::processing_error,
+                              "unknown");
+  }
+  return Outcome::success();
+}
+
 }  // namespace kernel::testing

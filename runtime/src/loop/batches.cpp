@@ -1,0 +1,270 @@
+// KernelSpec::batch_handler (docs/batches.md): messages are collected per partition, in offset
+// order, and handed to the handler when KERNEL_BATCH_SIZE are there or KERNEL_BATCH_TIMEOUT
+// after the first arrived. Each message is an in-flight entry from the moment it is collected,
+// so commits never pass a message that is collected, running or waiting for its retry.
+//
+// What a call's outcome means: a whole batch that fails transiently is retried as a batch in
+// place (the partition paused meanwhile, KAFKA_CONSUMER_MAX_RETRIES and the retry backoff as for
+// one message) and its messages are dead-lettered `retries_exhausted` after the last attempt, or
+// each moved to the retry topic with KERNEL_RETRY_TOPICS; any other failure of the whole batch
+// applies to each message. Messages failed one by one (Batch::fail) are concluded on their
+// own; the transient ones run again together as a follow-up batch at the next attempt. The
+// breaker is fed once per call. Every message's outcome goes through conclude(), as a single
+// message's does.
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <prometheus/histogram.h>
+
+#include "core/context_access.hpp"
+#include "log/logging.hpp"
+#include "loop/kernel_loop.hpp"
+#include "loop/loop_internal.hpp"
+#include "loop/partition_state.hpp"
+
+namespace kernel::detail {
+
+namespace {
+
+/// The Outcome of the exception in flight (as the single-message chain makes one).
+Outcome outcome_of_current_exception(const TransientTypes& transient) noexcept {
+  try {
+    throw;
+  } catch (const std::exception& error) {
+    return Outcome::from_exception(error, transient);
+  } catch (...) {
+    return Outcome::permanent("unknown exception (not derived from std::exception)", FailureReason::processing_error,
+                              "unknown");
+  }
+}
+
+/// Context::produce() inside a batch handler has no message its output could belong to.
+Outcome unattributed_output() {
+  return Outcome::permanent(
+      "Context::produce() in a batch handler: an output belongs to one message; use batch.produce(i, message)");
+}
+
+/// conclude() leaves the breaker alone while set: the batch fed it once for its call.
+struct BreakerFedScope {
+  bool& fed;
+  explicit BreakerFedScope(bool& flag) : fed(flag) { fed = true; }
+  ~BreakerFedScope() { fed = false; }
+  BreakerFedScope(const BreakerFedScope&) = delete;
+  BreakerFedScope& operator=(const BreakerFedScope&) = delete;
+};
+
+}  // namespace
+
+void KernelLoop::init_batches(const KernelSpec& spec) {
+  batch_handler_ = spec.batch_handler;
+  transient_errors_ = spec.transient_errors;
+  if (metrics_) {
+    batch_size_metric_ = &prometheus::BuildHistogram()
+                              .Name("kernel_batch_size")
+                              .Help("Messages per batch_handler call")
+                              .Register(metrics_->registry())
+                              .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000,
+                                                                               2500, 5000, 10000});
+  }
+}
+
+Handler KernelLoop::one_message_batch(BatchHandler handler, TransientTypes transient) {
+  auto types = std::make_shared<const TransientTypes>(std::move(transient));
+  return [handler = std::move(handler), types](const Message& message, Context& context) -> Outcome {
+    Batch batch(std::span<const Message>(&message, 1), context, types.get());
+    handler(batch, context);  // an exception fails the call: the chain makes the Outcome
+    if (batch.failed(0)) return batch.outcome(0);
+    if (!context.produced().empty()) return unattributed_output();
+    auto& produced = ContextAccess::produced(context);
+    produced = batch.outputs(0);
+    return Outcome::success();
+  };
+}
+
+bool KernelLoop::may_hand_over(const PartitionState& partition) const noexcept {
+  return !partition.retry_entry && partition.batch.retrying.empty() && !held(partition);
+}
+
+void KernelLoop::collect(PartitionState& partition, InFlight& entry, Message message) {
+  auto& batch = partition.batch;
+  if (batch.collected.empty()) batch.first_at = Clock::now();
+  batch.collected.push_back(std::move(message), &entry);
+  ++collected_messages_;
+  const auto size = static_cast<std::size_t>(settings_.batch_size);
+  if (batch.collected.size() >= size && may_hand_over(partition) && exit_code_ == exit_code::ok) {
+    auto full = batch.collected.take_front(size);
+    collected_messages_ -= full.size();
+    if (!batch.collected.empty()) batch.first_at = Clock::now();
+    run_batch(partition, std::move(full), retry_level(partition) + 1);
+  }
+}
+
+void KernelLoop::hand_over_batches(Clock::time_point now) {
+  const auto size = static_cast<std::size_t>(settings_.batch_size);
+  for (auto& [key, state] : partitions_) {
+    auto& partition = *state;
+    auto& batch = partition.batch;
+    if (!batch.retrying.empty()) {
+      if (now < batch.retry_due || stopping() || held(partition) || exit_code_ != exit_code::ok) continue;
+      auto again = std::exchange(batch.retrying, {});
+      run_batch(partition, std::move(again), batch.retry_attempt);
+      if (!batch.retrying.empty()) continue;  // failed again: waits longer
+      if (!partition.retry_entry) resume(partition, PauseReason::retry);
+    }
+    while (!batch.collected.empty() && may_hand_over(partition) && exit_code_ == exit_code::ok &&
+           (batch.collected.size() >= size || now - batch.first_at >= settings_.batch_timeout)) {
+      auto next = batch.collected.take_front(size);
+      collected_messages_ -= next.size();
+      if (!batch.collected.empty()) batch.first_at = now;
+      run_batch(partition, std::move(next), retry_level(partition) + 1);
+    }
+  }
+}
+
+Outcome KernelLoop::call_batch_handler(const PartitionState& partition, Batch& batch) {
+  const auto started = Clock::now();
+  const auto& timeout = settings_.handler_timeout;
+  if (timeout) {
+    ContextAccess::set_deadline(context_, started + *timeout);
+    if (ops_) {
+      ops_->call_started(started, fmt::format("{}[{}]@{}..{}", partition.topic, partition.partition, batch[0].offset(),
+                                              batch[batch.size() - 1].offset()));
+    }
+  }
+  Outcome outcome;
+  try {
+    batch_handler_(batch, context_);
+  } catch (...) {
+    outcome = outcome_of_current_exception(transient_errors_);
+  }
+  if (timeout) {
+    if (ops_) ops_->call_ended();
+    ContextAccess::set_deadline(context_, std::nullopt);
+  }
+  const auto took = Clock::now() - started;
+  if (partition.metrics) partition.metrics->duration->Observe(std::chrono::duration<double>(took).count());
+  if (!timeout || took <= *timeout || outcome.kind == Outcome::Kind::fatal) return outcome;
+  // As for one message: a call that returns late failed (transiently), its outputs discarded.
+  outcome = Outcome::transient(
+      fmt::format("the batch handler returned after {} ms, past KERNEL_HANDLER_TIMEOUT ({} ms); its outputs were "
+                  "discarded",
+                  std::chrono::duration_cast<milliseconds>(took).count(), timeout->count()),
+      std::string(handler_timeout_type));
+  outcome.reason = FailureReason::timeout;
+  return outcome;
+}
+
+void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int attempt) {
+  const auto count = batch.size();
+  if (count == 0) return;
+  if (batch_size_metric_) batch_size_metric_->Observe(static_cast<double>(count));
+  ScopedLogContext scope(partition.topic, partition.partition, batch.messages.front().offset());
+  ContextAccess::begin_attempt(context_, attempt);
+  Batch call(batch.messages, context_, &transient_errors_);
+  Outcome whole = call_batch_handler(partition, call);
+  if (whole.kind != Outcome::Kind::fatal) {
+    if (!context_.produced().empty()) {
+      whole = unattributed_output();
+    } else if (const auto& refusal = ContextAccess::topic_refusal(context_); !refusal.empty()) {
+      whole = Outcome::permanent(refusal, FailureReason::topic_not_allowed);  // Context::produce() to a refused topic
+    }
+  }
+  // kernel_messages_handled_total: conclude() counts what it decides; a retry decided here
+  // (the batch again, or a follow-up batch) is counted here.
+  auto count_retried = [&](std::size_t messages) {
+    if (!partition.metrics) return;
+    for (std::size_t i = 0; i < messages; ++i) partition.metrics->count(HandledOutcome::retried);
+  };
+  const auto first = batch.messages.front().offset();
+  const auto last = batch.messages.back().offset();
+
+  if (whole.kind == Outcome::Kind::transient) {
+    if (breaker_failed(partition, batch.messages.front())) {
+      // The outage's failure, not the batch's: it waits, its retries unspent, until the circuit
+      // closes (a held partition's batch runs as the probe once the partitions resume).
+      count_retried(count);
+      retry_batch_later(partition, std::move(batch), attempt, milliseconds(0));
+      return;
+    }
+    if (retry_topic_names_.empty() && attempt <= settings_.max_retries) {
+      const auto delay = whole.retry_after
+                             ? std::clamp(*whole.retry_after, milliseconds(0), settings_.retry_backoff_max)
+                             : retry_policy_.delay(attempt);
+      log_->warn("transient error in the batch {}[{}]@{}..{} ({}, attempt {} of {}), retrying it in {} ms: {}",
+                 partition.topic, partition.partition, first, last, count_of(count, "message"), attempt,
+                 settings_.max_retries + 1, delay.count(), whole.message);
+      count_retried(count);
+      retry_batch_later(partition, std::move(batch), attempt + 1, delay);
+      return;
+    }
+    // Out of retries (each is dead-lettered) or retry topics (each moves on): per message below.
+  } else if (whole.kind != Outcome::Kind::fatal) {
+    breaker_answered();
+  }
+  if (whole.kind != Outcome::Kind::success && whole.kind != Outcome::Kind::fatal) {
+    log_->warn("{} in the batch {}[{}]@{}..{}, applied to each of its {}: {}", to_string(whole.kind), partition.topic,
+               partition.partition, first, last, count_of(count, "message"), whole.message);
+  }
+
+  const BreakerFedScope fed(breaker_fed_);
+  static const std::vector<Outgoing> no_outputs;
+  BatchMessages again;  // failed transiently one by one: a follow-up batch at the next attempt
+  std::optional<milliseconds> again_delay;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto& message = batch.messages[i];
+    auto& entry = *batch.entries[i];
+    const Outcome outcome = whole.ok() ? call.outcome(i) : whole;
+    if (outcome.kind == Outcome::Kind::fatal) {
+      conclude(partition, entry, message, outcome, attempt, no_outputs);  // stops; the rest stays uncommitted
+      return;
+    }
+    if (outcome.kind == Outcome::Kind::transient && whole.ok() && retry_topic_names_.empty() &&
+        attempt <= settings_.max_retries) {
+      const auto delay = outcome.retry_after
+                             ? std::clamp(*outcome.retry_after, milliseconds(0), settings_.retry_backoff_max)
+                             : retry_policy_.delay(attempt);
+      again_delay = std::max(again_delay.value_or(milliseconds(0)), delay);
+      log_->warn("transient error at {}[{}]@{} in a batch (attempt {} of {}), retrying it in {} ms: {}",
+                 partition.topic, partition.partition, message.offset(), attempt, settings_.max_retries + 1,
+                 delay.count(), outcome.message);
+      count_retried(1);
+      again.push_back(std::move(message), &entry);
+      continue;
+    }
+    conclude(partition, entry, message, outcome, attempt, outcome.ok() ? call.outputs(i) : no_outputs);
+    // Kept in case an output fails for good (dead-lettered then).
+    if ((entry.pending_acks > 0 || entry.output_failed) && !entry.input) entry.input.emplace(std::move(message));
+  }
+  if (!again.empty()) retry_batch_later(partition, std::move(again), attempt + 1, *again_delay);
+  settle(partition);
+}
+
+void KernelLoop::retry_batch_later(PartitionState& partition, BatchMessages batch, int attempt, milliseconds delay) {
+  auto& state = partition.batch;
+  state.retrying = std::move(batch);
+  state.retry_attempt = attempt;
+  state.retry_due = Clock::now() + delay;
+  pause(partition, PauseReason::retry);
+}
+
+void KernelLoop::finish_batches() {
+  const auto size = static_cast<std::size_t>(settings_.batch_size);
+  for (auto& [key, state] : partitions_) {
+    auto& partition = *state;
+    auto& batch = partition.batch;
+    // Collected behind a retry or while held, they would be handled out of turn: dropped.
+    while (!batch.collected.empty() && may_hand_over(partition) && exit_code_ == exit_code::ok) {
+      auto next = batch.collected.take_front(size);
+      collected_messages_ -= next.size();
+      run_batch(partition, std::move(next), retry_level(partition) + 1);
+    }
+    drop_batch(partition);  // what waits for a retry is not finished: delivered again
+  }
+}
+
+void KernelLoop::drop_batch(PartitionState& partition) noexcept {
+  collected_messages_ -= partition.batch.collected.size();
+  partition.batch.clear();
+}
+
+}  // namespace kernel::detail
