@@ -61,14 +61,22 @@ Result measure(const std::string& binary, const std::string& name, const std::st
   const auto deadline = Clock::now() + std::chrono::seconds(180);
   long long first_count = 0;
   Clock::time_point first_seen{};
-  long long count = 0;
+  long long count = 0, previous_count = 0;
+  Clock::time_point previous_seen = Clock::now();
   while (Clock::now() < deadline) {
     count = output_count(watcher.get(), output, partitions);
     // Start the clock past the first 5% so start-up (joining, first fetches) is not measured.
     if (count >= messages / 20 && first_count == 0) {
       first_count = count;
       first_seen = Clock::now();
+      if (count >= messages) {
+        // All of them between two samples (a smoke run): count from the sample before.
+        first_count = previous_count;
+        first_seen = previous_seen;
+      }
     }
+    previous_count = count;
+    previous_seen = Clock::now();
     if (count >= messages) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // sampling interval
   }
