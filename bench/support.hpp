@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -61,6 +62,24 @@ inline long peak_rss_kb(pid_t pid) {
   }
   std::fclose(status);
   return kb;
+}
+
+/// CPU time (user + system, all threads) a running process has used so far, in seconds
+/// (/proc/<pid>/stat: clock ticks, 10 ms apart).
+inline double cpu_seconds_so_far(pid_t pid) {
+  FILE* stat = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (!stat) return 0;
+  char line[2048] = {};
+  const bool read = std::fgets(line, sizeof line, stat) != nullptr;
+  std::fclose(stat);
+  if (!read) return 0;
+  // Fields after the command name (which may hold spaces), from field 3: utime is 14, stime 15.
+  const char* rest = std::strrchr(line, ')');
+  unsigned long utime = 0, stime = 0;
+  if (!rest || std::sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) {
+    return 0;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 /// How a stopped process used the machine.

@@ -1,7 +1,8 @@
 // bench-throughput: runs example-enricher (on the runtime) and the hand-written raw loop
 // against the same kernel-dev-broker, in one run, and prints their rates and peak memory.
 // The last line is `ratio=<kernel msgs/s / raw msgs/s>`; the line before it also gives each
-// one's CPU time per message (user + system, all threads, start to exit, from wait4) and
+// one's CPU time per message (user + system, all threads, over the same window as the rate,
+// from /proc/<pid>/stat, so start-up and shutdown are not counted) and
 // `cpu_ratio=<raw CPU per message / kernel CPU per message>`, which a busy machine disturbs
 // far less than the rates.
 //
@@ -62,6 +63,7 @@ Result measure(const std::string& binary, const std::string& name, const std::st
   long long first_count = 0;
   Clock::time_point first_seen{};
   long long count = 0, previous_count = 0;
+  double first_cpu = 0, previous_cpu = 0;
   Clock::time_point previous_seen = Clock::now();
   while (Clock::now() < deadline) {
     count = output_count(watcher.get(), output, partitions);
@@ -69,28 +71,31 @@ Result measure(const std::string& binary, const std::string& name, const std::st
     if (count >= messages / 20 && first_count == 0) {
       first_count = count;
       first_seen = Clock::now();
+      first_cpu = bench::cpu_seconds_so_far(child.pid);
       if (count >= messages) {
         // All of them between two samples (a smoke run): count from the sample before.
         first_count = previous_count;
         first_seen = previous_seen;
+        first_cpu = previous_cpu;
       }
     }
     previous_count = count;
     previous_seen = Clock::now();
+    previous_cpu = bench::cpu_seconds_so_far(child.pid);
     if (count >= messages) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // sampling interval
   }
   const auto finished = Clock::now();
+  const double cpu = bench::cpu_seconds_so_far(child.pid) - first_cpu;
   Result result;
-  const auto usage = bench::stop(child);
-  result.rss_kb = usage.peak_rss_kb;
-  result.cpu_us_per_message = usage.cpu_seconds * 1e6 / static_cast<double>(messages);
+  result.rss_kb = bench::stop(child).peak_rss_kb;
   if (count < messages) {
     std::cerr << name << ": only " << count << " of " << messages << " outputs within the deadline\n";
     return result;
   }
   const double seconds = std::chrono::duration<double>(finished - first_seen).count();
   result.rate = static_cast<double>(messages - first_count) / seconds;
+  result.cpu_us_per_message = cpu * 1e6 / static_cast<double>(messages - first_count);
   return result;
 }
 
