@@ -6,11 +6,11 @@
 // program (read_committed, fetch.wait.max.ms=1). kernel-dev-broker (librdkafka's mock
 // cluster) holds a fetch that finds no data for the whole fetch.wait.max.ms (a real broker
 // answers as soon as data arrives), so every contender runs with KAFKA_CONSUMER_MAX_WAIT=5ms
-// (--max-wait) rather than the default 500ms, which would otherwise dominate the figures. That is the output's appearance to a
-// downstream reader, which includes the kernel's producer acknowledgement and, under
-// exactly-once, the transaction's commit. Inputs are produced at --rate messages per second,
-// spread evenly (a burst every millisecond), for --seconds, after a warm-up that waits for the
-// contender to answer. Each contender reads its own input topic and writes its own output.
+// (--max-wait) rather than the default 500ms, which would otherwise dominate the figures. That is the output's
+// appearance to a downstream reader, which includes the kernel's producer acknowledgement and, under exactly-once, the
+// transaction's commit. Inputs are produced at --rate messages per second, spread evenly (a burst every millisecond),
+// for --seconds, after a warm-up that waits for the contender to answer. Each contender reads its own input topic and
+// writes its own output.
 //
 // Last lines: one `<name> p50_ms=... p99_ms=...` per contender measured.
 #include <algorithm>
@@ -76,8 +76,7 @@ double produce_paced(const Options& options, const std::string& topic, long long
       const auto key = "lat-" + std::to_string(seq);
       const auto at = now_us();
       created_us[static_cast<std::size_t>(seq)] = at;
-      while (rd_kafka_producev(producer.get(), RD_KAFKA_V_RKT(target.get()),
-                               RD_KAFKA_V_KEY(key.data(), key.size()),
+      while (rd_kafka_producev(producer.get(), RD_KAFKA_V_RKT(target.get()), RD_KAFKA_V_KEY(key.data(), key.size()),
                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(at / 1000),
                                RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -219,7 +218,9 @@ Measurement measure(const Options& options, const std::string& name, const std::
   result.offered_rate = static_cast<double>(measured) / producing;
   if (!latencies.empty()) {
     std::sort(latencies.begin(), latencies.end());
-    auto at = [&](double q) { return latencies[static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1))]; };
+    auto at = [&](double q) {
+      return latencies[static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1))];
+    };
     result.p50_ms = at(0.50);
     result.p99_ms = at(0.99);
     result.max_ms = latencies.back();
@@ -279,16 +280,16 @@ int main(int argc, char** argv) {
     // at_least_once is the default: set only when asked for a mode other than the default, so
     // a kernel without the setting still measures its at-least-once delivery.
     if (!mode.empty() && mode != "at_least_once") env["KERNEL_DELIVERY"] = mode;
-    const auto measurement = measure(options, name, mode.empty() ? raw_binary : kernel_binary, env,
-                                     env.empty() ? "" : "KERNEL_DELIVERY");
+    const auto measurement =
+        measure(options, name, mode.empty() ? raw_binary : kernel_binary, env, env.empty() ? "" : "KERNEL_DELIVERY");
     if (!measurement.skipped.empty()) {
       std::printf("%s: skipped: %s\n", name.c_str(), measurement.skipped.c_str());
     } else {
       std::printf(
           "%s: offered %.0f msg/s, %lld of %lld outputs at %.0f msg/s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; peak RSS %.1f MB, "
           "%.1f s CPU\n",
-          name.c_str(), measurement.offered_rate, measurement.received, measurement.offered, measurement.achieved_rate, measurement.p50_ms,
-          measurement.p99_ms, measurement.max_ms, measurement.usage.peak_rss_kb / 1024.0,
+          name.c_str(), measurement.offered_rate, measurement.received, measurement.offered, measurement.achieved_rate,
+          measurement.p50_ms, measurement.p99_ms, measurement.max_ms, measurement.usage.peak_rss_kb / 1024.0,
           measurement.usage.cpu_seconds);
     }
     std::fflush(stdout);
@@ -299,8 +300,7 @@ int main(int argc, char** argv) {
   for (const auto& [name, measurement] : results) {
     if (!measurement.ran) continue;
     std::printf("%s p50_ms=%.1f p99_ms=%.1f peak_rss_mb=%.1f lost=%lld\n", name.c_str(), measurement.p50_ms,
-                measurement.p99_ms, measurement.usage.peak_rss_kb / 1024.0,
-                measurement.offered - measurement.received);
+                measurement.p99_ms, measurement.usage.peak_rss_kb / 1024.0, measurement.offered - measurement.received);
     all_ran = all_ran && measurement.received == measurement.offered;
   }
   return all_ran ? 0 : 1;

@@ -84,7 +84,7 @@ inline double cpu_seconds_so_far(pid_t pid) {
 
 /// How a stopped process used the machine.
 struct Usage {
-  long peak_rss_kb = 0;  // VmHWM just before it was stopped
+  long peak_rss_kb = 0;    // VmHWM just before it was stopped
   double cpu_seconds = 0;  // user + system, all its threads, start to exit
   int exit_status = 0;
 };
