@@ -75,7 +75,8 @@ int main() {
   kernel::detail::TopicPtr output(rd_kafka_topic_new(producer.get(), settings.output_topic->c_str(), nullptr));
 
   std::mt19937_64 random{std::random_device{}()};
-  const std::string source = "raw-loop";
+  // The kernel's name: enriched_by and the source header carry the same bytes as its outputs.
+  const std::string source = "example-enricher";
   auto next_commit = std::time(nullptr) + 1;
   while (running) {
     kernel::detail::MessagePtr message(rd_kafka_consumer_poll(consumer.get(), 100));

@@ -105,6 +105,9 @@ class Message {
   std::optional<std::string_view> key_;
   std::string_view value_;
   mutable std::unique_ptr<Headers> headers_;  // decoded on first use
+  // librdkafka found no headers: not asked again (for a record with an empty header list, each
+  // rd_kafka_message_headers() call parses it anew, three allocations every time).
+  mutable bool no_raw_headers_ = false;
   // Storage for messages built from values.
   std::unique_ptr<struct MessageStorage> storage_;
 };

@@ -75,8 +75,10 @@ const Headers& Message::headers() const {
 std::optional<std::string_view> Message::header(std::string_view name) const {
   if (raw_ && !headers_) {
     // Fast path: look the header up without decoding them all.
+    if (no_raw_headers_) return std::nullopt;
     rd_kafka_headers_t* raw_headers = nullptr;
     if (rd_kafka_message_headers(raw_.get(), &raw_headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      no_raw_headers_ = true;
       return std::nullopt;
     }
     const void* value;

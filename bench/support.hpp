@@ -1,0 +1,150 @@
+#pragma once
+// What the benchmarks share: starting processes with their own environment, reading their
+// peak memory and CPU time, starting kernel-dev-broker, and the order documents they process.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kernel/jsonl.hpp"
+
+namespace bench {
+
+struct Child {
+  pid_t pid = -1;
+  FILE* stdout_pipe = nullptr;
+};
+
+inline Child spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                   bool capture_stdout) {
+  int fds[2] = {-1, -1};
+  if (capture_stdout && pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    if (capture_stdout) {
+      dup2(fds[1], STDOUT_FILENO);
+      close(fds[0]);
+      close(fds[1]);
+    }
+    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
+    std::vector<char*> args;
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  Child child{pid, nullptr};
+  if (capture_stdout) {
+    close(fds[1]);
+    child.stdout_pipe = fdopen(fds[0], "r");
+  }
+  return child;
+}
+
+/// Peak resident memory (VmHWM) of a running process, in KiB.
+inline long peak_rss_kb(pid_t pid) {
+  FILE* status = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (!status) return 0;
+  char line[256];
+  long kb = 0;
+  while (std::fgets(line, sizeof line, status)) {
+    if (std::sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+  }
+  std::fclose(status);
+  return kb;
+}
+
+/// CPU time (user + system, all threads) a running process has used so far, in seconds
+/// (/proc/<pid>/stat: clock ticks, 10 ms apart).
+inline double cpu_seconds_so_far(pid_t pid) {
+  FILE* stat = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (!stat) return 0;
+  char line[2048] = {};
+  const bool read = std::fgets(line, sizeof line, stat) != nullptr;
+  std::fclose(stat);
+  if (!read) return 0;
+  // Fields after the command name (which may hold spaces), from field 3: utime is 14, stime 15.
+  const char* rest = std::strrchr(line, ')');
+  unsigned long utime = 0, stime = 0;
+  if (!rest || std::sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) {
+    return 0;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+/// How a stopped process used the machine.
+struct Usage {
+  long peak_rss_kb = 0;    // VmHWM just before it was stopped
+  double cpu_seconds = 0;  // user + system, all its threads, start to exit
+  int exit_status = 0;
+};
+
+inline double seconds_of(const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; }
+
+/// Stops a process with SIGTERM (its graceful shutdown) and waits for it.
+inline Usage stop(const Child& child) {
+  Usage usage;
+  usage.peak_rss_kb = peak_rss_kb(child.pid);
+  kill(child.pid, SIGTERM);
+  int status = 0;
+  rusage used{};
+  wait4(child.pid, &status, 0, &used);
+  usage.cpu_seconds = seconds_of(used.ru_utime) + seconds_of(used.ru_stime);
+  usage.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return usage;
+}
+
+/// Starts kernel-dev-broker and returns its bootstrap servers (it prints `...=<servers>` first).
+inline std::string start_broker(const std::string& binary, int partitions, const std::vector<std::string>& topics,
+                                Child& broker) {
+  std::vector<std::string> args{binary, "--partitions", std::to_string(partitions)};
+  for (const auto& topic : topics) {
+    args.push_back("--topic");
+    args.push_back(topic);
+  }
+  broker = spawn(args, {}, true);
+  char line[256] = {};
+  if (!broker.stdout_pipe || !std::fgets(line, sizeof line, broker.stdout_pipe)) {
+    throw std::runtime_error("the broker did not start");
+  }
+  std::string servers(line);
+  servers = servers.substr(servers.find('=') + 1);
+  servers.erase(servers.find_last_not_of("\r\n") + 1);
+  return servers;
+}
+
+/// The i-th order, as example-enricher and the raw loop read it; `value_bytes` above its
+/// natural ~190 bytes pads the note field so the value has about that size.
+inline kernel::jsonl::Record make_order(long long i, std::size_t value_bytes = 0) {
+  static const char* items[] = {"book", "laptop", "pen", "desk", "chair", "lamp"};
+  kernel::jsonl::Record record;
+  record.key = "customer-" + std::to_string(i % 5000);
+  std::string note = "standard delivery, leave at the door";
+  nlohmann::json order{{"order_id", i},
+                       {"customer", *record.key},
+                       {"item", items[i % 6]},
+                       {"quantity", 1 + i % 4},
+                       {"amount", static_cast<double>(i % 50000) / 100.0},
+                       {"currency", "EUR"},
+                       {"created_at", "2026-11-23T03:09:38.123Z"},
+                       {"note", note}};
+  record.value = order.dump();
+  if (record.value.size() < value_bytes) {
+    note.append(value_bytes - record.value.size(), '.');
+    order["note"] = note;
+    record.value = order.dump();
+  }
+  return record;
+}
+
+}  // namespace bench
