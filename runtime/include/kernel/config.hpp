@@ -329,9 +329,6 @@ class ProduceGuard {
 std::string substitute_topic_variables(std::string_view text,
                                        const std::map<std::string, std::string, std::less<>>& values,
                                        std::string& error);
-/// The name of retry topic `n` (1 for the first): `<prefix><kernel>.retry.<n>`. The one place
-/// that names retry topics: start-up, the embedded broker and the loop all ask it.
-std::string retry_topic_name(const Settings& settings, int n);
 
 /// Replaces secret values in a line of text (librdkafka's log and conf dumps) with ***.
 std::string mask_secrets(std::string_view text);

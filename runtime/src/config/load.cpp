@@ -435,6 +435,4 @@ std::string Config::source_of(std::string_view variable) const {
   return it == sources_.end() ? std::string() : it->second;
 }
 
-std::string retry_topic_name(const Settings& settings, int n) { return retry_topic(settings, n); }
-
 }  // namespace kernel

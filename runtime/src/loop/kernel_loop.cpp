@@ -44,7 +44,7 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
   ContextAccess::set_producer_middleware(context_, spec.producer_middleware);
   ContextAccess::set_kernel_values(context_, std::make_shared<const KernelValues>(settings_.kernel_values));
   for (std::size_t n = 1; n <= settings_.retry_topics.size(); ++n) {
-    retry_topic_names_.push_back(retry_topic_name(settings_, static_cast<int>(n)));
+    retry_topic_names_.push_back(retry_topic(settings_, static_cast<int>(n)));
   }
   ContextAccess::set_metrics(context_, metrics_);
   // Produce guard (pipeline naming or KERNEL_ALLOWED_TOPICS): names given to produce() get the
