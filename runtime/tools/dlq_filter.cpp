@@ -31,14 +31,9 @@ std::optional<std::int64_t> failed_at_ms(const jsonl::Record& record) {
 }
 
 const std::vector<std::string>& failure_reasons() {
-  // Every FailureReason (kernel/errors.hpp) a dead letter can carry; add new ones here.
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out;
-    for (const auto reason : {FailureReason::deserialization_error, FailureReason::validation_error,
-                              FailureReason::processing_error, FailureReason::retries_exhausted,
-                              FailureReason::output_failed, FailureReason::timeout, FailureReason::topic_not_allowed}) {
-      out.emplace_back(to_string(reason));
-    }
+    for (const auto reason : all_failure_reasons) out.emplace_back(to_string(reason));
     return out;
   }();
   return names;
