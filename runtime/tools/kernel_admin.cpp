@@ -14,7 +14,6 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <functional>
 #include <iostream>
 #include <limits>
@@ -29,6 +28,7 @@
 
 #include "command_line.hpp"
 #include "core/partition_list.hpp"
+#include "core/rfc3339.hpp"
 #include "dlq_commands.hpp"
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
@@ -266,40 +266,10 @@ int lag(const kernel::Config& config, const std::string& group, std::vector<std:
   return kernel::exit_code::ok;
 }
 
-/// Parses 2026-11-23T03:09:38Z, 2026-11-23T03:09:38.123Z, 2026-11-23T03:09:38+02:00 or
-/// 2026-11-23 (midnight UTC) to epoch milliseconds.
-std::optional<std::int64_t> parse_datetime(const std::string& text) {
-  std::tm tm{};
-  int millis = 0;
-  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (!rest) {
-    tm = {};
-    rest = strptime(text.c_str(), "%Y-%m-%d", &tm);
-    if (!rest || *rest) return std::nullopt;
-    return static_cast<std::int64_t>(timegm(&tm)) * 1000;
-  }
-  if (*rest == '.') {
-    int digits = 0;
-    for (++rest; *rest >= '0' && *rest <= '9'; ++rest, ++digits) {
-      if (digits < 3) millis = millis * 10 + (*rest - '0');
-    }
-    for (; digits < 3; ++digits) millis *= 10;
-  }
-  long offset_seconds = 0;
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (*rest == 'Z' || *rest == 'z') {
-    ++rest;
-  } else if ((*rest == '+' || *rest == '-') && digit(rest[1]) && digit(rest[2]) && rest[3] == ':' && digit(rest[4]) &&
-             digit(rest[5])) {
-    const int sign = *rest == '+' ? 1 : -1;
-    offset_seconds =
-        sign * (((rest[1] - '0') * 10 + (rest[2] - '0')) * 3600 + ((rest[4] - '0') * 10 + (rest[5] - '0')) * 60);
-    rest += 6;
-  } else {
-    return std::nullopt;  // a time without a zone is ambiguous
-  }
-  if (*rest) return std::nullopt;
-  return (static_cast<std::int64_t>(timegm(&tm)) - offset_seconds) * 1000 + millis;
+/// A date-time (core/rfc3339.hpp), or a date alone (2026-11-23: midnight UTC), to epoch
+/// milliseconds. Throws Rfc3339Error.
+std::int64_t parse_datetime(const std::string& text) {
+  return parse_rfc3339(text.size() == 10 ? text + "T00:00:00Z" : text);
 }
 
 /// Where reset-offsets moves each partition, from --to.
@@ -320,7 +290,12 @@ ResetTarget parse_reset_target(const std::string& to) {
     }
     return {ResetTarget::Kind::offset, *offset};
   }
-  if (const auto when = parse_datetime(to)) return {ResetTarget::Kind::time, *when};
+  try {
+    return {ResetTarget::Kind::time, parse_datetime(to)};
+  } catch (const Rfc3339Error& error) {
+    // A date (`2026-...`) gets the parser's own reason; anything else what --to takes.
+    if (to.size() > 4 && to[4] == '-') throw Failure{kernel::exit_code::usage, std::string("--to: ") + error.what()};
+  }
   throw Failure{kernel::exit_code::usage, "--to " + to +
                                               ": expected earliest, latest, an offset (0 or more), or a "
                                               "date-time like 2026-11-23T03:00:00Z"};
