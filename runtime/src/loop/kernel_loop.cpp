@@ -5,6 +5,7 @@
 
 #include "core/context_access.hpp"
 #include "core/partition_list.hpp"
+#include "core/refusal.hpp"
 #include "kernel/middleware.hpp"
 #include "log/logging.hpp"
 #include "loop/loop_internal.hpp"
@@ -310,20 +311,9 @@ void KernelLoop::run_due_retries() {
 void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   auto* self = static_cast<KernelLoop*>(opaque);
   const auto code = static_cast<rd_kafka_resp_err_t>(err);
-  // A failed TLS handshake (a plaintext listener, say) is a transport error no retry can fix.
-  const bool handshake = code == RD_KAFKA_RESP_ERR__TRANSPORT &&
-                         std::string_view(reason).find("SSL handshake failed") != std::string_view::npos;
-  if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL ||
-      code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED || handshake) {
-    if (!self->joined()) {
-      const auto& servers = self->settings_.bootstrap_servers;
-      self->startup_failure_reason_ =
-          handshake ? "TLS handshake with " + servers + " failed: " + kernel::mask_secrets(reason) +
-                          "; does the listener speak TLS? (KAFKA_SECURITY_PROTOCOL, KAFKA_CA_CERT)"
-                    : "authentication or TLS refused by " + servers + ": " + kernel::mask_secrets(reason);
-      self->startup_failure_.store(exit_code::no_permission);
-    }
-    // librdkafka has logged the failure itself; the start-up error sums it up.
+  // An authentication or TLS refusal: librdkafka logs it itself, and the start-up topic check
+  // (run/topics.cpp), which runs before the loop, ends start-up with 77 on the first.
+  if (describe_refusal(err, reason, self->settings_.bootstrap_servers)) {
     self->log_->debug("{}: {}", rd_kafka_name(rk), kernel::mask_secrets(reason));
     return;
   }
