@@ -7,15 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "failure.hpp"
 #include "kernel/jsonl.hpp"
 
 namespace kernel::tools::dlq {
-
-/// A failure with the exit code it stands for; printed as one line `kernel-admin: message`.
-struct Failure {
-  int code;
-  std::string message;
-};
 
 /// The value of the last header `name` (a null header counts as absent).
 std::optional<std::string> header_of(const jsonl::Record& record, std::string_view name);
