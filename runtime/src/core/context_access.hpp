@@ -28,7 +28,9 @@ struct ContextAccess {
   static void set_topic_check(Context& context, Context::TopicCheck check) {
     context.set_topic_check(std::move(check));
   }
-  static const std::string& topic_refusal(const Context& context) noexcept { return context.topic_refusal(); }
+  static const Context::ProduceRefusal& produce_refusal(const Context& context) noexcept {
+    return context.produce_refusal();
+  }
 };
 
 }  // namespace kernel::detail

@@ -221,9 +221,10 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
   ScopedLogContext scope(partition.topic, partition.partition, message.offset());
   ContextAccess::begin_attempt(context_, attempt);
   Outcome outcome = call_handler(partition, message);
-  // A refused topic fails the attempt even when the handler caught the refusal: nothing of it is sent.
-  if (!ContextAccess::topic_refusal(context_).empty() && outcome.kind != Outcome::Kind::fatal) {
-    outcome = Outcome::permanent(ContextAccess::topic_refusal(context_), FailureReason::topic_not_allowed);
+  // A refused produce fails the attempt even when the handler caught the refusal: nothing of it is sent.
+  if (const auto& refused = ContextAccess::produce_refusal(context_);
+      !refused.message.empty() && outcome.kind != Outcome::Kind::fatal) {
+    outcome = Outcome::permanent(refused.message, refused.reason);
   }
   conclude(partition, entry, message, outcome, attempt, context_.produced());
 }
