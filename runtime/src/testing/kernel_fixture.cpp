@@ -121,7 +121,7 @@ KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chro
       Config::load(detail::defaults_of(state_->spec), environment, RunMode::dev, "/nonexistent/kernel-fixture/.env"));
   const auto& settings = state_->config->settings();
   auto log = detail::make_logger(state_->spec.name, std::string(to_string(settings.log_level)),
-                                 std::string(to_string(settings.log_format)));
+                                 std::string(to_string(settings.log_format)), state_->config->secret_value_redactor());
   if (settings.embedded) state_->broker = detail::start_embedded_broker(*state_->config, *log);
 
   state_->operations = detail::Operations::start_if_enabled(settings, log);
