@@ -203,7 +203,7 @@ TEST_CASE("kernel settings: a secret is named, never printed") {
   }
   SUBCASE("redact_secret_values() masks the kernel's and the runtime's secret values") {
     const auto config =
-        load({{"KERNEL_ADMIN_TOKEN", "adm-token-1"}, {"KAFKA_PROPERTY_SSL_KEY_PASSWORD", "key-pass-2"}});
+        load({{"KERNEL_ADMIN_TOKEN", "adm-token-1"}, {"KAFKA_PROPERTY_SSL_KEYSTORE_PASSWORD", "key-pass-2"}});
     CHECK(config.redact_secret_values("key s3cr3t-key-value, token adm-token-1, pass key-pass-2") ==
           "key ***, token ***, pass ***");
     const auto redactor = config.secret_value_redactor();
