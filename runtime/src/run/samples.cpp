@@ -126,7 +126,7 @@ std::size_t report_expectations(const std::string& file, const std::vector<jsonl
 }  // namespace
 
 int run_samples(const KernelSpec& spec, Config config, const std::string& file, const Environment& environment,
-                std::shared_ptr<spdlog::logger> log) {
+                const std::shared_ptr<spdlog::logger>& log) {
   std::vector<jsonl::Record> records;
   try {
     records = jsonl::read_file(file);
