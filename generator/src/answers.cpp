@@ -361,6 +361,13 @@ std::vector<std::string> comma_separated(std::string_view text) {
   return items;
 }
 
+/// An optional answer: empty text means none, so that its default applies (`--set
+/// output_topic=` removes a consumer's output topic).
+std::optional<std::string> none_if_empty(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  return std::string(text);
+}
+
 std::string joined(const std::vector<std::string>& items) {
   std::string text;
   for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
@@ -506,7 +513,7 @@ const std::vector<Question> question_table{
      .applies = needs_output,
      .answered = [](const Answers& a) { return a.output_topic.has_value() || is_step(a); },
      .default_value = [](const Answers& a, const Patterns&) { return a.name + ".output"; },
-     .store = [](Answers& a, std::string_view text) { a.output_topic = std::string(text); },
+     .store = [](Answers& a, std::string_view text) { a.output_topic = none_if_empty(text); },
      .check =
          [](const Answers& a, const Patterns& patterns) {
            std::vector<std::string> problems;
@@ -540,7 +547,7 @@ const std::vector<Question> question_table{
      .applies = always,
      .answered = [](const Answers& a) { return a.dlq_topic.has_value(); },
      .default_value = [](const Answers& a, const Patterns&) { return a.name + ".dlq"; },
-     .store = [](Answers& a, std::string_view text) { a.dlq_topic = std::string(text); },
+     .store = [](Answers& a, std::string_view text) { a.dlq_topic = none_if_empty(text); },
      .check =
          [](const Answers& a, const Patterns&) {
            std::vector<std::string> problems;
@@ -559,7 +566,7 @@ const std::vector<Question> question_table{
      .applies = always,
      .answered = [](const Answers& a) { return a.consumer_group.has_value(); },
      .default_value = [](const Answers& a, const Patterns&) { return a.name; },
-     .store = [](Answers& a, std::string_view text) { a.consumer_group = std::string(text); },
+     .store = [](Answers& a, std::string_view text) { a.consumer_group = none_if_empty(text); },
      .check =
          [](const Answers& a, const Patterns&) {
            return a.consumer_group ? check_group(*a.consumer_group) : std::vector<std::string>{};

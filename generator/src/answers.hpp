@@ -57,7 +57,8 @@ struct Question {
   std::string (*default_value)(const Answers&, const Patterns&) = nullptr;
   /// The accepted values, shown with the prompt; nullptr when free text.
   std::vector<std::string> (*choices)(const Patterns&) = nullptr;
-  /// Stores a typed answer (a list is comma-separated).
+  /// Stores a typed answer (a list is comma-separated); empty text for an optional answer
+  /// stores none, so that its default applies.
   void (*store)(Answers&, std::string_view text) = nullptr;
   /// Every problem with its stored value, one line each: the same lines whether the value
   /// came from a flag or a prompt.

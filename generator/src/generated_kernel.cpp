@@ -240,16 +240,7 @@ void set_answer(Answers& answers, const std::string& key, const std::string& val
     for (const auto& name : answer_names()) names += (names.empty() ? "" : ", ") + name;
     throw UsageError(fmt::format("--set {}: unknown answer; use one of {}", key, names));
   }
-  // An empty value of an optional answer means none (its default then applies).
-  if (value.empty() && key == "output_topic") {
-    answers.output_topic.reset();
-  } else if (value.empty() && key == "dlq_topic") {
-    answers.dlq_topic.reset();
-  } else if (value.empty() && key == "consumer_group") {
-    answers.consumer_group.reset();
-  } else {
-    question->store(answers, value);
-  }
+  question->store(answers, value);
 }
 
 GeneratedKernel load_generated_kernel(const fs::path& root_in, const TemplateSet& built_in, const Versions& versions) {

@@ -49,7 +49,7 @@ struct GeneratedKernel {
 };
 
 /// Largest manifest read (a kernel's is a few kilobytes).
-inline constexpr std::size_t max_manifest_size = 4 * 1024 * 1024;
+inline constexpr std::size_t max_manifest_size = std::size_t{4} * 1024 * 1024;
 
 /// Reads and validates `root`/.new-kernel/manifest.json and the base store. `built_in` is the
 /// template set embedded in this binary (for migration), `versions` this binary's.

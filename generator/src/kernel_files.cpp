@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -27,7 +27,7 @@ std::optional<KernelFile> read_kernel_file(const fs::path& root, std::string_vie
     ++component;
     if (::lstat(path.c_str(), &status) != 0) {
       if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
-      throw WriteError(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+      throw WriteError(fmt::format("cannot read {}: {}", path.string(), std::generic_category().message(errno)));
     }
     if (S_ISLNK(status.st_mode)) {
       throw RefusedError(
@@ -48,7 +48,8 @@ std::optional<KernelFile> read_kernel_file(const fs::path& root, std::string_vie
                     std::string(relative), max_kernel_file_size >> 20));
   }
   const int descriptor = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (descriptor < 0) throw WriteError(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  if (descriptor < 0)
+    throw WriteError(fmt::format("cannot read {}: {}", path.string(), std::generic_category().message(errno)));
   KernelFile file;
   file.mode = status.st_mode & 07777;
   char buffer[65536];
@@ -58,7 +59,7 @@ std::optional<KernelFile> read_kernel_file(const fs::path& root, std::string_vie
     if (got < 0) {
       const int error = errno;
       ::close(descriptor);
-      throw WriteError(fmt::format("cannot read {}: {}", path.string(), std::strerror(error)));
+      throw WriteError(fmt::format("cannot read {}: {}", path.string(), std::generic_category().message(error)));
     }
     if (got == 0) break;
     file.content.append(buffer, static_cast<std::size_t>(got));

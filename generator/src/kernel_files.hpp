@@ -13,7 +13,7 @@
 namespace new_kernel {
 
 /// Largest file an upgrade reads (a kernel's sources are kilobytes; this is far beyond).
-inline constexpr std::size_t max_kernel_file_size = 16 * 1024 * 1024;
+inline constexpr std::size_t max_kernel_file_size = std::size_t{16} * 1024 * 1024;
 
 struct KernelFile {
   std::string content;

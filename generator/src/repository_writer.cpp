@@ -9,9 +9,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -103,7 +103,7 @@ std::optional<std::size_t> positive_number(const char* variable) {
 }
 
 WriteError write_error(const fs::path& path, int error_number) {
-  return WriteError(fmt::format("cannot write {}: {}", path.string(), std::strerror(error_number)));
+  return WriteError(fmt::format("cannot write {}: {}", path.string(), std::generic_category().message(error_number)));
 }
 
 void write_all(int descriptor, const fs::path& path, std::string_view bytes) {
@@ -143,7 +143,7 @@ void write_file(const fs::path& root, const RenderedFile& file, std::size_t file
   write_all(descriptor, path, content.substr(0, half));
   if (hooks.fail_at_file == file_number) {
     throw WriteError(fmt::format("cannot write {}: {} (injected by NEW_KERNEL_TEST_FAIL_AT_FILE={})", path.string(),
-                                 std::strerror(ENOSPC), file_number));
+                                 std::generic_category().message(ENOSPC), file_number));
   }
   if (hooks.pause_at_file == file_number) wait_for_signal(file_number, file.path);
   write_all(descriptor, path, content.substr(half));
@@ -323,7 +323,7 @@ void update_repository(const fs::path& root_in, const std::vector<FileChange>& c
     const auto target = root / changes[i].path;
     if (hooks.fail_at_rename == i + 1) {
       throw WriteError(fmt::format("cannot write {}: {} (injected by NEW_KERNEL_TEST_FAIL_AT_RENAME={})",
-                                   target.string(), std::strerror(EIO), i + 1));
+                                   target.string(), std::generic_category().message(EIO), i + 1));
     }
     if (fs::exists(fs::symlink_status(target))) {
       const auto saved = staging.path() / "old" / fmt::format("{}", i);

@@ -115,8 +115,8 @@ struct TopicReading {
   detail::HandlePtr reader;
   std::optional<Scan> scan;
 
-  TopicReading(Connection& connection, const std::string& topic) : reader(connection.consumer("kernel-admin")) {
-    scan.emplace(connection, reader.get(), topic, connection.ranges(reader.get(), topic));
+  TopicReading(Connection& connection, const std::string& topic) : reader(dlq::reader(connection, "kernel-admin")) {
+    scan.emplace(connection, reader.get(), topic, ranges(connection, reader.get(), topic));
     scan->assign_in_order();
   }
 };

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <ctime>
 
 #include <nlohmann/json.hpp>
 
+#include "core/rfc3339.hpp"
 #include "kernel/errors.hpp"
 #include "kernel/run.hpp"
 
@@ -25,59 +25,18 @@ std::optional<std::string> header_of(const jsonl::Record& record, std::string_vi
 
 std::optional<std::int64_t> failed_at_ms(const jsonl::Record& record) {
   if (const auto text = header_of(record, "dlq-failed-at")) {
-    if (const auto when = parse_rfc3339(*text)) return when;
+    if (const auto when = detail::try_parse_rfc3339(*text)) return when;
   }
   return record.timestamp_ms;
 }
 
 const std::vector<std::string>& failure_reasons() {
-  // Every FailureReason (kernel/errors.hpp) a dead letter can carry; add new ones here.
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out;
-    for (const auto reason : {FailureReason::deserialization_error, FailureReason::validation_error,
-                              FailureReason::processing_error, FailureReason::retries_exhausted,
-                              FailureReason::output_failed, FailureReason::timeout, FailureReason::topic_not_allowed}) {
-      out.emplace_back(to_string(reason));
-    }
+    for (const auto reason : all_failure_reasons) out.emplace_back(to_string(reason));
     return out;
   }();
   return names;
-}
-
-std::optional<std::int64_t> parse_rfc3339(std::string_view input) {
-  const std::string text(input);
-  std::tm tm{};
-  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (!rest && text.size() > 10 && (text[10] == 't' || text[10] == ' ')) {  // RFC 3339 allows these too
-    std::string upper = text;
-    upper[10] = 'T';
-    return parse_rfc3339(upper);
-  }
-  if (!rest) return std::nullopt;
-  int millis = 0;
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (*rest == '.') {
-    int digits = 0;
-    for (++rest; digit(*rest); ++rest, ++digits) {
-      if (digits < 3) millis = millis * 10 + (*rest - '0');
-    }
-    if (digits == 0) return std::nullopt;
-    for (; digits < 3; ++digits) millis *= 10;
-  }
-  long offset_seconds = 0;
-  if (*rest == 'Z' || *rest == 'z') {
-    ++rest;
-  } else if ((*rest == '+' || *rest == '-') && digit(rest[1]) && digit(rest[2]) && rest[3] == ':' && digit(rest[4]) &&
-             digit(rest[5])) {
-    const int sign = *rest == '+' ? 1 : -1;
-    offset_seconds =
-        sign * (((rest[1] - '0') * 10 + (rest[2] - '0')) * 3600 + ((rest[4] - '0') * 10 + (rest[5] - '0')) * 60);
-    rest += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (*rest) return std::nullopt;
-  return (static_cast<std::int64_t>(timegm(&tm)) - offset_seconds) * 1000 + millis;
 }
 
 namespace {
@@ -125,8 +84,13 @@ std::string hex_sha256(std::string_view text) {
 }  // namespace
 
 TimeArgument parse_time_argument(std::string_view option, const std::string& text, std::int64_t now_ms) {
-  if (const auto when = parse_rfc3339(text)) return {text, *when, false};
   if (const auto ago = parse_duration_ago(text)) return {text, now_ms - *ago, true};
+  try {
+    return {text, detail::parse_rfc3339(text), false};
+  } catch (const detail::Rfc3339Error& error) {
+    // A date (`2026-...`) gets the parser's own reason; anything else both forms.
+    if (text.size() > 4 && text[4] == '-') throw Failure{exit_code::usage, std::string(option) + ": " + error.what()};
+  }
   throw Failure{exit_code::usage, std::string(option) + " \"" + text +
                                       "\": expected an RFC 3339 time with a zone (2026-11-23T03:00:00Z) or a "
                                       "duration ago (30m, 2h, 7d)"};

@@ -7,15 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "failure.hpp"
 #include "kernel/jsonl.hpp"
 
 namespace kernel::tools::dlq {
-
-/// A failure with the exit code it stands for; printed as one line `kernel-admin: message`.
-struct Failure {
-  int code;
-  std::string message;
-};
 
 /// The value of the last header `name` (a null header counts as absent).
 std::optional<std::string> header_of(const jsonl::Record& record, std::string_view name);
@@ -26,11 +21,8 @@ std::optional<std::int64_t> failed_at_ms(const jsonl::Record& record);
 /// The values `dlq-failure-reason` takes (the FailureReason names).
 const std::vector<std::string>& failure_reasons();
 
-/// 2026-11-23T03:09:38Z, 2026-11-23T03:09:38.123Z or 2026-11-23T03:09:38+02:00 (a zone is
-/// required: a local time would be read differently on another machine) to epoch ms.
-std::optional<std::int64_t> parse_rfc3339(std::string_view text);
-
-/// A TIME argument: an instant, or a duration before now (`30m`, `2h`, `7d`).
+/// A TIME argument: an instant (RFC 3339 with a zone, core/rfc3339.hpp), or a duration before
+/// now (`30m`, `2h`, `7d`).
 struct TimeArgument {
   std::string text;           ///< as typed
   std::int64_t epoch_ms = 0;  ///< resolved when the command starts

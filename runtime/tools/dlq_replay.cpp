@@ -60,15 +60,15 @@ class Replayer {
   int run() {
     if (request_.dry_run) {
       // Reads what the group remembers and nothing more: it neither joins nor commits.
-      reader_ = connection_.consumer(group_);
+      reader_ = reader(connection_, group_);
     } else {
-      reader_ = connection_.consumer(group_, member);
+      reader_ = reader(connection_, group_, member);
       connection_.on_rebalance([this](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list) {
         rebalanced(rk, err, list);
       });
     }
     topics_ = connection_.topics(reader_.get());
-    scan_.emplace(connection_, reader_.get(), request_.source, connection_.ranges(reader_.get(), request_.source));
+    scan_.emplace(connection_, reader_.get(), request_.source, ranges(connection_, reader_.get(), request_.source));
     if (!request_.target.empty() && !topics_.contains(request_.target)) {
       throw Failure{exit_code::unavailable,
                     "topic " + request_.target + " (--to) does not exist on " + connection_.servers()};

@@ -14,7 +14,6 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <functional>
 #include <iostream>
 #include <limits>
@@ -28,7 +27,9 @@
 #include <nlohmann/json.hpp>
 
 #include "command_line.hpp"
+#include "connection.hpp"
 #include "core/partition_list.hpp"
+#include "core/rfc3339.hpp"
 #include "dlq_commands.hpp"
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
@@ -40,11 +41,9 @@ namespace {
 using namespace kernel::detail;
 using nlohmann::json;
 
-/// A failure with the exit code it stands for.
-struct Failure {
-  int code;
-  std::string message;
-};
+using kernel::tools::Connection;
+using kernel::tools::Failure;
+using kernel::tools::Overrides;
 
 struct Options {
   int timeout_ms = 10000;
@@ -58,48 +57,6 @@ struct PartitionRow {
   std::int64_t low = -1, high = -1;
 };
 
-/// The first authentication or TLS refusal a client reported (its error callback runs in
-/// the thread that polls, this one), so that a request that then fails says why: exit 77.
-std::string refusal;
-
-void remember_refusal(rd_kafka_t*, int err, const char* reason, void*) {
-  const auto code = static_cast<rd_kafka_resp_err_t>(err);
-  const bool handshake = code == RD_KAFKA_RESP_ERR__TRANSPORT &&
-                         std::string_view(reason).find("SSL handshake failed") != std::string_view::npos;
-  if (refusal.empty() && (handshake || code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL ||
-                          code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED)) {
-    refusal = (handshake ? "TLS handshake with {} failed: " : "authentication or TLS refused by {}: ") +
-              kernel::mask_secrets(reason);
-  }
-}
-
-/// Every topic's metadata (an all-topics request, which never creates one). Asks in short
-/// rounds, serving error callbacks in between, so a refused handshake ends it at once (77).
-MetadataPtr all_metadata(rd_kafka_t* client, const Options& options, const std::string& servers) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
-  while (true) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    const rd_kafka_metadata_t* raw = nullptr;
-    const auto err =
-        rd_kafka_metadata(client, 1, nullptr, &raw, static_cast<int>(std::clamp<long long>(left.count(), 1, 500)));
-    MetadataPtr metadata(raw);
-    rd_kafka_poll(client, 0);  // serves the error callback
-    if (!refusal.empty()) {
-      auto message = refusal;
-      message.replace(message.find("{}"), 2, servers);
-      throw Failure{kernel::exit_code::no_permission, message};
-    }
-    if (!err) return metadata;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      throw Failure{kernel::exit_code::unavailable,
-                    "cannot get metadata from " + servers + ": " + rd_kafka_err2str(err)};
-    }
-  }
-}
-
-using Overrides = std::map<std::string, std::string>;
-
 /// A member for a moment (reset-offsets on brokers that take commits only from members):
 /// the eager assignor, whose close always leaves the group, and, should it vanish without
 /// leaving, a session as short as brokers allow (6 s) rather than the kernel's.
@@ -108,49 +65,12 @@ const Overrides brief_member{{"partition.assignment.strategy", "range"},
                              {"max.poll.interval.ms", "6000"},
                              {"heartbeat.interval.ms", "1000"}};
 
-/// A consumer handle configured like a kernel's, in `group`, never subscribed unless the
-/// caller does; `overrides` replace or add properties.
-HandlePtr make_client(const kernel::Config& config, const std::string& group, const Overrides& overrides = {}) {
-  ConfPtr conf(rd_kafka_conf_new());
-  std::array<char, 512> error{};
-  auto properties = config.consumer_properties();
-  for (const auto& [name, value] : overrides) {
-    auto same = std::find_if(properties.begin(), properties.end(), [&](const auto& p) { return p.name == name; });
-    if (same == properties.end()) same = properties.insert(properties.end(), kernel::Property{name, value, ""});
-    same->value = value;
-  }
-  for (const auto& property : properties) {
-    const auto value = property.name == "group.id" ? group : property.value;
-    if (rd_kafka_conf_set(conf.get(), property.name.c_str(), value.c_str(), error.data(), error.size()) !=
-        RD_KAFKA_CONF_OK) {
-      throw Failure{kernel::exit_code::config, "config error: " + property.variable + ": " + error.data()};
-    }
-  }
-  // Looking at a topic must never create it, whatever KAFKA_PROPERTY_* says. (Brokers that
-  // take only Metadata v0-v3, the development broker among them, ignore this flag: the
-  // lookups below therefore never name a topic they have not seen in the full list.)
-  if (rd_kafka_conf_set(conf.get(), "allow.auto.create.topics", "false", error.data(), error.size()) !=
-      RD_KAFKA_CONF_OK) {
-    throw Failure{kernel::exit_code::software, std::string("allow.auto.create.topics: ") + error.data()};
-  }
-  rd_kafka_conf_set_error_cb(conf.get(), remember_refusal);
-  const auto& s = config.settings();
-  route_rdkafka_logs(
-      conf.get(),
-      make_logger("kernel-admin", std::string(s.log_level == kernel::LogLevel::info ? "error" : to_string(s.log_level)),
-                  std::string(to_string(s.log_format))));
-  HandlePtr handle(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
-  if (!handle) throw Failure{kernel::exit_code::config, std::string("config error: ") + error.data()};
-  conf.release();  // rd_kafka_new took ownership of the configuration
-  return handle;
-}
-
 /// Partition ids of a topic, from the brokers' metadata. Throws Failure (69), also when the
 /// topic does not exist. It asks for every topic: a request naming one topic lets a broker
 /// that allows auto-creation create it, and some brokers do so even when the client says no.
-std::vector<std::int32_t> partitions_of(rd_kafka_t* client, const std::string& topic, const Options& options,
-                                        const std::string& servers) {
-  const auto metadata = all_metadata(client, options, servers);
+std::vector<std::int32_t> partitions_of(Connection& connection, rd_kafka_t* client, const std::string& topic) {
+  const auto& servers = connection.servers();
+  const auto metadata = connection.metadata(client);
   const rd_kafka_metadata_topic_t* begin = metadata->topics;
   const rd_kafka_metadata_topic_t* end = begin + metadata->topic_cnt;
   const rd_kafka_metadata_topic_t* found = std::find_if(begin, end, [&](const auto& t) { return topic == t.topic; });
@@ -168,8 +88,8 @@ std::vector<std::int32_t> partitions_of(rd_kafka_t* client, const std::string& t
 }
 
 /// Every topic the brokers know, internal ones (`__...`) left out.
-std::vector<std::string> all_topics(rd_kafka_t* client, const Options& options, const std::string& servers) {
-  const auto metadata = all_metadata(client, options, servers);
+std::vector<std::string> all_topics(Connection& connection, rd_kafka_t* client) {
+  const auto metadata = connection.metadata(client);
   std::vector<std::string> out;
   for (int i = 0; i < metadata->topic_cnt; ++i) {
     std::string name = metadata->topics[i].topic;
@@ -180,9 +100,9 @@ std::vector<std::string> all_topics(rd_kafka_t* client, const Options& options, 
 }
 
 /// Committed offsets (rd_kafka_committed) and watermarks (rd_kafka_query_watermark_offsets).
-std::vector<PartitionRow> read_partitions(rd_kafka_t* client, const std::string& topic, const Options& options,
-                                          const std::string& servers) {
-  const auto ids = partitions_of(client, topic, options, servers);
+std::vector<PartitionRow> read_partitions(Connection& connection, rd_kafka_t* client, const std::string& topic,
+                                          const Options& options) {
+  const auto ids = partitions_of(connection, client, topic);
   std::vector<PartitionOffset> wanted;
   for (auto id : ids) wanted.push_back({topic, id});
   const auto list = make_partition_list(wanted);
@@ -223,15 +143,13 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
 
 std::string number_or_dash(std::int64_t value) { return value < 0 ? "-" : std::to_string(value); }
 
-int lag(const kernel::Config& config, const std::string& group, std::vector<std::string> topics,
-        const Options& options) {
-  const auto& servers = config.settings().bootstrap_servers;
-  auto client = make_client(config, group);
+int lag(Connection& connection, const std::string& group, std::vector<std::string> topics, const Options& options) {
+  auto client = connection.consumer(group);
   const bool every_topic = topics.empty();
-  if (every_topic) topics = all_topics(client.get(), options, servers);
+  if (every_topic) topics = all_topics(connection, client.get());
   std::vector<PartitionRow> rows;
   for (const auto& topic : topics) {
-    auto partitions = read_partitions(client.get(), topic, options, servers);
+    auto partitions = read_partitions(connection, client.get(), topic, options);
     // Without --topic, show the topics the group has committed offsets for.
     const bool any = std::any_of(partitions.begin(), partitions.end(), [](auto& p) { return p.committed >= 0; });
     if (every_topic && !any) continue;
@@ -266,40 +184,10 @@ int lag(const kernel::Config& config, const std::string& group, std::vector<std:
   return kernel::exit_code::ok;
 }
 
-/// Parses 2026-11-23T03:09:38Z, 2026-11-23T03:09:38.123Z, 2026-11-23T03:09:38+02:00 or
-/// 2026-11-23 (midnight UTC) to epoch milliseconds.
-std::optional<std::int64_t> parse_datetime(const std::string& text) {
-  std::tm tm{};
-  int millis = 0;
-  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (!rest) {
-    tm = {};
-    rest = strptime(text.c_str(), "%Y-%m-%d", &tm);
-    if (!rest || *rest) return std::nullopt;
-    return static_cast<std::int64_t>(timegm(&tm)) * 1000;
-  }
-  if (*rest == '.') {
-    int digits = 0;
-    for (++rest; *rest >= '0' && *rest <= '9'; ++rest, ++digits) {
-      if (digits < 3) millis = millis * 10 + (*rest - '0');
-    }
-    for (; digits < 3; ++digits) millis *= 10;
-  }
-  long offset_seconds = 0;
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (*rest == 'Z' || *rest == 'z') {
-    ++rest;
-  } else if ((*rest == '+' || *rest == '-') && digit(rest[1]) && digit(rest[2]) && rest[3] == ':' && digit(rest[4]) &&
-             digit(rest[5])) {
-    const int sign = *rest == '+' ? 1 : -1;
-    offset_seconds =
-        sign * (((rest[1] - '0') * 10 + (rest[2] - '0')) * 3600 + ((rest[4] - '0') * 10 + (rest[5] - '0')) * 60);
-    rest += 6;
-  } else {
-    return std::nullopt;  // a time without a zone is ambiguous
-  }
-  if (*rest) return std::nullopt;
-  return (static_cast<std::int64_t>(timegm(&tm)) - offset_seconds) * 1000 + millis;
+/// A date-time (core/rfc3339.hpp), or a date alone (2026-11-23: midnight UTC), to epoch
+/// milliseconds. Throws Rfc3339Error.
+std::int64_t parse_datetime(const std::string& text) {
+  return parse_rfc3339(text.size() == 10 ? text + "T00:00:00Z" : text);
 }
 
 /// Where reset-offsets moves each partition, from --to.
@@ -320,7 +208,12 @@ ResetTarget parse_reset_target(const std::string& to) {
     }
     return {ResetTarget::Kind::offset, *offset};
   }
-  if (const auto when = parse_datetime(to)) return {ResetTarget::Kind::time, *when};
+  try {
+    return {ResetTarget::Kind::time, parse_datetime(to)};
+  } catch (const Rfc3339Error& error) {
+    // A date (`2026-...`) gets the parser's own reason; anything else what --to takes.
+    if (to.size() > 4 && to[4] == '-') throw Failure{kernel::exit_code::usage, std::string("--to: ") + error.what()};
+  }
   throw Failure{kernel::exit_code::usage, "--to " + to +
                                               ": expected earliest, latest, an offset (0 or more), or a "
                                               "date-time like 2026-11-23T03:00:00Z"};
@@ -506,15 +399,14 @@ rd_kafka_resp_err_t commit_as_member(rd_kafka_t* client, const std::string& topi
   return err;
 }
 
-int reset_offsets(const kernel::Config& config, const std::string& group, const std::string& topic,
-                  const ResetTarget& to, bool dry_run, bool force, const Options& options) {
-  const auto& servers = config.settings().bootstrap_servers;
-  auto client = make_client(config, group);
-  const auto rows = read_partitions(client.get(), topic, options, servers);
+int reset_offsets(Connection& connection, const std::string& group, const std::string& topic, const ResetTarget& to,
+                  bool dry_run, bool force, const Options& options) {
+  auto client = connection.consumer(group);
+  const auto rows = read_partitions(connection, client.get(), topic, options);
   const auto wanted = targets(client.get(), rows, to, options, [&] {
     // Reads single messages: report the end of a partition, fetch little, never wait long.
-    return make_client(
-        config, "kernel-admin",
+    return connection.consumer(
+        "kernel-admin",
         {{"enable.partition.eof", "true"}, {"fetch.message.max.bytes", "1"}, {"fetch.wait.max.ms", "10"}});
   });
 
@@ -552,7 +444,7 @@ int reset_offsets(const kernel::Config& config, const std::string& group, const 
     // only from a member: join it briefly, alone, and commit as that member.
     std::cerr << "kernel-admin: the brokers take commits for group " << group
               << " only from a member; joining it briefly to commit\n";
-    auto member = make_client(config, group, brief_member);
+    auto member = connection.consumer(group, brief_member);
     err = commit_as_member(member.get(), topic, list.get(), options);
   }
   if (err) {
@@ -569,13 +461,12 @@ int reset_offsets(const kernel::Config& config, const std::string& group, const 
   return kernel::exit_code::ok;
 }
 
-int topic_stats(const kernel::Config& config, const std::string& topic, const Options& options) {
-  const auto& servers = config.settings().bootstrap_servers;
-  auto client = make_client(config, "kernel-admin");
+int topic_stats(Connection& connection, const std::string& topic, const Options& options) {
+  auto client = connection.consumer("kernel-admin");
   std::int64_t total = 0;
   json out = {{"topic", topic}, {"partitions", json::array()}};
   std::vector<std::vector<std::string>> table;
-  for (auto id : partitions_of(client.get(), topic, options, servers)) {
+  for (auto id : partitions_of(connection, client.get(), topic)) {
     std::int64_t low = -1, high = -1;
     if (auto err = rd_kafka_query_watermark_offsets(client.get(), topic.c_str(), id, &low, &high, options.timeout_ms)) {
       throw Failure{kernel::exit_code::unavailable, "cannot read the watermarks of " + topic + "[" +
@@ -664,9 +555,10 @@ int main(int argc, char** argv) {
 
   try {
     if (dlq.chosen()) return dlq.run(*config, options.timeout_ms, options.json_output);
-    if (*lag_cmd) return lag(*config, group, topics, options);
-    if (*reset_cmd) return reset_offsets(*config, group, topic, target, dry_run, force, options);
-    return topic_stats(*config, topic, options);
+    Connection connection(*config, options.timeout_ms);
+    if (*lag_cmd) return lag(connection, group, topics, options);
+    if (*reset_cmd) return reset_offsets(connection, group, topic, target, dry_run, force, options);
+    return topic_stats(connection, topic, options);
   } catch (const Failure& failure) {
     std::cerr << "kernel-admin: " << failure.message << '\n';
     return failure.code;

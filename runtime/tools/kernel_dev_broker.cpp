@@ -16,6 +16,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -48,7 +49,8 @@ std::string port_in_use_message(int port, int error) {
   if (error == EADDRINUSE) {
     return "kernel-dev-broker: " + address + " is in use; stop what listens there or choose another --port";
   }
-  return "kernel-dev-broker: cannot listen on " + address + " (" + std::strerror(error) + "); choose another --port";
+  return "kernel-dev-broker: cannot listen on " + address + " (" + std::generic_category().message(error) +
+         "); choose another --port";
 }
 }  // namespace
 

@@ -199,6 +199,13 @@ TEST_CASE("--set answers by name; an unknown one is refused naming the known one
   set_answer(answers, "output_topic", "");
   CHECK(answers.input_topics == std::vector<std::string>{"a", "b"});
   CHECK_FALSE(answers.output_topic);
+  set_answer(answers, "dlq_topic", "a.dlq");
+  set_answer(answers, "consumer_group", "g");
+  CHECK(answers.dlq_topic == "a.dlq");
+  set_answer(answers, "dlq_topic", "");  // an empty optional answer is none: its default applies
+  set_answer(answers, "consumer_group", "");
+  CHECK_FALSE(answers.dlq_topic);
+  CHECK_FALSE(answers.consumer_group);
   CHECK_THROWS_WITH_AS(set_answer(answers, "colour", "red"),
                        doctest::Contains("use one of name, pipeline, step, pattern"), UsageError);
 }

@@ -261,6 +261,14 @@ class Config {
   /// mask_secrets() plus every secret value this configuration holds, wherever it appears
   /// (for text that may echo a secret without its property name).
   std::string redact(std::string_view text) const;
+  /// Every secret value this configuration holds (the runtime's secret variables, a secret
+  /// KAFKA_PROPERTY_*, the kernel's own secret settings) replaced by *** wherever it appears in
+  /// `text`: what a handler's exception or a log line may quote. Values shorter than 4
+  /// characters are left, as they would mask ordinary words.
+  std::string redact_secret_values(std::string_view text) const;
+  /// redact_secret_values() as a function that may outlive this Config (a logger's); empty
+  /// when there is no secret value to hide.
+  std::function<std::string(std::string_view)> secret_value_redactor() const;
 
  private:
   // Checks every Settings gets (load and from_settings alike) and builds the Config.
@@ -269,8 +277,9 @@ class Config {
   Settings settings_;
   std::map<std::string, std::string, std::less<>> sources_;  // variable -> default|env|.env|code
   std::vector<std::string> warnings_;
-  std::shared_ptr<void> keep_alive_;  // in-memory files backing certificate properties
-  std::string certificate_location_;  // /proc/self/fd/N of the client certificate chain
+  std::shared_ptr<void> keep_alive_;                               // in-memory files backing certificate properties
+  std::shared_ptr<const std::vector<std::string>> secret_values_;  // redact_secret_values()'s, found once
+  std::string certificate_location_;                               // /proc/self/fd/N of the client certificate chain
 };
 
 /// Kafka's topic name rules ([a-zA-Z0-9._-], 1 to 249 characters, not `.` or `..`): what is
@@ -331,9 +340,6 @@ class ProduceGuard {
 std::string substitute_topic_variables(std::string_view text,
                                        const std::map<std::string, std::string, std::less<>>& values,
                                        std::string& error);
-/// The name of retry topic `n` (1 for the first): `<prefix><kernel>.retry.<n>`. The one place
-/// that names retry topics: start-up, the embedded broker and the loop all ask it.
-std::string retry_topic_name(const Settings& settings, int n);
 
 /// Replaces secret values in a line of text (librdkafka's log and conf dumps) with ***.
 std::string mask_secrets(std::string_view text);

@@ -12,6 +12,7 @@
 
 #include <spdlog/logger.h>
 
+#include "kernel/errors.hpp"
 #include "kernel/kernel_settings.hpp"
 #include "kernel/outgoing.hpp"
 
@@ -41,8 +42,10 @@ class Context {
   void produce(Outgoing message);
 
   /// Queues a message for the named output `output` (KernelSpec::outputs), whose topic
-  /// KAFKA_OUTPUT_TOPIC_<NAME> may override. An undeclared name throws PermanentError naming
-  /// the declared outputs.
+  /// KAFKA_OUTPUT_TOPIC_<NAME> may override. An undeclared name (a bug in the kernel's code)
+  /// throws PermanentError naming the declared outputs, and fails the whole attempt even if
+  /// the handler catches it: the input is dead-lettered as processing_error, nothing of the
+  /// attempt is sent (docs/pipelines.md).
   void produce_to(std::string_view output, Outgoing message);
   /// The kernel's own setting `name` (KernelSpec::settings), typed: setting<int>("BATCH_SIZE"),
   /// setting<std::chrono::milliseconds>("POLL_EVERY"). An undeclared name, or a type the
@@ -77,7 +80,7 @@ class Context {
   void begin_attempt(int attempt) noexcept {
     attempt_ = attempt;
     produced_.clear();
-    topic_refusal_.clear();
+    produce_refusal_ = {};
   }
   /// Producer middleware, outermost first (the runtime sets the kernel's).
   void set_producer_middleware(std::vector<ProducerMiddleware> middleware);
@@ -98,9 +101,16 @@ class Context {
   /// KERNEL_ALLOWED_TOPICS; unset, every topic may be written.
   using TopicCheck = std::function<std::string(const std::string& topic)>;
   void set_topic_check(TopicCheck check) { topic_check_ = std::move(check); }
-  /// The guard's refusal during this attempt ("" when none): the runtime dead-letters the
-  /// input as topic_not_allowed even if the handler caught the exception, and sends nothing.
-  const std::string& topic_refusal() const noexcept { return topic_refusal_; }
+  /// The first produce refused during this attempt: a topic the guard refuses
+  /// (topic_not_allowed), or an undeclared output (processing_error). The runtime dead-letters
+  /// the input with it even if the handler caught the exception, and sends nothing.
+  struct ProduceRefusal {
+    std::string message;  ///< "" when nothing was refused
+    FailureReason reason = FailureReason::topic_not_allowed;
+  };
+  const ProduceRefusal& produce_refusal() const noexcept { return produce_refusal_; }
+  /// Records `message` as the attempt's refusal (the first one counts) and throws it.
+  [[noreturn]] void refuse(std::string message, FailureReason reason);
 
   std::string kernel_name_;
   std::optional<std::string> output_topic_;
@@ -112,7 +122,7 @@ class Context {
   NextProduce produce_chain_;  // empty without producer middleware
   detail::KernelMetrics* metrics_ = nullptr;
   TopicCheck topic_check_;                             // empty: no guard
-  std::string topic_refusal_;                          // the first refusal of this attempt
+  ProduceRefusal produce_refusal_;                     // the first refusal of this attempt
   std::shared_ptr<const KernelValues> kernel_values_;  // null: the kernel declares nothing
 };
 

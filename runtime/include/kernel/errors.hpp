@@ -10,6 +10,7 @@
 /// validation_errors with a readable message (`field "id": missing`, `expected string, got number`). Any other
 /// exception is classified by its type, then by its message (see classify_exception()); docs/failure-handling.md lists
 /// the rules.
+#include <array>
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -34,6 +35,14 @@ enum class FailureReason {
   output_failed,
   timeout,
   topic_not_allowed,  ///< the produce guard refused a topic (docs/pipelines.md)
+};
+
+/// Every FailureReason, in declaration order (kernel-admin dlq --reason takes their names). A
+/// reason added to the enum belongs here too: errors.cpp fails to compile until it is.
+inline constexpr std::array all_failure_reasons = {
+    FailureReason::deserialization_error, FailureReason::validation_error, FailureReason::processing_error,
+    FailureReason::retries_exhausted,     FailureReason::output_failed,    FailureReason::timeout,
+    FailureReason::topic_not_allowed,
 };
 
 /// success, transient, permanent, business, fatal (`dlq-error-class` uses the two in between).

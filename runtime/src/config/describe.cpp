@@ -3,6 +3,8 @@
 // librdkafka's log lines and conf dumps show some secrets in clear, so every such line
 // passes through mask_secrets() first. Secrets show as ***, certificates by subject and
 // fingerprint.
+#include <algorithm>
+
 #include "config/config_detail.hpp"
 
 namespace kernel {
@@ -166,7 +168,19 @@ std::string Config::describe() const {
   return out;
 }
 
-std::string Config::redact(std::string_view text) const { return replace_secret_values(mask_secrets(text), settings_); }
+std::string Config::redact(std::string_view text) const { return redact_secret_values(mask_secrets(text)); }
+
+std::string Config::redact_secret_values(std::string_view text) const {
+  if (!secret_values_) return replace_secret_values(std::string(text), settings_);
+  return replace_values(std::string(text), *secret_values_);
+}
+
+std::function<std::string(std::string_view)> Config::secret_value_redactor() const {
+  auto secrets =
+      secret_values_ ? secret_values_ : std::make_shared<const std::vector<std::string>>(secret_values(settings_));
+  if (secrets->empty()) return {};
+  return [secrets = std::move(secrets)](std::string_view text) { return replace_values(std::string(text), *secrets); };
+}
 
 namespace config_detail {
 
@@ -183,24 +197,35 @@ bool is_secret_name(std::string_view variable) {
   return property && is_secret_property(*property);
 }
 
-// Replaces every occurrence of a secret value; very short values would mask ordinary
-// words, and are still masked by name.
-std::string replace_secret_values(std::string text, const Settings& s) {
+// Very short values would mask ordinary words; they are still masked by name.
+std::vector<std::string> secret_values(const Settings& s) {
   std::vector<std::string> secrets;
+  auto add = [&](std::string_view value) {
+    const auto trimmed = trim(value);
+    if (trimmed.size() >= 4) secrets.emplace_back(trimmed);
+  };
   for (const auto& spec : all_variables(s)) {
-    if (spec.secret) secrets.push_back(spec.show(s));
+    if (spec.secret) add(spec.show(s));
   }
   for (const auto& p : s.passthrough) {
-    if (is_secret_property(p.property)) secrets.push_back(p.value);
+    if (is_secret_property(p.property)) add(p.value);
   }
-  for (const auto& secret : secrets) {
-    const auto value = trim(secret);
-    if (value.size() < 4) continue;
+  // Longest first: a secret that contains another is masked whole.
+  std::sort(secrets.begin(), secrets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  return secrets;
+}
+
+std::string replace_values(std::string text, const std::vector<std::string>& secrets) {
+  for (const auto& value : secrets) {
     for (auto at = text.find(value); at != std::string::npos; at = text.find(value, at)) {
       text.replace(at, value.size(), "***");
     }
   }
   return text;
+}
+
+std::string replace_secret_values(std::string text, const Settings& s) {
+  return replace_values(std::move(text), secret_values(s));
 }
 
 }  // namespace config_detail

@@ -220,6 +220,7 @@ std::vector<std::string> declaration_problems(const KernelDefaults& kernel) {
 std::vector<VariableSpec> kernel_variables(std::string_view kernel_name, const std::vector<KernelSetting>& settings,
                                            const std::vector<KernelOutput>& outputs) {
   std::vector<VariableSpec> rows;
+  rows.reserve(settings.size() + outputs.size());
   for (const auto& setting : settings) rows.push_back(setting_row(kernel_name, setting));
   for (const auto& output : outputs) rows.push_back(output_row(output));
   return rows;

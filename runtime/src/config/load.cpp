@@ -405,6 +405,7 @@ Config Config::validate(Loaded loaded, Problems& problems) {
   for (auto& warning : loaded.warnings) {
     warning = replace_secret_values(std::move(warning), loaded.settings);
   }
+  config.secret_values_ = std::make_shared<const std::vector<std::string>>(secret_values(loaded.settings));
   config.settings_ = std::move(loaded.settings);
   config.sources_ = std::move(loaded.sources);
   config.warnings_ = std::move(loaded.warnings);
@@ -434,7 +435,5 @@ std::string Config::source_of(std::string_view variable) const {
   const auto it = sources_.find(variable);
   return it == sources_.end() ? std::string() : it->second;
 }
-
-std::string retry_topic_name(const Settings& settings, int n) { return retry_topic(settings, n); }
 
 }  // namespace kernel

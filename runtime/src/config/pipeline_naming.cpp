@@ -46,6 +46,9 @@ std::string walk_pattern(std::string_view pattern, Literal literal, Variable var
   return {};
 }
 
+/// The kind of named output `name`'s topic: `output.<name>`.
+std::string output_kind(std::string_view name) { return "output." + std::string(name); }
+
 Variables naming_values(const Settings& s) {
   Variables values;
   if (!s.cluster.empty()) values["clusterName"] = s.cluster;
@@ -221,7 +224,7 @@ std::string pipeline_topic(const Settings& settings, std::string_view kind) {
 
 std::optional<std::string> pipeline_output_topic(const Settings& settings, std::string_view output_name) {
   if (!pipeline_naming(settings)) return std::nullopt;
-  return pipeline_topic(settings, "output." + std::string(output_name));
+  return pipeline_topic(settings, output_kind(output_name));
 }
 
 std::string retry_topic(const Settings& settings, int n) {
@@ -373,6 +376,13 @@ void apply_pipeline_naming(Loaded& loaded, const std::map<std::string, RawValue,
   convention("KAFKA_DLQ_TOPIC", [&] { s.dlq_topic = unprefixed_topic(s, "dead-letter"); });
   convention("KAFKA_ERROR_TOPIC", [&] { s.error_topic = unprefixed_topic(s, "error"); });
   convention("KAFKA_CONSUMER_GROUP", [&] { s.group_id = s.pipeline + "-consumer-group"; });
+  // Named outputs: `....output.<name>` unless KAFKA_OUTPUT_TOPIC_<NAME> is set (pipeline_output_topic()).
+  for (const auto& output : s.named_outputs) {
+    auto& source = loaded.sources[output_variable(output.name)];
+    if (source == source::env || source == source::dotenv) continue;
+    s.kernel_values.set_output(output.name, unprefixed_topic(s, output_kind(output.name)));
+    source = "pipeline";
+  }
 
   // A declared output of another pipeline must be whitelisted: the guard would refuse every
   // message written to it.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <system_error>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -120,7 +121,7 @@ std::string describe_certificates(std::string_view pem) {
 std::shared_ptr<void> make_memory_file(std::string_view content, std::string& path, std::string& error) {
   const int fd = memfd_create("kernel-client-cert", MFD_CLOEXEC);
   if (fd < 0) {
-    error = std::string("memfd_create failed: ") + std::strerror(errno);
+    error = std::string("memfd_create failed: ") + std::generic_category().message(errno);
     return nullptr;
   }
   // Owns the descriptor from here: it closes when the last Config copy goes.
@@ -134,7 +135,7 @@ std::shared_ptr<void> make_memory_file(std::string_view content, std::string& pa
     const auto n = ::write(fd, content.data() + written, content.size() - written);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      error = std::string("writing the in-memory certificate file failed: ") + std::strerror(errno);
+      error = std::string("writing the in-memory certificate file failed: ") + std::generic_category().message(errno);
       return nullptr;
     }
     written += static_cast<std::size_t>(n);

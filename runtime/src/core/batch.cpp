@@ -52,9 +52,9 @@ void Batch::produce(std::size_t i, Outgoing message) {
       context_->produce(std::move(message));
     } catch (...) {
       // The guard's refusal fails this message even if the handler catches the exception.
-      if (const auto& refusal = detail::ContextAccess::topic_refusal(*context_); !refusal.empty()) {
-        fail(i, Outcome::permanent(refusal, FailureReason::topic_not_allowed));
-        detail::ContextAccess::clear_topic_refusal(*context_);
+      if (const auto& refused = detail::ContextAccess::produce_refusal(*context_); !refused.message.empty()) {
+        fail(i, Outcome::permanent(refused.message, refused.reason));
+        detail::ContextAccess::clear_produce_refusal(*context_);
       }
       queued.resize(before);
       throw;

@@ -28,7 +28,7 @@ void Context::produce_to(std::string_view output, Outgoing message) {
   try {
     topic = kernel_values().output_topic(output);
   } catch (const std::logic_error& error) {
-    throw PermanentError(std::string("produce_to(): ") + error.what());
+    refuse(std::string("produce_to(): ") + error.what(), FailureReason::processing_error);
   }
   message.topic(std::move(topic));
   produce(std::move(message));
@@ -49,12 +49,15 @@ void Context::queue(Outgoing& message) {
   // is always the kernel's own); a refusal fails the whole attempt.
   if (topic_check_ && !message.topic().empty()) {
     if (auto why = topic_check_(message.topic()); !why.empty()) {
-      auto refusal = "produce to " + message.topic() + " refused: " + why;
-      if (topic_refusal_.empty()) topic_refusal_ = refusal;
-      throw PermanentError(refusal, FailureReason::topic_not_allowed);
+      refuse("produce to " + message.topic() + " refused: " + why, FailureReason::topic_not_allowed);
     }
   }
   produced_.push_back(std::move(message));
+}
+
+void Context::refuse(std::string message, FailureReason reason) {
+  if (produce_refusal_.message.empty()) produce_refusal_ = {message, reason};
+  throw PermanentError(message, reason);
 }
 
 void Context::set_producer_middleware(std::vector<ProducerMiddleware> middleware) {

@@ -28,8 +28,10 @@ struct ContextAccess {
   static void set_topic_check(Context& context, Context::TopicCheck check) {
     context.set_topic_check(std::move(check));
   }
-  static const std::string& topic_refusal(const Context& context) noexcept { return context.topic_refusal(); }
-  static void clear_topic_refusal(Context& context) noexcept { context.topic_refusal_.clear(); }
+  static const Context::ProduceRefusal& produce_refusal(const Context& context) noexcept {
+    return context.produce_refusal();
+  }
+  static void clear_produce_refusal(Context& context) noexcept { context.produce_refusal_ = {}; }
   /// The attempt's queued outputs, for a batch to move each to the message it belongs to.
   static std::vector<Outgoing>& produced(Context& context) noexcept { return context.produced_; }
 };

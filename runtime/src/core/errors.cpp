@@ -24,7 +24,11 @@ std::string_view to_string(OutcomeKind kind) noexcept {
   return "permanent";
 }
 
-std::string_view to_string(FailureReason reason) noexcept {
+namespace {
+
+/// A reason's name; empty for a value the enum does not name. No default: -Wswitch names a
+/// reason added to the enum but not here.
+constexpr std::string_view name_of(FailureReason reason) noexcept {
   switch (reason) {
     case FailureReason::deserialization_error: return "deserialization_error";
     case FailureReason::validation_error: return "validation_error";
@@ -34,7 +38,24 @@ std::string_view to_string(FailureReason reason) noexcept {
     case FailureReason::timeout: return "timeout";
     case FailureReason::topic_not_allowed: return "topic_not_allowed";
   }
-  return "processing_error";
+  return {};
+}
+
+/// all_failure_reasons holds each named reason once, in order, and none is named after its last.
+constexpr bool lists_every_reason() {
+  for (std::size_t i = 0; i < all_failure_reasons.size(); ++i) {
+    if (static_cast<std::size_t>(all_failure_reasons[i]) != i || name_of(all_failure_reasons[i]).empty()) return false;
+  }
+  // A scoped enum's underlying type is int: the value after the last listed one is valid.
+  return name_of(static_cast<FailureReason>(all_failure_reasons.size())).empty();
+}
+static_assert(lists_every_reason(), "a FailureReason is missing from all_failure_reasons (kernel/errors.hpp)");
+
+}  // namespace
+
+std::string_view to_string(FailureReason reason) noexcept {
+  const auto name = name_of(reason);
+  return name.empty() ? "processing_error" : name;
 }
 
 namespace {

@@ -12,6 +12,109 @@ char* put_digits(char* out, std::int64_t value, int width) noexcept {
 }
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept { return a / b - (a % b < 0 ? 1 : 0); }
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
+std::int64_t days_from_civil(std::int64_t year, std::int64_t month, std::int64_t day) noexcept {
+  year -= month <= 2 ? 1 : 0;
+  const std::int64_t era = floor_div(year, 400);
+  const std::int64_t yoe = year - era * 400;
+  const std::int64_t doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+bool leap_year(std::int64_t year) noexcept { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+int days_in_month(std::int64_t year, std::int64_t month) noexcept {
+  static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && leap_year(year) ? 29 : days[month - 1];
+}
+
+/// Reads one RFC 3339 date-time, failing with what is wrong.
+class Rfc3339Reader {
+ public:
+  explicit Rfc3339Reader(std::string_view text) : text_(text) {}
+
+  std::int64_t read() {
+    const auto year = number(4, "a four-digit year");
+    expect('-', "'-' after the year");
+    const auto month = number(2, "a two-digit month");
+    expect('-', "'-' after the month");
+    const auto day = number(2, "a two-digit day");
+    if (pos_ == text_.size()) fail("a time is required after the date (T03:00:00Z)");
+    if (const char c = text_[pos_]; c == 'T' || c == 't' || c == ' ') {
+      ++pos_;
+    } else {
+      fail("expected 'T' between the date and the time");
+    }
+    const auto hour = number(2, "a two-digit hour");
+    expect(':', "':' after the hour");
+    const auto minute = number(2, "a two-digit minute");
+    expect(':', "':' after the minute");
+    const auto second = number(2, "two-digit seconds");
+    std::int64_t millis = 0;
+    if (pos_ < text_.size() && text_[pos_] == '.') {
+      ++pos_;
+      int digits = 0;
+      for (; pos_ < text_.size() && is_digit(text_[pos_]); ++pos_, ++digits) {
+        if (digits < 3) millis = millis * 10 + (text_[pos_] - '0');
+      }
+      if (digits == 0) fail("expected digits after the '.' of the seconds");
+      for (; digits < 3; ++digits) millis *= 10;
+    }
+    if (month < 1 || month > 12) fail("month " + std::to_string(month) + " is not 01 to 12");
+    if (day < 1 || day > days_in_month(year, month)) {
+      fail("day " + std::to_string(day) + " is not in month " + std::to_string(month) + " of " + std::to_string(year));
+    }
+    if (hour > 23 || minute > 59 || second > 60) fail("the time of day is not between 00:00:00 and 23:59:60");
+    const std::int64_t offset_seconds = zone();
+    if (pos_ != text_.size()) fail("unexpected \"" + std::string(text_.substr(pos_)) + "\" after the zone");
+    const std::int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+    return (seconds - offset_seconds) * 1000 + millis;
+  }
+
+ private:
+  static bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+  /// Z, or +hh:mm / -hh:mm; the offset in seconds east of UTC.
+  std::int64_t zone() {
+    if (pos_ == text_.size()) fail("a zone is required (Z for UTC, or an offset like +02:00)");
+    const char c = text_[pos_];
+    if (c == 'Z' || c == 'z') {
+      ++pos_;
+      return 0;
+    }
+    if (c != '+' && c != '-') fail("expected a zone: Z for UTC, or an offset like +02:00");
+    ++pos_;
+    const auto hours = number(2, "an offset of two-digit hours (+02:00)");
+    expect(':', "':' in the offset (+02:00)");
+    const auto minutes = number(2, "an offset of two-digit minutes (+02:00)");
+    if (hours > 23 || minutes > 59) fail("the offset is not between -23:59 and +23:59");
+    return (c == '+' ? 1 : -1) * (hours * 3600 + minutes * 60);
+  }
+
+  std::int64_t number(int width, std::string_view what) {
+    std::int64_t value = 0;
+    for (int i = 0; i < width; ++i, ++pos_) {
+      if (pos_ >= text_.size() || !is_digit(text_[pos_])) fail("expected " + std::string(what));
+      value = value * 10 + (text_[pos_] - '0');
+    }
+    return value;
+  }
+
+  void expect(char c, std::string_view what) {
+    if (pos_ >= text_.size() || text_[pos_] != c) fail("expected " + std::string(what));
+    ++pos_;
+  }
+
+  [[noreturn]] void fail(const std::string& why) const {
+    throw Rfc3339Error("\"" + std::string(text_) + "\" is not an RFC 3339 time (2026-11-23T03:09:38Z): " + why);
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
 }  // namespace
 
 void format_rfc3339(std::int64_t epoch_ms, char* out) noexcept {
@@ -49,6 +152,16 @@ std::string format_rfc3339(std::int64_t epoch_ms) {
   std::string text(rfc3339_length, '\0');
   format_rfc3339(epoch_ms, text.data());
   return text;
+}
+
+std::int64_t parse_rfc3339(std::string_view text) { return Rfc3339Reader(text).read(); }
+
+std::optional<std::int64_t> try_parse_rfc3339(std::string_view text) noexcept {
+  try {
+    return parse_rfc3339(text);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 std::int64_t now_epoch_ms() noexcept {

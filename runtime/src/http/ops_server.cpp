@@ -10,8 +10,8 @@
 #include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
-#include <cstring>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -31,9 +31,12 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 /// Admin requests carry no body; a client sending more than this is disconnected.
-constexpr std::size_t max_body_bytes = 64 * 1024;
+constexpr std::size_t max_body_bytes = std::size_t{64} * 1024;
 /// Request line and headers must fit in a connection's memory pool: larger requests get 431.
-constexpr std::size_t connection_memory = 16 * 1024;
+constexpr std::size_t connection_memory = std::size_t{16} * 1024;
+
+/// errno's text; std::strerror may share its buffer between threads.
+std::string errno_text(int error) { return std::generic_category().message(error); }
 
 MHD_Result reply(MHD_Connection* connection, unsigned int status, const std::string& body,
                  const char* content_type = "application/json",
@@ -133,7 +136,7 @@ std::pair<int, int> listen_on(const std::string& host, int port) {
   }
   const auto where = (address.ss_family == AF_INET6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
   const int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw PortUnavailable("cannot open a socket for " + where + ": " + std::strerror(errno));
+  if (fd < 0) throw PortUnavailable("cannot open a socket for " + where + ": " + errno_text(errno));
   int yes = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   if (address.ss_family == AF_INET6) {
@@ -144,10 +147,10 @@ std::pair<int, int> listen_on(const std::string& host, int port) {
     const int error = errno;
     close(fd);
     if (error == EADDRNOTAVAIL) {
-      throw PortUnavailable("cannot listen on " + where + " for health, metrics and admin: " + std::strerror(error) +
+      throw PortUnavailable("cannot listen on " + where + " for health, metrics and admin: " + errno_text(error) +
                             "; set KERNEL_HTTP_ADDRESS to an address of this host, or 0.0.0.0 for all");
     }
-    throw PortUnavailable("cannot listen on " + where + " for health, metrics and admin (" + std::strerror(error) +
+    throw PortUnavailable("cannot listen on " + where + " for health, metrics and admin (" + errno_text(error) +
                           "); set KERNEL_HTTP_PORT to a free port, 0 for any, or off");
   }
   sockaddr_storage bound{};

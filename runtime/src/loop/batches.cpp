@@ -165,8 +165,8 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
   if (whole.kind != Outcome::Kind::fatal) {
     if (!context_.produced().empty()) {
       whole = unattributed_output();
-    } else if (const auto& refusal = ContextAccess::topic_refusal(context_); !refusal.empty()) {
-      whole = Outcome::permanent(refusal, FailureReason::topic_not_allowed);  // Context::produce() to a refused topic
+    } else if (const auto& refused = ContextAccess::produce_refusal(context_); !refused.message.empty()) {
+      whole = Outcome::permanent(refused.message, refused.reason);  // Context::produce() to a refused topic
     }
   }
   // kernel_messages_handled_total: conclude() counts what it decides; a retry decided here

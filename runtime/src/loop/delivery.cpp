@@ -53,7 +53,9 @@ constexpr std::size_t max_error_message = 4096;
 void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const Message& input,
                              std::string_view error_class, FailureReason reason, std::string_view type,
                              std::string_view message, int retries, rd_kafka_topic_t* to) {
-  message = cut_utf8(message, max_error_message);
+  // An exception's text may quote a secret (a URL with its API key): never into a header.
+  const auto redacted = config_.redact_secret_values(message);
+  message = cut_utf8(redacted, max_error_message);
   if (!to) {
     to = dlq_topic_;
     log_->error("dead-lettering {}[{}]@{} to {}: {} ({}): {}", partition.topic, partition.partition, input.offset(),

@@ -5,6 +5,7 @@
 
 #include "core/context_access.hpp"
 #include "core/partition_list.hpp"
+#include "core/refusal.hpp"
 #include "kernel/middleware.hpp"
 #include "log/logging.hpp"
 #include "loop/handler_choice.hpp"
@@ -51,7 +52,7 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
   ContextAccess::set_producer_middleware(context_, spec.producer_middleware);
   ContextAccess::set_kernel_values(context_, std::make_shared<const KernelValues>(settings_.kernel_values));
   for (std::size_t n = 1; n <= settings_.retry_topics.size(); ++n) {
-    retry_topic_names_.push_back(retry_topic_name(settings_, static_cast<int>(n)));
+    retry_topic_names_.push_back(retry_topic(settings_, static_cast<int>(n)));
   }
   ContextAccess::set_metrics(context_, metrics_);
   if (metrics_) metrics_->count_outcomes_in_loop();
@@ -235,9 +236,10 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
   ScopedLogContext scope(partition.topic, partition.partition, message.offset());
   ContextAccess::begin_attempt(context_, attempt);
   Outcome outcome = call_handler(partition, message);
-  // A refused topic fails the attempt even when the handler caught the refusal: nothing of it is sent.
-  if (!ContextAccess::topic_refusal(context_).empty() && outcome.kind != Outcome::Kind::fatal) {
-    outcome = Outcome::permanent(ContextAccess::topic_refusal(context_), FailureReason::topic_not_allowed);
+  // A refused produce fails the attempt even when the handler caught the refusal: nothing of it is sent.
+  if (const auto& refused = ContextAccess::produce_refusal(context_);
+      !refused.message.empty() && outcome.kind != Outcome::Kind::fatal) {
+    outcome = Outcome::permanent(refused.message, refused.reason);
   }
   conclude(partition, entry, message, outcome, attempt, context_.produced());
 }
@@ -344,20 +346,9 @@ void KernelLoop::run_due_retries() {
 void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   auto* self = static_cast<KernelLoop*>(opaque);
   const auto code = static_cast<rd_kafka_resp_err_t>(err);
-  // A failed TLS handshake (a plaintext listener, say) is a transport error no retry can fix.
-  const bool handshake = code == RD_KAFKA_RESP_ERR__TRANSPORT &&
-                         std::string_view(reason).find("SSL handshake failed") != std::string_view::npos;
-  if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL ||
-      code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED || handshake) {
-    if (!self->joined()) {
-      const auto& servers = self->settings_.bootstrap_servers;
-      self->startup_failure_reason_ =
-          handshake ? "TLS handshake with " + servers + " failed: " + kernel::mask_secrets(reason) +
-                          "; does the listener speak TLS? (KAFKA_SECURITY_PROTOCOL, KAFKA_CA_CERT)"
-                    : "authentication or TLS refused by " + servers + ": " + kernel::mask_secrets(reason);
-      self->startup_failure_.store(exit_code::no_permission);
-    }
-    // librdkafka has logged the failure itself; the start-up error sums it up.
+  // An authentication or TLS refusal: librdkafka logs it itself, and the start-up topic check
+  // (run/topics.cpp), which runs before the loop, ends start-up with 77 on the first.
+  if (describe_refusal(err, reason, self->settings_.bootstrap_servers)) {
     self->log_->debug("{}: {}", rd_kafka_name(rk), kernel::mask_secrets(reason));
     return;
   }

@@ -65,8 +65,8 @@ class KernelLoop {
   KernelLoop(const KernelLoop&) = delete;
   KernelLoop& operator=(const KernelLoop&) = delete;
 
-  /// Creates the clients, waits for the brokers and topics (KERNEL_STARTUP_TIMEOUT) and
-  /// subscribes. Throws StartupError.
+  /// Creates the clients and subscribes; the brokers and topics were checked before
+  /// (verify_topics, run/topics.hpp). Throws StartupError.
   void start();
   /// Runs until stopped; returns the exit code.
   int run();
@@ -87,7 +87,6 @@ class KernelLoop {
 
   // Set-up.
   HandlePtr make_client(rd_kafka_type_t type, const std::vector<Property>& properties);
-  void wait_for_topics();
   using Clock = std::chrono::steady_clock;
 
   // The loop.
@@ -282,8 +281,6 @@ class KernelLoop {
   std::size_t max_parked_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> joined_{false};
-  std::atomic<int> startup_failure_{0};  // 77 when authentication or TLS failed
-  std::string startup_failure_reason_;
   int exit_code_ = exit_code::ok;
   std::string fatal_reason_;
   std::chrono::steady_clock::time_point next_commit_;

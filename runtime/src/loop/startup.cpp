@@ -1,4 +1,5 @@
-// Start-up: the clients, and waiting for the brokers and topics (KERNEL_STARTUP_TIMEOUT).
+// Start-up: the clients and the subscription. The brokers and topics are checked before the
+// loop starts (verify_topics, run/topics.cpp).
 #include "loop/kernel_loop.hpp"
 
 #include <array>
@@ -43,7 +44,7 @@ void KernelLoop::start() {
   // Serve the consumer's main events (errors, logs, rebalances) from consumer_poll().
   rd_kafka_poll_set_consumer(consumer_.get());
   consumer_queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
-  wait_for_topics();
+  // The brokers and every topic were checked before the loop was made (run/topics.cpp).
   dlq_topic_ = producer_topic(settings_.dlq_topic);
   if (settings_.error_topic) error_topic_ = producer_topic(*settings_.error_topic);
   // The size a dead letter must fit (KAFKA_PROPERTY_MESSAGE_MAX_BYTES may have changed it).
@@ -74,63 +75,6 @@ void KernelLoop::start() {
   for (const auto& topic : settings_.input_topics) inputs += (inputs.empty() ? "" : ",") + topic;
   log_->info("subscribed to {} as group {} (output {}, dead letters {})", inputs, settings_.group_id,
              settings_.output_topic.value_or("none"), settings_.dlq_topic);
-}
-
-void KernelLoop::wait_for_topics() {
-  std::vector<std::string> needed = settings_.input_topics;
-  if (settings_.output_topic) needed.push_back(*settings_.output_topic);
-  for (const auto& [name, topic] : settings_.kernel_values.outputs()) needed.push_back(settings_.topic_prefix + topic);
-  needed.push_back(settings_.dlq_topic);
-  needed.insert(needed.end(), retry_topic_names_.begin(), retry_topic_names_.end());
-
-  const auto deadline = Clock::now() + settings_.startup_timeout;
-  std::vector<std::string> missing = needed;
-  bool reached_broker = false;
-  std::string last_error;
-  while (true) {
-    if (startup_failure_.load()) {
-      throw StartupError(startup_failure_.load(), startup_failure_reason_);
-    }
-    std::vector<std::string> still_missing;
-    for (const auto& name : missing) {
-      // Serve error callbacks between requests: a refused handshake ends start-up at once.
-      rd_kafka_poll(producer_.get(), 0);
-      if (startup_failure_.load()) throw StartupError(startup_failure_.load(), startup_failure_reason_);
-      // Asking for one topic's metadata lets a broker that allows it create the topic.
-      TopicPtr topic(rd_kafka_topic_new(producer_.get(), name.c_str(), nullptr));
-      const rd_kafka_metadata_t* raw = nullptr;
-      const auto err = rd_kafka_metadata(producer_.get(), 0, topic.get(), &raw, 1000);
-      MetadataPtr metadata(raw);
-      if (err) {
-        last_error = rd_kafka_err2str(err);
-        still_missing.push_back(name);
-        continue;
-      }
-      reached_broker = true;
-      const bool present = metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
-                           metadata->topics[0].partition_cnt > 0;
-      if (!present) {
-        if (metadata->topic_cnt == 1) last_error = rd_kafka_err2str(metadata->topics[0].err);
-        still_missing.push_back(name);
-      }
-    }
-    missing = std::move(still_missing);
-    if (missing.empty()) return;
-    if (startup_failure_.load()) continue;
-    if (Clock::now() >= deadline || stopping()) break;
-    rd_kafka_poll(producer_.get(), 200);  // serves error callbacks while we wait
-  }
-  if (!reached_broker) {
-    throw StartupError(exit_code::unavailable,
-                       "cannot reach the brokers " + settings_.bootstrap_servers + " within " +
-                           std::to_string(settings_.startup_timeout.count()) + " ms (" + last_error +
-                           "); check KAFKA_BOOTSTRAP_SERVERS and the network, or raise KERNEL_STARTUP_TIMEOUT");
-  }
-  std::string names;
-  for (const auto& name : missing) names += (names.empty() ? "" : ", ") + name;
-  throw StartupError(exit_code::unavailable, "topics missing on " + settings_.bootstrap_servers + ": " + names + " (" +
-                                                 last_error +
-                                                 "); create them, or allow the broker to auto-create topics");
 }
 
 }  // namespace kernel::detail

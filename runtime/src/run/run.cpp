@@ -56,28 +56,6 @@ int check_health(const KernelSpec& spec, const Environment& environment) {
   return detail::health_check(config->settings().http_address, *port, std::cout);
 }
 
-/// Masks the values of the kernel's secret settings in every log line, whatever logs them (a
-/// handler's exception quoting one included). Nothing to do for a kernel without any.
-detail::LineRedactor secret_redactor(const Settings& settings) {
-  std::vector<std::string> secrets;
-  for (const auto& setting : settings.kernel_settings) {
-    if (!setting.secret) continue;
-    const auto it = settings.kernel_values.settings().find(setting.name);
-    if (it == settings.kernel_values.settings().end()) continue;
-    if (const auto* text = std::get_if<std::string>(&it->second); text && text->size() >= 4) secrets.push_back(*text);
-  }
-  if (secrets.empty()) return {};
-  return [secrets = std::move(secrets)](std::string_view line) {
-    std::string text(line);
-    for (const auto& secret : secrets) {
-      for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
-        text.replace(at, secret.size(), "***");
-      }
-    }
-    return text;
-  };
-}
-
 }  // namespace
 
 namespace detail {
@@ -188,7 +166,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
     return exit_code::config;
   }
   auto log = detail::make_logger(spec.name, std::string(to_string(settings.log_level)),
-                                 std::string(to_string(settings.log_format)), secret_redactor(settings));
+                                 std::string(to_string(settings.log_format)), config.secret_value_redactor());
   for (const auto& warning : config.warnings()) log->warn("{}", warning);
 
   if (mode == RunMode::samples) return detail::run_samples(spec, config, cli.samples, environment, log);

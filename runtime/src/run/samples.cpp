@@ -13,6 +13,7 @@
 #include "kernel/jsonl.hpp"
 #include "loop/kernel_loop.hpp"
 #include "run/signals.hpp"
+#include "run/topics.hpp"
 
 namespace kernel::detail {
 
@@ -137,7 +138,7 @@ std::size_t report_expectations(const std::string& file, const std::vector<jsonl
 }  // namespace
 
 int run_samples(const KernelSpec& spec, Config config, const std::string& file, const Environment& environment,
-                std::shared_ptr<spdlog::logger> log) {
+                const std::shared_ptr<spdlog::logger>& log) {
   std::vector<jsonl::Record> records;
   try {
     records = jsonl::read_file(file);
@@ -157,6 +158,7 @@ int run_samples(const KernelSpec& spec, Config config, const std::string& file, 
     return exit_code::software;
   }
   config.set_group_id(throwaway_group(spec.name));
+  if (const int code = verify_topics(config, MissingTopics::refuse, log); code != exit_code::ok) return code;
 
   const auto& input = config.settings().input_topics.front();
   std::map<std::int32_t, std::int64_t> ends;

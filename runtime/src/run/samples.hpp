@@ -15,7 +15,7 @@ namespace kernel::detail {
 class KernelLoop;
 
 int run_samples(const KernelSpec& spec, Config config, const std::string& file, const Environment& environment,
-                std::shared_ptr<spdlog::logger> log);
+                const std::shared_ptr<spdlog::logger>& log);
 
 std::unique_ptr<EmbeddedBroker> start_embedded_broker(Config& config, spdlog::logger& log);
 int run_loop(KernelLoop& loop, const Settings& settings, spdlog::logger& log);

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "core/refusal.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "kernel/run.hpp"
@@ -32,8 +33,7 @@ struct ClusterView {
   std::map<std::string, TopicShape, std::less<>> topics;
 };
 
-/// Start-up failures the error callback sees (authentication, TLS), worded as KernelLoop's
-/// start-up does (the two should share one spelling once the loop's start-up settles).
+/// The first authentication or TLS refusal the error callback sees (core/refusal.hpp).
 struct Refusal {
   std::string servers;
   std::atomic<bool> refused{false};
@@ -42,15 +42,9 @@ struct Refusal {
 
 void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
   auto* refusal = static_cast<Refusal*>(opaque);
-  const auto code = static_cast<rd_kafka_resp_err_t>(err);
-  const bool handshake = code == RD_KAFKA_RESP_ERR__TRANSPORT &&
-                         std::string_view(reason).find("SSL handshake failed") != std::string_view::npos;
-  if ((code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL ||
-       code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED || handshake) &&
-      !refusal->refused.load()) {
-    refusal->message = handshake ? "TLS handshake with " + refusal->servers + " failed: " + mask_secrets(reason) +
-                                       "; does the listener speak TLS? (KAFKA_SECURITY_PROTOCOL, KAFKA_CA_CERT)"
-                                 : "authentication or TLS refused by " + refusal->servers + ": " + mask_secrets(reason);
+  if (refusal->refused.load()) return;
+  if (auto message = describe_refusal(err, reason, refusal->servers)) {
+    refusal->message = std::move(*message);
     refusal->refused.store(true);  // publishes message to the thread that reads it
   }
 }

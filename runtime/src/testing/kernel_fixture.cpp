@@ -16,6 +16,7 @@
 #include "loop/kernel_loop.hpp"
 #include "run/kernel_defaults.hpp"
 #include "run/samples.hpp"
+#include "run/topics.hpp"
 
 namespace kernel::testing {
 
@@ -120,10 +121,16 @@ KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chro
       Config::load(detail::defaults_of(state_->spec), environment, RunMode::dev, "/nonexistent/kernel-fixture/.env"));
   const auto& settings = state_->config->settings();
   auto log = detail::make_logger(state_->spec.name, std::string(to_string(settings.log_level)),
-                                 std::string(to_string(settings.log_format)));
+                                 std::string(to_string(settings.log_format)), state_->config->secret_value_redactor());
   if (settings.embedded) state_->broker = detail::start_embedded_broker(*state_->config, *log);
 
   state_->operations = detail::Operations::start_if_enabled(settings, log);
+  // The brokers and topics, checked as a kernel's start checks them under --dev (what is
+  // missing is created).
+  if (const int code = detail::verify_topics(*state_->config, detail::MissingTopics::create, log); code != 0) {
+    throw std::runtime_error("kernel did not start: brokers or topics unavailable (exit " + std::to_string(code) +
+                             "; the log line above says why)");
+  }
   state_->loop = std::make_unique<detail::KernelLoop>(*state_->config, state_->spec, log, state_->hooks(),
                                                       detail::publication_of(state_->operations.get()));
   try {

@@ -1,9 +1,11 @@
 // A kernel with settings of its own and two named outputs, for test_settings.py. Each input
 // {"n": 7, "region": "intl"} goes to the default output with the settings it read; "intl" also
 // to output international, every input to output audit. {"leak": true} fails permanently with
-// the API key in the exception's text, as a careless HTTP client would: the key must not reach
-// any log line.
+// the API key in the exception's text, as a careless HTTP client would, {"leak_env": "VAR"}
+// with the value of VAR: neither may reach a log line or a dead letter.
 #include <chrono>
+#include <cstdlib>
+#include <string>
 
 #include <kernel/kernel.hpp>
 
@@ -14,6 +16,11 @@ void handle(const kernel::Message& message, kernel::Context& context) {
   const auto api_key = context.setting<std::string>("API_KEY");
   context.log().trace("calling the pricing API with key {}", api_key);
   if (document.value("leak", false)) throw kernel::PermanentError("GET https://pricing/?key=" + api_key + " failed");
+  // A runtime secret quoted the same way (as a client that read it from the environment would).
+  if (const auto variable = document.value("leak_env", std::string()); !variable.empty()) {
+    const char* value = std::getenv(variable.c_str());
+    throw kernel::PermanentError("token " + std::string(value ? value : "") + " refused");
+  }
   const nlohmann::json out{{"n", document.value("n", -1)},
                            {"batch", context.setting<int>("BATCH_SIZE")},
                            {"mode", context.setting<std::string>("MODE")},

@@ -13,6 +13,7 @@ from test_process import Broker, Kernel, TopicReader, produce, wait_for
 
 SETTINGS_KERNEL = os.environ["SETTINGS_KERNEL"]
 SECRET = "pk-live-5f8e2d91c0ab"
+ADMIN_TOKEN = "adm-7d1e99b04c2f"  # a runtime secret (KERNEL_ADMIN_TOKEN)
 TOPICS = ("st.in", "st.out", "st.intl", "st.audit.v2", "settings-kernel.dlq")
 
 
@@ -31,6 +32,7 @@ class SettingsTests(unittest.TestCase):
             with open(os.path.join(workdir, ".env"), "w") as f:
                 f.write("SETTINGS_KERNEL_BATCH_SIZE=250\n")  # .env counts as environment
             environment = {"KERNEL_LOG_LEVEL": "trace", "SETTINGS_KERNEL_API_KEY": SECRET,
+                           "KERNEL_ADMIN_TOKEN": ADMIN_TOKEN,
                            "SETTINGS_KERNEL_MODE": "safe", "SETTINGS_KERNEL_POLL_EVRY": "5s",
                            "KAFKA_OUTPUT_TOPIC_AUDIT": "st.audit.v2"}
             # Kernel() starts the process in the temporary directory: here, where the .env is.
@@ -38,24 +40,33 @@ class SettingsTests(unittest.TestCase):
                 kernel = Kernel(SETTINGS_KERNEL, broker.bootstrap, **environment)
             produce(broker.bootstrap, [("k1", json.dumps({"n": 1, "region": "intl"})),
                                        ("k2", json.dumps({"n": 2, "region": "domestic"})),
-                                       ("k3", json.dumps({"n": 3, "leak": True}))], topic="st.in")
+                                       ("k3", json.dumps({"n": 3, "leak": True})),
+                                       ("k4", json.dumps({"n": 4, "leak_env": "KERNEL_ADMIN_TOKEN"}))], topic="st.in")
             outputs = TopicReader(broker.bootstrap, "st.out", 2).read_until(2, 30)
             intl = TopicReader(broker.bootstrap, "st.intl", 2).read_until(1, 30)
             audit = TopicReader(broker.bootstrap, "st.audit.v2", 2).read_until(2, 30)
-            dead = TopicReader(broker.bootstrap, "settings-kernel.dlq", 2).read_until(1, 30)
+            dead = TopicReader(broker.bootstrap, "settings-kernel.dlq", 2).read_until(2, 30)
             documents = sorted((json.loads(m.value()) for m in outputs), key=lambda d: d["n"])
             self.assertEqual(documents, [{"n": 1, "batch": 250, "mode": "safe", "poll_ms": 2000},
                                          {"n": 2, "batch": 250, "mode": "safe", "poll_ms": 2000}])
             self.assertEqual([m.key() for m in intl], [b"k1"])
             self.assertEqual(sorted(m.key() for m in audit), [b"k1", b"k2"])
-            self.assertEqual(dead[0].key(), b"k3")
+            # Secret values quoted by a handler's exception are *** in the dead letter's headers.
+            messages = {m.key(): dict(m.headers())["dlq-error-message"].decode() for m in dead}
+            self.assertEqual(messages, {b"k3": "GET https://pricing/?key=*** failed", b"k4": "token *** refused"})
+            for letter in dead:
+                headers = b"".join(value or b"" for _, value in letter.headers())
+                self.assertNotIn(SECRET.encode(), headers)
+                self.assertNotIn(ADMIN_TOKEN.encode(), headers)
             wait_for(lambda: kernel.log_contains("dead-lettering"), 30, "the dead-letter log line")
             self.assertEqual(kernel.stop(), 0)
             log = "\n".join(kernel.lines)
             self.assertIn("did you mean SETTINGS_KERNEL_POLL_EVERY?", log)
             self.assertIn("calling the pricing API with key ***", log)  # trace level, masked
             self.assertIn("key=*** failed", log)
+            self.assertIn("token *** refused", log)
             self.assertNotIn(SECRET, log)
+            self.assertNotIn(ADMIN_TOKEN, log)
         finally:
             broker.stop()
 

@@ -60,6 +60,35 @@ TEST_CASE("pipeline naming: the convention names every topic and the group") {
   CHECK(config.source_of("KAFKA_ERROR_TOPIC") == "pipeline");
 }
 
+TEST_CASE("pipeline naming: a named output is ....output.<name> unless KAFKA_OUTPUT_TOPIC_<NAME> says") {
+  KernelDefaults router = orders;
+  router.outputs = {{"international", "orders.intl"}, {"audit", "orders.audit"}};
+  const auto load_router = [&](Environment env) {
+    env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
+    return Config::load(router, env, RunMode::production, "/nonexistent-dir/.env");
+  };
+  const auto config = load_router(step({{"KAFKA_OUTPUT_TOPIC_AUDIT", "audit.v2"}, {"KAFKA_TOPIC_PREFIX", "staging."}}));
+  const auto& s = config.settings();
+  CHECK(s.kernel_values.output_topic("international") == "pipeline.orders.step.enrich.output.international");
+  CHECK(s.kernel_values.output_topic("audit") == "audit.v2");
+  CHECK(config.source_of("KAFKA_OUTPUT_TOPIC_INTERNATIONAL") == "pipeline");
+  CHECK(config.source_of("KAFKA_OUTPUT_TOPIC_AUDIT") == "env");
+  CHECK(contains(config.describe(),
+                 "KAFKA_OUTPUT_TOPIC_INTERNATIONAL=pipeline.orders.step.enrich.output.international  # pipeline\n"));
+  // The prefix applies as to every topic: the start-up check and the guard see the full name.
+  const auto topics = kernel_topics(s);
+  CHECK(std::any_of(topics.begin(), topics.end(), [](const KernelTopic& topic) {
+    return topic.name == "staging.pipeline.orders.step.enrich.output.international";
+  }));
+  CHECK(ProduceGuard(s).refusal("staging.pipeline.orders.step.enrich.output.international").empty());
+  CHECK(pipeline_output_topic(s, "international") == "staging.pipeline.orders.step.enrich.output.international");
+
+  // Without pipeline naming, the topic compiled into the spec.
+  const auto plain = load_router({});
+  CHECK(plain.settings().kernel_values.output_topic("international") == "orders.intl");
+  CHECK(plain.source_of("KAFKA_OUTPUT_TOPIC_INTERNATIONAL") == "code");
+}
+
 TEST_CASE("pipeline naming: a kernel without an output gets no output topic") {
   const KernelDefaults consumer{"audit-log", {"payments"}, std::nullopt};
   const auto config = Config::load(consumer, step({{"KAFKA_BOOTSTRAP_SERVERS", "broker:9092"}}), RunMode::production,

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <ios>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 
@@ -242,4 +243,12 @@ TEST_CASE("a TransientError's reason says why it was retried in the message that
       kernel::Handler([](const kernel::Message&, kernel::Context&) { throw kernel::TransientError("database busy"); }),
       message, context);
   CHECK(plain.message == "database busy");  // the default reason adds nothing
+}
+
+TEST_CASE("every failure reason is listed once, each with its own name (kernel-admin dlq --reason)") {
+  std::set<std::string_view> names;
+  for (const auto reason : kernel::all_failure_reasons) names.insert(kernel::to_string(reason));
+  CHECK(names.size() == kernel::all_failure_reasons.size());
+  CHECK(names.contains("deserialization_error"));
+  CHECK(names.contains("topic_not_allowed"));
 }

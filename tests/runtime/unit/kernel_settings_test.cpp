@@ -201,6 +201,18 @@ TEST_CASE("kernel settings: a secret is named, never printed") {
     const auto config = load({});
     CHECK(config.redact("calling https://api?key=s3cr3t-key-value now") == "calling https://api?key=*** now");
   }
+  SUBCASE("redact_secret_values() masks the kernel's and the runtime's secret values") {
+    const auto config =
+        load({{"KERNEL_ADMIN_TOKEN", "adm-token-1"}, {"KAFKA_PROPERTY_SSL_KEYSTORE_PASSWORD", "key-pass-2"}});
+    CHECK(config.redact_secret_values("key s3cr3t-key-value, token adm-token-1, pass key-pass-2") ==
+          "key ***, token ***, pass ***");
+    const auto redactor = config.secret_value_redactor();
+    REQUIRE(redactor);
+    CHECK(redactor("token adm-token-1") == "token ***");
+    CHECK_FALSE(Config::load(KernelDefaults{"plain", {"in"}, std::nullopt}, {{"KAFKA_BOOTSTRAP_SERVERS", "b:9092"}},
+                             RunMode::production, "/nonexistent-dir/.env")
+                    .secret_value_redactor());
+  }
   SUBCASE("a secret enum value in a problem is hidden too") {
     auto kernel = router();
     kernel.settings.push_back({.name = "TOKEN_KIND",

@@ -104,10 +104,10 @@ TEST_CASE("retry topics in code are checked like the variable") {
 
 TEST_CASE("retry topics are named <prefix><kernel>.retry.<n>") {
   const auto plain = load({{"KERNEL_RETRY_TOPICS", "1s,2s"}});
-  CHECK(retry_topic_name(plain.settings(), 1) == "orders-enricher.retry.1");
-  CHECK(retry_topic_name(plain.settings(), 2) == "orders-enricher.retry.2");
+  CHECK(retry_topic(plain.settings(), 1) == "orders-enricher.retry.1");
+  CHECK(retry_topic(plain.settings(), 2) == "orders-enricher.retry.2");
   const auto prefixed = load({{"KERNEL_RETRY_TOPICS", "1s"}, {"KAFKA_TOPIC_PREFIX", "staging."}});
-  CHECK(retry_topic_name(prefixed.settings(), 1) == "staging.orders-enricher.retry.1");
+  CHECK(retry_topic(prefixed.settings(), 1) == "staging.orders-enricher.retry.1");
 }
 
 TEST_CASE("TransientError::retry_after() carries its delay into the Outcome") {
