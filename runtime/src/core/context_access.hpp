@@ -29,6 +29,8 @@ struct ContextAccess {
     context.set_topic_check(std::move(check));
   }
   static const std::string& topic_refusal(const Context& context) noexcept { return context.topic_refusal(); }
+  /// Moves out what the attempt produced (a worker's call hands its outputs back to the loop).
+  static std::vector<Outgoing> take_produced(Context& context) noexcept { return std::move(context.produced_); }
 };
 
 }  // namespace kernel::detail

@@ -88,6 +88,7 @@ void KernelLoop::breaker_tick(Clock::time_point now) {
     settle(*partition);
     return;
   }
+  if (workers_ && probe_with_waiting_call()) return;
   // Nothing waits for a retry (it was revoked, say): let the partitions run; the next call's
   // outcome is the probe.
   log_->info("circuit breaker half-open: resuming {} until the next call's outcome",

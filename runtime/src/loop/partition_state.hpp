@@ -9,6 +9,7 @@
 #include "kernel/message.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/kernel_loop.hpp"
+#include "loop/key_lanes.hpp"
 #include "ops/kernel_metrics.hpp"
 #include "ops/pause_reasons.hpp"
 
@@ -31,6 +32,9 @@ struct PartitionState {
   TopicMetrics* metrics = nullptr;  ///< its topic's metrics when they are on (cached at assignment)
   bool retired = false;             ///< revoked; kept only for outstanding delivery reports
   int retry_level = -1;             ///< 0 an input, n the retry topic .retry.n; -1 until known
+  /// KERNEL_CONCURRENCY > 1: its calls by KERNEL_ORDERING lane (running, or waiting behind one).
+  KeyLanes<std::unique_ptr<Call>> lanes;
+  bool draining = false;  ///< revoked or stopping: nothing more of it starts
 };
 
 /// The bytes a parked message holds for its key and value (the parked budget's unit; the
