@@ -184,11 +184,11 @@ int main(int argc, char** argv) {
   std::printf("broker %s, %d partitions, %d keys, handler waits 5 ms per message\n", servers.c_str(), partitions, keys);
 
   const auto serial = measure(kernel_binary, 1, servers, partitions, serial_messages);
-  std::printf("KERNEL_CONCURRENCY=1: %.0f msg/s over %lld messages (peak RSS %.1f MB)\n", serial.rate,
-              serial_messages, serial.rss_kb / 1024.0);
+  std::printf("KERNEL_CONCURRENCY=1: %.0f msg/s over %lld messages (peak RSS %.1f MB)\n", serial.rate, serial_messages,
+              serial.rss_kb / 1024.0);
   const auto concurrent = measure(kernel_binary, concurrency, servers, partitions, concurrent_messages);
-  std::printf("KERNEL_CONCURRENCY=%d: %.0f msg/s over %lld messages (peak RSS %.1f MB)\n", concurrency,
-              concurrent.rate, concurrent_messages, concurrent.rss_kb / 1024.0);
+  std::printf("KERNEL_CONCURRENCY=%d: %.0f msg/s over %lld messages (peak RSS %.1f MB)\n", concurrency, concurrent.rate,
+              concurrent_messages, concurrent.rss_kb / 1024.0);
   stop_and_peak_rss_kb(broker);
   std::printf("serial_msgs_per_s=%.0f concurrent_msgs_per_s=%.0f\n", serial.rate, concurrent.rate);
   std::printf("ratio=%.1f\n", serial.rate > 0 ? concurrent.rate / serial.rate : 0.0);

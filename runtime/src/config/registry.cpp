@@ -334,9 +334,7 @@ std::vector<VariableSpec> make_registry() {
       stored_in(&S::concurrency,
                 checked(whole_number(1, " and at most 1024 (worker threads)"),
                         [](int value, std::string_view) {
-                          return value > 1024 ? std::string("expected a whole number of at least 1 and at most 1024 "
-                                                            "(worker threads)")
-                                              : std::string();
+                          return value > 1024 ? std::string("expected at most 1024 (worker threads)") : std::string();
                         }),
                 {.name = "KERNEL_CONCURRENCY",
                  .default_value = "1",

@@ -114,7 +114,8 @@ int KernelLoop::run() {
     if (hooks_.should_stop && hooks_.should_stop()) break;
     // Short polls while work is pending so delivery reports and retries are served promptly.
     // Workers end the poll early (rd_kafka_queue_yield) when a call completes.
-    const int timeout = (pending_outputs_ > 0 || !resends_.empty() || (workers_ && workers_->outstanding() > 0)) ? 5 : 100;
+    const int timeout =
+        (pending_outputs_ > 0 || !resends_.empty() || (workers_ && workers_->outstanding() > 0)) ? 5 : 100;
     if (MessagePtr raw{rd_kafka_consumer_poll(consumer_.get(), timeout)}) handle(std::move(raw));
     if (workers_) conclude_calls();
     rd_kafka_poll(producer_.get(), 0);
@@ -134,8 +135,9 @@ int KernelLoop::run() {
       if (workers_) run_waiting_calls(now);
       resend_due();
       check_backpressure();
-      std::erase_if(retired_,
-                    [](const auto& state) { return state->tracker.pending_acks() == 0 && state->lanes.running() == 0; });
+      std::erase_if(retired_, [](const auto& state) {
+        return state->tracker.pending_acks() == 0 && state->lanes.running() == 0;
+      });
       if (rd_kafka_fatal_error(producer_.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         stop_on_fatal_error(producer_.get());
         break;

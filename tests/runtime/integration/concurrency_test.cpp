@@ -195,14 +195,13 @@ TEST_CASE("a slow call at a low offset holds its partition's commit while later 
   other.value = R"({"n": 100})";
   other.partition = 1;
   kernel::detail::produce_records(servers, "conc-commit.in", {other});
-  REQUIRE(testwait::wait_until([&] { return probe::committed(servers, "conc-commit", "conc-commit.in")[1] == 1; },
-                               20s));
+  REQUIRE(
+      testwait::wait_until([&] { return probe::committed(servers, "conc-commit", "conc-commit.in")[1] == 1; }, 20s));
   // ...and partition 0's commit has not passed its unfinished offset 0.
   CHECK(probe::committed(servers, "conc-commit", "conc-commit.in").at(0) < 0);
 
   gate.open();
-  CHECK(testwait::wait_until([&] { return probe::committed(servers, "conc-commit", "conc-commit.in")[0] == 10; },
-                             20s));
+  CHECK(testwait::wait_until([&] { return probe::committed(servers, "conc-commit", "conc-commit.in")[0] == 10; }, 20s));
 }
 
 TEST_CASE("an in-place retry holds its key (KERNEL_ORDERING=key) or its partition (partition)") {
@@ -263,9 +262,8 @@ TEST_CASE("a second member joining with calls in flight: nothing lost, each key 
   Calls second_calls;
   auto first_spec = recording_kernel("conc-join", first_calls, key_of, 40000us);
   auto second_spec = recording_kernel("conc-join", second_calls, key_of, 40000us);
-  const kernel::Environment environment{{"KERNEL_CONCURRENCY", "8"},
-                                        {"KAFKA_CONSUMER_GROUP", "conc-join"},
-                                        {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}};
+  const kernel::Environment environment{
+      {"KERNEL_CONCURRENCY", "8"}, {"KAFKA_CONSUMER_GROUP", "conc-join"}, {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}};
   kernel::testing::KernelFixture first(first_spec, environment);
   const auto& servers = first.bootstrap_servers();
   constexpr int count = 1600;
@@ -279,7 +277,7 @@ TEST_CASE("a second member joining with calls in flight: nothing lost, each key 
   auto with_servers = environment;
   with_servers["KAFKA_BOOTSTRAP_SERVERS"] = servers;
   kernel::testing::KernelFixture second(second_spec, with_servers);  // joins while calls run
-  auto more = keyed_records(count + 800, 40);  // and work for both after the rebalance
+  auto more = keyed_records(count + 800, 40);                        // and work for both after the rebalance
   more.erase(more.begin(), more.begin() + count);
   kernel::detail::produce_records(servers, "conc-join.in", more);
 

@@ -101,16 +101,15 @@ TEST_CASE("KERNEL_CONCURRENCY is 1 to 1024 and KERNEL_ORDERING one of key, parti
   CHECK(problem_of({{"KERNEL_CONCURRENCY", "1025"}}).find("at most 1024") != std::string::npos);
   CHECK(problem_of({{"KERNEL_CONCURRENCY", "64"}}).empty());
   CHECK(problem_of({{"KERNEL_ORDERING", "keys"}}).find("expected key, partition or none") != std::string::npos);
-  const auto config = Config::load({"orders-enricher", {"orders"}, std::string("orders.enriched")},
-                                   {{"KAFKA_BOOTSTRAP_SERVERS", "broker:9092"},
-                                    {"KERNEL_CONCURRENCY", "64"},
-                                    {"KERNEL_ORDERING", "partition"}},
-                                   RunMode::production, "/nonexistent-dir/.env");
+  const auto config = Config::load(
+      {"orders-enricher", {"orders"}, std::string("orders.enriched")},
+      {{"KAFKA_BOOTSTRAP_SERVERS", "broker:9092"}, {"KERNEL_CONCURRENCY", "64"}, {"KERNEL_ORDERING", "partition"}},
+      RunMode::production, "/nonexistent-dir/.env");
   CHECK(config.settings().concurrency == 64);
   CHECK(config.settings().ordering == Ordering::partition);
-  const auto defaults = Config::load({"orders-enricher", {"orders"}, std::string("orders.enriched")},
-                                     {{"KAFKA_BOOTSTRAP_SERVERS", "broker:9092"}}, RunMode::production,
-                                     "/nonexistent-dir/.env");
+  const auto defaults =
+      Config::load({"orders-enricher", {"orders"}, std::string("orders.enriched")},
+                   {{"KAFKA_BOOTSTRAP_SERVERS", "broker:9092"}}, RunMode::production, "/nonexistent-dir/.env");
   CHECK(defaults.settings().concurrency == 1);
   CHECK(defaults.settings().ordering == Ordering::key);
 }
