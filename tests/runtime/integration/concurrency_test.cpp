@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <httplib.h>
+
 #include "broker/record_io.hpp"
 #include "gate.hpp"
 #include "kernel/testing.hpp"
@@ -298,4 +300,34 @@ TEST_CASE("a second member joining with calls in flight: nothing lost, each key 
   }
   std::lock_guard lock(second_calls.mutex);
   CHECK(!second_calls.order.empty());  // the second member did take partitions over
+}
+
+TEST_CASE("kernel_workers_busy counts the calls running on workers") {
+  std::atomic<int> arrived{0};
+  testwait::Gate gate;
+  kernel::KernelSpec spec;
+  spec.name = "conc-busy";
+  spec.input_topics = {"conc-busy.in"};
+  spec.output_topic = "conc-busy.out";
+  spec.handler = [&](const kernel::Message& message, kernel::Context& context) {
+    ++arrived;
+    gate.pass(30s);
+    context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
+  };
+  kernel::testing::KernelFixture fixture(
+      spec, {{"KERNEL_CONCURRENCY", "8"}, {"KERNEL_HTTP_PORT", "0"}, {"KAFKA_CONSUMER_GROUP", "conc-busy"}});
+  httplib::Client client("127.0.0.1", fixture.http_port());
+  auto busy = [&] {
+    const auto response = client.Get("/metrics");
+    if (!response) return -1.0;
+    const auto at = response->body.find("\nkernel_workers_busy ");
+    return at == std::string::npos ? -1.0 : std::stod(response->body.substr(at + 21));
+  };
+  CHECK(busy() == 0);
+  kernel::detail::produce_records(fixture.bootstrap_servers(), "conc-busy.in", keyed_records(5, 5));
+  REQUIRE(testwait::wait_until([&] { return arrived == 5; }, 20s));
+  CHECK(busy() == 5);  // five keys, five workers waiting in the handler
+  gate.open();
+  fixture.outputs(5, 20s);
+  CHECK(testwait::wait_until([&] { return busy() == 0; }, 10s));
 }
