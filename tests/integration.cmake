@@ -24,6 +24,12 @@ add_test(NAME runtime_process_tests
 set_tests_properties(runtime_process_tests PROPERTIES TIMEOUT 600 LABELS integration
   ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>;EXAMPLE_KERNEL=$<TARGET_FILE:example-enricher>")
 
+add_test(NAME runtime_concurrency_tests
+  COMMAND ${SYSTEM_PYTHON} -m unittest -v test_concurrency
+  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)
+set_tests_properties(runtime_concurrency_tests PROPERTIES TIMEOUT 300 LABELS integration
+  ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")
+
 add_test(NAME runtime_settings_tests
   COMMAND ${SYSTEM_PYTHON} -m unittest -v test_settings
   WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)

@@ -63,6 +63,8 @@ enum class Compression { none, gzip, snappy, lz4, zstd };
 enum class StartOffset { earliest, latest };
 enum class LogLevel { trace, debug, info, warn, error };
 enum class LogFormat { text, json };
+/// KERNEL_ORDERING: which messages never run at the same time (docs/concurrency.md).
+enum class Ordering { key, partition, none };
 std::string_view to_string(SecurityProtocol value);
 std::string_view to_string(SaslMechanism value);
 std::string_view to_string(Acks value);
@@ -70,6 +72,7 @@ std::string_view to_string(Compression value);
 std::string_view to_string(StartOffset value);
 std::string_view to_string(LogLevel value);
 std::string_view to_string(LogFormat value);
+std::string_view to_string(Ordering value);
 
 struct Settings;
 
@@ -174,6 +177,8 @@ struct Settings {
   std::optional<std::chrono::milliseconds> handler_timeout;  ///< nullopt: no deadline
   int batch_size{};                                          ///< KERNEL_BATCH_SIZE (batch_handler)
   std::chrono::milliseconds batch_timeout{};                 ///< KERNEL_BATCH_TIMEOUT (batch_handler)
+  int concurrency{};                                         ///< KERNEL_CONCURRENCY: worker threads (1: none)
+  Ordering ordering{};                                       ///< KERNEL_ORDERING
 
   std::optional<int> http_port;  ///< nullopt: off; 0: pick a free port (ops)
   std::string http_address;      ///< IPv4 or IPv6 address the endpoints listen on (ops)

@@ -341,6 +341,21 @@ std::vector<VariableSpec> make_registry() {
                  .default_value = "100ms",
                  .description = "A partition's batch is handed to batch_handler when full or this long after its "
                                 "first message arrived"}),
+      stored_in(&S::concurrency,
+                checked(whole_number(1, " and at most 1024 (worker threads)"),
+                        [](int value, std::string_view) {
+                          return value > 1024 ? std::string("expected at most 1024 (worker threads)") : std::string();
+                        }),
+                {.name = "KERNEL_CONCURRENCY",
+                 .default_value = "1",
+                 .description = "Handler calls run on this many worker threads (1-1024); the poll loop stays on one "
+                                "thread. Above 1 the handler must be thread-safe; each call gets its own Context "
+                                "(docs/concurrency.md)"}),
+      stored_in(&S::ordering, choice<Ordering>(),
+                {.name = "KERNEL_ORDERING",
+                 .default_value = "key",
+                 .description = "key: messages with the same key (null key: same partition) never run at the same "
+                                "time and keep their order; partition: one at a time per partition; none: any order"}),
       stored_in(&S::http_port, port(),
                 {.name = "KERNEL_HTTP_PORT",
                  .default_value = "8080",

@@ -34,6 +34,8 @@ struct ContextAccess {
   static void clear_produce_refusal(Context& context) noexcept { context.produce_refusal_ = {}; }
   /// The attempt's queued outputs, for a batch to move each to the message it belongs to.
   static std::vector<Outgoing>& produced(Context& context) noexcept { return context.produced_; }
+  /// Moves out what the attempt produced (a worker's call hands its outputs back to the loop).
+  static std::vector<Outgoing> take_produced(Context& context) noexcept { return std::move(context.produced_); }
 };
 
 }  // namespace kernel::detail

@@ -70,8 +70,11 @@ void KernelLoop::breaker_tick(Clock::time_point now) {
   if (auto state = breaker_.tick(now)) breaker_changed(*state);
   if (stopping() || !breaker_.take_probe()) return;
   // The probe: a message waiting for its retry (one that failed during the outage), run now
-  // although its partition is held. Its outcome closes or reopens the circuit.
+  // although its partition is held. Its outcome closes or reopens the circuit. With workers,
+  // the messages that failed during the outage wait on the loop (concurrent_calls.cpp).
+  if (workers_ && probe_with_waiting_call()) return;
   for (auto& [key, partition] : partitions_) {
+    if (workers_) break;  // a retry topic's head in its slot would only wait for the hold
     if (!partition->retry_entry || partition->paused.has(PauseReason::operator_)) continue;
     log_->info("circuit breaker half-open: probing with {}[{}]@{}", partition->topic, partition->partition,
                partition->retry_message->offset());

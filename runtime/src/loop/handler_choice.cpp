@@ -26,6 +26,12 @@ std::vector<std::string> handler_choice_problems(const KernelSpec& spec, const S
                        " has consumer middleware, which does not wrap batch_handler calls; remove "
                        "KernelSpec::middleware (producer middleware is fine)");
   }
+  // Batches are called on the loop thread, one at a time: workers would sit idle.
+  if (settings.concurrency > 1) {
+    problems.push_back("config error: KERNEL_CONCURRENCY=\"" + std::to_string(settings.concurrency) +
+                       "\": a batch_handler is called one batch at a time on the loop thread; unset "
+                       "KERNEL_CONCURRENCY (or set it to 1) for a batch kernel");
+  }
   // A batch is collected within the partition's in-flight cap.
   if (settings.batch_size > settings.max_poll_records) {
     problems.push_back("config error: KERNEL_BATCH_SIZE=\"" + std::to_string(settings.batch_size) +

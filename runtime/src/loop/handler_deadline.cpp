@@ -12,21 +12,25 @@
 
 namespace kernel::detail {
 
-Outcome KernelLoop::call_handler(const PartitionState& partition, Message& message) {
-  if (!settings_.handler_timeout) return chain_(message, context_);
+Outcome KernelLoop::call_handler(const PartitionState& partition, Message& message, Context& context) {
+  if (!settings_.handler_timeout) return chain_(message, context);
   const auto timeout = *settings_.handler_timeout;
   const auto started = Clock::now();
-  ContextAccess::set_deadline(context_, started + timeout);
-  if (ops_)
-    ops_->call_started(started, fmt::format("{}[{}]@{}", partition.topic, partition.partition, message.offset()));
+  ContextAccess::set_deadline(context, started + timeout);
+  // /healthz watches one call: the loop's own (KERNEL_CONCURRENCY=1). Workers' calls are timed
+  // here all the same.
+  OpsState* watched = &context == &context_ ? ops_ : nullptr;
+  if (watched)
+    watched->call_started(started, fmt::format("{}[{}]@{}", partition.topic, partition.partition, message.offset()));
   struct CallEnd {
-    KernelLoop& loop;
+    OpsState* watched;
+    Context& context;
     ~CallEnd() {
-      if (loop.ops_) loop.ops_->call_ended();
-      ContextAccess::set_deadline(loop.context_, std::nullopt);
+      if (watched) watched->call_ended();
+      ContextAccess::set_deadline(context, std::nullopt);
     }
-  } end{*this};
-  Outcome outcome = chain_(message, context_);
+  } end{watched, context};
+  Outcome outcome = chain_(message, context);
   const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
   if (took <= timeout || outcome.kind == Outcome::Kind::fatal) return outcome;
   // Only a success sends outputs: turning it into a failure discards them.

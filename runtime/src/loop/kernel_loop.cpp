@@ -65,12 +65,17 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
   if (ops_ && settings_.handler_timeout) {
     ops_->set_stuck_after(std::min<milliseconds>(*settings_.handler_timeout * 3, settings_.rebalance_timeout));
   }
+  start_workers();  // after context_ is complete: the workers' contexts are copies of it
 }
 
 KernelLoop::~KernelLoop() {
   // Topic handles before their clients, and the clients while every member their callbacks
   // touch is still alive (destroying a consumer that was never closed closes it, which can
   // call back into this object).
+  // The workers first: a running call is waited for, and calls hold consumed messages.
+  workers_.reset();
+  waiting_calls_.clear();
+  completed_calls_.clear();
   cluster_watch_.reset();  // it queries through the consumer
   producer_topics_.clear();
   consumer_queue_.reset();  // holds a reference into the consumer
@@ -116,11 +121,17 @@ int KernelLoop::run() {
   auto next_housekeeping = Clock::now();
   while (!stopping()) {
     if (hooks_.should_stop && hooks_.should_stop()) break;
-    // Short polls while work is pending so delivery reports, retries and collected batches are
-    // served promptly; a waiting retry's message is in memory, so the poll ends when it is due.
-    int timeout = (pending_outputs_ > 0 || !resends_.empty() || collected_messages_ > 0) ? 5 : 100;
+    // Short polls while work is pending so delivery reports, retries, collected batches and
+    // workers' calls are served promptly (workers also end the poll early with
+    // rd_kafka_queue_yield when a call completes); a waiting retry's message is in memory, so
+    // the poll ends when it is due.
+    int timeout = (pending_outputs_ > 0 || !resends_.empty() || collected_messages_ > 0 ||
+                   (workers_ && workers_->outstanding() > 0))
+                      ? 5
+                      : 100;
     if (next_retry_due_ != Clock::time_point::max()) timeout = poll_timeout_until(next_retry_due_, timeout);
     if (MessagePtr raw{rd_kafka_consumer_poll(consumer_.get(), timeout)}) handle(std::move(raw));
+    if (workers_) conclude_calls();
     rd_kafka_poll(producer_.get(), 0);
     drain_parked();
     if (exit_code_ != exit_code::ok) break;
@@ -136,9 +147,12 @@ int KernelLoop::run() {
       breaker_tick(now);
       run_due_retries();
       if (batch_handler_) hand_over_batches(now);
+      if (workers_) run_waiting_calls(now);
       resend_due();
       check_backpressure();
-      std::erase_if(retired_, [](const auto& state) { return state->tracker.pending_acks() == 0; });
+      std::erase_if(retired_, [](const auto& state) {
+        return state->tracker.pending_acks() == 0 && state->lanes.running() == 0;
+      });
       if (rd_kafka_fatal_error(producer_.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         stop_on_fatal_error(producer_.get());
         break;
@@ -233,9 +247,13 @@ void KernelLoop::drain_parked() {
 }
 
 void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& message, int attempt) {
+  if (workers_) {
+    submit_call(partition, entry, std::move(message), attempt);  // concluded when a worker is done
+    return;
+  }
   ScopedLogContext scope(partition.topic, partition.partition, message.offset());
   ContextAccess::begin_attempt(context_, attempt);
-  Outcome outcome = call_handler(partition, message);
+  Outcome outcome = call_handler(partition, message, context_);
   // A refused produce fails the attempt even when the handler caught the refusal: nothing of it is sent.
   if (const auto& refused = ContextAccess::produce_refusal(context_);
       !refused.message.empty() && outcome.kind != Outcome::Kind::fatal) {
@@ -273,6 +291,7 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
         // Open or probing: the failure is the outage's, not the message's. It waits, its
         // retries unspent, until the circuit closes (or it is the next probe).
         count(HandledOutcome::retried);
+        if (retry_in_lane(attempt, Clock::now(), true)) return;
         partition.retry_entry = &entry;
         partition.retry_attempt = attempt;
         partition.retry_due = Clock::now();
@@ -294,6 +313,7 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
                    partition.partition, message.offset(), attempt, settings_.max_retries + 1, delay.count(),
                    outcome.message);
         count(HandledOutcome::retried);
+        if (retry_in_lane(attempt + 1, Clock::now() + delay, false)) return;  // holds its lane, not the partition
         partition.retry_entry = &entry;
         partition.retry_attempt = attempt + 1;
         partition.retry_due = Clock::now() + delay;
@@ -394,6 +414,8 @@ int KernelLoop::shutdown() {
     }
     if (consumer_ && !rows.empty()) rd_kafka_pause_partitions(consumer_.get(), make_partition_list(rows).get());
   }
+  // Calls running on workers return (within the deadline) and are concluded like any other.
+  if (workers_) finish_running_calls(*stop_deadline_, nullptr);
   const bool producer_failed = exit_code_ == exit_code::software;  // a fatal librdkafka error
   // After a fatal producer error nothing more can be delivered: do not wait for it.
   if (producer_ && !producer_failed) wait_for_outputs(*stop_deadline_);

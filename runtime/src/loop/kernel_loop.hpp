@@ -29,6 +29,7 @@
 #include "loop/commit_tracker.hpp"
 #include "loop/retry_policy.hpp"
 #include "loop/standard_headers.hpp"
+#include "loop/worker_pool.hpp"
 #include "ops/cluster_watch.hpp"
 #include "ops/kernel_metrics.hpp"
 #include "ops/ops_state.hpp"
@@ -161,7 +162,7 @@ class KernelLoop {
   void breaker_hold_assigned(const rd_kafka_topic_partition_list_t* partitions);
   void publish_breaker(StatusSnapshot& snapshot);
   // Handler deadline (handler_deadline.cpp): the call through the chain, timed.
-  Outcome call_handler(const PartitionState& partition, Message& message);
+  Outcome call_handler(const PartitionState& partition, Message& message, Context& context);
   /// The outcome call_handler() made of a call that returned past its deadline (dead-lettered,
   /// once out of retries, as `timeout`; a handler's own TransientError stays `retries_exhausted`).
   static bool handler_timed_out(const Outcome& outcome) noexcept {
@@ -193,6 +194,26 @@ class KernelLoop {
   /// Revocation: a partition's collected and retrying messages are dropped unhandled (uncommitted,
   /// delivered again).
   void drop_batch(PartitionState& partition) noexcept;
+  // Concurrency (concurrent_calls.cpp): with KERNEL_CONCURRENCY > 1, process() hands each call
+  // to a worker through its KERNEL_ORDERING lane; the loop concludes what comes back.
+  void start_workers();
+  void submit_call(PartitionState& partition, InFlight& entry, Message message, int attempt);
+  void launch(std::unique_ptr<Call> call);
+  /// Gives up a call that did not start, with what waits behind it in its lane.
+  void abandon(Call& call);
+  void call_on_worker(Call& call, Context& context);  // on a worker thread
+  void conclude_calls();
+  void finish_call(std::unique_ptr<Call> call);
+  void leave_lane(Call& call);
+  void run_waiting_calls(Clock::time_point now);
+  /// From conclude(): keeps a worker's call, its lane held, for a retry at `due` (false when
+  /// the call was made on the loop thread: the partition's retry slot takes it).
+  bool retry_in_lane(int attempt, Clock::time_point due, bool breaker_wait);
+  /// The breaker's probe from the calls waiting for it; false when none waits.
+  bool probe_with_waiting_call();
+  /// Revocation and shutdown: drops what has not started in `only` (all when null), lets the
+  /// running calls return until `deadline` and concludes them.
+  void finish_running_calls(Clock::time_point deadline, const rd_kafka_topic_partition_list_t* only);
 
   // Pauses.
   void pause(PartitionState& partition, PauseReason reason);
@@ -310,6 +331,18 @@ class KernelLoop {
   std::size_t collected_messages_ = 0;  // in every partition's batches, collected or retrying
   bool breaker_fed_ = false;            // conclude() leaves the breaker alone: the batch fed it for its call
   prometheus::Histogram* batch_size_metric_ = nullptr;  // kernel_batch_size (metrics on)
+  // KERNEL_CONCURRENCY > 1 (concurrent_calls.cpp); workers_ is null otherwise.
+  std::unique_ptr<WorkerPool> workers_;
+  std::vector<Context> worker_contexts_;                // one per worker, copies of context_
+  std::vector<std::unique_ptr<Call>> waiting_calls_;    // a retry's backoff, a held partition
+  std::vector<std::unique_ptr<Call>> completed_calls_;  // drained from the pool, reused
+  struct LaneRetry {
+    int attempt;
+    Clock::time_point due;
+    bool breaker_wait;
+  };
+  std::optional<LaneRetry> lane_retry_;  // set by conclude() through retry_in_lane()
+  bool concluding_call_ = false;
 };
 
 }  // namespace kernel::detail

@@ -10,6 +10,7 @@
 #include "loop/batch_collector.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/kernel_loop.hpp"
+#include "loop/key_lanes.hpp"
 #include "ops/kernel_metrics.hpp"
 #include "ops/pause_reasons.hpp"
 
@@ -33,6 +34,9 @@ struct PartitionState {
   bool retired = false;             ///< revoked; kept only for outstanding delivery reports
   int retry_level = -1;             ///< 0 an input, n the retry topic .retry.n; -1 until known
   PartitionBatch batch;             ///< batch_handler only: collected messages, a batch's retry
+  /// KERNEL_CONCURRENCY > 1: its calls by KERNEL_ORDERING lane (running, or waiting behind one).
+  KeyLanes<std::unique_ptr<Call>> lanes;
+  bool draining = false;  ///< revoked or stopping: nothing more of it starts
 };
 
 /// The bytes a parked message holds for its key and value (the parked budget's unit; the

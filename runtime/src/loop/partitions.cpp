@@ -266,6 +266,10 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
   // stop's deadline when stopping.
   auto deadline = Clock::now() + std::min<milliseconds>(settings_.shutdown_timeout, milliseconds(10000));
   if (stop_deadline_) deadline = std::min(deadline, *stop_deadline_);
+  // Their calls still running on workers return and are concluded first (nothing new of
+  // them starts): a call's outputs are then produced and its offset committed below, or, past
+  // the deadline, its result is discarded and the next owner handles it again.
+  if (workers_) finish_running_calls(deadline, partitions);
   wait_for_outputs(deadline, partitions);
   if (lost) {
     for (int i = 0; i < partitions->cnt; ++i) {
@@ -291,7 +295,7 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
     state->retired = true;
     drop_resends(*state);  // the next owner produces them
     // Delivery reports may still point into its entries.
-    if (state->tracker.pending_acks() > 0) retired_.push_back(std::move(state));
+    if (state->tracker.pending_acks() > 0 || state->lanes.running() > 0) retired_.push_back(std::move(state));
   }
 }
 

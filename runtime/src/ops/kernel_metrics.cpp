@@ -88,6 +88,11 @@ KernelMetrics::KernelMetrics(int max_retries)
                         .Help("Circuit breaker: 0 closed, 1 open (every partition paused), 2 half-open (probing)")
                         .Register(registry)
                         .Add({});
+  workers_busy_ = &prometheus::BuildGauge()
+                       .Name("kernel_workers_busy")
+                       .Help("Handler calls running on worker threads (KERNEL_CONCURRENCY; 0 without workers)")
+                       .Register(registry)
+                       .Add({});
   breaker_transitions_ = &prometheus::BuildCounter()
                               .Name("kernel_circuit_breaker_transitions_total")
                               .Help("Circuit breaker state changes")
@@ -101,6 +106,7 @@ KernelMetrics::KernelMetrics(int max_retries)
 }
 
 TopicMetrics& KernelMetrics::input_topic(std::string_view topic) {
+  std::lock_guard lock(topics_mutex_);
   auto it = topics_.find(topic);
   if (it != topics_.end()) return *it->second;
   auto metrics = std::make_unique<TopicMetrics>();
@@ -116,16 +122,30 @@ TopicMetrics& KernelMetrics::input_topic(std::string_view topic) {
 }
 
 TopicMetrics& KernelMetrics::input_topic_cached(std::string_view topic) {
-  for (auto& [address, metrics] : by_name_address_) {
-    if (address != topic.data()) continue;
+  // Entries are published once (count stored last, with release) and only their metrics
+  // pointer is ever replaced: readers on any thread need no lock.
+  const auto published = cached_names_.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < published; ++i) {
+    auto& entry = by_name_address_[i];
+    if (entry.address.load(std::memory_order_relaxed) != topic.data()) continue;
+    auto* metrics = entry.metrics.load(std::memory_order_acquire);
     // The address finds it; the (short) comparison guards against a name freed and reused.
-    if (metrics->topic != topic) metrics = &input_topic(topic);
+    if (metrics->topic != topic) {
+      metrics = &input_topic(topic);
+      entry.metrics.store(metrics, std::memory_order_release);
+    }
     return *metrics;
   }
   auto& metrics = input_topic(topic);
   // Names of consumed messages live as long as their librdkafka topic; messages built in
   // tests each have their own, so the cache is bounded and they take the slow path.
-  if (by_name_address_.size() < 64) by_name_address_.emplace_back(topic.data(), &metrics);
+  std::lock_guard lock(topics_mutex_);
+  const auto count = cached_names_.load(std::memory_order_relaxed);
+  if (count < by_name_address_.size()) {
+    by_name_address_[count].address.store(topic.data(), std::memory_order_relaxed);
+    by_name_address_[count].metrics.store(&metrics, std::memory_order_relaxed);
+    cached_names_.store(count + 1, std::memory_order_release);
+  }
   return metrics;
 }
 

@@ -79,6 +79,8 @@ class KernelMetrics {
   prometheus::Gauge& paused(PauseReason reason) noexcept { return *paused_[static_cast<std::size_t>(reason)]; }
   /// kernel_circuit_breaker_state (0 closed, 1 open, 2 half-open) and its transitions.
   prometheus::Gauge& breaker_state() noexcept { return *breaker_state_; }
+  /// kernel_workers_busy: handler calls running on KERNEL_CONCURRENCY's workers (0 without workers).
+  prometheus::Gauge& workers_busy() noexcept { return *workers_busy_; }
   prometheus::Counter& breaker_transitions() noexcept { return *breaker_transitions_; }
   /// kernel_dead_letter_write_failures_total: dead-letter writes that failed and are sent again.
   prometheus::Counter& dead_letter_write_failures() noexcept { return *dead_letter_write_failures_; }
@@ -104,13 +106,22 @@ class KernelMetrics {
   prometheus::Counter* commits_;
   prometheus::Counter* rebalances_;
   prometheus::Gauge* breaker_state_;
+  prometheus::Gauge* workers_busy_;
   prometheus::Counter* breaker_transitions_;
   prometheus::Counter* dead_letter_write_failures_;
   std::array<prometheus::Gauge*, all_pause_reasons.size()> paused_{};  // null for backpressure
 
-  // Touched by the loop thread only (the families lock themselves for the scrape).
+  // The metrics middleware finds its topic on worker threads too (KERNEL_CONCURRENCY): the
+  // map is locked (found once per topic), the name-address cache read without a lock.
+  std::mutex topics_mutex_;
   std::map<std::string, std::unique_ptr<TopicMetrics>, std::less<>> topics_;
-  std::vector<std::pair<const char*, TopicMetrics*>> by_name_address_;
+  struct CachedName {
+    std::atomic<const char*> address{nullptr};
+    std::atomic<TopicMetrics*> metrics{nullptr};
+  };
+  std::array<CachedName, 64> by_name_address_;
+  std::atomic<std::size_t> cached_names_{0};  // entries of by_name_address_ published
+  // Touched by the loop thread only (the families lock themselves for the scrape).
   std::map<std::string, prometheus::Counter*, std::less<>> produced_;
   std::map<std::pair<std::string, std::int32_t>, prometheus::Gauge*> lag_;
 };

@@ -122,6 +122,14 @@ TEST_CASE("a kernel sets handler or batch_handler, exactly one") {
           "config error: KERNEL_BATCH_SIZE=\"600\": must not exceed KAFKA_MAX_POLL_RECORDS (500); lower "
           "KERNEL_BATCH_SIZE or raise KAFKA_MAX_POLL_RECORDS");
   }
+  SUBCASE("a batch kernel refuses worker threads, naming KERNEL_CONCURRENCY") {
+    spec.batch_handler = [](kernel::Batch&, kernel::Context&) {};
+    settings.concurrency = 8;
+    const auto problems = kernel::detail::handler_choice_problems(spec, settings);
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].find("config error: KERNEL_CONCURRENCY=\"8\": a batch_handler is called one batch at a time") ==
+          0);
+  }
   SUBCASE("a single-message kernel ignores KERNEL_BATCH_SIZE") {
     spec.handler = [](const kernel::Message&, kernel::Context&) {};
     settings.batch_size = 600;

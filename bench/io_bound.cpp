@@ -1,0 +1,196 @@
+// bench-io-bound: an I/O-bound kernel (bench-io-kernel, 5 ms per message) run with
+// KERNEL_CONCURRENCY=1 and with KERNEL_CONCURRENCY=64 (KERNEL_ORDERING=key) against the same
+// kernel-dev-broker and the same input: 16 partitions, 1,000 keys. Prints both rates and peak
+// memory; the last line is `ratio=<concurrent msgs/s / serial msgs/s>`.
+//
+// Each run is a separate process in its own group writing its own output topic. The rate is
+// measured from the output topic's high watermarks, from 5% of its messages written to all of
+// them, so joining and the first fetches are not counted. The serial run handles --messages
+// inputs (about 10 s at 5 ms each); the concurrent one handles --concurrent-messages, enough
+// to measure it for a few seconds at the rate it should reach.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <librdkafka/rdkafka.h>
+
+#include "broker/record_io.hpp"
+#include "kernel/jsonl.hpp"
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Child {
+  pid_t pid = -1;
+  FILE* stdout_pipe = nullptr;
+};
+
+Child spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, bool capture_stdout) {
+  int fds[2] = {-1, -1};
+  if (capture_stdout && pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    if (capture_stdout) {
+      dup2(fds[1], STDOUT_FILENO);
+      close(fds[0]);
+      close(fds[1]);
+    }
+    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
+    std::vector<char*> args;
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  Child child{pid, nullptr};
+  if (capture_stdout) {
+    close(fds[1]);
+    child.stdout_pipe = fdopen(fds[0], "r");
+  }
+  return child;
+}
+
+/// Peak resident memory (VmHWM) of a running process, in KiB.
+long peak_rss_kb(pid_t pid) {
+  FILE* status = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (!status) return 0;
+  char line[256];
+  long kb = 0;
+  while (std::fgets(line, sizeof line, status)) {
+    if (std::sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+  }
+  std::fclose(status);
+  return kb;
+}
+
+long stop_and_peak_rss_kb(const Child& child) {
+  const long kb = peak_rss_kb(child.pid);
+  kill(child.pid, SIGTERM);
+  int status = 0;
+  waitpid(child.pid, &status, 0);
+  return kb;
+}
+
+long long output_count(rd_kafka_t* client, const std::string& topic, int partitions) {
+  long long total = 0;
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    if (rd_kafka_query_watermark_offsets(client, topic.c_str(), p, &low, &high, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      total += high;
+    }
+  }
+  return total;
+}
+
+struct Result {
+  double rate = 0;
+  long rss_kb = 0;
+};
+
+Result measure(const std::string& binary, int concurrency, const std::string& servers, int partitions,
+               long long messages) {
+  const auto name = "n" + std::to_string(concurrency);
+  const auto output = "bench.out." + name;
+  std::map<std::string, std::string> env{{"KAFKA_BOOTSTRAP_SERVERS", servers},
+                                         {"KAFKA_OUTPUT_TOPIC", output},
+                                         {"KAFKA_DLQ_TOPIC", "bench.dlq"},
+                                         {"KAFKA_CONSUMER_GROUP", "bench-io-" + name},
+                                         {"KERNEL_CONCURRENCY", std::to_string(concurrency)},
+                                         {"KERNEL_ORDERING", "key"},
+                                         {"KERNEL_HTTP_PORT", "off"},
+                                         {"KERNEL_LOG_LEVEL", "warn"}};
+  auto watcher = kernel::detail::make_plain_client(RD_KAFKA_PRODUCER, servers);
+  const auto child = spawn({binary}, env, false);
+  const auto deadline = Clock::now() + std::chrono::seconds(180);
+  long long first_count = 0;
+  Clock::time_point first_seen{};
+  long long count = 0;
+  while (Clock::now() < deadline) {
+    count = output_count(watcher.get(), output, partitions);
+    if (count >= messages / 20 && first_count == 0) {
+      first_count = count;
+      first_seen = Clock::now();
+    }
+    if (count >= messages) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // sampling interval
+  }
+  const auto finished = Clock::now();
+  Result result;
+  result.rss_kb = stop_and_peak_rss_kb(child);
+  if (count < messages) {
+    std::cerr << name << ": only " << count << " of " << messages << " outputs within the deadline\n";
+    return result;
+  }
+  result.rate = static_cast<double>(count - first_count) / std::chrono::duration<double>(finished - first_seen).count();
+  return result;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"An I/O-bound kernel (5 ms per message) with KERNEL_CONCURRENCY=1 and =64"};
+  std::string broker_binary, kernel_binary;
+  long long serial_messages = 2000;
+  long long concurrent_messages = 40000;
+  int partitions = 16;
+  int keys = 1000;
+  int concurrency = 64;
+  app.add_option("--broker", broker_binary, "kernel-dev-broker")->required();
+  app.add_option("--kernel", kernel_binary, "bench-io-kernel")->required();
+  app.add_option("--messages", serial_messages, "Inputs the KERNEL_CONCURRENCY=1 run handles");
+  app.add_option("--concurrent-messages", concurrent_messages, "Inputs the concurrent run handles");
+  app.add_option("--partitions", partitions, "Partitions of every topic");
+  app.add_option("--keys", keys, "Distinct keys of the inputs");
+  app.add_option("--concurrency", concurrency, "KERNEL_CONCURRENCY of the concurrent run");
+  CLI11_PARSE(app, argc, argv);
+
+  const auto serial_name = std::string("bench.out.n1");
+  const auto concurrent_name = "bench.out.n" + std::to_string(concurrency);
+  auto broker = spawn({broker_binary, "--partitions", std::to_string(partitions), "--topic", "bench.in", "--topic",
+                       "bench.dlq", "--topic", serial_name, "--topic", concurrent_name},
+                      {}, true);
+  char line[256] = {};
+  if (!broker.stdout_pipe || !std::fgets(line, sizeof line, broker.stdout_pipe)) {
+    std::cerr << "bench: the broker did not start\n";
+    return 69;
+  }
+  std::string servers(line);
+  servers = servers.substr(servers.find('=') + 1);
+  servers.erase(servers.find_last_not_of("\r\n") + 1);
+
+  const auto inputs = std::max(serial_messages, concurrent_messages);
+  {
+    std::vector<kernel::jsonl::Record> records;
+    records.reserve(static_cast<std::size_t>(inputs));
+    for (long long i = 0; i < inputs; ++i) {
+      kernel::jsonl::Record record;
+      record.key = "key-" + std::to_string(i % keys);
+      record.value = R"({"id":)" + std::to_string(i) + R"(,"note":"an I/O-bound call per message"})";
+      records.push_back(std::move(record));
+    }
+    kernel::detail::produce_records(servers, "bench.in", records, std::chrono::seconds(120));
+  }
+  std::printf("broker %s, %d partitions, %d keys, handler waits 5 ms per message\n", servers.c_str(), partitions, keys);
+
+  const auto serial = measure(kernel_binary, 1, servers, partitions, serial_messages);
+  std::printf("KERNEL_CONCURRENCY=1: %.0f msg/s over %lld messages (peak RSS %.1f MB)\n", serial.rate, serial_messages,
+              serial.rss_kb / 1024.0);
+  const auto concurrent = measure(kernel_binary, concurrency, servers, partitions, concurrent_messages);
+  std::printf("KERNEL_CONCURRENCY=%d: %.0f msg/s over %lld messages (peak RSS %.1f MB)\n", concurrency, concurrent.rate,
+              concurrent_messages, concurrent.rss_kb / 1024.0);
+  stop_and_peak_rss_kb(broker);
+  std::printf("serial_msgs_per_s=%.0f concurrent_msgs_per_s=%.0f\n", serial.rate, concurrent.rate);
+  std::printf("ratio=%.1f\n", serial.rate > 0 ? concurrent.rate / serial.rate : 0.0);
+  return serial.rate > 0 && concurrent.rate > 0 ? 0 : 1;
+}

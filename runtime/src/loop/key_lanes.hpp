@@ -1,0 +1,87 @@
+#pragma once
+// KERNEL_ORDERING for one partition: which of its messages may start now. The messages of a
+// lane (one key, the null key, or the whole partition) run one at a time, in the order they
+// entered it; a later one waits behind the running one. Under `none` nothing has a lane.
+//
+// A lane exists while something of it runs, so the map holds at most the partition's running
+// calls' lanes, and the waiting items are bounded by the partition's in-flight cap
+// (KAFKA_MAX_POLL_RECORDS): they are in its commit tracker already.
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "kernel/config.hpp"
+#include "kernel/message.hpp"
+
+namespace kernel::detail {
+
+/// The lane of `message` under `ordering`: "" for the whole partition (`partition`, and the
+/// null key under `key`), "k" followed by the key under `key` (an empty key is a key of its
+/// own), nullopt under `none`.
+std::optional<std::string> lane_of(Ordering ordering, const Message& message);
+
+template <typename Item>
+class KeyLanes {
+ public:
+  /// `item` may start now (returned) or waits behind its lane's running item (nullopt). An
+  /// item without a lane always starts.
+  std::optional<Item> enter(const std::optional<std::string>& lane, Item item) {
+    if (lane) {
+      auto [it, created] = lanes_.try_emplace(*lane);
+      if (!created) {
+        it->second.push_back(std::move(item));
+        ++waiting_;
+        return std::nullopt;
+      }
+    }
+    ++running_;
+    return item;
+  }
+
+  /// The running item of `lane` is over: returns the lane's next item, which starts now.
+  std::optional<Item> leave(const std::optional<std::string>& lane) {
+    --running_;
+    if (!lane) return std::nullopt;
+    auto it = lanes_.find(*lane);
+    if (it == lanes_.end()) return std::nullopt;
+    if (it->second.empty()) {
+      lanes_.erase(it);
+      return std::nullopt;
+    }
+    Item next = std::move(it->second.front());
+    it->second.pop_front();
+    --waiting_;
+    ++running_;
+    return next;
+  }
+
+  /// Forgets the items waiting in `lane` (never started); the lane stays taken by its running item.
+  void drop_lane(const std::optional<std::string>& lane) noexcept {
+    if (!lane) return;
+    if (auto it = lanes_.find(*lane); it != lanes_.end()) {
+      waiting_ -= it->second.size();
+      it->second.clear();
+    }
+  }
+
+  /// Forgets every waiting item (never started); the lanes of running items stay taken.
+  void drop_waiting() noexcept {
+    for (auto& [lane, waiting] : lanes_) waiting.clear();
+    waiting_ = 0;
+  }
+
+  /// Items started and not yet left.
+  std::size_t running() const noexcept { return running_; }
+  /// Items waiting behind a running one of their lane.
+  std::size_t waiting() const noexcept { return waiting_; }
+
+ private:
+  std::unordered_map<std::string, std::deque<Item>> lanes_;  // lane -> what waits behind its running item
+  std::size_t running_ = 0;
+  std::size_t waiting_ = 0;
+};
+
+}  // namespace kernel::detail

@@ -1,0 +1,333 @@
+// KERNEL_CONCURRENCY and KERNEL_ORDERING: handler calls on worker threads, in key (or
+// partition) order, with commits that never pass an unfinished offset and retries that hold
+// only their key.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+#include "broker/record_io.hpp"
+#include "gate.hpp"
+#include "kernel/testing.hpp"
+#include "probe.hpp"
+#include "wait.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+/// What the handler saw, from every worker: the calls in the order they started, and which
+/// ran at the same time.
+struct Calls {
+  std::mutex mutex;
+  std::map<std::string, std::vector<int>> started_by_lane;  // lane -> n, in call order
+  std::vector<std::pair<std::string, int>> order;           // (lane, n) by start
+  std::multiset<std::string> running;                       // lanes running now
+  int overlapping_same_lane = 0;                            // a lane's calls that overlapped
+  int most_at_once = 0;                                     // calls running at the same time
+  std::set<std::string> lanes_overlapped;                   // lanes seen running beside another lane
+
+  void enter(const std::string& lane, int n) {
+    std::lock_guard lock(mutex);
+    if (running.count(lane)) ++overlapping_same_lane;
+    for (const auto& other : running) {
+      if (other != lane) lanes_overlapped.insert(lane);
+    }
+    running.insert(lane);
+    most_at_once = std::max<int>(most_at_once, static_cast<int>(running.size()));
+    started_by_lane[lane].push_back(n);
+    order.emplace_back(lane, n);
+  }
+  void leave(const std::string& lane) {
+    std::lock_guard lock(mutex);
+    running.erase(running.find(lane));
+  }
+};
+
+/// Sleeps up to `most` (simulated I/O), a different time per call.
+void random_delay(std::chrono::microseconds most) {
+  thread_local std::mt19937 random(std::random_device{}());
+  std::this_thread::sleep_for(std::chrono::microseconds(random() % (most.count() + 1)));
+}
+
+kernel::KernelSpec recording_kernel(const std::string& name, Calls& calls,
+                                    std::function<std::string(const kernel::Message&)> lane,
+                                    std::chrono::microseconds delay) {
+  kernel::KernelSpec spec;
+  spec.name = name;
+  spec.input_topics = {name + ".in"};
+  spec.output_topic = name + ".out";
+  spec.handler = [&calls, lane, delay](const kernel::Message& message, kernel::Context& context) {
+    const auto n = message.json()["n"].get<int>();
+    const auto its_lane = lane(message);
+    calls.enter(its_lane, n);
+    random_delay(delay);
+    calls.leave(its_lane);
+    kernel::Outgoing output;
+    if (const auto key = message.key()) output.key(std::string(*key));
+    context.produce(std::move(output.json({{"n", n}})));
+  };
+  return spec;
+}
+
+bool increasing(const std::vector<int>& values) {
+  for (std::size_t i = 1; i < values.size(); ++i) {
+    if (values[i] <= values[i - 1]) return false;
+  }
+  return true;
+}
+
+/// n rising over all records; key k<n % keys>, so each key's values rise in offset order.
+std::vector<kernel::jsonl::Record> keyed_records(int count, int keys) {
+  std::vector<kernel::jsonl::Record> records;
+  for (int n = 0; n < count; ++n) {
+    kernel::jsonl::Record r;
+    r.key = "k" + std::to_string(n % keys);
+    r.value = nlohmann::json{{"n", n}}.dump();
+    records.push_back(r);
+  }
+  return records;
+}
+
+std::string key_of(const kernel::Message& message) { return std::string(message.key().value_or("<null>")); }
+std::string partition_of(const kernel::Message& message) { return "p" + std::to_string(message.partition()); }
+
+}  // namespace
+
+TEST_CASE("KERNEL_ORDERING=key: a key's messages run one at a time in offset order while keys overlap") {
+  Calls calls;
+  auto spec = recording_kernel("conc-key", calls, key_of, 3000us);
+  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_CONCURRENCY", "16"}, {"KAFKA_CONSUMER_GROUP", "conc-key"}});
+  kernel::detail::produce_records(fixture.bootstrap_servers(), "conc-key.in", keyed_records(600, 40));
+  const auto outputs = fixture.outputs(600, 60s);
+
+  std::lock_guard lock(calls.mutex);
+  CHECK(calls.overlapping_same_lane == 0);
+  CHECK(calls.started_by_lane.size() == 40);
+  for (const auto& [key, ns] : calls.started_by_lane) CHECK_MESSAGE(increasing(ns), "key " << key);
+  CHECK(calls.most_at_once > 4);  // calls of different keys did run at the same time
+  CHECK(calls.lanes_overlapped.size() > 10);
+  // The outputs, keyed like their inputs, come out in each key's order too.
+  std::map<std::string, std::vector<int>> output_order;
+  for (const auto& output : outputs) output_order[*output.key].push_back(nlohmann::json::parse(output.value)["n"]);
+  for (const auto& [key, ns] : output_order) CHECK_MESSAGE(increasing(ns), "outputs of key " << key);
+}
+
+TEST_CASE("KERNEL_ORDERING=key: null keys are ordered by partition") {
+  Calls calls;
+  auto spec = recording_kernel("conc-null", calls, partition_of, 2000us);
+  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_CONCURRENCY", "8"}, {"KAFKA_CONSUMER_GROUP", "conc-null"}});
+  std::vector<kernel::jsonl::Record> records;
+  for (int n = 0; n < 200; ++n) {
+    kernel::jsonl::Record r;  // no key
+    r.value = nlohmann::json{{"n", n}}.dump();
+    r.partition = n % 4;
+    records.push_back(r);
+  }
+  kernel::detail::produce_records(fixture.bootstrap_servers(), "conc-null.in", records);
+  fixture.outputs(200, 60s);
+
+  std::lock_guard lock(calls.mutex);
+  CHECK(calls.overlapping_same_lane == 0);  // never two null-key calls of one partition at once
+  CHECK(calls.started_by_lane.size() == 4);
+  for (const auto& [partition, ns] : calls.started_by_lane) CHECK_MESSAGE(increasing(ns), partition);
+  CHECK(calls.most_at_once > 1);  // the partitions ran side by side
+}
+
+TEST_CASE("KERNEL_ORDERING=partition runs one call per partition; none runs a partition's keys freely") {
+  Calls calls;
+  std::string ordering;
+  SUBCASE("partition") { ordering = "partition"; }
+  SUBCASE("none") { ordering = "none"; }
+  const auto name = "conc-" + ordering;
+  auto spec = recording_kernel(name, calls, partition_of, 2000us);
+  kernel::testing::KernelFixture fixture(
+      spec, {{"KERNEL_CONCURRENCY", "8"}, {"KERNEL_ORDERING", ordering}, {"KAFKA_CONSUMER_GROUP", name}});
+  kernel::detail::produce_records(fixture.bootstrap_servers(), name + ".in", keyed_records(200, 50));
+  fixture.outputs(200, 60s);
+
+  std::lock_guard lock(calls.mutex);
+  if (ordering == "partition") {
+    CHECK(calls.overlapping_same_lane == 0);
+    for (const auto& [partition, ns] : calls.started_by_lane) CHECK_MESSAGE(increasing(ns), partition);
+    CHECK(calls.most_at_once > 1);
+  } else {
+    CHECK(calls.overlapping_same_lane > 0);  // one partition's messages did run at the same time
+  }
+}
+
+TEST_CASE("a slow call at a low offset holds its partition's commit while later offsets complete") {
+  testwait::Gate gate;
+  kernel::KernelSpec spec;
+  spec.name = "conc-commit";
+  spec.input_topics = {"conc-commit.in"};
+  spec.output_topic = "conc-commit.out";
+  spec.handler = [&](const kernel::Message& message, kernel::Context& context) {
+    if (message.key() == "slow") gate.pass(30s);
+    context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
+  };
+  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_CONCURRENCY", "4"},
+                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "50ms"},
+                                                {"KAFKA_CONSUMER_GROUP", "conc-commit"}});
+  const auto& servers = fixture.bootstrap_servers();
+  std::vector<kernel::jsonl::Record> records;
+  for (int n = 0; n < 10; ++n) {
+    kernel::jsonl::Record r;
+    r.key = n == 0 ? "slow" : "fast-" + std::to_string(n);
+    r.value = nlohmann::json{{"n", n}}.dump();
+    r.partition = 0;
+    records.push_back(r);
+  }
+  kernel::detail::produce_records(servers, "conc-commit.in", records);
+  REQUIRE(gate.wait_for_arrival());
+  fixture.outputs(9, 20s);  // offsets 1-9 completed, offset 0 still running
+
+  // A commit round after they completed: partition 1's message is committed...
+  kernel::jsonl::Record other;
+  other.key = "other";
+  other.value = R"({"n": 100})";
+  other.partition = 1;
+  kernel::detail::produce_records(servers, "conc-commit.in", {other});
+  REQUIRE(
+      testwait::wait_until([&] { return probe::committed(servers, "conc-commit", "conc-commit.in")[1] == 1; }, 20s));
+  // ...and partition 0's commit has not passed its unfinished offset 0.
+  CHECK(probe::committed(servers, "conc-commit", "conc-commit.in").at(0) < 0);
+
+  gate.open();
+  CHECK(testwait::wait_until([&] { return probe::committed(servers, "conc-commit", "conc-commit.in")[0] == 10; }, 20s));
+}
+
+TEST_CASE("an in-place retry holds its key (KERNEL_ORDERING=key) or its partition (partition)") {
+  std::string ordering;
+  SUBCASE("key") { ordering = "key"; }
+  SUBCASE("partition") { ordering = "partition"; }
+  std::mutex mutex;
+  std::vector<std::string> order;  // "key/n/attempt" by start
+  kernel::KernelSpec spec;
+  spec.name = "conc-retry-" + ordering;
+  spec.input_topics = {spec.name + ".in"};
+  spec.output_topic = spec.name + ".out";
+  spec.handler = [&](const kernel::Message& message, kernel::Context& context) {
+    const auto n = message.json()["n"].get<int>();
+    {
+      std::lock_guard lock(mutex);
+      order.push_back(std::string(*message.key()) + "/" + std::to_string(n) + "/" + std::to_string(context.attempt()));
+    }
+    if (n == 0 && context.attempt() == 1) throw kernel::TransientError("service unavailable");
+    context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
+  };
+  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_CONCURRENCY", "4"},
+                                                {"KERNEL_ORDERING", ordering},
+                                                {"KERNEL_RETRY_BACKOFF", "1s"},
+                                                {"KERNEL_RETRY_JITTER", "0"},
+                                                {"KAFKA_CONSUMER_GROUP", spec.name}});
+  // Partition 0: a/0 fails once, a/1 is behind it in its key; b/2 .. e/5 are other keys.
+  std::vector<kernel::jsonl::Record> records;
+  const std::vector<std::string> keys{"a", "a", "b", "c", "d", "e"};
+  for (int n = 0; n < 6; ++n) {
+    kernel::jsonl::Record r;
+    r.key = keys[n];
+    r.value = nlohmann::json{{"n", n}}.dump();
+    r.partition = 0;
+    records.push_back(r);
+  }
+  kernel::detail::produce_records(fixture.bootstrap_servers(), spec.name + ".in", records);
+  const auto outputs = fixture.outputs(6, 30s);
+
+  std::vector<int> a_outputs;
+  for (const auto& output : outputs) {
+    if (*output.key == "a") a_outputs.push_back(nlohmann::json::parse(output.value)["n"]);
+  }
+  CHECK(a_outputs == std::vector<int>{0, 1});  // the key's order survives its retry
+  std::lock_guard lock(mutex);
+  REQUIRE(order.size() == 7);
+  const auto at = [&](const std::string& call) { return std::find(order.begin(), order.end(), call) - order.begin(); };
+  CHECK(at("a/0/2") < at("a/1/1"));  // the key's next message waited for the retry
+  if (ordering == "key") {
+    CHECK(at("e/5/1") < at("a/0/2"));  // the partition's other keys went on meanwhile
+  } else {
+    CHECK(at("a/0/2") < at("b/2/1"));  // the whole partition waited
+  }
+}
+
+TEST_CASE("a second member joining with calls in flight: nothing lost, each key in order within a member") {
+  Calls first_calls;
+  Calls second_calls;
+  auto first_spec = recording_kernel("conc-join", first_calls, key_of, 40000us);
+  auto second_spec = recording_kernel("conc-join", second_calls, key_of, 40000us);
+  const kernel::Environment environment{
+      {"KERNEL_CONCURRENCY", "8"}, {"KAFKA_CONSUMER_GROUP", "conc-join"}, {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}};
+  kernel::testing::KernelFixture first(first_spec, environment);
+  const auto& servers = first.bootstrap_servers();
+  constexpr int count = 1600;
+  kernel::detail::produce_records(servers, "conc-join.in", keyed_records(count, 40));
+  REQUIRE(testwait::wait_until(
+      [&] {
+        std::lock_guard lock(first_calls.mutex);
+        return first_calls.order.size() >= 100;
+      },
+      20s));
+  auto with_servers = environment;
+  with_servers["KAFKA_BOOTSTRAP_SERVERS"] = servers;
+  kernel::testing::KernelFixture second(second_spec, with_servers);  // joins while calls run
+  auto more = keyed_records(count + 800, 40);                        // and work for both after the rebalance
+  more.erase(more.begin(), more.begin() + count);
+  kernel::detail::produce_records(servers, "conc-join.in", more);
+
+  // Every input has an output (at least once: a handed-over partition may redo a few).
+  std::set<int> seen;
+  REQUIRE(testwait::wait_until(
+      [&] {
+        for (const auto& output : first.read_topic("conc-join.out", 0, 5s)) {
+          seen.insert(nlohmann::json::parse(output.value)["n"].get<int>());
+        }
+        return seen.size() == count + 800;
+      },
+      60s));
+  for (auto* calls : {&first_calls, &second_calls}) {
+    std::lock_guard lock(calls->mutex);
+    CHECK(calls->overlapping_same_lane == 0);
+    for (const auto& [key, ns] : calls->started_by_lane) CHECK_MESSAGE(increasing(ns), "key " << key);
+  }
+  std::lock_guard lock(second_calls.mutex);
+  CHECK(!second_calls.order.empty());  // the second member did take partitions over
+}
+
+TEST_CASE("kernel_workers_busy counts the calls running on workers") {
+  std::atomic<int> arrived{0};
+  testwait::Gate gate;
+  kernel::KernelSpec spec;
+  spec.name = "conc-busy";
+  spec.input_topics = {"conc-busy.in"};
+  spec.output_topic = "conc-busy.out";
+  spec.handler = [&](const kernel::Message& message, kernel::Context& context) {
+    ++arrived;
+    gate.pass(30s);
+    context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
+  };
+  kernel::testing::KernelFixture fixture(
+      spec, {{"KERNEL_CONCURRENCY", "8"}, {"KERNEL_HTTP_PORT", "0"}, {"KAFKA_CONSUMER_GROUP", "conc-busy"}});
+  httplib::Client client("127.0.0.1", fixture.http_port());
+  auto busy = [&] {
+    const auto response = client.Get("/metrics");
+    if (!response) return -1.0;
+    const auto at = response->body.find("\nkernel_workers_busy ");
+    return at == std::string::npos ? -1.0 : std::stod(response->body.substr(at + 21));
+  };
+  CHECK(busy() == 0);
+  kernel::detail::produce_records(fixture.bootstrap_servers(), "conc-busy.in", keyed_records(5, 5));
+  REQUIRE(testwait::wait_until([&] { return arrived == 5; }, 20s));
+  CHECK(busy() == 5);  // five keys, five workers waiting in the handler
+  gate.open();
+  fixture.outputs(5, 20s);
+  CHECK(testwait::wait_until([&] { return busy() == 0; }, 10s));
+}

@@ -1,0 +1,60 @@
+"""KERNEL_CONCURRENCY at process level: it-kernel with eight workers on kernel-dev-broker,
+stopped mid-stream by SIGKILL or SIGTERM and restarted; confluent-kafka checks that every input
+came out, that each key's outputs kept their order within a run, and that everything was
+committed. Loopback only; every wait is a condition with a deadline."""
+import json
+import signal
+import unittest
+
+from test_process import (IT_KERNEL, BrokerTestCase, Kernel, TopicReader, committed, high_watermarks,
+                          numbers_of, produce, wait_for)
+
+COUNT = 4000
+KEYS = 200
+
+
+class ConcurrencyProcessTests(BrokerTestCase):
+    def start(self, instance, **env):
+        kernel = Kernel(IT_KERNEL, self.broker.bootstrap, IT_INSTANCE=instance, KERNEL_CONCURRENCY=8,
+                        IT_HANDLE_DELAY_US=2000, KAFKA_CONSUMER_SESSION_TIMEOUT="6s",
+                        KAFKA_CONSUMER_HEARTBEAT_INTERVAL="1s", **env)
+        self.kernels.append(kernel)
+        return kernel
+
+    def stop_mid_stream_and_restart(self, sig, group):
+        produce(self.broker.bootstrap, [(f"k{n % KEYS}", json.dumps({"n": n})) for n in range(COUNT)])
+        reader = TopicReader(self.broker.bootstrap, "it.out")
+        self.readers.append(reader)
+        first = self.start("first", KAFKA_CONSUMER_GROUP=group)
+        reader.read_until(COUNT // 4, 60)  # calls running on every worker: stop it now
+        code = first.stop(sig)
+        if sig == signal.SIGTERM:
+            self.assertEqual(code, 0, "\n".join(first.lines[-20:]))
+        second = self.start("second", KAFKA_CONSUMER_GROUP=group)
+        reader.read_until(COUNT, 120)
+        wait_for(lambda: committed(self.broker.bootstrap, group) == high_watermarks(self.broker.bootstrap), 30,
+                 "every input committed")
+        self.assertEqual(second.stop(), 0, "\n".join(second.lines[-20:]))
+        outputs = reader.drain()
+        numbers = numbers_of(outputs)
+        self.assertEqual(set(numbers), set(range(COUNT)), "every input out at least once")
+        # A key's outputs share an output partition, so the topic shows the order they were
+        # made: within each run, each key's inputs came out in their offset order.
+        runs = {}
+        for message in outputs:
+            document = json.loads(message.value())
+            runs.setdefault((document["by"], message.key().decode()), []).append(document["n"])
+        for (run, key), ns in runs.items():
+            self.assertEqual(ns, sorted(set(ns)), f"outputs of {key} in the {run} run")
+        return numbers
+
+    def test_sigkill_with_eight_workers_then_restart_loses_nothing(self):
+        self.stop_mid_stream_and_restart(signal.SIGKILL, "conc-kill")
+
+    def test_sigterm_with_eight_workers_finishes_running_calls_then_restart_delivers_each_once(self):
+        numbers = self.stop_mid_stream_and_restart(signal.SIGTERM, "conc-term")
+        self.assertEqual(len(numbers), len(set(numbers)), "no input out twice after a clean stop")
+
+
+if __name__ == "__main__":
+    unittest.main()
