@@ -49,6 +49,8 @@ constexpr Choice<LogLevel> log_levels[] = {{"trace", LogLevel::trace}, {"debug",
                                            {"info", LogLevel::info},   {"warn", LogLevel::warn},
                                            {"error", LogLevel::error}, {"warning", LogLevel::warn, false}};
 constexpr Choice<LogFormat> log_formats[] = {{"text", LogFormat::text}, {"json", LogFormat::json}};
+constexpr Choice<DeliveryGuarantee> deliveries[] = {{"at_least_once", DeliveryGuarantee::at_least_once},
+                                           {"exactly_once", DeliveryGuarantee::exactly_once}};
 
 std::span<const Choice<SecurityProtocol>> choices_of(SecurityProtocol) { return security_protocols; }
 std::span<const Choice<SaslMechanism>> choices_of(SaslMechanism) { return sasl_mechanisms; }
@@ -57,6 +59,7 @@ std::span<const Choice<Compression>> choices_of(Compression) { return compressio
 std::span<const Choice<StartOffset>> choices_of(StartOffset) { return start_offsets; }
 std::span<const Choice<LogLevel>> choices_of(LogLevel) { return log_levels; }
 std::span<const Choice<LogFormat>> choices_of(LogFormat) { return log_formats; }
+std::span<const Choice<DeliveryGuarantee>> choices_of(DeliveryGuarantee) { return deliveries; }
 
 template <typename E>
 std::string_view text_of(E value) {
@@ -75,6 +78,7 @@ std::string_view to_string(Compression value) { return text_of(value); }
 std::string_view to_string(StartOffset value) { return text_of(value); }
 std::string_view to_string(LogLevel value) { return text_of(value); }
 std::string_view to_string(LogFormat value) { return text_of(value); }
+std::string_view to_string(DeliveryGuarantee value) { return text_of(value); }
 
 namespace config_detail::codec {
 
@@ -252,6 +256,7 @@ template Codec<Compression> choice(std::string);
 template Codec<StartOffset> choice(std::string);
 template Codec<LogLevel> choice(std::string);
 template Codec<LogFormat> choice(std::string);
+template Codec<DeliveryGuarantee> choice(std::string);
 
 }  // namespace config_detail::codec
 }  // namespace kernel

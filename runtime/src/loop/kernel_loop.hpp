@@ -27,6 +27,7 @@
 #include "loop/commit_tracker.hpp"
 #include "loop/retry_policy.hpp"
 #include "loop/standard_headers.hpp"
+#include "loop/transactions.hpp"
 #include "ops/cluster_watch.hpp"
 #include "ops/kernel_metrics.hpp"
 #include "ops/ops_state.hpp"
@@ -196,6 +197,17 @@ class KernelLoop {
   void count_produced(const rd_kafka_message_t* message);
   static bool held(const PartitionState& partition) noexcept;
 
+  // Exactly-once (exactly_once.cpp): commits go through the producer's transaction.
+  /// Begins the transaction before a produce (lazily); false when the producer failed for good.
+  bool begin_transaction();
+  /// Flushes the outputs and commits the completed prefixes of every partition in the
+  /// transaction; false when it was aborted (the work is redone) or the producer failed.
+  bool commit_transaction();
+  void abort_transaction();
+  bool end_transaction(Transaction::Result result, const rd_kafka_topic_partition_list_t* offsets);
+  /// After an abort: every assigned partition starts again at its committed offset.
+  void rewind_to_committed();
+
   PartitionState* find_partition(const char* topic, std::int32_t partition);
   PartitionState* partition_of(const rd_kafka_message_t* message);
   int shutdown();
@@ -277,6 +289,7 @@ class KernelLoop {
   std::chrono::steady_clock::time_point last_dead_letter_warning_{};
   int suppressed_dead_letter_warnings_ = 0;
   rd_kafka_topic_t* error_topic_ = nullptr;  // KAFKA_ERROR_TOPIC, null when unset
+  std::unique_ptr<Transaction> transaction_;  // KERNEL_DELIVERY=exactly_once only
 };
 
 }  // namespace kernel::detail

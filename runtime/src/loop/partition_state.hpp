@@ -20,6 +20,7 @@ struct PartitionState {
   CommitTracker tracker;
   std::int64_t next_offset = -1;  ///< next offset to handle; -1 until the first message
   std::int64_t committed = -1;    ///< last offset the broker acknowledged as committed
+  std::int64_t start_offset = -1;  ///< first offset received since assigned (exactly-once rewinds there)
   PauseReasons paused;            ///< why it is paused (none: fetching)
   // A message waiting for its retry; the partition is paused (PauseReason::retry) meanwhile.
   std::optional<Message> retry_message;
