@@ -316,9 +316,6 @@ std::vector<Property> build_properties(const Settings& s, Client client, const s
     out.push_back({"retries", std::to_string(std::max(0, s.max_attempts - 1)), "KAFKA_PRODUCER_MAX_ATTEMPTS"});
     out.push_back({"linger.ms", ms(s.linger), "KAFKA_PRODUCER_BATCH_TIMEOUT"});
     out.push_back({"compression.type", std::string(to_string(s.compression)), "KAFKA_PRODUCER_COMPRESSION"});
-    if (s.delivery == DeliveryGuarantee::exactly_once) {
-      out.push_back({"transactional.id", transactional_id(s), "KERNEL_TRANSACTIONAL_ID"});
-    }
   }
   add_security(s, certificate_location, out);
 

@@ -35,7 +35,7 @@ bool KernelLoop::commit_transaction() {
     // refuses the commit anyway. Redo the work.
     log_->warn("{} not acknowledged before the transaction's commit; aborting it",
                count_of(pending_outputs_, "output"));
-    return end_transaction(transaction_->abort(deadline), nullptr);
+    return end_transaction(Transaction::Result::must_abort, nullptr);
   }
   auto offsets = committable_offsets(nullptr);
   const bool anything = transaction_->open() || offsets->cnt > 0;
@@ -56,14 +56,23 @@ bool KernelLoop::end_transaction(Transaction::Result result, const rd_kafka_topi
         if (metrics_) metrics_->commits().Increment();
       }
       return true;
-    case Transaction::Result::aborted:
-      if (metrics_) metrics_->transactions(false).Increment();
+    case Transaction::Result::must_abort:
+    case Transaction::Result::aborted: {
+      // Retire what the transaction covered first: aborting purges its unsent messages and
+      // serves their delivery reports, which must find retired entries and give up.
       rewind_to_committed();
+      auto deadline = Clock::now() + std::min<milliseconds>(settings_.shutdown_timeout, milliseconds(10000));
+      if (stop_deadline_) deadline = std::min(deadline, *stop_deadline_);
+      if (result == Transaction::Result::must_abort && transaction_->abort(deadline) == Transaction::Result::fatal) {
+        return end_transaction(Transaction::Result::fatal, nullptr);
+      }
+      if (metrics_) metrics_->transactions(false).Increment();
       if (stop_deadline_) {
         log_->error("the last transaction was aborted while stopping: its inputs are handled again after a restart");
         if (exit_code_ == exit_code::ok) exit_code_ = exit_code::failure;
       }
       return false;
+    }
     case Transaction::Result::fatal:
       if (exit_code_ != exit_code::software) {
         fatal_reason_ = transaction_->fatal_reason();
@@ -77,9 +86,7 @@ bool KernelLoop::end_transaction(Transaction::Result result, const rd_kafka_topi
 }
 
 void KernelLoop::abort_transaction() {
-  auto deadline = Clock::now() + std::min<milliseconds>(settings_.shutdown_timeout, milliseconds(10000));
-  if (stop_deadline_) deadline = std::min(deadline, *stop_deadline_);
-  end_transaction(transaction_->abort(deadline), nullptr);
+  if (transaction_->open()) end_transaction(Transaction::Result::must_abort, nullptr);
 }
 
 void KernelLoop::rewind_to_committed() {
@@ -123,7 +130,7 @@ void KernelLoop::rewind_to_committed() {
   const auto list = make_partition_list(seeks);
   ErrorPtr error(rd_kafka_seek_partitions(consumer_.get(), list.get(), 0));
   if (error) log_->error("rewinding after an aborted transaction failed: {}", rd_kafka_error_string(error.get()));
-  if (!resumes.empty()) rd_kafka_resume_partitions(consumer_.get(), make_partition_list(resumes).get());
+  if (!resumes.empty() && !stop_deadline_) rd_kafka_resume_partitions(consumer_.get(), make_partition_list(resumes).get());
 }
 
 }  // namespace kernel::detail

@@ -83,7 +83,7 @@ rd_kafka_error_t* Transaction::retry_until(Clock::time_point deadline, Call&& ca
   }
 }
 
-Transaction::Result Transaction::failed(rd_kafka_error_t* raw, std::string_view what, Clock::time_point deadline) {
+Transaction::Result Transaction::failed(rd_kafka_error_t* raw, std::string_view what) {
   ErrorPtr error(raw);
   if (rd_kafka_error_is_fatal(error.get())) {
     open_ = false;
@@ -91,13 +91,13 @@ Transaction::Result Transaction::failed(rd_kafka_error_t* raw, std::string_view 
   }
   log_->warn("{} of transaction {} failed ({}); aborting it: its work is done again", what, id_,
              rd_kafka_error_string(error.get()));
-  return abort(deadline);
+  return Result::must_abort;
 }
 
 Transaction::Result Transaction::commit(const rd_kafka_topic_partition_list_t* offsets, Clock::time_point deadline) {
   const bool any_offsets = offsets && offsets->cnt > 0;
   if (!open_ && !any_offsets) return Result::committed;  // nothing produced, nothing to commit
-  if (!begin()) return rd_kafka_fatal_error(producer_, nullptr, 0) ? Result::fatal : abort(deadline);
+  if (!begin()) return rd_kafka_fatal_error(producer_, nullptr, 0) ? Result::fatal : Result::must_abort;
   if (any_offsets) {
     // The group's metadata (generation, member id) lets the coordinator refuse offsets from a
     // member that no longer owns the partitions (KIP-447).
@@ -105,11 +105,11 @@ Transaction::Result Transaction::commit(const rd_kafka_topic_partition_list_t* o
     if (auto* error = retry_until(deadline, [&](int timeout) {
           return rd_kafka_send_offsets_to_transaction(producer_, offsets, metadata.get(), timeout);
         })) {
-      return failed(error, "sending the offsets", deadline);
+      return failed(error, "sending the offsets");
     }
   }
   if (auto* error = retry_until(deadline, [&](int timeout) { return rd_kafka_commit_transaction(producer_, timeout); })) {
-    return failed(error, "the commit", deadline);
+    return failed(error, "the commit");
   }
   open_ = false;
   return Result::committed;

@@ -24,8 +24,9 @@ class Transaction {
 
   /// How a commit or an abort ended.
   enum class Result {
-    committed,  ///< outputs and offsets are visible (or there was nothing to commit)
-    aborted,    ///< nothing of it is visible; the loop must redo the work from the committed offsets
+    committed,   ///< outputs and offsets are visible (or there was nothing to commit)
+    must_abort,  ///< refused (abortable error, or retriable past the deadline): call abort()
+    aborted,     ///< nothing of it is visible; the loop must redo the work from the committed offsets
     fatal,      ///< the producer cannot go on (fenced, or another fatal error): stop, exit 70
   };
 
@@ -45,7 +46,8 @@ class Transaction {
 
   /// Sends `offsets` (may be empty) into the open transaction (beginning one if needed) and
   /// commits it. Retriable errors are retried until `deadline`; past it, or on an abortable
-  /// error, the transaction is aborted.
+  /// error, Result::must_abort: the caller retires what the transaction covered, then calls
+  /// abort() (which serves the purged messages' delivery reports).
   Result commit(const rd_kafka_topic_partition_list_t* offsets, Clock::time_point deadline);
   /// Aborts the open transaction (nothing of it becomes visible). Result::aborted or ::fatal.
   Result abort(Clock::time_point deadline);
@@ -61,7 +63,7 @@ class Transaction {
   /// Calls `call` until it succeeds, fails for good, or `deadline` passes (then the last error).
   template <typename Call>
   rd_kafka_error_t* retry_until(Clock::time_point deadline, Call&& call);
-  Result failed(rd_kafka_error_t* error, std::string_view what, Clock::time_point deadline);
+  Result failed(rd_kafka_error_t* error, std::string_view what);
 
   rd_kafka_t* producer_;
   rd_kafka_t* consumer_;
