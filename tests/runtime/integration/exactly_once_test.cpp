@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <set>
@@ -86,6 +87,18 @@ std::vector<std::string> read_committed(const std::string& servers, const std::s
   return values;
 }
 
+/// The sum of the committed offsets /admin/status shows (each partition starts at 0).
+long long committed_total(int port) {
+  httplib::Client http("127.0.0.1", port);
+  const auto response = http.Get("/admin/status");
+  if (!response || response->status != 200) return -1;
+  long long total = 0;
+  for (const auto& partition : nlohmann::json::parse(response->body)["partitions"]) {
+    if (partition["committed"].is_number()) total += partition["committed"].get<long long>();
+  }
+  return total;
+}
+
 double metric(int port, const std::string& series) {
   httplib::Client http("127.0.0.1", port);
   const auto response = http.Get("/metrics");
@@ -133,6 +146,7 @@ TEST_CASE("exactly-once: offsets are committed in the transaction; an aborted on
   for (int n = 0; n < 5; ++n) fixture.send({{"n", n}}, "k" + std::to_string(n));
   fixture.outputs(5, 20s);
   REQUIRE(testwait::wait_until([&] { return metric(fixture.http_port(), committed_series) >= 1; }, 10s));
+  REQUIRE(testwait::wait_until([&] { return committed_total(fixture.http_port()) == 5; }, 10s));
   CHECK(metric(fixture.http_port(), aborted_series) == 0);
   // The consumer commits nothing itself: its offsets went with the transaction (TxnOffsetCommit),
   // which the mock acknowledges without storing, so the group shows none.
@@ -142,21 +156,28 @@ TEST_CASE("exactly-once: offsets are committed in the transaction; an aborted on
   }
 
   // The next transaction's offsets are refused as from a stale member (abortable): it is
-  // aborted and its 5 inputs are handled again from offset 5, where the first one committed.
+  // aborted, and every input after the offsets the first transactions committed is handled
+  // again, none before them.
   rd_kafka_mock_push_request_errors(fixture.mock_cluster(), txn_offset_commit_api_key, 1,
                                     RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID);
   for (int n = 5; n < 10; ++n) fixture.send({{"n", n}}, "k" + std::to_string(n));
   REQUIRE(testwait::wait_until([&] { return metric(fixture.http_port(), aborted_series) == 1; }, 20s));
-  // Outputs on the topic: 5 committed, 5 aborted (the mock keeps them readable), 5 redone.
-  const auto outputs = fixture.outputs(15, 20s);
-  std::multiset<int> seen;
-  for (const auto& output : outputs) seen.insert(nlohmann::json::parse(output.value)["n"].get<int>());
-  for (int n = 0; n < 5; ++n) CHECK(seen.count(n) == 1);
-  for (int n = 5; n < 10; ++n) CHECK(seen.count(n) == 2);
   const double before = metric(fixture.http_port(), committed_series);
   CHECK(testwait::wait_until([&] { return metric(fixture.http_port(), committed_series) > before; }, 10s));
   CHECK(fixture.stop() == kernel::exit_code::ok);
-  CHECK(fixture.read_topic("eos-offsets.out", 15, 5s).size() == 15);  // nothing more after the redo
+  // On the topic: what the first transactions committed once, the aborted transaction's
+  // outputs (the mock keeps them readable) and their redone copies.
+  std::multiset<int> seen;
+  for (const auto& output : fixture.read_topic("eos-offsets.out", 11, 10s))
+    seen.insert(nlohmann::json::parse(output.value)["n"].get<int>());
+  for (int n = 0; n < 5; ++n) CHECK(seen.count(n) == 1);
+  int redone = 0;
+  for (int n = 5; n < 10; ++n) {
+    CHECK(seen.count(n) >= 1);
+    CHECK(seen.count(n) <= 2);
+    redone += static_cast<int>(seen.count(n)) - 1;
+  }
+  CHECK(redone >= 1);  // the aborted transaction carried at least one input's offset and output
 }
 
 TEST_CASE("exactly-once: a fenced producer stops the kernel with exit 70 naming its transactional.id") {
