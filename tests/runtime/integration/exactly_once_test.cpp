@@ -60,6 +60,8 @@ void produce_in_transaction(rd_kafka_t* producer, const std::string& topic, cons
   REQUIRE(rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
                             RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  // On the broker before the transaction ends: an abort would otherwise purge it unsent.
+  REQUIRE(rd_kafka_flush(producer, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
   kernel::detail::ErrorPtr error(commit ? rd_kafka_commit_transaction(producer, 10000)
                                         : rd_kafka_abort_transaction(producer, 10000));
   REQUIRE_MESSAGE(!error, (error ? rd_kafka_error_string(error.get()) : ""));
@@ -93,7 +95,8 @@ long long committed_total(int port) {
   const auto response = http.Get("/admin/status");
   if (!response || response->status != 200) return -1;
   long long total = 0;
-  for (const auto& partition : nlohmann::json::parse(response->body)["partitions"]) {
+  const auto status = nlohmann::json::parse(response->body);
+  for (const auto& partition : status["partitions"]) {
     if (partition["committed"].is_number()) total += partition["committed"].get<long long>();
   }
   return total;
@@ -121,10 +124,13 @@ TEST_CASE("exactly-once: what a read_committed reader sees of an aborted transac
   }
   auto producer = client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", servers}, {"transactional.id", topic}});
   REQUIRE_FALSE(kernel::detail::ErrorPtr(rd_kafka_init_transactions(producer.get(), 10000)));
-  produce_in_transaction(producer.get(), topic, "aborted", false);
+  produce_in_transaction(producer.get(), topic, "aborted", false);  // sent, then aborted
   produce_in_transaction(producer.get(), topic, "committed", true);
 
   const auto values = read_committed(servers, topic, 2, real ? 10s : 5s);
+  std::string seen;
+  for (const auto& value : values) seen += value + " ";
+  INFO("read: ", seen);
   if (real) {
     // A broker hides the aborted transaction's record from a read_committed reader.
     CHECK(values == std::vector<std::string>{"committed"});
@@ -146,7 +152,9 @@ TEST_CASE("exactly-once: offsets are committed in the transaction; an aborted on
   for (int n = 0; n < 5; ++n) fixture.send({{"n", n}}, "k" + std::to_string(n));
   fixture.outputs(5, 20s);
   REQUIRE(testwait::wait_until([&] { return metric(fixture.http_port(), committed_series) >= 1; }, 10s));
-  REQUIRE(testwait::wait_until([&] { return committed_total(fixture.http_port()) == 5; }, 10s));
+  long long total = -1;
+  REQUIRE_MESSAGE(testwait::wait_until([&] { return (total = committed_total(fixture.http_port())) == 5; }, 10s),
+                  "committed offsets in /admin/status: ", total);
   CHECK(metric(fixture.http_port(), aborted_series) == 0);
   // The consumer commits nothing itself: its offsets went with the transaction (TxnOffsetCommit),
   // which the mock acknowledges without storing, so the group shows none.
