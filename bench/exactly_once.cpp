@@ -219,9 +219,10 @@ int main(int argc, char** argv) {
   const auto alo = median(results[modes[0]]);
   const auto eos = median(results[modes[1]]);
   stop_and_peak_rss_kb(broker);
-  std::printf("at_least_once_msgs_per_s=%.0f exactly_once_msgs_per_s=%.0f at_least_once_peak_rss_mb=%.1f "
-              "exactly_once_peak_rss_mb=%.1f\n",
-              alo.rate, eos.rate, alo.rss_kb / 1024.0, eos.rss_kb / 1024.0);
+  std::printf(
+      "at_least_once_msgs_per_s=%.0f exactly_once_msgs_per_s=%.0f at_least_once_peak_rss_mb=%.1f "
+      "exactly_once_peak_rss_mb=%.1f\n",
+      alo.rate, eos.rate, alo.rss_kb / 1024.0, eos.rss_kb / 1024.0);
   std::printf("ratio=%.3f\n", alo.rate > 0 ? eos.rate / alo.rate : 0.0);
   return alo.rate > 0 && eos.rate > 0 ? 0 : 1;
 }

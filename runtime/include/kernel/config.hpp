@@ -161,9 +161,9 @@ struct Settings {
   std::string instance_id;
   int max_poll_records{};
 
-  DeliveryGuarantee delivery{};                ///< KERNEL_DELIVERY (docs/exactly-once.md)
-  std::string kernel_instance_id;     ///< KERNEL_INSTANCE_ID; empty: this host's name
-  std::string transactional_id;       ///< KERNEL_TRANSACTIONAL_ID; empty: derived (transactional_id())
+  DeliveryGuarantee delivery{};    ///< KERNEL_DELIVERY (docs/exactly-once.md)
+  std::string kernel_instance_id;  ///< KERNEL_INSTANCE_ID; empty: this host's name
+  std::string transactional_id;    ///< KERNEL_TRANSACTIONAL_ID; empty: derived (transactional_id())
 
   LogLevel log_level{};
   LogFormat log_format{};

@@ -50,7 +50,7 @@ constexpr Choice<LogLevel> log_levels[] = {{"trace", LogLevel::trace}, {"debug",
                                            {"error", LogLevel::error}, {"warning", LogLevel::warn, false}};
 constexpr Choice<LogFormat> log_formats[] = {{"text", LogFormat::text}, {"json", LogFormat::json}};
 constexpr Choice<DeliveryGuarantee> deliveries[] = {{"at_least_once", DeliveryGuarantee::at_least_once},
-                                           {"exactly_once", DeliveryGuarantee::exactly_once}};
+                                                    {"exactly_once", DeliveryGuarantee::exactly_once}};
 
 std::span<const Choice<SecurityProtocol>> choices_of(SecurityProtocol) { return security_protocols; }
 std::span<const Choice<SaslMechanism>> choices_of(SaslMechanism) { return sasl_mechanisms; }

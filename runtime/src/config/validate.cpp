@@ -215,7 +215,8 @@ void check_producer(const Settings& s, Checker& check) {
                "KAFKA_PRODUCER_IDEMPOTENCE=true or KERNEL_DELIVERY=at_least_once");
   }
   for (const auto& p : s.passthrough) {
-    if (s.delivery == DeliveryGuarantee::exactly_once && p.property == "isolation.level" && p.value != "read_committed") {
+    if (s.delivery == DeliveryGuarantee::exactly_once && p.property == "isolation.level" &&
+        p.value != "read_committed") {
       check.fail(p.variable, "exactly_once reads only committed records; remove " + p.variable +
                                  " or set KERNEL_DELIVERY=at_least_once");
     }

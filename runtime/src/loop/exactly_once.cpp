@@ -130,7 +130,8 @@ void KernelLoop::rewind_to_committed() {
   const auto list = make_partition_list(seeks);
   ErrorPtr error(rd_kafka_seek_partitions(consumer_.get(), list.get(), 0));
   if (error) log_->error("rewinding after an aborted transaction failed: {}", rd_kafka_error_string(error.get()));
-  if (!resumes.empty() && !stop_deadline_) rd_kafka_resume_partitions(consumer_.get(), make_partition_list(resumes).get());
+  if (!resumes.empty() && !stop_deadline_)
+    rd_kafka_resume_partitions(consumer_.get(), make_partition_list(resumes).get());
 }
 
 }  // namespace kernel::detail

@@ -289,7 +289,8 @@ class KernelLoop {
   std::chrono::steady_clock::time_point last_dead_letter_warning_{};
   int suppressed_dead_letter_warnings_ = 0;
   rd_kafka_topic_t* error_topic_ = nullptr;  // KAFKA_ERROR_TOPIC, null when unset
-  std::unique_ptr<Transaction> transaction_;  // KERNEL_DELIVERY=exactly_once only
+  /// The producer's transaction; KERNEL_DELIVERY=exactly_once only (null otherwise).
+  std::unique_ptr<Transaction> transaction_;
 };
 
 }  // namespace kernel::detail

@@ -20,7 +20,6 @@ struct PartitionState {
   CommitTracker tracker;
   std::int64_t next_offset = -1;  ///< next offset to handle; -1 until the first message
   std::int64_t committed = -1;    ///< last offset the broker acknowledged as committed
-  std::int64_t start_offset = -1;  ///< first offset received since assigned (exactly-once rewinds there)
   PauseReasons paused;            ///< why it is paused (none: fetching)
   // A message waiting for its retry; the partition is paused (PauseReason::retry) meanwhile.
   std::optional<Message> retry_message;
@@ -32,6 +31,8 @@ struct PartitionState {
   TopicMetrics* metrics = nullptr;  ///< its topic's metrics when they are on (cached at assignment)
   bool retired = false;             ///< revoked; kept only for outstanding delivery reports
   int retry_level = -1;             ///< 0 an input, n the retry topic .retry.n; -1 until known
+  /// The first offset received since assigned: exactly-once rewinds there before its first commit.
+  std::int64_t start_offset = -1;
 };
 
 /// The bytes a parked message holds for its key and value (the parked budget's unit; the

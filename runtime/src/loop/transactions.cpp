@@ -33,7 +33,8 @@ Transaction::Transaction(rd_kafka_t* producer, rd_kafka_t* consumer, std::string
 
 bool Transaction::is_fenced(rd_kafka_resp_err_t err) noexcept {
   return err == RD_KAFKA_RESP_ERR__FENCED || err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-         err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH || err == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+         err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH ||
+         err == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 }
 
 std::string Transaction::fatal_reason() const {
@@ -108,7 +109,8 @@ Transaction::Result Transaction::commit(const rd_kafka_topic_partition_list_t* o
       return failed(error, "sending the offsets");
     }
   }
-  if (auto* error = retry_until(deadline, [&](int timeout) { return rd_kafka_commit_transaction(producer_, timeout); })) {
+  if (auto* error =
+          retry_until(deadline, [&](int timeout) { return rd_kafka_commit_transaction(producer_, timeout); })) {
     return failed(error, "the commit");
   }
   open_ = false;

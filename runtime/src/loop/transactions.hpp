@@ -27,7 +27,7 @@ class Transaction {
     committed,   ///< outputs and offsets are visible (or there was nothing to commit)
     must_abort,  ///< refused (abortable error, or retriable past the deadline): call abort()
     aborted,     ///< nothing of it is visible; the loop must redo the work from the committed offsets
-    fatal,      ///< the producer cannot go on (fenced, or another fatal error): stop, exit 70
+    fatal,       ///< the producer cannot go on (fenced, or another fatal error): stop, exit 70
   };
 
   /// `producer` has transactional.id `id`; `consumer` gives the group metadata sent with the

@@ -45,8 +45,7 @@ kernel::detail::HandlePtr client(rd_kafka_type_t type, const std::vector<std::pa
   kernel::detail::ConfPtr conf(rd_kafka_conf_new());
   std::array<char, 512> error{};
   for (const auto& [name, value] : props) {
-    REQUIRE(rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) ==
-            RD_KAFKA_CONF_OK);
+    REQUIRE(rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) == RD_KAFKA_CONF_OK);
   }
   kernel::detail::HandlePtr handle(rd_kafka_new(type, conf.get(), error.data(), error.size()));
   REQUIRE_MESSAGE(handle, error.data());
@@ -158,8 +157,8 @@ TEST_CASE("exactly-once: offsets are committed in the transaction; an aborted on
   CHECK(metric(fixture.http_port(), aborted_series) == 0);
   // The consumer commits nothing itself: its offsets went with the transaction (TxnOffsetCommit),
   // which the mock acknowledges without storing, so the group shows none.
-  for (const auto& [partition, offset] : probe::committed(fixture.bootstrap_servers(), "eos-offsets-group",
-                                                          "eos-offsets.in")) {
+  for (const auto& [partition, offset] :
+       probe::committed(fixture.bootstrap_servers(), "eos-offsets-group", "eos-offsets.in")) {
     CHECK(offset < 0);
   }
 
@@ -221,14 +220,19 @@ TEST_CASE("exactly-once: a fenced producer stops the kernel with exit 70 naming 
                                     {kernel::jsonl::Record{.key = "k", .value = "{\"n\":" + std::to_string(n) + "}"}});
   };
   send(0);
-  REQUIRE(testwait::wait_until([&] { return kernel::detail::read_topic(broker.bootstrap_servers(), "eos-fenced.out", 1, 1s).size() == 1; }, 20s));
+  REQUIRE(testwait::wait_until(
+      [&] { return kernel::detail::read_topic(broker.bootstrap_servers(), "eos-fenced.out", 1, 1s).size() == 1; },
+      20s));
 
   // Another producer registers the same transactional.id. A broker bumps the epoch and fences
   // the kernel's producer; the mock hands out a new producer id and leaves the old one valid.
-  auto usurper = client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", broker.bootstrap_servers()}, {"transactional.id", id}});
+  auto usurper =
+      client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", broker.bootstrap_servers()}, {"transactional.id", id}});
   REQUIRE_FALSE(kernel::detail::ErrorPtr(rd_kafka_init_transactions(usurper.get(), 10000)));
   send(1);
-  REQUIRE(testwait::wait_until([&] { return kernel::detail::read_topic(broker.bootstrap_servers(), "eos-fenced.out", 2, 1s).size() == 2; }, 20s));
+  REQUIRE(testwait::wait_until(
+      [&] { return kernel::detail::read_topic(broker.bootstrap_servers(), "eos-fenced.out", 2, 1s).size() == 2; },
+      20s));
   CHECK(code == -1);  // on the mock, still running
 
   // So the fencing the broker would send is injected: the coordinator answers PRODUCER_FENCED.

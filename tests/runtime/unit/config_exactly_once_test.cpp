@@ -15,8 +15,8 @@ namespace {
 
 Config load(Environment env, std::vector<std::string> inputs = {"orders"}) {
   env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
-  return Config::load(KernelDefaults{"eos-kernel", std::move(inputs), std::string("eos.out")}, env,
-                      RunMode::production, "/nonexistent-dir/.env");
+  return Config::load(KernelDefaults{"eos-kernel", std::move(inputs), std::string("eos.out")}, env, RunMode::production,
+                      "/nonexistent-dir/.env");
 }
 
 std::string value_of(const std::vector<Property>& properties, std::string_view name) {
@@ -43,8 +43,10 @@ TEST_CASE("KERNEL_DELIVERY defaults to at_least_once: no transactional.id, the c
 }
 
 TEST_CASE("exactly_once: a read_committed consumer; the transactional.id is <group>.<sorted inputs>.<instance>") {
-  const auto config = load({{"KERNEL_DELIVERY", "exactly_once"}, {"KERNEL_INSTANCE_ID", "pod-3"},
-                            {"KAFKA_CONSUMER_GROUP", "billing"}, {"KAFKA_TOPIC", "payments,orders"}});
+  const auto config = load({{"KERNEL_DELIVERY", "exactly_once"},
+                            {"KERNEL_INSTANCE_ID", "pod-3"},
+                            {"KAFKA_CONSUMER_GROUP", "billing"},
+                            {"KAFKA_TOPIC", "payments,orders"}});
   CHECK(transactional_id(config.settings()) == "billing.orders+payments.pod-3");
   CHECK(value_of(config.consumer_properties(), "isolation.level") == "read_committed");
   // Only the loop's own producer gets it: tools sharing the configuration (kernel-admin dlq
@@ -53,8 +55,9 @@ TEST_CASE("exactly_once: a read_committed consumer; the transactional.id is <gro
 }
 
 TEST_CASE("KERNEL_TRANSACTIONAL_ID wins; the instance id defaults to the host name") {
-  CHECK(transactional_id(load({{"KERNEL_DELIVERY", "exactly_once"}, {"KERNEL_TRANSACTIONAL_ID", "fixed-id"}})
-                             .settings()) == "fixed-id");
+  CHECK(transactional_id(
+            load({{"KERNEL_DELIVERY", "exactly_once"}, {"KERNEL_TRANSACTIONAL_ID", "fixed-id"}}).settings()) ==
+        "fixed-id");
   std::array<char, 256> host{};
   REQUIRE(gethostname(host.data(), host.size() - 1) == 0);
   CHECK(transactional_id(load({{"KAFKA_CONSUMER_GROUP", "g"}}).settings()) == std::string("g.orders.") + host.data());
@@ -69,9 +72,9 @@ TEST_CASE("input topics longer than 100 characters together are named by 16 hex 
   CHECK(id.starts_with("g."));
   CHECK(id.ends_with(".i"));
   CHECK(id.substr(2, 16).find_first_not_of("0123456789abcdef") == std::string::npos);
-  CHECK(transactional_id(
-            load({{"KAFKA_CONSUMER_GROUP", "g"}, {"KERNEL_INSTANCE_ID", "i"}, {"KAFKA_TOPIC", a + "," + b}})
-                .settings()) == id);  // the order topics are given in does not matter
+  CHECK(
+      transactional_id(load({{"KAFKA_CONSUMER_GROUP", "g"}, {"KERNEL_INSTANCE_ID", "i"}, {"KAFKA_TOPIC", a + "," + b}})
+                           .settings()) == id);  // the order topics are given in does not matter
 }
 
 TEST_CASE("exactly_once without idempotence is refused (78), naming both variables") {
@@ -82,8 +85,8 @@ TEST_CASE("exactly_once without idempotence is refused (78), naming both variabl
 }
 
 TEST_CASE("exactly_once refuses a read_uncommitted consumer and a transactional.id by KAFKA_PROPERTY_") {
-  auto problems = problems_of({{"KERNEL_DELIVERY", "exactly_once"},
-                               {"KAFKA_PROPERTY_ISOLATION_LEVEL", "read_uncommitted"}});
+  auto problems =
+      problems_of({{"KERNEL_DELIVERY", "exactly_once"}, {"KAFKA_PROPERTY_ISOLATION_LEVEL", "read_uncommitted"}});
   REQUIRE(problems.size() == 1);
   CHECK(problems[0].find("KAFKA_PROPERTY_ISOLATION_LEVEL") != std::string::npos);
   problems = problems_of({{"KAFKA_PROPERTY_TRANSACTIONAL_ID", "x"}});
