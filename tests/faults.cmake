@@ -13,3 +13,11 @@ add_test(NAME runtime_fault_tests
   WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/faults)
 set_tests_properties(runtime_fault_tests PROPERTIES TIMEOUT 300 LABELS integration RUN_SERIAL TRUE
   ENVIRONMENT "FAULTS_KERNEL=$<TARGET_FILE:faults-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")
+
+# Exactly-once under SIGKILL (docs/exactly-once.md): EOS_MESSAGES inputs (10,000 here), three
+# kills; KERNEL_TEST_KAFKA=host:port runs it against a real broker, which can assert 0 duplicates.
+add_test(NAME runtime_exactly_once_tests
+  COMMAND ${FAULTS_PYTHON} -m unittest -v test_exactly_once
+  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/faults)
+set_tests_properties(runtime_exactly_once_tests PROPERTIES TIMEOUT 300 LABELS integration RUN_SERIAL TRUE
+  ENVIRONMENT "FAULTS_KERNEL=$<TARGET_FILE:faults-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")

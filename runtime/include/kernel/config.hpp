@@ -65,6 +65,8 @@ enum class LogLevel { trace, debug, info, warn, error };
 enum class LogFormat { text, json };
 /// KERNEL_ORDERING: which messages never run at the same time (docs/concurrency.md).
 enum class Ordering { key, partition, none };
+/// KERNEL_DELIVERY: commits as today, or outputs and offsets in one Kafka transaction.
+enum class DeliveryGuarantee { at_least_once, exactly_once };
 std::string_view to_string(SecurityProtocol value);
 std::string_view to_string(SaslMechanism value);
 std::string_view to_string(Acks value);
@@ -73,6 +75,7 @@ std::string_view to_string(StartOffset value);
 std::string_view to_string(LogLevel value);
 std::string_view to_string(LogFormat value);
 std::string_view to_string(Ordering value);
+std::string_view to_string(DeliveryGuarantee value);
 
 struct Settings;
 
@@ -161,6 +164,10 @@ struct Settings {
   std::string instance_id;
   int max_poll_records{};
 
+  DeliveryGuarantee delivery{};    ///< KERNEL_DELIVERY (docs/exactly-once.md)
+  std::string kernel_instance_id;  ///< KERNEL_INSTANCE_ID; empty: this host's name
+  std::string transactional_id;    ///< KERNEL_TRANSACTIONAL_ID; empty: derived (transactional_id())
+
   LogLevel log_level{};
   LogFormat log_format{};
   std::chrono::milliseconds shutdown_timeout{};
@@ -210,6 +217,12 @@ struct Settings {
   std::vector<KernelOutput> named_outputs;
   KernelValues kernel_values;
 };
+
+/// The producer's transactional.id under KERNEL_DELIVERY=exactly_once: KERNEL_TRANSACTIONAL_ID,
+/// else `<group>.<inputs>.<instance id>`, where `<inputs>` is the sorted input topics joined by
+/// `+` (the first 16 hex digits of their SHA-256 when that is longer than 100 characters) and
+/// the instance id is KERNEL_INSTANCE_ID or this host's name.
+std::string transactional_id(const Settings& settings);
 
 /// The variable a kernel's setting is read from: the kernel's name upper-cased with dashes as
 /// underscores, `_`, the setting's name (ORDER_ROUTER_BATCH_SIZE).

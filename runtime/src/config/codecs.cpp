@@ -51,6 +51,8 @@ constexpr Choice<LogLevel> log_levels[] = {{"trace", LogLevel::trace}, {"debug",
 constexpr Choice<LogFormat> log_formats[] = {{"text", LogFormat::text}, {"json", LogFormat::json}};
 constexpr Choice<Ordering> orderings[] = {
     {"key", Ordering::key}, {"partition", Ordering::partition}, {"none", Ordering::none}};
+constexpr Choice<DeliveryGuarantee> deliveries[] = {{"at_least_once", DeliveryGuarantee::at_least_once},
+                                                    {"exactly_once", DeliveryGuarantee::exactly_once}};
 
 std::span<const Choice<SecurityProtocol>> choices_of(SecurityProtocol) { return security_protocols; }
 std::span<const Choice<SaslMechanism>> choices_of(SaslMechanism) { return sasl_mechanisms; }
@@ -60,6 +62,7 @@ std::span<const Choice<StartOffset>> choices_of(StartOffset) { return start_offs
 std::span<const Choice<LogLevel>> choices_of(LogLevel) { return log_levels; }
 std::span<const Choice<LogFormat>> choices_of(LogFormat) { return log_formats; }
 std::span<const Choice<Ordering>> choices_of(Ordering) { return orderings; }
+std::span<const Choice<DeliveryGuarantee>> choices_of(DeliveryGuarantee) { return deliveries; }
 
 template <typename E>
 std::string_view text_of(E value) {
@@ -79,6 +82,7 @@ std::string_view to_string(StartOffset value) { return text_of(value); }
 std::string_view to_string(LogLevel value) { return text_of(value); }
 std::string_view to_string(LogFormat value) { return text_of(value); }
 std::string_view to_string(Ordering value) { return text_of(value); }
+std::string_view to_string(DeliveryGuarantee value) { return text_of(value); }
 
 namespace config_detail::codec {
 
@@ -257,6 +261,7 @@ template Codec<StartOffset> choice(std::string);
 template Codec<LogLevel> choice(std::string);
 template Codec<LogFormat> choice(std::string);
 template Codec<Ordering> choice(std::string);
+template Codec<DeliveryGuarantee> choice(std::string);
 
 }  // namespace config_detail::codec
 }  // namespace kernel

@@ -166,6 +166,7 @@ std::optional<std::string> owning_variable(std::string_view property) {
       {"metadata.broker.list", "KAFKA_BOOTSTRAP_SERVERS"},
       {"group.id", "KAFKA_CONSUMER_GROUP"},
       {"group.instance.id", "KAFKA_CONSUMER_INSTANCE_ID"},
+      {"transactional.id", "KERNEL_TRANSACTIONAL_ID"},
       {"client.id", "KAFKA_CLIENT_ID"},
       {"security.protocol", "KAFKA_SECURITY_PROTOCOL"},
       {"ssl.ca.pem", "KAFKA_CA_CERT"},
@@ -304,6 +305,10 @@ std::vector<Property> build_properties(const Settings& s, Client client, const s
     out.push_back({"fetch.max.bytes", std::to_string(s.fetch_max_bytes), "KAFKA_CONSUMER_MAX_BYTES"});
     out.push_back({"fetch.wait.max.ms", ms(s.fetch_max_wait), "KAFKA_CONSUMER_MAX_WAIT"});
     out.push_back({"queued.max.messages.kbytes", std::string(queued_max_kbytes), ""});
+    if (s.delivery == DeliveryGuarantee::exactly_once) {
+      // Outputs of aborted transactions (a crashed or fenced instance's) are never read.
+      out.push_back({"isolation.level", "read_committed", "KERNEL_DELIVERY"});
+    }
   } else {
     out.push_back({"enable.idempotence", s.idempotence ? "true" : "false", "KAFKA_PRODUCER_IDEMPOTENCE"});
     out.push_back({"acks", std::string(to_string(s.acks)), "KAFKA_PRODUCER_REQUIRE_ACKS"});

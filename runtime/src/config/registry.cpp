@@ -231,6 +231,22 @@ std::vector<VariableSpec> make_registry() {
                 {.name = "KAFKA_MAX_POLL_RECORDS",
                  .default_value = "500",
                  .description = "Most messages in flight (received, not yet committable) per partition"}),
+      stored_in(&S::delivery, choice<DeliveryGuarantee>(),
+                {.name = "KERNEL_DELIVERY",
+                 .default_value = "at_least_once",
+                 .description = "at_least_once, or exactly_once: outputs, dead letters and retry records written in "
+                                "a Kafka transaction that also commits the inputs' offsets, read_committed "
+                                "consumer; needs KAFKA_PRODUCER_IDEMPOTENCE (docs/exactly-once.md)"}),
+      stored_in(&S::kernel_instance_id, text(),
+                {.name = "KERNEL_INSTANCE_ID",
+                 .description = "Stable id of this instance, part of the derived transactional.id; unset: the host "
+                                "name (a pod name in a StatefulSet keeps it across restarts)"}),
+      stored_in(&S::transactional_id, text(),
+                {.name = "KERNEL_TRANSACTIONAL_ID",
+                 .description = "transactional.id under exactly_once; unset: <group>.<inputs>.<instance id>, "
+                                "<inputs> the sorted input topics joined by + (the first 16 hex digits of their "
+                                "SHA-256 beyond 100 characters). A second instance with the same id fences the "
+                                "first"}),
       stored_in(&S::allow_output_to_input, boolean(),
                 {.name = "KERNEL_ALLOW_OUTPUT_TO_INPUT",
                  .default_value = "false",

@@ -121,6 +121,7 @@ void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, co
                              const void* value, std::size_t value_len, HeadersPtr headers, const Delivery& delivery) {
   // The delivery report hands the opaque back (delivered()); librdkafka never writes through it.
   auto* opaque = const_cast<Delivery*>(&delivery);
+  if (transaction_ && !transaction_->open() && !begin_transaction()) return;  // stopping: a fatal error
   while (true) {
     const auto err = rd_kafka_producev(
         producer_.get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, key_len),
@@ -266,6 +267,7 @@ void KernelLoop::stop_on_fatal_error(rd_kafka_t* client) {
   std::array<char, 512> reason{};
   const auto err = rd_kafka_fatal_error(client, reason.data(), reason.size());
   fatal_reason_ = err ? std::string(rd_kafka_err2name(err)) + ": " + reason.data() : "fatal librdkafka error";
+  if (transaction_ && client == producer_.get()) fatal_reason_ = transaction_->fatal_reason();  // names the id
   log_->critical("fatal error in the {} ({}); stopping: what was not committed is delivered again after a restart",
                  client == producer_.get() ? "producer" : "consumer", fatal_reason_);
   exit_code_ = exit_code::software;

@@ -187,6 +187,7 @@ void KernelLoop::handle(MessagePtr raw) {
   }
   auto message = Message::adopt(std::move(raw));
   partition->next_offset = message.offset() + 1;
+  if (partition->start_offset < 0) partition->start_offset = message.offset();
   if (partition->metrics) partition->metrics->consumed->Increment();
   if (!partition->parked.empty() || partition->retry_entry || !has_room(*partition)) {
     // At the in-flight cap: set it aside (in order) until acknowledgements make room, so the
@@ -420,7 +421,8 @@ int KernelLoop::shutdown() {
   // After a fatal producer error nothing more can be delivered: do not wait for it.
   if (producer_ && !producer_failed) wait_for_outputs(*stop_deadline_);
   bool committed = !consumer_ || commit_completed(true);
-  for (int attempt = 1; !committed && Clock::now() < *stop_deadline_; ++attempt) {
+  for (int attempt = 1; !committed && !(transaction_ && exit_code_ != exit_code::ok) && Clock::now() < *stop_deadline_;
+       ++attempt) {
     // Refused (a rebalance in progress, the coordinator moving): serve the consumer, which
     // rejoins, then try again while the deadline allows.
     const auto pause = std::min(retry_policy_.delay(attempt),

@@ -30,6 +30,7 @@
 #include "loop/retry_policy.hpp"
 #include "loop/standard_headers.hpp"
 #include "loop/worker_pool.hpp"
+#include "loop/transactions.hpp"
 #include "ops/cluster_watch.hpp"
 #include "ops/kernel_metrics.hpp"
 #include "ops/ops_state.hpp"
@@ -243,6 +244,17 @@ class KernelLoop {
   void count_produced(const rd_kafka_message_t* message);
   static bool held(const PartitionState& partition) noexcept;
 
+  // Exactly-once (exactly_once.cpp): commits go through the producer's transaction.
+  /// Begins the transaction before a produce (lazily); false when the producer failed for good.
+  bool begin_transaction();
+  /// Flushes the outputs and commits the completed prefixes of every partition in the
+  /// transaction; false when it was aborted (the work is redone) or the producer failed.
+  bool commit_transaction();
+  void abort_transaction();
+  bool end_transaction(Transaction::Result result, const rd_kafka_topic_partition_list_t* offsets);
+  /// After an abort: every assigned partition starts again at its committed offset.
+  void rewind_to_committed();
+
   PartitionState* find_partition(const char* topic, std::int32_t partition);
   PartitionState* partition_of(const rd_kafka_message_t* message);
   int shutdown();
@@ -343,6 +355,8 @@ class KernelLoop {
   };
   std::optional<LaneRetry> lane_retry_;  // set by conclude() through retry_in_lane()
   bool concluding_call_ = false;
+  /// The producer's transaction; KERNEL_DELIVERY=exactly_once only (null otherwise).
+  std::unique_ptr<Transaction> transaction_;
 };
 
 }  // namespace kernel::detail

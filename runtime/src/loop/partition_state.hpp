@@ -37,6 +37,8 @@ struct PartitionState {
   /// KERNEL_CONCURRENCY > 1: its calls by KERNEL_ORDERING lane (running, or waiting behind one).
   KeyLanes<std::unique_ptr<Call>> lanes;
   bool draining = false;  ///< revoked or stopping: nothing more of it starts
+  /// The first offset received since assigned: exactly-once rewinds there before its first commit.
+  std::int64_t start_offset = -1;
 };
 
 /// The bytes a parked message holds for its key and value (the parked budget's unit; the

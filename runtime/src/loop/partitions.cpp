@@ -53,6 +53,8 @@ PartitionListPtr KernelLoop::committable_offsets(const rd_kafka_topic_partition_
 }
 
 bool KernelLoop::commit_completed(bool synchronous, const rd_kafka_topic_partition_list_t* only) {
+  // Exactly-once: one transaction covers every partition, so all of them commit together.
+  if (transaction_) return commit_transaction();
   auto offsets = committable_offsets(only);
   if (offsets->cnt == 0) return true;
   if (!synchronous) {
@@ -271,7 +273,11 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
   // the deadline, its result is discarded and the next owner handles it again.
   if (workers_) finish_running_calls(deadline, partitions);
   wait_for_outputs(deadline, partitions);
-  if (lost) {
+  if (lost && transaction_) {
+    // The generation is gone: the coordinator would refuse its offsets. Abort; the new owners
+    // redo the lost partitions' work, this member the rest from its committed offsets.
+    abort_transaction();
+  } else if (lost) {
     for (int i = 0; i < partitions->cnt; ++i) {
       auto* partition = find_partition(partitions->elems[i].topic, partitions->elems[i].partition);
       const auto offset = partition ? partition->tracker.commit_offset() : std::nullopt;

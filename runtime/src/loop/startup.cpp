@@ -39,8 +39,19 @@ HandlePtr KernelLoop::make_client(rd_kafka_type_t type, const std::vector<Proper
 }
 
 void KernelLoop::start() {
-  producer_ = make_client(RD_KAFKA_PRODUCER, config_.producer_properties());
+  auto producer_properties = config_.producer_properties();
+  if (settings_.delivery == DeliveryGuarantee::exactly_once) {
+    // Only the loop's producer is transactional: tools that share the configuration
+    // (kernel-admin dlq replay, topic creation) must never register, and so fence, this id.
+    producer_properties.push_back({"transactional.id", transactional_id(settings_), "KERNEL_TRANSACTIONAL_ID"});
+  }
+  producer_ = make_client(RD_KAFKA_PRODUCER, producer_properties);
   consumer_ = make_client(RD_KAFKA_CONSUMER, config_.consumer_properties());
+  if (settings_.delivery == DeliveryGuarantee::exactly_once) {
+    transaction_ = std::make_unique<Transaction>(producer_.get(), consumer_.get(), transactional_id(settings_), log_);
+    transaction_->init(settings_.startup_timeout);
+    log_->info("exactly-once delivery: transactional.id {}", transaction_->id());
+  }
   // Serve the consumer's main events (errors, logs, rebalances) from consumer_poll().
   rd_kafka_poll_set_consumer(consumer_.get());
   consumer_queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));

@@ -103,6 +103,12 @@ KernelMetrics::KernelMetrics(int max_retries)
                                      .Help("Dead-letter (and error-topic) writes that failed and are sent again")
                                      .Register(registry)
                                      .Add({});
+  auto& transactions = prometheus::BuildCounter()
+                           .Name("kernel_transactions_total")
+                           .Help("Kafka transactions ended under exactly-once delivery, by result")
+                           .Register(registry);
+  transactions_committed_ = &transactions.Add({{"result", "committed"}});
+  transactions_aborted_ = &transactions.Add({{"result", "aborted"}});
 }
 
 TopicMetrics& KernelMetrics::input_topic(std::string_view topic) {

@@ -84,6 +84,10 @@ class KernelMetrics {
   prometheus::Counter& breaker_transitions() noexcept { return *breaker_transitions_; }
   /// kernel_dead_letter_write_failures_total: dead-letter writes that failed and are sent again.
   prometheus::Counter& dead_letter_write_failures() noexcept { return *dead_letter_write_failures_; }
+  /// kernel_transactions_total{result=committed|aborted} (KERNEL_DELIVERY=exactly_once).
+  prometheus::Counter& transactions(bool committed) noexcept {
+    return committed ? *transactions_committed_ : *transactions_aborted_;
+  }
 
   /// kernel_consumer_lag for a partition; `lag` < 0 removes it (revoked, or unknown).
   void set_lag(const std::string& topic, std::int32_t partition, std::int64_t lag);
@@ -109,6 +113,8 @@ class KernelMetrics {
   prometheus::Gauge* workers_busy_;
   prometheus::Counter* breaker_transitions_;
   prometheus::Counter* dead_letter_write_failures_;
+  prometheus::Counter* transactions_committed_;
+  prometheus::Counter* transactions_aborted_;
   std::array<prometheus::Gauge*, all_pause_reasons.size()> paused_{};  // null for backpressure
 
   // The metrics middleware finds its topic on worker threads too (KERNEL_CONCURRENCY): the
