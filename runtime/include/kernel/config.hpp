@@ -118,6 +118,14 @@ struct Property {
   bool secret = false;
 };
 
+/// KERNEL_DEDUP_WINDOW: deduplicate() remembers at most `count` completed event ids, each for
+/// at most `age` after it completed (middleware.hpp).
+struct DedupWindow {
+  std::size_t count = 0;
+  std::chrono::milliseconds age{};
+  bool operator==(const DedupWindow&) const = default;
+};
+
 /// Effective, typed settings. A default-constructed Settings holds the registry's defaults
 /// (docs/configuration.md), which are written only there.
 struct Settings {
@@ -172,6 +180,7 @@ struct Settings {
   std::chrono::milliseconds breaker_cooldown{};
   std::chrono::milliseconds breaker_cooldown_max{};
   std::optional<std::chrono::milliseconds> handler_timeout;  ///< nullopt: no deadline
+  DedupWindow dedup_window;  ///< KERNEL_DEDUP_WINDOW
 
   std::optional<int> http_port;  ///< nullopt: off; 0: pick a free port (ops)
   std::string http_address;      ///< IPv4 or IPv6 address the endpoints listen on (ops)

@@ -9,6 +9,7 @@
 #include "log/logging.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
+#include "middleware/deduplicate.hpp"
 
 namespace kernel::detail {
 
@@ -41,6 +42,7 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       metrics_(published.metrics),
       max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16),
       max_parked_(max_in_flight_total_ * 8) {
+  configure_deduplicate(spec.middleware, settings_.dedup_window);  // the chain's copies share their state
   ContextAccess::set_producer_middleware(context_, spec.producer_middleware);
   ContextAccess::set_kernel_values(context_, std::make_shared<const KernelValues>(settings_.kernel_values));
   for (std::size_t n = 1; n <= settings_.retry_topics.size(); ++n) {
