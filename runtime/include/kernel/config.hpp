@@ -84,7 +84,7 @@ enum class FromKernel { nothing, input_topics, output_topic, dead_letter_topic, 
 struct VariableSpec {
   std::string name;
   std::vector<std::string> aliases;
-  std::string type;           ///< string, list, duration, size, bool, int, float, enum, pem, port
+  std::string type;           ///< string, list, duration, size, bool, int, float, enum, pem, port, count,duration
   std::string default_value;  ///< as a user would write it; empty when unset by default
   bool secret = false;
   std::string description;

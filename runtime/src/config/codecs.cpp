@@ -217,7 +217,7 @@ Codec<DedupWindow> dedup_window(std::string_view fallback) {
   };
   std::string ignored;
   const auto defaults = parse(fallback, DedupWindow{}, ignored).value_or(DedupWindow{});
-  return {"list",
+  return {"count,duration",
           [parse, defaults](std::string_view text, std::string& error) { return parse(text, defaults, error); },
           [](const DedupWindow& window) { return std::to_string(window.count) + "," + format_duration(window.age); },
           {},

@@ -16,6 +16,7 @@ namespace kernel {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using middleware::DeduplicateOptions;
 
 /// One deduplicate() layer's memory, shared by the copies of the layer (std::function copies
 /// its target) and guarded for worker threads: a lookup or an insertion is all it holds the
