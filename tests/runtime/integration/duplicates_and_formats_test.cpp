@@ -93,7 +93,8 @@ TEST_CASE("MessagePack on a live kernel: msgpack and JSON inputs decode by conte
   for (const auto& output : outputs) CHECK(headers_of(output).at("content-type") == "application/msgpack");
   const auto first = nlohmann::json::from_msgpack(outputs[0].value);
   CHECK(first["id"] == 1);
-  CHECK(first["bytes"].get_binary() == std::vector<std::uint8_t>{1, 2, 255});
+  const std::vector<std::uint8_t> bytes = first["bytes"].get_binary();
+  CHECK(bytes == std::vector<std::uint8_t>{1, 2, 255});
   CHECK(first["format"] == "application/msgpack");
   const auto second = nlohmann::json::from_msgpack(outputs[1].value);
   CHECK(second == nlohmann::json{{"id", 2}, {"format", "none"}});
