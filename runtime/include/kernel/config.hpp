@@ -180,7 +180,7 @@ struct Settings {
   std::chrono::milliseconds breaker_cooldown{};
   std::chrono::milliseconds breaker_cooldown_max{};
   std::optional<std::chrono::milliseconds> handler_timeout;  ///< nullopt: no deadline
-  DedupWindow dedup_window;  ///< KERNEL_DEDUP_WINDOW
+  DedupWindow dedup_window;                                  ///< KERNEL_DEDUP_WINDOW
 
   std::optional<int> http_port;  ///< nullopt: off; 0: pick a free port (ops)
   std::string http_address;      ///< IPv4 or IPv6 address the endpoints listen on (ops)

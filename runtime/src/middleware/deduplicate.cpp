@@ -79,8 +79,8 @@ struct DeduplicateLayer {
       if (auto* metrics = detail::ContextAccess::metrics(context)) metrics->deduplicated(message.topic()).Increment();
       auto& log = context.log();
       if (log.should_log(spdlog::level::debug)) {
-        log.debug("dropped {}[{}]@{}: id {} completed {:.3f} s ago (deduplicate)", message.topic(),
-                  message.partition(), message.offset(), *id, std::chrono::duration<double>(*ago).count());
+        log.debug("dropped {}[{}]@{}: id {} completed {:.3f} s ago (deduplicate)", message.topic(), message.partition(),
+                  message.offset(), *id, std::chrono::duration<double>(*ago).count());
       }
       return Outcome::success();
     }

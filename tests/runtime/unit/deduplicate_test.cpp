@@ -157,8 +157,8 @@ TEST_CASE("deduplicate forgets a completed id once it is older than the window's
 TEST_CASE("deduplicate by a key function: its value is the id; nullopt passes") {
   CountingHandler counting;
   const auto handler = counting.handler();
-  const std::vector<kernel::ConsumerMiddleware> chain{kernel::middleware::deduplicate(
-      {.key = [](const Message& message) -> std::optional<std::string> {
+  const std::vector<kernel::ConsumerMiddleware> chain{
+      kernel::middleware::deduplicate({.key = [](const Message& message) -> std::optional<std::string> {
         const auto document = message.json();
         if (!document.contains("order")) return std::nullopt;
         return document["order"].get<std::string>();

@@ -78,8 +78,8 @@ TEST_CASE("decode() and as<T>() follow the content-type header") {
   SUBCASE("any other type: a deserialization_error naming it") {
     const auto message =
         kernel::testing::make_raw_message(order.dump(), std::nullopt, {{"content-type", "application/avro"}});
-    for (const auto& error : {permanent_error([&] { (void)message.decode(); }),
-                              permanent_error([&] { (void)message.as<Order>(); })}) {
+    for (const auto& error :
+         {permanent_error([&] { (void)message.decode(); }), permanent_error([&] { (void)message.as<Order>(); })}) {
       CHECK(error.reason() == kernel::FailureReason::deserialization_error);
       CHECK(std::string(error.what()) ==
             "content-type \"application/avro\" has no decoder: expected application/json (or no content-type) or "
@@ -125,7 +125,8 @@ TEST_CASE("a value that is not MessagePack is a deserialization_error saying so"
 }
 
 TEST_CASE("as<T>() names the field a MessagePack document fails on, as for JSON") {
-  const auto message = kernel::testing::make_msgpack_message({{"id", 7}, {"qty", 3}, {"prices", nlohmann::json::array()}});
+  const auto message =
+      kernel::testing::make_msgpack_message({{"id", 7}, {"qty", 3}, {"prices", nlohmann::json::array()}});
   const auto error = permanent_error([&] { (void)message.as<Order>(); });
   CHECK(error.reason() == kernel::FailureReason::validation_error);
   CHECK(std::string(error.what()) == "field \"id\": expected string, got number");
@@ -149,7 +150,8 @@ TEST_CASE("JSON Lines shows a MessagePack value as the JSON it decodes to, and r
   record.value = encoded(order);
   record.headers.add("content-type", "application/msgpack");
   const auto line = kernel::jsonl::format(record);
-  CHECK(line.find(R"("headers":{"content-type":"application/msgpack"},"value":{"id":"o-1","prices":[1.5,2.25],"qty":3}})") !=
+  CHECK(line.find(
+            R"("headers":{"content-type":"application/msgpack"},"value":{"id":"o-1","prices":[1.5,2.25],"qty":3}})") !=
         std::string::npos);
   CHECK(kernel::jsonl::parse_line(line).value == record.value);
 
@@ -158,8 +160,9 @@ TEST_CASE("JSON Lines shows a MessagePack value as the JSON it decodes to, and r
     CHECK(read.value == encoded("hi"));
   }
   SUBCASE("value_base64 gives the bytes exactly") {
-    const auto read = kernel::jsonl::parse_line(R"({"headers":{"content-type":"application/msgpack"},"value_base64":")" +
-                                                kernel::jsonl::base64_encode("\xc1") + R"("})");
+    const auto read =
+        kernel::jsonl::parse_line(R"({"headers":{"content-type":"application/msgpack"},"value_base64":")" +
+                                  kernel::jsonl::base64_encode("\xc1") + R"("})");
     CHECK(read.value == "\xc1");
   }
   SUBCASE("bytes that do not decode are shown as value_base64") {
