@@ -60,7 +60,8 @@ struct DeduplicateOptions {
 /// logged at debug; one without an id passes. Opt-in, and only within this process: see
 /// docs/duplicates-and-formats.md for what it cannot catch. Place it after metrics() and
 /// logging(), before middleware that has effects. Thread-safe; O(1) per message, memory
-/// bounded by the window (KERNEL_DEDUP_WINDOW, default 10000 ids for 10 minutes).
+/// bounded by the window (KERNEL_DEDUP_WINDOW, default 10000 ids for 10 minutes). Throws
+/// std::invalid_argument for a count of 0 or an age not above 0.
 ConsumerMiddleware deduplicate(DeduplicateOptions options = {});
 
 /// One debug line per produced message (topic, key, size).

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <utility>
 
 #include "core/context_access.hpp"
@@ -97,6 +98,12 @@ struct DeduplicateLayer {
 namespace middleware {
 
 ConsumerMiddleware deduplicate(DeduplicateOptions options) {
+  if (options.count && *options.count == 0) {
+    throw std::invalid_argument("deduplicate(): .count must be at least 1 (leave it unset for KERNEL_DEDUP_WINDOW)");
+  }
+  if (options.age && options.age->count() <= 0) {
+    throw std::invalid_argument("deduplicate(): .age must be above 0 (leave it unset for KERNEL_DEDUP_WINDOW)");
+  }
   return DeduplicateLayer{std::make_shared<DeduplicateState>(std::move(options))};
 }
 

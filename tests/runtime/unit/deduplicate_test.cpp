@@ -253,3 +253,12 @@ TEST_CASE("deduplicate is safe from several threads: each id runs once") {
   for (auto& thread : threads) thread.join();
   CHECK(calls == 2'000);
 }
+
+TEST_CASE("deduplicate refuses a window that remembers nothing") {
+  CHECK_THROWS_WITH_AS(kernel::middleware::deduplicate({.count = 0}),
+                       "deduplicate(): .count must be at least 1 (leave it unset for KERNEL_DEDUP_WINDOW)",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(kernel::middleware::deduplicate({.age = 0ms}),
+                       "deduplicate(): .age must be above 0 (leave it unset for KERNEL_DEDUP_WINDOW)",
+                       std::invalid_argument);
+}
