@@ -90,7 +90,7 @@ enum class FromKernel { nothing, input_topics, output_topic, dead_letter_topic, 
 struct VariableSpec {
   std::string name;
   std::vector<std::string> aliases;
-  std::string type;           ///< string, list, duration, size, bool, int, float, enum, pem, port
+  std::string type;           ///< string, list, duration, size, bool, int, float, enum, pem, port, count,duration
   std::string default_value;  ///< as a user would write it; empty when unset by default
   bool secret = false;
   std::string description;
@@ -122,6 +122,14 @@ struct Property {
   std::string value;
   std::string variable;
   bool secret = false;
+};
+
+/// KERNEL_DEDUP_WINDOW: deduplicate() remembers at most `count` completed event ids, each for
+/// at most `age` after it completed (middleware.hpp).
+struct DedupWindow {
+  std::size_t count = 0;
+  std::chrono::milliseconds age{};
+  bool operator==(const DedupWindow&) const = default;
 };
 
 /// Effective, typed settings. A default-constructed Settings holds the registry's defaults
@@ -186,6 +194,7 @@ struct Settings {
   std::chrono::milliseconds batch_timeout{};                 ///< KERNEL_BATCH_TIMEOUT (batch_handler)
   int concurrency{};                                         ///< KERNEL_CONCURRENCY: worker threads (1: none)
   Ordering ordering{};                                       ///< KERNEL_ORDERING
+  DedupWindow dedup_window;                                  ///< KERNEL_DEDUP_WINDOW
 
   std::optional<int> http_port;  ///< nullopt: off; 0: pick a free port (ops)
   std::string http_address;      ///< IPv4 or IPv6 address the endpoints listen on (ops)

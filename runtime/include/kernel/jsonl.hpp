@@ -4,6 +4,8 @@
 ///   {"key": "k1", "headers": {"h": "v"}, "value": {...}}
 ///
 /// A string value is its raw characters; any other JSON value is its compact JSON text.
+/// Under a `content-type: application/msgpack` header the value is MessagePack: read, any
+/// JSON value (a string too) is encoded; written, it is shown as the JSON it decodes to.
 /// Bytes that are not UTF-8 travel as key_base64, value_base64 or {"base64": "..."}; a header
 /// without a value (null) is null. A sample may say what it should become (`--samples` checks
 /// it; it is never sent):

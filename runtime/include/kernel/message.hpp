@@ -76,12 +76,25 @@ class Message {
   /// nested deeper than max_json_depth.
   nlohmann::json json() const;
 
-  /// The value converted to T with nlohmann's from_json. A value that is not JSON is a
-  /// deserialization_error; JSON that does not fit T is a PermanentError (validation_error)
-  /// naming the field: `field "id": expected string, got number`.
+  /// Decodes the value as MessagePack (application/msgpack) into the same document json()
+  /// gives, whatever the content-type header says. Throws PermanentError
+  /// (deserialization_error) when it is not one MessagePack value, has a map key that is not
+  /// a string, or is nested deeper than max_json_depth.
+  nlohmann::json msgpack() const;
+
+  /// Decodes the value by its `content-type` header: absent or `application/json` (parameters
+  /// such as `; charset=utf-8` ignored) is json(); `application/msgpack` (or the older
+  /// `application/x-msgpack`) is msgpack(); any other type is a deserialization_error naming
+  /// it. Raw bytes stay available as value() whatever the type.
+  nlohmann::json decode() const;
+
+  /// The value converted to T with nlohmann's from_json, decoded as decode() does (JSON or
+  /// MessagePack, by content-type). A value that does not decode is a deserialization_error;
+  /// a document that does not fit T is a PermanentError (validation_error) naming the field:
+  /// `field "id": expected string, got number`.
   template <class T>
   T as() const {
-    auto document = json();
+    auto document = decode();
     try {
       return document.get<T>();
     } catch (const nlohmann::json::exception& error) {

@@ -21,7 +21,7 @@
 
 namespace kernel {
 
-enum class ContentType { json, text, bytes };
+enum class ContentType { json, text, bytes, msgpack };
 
 /// The `content-type` header of each ContentType.
 std::string_view content_type_header(ContentType type) noexcept;
@@ -73,6 +73,11 @@ class Outgoing {
   /// JSON text already serialised (content-type application/json).
   Outgoing& json_text(std::string text) & { return set_value(std::move(text), ContentType::json); }
   Outgoing&& json_text(std::string text) && { return std::move(json_text(std::move(text))); }
+  /// A document encoded as MessagePack (content-type application/msgpack), with nlohmann's
+  /// to_msgpack: the smallest encoding of each number and string. The input's
+  /// Message::msgpack() or decode() reads it back.
+  Outgoing& msgpack(const nlohmann::json& document) &;
+  Outgoing&& msgpack(const nlohmann::json& document) && { return std::move(msgpack(document)); }
   /// Text (content-type text/plain; charset=utf-8).
   Outgoing& text(std::string text) & { return set_value(std::move(text), ContentType::text); }
   Outgoing&& text(std::string text) && { return std::move(this->text(std::move(text))); }

@@ -46,6 +46,11 @@ using HeaderList = Headers;
 /// A message whose value is the compact JSON text of `value`.
 Message make_message(const nlohmann::json& value, std::optional<std::string> key = std::nullopt, Headers headers = {},
                      std::string topic = "test-input", std::int32_t partition = 0, std::int64_t offset = 0);
+/// A message whose value is `value` encoded as MessagePack, with the header `content-type:
+/// application/msgpack` (unless `headers` has a content-type), as Outgoing::msgpack() sends it.
+Message make_msgpack_message(const nlohmann::json& value, std::optional<std::string> key = std::nullopt,
+                             Headers headers = {}, std::string topic = "test-input", std::int32_t partition = 0,
+                             std::int64_t offset = 0);
 /// A message whose value is exactly `value` (e.g. malformed JSON).
 Message make_raw_message(std::string value, std::optional<std::string> key = std::nullopt, Headers headers = {},
                          std::string topic = "test-input", std::int32_t partition = 0, std::int64_t offset = 0);
@@ -93,6 +98,9 @@ class KernelFixture {
   /// Produces to the first input topic and waits for the acknowledgement.
   void send(const nlohmann::json& value, std::optional<std::string> key = std::nullopt, Headers headers = {});
   void send_raw(std::string value, std::optional<std::string> key = std::nullopt, Headers headers = {});
+  /// Produces `value` encoded as MessagePack with `content-type: application/msgpack` (unless
+  /// `headers` has a content-type), and waits for the acknowledgement.
+  void send_msgpack(const nlohmann::json& value, std::optional<std::string> key = std::nullopt, Headers headers = {});
   /// Waits for `count` messages on the output topic. Throws std::runtime_error after
   /// `timeout`, or at once when every message send() wrote has been handled and committed with
   /// dead letters among them (the outputs awaited will not come); the error names each dead

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/bounded_json.hpp"
+#include "core/payload_format.hpp"
 #include "core/rfc3339.hpp"
 #include "kernel/errors.hpp"
 
@@ -75,6 +76,10 @@ void read_expectation(const nlohmann::json& object, const std::string& where, Re
   }
 }
 
+bool is_msgpack(const Headers& headers) {
+  return detail::payload_format(headers.get("content-type")) == detail::PayloadFormat::msgpack;
+}
+
 }  // namespace
 
 Record parse_line(std::string_view line, std::size_t line_number) {
@@ -92,8 +97,9 @@ Record parse_line(std::string_view line, std::size_t line_number) {
   if (!object.is_object()) throw ParseError(where + ": expected a JSON object with a \"value\"");
 
   Record record;
-  if (auto value = text_or_base64(object, "value", where)) {
-    record.value = std::move(*value);
+  auto exact_value = text_or_base64(object, "value", where);
+  if (exact_value) {
+    record.value = std::move(*exact_value);
   } else if (!object.contains("value")) {
     throw ParseError(where + ": \"value\" is required");
   } else if (object["value"].is_string()) {
@@ -127,6 +133,12 @@ Record parse_line(std::string_view line, std::size_t line_number) {
         throw ParseError(where + ": header \"" + name + "\" must be a string, {\"base64\": \"...\"} or null");
       }
     }
+  }
+  if (!exact_value && is_msgpack(record.headers)) {
+    // A MessagePack value is written as the document it holds (format() shows it so), a
+    // string included: it is sent encoded. value_base64 gives the bytes exactly.
+    record.value.clear();
+    nlohmann::json::to_msgpack(object["value"], record.value);
   }
   if (object.contains("partition") && !object["partition"].is_null()) {
     if (!object["partition"].is_number_integer() || object["partition"].get<long long>() < 0) {
@@ -182,7 +194,16 @@ std::string format(const Record& record) {
     }
   }
   out["headers"] = std::move(headers);
-  if (!is_valid_utf8(record.value)) {
+  if (is_msgpack(record.headers)) {
+    // Shown as the document it decodes to, as JSON; bytes that do not decode, exactly.
+    try {
+      out["value"] = detail::parse_bounded_msgpack<nlohmann::ordered_json>(record.value);
+    } catch (const nlohmann::json::exception&) {
+      out["value_base64"] = base64_encode(record.value);
+    } catch (const detail::JsonTooDeep&) {
+      out["value_base64"] = base64_encode(record.value);
+    }
+  } else if (!is_valid_utf8(record.value)) {
     out["value_base64"] = base64_encode(record.value);
   } else {
     try {

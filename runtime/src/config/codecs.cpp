@@ -183,6 +183,57 @@ Codec<std::vector<std::chrono::milliseconds>> rising_durations() {
           }};
 }
 
+Codec<DedupWindow> dedup_window(std::string_view fallback) {
+  static constexpr long long max_count = 10'000'000;  // ~1 GB of ids at most: a bound, not a target
+  const std::string expected = "expected COUNT,AGE (e.g. 10000,10m), or either alone";
+  // One part: a bare whole number is the count, anything else must be the age.
+  auto read_part = [expected](std::string_view part, DedupWindow& window, std::string& error) {
+    const auto text = trim(part);
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+      const auto count = parse_integer(text, error);
+      if (!count || *count < 1 || *count > max_count) {
+        error = "count " + text + " is out of range: expected 1 to " + std::to_string(max_count) + "; " + expected;
+        return false;
+      }
+      window.count = static_cast<std::size_t>(*count);
+      return true;
+    }
+    const auto age = parse_duration(text, error);
+    if (!age) {
+      error = "\"" + text + "\" is neither a count nor an age (" + error + "); " + expected;
+      return false;
+    }
+    window.age = *age;
+    return true;
+  };
+  auto parse = [read_part, expected](std::string_view text, DedupWindow start,
+                                     std::string& error) -> std::optional<DedupWindow> {
+    const auto comma = text.find(',');
+    if (comma == std::string_view::npos) {
+      if (!read_part(text, start, error)) return std::nullopt;
+      return start;
+    }
+    DedupWindow window;
+    if (!read_part(text.substr(0, comma), window, error) || !read_part(text.substr(comma + 1), window, error)) {
+      return std::nullopt;
+    }
+    if (window.count == 0 || window.age.count() == 0) {
+      error = "expected one count and one age, e.g. 10000,10m";
+      return std::nullopt;
+    }
+    return window;
+  };
+  std::string ignored;
+  const auto defaults = parse(fallback, DedupWindow{}, ignored).value_or(DedupWindow{});
+  return {"count,duration",
+          [parse, defaults](std::string_view text, std::string& error) { return parse(text, defaults, error); },
+          [](const DedupWindow& window) { return std::to_string(window.count) + "," + format_duration(window.age); },
+          {},
+          [](const DedupWindow& window, std::string_view) {
+            return window.age.count() <= 0 ? std::string("expected an age above 0, e.g. 10000,10m") : std::string();
+          }};
+}
+
 Codec<long long> size(Zero zero) {
   return {"size", parse_size, format_size, {}, [=](long long value, std::string_view) {
             return zero == Zero::refused && value < 1 ? std::string("expected at least 1 byte") : std::string();

@@ -83,6 +83,9 @@ enum class Zero { allowed, refused };
 Codec<std::chrono::milliseconds> duration(Zero zero = Zero::allowed);
 /// Comma-separated durations, each above 0 and none shorter than the one before (retry-topic delays).
 Codec<std::vector<std::chrono::milliseconds>> rising_durations();
+/// KERNEL_DEDUP_WINDOW: `COUNT,AGE`, `COUNT` or `AGE` (a bare whole number is the count); the
+/// part left out is the one `fallback` (the registry's default, in the same form) gives.
+Codec<DedupWindow> dedup_window(std::string_view fallback);
 Codec<long long> size(Zero zero = Zero::allowed);
 Codec<double> number(std::function<std::string(double, std::string_view)> check);
 /// A port, 0 for a free one, or off (nullopt).

@@ -24,6 +24,9 @@ std::string brokers_problem(const std::string& servers, std::string_view) {
   return {};
 }
 
+/// Written once: the row's default, and the part a value giving only the count or the age keeps.
+constexpr std::string_view dedup_window_default = "10000,10m";
+
 // ---- Rows ---------------------------------------------------------------------------------
 
 /// What the table writes for each variable besides its type and its place in Settings.
@@ -372,6 +375,12 @@ std::vector<VariableSpec> make_registry() {
                  .default_value = "key",
                  .description = "key: messages with the same key (null key: same partition) never run at the same "
                                 "time and keep their order; partition: one at a time per partition; none: any order"}),
+      stored_in(&S::dedup_window, dedup_window(dedup_window_default),
+                {.name = "KERNEL_DEDUP_WINDOW",
+                 .default_value = std::string(dedup_window_default),
+                 .description = "What kernel::middleware::deduplicate() remembers: this many completed event ids, "
+                                "each for at most this long (COUNT,AGE; either alone sets that part). Used only by "
+                                "kernels that add deduplicate() (docs/duplicates-and-formats.md)"}),
       stored_in(&S::http_port, port(),
                 {.name = "KERNEL_HTTP_PORT",
                  .default_value = "8080",

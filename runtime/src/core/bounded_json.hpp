@@ -1,6 +1,6 @@
 #pragma once
-// Parsing JSON that comes from outside (message values, JSON Lines) with its nesting bounded
-// by kernel::max_json_depth. nlohmann parses any depth iteratively, but dump(), comparisons and
+// Parsing JSON (or MessagePack) that comes from outside (message values, JSON Lines) with its
+// nesting bounded by kernel::max_json_depth. nlohmann parses any depth iteratively, but dump(), comparisons and
 // from_json recurse once per level: 100,000 levels (a ~200 KB value) overflow the stack
 // wherever the document is later serialised.
 #include <cstddef>
@@ -77,6 +77,16 @@ Json parse_bounded_json(std::string_view text) {
   Json result;
   DepthBoundedBuilder<Json> builder(result);
   Json::sax_parse(text, &builder);
+  return result;
+}
+
+/// The same for MessagePack bytes: the whole input must be one value (nothing after it). Its
+/// reader recurses once per level, so the bound also keeps the parse itself off the stack's end.
+template <class Json>
+Json parse_bounded_msgpack(std::string_view bytes) {
+  Json result;
+  DepthBoundedBuilder<Json> builder(result);
+  Json::sax_parse(bytes.begin(), bytes.end(), &builder, nlohmann::json::input_format_t::msgpack);
   return result;
 }
 

@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "core/bounded_json.hpp"
+#include "core/payload_format.hpp"
 
 namespace kernel {
 
@@ -101,6 +102,31 @@ nlohmann::json Message::json() const {
   } catch (const detail::JsonTooDeep& error) {
     throw PermanentError(error.what(), FailureReason::deserialization_error);
   }
+}
+
+nlohmann::json Message::msgpack() const {
+  try {
+    return detail::parse_bounded_msgpack<nlohmann::json>(value_);
+  } catch (const nlohmann::json::exception& error) {
+    throw PermanentError(std::string("value is not MessagePack: ") + error.what(),
+                         FailureReason::deserialization_error);
+  } catch (const detail::JsonTooDeep& error) {
+    throw PermanentError(std::string("value is not MessagePack: ") + error.what(),
+                         FailureReason::deserialization_error);
+  }
+}
+
+nlohmann::json Message::decode() const {
+  const auto content_type = header("content-type");
+  switch (detail::payload_format(content_type)) {
+    case detail::PayloadFormat::json: return json();
+    case detail::PayloadFormat::msgpack: return msgpack();
+    case detail::PayloadFormat::other: break;
+  }
+  throw PermanentError("content-type \"" + std::string(*content_type) +
+                           "\" has no decoder: expected application/json (or no content-type) or "
+                           "application/msgpack; read value() for other payloads",
+                       FailureReason::deserialization_error);
 }
 
 }  // namespace kernel

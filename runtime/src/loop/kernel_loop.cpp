@@ -12,6 +12,7 @@
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
 #include "loop/poll_timeout.hpp"
+#include "middleware/deduplicate.hpp"
 
 namespace kernel::detail {
 
@@ -49,6 +50,7 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
     throw std::invalid_argument(problems.front());
   }
   if (spec.batch_handler) init_batches(spec);
+  configure_deduplicate(spec.middleware, settings_.dedup_window);  // the chain's copies share their state
   ContextAccess::set_producer_middleware(context_, spec.producer_middleware);
   ContextAccess::set_kernel_values(context_, std::make_shared<const KernelValues>(settings_.kernel_values));
   for (std::size_t n = 1; n <= settings_.retry_topics.size(); ++n) {

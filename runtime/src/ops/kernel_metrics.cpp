@@ -98,6 +98,10 @@ KernelMetrics::KernelMetrics(int max_retries)
                               .Help("Circuit breaker state changes")
                               .Register(registry)
                               .Add({});
+  deduplicated_family_ = &prometheus::BuildCounter()
+                              .Name("kernel_messages_deduplicated_total")
+                              .Help("Inputs deduplicate() dropped: their event id was completed within the window")
+                              .Register(registry);
   dead_letter_write_failures_ = &prometheus::BuildCounter()
                                      .Name("kernel_dead_letter_write_failures_total")
                                      .Help("Dead-letter (and error-topic) writes that failed and are sent again")
@@ -161,6 +165,10 @@ prometheus::Counter& KernelMetrics::produced(std::string_view topic) {
     it = produced_.emplace(std::string(topic), &produced_family_->Add({{"topic", std::string(topic)}})).first;
   }
   return *it->second;
+}
+
+prometheus::Counter& KernelMetrics::deduplicated(std::string_view topic) {
+  return deduplicated_family_->Add({{"topic", std::string(topic)}});  // the family locks itself
 }
 
 void KernelMetrics::set_lag(const std::string& topic, std::int32_t partition, std::int64_t lag) {

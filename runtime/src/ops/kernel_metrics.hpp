@@ -89,6 +89,10 @@ class KernelMetrics {
     return committed ? *transactions_committed_ : *transactions_aborted_;
   }
 
+  /// kernel_messages_deduplicated_total for an input topic. Any thread (deduplicate() runs
+  /// where the handler runs); a string lookup, for the rare dropped message.
+  prometheus::Counter& deduplicated(std::string_view topic);
+
   /// kernel_consumer_lag for a partition; `lag` < 0 removes it (revoked, or unknown).
   void set_lag(const std::string& topic, std::int32_t partition, std::int64_t lag);
   /// Removes the lag of every partition not in `keep` (topic, partition).
@@ -106,6 +110,7 @@ class KernelMetrics {
   prometheus::Family<prometheus::Counter>* produced_family_;
   prometheus::Family<prometheus::Histogram>* duration_family_;
   prometheus::Family<prometheus::Gauge>* lag_family_;
+  prometheus::Family<prometheus::Counter>* deduplicated_family_;
   prometheus::Gauge* in_flight_;
   prometheus::Counter* commits_;
   prometheus::Counter* rebalances_;

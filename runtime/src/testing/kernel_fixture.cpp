@@ -11,6 +11,7 @@
 #include "broker/record_io.hpp"
 #include "http/operations.hpp"
 #include "kernel/embedded_broker.hpp"
+#include "kernel/outgoing.hpp"
 #include "kernel/testing.hpp"
 #include "log/logging.hpp"
 #include "loop/kernel_loop.hpp"
@@ -178,6 +179,15 @@ std::optional<int> KernelFixture::wait_for_exit(std::chrono::milliseconds timeou
 
 void KernelFixture::send(const nlohmann::json& value, std::optional<std::string> key, Headers headers) {
   send_raw(value.dump(), std::move(key), std::move(headers));
+}
+
+void KernelFixture::send_msgpack(const nlohmann::json& value, std::optional<std::string> key, Headers headers) {
+  if (!headers.contains("content-type")) {
+    headers.add("content-type", std::string(content_type_header(ContentType::msgpack)));
+  }
+  std::string encoded;
+  nlohmann::json::to_msgpack(value, encoded);
+  send_raw(std::move(encoded), std::move(key), std::move(headers));
 }
 
 void KernelFixture::send_raw(std::string value, std::optional<std::string> key, Headers headers) {

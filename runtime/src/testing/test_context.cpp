@@ -1,6 +1,7 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "kernel/outgoing.hpp"
 #include "kernel/testing.hpp"
 
 namespace kernel::testing {
@@ -13,6 +14,16 @@ Message make_raw_message(std::string value, std::optional<std::string> key, Head
 Message make_message(const nlohmann::json& value, std::optional<std::string> key, Headers headers, std::string topic,
                      std::int32_t partition, std::int64_t offset) {
   return make_raw_message(value.dump(), std::move(key), std::move(headers), std::move(topic), partition, offset);
+}
+
+Message make_msgpack_message(const nlohmann::json& value, std::optional<std::string> key, Headers headers,
+                             std::string topic, std::int32_t partition, std::int64_t offset) {
+  if (!headers.contains("content-type")) {
+    headers.add("content-type", std::string(content_type_header(ContentType::msgpack)));
+  }
+  std::string encoded;
+  nlohmann::json::to_msgpack(value, encoded);
+  return make_raw_message(std::move(encoded), std::move(key), std::move(headers), std::move(topic), partition, offset);
 }
 
 namespace {

@@ -15,8 +15,8 @@ namespace {
 
 // A value of each type other than any default, to start from before reading the default.
 const std::map<std::string, std::string> other_value_by_type{
-    {"string", "127.0.0.2"}, {"list", "other"}, {"duration", "7ms"}, {"size", "7KiB"}, {"int", "7"},
-    {"float", "1.5"},        {"port", "off"},   {"bool", "maybe"}};
+    {"string", "127.0.0.2"}, {"list", "other"}, {"duration", "7ms"}, {"size", "7KiB"},           {"int", "7"},
+    {"float", "1.5"},        {"port", "off"},   {"bool", "maybe"},   {"count,duration", "7,7ms"}};
 
 std::string other_value(const VariableSpec& spec) {
   if (spec.type == "bool") return spec.default_value == "true" ? "false" : "true";

@@ -3,6 +3,9 @@
 //
 // This file and handler.cpp are yours: new-kernel writes them once and never touches them
 // again. The runtime calls handle() for each message, in order within a partition.
+// With KERNEL_CONCURRENCY above 1 it calls handle() on several threads at once (messages of
+// one key still one at a time, in order: KERNEL_ORDERING), so handle() must be thread-safe:
+// guard shared state, or keep none. Each call gets its own Context (docs/concurrency.md).
 #include <cstdint>
 
 #include <kernel/kernel.hpp>
