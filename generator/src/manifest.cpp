@@ -18,7 +18,7 @@ std::string sha256_hex(std::string_view bytes) {
     throw std::runtime_error("SHA-256 failed (OpenSSL EVP_Digest)");
   }
   std::string hex;
-  hex.reserve(length * 2);
+  hex.reserve(std::size_t{length} * 2);
   for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
   return hex;
 }

@@ -74,7 +74,7 @@ class Batch {
   /// the kernel. Its outputs are discarded. The first failure of a message counts.
   void fail(std::size_t i, const std::exception& error);
   /// The same for a caught exception (`std::current_exception()`).
-  void fail(std::size_t i, std::exception_ptr error);
+  void fail(std::size_t i, const std::exception_ptr& error);
   /// The same with an Outcome (a non-success one).
   void fail(std::size_t i, Outcome outcome);
 

@@ -119,7 +119,9 @@ VariableSpec output_row(const KernelOutput& output) {
   spec.type = "string";
   spec.default_value = output.topic;
   spec.description = "Topic of the kernel's output " + output.name + " (Context::produce_to(\"" + output.name +
-                     "\", ...)); defaults to the kernel's compiled-in topic";
+                     "\", ...)); defaults to the kernel's compiled-in topic, or under pipeline naming "
+                     "(KERNEL_PIPELINE) to pipeline.<pipeline>.step.<step>.output." +
+                     output.name;
   spec.kernel = true;
   spec.read = [name = output.name](std::string_view text, Settings& settings) {
     const auto topic = trim(text);

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <regex>
 
-#include "config/config_detail.hpp"
+#include <unistd.h>  // environ
 
-extern char** environ;
+#include "config/config_detail.hpp"
 
 namespace kernel {
 

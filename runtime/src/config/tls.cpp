@@ -53,7 +53,8 @@ int password_callback(char* buffer, int size, int, void* user) {
   if (password == nullptr || password->empty() || static_cast<int>(password->size()) > size) {
     return 0;
   }
-  std::memcpy(buffer, password->data(), password->size());
+  // OpenSSL takes the returned length; the buffer needs no terminator.
+  std::memcpy(buffer, password->data(), password->size());  // NOLINT(bugprone-not-null-terminated-result)
   return static_cast<int>(password->size());
 }
 

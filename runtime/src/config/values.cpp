@@ -227,7 +227,7 @@ std::optional<std::string> decode_pem(std::string_view input) {
 // only fail to connect, so a port that is no port would surface as "unreachable" (69) after
 // the start-up timeout instead of here.
 std::string broker_problem(std::string_view broker) {
-  const std::string expected =
+  std::string expected =
       "expected comma-separated host:port entries with a port from 1 to 65535, e.g. "
       "broker1:9092,broker2:9092";
   const std::string each = "expected host:port with a port from 1 to 65535, e.g. broker1:9092";

@@ -81,7 +81,7 @@ void Batch::fail(std::size_t i, const std::exception& error) {
   fail(i, Outcome::from_exception(error, transient_ ? *transient_ : TransientTypes{}));
 }
 
-void Batch::fail(std::size_t i, std::exception_ptr error) {
+void Batch::fail(std::size_t i, const std::exception_ptr& error) {
   check(i);
   if (!error) throw std::invalid_argument("Batch::fail(): a null exception_ptr");
   try {
