@@ -26,6 +26,7 @@
 
 #include "broker/record_io.hpp"
 #include "kernel/jsonl.hpp"
+#include "support.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -33,57 +34,11 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct Child {
-  pid_t pid = -1;
-  FILE* stdout_pipe = nullptr;
-};
+using bench::Child;
+using bench::spawn;
 
-Child spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, bool capture_stdout) {
-  int fds[2] = {-1, -1};
-  if (capture_stdout && pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    if (capture_stdout) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-    }
-    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
-    std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  Child child{pid, nullptr};
-  if (capture_stdout) {
-    close(fds[1]);
-    child.stdout_pipe = fdopen(fds[0], "r");
-  }
-  return child;
-}
-
-/// Peak resident memory (VmHWM) of a running process, in KiB.
-long peak_rss_kb(pid_t pid) {
-  FILE* status = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
-  if (!status) return 0;
-  char line[256];
-  long kb = 0;
-  while (std::fgets(line, sizeof line, status)) {
-    if (std::sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
-  }
-  std::fclose(status);
-  return kb;
-}
-
-long stop_and_peak_rss_kb(const Child& child) {
-  const long kb = peak_rss_kb(child.pid);
-  kill(child.pid, SIGTERM);
-  int status = 0;
-  waitpid(child.pid, &status, 0);
-  return kb;
-}
+/// Stops a process with SIGTERM and waits for it; its peak resident memory in KiB.
+long stop_and_peak_rss_kb(const Child& child) { return bench::stop(child).peak_rss_kb; }
 
 long long output_count(rd_kafka_t* client, const std::string& topic, int partitions) {
   long long total = 0;
