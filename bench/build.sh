@@ -10,3 +10,6 @@ fi
 broker="$build/runtime/kernel-dev-broker"
 kernel="$build/examples/enricher/example-enricher"
 raw="$build/bench/bench-raw-loop"
+# Read: keep them out of the environment the kernels inherit (they would warn about unknown
+# KERNEL_ variables).
+unset KERNEL_BENCH_NO_BUILD KERNEL_BUILD_DIR

@@ -45,7 +45,10 @@ struct Result {
   double rate = 0;
   long rss_kb = 0;
   double cpu_us_per_message = 0;
+  double broker_cpu_us_per_message = 0;  ///< the broker's CPU over the same window
 };
+
+pid_t broker_pid = -1;
 
 Result measure(const std::string& binary, const std::string& name, const std::string& servers, int partitions,
                long long messages, int round) {
@@ -63,7 +66,7 @@ Result measure(const std::string& binary, const std::string& name, const std::st
   long long first_count = 0;
   Clock::time_point first_seen{};
   long long count = 0, previous_count = 0;
-  double first_cpu = 0, previous_cpu = 0;
+  double first_cpu = 0, previous_cpu = 0, first_broker_cpu = 0, previous_broker_cpu = 0;
   Clock::time_point previous_seen = Clock::now();
   while (Clock::now() < deadline) {
     count = output_count(watcher.get(), output, partitions);
@@ -72,21 +75,25 @@ Result measure(const std::string& binary, const std::string& name, const std::st
       first_count = count;
       first_seen = Clock::now();
       first_cpu = bench::cpu_seconds_so_far(child.pid);
+      first_broker_cpu = bench::cpu_seconds_so_far(broker_pid);
       if (count >= messages) {
         // All of them between two samples (a smoke run): count from the sample before.
         first_count = previous_count;
         first_seen = previous_seen;
         first_cpu = previous_cpu;
+        first_broker_cpu = previous_broker_cpu;
       }
     }
     previous_count = count;
     previous_seen = Clock::now();
     previous_cpu = bench::cpu_seconds_so_far(child.pid);
+    previous_broker_cpu = bench::cpu_seconds_so_far(broker_pid);
     if (count >= messages) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // sampling interval
   }
   const auto finished = Clock::now();
   const double cpu = bench::cpu_seconds_so_far(child.pid) - first_cpu;
+  const double broker_cpu = bench::cpu_seconds_so_far(broker_pid) - first_broker_cpu;
   Result result;
   result.rss_kb = bench::stop(child).peak_rss_kb;
   if (count < messages) {
@@ -96,6 +103,7 @@ Result measure(const std::string& binary, const std::string& name, const std::st
   const double seconds = std::chrono::duration<double>(finished - first_seen).count();
   result.rate = static_cast<double>(messages - first_count) / seconds;
   result.cpu_us_per_message = cpu * 1e6 / static_cast<double>(messages - first_count);
+  result.broker_cpu_us_per_message = broker_cpu * 1e6 / static_cast<double>(messages - first_count);
   return result;
 }
 
@@ -138,6 +146,7 @@ int main(int argc, char** argv) {
   std::string servers;
   try {
     servers = bench::start_broker(broker_binary, partitions, topics, broker);
+    broker_pid = broker.pid;
   } catch (const std::exception& error) {
     std::cerr << "bench: " << error.what() << "\n";
     return 69;
@@ -160,10 +169,11 @@ int main(int argc, char** argv) {
     const auto& kernel = kernels.back();
     std::printf(
         "round %d: raw loop %.0f msg/s, %.2f us CPU/msg (peak RSS %.1f MB); kernel %.0f msg/s, %.2f us CPU/msg "
-        "(peak RSS %.1f MB); ratio %.3f, cpu ratio %.3f\n",
+        "(peak RSS %.1f MB); ratio %.3f, cpu ratio %.3f; broker CPU/msg raw %.2f us, kernel %.2f us\n",
         round + 1, raw.rate, raw.cpu_us_per_message, raw.rss_kb / 1024.0, kernel.rate, kernel.cpu_us_per_message,
         kernel.rss_kb / 1024.0, raw.rate > 0 ? kernel.rate / raw.rate : 0.0,
-        kernel.cpu_us_per_message > 0 ? raw.cpu_us_per_message / kernel.cpu_us_per_message : 0.0);
+        kernel.cpu_us_per_message > 0 ? raw.cpu_us_per_message / kernel.cpu_us_per_message : 0.0,
+        raw.broker_cpu_us_per_message, kernel.broker_cpu_us_per_message);
   }
   auto median = [](std::vector<Result> results) {
     std::sort(results.begin(), results.end(), [](const Result& a, const Result& b) { return a.rate < b.rate; });
