@@ -15,8 +15,24 @@ target_link_libraries(runtime_integration_tests PRIVATE kernel::runtime doctest:
 target_include_directories(runtime_integration_tests PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
 target_compile_definitions(runtime_integration_tests PRIVATE
   KERNEL_PROBE="${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration/probe.py")
-add_test(NAME runtime_integration_tests COMMAND runtime_integration_tests)
-set_tests_properties(runtime_integration_tests PROPERTIES TIMEOUT 600 LABELS integration)
+# Four CTest entries, each running the cases of every fourth source file (doctest's
+# --source-file filter), so `ctest -j` spreads the binary's ten minutes over the cores. A new
+# *_test.cpp joins a shard by itself.
+set(RUNTIME_INTEGRATION_SHARDS 4)
+list(SORT RUNTIME_INTEGRATION_TESTS)
+set(index 0)
+foreach(file IN LISTS RUNTIME_INTEGRATION_TESTS)
+  math(EXPR shard "${index} % ${RUNTIME_INTEGRATION_SHARDS}")
+  get_filename_component(name "${file}" NAME)
+  list(APPEND shard_${shard} "*/${name}")
+  math(EXPR index "${index} + 1")
+endforeach()
+math(EXPR last_shard "${RUNTIME_INTEGRATION_SHARDS} - 1")
+foreach(shard RANGE ${last_shard})
+  list(JOIN shard_${shard} "," filter)
+  add_test(NAME runtime_integration_tests_${shard} COMMAND runtime_integration_tests "--source-file=${filter}")
+  set_tests_properties(runtime_integration_tests_${shard} PROPERTIES TIMEOUT 600 LABELS integration COST 300)
+endforeach()
 
 add_test(NAME runtime_process_tests
   COMMAND ${SYSTEM_PYTHON} -m unittest -v test_process
