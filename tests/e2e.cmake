@@ -13,5 +13,5 @@ add_test(NAME e2e_generated_kernels
 set_tests_properties(e2e_generated_kernels PROPERTIES
   FIXTURES_REQUIRED installed_new_kernel
   LABELS e2e
-  TIMEOUT 600
+  TIMEOUT 900
   RUN_SERIAL TRUE)
