@@ -1,6 +1,6 @@
 # End to end: the installed new-kernel generates each pattern; each kernel is built with
 # warnings as errors, runs its own tests, then runs against kernel-dev-broker with messages
-# sent and checked by confluent-kafka. Builds three kernels: a few minutes on 2 cores.
+# sent and checked by confluent-kafka. Builds four kernels: several minutes on 2 cores.
 if(NOT TARGET new-kernel)
   return()
 endif()
@@ -13,5 +13,5 @@ add_test(NAME e2e_generated_kernels
 set_tests_properties(e2e_generated_kernels PROPERTIES
   FIXTURES_REQUIRED installed_new_kernel
   LABELS e2e
-  TIMEOUT 600
+  TIMEOUT 900
   RUN_SERIAL TRUE)

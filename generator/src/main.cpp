@@ -43,6 +43,8 @@ constexpr const char* examples = R"(Examples:
       a transform: maps each order to a new document on orders.mapped
   new-kernel order-enricher --topic orders --output-topic orders.enriched --pattern enrichment \
       --description "Adds customer details to orders"
+  new-kernel order-sink --topic orders --pattern batch-sink
+      a batch sink: writes up to KERNEL_BATCH_SIZE orders of a partition to a store in one call
   new-kernel order-router --topic orders --output-topic orders.routed \
       --setting 'BATCH_SIZE=int:100:rows per insert' --setting 'API_KEY=secret::pricing API key' \
       --output international=orders.intl
@@ -296,7 +298,7 @@ int main(int argc, char** argv) {
   auto* dlq_option = app.add_option("--dlq-topic", dlq_topic, "dead-letter topic [NAME.dlq]")->type_name("TOPIC");
   auto* group_option = app.add_option("-g,--group", group, "consumer group [NAME]")->type_name("GROUP");
   app.add_option("-p,--pattern", answers.pattern,
-                 "consumer, transform or enrichment (see --list-patterns) [transform with an "
+                 "consumer, transform, enrichment or batch-sink (see --list-patterns) [transform with an "
                  "output topic, else consumer]")
       ->type_name("PATTERN");
   app.add_option("-d,--description", answers.description, "one sentence on what the kernel does")->type_name("TEXT");

@@ -26,6 +26,7 @@ PATTERNS = {
     "consumer": {"output": False},
     "transform": {"output": True},
     "enrichment": {"output": True},
+    "batch-sink": {"output": False},
 }
 # A description that must be escaped differently in C++, CMake, YAML, JSON and Markdown.
 DESCRIPTION = 'Checks "escaping": $HOME ${X} `x` *y* <z> & a\\b; 100% done.'
@@ -184,6 +185,12 @@ def exercise_on_broker(prefix, name, directory, pattern, log_path):
             handled = [line for line in log.splitlines() if " handled)" in line and f"[{name}]" in line]
             check(len(handled) == VALID, f"consumer logged {len(handled)} handled events, expected {VALID}")
             check(f", {VALID} handled)" in log, "the consumer's count did not reach every event")
+        if pattern == "batch-sink":
+            # One log line per write: every valid event written once, in batches.
+            writes = [int(count) for count in re.findall(rf"\[{re.escape(name)}\].* wrote (\d+) rows", log)]
+            check(sum(writes) == VALID, f"the sink wrote {sum(writes)} rows, expected {VALID}: {writes}")
+            check(max(writes) > 1, f"no write held more than one row: {writes}")
+            check(f"({VALID} in all)" in log, "the sink's count did not reach every event")
     finally:
         if kernel is not None:
             kernel.kill()

@@ -83,7 +83,7 @@ class Refusals(Scratch):
         self.assertRefused(run("k", "--topic", "a", "--pattern", "transform", cwd=self.dir), 64,
                            "--pattern transform produces messages: give --output-topic TOPIC")
         self.assertRefused(run("k", "--topic", "a", "--pattern", "nope", cwd=self.dir), 64,
-                           "choose one of consumer, transform, enrichment")
+                           "choose one of consumer, transform, enrichment, batch-sink")
 
     def test_bad_settings_and_outputs(self):
         for args, message in [
@@ -268,7 +268,8 @@ class Success(Scratch):
     def test_list_patterns_version_help(self):
         patterns = run("--list-patterns", cwd=self.dir)
         self.assertEqual(patterns.returncode, 0)
-        self.assertEqual([line.split()[0] for line in patterns.stdout.splitlines()], ["consumer", "transform", "enrichment"])
+        self.assertEqual([line.split()[0] for line in patterns.stdout.splitlines()], ["consumer", "transform", "enrichment",
+                                                                                   "batch-sink"])
         version = run("--version", cwd=self.dir)
         self.assertEqual(version.returncode, 0)
         self.assertRegex(version.stdout, r"^new-kernel \d+\.\d+\.\d+\n$")
@@ -482,7 +483,7 @@ class Interactive(Scratch):
         talk.answer("Bad Name")
         talk.expect("  " + bad_name + "\nKernel name (lowercase letters, digits, dashes): ")
         talk.answer("orders-router")
-        talk.expect("Pattern (consumer, transform, enrichment) [consumer]: ")
+        talk.expect("Pattern (consumer, transform, enrichment, batch-sink) [consumer]: ")
         talk.answer("transform")
         talk.expect("Input topic(s), comma-separated [orders-router.input]: ")
         talk.answer("orders, returns")
@@ -528,6 +529,23 @@ class Interactive(Scratch):
         self.assertEqual((answers["pattern"], answers["output_topic"], answers["description"],
                           answers["dlq_topic"], answers["consumer_group"]),
                          ("consumer", None, "Counts payments.", "audit.dlq", "auditors"))
+
+    def test_a_batch_sink_is_chosen_at_the_prompt_and_not_asked_for_an_output_topic(self):
+        talk = Conversation(self, ["--no-git"])
+        for prompt, answer in [("Kernel name", "order-sink"), ("Pattern", "batch-sink"), ("Input topic(s)", "orders"),
+                               ("Description (one sentence) [A batch-sink kernel on orders.]: ", ""),
+                               ("Dead-letter topic", ""), ("Consumer group", ""), ("Settings", ""),
+                               ("Named outputs", "")]:
+            talk.expect(prompt)
+            talk.answer(answer)
+        self.assertEqual(talk.finish(), 0, talk.transcript)
+        self.assertNotIn("Output topic", talk.transcript)
+        self.assertIn("Created order-sink (batch-sink: orders)", talk.transcript)
+        self.assertEqual(self.manifest("order-sink")["pattern"], "batch-sink")
+        with open(os.path.join(self.dir, "order-sink", "src", "main.cpp")) as f:
+            main_cpp = f.read()
+        self.assertIn("spec.batch_handler = order_sink::handle_batch;", main_cpp)
+        self.assertNotIn("spec.handler", main_cpp)
 
     def test_flags_given_are_not_asked(self):
         talk = Conversation(self, ["--topic", "orders", "--dlq-topic", "parked", "--pattern", "consumer", "--no-git"])
@@ -575,7 +593,7 @@ class GeneratedText(Scratch):
     def render(self, pattern):
         args = [self.NAME, "--topic", ",".join(self.TOPICS), "--dlq-topic", self.DLQ, "--group", self.GROUP,
                 "--pattern", pattern, "--no-git", "--dir", pattern]
-        if pattern != "consumer":
+        if pattern not in ("consumer", "batch-sink"):
             args += ["--output-topic", self.OUTPUT]
         result = run(*args, cwd=self.dir, env_extra={"HOME": self.home})
         self.assertEqual(result.returncode, 0, result.stderr)
@@ -623,7 +641,7 @@ class GeneratedText(Scratch):
         return [unit for unit in units if len(unit) > 1]
 
     def test_no_ragged_lines(self):
-        for pattern in ("consumer", "transform", "enrichment"):
+        for pattern in ("consumer", "transform", "enrichment", "batch-sink"):
             for path, text in self.render(pattern):
                 with self.subTest(pattern=pattern, path=path):
                     self.assertTrue(text.endswith("\n") and not text.endswith("\n\n"), "one newline at the end")
@@ -648,11 +666,11 @@ class GeneratedText(Scratch):
     def test_samples_and_message_spec_describe_the_kernel(self):
         # An "orders" kernel gets orders samples: the pattern's example events (an account and
         # an amount, which its handler reads) on its own topic, and its docs say so.
-        for pattern in ("consumer", "transform", "enrichment"):
+        for pattern in ("consumer", "transform", "enrichment", "batch-sink"):
             with self.subTest(pattern=pattern):
                 args = ["orders-router", "--topic", "orders,returns", "--pattern", pattern, "--no-git",
                         "--dir", pattern]
-                if pattern != "consumer":
+                if pattern not in ("consumer", "batch-sink"):
                     args += ["--output-topic", "orders.routed"]
                 result = run(*args, cwd=self.dir, env_extra={"HOME": self.home})
                 self.assertEqual(result.returncode, 0, result.stderr)

@@ -33,6 +33,12 @@ ANSWERS = {
         "--pattern", "enrichment", "--dlq-topic", "payments.enricher.dlq", "--group", "payment-enrichers",
         "--description", "Adds account details to payments.",
     ],
+    # A batch kernel (batch_handler); a named output shows main.cpp's batch wording.
+    "batch-sink": [
+        "order-sink", "--topic", "orders", "--pattern", "batch-sink",
+        "--description", "Writes orders to the warehouse in batches.",
+        "--output", "rejected=orders.rejected",
+    ],
     # Not a pattern: a transform wired as a pipeline step (topics and group by convention).
     "pipeline-step": [
         "order-router", "--pipeline", "orders", "--step", "route",

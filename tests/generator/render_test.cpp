@@ -122,7 +122,7 @@ TEST_CASE("a broken manifest is a template error") {
 
 TEST_CASE("the built-in templates render every pattern") {
   const auto templates = TemplateSet::built_in();
-  REQUIRE(templates.manifest().patterns.size() == 3);
+  REQUIRE(templates.manifest().patterns.size() == 4);
   for (const auto& pattern : templates.manifest().patterns) {
     CAPTURE(pattern.name);
     const auto files =
@@ -138,6 +138,61 @@ TEST_CASE("the built-in templates render every pattern") {
     CHECK(file(files, "src/main.cpp").content.find("spec.input_topics = {\"orders\", \"refunds\"};") !=
           std::string::npos);
   }
+}
+
+TEST_CASE("batch-sink: a batch kernel without an output topic; the other patterns keep handle()") {
+  const auto templates = TemplateSet::built_in();
+  Answers sink;
+  sink.name = "order-sink";
+  sink.input_topics = {"orders"};
+  sink.pattern = "batch-sink";
+  const auto answers = complete_and_check(sink, templates.manifest().patterns);
+  CHECK_FALSE(answers.output_topic);
+  CHECK(answers.description == "A batch-sink kernel on orders.");
+  for (const auto* question : missing_questions(sink, templates.manifest().patterns)) {
+    CHECK(question->key != "output_topic");  // not asked, as for a consumer
+  }
+
+  const auto files = render_repository(templates, answers, kernel::config_registry(), versions);
+  const auto& main_cpp = file(files, "src/main.cpp").content;
+  CHECK(main_cpp.find("spec.batch_handler = order_sink::handle_batch;") != std::string::npos);
+  CHECK(main_cpp.find("spec.handler") == std::string::npos);
+  CHECK(file(files, "src/handler.hpp")
+            .content.find("void handle_batch(kernel::Batch& batch, kernel::Context& context);") != std::string::npos);
+  CHECK(file(files, "tests/integration_test.cpp").content.find("spec.batch_handler = order_sink::handle_batch;") !=
+        std::string::npos);
+  for (const auto* path : {"README.md", "CLAUDE.md"}) {
+    CAPTURE(path);
+    const auto& text = file(files, path).content;
+    CHECK(text.find("KERNEL_BATCH_SIZE") != std::string::npos);
+    CHECK(text.find("KERNEL_CONCURRENCY") != std::string::npos);
+    CHECK(text.find("kernel::middleware::metrics()") != std::string::npos);
+  }
+
+  for (const std::string pattern : {"consumer", "transform", "enrichment"}) {
+    CAPTURE(pattern);
+    const auto others =
+        render_repository(templates, answers_for(templates, pattern), kernel::config_registry(), versions);
+    CHECK(file(others, "src/main.cpp").content.find("spec.handler = my_kernel::handle;") != std::string::npos);
+    for (const auto& f : others) {
+      if (f.path == ".env.template") continue;  // lists every variable of the runtime
+      CAPTURE(f.path);
+      CHECK(f.content.find("batch_handler") == std::string::npos);
+      CHECK(f.content.find("KERNEL_BATCH_SIZE") == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("batch-sink as a pipeline step has no output topic") {
+  const auto templates = TemplateSet::built_in();
+  Answers step;
+  step.name = "order-sink";
+  step.pipeline = "orders";
+  step.step = "store";
+  step.pattern = "batch-sink";
+  const auto answers = complete_and_check(step, templates.manifest().patterns);
+  CHECK(answers.input_topics == std::vector<std::string>{"pipeline.orders.step.store.input"});
+  CHECK_FALSE(answers.output_topic);
 }
 
 // .env.template must list exactly the registry's variables, each with its default, secrets
