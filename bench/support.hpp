@@ -142,11 +142,11 @@ inline long long output_count(rd_kafka_t* client, const std::string& topic, int 
 
 /// What watch_output() saw of a contender's output topic.
 struct OutputWindow {
-  long long seen = 0;        // outputs at the end (all of them unless the deadline passed)
-  bool complete = false;     // all the expected outputs appeared before the deadline
-  long long counted = 0;     // outputs written inside the window
-  double seconds = 0;        // the window's length
-  double cpu_seconds = 0;    // the contender's CPU time (user + system, all threads) inside it
+  long long seen = 0;      // outputs at the end (all of them unless the deadline passed)
+  bool complete = false;   // all the expected outputs appeared before the deadline
+  long long counted = 0;   // outputs written inside the window
+  double seconds = 0;      // the window's length
+  double cpu_seconds = 0;  // the contender's CPU time (user + system, all threads) inside it
   double rate() const { return seconds > 0 ? static_cast<double>(counted) / seconds : 0.0; }
 };
 

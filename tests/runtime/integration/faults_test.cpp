@@ -228,10 +228,9 @@ TEST_CASE("produce errors with retry topics on: outputs, retry records and dead 
         kernel::Outgoing{}.key(std::string(*message.key())).json({{"n", n}, {"attempt", context.attempt()}}));
   };
   constexpr int count = 1000;
-  FaultScenario scenario(spec, gate, count,
-                         {{"KAFKA_PRODUCER_MAX_ATTEMPTS", "2"},
-                          {"KERNEL_RETRY_TOPICS", "50ms,100ms"},
-                          {"KERNEL_BREAKER_THRESHOLD", "0"}});
+  FaultScenario scenario(
+      spec, gate, count,
+      {{"KAFKA_PRODUCER_MAX_ATTEMPTS", "2"}, {"KERNEL_RETRY_TOPICS", "50ms,100ms"}, {"KERNEL_BREAKER_THRESHOLD", "0"}});
   // One burst of errors now and one while the retried records are being moved on.
   std::vector<rd_kafka_resp_err_t> errors(30, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
   errors.insert(errors.end(), 10, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
