@@ -5,48 +5,24 @@
 //
 // Each run is a separate process in its own group writing its own output topic. The rate is
 // measured from the output topic's high watermarks, from 5% of its messages written to all of
-// them, so joining and the first fetches are not counted. The serial run handles --messages
-// inputs (about 10 s at 5 ms each); the concurrent one handles --concurrent-messages, enough
-// to measure it for a few seconds at the rate it should reach.
-#include <sys/wait.h>
-#include <unistd.h>
-
+// them (bench::watch_output()), so joining and the first fetches are not counted. The serial
+// run handles --messages inputs (about 10 s at 5 ms each); the concurrent one handles
+// --concurrent-messages, enough to measure it for a few seconds at the rate it should reach.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
-
-#include <librdkafka/rdkafka.h>
 
 #include "broker/record_io.hpp"
 #include "kernel/jsonl.hpp"
 #include "support.hpp"
 
-using Clock = std::chrono::steady_clock;
-
 namespace {
-
-using bench::Child;
-using bench::spawn;
-
-/// Stops a process with SIGTERM and waits for it; its peak resident memory in KiB.
-long stop_and_peak_rss_kb(const Child& child) { return bench::stop(child).peak_rss_kb; }
-
-long long output_count(rd_kafka_t* client, const std::string& topic, int partitions) {
-  long long total = 0;
-  for (int p = 0; p < partitions; ++p) {
-    int64_t low = 0, high = 0;
-    if (rd_kafka_query_watermark_offsets(client, topic.c_str(), p, &low, &high, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      total += high;
-    }
-  }
-  return total;
-}
 
 struct Result {
   double rate = 0;
@@ -65,29 +41,15 @@ Result measure(const std::string& binary, int concurrency, const std::string& se
                                          {"KERNEL_ORDERING", "key"},
                                          {"KERNEL_HTTP_PORT", "off"},
                                          {"KERNEL_LOG_LEVEL", "warn"}};
-  auto watcher = kernel::detail::make_plain_client(RD_KAFKA_PRODUCER, servers);
-  const auto child = spawn({binary}, env, false);
-  const auto deadline = Clock::now() + std::chrono::seconds(180);
-  long long first_count = 0;
-  Clock::time_point first_seen{};
-  long long count = 0;
-  while (Clock::now() < deadline) {
-    count = output_count(watcher.get(), output, partitions);
-    if (count >= messages / 20 && first_count == 0) {
-      first_count = count;
-      first_seen = Clock::now();
-    }
-    if (count >= messages) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // sampling interval
-  }
-  const auto finished = Clock::now();
+  const auto child = bench::spawn({binary}, env, false);
+  const auto window = bench::watch_output(servers, output, partitions, messages, child.pid);
   Result result;
-  result.rss_kb = stop_and_peak_rss_kb(child);
-  if (count < messages) {
-    std::cerr << name << ": only " << count << " of " << messages << " outputs within the deadline\n";
+  result.rss_kb = bench::stop(child).peak_rss_kb;
+  if (!window.complete) {
+    std::cerr << name << ": only " << window.seen << " of " << messages << " outputs within the deadline\n";
     return result;
   }
-  result.rate = static_cast<double>(count - first_count) / std::chrono::duration<double>(finished - first_seen).count();
+  result.rate = window.rate();
   return result;
 }
 
@@ -101,6 +63,7 @@ int main(int argc, char** argv) {
   int partitions = 16;
   int keys = 1000;
   int concurrency = 64;
+  bool smoke = false;
   app.add_option("--broker", broker_binary, "kernel-dev-broker")->required();
   app.add_option("--kernel", kernel_binary, "bench-io-kernel")->required();
   app.add_option("--messages", serial_messages, "Inputs the KERNEL_CONCURRENCY=1 run handles");
@@ -108,21 +71,24 @@ int main(int argc, char** argv) {
   app.add_option("--partitions", partitions, "Partitions of every topic");
   app.add_option("--keys", keys, "Distinct keys of the inputs");
   app.add_option("--concurrency", concurrency, "KERNEL_CONCURRENCY of the concurrent run");
+  app.add_flag("--smoke", smoke, "A few hundred messages: checks the benchmark runs, measures nothing");
   CLI11_PARSE(app, argc, argv);
+  if (smoke) {
+    serial_messages = 100;  // half a second of 5 ms calls
+    concurrent_messages = 400;
+  }
 
   const auto serial_name = std::string("bench.out.n1");
   const auto concurrent_name = "bench.out.n" + std::to_string(concurrency);
-  auto broker = spawn({broker_binary, "--partitions", std::to_string(partitions), "--topic", "bench.in", "--topic",
-                       "bench.dlq", "--topic", serial_name, "--topic", concurrent_name},
-                      {}, true);
-  char line[256] = {};
-  if (!broker.stdout_pipe || !std::fgets(line, sizeof line, broker.stdout_pipe)) {
-    std::cerr << "bench: the broker did not start\n";
+  bench::Child broker;
+  std::string servers;
+  try {
+    servers =
+        bench::start_broker(broker_binary, partitions, {"bench.in", "bench.dlq", serial_name, concurrent_name}, broker);
+  } catch (const std::exception& error) {
+    std::cerr << "bench: " << error.what() << "\n";
     return 69;
   }
-  std::string servers(line);
-  servers = servers.substr(servers.find('=') + 1);
-  servers.erase(servers.find_last_not_of("\r\n") + 1);
 
   const auto inputs = std::max(serial_messages, concurrent_messages);
   {
@@ -144,7 +110,7 @@ int main(int argc, char** argv) {
   const auto concurrent = measure(kernel_binary, concurrency, servers, partitions, concurrent_messages);
   std::printf("KERNEL_CONCURRENCY=%d: %.0f msg/s over %lld messages (peak RSS %.1f MB)\n", concurrency, concurrent.rate,
               concurrent_messages, concurrent.rss_kb / 1024.0);
-  stop_and_peak_rss_kb(broker);
+  bench::stop(broker);
   std::printf("serial_msgs_per_s=%.0f concurrent_msgs_per_s=%.0f\n", serial.rate, concurrent.rate);
   std::printf("ratio=%.1f\n", serial.rate > 0 ? concurrent.rate / serial.rate : 0.0);
   return serial.rate > 0 && concurrent.rate > 0 ? 0 : 1;

@@ -1,20 +1,25 @@
 #pragma once
 // What the benchmarks share: starting processes with their own environment, reading their
-// peak memory and CPU time, starting kernel-dev-broker, and the order documents they process.
+// peak memory and CPU time, starting kernel-dev-broker, counting and timing a contender's
+// outputs, and the order documents they process.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
 
+#include "broker/record_io.hpp"
 #include "kernel/jsonl.hpp"
 
 namespace bench {
@@ -121,6 +126,78 @@ inline std::string start_broker(const std::string& binary, int partitions, const
   servers = servers.substr(servers.find('=') + 1);
   servers.erase(servers.find_last_not_of("\r\n") + 1);
   return servers;
+}
+
+/// Records on `topic` so far: the sum of its partitions' high watermarks.
+inline long long output_count(rd_kafka_t* client, const std::string& topic, int partitions) {
+  long long total = 0;
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    if (rd_kafka_query_watermark_offsets(client, topic.c_str(), p, &low, &high, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      total += high;
+    }
+  }
+  return total;
+}
+
+/// What watch_output() saw of a contender's output topic.
+struct OutputWindow {
+  long long seen = 0;             // outputs at the end (all of them unless the deadline passed)
+  bool complete = false;          // all the expected outputs appeared before the deadline
+  long long counted = 0;          // outputs written inside the window
+  double seconds = 0;             // the window's length
+  double cpu_seconds = 0;         // the contender's CPU time (user + system, all threads) inside it
+  double broker_cpu_seconds = 0;  // the broker's, when its pid was given
+  double rate() const { return seconds > 0 ? static_cast<double>(counted) / seconds : 0.0; }
+};
+
+/// Samples `topic`'s high watermarks every 5 ms until `messages` outputs exist or `deadline`
+/// passes. The window starts at the first sample with 5% of them, so start-up (joining the
+/// group, the first fetches) is not measured; when all of them appear between two samples
+/// (a smoke run), it starts at the sample before. The process `pid` is not stopped. With a
+/// `broker` pid, the broker's CPU time over the same window is measured too.
+inline OutputWindow watch_output(const std::string& servers, const std::string& topic, int partitions,
+                                 long long messages, pid_t pid, pid_t broker = -1,
+                                 std::chrono::seconds deadline_after = std::chrono::seconds(180)) {
+  using Clock = std::chrono::steady_clock;
+  auto watcher = kernel::detail::make_plain_client(RD_KAFKA_PRODUCER, servers);
+  const auto deadline = Clock::now() + deadline_after;
+  long long first_count = 0, count = 0, previous_count = 0;
+  Clock::time_point first_seen{}, previous_seen = Clock::now();
+  double first_cpu = 0, previous_cpu = 0, first_broker = 0, previous_broker = 0;
+  auto broker_cpu = [broker] { return broker >= 0 ? cpu_seconds_so_far(broker) : 0.0; };
+  bool started = false;
+  while (Clock::now() < deadline) {
+    count = output_count(watcher.get(), topic, partitions);
+    if (count >= messages / 20 && !started) {
+      started = true;
+      first_count = count;
+      first_seen = Clock::now();
+      first_cpu = cpu_seconds_so_far(pid);
+      first_broker = broker_cpu();
+      if (count >= messages) {
+        first_count = previous_count;
+        first_seen = previous_seen;
+        first_cpu = previous_cpu;
+        first_broker = previous_broker;
+      }
+    }
+    previous_count = count;
+    previous_seen = Clock::now();
+    previous_cpu = cpu_seconds_so_far(pid);
+    previous_broker = broker_cpu();
+    if (count >= messages) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // sampling interval
+  }
+  OutputWindow window;
+  window.seen = count;
+  window.complete = count >= messages;
+  if (!window.complete) return window;
+  window.counted = messages - first_count;
+  window.seconds = std::chrono::duration<double>(Clock::now() - first_seen).count();
+  window.cpu_seconds = cpu_seconds_so_far(pid) - first_cpu;
+  window.broker_cpu_seconds = broker_cpu() - first_broker;
+  return window;
 }
 
 /// The i-th order, as example-enricher and the raw loop read it; `value_bytes` above its

@@ -16,7 +16,6 @@
 #include <iostream>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -26,20 +25,7 @@
 #include "broker/record_io.hpp"
 #include "support.hpp"
 
-using Clock = std::chrono::steady_clock;
-
 namespace {
-
-long long output_count(rd_kafka_t* client, const std::string& topic, int partitions) {
-  long long total = 0;
-  for (int p = 0; p < partitions; ++p) {
-    int64_t low = 0, high = 0;
-    if (rd_kafka_query_watermark_offsets(client, topic.c_str(), p, &low, &high, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      total += high;
-    }
-  }
-  return total;
-}
 
 struct Result {
   double rate = 0;
@@ -60,50 +46,19 @@ Result measure(const std::string& binary, const std::string& name, const std::st
                                          {"KAFKA_CONSUMER_GROUP", name + "-" + std::to_string(round)},
                                          {"KERNEL_HTTP_PORT", "off"},
                                          {"KERNEL_LOG_LEVEL", "warn"}};
-  auto watcher = kernel::detail::make_plain_client(RD_KAFKA_PRODUCER, servers);
   const auto child = bench::spawn({binary}, env, false);
-  const auto deadline = Clock::now() + std::chrono::seconds(180);
-  long long first_count = 0;
-  Clock::time_point first_seen{};
-  long long count = 0, previous_count = 0;
-  double first_cpu = 0, previous_cpu = 0, first_broker_cpu = 0, previous_broker_cpu = 0;
-  Clock::time_point previous_seen = Clock::now();
-  while (Clock::now() < deadline) {
-    count = output_count(watcher.get(), output, partitions);
-    // Start the clock past the first 5% so start-up (joining, first fetches) is not measured.
-    if (count >= messages / 20 && first_count == 0) {
-      first_count = count;
-      first_seen = Clock::now();
-      first_cpu = bench::cpu_seconds_so_far(child.pid);
-      first_broker_cpu = bench::cpu_seconds_so_far(broker_pid);
-      if (count >= messages) {
-        // All of them between two samples (a smoke run): count from the sample before.
-        first_count = previous_count;
-        first_seen = previous_seen;
-        first_cpu = previous_cpu;
-        first_broker_cpu = previous_broker_cpu;
-      }
-    }
-    previous_count = count;
-    previous_seen = Clock::now();
-    previous_cpu = bench::cpu_seconds_so_far(child.pid);
-    previous_broker_cpu = bench::cpu_seconds_so_far(broker_pid);
-    if (count >= messages) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // sampling interval
-  }
-  const auto finished = Clock::now();
-  const double cpu = bench::cpu_seconds_so_far(child.pid) - first_cpu;
-  const double broker_cpu = bench::cpu_seconds_so_far(broker_pid) - first_broker_cpu;
+  const auto window = bench::watch_output(servers, output, partitions, messages, child.pid, broker_pid);
   Result result;
   result.rss_kb = bench::stop(child).peak_rss_kb;
-  if (count < messages) {
-    std::cerr << name << ": only " << count << " of " << messages << " outputs within the deadline\n";
+  if (!window.complete) {
+    std::cerr << name << ": only " << window.seen << " of " << messages << " outputs within the deadline\n";
     return result;
   }
-  const double seconds = std::chrono::duration<double>(finished - first_seen).count();
-  result.rate = static_cast<double>(messages - first_count) / seconds;
-  result.cpu_us_per_message = cpu * 1e6 / static_cast<double>(messages - first_count);
-  result.broker_cpu_us_per_message = broker_cpu * 1e6 / static_cast<double>(messages - first_count);
+  result.rate = window.rate();
+  if (window.counted > 0) {
+    result.cpu_us_per_message = window.cpu_seconds * 1e6 / static_cast<double>(window.counted);
+    result.broker_cpu_us_per_message = window.broker_cpu_seconds * 1e6 / static_cast<double>(window.counted);
+  }
   return result;
 }
 

@@ -97,6 +97,7 @@ void KernelLoop::collect(PartitionState& partition, InFlight& entry, Message mes
     if (!batch.collected.empty()) batch.first_at = Clock::now();
     run_batch(partition, std::move(full), retry_level(partition) + 1);
   }
+  if (!batch.collected.empty() && may_hand_over(partition)) wake_at(batch.first_at + settings_.batch_timeout);
 }
 
 void KernelLoop::hand_over_batches(Clock::time_point now) {
@@ -105,7 +106,10 @@ void KernelLoop::hand_over_batches(Clock::time_point now) {
     auto& partition = *state;
     auto& batch = partition.batch;
     if (!batch.retrying.empty()) {
-      if (now < batch.retry_due || stopping() || held(partition) || exit_code_ != exit_code::ok) continue;
+      if (now < batch.retry_due || stopping() || held(partition) || exit_code_ != exit_code::ok) {
+        if (now < batch.retry_due && !held(partition)) wake_at(batch.retry_due);
+        continue;
+      }
       auto again = std::exchange(batch.retrying, {});
       run_batch(partition, std::move(again), batch.retry_attempt);
       if (!batch.retrying.empty()) continue;  // failed again: waits longer
@@ -118,6 +122,7 @@ void KernelLoop::hand_over_batches(Clock::time_point now) {
       if (!batch.collected.empty()) batch.first_at = now;
       run_batch(partition, std::move(next), retry_level(partition) + 1);
     }
+    if (!batch.collected.empty() && may_hand_over(partition)) wake_at(batch.first_at + settings_.batch_timeout);
   }
 }
 
@@ -187,9 +192,7 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
       return;
     }
     if (retry_topic_names_.empty() && attempt <= settings_.max_retries) {
-      const auto delay = whole.retry_after
-                             ? std::clamp(*whole.retry_after, milliseconds(0), settings_.retry_backoff_max)
-                             : retry_policy_.delay(attempt);
+      const auto delay = retry_policy_.delay_after(whole, attempt);
       log_->warn("transient error in the batch {}[{}]@{}..{} ({}, attempt {} of {}), retrying it in {} ms: {}",
                  partition.topic, partition.partition, first, last, count_of(count, "message"), attempt,
                  settings_.max_retries + 1, delay.count(), whole.message);
@@ -220,9 +223,7 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
     }
     if (outcome.kind == Outcome::Kind::transient && whole.ok() && retry_topic_names_.empty() &&
         attempt <= settings_.max_retries) {
-      const auto delay = outcome.retry_after
-                             ? std::clamp(*outcome.retry_after, milliseconds(0), settings_.retry_backoff_max)
-                             : retry_policy_.delay(attempt);
+      const auto delay = retry_policy_.delay_after(outcome, attempt);
       again_delay = std::max(again_delay.value_or(milliseconds(0)), delay);
       log_->warn("transient error at {}[{}]@{} in a batch (attempt {} of {}), retrying it in {} ms: {}",
                  partition.topic, partition.partition, message.offset(), attempt, settings_.max_retries + 1,
@@ -245,6 +246,7 @@ void KernelLoop::retry_batch_later(PartitionState& partition, BatchMessages batc
   state.retry_attempt = attempt;
   state.retry_due = Clock::now() + delay;
   pause(partition, PauseReason::retry);
+  if (!held(partition)) wake_at(state.retry_due);
 }
 
 void KernelLoop::finish_batches() {

@@ -110,6 +110,7 @@ void KernelLoop::finish_call(std::unique_ptr<Call> call) {
     call->due = lane_retry_->due;
     call->breaker_wait = lane_retry_->breaker_wait;
     call->outputs.clear();
+    if (!call->breaker_wait && !held(partition)) wake_at(call->due);  // a breaker's wait ends with the hold
     waiting_calls_.push_back(std::move(call));
     return;
   }
@@ -135,7 +136,11 @@ void KernelLoop::run_waiting_calls(Clock::time_point now) {
   if (waiting_calls_.empty() || stopping()) return;
   std::vector<std::unique_ptr<Call>> ready;
   std::erase_if(waiting_calls_, [&](std::unique_ptr<Call>& call) {
-    if (call->due > now || held(*call->partition)) return false;
+    if (held(*call->partition)) return false;
+    if (call->due > now) {
+      wake_at(call->due);
+      return false;
+    }
     ready.push_back(std::move(call));
     return true;
   });

@@ -123,16 +123,14 @@ int KernelLoop::run() {
   auto next_housekeeping = Clock::now();
   while (!stopping()) {
     if (hooks_.should_stop && hooks_.should_stop()) break;
-    // Short polls while work is pending so delivery reports, retries, collected batches and
-    // workers' calls are served promptly (workers also end the poll early with
-    // rd_kafka_queue_yield when a call completes); a waiting retry's message is in memory, so
-    // the poll ends when it is due.
-    int timeout = (pending_outputs_ > 0 || !resends_.empty() || collected_messages_ > 0 ||
-                   (workers_ && workers_->outstanding() > 0))
-                      ? 5
-                      : 100;
-    if (next_retry_due_ != Clock::time_point::max()) timeout = poll_timeout_until(next_retry_due_, timeout);
-    if (MessagePtr raw{rd_kafka_consumer_poll(consumer_.get(), timeout)}) handle(std::move(raw));
+    // Short polls while work is pending so delivery reports, resends, collected batches and
+    // workers' calls are served promptly; no longer than until the loop's own next work is due.
+    const PollWait wait{pending_outputs_ > 0 || !resends_.empty() || collected_messages_ > 0 ||
+                            (workers_ && workers_->outstanding() > 0),
+                        next_due_};
+    if (MessagePtr raw{rd_kafka_consumer_poll(consumer_.get(), poll_timeout(wait, Clock::now()))}) {
+      handle(std::move(raw));
+    }
     if (workers_) conclude_calls();
     rd_kafka_poll(producer_.get(), 0);
     drain_parked();
@@ -143,10 +141,12 @@ int KernelLoop::run() {
       ops_->heartbeat(now);  // liveness: one relaxed store per iteration
       if (ops_->requested_generation() != operator_generation_) apply_operator_pause();
     }
-    if (now >= next_housekeeping || now >= next_retry_due_) {
+    if (now >= next_housekeeping || now >= next_due_) {
       next_housekeeping = now + milliseconds(10);
       if (ops_ && now >= publish_due_) publish_status(now);
       breaker_tick(now);
+      // Found again by the next three (work scheduled meanwhile adds itself with wake_at()).
+      next_due_ = Clock::time_point::max();
       run_due_retries();
       if (batch_handler_) hand_over_batches(now);
       if (workers_) run_waiting_calls(now);
@@ -309,9 +309,7 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
       }
       if (attempt <= settings_.max_retries) {
         // A delay the handler asked for (TransientError::retry_after) wins, within the cap.
-        const auto delay = outcome.retry_after
-                               ? std::clamp(*outcome.retry_after, milliseconds(0), settings_.retry_backoff_max)
-                               : retry_policy_.delay(attempt);
+        const auto delay = retry_policy_.delay_after(outcome, attempt);
         log_->warn("transient error at {}[{}]@{} (attempt {} of {}), retrying in {} ms: {}", partition.topic,
                    partition.partition, message.offset(), attempt, settings_.max_retries + 1, delay.count(),
                    outcome.message);
@@ -345,11 +343,10 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
 
 void KernelLoop::run_due_retries() {
   const auto now = Clock::now();
-  next_retry_due_ = Clock::time_point::max();  // found again below; pause() adds retries scheduled meanwhile
   for (auto& [key, partition] : partitions_) {
     if (!partition->retry_entry || stopping() || held(*partition)) continue;
     if (now < partition->retry_due) {
-      next_retry_due_ = std::min(next_retry_due_, partition->retry_due);
+      wake_at(partition->retry_due);
       continue;
     }
     auto* entry = std::exchange(partition->retry_entry, nullptr);

@@ -2,6 +2,7 @@
 // The consumer loop: poll -> Message -> middleware chain -> handler -> outcome ->
 // (commit tracker | retry | dead letter) -> commit. One thread does all of it; librdkafka's
 // callbacks (rebalance, delivery reports, commits) are served on that thread too.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -218,6 +219,8 @@ class KernelLoop {
 
   // Pauses.
   void pause(PartitionState& partition, PauseReason reason);
+  /// Something of the loop's own is due at `due`: run() polls no longer than until then.
+  void wake_at(Clock::time_point due) noexcept { next_due_ = std::min(next_due_, due); }
   void resume(PartitionState& partition, PauseReason reason);
   void check_backpressure();
   bool has_room(const PartitionState& partition) const noexcept;
@@ -317,9 +320,11 @@ class KernelLoop {
   int exit_code_ = exit_code::ok;
   std::string fatal_reason_;
   std::chrono::steady_clock::time_point next_commit_;
-  /// The earliest in-place (or retry-topic head) retry due on a partition not held; max when
-  /// none waits. run() polls no longer than until then (run_due_retries() recomputes it).
-  std::chrono::steady_clock::time_point next_retry_due_ = std::chrono::steady_clock::time_point::max();
+  /// The earliest of the loop's own work due at a known time on a partition not held: an
+  /// in-place (or retry-topic head) retry, a batch's retry or timeout, a worker call's retry;
+  /// max when none waits. run() polls no longer than until then (poll_timeout.hpp); its
+  /// housekeeping finds it again, and work scheduled in between adds itself with wake_at().
+  std::chrono::steady_clock::time_point next_due_ = std::chrono::steady_clock::time_point::max();
   /// Set when shutdown starts: every wait of the stop (revocation included) ends by then.
   std::optional<std::chrono::steady_clock::time_point> stop_deadline_;
   // Periodic commits wait while the member is between generations (a commit answered

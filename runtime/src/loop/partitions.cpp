@@ -124,9 +124,9 @@ std::string KernelLoop::uncommitted_summary() {
 }
 
 void KernelLoop::pause(PartitionState& partition, PauseReason reason) {
-  // A retry scheduled (not one the breaker holds): run() wakes up when it is due.
-  if (reason == PauseReason::retry && !held(partition))
-    next_retry_due_ = std::min(next_retry_due_, partition.retry_due);
+  // A message's retry scheduled (not one the breaker holds): run() wakes up when it is due (a
+  // batch's retry wakes it in retry_batch_later()).
+  if (reason == PauseReason::retry && partition.retry_entry && !held(partition)) wake_at(partition.retry_due);
   const bool was_running = !partition.paused.any();
   partition.paused.add(reason);
   if (!was_running) return;
@@ -139,7 +139,7 @@ void KernelLoop::pause(PartitionState& partition, PauseReason reason) {
 void KernelLoop::resume(PartitionState& partition, PauseReason reason) {
   partition.paused.remove(reason);
   // No longer held (breaker closed, operator resume) with a retry waiting: it is due now or later.
-  if (partition.retry_entry && !held(partition)) next_retry_due_ = std::min(next_retry_due_, partition.retry_due);
+  if (partition.retry_entry && !held(partition)) wake_at(partition.retry_due);
   if (partition.paused.any()) return;
   const auto list = make_partition_list({{partition.topic, partition.partition}});
   rd_kafka_resume_partitions(consumer_.get(), list.get());

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <random>
 
+#include "kernel/outcome.hpp"
+
 namespace kernel::detail {
 
 class RetryPolicy {
@@ -19,6 +21,15 @@ class RetryPolicy {
     std::uniform_real_distribution<double> spread(1.0 - jitter_, 1.0 + jitter_);
     const double jittered = jitter_ > 0 ? capped * spread(random_) : capped;
     return std::chrono::milliseconds(static_cast<long long>(std::min(jittered, static_cast<double>(max_.count()))));
+  }
+
+  /// Delay before the next attempt after attempt `attempt` (1 for the first call) failed with
+  /// the transient `outcome`, for one message and for a batch alike: the delay the handler
+  /// asked for (TransientError::retry_after) when it did, within 0 and the cap, else the
+  /// backoff of retry number `attempt`.
+  std::chrono::milliseconds delay_after(const Outcome& outcome, int attempt) {
+    if (outcome.retry_after) return std::clamp(*outcome.retry_after, std::chrono::milliseconds(0), max_);
+    return delay(attempt);
   }
 
  private:

@@ -3,12 +3,14 @@
 // the output or the dead-letter topic (read back with confluent-kafka); duplicates are counted.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <map>
+#include <initializer_list>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -17,6 +19,7 @@
 #include "gate.hpp"
 #include "kernel/testing.hpp"
 #include "probe.hpp"
+#include "wait.hpp"
 
 using namespace std::chrono_literals;
 
@@ -38,6 +41,88 @@ std::multiset<std::string> keys_of(const std::string& servers, const std::string
   return keys;
 }
 
+/// What every scenario sets up: the kernel on the in-process broker (its consumer group named
+/// after it, commits every 100 ms, idempotence off because the mock acknowledges batches it
+/// never stored under injected errors, short backoffs; `extra` on top), `count` inputs
+/// {"n": <n>} keyed id-<n> on its input topic, and its first call held at `gate` (which the
+/// handler passes first) until the test has armed the faults: from then on the kernel is the
+/// only producer.
+class FaultScenario {
+ public:
+  FaultScenario(const kernel::KernelSpec& spec, testwait::Gate& gate, int count, const kernel::Environment& extra = {})
+      : fixture_(spec, settings(spec.name, extra)), group_(spec.name) {
+    std::vector<kernel::jsonl::Record> records;
+    for (int n = 0; n < count; ++n) {
+      kernel::jsonl::Record r;
+      r.key = "id-" + std::to_string(n);
+      r.value = nlohmann::json{{"n", n}}.dump();
+      records.push_back(r);
+    }
+    kernel::detail::produce_records(servers(), spec.input_topics.front(), records);
+    REQUIRE(gate.wait_for_arrival());
+  }
+
+  kernel::testing::KernelFixture& fixture() { return fixture_; }
+  const std::string& servers() const { return fixture_.bootstrap_servers(); }
+
+  /// The broker answers the next Produce requests (outputs, retry records and dead letters
+  /// alike, whatever the topic) with `errors`, one each, in order.
+  void inject(std::vector<rd_kafka_resp_err_t> errors) {
+    rd_kafka_mock_push_request_errors_array(fixture_.mock_cluster(), 0 /* Produce */, errors.size(), errors.data());
+  }
+
+  /// Records on `topic` (the sum of its high watermarks).
+  long long records_on(const std::string& topic) const {
+    long long total = 0;
+    for (const auto& [partition, mark] : probe::high_watermarks(servers(), topic)) total += mark;
+    return total;
+  }
+
+  /// Key of each record of `topic` (at least `count` of them).
+  std::multiset<std::string> keys(const std::string& topic, int count) const {
+    return keys_of(servers(), topic, count);
+  }
+
+  /// Waits (up to 20 s) until the group's committed offsets of `topic` are its ends.
+  bool committed_to_end(const std::string& topic) const {
+    const auto ends = probe::high_watermarks(servers(), topic);
+    return testwait::wait_until([&] { return probe::committed(servers(), group_, topic) == ends; }, 20s);
+  }
+
+ private:
+  static kernel::Environment settings(const std::string& group, const kernel::Environment& extra) {
+    kernel::Environment all{{"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
+                            {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
+                            {"KAFKA_PROPERTY_RETRY_BACKOFF_MS", "20"},
+                            {"KERNEL_RETRY_BACKOFF", "50ms"},
+                            {"KAFKA_CONSUMER_GROUP", group}};
+    for (const auto& [name, value] : extra) all[name] = value;
+    return all;
+  }
+
+  kernel::testing::KernelFixture fixture_;
+  std::string group_;
+};
+
+/// Inputs id-0..id-<count - 1> found in none of `topics` (lost) and found more than once in
+/// all of them together (duplicates).
+struct Tally {
+  int lost = 0;
+  int duplicates = 0;
+};
+
+Tally tally(int count, std::initializer_list<const std::multiset<std::string>*> topics) {
+  Tally tally;
+  for (int n = 0; n < count; ++n) {
+    const auto key = "id-" + std::to_string(n);
+    int seen = 0;
+    for (const auto* keys : topics) seen += static_cast<int>(keys->count(key));
+    if (seen == 0) ++tally.lost;
+    tally.duplicates += std::max(0, seen - 1);
+  }
+  return tally;
+}
+
 }  // namespace
 
 TEST_CASE("produce errors on outputs and dead letters, and the broker down and up mid-stream: zero lost") {
@@ -56,62 +141,37 @@ TEST_CASE("produce errors on outputs and dead letters, and the broker down and u
     if (n % 10 == 3) throw kernel::PermanentError("rejected by the fault test");
     context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json({{"n", n}}));
   };
-  // Idempotence off: the mock acknowledges batches it never stored under injected errors.
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                                {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
-                                                {"KAFKA_PROPERTY_RETRY_BACKOFF_MS", "20"},
-                                                {"KERNEL_RETRY_BACKOFF", "50ms"},
-                                                {"KAFKA_CONSUMER_GROUP", "faults-inject"}});
-  const auto& servers = fixture.bootstrap_servers();
   constexpr int count = 2000;
-  std::vector<kernel::jsonl::Record> records;
-  for (int n = 0; n < count; ++n) {
-    kernel::jsonl::Record r;
-    r.key = "id-" + std::to_string(n);
-    r.value = nlohmann::json{{"n", n}}.dump();
-    records.push_back(r);
-  }
-  kernel::detail::produce_records(servers, "faults-inject.in", records);
-  REQUIRE(gate.wait_for_arrival());
+  FaultScenario scenario(spec, gate, count);
 
-  // Every input is on the broker and nothing is produced yet: from now on the kernel is the
-  // only producer, and its Produce requests (outputs and dead letters alike) meet these errors.
+  // Every input is on the broker and nothing is produced yet: the kernel's Produce requests
+  // (outputs and dead letters alike) meet these errors.
   std::vector<rd_kafka_resp_err_t> errors(40, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
   errors.insert(errors.end(), 20, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
-  rd_kafka_mock_push_request_errors_array(fixture.mock_cluster(), 0 /* Produce */, errors.size(), errors.data());
+  scenario.inject(errors);
   gate.open();
 
   // Mid-stream (some outputs out, not all), the broker goes away for two seconds.
-  const auto outputs_so_far = [&] {
-    long long total = 0;
-    for (const auto& [partition, mark] : probe::high_watermarks(servers, "faults-inject.out")) total += mark;
-    return total;
-  };
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
   long long before_down = 0;
-  while ((before_down = outputs_so_far()) < 200 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);  // polling a condition, with a deadline
-  }
-  REQUIRE(rd_kafka_mock_broker_set_down(fixture.mock_cluster(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  testwait::wait_until([&] { return (before_down = scenario.records_on("faults-inject.out")) >= 200; }, 60s);
+  auto* cluster = scenario.fixture().mock_cluster();
+  REQUIRE(rd_kafka_mock_broker_set_down(cluster, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
   std::this_thread::sleep_for(2s);  // the outage's length, not a synchronisation
-  REQUIRE(rd_kafka_mock_broker_set_up(fixture.mock_cluster(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  REQUIRE(rd_kafka_mock_broker_set_up(cluster, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
   const auto up = std::chrono::steady_clock::now();
   MESSAGE("outputs before the broker went down: " << before_down);
   CHECK(before_down >= 200);
   CHECK(before_down < count * 9 / 10);  // really mid-stream
 
   const int expected_dlq = count / 10, expected_out = count - expected_dlq;
-  const auto out = keys_of(servers, "faults-inject.out", expected_out);
-  const auto dlq = keys_of(servers, "faults-inject.dlq", expected_dlq);
+  const auto out = scenario.keys("faults-inject.out", expected_out);
+  const auto dlq = scenario.keys("faults-inject.dlq", expected_dlq);
   const auto recover = std::chrono::duration<double>(std::chrono::steady_clock::now() - up).count();
-  int lost = 0, duplicates = 0;
   for (int n = 0; n < count; ++n) {
     const auto key = "id-" + std::to_string(n);
-    const auto seen = static_cast<int>(out.count(key) + dlq.count(key));
-    if (seen == 0) ++lost;
-    duplicates += std::max(0, seen - 1);
     CHECK_MESSAGE((n % 10 == 3 ? dlq.count(key) : out.count(key)) >= 1, key);
   }
+  const auto [lost, duplicates] = tally(count, {&out, &dlq});
   std::printf(
       "FAULTS scenario=produce_errors_and_broker_down messages=%d faults=%zu+1down lost=%d duplicates=%d "
       "out=%zu dlq=%zu recover_s=%.1f\n",
@@ -129,51 +189,24 @@ TEST_CASE("produce errors while only dead letters are written: each is sent agai
     gate.pass();
     throw kernel::PermanentError("every input is refused");
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                                {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
-                                                {"KAFKA_PROPERTY_RETRY_BACKOFF_MS", "20"},
-                                                {"KAFKA_PRODUCER_MAX_ATTEMPTS", "1"},
-                                                {"KERNEL_RETRY_BACKOFF", "50ms"},
-                                                {"KAFKA_CONSUMER_GROUP", "faults-dlq"}});
-  const auto& servers = fixture.bootstrap_servers();
   constexpr int count = 300;
-  std::vector<kernel::jsonl::Record> records;
-  for (int n = 0; n < count; ++n) {
-    kernel::jsonl::Record r;
-    r.key = "id-" + std::to_string(n);
-    r.value = nlohmann::json{{"n", n}}.dump();
-    records.push_back(r);
-  }
-  kernel::detail::produce_records(servers, "faults-dlq.in", records);
-  REQUIRE(gate.wait_for_arrival());
-  // The kernel is now the only producer and writes nothing but dead letters.
+  FaultScenario scenario(spec, gate, count, {{"KAFKA_PRODUCER_MAX_ATTEMPTS", "1"}});
+  // The kernel writes nothing but dead letters.
   std::vector<rd_kafka_resp_err_t> errors(30, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
-  rd_kafka_mock_push_request_errors_array(fixture.mock_cluster(), 0 /* Produce */, errors.size(), errors.data());
+  scenario.inject(errors);
   const auto armed = std::chrono::steady_clock::now();
   gate.open();
 
-  const auto dlq = keys_of(servers, "faults-dlq.dlq", count);
+  const auto dlq = scenario.keys("faults-dlq.dlq", count);
   const auto recover = std::chrono::duration<double>(std::chrono::steady_clock::now() - armed).count();
-  int lost = 0, duplicates = 0;
-  for (int n = 0; n < count; ++n) {
-    const auto seen = static_cast<int>(dlq.count("id-" + std::to_string(n)));
-    if (seen == 0) ++lost;
-    duplicates += std::max(0, seen - 1);
-  }
+  const auto [lost, duplicates] = tally(count, {&dlq});
   std::printf(
       "FAULTS scenario=produce_errors_dead_letters messages=%d faults=%zu lost=%d duplicates=%d dlq=%zu "
       "recover_s=%.1f\n",
       count, errors.size(), lost, duplicates, dlq.size(), recover);
   CHECK(lost == 0);
   // Every dead letter acknowledged, so every input is committed (within a few commit intervals).
-  const auto ends = probe::high_watermarks(servers, "faults-dlq.in");
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  auto committed = probe::committed(servers, "faults-dlq", "faults-dlq.in");
-  while (committed != ends && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(100ms);  // polling a condition, with a deadline
-    committed = probe::committed(servers, "faults-dlq", "faults-dlq.in");
-  }
-  CHECK(committed == ends);
+  CHECK(scenario.committed_to_end("faults-dlq.in"));
 }
 
 TEST_CASE("produce errors with retry topics on: outputs, retry records and dead letters each sent again, none lost") {
@@ -194,61 +227,31 @@ TEST_CASE("produce errors with retry topics on: outputs, retry records and dead 
     context.produce(
         kernel::Outgoing{}.key(std::string(*message.key())).json({{"n", n}, {"attempt", context.attempt()}}));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                                {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
-                                                {"KAFKA_PROPERTY_RETRY_BACKOFF_MS", "20"},
-                                                {"KAFKA_PRODUCER_MAX_ATTEMPTS", "2"},
-                                                {"KERNEL_RETRY_BACKOFF", "50ms"},
-                                                {"KERNEL_RETRY_TOPICS", "50ms,100ms"},
-                                                {"KERNEL_BREAKER_THRESHOLD", "0"},
-                                                {"KAFKA_CONSUMER_GROUP", "faults-retry"}});
-  const auto& servers = fixture.bootstrap_servers();
   constexpr int count = 1000;
-  std::vector<kernel::jsonl::Record> records;
-  for (int n = 0; n < count; ++n) {
-    kernel::jsonl::Record r;
-    r.key = "id-" + std::to_string(n);
-    r.value = nlohmann::json{{"n", n}}.dump();
-    records.push_back(r);
-  }
-  kernel::detail::produce_records(servers, "faults-retry.in", records);
-  REQUIRE(gate.wait_for_arrival());
-  // The kernel is now the only producer: its Produce requests to the output, the retry topics
-  // and the dead-letter topic meet these errors (injected per request type, whatever the topic),
-  // one burst now and one while the retried records are being moved on.
+  FaultScenario scenario(
+      spec, gate, count,
+      {{"KAFKA_PRODUCER_MAX_ATTEMPTS", "2"}, {"KERNEL_RETRY_TOPICS", "50ms,100ms"}, {"KERNEL_BREAKER_THRESHOLD", "0"}});
+  // One burst of errors now and one while the retried records are being moved on.
   std::vector<rd_kafka_resp_err_t> errors(30, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
   errors.insert(errors.end(), 10, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
-  rd_kafka_mock_push_request_errors_array(fixture.mock_cluster(), 0 /* Produce */, errors.size(), errors.data());
+  scenario.inject(errors);
   const auto armed = std::chrono::steady_clock::now();
   gate.open();
-  const auto retried = [&] {
-    long long total = 0;
-    for (const auto& [partition, mark] : probe::high_watermarks(servers, "faults-retry.retry.2")) total += mark;
-    return total;
-  };
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (retried() == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);  // polling a condition, with a deadline
-  }
-  REQUIRE(retried() > 0);
-  rd_kafka_mock_push_request_errors_array(fixture.mock_cluster(), 0 /* Produce */, errors.size(), errors.data());
+  const auto retried = [&] { return scenario.records_on("faults-retry.retry.2"); };
+  REQUIRE(testwait::wait_until([&] { return retried() > 0; }, 60s));
+  scenario.inject(errors);
 
   // Out: every input but the always-failing and the refused ones (8 in 10); dead letters: 2 in 10.
   const int expected_dlq = count / 5, expected_out = count - expected_dlq;
-  const auto out = keys_of(servers, "faults-retry.out", expected_out);
-  const auto dlq = keys_of(servers, "faults-retry.dlq", expected_dlq);
+  const auto out = scenario.keys("faults-retry.out", expected_out);
+  const auto dlq = scenario.keys("faults-retry.dlq", expected_dlq);
   const auto recover = std::chrono::duration<double>(std::chrono::steady_clock::now() - armed).count();
-  int lost = 0, duplicates = 0;
   for (int n = 0; n < count; ++n) {
     const auto key = "id-" + std::to_string(n);
-    const auto seen = static_cast<int>(out.count(key) + dlq.count(key));
-    if (seen == 0) ++lost;
-    duplicates += std::max(0, seen - 1);
     CHECK_MESSAGE((n % 10 == 2 || n % 10 == 3 ? dlq.count(key) : out.count(key)) >= 1, key);
   }
-  const auto through_retry_topics = probe::high_watermarks(servers, "faults-retry.retry.1");
-  long long moved_once = 0;
-  for (const auto& [partition, mark] : through_retry_topics) moved_once += mark;
+  const auto [lost, duplicates] = tally(count, {&out, &dlq});
+  const auto moved_once = scenario.records_on("faults-retry.retry.1");
   std::printf(
       "FAULTS scenario=produce_errors_with_retry_topics messages=%d faults=%zu lost=%d duplicates=%d out=%zu "
       "dlq=%zu retry1=%lld retry2=%lld recover_s=%.1f\n",
@@ -258,13 +261,6 @@ TEST_CASE("produce errors with retry topics on: outputs, retry records and dead 
   CHECK(retried() >= count / 10);
   // Every retry topic's records, like the inputs, end committed.
   for (const auto* topic : {"faults-retry.in", "faults-retry.retry.1", "faults-retry.retry.2"}) {
-    const auto ends = probe::high_watermarks(servers, topic);
-    const auto until = std::chrono::steady_clock::now() + 20s;
-    auto committed = probe::committed(servers, "faults-retry", topic);
-    while (committed != ends && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(100ms);  // polling a condition, with a deadline
-      committed = probe::committed(servers, "faults-retry", topic);
-    }
-    CHECK_MESSAGE(committed == ends, topic);
+    CHECK_MESSAGE(scenario.committed_to_end(topic), topic);
   }
 }

@@ -1,5 +1,6 @@
 // The retry policy: KERNEL_RETRY_TOPICS parsing and checks, code defaults the environment
-// overrides, retry_after(), retry-topic names and the retry headers' rules.
+// overrides, retry_after(), the delay before an in-place retry, retry-topic names and the
+// retry headers' rules.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include "kernel/outcome.hpp"
 #include "kernel/spec.hpp"
 #include "kernel/testing.hpp"
+#include "loop/retry_policy.hpp"
 #include "loop/retry_topics.hpp"
 #include "run/kernel_defaults.hpp"
 
@@ -121,6 +123,22 @@ TEST_CASE("TransientError::retry_after() carries its delay into the Outcome") {
     auto plain = [](const Message&, Context&) { throw TransientError("down"); };
     CHECK_FALSE(testing::call(plain, testing::make_raw_message("x"), context).retry_after);
   }
+}
+
+TEST_CASE("the delay before an in-place retry: the handler's retry_after within the cap, else the backoff") {
+  detail::RetryPolicy policy(100ms, 1s, 2.0, 0.0);
+  const auto plain = Outcome::transient("down");
+  CHECK(policy.delay_after(plain, 1) == 100ms);
+  CHECK(policy.delay_after(plain, 3) == 400ms);
+  CHECK(policy.delay_after(plain, 10) == 1s);  // the cap
+  auto asked = Outcome::transient("429 too many requests");
+  asked.retry_after = 250ms;
+  CHECK(policy.delay_after(asked, 1) == 250ms);
+  CHECK(policy.delay_after(asked, 5) == 250ms);  // not the backoff's 1 s
+  asked.retry_after = 30s;
+  CHECK(policy.delay_after(asked, 1) == 1s);
+  asked.retry_after = -5ms;
+  CHECK(policy.delay_after(asked, 1) == 0ms);
 }
 
 TEST_CASE("only retry-* headers other than retry-count are retry bookkeeping") {
