@@ -1,6 +1,7 @@
 // Exactly-once delivery (KERNEL_DELIVERY=exactly_once): offsets are committed inside the
-// producer's transaction, an aborted transaction is redone from the committed offsets, and a
-// fenced producer stops the kernel with exit 70 and a message naming its transactional.id.
+// producer's transaction, an aborted transaction is redone from the committed offsets, a
+// revocation commits the open transaction, and a fenced producer stops the kernel with exit 70
+// and a message naming its transactional.id.
 //
 // librdkafka 2.0.2's mock cluster runs the transaction protocol but does not check all of it
 // (docs/exactly-once.md): it does not hide aborted records from a read_committed reader, does
@@ -10,10 +11,12 @@
 // (KERNEL_TEST_KAFKA=host:port) the first case checks the broker's behaviour instead.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -101,6 +104,9 @@ long long committed_total(int port) {
   return total;
 }
 
+const std::string committed_series = "kernel_transactions_total{result=\"committed\"}";
+const std::string aborted_series = "kernel_transactions_total{result=\"aborted\"}";
+
 double metric(int port, const std::string& series) {
   httplib::Client http("127.0.0.1", port);
   const auto response = http.Get("/metrics");
@@ -146,8 +152,6 @@ TEST_CASE("exactly-once: offsets are committed in the transaction; an aborted on
                                                 {"KAFKA_CONSUMER_GROUP", "eos-offsets-group"},
                                                 {"KAFKA_CONSUMER_COMMIT_INTERVAL", "200ms"},
                                                 {"KERNEL_HTTP_PORT", "0"}});
-  const auto committed_series = "kernel_transactions_total{result=\"committed\"}";
-  const auto aborted_series = "kernel_transactions_total{result=\"aborted\"}";
   for (int n = 0; n < 5; ++n) fixture.send({{"n", n}}, "k" + std::to_string(n));
   fixture.outputs(5, 20s);
   REQUIRE(testwait::wait_until([&] { return metric(fixture.http_port(), committed_series) >= 1; }, 10s));
@@ -243,4 +247,90 @@ TEST_CASE("exactly-once: a fenced producer stops the kernel with exit 70 naming 
   CHECK(code == kernel::exit_code::software);
   const auto text = lines.str();
   CHECK(text.find("another instance took over transactional.id " + id) != std::string::npos);
+}
+
+TEST_CASE("exactly-once: a revocation commits the open transaction; the partitions kept are not redone") {
+  // Each output says which member wrote it.
+  auto member = [](const std::string& name) {
+    auto spec = testkernels::json_echo("eos-revoke");
+    spec.handler = [name](const kernel::Message& message, kernel::Context& context) {
+      context.produce(kernel::Outgoing{}
+                          .key(std::string(*message.key()))
+                          .json({{"n", message.json()["n"].get<int>()}, {"member", name}}));
+    };
+    return spec;
+  };
+  // No periodic commit during the test: the revocation's is the only one.
+  const kernel::Environment environment{{"KERNEL_DELIVERY", "exactly_once"},
+                                        {"KAFKA_CONSUMER_GROUP", "eos-revoke-group"},
+                                        {"KAFKA_CONSUMER_COMMIT_INTERVAL", "1h"},
+                                        {"KERNEL_HTTP_PORT", "0"}};
+  kernel::testing::KernelFixture first(member("first"), environment);
+  const auto& servers = first.bootstrap_servers();
+  constexpr int count = 200;
+  kernel::detail::produce_records(servers, "eos-revoke.in", testkernels::numbered_records(count));  // every partition
+  first.outputs(count, 30s);
+  CHECK(metric(first.http_port(), committed_series) == 0);  // all of it in the open transaction
+
+  // A second member joins: the first one keeps some partitions (cooperative-sticky) and hands
+  // the others over. It starts at the end of its partitions because the mock does not store the
+  // offsets the revocation commits; a broker would hand them over, and the second member would
+  // start there.
+  auto second_environment = environment;
+  second_environment["KAFKA_BOOTSTRAP_SERVERS"] = servers;
+  second_environment["KAFKA_CONSUMER_START_OFFSET"] = "latest";
+  kernel::testing::KernelFixture second(member("second"), second_environment);
+  REQUIRE(testwait::wait_until([&] { return metric(first.http_port(), committed_series) == 1; }, 30s));
+  CHECK(metric(first.http_port(), aborted_series) == 0);
+  const auto revoked_by =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+
+  // After the rebalance, more inputs for the partitions the first member kept: it goes on
+  // from where it was, handling nothing twice (an abort would have rewound them to their
+  // start, and the mock shows aborted records to read_committed readers).
+  std::set<int> kept;
+  std::string status;
+  const bool handed_over = testwait::wait_until(
+      [&] {
+        httplib::Client http("127.0.0.1", first.http_port());
+        const auto response = http.Get("/admin/status");
+        if (!response || response->status != 200) return false;
+        status = response->body;
+        const auto published = nlohmann::json::parse(status);
+        if (published["published_at_ms"].get<long long>() <= revoked_by) return false;  // from before
+        kept.clear();
+        for (const auto& partition : published["partitions"]) kept.insert(partition["partition"].get<int>());
+        return !kept.empty();
+      },
+      30s);
+  REQUIRE_MESSAGE(handed_over, status);
+  std::vector<kernel::jsonl::Record> later;
+  for (int n = count; n < count + 20; ++n) {
+    kernel::jsonl::Record r;
+    r.key = "k" + std::to_string(n);
+    r.value = nlohmann::json{{"n", n}}.dump();
+    r.partition = *std::next(kept.begin(), n % static_cast<int>(kept.size()));
+    later.push_back(r);
+  }
+  kernel::detail::produce_records(servers, "eos-revoke.in", later);
+  std::map<int, std::multiset<std::string>> writers;  // n -> the members that wrote its output
+  REQUIRE(testwait::wait_until(
+      [&] {
+        writers.clear();
+        for (const auto& output : first.read_topic("eos-revoke.out", count + 20, 2s)) {
+          const auto value = nlohmann::json::parse(output.value);
+          writers[value["n"].get<int>()].insert(value["member"].get<std::string>());
+        }
+        return writers.size() == count + 20;
+      },
+      30s));
+  CHECK(metric(first.http_port(), aborted_series) == 0);
+  // As a read_committed reader sees the output topic: every input once, all by the first member.
+  // (Checked before a member stops: the partitions it hands back would start from the earliest
+  // offset on the mock.)
+  for (const auto& [n, members] : writers) {
+    INFO("n=", n);
+    CHECK(members == std::multiset<std::string>{"first"});
+  }
 }
