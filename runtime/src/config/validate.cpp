@@ -214,13 +214,6 @@ void check_producer(const Settings& s, Checker& check) {
                "exactly_once needs an idempotent producer (transactions are built on it); set "
                "KAFKA_PRODUCER_IDEMPOTENCE=true or KERNEL_DELIVERY=at_least_once");
   }
-  // An abort rewinds every partition to its committed offset; calls still running on workers
-  // would then conclude into the next transaction. Not supported together (yet).
-  if (s.delivery == DeliveryGuarantee::exactly_once && s.concurrency > 1) {
-    check.fail("KERNEL_CONCURRENCY",
-               "exactly_once runs handler calls on the loop thread; unset KERNEL_CONCURRENCY "
-               "(or set it to 1) or set KERNEL_DELIVERY=at_least_once");
-  }
   for (const auto& p : s.passthrough) {
     if (s.delivery == DeliveryGuarantee::exactly_once && p.property == "isolation.level" &&
         p.value != "read_committed") {

@@ -22,9 +22,14 @@ std::optional<std::int64_t> CommitTracker::advance() {
 }
 
 InFlight* CommitTracker::find(std::int64_t offset) {
+  auto* entry = first_from(offset);
+  return entry && entry->offset == offset ? entry : nullptr;
+}
+
+InFlight* CommitTracker::first_from(std::int64_t offset) {
   auto it = std::lower_bound(entries_.begin(), entries_.end(), offset,
                              [](const InFlight& entry, std::int64_t value) { return entry.offset < value; });
-  return it != entries_.end() && it->offset == offset ? &*it : nullptr;
+  return it != entries_.end() ? &*it : nullptr;
 }
 
 int CommitTracker::pending_acks() const noexcept {

@@ -56,6 +56,8 @@ class CommitTracker {
   void resume_at(std::int64_t offset) noexcept { commit_offset_ = offset; }
   /// The entry for an offset, or nullptr.
   InFlight* find(std::int64_t offset);
+  /// The first entry at or after `offset`, or nullptr.
+  InFlight* first_from(std::int64_t offset);
 
   std::size_t in_flight() const noexcept { return entries_.size(); }
   bool empty() const noexcept { return entries_.empty(); }

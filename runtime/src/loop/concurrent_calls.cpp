@@ -7,7 +7,9 @@
 // back the outcome and outputs. The loop drains those each iteration and concludes them
 // exactly as it concludes its own calls, then starts the lane's next message. Commits are
 // unchanged: the end of each partition's contiguous completed prefix, so a slow call holds
-// its partition's commit point, never a later offset's completion.
+// its partition's commit point, never a later offset's completion. Under exactly-once, a
+// concluded call's records are also held until every lower offset of its partition is
+// concluded (exactly_once.cpp), so a transaction never carries a record beyond its commit.
 #include <algorithm>
 
 #include "core/context_access.hpp"
@@ -118,6 +120,7 @@ void KernelLoop::finish_call(std::unique_ptr<Call> call) {
   if ((entry.pending_acks > 0 || entry.output_failed) && !entry.input) {
     entry.input.emplace(std::move(call->message));  // kept in case an output fails for good
   }
+  if (transaction_) release_held(partition);  // exactly-once: what waited for this offset goes out
   settle(partition);
   leave_lane(*call);
 }

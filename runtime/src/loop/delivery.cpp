@@ -121,6 +121,19 @@ void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, co
                              const void* value, std::size_t value_len, HeadersPtr headers, const Delivery& delivery) {
   // The delivery report hands the opaque back (delivered()); librdkafka never writes through it.
   auto* opaque = const_cast<Delivery*>(&delivery);
+  auto copy = [&] {
+    return Resend{{},
+                  rd_kafka_topic_name(topic),
+                  partition,
+                  key ? std::optional<std::string>(std::string(static_cast<const char*>(key), key_len)) : std::nullopt,
+                  std::string(static_cast<const char*>(value), value_len),
+                  std::move(headers),
+                  &delivery};
+  };
+  if (transaction_ && workers_ && must_hold(*delivery.entry)) {
+    hold(copy());  // exactly-once with workers: produced once the offsets below its input are concluded
+    return;
+  }
   if (transaction_ && !transaction_->open() && !begin_transaction()) return;  // stopping: a fatal error
   while (true) {
     const auto err = rd_kafka_producev(
@@ -129,6 +142,10 @@ void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, co
         RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       (void)headers.release();  // accepted: the message owns its headers now (key and value were copied)
+      if (transaction_) {
+        auto& produced = delivery.entry->owner->produced_in_transaction;
+        produced = std::max(produced, delivery.entry->offset);
+      }
       return;
     }
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -137,15 +154,7 @@ void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, co
       continue;
     }
     // Refused before sending (too large, unknown partition...): handled like a failed delivery.
-    produce_failed(
-        Resend{{},
-               rd_kafka_topic_name(topic),
-               partition,
-               key ? std::optional<std::string>(std::string(static_cast<const char*>(key), key_len)) : std::nullopt,
-               std::string(static_cast<const char*>(value), value_len),
-               std::move(headers),
-               &delivery},
-        err);
+    produce_failed(copy(), err);
     return;
   }
 }
@@ -305,12 +314,16 @@ void KernelLoop::resend_due() {
   // Still counted as pending (pending_outputs_, the entry's pending_acks) while queued here.
   for (auto& resend : due) {
     auto* owner = resend.delivery->entry->owner;
-    produce_raw(producer_topic(resend.topic), resend.partition, resend.key ? resend.key->data() : nullptr,
-                resend.key ? resend.key->size() : 0, resend.value.data(), resend.value.size(),
-                std::move(resend.headers), *resend.delivery);
+    produce_again(resend);
     // A resend refused for good marks its input for a dead letter: act on it now.
     settle(*owner);
   }
+}
+
+void KernelLoop::produce_again(Resend& resend) {
+  produce_raw(producer_topic(resend.topic), resend.partition, resend.key ? resend.key->data() : nullptr,
+              resend.key ? resend.key->size() : 0, resend.value.data(), resend.value.size(), std::move(resend.headers),
+              *resend.delivery);
 }
 
 void KernelLoop::drop_resends(PartitionState& partition) {

@@ -22,9 +22,12 @@ bool KernelLoop::begin_transaction() {
 bool KernelLoop::commit_transaction() {
   // Every message produced in this transaction must belong to an input whose offset it
   // commits: a crash after the commit must not leave an output visible whose input is then
-  // handled again. So first let every output be acknowledged: each input handled so far then
-  // completes, and the completed prefixes cover all of them (an input waiting for a retry has
-  // produced nothing, and nothing after it has been handled).
+  // handled again. So first let every output be acknowledged: each input whose records were
+  // produced then completes, and the completed prefixes cover all of them. On the loop thread
+  // alone, an input waiting for a retry has produced nothing and nothing after it has been
+  // handled. With workers, later offsets (other keys) are handled meanwhile, but their records
+  // are held (must_hold()) until every offset below theirs is concluded: nothing produced
+  // lies beyond an unfinished input.
   auto deadline = Clock::now() + std::min<milliseconds>(settings_.shutdown_timeout, milliseconds(10000));
   if (stop_deadline_) deadline = std::min(deadline, *stop_deadline_);
   if (exit_code_ == exit_code::software) return false;  // fenced or failed: nothing more can be sent
@@ -38,6 +41,7 @@ bool KernelLoop::commit_transaction() {
     return end_transaction(Transaction::Result::must_abort, nullptr);
   }
   auto offsets = committable_offsets(nullptr);
+  check_commit_covers_outputs(offsets.get());
   const bool anything = transaction_->open() || offsets->cnt > 0;
   const auto result = transaction_->commit(offsets.get(), deadline);
   if (result == Transaction::Result::committed && anything && metrics_) metrics_->transactions(true).Increment();
@@ -47,6 +51,7 @@ bool KernelLoop::commit_transaction() {
 bool KernelLoop::end_transaction(Transaction::Result result, const rd_kafka_topic_partition_list_t* offsets) {
   switch (result) {
     case Transaction::Result::committed:
+      for (auto& [key, partition] : partitions_) partition->produced_in_transaction = -1;
       if (offsets && offsets->cnt > 0) {
         for (int i = 0; i < offsets->cnt; ++i) {
           if (auto* partition = find_partition(offsets->elems[i].topic, offsets->elems[i].partition)) {
@@ -96,6 +101,10 @@ void KernelLoop::rewind_to_committed() {
   last_state_ = nullptr;
   std::vector<PartitionOffset> seeks;
   std::vector<PartitionOffset> resumes;
+  // Calls waiting on the loop (a retry's backoff, a hold) are dropped with the rest; those
+  // running on workers are discarded when they return (their partition state is retired).
+  for (auto& call : waiting_calls_) abandon(*call);
+  waiting_calls_.clear();
   for (auto& [key, state] : partitions_) {
     const auto target = state->committed >= 0 ? state->committed : state->start_offset;
     if (target < 0) continue;  // nothing received since it was assigned: nothing to redo
@@ -117,8 +126,11 @@ void KernelLoop::rewind_to_committed() {
     state->retry_message.reset();
     state->retry_entry = nullptr;
     state->retired = true;
+    state->draining = true;
+    state->lanes.drop_waiting();
+    drop_held(*state);
     drop_resends(*state);
-    if (state->tracker.pending_acks() > 0) retired_.push_back(std::move(state));
+    if (state->tracker.pending_acks() > 0 || state->lanes.running() > 0) retired_.push_back(std::move(state));
     if (!fresh->paused.any()) resumes.push_back({fresh->topic, fresh->partition});
     seeks.push_back({fresh->topic, fresh->partition, target});
     log_->info("{}[{}] starts again at {}, its last committed offset", fresh->topic, fresh->partition, target);
@@ -132,6 +144,56 @@ void KernelLoop::rewind_to_committed() {
   if (error) log_->error("rewinding after an aborted transaction failed: {}", rd_kafka_error_string(error.get()));
   if (!resumes.empty() && !stop_deadline_)
     rd_kafka_resume_partitions(consumer_.get(), make_partition_list(resumes).get());
+}
+
+bool KernelLoop::must_hold(const InFlight& entry) {
+  auto& partition = *entry.owner;
+  // Produced at once when every entry below it is concluded: it is then the first entry from
+  // released_until on (the entries below are concluded, or complete and gone).
+  return entry.offset >= partition.released_until && partition.tracker.first_from(partition.released_until) != &entry;
+}
+
+void KernelLoop::hold(Resend record) {
+  // Still counted in its entry's pending_acks (its input is not complete), no longer in
+  // pending_outputs_: a commit waits only for what was produced.
+  --pending_outputs_;
+  auto& entry = *record.delivery->entry;
+  entry.owner->held_records[entry.offset].push_back(std::move(record));
+}
+
+void KernelLoop::release_held(PartitionState& partition) {
+  while (auto* entry = partition.tracker.first_from(partition.released_until)) {
+    if (!entry->handled) return;                   // not concluded (running, waiting for a retry): what follows waits
+    partition.released_until = entry->offset + 1;  // first: its records are produced directly from now on
+    const auto it = partition.held_records.find(entry->offset);
+    if (it == partition.held_records.end()) continue;
+    auto records = std::move(it->second);
+    partition.held_records.erase(it);
+    for (auto& record : records) {
+      ++pending_outputs_;
+      produce_again(record);
+    }
+  }
+}
+
+void KernelLoop::drop_held(PartitionState& partition) noexcept {
+  for (auto& [offset, records] : partition.held_records) {
+    for (const auto& record : records) --record.delivery->entry->pending_acks;
+  }
+  partition.held_records.clear();
+}
+
+void KernelLoop::check_commit_covers_outputs(const rd_kafka_topic_partition_list_t* offsets) {
+  for (auto& [key, partition] : partitions_) {
+    if (partition->produced_in_transaction < 0) continue;
+    const auto* sent =
+        offsets ? rd_kafka_topic_partition_list_find(offsets, partition->topic.c_str(), partition->partition) : nullptr;
+    const auto covered = sent ? sent->offset : partition->committed;
+    if (partition->produced_in_transaction < covered) continue;
+    ++outputs_ahead_of_commit_;
+    log_->error("{}[{}]: the transaction holds a record of input offset {}, which its commit ({}) does not cover",
+                partition->topic, partition->partition, partition->produced_in_transaction, covered);
+  }
 }
 
 }  // namespace kernel::detail

@@ -84,10 +84,14 @@ class KernelLoop {
   std::size_t in_flight() const noexcept { return total_in_flight_; }
   const Settings& settings() const noexcept { return settings_; }
   int pending_outputs() const noexcept { return pending_outputs_; }
+  /// A copy of a message to produce later (loop_internal.hpp): a resend, or a held record.
+  struct Resend;
+  /// Exactly-once: how many times a partition had a record in a committed transaction whose
+  /// input offset that commit did not cover (a crash would then handle the input again and
+  /// duplicate the record). Always 0 unless the loop is wrong; for tests, loop thread only.
+  std::size_t outputs_ahead_of_commit() const noexcept { return outputs_ahead_of_commit_; }
 
  private:
-  struct Resend;
-
   // Set-up.
   HandlePtr make_client(rd_kafka_type_t type, const std::vector<Property>& properties);
   using Clock = std::chrono::steady_clock;
@@ -127,6 +131,8 @@ class KernelLoop {
   void produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, const void* key, std::size_t key_len,
                    const void* value, std::size_t value_len, HeadersPtr headers, const Delivery& delivery);
   rd_kafka_topic_t* producer_topic(const std::string& name);
+  /// Produces a copy made by produce_raw() (a resend, a held record).
+  void produce_again(Resend& resend);
   void resend_due();
   /// Commits each partition's completed prefix (only those in `only` when given). Synchronous:
   /// blocks for the broker's answer and returns false when any offset was refused.
@@ -257,6 +263,19 @@ class KernelLoop {
   bool end_transaction(Transaction::Result result, const rd_kafka_topic_partition_list_t* offsets);
   /// After an abort: every assigned partition starts again at its committed offset.
   void rewind_to_committed();
+  // With workers, a concluded call's records wait until every lower offset of its partition
+  // is concluded, so each transaction holds only records of inputs its offsets commit.
+  /// Whether a record of `entry` must wait: an entry below it is not concluded yet.
+  bool must_hold(const InFlight& entry);
+  void hold(Resend record);
+  /// Produces, in offset order, the held records of the entries concluded from the partition's
+  /// `released_until` on, up to the first entry that is not.
+  void release_held(PartitionState& partition);
+  /// Forgets the held records of a partition whose unconcluded work is dropped (revoked, rewound).
+  static void drop_held(PartitionState& partition) noexcept;
+  /// Notes, before a transaction commits, each partition whose records in it include one of an
+  /// input the commit does not cover (outputs_ahead_of_commit()).
+  void check_commit_covers_outputs(const rd_kafka_topic_partition_list_t* offsets);
 
   PartitionState* find_partition(const char* topic, std::int32_t partition);
   PartitionState* partition_of(const rd_kafka_message_t* message);
@@ -362,6 +381,7 @@ class KernelLoop {
   bool concluding_call_ = false;
   /// The producer's transaction; KERNEL_DELIVERY=exactly_once only (null otherwise).
   std::unique_ptr<Transaction> transaction_;
+  std::size_t outputs_ahead_of_commit_ = 0;
 };
 
 }  // namespace kernel::detail

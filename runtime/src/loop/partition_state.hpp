@@ -3,14 +3,17 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kernel/message.hpp"
 #include "loop/batch_collector.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/kernel_loop.hpp"
 #include "loop/key_lanes.hpp"
+#include "loop/loop_internal.hpp"
 #include "ops/kernel_metrics.hpp"
 #include "ops/pause_reasons.hpp"
 
@@ -39,6 +42,13 @@ struct PartitionState {
   bool draining = false;  ///< revoked or stopping: nothing more of it starts
   /// The first offset received since assigned: exactly-once rewinds there before its first commit.
   std::int64_t start_offset = -1;
+  /// Exactly-once with workers (exactly_once.cpp): every entry below this offset is concluded
+  /// and its records produced; the records of a concluded entry at or above it are held here,
+  /// by input offset, until the entries below it are concluded too.
+  std::int64_t released_until = -1;
+  std::map<std::int64_t, std::vector<KernelLoop::Resend>> held_records;
+  /// Exactly-once: the highest input offset with a record produced in the open transaction.
+  std::int64_t produced_in_transaction = -1;
 };
 
 /// The bytes a parked message holds for its key and value (the parked budget's unit; the

@@ -272,6 +272,13 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
   // them starts): a call's outputs are then produced and its offset committed below, or, past
   // the deadline, its result is discarded and the next owner handles it again.
   if (workers_) finish_running_calls(deadline, partitions);
+  for (int i = 0; transaction_ && i < partitions->cnt; ++i) {
+    // Exactly-once: records held behind an input that will not be concluded here are not
+    // produced (the next owner handles them again).
+    if (auto* partition = find_partition(partitions->elems[i].topic, partitions->elems[i].partition)) {
+      drop_held(*partition);
+    }
+  }
   wait_for_outputs(deadline, partitions);
   if (lost && transaction_) {
     // The generation is gone: the coordinator would refuse its offsets. Abort; the new owners

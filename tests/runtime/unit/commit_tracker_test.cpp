@@ -74,6 +74,9 @@ TEST_CASE("entries survive pushes and pops around them, and are found by offset"
   CHECK(tracker.find(5) == &kept);
   CHECK(tracker.find(6) == nullptr);
   CHECK(tracker.find(999)->offset == 999);
+  CHECK(tracker.first_from(6)->offset == 7);  // the next one after a gap
+  CHECK(tracker.first_from(5) == &kept);
+  CHECK(tracker.first_from(1000) == nullptr);
   kept.pending_acks = 0;
   CHECK(tracker.advance() == 1000);  // gaps in offsets (compaction, markers) are fine
 }

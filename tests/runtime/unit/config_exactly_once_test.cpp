@@ -101,10 +101,6 @@ TEST_CASE("KERNEL_DELIVERY accepts only its two values") {
   CHECK(problems[0].find("exactly_once") != std::string::npos);
 }
 
-TEST_CASE("exactly_once with worker threads is refused, naming KERNEL_CONCURRENCY") {
-  const auto problems = problems_of({{"KERNEL_DELIVERY", "exactly_once"}, {"KERNEL_CONCURRENCY", "8"}});
-  REQUIRE(problems.size() == 1);
-  CHECK(problems[0].find("KERNEL_CONCURRENCY") != std::string::npos);
-  CHECK(problems[0].find("exactly_once runs handler calls on the loop thread") != std::string::npos);
-  CHECK(problems_of({{"KERNEL_DELIVERY", "exactly_once"}, {"KERNEL_CONCURRENCY", "1"}}).empty());
+TEST_CASE("exactly_once with worker threads is accepted") {
+  CHECK(problems_of({{"KERNEL_DELIVERY", "exactly_once"}, {"KERNEL_CONCURRENCY", "8"}}).empty());
 }
