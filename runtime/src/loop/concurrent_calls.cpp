@@ -73,6 +73,27 @@ void KernelLoop::launch(std::unique_ptr<Call> call) {
 }
 
 void KernelLoop::abandon(Call& call) {
+void KernelLoop::hold_queued_calls() {
+  if (!workers_) return;
+  // Submitted calls a worker has not taken yet would start although their partition is held
+  // now: taken back, they wait on the loop like any held call, their lanes still taken (so the
+  // lanes keep their order) and their offsets still in flight.
+  const auto first = waiting_calls_.size();
+  workers_->withdraw([](const Call& call) { return held(*call.partition); }, waiting_calls_);
+  const auto now = Clock::now();
+  for (auto i = first; i < waiting_calls_.size(); ++i) {
+    auto& call = *waiting_calls_[i];
+    call.due = now;
+    if (call.probe) {
+      // The breaker's probe, held before it started (an operator pause, or the circuit opened
+      // again meanwhile): another call may probe.
+      call.probe = false;
+      call.breaker_wait = true;
+      breaker_.probe_abandoned();
+    }
+  }
+}
+
   // Neither it nor what waits behind it in its lane is handled (nor committed: delivered
   // again, in order). Running the followers now would put them before it.
   call.partition->lanes.drop_lane(call.lane);
@@ -96,6 +117,7 @@ void KernelLoop::finish_call(std::unique_ptr<Call> call) {
     return;
   }
   lane_retry_.reset();
+  call->probe = false;
   concluding_call_ = true;
   conclude(partition, *call->entry, call->message, call->outcome, call->attempt, call->outputs);
   concluding_call_ = false;
@@ -146,9 +168,17 @@ void KernelLoop::run_waiting_calls(Clock::time_point now) {
 }
 
 bool KernelLoop::probe_with_waiting_call() {
-  const auto it = std::find_if(waiting_calls_.begin(), waiting_calls_.end(), [](const auto& call) {
-    return call->breaker_wait && !call->partition->paused.has(PauseReason::operator_);
-  });
+  const auto may_probe = [](const std::unique_ptr<Call>& call) {
+    return !call->partition->paused.has(PauseReason::operator_);
+  };
+  // A call that failed during the outage; else one held back when the circuit opened.
+  auto it = std::find_if(waiting_calls_.begin(), waiting_calls_.end(),
+                         [&](const auto& call) { return call->breaker_wait && may_probe(call); });
+  if (it == waiting_calls_.end()) {
+    const auto now = Clock::now();
+    it = std::find_if(waiting_calls_.begin(), waiting_calls_.end(),
+                      [&](const auto& call) { return call->due <= now && may_probe(call); });
+  }
   if (it == waiting_calls_.end()) return false;
   auto call = std::move(*it);
   waiting_calls_.erase(it);
@@ -156,6 +186,7 @@ bool KernelLoop::probe_with_waiting_call() {
              call->message.offset());
   call->breaker_wait = false;
   workers_->submit(std::move(call));  // its outcome closes or reopens the circuit
+  call->probe = true;
   return true;
 }
 

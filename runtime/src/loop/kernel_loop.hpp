@@ -201,6 +201,9 @@ class KernelLoop {
   void submit_call(PartitionState& partition, InFlight& entry, Message message, int attempt);
   void launch(std::unique_ptr<Call> call);
   /// Gives up a call that did not start, with what waits behind it in its lane.
+  /// A partition became held (breaker, operator): its calls still queued for a worker wait on
+  /// the loop instead.
+  void hold_queued_calls();
   void abandon(Call& call);
   void call_on_worker(Call& call, Context& context);  // on a worker thread
   void conclude_calls();
