@@ -23,7 +23,7 @@ void KernelLoop::start_workers() {
   const auto count = static_cast<std::size_t>(settings_.concurrency);
   worker_contexts_.assign(count, context_);  // the prototype: producer middleware, kernel values, metrics, guard
   workers_ = std::make_unique<WorkerPool>(
-      count, [this](Call& call, std::size_t worker) { call_on_worker(call, worker_contexts_[worker]); },
+      count, [this](Call& call, std::size_t worker) { call_on_worker(call, worker); },
       [this] {
         // Ends the loop's rd_kafka_consumer_poll() at once (or its next one) so the call is
         // concluded without waiting for the poll timeout. The queue exists once start() ran,
@@ -32,13 +32,14 @@ void KernelLoop::start_workers() {
       });
 }
 
-void KernelLoop::call_on_worker(Call& call, Context& context) {
+void KernelLoop::call_on_worker(Call& call, std::size_t worker) {
   // Reads only the partition's name: nothing of its state, which the loop thread owns.
   const auto& partition = *call.partition;
+  auto& context = worker_contexts_[worker];
   ScopedLogContext scope(partition.topic, partition.partition, call.message.offset());
   ContextAccess::begin_attempt(context, call.attempt);
   if (metrics_) metrics_->workers_busy().Increment();
-  call.outcome = call_handler(partition, call.message, context);
+  call.outcome = call_handler(partition, call.message, context, 1 + worker);
   if (metrics_) metrics_->workers_busy().Decrement();
   // As on the loop: a refused topic fails the attempt even when the handler caught the refusal.
   if (const auto& refused = ContextAccess::produce_refusal(context);
@@ -72,7 +73,6 @@ void KernelLoop::launch(std::unique_ptr<Call> call) {
   workers_->submit(std::move(call));
 }
 
-void KernelLoop::abandon(Call& call) {
 void KernelLoop::hold_queued_calls() {
   if (!workers_) return;
   // Submitted calls a worker has not taken yet would start although their partition is held
@@ -94,6 +94,7 @@ void KernelLoop::hold_queued_calls() {
   }
 }
 
+void KernelLoop::abandon(Call& call) {
   // Neither it nor what waits behind it in its lane is handled (nor committed: delivered
   // again, in order). Running the followers now would put them before it.
   call.partition->lanes.drop_lane(call.lane);
@@ -116,8 +117,8 @@ void KernelLoop::finish_call(std::unique_ptr<Call> call) {
     partition.lanes.leave(call->lane);
     return;
   }
-  lane_retry_.reset();
   call->probe = false;
+  lane_retry_.reset();
   concluding_call_ = true;
   conclude(partition, *call->entry, call->message, call->outcome, call->attempt, call->outputs);
   concluding_call_ = false;
@@ -185,8 +186,8 @@ bool KernelLoop::probe_with_waiting_call() {
   log_->info("circuit breaker half-open: probing with {}[{}]@{}", call->partition->topic, call->partition->partition,
              call->message.offset());
   call->breaker_wait = false;
-  workers_->submit(std::move(call));  // its outcome closes or reopens the circuit
   call->probe = true;
+  workers_->submit(std::move(call));  // its outcome closes or reopens the circuit
   return true;
 }
 
