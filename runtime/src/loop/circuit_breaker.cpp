@@ -56,6 +56,7 @@ void KernelLoop::breaker_changed(CircuitBreaker::State state) {
     case CircuitBreaker::State::open:
       breaker_opened_at_ms_ = wall_clock_ms(Clock::now());
       for (auto& [key, partition] : partitions_) pause(*partition, PauseReason::breaker);
+      hold_queued_calls();  // calls already running finish; none queued for a worker starts
       break;
     case CircuitBreaker::State::half_open: break;  // still paused: breaker_tick() lets the probe through
     case CircuitBreaker::State::closed:

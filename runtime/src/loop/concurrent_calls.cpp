@@ -25,7 +25,7 @@ void KernelLoop::start_workers() {
   const auto count = static_cast<std::size_t>(settings_.concurrency);
   worker_contexts_.assign(count, context_);  // the prototype: producer middleware, kernel values, metrics, guard
   workers_ = std::make_unique<WorkerPool>(
-      count, [this](Call& call, std::size_t worker) { call_on_worker(call, worker_contexts_[worker]); },
+      count, [this](Call& call, std::size_t worker) { call_on_worker(call, worker); },
       [this] {
         // Ends the loop's rd_kafka_consumer_poll() at once (or its next one) so the call is
         // concluded without waiting for the poll timeout. The queue exists once start() ran,
@@ -34,13 +34,14 @@ void KernelLoop::start_workers() {
       });
 }
 
-void KernelLoop::call_on_worker(Call& call, Context& context) {
+void KernelLoop::call_on_worker(Call& call, std::size_t worker) {
   // Reads only the partition's name: nothing of its state, which the loop thread owns.
   const auto& partition = *call.partition;
+  auto& context = worker_contexts_[worker];
   ScopedLogContext scope(partition.topic, partition.partition, call.message.offset());
   ContextAccess::begin_attempt(context, call.attempt);
   if (metrics_) metrics_->workers_busy().Increment();
-  call.outcome = call_handler(partition, call.message, context);
+  call.outcome = call_handler(partition, call.message, context, 1 + worker);
   if (metrics_) metrics_->workers_busy().Decrement();
   // As on the loop: a refused topic fails the attempt even when the handler caught the refusal.
   if (const auto& refused = ContextAccess::produce_refusal(context);
@@ -74,6 +75,27 @@ void KernelLoop::launch(std::unique_ptr<Call> call) {
   workers_->submit(std::move(call));
 }
 
+void KernelLoop::hold_queued_calls() {
+  if (!workers_) return;
+  // Submitted calls a worker has not taken yet would start although their partition is held
+  // now: taken back, they wait on the loop like any held call, their lanes still taken (so the
+  // lanes keep their order) and their offsets still in flight.
+  const auto first = waiting_calls_.size();
+  workers_->withdraw([](const Call& call) { return held(*call.partition); }, waiting_calls_);
+  const auto now = Clock::now();
+  for (auto i = first; i < waiting_calls_.size(); ++i) {
+    auto& call = *waiting_calls_[i];
+    call.due = now;
+    if (call.probe) {
+      // The breaker's probe, held before it started (an operator pause, or the circuit opened
+      // again meanwhile): another call may probe.
+      call.probe = false;
+      call.breaker_wait = true;
+      breaker_.probe_abandoned();
+    }
+  }
+}
+
 void KernelLoop::abandon(Call& call) {
   // Neither it nor what waits behind it in its lane is handled (nor committed: delivered
   // again, in order). Running the followers now would put them before it.
@@ -97,6 +119,7 @@ void KernelLoop::finish_call(std::unique_ptr<Call> call) {
     partition.lanes.leave(call->lane);
     return;
   }
+  call->probe = false;
   lane_retry_.reset();
   concluding_call_ = true;
   conclude(partition, *call->entry, call->message, call->outcome, call->attempt, call->outputs);
@@ -154,15 +177,24 @@ void KernelLoop::run_waiting_calls(Clock::time_point now) {
 }
 
 bool KernelLoop::probe_with_waiting_call() {
-  const auto it = std::find_if(waiting_calls_.begin(), waiting_calls_.end(), [](const auto& call) {
-    return call->breaker_wait && !call->partition->paused.has(PauseReason::operator_);
-  });
+  const auto may_probe = [](const std::unique_ptr<Call>& call) {
+    return !call->partition->paused.has(PauseReason::operator_);
+  };
+  // A call that failed during the outage; else one held back when the circuit opened.
+  auto it = std::find_if(waiting_calls_.begin(), waiting_calls_.end(),
+                         [&](const auto& call) { return call->breaker_wait && may_probe(call); });
+  if (it == waiting_calls_.end()) {
+    const auto now = Clock::now();
+    it = std::find_if(waiting_calls_.begin(), waiting_calls_.end(),
+                      [&](const auto& call) { return call->due <= now && may_probe(call); });
+  }
   if (it == waiting_calls_.end()) return false;
   auto call = std::move(*it);
   waiting_calls_.erase(it);
   log_->info("circuit breaker half-open: probing with {}[{}]@{}", call->partition->topic, call->partition->partition,
              call->message.offset());
   call->breaker_wait = false;
+  call->probe = true;
   workers_->submit(std::move(call));  // its outcome closes or reopens the circuit
   return true;
 }

@@ -12,24 +12,23 @@
 
 namespace kernel::detail {
 
-Outcome KernelLoop::call_handler(const PartitionState& partition, Message& message, Context& context) {
+Outcome KernelLoop::call_handler(const PartitionState& partition, Message& message, Context& context,
+                                 std::size_t slot) {
   if (!settings_.handler_timeout) return chain_(message, context);
   const auto timeout = *settings_.handler_timeout;
   const auto started = Clock::now();
   ContextAccess::set_deadline(context, started + timeout);
-  // /healthz watches one call: the loop's own (KERNEL_CONCURRENCY=1). Workers' calls are timed
-  // here all the same.
-  OpsState* watched = &context == &context_ ? ops_ : nullptr;
-  if (watched)
-    watched->call_started(started, fmt::format("{}[{}]@{}", partition.topic, partition.partition, message.offset()));
+  // /healthz watches every call, the loop's and each worker's, each in its thread's slot.
+  if (ops_) ops_->call_started(slot, started, partition.topic, partition.partition, message.offset());
   struct CallEnd {
     OpsState* watched;
+    std::size_t slot;
     Context& context;
     ~CallEnd() {
-      if (watched) watched->call_ended();
+      if (watched) watched->call_ended(slot);
       ContextAccess::set_deadline(context, std::nullopt);
     }
-  } end{watched, context};
+  } end{ops_, slot, context};
   Outcome outcome = chain_(message, context);
   const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
   if (took <= timeout || outcome.kind == Outcome::Kind::fatal) return outcome;

@@ -65,7 +65,9 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
                                                  const std::string& topic) { return guard.refusal(prefix + topic); });
   }
   if (ops_ && settings_.handler_timeout) {
-    ops_->set_stuck_after(std::min<milliseconds>(*settings_.handler_timeout * 3, settings_.rebalance_timeout));
+    // A slot for the loop and one for each worker (KERNEL_CONCURRENCY > 1).
+    ops_->set_stuck_after(std::min<milliseconds>(*settings_.handler_timeout * 3, settings_.rebalance_timeout),
+                          settings_.concurrency > 1 ? 1 + static_cast<std::size_t>(settings_.concurrency) : 1);
   }
   start_workers();  // after context_ is complete: the workers' contexts are copies of it
 }

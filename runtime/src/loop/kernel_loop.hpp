@@ -169,8 +169,9 @@ class KernelLoop {
   /// Partitions assigned while the circuit is not closed start paused.
   void breaker_hold_assigned(const rd_kafka_topic_partition_list_t* partitions);
   void publish_breaker(StatusSnapshot& snapshot);
-  // Handler deadline (handler_deadline.cpp): the call through the chain, timed.
-  Outcome call_handler(const PartitionState& partition, Message& message, Context& context);
+  // Handler deadline (handler_deadline.cpp): the call through the chain, timed; /healthz
+  // watches it in OpsState's slot `slot` (0 the loop, 1 + n worker n).
+  Outcome call_handler(const PartitionState& partition, Message& message, Context& context, std::size_t slot = 0);
   /// The outcome call_handler() made of a call that returned past its deadline (dead-lettered,
   /// once out of retries, as `timeout`; a handler's own TransientError stays `retries_exhausted`).
   static bool handler_timed_out(const Outcome& outcome) noexcept {
@@ -207,9 +208,12 @@ class KernelLoop {
   void start_workers();
   void submit_call(PartitionState& partition, InFlight& entry, Message message, int attempt);
   void launch(std::unique_ptr<Call> call);
+  /// A partition became held (breaker, operator): its calls still queued for a worker wait on
+  /// the loop instead.
+  void hold_queued_calls();
   /// Gives up a call that did not start, with what waits behind it in its lane.
   void abandon(Call& call);
-  void call_on_worker(Call& call, Context& context);  // on a worker thread
+  void call_on_worker(Call& call, std::size_t worker);  // on a worker thread
   void conclude_calls();
   void finish_call(std::unique_ptr<Call> call);
   void leave_lane(Call& call);

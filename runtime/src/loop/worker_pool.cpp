@@ -28,6 +28,16 @@ void WorkerPool::submit(std::unique_ptr<Call> call) {
   work_ready_.notify_one();
 }
 
+void WorkerPool::withdraw(const std::function<bool(const Call&)>& selected, std::vector<std::unique_ptr<Call>>& out) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(queue_, [&](std::unique_ptr<Call>& call) {
+    if (!selected(*call)) return false;
+    out.push_back(std::move(call));
+    --outstanding_;
+    return true;
+  });
+}
+
 void WorkerPool::take_completed(std::vector<std::unique_ptr<Call>>& out) {
   std::lock_guard lock(mutex_);
   outstanding_ -= completed_.size();

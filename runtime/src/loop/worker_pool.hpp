@@ -40,6 +40,7 @@ struct Call {
   /// While it waits on the loop (a retry's backoff, a held partition): not started before this.
   std::chrono::steady_clock::time_point due{};
   bool breaker_wait = false;  ///< failed while the circuit was not closed: may be the probe
+  bool probe = false;         ///< submitted as the breaker's probe and not yet concluded
 };
 
 class WorkerPool {
@@ -56,6 +57,9 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   void submit(std::unique_ptr<Call> call);
+  /// Takes back the calls no worker has started yet that `selected` picks, appending them to
+  /// `out` in the order they were submitted; they are no longer outstanding.
+  void withdraw(const std::function<bool(const Call&)>& selected, std::vector<std::unique_ptr<Call>>& out);
   /// Moves the completed calls into `out` (appended, in completion order).
   void take_completed(std::vector<std::unique_ptr<Call>>& out);
   /// Blocks until a call has completed or `deadline` passes; true when one is waiting.

@@ -8,7 +8,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -67,7 +69,10 @@ class OpsState {
  public:
   using Clock = std::chrono::steady_clock;
 
-  OpsState() { heartbeat(Clock::now()); }
+  OpsState() {
+    heartbeat(Clock::now());
+    slots_.push_back(std::make_unique<CallSlot>());  // the loop's
+  }
 
   // --- Liveness: the loop beats once per iteration.
   void heartbeat(Clock::time_point now) noexcept {
@@ -78,35 +83,67 @@ class OpsState {
   }
 
   // --- Handler calls (KERNEL_HANDLER_TIMEOUT): a call still running `stuck_after` after it
-  // started fails liveness, naming the message. Only the loop marks calls, and only when a
-  // deadline is set (a lock per call, never contended but by a /healthz request).
-  void set_stuck_after(Clock::duration after) noexcept {
+  // started fails liveness, naming the message. Each thread that calls the handler marks its
+  // calls in a slot of its own: 0 the loop, 1 + n worker n (KERNEL_CONCURRENCY). Marked only
+  // when a deadline is set: a lock per call, the slot's own, contended only by a /healthz request.
+  /// Before any call is marked: `threads` slots (the loop and its workers).
+  void set_stuck_after(Clock::duration after, std::size_t threads = 1) {
+    std::lock_guard lock(slots_mutex_);
+    while (slots_.size() < threads) slots_.push_back(std::make_unique<CallSlot>());
     stuck_after_ns_.store(after.count(), std::memory_order_relaxed);
   }
-  void call_started(Clock::time_point now, std::string what) {
-    std::lock_guard lock(call_mutex_);
-    call_what_ = std::move(what);
-    call_started_ = now;
-    call_running_ = true;
-    call_reported_ = false;
+  /// A call of one message starts in `slot`; `topic` must outlive the call (call_ended()).
+  void call_started(std::size_t slot, Clock::time_point now, const std::string& topic, std::int32_t partition,
+                    std::int64_t offset) {
+    auto& call = *slots_[slot];
+    std::lock_guard lock(call.mutex);
+    call.what.clear();
+    call.topic = &topic;
+    call.partition = partition;
+    call.offset = offset;
+    call.started = now;
+    call.running = true;
+    call.reported = false;
   }
-  void call_ended() noexcept {
-    std::lock_guard lock(call_mutex_);
-    call_running_ = false;
+  /// A call on the loop thread starts, named `what` ("orders[0]@15..30" for a batch).
+  void call_started(Clock::time_point now, std::string what) {
+    auto& call = *slots_[0];
+    std::lock_guard lock(call.mutex);
+    call.what = std::move(what);
+    call.topic = nullptr;
+    call.started = now;
+    call.running = true;
+    call.reported = false;
+  }
+  void call_ended(std::size_t slot = 0) noexcept {
+    auto& call = *slots_[slot];
+    std::lock_guard lock(call.mutex);
+    call.running = false;
   }
   struct StuckCall {
     std::string what;         ///< "orders[0]@15"
     Clock::duration running;  ///< for how long
     bool first_report;        ///< true once per call: log it then
   };
-  /// The call running past `stuck_after`, if any (server thread).
+  /// The call running past `stuck_after` the longest, if any (server thread).
   std::optional<StuckCall> stuck_call(Clock::time_point now) {
     const auto after = Clock::duration(stuck_after_ns_.load(std::memory_order_relaxed));
     if (after <= Clock::duration::zero()) return std::nullopt;
-    std::lock_guard lock(call_mutex_);
-    if (!call_running_ || now - call_started_ < after) return std::nullopt;
-    const bool first = !std::exchange(call_reported_, true);
-    return StuckCall{call_what_, now - call_started_, first};
+    std::lock_guard slots(slots_mutex_);
+    CallSlot* stuck = nullptr;
+    std::unique_lock<std::mutex> held;
+    for (auto& slot : slots_) {
+      std::unique_lock lock(slot->mutex);
+      if (!slot->running || now - slot->started < after || (stuck && slot->started >= stuck->started)) continue;
+      stuck = slot.get();
+      held = std::move(lock);  // kept until it is read: the call cannot end meanwhile
+    }
+    if (!stuck) return std::nullopt;
+    const bool first = !std::exchange(stuck->reported, true);
+    auto what = stuck->topic
+                    ? *stuck->topic + "[" + std::to_string(stuck->partition) + "]@" + std::to_string(stuck->offset)
+                    : stuck->what;
+    return StuckCall{std::move(what), now - stuck->started, first};
   }
 
   // --- Readiness.
@@ -189,12 +226,20 @@ class OpsState {
   std::atomic<std::uint64_t> requested_generation_{0};
   std::uint64_t applied_generation_ = 0;
 
+  /// What one thread's handler call is (KERNEL_HANDLER_TIMEOUT only).
+  struct CallSlot {
+    std::mutex mutex;
+    Clock::time_point started{};
+    bool running = false;
+    bool reported = false;
+    std::string what;                    ///< the name given, when `topic` is null
+    const std::string* topic = nullptr;  ///< else topic[partition]@offset, formatted when reported
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+  };
   std::atomic<Clock::rep> stuck_after_ns_{0};
-  std::mutex call_mutex_;
-  std::string call_what_;
-  Clock::time_point call_started_{};
-  bool call_running_ = false;
-  bool call_reported_ = false;
+  std::mutex slots_mutex_;  // the vector, which grows only before any call is marked
+  std::vector<std::unique_ptr<CallSlot>> slots_;
 
   mutable std::mutex status_mutex_;
   StatusSnapshot status_;

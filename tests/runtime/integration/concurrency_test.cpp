@@ -1,10 +1,12 @@
 // KERNEL_CONCURRENCY and KERNEL_ORDERING: handler calls on worker threads, in key (or
-// partition) order, with commits that never pass an unfinished offset and retries that hold
-// only their key.
+// partition) order, with commits that never pass an unfinished offset, retries that hold
+// only their key, and a circuit breaker that starts nothing more while it is open.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <random>
@@ -14,8 +16,10 @@
 #include <vector>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "broker/record_io.hpp"
+#include "core/rfc3339.hpp"
 #include "gate.hpp"
 #include "kernel/testing.hpp"
 #include "probe.hpp"
@@ -257,6 +261,154 @@ TEST_CASE("an in-place retry holds its key (KERNEL_ORDERING=key) or its partitio
   } else {
     CHECK(at("a/0/2") < at("b/2/1"));  // the whole partition waited
   }
+}
+
+TEST_CASE("circuit breaker with workers: nothing queued starts while it is open; all handled in key order after") {
+  std::atomic<bool> outage{true};
+  std::mutex mutex;
+  std::vector<std::int64_t> started_us;             // wall clock of each call's start
+  std::map<std::string, std::vector<int>> handled;  // key -> n of its successful calls, in order
+  kernel::KernelSpec spec;
+  spec.name = "conc-breaker";
+  spec.input_topics = {"conc-breaker.in"};
+  spec.output_topic = "conc-breaker.out";
+  spec.handler = [&](const kernel::Message& message, kernel::Context& context) {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    {
+      std::lock_guard lock(mutex);
+      started_us.push_back(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
+    }
+    if (outage.load()) {
+      std::this_thread::sleep_for(5ms);  // simulated I/O: a downstream that answers slowly, then refuses
+      throw kernel::TransientError("service unavailable");
+    }
+    const auto n = message.json()["n"].get<int>();
+    const auto key = std::string(*message.key());
+    {
+      std::lock_guard lock(mutex);
+      handled[key].push_back(n);
+    }
+    context.produce(kernel::Outgoing{}.key(key).json({{"n", n}}));
+  };
+  constexpr int workers = 8;
+  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_CONCURRENCY", std::to_string(workers)},
+                                                {"KERNEL_BREAKER_THRESHOLD", "3"},
+                                                {"KERNEL_BREAKER_COOLDOWN", "1s"},
+                                                {"KERNEL_BREAKER_COOLDOWN_MAX", "1s"},
+                                                {"KERNEL_RETRY_BACKOFF", "20ms"},
+                                                {"KERNEL_RETRY_JITTER", "0"},
+                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
+                                                {"KERNEL_HTTP_PORT", "0"},
+                                                {"KAFKA_CONSUMER_GROUP", "conc-breaker"}});
+  httplib::Client client("127.0.0.1", fixture.http_port());
+  client.set_read_timeout(10s);
+  auto circuit = [&] { return nlohmann::json::parse(client.Get("/admin/status")->body)["circuit"]; };
+  const auto& servers = fixture.bootstrap_servers();
+  // 40 keys: far more lanes ready to start than workers, so calls wait in the pool's queue.
+  constexpr int count = 400;
+  constexpr int keys = 40;
+  kernel::detail::produce_records(servers, "conc-breaker.in", keyed_records(count, keys));
+
+  // An opening, then the next one (its probe failed: the outage goes on).
+  nlohmann::json first;
+  REQUIRE(testwait::wait_until(
+      [&] {
+        first = circuit();
+        return first["state"] == "open";
+      },
+      20s));
+  nlohmann::json next;
+  REQUIRE(testwait::wait_until(
+      [&] {
+        next = circuit();
+        return next["state"] == "open" && next["opened_at"] != first["opened_at"];
+      },
+      20s));
+  outage = false;
+  CAPTURE(first.dump());
+  CAPTURE(next.dump());
+  const auto opened_ms = kernel::detail::parse_rfc3339(first["opened_at"].get<std::string>());
+  const auto reopened_ms = kernel::detail::parse_rfc3339(next["opened_at"].get<std::string>());
+  {
+    // Calls started from 1 ms after it opened to when it opened again: the ones already
+    // running on a worker (at most one per worker, none queued) and the probe.
+    std::lock_guard lock(mutex);
+    const auto started_while_open = std::count_if(started_us.begin(), started_us.end(), [&](std::int64_t us) {
+      return us >= (opened_ms + 1) * 1000 && us < reopened_ms * 1000;
+    });
+    CHECK(started_while_open <= workers + 1);
+  }
+
+  // After the outage: every message handled and committed, none dead-lettered, each key in order.
+  const auto outputs = fixture.outputs(count, 60s);
+  CHECK(outputs.size() == count);
+  CHECK(fixture.read_topic("conc-breaker.dlq", 0, 1s).empty());
+  const auto ends = probe::high_watermarks(servers, "conc-breaker.in");
+  CHECK(testwait::wait_until(
+      [&] {
+        const auto committed = probe::committed(servers, "conc-breaker", "conc-breaker.in");
+        return std::all_of(ends.begin(), ends.end(), [&](const auto& end) {
+          return end.second == 0 || (committed.contains(end.first) && committed.at(end.first) == end.second);
+        });
+      },
+      20s));
+  CHECK(testwait::wait_until([&] { return circuit()["state"] == "closed"; }, 10s));
+  std::map<std::string, std::vector<int>> output_order;
+  for (const auto& output : outputs) output_order[*output.key].push_back(nlohmann::json::parse(output.value)["n"]);
+  for (const auto& [key, ns] : output_order) CHECK_MESSAGE(increasing(ns), "outputs of key " << key);
+  std::lock_guard lock(mutex);
+  CHECK(handled.size() == keys);
+  for (const auto& [key, ns] : handled) {
+    CHECK_MESSAGE(ns.size() == count / keys, "key " << key);  // each message succeeded once
+    CHECK_MESSAGE(increasing(ns), "key " << key);
+  }
+}
+
+TEST_CASE("an operator pause with workers: calls queued for a worker wait for the resume") {
+  std::atomic<int> calls{0};
+  testwait::Gate gate;
+  kernel::KernelSpec spec;
+  spec.name = "conc-pause";
+  spec.input_topics = {"conc-pause.in"};
+  spec.output_topic = "conc-pause.out";
+  spec.handler = [&](const kernel::Message& message, kernel::Context& context) {
+    ++calls;
+    const auto key = std::string(*message.key());
+    if (key.starts_with("slow")) gate.pass(30s);
+    context.produce(kernel::Outgoing{}.key(key).json(message.json()));
+  };
+  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_CONCURRENCY", "2"},
+                                                {"KERNEL_HTTP_PORT", "0"},
+                                                {"KERNEL_ADMIN_TOKEN", "T"},
+                                                {"KAFKA_CONSUMER_GROUP", "conc-pause"}});
+  httplib::Client client("127.0.0.1", fixture.http_port());
+  client.set_read_timeout(10s);
+  // Two slow calls take both workers; six more keys' calls queue behind them.
+  std::vector<kernel::jsonl::Record> records;
+  for (int n = 0; n < 8; ++n) {
+    kernel::jsonl::Record r;
+    r.key = (n < 2 ? "slow-" : "fast-") + std::to_string(n);
+    r.value = nlohmann::json{{"n", n}}.dump();
+    r.partition = 0;
+    records.push_back(r);
+  }
+  kernel::detail::produce_records(fixture.bootstrap_servers(), "conc-pause.in", records);
+  REQUIRE(testwait::wait_until(
+      [&] { return calls == 2 && nlohmann::json::parse(client.Get("/admin/status")->body)["in_flight"] == 8; }, 20s));
+
+  const httplib::Headers auth{{"Authorization", "Bearer T"}};
+  const auto paused = client.Post("/admin/pause", auth, "", "text/plain");
+  REQUIRE(paused);
+  REQUIRE(paused->status == 200);
+  gate.open();
+  CHECK(fixture.outputs(2, 20s).size() == 2);  // the running calls finished and were concluded
+  CHECK(calls == 2);                           // nothing queued started meanwhile
+
+  const auto resumed = client.Post("/admin/resume", auth, "", "text/plain");
+  REQUIRE(resumed);
+  REQUIRE(resumed->status == 200);
+  CHECK(fixture.outputs(8, 20s).size() == 8);
+  CHECK(calls == 8);
 }
 
 TEST_CASE("a second member joining with calls in flight: nothing lost, each key in order within a member") {

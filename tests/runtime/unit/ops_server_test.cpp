@@ -118,6 +118,35 @@ TEST_CASE("healthz is 200 while the loop beats and 503 once it stalls") {
   CHECK(nlohmann::json::parse(stalled->body)["status"] == "stalled");
 }
 
+TEST_CASE("healthz is 503 while a call in any thread's slot runs past stuck_after, naming the longest-running") {
+  Served served;
+  const std::string topic = "orders";
+  const auto now = OpsState::Clock::now();
+  served.state.set_stuck_after(std::chrono::milliseconds(100), 3);  // the loop and two workers
+  served.state.call_started(0, now, topic, 0, 1);                   // the loop's: not stuck yet
+  served.state.call_started(1, now - std::chrono::seconds(2), topic, 2, 1234);
+  served.state.call_started(2, now - std::chrono::seconds(5), topic, 3, 7);
+  auto stuck_on = [&] {
+    const auto response = served.client->Get("/healthz");
+    REQUIRE(response);
+    const auto body = nlohmann::json::parse(response->body);
+    if (response->status == 200) return std::string("-");
+    CHECK(response->status == 503);
+    CHECK(body["status"] == "stuck");
+    return body["handler_stuck_on"].get<std::string>();
+  };
+  CHECK(stuck_on() == "orders[3]@7");
+  served.state.call_ended(2);
+  CHECK(stuck_on() == "orders[2]@1234");
+  served.state.call_ended(1);
+  CHECK(stuck_on() == "-");
+  // The loop's own call, named as a batch names it.
+  served.state.call_started(now - std::chrono::seconds(1), "orders[0]@15..30");
+  CHECK(stuck_on() == "orders[0]@15..30");
+  served.state.call_ended();
+  CHECK(stuck_on() == "-");
+}
+
 TEST_CASE("readyz follows the phase with a JSON reason") {
   Served served;
   auto starting = served.client->Get("/readyz");
