@@ -180,6 +180,7 @@ void KernelLoop::delivered(const rd_kafka_message_t* message) {
     settle(*entry->owner);
     return;
   }
+  if (transaction_ && transaction_record_failed(*message, *delivery)) return;
   rd_kafka_headers_t* headers = nullptr;
   HeadersPtr copy;
   if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -339,7 +340,8 @@ void KernelLoop::drop_resends(PartitionState& partition) {
 void KernelLoop::wait_for_outputs(Clock::time_point deadline, const rd_kafka_topic_partition_list_t* partitions) {
   // rd_kafka_flush() sends at once what linger.ms would hold back, and serves delivery
   // reports; between slices, resends that came due go out again.
-  while (pending_outputs_of(partitions) > 0 && Clock::now() < deadline && exit_code_ != exit_code::software) {
+  while (pending_outputs_of(partitions) > 0 && Clock::now() < deadline && exit_code_ != exit_code::software &&
+         !transaction_failed_) {
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
     rd_kafka_flush(producer_.get(), static_cast<int>(std::clamp<long long>(left, 0, 50)));
     resend_due();

@@ -9,6 +9,7 @@
 #include "loop/kernel_loop.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
+#include "loop/produce_errors.hpp"
 #include "loop/transactions.hpp"
 
 namespace kernel::detail {
@@ -33,9 +34,10 @@ bool KernelLoop::commit_transaction() {
   if (exit_code_ == exit_code::software) return false;  // fenced or failed: nothing more can be sent
   wait_for_outputs(deadline);
   if (exit_code_ == exit_code::software) return false;
+  if (transaction_failed_) return end_transaction(Transaction::Result::must_abort, nullptr);
   if (pending_outputs_ > 0) {
-    // An output failed (or was not acknowledged in time): in a transaction librdkafka then
-    // refuses the commit anyway. Redo the work.
+    // Not acknowledged in time: in a transaction librdkafka then refuses the commit anyway.
+    // Redo the work.
     log_->warn("{} not acknowledged before the transaction's commit; aborting it",
                count_of(pending_outputs_, "output"));
     return end_transaction(Transaction::Result::must_abort, nullptr);
@@ -63,6 +65,7 @@ bool KernelLoop::end_transaction(Transaction::Result result, const rd_kafka_topi
       return true;
     case Transaction::Result::must_abort:
     case Transaction::Result::aborted: {
+      transaction_failed_ = false;
       // Retire what the transaction covered first: aborting purges its unsent messages and
       // serves their delivery reports, which must find retired entries and give up.
       rewind_to_committed();
@@ -92,6 +95,44 @@ bool KernelLoop::end_transaction(Transaction::Result result, const rd_kafka_topi
 
 void KernelLoop::abort_transaction() {
   if (transaction_->open()) end_transaction(Transaction::Result::must_abort, nullptr);
+  transaction_failed_ = false;
+}
+
+bool KernelLoop::transaction_record_failed(const rd_kafka_message_t& message, const Delivery& delivery) {
+  auto& entry = *delivery.entry;
+  const auto kind = classify_produce_error(message.err);
+  if (entry.owner->retired || kind == ProduceErrorKind::fatal ||
+      rd_kafka_fatal_error(producer_.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return false;
+  }
+  // Sending it again cannot help: librdkafka refuses to commit a transaction one of whose
+  // messages failed. Given up here; nothing is committed before the abort, which redoes it.
+  --pending_outputs_;
+  --entry.pending_acks;
+  const auto* topic = rd_kafka_topic_name(message.rkt);
+  if (!delivery.dead_letter && kind != ProduceErrorKind::passing) {
+    // Refused for good: done again it would fail again, and every transaction with it. When
+    // its input comes round again it is dead-lettered instead, as at-least-once does.
+    entry.owner->undeliverable.try_emplace(entry.offset, fmt::format("{}: {}", topic, rd_kafka_err2str(message.err)));
+  }
+  if (!transaction_failed_) {
+    log_->warn("{} to {} of transaction {} not delivered ({}); aborting it: its work is done again",
+               delivery.dead_letter ? "a dead letter" : "an output", topic, transaction_->id(),
+               rd_kafka_err2str(message.err));
+  }
+  transaction_failed_ = true;
+  return true;
+}
+
+bool KernelLoop::dead_letter_undeliverable(PartitionState& partition, InFlight& entry, const Message& input) {
+  const auto it = partition.undeliverable.find(entry.offset);
+  if (it == partition.undeliverable.end()) return false;
+  const auto reason = std::move(it->second);
+  partition.undeliverable.erase(it);
+  if (partition.metrics) partition.metrics->count(HandledOutcome::dead_lettered);
+  dead_letter(partition, entry, input, "permanent", FailureReason::output_failed, "kernel::OutputError", reason,
+              entry.retries);
+  return true;
 }
 
 void KernelLoop::rewind_to_committed() {
@@ -114,6 +155,7 @@ void KernelLoop::rewind_to_committed() {
     fresh->metrics = state->metrics;
     fresh->retry_level = state->retry_level;
     fresh->committed = state->committed;
+    fresh->undeliverable = std::move(state->undeliverable);
     fresh->start_offset = target;
     fresh->next_offset = target;
     // An operator's or the breaker's pause holds; a retry's and back-pressure's belonged to the

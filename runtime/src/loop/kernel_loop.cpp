@@ -135,6 +135,7 @@ int KernelLoop::run() {
     }
     if (workers_) conclude_calls();
     rd_kafka_poll(producer_.get(), 0);
+    if (transaction_failed_) abort_transaction();
     drain_parked();
     if (exit_code_ != exit_code::ok) break;
 
@@ -217,6 +218,10 @@ void KernelLoop::handle_now(PartitionState& partition, Message message) {
   entry.owner = &partition;
   ++total_in_flight_;
   if (wait_until_due(partition, entry, message)) return;  // a retry topic's head, not due yet
+  if (transaction_ && !partition.undeliverable.empty() && dead_letter_undeliverable(partition, entry, message)) {
+    settle(partition);
+    return;
+  }
   if (batch_handler_) {
     collect(partition, entry, std::move(message));
     return;

@@ -264,6 +264,14 @@ class KernelLoop {
   /// transaction; false when it was aborted (the work is redone) or the producer failed.
   bool commit_transaction();
   void abort_transaction();
+  /// A record of the open transaction was not delivered: librdkafka will not commit it, so it
+  /// is aborted at once (run(), or the commit waiting for it). An output refused for good marks
+  /// its input undeliverable. False when the usual handling applies (a revoked partition's
+  /// record, a purge during an abort, a fatal error).
+  bool transaction_record_failed(const rd_kafka_message_t& message, const Delivery& delivery);
+  /// Exactly-once: an input marked undeliverable by an aborted transaction is dead-lettered
+  /// (output_failed) instead of handled again. False when it is not marked.
+  bool dead_letter_undeliverable(PartitionState& partition, InFlight& entry, const Message& input);
   bool end_transaction(Transaction::Result result, const rd_kafka_topic_partition_list_t* offsets);
   /// After an abort: every assigned partition starts again at its committed offset.
   void rewind_to_committed();
@@ -386,6 +394,7 @@ class KernelLoop {
   /// The producer's transaction; KERNEL_DELIVERY=exactly_once only (null otherwise).
   std::unique_ptr<Transaction> transaction_;
   std::size_t outputs_ahead_of_commit_ = 0;
+  bool transaction_failed_ = false;  // a record of the open transaction was not delivered: abort it
 };
 
 }  // namespace kernel::detail

@@ -49,6 +49,9 @@ struct PartitionState {
   std::map<std::int64_t, std::vector<KernelLoop::Resend>> held_records;
   /// Exactly-once: the highest input offset with a record produced in the open transaction.
   std::int64_t produced_in_transaction = -1;
+  /// Exactly-once: inputs (by offset) an output of which failed for good in an aborted
+  /// transaction, with the reason; dead-lettered (output_failed) when handled again.
+  std::map<std::int64_t, std::string> undeliverable;
 };
 
 /// The bytes a parked message holds for its key and value (the parked budget's unit; the
