@@ -1,8 +1,9 @@
 // Exactly-once delivery (KERNEL_DELIVERY=exactly_once): offsets are committed inside the
 // producer's transaction, an aborted transaction is redone from the committed offsets, a
 // revocation commits the open transaction, a fenced producer stops the kernel with exit 70 and
-// a message naming its transactional.id, and with worker threads a transaction holds only
-// records of inputs whose offsets it commits.
+// a message naming its transactional.id, with worker threads a transaction holds only records
+// of inputs whose offsets it commits, and a record not delivered aborts the transaction at once
+// (an output refused for good then dead-letters its input).
 //
 // librdkafka 2.0.2's mock cluster runs the transaction protocol but does not check all of it
 // (docs/exactly-once.md): it does not hide aborted records from a read_committed reader, does
@@ -434,7 +435,8 @@ struct UndeliveredOutput {
   testwait::Gate gate;
   std::unique_ptr<kernel::testing::KernelFixture> fixture;
 
-  explicit UndeliveredOutput(const std::string& name, std::vector<rd_kafka_resp_err_t> errors) {
+  UndeliveredOutput(const std::string& name, std::vector<rd_kafka_resp_err_t> errors,
+                    const std::string& concurrency = "1") {
     auto spec = testkernels::json_echo(name);
     spec.handler = [this](const kernel::Message& message, kernel::Context& context) {
       if (message.json()["n"].get<int>() == 3) gate.pass(30s);
@@ -445,6 +447,7 @@ struct UndeliveredOutput {
                                   {"KAFKA_CONSUMER_GROUP", name + "-group"},
                                   {"KAFKA_CONSUMER_COMMIT_INTERVAL", "200ms"},
                                   {"KAFKA_PRODUCER_MAX_ATTEMPTS", "2"},
+                                  {"KERNEL_CONCURRENCY", concurrency},
                                   {"KERNEL_HTTP_PORT", "0"}});
     for (int n = 0; n < 3; ++n) fixture->send({{"n", n}}, "k" + std::to_string(n));
     fixture->outputs(3, 20s);
@@ -495,7 +498,10 @@ TEST_CASE("exactly-once: an output not delivered aborts the transaction at once;
 TEST_CASE("exactly-once: an output refused for good aborts once; its input is then dead-lettered (output_failed)") {
   // Refused for good: done again it would fail again. Without the undeliverable mark the
   // kernel aborts and redoes input 3 for ever.
-  UndeliveredOutput run("eos-refused", {RD_KAFKA_RESP_ERR_INVALID_RECORD});
+  std::string concurrency = "1";
+  SUBCASE("on the loop thread") {}
+  SUBCASE("with KERNEL_CONCURRENCY=4") { concurrency = "4"; }
+  UndeliveredOutput run("eos-refused", {RD_KAFKA_RESP_ERR_INVALID_RECORD}, concurrency);
   auto& fixture = *run.fixture;
   const auto dead = fixture.dead_letters(1, 20s);
   REQUIRE(dead.size() == 1);
