@@ -46,8 +46,8 @@ TEST_CASE("dead letters: a write failing for a passing reason is sent again, not
     gate.pass();
     throw kernel::PermanentError("bad input");
   };
-  // Idempotence off: the mock's idempotence emulation under injected Produce errors can
-  // acknowledge what it never stored (docs of the mock's limits).
+  // Idempotence off: under injected Produce errors the mock can have a batch it never stored
+  // acknowledged (docs/operations.md, kernel-dev-broker).
   kernel::testing::KernelFixture fixture(spec, {{"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
                                                 {"KAFKA_PROPERTY_RETRY_BACKOFF_MS", "10"},
                                                 {"KERNEL_RETRY_BACKOFF", "20ms"},

@@ -26,8 +26,9 @@ TEST_CASE("outputs failing for a while are sent again; commits wait for acknowle
     context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
   };
   // Idempotence off: this test is about the runtime's resends and commit accounting. With it on,
-  // one CI run saw the mock cluster acknowledge 2 of 200 outputs it never stored (its
-  // idempotence emulation under injected errors is under investigation).
+  // one CI run saw 2 of 200 outputs acknowledged that the mock never stored: it checks no
+  // sequence numbers for a non-transactional producer, so after a refused request librdkafka
+  // takes the next request's success as proof of the refused one ("implicitly acked").
   kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
                                                 {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
                                                 {"KAFKA_PROPERTY_RETRY_BACKOFF_MS", "20"},
