@@ -7,6 +7,8 @@
 #include "errors.hpp"
 #include "prompt.hpp"
 
+namespace answers_test {
+
 using namespace new_kernel;
 
 namespace {
@@ -390,3 +392,5 @@ TEST_CASE("kernel names starting kafka- or kernel- are refused") {
   CHECK(check_name("kernel-router").size() == 1);
   CHECK(check_name("kafkaesque").empty());
 }
+
+}  // namespace answers_test

@@ -5,6 +5,8 @@
 
 #include "escape.hpp"
 
+namespace escape_test {
+
 using namespace new_kernel;
 
 namespace {
@@ -44,3 +46,5 @@ TEST_CASE("languages by name") {
   }
   CHECK_THROWS_AS(language_from_name("cobol"), std::invalid_argument);
 }
+
+}  // namespace escape_test

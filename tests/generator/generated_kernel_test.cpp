@@ -17,6 +17,8 @@
 #include "repository_writer.hpp"
 #include "text_merge.hpp"
 
+namespace generated_kernel_test {
+
 using namespace new_kernel;
 namespace fs = std::filesystem;
 
@@ -209,3 +211,5 @@ TEST_CASE("--set answers by name; an unknown one is refused naming the known one
   CHECK_THROWS_WITH_AS(set_answer(answers, "colour", "red"),
                        doctest::Contains("use one of name, pipeline, step, pattern"), UsageError);
 }
+
+}  // namespace generated_kernel_test

@@ -16,6 +16,8 @@
 #include "render.hpp"
 #include "template_set.hpp"
 
+namespace manifest_test {
+
 using namespace new_kernel;
 
 namespace {
@@ -200,3 +202,5 @@ TEST_CASE("template.json: an empty version or a changes note of more than one li
       TemplateSet::from_files(Files{{"template.json", empty_version}, {"f.txt.mustache", "x\n"}}, "test"),
       doctest::Contains("\"version\" is empty"), TemplateError);
 }
+
+}  // namespace manifest_test

@@ -13,6 +13,8 @@
 #include "render.hpp"
 #include "template_set.hpp"
 
+namespace render_test {
+
 using namespace new_kernel;
 
 namespace {
@@ -255,3 +257,5 @@ TEST_CASE(".env.template lists exactly the configuration registry") {
   CHECK(active.contains("KAFKA_CONSUMER_GROUP"));
   CHECK(assignments["KAFKA_CONSUMER_GROUP"] == "custom-group");
 }
+
+}  // namespace render_test

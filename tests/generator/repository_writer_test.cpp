@@ -11,6 +11,8 @@
 #include "errors.hpp"
 #include "repository_writer.hpp"
 
+namespace repository_writer_test {
+
 using namespace new_kernel;
 namespace fs = std::filesystem;
 
@@ -172,3 +174,5 @@ TEST_CASE("a failed update that had turned a file into a directory puts the file
   update_repository(root, reshape);
   CHECK(read(root / "README.md/index.md") == "# now a directory\n");
 }
+
+}  // namespace repository_writer_test

@@ -11,6 +11,7 @@
 #include "broker/record_io.hpp"
 #include "http/operations.hpp"
 #include "kernel/jsonl.hpp"
+#include "log/logging.hpp"
 #include "loop/kernel_loop.hpp"
 #include "run/signals.hpp"
 #include "run/topics.hpp"
@@ -28,11 +29,6 @@ std::string throwaway_group(const std::string& name) {
   char suffix[16];
   std::snprintf(suffix, sizeof suffix, "%08x", random());
   return name + "-samples-" + suffix;
-}
-
-/// "1 message", "2 messages".
-std::string count_of(std::size_t n, std::string_view noun) {
-  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
 }
 
 std::optional<std::string> header_of(const jsonl::Record& record, std::string_view name) {

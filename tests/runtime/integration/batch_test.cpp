@@ -17,6 +17,8 @@
 #include "probe.hpp"
 #include "wait.hpp"
 
+namespace batch_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -362,3 +364,5 @@ TEST_CASE("a kernel with both handler and batch_handler does not start") {
   CHECK_THROWS_WITH([&] { kernel::testing::KernelFixture fixture(spec); }(),
                     doctest::Contains("sets both KernelSpec::handler and KernelSpec::batch_handler"));
 }
+
+}  // namespace batch_test

@@ -17,6 +17,8 @@
 #include "kernel/testing.hpp"
 #include "wait.hpp"
 
+namespace circuit_breaker_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -206,3 +208,5 @@ TEST_CASE("handler deadline: a call stuck past 3x the deadline fails /healthz, n
   // It returned late: a transient timeout, then handled on its retry.
   CHECK(fixture.outputs(expected_outputs, 20s).size() == expected_outputs);
 }
+
+}  // namespace circuit_breaker_test

@@ -16,6 +16,8 @@
 #include "probe.hpp"
 #include "wait.hpp"
 
+namespace commit_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -107,3 +109,5 @@ TEST_CASE("kernel_commits_total counts a synchronous commit once") {
   first.read_topic("counted-commit.out", 8, 20s);
   CHECK(metric(client, "kernel_commits_total") == 1);
 }
+
+}  // namespace commit_test

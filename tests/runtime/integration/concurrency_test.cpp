@@ -25,6 +25,8 @@
 #include "probe.hpp"
 #include "wait.hpp"
 
+namespace concurrency_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -483,3 +485,5 @@ TEST_CASE("kernel_workers_busy counts the calls running on workers") {
   fixture.outputs(5, 20s);
   CHECK(testwait::wait_until([&] { return busy() == 0; }, 10s));
 }
+
+}  // namespace concurrency_test

@@ -16,6 +16,8 @@
 #include "kernels.hpp"
 #include "probe.hpp"
 
+namespace dead_letter_size_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -100,3 +102,5 @@ TEST_CASE("a dead letter the broker refuses as too large is halved until it is a
   CHECK(headers["dlq-truncated"] == "1000");
   CHECK(letters[0].value == std::string(250, 'x'));
 }
+
+}  // namespace dead_letter_size_test

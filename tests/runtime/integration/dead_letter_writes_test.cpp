@@ -20,6 +20,8 @@
 #include "probe.hpp"
 #include "wait.hpp"
 
+namespace dead_letter_writes_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -117,3 +119,5 @@ TEST_CASE("KAFKA_ERROR_TOPIC receives every business error with the dead-letter 
   CHECK(headers.count("dlq-failed-at") == 1);
   CHECK(fixture.read_topic("errtopic-kernel.dlq", 0, 1s).empty());  // a business error is not dead-lettered
 }
+
+}  // namespace dead_letter_writes_test

@@ -14,6 +14,8 @@
 #include "kernel/testing.hpp"
 #include "wait.hpp"
 
+namespace duplicates_and_formats_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -108,3 +110,5 @@ TEST_CASE("MessagePack on a live kernel: msgpack and JSON inputs decode by conte
   CHECK(headers.at("dlq-error-message").starts_with("value is not MessagePack: "));
   CHECK(letters[0].value == "\xc1");
 }
+
+}  // namespace duplicates_and_formats_test

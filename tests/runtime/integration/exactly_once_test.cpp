@@ -42,6 +42,8 @@
 #include "run/kernel_defaults.hpp"
 #include "wait.hpp"
 
+namespace exactly_once_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -518,3 +520,5 @@ TEST_CASE("exactly-once: an output refused for good aborts once; its input is th
   CHECK(fixture.read_topic("eos-refused.dlq", 0, 5s).size() == 1);
   CHECK(fixture.stop() == kernel::exit_code::ok);
 }
+
+}  // namespace exactly_once_test

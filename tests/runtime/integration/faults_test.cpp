@@ -21,6 +21,8 @@
 #include "probe.hpp"
 #include "wait.hpp"
 
+namespace faults_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -264,3 +266,5 @@ TEST_CASE("produce errors with retry topics on: outputs, retry records and dead 
     CHECK_MESSAGE(scenario.committed_to_end(topic), topic);
   }
 }
+
+}  // namespace faults_test

@@ -8,6 +8,8 @@
 
 #include "kernel/testing.hpp"
 
+namespace fixture_waits_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -48,3 +50,5 @@ TEST_CASE("a wait for outputs fails at once, naming the dead-letter reason, when
   // A wait that can be met still is: the dead letter does not spoil it.
   CHECK(fixture.outputs(1, 30s).size() == 1);
 }
+
+}  // namespace fixture_waits_test

@@ -14,6 +14,8 @@
 #include "kernel/testing.hpp"
 #include "wait.hpp"
 
+namespace handled_metrics_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -103,3 +105,5 @@ TEST_CASE("handled metric: a failure moved to a retry topic is retried, whatever
   CHECK(handled(text, "retried", "handled-topics.in") == 1);
   CHECK(handled(text, "dead_lettered", "handled-topics.in") == 0);
 }
+
+}  // namespace handled_metrics_test

@@ -19,6 +19,8 @@
 #include "kernels.hpp"
 #include "probe.hpp"
 
+namespace lost_assignment_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -91,3 +93,5 @@ TEST_CASE("partitions lost through a stale-generation commit and assigned back r
   for (const auto& [n, seen] : times) again += seen - 1;
   CHECK_MESSAGE(again == 0, again, " inputs handled again after the assignment came back");
 }
+
+}  // namespace lost_assignment_test

@@ -11,6 +11,8 @@
 #include "kernel/middleware.hpp"
 #include "kernel/testing.hpp"
 
+namespace middleware_fixture_test {
+
 using namespace std::chrono_literals;
 
 TEST_CASE("consumer and producer middleware run around a live kernel and its metrics are served") {
@@ -77,3 +79,5 @@ TEST_CASE("consumer and producer middleware run around a live kernel and its met
   CHECK(text.find("kernel_messages_produced_total{topic=\"mw.out\"} 2") != std::string::npos);
   CHECK(text.find("kernel_in_flight_messages 0") != std::string::npos);
 }
+
+}  // namespace middleware_fixture_test

@@ -10,6 +10,8 @@
 #include "kernel/kernel.hpp"
 #include "kernel/testing.hpp"
 
+namespace named_outputs_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -57,3 +59,5 @@ TEST_CASE("produce_to() an undeclared output dead-letters the input naming the d
     CHECK(fixture.read_topic(spec.name + ".out", 1, 20s).size() == 1);
   }
 }
+
+}  // namespace named_outputs_test

@@ -18,6 +18,8 @@
 #include "kernels.hpp"
 #include "wait.hpp"
 
+namespace ops_state_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -101,3 +103,5 @@ TEST_CASE("readyz turns 503 when every broker is gone for longer than the sessio
   fixture.send({{"n", 1}});
   CHECK(fixture.outputs(1, 30s).size() == 1);
 }
+
+}  // namespace ops_state_test

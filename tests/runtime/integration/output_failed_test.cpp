@@ -7,6 +7,8 @@
 #include "kernel/testing.hpp"
 #include "probe.hpp"
 
+namespace output_failed_test {
+
 using namespace std::chrono_literals;
 
 TEST_CASE("an output refused for good dead-letters its input with output_failed") {
@@ -45,3 +47,5 @@ TEST_CASE("an output refused for good dead-letters its input with output_failed"
   }
   CHECK(committed == 3);
 }
+
+}  // namespace output_failed_test

@@ -9,6 +9,8 @@
 #include "kernel/testing.hpp"
 #include "kernels.hpp"
 
+namespace poison_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -108,3 +110,5 @@ TEST_CASE("when a TransientError's retries run out, the dead letter says why it 
   CHECK(headers.at("dlq-error-message") == "timeout: inventory took 5 s");
   CHECK(headers.at("dlq-retry-count") == "1");
 }
+
+}  // namespace poison_test

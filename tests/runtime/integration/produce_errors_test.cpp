@@ -15,6 +15,8 @@
 #include "kernels.hpp"
 #include "probe.hpp"
 
+namespace produce_errors_test {
+
 using namespace std::chrono_literals;
 
 TEST_CASE("outputs failing for a while are sent again; commits wait for acknowledgements") {
@@ -128,3 +130,5 @@ TEST_CASE("a fatal producer error stops the kernel at once with exit 70") {
     CHECK(offset < 0);
   }
 }
+
+}  // namespace produce_errors_test

@@ -16,6 +16,8 @@
 #include "probe.hpp"
 #include "wait.hpp"
 
+namespace rebalance_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -146,3 +148,5 @@ TEST_CASE("outputs of a revoked partition are not resent after the handover: its
   }
   CHECK(outputs_per_input == std::map<int, int>{{0, 1}, {1, 1}, {2, 1}, {3, 1}});
 }
+
+}  // namespace rebalance_test

@@ -12,6 +12,8 @@
 #include "kernel/testing.hpp"
 #include "wait.hpp"
 
+namespace retry_latency_test {
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
@@ -113,3 +115,5 @@ TEST_CASE("a worker call's retry (KERNEL_CONCURRENCY > 1): called again within a
   REQUIRE(fixture.outputs(1, 30s).size() == 1);
   times.check_on_time();
 }
+
+}  // namespace retry_latency_test

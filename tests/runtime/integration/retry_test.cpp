@@ -11,6 +11,8 @@
 #include "probe.hpp"
 #include "wait.hpp"
 
+namespace retry_test {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -100,3 +102,5 @@ TEST_CASE("a message that keeps failing transiently is dead-lettered with retrie
   CHECK(headers["dlq-error-message"] == "connection refused");
   CHECK(letters[0].key == "key-1");
 }
+
+}  // namespace retry_test

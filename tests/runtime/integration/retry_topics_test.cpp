@@ -20,6 +20,8 @@
 #include "probe.hpp"
 #include "wait.hpp"
 
+namespace retry_topics_test {
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
@@ -292,3 +294,5 @@ TEST_CASE("the input is committed only once its retry record is acknowledged") {
   CHECK(injected.load());
   CHECK(fixture.outputs(1, 30s).size() == 1);
 }
+
+}  // namespace retry_topics_test

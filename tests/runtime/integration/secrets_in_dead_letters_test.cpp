@@ -8,6 +8,8 @@
 #include "kernel/kernel.hpp"
 #include "kernel/testing.hpp"
 
+namespace secrets_in_dead_letters_test {
+
 using namespace std::chrono_literals;
 
 TEST_CASE("secret values in an exception's text never reach a dead letter's headers") {
@@ -27,3 +29,5 @@ TEST_CASE("secret values in an exception's text never reach a dead letter's head
   const std::map<std::string, std::string> headers(letters[0].headers.begin(), letters[0].headers.end());
   CHECK(headers.at("dlq-error-message") == "GET https://pricing/?key=*** failed; token *** refused");
 }
+
+}  // namespace secrets_in_dead_letters_test

@@ -9,6 +9,8 @@
 #include "probe.hpp"
 #include "wait.hpp"
 
+namespace shutdown_test {
+
 using namespace std::chrono_literals;
 
 TEST_CASE("outputs held back by a long linger.ms are flushed at shutdown and their inputs committed") {
@@ -38,3 +40,5 @@ TEST_CASE("outputs held back by a long linger.ms are flushed at shutdown and the
   }
   CHECK(committed == 1);
 }
+
+}  // namespace shutdown_test

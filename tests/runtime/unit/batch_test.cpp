@@ -9,6 +9,8 @@
 #include "kernel/testing.hpp"
 #include "loop/handler_choice.hpp"
 
+namespace batch_test {
+
 namespace {
 
 std::vector<kernel::Message> three_messages() {
@@ -136,3 +138,5 @@ TEST_CASE("a kernel sets handler or batch_handler, exactly one") {
     CHECK(kernel::detail::handler_choice_problems(spec, settings).empty());
   }
 }
+
+}  // namespace batch_test

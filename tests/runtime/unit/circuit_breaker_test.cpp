@@ -2,6 +2,8 @@
 
 #include "loop/circuit_breaker.hpp"
 
+namespace circuit_breaker_test {
+
 using kernel::detail::CircuitBreaker;
 using State = CircuitBreaker::State;
 using namespace std::chrono_literals;
@@ -99,3 +101,5 @@ TEST_CASE("circuit breaker: threshold 0 turns it off") {
   CHECK_FALSE(breaker.tick(t0 + 1h));
   CHECK(breaker.transitions() == 0);
 }
+
+}  // namespace circuit_breaker_test

@@ -2,6 +2,8 @@
 
 #include "loop/commit_tracker.hpp"
 
+namespace commit_tracker_test {
+
 using kernel::detail::CommitTracker;
 
 TEST_CASE("the commit point is the end of the contiguous completed prefix") {
@@ -92,3 +94,5 @@ TEST_CASE(
   next.handled = true;
   CHECK(tracker.advance() == 1960);
 }
+
+}  // namespace commit_tracker_test

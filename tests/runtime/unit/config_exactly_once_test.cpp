@@ -9,6 +9,8 @@
 
 #include "kernel/config.hpp"
 
+namespace config_exactly_once_test {
+
 using namespace kernel;
 
 namespace {
@@ -104,3 +106,5 @@ TEST_CASE("KERNEL_DELIVERY accepts only its two values") {
 TEST_CASE("exactly_once with worker threads is accepted") {
   CHECK(problems_of({{"KERNEL_DELIVERY", "exactly_once"}, {"KERNEL_CONCURRENCY", "8"}}).empty());
 }
+
+}  // namespace config_exactly_once_test

@@ -9,6 +9,8 @@
 
 #include "kernel/config.hpp"
 
+namespace config_limits_test {
+
 using namespace kernel;
 
 namespace {
@@ -98,3 +100,5 @@ TEST_CASE("config limits: all problems at once, secrets hidden") {
     CHECK(line.find("hunter2-secret") == std::string::npos);
   }
 }
+
+}  // namespace config_limits_test

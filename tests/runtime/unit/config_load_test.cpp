@@ -7,6 +7,8 @@
 
 #include "kernel/config.hpp"
 
+namespace config_load_test {
+
 using namespace kernel;
 using namespace std::chrono_literals;
 
@@ -429,3 +431,5 @@ TEST_CASE("config: the registry drives the machine-readable description") {
       std::count_if(registry.begin(), registry.end(), [](const VariableSpec& spec) { return spec.secret; });
   CHECK(secret == 4);
 }
+
+}  // namespace config_load_test

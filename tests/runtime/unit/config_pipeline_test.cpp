@@ -6,6 +6,8 @@
 
 #include "kernel/config.hpp"
 
+namespace config_pipeline_test {
+
 using namespace kernel;
 
 namespace {
@@ -266,3 +268,5 @@ TEST_CASE("configuration: durations take days") {
   CHECK(s.error_topic_retention == std::chrono::hours(48));
   CHECK(load({}).settings().error_topic_retention == std::chrono::hours(7 * 24));
 }
+
+}  // namespace config_pipeline_test

@@ -8,6 +8,8 @@
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 
+namespace config_properties_test {
+
 using namespace kernel;
 
 namespace {
@@ -208,3 +210,5 @@ TEST_CASE("config properties: SASL settings derive the protocol") {
                       {"KAFKA_SECURITY_PROTOCOL", "SSL"}})
             .find("KAFKA_SECURITY_PROTOCOL=\"SSL\"") != std::string::npos);
 }
+
+}  // namespace config_properties_test

@@ -9,6 +9,8 @@
 
 #include "kernel/config.hpp"
 
+namespace config_registry_test {
+
 using namespace kernel;
 
 namespace {
@@ -121,3 +123,5 @@ TEST_CASE("config registry: docs/configuration.md lists every variable with its 
   }
   for (const auto& [name, row] : rows) CHECK_MESSAGE(names.contains(name), name, " is documented but not read");
 }
+
+}  // namespace config_registry_test

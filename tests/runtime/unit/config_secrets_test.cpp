@@ -15,6 +15,8 @@
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 
+namespace config_secrets_test {
+
 using namespace kernel;
 namespace fs = std::filesystem;
 
@@ -163,3 +165,5 @@ TEST_CASE("config secrets: mask_secrets formats") {
   CHECK(mask_secrets("my.sasl.password.hint is here") == "my.sasl.password.hint is here");
   CHECK(mask_secrets("-----BEGIN CERTIFICATE-----") == "-----BEGIN CERTIFICATE-----");
 }
+
+}  // namespace config_secrets_test

@@ -23,6 +23,8 @@
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 
+namespace config_tls_test {
+
 using namespace kernel;
 namespace fs = std::filesystem;
 
@@ -298,3 +300,5 @@ TEST_CASE("config tls: without the intermediate the server cannot verify the cli
   CHECK_MESSAGE(output.find("verify error") != std::string::npos, output);
   CHECK(output.find("CIPHER is") == std::string::npos);
 }
+
+}  // namespace config_tls_test

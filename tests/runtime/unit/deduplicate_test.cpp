@@ -17,6 +17,8 @@
 #include "middleware/deduplicate.hpp"
 #include "ops/kernel_metrics.hpp"
 
+namespace deduplicate_test {
+
 using kernel::Context;
 using kernel::Message;
 using kernel::Outcome;
@@ -262,3 +264,5 @@ TEST_CASE("deduplicate refuses a window that remembers nothing") {
                        "deduplicate(): .age must be above 0 (leave it unset for KERNEL_DEDUP_WINDOW)",
                        std::invalid_argument);
 }
+
+}  // namespace deduplicate_test

@@ -9,6 +9,8 @@
 #include "kernel/handler.hpp"
 #include "kernel/testing.hpp"
 
+namespace errors_test {
+
 using kernel::ErrorClass;
 
 TEST_CASE("plain messages are classified as transient or permanent") {
@@ -252,3 +254,5 @@ TEST_CASE("every failure reason is listed once, each with its own name (kernel-a
   CHECK(names.contains("deserialization_error"));
   CHECK(names.contains("topic_not_allowed"));
 }
+
+}  // namespace errors_test

@@ -10,6 +10,8 @@
 #include "kernel/handler.hpp"
 #include "kernel/testing.hpp"
 
+namespace json_fields_test {
+
 namespace {
 
 struct Customer {
@@ -113,3 +115,5 @@ TEST_CASE("a document too large to search still gets a readable message, without
   order["items"] = {{{"qty", 1}}, {{"qty", "many"}}};
   CHECK(error_of(order) == "field \"items[1].qty\": expected number, got string");
 }
+
+}  // namespace json_fields_test

@@ -4,6 +4,8 @@
 
 #include "kernel/jsonl.hpp"
 
+namespace jsonl_test {
+
 using kernel::jsonl::parse_line;
 
 TEST_CASE("JSON Lines records: string values raw, other values as compact JSON") {
@@ -99,3 +101,5 @@ TEST_CASE("base64 round trip and UTF-8 validation") {
   CHECK_FALSE(kernel::jsonl::is_valid_utf8("\xc3("));
   CHECK_FALSE(kernel::jsonl::is_valid_utf8("\xed\xa0\x80"));  // a surrogate
 }
+
+}  // namespace jsonl_test

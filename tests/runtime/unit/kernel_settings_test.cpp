@@ -14,6 +14,8 @@
 #include "kernel/errors.hpp"
 #include "kernel/testing.hpp"
 
+namespace kernel_settings_test {
+
 using namespace kernel;
 using namespace std::chrono_literals;
 
@@ -365,3 +367,5 @@ TEST_CASE("Context: setting<T>() and produce_to()") {
                        "international); add it to KernelSpec::outputs",
                        PermanentError);
 }
+
+}  // namespace kernel_settings_test

@@ -11,6 +11,8 @@
 #include "loop/partition_state.hpp"
 #include "loop/worker_pool.hpp"
 
+namespace key_lanes_test {
+
 using namespace kernel;
 using namespace kernel::detail;
 
@@ -113,3 +115,5 @@ TEST_CASE("KERNEL_CONCURRENCY is 1 to 1024 and KERNEL_ORDERING one of key, parti
   CHECK(defaults.settings().concurrency == 1);
   CHECK(defaults.settings().ordering == Ordering::key);
 }
+
+}  // namespace key_lanes_test

@@ -11,6 +11,8 @@
 #include "kernel/embedded_broker.hpp"
 #include "kernel/message.hpp"
 
+namespace message_headers_test {
+
 namespace {
 
 /// Consumes `count` messages of partition 0 of `topic` from the beginning, adopted. They hold
@@ -61,3 +63,5 @@ TEST_CASE("header() of a consumed message: absent every time when it has none, f
   }
   rd_kafka_consumer_close(consumer.get());
 }
+
+}  // namespace message_headers_test

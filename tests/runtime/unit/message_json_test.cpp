@@ -6,6 +6,8 @@
 #include "kernel/message.hpp"
 #include "kernel/testing.hpp"
 
+namespace message_json_test {
+
 namespace {
 std::string nested_arrays(std::size_t levels) { return std::string(levels, '[') + std::string(levels, ']'); }
 }  // namespace
@@ -58,3 +60,5 @@ TEST_CASE("headers tell a null value from an empty one") {
   CHECK_FALSE(headers.is_null(2));
   CHECK(headers.get("absent") == std::string_view());
 }
+
+}  // namespace message_json_test

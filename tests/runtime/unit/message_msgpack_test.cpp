@@ -11,6 +11,8 @@
 #include "kernel/outgoing.hpp"
 #include "kernel/testing.hpp"
 
+namespace message_msgpack_test {
+
 namespace {
 
 struct Order {
@@ -172,3 +174,5 @@ TEST_CASE("JSON Lines shows a MessagePack value as the JSON it decodes to, and r
     CHECK(kernel::jsonl::parse_line(shown).value == "\xc1");
   }
 }
+
+}  // namespace message_msgpack_test

@@ -14,6 +14,8 @@
 #include "log/logging.hpp"
 #include "ops/kernel_metrics.hpp"
 
+namespace middleware_test {
+
 using kernel::Context;
 using kernel::Message;
 using kernel::Next;
@@ -223,3 +225,5 @@ TEST_CASE("metrics middleware does nothing when metrics are off") {
   CHECK(called);
   CHECK(outcome.ok());
 }
+
+}  // namespace middleware_test

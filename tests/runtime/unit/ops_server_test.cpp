@@ -19,6 +19,8 @@
 #include "http/operations.hpp"
 #include "http/ops_server.hpp"
 
+namespace ops_server_test {
+
 using kernel::detail::OpsServer;
 using kernel::detail::OpsServerOptions;
 using kernel::detail::OpsState;
@@ -495,3 +497,5 @@ TEST_CASE("an address that is not this host's is refused at start, naming KERNEL
                    std::make_shared<spdlog::logger>("t4", std::make_shared<spdlog::sinks::null_sink_mt>()));
   CHECK_THROWS_WITH_AS(server.start(), doctest::Contains("KERNEL_HTTP_ADDRESS"), kernel::detail::PortUnavailable);
 }
+
+}  // namespace ops_server_test

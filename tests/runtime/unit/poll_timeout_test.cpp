@@ -6,6 +6,8 @@
 
 #include "loop/poll_timeout.hpp"
 
+namespace poll_timeout_test {
+
 using namespace std::chrono_literals;
 using kernel::detail::poll_timeout;
 using kernel::detail::PollWait;
@@ -32,3 +34,5 @@ TEST_CASE("the poll timeout ends when the earliest due work is due, rounded up")
     CHECK(poll_timeout(PollWait{true, now - 1s}, now) == 0);
   }
 }
+
+}  // namespace poll_timeout_test

@@ -10,6 +10,8 @@
 #include "kernel/kernel.hpp"
 #include "kernel/testing.hpp"
 
+namespace public_api_test {
+
 // Nothing of librdkafka's C API comes with a public header (only declared types).
 #if defined(RD_KAFKA_VERSION) || defined(_RDKAFKA_MOCK_H_)
 #error "a public kernel header includes librdkafka/rdkafka.h or rdkafka_mock.h"
@@ -104,3 +106,5 @@ TEST_CASE("outcome kinds and error classes read the same") {
   CHECK(kernel::to_string(kernel::ErrorClass::transient) == "transient");
   CHECK(kernel::PermanentError("x").error_class() == kernel::Outcome::Kind::permanent);
 }
+
+}  // namespace public_api_test

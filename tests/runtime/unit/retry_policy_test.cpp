@@ -14,6 +14,8 @@
 #include "loop/retry_topics.hpp"
 #include "run/kernel_defaults.hpp"
 
+namespace retry_policy_test {
+
 using namespace kernel;
 using namespace std::chrono_literals;
 
@@ -177,3 +179,5 @@ TEST_CASE("a retry record's origin is its retry-original-* headers, else its own
   CHECK(from_headers.offset == "17");
   CHECK(from_headers.timestamp == "2026-11-23T03:09:38.123Z");
 }
+
+}  // namespace retry_policy_test

@@ -7,6 +7,8 @@
 
 #include "core/rfc3339.hpp"
 
+namespace rfc3339_test {
+
 using kernel::detail::format_rfc3339;
 using kernel::detail::parse_rfc3339;
 using kernel::detail::Rfc3339Error;
@@ -65,3 +67,5 @@ TEST_CASE("rfc3339: invalid input names the text and what is wrong") {
   CHECK_FALSE(try_parse_rfc3339("30m"));
   CHECK(try_parse_rfc3339("2026-11-23T03:09:38Z") == at_03_09_38);
 }
+
+}  // namespace rfc3339_test

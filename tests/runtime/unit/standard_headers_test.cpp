@@ -10,6 +10,8 @@
 #include "kernel/testing.hpp"
 #include "loop/standard_headers.hpp"
 
+namespace standard_headers_test {
+
 namespace {
 std::multimap<std::string, std::string> read(kernel::detail::HeadersPtr owned) {
   auto* headers = owned.get();
@@ -97,3 +99,5 @@ TEST_CASE("one RFC 3339 formatter: UTC with milliseconds, leap days and times be
   const auto now = kernel::detail::format_rfc3339(kernel::detail::now_epoch_ms());
   CHECK(std::regex_match(now, rfc3339_ms));
 }
+
+}  // namespace standard_headers_test
