@@ -368,12 +368,6 @@ std::optional<std::string> none_if_empty(std::string_view text) {
   return std::string(text);
 }
 
-std::string joined(const std::vector<std::string>& items) {
-  std::string text;
-  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
-  return text;
-}
-
 bool is_input(const Answers& answers, const std::string& topic) {
   const auto& inputs = answers.input_topics;
   return std::find(inputs.begin(), inputs.end(), topic) != inputs.end();

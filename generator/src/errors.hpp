@@ -3,6 +3,7 @@
 /// catches GeneratorError, prints what() (one line per problem) and returns exit_code().
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace new_kernel {
 
@@ -18,6 +19,13 @@ inline constexpr int refused = 73;        ///< upgrade refused (uncommitted chan
 inline constexpr int io_error = 74;       ///< an I/O error while writing
 inline constexpr int interrupted = 130;   ///< SIGINT (143 for SIGTERM): 128 + the signal
 }  // namespace exit_code
+
+/// The items a message lists (missing files, unknown names), separated by ", ".
+inline std::string joined(const std::vector<std::string>& items) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
 
 class GeneratorError : public std::runtime_error {
  public:

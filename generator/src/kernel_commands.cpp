@@ -40,12 +40,6 @@ TemplateSet templates_of(const Options& options) {
                                              : TemplateSet::from_directory(options.templates_directory);
 }
 
-std::string joined(const std::vector<std::string>& items) {
-  std::string text;
-  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
-  return text;
-}
-
 /// The questions the manifest has no answer for (new questions of the templates) that apply.
 std::vector<const Question*> new_questions(const Answers& answers, const std::set<std::string>& unanswered,
                                            const Patterns& patterns) {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/base64.hpp"
 #include "core/bounded_json.hpp"
 #include "core/payload_format.hpp"
 #include "core/rfc3339.hpp"
@@ -16,8 +17,6 @@
 namespace kernel::jsonl {
 
 namespace {
-
-constexpr std::string_view base64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// A string field, or its `<name>_base64` twin, decoded.
 std::optional<std::string> text_or_base64(const nlohmann::json& object, const std::string& name,
@@ -244,60 +243,12 @@ Record from_rdkafka(const rd_kafka_message_t* message) {
   return record;
 }
 
-std::string base64_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                       static_cast<unsigned char>(bytes[i + 2]);
-    out += base64_alphabet[(n >> 18) & 63];
-    out += base64_alphabet[(n >> 12) & 63];
-    out += base64_alphabet[(n >> 6) & 63];
-    out += base64_alphabet[n & 63];
-  }
-  if (i < bytes.size()) {
-    unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    out += base64_alphabet[(n >> 18) & 63];
-    out += base64_alphabet[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? base64_alphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
+std::string base64_encode(std::string_view bytes) { return detail::base64_encode(bytes); }
 
 std::string base64_decode(std::string_view text) {
-  std::string compact;
-  for (char c : text) {
-    if (c != '\n' && c != '\r' && c != ' ' && c != '\t') compact += c;
-  }
-  if (compact.size() % 4 != 0) throw std::invalid_argument("not base64 (length is not a multiple of 4)");
-  std::string out;
-  out.reserve(compact.size() / 4 * 3);
-  for (std::size_t i = 0; i < compact.size(); i += 4) {
-    unsigned n = 0;
-    int padding = 0;
-    for (std::size_t j = 0; j < 4; ++j) {
-      const char c = compact[i + j];
-      unsigned v;
-      if (c == '=' && i + 4 == compact.size() && j >= 2) {
-        v = 0;
-        ++padding;
-      } else {
-        const auto pos = base64_alphabet.find(c);
-        if (pos == std::string_view::npos || padding) {
-          throw std::invalid_argument("not base64 (unexpected character)");
-        }
-        v = static_cast<unsigned>(pos);
-      }
-      n = (n << 6) | v;
-    }
-    out += static_cast<char>((n >> 16) & 0xff);
-    if (padding < 2) out += static_cast<char>((n >> 8) & 0xff);
-    if (padding < 1) out += static_cast<char>(n & 0xff);
-  }
-  return out;
+  auto bytes = detail::base64_decode(text);
+  if (!bytes) throw std::invalid_argument("not base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4)");
+  return std::move(*bytes);
 }
 
 bool is_valid_utf8(std::string_view text) noexcept {

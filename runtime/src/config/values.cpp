@@ -5,9 +5,8 @@
 #include <cmath>
 #include <limits>
 
-#include <openssl/evp.h>
-
 #include "config/config_detail.hpp"
+#include "core/base64.hpp"
 
 namespace kernel::config_detail {
 
@@ -31,24 +30,6 @@ std::optional<double> read_decimal(std::string_view text, std::size_t& pos) {
   const auto result = std::from_chars(text.data() + start, text.data() + pos, value);
   if (result.ec != std::errc() || result.ptr != text.data() + pos) return std::nullopt;
   return value;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string compact;
-  for (char c : text) {
-    if (c != '\n' && c != '\r' && c != ' ' && c != '\t') compact += c;
-  }
-  if (compact.empty() || compact.size() % 4 != 0) return std::nullopt;
-  std::string out(compact.size() / 4 * 3, '\0');
-  const int length =
-      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(compact.data()), static_cast<int>(compact.size()));
-  if (length < 0) return std::nullopt;
-  // EVP_DecodeBlock counts padding as output bytes.
-  std::size_t padding = 0;
-  while (padding < 2 && compact[compact.size() - 1 - padding] == '=') ++padding;
-  out.resize(static_cast<std::size_t>(length) - padding);
-  return out;
 }
 
 }  // namespace
@@ -215,7 +196,7 @@ std::optional<std::string> decode_pem(std::string_view input) {
     }
     return text + "\n";
   }
-  auto decoded = base64_decode(text);
+  auto decoded = detail::base64_decode(text);
   if (!decoded) return std::nullopt;
   auto pem = trim(*decoded);
   if (!pem.starts_with("-----BEGIN")) return std::nullopt;
