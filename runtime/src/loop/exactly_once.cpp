@@ -3,6 +3,7 @@
 // and an aborted transaction sends every assigned partition back to its last committed offset
 // so its work is done again. The transaction itself is loop/transactions.{hpp,cpp}.
 #include <algorithm>
+#include <utility>
 
 #include "core/partition_list.hpp"
 #include "log/logging.hpp"
@@ -55,6 +56,7 @@ bool KernelLoop::end_transaction(Transaction::Result result, const rd_kafka_topi
     case Transaction::Result::committed:
       for (auto& [key, partition] : partitions_) partition->produced_in_transaction = -1;
       if (offsets && offsets->cnt > 0) {
+        aborts_in_a_row_ = 0;  // progress: the next abort's redo waits the first backoff again
         for (int i = 0; i < offsets->cnt; ++i) {
           if (auto* partition = find_partition(offsets->elems[i].topic, offsets->elems[i].partition)) {
             partition->committed = std::max(partition->committed, offsets->elems[i].offset);
@@ -66,9 +68,13 @@ bool KernelLoop::end_transaction(Transaction::Result result, const rd_kafka_topi
     case Transaction::Result::must_abort:
     case Transaction::Result::aborted: {
       transaction_failed_ = false;
+      // The redo waits a backoff that grows with each abort in a row, as a failing dead-letter
+      // write does under at-least-once: what failed (a broker away, a dead-letter topic that
+      // refuses every write) would most likely fail again at once.
+      ++aborts_in_a_row_;
       // Retire what the transaction covered first: aborting purges its unsent messages and
       // serves their delivery reports, which must find retired entries and give up.
-      rewind_to_committed();
+      rewind_to_committed(retry_policy_.delay(aborts_in_a_row_));
       auto deadline = Clock::now() + std::min<milliseconds>(settings_.shutdown_timeout, milliseconds(10000));
       if (stop_deadline_) deadline = std::min(deadline, *stop_deadline_);
       if (result == Transaction::Result::must_abort && transaction_->abort(deadline) == Transaction::Result::fatal) {
@@ -135,13 +141,12 @@ bool KernelLoop::dead_letter_undeliverable(PartitionState& partition, InFlight& 
   return true;
 }
 
-void KernelLoop::rewind_to_committed() {
+void KernelLoop::rewind_to_committed(std::chrono::milliseconds delay) {
   // Nothing handled since the last commit counts any more: every assigned partition starts
-  // again from its committed offset with fresh bookkeeping. The old states are retired like
-  // revoked ones, so the purged messages' delivery reports still find their entries.
+  // again from its committed offset with fresh bookkeeping, after `delay`. The old states are
+  // retired like revoked ones, so the purged messages' delivery reports still find their entries.
   last_state_ = nullptr;
   std::vector<PartitionOffset> seeks;
-  std::vector<PartitionOffset> resumes;
   // Calls waiting on the loop (a retry's backoff, a hold) are dropped with the rest; those
   // running on workers are discarded when they return (their partition state is retired).
   for (auto& call : waiting_calls_) abandon(*call);
@@ -163,6 +168,9 @@ void KernelLoop::rewind_to_committed() {
     for (const auto reason : {PauseReason::operator_, PauseReason::breaker}) {
       if (state->paused.has(reason)) fresh->paused.add(reason);
     }
+    // And each waits for the redo (held or not: it may be released before the redo is due).
+    fresh->paused.add(PauseReason::retry);
+    fresh->awaiting_redo = true;
     total_in_flight_ -= state->tracker.in_flight();
     drop_parked(*state);
     state->retry_message.reset();
@@ -173,19 +181,35 @@ void KernelLoop::rewind_to_committed() {
     drop_held(*state);
     drop_resends(*state);
     if (state->tracker.pending_acks() > 0 || state->lanes.running() > 0) retired_.push_back(std::move(state));
-    if (!fresh->paused.any()) resumes.push_back({fresh->topic, fresh->partition});
     seeks.push_back({fresh->topic, fresh->partition, target});
-    log_->info("{}[{}] starts again at {}, its last committed offset", fresh->topic, fresh->partition, target);
+    log_->info("{}[{}] starts again at {}, its last committed offset, in {} ms", fresh->topic, fresh->partition, target,
+               delay.count());
     state = std::move(fresh);
   }
   if (seeks.empty()) return;
   // Asynchronous (timeout 0): librdkafka 2.0.2 mistakes the unit of a blocking seek's timeout.
-  // Messages fetched before the seek are discarded by librdkafka's version barrier.
+  // Messages fetched before the seek are discarded by librdkafka's version barrier. Paused
+  // after the seek: a seek forgets the position a pause would otherwise resume from, so the
+  // fetch starts at the committed offset when redo_when_due() resumes it.
   const auto list = make_partition_list(seeks);
   ErrorPtr error(rd_kafka_seek_partitions(consumer_.get(), list.get(), 0));
   if (error) log_->error("rewinding after an aborted transaction failed: {}", rd_kafka_error_string(error.get()));
-  if (!resumes.empty() && !stop_deadline_)
-    rd_kafka_resume_partitions(consumer_.get(), make_partition_list(resumes).get());
+  rd_kafka_pause_partitions(consumer_.get(), list.get());
+  redo_due_ = Clock::now() + delay;
+  wake_at(*redo_due_);
+}
+
+void KernelLoop::redo_when_due(Clock::time_point now) {
+  if (!redo_due_ || stopping()) return;
+  if (now < *redo_due_) {
+    wake_at(*redo_due_);
+    return;
+  }
+  redo_due_.reset();
+  for (auto& [key, partition] : partitions_) {
+    if (!std::exchange(partition->awaiting_redo, false)) continue;
+    resume(*partition, PauseReason::retry);  // unless an operator's or the breaker's pause holds
+  }
 }
 
 bool KernelLoop::must_hold(const InFlight& entry) {

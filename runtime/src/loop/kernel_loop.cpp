@@ -151,6 +151,7 @@ int KernelLoop::run() {
       // Found again by the next three (work scheduled meanwhile adds itself with wake_at()).
       next_due_ = Clock::time_point::max();
       run_due_retries();
+      redo_when_due(now);
       if (batch_handler_) hand_over_batches(now);
       if (workers_) run_waiting_calls(now);
       resend_due();

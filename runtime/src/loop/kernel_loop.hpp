@@ -273,8 +273,11 @@ class KernelLoop {
   /// (output_failed) instead of handled again. False when it is not marked.
   bool dead_letter_undeliverable(PartitionState& partition, InFlight& entry, const Message& input);
   bool end_transaction(Transaction::Result result, const rd_kafka_topic_partition_list_t* offsets);
-  /// After an abort: every assigned partition starts again at its committed offset.
-  void rewind_to_committed();
+  /// After an abort: every assigned partition starts again at its committed offset once
+  /// `delay` has passed (paused for PauseReason::retry meanwhile).
+  void rewind_to_committed(std::chrono::milliseconds delay);
+  /// Resumes the partitions rewound by an abort once their backoff is over.
+  void redo_when_due(Clock::time_point now);
   // With workers, a concluded call's records wait until every lower offset of its partition
   // is concluded, so each transaction holds only records of inputs its offsets commit.
   /// Whether a record of `entry` must wait: an entry below it is not concluded yet.
@@ -395,6 +398,11 @@ class KernelLoop {
   std::unique_ptr<Transaction> transaction_;
   std::size_t outputs_ahead_of_commit_ = 0;
   bool transaction_failed_ = false;  // a record of the open transaction was not delivered: abort it
+  /// Exactly-once: transactions aborted since the last commit that carried offsets; the
+  /// rewound partitions wait the backoff of retry number aborts_in_a_row_ before the redo.
+  int aborts_in_a_row_ = 0;
+  /// Exactly-once: when the partitions rewound by the last abort start again (none waiting: nullopt).
+  std::optional<Clock::time_point> redo_due_;
 };
 
 }  // namespace kernel::detail

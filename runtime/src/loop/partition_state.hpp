@@ -52,6 +52,9 @@ struct PartitionState {
   /// Exactly-once: inputs (by offset) an output of which failed for good in an aborted
   /// transaction, with the reason; dead-lettered (output_failed) when handled again.
   std::map<std::int64_t, std::string> undeliverable;
+  /// Exactly-once: rewound by an aborted transaction, paused (PauseReason::retry) until the
+  /// loop's redo_due_.
+  bool awaiting_redo = false;
 };
 
 /// The bytes a parked message holds for its key and value (the parked budget's unit; the

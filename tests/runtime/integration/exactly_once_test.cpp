@@ -435,22 +435,26 @@ namespace {
 /// (within 3 s: at once, not at the commit's flush deadline of 10 s).
 struct UndeliveredOutput {
   testwait::Gate gate;
+  /// Where input `later_input`, if a test sends one, waits (a second injection point).
+  testwait::Gate later;
+  static constexpr int later_input = 100;
   std::unique_ptr<kernel::testing::KernelFixture> fixture;
 
   UndeliveredOutput(const std::string& name, std::vector<rd_kafka_resp_err_t> errors,
-                    const std::string& concurrency = "1") {
+                    const std::string& concurrency = "1", const kernel::Environment& extra = {}) {
     auto spec = testkernels::json_echo(name);
     spec.handler = [this](const kernel::Message& message, kernel::Context& context) {
-      if (message.json()["n"].get<int>() == 3) gate.pass(30s);
+      const auto n = message.json()["n"].get<int>();
+      if (n == 3) gate.pass(30s);
+      if (n == later_input) later.pass(30s);
       context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
     };
-    fixture = std::make_unique<kernel::testing::KernelFixture>(
-        spec, kernel::Environment{{"KERNEL_DELIVERY", "exactly_once"},
-                                  {"KAFKA_CONSUMER_GROUP", name + "-group"},
-                                  {"KAFKA_CONSUMER_COMMIT_INTERVAL", "200ms"},
-                                  {"KAFKA_PRODUCER_MAX_ATTEMPTS", "2"},
-                                  {"KERNEL_CONCURRENCY", concurrency},
-                                  {"KERNEL_HTTP_PORT", "0"}});
+    kernel::Environment environment{
+        {"KERNEL_DELIVERY", "exactly_once"},         {"KAFKA_CONSUMER_GROUP", name + "-group"},
+        {"KAFKA_CONSUMER_COMMIT_INTERVAL", "200ms"}, {"KAFKA_PRODUCER_MAX_ATTEMPTS", "2"},
+        {"KERNEL_CONCURRENCY", concurrency},         {"KERNEL_HTTP_PORT", "0"}};
+    environment.insert(extra.begin(), extra.end());
+    fixture = std::make_unique<kernel::testing::KernelFixture>(spec, environment);
     for (int n = 0; n < 3; ++n) fixture->send({{"n", n}}, "k" + std::to_string(n));
     fixture->outputs(3, 20s);
     REQUIRE(testwait::wait_until([&] { return committed_total(fixture->http_port()) == 3; }, 10s));
@@ -518,6 +522,69 @@ TEST_CASE("exactly-once: an output refused for good aborts once; its input is th
                 "committed offsets in /admin/status: ", total);
   CHECK(metric(fixture.http_port(), aborted_series) == 1);
   CHECK(fixture.read_topic("eos-refused.dlq", 0, 5s).size() == 1);
+  CHECK(fixture.stop() == kernel::exit_code::ok);
+}
+
+TEST_CASE("exactly-once: transactions aborted one after another are redone with growing backoff") {
+  // The next three produce requests are refused for good: input 3's output (abort 1), then its
+  // dead letter (abort 2), then its output again (abort 3); the next dead letter is accepted.
+  // Without a backoff each redo follows its abort at once, and a dead-letter topic that refuses
+  // every write would abort transactions in a tight loop. With it, the partitions wait
+  // KERNEL_RETRY_BACKOFF before the first redo and twice as long before each next one (no
+  // jitter here), as at-least-once waits before writing a dead letter again.
+  std::string concurrency = "1";
+  SUBCASE("on the loop thread") {}
+  SUBCASE("with KERNEL_CONCURRENCY=4") { concurrency = "4"; }
+  constexpr int refusals = 3;
+  constexpr auto backoff = 500ms;
+  UndeliveredOutput run("eos-backoff", std::vector<rd_kafka_resp_err_t>(refusals, RD_KAFKA_RESP_ERR_INVALID_RECORD),
+                        concurrency,
+                        {{"KERNEL_RETRY_BACKOFF", "500ms"},
+                         {"KERNEL_RETRY_MULTIPLIER", "2"},
+                         {"KERNEL_RETRY_JITTER", "0"},
+                         {"KERNEL_RETRY_BACKOFF_MAX", "30s"}});
+  auto& fixture = *run.fixture;
+  // When each abort was seen (polling /metrics: each time is late by at most one poll).
+  std::vector<std::chrono::steady_clock::time_point> aborts{std::chrono::steady_clock::now()};
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (static_cast<int>(aborts.size()) < refusals && std::chrono::steady_clock::now() < deadline) {
+    const auto count = static_cast<int>(metric(fixture.http_port(), aborted_series));
+    while (static_cast<int>(aborts.size()) < count) aborts.push_back(std::chrono::steady_clock::now());
+    std::this_thread::sleep_for(5ms);  // the polling interval of an observation, not a synchronisation
+  }
+  REQUIRE(aborts.size() == refusals);
+  for (std::size_t k = 1; k < aborts.size(); ++k) {
+    const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(aborts[k] - aborts[k - 1]);
+    const auto wait = backoff * (1 << (k - 1));
+    INFO("abort ", k + 1, " came ", gap.count(), " ms after abort ", k, "; the backoff is ", wait.count(), " ms");
+    CHECK(gap >= wait - 50ms);  // observed up to one poll late on either side
+  }
+  // Input 3 is then concluded: dead-lettered (output_failed) by the fourth write, or, when the
+  // mock fails that one too (its sequence check after an aborted epoch: "skipped sequence
+  // numbers"), handled again after the fourth backoff, its output accepted this time.
+  long long total = -1;
+  CHECK_MESSAGE(testwait::wait_until([&] { return (total = committed_total(fixture.http_port())) == 4; }, 30s),
+                "committed offsets in /admin/status: ", total);
+  const auto aborted = static_cast<int>(metric(fixture.http_port(), aborted_series));
+  CHECK(aborted >= refusals);
+  CHECK(aborted <= refusals + 1);
+  const auto dead = fixture.read_topic("eos-backoff.dlq", 0, 5s);
+  for (const auto& record : dead) CHECK(record.headers.get("dlq-failure-reason") == "output_failed");
+
+  // A commit ends the run of aborts: the next abort waits the first backoff again, not the
+  // fourth (4 s) or longer.
+  fixture.send({{"n", UndeliveredOutput::later_input}}, "k4");
+  REQUIRE(run.later.wait_for_arrival());
+  constexpr std::int16_t produce_api_key = 0;
+  rd_kafka_mock_push_request_errors(fixture.mock_cluster(), produce_api_key, 1, RD_KAFKA_RESP_ERR_INVALID_RECORD);
+  run.later.open();
+  REQUIRE(testwait::wait_until([&] { return metric(fixture.http_port(), aborted_series) > aborted; }, 10s));
+  const auto next = std::chrono::steady_clock::now();
+  REQUIRE(testwait::wait_until([&] { return committed_total(fixture.http_port()) == 5; }, 20s));
+  const auto redone_after = std::chrono::steady_clock::now() - next;
+  INFO("the next input was concluded ", std::chrono::duration_cast<std::chrono::milliseconds>(redone_after).count(),
+       " ms after its abort");
+  CHECK(redone_after < 2500ms);
   CHECK(fixture.stop() == kernel::exit_code::ok);
 }
 
