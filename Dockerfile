@@ -22,6 +22,7 @@ RUN apt-get update \
         libcli11-dev \
         libcpp-httplib-dev \
         libgit2-dev \
+        libjemalloc-dev \
         libkainjow-mustache-dev \
         libmicrohttpd-dev \
         librdkafka-dev \

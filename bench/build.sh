@@ -5,7 +5,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build="${KERNEL_BUILD_DIR:-$top/build-bench}"
 if [ "${KERNEL_BENCH_NO_BUILD:-0}" != 1 ]; then
   cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DKERNEL_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target kernel-dev-broker example-enricher bench-raw-loop "$@" >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target kernel-dev-broker example-enricher bench-raw-loop bench-raw-loop-jemalloc "$@" >/dev/null
 fi
 broker="$build/runtime/kernel-dev-broker"
 kernel="$build/examples/enricher/example-enricher"

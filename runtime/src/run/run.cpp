@@ -12,6 +12,7 @@
 #include "log/logging.hpp"
 #include "loop/handler_choice.hpp"
 #include "loop/kernel_loop.hpp"
+#include "run/allocator.hpp"
 #include "run/kernel_defaults.hpp"
 #include "run/samples.hpp"
 #include "run/signals.hpp"
@@ -132,7 +133,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   }
   if (cli.version) {
     std::cout << spec.name << " " << spec.version << " (new-kernel runtime, librdkafka " << rd_kafka_version_str()
-              << ")\n";
+              << ", " << detail::allocator_description() << ")\n";
     return exit_code::ok;
   }
 
