@@ -130,13 +130,23 @@ int KernelLoop::run() {
     const PollWait wait{pending_outputs_ > 0 || !resends_.empty() || collected_messages_ > 0 ||
                             (workers_ && workers_->outstanding() > 0),
                         next_due_};
-    if (MessagePtr raw{rd_kafka_consumer_poll(consumer_.get(), poll_timeout(wait, Clock::now()))}) {
-      handle(std::move(raw));
-    }
+    MessagePtr raw{rd_kafka_consumer_poll(consumer_.get(), poll_timeout(wait, Clock::now()))};
+    const bool polled = raw != nullptr;
+    if (raw) handle(std::move(raw));
     if (workers_) conclude_calls();
     rd_kafka_poll(producer_.get(), 0);
     if (transaction_failed_) abort_transaction();
     drain_parked();
+    if (!polled && waiting_for_room()) {
+      // Nothing new, and a partition at its in-flight cap waits for acknowledgements that
+      // librdkafka would hold back for linger.ms (KAFKA_PRODUCER_BATCH_TIMEOUT) to fill a
+      // batch no more inputs can add to. Flushing sends them now and returns as soon as every
+      // output is acknowledged (at most busy_poll_ms, as the poll would have waited); the
+      // delivery reports it serves make room at once.
+      rd_kafka_flush(producer_.get(), busy_poll_ms);
+      if (transaction_failed_) abort_transaction();
+      drain_parked();
+    }
     if (exit_code_ != exit_code::ok) break;
 
     const auto now = Clock::now();
@@ -207,6 +217,15 @@ void KernelLoop::handle(MessagePtr raw) {
     return;
   }
   handle_now(*partition, std::move(message));
+}
+
+bool KernelLoop::waiting_for_room() const {
+  if (total_parked_ == 0 || pending_outputs_ == 0) return false;
+  for (const auto& [key, partition] : partitions_) {
+    if (!partition->parked.empty() && !partition->retry_entry && !held(*partition) && !has_room(*partition))
+      return true;
+  }
+  return false;
 }
 
 bool KernelLoop::has_room(const PartitionState& partition) const noexcept {

@@ -234,6 +234,9 @@ class KernelLoop {
   void resume(PartitionState& partition, PauseReason reason);
   void check_backpressure();
   bool has_room(const PartitionState& partition) const noexcept;
+  /// Whether a partition's parked messages wait only for acknowledgements of its outputs
+  /// (it is at the in-flight cap; not retrying, not held).
+  bool waiting_for_room() const;
   void handle_now(PartitionState& partition, Message message);
   void drain_parked();
   /// Forgets a partition's parked messages (not handled, not committed: delivered again).
