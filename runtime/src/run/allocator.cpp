@@ -17,15 +17,17 @@ std::string_view malloc_provider() {
   return info.dli_fname;
 }
 
+bool is_jemalloc(std::string_view provider) { return provider.find("jemalloc") != std::string_view::npos; }
+
 using Mallctl = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
 
 }  // namespace
 
-bool jemalloc_serves_malloc() { return malloc_provider().find("jemalloc") != std::string_view::npos; }
+bool jemalloc_serves_malloc() { return is_jemalloc(malloc_provider()); }
 
 std::string allocator_description() {
   const auto provider = malloc_provider();
-  if (provider.find("jemalloc") != std::string_view::npos) {
+  if (is_jemalloc(provider)) {
     // jemalloc's own introspection: mallctl("version") is a const char*.
     if (auto* mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"))) {
       const char* version = nullptr;
