@@ -315,6 +315,12 @@ std::vector<Property> build_properties(const Settings& s, Client client, const s
     // Attempts count the first send; librdkafka's retries do not.
     out.push_back({"retries", std::to_string(std::max(0, s.max_attempts - 1)), "KAFKA_PRODUCER_MAX_ATTEMPTS"});
     out.push_back({"linger.ms", ms(s.linger), "KAFKA_PRODUCER_BATCH_TIMEOUT"});
+    // One input partition never has more than KAFKA_MAX_POLL_RECORDS outputs unacknowledged,
+    // so a batch waiting for linger.ms to fill past that would stall its partition until the
+    // timer fires. Sending a partition's batch once it holds half the cap keeps the other half
+    // being handled while the first is on its way.
+    out.push_back(
+        {"batch.num.messages", std::to_string(std::clamp(s.max_poll_records / 2, 1, 10000)), "KAFKA_MAX_POLL_RECORDS"});
     out.push_back({"compression.type", std::string(to_string(s.compression)), "KAFKA_PRODUCER_COMPRESSION"});
   }
   add_security(s, certificate_location, out);

@@ -233,7 +233,8 @@ std::vector<VariableSpec> make_registry() {
       stored_in(&S::max_poll_records, whole_number(1, " (messages per partition)"),
                 {.name = "KAFKA_MAX_POLL_RECORDS",
                  .default_value = "500",
-                 .description = "Most messages in flight (received, not yet committable) per partition"}),
+                 .description = "Most messages in flight (received, not yet committable) per partition; the "
+                                "producer sends a batch once it holds half of this (batch.num.messages)"}),
       stored_in(&S::delivery, choice<DeliveryGuarantee>(),
                 {.name = "KERNEL_DELIVERY",
                  .default_value = "at_least_once",

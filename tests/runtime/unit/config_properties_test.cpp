@@ -95,6 +95,17 @@ TEST_CASE("config properties: the runtime's needs, read back from librdkafka") {
   CHECK_FALSE(has(producer, "enable.auto.commit"));
 }
 
+TEST_CASE("config properties: a producer batch goes out once it holds half the in-flight cap") {
+  // Waiting for linger.ms to fill a batch past KAFKA_MAX_POLL_RECORDS would stall a partition.
+  CHECK(effective(load({}).producer_properties(), "batch.num.messages") == "250");
+  CHECK(effective(load({{"KAFKA_MAX_POLL_RECORDS", "41"}}).producer_properties(), "batch.num.messages") == "20");
+  CHECK(effective(load({{"KAFKA_MAX_POLL_RECORDS", "1"}}).producer_properties(), "batch.num.messages") == "1");
+  CHECK(effective(load({{"KAFKA_MAX_POLL_RECORDS", "100000"}}).producer_properties(), "batch.num.messages") == "10000");
+  CHECK(effective(load({{"KAFKA_PROPERTY_BATCH_NUM_MESSAGES", "5000"}}).producer_properties(), "batch.num.messages") ==
+        "5000");
+  CHECK_FALSE(has(load({}).consumer_properties(), "batch.num.messages"));
+}
+
 TEST_CASE("config properties: acks 1 with idempotence off") {
   const auto producer = load({{"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
                               {"KAFKA_PRODUCER_REQUIRE_ACKS", "1"},
