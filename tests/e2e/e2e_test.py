@@ -22,6 +22,11 @@ import time
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+# KERNEL_DEBUG_INFO=0 (CI's one-off build): the kernels are built without -g as well, which
+# compiles them about a quarter faster; the generated build type stays RelWithDebInfo.
+DEBUG_INFO_FLAGS = (["-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG"]
+                    if os.environ.get("KERNEL_DEBUG_INFO", "1") == "0" else [])
+
 PATTERNS = {
     "consumer": {"output": False},
     "transform": {"output": True},
@@ -261,7 +266,7 @@ def test_pattern(prefix, workdir, pattern, figures):
 
     build = os.path.join(directory, "build")
     run(["cmake", "-S", directory, "-B", build, f"-DCMAKE_PREFIX_PATH={prefix}",
-         "-DCMAKE_COMPILE_WARNING_AS_ERROR=ON"])
+         "-DCMAKE_COMPILE_WARNING_AS_ERROR=ON", *DEBUG_INFO_FLAGS])
     _, figures[f"{pattern} build s"] = run(["cmake", "--build", build, "-j2"])
     figures[f"{pattern} binary MB"] = os.path.getsize(os.path.join(build, name)) / 1e6
     run(["ctest", "--test-dir", build, "--output-on-failure", "--timeout", "180"])
