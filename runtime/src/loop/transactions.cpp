@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/exit_codes.hpp"
@@ -50,7 +52,10 @@ std::string Transaction::fatal_reason() const {
 
 void Transaction::init(std::chrono::milliseconds timeout) {
   ErrorPtr error(rd_kafka_init_transactions(producer_, static_cast<int>(timeout.count())));
-  if (!error) return;
+  if (!error) {
+    warn_on_mock_cluster();
+    return;
+  }
   const auto code = rd_kafka_error_code(error.get());
   if (code == RD_KAFKA_RESP_ERR__TIMED_OUT || rd_kafka_error_is_retriable(error.get())) {
     throw StartupError(exit_code::unavailable,
@@ -61,6 +66,23 @@ void Transaction::init(std::chrono::milliseconds timeout) {
   }
   throw StartupError(exit_code::software, "cannot start transactions for transactional.id " + id_ + ": " +
                                               rd_kafka_error_string(error.get()));
+}
+
+void Transaction::warn_on_mock_cluster() const {
+  // librdkafka's mock cluster (the embedded broker, kernel-dev-broker) names itself this way.
+  // It takes transactions without isolating them: say so where a user would trust the result.
+  constexpr std::string_view mock_prefix = "mockCluster";
+  char* id = rd_kafka_clusterid(producer_, 1000);  // known by now: init_transactions reached a broker
+  if (!id) return;
+  const std::string cluster(id);
+  rd_kafka_mem_free(producer_, id);
+  if (!cluster.starts_with(mock_prefix)) return;
+  log_->warn(
+      "exactly-once on a development broker (librdkafka's mock cluster {}): transactions run, but it shows "
+      "records of aborted transactions to read_committed readers and keeps no offsets committed in a "
+      "transaction (a restart starts again from KAFKA_CONSUMER_START_OFFSET), so duplicates downstream are "
+      "possible here; the guarantee needs a Kafka cluster",
+      cluster);
 }
 
 bool Transaction::begin() {

@@ -60,6 +60,10 @@ class Transaction {
   static bool is_fenced(rd_kafka_resp_err_t err) noexcept;
 
  private:
+  /// Logs a warning when the cluster is librdkafka's mock (the embedded or development broker),
+  /// which accepts transactions without isolating them (docs/exactly-once.md).
+  void warn_on_mock_cluster() const;
+
   /// Calls `call` until it succeeds, fails for good, or `deadline` passes (then the last error).
   template <typename Call>
   rd_kafka_error_t* retry_until(Clock::time_point deadline, Call&& call);
