@@ -2,13 +2,15 @@
 // (consume -> parse JSON -> add two fields -> produce with the standard headers stamped by
 // hand), at-least-once (an input's offset is committed after its output is acknowledged).
 // Client settings come from the same configuration code as the kernel's, so both run with the
-// same acks, idempotence, compression, linger and fetch settings.
+// same acks, idempotence, compression, linger and fetch settings (not the kernel's batch size,
+// which follows its in-flight bound: see main).
 #include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <librdkafka/rdkafka.h>
 
@@ -66,7 +68,13 @@ int main() {
   const auto config = kernel::Config::load(
       kernel::KernelDefaults{"raw-loop", {"orders"}, std::string("orders.enriched")}, kernel::process_environment());
   const auto& settings = config.settings();
-  auto producer = client(RD_KAFKA_PRODUCER, config.producer_properties());
+  // The kernel sends a batch once it holds half its in-flight bound (batch.num.messages from
+  // KAFKA_MAX_POLL_RECORDS). This loop has no bound and keeps librdkafka's default, as a
+  // hand-written loop would; a KAFKA_PROPERTY_BATCH_NUM_MESSAGES still applies to both.
+  auto producer_properties = config.producer_properties();
+  std::erase_if(producer_properties,
+                [](const kernel::Property& p) { return p.name == "batch.num.messages" && p.derived; });
+  auto producer = client(RD_KAFKA_PRODUCER, producer_properties);
   auto consumer = client(RD_KAFKA_CONSUMER, config.consumer_properties());
   rd_kafka_poll_set_consumer(consumer.get());
   kernel::detail::PartitionListPtr topics(rd_kafka_topic_partition_list_new(1));

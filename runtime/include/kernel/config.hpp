@@ -122,6 +122,9 @@ struct Property {
   std::string value;
   std::string variable;
   bool secret = false;
+  /// Follows from `variable` rather than being what it sets (batch.num.messages from
+  /// KAFKA_MAX_POLL_RECORDS): a KAFKA_PROPERTY_* for the same property simply replaces it.
+  bool derived = false;
 };
 
 /// KERNEL_DEDUP_WINDOW: deduplicate() remembers at most `count` completed event ids, each for

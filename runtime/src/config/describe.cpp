@@ -136,7 +136,7 @@ void append_properties(std::string& out, std::string_view title, const std::vect
   out += "\n";
   for (const auto& property : properties) {
     out += property.name + "=" + shown_property(property, settings);
-    if (!property.variable.empty()) out += "  # " + property.variable;
+    if (!property.variable.empty()) out += (property.derived ? "  # from " : "  # ") + property.variable;
     out += "\n";
   }
 }

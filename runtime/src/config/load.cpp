@@ -322,7 +322,8 @@ Loaded read_settings(const KernelDefaults& kernel, const Environment& environmen
   return loaded;
 }
 
-// A KAFKA_PROPERTY_* that sets what an explicitly given variable also sets is ambiguous.
+// A KAFKA_PROPERTY_* that sets what an explicitly given variable also sets is ambiguous (unless
+// the variable sets it only as a consequence: then the KAFKA_PROPERTY_* wins).
 void check_passthrough_overlap(const Loaded& loaded, Problems& problems) {
   const auto& s = loaded.settings;
   for (const auto& p : s.passthrough) {
@@ -330,7 +331,7 @@ void check_passthrough_overlap(const Loaded& loaded, Problems& problems) {
       Settings without = s;
       without.passthrough.clear();
       for (const auto& property : build_properties(without, client, "")) {
-        if (property.name != p.property || property.variable.empty()) continue;
+        if (property.name != p.property || property.variable.empty() || property.derived) continue;
         const auto source = loaded.sources.find(property.variable);
         if (source == loaded.sources.end() || (source->second != source::env && source->second != source::dotenv)) {
           continue;

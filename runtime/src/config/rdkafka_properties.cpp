@@ -315,12 +315,16 @@ std::vector<Property> build_properties(const Settings& s, Client client, const s
     // Attempts count the first send; librdkafka's retries do not.
     out.push_back({"retries", std::to_string(std::max(0, s.max_attempts - 1)), "KAFKA_PRODUCER_MAX_ATTEMPTS"});
     out.push_back({"linger.ms", ms(s.linger), "KAFKA_PRODUCER_BATCH_TIMEOUT"});
-    // One input partition never has more than KAFKA_MAX_POLL_RECORDS outputs unacknowledged,
-    // so a batch waiting for linger.ms to fill past that would stall its partition until the
-    // timer fires. Sending a partition's batch once it holds half the cap keeps the other half
-    // being handled while the first is on its way.
-    out.push_back(
-        {"batch.num.messages", std::to_string(std::clamp(s.max_poll_records / 2, 1, 10000)), "KAFKA_MAX_POLL_RECORDS"});
+    // An input partition has at most KAFKA_MAX_POLL_RECORDS messages in flight (handled, outputs
+    // not yet acknowledged), so when its outputs fill one output partition's batch, waiting
+    // linger.ms for more would stall it until the timer fires. Sending a batch once it holds half
+    // that bound keeps the other half being handled while the first is on its way. The cost:
+    // smaller requests where many inputs feed one output partition at a high rate (set
+    // KAFKA_PROPERTY_BATCH_NUM_MESSAGES for brokers far away).
+    out.push_back({.name = "batch.num.messages",
+                   .value = std::to_string(std::clamp(s.max_poll_records / 2, 1, 10000)),
+                   .variable = "KAFKA_MAX_POLL_RECORDS",
+                   .derived = true});
     out.push_back({"compression.type", std::string(to_string(s.compression)), "KAFKA_PRODUCER_COMPRESSION"});
   }
   add_security(s, certificate_location, out);

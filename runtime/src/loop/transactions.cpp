@@ -72,10 +72,12 @@ void Transaction::warn_on_mock_cluster() const {
   // librdkafka's mock cluster (the embedded broker, kernel-dev-broker) names itself this way.
   // It takes transactions without isolating them: say so where a user would trust the result.
   constexpr std::string_view mock_prefix = "mockCluster";
-  char* id = rd_kafka_clusterid(producer_, 1000);  // known by now: init_transactions reached a broker
+  // Normally known by now (init_transactions reached a broker); waits at most this otherwise.
+  constexpr int metadata_wait_ms = 1000;
+  const auto free_id = [this](char* id) { rd_kafka_mem_free(producer_, id); };
+  const std::unique_ptr<char, decltype(free_id)> id(rd_kafka_clusterid(producer_, metadata_wait_ms), free_id);
   if (!id) return;
-  const std::string cluster(id);
-  rd_kafka_mem_free(producer_, id);
+  const std::string cluster(id.get());
   if (!cluster.starts_with(mock_prefix)) return;
   log_->warn(
       "exactly-once on a development broker (librdkafka's mock cluster {}): transactions run, but it shows "

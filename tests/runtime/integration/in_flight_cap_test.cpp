@@ -22,9 +22,12 @@ TEST_CASE("a partition at its in-flight cap does not wait linger.ms for its ackn
   constexpr int count = 100;
   constexpr int cap = 10;
   // A linger of 4 s: waiting for it at each of the 10 caps would take 40 s.
+  // librdkafka's default batch size: with the kernel's own (half the cap) each batch would go
+  // out when full and the flush at the cap would never be needed.
   kernel::testing::KernelFixture fixture(testkernels::json_echo("cap-flush"),
                                          {{"KAFKA_MAX_POLL_RECORDS", std::to_string(cap)},
                                           {"KAFKA_PRODUCER_BATCH_TIMEOUT", "4s"},
+                                          {"KAFKA_PROPERTY_BATCH_NUM_MESSAGES", "10000"},
                                           {"KERNEL_BATCH_SIZE", std::to_string(cap)}});
   std::vector<kernel::jsonl::Record> records;
   for (int n = 0; n < count; ++n) {
@@ -42,6 +45,31 @@ TEST_CASE("a partition at its in-flight cap does not wait linger.ms for its ackn
   MESSAGE(count, " outputs through a cap of ", cap, " in ", took.count(), " ms");
   REQUIRE(outputs.size() == count);
   for (int n = 0; n < count; ++n) CHECK(nlohmann::json::parse(outputs[n].value)["n"] == n);  // in order
+}
+
+TEST_CASE("a partition's outputs go out once they fill half the in-flight cap, without waiting linger.ms") {
+  // Half the cap is batch.num.messages: those outputs are sent at once while the partition has
+  // room for more (so the flush at the cap does not apply). librdkafka's default (10,000) would
+  // hold them for the whole linger.
+  constexpr int cap = 10;
+  constexpr int count = cap / 2;
+  kernel::testing::KernelFixture fixture(testkernels::json_echo("half-cap"),
+                                         {{"KAFKA_MAX_POLL_RECORDS", std::to_string(cap)},
+                                          {"KAFKA_PRODUCER_BATCH_TIMEOUT", "4s"},
+                                          {"KERNEL_BATCH_SIZE", std::to_string(cap)}});
+  std::vector<kernel::jsonl::Record> records;
+  for (int n = 0; n < count; ++n) {
+    kernel::jsonl::Record record;
+    record.key = "one key, one partition";
+    record.value = nlohmann::json{{"n", n}}.dump();
+    records.push_back(std::move(record));
+  }
+  kernel::detail::produce_records(fixture.bootstrap_servers(), "half-cap.in", records);
+  const auto started = std::chrono::steady_clock::now();
+  const auto outputs = fixture.outputs(count, 2500ms);  // well within the 4 s linger
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  MESSAGE(count, " outputs (half a cap of ", cap, ") in ", took.count(), " ms");
+  REQUIRE(outputs.size() == count);
 }
 
 }  // namespace in_flight_cap_test

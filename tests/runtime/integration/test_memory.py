@@ -41,9 +41,9 @@ class MemoryTests(unittest.TestCase):
             produce_empty_objects(broker.bootstrap, count)
             # Outputs held back: nothing is acknowledged, so nothing completes and the backlog
             # waits behind the in-flight cap. A batch goes out early once it holds half the cap
-            # (batch.num.messages); raised here, only the linger timer would send one.
+            # (batch.num.messages); at librdkafka's default, only the linger timer sends one.
             kernel = Kernel(IT_KERNEL, broker.bootstrap, KAFKA_PRODUCER_BATCH_TIMEOUT="2m",
-                            KAFKA_PROPERTY_BATCH_NUM_MESSAGES="100000", KERNEL_HTTP_PORT="0",
+                            KAFKA_PROPERTY_BATCH_NUM_MESSAGES="10000", KERNEL_HTTP_PORT="0",
                             KERNEL_HTTP_ADDRESS="127.0.0.1", KERNEL_SHUTDOWN_TIMEOUT="5s")
             port = wait_for(lambda: next((int(m.group(1)) for m in (re.search(r"http://[0-9.]+:(\d+)", line)
                                                                       for line in list(kernel.lines)) if m), None),

@@ -103,6 +103,11 @@ TEST_CASE("config properties: a producer batch goes out once it holds half the i
   CHECK(effective(load({{"KAFKA_MAX_POLL_RECORDS", "100000"}}).producer_properties(), "batch.num.messages") == "10000");
   CHECK(effective(load({{"KAFKA_PROPERTY_BATCH_NUM_MESSAGES", "5000"}}).producer_properties(), "batch.num.messages") ==
         "5000");
+  // KAFKA_MAX_POLL_RECORDS sets it only as a consequence: setting both is not a conflict.
+  CHECK(
+      effective(
+          load({{"KAFKA_MAX_POLL_RECORDS", "41"}, {"KAFKA_PROPERTY_BATCH_NUM_MESSAGES", "5000"}}).producer_properties(),
+          "batch.num.messages") == "5000");
   CHECK_FALSE(has(load({}).consumer_properties(), "batch.num.messages"));
 }
 
