@@ -81,6 +81,7 @@ class Context {
     attempt_ = attempt;
     produced_.clear();
     produce_refusal_ = {};
+    on_completed_.clear();
   }
   /// Producer middleware, outermost first (the runtime sets the kernel's).
   void set_producer_middleware(std::vector<ProducerMiddleware> middleware);
@@ -123,6 +124,10 @@ class Context {
   detail::KernelMetrics* metrics_ = nullptr;
   TopicCheck topic_check_;                             // empty: no guard
   ProduceRefusal produce_refusal_;                     // the first refusal of this attempt
+  /// What waits for the runtime's verdict on this attempt: run once the loop concludes it as a
+  /// success or a business error, dropped when it turns out a failure (a call past its
+  /// deadline, a refused produce the handler caught). deduplicate() marks its ids here.
+  std::vector<std::function<void()>> on_completed_;
   std::shared_ptr<const KernelValues> kernel_values_;  // null: the kernel declares nothing
 };
 

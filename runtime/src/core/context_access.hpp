@@ -2,6 +2,7 @@
 // The runtime's way into a Context's plumbing, which handlers cannot call: the loop starts
 // attempts and installs the producer chain and metrics, the handler chain sets the input, and
 // the built-in metrics middleware finds the metrics.
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -34,6 +35,18 @@ struct ContextAccess {
   static void clear_produce_refusal(Context& context) noexcept { context.produce_refusal_ = {}; }
   /// The attempt's queued outputs, for a batch to move each to the message it belongs to.
   static std::vector<Outgoing>& produced(Context& context) noexcept { return context.produced_; }
+  /// Runs `action` only if the loop concludes this attempt as completed (a success or a
+  /// business error); a failure, however it is decided, drops it.
+  static void on_completed(Context& context, std::function<void()> action) {
+    context.on_completed_.push_back(std::move(action));
+  }
+  /// The attempt's actions waiting for its conclusion (a worker's call hands them to the loop).
+  static std::vector<std::function<void()>>& completion_actions(Context& context) noexcept {
+    return context.on_completed_;
+  }
+  static std::vector<std::function<void()>> take_completion_actions(Context& context) noexcept {
+    return std::move(context.on_completed_);
+  }
   /// Moves out what the attempt produced (a worker's call hands its outputs back to the loop).
   static std::vector<Outgoing> take_produced(Context& context) noexcept { return std::move(context.produced_); }
 };

@@ -352,6 +352,14 @@ int OpsServer::serve(MHD_Connection* connection, Request& request, std::string_v
   switch (endpoint) {
     case Endpoint::healthz: {
       const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(state_.since_heartbeat());
+      if (auto blocked = state_.status().dead_letter_blocked; !blocked.empty()) {
+        // The partition cannot move on until an operator acts; a restart would meet the same refusal,
+        // but a failing probe is what gets someone's attention.
+        return reply(connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     json{{"status", "dead_letter_blocked"},
+                          {"dead_letter", std::move(blocked)},
+                          {"last_poll_ms_ago", since.count()}});
+      }
       if (const auto stuck = state_.stuck_call(Clock::now())) {
         // A handler call that never returns: only a restart frees the thread.
         const auto running = std::chrono::duration_cast<std::chrono::milliseconds>(stuck->running);
@@ -435,6 +443,7 @@ int OpsServer::status(MHD_Connection* connection) {
                           {"high_watermark", optional(p.high_watermark)},
                           {"lag", optional(p.lag)},
                           {"in_flight", p.in_flight},
+                          {"parked", p.parked},
                           {"paused", pause_reasons(p.paused)}});
   }
   const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(state_.since_heartbeat());
@@ -444,7 +453,10 @@ int OpsServer::status(MHD_Connection* connection) {
                     {"group", options_.group_id},
                     {"operator_paused", state_.operator_pause_wanted()},
                     {"in_flight", snapshot.in_flight},
+                    {"parked", snapshot.parked},
                     {"pending_outputs", snapshot.pending_outputs},
+                    {"dead_letter_blocked",
+                     snapshot.dead_letter_blocked.empty() ? json(nullptr) : json(snapshot.dead_letter_blocked)},
                     {"last_poll_ms_ago", since.count()},
                     {"brokers_down_ms", state_.brokers_reported_down() ? json(down.count()) : json(nullptr)},
                     {"circuit", circuit(snapshot)},

@@ -23,6 +23,8 @@ namespace kernel::detail {
 void KernelLoop::start_workers() {
   if (settings_.concurrency <= 1) return;  // the loop calls the handler itself: no thread, no hand-over
   const auto count = static_cast<std::size_t>(settings_.concurrency);
+  log_->info("{} worker threads call the handler (KERNEL_CONCURRENCY), KERNEL_ORDERING={}", count,
+             to_string(settings_.ordering));
   worker_contexts_.assign(count, context_);  // the prototype: producer middleware, kernel values, metrics, guard
   workers_ = std::make_unique<WorkerPool>(
       count, [this](Call& call, std::size_t worker) { call_on_worker(call, worker); },
@@ -49,6 +51,15 @@ void KernelLoop::call_on_worker(Call& call, std::size_t worker) {
     call.outcome = Outcome::permanent(refused.message, refused.reason);
   }
   call.outputs = ContextAccess::take_produced(context);
+  call.on_completed = ContextAccess::take_completion_actions(context);
+}
+
+void KernelLoop::reserve_lanes_of_running_calls(PartitionState& fresh) {
+  if (!workers_) return;
+  for (const auto& earlier : retired_) {
+    if (earlier->partition != fresh.partition || earlier->topic != fresh.topic || earlier->lanes.running() == 0) continue;
+    for (const auto& lane : earlier->lanes.running_lanes()) fresh.lanes.reserve(lane);
+  }
 }
 
 void KernelLoop::submit_call(PartitionState& partition, InFlight& entry, Message message, int attempt) {
@@ -117,12 +128,17 @@ void KernelLoop::finish_call(std::unique_ptr<Call> call) {
     // Revoked while it ran, past the revocation's deadline: its result is discarded (the
     // offset was not committed; the next owner handles it again).
     partition.lanes.leave(call->lane);
+    // The partition may be this member's again: its lane there was reserved for this call.
+    if (auto* current = find_partition(partition.topic.c_str(), partition.partition);
+        current && current != &partition && call->lane) {
+      if (auto next = current->lanes.release(*call->lane)) launch(std::move(*next));
+    }
     return;
   }
   call->probe = false;
   lane_retry_.reset();
   concluding_call_ = true;
-  conclude(partition, *call->entry, call->message, call->outcome, call->attempt, call->outputs);
+  conclude(partition, *call->entry, call->message, call->outcome, call->attempt, call->outputs, &call->on_completed);
   concluding_call_ = false;
   if (lane_retry_) {
     if (partition.draining || stopping()) {

@@ -5,7 +5,10 @@
 #include <array>
 #include <chrono>
 
+#include <nlohmann/json.hpp>
+
 #include "core/rfc3339.hpp"
+#include "loop/dead_letter_fit.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
 #include "loop/produce_errors.hpp"
@@ -41,10 +44,6 @@ std::string_view cut_utf8(std::string_view text, std::size_t limit) {
   return text.substr(0, end);
 }
 
-/// What librdkafka counts for a header against message.max.bytes: name, value and their lengths.
-constexpr std::size_t header_overhead = 10;
-/// Room left for the record's own framing beyond key, value and headers.
-constexpr std::size_t record_overhead = 256;
 /// The longest dlq-error-message kept (an exception's text can be anything).
 constexpr std::size_t max_error_message = 4096;
 
@@ -62,59 +61,74 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
                 settings_.dlq_topic, to_string(reason), type, message);
   }
   // The original headers, byte for byte, then where it came from and why it failed.
-  HeadersPtr headers(rd_kafka_headers_new(input.headers().size() + 12));
-  std::size_t header_bytes = 0;
-  auto add = [&](std::string_view name, const void* value, std::size_t size) {
-    rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()), value,
-                        static_cast<ssize_t>(size));
-    header_bytes += name.size() + size + header_overhead;
-  };
   const auto& original = input.headers();
+  DeadLetterSizes sizes;
+  std::vector<std::size_t> kept_index;  // sizes.headers[i] is original header kept_index[i]
   for (std::size_t i = 0; i < original.size(); ++i) {
     const auto& [name, value] = original.entries()[i];
     if (is_retry_bookkeeping(name)) continue;  // a retry topic's own headers stay there
-    // A null value stays null (no pointer), an empty one stays empty.
-    add(name, original.is_null(i) ? nullptr : value.data(), value.size());
+    sizes.headers.emplace_back(name, value.size());
+    kept_index.push_back(i);
   }
-  auto add_text = [&](std::string_view name, std::string_view value) { add(name, value.data(), value.size()); };
   char stamp[rfc3339_length];
+  format_rfc3339(now_epoch_ms(), stamp);
   // From a retry topic: where it first came from (its retry-original-* headers).
   const auto origin = retry_origin_of(input);
-  add_text("dlq-original-topic", origin.topic);
-  add_text("dlq-original-partition", origin.partition);
-  add_text("dlq-original-offset", origin.offset);
-  add_text("dlq-original-timestamp", origin.timestamp);
-  add_text("dlq-kernel", kernel_name_);
-  format_rfc3339(now_epoch_ms(), stamp);
-  add_text("dlq-failed-at", std::string_view(stamp, sizeof stamp));
-  add_text("dlq-error-class", error_class);
-  add_text("dlq-failure-reason", to_string(reason));
-  add_text("dlq-error-type", type);
-  add_text("dlq-error-message", message);
-  add_text("dlq-retry-count", std::to_string(retries));
-
-  // A dead letter must always be writable: keep as much of the value as fits the producer's
-  // message.max.bytes next to the key and headers, and say how large it was.
+  const auto retry_count = std::to_string(retries);
+  const std::pair<std::string_view, std::string_view> added[] = {
+      {"dlq-original-topic", origin.topic},
+      {"dlq-original-partition", origin.partition},
+      {"dlq-original-offset", origin.offset},
+      {"dlq-original-timestamp", origin.timestamp},
+      {"dlq-kernel", kernel_name_},
+      {"dlq-failed-at", std::string_view(stamp, sizeof stamp)},
+      {"dlq-error-class", error_class},
+      {"dlq-failure-reason", to_string(reason)},
+      {"dlq-error-type", type},
+      {"dlq-error-message", message},
+      {"dlq-retry-count", retry_count},
+  };
+  for (const auto& [name, value] : added) sizes.dlq_header_bytes += name.size() + value.size() + header_overhead;
   const auto key = input.key();
-  auto value = input.value();
-  const std::size_t fixed = (key ? key->size() : 0) + header_bytes + record_overhead;
-  const std::size_t room = message_max_bytes_ > fixed ? message_max_bytes_ - fixed : 0;
-  if (value.size() > room) {
-    const auto original = std::to_string(value.size());
-    const std::string_view name = "dlq-truncated";
-    value = value.substr(0, room > name.size() + original.size() + header_overhead
-                                ? room - (name.size() + original.size() + header_overhead)
-                                : 0);
-    add_text(name, original);
-    log_->warn("dead letter of {}[{}]@{} cut to {} of {} bytes to fit message.max.bytes ({})", partition.topic,
-               partition.partition, input.offset(), value.size(), original, message_max_bytes_);
+  sizes.key = key ? key->size() : 0;
+  sizes.value = input.value().size();
+  // A dead letter must always be writable: what does not fit the producer's message.max.bytes
+  // is cut (the value, then the largest original headers, then the key), and each cut recorded.
+  const auto cuts = fit_dead_letter(sizes, message_max_bytes_);
+
+  HeadersPtr headers(rd_kafka_headers_new(sizes.headers.size() + std::size(added) + 3));
+  auto add = [&](std::string_view name, const void* value, std::size_t size) {
+    rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()), value,
+                        static_cast<ssize_t>(size));
+  };
+  for (std::size_t i = 0; i < kept_index.size(); ++i) {
+    if (std::find(cuts.removed.begin(), cuts.removed.end(), i) != cuts.removed.end()) continue;
+    const auto index = kept_index[i];
+    const auto& value = original.entries()[index].second;
+    // A null value stays null (no pointer), an empty one stays empty.
+    add(original.entries()[index].first, original.is_null(index) ? nullptr : value.data(), value.size());
   }
+  for (const auto& [name, value] : added) add(name, value.data(), value.size());
+  auto add_cut = [&](std::string_view name, const std::optional<std::string>& value) {
+    if (value) add(name, value->data(), value->size());
+  };
+  add_cut("dlq-truncated", cuts.truncated);
+  add_cut("dlq-removed-headers", cuts.removed_headers);
+  add_cut("dlq-key-truncated", cuts.key_truncated);
+  if (cuts.truncated || cuts.removed_headers || cuts.key_truncated) {
+    log_->warn("dead letter of {}[{}]@{} cut to fit message.max.bytes ({}): value {} of {} bytes, key {} of {} bytes, "
+               "{} of its headers removed",
+               partition.topic, partition.partition, input.offset(), message_max_bytes_, cuts.value_size, sizes.value,
+               cuts.key_size, sizes.key, cuts.removed.size());
+  }
+  const auto value = input.value().substr(0, cuts.value_size);
+  const auto key_kept = key ? std::optional<std::string_view>(key->substr(0, cuts.key_size)) : std::nullopt;
 
   ++entry.pending_acks;
   ++pending_outputs_;
   entry.handled = true;
-  produce_raw(to, RD_KAFKA_PARTITION_UA, key ? key->data() : nullptr, key ? key->size() : 0, value.data(), value.size(),
-              std::move(headers), entry.dead_letter_delivery);
+  produce_raw(to, RD_KAFKA_PARTITION_UA, key_kept ? key_kept->data() : nullptr, key_kept ? key_kept->size() : 0,
+              value.data(), value.size(), std::move(headers), entry.dead_letter_delivery);
 }
 
 void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, const void* key, std::size_t key_len,
@@ -128,7 +142,8 @@ void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, co
                   key ? std::optional<std::string>(std::string(static_cast<const char*>(key), key_len)) : std::nullopt,
                   std::string(static_cast<const char*>(value), value_len),
                   std::move(headers),
-                  &delivery};
+                  &delivery,
+                  {}};
   };
   if (transaction_ && workers_ && must_hold(*delivery.entry)) {
     hold(copy());  // exactly-once with workers: produced once the offsets below its input are concluded
@@ -176,6 +191,10 @@ void KernelLoop::delivered(const rd_kafka_message_t* message) {
     --pending_outputs_;
     --entry->pending_acks;
     if (metrics_) count_produced(message);
+    if (delivery->dead_letter && !dead_letter_blocked_.empty()) {
+      log_->info("a dead letter was written to {}; dead letters are no longer refused", rd_kafka_topic_name(message->rkt));
+      dead_letter_blocked_.clear();
+    }
     if (hooks_.on_delivered) hooks_.on_delivered(message, delivery->dead_letter);
     settle(*entry->owner);
     return;
@@ -194,7 +213,8 @@ void KernelLoop::delivered(const rd_kafka_message_t* message) {
                         std::move(key),
                         std::string(static_cast<const char*>(message->payload), message->len),
                         std::move(copy),
-                        delivery},
+                        delivery,
+                        {}},
                  message->err);
 }
 
@@ -219,6 +239,7 @@ void KernelLoop::produce_failed(Resend failed, rd_kafka_resp_err_t err) {
   }
   if (partition.retired) {
     give_up();  // handed over in a rebalance: its next owner handles the input again
+    if (dead_letter) dead_letter_blocked_.clear();
     return;
   }
   const char* what = dead_letter ? "dead letter" : "output";
@@ -232,8 +253,9 @@ void KernelLoop::produce_failed(Resend failed, rd_kafka_resp_err_t err) {
     return;
   }
   if (dead_letter && kind == ProduceErrorKind::too_large && shrink_dead_letter(failed)) {
-    log_->warn("dead letter to {} refused as too large ({}); sending it again with its value cut to {} bytes",
-               failed.topic, rd_kafka_err2str(err), failed.value.size());
+    log_->warn("dead letter to {} refused as too large ({}); sending it again cut further (value {} bytes, key {} "
+               "bytes, the largest original header removed once the value is gone)",
+               failed.topic, rd_kafka_err2str(err), failed.value.size(), failed.key ? failed.key->size() : 0);
     failed.due = Clock::now();
   } else {
     // A passing failure (broker away, timeout), or a dead letter that cannot be written yet:
@@ -242,6 +264,14 @@ void KernelLoop::produce_failed(Resend failed, rd_kafka_resp_err_t err) {
     const auto delay = retry_policy_.delay(entry->resends);
     failed.due = Clock::now() + delay;
     if (dead_letter) {
+      if (kind != ProduceErrorKind::passing) {
+        // No resend can change this answer: an operator must (grant access, raise the
+        // topic's max.message.bytes). Said in /healthz and the metrics until it is written.
+        failed.blocked = fmt::format("dead letter of {}[{}]@{} to {} refused for good: {}", partition.topic,
+                                     partition.partition, entry->offset, failed.topic, rd_kafka_err2str(err));
+        if (dead_letter_blocked_.empty()) log_->error("{}; its partition waits, /healthz fails until it is written", failed.blocked);
+        dead_letter_blocked_ = failed.blocked;
+      }
       dead_letter_write_failed(failed.topic, err, delay);
     } else {
       log_produce_failure(kind == ProduceErrorKind::passing ? spdlog::level::warn : spdlog::level::err,
@@ -253,23 +283,66 @@ void KernelLoop::produce_failed(Resend failed, rd_kafka_resp_err_t err) {
 }
 
 bool KernelLoop::shrink_dead_letter(Resend& resend) {
-  if (resend.value.empty()) return false;
+  // The broker's limit is below ours (a topic's max.message.bytes): cut in the order
+  // fit_dead_letter() does, half at a time, recording each cut like it.
+  if (!resend.headers) resend.headers.reset(rd_kafka_headers_new(1));
   auto* headers = resend.headers.get();
-  if (!headers) {
-    resend.headers.reset(rd_kafka_headers_new(1));
+  auto header = [&](const char* name) -> std::optional<std::string> {
+    const void* value = nullptr;
+    std::size_t size = 0;
+    if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR || !value) {
+      return std::nullopt;
+    }
+    return std::string(static_cast<const char*>(value), size);
+  };
+  auto set_header = [&](const char* name, const std::string& value) {
+    rd_kafka_header_remove(headers, name);
+    rd_kafka_header_add(headers, name, -1, value.data(), static_cast<ssize_t>(value.size()));
+  };
+  if (!resend.value.empty()) {
+    // The size before the first cut stays the one recorded.
+    set_header("dlq-truncated", header("dlq-truncated").value_or(std::to_string(resend.value.size())));
+    resend.value.resize(resend.value.size() / 2);
+    return true;
+  }
+  // The largest original header (the dlq-* ones say why the letter exists: they stay).
+  std::optional<std::size_t> largest;
+  std::size_t largest_size = 0;
+  const char* name = nullptr;
+  const void* value = nullptr;
+  std::size_t size = 0;
+  for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+       ++i) {
+    if (std::string_view(name).starts_with("dlq-") || (largest && size <= largest_size)) continue;
+    largest = i;
+    largest_size = size;
+  }
+  if (largest) {
+    HeadersPtr kept(rd_kafka_headers_new(8));
+    std::vector<std::pair<std::string_view, std::size_t>> removed;
+    std::string removed_name;
+    for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+      if (i == *largest) {
+        removed_name = name;
+        continue;
+      }
+      rd_kafka_header_add(kept.get(), name, -1, value, value ? static_cast<ssize_t>(size) : 0);
+    }
+    resend.headers = std::move(kept);
     headers = resend.headers.get();
+    auto list = nlohmann::json::parse(header("dlq-removed-headers").value_or("[]"), nullptr, false);
+    if (!list.is_array()) list = nlohmann::json::array();
+    list.push_back({removed_name, largest_size});
+    set_header("dlq-removed-headers", list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return true;
   }
-  std::string original = std::to_string(resend.value.size());
-  const void* existing = nullptr;
-  std::size_t existing_size = 0;
-  if (rd_kafka_header_get_last(headers, "dlq-truncated", &existing, &existing_size) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-      existing) {
-    original.assign(static_cast<const char*>(existing), existing_size);  // the size before the first cut
+  if (resend.key && !resend.key->empty()) {
+    set_header("dlq-key-truncated", header("dlq-key-truncated").value_or(std::to_string(resend.key->size())));
+    resend.key->resize(resend.key->size() / 2);
+    return true;
   }
-  rd_kafka_header_remove(headers, "dlq-truncated");
-  rd_kafka_header_add(headers, "dlq-truncated", -1, original.data(), static_cast<ssize_t>(original.size()));
-  resend.value.resize(resend.value.size() / 2);
-  return true;
+  return false;
 }
 
 void KernelLoop::stop_on_fatal_error(rd_kafka_t* client) {
@@ -333,6 +406,7 @@ void KernelLoop::drop_resends(PartitionState& partition) {
     if (entry->owner != &partition) return false;
     --pending_outputs_;
     --entry->pending_acks;
+    if (!resend.blocked.empty()) dead_letter_blocked_.clear();  // its next owner meets the refusal, if any
     return true;
   });
 }

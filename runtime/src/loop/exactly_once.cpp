@@ -181,6 +181,7 @@ void KernelLoop::rewind_to_committed(std::chrono::milliseconds delay) {
     drop_held(*state);
     drop_resends(*state);
     if (state->tracker.pending_acks() > 0 || state->lanes.running() > 0) retired_.push_back(std::move(state));
+    reserve_lanes_of_running_calls(*fresh);
     seeks.push_back({fresh->topic, fresh->partition, target});
     log_->info("{}[{}] starts again at {}, its last committed offset, in {} ms", fresh->topic, fresh->partition, target,
                delay.count());

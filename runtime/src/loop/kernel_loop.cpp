@@ -72,7 +72,9 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
   start_workers();  // after context_ is complete: the workers' contexts are copies of it
 }
 
-KernelLoop::~KernelLoop() {
+KernelLoop::~KernelLoop() { close(); }
+
+void KernelLoop::close() noexcept {
   // Topic handles before their clients, and the clients while every member their callbacks
   // touch is still alive (destroying a consumer that was never closed closes it, which can
   // call back into this object).
@@ -289,12 +291,21 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
       !refused.message.empty() && outcome.kind != Outcome::Kind::fatal) {
     outcome = Outcome::permanent(refused.message, refused.reason);
   }
-  conclude(partition, entry, message, outcome, attempt, context_.produced());
+  conclude(partition, entry, message, outcome, attempt, context_.produced(),
+           &ContextAccess::completion_actions(context_));
 }
 
 void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome,
-                          int attempt, const std::vector<Outgoing>& outputs) {
+                          int attempt, const std::vector<Outgoing>& outputs,
+                          std::vector<std::function<void()>>* on_completed) {
   entry.retries = attempt - 1;
+  if (on_completed) {
+    // Decided here and nowhere earlier: the chain's success may have been overruled since.
+    if (outcome.kind == Outcome::Kind::success || outcome.kind == Outcome::Kind::business) {
+      for (auto& action : *on_completed) action();
+    }
+    on_completed->clear();
+  }
   if (outcome.kind != Outcome::Kind::transient && outcome.kind != Outcome::Kind::fatal && !breaker_fed_) {
     breaker_answered();
   }
@@ -443,6 +454,9 @@ int KernelLoop::shutdown() {
   }
   // Calls running on workers return (within the deadline) and are concluded like any other.
   if (workers_) finish_running_calls(*stop_deadline_, nullptr);
+  // A call that has not returned cannot be stopped (C++ has no safe way to end a thread), and
+  // close() waits for it: the shutdown watchdog ends the process at KERNEL_SHUTDOWN_TIMEOUT.
+  const std::size_t hung_calls = workers_ ? workers_->busy() : 0;
   const bool producer_failed = exit_code_ == exit_code::software;  // a fatal librdkafka error
   // After a fatal producer error nothing more can be delivered: do not wait for it.
   if (producer_ && !producer_failed) wait_for_outputs(*stop_deadline_);
@@ -480,8 +494,15 @@ int KernelLoop::shutdown() {
     log_->error("stopped with {} unacknowledged and {} uncommitted; they will be delivered again",
                 count_of(pending_outputs_, "output"), count_of(left, "message"));
     if (exit_code_ == exit_code::ok) exit_code_ = exit_code::failure;
-  } else {
+  } else if (hung_calls == 0) {
     log_->info("stopped ({} left uncommitted)", count_of(left, "message"));
+  }
+  if (hung_calls > 0) {
+    log_->error(
+        "stopped with {} still running on workers past the shutdown deadline and {} uncommitted (delivered "
+        "again); the process exits with 1 at KERNEL_SHUTDOWN_TIMEOUT ({} ms) if they do not return",
+        count_of(hung_calls, "handler call"), count_of(left, "message"), settings_.shutdown_timeout.count());
+    if (exit_code_ == exit_code::ok) exit_code_ = exit_code::failure;
   }
   return exit_code_;
 }

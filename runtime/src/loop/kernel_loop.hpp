@@ -73,6 +73,10 @@ class KernelLoop {
   void start();
   /// Runs until stopped; returns the exit code.
   int run();
+  /// Waits for the calls still running on workers and releases the clients (the destructor
+  /// does it otherwise). run_loop() calls it under the shutdown watchdog: a call that never
+  /// returns must not keep a stopping process alive.
+  void close() noexcept;
   /// Safe from any thread and from a signal handler.
   void request_stop() noexcept { stop_requested_.store(true, std::memory_order_relaxed); }
   bool stopping() const noexcept { return stop_requested_.load(std::memory_order_relaxed); }
@@ -103,8 +107,10 @@ class KernelLoop {
   /// What an attempt's outcome means for its message: send `outputs` and complete, retry
   /// (in place, through a retry topic, or held by the breaker), dead-letter, or stop. Loop
   /// thread only; the seam where work done elsewhere (workers, batches) comes back.
+  /// `on_completed`: what the attempt's chain left waiting for a completed conclusion
+  /// (ContextAccess::on_completed), run only when the outcome is a success or a business error.
   void conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome, int attempt,
-                const std::vector<Outgoing>& outputs);
+                const std::vector<Outgoing>& outputs, std::vector<std::function<void()>>* on_completed = nullptr);
   void run_due_retries();
   // Retry topics (retry_topics.cpp).
   /// 0 for an input topic, n for `.retry.n` (cached in the partition state).
@@ -217,6 +223,9 @@ class KernelLoop {
   void conclude_calls();
   void finish_call(std::unique_ptr<Call> call);
   void leave_lane(Call& call);
+  /// A partition assigned again (or rewound) while calls from its earlier state still run on
+  /// workers: their lanes stay taken in `fresh` until they return, so a key never runs twice at once.
+  void reserve_lanes_of_running_calls(PartitionState& fresh);
   void run_waiting_calls(Clock::time_point now);
   /// From conclude(): keeps a worker's call, its lane held, for a retry at `due` (false when
   /// the call was made on the loop thread: the partition's retry slot takes it).
@@ -378,6 +387,8 @@ class KernelLoop {
   int suppressed_resend_warnings_ = 0;
   std::chrono::steady_clock::time_point last_dead_letter_warning_{};
   int suppressed_dead_letter_warnings_ = 0;
+  /// The last dead letter refused for good (Resend::blocked) until a dead letter is written.
+  std::string dead_letter_blocked_;
   rd_kafka_topic_t* error_topic_ = nullptr;  // KAFKA_ERROR_TOPIC, null when unset
   // KernelSpec::batch_handler (empty for a single-message kernel).
   BatchHandler batch_handler_;

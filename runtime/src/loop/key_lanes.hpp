@@ -12,6 +12,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "kernel/config.hpp"
 #include "kernel/message.hpp"
@@ -73,6 +74,40 @@ class KeyLanes {
     waiting_ = 0;
   }
 
+  /// Takes `lane` for a call that runs elsewhere: the same partition's, from before it was
+  /// revoked (or rewound) and assigned again, which no one can stop. What enters the lane waits
+  /// until release(). Taken as often as it is reserved.
+  void reserve(const std::string& lane) {
+    lanes_.try_emplace(lane);
+    ++reserved_[lane];
+  }
+  /// A call that reserved `lane` returned: when it was the last, the lane's first waiting item
+  /// starts now (returned). Nothing when the lane was not reserved.
+  std::optional<Item> release(const std::string& lane) {
+    const auto reservation = reserved_.find(lane);
+    if (reservation == reserved_.end()) return std::nullopt;
+    if (--reservation->second > 0) return std::nullopt;
+    reserved_.erase(reservation);
+    auto it = lanes_.find(lane);
+    if (it->second.empty()) {
+      lanes_.erase(it);
+      return std::nullopt;
+    }
+    Item next = std::move(it->second.front());
+    it->second.pop_front();
+    --waiting_;
+    ++running_;
+    return next;
+  }
+  /// The lanes of the items running here (not the reserved ones).
+  std::vector<std::string> running_lanes() const {
+    std::vector<std::string> out;
+    for (const auto& [lane, waiting] : lanes_) {
+      if (!reserved_.contains(lane)) out.push_back(lane);
+    }
+    return out;
+  }
+
   /// Items started and not yet left.
   std::size_t running() const noexcept { return running_; }
   /// Items waiting behind a running one of their lane.
@@ -80,6 +115,7 @@ class KeyLanes {
 
  private:
   std::unordered_map<std::string, std::deque<Item>> lanes_;  // lane -> what waits behind its running item
+  std::unordered_map<std::string, int> reserved_;            // lane -> calls running elsewhere that hold it
   std::size_t running_ = 0;
   std::size_t waiting_ = 0;
 };

@@ -57,7 +57,8 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
     status.partition = partition->partition;
     status.position = partition->next_offset;
     status.committed = partition->committed;
-    status.in_flight = partition->tracker.in_flight() + partition->parked.size();
+    status.in_flight = partition->tracker.in_flight();
+    status.parked = partition->parked.size();
     status.paused = partition->paused;
     // The consumer's cached watermarks, from its last fetch response: no request. A paused
     // partition has no fetches: ClusterWatch asks the broker for it, off this thread.
@@ -89,9 +90,23 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
   for (const auto reason : all_pause_reasons) {
     if (counted_in_metrics(reason)) metrics_->paused(reason).Set(paused[static_cast<std::size_t>(reason)]);
   }
-  const auto in_flight = total_in_flight_ + total_parked_;
-  metrics_->in_flight().Set(static_cast<double>(in_flight));
-  snapshot.in_flight = in_flight;
+  metrics_->in_flight().Set(static_cast<double>(total_in_flight_));
+  metrics_->parked().Set(static_cast<double>(total_parked_));
+  snapshot.in_flight = total_in_flight_;
+  snapshot.parked = total_parked_;
+  std::size_t blocked = 0;
+  snapshot.dead_letter_blocked.clear();
+  for (const auto& resend : resends_) {
+    if (resend.blocked.empty()) continue;
+    if (blocked++ == 0) snapshot.dead_letter_blocked = resend.blocked;
+  }
+  // Sent again and not answered yet, it is not among the resends: the last refusal stands
+  // until a dead letter is written.
+  if (blocked == 0 && !dead_letter_blocked_.empty()) {
+    blocked = 1;
+    snapshot.dead_letter_blocked = dead_letter_blocked_;
+  }
+  metrics_->dead_letters_blocked().Set(static_cast<double>(blocked));
   snapshot.pending_outputs = pending_outputs_;
   snapshot.operator_paused = operator_paused_;
   publish_breaker(snapshot);

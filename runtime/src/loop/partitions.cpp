@@ -221,6 +221,7 @@ void KernelLoop::assign(rd_kafka_topic_partition_list_t* partitions) {
     state->topic = tp.topic;
     state->partition = tp.partition;
     if (metrics_) state->metrics = &metrics_->input_topic(state->topic);  // found once, used per message
+    reserve_lanes_of_running_calls(*state);
     partitions_[{tp.topic, tp.partition}] = std::move(state);
   }
   log_->info("assigned {}", describe_partitions(partitions));
@@ -254,8 +255,9 @@ void KernelLoop::resume_lost_progress(rd_kafka_topic_partition_list_t* partition
     rd_kafka_topic_partition_list_find(partitions, tp.topic, tp.partition)->offset = progress;
     partition->tracker.resume_at(progress);
     partition->committed = std::max<std::int64_t>(tp.offset, -1);
-    log_->info("{}[{}] resumes at {}, where this member had completed it before it was lost (committed: {})", tp.topic,
-               tp.partition, progress, tp.offset);
+    log_->info("{}[{}] resumes at {}, where this member had completed it before it was lost ({})", tp.topic,
+               tp.partition, progress,
+               tp.offset >= 0 ? fmt::format("committed: {}", tp.offset) : std::string("nothing committed"));
   }
 }
 

@@ -85,11 +85,12 @@ struct DeduplicateLayer {
       }
       return Outcome::success();
     }
-    Outcome outcome = next(message, context);
-    // Completed: the work is done (a business error is an answer too). A failure marks
-    // nothing, so its retry, or a redelivery, runs again.
-    if (outcome.kind == Outcome::Kind::success || outcome.kind == Outcome::Kind::business) state->completed(*id);
-    return outcome;
+    // Marked only once the loop concludes the attempt as completed (a business error is an
+    // answer too): the chain's success is not the last word (a call past its deadline, a
+    // refused produce the handler caught). A failure marks nothing, so its retry, or a
+    // redelivery, runs again.
+    detail::ContextAccess::on_completed(context, [state = state, id = std::move(*id)] { state->completed(id); });
+    return next(message, context);
   }
 };
 

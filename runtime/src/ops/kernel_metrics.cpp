@@ -57,9 +57,20 @@ KernelMetrics::KernelMetrics(int max_retries)
                           .Register(registry);
   in_flight_ = &prometheus::BuildGauge()
                     .Name("kernel_in_flight_messages")
-                    .Help("Messages received and not yet committable")
+                    .Help("Messages received and not yet committable, at most KAFKA_MAX_POLL_RECORDS per partition")
                     .Register(registry)
                     .Add({});
+  parked_ = &prometheus::BuildGauge()
+                 .Name("kernel_parked_messages")
+                 .Help("Messages received beyond a partition's in-flight bound, waiting to be handled")
+                 .Register(registry)
+                 .Add({});
+  dead_letters_blocked_ = &prometheus::BuildGauge()
+                               .Name("kernel_dead_letters_blocked")
+                               .Help("Dead letters the broker refuses for good (nothing left to cut): their "
+                                     "partitions wait, /healthz fails")
+                               .Register(registry)
+                               .Add({});
   lag_family_ = &prometheus::BuildGauge()
                      .Name("kernel_consumer_lag")
                      .Help("High watermark minus committed offset, per assigned partition")

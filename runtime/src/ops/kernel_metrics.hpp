@@ -73,6 +73,10 @@ class KernelMetrics {
   prometheus::Counter& produced(std::string_view topic);
 
   prometheus::Gauge& in_flight() noexcept { return *in_flight_; }
+  /// kernel_parked_messages: received beyond the in-flight bound, not handled yet.
+  prometheus::Gauge& parked() noexcept { return *parked_; }
+  /// kernel_dead_letters_blocked: dead letters that cannot be written (a final refusal).
+  prometheus::Gauge& dead_letters_blocked() noexcept { return *dead_letters_blocked_; }
   prometheus::Counter& commits() noexcept { return *commits_; }
   prometheus::Counter& rebalances() noexcept { return *rebalances_; }
   /// kernel_partitions_paused{reason}; only for reasons counted_in_metrics().
@@ -112,6 +116,8 @@ class KernelMetrics {
   prometheus::Family<prometheus::Gauge>* lag_family_;
   prometheus::Family<prometheus::Counter>* deduplicated_family_;
   prometheus::Gauge* in_flight_;
+  prometheus::Gauge* parked_;
+  prometheus::Gauge* dead_letters_blocked_;
   prometheus::Counter* commits_;
   prometheus::Counter* rebalances_;
   prometheus::Gauge* breaker_state_;

@@ -40,13 +40,18 @@ struct PartitionStatus {
   std::int64_t low_watermark = -1;  ///< as last seen by the consumer (-1: not known yet)
   std::int64_t high_watermark = -1;
   std::int64_t lag = -1;  ///< high watermark - committed (or - low watermark)
-  std::size_t in_flight = 0;
-  PauseReasons paused;  ///< why it is paused
+  std::size_t in_flight = 0;  ///< received, not yet committable (bounded by KAFKA_MAX_POLL_RECORDS)
+  std::size_t parked = 0;     ///< received beyond that bound, waiting to be handled
+  PauseReasons paused;        ///< why it is paused
 };
 
 struct StatusSnapshot {
   std::vector<PartitionStatus> partitions;
   std::size_t in_flight = 0;
+  std::size_t parked = 0;
+  /// A dead letter the broker refuses for good and nothing more can be cut from: what and
+  /// why (empty: none). /healthz fails while it is set: its partition cannot move on.
+  std::string dead_letter_blocked;
   int pending_outputs = 0;
   bool operator_paused = false;
   /// The circuit breaker: closed, open or half_open (empty: the breaker is off).

@@ -1,5 +1,6 @@
 #include "kernel/run.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <iostream>
 
@@ -81,8 +82,9 @@ int run_loop(KernelLoop& loop, const Settings& settings, spdlog::logger& log) {
     log.error("{}", error.what());
     return error.code();
   }
+  std::atomic<bool> returned{false};  // the loop may also stop by itself (samples done)
   ShutdownWatchdog watchdog(
-      [&loop] { return loop.stopping(); }, settings.shutdown_timeout,
+      [&loop, &returned] { return loop.stopping() || returned.load(); }, settings.shutdown_timeout,
       [&log, &settings] {
         log.error(
             "shutdown did not finish within KERNEL_SHUTDOWN_TIMEOUT ({} ms); exiting with messages "
@@ -91,7 +93,10 @@ int run_loop(KernelLoop& loop, const Settings& settings, spdlog::logger& log) {
         log.flush();
       });
   const int code = loop.run();
-  // The loop may also stop by itself (fatal error): the watchdog then bounds nothing more.
+  returned.store(true);
+  // Still under the watchdog: the workers' running calls are waited for here, and a hung one
+  // must not keep the process alive past KERNEL_SHUTDOWN_TIMEOUT.
+  loop.close();
   return code;
 }
 

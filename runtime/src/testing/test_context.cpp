@@ -1,6 +1,7 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "core/context_access.hpp"
 #include "kernel/outgoing.hpp"
 #include "kernel/testing.hpp"
 
@@ -45,7 +46,16 @@ Outcome call(const Handler& handler, const Message& message, Context& context) {
 
 Outcome call(const Handler& handler, const std::vector<ConsumerMiddleware>& middleware, const Message& message,
              Context& context) {
-  return Chain(handler, middleware)(message, context);
+  auto& actions = detail::ContextAccess::completion_actions(context);
+  actions.clear();  // only this call's
+  Outcome outcome = Chain(handler, middleware)(message, context);
+  // Concluded as the loop would conclude it: a completed call runs what waited for that
+  // (deduplicate() marks its id).
+  if (outcome.kind == Outcome::Kind::success || outcome.kind == Outcome::Kind::business) {
+    for (auto& action : actions) action();
+  }
+  actions.clear();
+  return outcome;
 }
 
 Outcome call(const BatchHandler& handler, Batch& batch, Context& context) {

@@ -486,4 +486,85 @@ TEST_CASE("kernel_workers_busy counts the calls running on workers") {
   CHECK(testwait::wait_until([&] { return busy() == 0; }, 10s));
 }
 
+TEST_CASE("a key whose call still runs from before a revocation does not start again when its partition comes back") {
+  // Each partition's first call hangs (at a gate) past the revocation's deadline. A second
+  // member joins and takes some partitions, then leaves: they come back to the first member,
+  // whose earlier calls still run. Their keys' new messages must wait for those calls.
+  Calls calls;  // both members: a key running twice at once anywhere is the bug
+  testwait::Gate gate;
+  std::mutex first_mutex;
+  std::set<std::string> started;  // keys whose first call was made (it hangs)
+  std::atomic<int> hanging{0};
+  kernel::KernelSpec spec;
+  spec.name = "conc-back";
+  spec.input_topics = {"conc-back.in"};
+  spec.output_topic = "conc-back.out";
+  spec.handler = [&](const kernel::Message& message, kernel::Context& context) {
+    const auto key = std::string(*message.key());
+    calls.enter(key, message.json()["n"].get<int>());
+    bool first = false;
+    {
+      std::lock_guard lock(first_mutex);
+      first = started.insert(key).second;
+    }
+    if (first) {
+      ++hanging;
+      gate.pass(90s);
+    }
+    calls.leave(key);
+    context.produce(kernel::Outgoing{}.key(key).json(message.json()));
+  };
+  const kernel::Environment environment{{"KERNEL_CONCURRENCY", "8"},
+                                        {"KAFKA_CONSUMER_GROUP", "conc-back"},
+                                        {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
+                                        {"KERNEL_SHUTDOWN_TIMEOUT", "2s"}};  // the revocation waits no longer
+  auto first_environment = environment;
+  first_environment["KERNEL_HTTP_PORT"] = "0";
+  kernel::testing::KernelFixture first(spec, first_environment);
+  const auto servers = first.bootstrap_servers();
+  auto on_each_partition = [](int n) {
+    std::vector<kernel::jsonl::Record> records;
+    for (int partition = 0; partition < 4; ++partition) {
+      kernel::jsonl::Record r;
+      r.key = "hot" + std::to_string(partition);
+      r.value = nlohmann::json{{"n", n + partition}}.dump();
+      r.partition = partition;
+      records.push_back(r);
+    }
+    return records;
+  };
+  kernel::detail::produce_records(servers, "conc-back.in", on_each_partition(0));
+  REQUIRE(testwait::wait_until([&] { return hanging == 4; }, 20s));
+  {
+    auto with_servers = environment;
+    with_servers["KAFKA_BOOTSTRAP_SERVERS"] = servers;
+    kernel::testing::KernelFixture second(spec, with_servers);  // takes some partitions, redoes their first message
+    REQUIRE(!second.read_topic("conc-back.out", 1, 30s).empty());
+    CHECK(second.stop() == kernel::exit_code::ok);  // they come back to the first member
+  }
+  httplib::Client client("127.0.0.1", first.http_port());
+  auto consumed = [&] {
+    const auto response = client.Get("/metrics");
+    const std::string sample = "\nkernel_messages_consumed_total{topic=\"conc-back.in\"} ";
+    const auto at = response ? response->body.find(sample) : std::string::npos;
+    return at == std::string::npos ? -1.0 : std::stod(response->body.substr(at + sample.size()));
+  };
+  const auto before = consumed();
+  kernel::detail::produce_records(servers, "conc-back.in", on_each_partition(100));
+  // Received by the first member: a key whose earlier call still runs would start now.
+  REQUIRE(testwait::wait_until([&] { return consumed() >= before + 4; }, 30s));
+  gate.open();
+  std::set<int> later;
+  REQUIRE(testwait::wait_until(
+      [&] {
+        for (const auto& output : first.read_topic("conc-back.out", 0, 200ms)) {
+          if (const auto n = nlohmann::json::parse(output.value)["n"].get<int>(); n >= 100) later.insert(n);
+        }
+        return later.size() == 4;
+      },
+      30s));
+  std::lock_guard lock(calls.mutex);
+  CHECK(calls.overlapping_same_lane == 0);
+}
+
 }  // namespace concurrency_test

@@ -5,13 +5,16 @@
 
 #include <chrono>
 #include <map>
+#include <regex>
 #include <string>
 
+#include <httplib.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
 #include "broker/record_io.hpp"
 #include "gate.hpp"
+#include "wait.hpp"
 #include "kernel/testing.hpp"
 #include "kernels.hpp"
 #include "probe.hpp"
@@ -26,11 +29,17 @@ constexpr std::int16_t produce_api_key = 0;  // Kafka protocol ApiKey of Produce
 
 /// Produces one record with a producer that accepts large messages (the mock broker does).
 void send_large(const std::string& servers, const std::string& topic, const std::string& key,
-                const std::string& value) {
+                const std::string& value, const std::vector<std::pair<std::string, std::string>>& headers = {}) {
   auto producer = kernel::detail::make_plain_client(RD_KAFKA_PRODUCER, servers, {{"message.max.bytes", "4000000"}});
+  auto* list = rd_kafka_headers_new(headers.size());
+  for (const auto& [name, content] : headers) {
+    rd_kafka_header_add(list, name.data(), static_cast<ssize_t>(name.size()), content.data(),
+                        static_cast<ssize_t>(content.size()));
+  }
   REQUIRE(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
                             RD_KAFKA_V_KEY(key.data(), key.size()),
                             RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                            RD_KAFKA_V_HEADERS(list),  // owned by the message from here
                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
   REQUIRE(rd_kafka_flush(producer.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
 }
@@ -101,6 +110,105 @@ TEST_CASE("a dead letter the broker refuses as too large is halved until it is a
   CHECK(headers["dlq-failure-reason"] == "output_failed");
   CHECK(headers["dlq-truncated"] == "1000");
   CHECK(letters[0].value == std::string(250, 'x'));
+}
+
+namespace {
+
+/// The input's partition must not stall: a small record behind the large one is handled.
+void check_partition_goes_on(kernel::testing::KernelFixture& fixture, const std::string& topic) {
+  kernel::jsonl::Record after;
+  after.key = "small";
+  after.value = R"({"n":2})";
+  after.partition = 0;
+  kernel::detail::produce_records(fixture.bootstrap_servers(), topic, {after});
+  const auto outputs = fixture.outputs(1, 20s);
+  REQUIRE(outputs.size() == 1);
+  CHECK(outputs[0].value == R"({"n":2})");
+}
+
+}  // namespace
+
+TEST_CASE("a record with a 999,600-byte header is dead-lettered with that header cut, the dlq-* ones kept") {
+  kernel::testing::KernelFixture fixture(testkernels::json_echo("large-header"),
+                                         {{"KAFKA_CONSUMER_GROUP", "large-header-group"}});
+  const std::string blob(999'600, 'h');
+  send_large(fixture.bootstrap_servers(), "large-header.in", "k", "not json",
+             {{"small", "kept"}, {"blob", blob}});  // not JSON: dead-lettered (deserialization_error)
+  const auto letters = fixture.dead_letters(1, 20s);
+  REQUIRE(letters.size() == 1);
+  auto headers = headers_of(letters[0]);
+  CHECK(headers["dlq-failure-reason"] == "deserialization_error");
+  CHECK(headers.count("blob") == 0);
+  CHECK(headers["small"] == "kept");
+  CHECK(headers["dlq-removed-headers"] == R"([["blob",999600]])");
+  CHECK(letters[0].value == "not json");
+  CHECK(letters[0].key == "k");
+  check_partition_goes_on(fixture, "large-header.in");
+}
+
+TEST_CASE("an input with a 1,000,500-byte key, whose output is too large, is dead-lettered with its key cut") {
+  kernel::testing::KernelFixture fixture(testkernels::json_echo("large-key"),
+                                         {{"KAFKA_CONSUMER_GROUP", "large-key-group"}});
+  std::string key(1'000'500, 'k');
+  for (std::size_t i = 0; i < key.size(); i += 991) key[i] = static_cast<char>('a' + i % 26);
+  send_large(fixture.bootstrap_servers(), "large-key.in", key, R"({"n":1})");
+  const auto letters = fixture.dead_letters(1, 20s);
+  REQUIRE(letters.size() == 1);
+  auto headers = headers_of(letters[0]);
+  CHECK(headers["dlq-failure-reason"] == "output_failed");
+  CHECK(headers["dlq-key-truncated"] == "1000500");
+  REQUIRE(letters[0].key.has_value());
+  CHECK(letters[0].key->size() < 1'000'000);
+  CHECK(letters[0].key->size() > 900'000);
+  CHECK(key.compare(0, letters[0].key->size(), *letters[0].key) == 0);  // a prefix of the original
+  CHECK(letters[0].value == R"({"n":1})");
+  check_partition_goes_on(fixture, "large-key.in");
+}
+
+TEST_CASE("a dead letter that cannot be written fails /healthz and shows in the metrics until it is written") {
+  testwait::Gate gate;
+  auto spec = testkernels::json_echo("blocked-letter");
+  spec.handler = [&](const kernel::Message&, kernel::Context&) {
+    gate.pass();
+    throw kernel::PermanentError("rejected", kernel::FailureReason::validation_error);
+  };
+  kernel::testing::KernelFixture fixture(
+      spec, {{"KAFKA_CONSUMER_GROUP", "blocked-letter-group"}, {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
+             {"KERNEL_HTTP_PORT", "0"}, {"KERNEL_RETRY_BACKOFF", "1s"}, {"KERNEL_RETRY_JITTER", "0"}});
+  httplib::Client client("127.0.0.1", fixture.http_port());
+  client.set_read_timeout(5s);
+  fixture.send_raw("{}", "k");
+  REQUIRE(gate.wait_for_arrival());
+  // The dead-letter topic refuses the writes for good (until an operator grants access).
+  std::vector<rd_kafka_resp_err_t> errors(3, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  rd_kafka_mock_push_request_errors_array(fixture.mock_cluster(), produce_api_key, errors.size(), errors.data());
+  gate.open();
+  auto blocked = [&] {
+    const auto metrics = client.Get("/metrics");
+    std::smatch match;
+    static const std::regex gauge(R"(\nkernel_dead_letters_blocked (\S+)\n)");
+    return metrics && std::regex_search(metrics->body, match, gauge) ? std::stod(match[1]) : -1.0;
+  };
+  std::string body;
+  REQUIRE(testwait::wait_until(
+      [&] {
+        const auto health = client.Get("/healthz");
+        body = health ? health->body : "";
+        return health && health->status == 503;
+      },
+      20s));
+  CHECK(body.find("dead_letter_blocked") != std::string::npos);
+  CHECK(body.find("blocked-letter.dlq") != std::string::npos);
+  CHECK(blocked() == 1);
+  // Access granted (the injected errors are used up): written, committed, healthy again.
+  const auto letters = fixture.dead_letters(1, 30s);
+  REQUIRE(letters.size() == 1);
+  CHECK(testwait::wait_until(
+      [&] {
+        const auto health = client.Get("/healthz");
+        return health && health->status == 200 && blocked() == 0;
+      },
+      20s));
 }
 
 }  // namespace dead_letter_size_test

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <map>
 #include <regex>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include <httplib.h>
 
@@ -74,6 +76,45 @@ TEST_CASE("deduplicate on a live kernel: inputs with a repeated event-id produce
   CHECK(nlohmann::json::parse(all[0].value)["n"] == 1);
   CHECK(nlohmann::json::parse(all[1].value)["n"] == 2);
   CHECK(nlohmann::json::parse(all[2].value)["n"] == 4);
+}
+
+TEST_CASE("deduplicate marks an id only once the loop concluded the attempt a success: a late call is retried") {
+  // A call returning past KERNEL_HANDLER_TIMEOUT is a success to the chain but a timeout to the
+  // loop, which discards its outputs; its retry must run, not be dropped as a duplicate.
+  std::mutex mutex;
+  std::map<std::string, int> attempts;  // per event-id
+  kernel::KernelSpec spec;
+  spec.name = "dedup-late";
+  spec.input_topics = {"dedup-late.in"};
+  spec.output_topic = "dedup-late.out";
+  spec.middleware = {kernel::middleware::deduplicate()};
+  spec.handler = [&](const kernel::Message& m, kernel::Context& ctx) {
+    int attempt = 0;
+    {
+      std::lock_guard lock(mutex);
+      attempt = ++attempts[std::string(m.header("event-id").value_or(""))];
+    }
+    // The first call of each input runs past its deadline: slow work, not synchronisation.
+    if (attempt == 1) std::this_thread::sleep_for(120ms);
+    ctx.produce(kernel::Outgoing{}.key(m.key()).json(m.json()));
+  };
+  kernel::Environment environment{{"KERNEL_HANDLER_TIMEOUT", "50ms"},
+                                           {"KERNEL_RETRY_BACKOFF", "10ms"},
+                                           {"KERNEL_BREAKER_THRESHOLD", "0"}};
+  SUBCASE("on the loop thread") {}
+  SUBCASE("on workers") { environment["KERNEL_CONCURRENCY"] = "4"; }
+  SUBCASE("through retry topics") { environment["KERNEL_RETRY_TOPICS"] = "10ms"; }
+  kernel::testing::KernelFixture fixture(spec, environment);
+  constexpr int inputs = 20;
+  for (int i = 0; i < inputs; ++i) {
+    const auto id = "late-" + std::to_string(i);
+    fixture.send({{"n", i}}, "k" + std::to_string(i % 5), {{"event-id", id}});
+  }
+  const auto outputs = fixture.outputs(inputs, 60s);
+  CHECK(outputs.size() == inputs);
+  std::lock_guard lock(mutex);
+  CHECK(attempts.size() == inputs);
+  for (const auto& [id, count] : attempts) CHECK_MESSAGE(count == 2, id);
 }
 
 TEST_CASE("MessagePack on a live kernel: msgpack and JSON inputs decode by content-type, msgpack outputs") {

@@ -2,6 +2,7 @@
 //   {"n": 7}                                   forwarded as {"n": 7, "attempt": 1}, same key
 //   {"n": 7, "fail": "transient", "times": 2}  fails transiently on the first 2 attempts
 //   {"n": 7, "fail": "permanent"|"business"|"fatal"}
+//   {"n": 7, "hang": true}                     never returns (a call stuck on a dependency)
 //   anything that is not JSON                  dead-lettered (deserialization_error)
 //   {"n": 7, "to": "topic"}                    also produced to "topic" (after the output);
 //                                              with "swallow": true the handler catches a refusal
@@ -27,6 +28,11 @@ void handle(const kernel::Message& message, kernel::Context& context) {
   if (handle_delay_us >= 1'000'000)
     context.log().info("handling n={}: working for {} us", document.value("n", -1), handle_delay_us);
   if (handle_delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(handle_delay_us));
+  if (document.value("hang", false)) {
+    context.log().info("handling n={}: hanging", document.value("n", -1));
+    // Simulates a call stuck on a dependency that never answers: it does not return.
+    while (true) std::this_thread::sleep_for(std::chrono::hours(1));
+  }
   const auto fail = document.value("fail", std::string());
   if (fail == "transient" && context.attempt() <= document.value("times", 1000)) {
     throw kernel::TransientError("dependency unavailable");

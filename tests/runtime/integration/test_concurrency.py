@@ -4,6 +4,8 @@ came out, that each key's outputs kept their order within a run, and that everyt
 committed. Loopback only; every wait is a condition with a deadline."""
 import json
 import signal
+import subprocess
+import time
 import unittest
 
 from test_process import (IT_KERNEL, BrokerTestCase, Kernel, TopicReader, committed, high_watermarks,
@@ -54,6 +56,35 @@ class ConcurrencyProcessTests(BrokerTestCase):
     def test_sigterm_with_eight_workers_finishes_running_calls_then_restart_delivers_each_once(self):
         numbers = self.stop_mid_stream_and_restart(signal.SIGTERM, "conc-term")
         self.assertEqual(len(numbers), len(set(numbers)), "no input out twice after a clean stop")
+
+    def hung_call_then_stop(self, stop):
+        """A worker's call never returns; `stop(kernel)` starts the shutdown. The process must
+        exit 1 within KERNEL_SHUTDOWN_TIMEOUT (plus a margin), naming the hung call."""
+        kernel = Kernel(IT_KERNEL, self.broker.bootstrap, KERNEL_CONCURRENCY=4, KERNEL_SHUTDOWN_TIMEOUT="3s",
+                        KAFKA_CONSUMER_GROUP="conc-hang")
+        self.kernels.append(kernel)
+        produce(self.broker.bootstrap, [("hung", json.dumps({"n": 0, "hang": True}))] +
+                [(f"k{n}", json.dumps({"n": n})) for n in range(1, 10)])
+        wait_for(lambda: kernel.log_contains("handling n=0: hanging"), 30, "the hung call started")
+        self.assertTrue(kernel.log_contains("4 worker threads call the handler"), "start-up names the worker count")
+        started = time.monotonic()
+        stop(kernel)
+        try:
+            code = kernel.process.wait(timeout=3 + 10)
+        except subprocess.TimeoutExpired:
+            kernel.process.kill()
+            self.fail("still running 10 s past KERNEL_SHUTDOWN_TIMEOUT:\n" + "\n".join(kernel.lines[-20:]))
+        took = time.monotonic() - started
+        self.assertEqual(code, 1, "\n".join(kernel.lines[-20:]))
+        self.assertLess(took, 3 + 5)
+        self.assertTrue(kernel.log_contains("still running"), "\n".join(kernel.lines[-20:]))
+
+    def test_a_hung_worker_call_does_not_keep_a_stopping_kernel_alive(self):
+        self.hung_call_then_stop(lambda kernel: kernel.process.send_signal(signal.SIGTERM))
+
+    def test_a_hung_worker_call_does_not_keep_a_kernel_stopped_by_a_fatal_error_alive(self):
+        self.hung_call_then_stop(lambda kernel: produce(self.broker.bootstrap,
+                                                        [("f", json.dumps({"n": 99, "fail": "fatal"}))]))
 
 
 if __name__ == "__main__":

@@ -122,6 +122,28 @@ TEST_CASE("a failed attempt does not mark its id: the retry runs; a business err
   }
 }
 
+TEST_CASE("the chain's success marks nothing until the runtime concludes the attempt as completed") {
+  // The loop may overrule a success the chain returned (a call past KERNEL_HANDLER_TIMEOUT, a
+  // refused produce the handler caught): the id waits for the loop's verdict.
+  CountingHandler counting;
+  const kernel::Chain chain(counting.handler(), {kernel::middleware::deduplicate()});
+  kernel::testing::TestContext context;
+  using kernel::detail::ContextAccess;
+
+  context.begin_attempt(1);
+  CHECK(chain(with_event_id("e-1"), context).ok());
+  CHECK(ContextAccess::completion_actions(context).size() == 1);
+  context.begin_attempt(2);  // overruled: the loop dropped what waited, and retries
+  CHECK(ContextAccess::completion_actions(context).empty());
+  CHECK(chain(with_event_id("e-1"), context).ok());
+  CHECK(counting.calls == 2);
+  for (auto& action : ContextAccess::take_completion_actions(context)) action();  // concluded completed
+
+  context.begin_attempt(1);
+  CHECK(chain(with_event_id("e-1"), context).ok());
+  CHECK(counting.calls == 2);  // now a duplicate
+}
+
 TEST_CASE("deduplicate forgets the oldest completed id beyond the window's count") {
   CountingHandler counting;
   const auto handler = counting.handler();

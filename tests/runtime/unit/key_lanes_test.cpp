@@ -33,6 +33,26 @@ std::string problem_of(Environment env) {
 
 }  // namespace
 
+TEST_CASE("a reserved lane (a call still running from an earlier assignment) holds its items until released") {
+  KeyLanes<int> lanes;
+  lanes.reserve("ka");
+  lanes.reserve("ka");  // two earlier states' calls, both still running
+  CHECK(!lanes.enter(std::string("ka"), 1));
+  CHECK(lanes.enter(std::string("kb"), 2) == 2);  // other keys go on
+  CHECK(lanes.running() == 1);
+  CHECK(lanes.waiting() == 1);
+  CHECK(lanes.running_lanes() == std::vector<std::string>{"kb"});  // not the reserved ones
+  CHECK(!lanes.release("ka"));       // one call still holds it
+  CHECK(lanes.release("ka") == 1);   // the last one returned: the first waiting item starts
+  CHECK(lanes.running() == 2);
+  CHECK(!lanes.enter(std::string("ka"), 3));  // behind item 1, as usual
+  CHECK(lanes.leave(std::string("ka")) == 3);
+  CHECK(!lanes.release("kc"));  // never reserved: nothing
+  lanes.reserve("kd");
+  CHECK(!lanes.release("kd"));  // nothing waited: the lane is free again
+  CHECK(lanes.enter(std::string("kd"), 4) == 4);
+}
+
 TEST_CASE("lane_of: a key under key ordering, the partition for null keys and partition ordering, none for none") {
   CHECK(lane_of(Ordering::key, keyed("a")) == "ka");
   CHECK(lane_of(Ordering::key, keyed("")) == "k");  // an empty key is a key of its own

@@ -238,20 +238,25 @@ TEST_CASE("admin pause and resume need the bearer token and are applied by the l
 TEST_CASE("status shows the published snapshot") {
   Served served;
   kernel::detail::StatusSnapshot snapshot;
-  snapshot.partitions.push_back({"orders", 2, 15, 10, 0, 20, 10, 5, {}});
+  snapshot.partitions.push_back({"orders", 2, 15, 10, 0, 20, 10, 5, 7, {}});
   snapshot.partitions[0].paused.add(kernel::detail::PauseReason::operator_);
   snapshot.partitions[0].paused.add(kernel::detail::PauseReason::retry);
   snapshot.in_flight = 5;
+  snapshot.parked = 7;  // named apart: the in-flight bound does not cover them
   REQUIRE(served.state.publish(snapshot));
   auto response = served.client->Get("/admin/status");
   REQUIRE(response);
   const auto body = nlohmann::json::parse(response->body);
   CHECK(body["in_flight"] == 5);
+  CHECK(body["parked"] == 7);
+  CHECK(body["dead_letter_blocked"].is_null());
   REQUIRE(body["partitions"].size() == 1);
   const auto& p = body["partitions"][0];
   CHECK(p["topic"] == "orders");
   CHECK(p["committed"] == 10);
   CHECK(p["lag"] == 10);
+  CHECK(p["in_flight"] == 5);
+  CHECK(p["parked"] == 7);
   CHECK(p["paused"] == nlohmann::json::array({"retry", "operator"}));
 }
 

@@ -1,0 +1,110 @@
+// fit_dead_letter(): what of an input is cut so its dead letter fits message.max.bytes.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "loop/dead_letter_fit.hpp"
+
+namespace dead_letter_fit_test {
+
+using kernel::detail::DeadLetterSizes;
+using kernel::detail::fit_dead_letter;
+using kernel::detail::header_overhead;
+using kernel::detail::record_overhead;
+
+namespace {
+
+std::size_t size_of(const DeadLetterSizes& sizes, const kernel::detail::DeadLetterCuts& cuts) {
+  std::size_t total = record_overhead + sizes.dlq_header_bytes + cuts.key_size + cuts.value_size;
+  for (std::size_t i = 0; i < sizes.headers.size(); ++i) {
+    if (std::find(cuts.removed.begin(), cuts.removed.end(), i) != cuts.removed.end()) continue;
+    total += sizes.headers[i].first.size() + sizes.headers[i].second + header_overhead;
+  }
+  for (const auto& [name, value] : {std::pair{"dlq-truncated", cuts.truncated},
+                                    std::pair{"dlq-removed-headers", cuts.removed_headers},
+                                    std::pair{"dlq-key-truncated", cuts.key_truncated}}) {
+    if (value) total += std::string_view(name).size() + value->size() + header_overhead;
+  }
+  return total;
+}
+
+}  // namespace
+
+TEST_CASE("a dead letter that fits is not cut") {
+  const DeadLetterSizes sizes{.key = 10, .value = 1000, .headers = {{"h", 10}}, .dlq_header_bytes = 500};
+  const auto cuts = fit_dead_letter(sizes, 1'000'000);
+  CHECK(cuts.value_size == 1000);
+  CHECK(cuts.key_size == 10);
+  CHECK(cuts.removed.empty());
+  CHECK(!cuts.truncated);
+  CHECK(!cuts.removed_headers);
+  CHECK(!cuts.key_truncated);
+}
+
+TEST_CASE("the value is cut first, to what fits") {
+  const DeadLetterSizes sizes{.key = 10, .value = 2'000'000, .headers = {{"h", 10}}, .dlq_header_bytes = 500};
+  const auto cuts = fit_dead_letter(sizes, 1'000'000);
+  CHECK(cuts.truncated == "2000000");
+  CHECK(cuts.value_size > 990'000);
+  CHECK(cuts.removed.empty());
+  CHECK(size_of(sizes, cuts) <= 1'000'000);
+}
+
+TEST_CASE("a large original header goes before the value is cut, recorded with its size") {
+  const DeadLetterSizes sizes{
+      .key = 3, .value = 8, .headers = {{"small", 5}, {"blob", 999'600}, {"mid", 2000}}, .dlq_header_bytes = 500};
+  const auto cuts = fit_dead_letter(sizes, 1'000'000);
+  CHECK(cuts.removed == std::vector<std::size_t>{1});  // the largest is enough
+  CHECK(cuts.removed_headers == R"([["blob",999600]])");
+  CHECK(cuts.value_size == 8);
+  CHECK(!cuts.truncated);
+  CHECK(cuts.key_size == 3);
+  CHECK(size_of(sizes, cuts) <= 1'000'000);
+}
+
+TEST_CASE("large headers go largest first, then the value is cut; small headers stay") {
+  const DeadLetterSizes sizes{.key = 3,
+                              .value = 1'500'000,
+                              .headers = {{"trace", 55}, {"a", 400'000}, {"b", 300'000}},
+                              .dlq_header_bytes = 500};
+  const auto cuts = fit_dead_letter(sizes, 1'000'000);
+  CHECK(cuts.removed == std::vector<std::size_t>{1, 2});
+  CHECK(cuts.removed_headers == R"([["a",400000],["b",300000]])");
+  CHECK(cuts.truncated == "1500000");
+  CHECK(cuts.value_size > 998'000);  // all the room the large headers left
+  CHECK(size_of(sizes, cuts) <= 1'000'000);
+}
+
+TEST_CASE("then the key, when it alone is too large") {
+  const DeadLetterSizes sizes{.key = 1'000'500, .value = 7, .headers = {{"h", 100}}, .dlq_header_bytes = 500};
+  const auto cuts = fit_dead_letter(sizes, 1'000'000);
+  CHECK(cuts.key_truncated == "1000500");
+  CHECK(cuts.key_size > 990'000);
+  CHECK(cuts.key_size < 1'000'000);
+  CHECK(cuts.removed == std::vector<std::size_t>{0});
+  CHECK(size_of(sizes, cuts) <= 1'000'000);
+}
+
+TEST_CASE("whatever the sizes, the answer fits (when the dlq-* headers themselves do)") {
+  for (std::size_t key : {0u, 1u, 500'000u, 2'000'000u}) {
+    for (std::size_t value : {0u, 1u, 999'999u, 3'000'000u}) {
+      for (std::size_t header : {0u, 400'000u, 999'000u}) {
+        const DeadLetterSizes sizes{
+            .key = key, .value = value, .headers = {{"a", header}, {"b", header / 2}}, .dlq_header_bytes = 900};
+        const auto cuts = fit_dead_letter(sizes, 1'000'000);
+        CAPTURE(key);
+        CAPTURE(value);
+        CAPTURE(header);
+        CHECK(size_of(sizes, cuts) <= 1'000'000);
+        CHECK(cuts.key_size <= key);
+        CHECK(cuts.value_size <= value);
+      }
+    }
+  }
+}
+
+}  // namespace dead_letter_fit_test
