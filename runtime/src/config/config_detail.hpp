@@ -97,7 +97,8 @@ Codec<std::string> ip_address();
 template <typename E>
 Codec<E> choice(std::string note = {});
 
-/// The same type, with "" (unset) as a value of its own.
+/// The same type, with "" (unset) as a value of its own; a value that is set is checked as
+/// the type checks it (a setting that is off by default is not a way around its range).
 template <typename T>
 Codec<std::optional<T>> optional_of(Codec<T> codec) {
   return {codec.type,
@@ -107,7 +108,12 @@ Codec<std::optional<T>> optional_of(Codec<T> codec) {
             return std::optional<std::optional<T>>(std::in_place, std::move(*value));
           },
           [format = codec.format](const std::optional<T>& value) { return value ? format(*value) : std::string(); },
-          codec.accepted};
+          codec.accepted,
+          [check = codec.check](const std::optional<T>& value, std::string_view example) {
+            if (!value || !check) return std::string();
+            auto why = check(*value, example);
+            return why.empty() ? why : why + ", or unset";
+          }};
 }
 
 /// The codec with `check` as the constraint on a value.
