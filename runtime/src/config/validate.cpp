@@ -262,6 +262,21 @@ void check_retries(const Settings& s, Checker& check) {
   }
 }
 
+// A batch_handler is called on the loop thread, one batch at a time, and a batch is collected
+// within its partition's in-flight bound (docs/batches.md).
+void check_batches(const Settings& s, Checker& check) {
+  if (!s.batch_handler) return;
+  if (s.concurrency > 1) {
+    check.fail("KERNEL_CONCURRENCY",
+               "a batch_handler is called one batch at a time on the loop thread; unset KERNEL_CONCURRENCY (or set "
+               "it to 1) for a batch kernel");
+  }
+  if (s.batch_size > s.max_poll_records) {
+    check.fail("KERNEL_BATCH_SIZE", "must not exceed KAFKA_MAX_POLL_RECORDS (" + std::to_string(s.max_poll_records) +
+                                        "); lower KERNEL_BATCH_SIZE or raise KAFKA_MAX_POLL_RECORDS");
+  }
+}
+
 }  // namespace
 
 Values effective_values(const Settings& s) {
@@ -281,6 +296,7 @@ void validate_settings(const Settings& s, const Values& shown, Problems& problem
   check_producer(s, check);
   check_consumer(s, check);
   check_retries(s, check);
+  check_batches(s, check);
 }
 
 }  // namespace config_detail

@@ -17,20 +17,26 @@ namespace {
 
 const KernelDefaults orders{"orders-enricher", {"orders"}, std::string("orders.enriched")};
 
-std::vector<std::string> problems_of(Environment env) {
+std::vector<std::string> problems_of(Environment env, const KernelDefaults& kernel = orders) {
   env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
   try {
-    Config::load(orders, env, RunMode::production, "/nonexistent-dir/.env");
+    Config::load(kernel, env, RunMode::production, "/nonexistent-dir/.env");
   } catch (const ConfigError& error) {
     return error.problems();
   }
   return {};
 }
 
-std::string only_problem(Environment env) {
-  const auto problems = problems_of(std::move(env));
+std::string only_problem(Environment env, const KernelDefaults& kernel = orders) {
+  const auto problems = problems_of(std::move(env), kernel);
   REQUIRE_MESSAGE(problems.size() == 1, problems.size());
   return problems.front();
+}
+
+KernelDefaults batch_kernel() {
+  auto kernel = orders;
+  kernel.batch_handler = true;
+  return kernel;
 }
 
 }  // namespace
@@ -121,6 +127,22 @@ TEST_CASE("config limits: an optional setting checks a value as its type does wh
         "config error: KERNEL_HANDLER_TIMEOUT=\"0s\": expected a duration above 0, or unset");
   CHECK(problems_of({{"KERNEL_HANDLER_TIMEOUT", "1ms"}}).empty());
   CHECK(problems_of({{"KERNEL_HANDLER_TIMEOUT", ""}}).empty());  // empty is unset: no deadline
+}
+
+TEST_CASE("config limits: a batch kernel runs no worker threads") {
+  CHECK(only_problem({{"KERNEL_CONCURRENCY", "4"}}, batch_kernel()) ==
+        "config error: KERNEL_CONCURRENCY=\"4\": a batch_handler is called one batch at a time on the loop thread; "
+        "unset KERNEL_CONCURRENCY (or set it to 1) for a batch kernel");
+  CHECK(problems_of({{"KERNEL_CONCURRENCY", "1"}}, batch_kernel()).empty());
+  CHECK(problems_of({{"KERNEL_CONCURRENCY", "4"}}).empty());  // a single-message kernel
+}
+
+TEST_CASE("config limits: a batch kernel's batches fit the in-flight bound, naming both variables") {
+  CHECK(only_problem({{"KERNEL_BATCH_SIZE", "600"}}, batch_kernel()) ==
+        "config error: KERNEL_BATCH_SIZE=\"600\": must not exceed KAFKA_MAX_POLL_RECORDS (500); lower "
+        "KERNEL_BATCH_SIZE or raise KAFKA_MAX_POLL_RECORDS");
+  CHECK(problems_of({{"KERNEL_BATCH_SIZE", "600"}, {"KAFKA_MAX_POLL_RECORDS", "600"}}, batch_kernel()).empty());
+  CHECK(problems_of({{"KERNEL_BATCH_SIZE", "600"}}).empty());  // unused by a single-message kernel
 }
 
 TEST_CASE("config limits: all problems at once, secrets hidden") {
