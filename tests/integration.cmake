@@ -50,7 +50,7 @@ add_test(NAME runtime_settings_tests
   COMMAND ${SYSTEM_PYTHON} -m unittest -v test_settings
   WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)
 set_tests_properties(runtime_settings_tests PROPERTIES TIMEOUT 180 LABELS integration
-  ENVIRONMENT "SETTINGS_KERNEL=$<TARGET_FILE:settings-kernel>;IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")
+  ENVIRONMENT "SETTINGS_KERNEL=$<TARGET_FILE:settings-kernel>;IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>;EXAMPLE_BULK_SINK=$<TARGET_FILE:example-bulk-sink>")
 
 add_test(NAME runtime_lifecycle_tests
   COMMAND ${SYSTEM_PYTHON} -m unittest -v test_lifecycle

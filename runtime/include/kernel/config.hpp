@@ -38,6 +38,8 @@ struct KernelDefaults {
   /// Other settings the kernel's code gives, by variable name, written as in the environment
   /// (`{"KERNEL_RETRY_BACKOFF", "1s"}`); the environment and .env override them.
   std::map<std::string, std::string, std::less<>> code_values = {};
+  /// The kernel runs a batch_handler: its settings are checked for batches (docs/batches.md).
+  bool batch_handler = false;
 };
 
 enum class RunMode { production, dev, samples };
@@ -148,6 +150,7 @@ struct Settings {
   std::string dlq_topic;                    ///< prefix applied
   std::string topic_prefix;
   bool allow_output_to_input{};  ///< KERNEL_ALLOW_OUTPUT_TO_INPUT
+  bool batch_handler = false;    ///< KernelDefaults::batch_handler: the settings were checked for batches
   std::string group_id;
   std::string client_id;
 
@@ -278,6 +281,10 @@ class Config {
   /// Properties for the consumer and the producer handle, in the order to set them.
   std::vector<Property> consumer_properties() const;
   std::vector<Property> producer_properties() const;
+  /// The kernel loop's own producer: producer_properties() and, under exactly_once,
+  /// transactional.id (checked with the rest at load). Tools sharing the configuration use
+  /// producer_properties(): registering the id would fence the running kernel.
+  std::vector<Property> loop_producer_properties() const;
 
   /// Warnings found while loading (unknown variables, notices); log them at start.
   const std::vector<std::string>& warnings() const noexcept { return warnings_; }

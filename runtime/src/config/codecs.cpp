@@ -145,8 +145,8 @@ Codec<int> whole_number(long long minimum, std::string meaning) {
 Codec<std::chrono::milliseconds> duration(Zero zero) {
   return {
       "duration", parse_duration, format_duration, {}, [=](std::chrono::milliseconds value, std::string_view example) {
-        return zero == Zero::refused && value.count() <= 0 ? "expected a duration above 0, e.g. " + std::string(example)
-                                                           : std::string();
+        if (zero == Zero::allowed || value.count() > 0) return std::string();
+        return "expected a duration above 0" + (example.empty() ? std::string() : ", e.g. " + std::string(example));
       }};
 }
 

@@ -97,7 +97,8 @@ Codec<std::string> ip_address();
 template <typename E>
 Codec<E> choice(std::string note = {});
 
-/// The same type, with "" (unset) as a value of its own.
+/// The same type, with "" (unset) as a value of its own; a value that is set is checked as
+/// the type checks it (a setting that is off by default is not a way around its range).
 template <typename T>
 Codec<std::optional<T>> optional_of(Codec<T> codec) {
   return {codec.type,
@@ -107,7 +108,12 @@ Codec<std::optional<T>> optional_of(Codec<T> codec) {
             return std::optional<std::optional<T>>(std::in_place, std::move(*value));
           },
           [format = codec.format](const std::optional<T>& value) { return value ? format(*value) : std::string(); },
-          codec.accepted};
+          codec.accepted,
+          [check = codec.check](const std::optional<T>& value, std::string_view example) {
+            if (!value || !check) return std::string();
+            auto why = check(*value, example);
+            return why.empty() ? why : why + ", or unset";
+          }};
 }
 
 /// The codec with `check` as the constraint on a value.
@@ -164,7 +170,8 @@ using Values = std::map<std::string, std::string, std::less<>>;  // variable -> 
 Values effective_values(const Settings& settings);
 
 /// Each variable's own constraints (the registry's check), then the relations between
-/// settings (acks and idempotence, timeouts, backoff, topics, TLS and SASL combinations).
+/// settings (acks and idempotence, timeouts, backoff, topics, TLS and SASL combinations, what a
+/// batch kernel allows).
 /// `shown` gives the values to quote in messages.
 void validate_settings(const Settings& settings, const Values& shown, Problems& problems,
                        std::vector<std::string>& warnings);
@@ -196,7 +203,9 @@ void apply_pipeline_naming(Loaded& loaded, const std::map<std::string, RawValue,
 
 // ---- rdkafka_properties.cpp: Settings -> librdkafka, KAFKA_PROPERTY_*, librdkafka's check --
 
-enum class Client { consumer, producer };
+/// `loop_producer` is the kernel loop's own producer: the producer's properties and, under
+/// exactly_once, transactional.id, which no other producer sharing the configuration may use.
+enum class Client { consumer, producer, loop_producer };
 /// The librdkafka properties for one client, in the order to set them. `certificate_location`
 /// is the in-memory file holding the client certificate chain (empty when none).
 std::vector<Property> build_properties(const Settings& settings, Client client,

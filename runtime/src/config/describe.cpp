@@ -164,7 +164,7 @@ std::string Config::describe() const {
            (source_of(spec.name).empty() ? "default" : source_of(spec.name)) + "\n";
   }
   append_properties(out, "librdkafka consumer properties", consumer_properties(), settings_);
-  append_properties(out, "librdkafka producer properties", producer_properties(), settings_);
+  append_properties(out, "librdkafka producer properties", loop_producer_properties(), settings_);
   return out;
 }
 

@@ -269,6 +269,7 @@ Loaded read_settings(const KernelDefaults& kernel, const Environment& environmen
   Loaded loaded;
   auto& s = loaded.settings;
   s.kernel_name = kernel.name;
+  s.batch_handler = kernel.batch_handler;
   // --samples runs are throwaway: no endpoints unless asked for.
   if (mode == RunMode::samples) s.http_port.reset();
 
@@ -310,6 +311,12 @@ Loaded read_settings(const KernelDefaults& kernel, const Environment& environmen
         "KAFKA_PRODUCER_ASYNC is accepted for compatibility only: the kernel always produces "
         "asynchronously and commits an input only after its outputs are acknowledged, which "
         "is as durable as synchronous writes");
+  }
+  // Retry topics replace in-place retries: a retry count given anyway changes nothing.
+  if (!s.retry_topics.empty() && loaded.sources["KAFKA_CONSUMER_MAX_RETRIES"] != source::default_value) {
+    loaded.warnings.push_back("KAFKA_CONSUMER_MAX_RETRIES is ignored with KERNEL_RETRY_TOPICS: a message gets " +
+                              std::to_string(s.retry_topics.size() + 1) +
+                              " attempts, one per retry topic after the first");
   }
 
   const auto variables = layers.all();
@@ -394,7 +401,7 @@ Config Config::validate(Loaded loaded, Problems& problems) {
     if (!config.keep_alive_) problems.add("KAFKA_CLIENT_CERT", "", error);
   }
   check_with_librdkafka(build_properties(loaded.settings, Client::consumer, config.certificate_location_),
-                        build_properties(loaded.settings, Client::producer, config.certificate_location_), shown,
+                        build_properties(loaded.settings, Client::loop_producer, config.certificate_location_), shown,
                         problems);
   if (!problems.empty()) {
     // A secret pasted into the wrong variable must not be echoed either.
@@ -430,6 +437,10 @@ std::vector<Property> Config::consumer_properties() const {
 
 std::vector<Property> Config::producer_properties() const {
   return build_properties(settings_, Client::producer, certificate_location_);
+}
+
+std::vector<Property> Config::loop_producer_properties() const {
+  return build_properties(settings_, Client::loop_producer, certificate_location_);
 }
 
 std::string Config::source_of(std::string_view variable) const {

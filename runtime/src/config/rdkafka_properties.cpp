@@ -179,7 +179,6 @@ std::optional<std::string> owning_variable(std::string_view property) {
       {"sasl.password", "KAFKA_SASL_PASSWORD"},
       {"partition.assignment.strategy", "nothing: the kernel's rebalance handling needs cooperative-sticky"},
       {"enable.partition.eof", "nothing: the kernel's poll loop does not expect EOF events"},
-      {"transactional.id", "nothing: the kernel does not use transactions"},
   };
   const auto it = owners.find(property);
   if (it == owners.end()) return std::nullopt;
@@ -339,6 +338,9 @@ std::vector<Property> build_properties(const Settings& s, Client client, const s
     } else {
       out.push_back({p.property, p.value, p.variable, secret});
     }
+  }
+  if (client == Client::loop_producer && s.delivery == DeliveryGuarantee::exactly_once) {
+    out.push_back({"transactional.id", transactional_id(s), "KERNEL_TRANSACTIONAL_ID"});
   }
   return out;
 }

@@ -85,6 +85,8 @@ class Checker {
     const auto it = shown_.find(variable);
     problems_.add(variable, it == shown_.end() ? "" : it->second, message);
   }
+  /// A relation with a variable already refused on its own would only repeat that problem.
+  bool refused(std::string_view variable) const { return problems_.mentions(variable); }
 
  private:
   const Values& shown_;
@@ -238,25 +240,40 @@ void check_consumer(const Settings& s, Checker& check) {
   } else if (s.fetch_min_bytes > s.fetch_max_bytes) {
     check.fail("KAFKA_CONSUMER_MIN_BYTES", "must not exceed KAFKA_CONSUMER_MAX_BYTES");
   }
-  if (s.heartbeat_interval >= s.session_timeout) {
+  if (s.heartbeat_interval >= s.session_timeout && !check.refused("KAFKA_CONSUMER_SESSION_TIMEOUT")) {
     check.fail("KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "must be below KAFKA_CONSUMER_SESSION_TIMEOUT (" +
                                                         format_duration(s.session_timeout) +
                                                         "); a third of it is usual");
   }
-  if (s.rebalance_timeout < s.session_timeout) {
+  if (s.rebalance_timeout < s.session_timeout && !check.refused("KAFKA_CONSUMER_SESSION_TIMEOUT")) {
     check.fail("KAFKA_CONSUMER_REBALANCE_TIMEOUT",
                "must be at least KAFKA_CONSUMER_SESSION_TIMEOUT (" + format_duration(s.session_timeout) + ")");
   }
 }
 
 void check_retries(const Settings& s, Checker& check) {
-  if (s.retry_backoff > s.retry_backoff_max) {
+  if (s.retry_backoff > s.retry_backoff_max && !check.refused("KERNEL_RETRY_BACKOFF_MAX")) {
     check.fail("KERNEL_RETRY_BACKOFF",
                "must not exceed KERNEL_RETRY_BACKOFF_MAX (" + format_duration(s.retry_backoff_max) + ")");
   }
-  if (s.breaker_cooldown > s.breaker_cooldown_max) {
+  if (s.breaker_cooldown > s.breaker_cooldown_max && !check.refused("KERNEL_BREAKER_COOLDOWN_MAX")) {
     check.fail("KERNEL_BREAKER_COOLDOWN",
                "must not exceed KERNEL_BREAKER_COOLDOWN_MAX (" + format_duration(s.breaker_cooldown_max) + ")");
+  }
+}
+
+// A batch_handler is called on the loop thread, one batch at a time, and a batch is collected
+// within its partition's in-flight bound (docs/batches.md).
+void check_batches(const Settings& s, Checker& check) {
+  if (!s.batch_handler) return;
+  if (s.concurrency > 1) {
+    check.fail("KERNEL_CONCURRENCY",
+               "a batch_handler is called one batch at a time on the loop thread; unset KERNEL_CONCURRENCY (or set "
+               "it to 1) for a batch kernel");
+  }
+  if (s.batch_size > s.max_poll_records) {
+    check.fail("KERNEL_BATCH_SIZE", "must not exceed KAFKA_MAX_POLL_RECORDS (" + std::to_string(s.max_poll_records) +
+                                        "); lower KERNEL_BATCH_SIZE or raise KAFKA_MAX_POLL_RECORDS");
   }
 }
 
@@ -279,6 +296,7 @@ void validate_settings(const Settings& s, const Values& shown, Problems& problem
   check_producer(s, check);
   check_consumer(s, check);
   check_retries(s, check);
+  check_batches(s, check);
 }
 
 }  // namespace config_detail

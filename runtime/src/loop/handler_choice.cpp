@@ -6,7 +6,7 @@
 
 namespace kernel::detail {
 
-std::vector<std::string> handler_choice_problems(const KernelSpec& spec, const Settings& settings) {
+std::vector<std::string> handler_choice_problems(const KernelSpec& spec) {
   std::vector<std::string> problems;
   const bool single = static_cast<bool>(spec.handler);
   const bool batch = static_cast<bool>(spec.batch_handler);
@@ -25,18 +25,6 @@ std::vector<std::string> handler_choice_problems(const KernelSpec& spec, const S
     problems.push_back("config error: kernel " + spec.name +
                        " has consumer middleware, which does not wrap batch_handler calls; remove "
                        "KernelSpec::middleware (producer middleware is fine)");
-  }
-  // Batches are called on the loop thread, one at a time: workers would sit idle.
-  if (settings.concurrency > 1) {
-    problems.push_back("config error: KERNEL_CONCURRENCY=\"" + std::to_string(settings.concurrency) +
-                       "\": a batch_handler is called one batch at a time on the loop thread; unset "
-                       "KERNEL_CONCURRENCY (or set it to 1) for a batch kernel");
-  }
-  // A batch is collected within the partition's in-flight cap.
-  if (settings.batch_size > settings.max_poll_records) {
-    problems.push_back("config error: KERNEL_BATCH_SIZE=\"" + std::to_string(settings.batch_size) +
-                       "\": must not exceed KAFKA_MAX_POLL_RECORDS (" + std::to_string(settings.max_poll_records) +
-                       "); lower KERNEL_BATCH_SIZE or raise KAFKA_MAX_POLL_RECORDS");
   }
   return problems;
 }

@@ -46,8 +46,16 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       metrics_(published.metrics),
       max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16),
       max_parked_(max_in_flight_total_ * 8) {
-  if (const auto problems = handler_choice_problems(spec, settings_); !problems.empty()) {
+  if (const auto problems = handler_choice_problems(spec); !problems.empty()) {
     throw std::invalid_argument(problems.front());
+  }
+  // A batch kernel's settings (KERNEL_CONCURRENCY, KERNEL_BATCH_SIZE) were checked only if the
+  // configuration knew it was one.
+  if (spec.batch_handler && !settings_.batch_handler) {
+    throw std::invalid_argument("kernel " + kernel_name_ +
+                                " sets KernelSpec::batch_handler but its configuration was checked for a "
+                                "single-message handler: load it with defaults_of(spec), or set "
+                                "Settings::batch_handler");
   }
   if (spec.batch_handler) init_batches(spec);
   configure_deduplicate(spec.middleware, settings_.dedup_window);  // the chain's copies share their state

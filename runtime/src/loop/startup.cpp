@@ -39,13 +39,9 @@ HandlePtr KernelLoop::make_client(rd_kafka_type_t type, const std::vector<Proper
 }
 
 void KernelLoop::start() {
-  auto producer_properties = config_.producer_properties();
-  if (settings_.delivery == DeliveryGuarantee::exactly_once) {
-    // Only the loop's producer is transactional: tools that share the configuration
-    // (kernel-admin dlq replay, topic creation) must never register, and so fence, this id.
-    producer_properties.push_back({"transactional.id", transactional_id(settings_), "KERNEL_TRANSACTIONAL_ID"});
-  }
-  producer_ = make_client(RD_KAFKA_PRODUCER, producer_properties);
+  // Only the loop's producer is transactional (exactly_once): tools that share the configuration
+  // (kernel-admin dlq replay, topic creation) must never register, and so fence, its id.
+  producer_ = make_client(RD_KAFKA_PRODUCER, config_.loop_producer_properties());
   consumer_ = make_client(RD_KAFKA_CONSUMER, config_.consumer_properties());
   if (settings_.delivery == DeliveryGuarantee::exactly_once) {
     transaction_ = std::make_unique<Transaction>(producer_.get(), consumer_.get(), transactional_id(settings_), log_);
@@ -71,12 +67,6 @@ void KernelLoop::start() {
   for (const std::vector<std::string>* list : {&settings_.input_topics, &std::as_const(retry_topic_names_)}) {
     for (const auto& topic : *list)
       rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
-  }
-  if (!retry_topic_names_.empty() && config_.source_of("KAFKA_CONSUMER_MAX_RETRIES") != "default") {
-    log_->warn(
-        "KAFKA_CONSUMER_MAX_RETRIES is ignored with KERNEL_RETRY_TOPICS: a message gets {} attempts, one "
-        "per retry topic after the first",
-        retry_topic_names_.size() + 1);
   }
   if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
     throw StartupError(exit_code::software, std::string("cannot subscribe: ") + rd_kafka_err2str(err));

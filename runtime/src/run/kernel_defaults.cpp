@@ -20,6 +20,7 @@ std::string number_text(double value) {
 
 KernelDefaults defaults_of(const KernelSpec& spec) {
   KernelDefaults defaults{spec.name, spec.input_topics, spec.output_topic, spec.settings, spec.outputs};
+  defaults.batch_handler = static_cast<bool>(spec.batch_handler);
   auto& code = defaults.code_values;
   const auto& retry = spec.retry;
   if (retry.max_retries) code["KAFKA_CONSUMER_MAX_RETRIES"] = std::to_string(*retry.max_retries);

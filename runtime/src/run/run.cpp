@@ -153,24 +153,28 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   const auto mode = !cli.samples.empty() ? RunMode::samples : cli.dev ? RunMode::dev : RunMode::production;
   const auto environment = process_environment();
   if (cli.health_check) return check_health(spec, environment);
+  // The kernel's code and its configuration are checked together, the same way for
+  // --print-config as for a start: every problem at once, one line each.
+  auto problems = detail::handler_choice_problems(spec);
   std::optional<Config> loaded;
   try {
     loaded.emplace(Config::load(detail::defaults_of(spec), environment, mode));
   } catch (const ConfigError& error) {
-    for (const auto& problem : error.problems()) std::cerr << problem << "\n";
+    problems.insert(problems.end(), error.problems().begin(), error.problems().end());
+  }
+  if (!problems.empty()) {
+    for (const auto& problem : problems) std::cerr << problem << "\n";
     return exit_code::config;
   }
   Config& config = *loaded;
   if (cli.print_config) {
+    // What a start would log as warnings: checking a configuration shows them too.
+    for (const auto& warning : config.warnings()) std::cerr << "warning: " << warning << "\n";
     std::cout << config.describe();
     return exit_code::ok;
   }
 
   const auto& settings = config.settings();
-  if (const auto problems = detail::handler_choice_problems(spec, settings); !problems.empty()) {
-    for (const auto& problem : problems) std::cerr << problem << "\n";
-    return exit_code::config;
-  }
   auto log = detail::make_logger(spec.name, std::string(to_string(settings.log_level)),
                                  std::string(to_string(settings.log_format)), config.secret_value_redactor());
   for (const auto& warning : config.warnings()) log->warn("{}", warning);

@@ -1,7 +1,8 @@
 """A kernel's own settings and named outputs, as a process on kernel-dev-broker, checked with
 confluent-kafka: settings read typed from the environment and .env, outputs written to their
 topics (one moved by KAFKA_OUTPUT_TOPIC_<NAME>), and the secret setting never printed: not by
---print-config, not in configuration errors, not in any log line at trace level."""
+--print-config, not in configuration errors, not in any log line at trace level. And
+--print-config refuses what a start refuses, in the same words."""
 import json
 import os
 import subprocess
@@ -12,16 +13,21 @@ from unittest import mock
 from test_process import Broker, Kernel, TopicReader, produce, wait_for
 
 SETTINGS_KERNEL = os.environ["SETTINGS_KERNEL"]
+BATCH_KERNEL = os.environ["EXAMPLE_BULK_SINK"]  # a batch_handler kernel
 SECRET = "pk-live-5f8e2d91c0ab"
 ADMIN_TOKEN = "adm-7d1e99b04c2f"  # a runtime secret (KERNEL_ADMIN_TOKEN)
 TOPICS = ("st.in", "st.out", "st.intl", "st.audit.v2", "settings-kernel.dlq")
 
 
-def run_kernel(*args, env=None, cwd=None):
+def run_binary(binary, *args, env=None, cwd=None):
     environment = dict(os.environ)
     environment.update(env or {})
-    return subprocess.run([SETTINGS_KERNEL, *args], env=environment, capture_output=True, text=True,
+    return subprocess.run([binary, *args], env=environment, capture_output=True, text=True,
                           timeout=60, cwd=cwd or tempfile.gettempdir())
+
+
+def run_kernel(*args, env=None, cwd=None):
+    return run_binary(SETTINGS_KERNEL, *args, env=env, cwd=cwd)
 
 
 class SettingsTests(unittest.TestCase):
@@ -96,6 +102,34 @@ class SettingsTests(unittest.TestCase):
                                  "SETTINGS_KERNEL_BATCH_SIZE": SECRET})
         self.assertEqual(result.returncode, 78, result.stderr)
         self.assertNotIn(SECRET, result.stderr)
+
+    def test_print_config_refuses_what_a_start_refuses_in_the_same_words(self):
+        # Each is refused before anything connects (KERNEL_STARTUP_TIMEOUT bounds the start if
+        # it is not); the embedded broker is one a start could reach.
+        cases = {
+            "a batch kernel with worker threads": {"KERNEL_CONCURRENCY": "4"},
+            "a property librdkafka refuses only for a transactional producer": {
+                "KERNEL_DELIVERY": "exactly_once", "KAFKA_PROPERTY_SOCKET_TIMEOUT_MS": "90000"},
+        }
+        for case, variables in cases.items():
+            with self.subTest(case):
+                env = {"KAFKA_BOOTSTRAP_SERVERS": "embedded", "KERNEL_HTTP_PORT": "off",
+                       "KERNEL_STARTUP_TIMEOUT": "5s", **variables}
+                printed = run_binary(BATCH_KERNEL, "--print-config", env=env)
+                started = run_binary(BATCH_KERNEL, env=env)
+                self.assertEqual(started.returncode, 78, started.stderr)
+                self.assertEqual(printed.returncode, 78, printed.stdout)
+                self.assertEqual(printed.stderr, started.stderr)
+                lines = printed.stderr.splitlines()
+                self.assertEqual(len(lines), 1, lines)
+                self.assertTrue(lines[0].startswith("config error: " + list(variables)[-1] + "="), lines)
+
+    def test_print_config_shows_the_warnings_a_start_would_log(self):
+        result = run_kernel("--print-config", env={"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
+                                                   "SETTINGS_KERNEL_API_KEY": SECRET, "KAFKA_TOPICS": "st.in"})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("warning: unknown variable KAFKA_TOPICS: did you mean KAFKA_TOPIC?", result.stderr.splitlines())
+        self.assertIn("KAFKA_TOPIC=st.in  # code", result.stdout)
 
     def test_reference_formats_need_no_environment(self):
         reference = json.loads(run_kernel("--print-config", "--format", "json").stdout)

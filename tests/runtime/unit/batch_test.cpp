@@ -98,44 +98,23 @@ TEST_CASE("a whole batch that throws is one Outcome") {
 }
 
 TEST_CASE("a kernel sets handler or batch_handler, exactly one") {
-  kernel::Settings settings;
-  settings.batch_size = 500;
-  settings.max_poll_records = 500;
   kernel::KernelSpec spec;
   spec.name = "rows";
   SUBCASE("neither") {
-    const auto problems = kernel::detail::handler_choice_problems(spec, settings);
+    const auto problems = kernel::detail::handler_choice_problems(spec);
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].find("sets neither KernelSpec::handler nor KernelSpec::batch_handler") != std::string::npos);
   }
   SUBCASE("both") {
     spec.handler = [](const kernel::Message&, kernel::Context&) {};
     spec.batch_handler = [](kernel::Batch&, kernel::Context&) {};
-    const auto problems = kernel::detail::handler_choice_problems(spec, settings);
+    const auto problems = kernel::detail::handler_choice_problems(spec);
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].find("sets both") != std::string::npos);
   }
-  SUBCASE("a batch larger than the in-flight cap names both variables") {
+  SUBCASE("one") {
     spec.batch_handler = [](kernel::Batch&, kernel::Context&) {};
-    settings.batch_size = 600;
-    const auto problems = kernel::detail::handler_choice_problems(spec, settings);
-    REQUIRE(problems.size() == 1);
-    CHECK(problems[0] ==
-          "config error: KERNEL_BATCH_SIZE=\"600\": must not exceed KAFKA_MAX_POLL_RECORDS (500); lower "
-          "KERNEL_BATCH_SIZE or raise KAFKA_MAX_POLL_RECORDS");
-  }
-  SUBCASE("a batch kernel refuses worker threads, naming KERNEL_CONCURRENCY") {
-    spec.batch_handler = [](kernel::Batch&, kernel::Context&) {};
-    settings.concurrency = 8;
-    const auto problems = kernel::detail::handler_choice_problems(spec, settings);
-    REQUIRE(problems.size() == 1);
-    CHECK(problems[0].find("config error: KERNEL_CONCURRENCY=\"8\": a batch_handler is called one batch at a time") ==
-          0);
-  }
-  SUBCASE("a single-message kernel ignores KERNEL_BATCH_SIZE") {
-    spec.handler = [](const kernel::Message&, kernel::Context&) {};
-    settings.batch_size = 600;
-    CHECK(kernel::detail::handler_choice_problems(spec, settings).empty());
+    CHECK(kernel::detail::handler_choice_problems(spec).empty());
   }
 }
 

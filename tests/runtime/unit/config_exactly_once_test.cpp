@@ -96,6 +96,26 @@ TEST_CASE("exactly_once refuses a read_uncommitted consumer and a transactional.
   CHECK(problems[0].find("KERNEL_TRANSACTIONAL_ID") != std::string::npos);
 }
 
+TEST_CASE("exactly_once: what librdkafka refuses only of a transactional producer is refused at load (78)") {
+  // librdkafka checks socket.timeout.ms against transaction.timeout.ms only when the producer
+  // has a transactional.id; the loop's producer is checked with it, as it will be created.
+  const auto problems =
+      problems_of({{"KERNEL_DELIVERY", "exactly_once"}, {"KAFKA_PROPERTY_SOCKET_TIMEOUT_MS", "90000"}});
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].starts_with("config error: KAFKA_PROPERTY_SOCKET_TIMEOUT_MS=\"90000\": "));
+  CHECK(problems[0].find("transaction.timeout.ms") != std::string::npos);
+  CHECK(problems_of({{"KAFKA_PROPERTY_SOCKET_TIMEOUT_MS", "90000"}}).empty());  // no transactions: no such limit
+}
+
+TEST_CASE("exactly_once: only the loop's producer has the transactional.id, and --print-config shows it") {
+  const auto config =
+      load({{"KERNEL_DELIVERY", "exactly_once"}, {"KERNEL_INSTANCE_ID", "pod-3"}, {"KAFKA_CONSUMER_GROUP", "billing"}});
+  CHECK(value_of(config.loop_producer_properties(), "transactional.id") == "billing.orders.pod-3");
+  CHECK(value_of(config.producer_properties(), "transactional.id") == "<unset>");
+  CHECK(config.describe().find("transactional.id=billing.orders.pod-3") != std::string::npos);
+  CHECK(value_of(load({}).loop_producer_properties(), "transactional.id") == "<unset>");
+}
+
 TEST_CASE("KERNEL_DELIVERY accepts only its two values") {
   const auto problems = problems_of({{"KERNEL_DELIVERY", "exactly-once"}});
   REQUIRE(problems.size() == 1);

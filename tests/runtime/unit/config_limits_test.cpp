@@ -1,7 +1,7 @@
 // Values that librdkafka or Kafka would misread rather than refuse: numbers beyond a 32-bit
 // property, brokers with ports that are no ports, prefixes that make topic names too long,
-// and pass-through variables without a property name. Each is refused in one line naming
-// the variable and what it accepts.
+// pass-through variables without a property name, durations of zero or less. Each is refused
+// in one line naming the variable and what it accepts.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -17,20 +17,26 @@ namespace {
 
 const KernelDefaults orders{"orders-enricher", {"orders"}, std::string("orders.enriched")};
 
-std::vector<std::string> problems_of(Environment env) {
+std::vector<std::string> problems_of(Environment env, const KernelDefaults& kernel = orders) {
   env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
   try {
-    Config::load(orders, env, RunMode::production, "/nonexistent-dir/.env");
+    Config::load(kernel, env, RunMode::production, "/nonexistent-dir/.env");
   } catch (const ConfigError& error) {
     return error.problems();
   }
   return {};
 }
 
-std::string only_problem(Environment env) {
-  const auto problems = problems_of(std::move(env));
+std::string only_problem(Environment env, const KernelDefaults& kernel = orders) {
+  const auto problems = problems_of(std::move(env), kernel);
   REQUIRE_MESSAGE(problems.size() == 1, problems.size());
   return problems.front();
+}
+
+KernelDefaults batch_kernel() {
+  auto kernel = orders;
+  kernel.batch_handler = true;
+  return kernel;
 }
 
 }  // namespace
@@ -85,6 +91,58 @@ TEST_CASE("config limits: a pass-through variable must name a property") {
   CHECK(only_problem({{"KAFKA_PROPERTY_", "1"}}) ==
         "config error: KAFKA_PROPERTY_=\"1\": names no librdkafka property; expected "
         "KAFKA_PROPERTY_<NAME>, e.g. KAFKA_PROPERTY_SOCKET_TIMEOUT_MS");
+}
+
+TEST_CASE("config limits: a duration of 0 is refused unless the variable says what 0 means; below 0 always") {
+  for (const auto& spec : config_registry()) {
+    // A variable of durations reads 1s and refuses a word: durations, retry-topic delays, the
+    // dedup window (its age).
+    Settings scratch;
+    if (!spec.read("1s", scratch).empty() || spec.read("soon", scratch).empty()) continue;
+    CAPTURE(spec.name);
+    const auto names_it = [&](const std::string& line, const std::string& value) {
+      return line.starts_with("config error: " + spec.name + "=\"" + value + "\": ") &&
+             line.find('\n') == std::string::npos;
+    };
+    for (const std::string zero : {"0s", "0ms"}) {
+      CAPTURE(zero);
+      const auto problems = problems_of({{spec.name, zero}});
+      if (problems.empty()) {
+        // Accepted: then it means something, and the description (docs/configuration.md) says what.
+        CHECK_MESSAGE(spec.description.find("; 0 ") != std::string::npos,
+                      "0 is accepted but the description does not say what it means");
+      } else {
+        CHECK(std::any_of(problems.begin(), problems.end(),
+                          [&](const std::string& line) { return names_it(line, zero); }));
+      }
+    }
+    const auto negative = problems_of({{spec.name, "-1s"}});
+    REQUIRE(negative.size() == 1);
+    CHECK(names_it(negative.front(), "-1s"));
+  }
+}
+
+TEST_CASE("config limits: an optional setting checks a value as its type does when set") {
+  CHECK(only_problem({{"KERNEL_HANDLER_TIMEOUT", "0s"}}) ==
+        "config error: KERNEL_HANDLER_TIMEOUT=\"0s\": expected a duration above 0, or unset");
+  CHECK(problems_of({{"KERNEL_HANDLER_TIMEOUT", "1ms"}}).empty());
+  CHECK(problems_of({{"KERNEL_HANDLER_TIMEOUT", ""}}).empty());  // empty is unset: no deadline
+}
+
+TEST_CASE("config limits: a batch kernel runs no worker threads") {
+  CHECK(only_problem({{"KERNEL_CONCURRENCY", "4"}}, batch_kernel()) ==
+        "config error: KERNEL_CONCURRENCY=\"4\": a batch_handler is called one batch at a time on the loop thread; "
+        "unset KERNEL_CONCURRENCY (or set it to 1) for a batch kernel");
+  CHECK(problems_of({{"KERNEL_CONCURRENCY", "1"}}, batch_kernel()).empty());
+  CHECK(problems_of({{"KERNEL_CONCURRENCY", "4"}}).empty());  // a single-message kernel
+}
+
+TEST_CASE("config limits: a batch kernel's batches fit the in-flight bound, naming both variables") {
+  CHECK(only_problem({{"KERNEL_BATCH_SIZE", "600"}}, batch_kernel()) ==
+        "config error: KERNEL_BATCH_SIZE=\"600\": must not exceed KAFKA_MAX_POLL_RECORDS (500); lower "
+        "KERNEL_BATCH_SIZE or raise KAFKA_MAX_POLL_RECORDS");
+  CHECK(problems_of({{"KERNEL_BATCH_SIZE", "600"}, {"KAFKA_MAX_POLL_RECORDS", "600"}}, batch_kernel()).empty());
+  CHECK(problems_of({{"KERNEL_BATCH_SIZE", "600"}}).empty());  // unused by a single-message kernel
 }
 
 TEST_CASE("config limits: all problems at once, secrets hidden") {

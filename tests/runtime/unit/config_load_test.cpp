@@ -398,6 +398,14 @@ TEST_CASE("config: KAFKA_PRODUCER_ASYNC is accepted with a notice") {
   CHECK(only_problem({{"KAFKA_PRODUCER_ASYNC", "sometimes"}}).find("expected true") != std::string::npos);
 }
 
+TEST_CASE("config: KAFKA_CONSUMER_MAX_RETRIES given with retry topics gets a warning: it changes nothing") {
+  const auto warned = load({{"KERNEL_RETRY_TOPICS", "1s,10s"}, {"KAFKA_CONSUMER_MAX_RETRIES", "5"}});
+  CHECK(
+      has_warning(warned, "KAFKA_CONSUMER_MAX_RETRIES is ignored with KERNEL_RETRY_TOPICS: a message gets 3 attempts"));
+  CHECK_FALSE(has_warning(load({{"KERNEL_RETRY_TOPICS", "1s,10s"}}), "KAFKA_CONSUMER_MAX_RETRIES"));
+  CHECK_FALSE(has_warning(load({{"KAFKA_CONSUMER_MAX_RETRIES", "5"}}), "KAFKA_CONSUMER_MAX_RETRIES"));
+}
+
 TEST_CASE("config: from_settings validates the same way and mutators") {
   Settings settings;
   settings.kernel_name = "k";

@@ -255,12 +255,14 @@ TEST_CASE("produce guard: under pipeline naming") {
 }
 
 TEST_CASE("kernel topics: everything read or written, once, for the start-up check") {
-  const auto settings = load(step({{"KERNEL_ALLOWED_TOPICS", "audit,metrics.*"}})).settings();
+  const auto settings =
+      load(step({{"KERNEL_ALLOWED_TOPICS", "audit,metrics.*"}, {"KERNEL_RETRY_TOPICS", "1s,10s"}})).settings();
   std::vector<std::string> names;
   for (const auto& topic : kernel_topics(settings)) names.push_back(topic.name);
   CHECK(names == std::vector<std::string>{"pipeline.orders.step.enrich.input", "pipeline.orders.step.enrich.output",
                                           "pipeline.orders.step.enrich.dead-letter",
-                                          "pipeline.orders.step.enrich.error", "audit"});
+                                          "pipeline.orders.step.enrich.error", "pipeline.orders.step.enrich.retry.1",
+                                          "pipeline.orders.step.enrich.retry.2", "audit"});
 }
 
 TEST_CASE("configuration: durations take days") {

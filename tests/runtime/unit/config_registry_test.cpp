@@ -1,11 +1,10 @@
 // The registry as the single source of every variable: defaults that parse, land where they
-// are shown and survive a round trip through parse and format; docs that list them all.
+// are shown and survive a round trip through parse and format (the docs that list them:
+// config_docs_test.cpp).
 #include <doctest/doctest.h>
 
-#include <fstream>
+#include <algorithm>
 #include <map>
-#include <set>
-#include <sstream>
 
 #include "kernel/config.hpp"
 
@@ -97,31 +96,6 @@ TEST_CASE("config registry: enum values are written as users and librdkafka writ
   CHECK(s.log_level == LogLevel::warn);
   CHECK(find("KERNEL_LOG_LEVEL").accepted == std::vector<std::string>{"trace", "debug", "info", "warn", "error"});
   CHECK(find("KAFKA_PRODUCER_REQUIRE_ACKS").accepted == std::vector<std::string>{"all", "-1", "1"});
-}
-
-TEST_CASE("config registry: docs/configuration.md lists every variable with its aliases and default") {
-  std::ifstream file(std::string(KERNEL_DOCS_DIR) + "/configuration.md");
-  REQUIRE(file);
-  std::stringstream text;
-  text << file.rdbuf();
-  std::map<std::string, std::string> rows;  // variable -> its table row
-  std::string line;
-  while (std::getline(text, line)) {
-    if (!line.starts_with("| `")) continue;
-    rows[line.substr(3, line.find('`', 3) - 3)] = line;
-  }
-  std::set<std::string> names;
-  for (const auto& spec : config_registry()) {
-    CAPTURE(spec.name);
-    names.insert(spec.name);
-    REQUIRE(rows.contains(spec.name));
-    const auto& row = rows[spec.name];
-    for (const auto& alias : spec.aliases) CHECK(row.find("`" + alias + "`") != std::string::npos);
-    if (!spec.default_value.empty()) CHECK(row.find("| `" + spec.default_value + "` |") != std::string::npos);
-    for (const auto& value : spec.accepted) CHECK(row.find("`" + value + "`") != std::string::npos);
-    CHECK((row.find("*secret*") != std::string::npos) == spec.secret);
-  }
-  for (const auto& [name, row] : rows) CHECK_MESSAGE(names.contains(name), name, " is documented but not read");
 }
 
 }  // namespace config_registry_test
