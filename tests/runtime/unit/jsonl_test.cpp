@@ -92,6 +92,40 @@ TEST_CASE("JSON nested deeper than max_json_depth: refused in a line, shown as a
   CHECK(nlohmann::json::parse(kernel::jsonl::format(record))["value"] == deep);
 }
 
+namespace {
+
+/// What a line of `record` reads back as.
+kernel::jsonl::Record read_back(const kernel::jsonl::Record& record) {
+  return parse_line(kernel::jsonl::format(record));
+}
+
+/// A record as a consumer gets it, holding `value`.
+kernel::jsonl::Record consumed(std::string value) {
+  kernel::jsonl::Record record;
+  record.topic = "t";
+  record.partition = 0;
+  record.offset = 0;
+  record.value = std::move(value);
+  return record;
+}
+
+}  // namespace
+
+TEST_CASE("headers keep their order, repeated names and names that are not UTF-8") {
+  auto record = consumed("1");
+  SUBCASE("order") { record.headers = kernel::Headers{{"b", "1"}, {"a", "2"}}; }
+  SUBCASE("a repeated name") { record.headers.add("h", "1").add_null("h").add("h", "\xff"); }
+  SUBCASE("a name that is not UTF-8") { record.headers.add("\xfe", "v"); }
+  CHECK(read_back(record).headers == record.headers);
+}
+
+TEST_CASE("a name given twice in one object of a line is refused") {
+  CHECK_THROWS_WITH_AS(parse_line(R"({"value": 1, "headers": {"h": "1", "h": "2"}})", 2),
+                       doctest::Contains("line 2: \"h\" appears twice in one object"), kernel::jsonl::ParseError);
+  CHECK_THROWS_WITH_AS(parse_line(R"({"value": {"a": 1, "a": 2}})", 3),
+                       doctest::Contains("line 3: \"a\" appears twice in one object"), kernel::jsonl::ParseError);
+}
+
 TEST_CASE("base64 round trip and UTF-8 validation") {
   for (std::string sample : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
     CHECK(kernel::jsonl::base64_decode(kernel::jsonl::base64_encode(sample)) == sample);
