@@ -10,6 +10,7 @@
 
 #include "broker/jsonl_headers.hpp"
 #include "broker/jsonl_parse.hpp"
+#include "broker/jsonl_value.hpp"
 #include "core/base64.hpp"
 #include "core/bounded_json.hpp"
 #include "core/payload_format.hpp"
@@ -107,10 +108,6 @@ Record parse_line(std::string_view line, std::size_t line_number) {
     record.value = std::move(*exact_value);
   } else if (!object.contains("value")) {
     throw ParseError(where + ": \"value\" is required");
-  } else if (object["value"].is_string()) {
-    record.value = object["value"].get<std::string>();
-  } else {
-    record.value = object["value"].dump();
   }
 
   if (auto key = text_or_base64(object, "key", where)) {
@@ -123,11 +120,10 @@ Record parse_line(std::string_view line, std::size_t line_number) {
   if (object.contains("headers") && !object["headers"].is_null()) {
     record.headers = detail::read_headers(object["headers"], where);
   }
-  if (!exact_value && is_msgpack(record.headers)) {
-    // A MessagePack value is written as the document it holds (format() shows it so), a
-    // string included: it is sent encoded. value_base64 gives the bytes exactly.
-    record.value.clear();
-    nlohmann::ordered_json::to_msgpack(object["value"], record.value);
+  if (!exact_value) {
+    // Under a MessagePack content-type any value, a string too, is sent encoded (format()
+    // shows one so); value_base64 gives the bytes exactly.
+    record.value = detail::value_bytes(object["value"], is_msgpack(record.headers));
   }
   if (object.contains("partition") && !object["partition"].is_null()) {
     if (!object["partition"].is_number_integer() || object["partition"].get<long long>() < 0) {
@@ -172,26 +168,7 @@ std::string format(const Record& record) {
     out["key_base64"] = base64_encode(*record.key);
   }
   out["headers"] = detail::headers_field(record.headers);
-  if (is_msgpack(record.headers)) {
-    // Shown as the document it decodes to, as JSON; bytes that do not decode, exactly.
-    try {
-      out["value"] = detail::parse_bounded_msgpack<nlohmann::ordered_json>(record.value);
-    } catch (const nlohmann::json::exception&) {
-      out["value_base64"] = base64_encode(record.value);
-    } catch (const detail::JsonTooDeep&) {
-      out["value_base64"] = base64_encode(record.value);
-    }
-  } else if (!is_valid_utf8(record.value)) {
-    out["value_base64"] = base64_encode(record.value);
-  } else {
-    try {
-      out["value"] = detail::parse_bounded_json<nlohmann::ordered_json>(record.value);
-    } catch (const nlohmann::json::exception&) {
-      out["value"] = record.value;  // not JSON: shown as the string it is
-    } catch (const detail::JsonTooDeep&) {
-      out["value"] = record.value;  // too deep to serialise safely: shown as a string
-    }
-  }
+  detail::write_value(record.value, is_msgpack(record.headers), out);
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
