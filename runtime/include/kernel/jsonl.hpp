@@ -7,8 +7,10 @@
 /// Under a `content-type: application/msgpack` header the value is MessagePack: read, any
 /// JSON value (a string too) is encoded; written, it is shown as the JSON it decodes to.
 /// Bytes that are not UTF-8 travel as key_base64, value_base64 or {"base64": "..."}; a header
-/// without a value (null) is null. A sample may say what it should become (`--samples` checks
-/// it; it is never sent):
+/// without a value (null) is null; headers that repeat a name are a list of [name, value].
+/// A written line reads back as the same key, value and headers, byte for byte: a value is
+/// shown decoded only when that reads back as its bytes (value_base64 is added otherwise).
+/// A sample may say what it should become (`--samples` checks it; it is never sent):
 ///
 ///   {"value": "not json", "expect": "dead_letter", "expect_reason": "deserialization_error"}
 ///
@@ -56,7 +58,8 @@ class ParseError : public std::runtime_error {
 Record parse_line(std::string_view line, std::size_t line_number = 0);
 /// Reads a whole file; blank lines are skipped. Throws ParseError (with the file name).
 std::vector<Record> read_file(const std::filesystem::path& path);
-/// A record as one output line (no trailing newline), with topic, partition, offset, timestamp.
+/// A record as one output line (no trailing newline), with topic, partition, offset, timestamp;
+/// parse_line() gives back its key, value and headers byte for byte.
 std::string format(const Record& record);
 /// A consumed or delivered librdkafka message as a Record.
 Record from_rdkafka(const rd_kafka_message_s* message);

@@ -8,6 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/jsonl_headers.hpp"
+#include "broker/jsonl_parse.hpp"
+#include "broker/jsonl_value.hpp"
 #include "core/base64.hpp"
 #include "core/bounded_json.hpp"
 #include "core/payload_format.hpp"
@@ -19,7 +22,7 @@ namespace kernel::jsonl {
 namespace {
 
 /// A string field, or its `<name>_base64` twin, decoded.
-std::optional<std::string> text_or_base64(const nlohmann::json& object, const std::string& name,
+std::optional<std::string> text_or_base64(const nlohmann::ordered_json& object, const std::string& name,
                                           const std::string& where) {
   const auto b64 = name + "_base64";
   if (object.contains(b64) && !object[b64].is_null()) {
@@ -50,7 +53,7 @@ std::string quoted_list(const Names& names) {
 }
 
 /// The optional `expect` and `expect_reason` fields of a sample.
-void read_expectation(const nlohmann::json& object, const std::string& where, Record& record) {
+void read_expectation(const nlohmann::ordered_json& object, const std::string& where, Record& record) {
   if (object.contains("expect") && !object["expect"].is_null()) {
     const auto& expect = object["expect"];
     const bool known = expect.is_string() && std::find(expected_fates.begin(), expected_fates.end(),
@@ -83,15 +86,19 @@ bool is_msgpack(const Headers& headers) {
 
 Record parse_line(std::string_view line, std::size_t line_number) {
   const std::string where = line_number ? "line " + std::to_string(line_number) : "record";
-  nlohmann::json object;
+  nlohmann::ordered_json object;
   try {
-    object = detail::parse_bounded_json<nlohmann::json>(line);
+    object = detail::parse_line_json(line);
   } catch (const nlohmann::json::exception& error) {
     // parse_error, or out_of_range for a number a double cannot hold (1e999)
     throw ParseError(where + ": not JSON: " + error.what());
   } catch (const detail::JsonTooDeep& error) {
     throw ParseError(where + ": " + error.what() +
                      "; give a deeper value as a string (\"value\": \"[[...]]\") to send its characters as they are");
+  } catch (const detail::RepeatedName& error) {
+    throw ParseError(where + ": " + error.what() +
+                     "; give headers that repeat a name as a list (\"headers\": [[\"h\", \"1\"], [\"h\", \"2\"]]) and "
+                     "a value that does as a string");
   }
   if (!object.is_object()) throw ParseError(where + ": expected a JSON object with a \"value\"");
 
@@ -101,10 +108,6 @@ Record parse_line(std::string_view line, std::size_t line_number) {
     record.value = std::move(*exact_value);
   } else if (!object.contains("value")) {
     throw ParseError(where + ": \"value\" is required");
-  } else if (object["value"].is_string()) {
-    record.value = object["value"].get<std::string>();
-  } else {
-    record.value = object["value"].dump();
   }
 
   if (auto key = text_or_base64(object, "key", where)) {
@@ -115,29 +118,12 @@ Record parse_line(std::string_view line, std::size_t line_number) {
   }
 
   if (object.contains("headers") && !object["headers"].is_null()) {
-    const auto& headers = object["headers"];
-    if (!headers.is_object()) throw ParseError(where + ": \"headers\" must be an object of strings");
-    for (const auto& [name, value] : headers.items()) {
-      if (value.is_null()) {
-        record.headers.add_null(name);
-      } else if (value.is_string()) {
-        record.headers.add(name, value.get<std::string>());
-      } else if (value.is_object() && value.contains("base64") && value["base64"].is_string()) {
-        try {
-          record.headers.add(name, base64_decode(value["base64"].get<std::string>()));
-        } catch (const std::invalid_argument& error) {
-          throw ParseError(where + ": header \"" + name + "\": " + error.what());
-        }
-      } else {
-        throw ParseError(where + ": header \"" + name + "\" must be a string, {\"base64\": \"...\"} or null");
-      }
-    }
+    record.headers = detail::read_headers(object["headers"], where);
   }
-  if (!exact_value && is_msgpack(record.headers)) {
-    // A MessagePack value is written as the document it holds (format() shows it so), a
-    // string included: it is sent encoded. value_base64 gives the bytes exactly.
-    record.value.clear();
-    nlohmann::json::to_msgpack(object["value"], record.value);
+  if (!exact_value) {
+    // Under a MessagePack content-type any value, a string too, is sent encoded (format()
+    // shows one so); value_base64 gives the bytes exactly.
+    record.value = detail::value_bytes(object["value"], is_msgpack(record.headers));
   }
   if (object.contains("partition") && !object["partition"].is_null()) {
     if (!object["partition"].is_number_integer() || object["partition"].get<long long>() < 0) {
@@ -181,38 +167,8 @@ std::string format(const Record& record) {
   } else {
     out["key_base64"] = base64_encode(*record.key);
   }
-  nlohmann::ordered_json headers = nlohmann::ordered_json::object();
-  for (std::size_t i = 0; i < record.headers.size(); ++i) {
-    const auto& [name, value] = record.headers[i];
-    if (record.headers.is_null(i)) {
-      headers[name] = nullptr;
-    } else if (is_valid_utf8(value)) {
-      headers[name] = value;
-    } else {
-      headers[name] = {{"base64", base64_encode(value)}};
-    }
-  }
-  out["headers"] = std::move(headers);
-  if (is_msgpack(record.headers)) {
-    // Shown as the document it decodes to, as JSON; bytes that do not decode, exactly.
-    try {
-      out["value"] = detail::parse_bounded_msgpack<nlohmann::ordered_json>(record.value);
-    } catch (const nlohmann::json::exception&) {
-      out["value_base64"] = base64_encode(record.value);
-    } catch (const detail::JsonTooDeep&) {
-      out["value_base64"] = base64_encode(record.value);
-    }
-  } else if (!is_valid_utf8(record.value)) {
-    out["value_base64"] = base64_encode(record.value);
-  } else {
-    try {
-      out["value"] = detail::parse_bounded_json<nlohmann::ordered_json>(record.value);
-    } catch (const nlohmann::json::exception&) {
-      out["value"] = record.value;  // not JSON: shown as the string it is
-    } catch (const detail::JsonTooDeep&) {
-      out["value"] = record.value;  // too deep to serialise safely: shown as a string
-    }
-  }
+  out["headers"] = detail::headers_field(record.headers);
+  detail::write_value(record.value, is_msgpack(record.headers), out);
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

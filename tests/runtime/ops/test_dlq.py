@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -55,14 +56,6 @@ def produce(bootstrap, topic, records):
         producer.produce(topic, key=key, value=value, headers=headers, partition=partition,
                          on_delivery=lambda err, msg: err and failed.append(err))
     assert producer.flush(30) == 0 and not failed, failed
-
-
-def compact(value):
-    """A value as the JSON Lines format sends it back: JSON as compact text, anything else as is."""
-    try:
-        return json.dumps(json.loads(value), separators=(",", ":")).encode()
-    except ValueError:
-        return value
 
 
 def high_watermarks(bootstrap, topic):
@@ -178,10 +171,25 @@ class DlqTests(unittest.TestCase):
         self.assertEqual(len(self.listed("--limit", "2")), 2)
 
     def test_list_json_round_trips_every_byte(self):
+        """dlq list --json lines, fed to kernel-dev-broker --seed, give back every key, value and
+        header byte for byte and in order: JSON in any spelling, MessagePack that re-encodes
+        otherwise (a float64, a bin), a header name given twice."""
         self.seed()
+        recent = self.now - timedelta(minutes=5)
+        msgpack = b"\x82\xa5price\xcb" + struct.pack(">d", 1.5) + b"\xa3raw\xc4\x02\x00\x01"
+        produce(self.broker.bootstrap, DLQ, [
+            (0, b"m", msgpack, dead_letter_headers(
+                "orders", 0, 20, "validation_error", "kernel::PermanentError", "price", recent,
+                extra=[("content-type", b"application/msgpack")])),
+            (1, b"j", b'{"b": 1.0, "a": 1e2}', dead_letter_headers(
+                "orders", 1, 21, "validation_error", "kernel::PermanentError", "b", recent,
+                extra=[("trace", b"t1"), ("trace", b"t2")]))])
         lines = self.ok("dlq", "list", DLQ, "--json").stdout.splitlines()
         originals = {(m.partition(), m.offset()): m for m in read_all(self.broker.bootstrap, DLQ)}
-        self.assertEqual(len(lines), 5)
+        self.assertEqual(len(lines), 7)
+
+        def as_bytes(shown):
+            return base64.b64decode(shown["base64"]) if isinstance(shown, dict) else shown.encode()
         for line in lines:
             record = json.loads(line)
             message = originals[(record["partition"], record["offset"])]
@@ -190,18 +198,22 @@ class DlqTests(unittest.TestCase):
             key = base64.b64decode(record["key_base64"]) if "key_base64" in record else \
                 (record["key"].encode() if record["key"] is not None else None)
             self.assertEqual(key, message.key())
+            # A value is shown decoded only when that reads back as its bytes; otherwise text as a
+            # string, other bytes as value_base64 (a MessagePack document beside it, to read).
             if "value_base64" in record:
                 value = base64.b64decode(record["value_base64"])
             elif isinstance(record["value"], str):
                 value = record["value"].encode()
             else:
-                value = json.dumps(record["value"], separators=(",", ":")).encode()
-            # A value that parses as JSON is shown as JSON, anything else byte for byte.
-            self.assertEqual(value, message.value() if "value_base64" in record or isinstance(record["value"], str)
-                             else compact(message.value()))
-            headers = [(name, None if v is None else base64.b64decode(v["base64"]) if isinstance(v, dict) else v.encode())
-                       for name, v in record["headers"].items()]
+                value = json.dumps(record["value"], separators=(",", ":"), ensure_ascii=False).encode()
+            self.assertEqual(value, message.value())
+            # An object of headers; a list of [name, value] pairs when a name repeats.
+            pairs = record["headers"].items() if isinstance(record["headers"], dict) else record["headers"]
+            headers = [(as_bytes(name).decode(), None if v is None else as_bytes(v)) for name, v in pairs]
             self.assertEqual(headers, message.headers())
+        shown = {json.loads(line)["key"]: json.loads(line) for line in lines}
+        self.assertEqual(shown["m"]["value"], {"price": 1.5, "raw": {"bytes": [0, 1], "subtype": None}})
+        self.assertEqual(shown["j"]["value"], '{"b": 1.0, "a": 1e2}')
         # The format kernel-dev-broker --seed reads back.
         with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as seed_file:
             seed_file.write("\n".join(lines) + "\n")
@@ -213,11 +225,8 @@ class DlqTests(unittest.TestCase):
             copy.process = process
             copy.bootstrap = process.stdout.readline().strip().split("=", 1)[1]
             try:
-                # --seed reads a headers object without keeping its order, and sends a JSON value
-                # as compact text (docs/reference.md): compare headers as sets, values as JSON.
                 def content(messages):
-                    return sorted((m.key() or b"", compact(m.value()), sorted(m.headers(), key=lambda h: h[0]))
-                                  for m in messages)
+                    return sorted((m.key() or b"", m.value(), m.headers()) for m in messages)
                 self.assertEqual(content(read_all(copy.bootstrap, "copy")), content(originals.values()))
             finally:
                 copy.stop()
