@@ -2,11 +2,6 @@
 // bad requests, and the port rules.
 #include <doctest/doctest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdio>
 #include <sstream>
@@ -18,6 +13,7 @@
 
 #include "http/operations.hpp"
 #include "http/ops_server.hpp"
+#include "ops_server_fixture.hpp"
 
 namespace ops_server_test {
 
@@ -25,30 +21,10 @@ using kernel::detail::OpsServer;
 using kernel::detail::OpsServerOptions;
 using kernel::detail::OpsState;
 using kernel::detail::Phase;
+using ops_server_fixture::RawConnection;
+using ops_server_fixture::Served;
 
 namespace {
-
-struct Served {
-  explicit Served(std::string token = "", std::chrono::milliseconds stall_after = std::chrono::seconds(60))
-      : metrics(3) {
-    OpsServerOptions options;
-    options.host = "127.0.0.1";
-    options.port = 0;
-    options.admin_token = std::move(token);
-    options.group_id = "g1";
-    options.stall_after = stall_after;
-    server = std::make_unique<OpsServer>(
-        options, state, metrics,
-        std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>()));
-    server->start();
-    client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
-    client->set_read_timeout(std::chrono::seconds(10));
-  }
-  OpsState state;
-  kernel::detail::KernelMetrics metrics;
-  std::unique_ptr<OpsServer> server;
-  std::unique_ptr<httplib::Client> client;
-};
 
 /// Stands in for the loop: applies operator pause requests as they come.
 struct FakeLoop {
@@ -85,24 +61,6 @@ std::string output_of(const std::string& command) {
   }
   return out;
 }
-
-/// A raw TCP connection to 127.0.0.1:port, closed on destruction.
-struct RawConnection {
-  explicit RawConnection(int port) : fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected = fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  }
-  ~RawConnection() {
-    if (fd >= 0) close(fd);
-  }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-  int fd;
-  bool connected = false;
-};
 
 }  // namespace
 
