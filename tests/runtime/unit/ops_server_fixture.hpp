@@ -1,6 +1,6 @@
 #pragma once
-// What the HTTP server's tests share: a server on 127.0.0.1 with its state and metrics, and a
-// raw TCP connection from a chosen loopback address (a client that sends what it likes).
+// What the HTTP server's tests share: a server on 127.0.0.1 with its state, metrics and log, and
+// a raw TCP connection from a chosen loopback address (a client that sends what it likes).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,7 +11,7 @@
 #include <string>
 
 #include <httplib.h>
-#include <spdlog/sinks/null_sink.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 
 #include "http/ops_server.hpp"
 
@@ -26,13 +26,19 @@ struct Served {
     options.admin_token = std::move(token);
     options.group_id = "g1";
     options.stall_after = stall_after;
-    server = std::make_unique<kernel::detail::OpsServer>(
-        options, state, metrics,
-        std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>()));
+    server = std::make_unique<kernel::detail::OpsServer>(options, state, metrics,
+                                                         std::make_shared<spdlog::logger>("t", log));
     server->start();
     client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
     client->set_read_timeout(std::chrono::seconds(10));
   }
+  /// The server's last lines of log, one string.
+  std::string logged() const {
+    std::string lines;
+    for (const auto& line : log->last_formatted()) lines += line;
+    return lines;
+  }
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> log = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
   kernel::detail::OpsState state;
   kernel::detail::KernelMetrics metrics;
   std::unique_ptr<kernel::detail::OpsServer> server;
