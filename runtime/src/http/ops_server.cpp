@@ -34,6 +34,15 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t max_body_bytes = std::size_t{64} * 1024;
 /// Request line and headers must fit in a connection's memory pool: larger requests get 431.
 constexpr std::size_t connection_memory = std::size_t{16} * 1024;
+/// libmicrohttpd's own limit sits this far above ConnectionLimits::capacity: connections the
+/// guard has closed count there until its thread reaps them, on its next turn (it accepts at
+/// most about ten at a time). Reaching it only pauses accepting until then.
+constexpr std::size_t closing_headroom = 64;
+
+ConnectionGuard::Connection* guarded(MHD_Connection* connection) {
+  const auto* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info ? static_cast<ConnectionGuard::Connection*>(info->socket_context) : nullptr;
+}
 
 /// errno's text; std::strerror may share its buffer between threads.
 std::string errno_text(int error) { return std::generic_category().message(error); }
@@ -281,6 +290,7 @@ OpsServer::~OpsServer() {
 void OpsServer::start() {
   const auto [socket, port] = listen_on(options_.host, options_.port);
   waits_ = std::make_unique<AdminWaits>(state_, options_.admin_wait);
+  guard_ = std::make_unique<ConnectionGuard>(options_.connections, log_);
 
   auto on_request = [](void* self, MHD_Connection* connection, const char* url, const char* method,
                        const char* /*version*/, const char* /*upload_data*/, std::size_t* upload_data_size,
@@ -296,11 +306,26 @@ void OpsServer::start() {
       // libmicrohttpd cannot answer in the middle of a body: a client sending more is cut off.
       return request.body_bytes > max_body_bytes ? MHD_NO : MHD_YES;
     }
-    return static_cast<MHD_Result>(static_cast<OpsServer*>(self)->serve(connection, request, url, method));
+    auto& server = *static_cast<OpsServer*>(self);
+    server.guard_->request_arrived(guarded(connection));  // whole: no deadline while it is answered
+    return static_cast<MHD_Result>(server.serve(connection, request, url, method));
   };
-  auto on_completed = [](void*, MHD_Connection*, void** request_state, MHD_RequestTerminationCode) {
+  auto on_completed = [](void* self, MHD_Connection* connection, void** request_state, MHD_RequestTerminationCode) {
     delete static_cast<Request*>(*request_state);
     *request_state = nullptr;
+    static_cast<OpsServer*>(self)->guard_->answered(guarded(connection));
+  };
+  auto on_connection = [](void* self, MHD_Connection* connection, void** socket_context,
+                          MHD_ConnectionNotificationCode code) {
+    auto& guard = *static_cast<OpsServer*>(self)->guard_;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+      const auto* fd = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+      const auto* address = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+      if (fd) *socket_context = guard.opened(fd->connect_fd, address ? address->client_addr : nullptr);
+    } else {
+      guard.closed(static_cast<ConnectionGuard::Connection*>(*socket_context));
+      *socket_context = nullptr;
+    }
   };
   auto on_log = [](void* self, const char* format, va_list arguments) {
     char text[512];
@@ -314,9 +339,10 @@ void OpsServer::start() {
   daemon_.reset(MHD_start_daemon(
       MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0), 0,
       nullptr, nullptr, +on_request, this, MHD_OPTION_EXTERNAL_LOGGER, +on_log, this, MHD_OPTION_LISTEN_SOCKET, socket,
-      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned int>(options_.max_connections), MHD_OPTION_CONNECTION_TIMEOUT,
-      static_cast<unsigned int>(options_.idle_timeout.count()), MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory,
-      MHD_OPTION_NOTIFY_COMPLETED, +on_completed, this, MHD_OPTION_END));
+      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned int>(options_.connections.capacity + closing_headroom),
+      MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned int>(options_.idle_timeout.count()),
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory, MHD_OPTION_NOTIFY_COMPLETED, +on_completed, this,
+      MHD_OPTION_NOTIFY_CONNECTION, +on_connection, this, MHD_OPTION_END));
   if (!daemon_) {
     close(socket);
     throw PortUnavailable("cannot start the HTTP server on " + options_.host + ":" + std::to_string(port) +

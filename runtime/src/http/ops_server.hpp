@@ -4,8 +4,9 @@
 // registry), so a scrape or a flood of bad requests never blocks message handling.
 //
 // Event-driven (libmicrohttpd, one epoll thread): a connection costs a little memory, not a
-// thread, so slow or idle clients cannot starve the probes. The only request that waits for
-// the loop (an admin pause) is suspended while it waits, not served on a blocked thread.
+// thread. ConnectionGuard bounds who holds connections and for how long, so idle or slow
+// clients cannot keep the probes out. The only request that waits for the loop (an admin
+// pause) is suspended while it waits, not served on a blocked thread.
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -16,6 +17,7 @@
 
 #include <spdlog/logger.h>
 
+#include "http/connection_guard.hpp"
 #include "ops/kernel_metrics.hpp"
 #include "ops/ops_state.hpp"
 
@@ -36,9 +38,10 @@ struct OpsServerOptions {
   /// Every broker connection down for longer than this means not ready (/readyz 503): the
   /// group has given the member up by then (session.timeout.ms).
   std::chrono::milliseconds session_timeout{10000};
-  /// Connections beyond this are refused; far more than probes and scrapes need.
-  std::size_t max_connections = 256;
-  /// A connection that sends nothing for this long is closed (idle keep-alive, stuck client).
+  /// How many connections, from whom, and how long a request may take to arrive.
+  ConnectionLimits connections;
+  /// A connection whose answer makes no progress for this long is closed (a client that
+  /// stopped reading); requests on their way are bounded by connections.request_timeout.
   std::chrono::seconds idle_timeout{10};
   /// An admin pause waits this long for the loop to apply it before answering 202.
   std::chrono::milliseconds admin_wait{5000};
@@ -81,6 +84,7 @@ class OpsServer {
   KernelMetrics& metrics_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<AdminWaits> waits_;
+  std::unique_ptr<ConnectionGuard> guard_;
   std::unique_ptr<MHD_Daemon, StopDaemon> daemon_;  // last: stopped before what it serves
   int port_ = -1;
 };

@@ -5,6 +5,7 @@ against confluent-kafka. Loopback only; every wait is a condition with a deadlin
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -66,6 +67,16 @@ def address_of(kernel):
                 return match.group(1), int(match.group(2))
         return None
     return tp.wait_for(find, 30, "the kernel to log its HTTP port")
+
+
+def closed_by_server(s):
+    """The server has closed `s` (end of stream or reset), without waiting."""
+    try:
+        return s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 def free_port():
@@ -260,6 +271,52 @@ class OpsTests(tp.BrokerTestCase):
         self.assertEqual(sorted(set(numbers)), list(range(2000)))
         tp.wait_for(lambda: http("GET", kernel.url + "/healthz")[0] == 200, 30, "healthz after the flood")
         self.assertNotEqual(http("POST", kernel.url + "/admin/pause", {"Authorization": "Bearer nope"})[0], 200)
+        self.assertEqual(kernel.stop(), 0)
+
+    def test_probes_answer_while_a_thousand_idle_or_trickling_clients_hold_connections(self):
+        # 257 idle clients used to take /healthz down; 100 source addresses (all of 127/8 is
+        # loopback) keep each under the per-address limit, so the server's capacity is tested.
+        kernel = self.start(KAFKA_CONSUMER_GROUP="slow-clients")
+        tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
+        port = int(kernel.url.rsplit(":", 1)[1])
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < 1500:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(1500, hard), hard))
+        clients, stop = [], threading.Event()
+
+        def trickle():  # one in five sends a request a byte every 200 ms, never finishing it
+            for byte in b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200:
+                for s in clients[::5]:
+                    try:
+                        s.send(bytes([byte]))
+                    except OSError:
+                        pass
+                if stop.wait(0.2):
+                    return
+
+        trickler = threading.Thread(target=trickle)
+        try:
+            for i in range(1000):
+                s = socket.socket()
+                clients.append(s)
+                s.bind((f"127.0.1.{1 + i % 100}", 0))
+                s.connect(("127.0.0.1", port))
+            trickler.start()
+            for path in ("/healthz", "/readyz"):
+                started = time.monotonic()
+                status, body = http("GET", kernel.url + path, timeout=1)
+                took = time.monotonic() - started
+                self.assertEqual(status, 200, f"{path}: {body}")
+                self.assertLess(took, 1.0, path)
+            self.assertGreater(sum(not closed_by_server(s) for s in clients), 128, "the flood is held meanwhile")
+            tp.wait_for(lambda: all(closed_by_server(s) for s in clients), 8, "the request timeout to cut the flood off")
+            self.assertEqual(http("GET", kernel.url + "/metrics", timeout=1)[0], 200)
+        finally:
+            stop.set()
+            if trickler.is_alive():
+                trickler.join()
+            for s in clients:
+                s.close()
         self.assertEqual(kernel.stop(), 0)
 
     def test_health_check_flag_and_port_rules(self):

@@ -1,11 +1,6 @@
 // The HTTP server on its own (no broker): health, readiness, metrics, admin authentication,
-// bad requests, and the port rules.
+// bad requests, and the port rules. Slow and idle clients: ops_server_slow_clients_test.cpp.
 #include <doctest/doctest.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -18,6 +13,7 @@
 
 #include "http/operations.hpp"
 #include "http/ops_server.hpp"
+#include "ops_server_fixture.hpp"
 
 namespace ops_server_test {
 
@@ -25,30 +21,9 @@ using kernel::detail::OpsServer;
 using kernel::detail::OpsServerOptions;
 using kernel::detail::OpsState;
 using kernel::detail::Phase;
+using ops_server_fixture::Served;
 
 namespace {
-
-struct Served {
-  explicit Served(std::string token = "", std::chrono::milliseconds stall_after = std::chrono::seconds(60))
-      : metrics(3) {
-    OpsServerOptions options;
-    options.host = "127.0.0.1";
-    options.port = 0;
-    options.admin_token = std::move(token);
-    options.group_id = "g1";
-    options.stall_after = stall_after;
-    server = std::make_unique<OpsServer>(
-        options, state, metrics,
-        std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>()));
-    server->start();
-    client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
-    client->set_read_timeout(std::chrono::seconds(10));
-  }
-  OpsState state;
-  kernel::detail::KernelMetrics metrics;
-  std::unique_ptr<OpsServer> server;
-  std::unique_ptr<httplib::Client> client;
-};
 
 /// Stands in for the loop: applies operator pause requests as they come.
 struct FakeLoop {
@@ -85,24 +60,6 @@ std::string output_of(const std::string& command) {
   }
   return out;
 }
-
-/// A raw TCP connection to 127.0.0.1:port, closed on destruction.
-struct RawConnection {
-  explicit RawConnection(int port) : fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected = fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  }
-  ~RawConnection() {
-    if (fd >= 0) close(fd);
-  }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-  int fd;
-  bool connected = false;
-};
 
 }  // namespace
 
@@ -379,51 +336,6 @@ TEST_CASE("a wrong method is 405 with Allow, an unknown path 404") {
     CHECK(response->status == c.status);
     CHECK(response->get_header_value("Allow") == c.allow);
   }
-}
-
-TEST_CASE("healthz and readyz answer within 1 s while 100 idle or slow clients hold connections") {
-  Served served;
-  served.state.set_phase(Phase::ready);
-  std::vector<std::unique_ptr<RawConnection>> clients;
-  for (int i = 0; i < 100; ++i) {
-    clients.push_back(std::make_unique<RawConnection>(served.server->port()));
-    REQUIRE(clients.back()->connected);
-  }
-  std::atomic<bool> done{false};
-  std::thread dribble;
-  SUBCASE("idle: connected, nothing sent") {}
-  SUBCASE("slow: one byte a second each") {
-    dribble = std::thread([&] {
-      static constexpr std::string_view request =
-          "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaa\r\n\r\n";
-      for (std::size_t i = 0; !done && i < request.size(); ++i) {
-        for (auto& client : clients) (void)send(client->fd, &request[i], 1, MSG_NOSIGNAL);
-        for (int tick = 0; tick < 10 && !done; ++tick) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    });
-  }
-  // Probes for 3 s, each on a new connection as a kubelet makes them.
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  int probes = 0;
-  while (std::chrono::steady_clock::now() < until) {
-    for (const char* path : {"/healthz", "/readyz"}) {
-      CAPTURE(path);
-      httplib::Client probe("127.0.0.1", served.server->port());
-      probe.set_connection_timeout(std::chrono::seconds(1));
-      probe.set_read_timeout(std::chrono::seconds(1));
-      const auto started = std::chrono::steady_clock::now();
-      auto response = probe.Get(path);
-      const auto took = std::chrono::steady_clock::now() - started;
-      REQUIRE(response);
-      CHECK(response->status == 200);
-      CHECK(took < std::chrono::seconds(1));
-      ++probes;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a probe rate, not a wait for anything
-  }
-  done = true;
-  if (dribble.joinable()) dribble.join();
-  CHECK(probes >= 6);
 }
 
 TEST_CASE("readyz is 503 after losing the group or every broker for longer than the session timeout") {
