@@ -143,6 +143,14 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
 
 std::string number_or_dash(std::int64_t value) { return value < 0 ? "-" : std::to_string(value); }
 
+/// What waits for the group on a partition: from its committed offset, or, with none, from
+/// where the group would start there (KAFKA_CONSUMER_START_OFFSET: the low watermark for
+/// earliest, the high one for latest), as a kernel of the group would start.
+std::int64_t lag_of(const PartitionRow& row, kernel::StartOffset start) {
+  const auto from = row.committed >= 0 ? row.committed : start == kernel::StartOffset::earliest ? row.low : row.high;
+  return std::max<std::int64_t>(0, row.high - from);
+}
+
 int lag(Connection& connection, const std::string& group, std::vector<std::string> topics, const Options& options) {
   auto client = connection.consumer(group);
   const bool every_topic = topics.empty();
@@ -155,31 +163,44 @@ int lag(Connection& connection, const std::string& group, std::vector<std::strin
     if (every_topic && !any) continue;
     rows.insert(rows.end(), partitions.begin(), partitions.end());
   }
+  const auto start = connection.config().settings().start_offset;
   std::int64_t total = 0;
-  json out = {{"group", group}, {"partitions", json::array()}};
+  std::size_t uncommitted = 0;
+  json out = {{"group", group}, {"start_offset", std::string(kernel::to_string(start))}, {"partitions", json::array()}};
   std::vector<std::vector<std::string>> table;
   for (const auto& row : rows) {
-    // No committed offset: the group would start where KAFKA_CONSUMER_START_OFFSET says, so
-    // the lag is not known here.
-    const std::int64_t lag = row.committed < 0 ? -1 : std::max<std::int64_t>(0, row.high - row.committed);
-    if (lag > 0) total += lag;
+    const auto lag = lag_of(row, start);
+    total += lag;
+    if (row.committed < 0) ++uncommitted;
     out["partitions"].push_back({{"topic", row.topic},
                                  {"partition", row.partition},
                                  {"committed", row.committed < 0 ? json(nullptr) : json(row.committed)},
                                  {"low", row.low},
                                  {"high", row.high},
-                                 {"lag", lag < 0 ? json(nullptr) : json(lag)}});
-    table.push_back({row.topic, std::to_string(row.partition), number_or_dash(row.committed), std::to_string(row.low),
-                     std::to_string(row.high), number_or_dash(lag)});
+                                 {"lag", lag}});
+    table.push_back({row.topic, std::to_string(row.partition),
+                     row.committed < 0 ? "nothing committed" : std::to_string(row.committed), std::to_string(row.low),
+                     std::to_string(row.high), std::to_string(lag)});
   }
   out["total_lag"] = total;
   if (options.json_output) {
     std::cout << out.dump() << '\n';
   } else if (rows.empty()) {
-    std::cout << "group " << group << " has no committed offsets" << (every_topic ? "" : " on these topics") << '\n';
+    // Only without --topic (a named topic always has partitions): which topics the group reads
+    // is its kernels' configuration, which the brokers know only from commits.
+    std::cout << "group " << group
+              << " has no committed offsets; name the topics its kernels read with --topic to see what waits "
+                 "for it\n";
   } else {
     print_table({"TOPIC", "PARTITION", "COMMITTED", "LOW", "HIGH", "LAG"}, table);
     std::cout << "total lag " << total << " (group " << group << ")\n";
+    if (uncommitted > 0) {
+      const bool earliest = start == kernel::StartOffset::earliest;
+      std::cout << kernel::detail::count_of(uncommitted, "partition") << " with nothing committed: counted from the "
+                << (earliest ? "low" : "high")
+                << " watermark, where KAFKA_CONSUMER_START_OFFSET=" << kernel::to_string(start) << " starts the group"
+                << (earliest ? "" : " (what waits there now would be skipped)") << '\n';
+    }
   }
   return kernel::exit_code::ok;
 }

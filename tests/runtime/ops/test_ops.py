@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
@@ -432,13 +432,67 @@ class KernelAdminTests(tp.BrokerTestCase):
     """kernel-admin against kernel-dev-broker, checked with confluent-kafka."""
     partitions = PARTITIONS
 
-    def admin(self, *args):
+    def admin(self, *args, **settings):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "KERNEL_"))}
         env["KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
         if "KAFKA_CA_CERT" in os.environ:
             env["KAFKA_CA_CERT"] = os.environ["KAFKA_CA_CERT"]
+        env.update(settings)
         return subprocess.run([KERNEL_ADMIN, *args], env=env, capture_output=True, text=True, timeout=60,
                               cwd=tempfile.gettempdir())
+
+    def commit_as_member(self, group, offsets):
+        """Commits {partition: offset} of it.in for `group` as a member of it (the development
+        broker takes commits for a group only from a member), then leaves."""
+        consumer = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": group,
+                             "enable.auto.commit": False, "session.timeout.ms": 6000})
+        consumer.subscribe(["it.in"])
+        try:
+            def assigned():
+                consumer.poll(0.1)  # serves the group protocol
+                return len(consumer.assignment()) == PARTITIONS
+            tp.wait_for(assigned, 30, "the whole topic assigned")
+            consumer.commit(offsets=[TopicPartition("it.in", p, o) for p, o in offsets.items()], asynchronous=False)
+        finally:
+            consumer.close()
+
+    def test_lag_without_a_commit_counts_from_where_the_group_would_start(self):
+        producer = Producer({"bootstrap.servers": self.broker.bootstrap, "linger.ms": 5})
+        for partition, count in enumerate((5, 7, 0, 3)):
+            for n in range(count):
+                producer.produce("it.in", value=b"{}", partition=partition)
+        self.assertEqual(producer.flush(30), 0)
+        self.commit_as_member("half", {0: 1, 1: 7})
+
+        report = json.loads(self.admin("--json", "lag", "half", "--topic", "it.in").stdout)
+        self.assertEqual([(r["partition"], r["committed"], r["low"], r["high"], r["lag"]) for r in report["partitions"]],
+                         [(0, 1, 0, 5, 4), (1, 7, 0, 7, 0), (2, None, 0, 0, 0), (3, None, 0, 3, 3)])
+        self.assertEqual(report["total_lag"], 7)
+        self.assertEqual(report["start_offset"], "earliest")
+
+        text = self.admin("lag", "half", "--topic", "it.in").stdout
+        self.assertRegex(text, r"(?m)^it\.in\s+0\s+1\s+0\s+5\s+4$")
+        self.assertRegex(text, r"(?m)^it\.in\s+3\s+nothing committed\s+0\s+3\s+3$")
+        self.assertIn("total lag 7 (group half)", text)
+        self.assertIn("2 partitions with nothing committed: counted from the low watermark, where "
+                      "KAFKA_CONSUMER_START_OFFSET=earliest starts the group", text)
+
+        # A group that starts at the end skips what waits now: no lag, and it says so.
+        latest = self.admin("lag", "half", "--topic", "it.in", KAFKA_CONSUMER_START_OFFSET="latest").stdout
+        self.assertRegex(latest, r"(?m)^it\.in\s+3\s+nothing committed\s+0\s+3\s+0$")
+        self.assertIn("total lag 4 (group half)", latest)
+        self.assertIn("counted from the high watermark, where KAFKA_CONSUMER_START_OFFSET=latest starts the group",
+                      latest)
+
+        # A group that never committed: every partition waits for it, from the start.
+        never = json.loads(self.admin("--json", "lag", "never-ran", "--topic", "it.in").stdout)
+        self.assertEqual(never["total_lag"], 15)
+        self.assertIn("total lag 15 (group never-ran)", self.admin("lag", "never-ran", "--topic", "it.in").stdout)
+        # Without --topic it cannot know the group's topics: it says how to name them.
+        unnamed = self.admin("lag", "never-ran")
+        self.assertEqual(unnamed.returncode, 0, unnamed.stderr)
+        self.assertIn("group never-ran has no committed offsets", unnamed.stdout)
+        self.assertIn("--topic", unnamed.stdout)
 
     def topics(self):
         """Every topic the broker holds (an all-topics request, which creates nothing)."""
