@@ -6,7 +6,8 @@
 //   kernel-admin dlq list|stats|replay TOPIC ... (dlq_commands.hpp)
 //
 // It reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL like a kernel does (same registry, same
-// .env). Committed offsets are read and written by a consumer handle in the group that never
+// .env), but as a tool (RunMode::tool): the brokers are required and never `embedded`.
+// Committed offsets are read and written by a consumer handle in the group that never
 // subscribes, so it never joins the group nor moves anyone's partitions.
 // Exit codes: 0 done, 64 usage, 69 brokers, group or topic unavailable (or refused), 77
 // authentication or TLS refused, 78 configuration.
@@ -560,17 +561,12 @@ int main(int argc, char** argv) {
 
   std::optional<kernel::Config> config;
   try {
-    // Loaded like a kernel's, so the same variables (and their checks) apply; the topic is
-    // a placeholder, never used.
+    // Loaded like a kernel's, so the same variables (and their checks) apply, but as a tool's:
+    // the brokers must be the kernels' own. The topic is a placeholder, never used.
     config.emplace(kernel::Config::load(kernel::KernelDefaults{"kernel-admin", {"kernel-admin.unused"}, std::nullopt},
-                                        kernel::process_environment()));
+                                        kernel::process_environment(), kernel::RunMode::tool));
   } catch (const kernel::ConfigError& error) {
     for (const auto& problem : error.problems()) std::cerr << problem << '\n';
-    return kernel::exit_code::config;
-  }
-  if (config->settings().embedded) {
-    std::cerr << "config error: KAFKA_BOOTSTRAP_SERVERS=embedded: kernel-admin needs the brokers a kernel uses "
-                 "(for kernel-dev-broker, the address it printed)\n";
     return kernel::exit_code::config;
   }
 

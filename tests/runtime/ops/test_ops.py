@@ -499,6 +499,33 @@ class KernelAdminTests(tp.BrokerTestCase):
         admin = AdminClient({"bootstrap.servers": self.broker.bootstrap})
         return set(admin.list_topics(timeout=10).topics)
 
+    def test_without_brokers_it_suggests_only_what_kernel_admin_takes_and_that_works(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "KERNEL_"))}
+        with tempfile.TemporaryDirectory() as directory:  # no ./.env there
+
+            def admin(*args):
+                return subprocess.run([KERNEL_ADMIN, *args], env=env, cwd=directory, capture_output=True, text=True,
+                                      timeout=60)
+            result = admin("topic-stats", "it.in")
+            self.assertEqual(result.returncode, 78, result.stderr)
+            lines = result.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, result.stderr)
+            # A kernel's own ways to the development broker are not kernel-admin's.
+            self.assertNotIn("--dev", lines[0])
+            self.assertNotIn("embedded", lines[0])
+            self.assertIn("KAFKA_BOOTSTRAP_SERVERS=HOST:PORT", lines[0])
+            self.assertIn("./.env", lines[0])
+            self.assertIn("kernel-dev-broker", lines[0])
+            self.assertEqual(admin("--dev", "topic-stats", "it.in").returncode, 64)  # what it must not suggest
+            # What it suggests works: the variable, or the same line in ./.env.
+            env["KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
+            self.assertEqual(admin("topic-stats", "it.in").returncode, 0)
+            del env["KAFKA_BOOTSTRAP_SERVERS"]
+            with open(os.path.join(directory, ".env"), "w") as f:
+                f.write(f"KAFKA_BOOTSTRAP_SERVERS={self.broker.bootstrap}\n")
+            from_file = admin("topic-stats", "it.in")
+            self.assertEqual(from_file.returncode, 0, from_file.stderr)
+
     def test_a_missing_topic_is_reported_and_never_created(self):
         before = self.topics()
         for args in (["topic-stats", "no.such.topic"], ["lag", "some-group", "--topic", "no.such.topic"],
