@@ -10,7 +10,7 @@ using kernel::detail::printable_text;
 using kernel::detail::Quotes;
 
 TEST_CASE("printable text: control characters become escapes, one line") {
-  const std::string hostile("line\nnext\rtab\tnul\0esc\x1b[2Jbell\x07" "del\x7f", 34);
+  const std::string hostile("line\nnext\rtab\tnul\0esc\x1b[2Jbell\007del\x7f", 34);
   CHECK(printable_text(hostile) == "line\\nnext\\rtab\\tnul\\0esc\\x1b[2Jbell\\x07del\\x7f");
 }
 
@@ -32,8 +32,8 @@ TEST_CASE("printable text: UTF-8 text is kept, bytes that are not UTF-8 are show
 }
 
 TEST_CASE("printable text: C1 controls and marks that reorder text are escaped") {
-  CHECK(printable_text("a\xc2\x9b" "31mb") == "a\\u009b31mb");  // U+009B, CSI on some terminals
-  CHECK(printable_text("evil\xe2\x80\xae" "cod.exe") == "evil\\u202ecod.exe");
+  CHECK(printable_text("a\302\23331mb") == "a\\u009b31mb");  // U+009B (octal: a hex escape would take the 3)
+  CHECK(printable_text("evil\342\200\256cod.exe") == "evil\\u202ecod.exe");  // U+202E, right-to-left override
   CHECK(printable_text("\xe2\x81\xa6x\xe2\x81\xa9") == "\\u2066x\\u2069");
 }
 
