@@ -512,15 +512,19 @@ int topic_stats(Connection& connection, const std::string& topic, const Options&
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Named here: CLI11 would otherwise take argv[0], the path it was run by, for its usage line.
   CLI::App app{
-      "kernel-admin: consumer lag, offset resets and topic statistics for kernels' groups and topics. "
-      "Reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL settings like a kernel (environment, then ./.env)."};
+      "kernel-admin: consumer lag, offset resets, topic statistics and dead letters (list, count, replay) "
+      "for kernels' groups and topics. Reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL settings like a kernel "
+      "(environment, then ./.env).",
+      "kernel-admin"};
   app.require_subcommand(1);
   Options options;
   app.add_option("--timeout", options.timeout_ms, "Milliseconds to wait for the brokers per request")
       ->transform(kernel::tools::whole_number(1, 3'600'000, "milliseconds"))
       ->default_val(10000);
-  app.add_flag("--json", options.json_output, "lag and topic-stats: one JSON object instead of a table");
+  app.add_flag("--json", options.json_output,
+               "lag, topic-stats, dlq list and dlq stats: JSON instead of tables (as their own --json)");
 
   std::string group, topic, to;
   std::vector<std::string> topics;
@@ -540,8 +544,8 @@ int main(int argc, char** argv) {
   stats_cmd->add_option("TOPIC", topic, "Topic")->required();
   kernel::tools::DlqCommands dlq(app);
   app.footer(
-      "Exit codes: 0 done, 64 usage, 69 brokers/group/topic unavailable or reset refused, 77 authentication "
-      "or TLS refused, 78 configuration.");
+      "Exit codes: 0 done, 64 usage, 69 brokers/group/topic unavailable or reset/replay refused, 77 "
+      "authentication or TLS refused, 78 configuration.");
 
   try {
     app.parse(argc, argv);

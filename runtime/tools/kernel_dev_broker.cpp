@@ -139,11 +139,13 @@ std::map<std::string, std::string> seed_files_of(const std::vector<std::string>&
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Named here: CLI11 would otherwise take argv[0], the path it was run by, for its usage line.
   CLI::App app{
       "kernel-dev-broker: a development Kafka broker on 127.0.0.1 (librdkafka's mock "
       "cluster), shared by several processes, on the port it prints first. Not for production: it takes "
       "transactions without isolating them (read_committed readers see aborted records; offsets committed in a "
-      "transaction are not kept)."};
+      "transaction are not kept).",
+      "kernel-dev-broker"};
   int partitions = 4;
   int port = 0;
   std::vector<std::string> topics, seeds, tails;

@@ -459,6 +459,12 @@ class DevBrokerTests(unittest.TestCase):
             broker.stderr.close()
             os.unlink(f.name)
 
+    def test_help_names_the_tool_by_its_name(self):
+        result = subprocess.run([DEV_BROKER, "--help"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn(os.path.dirname(DEV_BROKER), result.stdout)
+        self.assertRegex(result.stdout, r"(?m)^Usage: kernel-dev-broker \[OPTIONS\]")
+
     def test_every_number_on_the_command_line_is_checked_with_one_line_and_exit_64(self):
         for value in ("0", "-1", "1001", "99999999999", "99999999999999999999", "0x10", "1e3", "four", ""):
             result = subprocess.run([DEV_BROKER, "--partitions", value], capture_output=True, text=True, timeout=10)

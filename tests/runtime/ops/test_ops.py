@@ -526,6 +526,22 @@ class KernelAdminTests(tp.BrokerTestCase):
             from_file = admin("topic-stats", "it.in")
             self.assertEqual(from_file.returncode, 0, from_file.stderr)
 
+    def test_help_names_the_tool_and_every_command(self):
+        result = subprocess.run([KERNEL_ADMIN, "--help"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn(os.path.dirname(KERNEL_ADMIN), result.stdout)  # the name, not where it was run from
+        self.assertRegex(result.stdout, r"(?m)^Usage: kernel-admin \[OPTIONS\]")
+        self.assertIn("dead letters", result.stdout.split("\n\n", 1)[0])  # the first paragraph says what it does
+        for command in ("lag", "reset-offsets", "topic-stats", "dlq"):
+            self.assertRegex(result.stdout, rf"(?m)^  {command}\s+\S", command)
+        self.assertRegex(result.stdout, r"--json\s+.*dlq list")  # it applies to dlq too
+        dlq = subprocess.run([KERNEL_ADMIN, "dlq", "--help"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(dlq.returncode, 0, dlq.stderr)
+        self.assertNotIn(os.path.dirname(KERNEL_ADMIN), dlq.stdout)
+        self.assertRegex(dlq.stdout, r"(?m)^Usage: kernel-admin dlq ")
+        for command in ("list", "stats", "replay"):
+            self.assertRegex(dlq.stdout, rf"(?m)^  {command}\s+\S", command)
+
     def test_a_missing_topic_is_reported_and_never_created(self):
         before = self.topics()
         for args in (["topic-stats", "no.such.topic"], ["lag", "some-group", "--topic", "no.such.topic"],
