@@ -43,6 +43,14 @@ add_test(NAME generator_cli
 set_tests_properties(generator_cli PROPERTIES FIXTURES_REQUIRED installed_new_kernel TIMEOUT 120
                                               LABELS generator)
 
+# The README's shell commands, checked against the demo kernel scripts/quickstart.sh makes
+# (generated here with the same arguments) and the tools the install puts in bin/.
+add_test(NAME generator_readme
+         COMMAND "${PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/generator/readme_test.py"
+                 --new-kernel "${NEW_KERNEL_TEST_PREFIX}/bin/new-kernel" --source "${PROJECT_SOURCE_DIR}")
+set_tests_properties(generator_readme PROPERTIES FIXTURES_REQUIRED installed_new_kernel TIMEOUT 60
+                                                 LABELS generator)
+
 # upgrade, check and diff: one scenario per case, each on a kernel generated from a copy of
 # templates/kernel that the test then changes as a template release would. No kernel builds.
 add_test(NAME generator_upgrade

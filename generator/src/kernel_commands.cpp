@@ -232,13 +232,18 @@ int diff(const Options& options, const Versions& versions) {
   const auto kernel = load_generated_kernel(options.directory, TemplateSet::built_in(), versions);
   if (options.template_path.empty()) {
     // The team's edits: what was last generated against what is on disk.
+    bool any = false;
     for (const auto& file : kernel.files) {
       const auto on_disk = read_kernel_file(kernel.root, file.path);
       std::optional<std::string> now;
       if (on_disk) now = on_disk->content;
       if (!file.base) continue;  // deleted before its content was ever stored: nothing to show
-      std::cout << unified_diff(file.base, now, file.path, file.path);
+      const auto diff = unified_diff(file.base, now, file.path, file.path);
+      any |= !diff.empty();
+      std::cout << diff;
     }
+    // On stderr, so that `new-kernel diff > edits.patch` still writes an empty patch.
+    if (!any) std::cerr << "no edits since the kernel was last generated\n";
     return exit_code::ok;
   }
   const auto templates = templates_of(options);
@@ -259,7 +264,12 @@ int diff(const Options& options, const Versions& versions) {
   std::optional<std::string> before = recorded ? recorded->base : std::nullopt;
   std::optional<std::string> after;
   if (now) after = now->content;
-  std::cout << unified_diff(before, after, recorded ? recorded->path : now->path, now ? now->path : recorded->path);
+  const auto diff =
+      unified_diff(before, after, recorded ? recorded->path : now->path, now ? now->path : recorded->path);
+  std::cout << diff;
+  if (diff.empty()) {
+    std::cerr << fmt::format("the templates have not changed {} since it was last generated\n", options.template_path);
+  }
   return exit_code::ok;
 }
 

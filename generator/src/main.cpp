@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <iterator>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -53,9 +55,10 @@ constexpr const char* examples = R"(Examples:
       shows what would be written, writes nothing
   new-kernel
       on a terminal: asks every question no flag answered, each with its default
+)";
 
-Then: cd NAME && cmake -S . -B build && cmake --build build && ./build/NAME --samples samples/input.jsonl
-Later: new-kernel upgrade [DIR] carries the kernel to newer templates, keeping your edits;
+constexpr const char* later =
+    R"(Later: new-kernel upgrade [DIR] carries the kernel to newer templates, keeping your edits;
 new-kernel check [DIR] (for CI) says whether an upgrade is available; new-kernel diff [DIR]
 shows your edits since generation. See new-kernel upgrade --help.
 Exit codes: 0 done, 64 bad command line, 65 template error, 73 target not empty, 74 I/O error.)";
@@ -185,18 +188,49 @@ void print_tree(const std::string& root, const std::vector<RenderedFile>& files)
                            files.size() - record_files, record_files, record_directory, human_size(total));
 }
 
-/// Where the runtime was installed with this binary, for -DCMAKE_PREFIX_PATH in next steps.
-std::optional<fs::path> installation_prefix() {
+/// Where a kernel's build finds the runtime installed with this binary.
+struct RuntimeLocation {
+  enum class Kind {
+    searched,  ///< /usr or /usr/local: CMake looks there without being told
+    prefix,    ///< an installation prefix of its own, for -DCMAKE_PREFIX_PATH
+    unknown,   ///< not an installation (a build tree, a copy): the user must say where
+  } kind = Kind::unknown;
+  fs::path prefix;
+};
+
+RuntimeLocation runtime_location() {
   std::error_code error;
   const auto executable = fs::read_symlink("/proc/self/exe", error);
-  if (error) return std::nullopt;
+  if (error) return {};
   const auto prefix = executable.parent_path().parent_path();
-  if (prefix == "/usr" || prefix == "/usr/local") return std::nullopt;  // found without help
+  if (prefix == "/usr" || prefix == "/usr/local") return {RuntimeLocation::Kind::searched, prefix};
   if (!fs::exists(prefix / "lib" / "cmake" / "kernel_runtime") &&
       !fs::exists(prefix / "lib" / "x86_64-linux-gnu" / "cmake" / "kernel_runtime")) {
-    return std::nullopt;
+    return {};
   }
-  return prefix;
+  return {RuntimeLocation::Kind::prefix, prefix};
+}
+
+/// What the kernel's `cmake -S . -B build` needs added (with its leading space), and, when the
+/// location is unknown, the line that says what to put for PREFIX.
+std::pair<std::string, std::string> prefix_flag(const RuntimeLocation& runtime) {
+  switch (runtime.kind) {
+    case RuntimeLocation::Kind::searched: return {"", ""};
+    case RuntimeLocation::Kind::prefix: return {fmt::format(" -DCMAKE_PREFIX_PATH={}", runtime.prefix.string()), ""};
+    case RuntimeLocation::Kind::unknown: break;
+  }
+  return {" -DCMAKE_PREFIX_PATH=PREFIX",
+          "PREFIX: where the kernel runtime is installed (the --prefix of its cmake --install)\n"};
+}
+
+/// --help's last lines: the build command for the runtime installed with this binary, then
+/// what comes later.
+std::string help_footer() {
+  const auto [flag, note] = prefix_flag(runtime_location());
+  return fmt::format(
+      "{}\nThen: cd NAME && cmake -S . -B build{} && cmake --build build -j && ./build/NAME --samples "
+      "samples/input.jsonl\n{}{}",
+      examples, flag, note, later);
 }
 
 void print_next_steps(const Answers& answers, const fs::path& target, std::size_t file_count,
@@ -205,11 +239,10 @@ void print_next_steps(const Answers& answers, const fs::path& target, std::size_
   if (answers.output_topic) flow += " -> " + *answers.output_topic;
   std::cout << fmt::format("Created {} ({}: {}) in {}: {} files{}.\n\n", answers.name, answers.pattern, flow,
                            target.string(), file_count, git_note);
-  const auto prefix = installation_prefix();
-  const auto prefix_flag = prefix ? fmt::format(" -DCMAKE_PREFIX_PATH={}", prefix->string()) : "";
+  const auto [flag, note] = prefix_flag(runtime_location());
   std::cout << "Next steps:\n"
-            << fmt::format("  cd {}\n", target.string()) << fmt::format("  cmake -S . -B build{}\n", prefix_flag)
-            << "  cmake --build build -j\n"
+            << fmt::format("  cd {}\n", target.string()) << fmt::format("  cmake -S . -B build{}\n", flag)
+            << (note.empty() ? "" : "    " + note) << "  cmake --build build -j\n"
             << "  ctest --test-dir build --output-on-failure\n"
             << fmt::format("  ./build/{} --samples samples/input.jsonl\n", answers.name)
             << fmt::format("Then write your logic in src/handler.cpp; README.md says how to configure and deploy.\n");
@@ -284,7 +317,7 @@ int main(int argc, char** argv) {
       "Generates a Kafka kernel repository: a C++ service on kernel::runtime that "
       "consumes topics, runs a handler per message and produces to other topics.",
       "new-kernel"};
-  app.footer(examples);
+  app.footer(help_footer());
   app.get_formatter()->column_width(34);
   app.set_version_flag("-V,--version", fmt::format("new-kernel {}", NEW_KERNEL_VERSION));
   app.add_option("NAME", answers.name,

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_line.hpp"
+#include "dlq_display.hpp"
 #include "dlq_filter.hpp"
 #include "dlq_reading.hpp"
 #include "dlq_replay.hpp"
@@ -50,28 +51,6 @@ void add_filters(CLI::App* command, std::vector<std::string>& reasons, std::opti
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-/// A key as one word: `-` for none, the text when it is plain, else JSON-quoted (or base64).
-std::string show_key(const std::optional<std::string>& key) {
-  if (!key) return "-";
-  if (!jsonl::is_valid_utf8(*key)) return "base64:" + jsonl::base64_encode(*key);
-  const bool plain = !key->empty() && *key != "-" && std::none_of(key->begin(), key->end(), [](unsigned char c) {
-    return c <= ' ' || c == '"' || c == 0x7f;
-  });
-  return plain ? *key : nlohmann::json(*key).dump();
-}
-
-/// The first `limit` characters (code points) of a UTF-8 text, on one line.
-std::string first_characters(const std::string& text, std::size_t limit) {
-  std::string out;
-  std::size_t characters = 0;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c & 0xc0) != 0x80 && characters++ == limit) break;  // a continuation byte is not a new character
-    out += c < ' ' || c == 0x7f ? ' ' : ch;
-  }
-  return out;
 }
 
 /// Rows printed in aligned columns as they come, a block at a time, so that a long listing
@@ -137,14 +116,17 @@ int list(Connection& connection, const std::string& topic, const Filter& filter,
     } else {
       const auto failed = failed_at_ms(record);
       const auto original = header_of(record, "dlq-original-topic");
+      auto shown = [&](std::string_view header, std::string_view missing) {
+        const auto value = header_of(record, header);
+        return value ? show_text(*value) : std::string(missing);
+      };
       table->add({std::to_string(record.partition.value_or(-1)), std::to_string(record.offset), show_key(record.key),
                   failed ? jsonl::format_timestamp(*failed) : "-",
-                  original ? *original + "[" + header_of(record, "dlq-original-partition").value_or("?") + "]@" +
-                                 header_of(record, "dlq-original-offset").value_or("?")
+                  original ? show_text(*original) + "[" + shown("dlq-original-partition", "?") + "]@" +
+                                 shown("dlq-original-offset", "?")
                            : "-",
-                  header_of(record, "dlq-failure-reason").value_or("-"),
-                  header_of(record, "dlq-error-type").value_or("-"),
-                  first_characters(header_of(record, "dlq-error-message").value_or("-"), 80)});
+                  shown("dlq-failure-reason", "-"), shown("dlq-error-type", "-"),
+                  show_text(header_of(record, "dlq-error-message").value_or("-"), 80)});
     }
     return limit == 0 || shown < limit;
   });
@@ -186,7 +168,7 @@ int stats(Connection& connection, const std::string& topic, const Filter& filter
     return exit_code::ok;
   }
   std::cout << topic << ": " << detail::count_of(static_cast<std::size_t>(count), "dead letter")
-            << (filter.canonical().empty() ? "" : " matching " + filter.canonical());
+            << (filter.canonical().empty() ? "" : " matching " + show_text(filter.canonical()));
   if (oldest)
     std::cout << ", oldest " << jsonl::format_timestamp(*oldest) << ", newest " << jsonl::format_timestamp(*newest);
   std::cout << '\n';
@@ -197,7 +179,7 @@ int stats(Connection& connection, const std::string& topic, const Filter& filter
     std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     std::cout << '\n';
     ColumnPrinter table({title, "COUNT"});
-    for (const auto& [name, n] : rows) table.add({name, std::to_string(n)});
+    for (const auto& [name, n] : rows) table.add({show_text(name), std::to_string(n)});
   }
   return exit_code::ok;
 }

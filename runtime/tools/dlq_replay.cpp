@@ -12,6 +12,7 @@
 #include <set>
 
 #include "command_line.hpp"
+#include "dlq_display.hpp"
 #include "kernel/run.hpp"
 #include "log/logging.hpp"
 
@@ -268,15 +269,15 @@ class Replayer {
       return true;
     }
     if (!known_topic(*target)) {
-      failure_ = "the original topic " + *target + " of " + where(raw) + " does not exist on " + connection_.servers() +
-                 ": create it, or replay with --to";
+      failure_ = "the original topic " + show_text(*target) + " of " + where(raw) + " does not exist on " +
+                 connection_.servers() + ": create it, or replay with --to";
       return false;
     }
     const auto partition = partition_for(record, *target);
     if (request_.dry_run) {
       ++replayed_;
-      std::cout << "would replay " << where(raw) << " (key " << (record.key ? *record.key : "null") << ") to "
-                << *target << (partition == RD_KAFKA_PARTITION_UA ? "" : "[" + std::to_string(partition) + "]") << '\n';
+      std::cout << "would replay " << where(raw) << " (key " << show_key(record.key) << ") to " << *target
+                << (partition == RD_KAFKA_PARTITION_UA ? "" : "[" + std::to_string(partition) + "]") << '\n';
       progress.considered = raw.offset + 1;
       return true;
     }

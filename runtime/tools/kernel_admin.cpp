@@ -6,7 +6,8 @@
 //   kernel-admin dlq list|stats|replay TOPIC ... (dlq_commands.hpp)
 //
 // It reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL like a kernel does (same registry, same
-// .env). Committed offsets are read and written by a consumer handle in the group that never
+// .env), but as a tool (RunMode::tool): the brokers are required and never `embedded`.
+// Committed offsets are read and written by a consumer handle in the group that never
 // subscribes, so it never joins the group nor moves anyone's partitions.
 // Exit codes: 0 done, 64 usage, 69 brokers, group or topic unavailable (or refused), 77
 // authentication or TLS refused, 78 configuration.
@@ -143,6 +144,14 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
 
 std::string number_or_dash(std::int64_t value) { return value < 0 ? "-" : std::to_string(value); }
 
+/// What waits for the group on a partition: from its committed offset, or, with none, from
+/// where the group would start there (KAFKA_CONSUMER_START_OFFSET: the low watermark for
+/// earliest, the high one for latest), as a kernel of the group would start.
+std::int64_t lag_of(const PartitionRow& row, kernel::StartOffset start) {
+  const auto from = row.committed >= 0 ? row.committed : start == kernel::StartOffset::earliest ? row.low : row.high;
+  return std::max<std::int64_t>(0, row.high - from);
+}
+
 int lag(Connection& connection, const std::string& group, std::vector<std::string> topics, const Options& options) {
   auto client = connection.consumer(group);
   const bool every_topic = topics.empty();
@@ -155,31 +164,44 @@ int lag(Connection& connection, const std::string& group, std::vector<std::strin
     if (every_topic && !any) continue;
     rows.insert(rows.end(), partitions.begin(), partitions.end());
   }
+  const auto start = connection.config().settings().start_offset;
   std::int64_t total = 0;
-  json out = {{"group", group}, {"partitions", json::array()}};
+  std::size_t uncommitted = 0;
+  json out = {{"group", group}, {"start_offset", std::string(kernel::to_string(start))}, {"partitions", json::array()}};
   std::vector<std::vector<std::string>> table;
   for (const auto& row : rows) {
-    // No committed offset: the group would start where KAFKA_CONSUMER_START_OFFSET says, so
-    // the lag is not known here.
-    const std::int64_t lag = row.committed < 0 ? -1 : std::max<std::int64_t>(0, row.high - row.committed);
-    if (lag > 0) total += lag;
+    const auto lag = lag_of(row, start);
+    total += lag;
+    if (row.committed < 0) ++uncommitted;
     out["partitions"].push_back({{"topic", row.topic},
                                  {"partition", row.partition},
                                  {"committed", row.committed < 0 ? json(nullptr) : json(row.committed)},
                                  {"low", row.low},
                                  {"high", row.high},
-                                 {"lag", lag < 0 ? json(nullptr) : json(lag)}});
-    table.push_back({row.topic, std::to_string(row.partition), number_or_dash(row.committed), std::to_string(row.low),
-                     std::to_string(row.high), number_or_dash(lag)});
+                                 {"lag", lag}});
+    table.push_back({row.topic, std::to_string(row.partition),
+                     row.committed < 0 ? "nothing committed" : std::to_string(row.committed), std::to_string(row.low),
+                     std::to_string(row.high), std::to_string(lag)});
   }
   out["total_lag"] = total;
   if (options.json_output) {
     std::cout << out.dump() << '\n';
   } else if (rows.empty()) {
-    std::cout << "group " << group << " has no committed offsets" << (every_topic ? "" : " on these topics") << '\n';
+    // Only without --topic (a named topic always has partitions): which topics the group reads
+    // is its kernels' configuration, which the brokers know only from commits.
+    std::cout << "group " << group
+              << " has no committed offsets; name the topics its kernels read with --topic to see what waits "
+                 "for it\n";
   } else {
     print_table({"TOPIC", "PARTITION", "COMMITTED", "LOW", "HIGH", "LAG"}, table);
     std::cout << "total lag " << total << " (group " << group << ")\n";
+    if (uncommitted > 0) {
+      const bool earliest = start == kernel::StartOffset::earliest;
+      std::cout << kernel::detail::count_of(uncommitted, "partition") << " with nothing committed: counted from the "
+                << (earliest ? "low" : "high")
+                << " watermark, where KAFKA_CONSUMER_START_OFFSET=" << kernel::to_string(start) << " starts the group"
+                << (earliest ? "" : " (what waits there now would be skipped)") << '\n';
+    }
   }
   return kernel::exit_code::ok;
 }
@@ -490,15 +512,19 @@ int topic_stats(Connection& connection, const std::string& topic, const Options&
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Named here: CLI11 would otherwise take argv[0], the path it was run by, for its usage line.
   CLI::App app{
-      "kernel-admin: consumer lag, offset resets and topic statistics for kernels' groups and topics. "
-      "Reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL settings like a kernel (environment, then ./.env)."};
+      "kernel-admin: consumer lag, offset resets, topic statistics and dead letters (list, count, replay) "
+      "for kernels' groups and topics. Reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL settings like a kernel "
+      "(environment, then ./.env).",
+      "kernel-admin"};
   app.require_subcommand(1);
   Options options;
   app.add_option("--timeout", options.timeout_ms, "Milliseconds to wait for the brokers per request")
       ->transform(kernel::tools::whole_number(1, 3'600'000, "milliseconds"))
       ->default_val(10000);
-  app.add_flag("--json", options.json_output, "lag and topic-stats: one JSON object instead of a table");
+  app.add_flag("--json", options.json_output,
+               "lag, topic-stats, dlq list and dlq stats: JSON instead of tables (as their own --json)");
 
   std::string group, topic, to;
   std::vector<std::string> topics;
@@ -518,8 +544,8 @@ int main(int argc, char** argv) {
   stats_cmd->add_option("TOPIC", topic, "Topic")->required();
   kernel::tools::DlqCommands dlq(app);
   app.footer(
-      "Exit codes: 0 done, 64 usage, 69 brokers/group/topic unavailable or reset refused, 77 authentication "
-      "or TLS refused, 78 configuration.");
+      "Exit codes: 0 done, 64 usage, 69 brokers/group/topic unavailable or reset/replay refused, 77 "
+      "authentication or TLS refused, 78 configuration.");
 
   try {
     app.parse(argc, argv);
@@ -539,17 +565,12 @@ int main(int argc, char** argv) {
 
   std::optional<kernel::Config> config;
   try {
-    // Loaded like a kernel's, so the same variables (and their checks) apply; the topic is
-    // a placeholder, never used.
+    // Loaded like a kernel's, so the same variables (and their checks) apply, but as a tool's:
+    // the brokers must be the kernels' own. The topic is a placeholder, never used.
     config.emplace(kernel::Config::load(kernel::KernelDefaults{"kernel-admin", {"kernel-admin.unused"}, std::nullopt},
-                                        kernel::process_environment()));
+                                        kernel::process_environment(), kernel::RunMode::tool));
   } catch (const kernel::ConfigError& error) {
     for (const auto& problem : error.problems()) std::cerr << problem << '\n';
-    return kernel::exit_code::config;
-  }
-  if (config->settings().embedded) {
-    std::cerr << "config error: KAFKA_BOOTSTRAP_SERVERS=embedded: kernel-admin needs the brokers a kernel uses "
-                 "(for kernel-dev-broker, the address it printed)\n";
     return kernel::exit_code::config;
   }
 

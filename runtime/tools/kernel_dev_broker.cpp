@@ -1,14 +1,16 @@
 // kernel-dev-broker: a development Kafka broker (librdkafka's mock cluster) on loopback that
 // several processes can share. Prints `KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:PORT` first, then
-// runs until SIGINT or SIGTERM. Exit codes: 0 stopped, 64 bad command line, 69 port in use,
-// 70 the broker failed.
+// runs until SIGINT or SIGTERM, then says in a last line what it held. Exit codes: 0 stopped,
+// 64 bad command line, 69 port in use, 70 the broker failed.
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +18,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -77,8 +80,51 @@ extern "C" int bind(int fd, const struct sockaddr* address, socklen_t length) {
 
 namespace {
 
-volatile std::sig_atomic_t stop_requested = 0;
-void on_signal(int) { stop_requested = 1; }
+volatile std::sig_atomic_t stop_requested = 0;  // the signal that asked, 0 until one did
+void on_signal(int signal) { stop_requested = signal; }
+
+/// "2 topics and 3 messages": what the broker holds now (topics from the metadata, messages
+/// between the watermarks), asked within `budget`; empty when it cannot tell in time, since
+/// this only decorates the line that says it stopped.
+std::string contents_of(const std::string& servers, std::chrono::milliseconds budget) {
+  using namespace kernel::detail;
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  auto left = [&] {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    return static_cast<int>(std::max<long long>(ms.count(), 0));
+  };
+  try {
+    const auto client = make_plain_client(RD_KAFKA_PRODUCER, servers);
+    const rd_kafka_metadata_t* raw = nullptr;
+    if (rd_kafka_metadata(client.get(), 1, nullptr, &raw, left()) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+    const MetadataPtr metadata(raw);
+    std::size_t topics = 0;
+    std::int64_t messages = 0;
+    for (int t = 0; t < metadata->topic_cnt; ++t) {
+      const auto& topic = metadata->topics[t];
+      if (topic.err || std::string_view(topic.topic).starts_with("__")) continue;  // internal topics
+      ++topics;
+      for (int p = 0; p < topic.partition_cnt; ++p) {
+        std::int64_t low = 0, high = 0;
+        if (rd_kafka_query_watermark_offsets(client.get(), topic.topic, topic.partitions[p].id, &low, &high, left()) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
+          return {};
+        }
+        messages += high - low;
+      }
+    }
+    return count_of(topics, "topic") + " and " + count_of(static_cast<std::size_t>(messages), "message");
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+/// One line for the end of a run: which signal stopped it and what went with it.
+std::string stopped_line(int signal, const std::string& contents) {
+  const std::string name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : std::to_string(signal);
+  return "kernel-dev-broker: stopped (" + name + ")" +
+         (contents.empty() ? "" : "; " + contents + " held in memory are gone");
+}
 
 /// A bad argument: one line, exit 64.
 struct UsageError {
@@ -139,11 +185,13 @@ std::map<std::string, std::string> seed_files_of(const std::vector<std::string>&
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Named here: CLI11 would otherwise take argv[0], the path it was run by, for its usage line.
   CLI::App app{
       "kernel-dev-broker: a development Kafka broker on 127.0.0.1 (librdkafka's mock "
       "cluster), shared by several processes, on the port it prints first. Not for production: it takes "
       "transactions without isolating them (read_committed readers see aborted records; offsets committed in a "
-      "transaction are not kept)."};
+      "transaction are not kept).",
+      "kernel-dev-broker"};
   int partitions = 4;
   int port = 0;
   std::vector<std::string> topics, seeds, tails;
@@ -240,6 +288,9 @@ int main(int argc, char** argv) {
       std::cout << kernel::jsonl::format(kernel::jsonl::from_rdkafka(message.get())) << std::endl;
     }
     if (tailer) rd_kafka_consumer_close(tailer.get());
+    // The broker keeps nothing on disk: say what its stop took with it.
+    std::cerr << stopped_line(stop_requested, contents_of(broker.bootstrap_servers(), std::chrono::seconds(2)))
+              << std::endl;
   } catch (const kernel::jsonl::ParseError& error) {
     std::cerr << "kernel-dev-broker: " << error.what() << "\n";
     return kernel::exit_code::usage;

@@ -13,6 +13,7 @@ import pty
 import re
 import select
 import signal
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -276,6 +277,24 @@ class Success(Scratch):
         help_text = run("--help", cwd=self.dir)
         self.assertEqual(help_text.returncode, 0)
         self.assertIn("Examples:", help_text.stdout)
+        self.assertEqual(self.entries(), [])
+
+    def test_help_gives_the_build_command_against_the_installed_runtime(self):
+        prefix = os.path.dirname(os.path.dirname(os.path.realpath(NEW_KERNEL)))
+        help_text = run("--help", cwd=self.dir)
+        self.assertEqual(help_text.returncode, 0, help_text.stderr)
+        then = [line for line in help_text.stdout.splitlines() if line.startswith("Then:")]
+        self.assertEqual(then, [f"Then: cd NAME && cmake -S . -B build -DCMAKE_PREFIX_PATH={prefix} && "
+                                "cmake --build build -j && ./build/NAME --samples samples/input.jsonl"])
+        # Away from the runtime it was installed with, it names what to give instead.
+        with tempfile.TemporaryDirectory() as elsewhere:
+            copy = os.path.join(elsewhere, "bin", "new-kernel")
+            os.mkdir(os.path.dirname(copy))
+            shutil.copy(NEW_KERNEL, copy)
+            alone = subprocess.run([copy, "--help"], cwd=self.dir, capture_output=True, text=True, timeout=60)
+        self.assertEqual(alone.returncode, 0, alone.stderr)
+        self.assertIn("Then: cd NAME && cmake -S . -B build -DCMAKE_PREFIX_PATH=PREFIX && ", alone.stdout)
+        self.assertIn("PREFIX: where the kernel runtime is installed", alone.stdout)
         self.assertEqual(self.entries(), [])
 
     def test_empty_target_directory_is_used(self):

@@ -385,6 +385,25 @@ class PolicyBecomesManaged(Scenario):
         self.assertIn("A new section from the template.", text)
 
 
+class DiffWithoutChanges(Scenario):
+    def test_diff_says_in_one_line_that_there_is_nothing_to_show(self):
+        result = run("diff", self.kernel, cwd=self.scratch)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout, "")  # the patch is empty: `new-kernel diff > edits.patch` writes nothing
+        self.assertEqual(result.stderr, "no edits since the kernel was last generated\n")
+        template = run("diff", self.kernel, "--template", "Dockerfile", "--templates", self.templates,
+                       cwd=self.scratch)
+        self.assertEqual(template.returncode, 0, template.stderr)
+        self.assertEqual(template.stdout, "")
+        self.assertEqual(template.stderr, "the templates have not changed Dockerfile since it was last generated\n")
+        # With an edit there is a diff to show, and nothing else.
+        self.edit("Dockerfile", "WORKDIR /src\n", "WORKDIR /source\n")
+        edited = run("diff", self.kernel, cwd=self.scratch)
+        self.assertEqual(edited.returncode, 0, edited.stderr)
+        self.assertIn("+WORKDIR /source\n", edited.stdout)
+        self.assertEqual(edited.stderr, "")
+
+
 class TemplateDiff(Scenario):
     def test_diff_template_shows_the_templates_change_to_one_file(self):
         with open(os.path.join(self.templates, "docs", "message-spec.md.mustache"), "a") as f:

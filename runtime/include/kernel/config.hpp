@@ -42,7 +42,10 @@ struct KernelDefaults {
   bool batch_handler = false;
 };
 
-enum class RunMode { production, dev, samples };
+/// Where the brokers come from. production: KAFKA_BOOTSTRAP_SERVERS is required; dev: unset
+/// means the embedded broker; samples: always the embedded broker; tool (kernel-admin):
+/// required, and never `embedded`, since a tool looks at the brokers the kernels use.
+enum class RunMode { production, dev, samples, tool };
 
 /// One or more configuration problems, one line each
 /// (`config error: VAR="value": expected ...`). Exit code 78.

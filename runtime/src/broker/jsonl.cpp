@@ -15,6 +15,7 @@
 #include "core/bounded_json.hpp"
 #include "core/payload_format.hpp"
 #include "core/rfc3339.hpp"
+#include "core/utf8.hpp"
 #include "kernel/errors.hpp"
 
 namespace kernel::jsonl {
@@ -208,38 +209,10 @@ std::string base64_decode(std::string_view text) {
 }
 
 bool is_valid_utf8(std::string_view text) noexcept {
-  std::size_t i = 0;
-  const auto n = text.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t len;
-    std::uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xe0) == 0xc0) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4;
-      cp = c & 0x07;
-    } else
-      return false;
-    if (i + len > n) return false;
-    for (std::size_t j = 1; j < len; ++j) {
-      const auto cc = static_cast<unsigned char>(text[i + j]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    i += len;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto character = detail::decode_utf8(text, i);
+    if (!character) return false;
+    i += character->length;
   }
   return true;
 }

@@ -160,7 +160,8 @@ class Problems {
   std::set<std::string, std::less<>> hidden_;
 };
 
-/// A value made printable on one line: control characters escaped, long text shortened.
+/// A value made printable on one line, to be shown between quotes (core/printable_text.hpp),
+/// cut after 120 characters.
 std::string printable_value(std::string_view value);
 
 using Values = std::map<std::string, std::string, std::less<>>;  // variable -> text

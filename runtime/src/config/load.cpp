@@ -207,10 +207,20 @@ void read_bootstrap(Loaded& loaded, const Given& given, RunMode mode, Problems& 
   } else if (!set && mode == RunMode::dev) {
     s.bootstrap_servers = "embedded";
     loaded.sources["KAFKA_BOOTSTRAP_SERVERS"] = "--dev";
+  } else if (!set && mode == RunMode::tool) {
+    // A tool has neither --dev nor an in-process broker: only the kernels' brokers will do.
+    problems.add_without_value("KAFKA_BOOTSTRAP_SERVERS",
+                               "required: the brokers your kernels use, as KAFKA_BOOTSTRAP_SERVERS=HOST:PORT,... in "
+                               "the environment or ./.env (for kernel-dev-broker, the line "
+                               "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:PORT it printed first)");
   } else if (!set) {
     problems.add_without_value("KAFKA_BOOTSTRAP_SERVERS",
                                "required: set it to your brokers (host:port,...), or to embedded for the in-process "
                                "development broker, or run with --dev");
+  } else if (mode == RunMode::tool && s.bootstrap_servers == "embedded") {
+    problems.add(value->second.name_used, s.bootstrap_servers,
+                 "a tool needs the brokers your kernels use, not an in-process broker (for kernel-dev-broker, "
+                 "the address it printed first)");
   }
   s.embedded = s.bootstrap_servers == "embedded";
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "config/config_detail.hpp"
+#include "core/printable_text.hpp"
 
 namespace kernel {
 
@@ -22,31 +23,8 @@ ConfigError::ConfigError(std::vector<std::string> problems)
 namespace config_detail {
 
 std::string printable_value(std::string_view value) {
-  // Long values are cut so that each problem stays one readable line.
-  constexpr std::size_t max_shown = 120;
-  std::string out;
-  for (std::size_t i = 0; i < value.size() && i < max_shown; ++i) {
-    const unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      static constexpr char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (value.size() > max_shown) out += "...";
-  return out;
+  // Shown between quotes; long values are cut so that each problem stays one readable line.
+  return detail::printable_text(value, detail::Quotes::escaped, 120);
 }
 
 void Problems::add(std::string_view variable, std::string_view value, std::string_view message) {

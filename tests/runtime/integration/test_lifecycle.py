@@ -10,6 +10,7 @@ import threading
 import time
 import unittest
 
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
 from test_process import Broker, wait_for
@@ -458,6 +459,34 @@ class DevBrokerTests(unittest.TestCase):
             broker.stdout.close()
             broker.stderr.close()
             os.unlink(f.name)
+
+    def test_stopping_says_so_once_with_what_it_held(self):
+        for sig, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
+            broker = subprocess.Popen([DEV_BROKER, "--partitions", "2", "--topic", "a", "--topic", "b"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                bootstrap = broker.stdout.readline().strip().split("=", 1)[1]
+                producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+                for n in range(3):
+                    producer.produce("a", value=b"x", partition=n % 2)
+                self.assertEqual(producer.flush(30), 0)
+                broker.send_signal(sig)
+                _, errors = broker.communicate(timeout=15)
+            finally:
+                if broker.poll() is None:
+                    broker.kill()
+                    broker.communicate()
+            self.assertEqual(broker.returncode, 0, errors)
+            lines = errors.strip().splitlines()
+            self.assertEqual(lines[-1], f"kernel-dev-broker: stopped ({name}); 2 topics and 3 messages held in "
+                                        "memory are gone", errors)
+            self.assertEqual(sum("stopped" in line for line in lines), 1, errors)
+
+    def test_help_names_the_tool_by_its_name(self):
+        result = subprocess.run([DEV_BROKER, "--help"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn(os.path.dirname(DEV_BROKER), result.stdout)
+        self.assertRegex(result.stdout, r"(?m)^Usage: kernel-dev-broker \[OPTIONS\]")
 
     def test_every_number_on_the_command_line_is_checked_with_one_line_and_exit_64(self):
         for value in ("0", "-1", "1001", "99999999999", "99999999999999999999", "0x10", "1e3", "four", ""):

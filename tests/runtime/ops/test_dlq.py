@@ -103,8 +103,9 @@ class DlqTests(unittest.TestCase):
         environment = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "KERNEL_"))}
         environment["KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
         environment.update(env)
+        # surrogateescape: bytes that are not UTF-8 reach the assertions instead of failing the decoding.
         return subprocess.run([KERNEL_ADMIN, *args], env=environment, capture_output=True, text=True, timeout=90,
-                              cwd=tempfile.gettempdir())
+                              errors="surrogateescape", cwd=tempfile.gettempdir())
 
     def ok(self, *args, **env):
         result = self.admin(*args, **env)
@@ -151,8 +152,8 @@ class DlqTests(unittest.TestCase):
         first = rows[0]
         self.assertEqual(first[3], stamp(self.now - timedelta(hours=3)))
         self.assertEqual(first[4:7], ["orders[1]@5", "validation_error", "kernel::PermanentError"])
-        self.assertEqual(first[7], ("field qty: " + "x" * 100)[:80])  # the first 80 characters
-        self.assertEqual(rows[2][7], "timeout after 3 tries")  # one line per record
+        self.assertEqual(first[7], ("field qty: " + "x" * 100)[:80] + "...")  # the first 80 characters
+        self.assertEqual(rows[2][7], r"timeout\nafter 3 tries")  # one line per record
 
         def keys(*args):
             return [(r[0], r[1]) for r in self.listed(*args)]
@@ -254,6 +255,49 @@ class DlqTests(unittest.TestCase):
         self.assertRegex(text, r"(?m)^std::out_of_range\s+1$")
         empty = self.ok("dlq", "stats", "it.out")
         self.assertIn("it.out: 0 dead letters", empty.stdout)
+
+    def test_the_human_format_escapes_what_a_terminal_would_act_on_and_json_keeps_it(self):
+        """A dead letter's key and headers come from anyone: printed raw, ESC, NUL or a newline
+        would recolour, clear or forge lines of the operator's terminal."""
+        message = b"first\nsecond\x1b[31m red\x00 nul \\ slash \xc2\x9b csi \xff byte"
+        headers = dead_letter_headers("orders\x07", 0, 1, "validation_error\r", "Bad\x1b[31mType", "", self.now)
+        produce(self.broker.bootstrap, DLQ, [
+            (0, b"k\x1b[2J\n", b"{}", [("note", b"\x1b]0;title\x07"), *headers]),
+            # The message as bytes: not all of it is UTF-8.
+            (0, b"k\x1b[2J\n", b"{}", [(n, message if n == "dlq-error-message" else v) for n, v in headers])])
+        escaped_message = r"first\nsecond\x1b[31m red\0 nul \\ slash \u009b csi \xff byte"
+
+        def terminal_safe(text):
+            return not any(ord(c) < 0x20 and c != "\n" or ord(c) == 0x7f for c in text)
+
+        listed = self.ok("dlq", "list", DLQ)
+        self.assertTrue(terminal_safe(listed.stdout + listed.stderr), repr(listed.stdout))
+        lines = listed.stdout.splitlines()
+        self.assertEqual(len(lines), 3, lines)  # the header and one line per dead letter
+        row = re.split(r"\s{2,}", lines[2], maxsplit=7)
+        self.assertEqual(row[2], r'"k\x1b[2J\n"')
+        self.assertEqual(row[4:7], [r"orders\x07[0]@1", r"validation_error\r", r"Bad\x1b[31mType"])
+        self.assertEqual(row[7], escaped_message)
+
+        stats = self.ok("dlq", "stats", DLQ)
+        self.assertTrue(terminal_safe(stats.stdout + stats.stderr), repr(stats.stdout))
+        self.assertRegex(stats.stdout, r"(?m)^validation_error\\r\s+2$")
+        self.assertRegex(stats.stdout, r"(?m)^orders\\x07\s+2$")
+        self.assertRegex(stats.stdout, r"(?m)^Bad\\x1b\[31mType\s+2$")
+
+        dry = self.ok("dlq", "replay", DLQ, "--to", "orders", "--dry-run")
+        self.assertTrue(terminal_safe(dry.stdout + dry.stderr), repr(dry.stdout))
+        self.assertIn(r'(key "k\x1b[2J\n")', dry.stdout)
+
+        # --json keeps every byte: the machine reads it, not a terminal.
+        records = [json.loads(line) for line in self.ok("dlq", "list", DLQ, "--json").stdout.splitlines()]
+        self.assertEqual([r["key"] for r in records], ["k\x1b[2J\n"] * 2)
+        self.assertEqual(records[0]["headers"]["note"], "\x1b]0;title\x07")
+        self.assertEqual(records[0]["headers"]["dlq-error-type"], "Bad\x1b[31mType")
+        self.assertEqual(base64.b64decode(records[1]["headers"]["dlq-error-message"]["base64"]), message)
+        report = json.loads(self.ok("dlq", "stats", DLQ, "--json").stdout)
+        self.assertEqual(report["by_error_type"], {"Bad\x1b[31mType": 2})
+        self.assertEqual(report["by_original_topic"], {"orders\x07": 2})
 
     def check_replayed(self, message, letter, count):
         """A replayed message: the dead letter's key, value and original headers, byte for byte."""

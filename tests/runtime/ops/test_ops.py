@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
@@ -489,18 +489,115 @@ class KernelAdminTests(tp.BrokerTestCase):
     """kernel-admin against kernel-dev-broker, checked with confluent-kafka."""
     partitions = PARTITIONS
 
-    def admin(self, *args):
+    def admin(self, *args, **settings):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "KERNEL_"))}
         env["KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
         if "KAFKA_CA_CERT" in os.environ:
             env["KAFKA_CA_CERT"] = os.environ["KAFKA_CA_CERT"]
+        env.update(settings)
         return subprocess.run([KERNEL_ADMIN, *args], env=env, capture_output=True, text=True, timeout=60,
                               cwd=tempfile.gettempdir())
+
+    def commit_as_member(self, group, offsets):
+        """Commits {partition: offset} of it.in for `group` as a member of it (the development
+        broker takes commits for a group only from a member), then leaves."""
+        consumer = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": group,
+                             "enable.auto.commit": False, "session.timeout.ms": 6000})
+        consumer.subscribe(["it.in"])
+        try:
+            def assigned():
+                consumer.poll(0.1)  # serves the group protocol
+                return len(consumer.assignment()) == PARTITIONS
+            tp.wait_for(assigned, 30, "the whole topic assigned")
+            consumer.commit(offsets=[TopicPartition("it.in", p, o) for p, o in offsets.items()], asynchronous=False)
+        finally:
+            consumer.close()
+
+    def test_lag_without_a_commit_counts_from_where_the_group_would_start(self):
+        producer = Producer({"bootstrap.servers": self.broker.bootstrap, "linger.ms": 5})
+        for partition, count in enumerate((5, 7, 0, 3)):
+            for n in range(count):
+                producer.produce("it.in", value=b"{}", partition=partition)
+        self.assertEqual(producer.flush(30), 0)
+        self.commit_as_member("half", {0: 1, 1: 7})
+
+        report = json.loads(self.admin("--json", "lag", "half", "--topic", "it.in").stdout)
+        self.assertEqual([(r["partition"], r["committed"], r["low"], r["high"], r["lag"]) for r in report["partitions"]],
+                         [(0, 1, 0, 5, 4), (1, 7, 0, 7, 0), (2, None, 0, 0, 0), (3, None, 0, 3, 3)])
+        self.assertEqual(report["total_lag"], 7)
+        self.assertEqual(report["start_offset"], "earliest")
+
+        text = self.admin("lag", "half", "--topic", "it.in").stdout
+        self.assertRegex(text, r"(?m)^it\.in\s+0\s+1\s+0\s+5\s+4$")
+        self.assertRegex(text, r"(?m)^it\.in\s+3\s+nothing committed\s+0\s+3\s+3$")
+        self.assertIn("total lag 7 (group half)", text)
+        self.assertIn("2 partitions with nothing committed: counted from the low watermark, where "
+                      "KAFKA_CONSUMER_START_OFFSET=earliest starts the group", text)
+
+        # A group that starts at the end skips what waits now: no lag, and it says so.
+        latest = self.admin("lag", "half", "--topic", "it.in", KAFKA_CONSUMER_START_OFFSET="latest").stdout
+        self.assertRegex(latest, r"(?m)^it\.in\s+3\s+nothing committed\s+0\s+3\s+0$")
+        self.assertIn("total lag 4 (group half)", latest)
+        self.assertIn("counted from the high watermark, where KAFKA_CONSUMER_START_OFFSET=latest starts the group",
+                      latest)
+
+        # A group that never committed: every partition waits for it, from the start.
+        never = json.loads(self.admin("--json", "lag", "never-ran", "--topic", "it.in").stdout)
+        self.assertEqual(never["total_lag"], 15)
+        self.assertIn("total lag 15 (group never-ran)", self.admin("lag", "never-ran", "--topic", "it.in").stdout)
+        # Without --topic it cannot know the group's topics: it says how to name them.
+        unnamed = self.admin("lag", "never-ran")
+        self.assertEqual(unnamed.returncode, 0, unnamed.stderr)
+        self.assertIn("group never-ran has no committed offsets", unnamed.stdout)
+        self.assertIn("--topic", unnamed.stdout)
 
     def topics(self):
         """Every topic the broker holds (an all-topics request, which creates nothing)."""
         admin = AdminClient({"bootstrap.servers": self.broker.bootstrap})
         return set(admin.list_topics(timeout=10).topics)
+
+    def test_without_brokers_it_suggests_only_what_kernel_admin_takes_and_that_works(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "KERNEL_"))}
+        with tempfile.TemporaryDirectory() as directory:  # no ./.env there
+
+            def admin(*args):
+                return subprocess.run([KERNEL_ADMIN, *args], env=env, cwd=directory, capture_output=True, text=True,
+                                      timeout=60)
+            result = admin("topic-stats", "it.in")
+            self.assertEqual(result.returncode, 78, result.stderr)
+            lines = result.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, result.stderr)
+            # A kernel's own ways to the development broker are not kernel-admin's.
+            self.assertNotIn("--dev", lines[0])
+            self.assertNotIn("embedded", lines[0])
+            self.assertIn("KAFKA_BOOTSTRAP_SERVERS=HOST:PORT", lines[0])
+            self.assertIn("./.env", lines[0])
+            self.assertIn("kernel-dev-broker", lines[0])
+            self.assertEqual(admin("--dev", "topic-stats", "it.in").returncode, 64)  # what it must not suggest
+            # What it suggests works: the variable, or the same line in ./.env.
+            env["KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
+            self.assertEqual(admin("topic-stats", "it.in").returncode, 0)
+            del env["KAFKA_BOOTSTRAP_SERVERS"]
+            with open(os.path.join(directory, ".env"), "w") as f:
+                f.write(f"KAFKA_BOOTSTRAP_SERVERS={self.broker.bootstrap}\n")
+            from_file = admin("topic-stats", "it.in")
+            self.assertEqual(from_file.returncode, 0, from_file.stderr)
+
+    def test_help_names_the_tool_and_every_command(self):
+        result = subprocess.run([KERNEL_ADMIN, "--help"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn(os.path.dirname(KERNEL_ADMIN), result.stdout)  # the name, not where it was run from
+        self.assertRegex(result.stdout, r"(?m)^Usage: kernel-admin \[OPTIONS\]")
+        self.assertIn("dead letters", result.stdout.split("\n\n", 1)[0])  # the first paragraph says what it does
+        for command in ("lag", "reset-offsets", "topic-stats", "dlq"):
+            self.assertRegex(result.stdout, rf"(?m)^  {command}\s+\S", command)
+        self.assertRegex(result.stdout, r"--json\s+.*dlq list")  # it applies to dlq too
+        dlq = subprocess.run([KERNEL_ADMIN, "dlq", "--help"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(dlq.returncode, 0, dlq.stderr)
+        self.assertNotIn(os.path.dirname(KERNEL_ADMIN), dlq.stdout)
+        self.assertRegex(dlq.stdout, r"(?m)^Usage: kernel-admin dlq ")
+        for command in ("list", "stats", "replay"):
+            self.assertRegex(dlq.stdout, rf"(?m)^  {command}\s+\S", command)
 
     def test_a_missing_topic_is_reported_and_never_created(self):
         before = self.topics()

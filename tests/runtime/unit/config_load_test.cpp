@@ -316,6 +316,23 @@ TEST_CASE("config: run modes") {
     CHECK(has_warning(config, "broker:9092"));
     CHECK(load({{"KERNEL_HTTP_PORT", "9100"}}, RunMode::samples).settings().http_port == 9100);
   }
+  SUBCASE("a tool needs the kernels' brokers and suggests only ways it takes") {
+    try {
+      Config::load(orders, {}, RunMode::tool, no_dotenv);
+      FAIL("expected a ConfigError");
+    } catch (const ConfigError& error) {
+      REQUIRE(error.problems().size() == 1);
+      CHECK(error.problems()[0].starts_with("config error: KAFKA_BOOTSTRAP_SERVERS: required"));
+      CHECK(error.problems()[0].find("KAFKA_BOOTSTRAP_SERVERS=HOST:PORT") != std::string::npos);
+      CHECK(error.problems()[0].find("embedded") == std::string::npos);
+      CHECK(error.problems()[0].find("--dev") == std::string::npos);
+    }
+    CHECK(problems_of({{"KAFKA_BOOTSTRAP_SERVERS", "embedded"}}, RunMode::tool) ==
+          std::vector<std::string>{"config error: KAFKA_BOOTSTRAP_SERVERS=\"embedded\": a tool needs the brokers your "
+                                   "kernels use, not an in-process broker (for kernel-dev-broker, the address it "
+                                   "printed first)"});
+    CHECK(load({}, RunMode::tool).settings().bootstrap_servers == "broker:9092");
+  }
 }
 
 TEST_CASE("config: empty values count as unset") {
