@@ -62,14 +62,10 @@ kernel::KernelSpec spec_of(const std::string& name) {
 /// `prefix` is the kernel's name in upper case with underscores (its settings' prefix).
 kernel::Environment environment_of(const std::string& name, const std::string& prefix,
                                    std::map<std::string, std::string> extra) {
-  kernel::Environment environment{{prefix + "_API_KEY", api_key},
-                                  {"KERNEL_ADMIN_TOKEN", admin_token},
-                                  {"KERNEL_HTTP_PORT", "0"},
-                                  {"KERNEL_LOG_LEVEL", "debug"},
-                                  {"KERNEL_BREAKER_THRESHOLD", "0"},
-                                  {"KERNEL_RETRY_BACKOFF", "10ms"},
-                                  {"KAFKA_CONSUMER_MAX_RETRIES", "1"},
-                                  {"KAFKA_ERROR_TOPIC", name + ".errors"}};
+  kernel::Environment environment{{prefix + "_API_KEY", api_key},      {"KERNEL_ADMIN_TOKEN", admin_token},
+                                  {"KERNEL_HTTP_PORT", "0"},           {"KERNEL_LOG_LEVEL", "debug"},
+                                  {"KERNEL_BREAKER_THRESHOLD", "0"},   {"KERNEL_RETRY_BACKOFF", "10ms"},
+                                  {"KAFKA_CONSUMER_MAX_RETRIES", "1"}, {"KAFKA_ERROR_TOPIC", name + ".errors"}};
   for (auto& [variable, value] : extra) environment[variable] = std::move(value);
   return environment;
 }
@@ -147,9 +143,9 @@ TEST_CASE("no secret from an exception leaves the kernel: a batch handler, one m
       if (fail.empty()) batch.produce(i, kernel::Outgoing{}.json({{"ok", true}}));
     }
   };
-  kernel::testing::KernelFixture fixture(spec, environment_of("leak-batch", "LEAK_BATCH",
-                                                              {{"KERNEL_BATCH_SIZE", "10"},
-                                                               {"KERNEL_BATCH_TIMEOUT", "50ms"}}));
+  kernel::testing::KernelFixture fixture(
+      spec,
+      environment_of("leak-batch", "LEAK_BATCH", {{"KERNEL_BATCH_SIZE", "10"}, {"KERNEL_BATCH_TIMEOUT", "50ms"}}));
   for (const auto* fail : {"transient", "permanent", "business", ""}) fixture.send({{"fail", fail}});
   REQUIRE(fixture.dead_letters(2, 30s).size() == 2);
   REQUIRE(fixture.outputs(1, 30s).size() == 1);
