@@ -98,15 +98,21 @@ class JsonFormatter final : public spdlog::formatter {
   std::string kernel_;
 };
 
-/// Another formatter's lines, redacted: what a handler's exception or a log call quotes of a
-/// secret never reaches stderr.
+/// Another formatter's lines, with the message redacted: what a handler's exception or a log
+/// call quotes of a secret never reaches stderr.
 class RedactingFormatter final : public spdlog::formatter {
  public:
-  RedactingFormatter(std::unique_ptr<spdlog::formatter> inner, LineRedactor redact)
+  RedactingFormatter(std::unique_ptr<spdlog::formatter> inner, LogRedactor redact)
       : inner_(std::move(inner)), redact_(std::move(redact)) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& out) override {
+    // The message before it is formatted: a JSON line escapes a secret's quote or backslash,
+    // and the escaped text no longer matches the secret. Then the whole line, for what the
+    // formatter adds beside the message (a correlation id is an input's header).
+    const auto message = redact_(std::string_view(msg.payload.data(), msg.payload.size()));
+    auto masked = msg;
+    masked.payload = spdlog::string_view_t(message.data(), message.size());
     spdlog::memory_buf_t line;
-    inner_->format(msg, line);
+    inner_->format(masked, line);
     const auto redacted = redact_(std::string_view(line.data(), line.size()));
     out.append(redacted.data(), redacted.data() + redacted.size());
   }
@@ -116,7 +122,7 @@ class RedactingFormatter final : public spdlog::formatter {
 
  private:
   std::unique_ptr<spdlog::formatter> inner_;
-  LineRedactor redact_;
+  LogRedactor redact_;
 };
 
 spdlog::level::level_enum parse_level(const std::string& level) {
@@ -151,7 +157,7 @@ void on_rdkafka_log(const rd_kafka_t* handle, int level, const char* facility, c
 }  // namespace
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& kernel_name, const std::string& level,
-                                            const std::string& format, LineRedactor redact) {
+                                            const std::string& format, LogRedactor redact) {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   auto logger = std::make_shared<spdlog::logger>(kernel_name, sink);
   std::unique_ptr<spdlog::formatter> formatter;

@@ -38,13 +38,13 @@ inline std::string count_of(std::size_t count, std::string_view noun) {
   return std::to_string(count) + ' ' + std::string(noun) + (count == 1 ? "" : "s");
 }
 
-/// Rewrites a formatted log line (the kernel's secret values become ***).
-using LineRedactor = std::function<std::string(std::string_view line)>;
+/// Rewrites log text (the kernel's secret values become ***).
+using LogRedactor = std::function<std::string(std::string_view text)>;
 
 /// A logger writing to stderr in `format` ("text" or "json") at `level`; with `redact`, every
-/// line passes through it, at every level.
+/// message passes through it before it is formatted, and every line after, at every level.
 std::shared_ptr<spdlog::logger> make_logger(const std::string& kernel_name, const std::string& level,
-                                            const std::string& format, LineRedactor redact = {});
+                                            const std::string& format, LogRedactor redact = {});
 
 /// Sends librdkafka's log lines for clients built from `conf` to `logger` (masked).
 void route_rdkafka_logs(rd_kafka_conf_t* conf, std::shared_ptr<spdlog::logger> logger);

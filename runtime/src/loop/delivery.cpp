@@ -9,6 +9,7 @@
 
 #include "core/rfc3339.hpp"
 #include "loop/dead_letter_fit.hpp"
+#include "loop/error_text.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
 #include "loop/produce_errors.hpp"
@@ -36,16 +37,9 @@ void KernelLoop::send_output(const Outgoing& output, const Message& input, InFli
 
 namespace {
 
-/// Cuts `text` to at most `limit` bytes without splitting a UTF-8 sequence.
-std::string_view cut_utf8(std::string_view text, std::size_t limit) {
-  if (text.size() <= limit) return text;
-  std::size_t end = limit;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // a continuation byte
-  return text.substr(0, end);
-}
-
-/// The longest dlq-error-message kept (an exception's text can be anything).
+/// The longest dlq-error-message and dlq-error-type kept (an exception's text can be anything).
 constexpr std::size_t max_error_message = 4096;
+constexpr std::size_t max_error_type = 1024;
 
 }  // namespace
 
@@ -53,8 +47,10 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
                              std::string_view error_class, FailureReason reason, std::string_view type,
                              std::string_view message, int retries, rd_kafka_topic_t* to) {
   // An exception's text may quote a secret (a URL with its API key): never into a header.
-  const auto redacted = config_.redact_secret_values(message);
-  message = cut_utf8(redacted, max_error_message);
+  const auto shown_message = masked_error_text(config_, message, max_error_message);
+  const auto shown_type = masked_error_text(config_, type, max_error_type);
+  message = shown_message;
+  type = shown_type;
   if (!to) {
     to = dlq_topic_;
     log_->error("dead-lettering {}[{}]@{} to {}: {} ({}): {}", partition.topic, partition.partition, input.offset(),

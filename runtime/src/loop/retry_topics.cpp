@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "core/rfc3339.hpp"
+#include "loop/error_text.hpp"
 #include "loop/kernel_loop.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
@@ -118,11 +119,11 @@ void KernelLoop::move_to_retry_topic(PartitionState& partition, InFlight& entry,
   add(retry_header::original_offset, origin.offset);
   add(retry_header::original_timestamp, origin.timestamp);
   add(retry_header::first_failed_at, message.header(retry_header::first_failed_at).value_or(format_rfc3339(now)));
+  // The first failure's text, masked like a dead letter's: a record a retry topic read may
+  // have been written before secrets were masked here, so its copy is masked again.
   constexpr std::size_t max_error = 1024;  // an exception's text can be anything
-  const std::string first_error = message.header(retry_header::first_error)
-                                      ? std::string(*message.header(retry_header::first_error))
-                                      : outcome.message.substr(0, max_error);
-  add(retry_header::first_error, first_error);
+  const auto earlier = message.header(retry_header::first_error);
+  add(retry_header::first_error, masked_error_text(config_, earlier ? *earlier : outcome.message, max_error));
   add(retry_header::attempt, std::to_string(attempt + 1));  // the attempt it will run as
   add(retry_header::due_at, format_rfc3339(now + delay.count()));
   log_->warn("transient error at {}[{}]@{} (attempt {} of {}), moving it to {} (due in {} ms): {}", partition.topic,
