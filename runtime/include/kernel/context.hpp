@@ -23,6 +23,11 @@ class Message;
 namespace detail {
 class KernelMetrics;
 struct ContextAccess;  // the runtime's way in (core/context_access.hpp)
+/// Work an attempt leaves for the runtime's verdict (deduplicate() marks its id with it).
+struct CompletionHook {
+  std::function<void()> complete;  ///< run once the loop concludes the attempt as completed
+  std::function<void()> undo;      ///< run when that work is lost before its offset is committed
+};
 }  // namespace detail
 
 /// The rest of the producer chain: call it to pass the message on (possibly changed).
@@ -127,7 +132,7 @@ class Context {
   /// What waits for the runtime's verdict on this attempt: run once the loop concludes it as a
   /// success or a business error, dropped when it turns out a failure (a call past its
   /// deadline, a refused produce the handler caught). deduplicate() marks its ids here.
-  std::vector<std::function<void()>> on_completed_;
+  std::vector<detail::CompletionHook> on_completed_;
   std::shared_ptr<const KernelValues> kernel_values_;  // null: the kernel declares nothing
 };
 

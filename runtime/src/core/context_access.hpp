@@ -37,14 +37,14 @@ struct ContextAccess {
   static std::vector<Outgoing>& produced(Context& context) noexcept { return context.produced_; }
   /// Runs `action` only if the loop concludes this attempt as completed (a success or a
   /// business error); a failure, however it is decided, drops it.
-  static void on_completed(Context& context, std::function<void()> action) {
-    context.on_completed_.push_back(std::move(action));
+  /// `undo` runs if the work is lost afterwards, before the input's offset is committed (its
+  /// partition handed over, an exactly-once transaction aborted): it is done again then.
+  static void on_completed(Context& context, std::function<void()> action, std::function<void()> undo) {
+    context.on_completed_.push_back({std::move(action), std::move(undo)});
   }
   /// The attempt's actions waiting for its conclusion (a worker's call hands them to the loop).
-  static std::vector<std::function<void()>>& completion_actions(Context& context) noexcept {
-    return context.on_completed_;
-  }
-  static std::vector<std::function<void()>> take_completion_actions(Context& context) noexcept {
+  static std::vector<CompletionHook>& completion_actions(Context& context) noexcept { return context.on_completed_; }
+  static std::vector<CompletionHook> take_completion_actions(Context& context) noexcept {
     return std::move(context.on_completed_);
   }
   /// Moves out what the attempt produced (a worker's call hands its outputs back to the loop).

@@ -378,14 +378,6 @@ int OpsServer::serve(MHD_Connection* connection, Request& request, std::string_v
   switch (endpoint) {
     case Endpoint::healthz: {
       const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(state_.since_heartbeat());
-      if (auto blocked = state_.status().dead_letter_blocked; !blocked.empty()) {
-        // The partition cannot move on until an operator acts; a restart would meet the same refusal,
-        // but a failing probe is what gets someone's attention.
-        return reply(connection, MHD_HTTP_SERVICE_UNAVAILABLE,
-                     json{{"status", "dead_letter_blocked"},
-                          {"dead_letter", std::move(blocked)},
-                          {"last_poll_ms_ago", since.count()}});
-      }
       if (const auto stuck = state_.stuck_call(Clock::now())) {
         // A handler call that never returns: only a restart frees the thread.
         const auto running = std::chrono::duration_cast<std::chrono::milliseconds>(stuck->running);
@@ -402,10 +394,13 @@ int OpsServer::serve(MHD_Connection* connection, Request& request, std::string_v
                           {"last_poll_ms_ago", since.count()}});
       }
       const bool alive = since < options_.stall_after;
-      return reply(connection, alive ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
-                   json{{"status", alive ? "alive" : "stalled"},
-                        {"last_poll_ms_ago", since.count()},
-                        {"stalled_after_ms", options_.stall_after.count()}});
+      auto body = json{{"status", alive ? "alive" : "stalled"},
+                       {"last_poll_ms_ago", since.count()},
+                       {"stalled_after_ms", options_.stall_after.count()}};
+      // Said here, but not a liveness failure: a restart would meet the same refusal and redo
+      // every partition's uncommitted work. /readyz fails instead.
+      if (auto blocked = state_.status().dead_letter_blocked; !blocked.empty()) body["dead_letter_blocked"] = blocked;
+      return reply(connection, alive ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, body);
     }
     case Endpoint::readyz: return readiness(connection);
     case Endpoint::metrics:
@@ -437,6 +432,10 @@ int OpsServer::readiness(MHD_Connection* connection) {
   if (down > options_.session_timeout) {
     return not_ready("no connection to any broker for " + format_seconds(down) + " (session timeout " +
                      format_seconds(options_.session_timeout) + "): no longer a member of group " + options_.group_id);
+  }
+  // A dead letter the broker refuses for good holds its partition until an operator acts.
+  if (auto blocked = state_.status().dead_letter_blocked; !blocked.empty()) {
+    return not_ready("dead_letter_blocked: " + blocked);
   }
   return reply(connection, MHD_HTTP_OK, json{{"ready", true}, {"reason", "member of group " + options_.group_id}});
 }

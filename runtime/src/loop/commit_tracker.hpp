@@ -37,6 +37,7 @@ struct InFlight {
   std::optional<Message> input;     ///< kept while outputs are pending (for output_failed)
   int retries = 0;                  ///< retries made before the outcome
   int resends = 0;                  ///< its outputs' failed deliveries so far (resend backoff grows)
+  bool dead_letter_blocked = false;  ///< its dead letter was refused for good (KernelLoop::block_dead_letter)
   PartitionState* owner = nullptr;  ///< the partition state it belongs to
   /// The delivery-report opaques of its outputs and of its dead letter.
   const Delivery output_delivery{this, false};

@@ -11,28 +11,58 @@ namespace {
 
 /// Original headers this large go before the value is cut.
 constexpr std::size_t large_header = 1024;
+/// Removed headers listed by name in dlq-removed-headers; the rest are counted.
+constexpr std::size_t listed_removals = 32;
+/// A listed name longer than this is cut (a name can be anything).
+constexpr std::size_t listed_name = 256;
 
-std::size_t marker_bytes(std::string_view name, const std::string& value) {
-  return name.size() + value.size() + header_overhead;
+std::size_t marker_bytes(std::string_view name, std::size_t value_size) {
+  return name.size() + value_size + header_overhead;
 }
+
+/// dlq-removed-headers' value, and an upper bound of its size while it grows: a listed name
+/// costs at most 6 bytes a byte escaped (\u00XX) plus its framing.
+class RemovedHeaders {
+ public:
+  void add(std::string_view name, std::size_t size) {
+    if (listed_.size() < listed_removals) {
+      name = name.substr(0, listed_name);
+      listed_.emplace_back(name, size);
+      bound_ += name.size() * 6 + 32;
+    } else {
+      if (rest_count_ == 0) bound_ += 48;
+      ++rest_count_;
+      rest_bytes_ += size;
+    }
+  }
+  bool empty() const noexcept { return listed_.empty(); }
+  std::size_t size_bound() const noexcept { return bound_ + 2; }
+  std::string text() const {
+    auto list = nlohmann::json::array();
+    for (const auto& [name, size] : listed_) list.push_back({std::string(name), size});
+    if (rest_count_ > 0) list.push_back({"...", rest_count_, rest_bytes_});
+    // Header names are bytes: a name that is not UTF-8 is shown with replacement characters.
+    return list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+
+ private:
+  std::vector<std::pair<std::string_view, std::size_t>> listed_;
+  std::size_t rest_count_ = 0;
+  std::size_t rest_bytes_ = 0;
+  std::size_t bound_ = 0;
+};
 
 }  // namespace
-
-std::string removed_headers_text(const std::vector<std::pair<std::string_view, std::size_t>>& removed) {
-  auto list = nlohmann::json::array();
-  for (const auto& [name, size] : removed) list.push_back({std::string(name), size});
-  // Header names are bytes: a name that is not UTF-8 is shown with replacement characters.
-  return list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 DeadLetterCuts fit_dead_letter(const DeadLetterSizes& sizes, std::size_t max_bytes) {
   DeadLetterCuts cuts;
   cuts.value_size = sizes.value;
   cuts.key_size = sizes.key;
+  cuts.removed.assign(sizes.headers.size(), false);
   const std::size_t limit = max_bytes > record_overhead ? max_bytes - record_overhead : 0;
   std::size_t header_bytes = 0;
   for (const auto& [name, size] : sizes.headers) header_bytes += name.size() + size + header_overhead;
-  std::size_t markers = 0;  // the dlq-* headers that record the cuts
+  std::size_t markers = 0;  // the dlq-* headers that record the cuts (their removal list at its bound)
   auto used = [&] { return sizes.dlq_header_bytes + header_bytes + markers + cuts.key_size + cuts.value_size; };
   if (used() <= limit) return cuts;
 
@@ -41,44 +71,53 @@ DeadLetterCuts fit_dead_letter(const DeadLetterSizes& sizes, std::size_t max_byt
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return sizes.headers[a].second > sizes.headers[b].second; });
-  std::vector<std::pair<std::string_view, std::size_t>> removed;
+  RemovedHeaders removed;
+  std::size_t next = 0;  // into order: everything before it is removed
   auto remove_headers_while = [&](auto&& wanted) {
-    for (const auto index : order) {
-      if (used() <= limit || !wanted(index)) break;
-      if (std::find(cuts.removed.begin(), cuts.removed.end(), index) != cuts.removed.end()) continue;
+    for (; next < order.size() && used() > limit && wanted(order[next]); ++next) {
+      const auto index = order[next];
       const auto& [name, size] = sizes.headers[index];
       header_bytes -= name.size() + size + header_overhead;
-      if (cuts.removed_headers) markers -= marker_bytes("dlq-removed-headers", *cuts.removed_headers);
-      cuts.removed.push_back(index);
-      removed.emplace_back(name, size);
-      cuts.removed_headers = removed_headers_text(removed);
-      markers += marker_bytes("dlq-removed-headers", *cuts.removed_headers);
+      if (!removed.empty()) markers -= marker_bytes("dlq-removed-headers", removed.size_bound());
+      removed.add(name, size);
+      markers += marker_bytes("dlq-removed-headers", removed.size_bound());
+      cuts.removed[index] = true;
+      ++cuts.removed_count;
     }
+  };
+  auto finish = [&] {
+    if (!removed.empty()) cuts.removed_headers = removed.text();
+    return cuts;
   };
 
   // 1. Large original headers (an attachment, a blob): the value says more than they do.
   remove_headers_while([&](std::size_t index) { return sizes.headers[index].second >= large_header; });
-  if (used() <= limit) return cuts;
+  if (used() <= limit) return finish();
 
-  // 2. The value.
-  if (sizes.value > 0) {
-    cuts.truncated = std::to_string(sizes.value);
-    markers += marker_bytes("dlq-truncated", *cuts.truncated);
-    cuts.value_size = 0;
-    cuts.value_size = used() < limit ? std::min(sizes.value, limit - used()) : 0;
-    if (used() <= limit) return cuts;
-  }
+  // Cuts the value or the key to what fits beside the rest, recording its original size.
+  auto cut = [&](std::size_t original, std::size_t& kept, std::optional<std::string>& marker, std::string_view name) {
+    if (original == 0 || used() <= limit) return;
+    marker = std::to_string(original);
+    markers += marker_bytes(name, marker->size());
+    kept = 0;
+    kept = used() < limit ? std::min(original, limit - used()) : 0;
+  };
+  auto cut_value = [&] { cut(sizes.value, cuts.value_size, cuts.truncated, "dlq-truncated"); };
+  auto cut_key = [&] { cut(sizes.key, cuts.key_size, cuts.key_truncated, "dlq-key-truncated"); };
 
-  // The rest of the original headers, the largest first.
+  // 2. The larger of the value and the key (a huge key next to a small value loses its tail,
+  // not the value).
+  const bool key_first = sizes.key > sizes.value;
+  key_first ? cut_key() : cut_value();
+  if (used() <= limit) return finish();
+
+  // 3. The rest of the original headers, the largest first.
   remove_headers_while([](std::size_t) { return true; });
-  if (used() <= limit) return cuts;
+  if (used() <= limit) return finish();
 
-  // 3. The key.
-  cuts.key_truncated = std::to_string(sizes.key);
-  markers += marker_bytes("dlq-key-truncated", *cuts.key_truncated);
-  cuts.key_size = 0;
-  cuts.key_size = used() < limit ? std::min(sizes.key, limit - used()) : 0;
-  return cuts;
+  // 4. The other of the value and the key.
+  key_first ? cut_value() : cut_key();
+  return finish();
 }
 
 }  // namespace kernel::detail

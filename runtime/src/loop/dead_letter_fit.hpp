@@ -1,9 +1,10 @@
 #pragma once
 // A dead letter must always be writable: when the input's key, headers and value do not fit
 // the producer's message.max.bytes beside the dlq-* headers, something of the original is cut,
-// and each cut is recorded in a dlq-* header (docs/failure-handling.md). The order: the value
-// first (dlq-truncated), then the original headers, the largest first (dlq-removed-headers),
-// then the key (dlq-key-truncated). Pure: the loop builds the record from the answer.
+// and each cut is recorded in a dlq-* header (docs/failure-handling.md). The order: original
+// headers of 1 KiB or more, the largest first (dlq-removed-headers); then the larger of the
+// value (dlq-truncated) and the key (dlq-key-truncated); then the other original headers; then
+// the smaller of value and key. Pure: the loop builds the record from the answer.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -29,16 +30,17 @@ struct DeadLetterSizes {
 struct DeadLetterCuts {
   std::size_t value_size = 0;            ///< bytes of the value kept
   std::size_t key_size = 0;              ///< bytes of the key kept
-  std::vector<std::size_t> removed;      ///< indexes into DeadLetterSizes::headers, largest first
+  std::vector<bool> removed;             ///< per DeadLetterSizes::headers entry: removed
+  std::size_t removed_count = 0;
   std::optional<std::string> truncated;  ///< dlq-truncated: the value's size, when cut
   std::optional<std::string> key_truncated;    ///< dlq-key-truncated: the key's size, when cut
-  std::optional<std::string> removed_headers;  ///< dlq-removed-headers: [["name", size], ...]
+  /// dlq-removed-headers: [["name", size], ...], the largest first; past the first 32, one
+  /// last ["...", count, bytes] for the rest (a record can carry many thousands of headers).
+  std::optional<std::string> removed_headers;
 };
 
 /// How much of each part fits in `max_bytes` (the producer's message.max.bytes).
 DeadLetterCuts fit_dead_letter(const DeadLetterSizes& sizes, std::size_t max_bytes);
 
-/// dlq-removed-headers' value: a JSON array of [name, size] pairs, in removal order.
-std::string removed_headers_text(const std::vector<std::pair<std::string_view, std::size_t>>& removed);
 
 }  // namespace kernel::detail

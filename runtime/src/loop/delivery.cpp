@@ -98,7 +98,7 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
                         static_cast<ssize_t>(size));
   };
   for (std::size_t i = 0; i < kept_index.size(); ++i) {
-    if (std::find(cuts.removed.begin(), cuts.removed.end(), i) != cuts.removed.end()) continue;
+    if (cuts.removed[i]) continue;
     const auto index = kept_index[i];
     const auto& value = original.entries()[index].second;
     // A null value stays null (no pointer), an empty one stays empty.
@@ -115,7 +115,7 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
     log_->warn("dead letter of {}[{}]@{} cut to fit message.max.bytes ({}): value {} of {} bytes, key {} of {} bytes, "
                "{} of its headers removed",
                partition.topic, partition.partition, input.offset(), message_max_bytes_, cuts.value_size, sizes.value,
-               cuts.key_size, sizes.key, cuts.removed.size());
+               cuts.key_size, sizes.key, cuts.removed_count);
   }
   const auto value = input.value().substr(0, cuts.value_size);
   const auto key_kept = key ? std::optional<std::string_view>(key->substr(0, cuts.key_size)) : std::nullopt;
@@ -138,8 +138,7 @@ void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, co
                   key ? std::optional<std::string>(std::string(static_cast<const char*>(key), key_len)) : std::nullopt,
                   std::string(static_cast<const char*>(value), value_len),
                   std::move(headers),
-                  &delivery,
-                  {}};
+                  &delivery};
   };
   if (transaction_ && workers_ && must_hold(*delivery.entry)) {
     hold(copy());  // exactly-once with workers: produced once the offsets below its input are concluded
@@ -187,9 +186,10 @@ void KernelLoop::delivered(const rd_kafka_message_t* message) {
     --pending_outputs_;
     --entry->pending_acks;
     if (metrics_) count_produced(message);
-    if (delivery->dead_letter && !dead_letter_blocked_.empty()) {
-      log_->info("a dead letter was written to {}; dead letters are no longer refused", rd_kafka_topic_name(message->rkt));
-      dead_letter_blocked_.clear();
+    if (delivery->dead_letter && entry->dead_letter_blocked) {
+      log_->info("the dead letter of {}[{}]@{} refused before was written to {}", entry->owner->topic,
+                 entry->owner->partition, entry->offset, rd_kafka_topic_name(message->rkt));
+      unblock_dead_letter(*entry);
     }
     if (hooks_.on_delivered) hooks_.on_delivered(message, delivery->dead_letter);
     settle(*entry->owner);
@@ -209,8 +209,7 @@ void KernelLoop::delivered(const rd_kafka_message_t* message) {
                         std::move(key),
                         std::string(static_cast<const char*>(message->payload), message->len),
                         std::move(copy),
-                        delivery,
-                        {}},
+                        delivery},
                  message->err);
 }
 
@@ -235,7 +234,7 @@ void KernelLoop::produce_failed(Resend failed, rd_kafka_resp_err_t err) {
   }
   if (partition.retired) {
     give_up();  // handed over in a rebalance: its next owner handles the input again
-    if (dead_letter) dead_letter_blocked_.clear();
+    unblock_dead_letter(*entry);
     return;
   }
   const char* what = dead_letter ? "dead letter" : "output";
@@ -262,11 +261,9 @@ void KernelLoop::produce_failed(Resend failed, rd_kafka_resp_err_t err) {
     if (dead_letter) {
       if (kind != ProduceErrorKind::passing) {
         // No resend can change this answer: an operator must (grant access, raise the
-        // topic's max.message.bytes). Said in /healthz and the metrics until it is written.
-        failed.blocked = fmt::format("dead letter of {}[{}]@{} to {} refused for good: {}", partition.topic,
-                                     partition.partition, entry->offset, failed.topic, rd_kafka_err2str(err));
-        if (dead_letter_blocked_.empty()) log_->error("{}; its partition waits, /healthz fails until it is written", failed.blocked);
-        dead_letter_blocked_ = failed.blocked;
+        // topic's max.message.bytes). Said in /readyz, /healthz and the metrics until written.
+        block_dead_letter(*entry, fmt::format("dead letter of {}[{}]@{} to {} refused for good: {}", partition.topic,
+                                              partition.partition, entry->offset, failed.topic, rd_kafka_err2str(err)));
       }
       dead_letter_write_failed(failed.topic, err, delay);
     } else {
@@ -276,6 +273,21 @@ void KernelLoop::produce_failed(Resend failed, rd_kafka_resp_err_t err) {
     }
   }
   resends_.push_back(std::move(failed));
+}
+
+void KernelLoop::block_dead_letter(InFlight& entry, std::string what) {
+  if (!entry.dead_letter_blocked) {
+    entry.dead_letter_blocked = true;
+    ++blocked_dead_letters_;
+    log_->error("{}; its partition waits, /readyz fails until it is written", what);
+  }
+  dead_letter_blocked_ = std::move(what);
+}
+
+void KernelLoop::unblock_dead_letter(InFlight& entry) noexcept {
+  if (!entry.dead_letter_blocked) return;
+  entry.dead_letter_blocked = false;
+  --blocked_dead_letters_;
 }
 
 bool KernelLoop::shrink_dead_letter(Resend& resend) {
@@ -315,7 +327,6 @@ bool KernelLoop::shrink_dead_letter(Resend& resend) {
   }
   if (largest) {
     HeadersPtr kept(rd_kafka_headers_new(8));
-    std::vector<std::pair<std::string_view, std::size_t>> removed;
     std::string removed_name;
     for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
          ++i) {
@@ -402,7 +413,7 @@ void KernelLoop::drop_resends(PartitionState& partition) {
     if (entry->owner != &partition) return false;
     --pending_outputs_;
     --entry->pending_acks;
-    if (!resend.blocked.empty()) dead_letter_blocked_.clear();  // its next owner meets the refusal, if any
+    unblock_dead_letter(*entry);  // its next owner meets the refusal, if any
     return true;
   });
 }

@@ -59,7 +59,7 @@ bool KernelLoop::end_transaction(Transaction::Result result, const rd_kafka_topi
         aborts_in_a_row_ = 0;  // progress: the next abort's redo waits the first backoff again
         for (int i = 0; i < offsets->cnt; ++i) {
           if (auto* partition = find_partition(offsets->elems[i].topic, offsets->elems[i].partition)) {
-            partition->committed = std::max(partition->committed, offsets->elems[i].offset);
+            mark_committed(*partition, offsets->elems[i].offset);
           }
         }
         if (metrics_) metrics_->commits().Increment();
@@ -177,6 +177,7 @@ void KernelLoop::rewind_to_committed(std::chrono::milliseconds delay) {
     state->retry_entry = nullptr;
     state->retired = true;
     state->draining = true;
+    undo_uncommitted(*state);  // the aborted transaction's work is redone from the committed offset
     state->lanes.drop_waiting();
     drop_held(*state);
     drop_resends(*state);

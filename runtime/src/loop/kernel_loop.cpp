@@ -305,12 +305,15 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
 
 void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome,
                           int attempt, const std::vector<Outgoing>& outputs,
-                          std::vector<std::function<void()>>* on_completed) {
+                          std::vector<CompletionHook>* on_completed) {
   entry.retries = attempt - 1;
   if (on_completed) {
     // Decided here and nowhere earlier: the chain's success may have been overruled since.
     if (outcome.kind == Outcome::Kind::success || outcome.kind == Outcome::Kind::business) {
-      for (auto& action : *on_completed) action();
+      for (auto& hook : *on_completed) {
+        hook.complete();
+        if (hook.undo) partition.undo_until_committed.emplace_back(entry.offset, std::move(hook.undo));
+      }
     }
     on_completed->clear();
   }
@@ -385,6 +388,16 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
       request_stop();
       return;
   }
+}
+
+void KernelLoop::mark_committed(PartitionState& partition, std::int64_t offset) {
+  partition.committed = std::max(partition.committed, offset);
+  std::erase_if(partition.undo_until_committed, [&](const auto& undo) { return undo.first < partition.committed; });
+}
+
+void KernelLoop::undo_uncommitted(PartitionState& partition) noexcept {
+  for (auto& [offset, undo] : partition.undo_until_committed) undo();
+  partition.undo_until_committed.clear();
 }
 
 void KernelLoop::run_due_retries() {

@@ -108,9 +108,16 @@ class KernelLoop {
   /// (in place, through a retry topic, or held by the breaker), dead-letter, or stop. Loop
   /// thread only; the seam where work done elsewhere (workers, batches) comes back.
   /// `on_completed`: what the attempt's chain left waiting for a completed conclusion
-  /// (ContextAccess::on_completed), run only when the outcome is a success or a business error.
+  /// (ContextAccess::on_completed), run only when the outcome is a success or a business error;
+  /// their undo waits in the partition until the input's offset is committed.
   void conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome, int attempt,
-                const std::vector<Outgoing>& outputs, std::vector<std::function<void()>>* on_completed = nullptr);
+                const std::vector<Outgoing>& outputs, std::vector<CompletionHook>* on_completed = nullptr);
+  /// The broker acknowledged `offset` as the partition's committed offset: the completions of
+  /// the inputs below it can no longer be lost.
+  void mark_committed(PartitionState& partition, std::int64_t offset);
+  /// The partition's uncommitted work is dropped (handed over, rewound): what its completions
+  /// did is undone, so a redelivery here runs again.
+  static void undo_uncommitted(PartitionState& partition) noexcept;
   void run_due_retries();
   // Retry topics (retry_topics.cpp).
   /// 0 for an input topic, n for `.retry.n` (cached in the partition state).
@@ -158,6 +165,9 @@ class KernelLoop {
   /// A produce refused or not delivered: send again later, dead-letter the input, shrink a
   /// dead letter, or stop on a fatal producer error (see produce_errors.hpp).
   void produce_failed(Resend failed, rd_kafka_resp_err_t err);
+  /// A dead letter refused for good: counted once per entry until written or handed over.
+  void block_dead_letter(InFlight& entry, std::string what);
+  void unblock_dead_letter(InFlight& entry) noexcept;
   /// Halves a dead letter's value and records its original size; false when nothing is left to cut.
   static bool shrink_dead_letter(Resend& resend);
   /// A fatal librdkafka error in `client`: records the cause and stops (exit 70).
@@ -387,7 +397,9 @@ class KernelLoop {
   int suppressed_resend_warnings_ = 0;
   std::chrono::steady_clock::time_point last_dead_letter_warning_{};
   int suppressed_dead_letter_warnings_ = 0;
-  /// The last dead letter refused for good (Resend::blocked) until a dead letter is written.
+  /// Dead letters refused for good and not written since (InFlight::dead_letter_blocked), and
+  /// what the last refusal said.
+  std::size_t blocked_dead_letters_ = 0;
   std::string dead_letter_blocked_;
   rd_kafka_topic_t* error_topic_ = nullptr;  // KAFKA_ERROR_TOPIC, null when unset
   // KernelSpec::batch_handler (empty for a single-message kernel).

@@ -22,8 +22,6 @@ struct KernelLoop::Resend {
   std::string value;
   HeadersPtr headers;
   const Delivery* delivery;
-  /// A dead letter refused for good with nothing left to cut: what and why (/healthz fails).
-  std::string blocked;
 };
 
 }  // namespace kernel::detail

@@ -94,19 +94,8 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
   metrics_->parked().Set(static_cast<double>(total_parked_));
   snapshot.in_flight = total_in_flight_;
   snapshot.parked = total_parked_;
-  std::size_t blocked = 0;
-  snapshot.dead_letter_blocked.clear();
-  for (const auto& resend : resends_) {
-    if (resend.blocked.empty()) continue;
-    if (blocked++ == 0) snapshot.dead_letter_blocked = resend.blocked;
-  }
-  // Sent again and not answered yet, it is not among the resends: the last refusal stands
-  // until a dead letter is written.
-  if (blocked == 0 && !dead_letter_blocked_.empty()) {
-    blocked = 1;
-    snapshot.dead_letter_blocked = dead_letter_blocked_;
-  }
-  metrics_->dead_letters_blocked().Set(static_cast<double>(blocked));
+  snapshot.dead_letter_blocked = blocked_dead_letters_ > 0 ? dead_letter_blocked_ : std::string();
+  metrics_->dead_letters_blocked().Set(static_cast<double>(blocked_dead_letters_));
   snapshot.pending_outputs = pending_outputs_;
   snapshot.operator_paused = operator_paused_;
   publish_breaker(snapshot);

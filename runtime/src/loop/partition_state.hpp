@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -40,6 +41,9 @@ struct PartitionState {
   /// KERNEL_CONCURRENCY > 1: its calls by KERNEL_ORDERING lane (running, or waiting behind one).
   KeyLanes<std::unique_ptr<Call>> lanes;
   bool draining = false;  ///< revoked or stopping: nothing more of it starts
+  /// Completions whose input's offset is not committed yet (KernelLoop::mark_committed), by
+  /// input offset: undone if the partition's uncommitted work is dropped.
+  std::vector<std::pair<std::int64_t, std::function<void()>>> undo_until_committed;
   /// The first offset received since assigned: exactly-once rewinds there before its first commit.
   std::int64_t start_offset = -1;
   /// Exactly-once with workers (exactly_once.cpp): every entry below this offset is concluded

@@ -104,9 +104,7 @@ void KernelLoop::on_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_
     }
     if (tp.offset < 0) continue;
     any = true;
-    if (auto* partition = self->find_partition(tp.topic, tp.partition)) {
-      partition->committed = std::max(partition->committed, tp.offset);
-    }
+    if (auto* partition = self->find_partition(tp.topic, tp.partition)) self->mark_committed(*partition, tp.offset);
   }
   if (any && self->metrics_) self->metrics_->commits().Increment();
 }
@@ -308,7 +306,8 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
     state->retry_message.reset();
     state->retry_entry = nullptr;
     state->retired = true;
-    drop_resends(*state);  // the next owner produces them
+    undo_uncommitted(*state);  // what was not committed is done again if it comes back here
+    drop_resends(*state);      // the next owner produces them
     // Delivery reports may still point into its entries.
     if (state->tracker.pending_acks() > 0 || state->lanes.running() > 0) retired_.push_back(std::move(state));
   }

@@ -93,8 +93,10 @@ void KernelLoop::move_to_retry_topic(PartitionState& partition, InFlight& entry,
   // With retry topics, attempt n runs from .retry.(n-1): the next one is .retry.(attempt).
   const auto next = static_cast<std::size_t>(attempt);
   if (next > retry_topic_names_.size()) {
-    dead_letter(partition, entry, message, "transient", FailureReason::retries_exhausted, outcome.error_type,
-                outcome.message, attempt - 1);
+    // As in place: a last attempt past the handler's deadline says so (`timeout`).
+    dead_letter(partition, entry, message, "transient",
+                handler_timed_out(outcome) ? FailureReason::timeout : FailureReason::retries_exhausted,
+                outcome.error_type, outcome.message, attempt - 1);
     return;
   }
   const auto& topic = retry_topic_names_[next - 1];

@@ -37,7 +37,7 @@ struct Call {
   std::optional<std::string> lane;  ///< its KERNEL_ORDERING lane (key_lanes.hpp)
   Outcome outcome;
   std::vector<Outgoing> outputs;
-  std::vector<std::function<void()>> on_completed;  ///< run if the loop concludes it completed
+  std::vector<CompletionHook> on_completed;  ///< run if the loop concludes it completed
   /// While it waits on the loop (a retry's backoff, a held partition): not started before this.
   std::chrono::steady_clock::time_point due{};
   bool breaker_wait = false;  ///< failed while the circuit was not closed: may be the probe

@@ -46,6 +46,15 @@ class CompletedIds {
     while (order_.size() > count_) drop_oldest();
   }
 
+  /// Forgets `id` (nothing when it is not remembered).
+  void remove(std::string_view id) {
+    const auto found = index_.find(id);
+    if (found == index_.end()) return;
+    const auto node = found->second;
+    index_.erase(found);
+    order_.erase(node);
+  }
+
   std::size_t size() const noexcept { return order_.size(); }
 
  private:

@@ -61,6 +61,12 @@ class DeduplicateState {
     ids_.add(id, now);
   }
 
+  /// Its work was lost before it was committed: a redelivery must run again.
+  void forget(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    ids_.remove(id);
+  }
+
  private:
   Clock::time_point now() const { return options_.clock ? options_.clock() : Clock::now(); }
 
@@ -89,7 +95,9 @@ struct DeduplicateLayer {
     // answer too): the chain's success is not the last word (a call past its deadline, a
     // refused produce the handler caught). A failure marks nothing, so its retry, or a
     // redelivery, runs again.
-    detail::ContextAccess::on_completed(context, [state = state, id = std::move(*id)] { state->completed(id); });
+    detail::ContextAccess::on_completed(
+        context, [state = state, id = *id] { state->completed(id); },
+        [state = state, id = *id] { state->forget(id); });
     return next(message, context);
   }
 };

@@ -52,7 +52,7 @@ Outcome call(const Handler& handler, const std::vector<ConsumerMiddleware>& midd
   // Concluded as the loop would conclude it: a completed call runs what waited for that
   // (deduplicate() marks its id).
   if (outcome.kind == Outcome::Kind::success || outcome.kind == Outcome::Kind::business) {
-    for (auto& action : actions) action();
+    for (auto& hook : actions) hook.complete();
   }
   actions.clear();
   return outcome;

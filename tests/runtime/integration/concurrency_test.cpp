@@ -490,30 +490,37 @@ TEST_CASE("a key whose call still runs from before a revocation does not start a
   // Each partition's first call hangs (at a gate) past the revocation's deadline. A second
   // member joins and takes some partitions, then leaves: they come back to the first member,
   // whose earlier calls still run. Their keys' new messages must wait for those calls.
-  Calls calls;  // both members: a key running twice at once anywhere is the bug
+  // Each member's own calls: the first member running a key twice at once is the bug (the
+  // second member taking over a hung call's message is the handover working as it should).
+  Calls calls;
+  Calls second_calls;
   testwait::Gate gate;
   std::mutex first_mutex;
   std::set<std::string> started;  // keys whose first call was made (it hangs)
   std::atomic<int> hanging{0};
-  kernel::KernelSpec spec;
-  spec.name = "conc-back";
-  spec.input_topics = {"conc-back.in"};
-  spec.output_topic = "conc-back.out";
-  spec.handler = [&](const kernel::Message& message, kernel::Context& context) {
-    const auto key = std::string(*message.key());
-    calls.enter(key, message.json()["n"].get<int>());
-    bool first = false;
-    {
-      std::lock_guard lock(first_mutex);
-      first = started.insert(key).second;
-    }
-    if (first) {
-      ++hanging;
-      gate.pass(90s);
-    }
-    calls.leave(key);
-    context.produce(kernel::Outgoing{}.key(key).json(message.json()));
+  auto member = [&](Calls& recorded) {
+    kernel::KernelSpec spec;
+    spec.name = "conc-back";
+    spec.input_topics = {"conc-back.in"};
+    spec.output_topic = "conc-back.out";
+    spec.handler = [&](const kernel::Message& message, kernel::Context& context) {
+      const auto key = std::string(*message.key());
+      recorded.enter(key, message.json()["n"].get<int>());
+      bool first = false;
+      {
+        std::lock_guard lock(first_mutex);
+        first = started.insert(key).second;
+      }
+      if (first) {
+        ++hanging;
+        gate.pass(90s);
+      }
+      recorded.leave(key);
+      context.produce(kernel::Outgoing{}.key(key).json(message.json()));
+    };
+    return spec;
   };
+  const auto spec = member(calls);
   const kernel::Environment environment{{"KERNEL_CONCURRENCY", "8"},
                                         {"KAFKA_CONSUMER_GROUP", "conc-back"},
                                         {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
@@ -538,7 +545,7 @@ TEST_CASE("a key whose call still runs from before a revocation does not start a
   {
     auto with_servers = environment;
     with_servers["KAFKA_BOOTSTRAP_SERVERS"] = servers;
-    kernel::testing::KernelFixture second(spec, with_servers);  // takes some partitions, redoes their first message
+    kernel::testing::KernelFixture second(member(second_calls), with_servers);  // takes some, redoes their first message
     REQUIRE(!second.read_topic("conc-back.out", 1, 30s).empty());
     CHECK(second.stop() == kernel::exit_code::ok);  // they come back to the first member
   }

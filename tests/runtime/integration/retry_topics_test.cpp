@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -195,6 +196,26 @@ TEST_CASE("after the last retry topic the message is dead-lettered with retries_
   }
   CHECK(calls.copy() ==
         std::vector<std::pair<std::string, int>>{{"rtx.in", 1}, {"rtx-kernel.retry.1", 2}, {"rtx-kernel.retry.2", 3}});
+}
+
+TEST_CASE("after the last retry topic, a last attempt past KERNEL_HANDLER_TIMEOUT is dead-lettered as timeout") {
+  kernel::KernelSpec spec;
+  spec.name = "rtl-kernel";
+  spec.input_topics = {"rtl.in"};
+  spec.output_topic = "rtl.out";
+  spec.handler = [](const kernel::Message& message, kernel::Context& context) {
+    std::this_thread::sleep_for(80ms);  // slow work: every attempt returns past its deadline
+    context.produce(kernel::Outgoing{}.json(message.json()));
+  };
+  kernel::testing::KernelFixture fixture(
+      spec, {{"KERNEL_RETRY_TOPICS", "10ms"}, {"KERNEL_HANDLER_TIMEOUT", "20ms"}, {"KERNEL_BREAKER_THRESHOLD", "0"}});
+  fixture.send({{"n", 1}}, "key-l");
+  const auto letters = fixture.dead_letters(1, 30s);
+  REQUIRE(letters.size() == 1);
+  auto headers = header_map(letters[0]);
+  CHECK(headers["dlq-failure-reason"] == "timeout");
+  CHECK(headers["dlq-error-type"] == "kernel::HandlerTimeout");
+  CHECK(headers["dlq-retry-count"] == "1");
 }
 
 TEST_CASE("with retry topics, messages behind a failing one are not held up, even past the poll interval") {

@@ -137,11 +137,27 @@ TEST_CASE("the chain's success marks nothing until the runtime concludes the att
   CHECK(ContextAccess::completion_actions(context).empty());
   CHECK(chain(with_event_id("e-1"), context).ok());
   CHECK(counting.calls == 2);
-  for (auto& action : ContextAccess::take_completion_actions(context)) action();  // concluded completed
+  for (auto& hook : ContextAccess::take_completion_actions(context)) hook.complete();  // concluded completed
 
   context.begin_attempt(1);
   CHECK(chain(with_event_id("e-1"), context).ok());
   CHECK(counting.calls == 2);  // now a duplicate
+  // Its work lost before it was committed (its partition handed over, a transaction aborted):
+  // the runtime undoes the mark, and a redelivery runs again.
+  auto hooks = ContextAccess::take_completion_actions(context);
+  REQUIRE(hooks.size() == 0);  // a dropped duplicate leaves nothing to undo
+  context.begin_attempt(1);
+  CHECK(chain(with_event_id("e-2"), context).ok());
+  hooks = ContextAccess::take_completion_actions(context);
+  REQUIRE(hooks.size() == 1);
+  hooks[0].complete();
+  context.begin_attempt(1);
+  CHECK(chain(with_event_id("e-2"), context).ok());
+  CHECK(counting.calls == 3);  // e-2 ran once
+  hooks[0].undo();
+  context.begin_attempt(1);
+  CHECK(chain(with_event_id("e-2"), context).ok());
+  CHECK(counting.calls == 4);  // forgotten: runs again
 }
 
 TEST_CASE("deduplicate forgets the oldest completed id beyond the window's count") {
