@@ -127,8 +127,8 @@ class Context {
   const Message* input_ = nullptr;
   NextProduce produce_chain_;  // empty without producer middleware
   detail::KernelMetrics* metrics_ = nullptr;
-  TopicCheck topic_check_;                             // empty: no guard
-  ProduceRefusal produce_refusal_;                     // the first refusal of this attempt
+  TopicCheck topic_check_;          // empty: no guard
+  ProduceRefusal produce_refusal_;  // the first refusal of this attempt
   /// What waits for the runtime's verdict on this attempt: run once the loop concludes it as a
   /// success or a business error, dropped when it turns out a failure (a call past its
   /// deadline, a refused produce the handler caught). deduplicate() marks its ids here.

@@ -30,15 +30,15 @@ struct InFlight {
   InFlight& operator=(const InFlight&) = delete;
 
   std::int64_t offset = 0;
-  int pending_acks = 0;             ///< produced messages not yet acknowledged
-  bool handled = false;             ///< the handler's outcome has been acted upon
-  bool output_failed = false;       ///< an output failed for good: dead-letter the input
-  std::string output_error;         ///< why, for the dead letter
-  std::optional<Message> input;     ///< kept while outputs are pending (for output_failed)
-  int retries = 0;                  ///< retries made before the outcome
-  int resends = 0;                  ///< its outputs' failed deliveries so far (resend backoff grows)
+  int pending_acks = 0;              ///< produced messages not yet acknowledged
+  bool handled = false;              ///< the handler's outcome has been acted upon
+  bool output_failed = false;        ///< an output failed for good: dead-letter the input
+  std::string output_error;          ///< why, for the dead letter
+  std::optional<Message> input;      ///< kept while outputs are pending (for output_failed)
+  int retries = 0;                   ///< retries made before the outcome
+  int resends = 0;                   ///< its outputs' failed deliveries so far (resend backoff grows)
   bool dead_letter_blocked = false;  ///< its dead letter was refused for good (KernelLoop::block_dead_letter)
-  PartitionState* owner = nullptr;  ///< the partition state it belongs to
+  PartitionState* owner = nullptr;   ///< the partition state it belongs to
   /// The delivery-report opaques of its outputs and of its dead letter.
   const Delivery output_delivery{this, false};
   const Delivery dead_letter_delivery{this, true};

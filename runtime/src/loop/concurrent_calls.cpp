@@ -57,7 +57,8 @@ void KernelLoop::call_on_worker(Call& call, std::size_t worker) {
 void KernelLoop::reserve_lanes_of_running_calls(PartitionState& fresh) {
   if (!workers_) return;
   for (const auto& earlier : retired_) {
-    if (earlier->partition != fresh.partition || earlier->topic != fresh.topic || earlier->lanes.running() == 0) continue;
+    if (earlier->partition != fresh.partition || earlier->topic != fresh.topic || earlier->lanes.running() == 0)
+      continue;
     for (const auto& lane : earlier->lanes.running_lanes()) fresh.lanes.reserve(lane);
   }
 }

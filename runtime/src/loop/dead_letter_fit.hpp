@@ -28,12 +28,12 @@ struct DeadLetterSizes {
 };
 
 struct DeadLetterCuts {
-  std::size_t value_size = 0;            ///< bytes of the value kept
-  std::size_t key_size = 0;              ///< bytes of the key kept
-  std::vector<bool> removed;             ///< per DeadLetterSizes::headers entry: removed
+  std::size_t value_size = 0;  ///< bytes of the value kept
+  std::size_t key_size = 0;    ///< bytes of the key kept
+  std::vector<bool> removed;   ///< per DeadLetterSizes::headers entry: removed
   std::size_t removed_count = 0;
-  std::optional<std::string> truncated;  ///< dlq-truncated: the value's size, when cut
-  std::optional<std::string> key_truncated;    ///< dlq-key-truncated: the key's size, when cut
+  std::optional<std::string> truncated;      ///< dlq-truncated: the value's size, when cut
+  std::optional<std::string> key_truncated;  ///< dlq-key-truncated: the key's size, when cut
   /// dlq-removed-headers: [["name", size], ...], the largest first; past the first 32, one
   /// last ["...", count, bytes] for the rest (a record can carry many thousands of headers).
   std::optional<std::string> removed_headers;
@@ -41,6 +41,5 @@ struct DeadLetterCuts {
 
 /// How much of each part fits in `max_bytes` (the producer's message.max.bytes).
 DeadLetterCuts fit_dead_letter(const DeadLetterSizes& sizes, std::size_t max_bytes);
-
 
 }  // namespace kernel::detail

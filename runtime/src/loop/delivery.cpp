@@ -112,10 +112,11 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
   add_cut("dlq-removed-headers", cuts.removed_headers);
   add_cut("dlq-key-truncated", cuts.key_truncated);
   if (cuts.truncated || cuts.removed_headers || cuts.key_truncated) {
-    log_->warn("dead letter of {}[{}]@{} cut to fit message.max.bytes ({}): value {} of {} bytes, key {} of {} bytes, "
-               "{} of its headers removed",
-               partition.topic, partition.partition, input.offset(), message_max_bytes_, cuts.value_size, sizes.value,
-               cuts.key_size, sizes.key, cuts.removed_count);
+    log_->warn(
+        "dead letter of {}[{}]@{} cut to fit message.max.bytes ({}): value {} of {} bytes, key {} of {} bytes, "
+        "{} of its headers removed",
+        partition.topic, partition.partition, input.offset(), message_max_bytes_, cuts.value_size, sizes.value,
+        cuts.key_size, sizes.key, cuts.removed_count);
   }
   const auto value = input.value().substr(0, cuts.value_size);
   const auto key_kept = key ? std::optional<std::string_view>(key->substr(0, cuts.key_size)) : std::nullopt;
@@ -248,9 +249,10 @@ void KernelLoop::produce_failed(Resend failed, rd_kafka_resp_err_t err) {
     return;
   }
   if (dead_letter && kind == ProduceErrorKind::too_large && shrink_dead_letter(failed)) {
-    log_->warn("dead letter to {} refused as too large ({}); sending it again cut further (value {} bytes, key {} "
-               "bytes, the largest original header removed once the value is gone)",
-               failed.topic, rd_kafka_err2str(err), failed.value.size(), failed.key ? failed.key->size() : 0);
+    log_->warn(
+        "dead letter to {} refused as too large ({}); sending it again cut further (value {} bytes, key {} "
+        "bytes, the largest original header removed once the value is gone)",
+        failed.topic, rd_kafka_err2str(err), failed.value.size(), failed.key ? failed.key->size() : 0);
     failed.due = Clock::now();
   } else {
     // A passing failure (broker away, timeout), or a dead letter that cannot be written yet:

@@ -521,7 +521,7 @@ int KernelLoop::shutdown() {
   if (hung_calls > 0) {
     log_->error(
         "stopped with {} still running on workers past the shutdown deadline and {} uncommitted (delivered "
-        "again); the process exits with 1 at KERNEL_SHUTDOWN_TIMEOUT ({} ms) if they do not return",
+        "again); exiting with 1 once they return, at KERNEL_SHUTDOWN_TIMEOUT ({} ms) at the latest",
         count_of(hung_calls, "handler call"), count_of(left, "message"), settings_.shutdown_timeout.count());
     if (exit_code_ == exit_code::ok) exit_code_ = exit_code::failure;
   }

@@ -96,8 +96,7 @@ struct DeduplicateLayer {
     // refused produce the handler caught). A failure marks nothing, so its retry, or a
     // redelivery, runs again.
     detail::ContextAccess::on_completed(
-        context, [state = state, id = *id] { state->completed(id); },
-        [state = state, id = *id] { state->forget(id); });
+        context, [state = state, id = *id] { state->completed(id); }, [state = state, id = *id] { state->forget(id); });
     return next(message, context);
   }
 };

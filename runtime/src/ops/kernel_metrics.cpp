@@ -67,8 +67,9 @@ KernelMetrics::KernelMetrics(int max_retries)
                  .Add({});
   dead_letters_blocked_ = &prometheus::BuildGauge()
                                .Name("kernel_dead_letters_blocked")
-                               .Help("Dead letters the broker refuses for good (nothing left to cut): their "
-                                     "partitions wait, /healthz fails")
+                               .Help(
+                                   "Dead letters the broker refuses for good (nothing left to cut): their "
+                                   "partitions wait, /healthz fails")
                                .Register(registry)
                                .Add({});
   lag_family_ = &prometheus::BuildGauge()

@@ -39,7 +39,7 @@ struct PartitionStatus {
   std::int64_t committed = -1;      ///< last committed offset (-1: none yet)
   std::int64_t low_watermark = -1;  ///< as last seen by the consumer (-1: not known yet)
   std::int64_t high_watermark = -1;
-  std::int64_t lag = -1;  ///< high watermark - committed (or - low watermark)
+  std::int64_t lag = -1;      ///< high watermark - committed (or - low watermark)
   std::size_t in_flight = 0;  ///< received, not yet committable (bounded by KAFKA_MAX_POLL_RECORDS)
   std::size_t parked = 0;     ///< received beyond that bound, waiting to be handled
   PauseReasons paused;        ///< why it is paused

@@ -545,7 +545,8 @@ TEST_CASE("a key whose call still runs from before a revocation does not start a
   {
     auto with_servers = environment;
     with_servers["KAFKA_BOOTSTRAP_SERVERS"] = servers;
-    kernel::testing::KernelFixture second(member(second_calls), with_servers);  // takes some, redoes their first message
+    kernel::testing::KernelFixture second(member(second_calls),
+                                          with_servers);  // takes some, redoes their first message
     REQUIRE(!second.read_topic("conc-back.out", 1, 30s).empty());
     CHECK(second.stop() == kernel::exit_code::ok);  // they come back to the first member
   }

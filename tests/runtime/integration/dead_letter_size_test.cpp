@@ -14,10 +14,10 @@
 
 #include "broker/record_io.hpp"
 #include "gate.hpp"
-#include "wait.hpp"
 #include "kernel/testing.hpp"
 #include "kernels.hpp"
 #include "probe.hpp"
+#include "wait.hpp"
 
 namespace dead_letter_size_test {
 
@@ -28,8 +28,8 @@ namespace {
 constexpr std::int16_t produce_api_key = 0;  // Kafka protocol ApiKey of Produce
 
 /// Produces one record with a producer that accepts large messages (the mock broker does).
-void send_large(const std::string& servers, const std::string& topic, const std::string& key,
-                const std::string& value, const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+void send_large(const std::string& servers, const std::string& topic, const std::string& key, const std::string& value,
+                const std::vector<std::pair<std::string, std::string>>& headers = {}) {
   auto producer = kernel::detail::make_plain_client(RD_KAFKA_PRODUCER, servers, {{"message.max.bytes", "4000000"}});
   auto* list = rd_kafka_headers_new(headers.size());
   for (const auto& [name, content] : headers) {
@@ -172,9 +172,11 @@ TEST_CASE("a dead letter that cannot be written fails /readyz, shows in /healthz
     gate.pass();
     throw kernel::PermanentError("rejected", kernel::FailureReason::validation_error);
   };
-  kernel::testing::KernelFixture fixture(
-      spec, {{"KAFKA_CONSUMER_GROUP", "blocked-letter-group"}, {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
-             {"KERNEL_HTTP_PORT", "0"}, {"KERNEL_RETRY_BACKOFF", "1s"}, {"KERNEL_RETRY_JITTER", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "blocked-letter-group"},
+                                                {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
+                                                {"KERNEL_HTTP_PORT", "0"},
+                                                {"KERNEL_RETRY_BACKOFF", "1s"},
+                                                {"KERNEL_RETRY_JITTER", "0"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(5s);
   fixture.send_raw("{}", "k");

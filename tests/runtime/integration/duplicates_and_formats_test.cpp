@@ -5,8 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <map>
-#include <regex>
 #include <mutex>
+#include <regex>
 #include <string>
 #include <thread>
 
@@ -98,9 +98,8 @@ TEST_CASE("deduplicate marks an id only once the loop concluded the attempt a su
     if (attempt == 1) std::this_thread::sleep_for(120ms);
     ctx.produce(kernel::Outgoing{}.key(m.key()).json(m.json()));
   };
-  kernel::Environment environment{{"KERNEL_HANDLER_TIMEOUT", "50ms"},
-                                           {"KERNEL_RETRY_BACKOFF", "10ms"},
-                                           {"KERNEL_BREAKER_THRESHOLD", "0"}};
+  kernel::Environment environment{
+      {"KERNEL_HANDLER_TIMEOUT", "50ms"}, {"KERNEL_RETRY_BACKOFF", "10ms"}, {"KERNEL_BREAKER_THRESHOLD", "0"}};
   SUBCASE("on the loop thread") {}
   SUBCASE("on workers") { environment["KERNEL_CONCURRENCY"] = "4"; }
   SUBCASE("through retry topics") { environment["KERNEL_RETRY_TOPICS"] = "10ms"; }

@@ -24,9 +24,9 @@ std::size_t size_of(const DeadLetterSizes& sizes, const kernel::detail::DeadLett
     if (cuts.removed[i]) continue;
     total += sizes.headers[i].first.size() + sizes.headers[i].second + header_overhead;
   }
-  for (const auto& [name, value] : {std::pair{"dlq-truncated", cuts.truncated},
-                                    std::pair{"dlq-removed-headers", cuts.removed_headers},
-                                    std::pair{"dlq-key-truncated", cuts.key_truncated}}) {
+  for (const auto& [name, value] :
+       {std::pair{"dlq-truncated", cuts.truncated}, std::pair{"dlq-removed-headers", cuts.removed_headers},
+        std::pair{"dlq-key-truncated", cuts.key_truncated}}) {
     if (value) total += std::string_view(name).size() + value->size() + header_overhead;
   }
   return total;

@@ -42,8 +42,8 @@ TEST_CASE("a reserved lane (a call still running from an earlier assignment) hol
   CHECK(lanes.running() == 1);
   CHECK(lanes.waiting() == 1);
   CHECK(lanes.running_lanes() == std::vector<std::string>{"kb"});  // not the reserved ones
-  CHECK(!lanes.release("ka"));       // one call still holds it
-  CHECK(lanes.release("ka") == 1);   // the last one returned: the first waiting item starts
+  CHECK(!lanes.release("ka"));                                     // one call still holds it
+  CHECK(lanes.release("ka") == 1);  // the last one returned: the first waiting item starts
   CHECK(lanes.running() == 2);
   CHECK(!lanes.enter(std::string("ka"), 3));  // behind item 1, as usual
   CHECK(lanes.leave(std::string("ka")) == 3);
