@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job, from a fresh checkout, in about 4 minutes on 2 cores once the packages are
+# The main job, from a fresh checkout, in about 3 minutes on 2 cores once the packages are
 # installed: install dependencies, build and install the runtime, its tools and new-kernel into
 # ./.prefix, generate a kernel (demo/orders-enricher), build it against the installed runtime,
 # run it on the embedded broker with its sample messages, and show what it produced and
@@ -18,7 +18,7 @@ logs="$build/logs"
 jobs=$(nproc)
 no_debug_info="-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG"
 
-echo "new-kernel quick start: about 4 minutes on 2 cores (more when packages need installing first)"
+echo "new-kernel quick start: about 3 minutes on 2 cores (more when packages need installing first)"
 
 step_begin "checking the Debian packages it needs (scripts/packages.txt)"
 "$top/scripts/install-deps.sh"
@@ -30,7 +30,7 @@ run_logged "$logs/quickstart-configure.log" cmake -S "$top" -B "$build" -DCMAKE_
   -DKERNEL_BUILD_TESTS=OFF -DKERNEL_BUILD_EXAMPLES=OFF -DKERNEL_BUILD_BENCH=OFF -DCMAKE_INSTALL_PREFIX="$prefix"
 step_end
 
-step_begin "building them (about 3 minutes on 2 cores)"
+step_begin "building them (2 to 3 minutes on 2 cores)"
 run_logged "$logs/quickstart-build.log" cmake --build "$build" -j "$jobs"
 step_end
 
@@ -47,7 +47,7 @@ step_end
 
 # Configured as any kernel is (its tests on), without -g like the runtime; only the kernel
 # binary is built here.
-step_begin "building the demo kernel against the installed runtime (about 1 minute)"
+step_begin "building the demo kernel against the installed runtime (about 20 seconds)"
 run_logged "$logs/demo-configure.log" cmake -S "$demo" -B "$demo/build" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo "$no_debug_info"
 run_logged "$logs/demo-build.log" cmake --build "$demo/build" -j "$jobs" --target orders_enricher
@@ -60,9 +60,10 @@ step_end
 
 cat <<NEXT
 
-== quick start done in $(duration "$SECONDS"). Next: the kernel's logic is in
-   $demo/src/handler.cpp (its README says how to test, configure and deploy it; its tests:
-   cd $demo && cmake --build build -j && ctest --test-dir build);
-   generate your own with
+== quick start done in $(duration "$SECONDS"). Next:
+   the kernel's logic is in $demo/src/handler.cpp;
+   its README says how to test, configure and deploy it. Its tests:
+   cd $demo && cmake --build build -j && ctest --test-dir build
+   Generate your own:
    $prefix/bin/new-kernel my-kernel --topic my-topic --output-topic my-topic.out --dir ~/kernels/my-kernel
 NEXT

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/quickstart.sh and scripts/test.sh: what they say as they go, so that a
 # long run is never silent. Each step prints a line when it starts and its duration when it
 # ends; a build shows one progress line per 10% and its errors, its whole output kept in a log.
