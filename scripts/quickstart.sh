@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The main job, from a fresh checkout, in about 3 minutes on 2 cores once the packages are
-# installed: install dependencies, build and install the runtime, its tools and new-kernel into
-# ./.prefix, generate a kernel (demo/orders-enricher), build it against the installed runtime,
-# run it on the embedded broker with its sample messages, and show what it produced and
-# dead-lettered. Each step says when it starts and how long it took; builds show their progress,
-# their whole output goes to build/logs/.
+# installed (4 on a Debian 12 that has none of them): install dependencies, build and install
+# the runtime, its tools and new-kernel into ./.prefix, generate a kernel
+# (demo/orders-enricher), build it against the installed runtime, run it on the embedded
+# broker with its sample messages, and show what it produced and dead-lettered. Each step
+# says when it starts and how long it took; builds show their progress, their whole output
+# goes to build/logs/.
 #
 # It builds only what that needs: no tests, examples or benchmarks, no debug information (-g),
 # up to 8 sources compiled as one (a unity build); and of the demo kernel, the kernel itself,
@@ -18,7 +19,7 @@ logs="$build/logs"
 jobs=$(nproc)
 no_debug_info="-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG"
 
-echo "new-kernel quick start: about 3 minutes on 2 cores (more when packages need installing first)"
+echo "new-kernel quick start: about 3 minutes on 2 cores, 4 when its packages need installing first"
 
 step_begin "checking the Debian packages it needs (scripts/packages.txt)"
 "$top/scripts/install-deps.sh"
