@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages the project builds and tests with (scripts/packages.txt).
+# Installs the Debian 12 packages the project builds and tests with (scripts/packages.txt),
+# and says which it installs, or that none was missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sudo=""
@@ -9,8 +10,11 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update
-  $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "   all ${#packages[@]} packages are installed"
+  exit 0
 fi
+echo "   installing ${#missing[@]} of ${#packages[@]} packages with apt-get: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update
+$sudo apt-get install -y --no-install-recommends "${missing[@]}"
