@@ -48,15 +48,7 @@ class KeyLanes {
     if (!lane) return std::nullopt;
     auto it = lanes_.find(*lane);
     if (it == lanes_.end()) return std::nullopt;
-    if (it->second.empty()) {
-      lanes_.erase(it);
-      return std::nullopt;
-    }
-    Item next = std::move(it->second.front());
-    it->second.pop_front();
-    --waiting_;
-    ++running_;
-    return next;
+    return pass_on(it);
   }
 
   /// Forgets the items waiting in `lane` (never started); the lane stays taken by its running item.
@@ -88,16 +80,7 @@ class KeyLanes {
     if (reservation == reserved_.end()) return std::nullopt;
     if (--reservation->second > 0) return std::nullopt;
     reserved_.erase(reservation);
-    auto it = lanes_.find(lane);
-    if (it->second.empty()) {
-      lanes_.erase(it);
-      return std::nullopt;
-    }
-    Item next = std::move(it->second.front());
-    it->second.pop_front();
-    --waiting_;
-    ++running_;
-    return next;
+    return pass_on(lanes_.find(lane));
   }
   /// The lanes of the items running here (not the reserved ones).
   std::vector<std::string> running_lanes() const {
@@ -114,8 +97,23 @@ class KeyLanes {
   std::size_t waiting() const noexcept { return waiting_; }
 
  private:
-  std::unordered_map<std::string, std::deque<Item>> lanes_;  // lane -> what waits behind its running item
-  std::unordered_map<std::string, int> reserved_;            // lane -> calls running elsewhere that hold it
+  using Lanes = std::unordered_map<std::string, std::deque<Item>>;
+  /// The lane's holder is done: its first waiting item starts now (returned), or, when none
+  /// waits, the lane is free again.
+  std::optional<Item> pass_on(typename Lanes::iterator lane) {
+    if (lane->second.empty()) {
+      lanes_.erase(lane);
+      return std::nullopt;
+    }
+    Item next = std::move(lane->second.front());
+    lane->second.pop_front();
+    --waiting_;
+    ++running_;
+    return next;
+  }
+
+  Lanes lanes_;                                    // lane -> what waits behind its running item
+  std::unordered_map<std::string, int> reserved_;  // lane -> calls running elsewhere that hold it
   std::size_t running_ = 0;
   std::size_t waiting_ = 0;
 };
