@@ -41,11 +41,14 @@ run_logged() {
 
 # run_tests_logged LOG COMMAND...: runs ctest (or a command that prints like it), its whole
 # output in LOG and on stdout but for the lines announcing that a test starts: one line per
-# test as it finishes, and a failing test's output (--output-on-failure) in full.
+# test as it finishes, and a failing test's output (--output-on-failure) in full; when it
+# fails, a summary of what failed at the end (scripts/failures.py).
 run_tests_logged() {
   local log=$1 status=0
   shift
   mkdir -p "$(dirname "$log")"
   "$@" 2>&1 | tee "$log" | sed -u -E '/^ +Start +[0-9]+: /d' || status=$?
+  # The end of a long run's output is what gets read first: what failed, in a few lines.
+  if [ "$status" -ne 0 ]; then python3 "$steps_dir/failures.py" "$log" || true; fi
   return "$status"
 }
