@@ -11,7 +11,7 @@ find_program(FAULTS_PYTHON /usr/bin/python3 REQUIRED)
 add_test(NAME runtime_fault_tests
   COMMAND ${FAULTS_PYTHON} -m unittest -v test_faults
   WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/faults)
-set_tests_properties(runtime_fault_tests PROPERTIES TIMEOUT 300 LABELS integration RUN_SERIAL TRUE
+set_tests_properties(runtime_fault_tests PROPERTIES TIMEOUT 300 LABELS integration
   ENVIRONMENT "FAULTS_KERNEL=$<TARGET_FILE:faults-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")
 
 # Exactly-once under SIGKILL (docs/exactly-once.md): EOS_MESSAGES inputs (10,000 here), three
@@ -19,5 +19,5 @@ set_tests_properties(runtime_fault_tests PROPERTIES TIMEOUT 300 LABELS integrati
 add_test(NAME runtime_exactly_once_tests
   COMMAND ${FAULTS_PYTHON} -m unittest -v test_exactly_once
   WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/faults)
-set_tests_properties(runtime_exactly_once_tests PROPERTIES TIMEOUT 300 LABELS integration RUN_SERIAL TRUE
+set_tests_properties(runtime_exactly_once_tests PROPERTIES TIMEOUT 300 LABELS integration
   ENVIRONMENT "FAULTS_KERNEL=$<TARGET_FILE:faults-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")

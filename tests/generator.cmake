@@ -66,4 +66,4 @@ add_test(NAME e2e_upgrade
          COMMAND "${PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/generator/upgrade_e2e_test.py"
                  --prefix "${NEW_KERNEL_TEST_PREFIX}" --templates "${PROJECT_SOURCE_DIR}/templates/kernel")
 set_tests_properties(e2e_upgrade PROPERTIES FIXTURES_REQUIRED installed_new_kernel LABELS e2e TIMEOUT 600
-                                            RUN_SERIAL TRUE)
+                                            PROCESSORS 2)

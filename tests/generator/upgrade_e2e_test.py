@@ -146,7 +146,7 @@ def scenario(prefix, source_templates, work, figures):
     build = os.path.join(kernel, "build")
     run(["cmake", "-S", kernel, "-B", build, f"-DCMAKE_PREFIX_PATH={prefix}", "-DCMAKE_COMPILE_WARNING_AS_ERROR=ON",
          *DEBUG_INFO_FLAGS])
-    _, figures["build s"] = run(["cmake", "--build", build, "-j2"])
+    _, figures["build s"] = run(["nice", "-n", "10", "cmake", "--build", build, "-j2"])  # niced: tests beside it wait on timers
     check(os.path.exists(os.path.join(build, "compile_commands.json")), "the team's line had no effect")
     _, figures["own tests s"] = run(["ctest", "--test-dir", build, "--output-on-failure", "--timeout", "180"])
 

@@ -13,7 +13,7 @@ execute_process(COMMAND ${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}/buil
 if(failed)
   message(FATAL_ERROR "configuring against the installed package failed")
 endif()
-execute_process(COMMAND ${CMAKE_COMMAND} --build "${WORK_DIR}/build" -j 2 RESULT_VARIABLE failed)
+execute_process(COMMAND nice -n 10 ${CMAKE_COMMAND} --build "${WORK_DIR}/build" -j 2 RESULT_VARIABLE failed)
 if(failed)
   message(FATAL_ERROR "building against the installed package failed")
 endif()

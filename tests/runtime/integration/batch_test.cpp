@@ -315,7 +315,8 @@ TEST_CASE("a revoked partition's collected batch is dropped, not committed, and 
   auto second_environment = environment;
   second_environment["KAFKA_BOOTSTRAP_SERVERS"] = servers;
   second_environment["KERNEL_BATCH_TIMEOUT"] = "50ms";
-  kernel::testing::KernelFixture second(batch_spec("batch-revoke", handler_of(second_calls)), second_environment, 60s);
+  kernel::testing::KernelFixture second(batch_spec("batch-revoke", handler_of(second_calls)), second_environment,
+                                        testwait::kRejoinTimeout);
   // The second member handles what it was given: the first member's collected messages of
   // those partitions, delivered again (not committed by the first).
   REQUIRE(testwait::wait_until([&] { return second_calls.messages() >= 2; }, 30s));

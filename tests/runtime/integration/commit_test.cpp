@@ -100,7 +100,7 @@ TEST_CASE("kernel_commits_total counts a synchronous commit once") {
   auto with_second = environment;
   with_second["KAFKA_BOOTSTRAP_SERVERS"] = servers;
   with_second["KERNEL_HTTP_PORT"] = "off";
-  kernel::testing::KernelFixture second(spec, with_second);
+  kernel::testing::KernelFixture second(spec, with_second, testwait::kRejoinTimeout);
   REQUIRE(testwait::wait_until([&] { return metric(client, "kernel_commits_total") >= 1; }, 20s));
   // More messages on every partition: both members handle some, so the first has polled its
   // queue (where a second report of the same commit would have come) well after the commit.

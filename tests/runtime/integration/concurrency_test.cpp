@@ -432,8 +432,8 @@ TEST_CASE("a second member joining with calls in flight: nothing lost, each key 
       20s));
   auto with_servers = environment;
   with_servers["KAFKA_BOOTSTRAP_SERVERS"] = servers;
-  kernel::testing::KernelFixture second(second_spec, with_servers);  // joins while calls run
-  auto more = keyed_records(count + 800, 40);                        // and work for both after the rebalance
+  kernel::testing::KernelFixture second(second_spec, with_servers, testwait::kRejoinTimeout);  // joins while calls run
+  auto more = keyed_records(count + 800, 40);  // and work for both after the rebalance
   more.erase(more.begin(), more.begin() + count);
   kernel::detail::produce_records(servers, "conc-join.in", more);
 
@@ -545,8 +545,8 @@ TEST_CASE("a key whose call still runs from before a revocation does not start a
   {
     auto with_servers = environment;
     with_servers["KAFKA_BOOTSTRAP_SERVERS"] = servers;
-    kernel::testing::KernelFixture second(member(second_calls),
-                                          with_servers);  // takes some, redoes their first message
+    kernel::testing::KernelFixture second(member(second_calls), with_servers,
+                                          testwait::kRejoinTimeout);  // takes some, redoes their first message
     REQUIRE(!second.read_topic("conc-back.out", 1, 30s).empty());
     CHECK(second.stop() == kernel::exit_code::ok);  // they come back to the first member
   }

@@ -287,8 +287,9 @@ TEST_CASE("exactly-once: a revocation commits the open transaction; the partitio
   auto second_environment = environment;
   second_environment["KAFKA_BOOTSTRAP_SERVERS"] = servers;
   second_environment["KAFKA_CONSUMER_START_OFFSET"] = "latest";
-  kernel::testing::KernelFixture second(member("second"), second_environment);
-  REQUIRE(testwait::wait_until([&] { return metric(first.http_port(), committed_series) == 1; }, 30s));
+  kernel::testing::KernelFixture second(member("second"), second_environment, testwait::kRejoinTimeout);
+  REQUIRE(
+      testwait::wait_until([&] { return metric(first.http_port(), committed_series) == 1; }, testwait::kRejoinTimeout));
   CHECK(metric(first.http_port(), aborted_series) == 0);
   const auto revoked_by =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -67,7 +67,7 @@ TEST_CASE("a partition paused for a retry when revoked is fetched again when it 
     failing = false;
     auto second_environment = environment;
     second_environment["KAFKA_BOOTSTRAP_SERVERS"] = servers;
-    kernel::testing::KernelFixture second(spec, second_environment);
+    kernel::testing::KernelFixture second(spec, second_environment, testwait::kRejoinTimeout);
     const auto outputs = second.read_topic("paused-handover.out", 1, 30s);
     REQUIRE(!outputs.empty());
     for (const auto& output : outputs) moved.insert(nlohmann::json::parse(output.value)["partition"].get<int>());
@@ -127,7 +127,7 @@ TEST_CASE("outputs of a revoked partition are not resent after the handover: its
   REQUIRE(testwait::wait_until([&] { return calls == 4; }, 20s));
   auto second_environment = environment;
   second_environment["KAFKA_BOOTSTRAP_SERVERS"] = servers;
-  kernel::testing::KernelFixture second(spec, second_environment);
+  kernel::testing::KernelFixture second(spec, second_environment, testwait::kRejoinTimeout);
   REQUIRE(testwait::wait_until([&] { return calls > 4; }, 30s));  // the second member has some
   rd_kafka_mock_clear_request_errors(first.mock_cluster(), produce_api_key);
 

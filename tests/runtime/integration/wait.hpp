@@ -5,6 +5,12 @@
 
 namespace testwait {
 
+// How long a second member may take to join a group that already has one, and the rebalance
+// to settle. The mock broker holds a rebalance for about a session timeout, and on a loaded
+// machine a join request can time out once and be sent again (seen: 38 s): generous, as it
+// only costs time when something is already slow.
+inline constexpr std::chrono::milliseconds kRejoinTimeout = std::chrono::seconds(90);
+
 template <class Condition>
 bool wait_until(Condition condition, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
