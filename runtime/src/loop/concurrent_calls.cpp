@@ -129,6 +129,9 @@ void KernelLoop::finish_call(std::unique_ptr<Call> call) {
     // Revoked while it ran, past the revocation's deadline: its result is discarded (the
     // offset was not committed; the next owner handles it again).
     partition.lanes.leave(call->lane);
+    // A discarded probe closes nothing and reopens nothing: another call probes, or the
+    // partitions kept would stay held by a half-open circuit for ever.
+    if (call->probe) breaker_.probe_abandoned();
     // The partition may be this member's again: its lane there was reserved for this call.
     if (auto* current = find_partition(partition.topic.c_str(), partition.partition);
         current && current != &partition && call->lane) {
