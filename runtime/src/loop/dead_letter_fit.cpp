@@ -30,10 +30,14 @@ class RemovedHeaders {
       listed_.emplace_back(name, size);
       bound_ += name.size() * 6 + 32;
     } else {
-      if (rest_count_ == 0) bound_ += 48;
-      ++rest_count_;
-      rest_bytes_ += size;
+      add_unlisted(1, size);
     }
+  }
+  void add_unlisted(std::size_t count, std::size_t bytes) {
+    if (count == 0) return;
+    if (rest_count_ == 0) bound_ += 48;
+    rest_count_ += count;
+    rest_bytes_ += bytes;
   }
   bool empty() const noexcept { return listed_.empty(); }
   std::size_t size_bound() const noexcept { return bound_ + 2; }
@@ -118,6 +122,46 @@ DeadLetterCuts fit_dead_letter(const DeadLetterSizes& sizes, std::size_t max_byt
   // 4. The other of the value and the key.
   key_first ? cut_value() : cut_key();
   return finish();
+}
+
+std::vector<std::size_t> headers_to_halve(const std::vector<std::pair<std::string_view, std::size_t>>& headers) {
+  std::vector<std::size_t> order(headers.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return headers[a].second > headers[b].second; });
+  auto bytes_of = [&](std::size_t index) {
+    return headers[index].first.size() + headers[index].second + header_overhead;
+  };
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < headers.size(); ++i) total += bytes_of(i);
+  std::vector<std::size_t> removed;
+  std::size_t removed_bytes = 0;
+  for (const auto index : order) {
+    if (!removed.empty() && removed_bytes * 2 >= total) break;
+    removed.push_back(index);
+    removed_bytes += bytes_of(index);
+  }
+  return removed;
+}
+
+std::string merge_removed_headers(std::string_view earlier,
+                                  const std::vector<std::pair<std::string_view, std::size_t>>& more) {
+  RemovedHeaders removed;
+  // Entries ["name", size], and a last ["...", count, bytes]; anything else (not ours) is left out.
+  const auto list = nlohmann::json::parse(earlier, nullptr, false);
+  if (list.is_array()) {
+    for (const auto& entry : list) {
+      if (!entry.is_array() || entry.empty() || !entry[0].is_string()) continue;
+      const auto& name = entry[0].get_ref<const std::string&>();
+      if (entry.size() == 2 && entry[1].is_number_unsigned()) {
+        removed.add(name, entry[1].get<std::size_t>());
+      } else if (entry.size() == 3 && name == "..." && entry[1].is_number_unsigned() && entry[2].is_number_unsigned()) {
+        removed.add_unlisted(entry[1].get<std::size_t>(), entry[2].get<std::size_t>());
+      }
+    }
+  }
+  for (const auto& [name, size] : more) removed.add(name, size);
+  return removed.text();
 }
 
 }  // namespace kernel::detail

@@ -42,4 +42,14 @@ struct DeadLetterCuts {
 /// How much of each part fits in `max_bytes` (the producer's message.max.bytes).
 DeadLetterCuts fit_dead_letter(const DeadLetterSizes& sizes, std::size_t max_bytes);
 
+/// A dead letter the broker refused as too large once its value is gone (a topic's
+/// max.message.bytes below ours): the original headers to remove, the largest first, until
+/// at least half of their bytes are gone (indexes into `headers`).
+std::vector<std::size_t> headers_to_halve(const std::vector<std::pair<std::string_view, std::size_t>>& headers);
+
+/// dlq-removed-headers of a dead letter cut again: the earlier list (its text), then `more`,
+/// within the same bound of listed names.
+std::string merge_removed_headers(std::string_view earlier,
+                                  const std::vector<std::pair<std::string_view, std::size_t>>& more);
+
 }  // namespace kernel::detail

@@ -251,7 +251,7 @@ void KernelLoop::produce_failed(Resend failed, rd_kafka_resp_err_t err) {
   if (dead_letter && kind == ProduceErrorKind::too_large && shrink_dead_letter(failed)) {
     log_->warn(
         "dead letter to {} refused as too large ({}); sending it again cut further (value {} bytes, key {} "
-        "bytes, the largest original header removed once the value is gone)",
+        "bytes; once the value is gone, half of the original headers' bytes, the largest first)",
         failed.topic, rd_kafka_err2str(err), failed.value.size(), failed.key ? failed.key->size() : 0);
     failed.due = Clock::now();
   } else {
@@ -315,35 +315,38 @@ bool KernelLoop::shrink_dead_letter(Resend& resend) {
     resend.value.resize(resend.value.size() / 2);
     return true;
   }
-  // The largest original header (the dlq-* ones say why the letter exists: they stay).
-  std::optional<std::size_t> largest;
-  std::size_t largest_size = 0;
+  // Then the original headers (the dlq-* ones say why the letter exists: they stay), the
+  // largest first, half of their bytes at a time: a record with thousands of small headers
+  // fits in a few round trips, and its removal list stays bounded.
+  std::vector<std::pair<std::string_view, std::size_t>> originals;
+  std::vector<std::size_t> original_index;  // originals[i] is header original_index[i]
   const char* name = nullptr;
   const void* value = nullptr;
   std::size_t size = 0;
   for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
        ++i) {
-    if (std::string_view(name).starts_with("dlq-") || (largest && size <= largest_size)) continue;
-    largest = i;
-    largest_size = size;
+    if (std::string_view(name).starts_with("dlq-")) continue;
+    originals.emplace_back(name, size);
+    original_index.push_back(i);
   }
-  if (largest) {
+  if (!originals.empty()) {
+    const auto cut = headers_to_halve(originals);
+    std::vector<bool> removed(original_index.empty() ? 0 : original_index.back() + 1, false);
+    std::vector<std::pair<std::string_view, std::size_t>> listed;
+    for (const auto index : cut) {
+      removed[original_index[index]] = true;
+      listed.push_back(originals[index]);
+    }
+    const auto list = merge_removed_headers(header("dlq-removed-headers").value_or("[]"), listed);
     HeadersPtr kept(rd_kafka_headers_new(8));
-    std::string removed_name;
     for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
          ++i) {
-      if (i == *largest) {
-        removed_name = name;
-        continue;
-      }
+      if (i < removed.size() && removed[i]) continue;
+      if (std::string_view(name) == "dlq-removed-headers") continue;  // replaced by the merged list
       rd_kafka_header_add(kept.get(), name, -1, value, value ? static_cast<ssize_t>(size) : 0);
     }
-    resend.headers = std::move(kept);
-    headers = resend.headers.get();
-    auto list = nlohmann::json::parse(header("dlq-removed-headers").value_or("[]"), nullptr, false);
-    if (!list.is_array()) list = nlohmann::json::array();
-    list.push_back({removed_name, largest_size});
-    set_header("dlq-removed-headers", list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    rd_kafka_header_add(kept.get(), "dlq-removed-headers", -1, list.data(), static_cast<ssize_t>(list.size()));
+    resend.headers = std::move(kept);  // the names in originals and listed are not used past here
     return true;
   }
   if (resend.key && !resend.key->empty()) {

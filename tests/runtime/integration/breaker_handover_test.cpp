@@ -56,9 +56,8 @@ TEST_CASE("a breaker probe handed over while it runs on a worker: the kernel pro
     spec.handler = [&, first](const kernel::Message& message, kernel::Context& context) {
       if (first && outage.load()) throw kernel::TransientError("service unavailable");
       if (first && message.json()["n"].get<int>() == 0 && probes++ == 0) gate.pass(60s);
-      context.produce(kernel::Outgoing{}
-                          .key(std::string(*message.key()))
-                          .json({{"n", message.json()["n"]}, {"first", first}}));
+      context.produce(
+          kernel::Outgoing{}.key(std::string(*message.key())).json({{"n", message.json()["n"]}, {"first", first}}));
     };
     return spec;
   };

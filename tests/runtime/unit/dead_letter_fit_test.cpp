@@ -123,4 +123,38 @@ TEST_CASE("many small headers: the removal list stays short and the answer still
   CHECK(cuts.removed_count < 100'000);  // only what had to go
 }
 
+TEST_CASE("a refused dead letter loses half of its original headers' bytes, the largest first") {
+  using kernel::detail::headers_to_halve;
+  const std::vector<std::pair<std::string_view, std::size_t>> headers{{"a", 10}, {"big", 500}, {"b", 20}, {"mid", 300}};
+  CHECK(headers_to_halve(headers) == std::vector<std::size_t>{1});  // 500 of 870 bytes with framing
+  std::vector<std::pair<std::string_view, std::size_t>> many;
+  const std::string name = "h";
+  for (int i = 0; i < 2000; ++i) many.emplace_back(name, 8);
+  const auto cut = headers_to_halve(many);
+  CHECK(cut.size() == 1000);  // equal sizes: half of them, not one per refusal
+  CHECK(headers_to_halve({{"only", 3}}) == std::vector<std::size_t>{0});
+  CHECK(headers_to_halve({}).empty());
+}
+
+TEST_CASE("dlq-removed-headers of a letter cut again keeps the earlier entries and its bound") {
+  using kernel::detail::merge_removed_headers;
+  CHECK(merge_removed_headers("[]", {{"x", 5}}) == R"([["x",5]])");
+  CHECK(merge_removed_headers(R"([["blob",999600]])", {{"x", 5}}) == R"([["blob",999600],["x",5]])");
+  std::vector<std::string> names;
+  for (int i = 0; i < 40; ++i) names.push_back("h" + std::to_string(i));
+  std::vector<std::pair<std::string_view, std::size_t>> first;
+  for (int i = 0; i < 20; ++i) first.emplace_back(names[i], 1);
+  std::vector<std::pair<std::string_view, std::size_t>> more;
+  for (int i = 0; i < 40; ++i) more.emplace_back(names[i], 2);
+  const auto once = merge_removed_headers("[]", first);
+  const auto twice = merge_removed_headers(once, more);  // 60 removed in all: 32 listed, 28 counted
+  CHECK(twice.starts_with(R"([["h0",1],["h1",1],)"));
+  CHECK(twice.ends_with(R"(["...",28,56]])"));
+  const auto thrice = merge_removed_headers(twice, {{"late", 7}});
+  CHECK(thrice.ends_with(R"(["...",29,63]])"));
+  // Not a list of ours (an input could carry anything under that name): started afresh.
+  CHECK(merge_removed_headers("not json", {{"x", 5}}) == R"([["x",5]])");
+  CHECK(merge_removed_headers(R"([{"a":1},["y"],[1,2]])", {{"x", 5}}) == R"([["x",5]])");
+}
+
 }  // namespace dead_letter_fit_test
