@@ -90,7 +90,15 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
   sizes.value = input.value().size();
   // A dead letter must always be writable: what does not fit the producer's message.max.bytes
   // is cut (the value, then the largest original headers, then the key), and each cut recorded.
-  const auto cuts = fit_dead_letter(sizes, message_max_bytes_);
+  auto cuts = fit_dead_letter(sizes, message_max_bytes_);
+  // Exactly-once: the broker refused this offset's dead letter as too large in an aborted
+  // transaction (a topic's max.message.bytes below ours). The redo cuts its value as an
+  // at-least-once resend would: halved once per refusal.
+  if (const auto refused = partition.dead_letter_too_large.find(entry.offset);
+      refused != partition.dead_letter_too_large.end() && cuts.value_size > 0) {
+    cuts.value_size >>= std::min(refused->second, 62);
+    if (!cuts.truncated) cuts.truncated = std::to_string(sizes.value);
+  }
 
   HeadersPtr headers(rd_kafka_headers_new(sizes.headers.size() + std::size(added) + 3));
   auto add = [&](std::string_view name, const void* value, std::size_t size) {

@@ -121,6 +121,7 @@ bool KernelLoop::transaction_record_failed(const rd_kafka_message_t& message, co
     // its input comes round again it is dead-lettered instead, as at-least-once does.
     entry.owner->undeliverable.try_emplace(entry.offset, fmt::format("{}: {}", topic, rd_kafka_err2str(message.err)));
   }
+  if (delivery.dead_letter && kind == ProduceErrorKind::too_large) ++entry.owner->dead_letter_too_large[entry.offset];
   if (!transaction_failed_) {
     log_->warn("{} to {} of transaction {} not delivered ({}); aborting it: its work is done again",
                delivery.dead_letter ? "a dead letter" : "an output", topic, transaction_->id(),
@@ -161,6 +162,8 @@ void KernelLoop::rewind_to_committed(std::chrono::milliseconds delay) {
     fresh->retry_level = state->retry_level;
     fresh->committed = state->committed;
     fresh->undeliverable = std::move(state->undeliverable);
+    fresh->dead_letter_too_large = std::move(state->dead_letter_too_large);
+    std::erase_if(fresh->dead_letter_too_large, [&](const auto& refused) { return refused.first < target; });
     fresh->start_offset = target;
     fresh->next_offset = target;
     // An operator's or the breaker's pause holds; a retry's and back-pressure's belonged to the

@@ -56,6 +56,9 @@ struct PartitionState {
   /// Exactly-once: inputs (by offset) an output of which failed for good in an aborted
   /// transaction, with the reason; dead-lettered (output_failed) when handled again.
   std::map<std::int64_t, std::string> undeliverable;
+  /// Exactly-once: how often the broker refused an offset's dead letter as too large in an
+  /// aborted transaction; its redo cuts the value that much more. Carried over a rewind.
+  std::map<std::int64_t, int> dead_letter_too_large;
   /// Exactly-once: rewound by an aborted transaction, paused (PauseReason::retry) until the
   /// loop's redo_due_.
   bool awaiting_redo = false;

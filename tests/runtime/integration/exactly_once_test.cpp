@@ -526,6 +526,42 @@ TEST_CASE("exactly-once: an output refused for good aborts once; its input is th
   CHECK(fixture.stop() == kernel::exit_code::ok);
 }
 
+TEST_CASE("exactly-once: a dead letter refused as too large is redone with its value halved per refusal") {
+  // A topic's max.message.bytes below the producer's: each refusal aborts the transaction;
+  // without a cut the redo would write the same dead letter and be refused again, for ever.
+  testwait::Gate gate;
+  auto spec = testkernels::json_echo("eos-large-letter");
+  spec.handler = [&](const kernel::Message& message, kernel::Context& context) {
+    if (message.json()["n"].get<int>() != 3) {
+      context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
+      return;
+    }
+    gate.pass(30s);
+    throw kernel::PermanentError("refused by the business rules");
+  };
+  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_DELIVERY", "exactly_once"},
+                                                {"KAFKA_CONSUMER_GROUP", "eos-large-letter-group"},
+                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "200ms"},
+                                                {"KAFKA_PRODUCER_MAX_ATTEMPTS", "2"},
+                                                {"KERNEL_RETRY_BACKOFF", "50ms"},
+                                                {"KERNEL_HTTP_PORT", "0"}});
+  const std::string padding(1000, 'x');
+  fixture.send({{"n", 3}, {"pad", padding}}, "k3");
+  REQUIRE(gate.wait_for_arrival());
+  constexpr std::int16_t produce_api_key = 0;
+  rd_kafka_mock_push_request_errors(fixture.mock_cluster(), produce_api_key, 2, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
+                                    RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+  gate.open();
+  const auto letters = fixture.dead_letters(1, 30s);
+  REQUIRE(letters.size() == 1);
+  const auto original = nlohmann::json({{"n", 3}, {"pad", padding}}).dump();
+  CHECK(letters[0].headers.get("dlq-truncated") == std::to_string(original.size()));
+  CHECK(letters[0].value == original.substr(0, original.size() / 4));  // two refusals
+  // One abort per refusal at least (the mock's producer may need one more to bump its epoch).
+  CHECK(metric(fixture.http_port(), aborted_series) >= 2);
+  CHECK(fixture.stop() == kernel::exit_code::ok);
+}
+
 TEST_CASE("exactly-once: transactions aborted one after another are redone with growing backoff") {
   // The next three produce requests are refused for good: input 3's output (abort 1), then its
   // dead letter (abort 2), then its output again (abort 3); the next dead letter is accepted.
