@@ -143,6 +143,21 @@ TEST_CASE("the delay before an in-place retry: the handler's retry_after within 
   CHECK(policy.delay_after(asked, 1) == 0ms);
 }
 
+TEST_CASE("the backoff's jitter is placed by the draw it is given, within the cap") {
+  const detail::Backoff backoff{100ms, 1s, 2.0, 0.2};
+  CHECK(backoff.delay(1, 0.0) == 80ms);  // 1 - jitter
+  CHECK(backoff.delay(1, 0.5) == 100ms);
+  CHECK(backoff.delay(1, 0.75) == 110ms);
+  CHECK(backoff.delay(2, 0.0) == 160ms);
+  CHECK(backoff.delay(10, 0.99) == 1s);  // jittered above the cap: the cap
+  CHECK(backoff.delay(10, 0.0) == 800ms);
+  SUBCASE("no jitter: the draw does not matter") {
+    const detail::Backoff plain{100ms, 1s, 2.0, 0.0};
+    CHECK(plain.delay(3, 0.0) == 400ms);
+    CHECK(plain.delay(3, 0.99) == 400ms);
+  }
+}
+
 TEST_CASE("only retry-* headers other than retry-count are retry bookkeeping") {
   CHECK(detail::is_retry_bookkeeping("retry-original-topic"));
   CHECK(detail::is_retry_bookkeeping("retry-due-at"));
