@@ -7,8 +7,6 @@
 #include <optional>
 #include <random>
 
-#include "kernel/outcome.hpp"
-
 namespace kernel::detail {
 
 struct Backoff {
@@ -45,10 +43,6 @@ class RetryPolicy {
   double draw() { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); }
   /// Delay before retry number `retry` (1 for the first retry), jittered.
   std::chrono::milliseconds delay(int retry) { return backoff_.delay(retry, draw()); }
-  /// As Backoff::delay_after(), jittered.
-  std::chrono::milliseconds delay_after(const Outcome& outcome, int attempt) {
-    return backoff_.delay_after(outcome.retry_after, attempt, draw());
-  }
 
  private:
   Backoff backoff_;
