@@ -3,14 +3,13 @@
 // after the first arrived. Each message is an in-flight entry from the moment it is collected,
 // so commits never pass a message that is collected, running or waiting for its retry.
 //
-// What a call's outcome means: a whole batch that fails transiently is retried as a batch in
-// place (the partition paused meanwhile, KAFKA_CONSUMER_MAX_RETRIES and the retry backoff as for
-// one message) and its messages are dead-lettered `retries_exhausted` after the last attempt, or
-// each moved to the retry topic with KERNEL_RETRY_TOPICS; any other failure of the whole batch
-// applies to each message. Messages failed one by one (Batch::fail) are concluded on their
-// own; the transient ones run again together as a follow-up batch at the next attempt. The
-// breaker is fed once per call. Every message's outcome goes through conclude(), as a single
-// message's does.
+// What a call's outcome means is decide()'s (disposition.hpp), as for one message, with the
+// breaker fed once per call: a whole batch that is to retry in place (or is held for the
+// breaker) runs again as a batch, the partition paused meanwhile; any other outcome of the whole
+// batch applies to each message (dead-lettered, moved to the next retry topic, ...). Messages
+// failed one by one (Batch::fail) are decided on their own; those to retry in place run again
+// together as a follow-up batch at the next attempt. Every other message's outcome goes through
+// conclude(), as a single message's does.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -43,15 +42,6 @@ Outcome unattributed_output() {
   return Outcome::permanent(
       "Context::produce() in a batch handler: an output belongs to one message; use batch.produce(i, message)");
 }
-
-/// conclude() leaves the breaker alone while set: the batch fed it once for its call.
-struct BreakerFedScope {
-  bool& fed;
-  explicit BreakerFedScope(bool& flag) : fed(flag) { fed = true; }
-  ~BreakerFedScope() { fed = false; }
-  BreakerFedScope(const BreakerFedScope&) = delete;
-  BreakerFedScope& operator=(const BreakerFedScope&) = delete;
-};
 
 }  // namespace
 
@@ -183,56 +173,47 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
   const auto first = batch.messages.front().offset();
   const auto last = batch.messages.back().offset();
 
-  if (whole.kind == Outcome::Kind::transient) {
-    if (breaker_failed(partition, batch.messages.front())) {
-      // The outage's failure, not the batch's: it waits, its retries unspent, until the circuit
-      // closes (a held partition's batch runs as the probe once the partitions resume).
-      count_retried(count);
-      retry_batch_later(partition, std::move(batch), attempt, milliseconds(0));
-      return;
-    }
-    if (retry_topic_names_.empty() && attempt <= settings_.max_retries) {
-      const auto delay = retry_policy_.delay_after(whole, attempt);
+  // What the call's outcome means, counted once in the breaker for the whole call. A whole
+  // batch that waits (in place, or held for the breaker) runs again as a batch.
+  const auto whole_disposition = disposition_of(partition, batch.messages.front(), whole, attempt, true);
+  if (waits(whole_disposition)) {
+    // Held for the breaker, it runs as the probe once the partitions resume.
+    if (whole_disposition.action == Disposition::Action::retry_in_place) {
       log_->warn("transient error in the batch {}[{}]@{}..{} ({}, attempt {} of {}), retrying it in {} ms: {}",
                  partition.topic, partition.partition, first, last, count_of(count, "message"), attempt,
-                 settings_.max_retries + 1, delay.count(), whole.message);
-      count_retried(count);
-      retry_batch_later(partition, std::move(batch), attempt + 1, delay);
-      return;
+                 settings_.max_retries + 1, whole_disposition.delay.count(), whole.message);
     }
-    // Out of retries (each is dead-lettered) or retry topics (each moves on): per message below.
-  } else if (whole.kind != Outcome::Kind::fatal) {
-    breaker_answered();
+    count_retried(count);
+    retry_batch_later(partition, std::move(batch), whole_disposition.next_attempt, whole_disposition.delay);
+    return;
   }
   if (whole.kind != Outcome::Kind::success && whole.kind != Outcome::Kind::fatal) {
     log_->warn("{} in the batch {}[{}]@{}..{}, applied to each of its {}: {}", to_string(whole.kind), partition.topic,
                partition.partition, first, last, count_of(count, "message"), whole.message);
   }
 
-  const BreakerFedScope fed(breaker_fed_);
   static const std::vector<Outgoing> no_outputs;
   BatchMessages again;  // failed transiently one by one: a follow-up batch at the next attempt
   std::optional<milliseconds> again_delay;
   for (std::size_t i = 0; i < count; ++i) {
     auto& message = batch.messages[i];
     auto& entry = *batch.entries[i];
+    // A whole call's outcome means the same for each of its messages; one message's own is
+    // decided alone (the breaker counted the call, which returned).
     const Outcome outcome = whole.ok() ? call.outcome(i) : whole;
-    if (outcome.kind == Outcome::Kind::fatal) {
-      conclude(partition, entry, message, outcome, attempt, no_outputs);  // stops; the rest stays uncommitted
-      return;
-    }
-    if (outcome.kind == Outcome::Kind::transient && whole.ok() && retry_topic_names_.empty() &&
-        attempt <= settings_.max_retries) {
-      const auto delay = retry_policy_.delay_after(outcome, attempt);
-      again_delay = std::max(again_delay.value_or(milliseconds(0)), delay);
+    const auto disposition =
+        whole.ok() ? disposition_of(partition, message, outcome, attempt, false) : whole_disposition;
+    if (disposition.action == Disposition::Action::retry_in_place) {
+      again_delay = std::max(again_delay.value_or(milliseconds(0)), disposition.delay);
       log_->warn("transient error at {}[{}]@{} in a batch (attempt {} of {}), retrying it in {} ms: {}",
                  partition.topic, partition.partition, message.offset(), attempt, settings_.max_retries + 1,
-                 delay.count(), outcome.message);
+                 disposition.delay.count(), outcome.message);
       count_retried(1);
       again.push_back(std::move(message), &entry);
       continue;
     }
-    conclude(partition, entry, message, outcome, attempt, outcome.ok() ? call.outputs(i) : no_outputs);
+    conclude(partition, entry, message, outcome, attempt, disposition, outcome.ok() ? call.outputs(i) : no_outputs);
+    if (disposition.action == Disposition::Action::stop) return;  // the rest stays uncommitted
     // Kept in case an output fails for good (dead-lettered then).
     if ((entry.pending_acks > 0 || entry.output_failed) && !entry.input) entry.input.emplace(std::move(message));
   }

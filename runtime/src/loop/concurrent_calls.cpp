@@ -140,20 +140,19 @@ void KernelLoop::finish_call(std::unique_ptr<Call> call) {
     return;
   }
   call->probe = false;
-  lane_retry_.reset();
-  concluding_call_ = true;
-  conclude(partition, *call->entry, call->message, call->outcome, call->attempt, call->outputs, &call->on_completed);
-  concluding_call_ = false;
-  if (lane_retry_) {
+  const auto disposition = disposition_of(partition, call->message, call->outcome, call->attempt, true);
+  conclude(partition, *call->entry, call->message, call->outcome, call->attempt, disposition, call->outputs,
+           &call->on_completed);
+  if (waits(disposition)) {
     if (partition.draining || stopping()) {
       abandon(*call);  // not finished: uncommitted, delivered again
       return;
     }
     // Waits on the loop, its lane still taken: the key's later messages wait behind it, the
     // partition's other keys go on.
-    call->attempt = lane_retry_->attempt;
-    call->due = lane_retry_->due;
-    call->breaker_wait = lane_retry_->breaker_wait;
+    call->attempt = disposition.next_attempt;
+    call->due = Clock::now() + disposition.delay;
+    call->breaker_wait = disposition.action == Disposition::Action::hold_for_breaker;
     call->outputs.clear();
     if (!call->breaker_wait && !held(partition)) wake_at(call->due);  // a breaker's wait ends with the hold
     waiting_calls_.push_back(std::move(call));
@@ -170,12 +169,6 @@ void KernelLoop::finish_call(std::unique_ptr<Call> call) {
 
 void KernelLoop::leave_lane(Call& call) {
   if (auto next = call.partition->lanes.leave(call.lane)) launch(std::move(*next));
-}
-
-bool KernelLoop::retry_in_lane(int attempt, Clock::time_point due, bool breaker_wait) {
-  if (!concluding_call_) return false;
-  lane_retry_ = LaneRetry{attempt, due, breaker_wait};
-  return true;
 }
 
 void KernelLoop::run_waiting_calls(Clock::time_point now) {

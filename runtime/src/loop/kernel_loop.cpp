@@ -299,95 +299,10 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
       !refused.message.empty() && outcome.kind != Outcome::Kind::fatal) {
     outcome = Outcome::permanent(refused.message, refused.reason);
   }
-  conclude(partition, entry, message, outcome, attempt, context_.produced(),
+  const auto disposition = disposition_of(partition, message, outcome, attempt, true);
+  conclude(partition, entry, message, outcome, attempt, disposition, context_.produced(),
            &ContextAccess::completion_actions(context_));
-}
-
-void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome,
-                          int attempt, const std::vector<Outgoing>& outputs,
-                          std::vector<CompletionHook>* on_completed) {
-  entry.retries = attempt - 1;
-  if (on_completed) {
-    // Decided here and nowhere earlier: the chain's success may have been overruled since.
-    if (outcome.kind == Outcome::Kind::success || outcome.kind == Outcome::Kind::business) {
-      for (auto& hook : *on_completed) {
-        hook.complete();
-        if (hook.undo) partition.undo_until_committed.emplace_back(entry.offset, std::move(hook.undo));
-      }
-    }
-    on_completed->clear();
-  }
-  if (outcome.kind != Outcome::Kind::transient && outcome.kind != Outcome::Kind::fatal && !breaker_fed_) {
-    breaker_answered();
-  }
-  // kernel_messages_handled_total: what this attempt led to (KernelMetrics::count_outcomes_in_loop).
-  const auto count = [&partition](HandledOutcome counted) {
-    if (partition.metrics) partition.metrics->count(counted);
-  };
-  switch (outcome.kind) {
-    case Outcome::Kind::success: {
-      count(HandledOutcome::success);
-      for (const auto& output : outputs) send_output(output, message, entry, attempt);
-      entry.handled = true;
-      break;
-    }
-    case Outcome::Kind::business:
-      log_->warn("business error at {}[{}]@{}: {}", partition.topic, partition.partition, message.offset(),
-                 outcome.message);
-      entry.handled = true;
-      count(HandledOutcome::business_error);
-      if (settings_.error_topic) publish_business_error(partition, entry, message, outcome, attempt - 1);
-      break;
-    case Outcome::Kind::transient:
-      if (!breaker_fed_ && breaker_failed(partition, message)) {
-        // Open or probing: the failure is the outage's, not the message's. It waits, its
-        // retries unspent, until the circuit closes (or it is the next probe).
-        count(HandledOutcome::retried);
-        if (retry_in_lane(attempt, Clock::now(), true)) return;
-        partition.retry_entry = &entry;
-        partition.retry_attempt = attempt;
-        partition.retry_due = Clock::now();
-        pause(partition, PauseReason::retry);
-        return;
-      }
-      if (!retry_topic_names_.empty()) {
-        count(static_cast<std::size_t>(attempt) <= retry_topic_names_.size() ? HandledOutcome::retried
-                                                                             : HandledOutcome::dead_lettered);
-        move_to_retry_topic(partition, entry, message, outcome, attempt);  // never retried in place
-        break;
-      }
-      if (attempt <= settings_.max_retries) {
-        // A delay the handler asked for (TransientError::retry_after) wins, within the cap.
-        const auto delay = retry_policy_.delay_after(outcome, attempt);
-        log_->warn("transient error at {}[{}]@{} (attempt {} of {}), retrying in {} ms: {}", partition.topic,
-                   partition.partition, message.offset(), attempt, settings_.max_retries + 1, delay.count(),
-                   outcome.message);
-        count(HandledOutcome::retried);
-        if (retry_in_lane(attempt + 1, Clock::now() + delay, false)) return;  // holds its lane, not the partition
-        partition.retry_entry = &entry;
-        partition.retry_attempt = attempt + 1;
-        partition.retry_due = Clock::now() + delay;
-        pause(partition, PauseReason::retry);
-        return;
-      }
-      count(HandledOutcome::dead_lettered);
-      dead_letter(partition, entry, message, "transient",
-                  handler_timed_out(outcome) ? FailureReason::timeout : FailureReason::retries_exhausted,
-                  outcome.error_type, outcome.message, attempt - 1);
-      break;
-    case Outcome::Kind::permanent:
-      count(HandledOutcome::dead_lettered);
-      dead_letter(partition, entry, message, "permanent", outcome.reason, outcome.error_type, outcome.message,
-                  attempt - 1);
-      break;
-    case Outcome::Kind::fatal:
-      log_->critical("fatal error at {}[{}]@{}: {}; stopping", partition.topic, partition.partition, message.offset(),
-                     outcome.message);
-      fatal_reason_ = outcome.message;
-      exit_code_ = exit_code::failure;
-      request_stop();
-      return;
-  }
+  if (waits(disposition)) keep_for_retry(partition, entry, disposition);
 }
 
 void KernelLoop::mark_committed(PartitionState& partition, std::int64_t offset) {

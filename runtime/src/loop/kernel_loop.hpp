@@ -28,6 +28,7 @@
 #include "loop/batch_collector.hpp"
 #include "loop/circuit_breaker.hpp"
 #include "loop/commit_tracker.hpp"
+#include "loop/disposition.hpp"
 #include "loop/retry_policy.hpp"
 #include "loop/standard_headers.hpp"
 #include "loop/transactions.hpp"
@@ -104,14 +105,24 @@ class KernelLoop {
   void handle(MessagePtr raw);
   /// One attempt: calls the handler through the chain and concludes with its outcome.
   void process(PartitionState& partition, InFlight& entry, Message& message, int attempt);
-  /// What an attempt's outcome means for its message: send `outputs` and complete, retry
-  /// (in place, through a retry topic, or held by the breaker), dead-letter, or stop. Loop
-  /// thread only; the seam where work done elsewhere (workers, batches) comes back.
-  /// `on_completed`: what the attempt's chain left waiting for a completed conclusion
-  /// (ContextAccess::on_completed), run only when the outcome is a success or a business error;
-  /// their undo waits in the partition until the input's offset is committed.
+  // Concluding an attempt (conclude.cpp): decide() says what its outcome means, the loop does it.
+  /// What an attempt's outcome means (disposition.hpp), once it is counted in the breaker when
+  /// `count_in_breaker` (a batch counts its call once, not each message).
+  Disposition disposition_of(PartitionState& partition, const Message& message, const Outcome& outcome, int attempt,
+                             bool count_in_breaker);
+  /// Carries out `disposition`: sends `outputs` and completes, publishes a business error,
+  /// moves to a retry topic, dead-letters, or stops. Loop thread only; the seam where work done
+  /// elsewhere (workers, batches) comes back. A disposition that waits (retry in place, hold for
+  /// the breaker) is counted and logged here and kept by the caller (keep_for_retry(), a lane,
+  /// a batch). `on_completed`: what the attempt's chain left waiting for a completed conclusion
+  /// (ContextAccess::on_completed), run only when the disposition completes the message; their
+  /// undo waits in the partition until the input's offset is committed.
   void conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome, int attempt,
-                const std::vector<Outgoing>& outputs, std::vector<CompletionHook>* on_completed = nullptr);
+                const Disposition& disposition, const std::vector<Outgoing>& outputs,
+                std::vector<CompletionHook>* on_completed = nullptr);
+  /// A call made on the loop thread waits for its retry in the partition's retry slot, the
+  /// partition paused.
+  void keep_for_retry(PartitionState& partition, InFlight& entry, const Disposition& disposition);
   /// The broker acknowledged `offset` as the partition's committed offset: the completions of
   /// the inputs below it can no longer be lost.
   void mark_committed(PartitionState& partition, std::int64_t offset);
@@ -125,10 +136,9 @@ class KernelLoop {
   /// A retry topic's head not due yet: moves `message` into the retry slot, pauses the
   /// partition and returns true (run_due_retries() handles it when due).
   bool wait_until_due(PartitionState& partition, InFlight& entry, Message& message);
-  /// A transient failure with retry topics on: the next retry topic, or after the last the
-  /// dead-letter topic (retries_exhausted).
+  /// Produces `message` to the retry topic `.retry.<next>` (the input's commit waits for the record).
   void move_to_retry_topic(PartitionState& partition, InFlight& entry, const Message& message, const Outcome& outcome,
-                           int attempt);
+                           int attempt, int next);
   void send_output(const Outgoing& output, const Message& input, InFlight& entry, int attempt);
   void dead_letter(PartitionState& partition, InFlight& entry, const Message& input, std::string_view error_class,
                    FailureReason reason, std::string_view type, std::string_view message, int retries,
@@ -237,9 +247,6 @@ class KernelLoop {
   /// workers: their lanes stay taken in `fresh` until they return, so a key never runs twice at once.
   void reserve_lanes_of_running_calls(PartitionState& fresh);
   void run_waiting_calls(Clock::time_point now);
-  /// From conclude(): keeps a worker's call, its lane held, for a retry at `due` (false when
-  /// the call was made on the loop thread: the partition's retry slot takes it).
-  bool retry_in_lane(int attempt, Clock::time_point due, bool breaker_wait);
   /// The breaker's probe from the calls waiting for it; false when none waits.
   bool probe_with_waiting_call();
   /// Revocation and shutdown: drops what has not started in `only` (all when null), lets the
@@ -405,21 +412,13 @@ class KernelLoop {
   // KernelSpec::batch_handler (empty for a single-message kernel).
   BatchHandler batch_handler_;
   TransientTypes transient_errors_;
-  std::size_t collected_messages_ = 0;  // in every partition's batches, collected or retrying
-  bool breaker_fed_ = false;            // conclude() leaves the breaker alone: the batch fed it for its call
+  std::size_t collected_messages_ = 0;                  // in every partition's batches, collected or retrying
   prometheus::Histogram* batch_size_metric_ = nullptr;  // kernel_batch_size (metrics on)
   // KERNEL_CONCURRENCY > 1 (concurrent_calls.cpp); workers_ is null otherwise.
   std::unique_ptr<WorkerPool> workers_;
   std::vector<Context> worker_contexts_;                // one per worker, copies of context_
   std::vector<std::unique_ptr<Call>> waiting_calls_;    // a retry's backoff, a held partition
   std::vector<std::unique_ptr<Call>> completed_calls_;  // drained from the pool, reused
-  struct LaneRetry {
-    int attempt;
-    Clock::time_point due;
-    bool breaker_wait;
-  };
-  std::optional<LaneRetry> lane_retry_;  // set by conclude() through retry_in_lane()
-  bool concluding_call_ = false;
   /// The producer's transaction; KERNEL_DELIVERY=exactly_once only (null otherwise).
   std::unique_ptr<Transaction> transaction_;
   std::size_t outputs_ahead_of_commit_ = 0;

@@ -89,18 +89,9 @@ bool KernelLoop::wait_until_due(PartitionState& partition, InFlight& entry, Mess
 }
 
 void KernelLoop::move_to_retry_topic(PartitionState& partition, InFlight& entry, const Message& message,
-                                     const Outcome& outcome, int attempt) {
-  // With retry topics, attempt n runs from .retry.(n-1): the next one is .retry.(attempt).
-  const auto next = static_cast<std::size_t>(attempt);
-  if (next > retry_topic_names_.size()) {
-    // As in place: a last attempt past the handler's deadline says so (`timeout`).
-    dead_letter(partition, entry, message, "transient",
-                handler_timed_out(outcome) ? FailureReason::timeout : FailureReason::retries_exhausted,
-                outcome.error_type, outcome.message, attempt - 1);
-    return;
-  }
-  const auto& topic = retry_topic_names_[next - 1];
-  const auto delay = settings_.retry_topics[next - 1];
+                                     const Outcome& outcome, int attempt, int next) {
+  const auto& topic = retry_topic_names_.at(static_cast<std::size_t>(next) - 1);
+  const auto delay = settings_.retry_topics.at(static_cast<std::size_t>(next) - 1);
   const auto now = now_epoch_ms();
   const auto& original = message.headers();
   HeadersPtr headers(rd_kafka_headers_new(original.size() + 8));

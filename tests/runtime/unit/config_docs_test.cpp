@@ -15,21 +15,17 @@
 #include <set>
 #include <sstream>
 
+#include "docs_pages.hpp"
 #include "kernel/config.hpp"
 
 namespace config_docs_test {
 
 using namespace kernel;
+using docs_pages::cells_of;
+using docs_pages::read_doc;
+using docs_pages::trim;
 
 namespace {
-
-std::string read_doc(const std::string& page) {
-  std::ifstream file(std::string(KERNEL_DOCS_DIR) + "/" + page);
-  REQUIRE_MESSAGE(file, page);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 const VariableSpec* find_spec(std::string_view name) {
   for (const auto& spec : config_registry()) {
@@ -38,33 +34,9 @@ const VariableSpec* find_spec(std::string_view name) {
   return nullptr;
 }
 
-std::string trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return std::string(text.substr(first, text.find_last_not_of(" \t") - first + 1));
-}
-
 std::string without(std::string text, std::string_view characters) {
   std::erase_if(text, [&](char c) { return characters.find(c) != std::string_view::npos; });
   return text;
-}
-
-/// The cells of a Markdown table row, trimmed (`\|` stays inside its cell).
-std::vector<std::string> cells_of(const std::string& line) {
-  std::vector<std::string> cells;
-  std::string cell;
-  for (std::size_t i = 1; i < line.size(); ++i) {
-    if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '|') {
-      cell += '|';
-      ++i;
-    } else if (line[i] == '|') {
-      cells.push_back(trim(cell));
-      cell.clear();
-    } else {
-      cell += line[i];
-    }
-  }
-  return cells;
 }
 
 /// The `KAFKA_...` and `KERNEL_...` names written in backticks in `text`.

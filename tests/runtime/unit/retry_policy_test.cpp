@@ -128,19 +128,30 @@ TEST_CASE("TransientError::retry_after() carries its delay into the Outcome") {
 }
 
 TEST_CASE("the delay before an in-place retry: the handler's retry_after within the cap, else the backoff") {
-  detail::RetryPolicy policy(100ms, 1s, 2.0, 0.0);
-  const auto plain = Outcome::transient("down");
-  CHECK(policy.delay_after(plain, 1) == 100ms);
-  CHECK(policy.delay_after(plain, 3) == 400ms);
-  CHECK(policy.delay_after(plain, 10) == 1s);  // the cap
-  auto asked = Outcome::transient("429 too many requests");
-  asked.retry_after = 250ms;
-  CHECK(policy.delay_after(asked, 1) == 250ms);
-  CHECK(policy.delay_after(asked, 5) == 250ms);  // not the backoff's 1 s
-  asked.retry_after = 30s;
-  CHECK(policy.delay_after(asked, 1) == 1s);
-  asked.retry_after = -5ms;
-  CHECK(policy.delay_after(asked, 1) == 0ms);
+  const detail::Backoff backoff{100ms, 1s, 2.0, 0.0};
+  constexpr double draw = 0.3;  // no jitter: any draw
+  CHECK(backoff.delay_after(std::nullopt, 1, draw) == 100ms);
+  CHECK(backoff.delay_after(std::nullopt, 3, draw) == 400ms);
+  CHECK(backoff.delay_after(std::nullopt, 10, draw) == 1s);  // the cap
+  CHECK(backoff.delay_after(250ms, 1, draw) == 250ms);
+  CHECK(backoff.delay_after(250ms, 5, draw) == 250ms);  // not the backoff's 1 s
+  CHECK(backoff.delay_after(30s, 1, draw) == 1s);
+  CHECK(backoff.delay_after(-5ms, 1, draw) == 0ms);
+}
+
+TEST_CASE("the backoff's jitter is placed by the draw it is given, within the cap") {
+  const detail::Backoff backoff{100ms, 1s, 2.0, 0.2};
+  CHECK(backoff.delay(1, 0.0) == 80ms);  // 1 - jitter
+  CHECK(backoff.delay(1, 0.5) == 100ms);
+  CHECK(backoff.delay(1, 0.75) == 110ms);
+  CHECK(backoff.delay(2, 0.0) == 160ms);
+  CHECK(backoff.delay(10, 0.99) == 1s);  // jittered above the cap: the cap
+  CHECK(backoff.delay(10, 0.0) == 800ms);
+  SUBCASE("no jitter: the draw does not matter") {
+    const detail::Backoff plain{100ms, 1s, 2.0, 0.0};
+    CHECK(plain.delay(3, 0.0) == 400ms);
+    CHECK(plain.delay(3, 0.99) == 400ms);
+  }
 }
 
 TEST_CASE("only retry-* headers other than retry-count are retry bookkeeping") {

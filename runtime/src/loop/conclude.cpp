@@ -1,0 +1,115 @@
+// Carrying out what an attempt's outcome means. decide() (disposition.hpp) says what it means;
+// here the loop feeds the breaker with the outcome first (its state is one of decide()'s
+// facts), then does what was decided: sends the outputs, publishes a business error, moves the
+// message to a retry topic, dead-letters it, or stops. A message that waits for another attempt
+// waits where its caller keeps it: the partition's retry slot for a call on the loop thread
+// (keep_for_retry()), its key's lane for a worker's call, the batch for a batch.
+#include "log/logging.hpp"
+#include "loop/kernel_loop.hpp"
+#include "loop/loop_internal.hpp"
+#include "loop/partition_state.hpp"
+
+namespace kernel::detail {
+
+namespace {
+
+OutcomeClass class_of(const Outcome& outcome, bool late) noexcept {
+  switch (outcome.kind) {
+    case Outcome::Kind::success: return OutcomeClass::success;
+    case Outcome::Kind::business: return OutcomeClass::business_error;
+    case Outcome::Kind::permanent: return OutcomeClass::permanent;
+    case Outcome::Kind::transient: return late ? OutcomeClass::late : OutcomeClass::transient;
+    case Outcome::Kind::fatal: return OutcomeClass::fatal;
+  }
+  return OutcomeClass::permanent;
+}
+
+}  // namespace
+
+Disposition KernelLoop::disposition_of(PartitionState& partition, const Message& message, const Outcome& outcome,
+                                       int attempt, bool count_in_breaker) {
+  auto circuit = Circuit::closed;
+  if (count_in_breaker) {
+    if (outcome.kind == Outcome::Kind::transient) {
+      if (breaker_failed(partition, message)) circuit = Circuit::open;
+    } else if (outcome.kind != Outcome::Kind::fatal) {
+      breaker_answered();  // the downstream answered
+    }
+  }
+  const Attempt ended{class_of(outcome, handler_timed_out(outcome)), attempt, retry_level(partition), outcome.reason,
+                      outcome.retry_after};
+  const FailurePolicy policy{settings_.max_retries, static_cast<int>(retry_topic_names_.size()),
+                             settings_.error_topic.has_value(), retry_policy_.backoff()};
+  return decide(ended, policy, circuit, retry_policy_.draw());
+}
+
+void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome,
+                          int attempt, const Disposition& disposition, const std::vector<Outgoing>& outputs,
+                          std::vector<CompletionHook>* on_completed) {
+  using Action = Disposition::Action;
+  entry.retries = attempt - 1;
+  if (on_completed) {
+    // Decided here and nowhere earlier: the chain's success may have been overruled since.
+    if (completes(disposition)) {
+      for (auto& hook : *on_completed) {
+        hook.complete();
+        if (hook.undo) partition.undo_until_committed.emplace_back(entry.offset, std::move(hook.undo));
+      }
+    }
+    on_completed->clear();
+  }
+  // kernel_messages_handled_total: what this attempt led to (KernelMetrics::count_outcomes_in_loop).
+  const auto count = [&partition](HandledOutcome counted) {
+    if (partition.metrics) partition.metrics->count(counted);
+  };
+  switch (disposition.action) {
+    case Action::complete:
+      count(HandledOutcome::success);
+      for (const auto& output : outputs) send_output(output, message, entry, attempt);
+      entry.handled = true;
+      return;
+    case Action::complete_without_outputs:
+    case Action::publish_to_error_topic:
+      log_->warn("business error at {}[{}]@{}: {}", partition.topic, partition.partition, message.offset(),
+                 outcome.message);
+      entry.handled = true;
+      count(HandledOutcome::business_error);
+      if (disposition.action == Action::publish_to_error_topic) {
+        publish_business_error(partition, entry, message, outcome, attempt - 1);
+      }
+      return;
+    case Action::hold_for_breaker: count(HandledOutcome::retried); return;
+    case Action::retry_in_place:
+      log_->warn("transient error at {}[{}]@{} (attempt {} of {}), retrying in {} ms: {}", partition.topic,
+                 partition.partition, message.offset(), attempt, settings_.max_retries + 1, disposition.delay.count(),
+                 outcome.message);
+      count(HandledOutcome::retried);
+      return;
+    case Action::move_to_retry_topic:
+      count(HandledOutcome::retried);
+      move_to_retry_topic(partition, entry, message, outcome, attempt, disposition.retry_topic);
+      return;
+    case Action::dead_letter:
+      count(HandledOutcome::dead_lettered);
+      dead_letter(partition, entry, message, outcome.kind == Outcome::Kind::transient ? "transient" : "permanent",
+                  disposition.reason, outcome.error_type, outcome.message, attempt - 1);
+      return;
+    case Action::stop:
+      log_->critical("fatal error at {}[{}]@{}: {}; stopping", partition.topic, partition.partition, message.offset(),
+                     outcome.message);
+      fatal_reason_ = outcome.message;
+      exit_code_ = exit_code::failure;
+      request_stop();
+      return;
+  }
+}
+
+void KernelLoop::keep_for_retry(PartitionState& partition, InFlight& entry, const Disposition& disposition) {
+  // Nothing behind it is handled meanwhile (in-place retries keep the partition's order).
+  partition.retry_entry = &entry;
+  partition.retry_attempt = disposition.next_attempt;
+  partition.retry_due = Clock::now() + disposition.delay;
+  pause(partition, PauseReason::retry);
+}
+
+}  // namespace kernel::detail
