@@ -176,9 +176,9 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
   }
   // kernel_messages_handled_total: conclude() counts what it decides; a retry decided here
   // (the batch again, or a follow-up batch) is counted here.
-  auto count_retried = [&](std::size_t messages) {
+  auto count_retried = [&](std::size_t messages, FailureReason reason) {
     if (!partition.metrics) return;
-    for (std::size_t i = 0; i < messages; ++i) partition.metrics->count(HandledOutcome::retried);
+    for (std::size_t i = 0; i < messages; ++i) partition.metrics->count_retry(reason);
   };
   const auto first = batch.messages.front().offset();
   const auto last = batch.messages.back().offset();
@@ -187,7 +187,7 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
     if (breaker_failed(partition, batch.messages.front())) {
       // The outage's failure, not the batch's: it waits, its retries unspent, until the circuit
       // closes (a held partition's batch runs as the probe once the partitions resume).
-      count_retried(count);
+      count_retried(count, whole.reason);
       retry_batch_later(partition, std::move(batch), attempt, milliseconds(0));
       return;
     }
@@ -196,7 +196,7 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
       log_->warn("transient error in the batch {}[{}]@{}..{} ({}, attempt {} of {}), retrying it in {} ms: {}",
                  partition.topic, partition.partition, first, last, count_of(count, "message"), attempt,
                  settings_.max_retries + 1, delay.count(), whole.message);
-      count_retried(count);
+      count_retried(count, whole.reason);
       retry_batch_later(partition, std::move(batch), attempt + 1, delay);
       return;
     }
@@ -228,7 +228,7 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
       log_->warn("transient error at {}[{}]@{} in a batch (attempt {} of {}), retrying it in {} ms: {}",
                  partition.topic, partition.partition, message.offset(), attempt, settings_.max_retries + 1,
                  delay.count(), outcome.message);
-      count_retried(1);
+      count_retried(1, outcome.reason);
       again.push_back(std::move(message), &entry);
       continue;
     }

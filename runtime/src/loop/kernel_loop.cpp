@@ -324,6 +324,9 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
   const auto count = [&partition](HandledOutcome counted) {
     if (partition.metrics) partition.metrics->count(counted);
   };
+  const auto count_retry = [&partition, &outcome] {
+    if (partition.metrics) partition.metrics->count_retry(outcome.reason);
+  };
   switch (outcome.kind) {
     case Outcome::Kind::success: {
       count(HandledOutcome::success);
@@ -342,7 +345,7 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
       if (!breaker_fed_ && breaker_failed(partition, message)) {
         // Open or probing: the failure is the outage's, not the message's. It waits, its
         // retries unspent, until the circuit closes (or it is the next probe).
-        count(HandledOutcome::retried);
+        count_retry();
         if (retry_in_lane(attempt, Clock::now(), true)) return;
         partition.retry_entry = &entry;
         partition.retry_attempt = attempt;
@@ -351,8 +354,11 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
         return;
       }
       if (!retry_topic_names_.empty()) {
-        count(static_cast<std::size_t>(attempt) <= retry_topic_names_.size() ? HandledOutcome::retried
-                                                                             : HandledOutcome::dead_lettered);
+        if (static_cast<std::size_t>(attempt) <= retry_topic_names_.size()) {
+          count_retry();
+        } else {
+          count(HandledOutcome::dead_lettered);
+        }
         move_to_retry_topic(partition, entry, message, outcome, attempt);  // never retried in place
         break;
       }
@@ -362,7 +368,7 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
         log_->warn("transient error at {}[{}]@{} (attempt {} of {}), retrying in {} ms: {}", partition.topic,
                    partition.partition, message.offset(), attempt, settings_.max_retries + 1, delay.count(),
                    outcome.message);
-        count(HandledOutcome::retried);
+        count_retry();
         if (retry_in_lane(attempt + 1, Clock::now() + delay, false)) return;  // holds its lane, not the partition
         partition.retry_entry = &entry;
         partition.retry_attempt = attempt + 1;
