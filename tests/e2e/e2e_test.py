@@ -263,7 +263,8 @@ def test_pattern(prefix, workdir, pattern, figures):
     log, _ = run(["git", "-C", directory, "log", "--oneline"], env=env)
     check(len(log.stdout.splitlines()) == 1, "expected one first commit")
 
-    run(["yamllint", "-s", os.path.join(directory, "deploy", "kubernetes.yaml")])
+    run(["yamllint", "-s", os.path.join(directory, "deploy", "kubernetes.yaml"),
+         os.path.join(directory, "deploy", "alerts.yaml")])
 
     build = os.path.join(directory, "build")
     run(["cmake", "-S", directory, "-B", build, f"-DCMAKE_PREFIX_PATH={prefix}",

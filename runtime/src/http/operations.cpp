@@ -2,10 +2,11 @@
 
 namespace kernel::detail {
 
-std::unique_ptr<Operations> Operations::start_if_enabled(const Settings& settings,
+std::unique_ptr<Operations> Operations::start_if_enabled(const Settings& settings, std::string_view kernel_version,
                                                          std::shared_ptr<spdlog::logger> logger) {
   if (!settings.http_port) return nullptr;
   auto operations = std::make_unique<Operations>(settings.max_retries);
+  operations->metrics_.identify(settings.kernel_name, kernel_version);
   OpsServerOptions options;
   options.host = settings.http_address;
   options.port = *settings.http_port;

@@ -4,6 +4,7 @@
 // the same way, before the loop starts, so the port is checked (exit 69) before connecting
 // and /healthz and /readyz answer during start-up.
 #include <memory>
+#include <string_view>
 
 #include <spdlog/logger.h>
 
@@ -16,8 +17,10 @@ namespace kernel::detail {
 
 class Operations {
  public:
-  /// nullptr when KERNEL_HTTP_PORT is off. Throws PortUnavailable.
-  static std::unique_ptr<Operations> start_if_enabled(const Settings& settings, std::shared_ptr<spdlog::logger> logger);
+  /// nullptr when KERNEL_HTTP_PORT is off. Throws PortUnavailable. `kernel_version` is
+  /// KernelSpec::version, for kernel_info (the name is in `settings`).
+  static std::unique_ptr<Operations> start_if_enabled(const Settings& settings, std::string_view kernel_version,
+                                                      std::shared_ptr<spdlog::logger> logger);
 
   KernelMetrics& metrics() noexcept { return metrics_; }
   OpsState& state() noexcept { return state_; }

@@ -404,6 +404,8 @@ int OpsServer::serve(MHD_Connection* connection, Request& request, std::string_v
     }
     case Endpoint::readyz: return readiness(connection);
     case Endpoint::metrics:
+      // Decided as /readyz decides it, at the moment of the scrape.
+      metrics_.ready().Set(not_ready_reason().empty() ? 1 : 0);
       return reply(connection, MHD_HTTP_OK, metrics_.serialize(), "text/plain; version=0.0.4; charset=utf-8");
     case Endpoint::status: return status(connection);
     case Endpoint::pause: return admin(connection, request, true);
@@ -416,26 +418,28 @@ int OpsServer::serve(MHD_Connection* connection, Request& request, std::string_v
   return reply(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, json{{"error", "internal error"}});
 }
 
-int OpsServer::readiness(MHD_Connection* connection) {
-  auto not_ready = [&](const std::string& reason) {
-    return reply(connection, MHD_HTTP_SERVICE_UNAVAILABLE, json{{"ready", false}, {"reason", reason}});
-  };
+std::string OpsServer::not_ready_reason() {
   switch (state_.phase()) {
-    case Phase::starting: return not_ready("starting: not yet a member of group " + options_.group_id);
-    case Phase::rejoining: return not_ready("lost its membership of group " + options_.group_id + "; rejoining");
-    case Phase::stopping: return not_ready("shutting down");
+    case Phase::starting: return "starting: not yet a member of group " + options_.group_id;
+    case Phase::rejoining: return "lost its membership of group " + options_.group_id + "; rejoining";
+    case Phase::stopping: return "shutting down";
     case Phase::ready: break;
   }
   // librdkafka keeps the assignment while no broker answers; past the session timeout the
   // group has given this member up, whatever the consumer still believes.
   const auto down = state_.brokers_down_for();
   if (down > options_.session_timeout) {
-    return not_ready("no connection to any broker for " + format_seconds(down) + " (session timeout " +
-                     format_seconds(options_.session_timeout) + "): no longer a member of group " + options_.group_id);
+    return "no connection to any broker for " + format_seconds(down) + " (session timeout " +
+           format_seconds(options_.session_timeout) + "): no longer a member of group " + options_.group_id;
   }
   // A dead letter the broker refuses for good holds its partition until an operator acts.
-  if (auto blocked = state_.status().dead_letter_blocked; !blocked.empty()) {
-    return not_ready("dead_letter_blocked: " + blocked);
+  if (auto blocked = state_.status().dead_letter_blocked; !blocked.empty()) return "dead_letter_blocked: " + blocked;
+  return {};
+}
+
+int OpsServer::readiness(MHD_Connection* connection) {
+  if (const auto reason = not_ready_reason(); !reason.empty()) {
+    return reply(connection, MHD_HTTP_SERVICE_UNAVAILABLE, json{{"ready", false}, {"reason", reason}});
   }
   return reply(connection, MHD_HTTP_OK, json{{"ready", true}, {"reason", "member of group " + options_.group_id}});
 }

@@ -75,6 +75,8 @@ class OpsServer {
   class AdminWaits;  // suspended admin requests waiting for the loop (ops_server.cpp)
 
   int serve(MHD_Connection* connection, Request& request, std::string_view path, std::string_view method);
+  /// Why /readyz answers 503 now; empty when the kernel is ready.
+  std::string not_ready_reason();
   int readiness(MHD_Connection* connection);
   int status(MHD_Connection* connection);
   int admin(MHD_Connection* connection, Request& request, bool pause);

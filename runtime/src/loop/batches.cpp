@@ -166,9 +166,9 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
   }
   // kernel_messages_handled_total: conclude() counts what it decides; a retry decided here
   // (the batch again, or a follow-up batch) is counted here.
-  auto count_retried = [&](std::size_t messages) {
+  auto count_retried = [&](std::size_t messages, FailureReason reason) {
     if (!partition.metrics) return;
-    for (std::size_t i = 0; i < messages; ++i) partition.metrics->count(HandledOutcome::retried);
+    for (std::size_t i = 0; i < messages; ++i) partition.metrics->count_retry(reason);
   };
   const auto first = batch.messages.front().offset();
   const auto last = batch.messages.back().offset();
@@ -183,7 +183,7 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
                  partition.topic, partition.partition, first, last, count_of(count, "message"), attempt,
                  settings_.max_retries + 1, whole_disposition.delay.count(), whole.message);
     }
-    count_retried(count);
+    count_retried(count, whole.reason);
     retry_batch_later(partition, std::move(batch), whole_disposition.next_attempt, whole_disposition.delay);
     return;
   }
@@ -208,7 +208,7 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
       log_->warn("transient error at {}[{}]@{} in a batch (attempt {} of {}), retrying it in {} ms: {}",
                  partition.topic, partition.partition, message.offset(), attempt, settings_.max_retries + 1,
                  disposition.delay.count(), outcome.message);
-      count_retried(1);
+      count_retried(1, outcome.reason);
       again.push_back(std::move(message), &entry);
       continue;
     }

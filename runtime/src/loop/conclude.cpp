@@ -62,6 +62,10 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
   const auto count = [&partition](HandledOutcome counted) {
     if (partition.metrics) partition.metrics->count(counted);
   };
+  // kernel_retries_total by the failure's reason, counted with the retried outcome.
+  const auto count_retry = [&partition, &outcome] {
+    if (partition.metrics) partition.metrics->count_retry(outcome.reason);
+  };
   switch (disposition.action) {
     case Action::complete:
       count(HandledOutcome::success);
@@ -78,15 +82,15 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
         publish_business_error(partition, entry, message, outcome, attempt - 1);
       }
       return;
-    case Action::hold_for_breaker: count(HandledOutcome::retried); return;
+    case Action::hold_for_breaker: count_retry(); return;
     case Action::retry_in_place:
       log_->warn("transient error at {}[{}]@{} (attempt {} of {}), retrying in {} ms: {}", partition.topic,
                  partition.partition, message.offset(), attempt, settings_.max_retries + 1, disposition.delay.count(),
                  outcome.message);
-      count(HandledOutcome::retried);
+      count_retry();
       return;
     case Action::move_to_retry_topic:
-      count(HandledOutcome::retried);
+      count_retry();
       move_to_retry_topic(partition, entry, message, outcome, attempt, disposition.retry_topic);
       return;
     case Action::dead_letter:

@@ -53,6 +53,7 @@ void KernelLoop::dead_letter(PartitionState& partition, InFlight& entry, const M
   type = shown_type;
   if (!to) {
     to = dlq_topic_;
+    if (partition.metrics) partition.metrics->count_dead_letter(reason);
     log_->error("dead-lettering {}[{}]@{} to {}: {} ({}): {}", partition.topic, partition.partition, input.offset(),
                 settings_.dlq_topic, to_string(reason), type, message);
   }

@@ -55,6 +55,24 @@ KernelMetrics::KernelMetrics(int max_retries)
                           .Name("kernel_handler_duration_seconds")
                           .Help("Time spent in the handler and its middleware per attempt")
                           .Register(registry);
+  retries_family_ =
+      &prometheus::BuildCounter()
+           .Name("kernel_retries_total")
+           .Help("Transient failures tried again, by the reason of the failure (dlq-failure-reason's words)")
+           .Register(registry);
+  dead_letters_family_ = &prometheus::BuildCounter()
+                              .Name("kernel_dead_letters_total")
+                              .Help("Inputs dead-lettered, by dlq-failure-reason")
+                              .Register(registry);
+  info_family_ = &prometheus::BuildGauge()
+                      .Name("kernel_info")
+                      .Help("Always 1; its labels name the kernel and its version")
+                      .Register(registry);
+  ready_ = &prometheus::BuildGauge()
+                .Name("kernel_ready")
+                .Help("1 when /readyz answers 200 (a member of its group, brokers reachable), else 0")
+                .Register(registry)
+                .Add({});
   in_flight_ = &prometheus::BuildGauge()
                     .Name("kernel_in_flight_messages")
                     .Help("Messages received and not yet committable, at most KAFKA_MAX_POLL_RECORDS per partition")
@@ -140,6 +158,13 @@ TopicMetrics& KernelMetrics::input_topic(std::string_view topic) {
         {{"topic", metrics->topic}, {"outcome", std::string(to_string(static_cast<HandledOutcome>(i)))}});
   }
   metrics->duration = &duration_family_->Add(labels, handler_duration_buckets());
+  // Every reason from the start, at 0: a series that appears only with its first increment
+  // hides that increment from rate() and increase().
+  for (const auto reason : all_failure_reasons) {
+    const prometheus::Labels by_reason{{"topic", metrics->topic}, {"reason", std::string(to_string(reason))}};
+    metrics->retries[static_cast<std::size_t>(reason)] = &retries_family_->Add(by_reason);
+    metrics->dead_letters[static_cast<std::size_t>(reason)] = &dead_letters_family_->Add(by_reason);
+  }
   return *topics_.emplace(metrics->topic, std::move(metrics)).first->second;
 }
 
@@ -169,6 +194,10 @@ TopicMetrics& KernelMetrics::input_topic_cached(std::string_view topic) {
     cached_names_.store(count + 1, std::memory_order_release);
   }
   return metrics;
+}
+
+void KernelMetrics::identify(std::string_view kernel, std::string_view version) {
+  info_family_->Add({{"kernel", std::string(kernel)}, {"version", std::string(version)}}).Set(1);
 }
 
 prometheus::Counter& KernelMetrics::produced(std::string_view topic) {

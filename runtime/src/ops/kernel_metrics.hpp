@@ -23,6 +23,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "kernel/errors.hpp"
 #include "kernel/outcome.hpp"
 #include "ops/pause_reasons.hpp"
 
@@ -43,8 +44,19 @@ struct TopicMetrics {
   prometheus::Counter* consumed = nullptr;
   std::array<prometheus::Counter*, handled_outcome_count> handled{};
   prometheus::Histogram* duration = nullptr;
+  /// kernel_retries_total and kernel_dead_letters_total, indexed by FailureReason.
+  std::array<prometheus::Counter*, all_failure_reasons.size()> retries{};
+  std::array<prometheus::Counter*, all_failure_reasons.size()> dead_letters{};
 
   void count(HandledOutcome outcome) noexcept { handled[static_cast<std::size_t>(outcome)]->Increment(); }
+  /// A transient failure tried again (in place, on a retry topic, or held by the circuit
+  /// breaker), counted once in each of its two metrics so that they always agree.
+  void count_retry(FailureReason reason) noexcept {
+    count(HandledOutcome::retried);
+    retries[static_cast<std::size_t>(reason)]->Increment();
+  }
+  /// A dead letter written for an input of this topic, by its dlq-failure-reason.
+  void count_dead_letter(FailureReason reason) noexcept { dead_letters[static_cast<std::size_t>(reason)]->Increment(); }
 };
 
 class KernelMetrics {
@@ -71,6 +83,12 @@ class KernelMetrics {
   TopicMetrics& input_topic_cached(std::string_view topic);
   /// kernel_messages_produced_total for a topic (a string lookup: keep the pointer).
   prometheus::Counter& produced(std::string_view topic);
+
+  /// kernel_info{kernel, version} = 1: the kernel's name, for dashboards and alerts to select
+  /// its series by (Prometheus adds only where it scraped them). Called once, at start.
+  void identify(std::string_view kernel, std::string_view version);
+  /// kernel_ready: 1 when /readyz answers 200, else 0; the HTTP server sets it on each scrape.
+  prometheus::Gauge& ready() noexcept { return *ready_; }
 
   prometheus::Gauge& in_flight() noexcept { return *in_flight_; }
   /// kernel_parked_messages: received beyond the in-flight bound, not handled yet.
@@ -115,6 +133,10 @@ class KernelMetrics {
   prometheus::Family<prometheus::Histogram>* duration_family_;
   prometheus::Family<prometheus::Gauge>* lag_family_;
   prometheus::Family<prometheus::Counter>* deduplicated_family_;
+  prometheus::Family<prometheus::Counter>* retries_family_;
+  prometheus::Family<prometheus::Counter>* dead_letters_family_;
+  prometheus::Family<prometheus::Gauge>* info_family_;
+  prometheus::Gauge* ready_;
   prometheus::Gauge* in_flight_;
   prometheus::Gauge* parked_;
   prometheus::Gauge* dead_letters_blocked_;

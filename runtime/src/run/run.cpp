@@ -193,7 +193,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   // Health, metrics and admin: bound before anything connects, so a taken port fails at once.
   std::unique_ptr<detail::Operations> operations;
   try {
-    operations = detail::Operations::start_if_enabled(settings, log);
+    operations = detail::Operations::start_if_enabled(settings, spec.version, log);
   } catch (const detail::PortUnavailable& error) {
     log->error("{}", error.what());
     return exit_code::unavailable;

@@ -221,7 +221,7 @@ int run_samples(const KernelSpec& spec, Config config, const std::string& file, 
   // Off unless KERNEL_HTTP_PORT was set for this run.
   std::unique_ptr<Operations> operations;
   try {
-    operations = Operations::start_if_enabled(config.settings(), log);
+    operations = Operations::start_if_enabled(config.settings(), spec.version, log);
   } catch (const PortUnavailable& error) {
     log->error("{}", error.what());
     return exit_code::unavailable;

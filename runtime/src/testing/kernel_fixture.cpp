@@ -125,7 +125,7 @@ KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chro
                                  std::string(to_string(settings.log_format)), state_->config->secret_value_redactor());
   if (settings.embedded) state_->broker = detail::start_embedded_broker(*state_->config, *log);
 
-  state_->operations = detail::Operations::start_if_enabled(settings, log);
+  state_->operations = detail::Operations::start_if_enabled(settings, state_->spec.version, log);
   // The brokers and topics, checked as a kernel's start checks them under --dev (what is
   // missing is created).
   if (const int code = detail::verify_topics(*state_->config, detail::MissingTopics::create, log); code != 0) {

@@ -376,7 +376,7 @@ TEST_CASE("exactly-once with KERNEL_CONCURRENCY=8: a transaction holds only reco
   auto log =
       std::make_shared<spdlog::logger>("eos-workers", std::make_shared<spdlog::sinks::ostream_sink_mt>(std::cerr));
   log->set_level(spdlog::level::err);
-  auto operations = kernel::detail::Operations::start_if_enabled(config.settings(), log);
+  auto operations = kernel::detail::Operations::start_if_enabled(config.settings(), spec.version, log);
   kernel::detail::KernelLoop loop(config, spec, log, {}, kernel::detail::publication_of(operations.get()));
   loop.start();
   int code = -1;

@@ -3,12 +3,16 @@ driven and checked with confluent-kafka (a client no one here wrote). Loopback o
 wait is a condition with a deadline."""
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
@@ -25,6 +29,35 @@ def wait_for(condition, timeout, what):
             return result
         time.sleep(0.05)  # polling a condition, with a deadline
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def http(method, url, headers=None, timeout=5):
+    """(status, body) of a request; (None, error) when nothing answers."""
+    request = urllib.request.Request(url, method=method, headers=headers or {}, data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except (urllib.error.URLError, ConnectionError, socket.timeout) as error:
+        return None, str(error)
+
+
+def address_of(kernel):
+    """The address and port a kernel started with KERNEL_HTTP_PORT=0 logged."""
+    def find():
+        for line in list(kernel.lines):
+            match = re.search(r"health, metrics and admin on http://([^:]+):(\d+)", line)
+            if match:
+                return match.group(1), int(match.group(2))
+        return None
+    return wait_for(find, 30, "the kernel to log its HTTP port")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Broker:

@@ -14,8 +14,6 @@ import tempfile
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -30,18 +28,7 @@ PROMETHEUS = os.environ.get("PROMETHEUS", "/usr/bin/prometheus")
 PROMTOOL = os.environ.get("PROMTOOL", "/usr/bin/promtool")
 TOKEN = "test-admin-token-0123456789"
 PARTITIONS = 4
-
-
-def http(method, url, headers=None, timeout=5):
-    """(status, body) of a request; (None, error) when nothing answers."""
-    request = urllib.request.Request(url, method=method, headers=headers or {}, data=b"" if method == "POST" else None)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-    except (urllib.error.URLError, ConnectionError, socket.timeout) as error:
-        return None, str(error)
+http, address_of, free_port = tp.http, tp.address_of, tp.free_port
 
 
 def metric(text, name, **labels):
@@ -58,17 +45,6 @@ def metric(text, name, **labels):
     return 0.0
 
 
-def address_of(kernel):
-    """The address and port a kernel started with KERNEL_HTTP_PORT=0 logged."""
-    def find():
-        for line in list(kernel.lines):
-            match = re.search(r"health, metrics and admin on http://([^:]+):(\d+)", line)
-            if match:
-                return match.group(1), int(match.group(2))
-        return None
-    return tp.wait_for(find, 30, "the kernel to log its HTTP port")
-
-
 def closed_by_server(s):
     """The server has closed `s` (end of stream or reset), without waiting."""
     try:
@@ -77,12 +53,6 @@ def closed_by_server(s):
         return False
     except OSError:
         return True
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class OpsTests(tp.BrokerTestCase):

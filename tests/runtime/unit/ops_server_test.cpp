@@ -123,6 +123,25 @@ TEST_CASE("readyz follows the phase with a JSON reason") {
   CHECK(nlohmann::json::parse(stopping->body)["reason"] == "shutting down");
 }
 
+TEST_CASE("kernel_ready in /metrics says what /readyz would answer at that moment") {
+  Served served;
+  auto ready_metric = [&] {
+    const auto body = served.client->Get("/metrics")->body;
+    const auto at = body.find("\nkernel_ready ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(body.substr(at + 14));
+  };
+  CHECK(ready_metric() == 0);  // starting
+  served.state.set_phase(Phase::ready);
+  CHECK(ready_metric() == 1);
+  served.state.brokers_down(OpsState::Clock::now() - std::chrono::seconds(11));  // past the session timeout
+  CHECK(ready_metric() == 0);
+  served.state.brokers_up();
+  CHECK(ready_metric() == 1);
+  served.state.set_phase(Phase::stopping);
+  CHECK(ready_metric() == 0);
+}
+
 TEST_CASE("metrics are served as Prometheus text with every documented family") {
   Served served;
   served.metrics.input_topic("orders").consumed->Increment(3);
@@ -380,7 +399,7 @@ TEST_CASE("KERNEL_HTTP_ADDRESS binds the server to that address only") {
   settings.http_address = "127.0.0.2";
   settings.session_timeout = std::chrono::seconds(2);
   auto operations = kernel::detail::Operations::start_if_enabled(
-      settings, std::make_shared<spdlog::logger>("t3", std::make_shared<spdlog::sinks::null_sink_mt>()));
+      settings, "0.1.0", std::make_shared<spdlog::logger>("t3", std::make_shared<spdlog::sinks::null_sink_mt>()));
   REQUIRE(operations);
   httplib::Client there("127.0.0.2", operations->port());
   there.set_connection_timeout(std::chrono::seconds(2));
