@@ -2,6 +2,8 @@
 starts (postgres_server.py) and stops afterwards; confluent-kafka sends the orders and reads
 the dead-letter topic, psql reads the table.
 
+- A statement waiting on a lock ends at the handler deadline (KERNEL_HANDLER_TIMEOUT), and
+  the batch is retried until it succeeds.
 - Bad rows fail alone: a message that does not decode, a row the database refuses (a CHECK
   constraint) and a second event for an order already stored (a unique violation) are
   dead-lettered; the rest of their batch is stored, and an event delivered twice is one row.
@@ -98,6 +100,29 @@ class PostgresSinkTests(unittest.TestCase):
         self.assertIn('field "amount": missing', dead["o-3"]["dlq-error-message"].decode())
         self.assertIn("orders_amount_check", dead["o-4"]["dlq-error-message"].decode())
         self.assertIn("Key (order_id)=(o-taken) already exists", dead["o-taken"]["dlq-error-message"].decode())
+
+    def test_a_statement_waiting_on_a_lock_ends_at_the_handler_deadline(self):
+        # Another session holds the table: without a statement_timeout from context.deadline(),
+        # the upsert would wait for it as long as it is held, and the call would never return.
+        holder = subprocess.Popen(["psql", "-X", "-q", "-d", self.database.url], stdin=subprocess.PIPE,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        self.addCleanup(holder.kill)
+        holder.stdin.write("BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE; SELECT 1;\n")
+        holder.stdin.flush()
+        self.wait(lambda: self.database.query("SELECT count(*) FROM pg_locks WHERE relation = 'orders'::regclass "
+                                              "AND mode = 'AccessExclusiveLock' AND granted") == "1", 30, "the lock")
+        broker = DevBroker(["orders", DLQ], partitions=1)
+        self.addCleanup(broker.stop)
+        broker.produce("orders", [("o-1", order(1), [("event-id", "ev-1")])])
+        kernel = self.start_kernel(broker, KERNEL_HANDLER_TIMEOUT="1s", **FAST)
+        ended = ("transient error in the batch orders[0]@0", "probe orders[0]@0 failed")
+        self.wait(lambda: sum(any(e in line for e in ended) for line in list(kernel.lines)) >= 2, 60,
+                  "two attempts ended by the deadline while the lock is held")
+        holder.stdin.write("COMMIT;\n")
+        holder.stdin.close()
+        self.wait(lambda: self.rows() == 1, 60, "the order stored once the lock is gone")
+        self.assertEqual(kernel.stop(), 0)
+        self.assertEqual(broker.size(DLQ), 0)
 
     def test_samples_run_as_the_readme_shows(self):
         samples = os.path.join(os.path.dirname(SCHEMA), "samples", "input.jsonl")
