@@ -1,7 +1,8 @@
-// example-bulk-sink: a sink that writes rows in bulk. Each batch of orders (up to
-// KERNEL_BATCH_SIZE of one partition) becomes one append of CSV rows to a file, the stand-in
-// for a bulk INSERT; a malformed order is dead-lettered alone, a failed write retries the
-// whole batch (docs/batches.md). Each stored order is confirmed on orders.stored.
+// example-bulk-sink: a file sink. Each batch of orders (up to KERNEL_BATCH_SIZE of one
+// partition) becomes one append of CSV rows to a local file; a malformed order is dead-lettered
+// alone, a failed write retries the whole batch (docs/batches.md). Each stored order is
+// confirmed on orders.stored. It writes a file and nothing else: examples/postgres-sink is the
+// same shape on a real database (an idempotent upsert, rows refused one by one, outages).
 #include <cerrno>
 #include <cstring>
 #include <fstream>
