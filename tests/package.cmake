@@ -13,7 +13,7 @@ if(KERNEL_BUILD_EXAMPLES)
     COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}/examples
             -DPREFIX=${CMAKE_CURRENT_BINARY_DIR}/package-test/prefix -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/examples-alone
             -P ${CMAKE_CURRENT_SOURCE_DIR}/package/build_examples_alone.cmake)
-  set_tests_properties(examples_build_alone PROPERTIES TIMEOUT 900 LABELS "package;examples"
+  set_tests_properties(examples_build_alone PROPERTIES TIMEOUT 900 LABELS "package;examples" PROCESSORS 2
     FIXTURES_REQUIRED installed_runtime)
 endif()
 

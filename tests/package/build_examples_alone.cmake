@@ -26,7 +26,7 @@ foreach(example IN LISTS examples)
   if(NOT broker STREQUAL "${PREFIX}/bin/kernel-dev-broker")
     message(FATAL_ERROR "${example}: kernel-dev-broker was not found in the installed runtime: ${broker}")
   endif()
-  execute_process(COMMAND ${CMAKE_COMMAND} --build "${build}" -j 2
+  execute_process(COMMAND nice -n 10 ${CMAKE_COMMAND} --build "${build}" -j 2
                   RESULT_VARIABLE failed OUTPUT_VARIABLE output ERROR_VARIABLE output)
   if(failed)
     message(FATAL_ERROR "${example}: building it alone failed:\n${output}")
