@@ -500,7 +500,7 @@ class DevBrokerTests(unittest.TestCase):
                     (["--seed", f"orders={first}", "--seed", f"orders={second}"], "orders is seeded twice"),
                     (["--seed", f"bad/name={first}"], "bad/name"),
                     (["--topic", "bad name"], "bad name"),
-                    (["--topic", "x" * 250], "longer than 249"),
+                    (["--topic", "x" * 250], "at most 249"),
                     (["--tail", ".."], "'..'")):
                 result = subprocess.run([DEV_BROKER, *args], capture_output=True, text=True, timeout=10)
                 self.assertEqual(result.returncode, 64, (args, result.stderr))
