@@ -7,17 +7,10 @@
 add_executable(faults-kernel runtime/faults/faults_kernel.cpp)
 target_link_libraries(faults-kernel PRIVATE kernel::runtime)
 
-find_program(FAULTS_PYTHON /usr/bin/python3 REQUIRED)
-add_test(NAME runtime_fault_tests
-  COMMAND ${FAULTS_PYTHON} -m unittest -v test_faults
-  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/faults)
-set_tests_properties(runtime_fault_tests PROPERTIES TIMEOUT 300 LABELS integration
-  ENVIRONMENT "FAULTS_KERNEL=$<TARGET_FILE:faults-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")
+kernel_python_test(runtime_fault_tests MODULE test_faults FOLDER runtime/faults TIMEOUT 300
+                   ENVIRONMENT "FAULTS_KERNEL=$<TARGET_FILE:faults-kernel>")
 
 # Exactly-once under SIGKILL (docs/exactly-once.md): EOS_MESSAGES inputs (10,000 here), three
 # kills; KERNEL_TEST_KAFKA=host:port runs it against a real broker, which can assert 0 duplicates.
-add_test(NAME runtime_exactly_once_tests
-  COMMAND ${FAULTS_PYTHON} -m unittest -v test_exactly_once
-  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/faults)
-set_tests_properties(runtime_exactly_once_tests PROPERTIES TIMEOUT 300 LABELS integration
-  ENVIRONMENT "FAULTS_KERNEL=$<TARGET_FILE:faults-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")
+kernel_python_test(runtime_exactly_once_tests MODULE test_exactly_once FOLDER runtime/faults TIMEOUT 300
+                   ENVIRONMENT "FAULTS_KERNEL=$<TARGET_FILE:faults-kernel>")

@@ -1,6 +1,5 @@
 # Integration tests of the runtime: in-process (doctest + the embedded broker) and
 # process-level (kernel binaries on kernel-dev-broker, checked with confluent-kafka).
-find_program(SYSTEM_PYTHON /usr/bin/python3 REQUIRED)
 
 add_executable(it-kernel runtime/integration/it_kernel.cpp)
 target_link_libraries(it-kernel PRIVATE kernel::runtime)
@@ -37,38 +36,17 @@ foreach(shard RANGE ${last_shard})
   set_tests_properties(runtime_integration_tests_${shard} PROPERTIES TIMEOUT 600 LABELS integration COST 100)
 endforeach()
 
-add_test(NAME runtime_process_tests
-  COMMAND ${SYSTEM_PYTHON} -m unittest -v test_process
-  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)
-set_tests_properties(runtime_process_tests PROPERTIES TIMEOUT 600 LABELS integration
-  ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>;EXAMPLE_KERNEL=$<TARGET_FILE:example-enricher>")
-
-add_test(NAME runtime_concurrency_tests
-  COMMAND ${SYSTEM_PYTHON} -m unittest -v test_concurrency
-  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)
-set_tests_properties(runtime_concurrency_tests PROPERTIES TIMEOUT 300 LABELS integration
-  ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")
-
-add_test(NAME runtime_settings_tests
-  COMMAND ${SYSTEM_PYTHON} -m unittest -v test_settings
-  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)
-set_tests_properties(runtime_settings_tests PROPERTIES TIMEOUT 180 LABELS integration
-  ENVIRONMENT "SETTINGS_KERNEL=$<TARGET_FILE:settings-kernel>;IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>;EXAMPLE_BULK_SINK=$<TARGET_FILE:example-bulk-sink>")
-
-add_test(NAME runtime_lifecycle_tests
-  COMMAND ${SYSTEM_PYTHON} -m unittest -v test_lifecycle
-  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)
-set_tests_properties(runtime_lifecycle_tests PROPERTIES TIMEOUT 300 LABELS integration
-  ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>;EXAMPLE_KERNEL=$<TARGET_FILE:example-enricher>")
-
-add_test(NAME runtime_memory_tests
-  COMMAND ${SYSTEM_PYTHON} -m unittest -v test_memory
-  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)
-set_tests_properties(runtime_memory_tests PROPERTIES TIMEOUT 300 LABELS integration
-  ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")
-
-add_test(NAME runtime_pipeline_tests
-  COMMAND ${SYSTEM_PYTHON} -m unittest -v test_pipelines
-  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration)
-set_tests_properties(runtime_pipeline_tests PROPERTIES TIMEOUT 300 LABELS integration
-  ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>;DEV_BROKER=$<TARGET_FILE:kernel-dev-broker>")
+set(it_kernel "IT_KERNEL=$<TARGET_FILE:it-kernel>")
+kernel_python_test(runtime_process_tests MODULE test_process FOLDER runtime/integration TIMEOUT 600
+                   ENVIRONMENT ${it_kernel})
+kernel_python_test(runtime_concurrency_tests MODULE test_concurrency FOLDER runtime/integration TIMEOUT 300
+                   ENVIRONMENT ${it_kernel})
+kernel_python_test(runtime_settings_tests MODULE test_settings FOLDER runtime/integration TIMEOUT 180
+                   ENVIRONMENT ${it_kernel} "SETTINGS_KERNEL=$<TARGET_FILE:settings-kernel>"
+                               "EXAMPLE_BULK_SINK=$<TARGET_FILE:example-bulk-sink>")
+kernel_python_test(runtime_lifecycle_tests MODULE test_lifecycle FOLDER runtime/integration TIMEOUT 300
+                   ENVIRONMENT ${it_kernel} "EXAMPLE_KERNEL=$<TARGET_FILE:example-enricher>")
+kernel_python_test(runtime_memory_tests MODULE test_memory FOLDER runtime/integration TIMEOUT 300
+                   ENVIRONMENT ${it_kernel})
+kernel_python_test(runtime_pipeline_tests MODULE test_pipelines FOLDER runtime/integration TIMEOUT 300
+                   ENVIRONMENT ${it_kernel})

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <kernel/config.hpp>
+#include <kernel/jsonl.hpp>
 
 #include "errors.hpp"
 
@@ -14,7 +15,6 @@ namespace new_kernel {
 namespace {
 
 constexpr std::size_t max_name_length = 63;  // a DNS label: the name is also a Kubernetes name
-constexpr std::size_t max_topic_length = 249;
 constexpr std::size_t max_description_length = 200;
 
 // C++20 keywords and alternative tokens: the name with dashes turned into underscores
@@ -51,58 +51,12 @@ bool contains(const std::array<const char*, N>& words, std::string_view word) {
   return std::find(words.begin(), words.end(), word) != words.end();
 }
 
-std::string printable(char c) {
-  if (c == ' ') return "a space";
-  if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-    return fmt::format("control character 0x{:02x}", static_cast<unsigned char>(c));
-  }
-  if (static_cast<unsigned char>(c) >= 0x80) return "a non-ASCII character";
-  return fmt::format("'{}'", c);
-}
-
-bool is_topic_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
-
-bool is_valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const std::size_t continuation = lead < 0x80           ? 0
-                                     : (lead >> 5) == 0x6  ? 1
-                                     : (lead >> 4) == 0xe  ? 2
-                                     : (lead >> 3) == 0x1e ? 3
-                                                           : 4;
-    if (continuation == 4 || i + continuation >= text.size() + (continuation == 0 ? 1 : 0)) {
-      return false;
-    }
-    for (std::size_t k = 1; k <= continuation; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
-    }
-    i += continuation + 1;
-  }
-  return true;
-}
-
 std::vector<std::string> check_kafka_name(std::string_view what, std::string_view value) {
-  std::vector<std::string> problems;
-  const auto accepted = "use letters, digits, '.', '_' and '-', 1 to 249 characters";
-  if (value.empty()) {
-    problems.push_back(fmt::format("{} is empty: {}", what, accepted));
-    return problems;
+  // The runtime's rule and words: a name refused here would be refused by the kernel too.
+  if (auto problem = kernel::topic_name_problem(value); !problem.empty()) {
+    return {fmt::format("{} \"{}\" {}", what, value, problem)};
   }
-  if (value == "." || value == "..") {
-    problems.push_back(fmt::format("{} \"{}\" is not allowed by Kafka: {}", what, value, accepted));
-    return problems;
-  }
-  if (value.size() > max_topic_length) {
-    problems.push_back(fmt::format("{} is {} characters long: at most {}", what, value.size(), max_topic_length));
-  }
-  const auto bad = std::find_if_not(value.begin(), value.end(), is_topic_char);
-  if (bad != value.end()) {
-    problems.push_back(fmt::format("{} \"{}\" contains {}: {}", what, value, printable(*bad), accepted));
-  }
-  return problems;
+  return {};
 }
 
 }  // namespace
@@ -138,12 +92,13 @@ std::vector<std::string> check_name(std::string_view name) {
   }
   auto allowed = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; };
   if (allowed(name.front()) && !(name.front() >= 'a' && name.front() <= 'z')) {
-    problems.push_back(fmt::format("name \"{}\" starts with {}: {}", name, printable(name.front()), accepted));
+    problems.push_back(
+        fmt::format("name \"{}\" starts with {}: {}", name, kernel::character_name(name.front()), accepted));
   }
   std::string bad_characters;
   for (std::size_t i = 0; i < name.size(); ++i) {
     if (allowed(name[i]) || name.substr(0, i).find(name[i]) != std::string_view::npos) continue;
-    bad_characters += (bad_characters.empty() ? "" : ", ") + printable(name[i]);
+    bad_characters += (bad_characters.empty() ? "" : ", ") + kernel::character_name(name[i]);
   }
   if (!bad_characters.empty()) {
     problems.push_back(fmt::format("name \"{}\" contains {}: {}", name, bad_characters, accepted));
@@ -185,21 +140,22 @@ std::vector<std::string> check_name(std::string_view name) {
 }
 
 std::vector<std::string> check_topic(std::string_view option, std::string_view topic) {
-  return check_kafka_name(fmt::format("{} {}", option, topic.empty() ? "\"\"" : "topic"), topic);
+  return check_kafka_name(fmt::format("{} topic", option), topic);
 }
 
 std::vector<std::string> check_group(std::string_view group) { return check_kafka_name("--group", group); }
 
 std::vector<std::string> check_description(std::string_view description) {
   std::vector<std::string> problems;
-  if (!is_valid_utf8(description)) {
+  if (!kernel::jsonl::is_valid_utf8(description)) {
     problems.push_back("--description is not valid UTF-8");
     return problems;
   }
   const auto control = std::find_if(description.begin(), description.end(),
                                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
   if (control != description.end()) {
-    problems.push_back(fmt::format("--description contains {}: use one line of text", printable(*control)));
+    problems.push_back(
+        fmt::format("--description contains {}: use one line of text", kernel::character_name(*control)));
   }
   if (description.size() > max_description_length) {
     problems.push_back(

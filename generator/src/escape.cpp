@@ -42,7 +42,13 @@ std::string escape(Language language, std::string_view value) {
   return std::string(value);
 }
 
-std::string escape_cpp_string(std::string_view value) {
+namespace {
+
+/// `value` inside a double-quoted string of a C-like syntax (C++, YAML): backslash, quote, \n,
+/// \t and \r escaped, any other control character as `control` writes its byte; UTF-8
+/// passes through (the files are UTF-8).
+template <typename Control>
+std::string escape_quoted(std::string_view value, Control control) {
   std::string out;
   out.reserve(value.size());
   for (const char c : value) {
@@ -55,14 +61,20 @@ std::string escape_cpp_string(std::string_view value) {
       case '\r': out += "\\r"; break;
       default:
         if (byte < 0x20 || byte == 0x7f) {
-          // Octal takes at most three digits, so a following digit cannot extend it (\x would).
-          out += fmt::format("\\{:03o}", byte);
+          out += control(byte);
         } else {
-          out += c;  // UTF-8 passes through: sources are UTF-8
+          out += c;
         }
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::string escape_cpp_string(std::string_view value) {
+  // Octal takes at most three digits, so a following digit cannot extend it (\x would).
+  return escape_quoted(value, [](unsigned char byte) { return fmt::format("\\{:03o}", byte); });
 }
 
 std::string escape_cmake_string(std::string_view value) {
@@ -85,25 +97,7 @@ std::string escape_cmake_string(std::string_view value) {
 }
 
 std::string escape_yaml_string(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (const char c : value) {
-    const auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (byte < 0x20 || byte == 0x7f) {
-          out += fmt::format("\\x{:02x}", byte);
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
+  return escape_quoted(value, [](unsigned char byte) { return fmt::format("\\x{:02x}", byte); });
 }
 
 std::string escape_json_string(std::string_view value) {

@@ -1,47 +1,13 @@
 #include "git_repository.hpp"
 
-#include <memory>
 #include <set>
 
-#include <fmt/format.h>
-#include <git2.h>
-
-#include "errors.hpp"
+#include "git_library.hpp"
 
 namespace new_kernel {
 
-namespace {
-
-// One deleter per libgit2 type, so every handle is released on every path.
-struct GitDeleter {
-  void operator()(git_repository* p) const noexcept { git_repository_free(p); }
-  void operator()(git_index* p) const noexcept { git_index_free(p); }
-  void operator()(git_tree* p) const noexcept { git_tree_free(p); }
-  void operator()(git_signature* p) const noexcept { git_signature_free(p); }
-  void operator()(git_status_list* p) const noexcept { git_status_list_free(p); }
-};
-template <class T>
-using GitPtr = std::unique_ptr<T, GitDeleter>;
-
-/// libgit2's global state, for the lifetime of one operation.
-class GitLibrary {
- public:
-  GitLibrary() { git_libgit2_init(); }
-  GitLibrary(const GitLibrary&) = delete;
-  GitLibrary& operator=(const GitLibrary&) = delete;
-  ~GitLibrary() { git_libgit2_shutdown(); }
-};
-
-void check(int result, std::string_view what) {
-  if (result >= 0) return;
-  const git_error* error = git_error_last();
-  throw WriteError(fmt::format("git: {} failed: {}", what, error != nullptr ? error->message : "unknown error"));
-}
-
-}  // namespace
-
 std::optional<std::filesystem::path> enclosing_git_repository(const std::filesystem::path& directory) {
-  const GitLibrary library;
+  const git::Library library;
   git_buf found = GIT_BUF_INIT;
   std::optional<std::filesystem::path> repository;
   // Start from the nearest directory that exists: the target and its parents may not yet.
@@ -55,33 +21,33 @@ std::optional<std::filesystem::path> enclosing_git_repository(const std::filesys
 }
 
 std::string initialise_git_repository(const std::filesystem::path& directory, const std::string& message) {
-  const GitLibrary library;
+  const git::Library library;
   git_repository* raw_repository = nullptr;
-  check(git_repository_init(&raw_repository, directory.c_str(), 0), "init");
-  const GitPtr<git_repository> repository(raw_repository);
+  git::check(git_repository_init(&raw_repository, directory.c_str(), 0), "init");
+  const git::Ptr<git_repository> repository(raw_repository);
 
   git_index* raw_index = nullptr;
-  check(git_repository_index(&raw_index, repository.get()), "opening the index");
-  const GitPtr<git_index> index(raw_index);
-  check(git_index_add_all(index.get(), nullptr, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr), "add");
-  check(git_index_write(index.get()), "writing the index");
+  git::check(git_repository_index(&raw_index, repository.get()), "opening the index");
+  const git::Ptr<git_index> index(raw_index);
+  git::check(git_index_add_all(index.get(), nullptr, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr), "add");
+  git::check(git_index_write(index.get()), "writing the index");
   git_oid tree_id;
-  check(git_index_write_tree(&tree_id, index.get()), "writing the tree");
+  git::check(git_index_write_tree(&tree_id, index.get()), "writing the tree");
   git_tree* raw_tree = nullptr;
-  check(git_tree_lookup(&raw_tree, repository.get(), &tree_id), "reading the tree");
-  const GitPtr<git_tree> tree(raw_tree);
+  git::check(git_tree_lookup(&raw_tree, repository.get(), &tree_id), "reading the tree");
+  const git::Ptr<git_tree> tree(raw_tree);
 
   git_signature* raw_signature = nullptr;
   if (git_signature_default(&raw_signature, repository.get()) < 0) {
     // No user.name/user.email anywhere: commit anyway, under a name that says who did it.
-    check(git_signature_now(&raw_signature, "new-kernel", "new-kernel@localhost"), "making a signature");
+    git::check(git_signature_now(&raw_signature, "new-kernel", "new-kernel@localhost"), "making a signature");
   }
-  const GitPtr<git_signature> signature(raw_signature);
+  const git::Ptr<git_signature> signature(raw_signature);
 
   git_oid commit_id;
-  check(git_commit_create_v(&commit_id, repository.get(), "HEAD", signature.get(), signature.get(), nullptr,
-                            message.c_str(), tree.get(), 0),
-        "commit");
+  git::check(git_commit_create_v(&commit_id, repository.get(), "HEAD", signature.get(), signature.get(), nullptr,
+                                 message.c_str(), tree.get(), 0),
+             "commit");
   char hex[GIT_OID_HEXSZ + 1] = {};
   git_oid_tostr(hex, sizeof hex, &commit_id);
   return hex;
@@ -89,10 +55,10 @@ std::string initialise_git_repository(const std::filesystem::path& directory, co
 
 std::vector<std::string> uncommitted_paths(const std::filesystem::path& directory,
                                            const std::vector<std::string>& paths) {
-  const GitLibrary library;
+  const git::Library library;
   git_repository* raw_repository = nullptr;
   if (git_repository_open_ext(&raw_repository, directory.c_str(), 0, nullptr) != 0) return {};
-  const GitPtr<git_repository> repository(raw_repository);
+  const git::Ptr<git_repository> repository(raw_repository);
   if (git_repository_is_bare(repository.get())) return {};
   const std::filesystem::path workdir = git_repository_workdir(repository.get());
   const auto prefix = std::filesystem::canonical(directory).lexically_relative(std::filesystem::canonical(workdir));
@@ -106,8 +72,8 @@ std::vector<std::string> uncommitted_paths(const std::filesystem::path& director
   options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
   options.pathspec = {&spec_pointer, 1};
   git_status_list* raw_list = nullptr;
-  check(git_status_list_new(&raw_list, repository.get(), &options), "status");
-  const GitPtr<git_status_list> list(raw_list);
+  git::check(git_status_list_new(&raw_list, repository.get(), &options), "status");
+  const git::Ptr<git_status_list> list(raw_list);
 
   std::set<std::string> changed;
   for (std::size_t i = 0; i < git_status_list_entrycount(list.get()); ++i) {

@@ -1,34 +1,10 @@
 #include "text_merge.hpp"
 
-#include <memory>
-
-#include <fmt/format.h>
-#include <git2.h>
-
-#include "errors.hpp"
+#include "git_library.hpp"
 
 namespace new_kernel {
 
 namespace {
-
-/// libgit2's global state, for the lifetime of one call.
-class GitLibrary {
- public:
-  GitLibrary() { git_libgit2_init(); }
-  GitLibrary(const GitLibrary&) = delete;
-  GitLibrary& operator=(const GitLibrary&) = delete;
-  ~GitLibrary() { git_libgit2_shutdown(); }
-};
-
-struct PatchDeleter {
-  void operator()(git_patch* patch) const noexcept { git_patch_free(patch); }
-};
-
-[[noreturn]] void fail(std::string_view what) {
-  const git_error* error = git_error_last();
-  throw GeneratorError(exit_code::io_error,
-                       fmt::format("git: {} failed: {}", what, error != nullptr ? error->message : "out of memory"));
-}
 
 git_merge_file_input input_of(std::string_view content) {
   git_merge_file_input input = GIT_MERGE_FILE_INPUT_INIT;
@@ -41,7 +17,7 @@ git_merge_file_input input_of(std::string_view content) {
 
 MergeResult merge_three_way(std::string_view base, std::string_view ours, std::string_view theirs,
                             const std::string& our_label, const std::string& their_label) {
-  const GitLibrary library;
+  const git::Library library;
   const auto ancestor_input = input_of(base);
   const auto our_input = input_of(ours);
   const auto their_input = input_of(theirs);
@@ -49,7 +25,7 @@ MergeResult merge_three_way(std::string_view base, std::string_view ours, std::s
   options.our_label = our_label.c_str();
   options.their_label = their_label.c_str();
   git_merge_file_result result{};
-  if (git_merge_file(&result, &ancestor_input, &our_input, &their_input, &options) < 0) fail("merging");
+  git::check(git_merge_file(&result, &ancestor_input, &our_input, &their_input, &options), "merging");
   MergeResult merged{std::string(result.ptr != nullptr ? result.ptr : "", result.len), result.automergeable == 0};
   git_merge_file_result_free(&result);
   return merged;
@@ -58,18 +34,17 @@ MergeResult merge_three_way(std::string_view base, std::string_view ours, std::s
 std::string unified_diff(const std::optional<std::string>& before, const std::optional<std::string>& after,
                          const std::string& before_path, const std::string& after_path) {
   if (before == after) return {};
-  const GitLibrary library;
+  const git::Library library;
   git_diff_options options = GIT_DIFF_OPTIONS_INIT;
   git_patch* raw = nullptr;
   // A null buffer is a side that does not exist: libgit2 prints /dev/null for it.
-  if (git_patch_from_buffers(&raw, before ? before->data() : nullptr, before ? before->size() : 0, before_path.c_str(),
-                             after ? after->data() : nullptr, after ? after->size() : 0, after_path.c_str(),
-                             &options) < 0) {
-    fail("diff");
-  }
-  const std::unique_ptr<git_patch, PatchDeleter> patch(raw);
+  git::check(
+      git_patch_from_buffers(&raw, before ? before->data() : nullptr, before ? before->size() : 0, before_path.c_str(),
+                             after ? after->data() : nullptr, after ? after->size() : 0, after_path.c_str(), &options),
+      "diff");
+  const git::Ptr<git_patch> patch(raw);
   git_buf text = GIT_BUF_INIT;
-  if (git_patch_to_buf(&text, patch.get()) < 0) fail("printing a diff");
+  git::check(git_patch_to_buf(&text, patch.get()), "printing a diff");
   std::string diff(text.ptr != nullptr ? text.ptr : "", text.size);
   git_buf_dispose(&text);
   return diff;

@@ -21,7 +21,8 @@ import sys
 import tempfile
 import time
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+import kernel_harness as kh  # noqa: E402
 
 # KERNEL_DEBUG_INFO=0 (CI's one-off build): the kernels are built without -g as well, which
 # compiles them about a quarter faster; the generated build type stays RelWithDebInfo.
@@ -38,6 +39,7 @@ PATTERNS = {  # the longest first: transform also checks settings and a broken h
 DESCRIPTION = 'Checks "escaping": $HOME ${X} `x` *y* <z> & a\\b; 100% done.'
 VALID = 40
 DEADLINE = 90  # seconds for any wait on the broker
+PARTITIONS = 4  # of every topic on kernel-dev-broker
 
 
 class Failure(Exception):
@@ -57,70 +59,22 @@ def run(command, cwd=None, env=None, timeout=600):
     return result, time.monotonic() - started
 
 
-class DevBroker:
-    """kernel-dev-broker in its own process; its first stdout line names the bootstrap servers."""
-
-    def __init__(self, binary, topics):
-        args = [binary, "--partitions", "4"]
-        for topic in topics:
-            args += ["--topic", topic]
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.process.stdout.readline().strip()
-        check(line.startswith("KAFKA_BOOTSTRAP_SERVERS="), f"kernel-dev-broker said {line!r}")
-        self.servers = line.split("=", 1)[1]
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
-
-
-def produce(servers, topic, records):
-    producer = Producer({"bootstrap.servers": servers, "enable.idempotence": True})
-    failures = []
-    for key, value, headers in records:
-        producer.produce(topic, key=key, value=value, headers=headers,
-                         on_delivery=lambda err, _msg: err and failures.append(err))
-    check(producer.flush(30) == 0 and not failures, f"producing to {topic} failed: {failures}")
-
-
 def consume(servers, topic, count):
-    consumer = Consumer({"bootstrap.servers": servers, "group.id": f"e2e-checker-{topic}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.subscribe([topic])
-    messages = []
-    deadline = time.monotonic() + DEADLINE
-    while len(messages) < count and time.monotonic() < deadline:
-        message = consumer.poll(0.5)
-        if message is None:
-            continue
-        check(message.error() is None, f"consuming {topic}: {message.error()}")
-        messages.append(message)
-    # A little longer: anything beyond `count` would be a duplicate or a stray.
-    extra_deadline = time.monotonic() + 2
-    while time.monotonic() < extra_deadline:
-        message = consumer.poll(0.2)
-        if message is not None and message.error() is None:
-            messages.append(message)
-    consumer.close()
+    """The `count` messages of `topic`, and then no more: anything beyond would be a duplicate or
+    a stray."""
+    with kh.TopicReader(servers, topic, PARTITIONS) as reader:
+        reader.read_until(count, DEADLINE)
+        messages = reader.drain(quiet=2)
     check(len(messages) == count, f"{topic}: expected {count} messages, got {len(messages)}")
     return messages
 
 
 def wait_for_commits(servers, group, topic, expected_total):
     """The group's committed offsets on `topic` must reach the end of every partition."""
-    consumer = Consumer({"bootstrap.servers": servers, "group.id": group, "enable.auto.commit": False})
-    partitions = [TopicPartition(topic, p) for p in range(4)]
-    deadline = time.monotonic() + DEADLINE
-    committed_total = -1
-    while time.monotonic() < deadline:
-        committed = consumer.committed(partitions, timeout=10)
-        committed_total = sum(max(tp.offset, 0) for tp in committed)
-        if committed_total == expected_total:
-            break
-        time.sleep(0.2)  # polling the broker's state, with a deadline
-    consumer.close()
-    check(committed_total == expected_total,
-          f"group {group} committed {committed_total} of {expected_total} offsets on {topic}")
+    def committed_total():
+        return sum(max(offset, 0) for offset in kh.committed(servers, group, topic, PARTITIONS).values())
+    kh.wait_for(lambda: committed_total() == expected_total, DEADLINE,
+                f"group {group} to commit {expected_total} offsets on {topic} (has {committed_total()})")
 
 
 def headers_of(message):
@@ -131,10 +85,10 @@ def exercise_on_broker(prefix, name, directory, pattern, log_path):
     """Runs the built kernel against kernel-dev-broker and checks outputs, dead letters, commits."""
     topic_in, topic_out, topic_dlq = f"{name}.in", f"{name}.out", f"{name}.dlq"
     topics = [topic_in, topic_out, topic_dlq] + ([f"{name}.audit"] if pattern == SETTINGS_PATTERN else [])
-    broker = DevBroker(os.path.join(prefix, "bin", "kernel-dev-broker"), topics)
+    broker = kh.DevBroker(topics, PARTITIONS, binary=os.path.join(prefix, "bin", "kernel-dev-broker"))
     kernel = None
     try:
-        env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=broker.servers, KERNEL_HTTP_PORT="0",
+        env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, KERNEL_HTTP_PORT="0",
                    KAFKA_CONSUMER_SESSION_TIMEOUT="6s", KAFKA_CONSUMER_HEARTBEAT_INTERVAL="1s")
         if pattern == SETTINGS_PATTERN:
             env[name.upper().replace("-", "_") + "_API_KEY"] = API_KEY
@@ -149,10 +103,10 @@ def exercise_on_broker(prefix, name, directory, pattern, log_path):
                     [("event-id", f"input-{i}")]) for i in range(VALID)]
         poison = [("bad-1", "not json at all", [("event-id", "input-bad-1")]),
                   ("bad-2", json.dumps({"id": "evt-no-account", "amount": 1}), [])]
-        produce(broker.servers, topic_in, records + poison)
+        kh.produce(broker.bootstrap, topic_in, records + poison, **{"enable.idempotence": True})
 
         if PATTERNS[pattern]["output"]:
-            outputs = consume(broker.servers, topic_out, VALID)
+            outputs = consume(broker.bootstrap, topic_out, VALID)
             by_key = {m.key().decode(): m for m in outputs}
             check(set(by_key) == {key for key, _, _ in records}, "output keys differ from input keys")
             for i in range(VALID):
@@ -170,14 +124,14 @@ def exercise_on_broker(prefix, name, directory, pattern, log_path):
                     check((details is not None) == bool(i % 2), f"enrichment output {document}")
                     check(document["amount"] == i + 0.25, f"enrichment kept fields {document}")
 
-        dead = {m.key().decode(): m for m in consume(broker.servers, topic_dlq, len(poison))}
+        dead = {m.key().decode(): m for m in consume(broker.bootstrap, topic_dlq, len(poison))}
         check(dead["bad-1"].value() == b"not json at all", "dead letter value is not byte for byte")
         check(headers_of(dead["bad-1"]).get("dlq-failure-reason") == "deserialization_error", "reason of bad-1")
         check(headers_of(dead["bad-1"]).get("event-id") == "input-bad-1", "original headers kept")
         check(headers_of(dead["bad-2"]).get("dlq-failure-reason") == "validation_error", "reason of bad-2")
         check(headers_of(dead["bad-2"]).get("dlq-original-topic") == topic_in, "dlq-original-topic")
 
-        wait_for_commits(broker.servers, name, topic_in, VALID + len(poison))
+        wait_for_commits(broker.bootstrap, name, topic_in, VALID + len(poison))
 
         kernel.send_signal(signal.SIGTERM)
         code = kernel.wait(timeout=40)
@@ -369,9 +323,9 @@ def main():
             running = {pool.submit(test_pattern, prefix, workdir, pattern, figures): pattern
                        for pattern in args.patterns}
             for done in concurrent.futures.as_completed(running):
-                done.result()  # a Failure stops the run here
+                done.result()  # a Failure (or a failed wait on the broker) stops the run here
                 print(f"== {running[done]}: ok", flush=True)
-    except Failure as failure:
+    except (Failure, AssertionError) as failure:
         print(f"FAILED: {failure}", file=sys.stderr)
         print(f"(work directory kept: {workdir})", file=sys.stderr)
         return 1

@@ -20,14 +20,15 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+import new_kernel_harness as nh  # noqa: E402
+
 NEW_KERNEL = None
 
 
 def run(*args, cwd, env_extra=None, stdin=subprocess.DEVNULL):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
-    env.update(env_extra or {})
-    return subprocess.run([NEW_KERNEL, *args], cwd=cwd, env=env, stdin=stdin, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run([NEW_KERNEL, *args], cwd=cwd, env=nh.environment(**(env_extra or {})), stdin=stdin,
+                          capture_output=True, text=True, timeout=60)
 
 
 class Scratch(unittest.TestCase):
@@ -185,8 +186,7 @@ class AllOrNothing(Scratch):
                 self.assertFalse(os.path.exists(os.path.join(self.dir, "k", ".new-kernel", "base")))
 
     def test_sigint_while_writing_leaves_nothing(self):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
-        env.update({"NEW_KERNEL_TEST_PAUSE_AT_FILE": "5", "HOME": self.home})
+        env = nh.environment(NEW_KERNEL_TEST_PAUSE_AT_FILE="5", HOME=self.home)
         process = subprocess.Popen([NEW_KERNEL, "k", "--topic", "a"], cwd=self.dir, env=env,
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = process.stderr.readline()  # the hook says when it is halfway through file 5
@@ -316,16 +316,6 @@ class Record(Scratch):
         with open(os.path.join(cwd, name, ".new-kernel", "manifest.json")) as f:
             return json.load(f)
 
-    @staticmethod
-    def tree(root):
-        found = {}
-        for directory, _, names in os.walk(root):
-            for name in names:
-                path = os.path.join(directory, name)
-                with open(path, "rb") as f:
-                    found[os.path.relpath(path, root)] = f.read()
-        return found
-
     def test_hashes_match_the_files_and_their_base_copies(self):
         manifest = self.render(self, "k", self.dir)
         target = os.path.join(self.dir, "k")
@@ -333,7 +323,7 @@ class Record(Scratch):
         self.assertEqual(manifest["generator"]["version"], run("--version", cwd=self.dir).stdout.split()[-1])
         self.assertTrue(manifest["template"]["version"])
         self.assertTrue(manifest["template"]["changes"])
-        base = self.tree(os.path.join(target, ".new-kernel", "base"))
+        base = nh.files_under(os.path.join(target, ".new-kernel", "base"))
         for entry in manifest["files"]:
             with self.subTest(path=entry["path"]):
                 self.assertEqual(set(entry), {"path", "template", "policy", "sha256"})
@@ -356,8 +346,8 @@ class Record(Scratch):
         os.mkdir(second)
         self.render(self, "k", first)
         self.render(self, "k", second, "--no-git")
-        a = self.tree(os.path.join(first, "k", ".new-kernel"))
-        b = self.tree(os.path.join(second, "k", ".new-kernel"))
+        a = nh.files_under(os.path.join(first, "k", ".new-kernel"))
+        b = nh.files_under(os.path.join(second, "k", ".new-kernel"))
         self.assertEqual(sorted(a), sorted(b))
         for path in a:
             self.assertEqual(a[path], b[path], path)
@@ -369,33 +359,7 @@ class Record(Scratch):
 class Prompts(Scratch):
     def converse(self, args, answers, env_extra=None):
         """Runs new-kernel on a pseudo-terminal, answering each prompt in turn."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
-        env.update(env_extra or {})
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.chdir(self.dir)
-            os.execve(NEW_KERNEL, [NEW_KERNEL, *args], env)
-        transcript = b""
-        pending = list(answers)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.5)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            transcript += chunk
-            if transcript.rstrip().endswith(b":") and pending:
-                os.write(fd, pending.pop(0).encode() + b"\n")
-        else:
-            os.kill(pid, signal.SIGKILL)  # still asking after the deadline: bounded, and the test fails
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
-        return os.waitstatus_to_exitcode(status), transcript.decode(errors="replace")
+        return nh.converse([NEW_KERNEL, *args], answers, env=nh.environment(**(env_extra or {})), cwd=self.dir)
 
     def test_asks_for_missing_values_with_defaults(self):
         # An invalid name is asked again; an empty topic answer takes the default shown.
@@ -424,12 +388,10 @@ class Conversation:
     for a text after what was already seen; answer() types a line."""
 
     def __init__(self, test, args):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
-        env["HOME"] = test.home
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             os.chdir(test.dir)
-            os.execve(NEW_KERNEL, [NEW_KERNEL, *args], env)
+            os.execve(NEW_KERNEL, [NEW_KERNEL, *args], nh.environment(HOME=test.home))
         self.test = test
         self.transcript = ""
         self.seen = 0  # expect() looks after this position

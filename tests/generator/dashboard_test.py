@@ -23,8 +23,10 @@ import sys
 import tempfile
 import urllib.parse
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "runtime", "integration"))
-import test_process as tp  # noqa: E402  (Broker, Kernel, produce, http: shared helpers)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "runtime", "integration"))
+import kernel_harness as kh  # noqa: E402
+import test_process as tp  # noqa: E402  (BrokerTestCase and it-kernel)
 
 NEW_KERNEL = os.environ["NEW_KERNEL"]
 PROMETHEUS = os.environ["PROMETHEUS"]
@@ -46,7 +48,7 @@ class Prometheus:
     """A Prometheus on 127.0.0.1 scraping `targets` and evaluating `rules` every second."""
 
     def __init__(self, workdir, targets, rules):
-        self.port = tp.free_port()
+        self.port = kh.free_port()
         config = os.path.join(workdir, "prometheus.yml")
         with open(config, "w") as out:
             out.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
@@ -58,7 +60,7 @@ class Prometheus:
 
     def api(self, path, **parameters):
         """The `data` of an answer of the HTTP API; None while it does not answer."""
-        status, body = tp.http("GET", f"http://127.0.0.1:{self.port}/api/v1/{path}?"
+        status, body = kh.http("GET", f"http://127.0.0.1:{self.port}/api/v1/{path}?"
                                       f"{urllib.parse.urlencode(parameters)}")
         if status != 200:
             return None
@@ -77,10 +79,9 @@ class DashboardTests(tp.BrokerTestCase):
     partitions = PARTITIONS
 
     def start_kernel(self, bootstrap, **env):
-        kernel = tp.Kernel(tp.IT_KERNEL, bootstrap, KERNEL_HTTP_PORT="0", KERNEL_HTTP_ADDRESS="127.0.0.1", **env)
-        self.kernels.append(kernel)
-        host, port = tp.address_of(kernel)
-        return f"{host}:{port}"
+        kernel = tp.ItKernel.start(bootstrap, KERNEL_HTTP_PORT="0", KERNEL_HTTP_ADDRESS="127.0.0.1", **env)
+        self.addCleanup(kernel.close)
+        return kernel.http_url().removeprefix("http://")
 
     def test_every_panel_has_series_and_every_alert_fires_against_a_real_prometheus(self):
         with tempfile.TemporaryDirectory() as workdir:
@@ -98,7 +99,7 @@ class DashboardTests(tp.BrokerTestCase):
                                         KERNEL_RETRY_BACKOFF="50ms", KERNEL_RETRY_JITTER="0",
                                         KERNEL_BREAKER_THRESHOLD="3", KERNEL_BREAKER_COOLDOWN="5m")
             # Nothing listens there: it keeps trying to start, not ready, serving its metrics.
-            stranded = self.start_kernel(f"127.0.0.1:{tp.free_port()}", KERNEL_STARTUP_TIMEOUT="5m")
+            stranded = self.start_kernel(f"127.0.0.1:{kh.free_port()}", KERNEL_STARTUP_TIMEOUT="5m")
             prometheus = Prometheus(workdir, [working, stranded], rules)
             try:
                 self.drive_and_check(prometheus, dashboard, rules, working)
@@ -108,22 +109,22 @@ class DashboardTests(tp.BrokerTestCase):
     def drive_and_check(self, prometheus, dashboard, rules, working):
         # The counters' first samples are scraped at 0, before any traffic, so that increase()
         # and rate() see everything that follows.
-        tp.wait_for(lambda: len(prometheus.query(f'kernel_dead_letters_total{{instance="{working}"}}')) > 0, 60,
+        kh.wait_for(lambda: len(prometheus.query(f'kernel_dead_letters_total{{instance="{working}"}}')) > 0, 60,
                     "Prometheus to scrape the kernel's dead-letter counters")
-        tp.produce(self.broker.bootstrap,
+        self.produce(
                    [(f"ok{n}", json.dumps({"n": n})) for n in range(20)]
                    + [(f"perm{n}", json.dumps({"n": 100 + n, "fail": "permanent"})) for n in range(2)]
                    + [("poison", "not json")]
                    + [(f"again{n}", json.dumps({"n": 200 + n, "fail": "transient", "times": 1})) for n in range(2)])
-        tp.wait_for(lambda: prometheus.query(
+        kh.wait_for(lambda: prometheus.query(
             f'sum(kernel_messages_handled_total{{instance="{working}",outcome="success"}}) >= 22'), 60,
             "Prometheus to see the first messages handled")
         # A message that always fails transiently: the third failure in a row opens the circuit
         # breaker, which then pauses every partition; what comes next waits, and the lag grows.
-        tp.produce(self.broker.bootstrap, [("down", json.dumps({"n": 300, "fail": "transient"}))])
-        tp.wait_for(lambda: prometheus.query(f'kernel_circuit_breaker_state{{instance="{working}"}} == 1'), 60,
+        self.produce([("down", json.dumps({"n": 300, "fail": "transient"}))])
+        kh.wait_for(lambda: prometheus.query(f'kernel_circuit_breaker_state{{instance="{working}"}} == 1'), 60,
                     "the circuit breaker to open")
-        tp.produce(self.broker.bootstrap, [(f"late{n}", json.dumps({"n": 400 + n})) for n in range(40)])
+        self.produce([(f"late{n}", json.dumps({"n": 400 + n})) for n in range(40)])
 
         with open(rules) as f:
             alert_names = re.findall(r"^\s*- alert: (\w+)$", f.read(), re.MULTILINE)
@@ -138,7 +139,7 @@ class DashboardTests(tp.BrokerTestCase):
                                        and alert["state"] in ("pending", "firing"))
             return not inactive
         try:
-            tp.wait_for(every_alert_active, 60, "every alert of deploy/alerts.yaml to be pending or firing")
+            kh.wait_for(every_alert_active, 60, "every alert of deploy/alerts.yaml to be pending or firing")
         except AssertionError as error:
             self.fail(f"{error}; never active: {sorted(inactive)}")
         groups = prometheus.api("rules")["groups"]

@@ -15,6 +15,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+import new_kernel_harness as nh  # noqa: E402
+
 # The fixed answers. The transform description exercises escaping in every file type.
 ANSWERS = {
     "consumer": ["audit-log", "--topic", "payments", "--description", "Logs and counts payments."],
@@ -48,21 +51,10 @@ ANSWERS = {
 
 
 def render(new_kernel, pattern, directory):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
     result = subprocess.run([new_kernel, *ANSWERS[pattern], "--dir", directory, "--no-git"],
-                            stdin=subprocess.DEVNULL, capture_output=True, env=env, timeout=30)
+                            stdin=subprocess.DEVNULL, capture_output=True, env=nh.environment(), timeout=30)
     if result.returncode != 0:
         sys.exit(f"new-kernel failed for {pattern} ({result.returncode}): {result.stderr.decode()}")
-
-
-def files_under(root):
-    found = {}
-    for directory, _, names in os.walk(root):
-        for name in names:
-            path = os.path.join(directory, name)
-            with open(path, "rb") as f:
-                found[os.path.relpath(path, root)] = f.read()
-    return found
 
 
 def main():
@@ -83,7 +75,7 @@ def main():
                 shutil.copytree(rendered_dir, golden_dir)
                 print(f"updated {golden_dir}")
                 continue
-            rendered, golden = files_under(rendered_dir), files_under(golden_dir)
+            rendered, golden = nh.files_under(rendered_dir), nh.files_under(golden_dir)
             for path in sorted(set(rendered) | set(golden)):
                 if path not in golden:
                     print(f"{pattern}: {path} is rendered but has no golden file")

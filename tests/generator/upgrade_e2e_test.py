@@ -1,13 +1,17 @@
 #!/usr/bin/python3
-"""End to end: a kernel lives through a template release. Generate it (with git) from a copy
-of templates/kernel, rewrite its handler and add a line to its CMakeLists.txt as a team would,
-commit; release the templates (a real change to the build file, main.cpp, the Dockerfile and a
+"""End to end: a kernel lives through a template release. Generate it (with git) from the
+templates as they were before the configuration test moved into the runtime package (a copy of
+templates/kernel with tests/configuration_files.cmake put back), rewrite its handler, add a line
+to its CMakeLists.txt and one to that script as a team would, commit; release the templates
+(templates/kernel as it is, with a real change to the build file, main.cpp, the Dockerfile and a
 user file, a new version); upgrade; then build the kernel with warnings as errors against the
-installed runtime and run its own tests. Prints the timings.
+installed runtime and run its own tests, the configuration test from the package among them.
+Prints the timings.
 
     upgrade_e2e_test.py --prefix PREFIX --templates templates/kernel
 """
 import argparse
+import glob
 import json
 import os
 import shutil
@@ -66,6 +70,16 @@ void handle(const kernel::Message& message, kernel::Context& context) {
 }  // namespace upgrade_e2e
 """
 TEAM_LINE = "set(CMAKE_EXPORT_COMPILE_COMMANDS ON)  # the team's editor integration\n"
+# Before the runtime package provided kernel_add_configuration_test(), every kernel had the
+# script as a managed file of its own, which its CMakeLists.txt ran.
+KERNEL_OWN_SCRIPT = "tests/configuration_files.cmake"
+KERNEL_OWN_TEST = """  add_test(NAME configuration_files
+           COMMAND ${CMAKE_COMMAND} -DKERNEL=$<TARGET_FILE:{{{identifier}}}> -DSOURCE=${CMAKE_CURRENT_SOURCE_DIR}
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/tests/configuration_files.cmake)
+  set_tests_properties(configuration_files PROPERTIES LABELS unit TIMEOUT 60)
+"""
+PACKAGE_TEST = "  kernel_add_configuration_test({{{identifier}}})\n"
+TEAM_SCRIPT_LINE = "# Also run by our nightly job.\n"
 
 
 class Failure(Exception):
@@ -93,25 +107,43 @@ def replace_in(path, old, new):
         f.write(text.replace(old, new, 1))
 
 
+def previous_templates(prefix, source_templates, templates):
+    """templates/kernel as released before the configuration test moved into the runtime
+    package: its script (the installed one) a managed file of each kernel's own."""
+    shutil.copytree(source_templates, templates)
+    script, = glob.glob(os.path.join(prefix, "lib*", "cmake", "kernel_runtime", "check_configuration_files.cmake"))
+    shutil.copy(script, os.path.join(templates, KERNEL_OWN_SCRIPT + ".mustache"))
+    replace_in(os.path.join(templates, "CMakeLists.txt.mustache"), PACKAGE_TEST, KERNEL_OWN_TEST)
+    with open(os.path.join(templates, "template.json")) as f:
+        manifest = json.load(f)
+    manifest["version"] = "1.4.0"
+    manifest["files"].append({"path": KERNEL_OWN_SCRIPT, "language": "cmake", "policy": "managed"})
+    with open(os.path.join(templates, "template.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+
+
 def scenario(prefix, source_templates, work, figures):
     new_kernel = os.path.join(prefix, "bin", "new-kernel")
-    templates = os.path.join(work, "templates")
-    shutil.copytree(source_templates, templates)
+    previous = os.path.join(work, "previous-templates")
+    previous_templates(prefix, source_templates, previous)
     kernel = os.path.join(work, NAME)
     env = dict(os.environ, HOME=os.path.join(work, "home"))
     os.makedirs(env["HOME"])
     git_identity = dict(env, GIT_AUTHOR_NAME="team", GIT_AUTHOR_EMAIL="team@example.com",
                         GIT_COMMITTER_NAME="team", GIT_COMMITTER_EMAIL="team@example.com")
     run([new_kernel, NAME, "--topic", "payments", "--output-topic", "payments.cents", "--dir", kernel,
-         "--templates", templates], env=env)
+         "--templates", previous], env=env)
 
     # The team's edits, committed.
     with open(os.path.join(kernel, "src", "handler.cpp"), "w") as f:
         f.write(HANDLER)
     replace_in(os.path.join(kernel, "CMakeLists.txt"), "include(GNUInstallDirs)\n", "include(GNUInstallDirs)\n" + TEAM_LINE)
-    run(["git", "-C", kernel, "commit", "-qam", "Our handler; compile_commands.json"], env=git_identity)
+    replace_in(os.path.join(kernel, KERNEL_OWN_SCRIPT), "execute_process(", TEAM_SCRIPT_LINE + "execute_process(")
+    run(["git", "-C", kernel, "commit", "-qam", "Our handler; compile_commands.json; a note"], env=git_identity)
 
     # A template release, as templates/kernel would make one.
+    templates = os.path.join(work, "templates")
+    shutil.copytree(source_templates, templates)
     def edit_template(path, old, new):
         replace_in(os.path.join(templates, path + ".mustache"), old, new)
     edit_template("CMakeLists.txt", "set_tests_properties(samples PROPERTIES LABELS integration TIMEOUT 120)",
@@ -139,6 +171,13 @@ def scenario(prefix, source_templates, work, figures):
         cmake = f.read()
     check(TEAM_LINE in cmake, "the team's CMakeLists.txt line was lost")
     check("LABELS integration TIMEOUT 150)" in cmake, "the template's CMakeLists.txt change is missing")
+    # The script the templates dropped: the team edited it, so it stays (with a notice), unused.
+    check(f"notice: {KERNEL_OWN_SCRIPT}: the template dropped this file" in result.stdout,
+          f"no notice about the dropped {KERNEL_OWN_SCRIPT}")
+    with open(os.path.join(kernel, KERNEL_OWN_SCRIPT)) as f:
+        check(TEAM_SCRIPT_LINE in f.read(), f"the team's {KERNEL_OWN_SCRIPT} was not kept")
+    check(PACKAGE_TEST.replace("{{{identifier}}}", "upgrade_e2e") in cmake and KERNEL_OWN_SCRIPT not in cmake,
+          "CMakeLists.txt does not take the configuration test from the runtime package")
     with open(os.path.join(kernel, "Dockerfile")) as f:
         check("WORKDIR /source\n" in f.read(), "the Dockerfile was not upgraded")
     run([new_kernel, "check", kernel, "--templates", templates], env=env)
@@ -148,7 +187,8 @@ def scenario(prefix, source_templates, work, figures):
          *DEBUG_INFO_FLAGS])
     _, figures["build s"] = run(["nice", "-n", "10", "cmake", "--build", build, "-j2"])  # niced: tests beside it wait on timers
     check(os.path.exists(os.path.join(build, "compile_commands.json")), "the team's line had no effect")
-    _, figures["own tests s"] = run(["ctest", "--test-dir", build, "--output-on-failure", "--timeout", "180"])
+    tests, figures["own tests s"] = run(["ctest", "--test-dir", build, "--output-on-failure", "--timeout", "180"])
+    check(" configuration_files " in tests.stdout, f"the configuration test did not run:\n{tests.stdout}")
 
 
 def main():

@@ -9,39 +9,29 @@ kernel with --templates COPY and checks every byte on disk.
 import argparse
 import json
 import os
-import pty
-import select
 import signal
 import shutil
 import stat
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+import new_kernel_harness as nh  # noqa: E402
 
 NEW_KERNEL = None
 TEMPLATES = None
 
 
 def run(*args, cwd, env_extra=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
-    env.update(env_extra or {})
-    return subprocess.run([NEW_KERNEL, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run([NEW_KERNEL, *args], cwd=cwd, env=nh.environment(**(env_extra or {})),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
 
 
 def snapshot(root):
     """Every file under root (.git aside): its bytes and permission bits."""
-    found = {}
-    for directory, dirs, names in os.walk(root):
-        if ".git" in dirs:
-            dirs.remove(".git")
-        for name in names:
-            path = os.path.join(directory, name)
-            with open(path, "rb") as f:
-                found[os.path.relpath(path, root)] = (f.read(), stat.S_IMODE(os.lstat(path).st_mode))
-    return found
+    return nh.files_under(root, with_modes=True)
 
 
 class Scenario(unittest.TestCase):
@@ -587,8 +577,7 @@ class Interrupted(Scenario):
         self.edit_template("Dockerfile", "WORKDIR /src\n", "WORKDIR /workspace\n")
         self.release()
         before = snapshot(self.kernel)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
-        env.update({"NEW_KERNEL_TEST_PAUSE_AT_FILE": "1", "HOME": self.home})
+        env = nh.environment(NEW_KERNEL_TEST_PAUSE_AT_FILE="1", HOME=self.home)
         process = subprocess.Popen([NEW_KERNEL, "upgrade", self.kernel, "--templates", self.templates],
                                    env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
@@ -606,30 +595,10 @@ class AnswersOnATerminal(Scenario):
         del manifest["answers"]["input_topics"]
         with open(self.path(".new-kernel/manifest.json"), "w") as f:
             json.dump(manifest, f)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEW_KERNEL_TEST_")}
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execve(NEW_KERNEL, [NEW_KERNEL, "upgrade", self.kernel, "--templates", self.templates], env)
-        transcript, answered = b"", False
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.5)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            transcript += chunk
-            if not answered and transcript.rstrip().endswith(b":"):
-                os.write(fd, b"orders, refunds\n")
-                answered = True
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
-        self.assertEqual(os.waitstatus_to_exitcode(status), 0, transcript)
-        self.assertIn(b"Input topic(s), comma-separated", transcript)
+        code, transcript = nh.converse([NEW_KERNEL, "upgrade", self.kernel, "--templates", self.templates],
+                                       ["orders, refunds"])
+        self.assertEqual(code, 0, transcript)
+        self.assertIn("Input topic(s), comma-separated", transcript)
         with open(self.path(".new-kernel/manifest.json")) as f:
             self.assertEqual(json.load(f)["answers"]["input_topics"], ["orders", "refunds"])
 

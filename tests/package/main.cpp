@@ -6,6 +6,8 @@ int main(int argc, char** argv) {
   spec.name = "package-consumer";
   spec.input_topics = {"in"};
   spec.output_topic = "out";
+  // A setting of its own: the configuration test checks the files list it.
+  spec.settings = {{.name = "GREETING", .default_value = "hello", .description = "what it says"}};
   spec.handler = [](const kernel::Message& message, kernel::Context& context) {
     context.produce(kernel::Outgoing{}.json(message.json()));
   };

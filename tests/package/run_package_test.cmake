@@ -1,6 +1,6 @@
 # Installs the project into a fresh prefix, then configures, builds and runs a consumer
-# project against the installed package (which brings the runtime's allocator with it), and
-# checks a version it does not satisfy is refused.
+# project against the installed package (which brings the runtime's allocator with it), runs
+# the configuration test the package adds, and checks a version it does not satisfy is refused.
 file(REMOVE_RECURSE "${WORK_DIR}")
 execute_process(COMMAND ${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${WORK_DIR}/prefix"
                 RESULT_VARIABLE failed OUTPUT_QUIET)
@@ -26,6 +26,31 @@ endif()
 if(ALLOCATOR STREQUAL "jemalloc" AND NOT version MATCHES "jemalloc [0-9]")
   message(FATAL_ERROR "the consumer should run on jemalloc (KERNEL_ALLOCATOR=jemalloc): ${version}")
 endif()
+# kernel_add_configuration_test(), from the package: files that list what the consumer reads
+# pass; a setting missing from one of them fails, named.
+set(files "${WORK_DIR}/build/kernel-files")
+file(MAKE_DIRECTORY "${files}")
+execute_process(COMMAND "${WORK_DIR}/build/package-consumer" --print-config --format env
+                OUTPUT_FILE "${files}/.env.template" RESULT_VARIABLE failed)
+if(failed)
+  message(FATAL_ERROR "package-consumer --print-config --format env failed: ${failed}")
+endif()
+file(WRITE "${files}/deploy/kubernetes.yaml" "env:\n  - name: PACKAGE_CONSUMER_GREETING\n    value: hello\n")
+file(WRITE "${files}/docs/message-spec.md" "| `PACKAGE_CONSUMER_GREETING` | what it says |\n")
+execute_process(COMMAND ${CMAKE_CTEST_COMMAND} --test-dir "${WORK_DIR}/build" -R "^configuration_files$"
+                        --output-on-failure
+                OUTPUT_VARIABLE output RESULT_VARIABLE failed)
+if(failed)
+  message(FATAL_ERROR "the package's configuration_files test failed on files that agree:\n${output}")
+endif()
+file(WRITE "${files}/deploy/kubernetes.yaml" "env: []\n")
+execute_process(COMMAND ${CMAKE_CTEST_COMMAND} --test-dir "${WORK_DIR}/build" -R "^configuration_files$"
+                        --output-on-failure
+                OUTPUT_VARIABLE output RESULT_VARIABLE failed)
+if(NOT failed OR NOT output MATCHES "deploy/kubernetes.yaml does not set PACKAGE_CONSUMER_GREETING")
+  message(FATAL_ERROR "the package's configuration_files test did not name the missing setting:\n${output}")
+endif()
+
 execute_process(COMMAND ${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}/build-too-new"
                         "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix" -DREQUIRED_VERSION=9.0
                 RESULT_VARIABLE refused OUTPUT_QUIET ERROR_QUIET)

@@ -323,8 +323,13 @@ class Config {
 };
 
 /// Kafka's topic name rules ([a-zA-Z0-9._-], 1 to 249 characters, not `.` or `..`): what is
-/// wrong with `topic` ("is longer than 249 characters"), or empty when it is a valid name.
+/// wrong with `topic`, worded to follow the name ("contains a space: use letters, digits, '.',
+/// '_' and '-'"), or empty when it is a valid name.
 std::string topic_name_problem(std::string_view topic);
+
+/// How a problem names one character: `'/'`, `a space`, `control character 0x0a`, `a
+/// non-ASCII character`.
+std::string character_name(char c);
 
 /// True when KERNEL_PIPELINE and KERNEL_STEP are both set (docs/pipelines.md).
 bool pipeline_naming(const Settings& settings);

@@ -15,7 +15,6 @@
 #include "core/bounded_json.hpp"
 #include "core/payload_format.hpp"
 #include "core/rfc3339.hpp"
-#include "core/utf8.hpp"
 #include "kernel/errors.hpp"
 
 namespace kernel::jsonl {
@@ -206,15 +205,6 @@ std::string base64_decode(std::string_view text) {
   auto bytes = detail::base64_decode(text);
   if (!bytes) throw std::invalid_argument("not base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4)");
   return std::move(*bytes);
-}
-
-bool is_valid_utf8(std::string_view text) noexcept {
-  for (std::size_t i = 0; i < text.size();) {
-    const auto character = detail::decode_utf8(text, i);
-    if (!character) return false;
-    i += character->length;
-  }
-  return true;
 }
 
 std::string format_timestamp(std::int64_t epoch_ms) { return detail::format_rfc3339(epoch_ms); }

@@ -279,16 +279,4 @@ void validate_settings(const Settings& s, const Values& shown, Problems& problem
 
 }  // namespace config_detail
 
-std::string topic_name_problem(std::string_view topic) {
-  if (topic.empty()) return "is empty; expected 1 to 249 characters";
-  if (topic.size() > 249) return "is longer than 249 characters";
-  if (topic == "." || topic == "..") return "is not allowed ('.' and '..' are reserved)";
-  for (char c : topic) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
-      return "has characters outside [a-zA-Z0-9._-]";
-    }
-  }
-  return {};
-}
-
 }  // namespace kernel

@@ -15,18 +15,16 @@ Every wait has a deadline."""
 import collections
 import json
 import os
-import random
 import signal
-import subprocess
-import tempfile
+import sys
 import threading
 import time
 import unittest
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "harness"))
+import kernel_harness as kh  # noqa: E402
 
 FAULTS_KERNEL = os.environ["FAULTS_KERNEL"]
-DEV_BROKER = os.environ["DEV_BROKER"]
 PARTITIONS = 4
 IN, OUT, DLQ = "faults.in", "faults.out", "faults-kernel.dlq"
 # KERNEL_RETRY_TOPICS with three delays: faults-kernel.retry.1 to .3, created with the others
@@ -48,143 +46,36 @@ RANDOM_FAILURE_VARIANTS = [
 ]
 
 
-def wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)  # polling a condition, with a deadline
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-class Broker:
-    """A kernel-dev-broker process: it outlives the kernels a scenario kills."""
-
-    def __init__(self):
-        args = [DEV_BROKER, "--partitions", str(PARTITIONS)]
-        for topic in (IN, OUT, DLQ, *RETRY_TOPICS):
-            args += ["--topic", topic]
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.process.stdout.readline().strip()
-        assert line.startswith("KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:"), line
-        self.bootstrap = line.split("=", 1)[1]
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        assert self.process.wait(timeout=10) == 0
-        self.process.stdout.close()
-
-
-class Kernel:
-    def __init__(self, bootstrap, env):
-        environment = dict(os.environ)
-        environment.update({"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KERNEL_LOG_LEVEL": "info",
-                            "KAFKA_CONSUMER_COMMIT_INTERVAL": "200ms", "KERNEL_HTTP_PORT": "off",
-                            "KAFKA_CONSUMER_GROUP": "faults"})
-        environment.update({k: str(v) for k, v in env.items()})
-        self.process = subprocess.Popen([FAULTS_KERNEL], env=environment, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True, errors="replace",
-                                        cwd=tempfile.gettempdir())
-        self.lines = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.process.stderr:
-            self.lines.append(line.rstrip("\n"))
+class FaultsKernel(kh.KernelProcess):
+    @classmethod
+    def start(cls, bootstrap, **settings):
+        return cls.on_broker(FAULTS_KERNEL, bootstrap, KAFKA_CONSUMER_GROUP="faults", **settings)
 
     def business_ids(self):
+        """The ids of the inputs the kernel refused as business errors (it logs each)."""
         marker = "faults: business id="
         return [line.split(marker, 1)[1].strip() for line in list(self.lines) if marker in line]
 
-    def running(self):
-        return self.process.poll() is None
 
-    def stop(self, sig=signal.SIGTERM, timeout=30):
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        code = self.process.wait(timeout=timeout)
-        self.reader.join(timeout=5)
-        self.process.stderr.close()
-        return code
-
-
-def producer(bootstrap, **extra):
-    return Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, **extra})
-
-
-def produce(bootstrap, records, topic=IN, per_second=None, **extra):
-    """records: (key, value) pairs, at most `per_second` of them a second when given (a stream
-    rather than a backlog). Returns the delivery errors by key (empty when all landed)."""
-    client = producer(bootstrap, **extra)
-    failed = {}
-    started = time.monotonic()
-    for sent, (key, value) in enumerate(records):
-        if per_second and sent % 500 == 0:
-            ahead = started + sent / per_second - time.monotonic()
-            if ahead > 0:
-                time.sleep(ahead)  # pacing the stream, not a synchronisation
-        while True:
-            try:
-                client.produce(topic, key=key, value=value,
-                               on_delivery=lambda err, msg, key=key: err and failed.setdefault(key, err))
-                break
-            except BufferError:
-                client.poll(0.1)
-            except KafkaException as error:  # refused before it is sent (e.g. too large)
-                failed[key] = error.args[0]
-                break
-        client.poll(0)
-    assert client.flush(60) == 0, "records still unsent after 60 s"
-    return failed
+def produce(bootstrap, records, **options):
+    """records: (key, value) pairs for the input topic; the delivery errors by key (empty when
+    all landed)."""
+    return kh.produce(bootstrap, IN, records, check=False, **options)
 
 
 def watermarks(bootstrap, topic):
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "faults-watermarks"})
-    try:
-        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(PARTITIONS)}
-    finally:
-        consumer.close()
+    return kh.watermarks(bootstrap, topic, PARTITIONS)
 
 
-def committed(bootstrap, group="faults", topic=IN):
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
-    try:
-        offsets = consumer.committed([TopicPartition(topic, p) for p in range(PARTITIONS)], timeout=10)
-        return {tp.partition: tp.offset for tp in offsets}
-    finally:
-        consumer.close()
-
-
-def read_topic(bootstrap, topic, timeout=60):
-    """Every record of `topic`, from the beginning up to its current high watermarks."""
-    ends = watermarks(bootstrap, topic)
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "faults-reader", "enable.auto.commit": False,
-                         "fetch.max.bytes": 4_000_000, "max.partition.fetch.bytes": 4_000_000})
-    consumer.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
-    positions = {p: 0 for p in range(PARTITIONS)}
-    records = []
-
-    def done():
-        for message in consumer.consume(1000, 0.2):
-            if message.error():
-                continue
-            records.append(message)
-            positions[message.partition()] = message.offset() + 1
-        return all(positions[p] >= ends[p] for p in range(PARTITIONS))
-    try:
-        wait_for(done, timeout, f"{sum(ends.values())} records of {topic} (have {len(records)})")
-    finally:
-        consumer.close()
-    return records
+def read_topic(bootstrap, topic):
+    return kh.read_topic(bootstrap, topic, PARTITIONS)
 
 
 def all_committed(bootstrap, topics=(IN,)):
     """Every record of `topics` committed by the kernel's group (with retry topics on, an input
     is committed once its retry record is written: the retry topics must be drained too)."""
     for topic in topics:
-        ends, done = watermarks(bootstrap, topic), committed(bootstrap, topic=topic)
+        ends, done = watermarks(bootstrap, topic), kh.committed(bootstrap, "faults", topic, PARTITIONS)
         if any(end > 0 and done[p] != end for p, end in ends.items()):  # nothing to commit in an empty partition
             return False
     return True
@@ -220,18 +111,17 @@ def summary(scenario, messages, faults, accounting, recover_s):
 
 class FaultTests(unittest.TestCase):
     def setUp(self):
-        self.broker = Broker()
+        self.start_broker()
+
+    def start_broker(self):
+        """A kernel-dev-broker (it outlives the kernels a scenario kills) with empty topics."""
+        self.broker = kh.DevBroker((IN, OUT, DLQ, *RETRY_TOPICS), PARTITIONS)
+        self.addCleanup(self.broker.stop)
         self.kernels = []
 
-    def tearDown(self):
-        for kernel in self.kernels:
-            if kernel.running():
-                kernel.process.kill()
-            kernel.stop(timeout=10)
-        self.broker.stop()
-
     def start(self, **env):
-        kernel = Kernel(self.broker.bootstrap, {**FAST_RETRIES, **env})
+        kernel = FaultsKernel.start(self.broker.bootstrap, **{**FAST_RETRIES, **env})
+        self.addCleanup(kernel.close)
         self.kernels.append(kernel)
         return kernel
 
@@ -247,10 +137,8 @@ class FaultTests(unittest.TestCase):
         ids = [f"r-{n}" for n in range(count)]
         for variant, env in RANDOM_FAILURE_VARIANTS:
             with self.subTest(variant=variant):
-                # A fresh broker per variant: each starts from empty topics.
-                if self.kernels:
-                    self.tearDown()
-                    self.setUp()
+                if self.kernels:  # a fresh broker per variant
+                    self.start_broker()
                 produce(self.broker.bootstrap, [(id, json.dumps({"id": id})) for id in ids])
                 started = time.monotonic()
                 # The breaker off: 15% of calls failing transiently at random is no outage, yet
@@ -259,8 +147,8 @@ class FaultTests(unittest.TestCase):
                 # stay open. The breaker has its own scenario (the downstream outage).
                 kernel = self.start(FAULTS_FAIL_PERCENT=30, FAULTS_SEED=15, KERNEL_BREAKER_THRESHOLD=0, **env)
                 topics = (IN, *RETRY_TOPICS) if "KERNEL_RETRY_TOPICS" in env else (IN,)
-                wait_for(lambda: all_committed(self.broker.bootstrap, topics), 120,
-                         "every input (and retry record) committed")
+                kh.wait_for(lambda: all_committed(self.broker.bootstrap, topics), 120,
+                            "every input (and retry record) committed")
                 elapsed = time.monotonic() - started
                 self.assertEqual(kernel.stop(), 0)
                 accounting = Accounting(self.broker.bootstrap, ids, self.business())
@@ -299,14 +187,13 @@ class FaultTests(unittest.TestCase):
         produce(bootstrap, [(id, json.dumps({"id": id})) for id in ids[:before]])
         kernel = self.start(FAULTS_OUTAGE_MS=outage_s * 1000, FAULTS_OUTAGE_AFTER=300, KERNEL_BREAKER_THRESHOLD=3,
                             KERNEL_BREAKER_COOLDOWN="1s", KERNEL_BREAKER_COOLDOWN_MAX="4s")
-        started = lambda: any("faults: outage started" in line for line in list(kernel.lines))
-        wait_for(started, 60, "the outage to start")
+        kh.wait_for(lambda: kernel.log_contains("faults: outage started"), 60, "the outage to start")
         outage_end = time.monotonic() + outage_s  # the kernel started it at most a poll before we saw it
-        wait_for(lambda: any("circuit breaker open" in line for line in list(kernel.lines)), 10, "the circuit to open")
+        kh.wait_for(lambda: kernel.log_contains("circuit breaker open"), 10, "the circuit to open")
         self.assertEqual(produce(bootstrap, [(id, json.dumps({"id": id})) for id in ids[before:]]), {})
-        wait_for(lambda: time.monotonic() >= outage_end, outage_s + 5, "the end of the outage")
+        kh.wait_for(lambda: time.monotonic() >= outage_end, outage_s + 5, "the end of the outage")
         self.assertEqual(sum(watermarks(bootstrap, DLQ).values()), 0, "dead letters during the outage")
-        wait_for(lambda: all_committed(bootstrap), 60, "every input committed after the outage")
+        kh.wait_for(lambda: all_committed(bootstrap), 60, "every input committed after the outage")
         recover = time.monotonic() - outage_end
         self.assertEqual(kernel.stop(), 0)
         over = [line for line in kernel.lines if "faults: outage over after" in line]
@@ -343,7 +230,7 @@ class FaultTests(unittest.TestCase):
         kills, resumed = 0, []
         threshold = 3_000
         while kills < 3:
-            wait_for(lambda: outputs() >= threshold, 90, f"{threshold} outputs before kill {kills + 1}")
+            kh.wait_for(lambda: outputs() >= threshold, 90, f"{threshold} outputs before kill {kills + 1}")
             if kills:
                 resumed.append(time.monotonic() - last_restart)
             self.assertEqual(kernel.stop(signal.SIGKILL, timeout=10), -signal.SIGKILL)
@@ -352,13 +239,14 @@ class FaultTests(unittest.TestCase):
             kernel = self.start(**env)
             last_restart = time.monotonic()
             threshold = outputs() + 3_000
-        wait_for(lambda: outputs() >= threshold or all_committed(self.broker.bootstrap), 90,
-                 "progress after the last restart")
+        kh.wait_for(lambda: outputs() >= threshold or all_committed(self.broker.bootstrap), 90,
+                    "progress after the last restart")
         resumed.append(time.monotonic() - last_restart)
         stream.join(timeout=90)
         self.assertFalse(stream.is_alive(), "the producer did not finish")
-        wait_for(lambda: sum(watermarks(self.broker.bootstrap, IN).values()) == count, 30, "the whole stream on the input")
-        wait_for(lambda: all_committed(self.broker.bootstrap), 120, "every input committed after the last restart")
+        kh.wait_for(lambda: sum(watermarks(self.broker.bootstrap, IN).values()) == count, 30,
+                    "the whole stream on the input")
+        kh.wait_for(lambda: all_committed(self.broker.bootstrap), 120, "every input committed after the last restart")
         # Time to recover: from a restart until the kernel has produced 3,000 more outputs.
         recover = max(resumed)
         self.assertTrue(kernel.running())
@@ -385,7 +273,7 @@ class FaultTests(unittest.TestCase):
         good_before = [(f"g-{n}", json.dumps({"id": f"g-{n}"})) for n in range(200)]
         good_after = [(f"h-{n}", json.dumps({"id": f"h-{n}"})) for n in range(200)]
         self.assertEqual(produce(bootstrap, good_before), {})
-        wait_for(lambda: all_committed(bootstrap), 60, "the good inputs before the poison committed")
+        kh.wait_for(lambda: all_committed(bootstrap), 60, "the good inputs before the poison committed")
         failed = produce(bootstrap, [(key, value) for key, value, _ in poison], **{"message.max.bytes": 2_000_000})
         self.assertEqual(failed, {})
         # Over the broker's limit (1 MB by default, as a real broker's message.max.bytes): refused
@@ -393,7 +281,7 @@ class FaultTests(unittest.TestCase):
         over = produce(bootstrap, [("p-over-limit", b"x" * 3_000_000)], **{"message.max.bytes": 4_000_000})
         poisoned_at = time.monotonic()
         self.assertEqual(produce(bootstrap, good_after), {})
-        wait_for(lambda: all_committed(bootstrap), 60, "every input committed")
+        kh.wait_for(lambda: all_committed(bootstrap), 60, "every input committed")
         recover = time.monotonic() - poisoned_at
         self.assertTrue(kernel.running(), "the kernel stopped on a poison input")
         ids = [key for key, _ in good_before + good_after] + [key for key, _, _ in poison]

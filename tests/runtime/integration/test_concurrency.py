@@ -3,39 +3,37 @@ stopped mid-stream by SIGKILL or SIGTERM and restarted; confluent-kafka checks t
 came out, that each key's outputs kept their order within a run, and that everything was
 committed. Loopback only; every wait is a condition with a deadline."""
 import json
+import os
 import signal
 import subprocess
+import sys
 import time
 import unittest
 
-from test_process import (IT_KERNEL, BrokerTestCase, Kernel, TopicReader, committed, high_watermarks,
-                          numbers_of, produce, wait_for)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "harness"))
+import kernel_harness as kh  # noqa: E402
+from test_process import BrokerTestCase, inputs, numbers_of  # noqa: E402
 
 COUNT = 4000
 KEYS = 200
 
 
 class ConcurrencyProcessTests(BrokerTestCase):
-    def start(self, instance, **env):
-        kernel = Kernel(IT_KERNEL, self.broker.bootstrap, IT_INSTANCE=instance, KERNEL_CONCURRENCY=8,
-                        IT_HANDLE_DELAY_US=2000, KAFKA_CONSUMER_SESSION_TIMEOUT="6s",
-                        KAFKA_CONSUMER_HEARTBEAT_INTERVAL="1s", **env)
-        self.kernels.append(kernel)
-        return kernel
+    def start_with_eight_workers(self, instance, **env):
+        return self.start(IT_INSTANCE=instance, KERNEL_CONCURRENCY=8, IT_HANDLE_DELAY_US=2000,
+                          KAFKA_CONSUMER_SESSION_TIMEOUT="6s", KAFKA_CONSUMER_HEARTBEAT_INTERVAL="1s", **env)
 
     def stop_mid_stream_and_restart(self, sig, group):
-        produce(self.broker.bootstrap, [(f"k{n % KEYS}", json.dumps({"n": n})) for n in range(COUNT)])
-        reader = TopicReader(self.broker.bootstrap, "it.out")
-        self.readers.append(reader)
-        first = self.start("first", KAFKA_CONSUMER_GROUP=group)
+        self.produce([(f"k{n % KEYS}", json.dumps({"n": n})) for n in range(COUNT)])
+        reader = self.reader()
+        first = self.start_with_eight_workers("first", KAFKA_CONSUMER_GROUP=group)
         reader.read_until(COUNT // 4, 60)  # calls running on every worker: stop it now
         code = first.stop(sig)
         if sig == signal.SIGTERM:
             self.assertEqual(code, 0, "\n".join(first.lines[-20:]))
-        second = self.start("second", KAFKA_CONSUMER_GROUP=group)
+        second = self.start_with_eight_workers("second", KAFKA_CONSUMER_GROUP=group)
         reader.read_until(COUNT, 120)
-        wait_for(lambda: committed(self.broker.bootstrap, group) == high_watermarks(self.broker.bootstrap), 30,
-                 "every input committed")
+        kh.wait_for(lambda: self.all_committed(group), 30, "every input committed")
         self.assertEqual(second.stop(), 0, "\n".join(second.lines[-20:]))
         outputs = reader.drain()
         numbers = numbers_of(outputs)
@@ -60,12 +58,9 @@ class ConcurrencyProcessTests(BrokerTestCase):
     def hung_call_then_stop(self, stop):
         """A worker's call never returns; `stop(kernel)` starts the shutdown. The process must
         exit 1 within KERNEL_SHUTDOWN_TIMEOUT (plus a margin), naming the hung call."""
-        kernel = Kernel(IT_KERNEL, self.broker.bootstrap, KERNEL_CONCURRENCY=4, KERNEL_SHUTDOWN_TIMEOUT="3s",
-                        KAFKA_CONSUMER_GROUP="conc-hang")
-        self.kernels.append(kernel)
-        produce(self.broker.bootstrap, [("hung", json.dumps({"n": 0, "hang": True}))] +
-                [(f"k{n}", json.dumps({"n": n})) for n in range(1, 10)])
-        wait_for(lambda: kernel.log_contains("handling n=0: hanging"), 30, "the hung call started")
+        kernel = self.start(KERNEL_CONCURRENCY=4, KERNEL_SHUTDOWN_TIMEOUT="3s", KAFKA_CONSUMER_GROUP="conc-hang")
+        self.produce([("hung", json.dumps({"n": 0, "hang": True}))] + inputs(range(1, 10)))
+        kh.wait_for(lambda: kernel.log_contains("handling n=0: hanging"), 30, "the hung call started")
         self.assertTrue(kernel.log_contains("4 worker threads call the handler"), "start-up names the worker count")
         started = time.monotonic()
         stop(kernel)
@@ -83,8 +78,7 @@ class ConcurrencyProcessTests(BrokerTestCase):
         self.hung_call_then_stop(lambda kernel: kernel.process.send_signal(signal.SIGTERM))
 
     def test_a_hung_worker_call_does_not_keep_a_kernel_stopped_by_a_fatal_error_alive(self):
-        self.hung_call_then_stop(lambda kernel: produce(self.broker.bootstrap,
-                                                        [("f", json.dumps({"n": 99, "fail": "fatal"}))]))
+        self.hung_call_then_stop(lambda kernel: self.produce([("f", json.dumps({"n": 99, "fail": "fatal"}))]))
 
 
 if __name__ == "__main__":

@@ -5,15 +5,17 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 import unittest
 
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
-from test_process import Broker, wait_for
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "harness"))
+import kernel_harness as kh  # noqa: E402
+from test_process import IT_TOPICS  # noqa: E402
 
 IT_KERNEL = os.environ["IT_KERNEL"]
 DEV_BROKER = os.environ["DEV_BROKER"]
@@ -21,22 +23,17 @@ EXAMPLE_KERNEL = os.environ["EXAMPLE_KERNEL"]
 SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "enricher", "samples", "input.jsonl")
 
 
-def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "KERNEL_"))}
-    env["KERNEL_HTTP_PORT"] = "off"
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
+def clean_env(**settings):
+    """No HTTP server unless a test asks for one."""
+    return kh.clean_environment(**{"KERNEL_HTTP_PORT": "off", **settings})
 
 
-def run(binary, *args, timeout=60, **env):
-    return subprocess.run([binary, *args], env=clean_env(**env), capture_output=True, text=True, timeout=timeout,
-                          cwd=tempfile.gettempdir())
+def run(binary, *args, timeout=60, **settings):
+    return kh.run_binary(binary, *args, env=clean_env(**settings), timeout=timeout)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def start(binary, *args, **settings):
+    return kh.KernelProcess(binary, *args, env=clean_env(**settings))
 
 
 def deeply_nested(levels=100_000):
@@ -48,27 +45,6 @@ def write_lines(*lines):
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
         f.write("".join(line + "\n" for line in lines))
     return f.name
-
-
-class Running:
-    """A kernel process whose stderr is read as it comes."""
-
-    def __init__(self, binary, *args, **env):
-        self.process = subprocess.Popen([binary, *args], env=clean_env(**env), stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True, cwd=tempfile.gettempdir())
-        self.lines = []
-        self.reader = threading.Thread(target=lambda: [self.lines.append(l) for l in self.process.stderr], daemon=True)
-        self.reader.start()
-
-    def logged(self, text):
-        return any(text in line for line in list(self.lines))
-
-    def finish(self, timeout=30):
-        code = self.process.wait(timeout=timeout)
-        self.reader.join(timeout=5)
-        self.process.stdout.close()
-        self.process.stderr.close()
-        return code
 
 
 class CommandLineTests(unittest.TestCase):
@@ -146,7 +122,7 @@ class CommandLineTests(unittest.TestCase):
         self.assertIn("SASL_SSL", result.stdout)
 
     def test_unreachable_brokers_exit_69_naming_them(self):
-        port = free_port()  # nothing listens there
+        port = kh.free_port()  # nothing listens there
         started = time.monotonic()
         result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{port}", KERNEL_STARTUP_TIMEOUT="2s")
         self.assertEqual(result.returncode, 69, result.stderr)
@@ -155,13 +131,10 @@ class CommandLineTests(unittest.TestCase):
 
     def test_tls_refused_exits_77(self):
         with tempfile.TemporaryDirectory() as tmp:
-            def openssl(*args):
-                subprocess.run(["openssl", *args], cwd=tmp, check=True, capture_output=True)
             # The server's certificate is signed by a CA the kernel does not trust.
-            for name in ("trusted", "other"):
-                openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                        "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "1", "-subj", f"/CN={name}-ca")
-            port = free_port()
+            _, ca = kh.self_signed_certificate(tmp, "trusted", "trusted-ca")
+            kh.self_signed_certificate(tmp, "other", "other-ca")
+            port = kh.free_port()
             server = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "other.pem",
                                        "-key", "other.key", "-quiet"], cwd=tmp, stdin=subprocess.PIPE,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -169,9 +142,7 @@ class CommandLineTests(unittest.TestCase):
                 def listening():
                     with socket.socket() as s:
                         return s.connect_ex(("127.0.0.1", port)) == 0
-                wait_for(listening, 10, "openssl s_server")
-                with open(os.path.join(tmp, "trusted.pem")) as f:
-                    ca = f.read()
+                kh.wait_for(listening, 10, "openssl s_server")
                 result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{port}", KAFKA_CA_CERT=ca,
                              KERNEL_STARTUP_TIMEOUT="20s")
                 self.assertEqual(result.returncode, 77, result.stderr)
@@ -182,13 +153,8 @@ class CommandLineTests(unittest.TestCase):
 
 
     def test_tls_against_a_plaintext_listener_exits_77_at_once_naming_the_handshake(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                            "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=some-ca"],
-                           cwd=tmp, check=True, capture_output=True)
-            with open(os.path.join(tmp, "ca.pem")) as f:
-                ca = f.read()
-        broker = Broker()  # kernel-dev-broker: plaintext only
+        _, ca = kh.self_signed_certificate()
+        broker = kh.DevBroker(IT_TOPICS, partitions=8)  # kernel-dev-broker: plaintext only
         try:
             started = time.monotonic()
             result = run(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, KAFKA_CA_CERT=ca,
@@ -206,19 +172,12 @@ class CommandLineTests(unittest.TestCase):
 
 class SecretTests(unittest.TestCase):
     def test_no_secret_in_any_output_of_a_run_with_every_secret_set(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                            "-keyout", "client.key", "-out", "client.pem", "-days", "1", "-subj", "/CN=client",
-                            "-passout", "pass:key-password-4711"], cwd=tmp, check=True, capture_output=True)
-            with open(os.path.join(tmp, "client.key")) as f:
-                key = f.read()
-            with open(os.path.join(tmp, "client.pem")) as f:
-                cert = f.read()
+        key, cert = kh.self_signed_certificate(common_name="client", key_password="key-password-4711")
         key_body = "".join(key.strip().splitlines()[1:-1])
         secrets = {"KAFKA_CLIENT_KEY": key, "KAFKA_CLIENT_KEY_PASSWORD": "key-password-4711",
                    "KAFKA_SASL_PASSWORD": "sasl-password-0815", "KERNEL_ADMIN_TOKEN": "admin-token-2342"}
         env = dict(secrets, KAFKA_CLIENT_CERT=cert, KAFKA_CA_CERT=cert, KAFKA_SASL_MECHANISM="PLAIN",
-                   KAFKA_SASL_USERNAME="svc", KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}",
+                   KAFKA_SASL_USERNAME="svc", KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{kh.free_port()}",
                    KERNEL_STARTUP_TIMEOUT="2s", KERNEL_LOG_LEVEL="trace", KAFKA_PROPERTY_DEBUG="all")
         outputs = []
         for args in ([], ["--print-config"]):
@@ -369,21 +328,21 @@ class LifecycleTests(unittest.TestCase):
         self.assertIn("line 2: JSON nested deeper than 512 levels", result.stderr)
 
     def test_dev_mode_uses_the_embedded_broker_and_stops_cleanly(self):
-        kernel = Running(IT_KERNEL, "--dev")
+        kernel = start(IT_KERNEL, "--dev")
         try:
-            wait_for(lambda: kernel.logged("assigned it.in["), 30, "the kernel to join its group")
-            self.assertTrue(kernel.logged("embedded development broker"))
+            kh.wait_for(lambda: kernel.log_contains("assigned it.in["), 30, "the kernel to join its group")
+            self.assertTrue(kernel.log_contains("embedded development broker"))
         finally:
             kernel.process.send_signal(signal.SIGTERM)
-        self.assertEqual(kernel.finish(), 0)
+        self.assertEqual(kernel.wait(), 0)
 
     def test_json_logs_are_one_object_per_line_naming_the_kernel(self):
-        kernel = Running(IT_KERNEL, "--dev", KERNEL_LOG_FORMAT="json")
+        kernel = start(IT_KERNEL, "--dev", KERNEL_LOG_FORMAT="json")
         try:
-            wait_for(lambda: kernel.logged("assigned it.in["), 30, "the kernel to join its group")
+            kh.wait_for(lambda: kernel.log_contains("assigned it.in["), 30, "the kernel to join its group")
         finally:
             kernel.process.send_signal(signal.SIGTERM)
-        self.assertEqual(kernel.finish(), 0)
+        self.assertEqual(kernel.wait(), 0)
         for line in kernel.lines:
             entry = json.loads(line)
             self.assertEqual(entry["kernel"], "it-kernel")
@@ -392,34 +351,36 @@ class LifecycleTests(unittest.TestCase):
 
     def busy_kernel(self, broker, **env):
         """A kernel stuck in a slow handler (5 s per message)."""
-        kernel = Running(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, IT_HANDLE_DELAY_US=5_000_000, **env)
-        wait_for(lambda: kernel.logged("assigned it.in["), 30, "the kernel to join its group")
+        kernel = start(IT_KERNEL, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, IT_HANDLE_DELAY_US=5_000_000, **env)
+        self.addCleanup(kernel.close)
+        kh.wait_for(lambda: kernel.log_contains("assigned it.in["), 30, "the kernel to join its group")
         subprocess.run(["kcat", "-b", broker.bootstrap, "-t", "it.in", "-P"], input='{"n": 1}\n', text=True,
                        check=True, timeout=30)
         return kernel
 
     def test_second_signal_exits_at_once_with_128_plus_signal(self):
-        broker = Broker()
+        broker = kh.DevBroker(IT_TOPICS, partitions=8)
         try:
             kernel = self.busy_kernel(broker)
-            wait_for(lambda: kernel.logged("working for"), 30, "the kernel to be inside its slow handler")
+            kh.wait_for(lambda: kernel.log_contains("working for"), 30, "the kernel to be inside its slow handler")
             kernel.process.send_signal(signal.SIGTERM)
-            wait_for(lambda: kernel.logged("send it again to exit at once"), 10, "the first signal to be taken")
+            kh.wait_for(lambda: kernel.log_contains("send it again to exit at once"), 10,
+                        "the first signal to be taken")
             kernel.process.send_signal(signal.SIGTERM)
-            self.assertEqual(kernel.finish(timeout=10), 143)
+            self.assertEqual(kernel.wait(timeout=10), 143)
         finally:
             broker.stop()
 
     def test_shutdown_is_bounded_by_the_watchdog(self):
-        broker = Broker()
+        broker = kh.DevBroker(IT_TOPICS, partitions=8)
         try:
             kernel = self.busy_kernel(broker, KERNEL_SHUTDOWN_TIMEOUT="1s")
-            wait_for(lambda: kernel.logged("working for"), 30, "the kernel to be inside its slow handler")
+            kh.wait_for(lambda: kernel.log_contains("working for"), 30, "the kernel to be inside its slow handler")
             started = time.monotonic()
             kernel.process.send_signal(signal.SIGTERM)
-            self.assertEqual(kernel.finish(timeout=10), 1)
+            self.assertEqual(kernel.wait(timeout=10), 1)
             self.assertLess(time.monotonic() - started, 4)
-            self.assertTrue(kernel.logged("KERNEL_SHUTDOWN_TIMEOUT"))
+            self.assertTrue(kernel.log_contains("KERNEL_SHUTDOWN_TIMEOUT"))
         finally:
             broker.stop()
 
@@ -499,7 +460,7 @@ class DevBrokerTests(unittest.TestCase):
             self.assertIn("1 to 1000", lines[0])
 
     def test_port_gives_one_address_that_clients_use_throughout_and_a_busy_port_is_an_error(self):
-        port = free_port()
+        port = kh.free_port()
         address = f"127.0.0.1:{port}"
         for _ in range(2):  # the same address again after a restart
             broker = subprocess.Popen([DEV_BROKER, "--port", str(port), "--partitions", "1", "--topic", "fixed"],
@@ -539,7 +500,7 @@ class DevBrokerTests(unittest.TestCase):
                     (["--seed", f"orders={first}", "--seed", f"orders={second}"], "orders is seeded twice"),
                     (["--seed", f"bad/name={first}"], "bad/name"),
                     (["--topic", "bad name"], "bad name"),
-                    (["--topic", "x" * 250], "longer than 249"),
+                    (["--topic", "x" * 250], "at most 249"),
                     (["--tail", ".."], "'..'")):
                 result = subprocess.run([DEV_BROKER, *args], capture_output=True, text=True, timeout=10)
                 self.assertEqual(result.returncode, 64, (args, result.stderr))

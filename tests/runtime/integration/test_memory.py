@@ -4,12 +4,15 @@ back (a long linger.ms), a backlog ten times larger must not raise its peak RSS 
 import json
 import os
 import re
+import sys
 import unittest
 import urllib.request
 
 from confluent_kafka import Producer
 
-from test_process import IT_KERNEL, Broker, Kernel, wait_for
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "harness"))
+import kernel_harness as kh  # noqa: E402
+from test_process import IT_KERNEL, IT_TOPICS  # noqa: E402
 
 PARTITIONS = 4
 
@@ -35,31 +38,23 @@ def peak_rss_kib(pid):
 
 class MemoryTests(unittest.TestCase):
     def peak_rss_with_backlog(self, count):
-        broker = Broker(partitions=PARTITIONS)
-        kernel = None
-        try:
+        with kh.DevBroker(IT_TOPICS, partitions=PARTITIONS) as broker:
             produce_empty_objects(broker.bootstrap, count)
             # Outputs held back: nothing is acknowledged, so nothing completes and the backlog
             # waits behind the in-flight cap. A batch goes out early once it holds half the cap
             # (batch.num.messages); at librdkafka's default, only the linger timer sends one.
-            kernel = Kernel(IT_KERNEL, broker.bootstrap, KAFKA_PRODUCER_BATCH_TIMEOUT="2m",
-                            KAFKA_PROPERTY_BATCH_NUM_MESSAGES="10000", KERNEL_HTTP_PORT="0",
-                            KERNEL_HTTP_ADDRESS="127.0.0.1", KERNEL_SHUTDOWN_TIMEOUT="5s")
-            port = wait_for(lambda: next((int(m.group(1)) for m in (re.search(r"http://[0-9.]+:(\d+)", line)
-                                                                      for line in list(kernel.lines)) if m), None),
-                            30, "the kernel's HTTP port")
+            with kh.KernelProcess.on_broker(IT_KERNEL, broker.bootstrap, KAFKA_PRODUCER_BATCH_TIMEOUT="2m",
+                                            KAFKA_PROPERTY_BATCH_NUM_MESSAGES="10000", KERNEL_HTTP_PORT="0",
+                                            KERNEL_HTTP_ADDRESS="127.0.0.1", KERNEL_SHUTDOWN_TIMEOUT="5s") as kernel:
+                status_url = kernel.http_url() + "/admin/status"
 
-            def all_held():
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/status", timeout=2) as response:
-                    status = json.load(response)
-                partitions = status.get("partitions", [])
-                return len(partitions) == PARTITIONS and all("backpressure" in p["paused"] for p in partitions)
-            wait_for(all_held, 60, "every partition paused for back-pressure")
-            return peak_rss_kib(kernel.process.pid)
-        finally:
-            if kernel:
-                kernel.stop()
-            broker.stop()
+                def all_held():
+                    with urllib.request.urlopen(status_url, timeout=2) as response:
+                        status = json.load(response)
+                    partitions = status.get("partitions", [])
+                    return len(partitions) == PARTITIONS and all("backpressure" in p["paused"] for p in partitions)
+                kh.wait_for(all_held, 60, "every partition paused for back-pressure")
+                return peak_rss_kib(kernel.process.pid)
 
     def test_peak_rss_does_not_grow_with_the_backlog(self):
         small = self.peak_rss_with_backlog(300_000)

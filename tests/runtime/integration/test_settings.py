@@ -5,12 +5,12 @@ topics (one moved by KAFKA_OUTPUT_TOPIC_<NAME>), and the secret setting never pr
 --print-config refuses what a start refuses, in the same words."""
 import json
 import os
-import subprocess
+import sys
 import tempfile
 import unittest
-from unittest import mock
 
-from test_process import Broker, Kernel, TopicReader, produce, wait_for
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "harness"))
+import kernel_harness as kh  # noqa: E402
 
 SETTINGS_KERNEL = os.environ["SETTINGS_KERNEL"]
 BATCH_KERNEL = os.environ["EXAMPLE_BULK_SINK"]  # a batch_handler kernel
@@ -19,39 +19,36 @@ ADMIN_TOKEN = "adm-7d1e99b04c2f"  # a runtime secret (KERNEL_ADMIN_TOKEN)
 TOPICS = ("st.in", "st.out", "st.intl", "st.audit.v2", "settings-kernel.dlq")
 
 
-def run_binary(binary, *args, env=None, cwd=None):
-    environment = dict(os.environ)
-    environment.update(env or {})
-    return subprocess.run([binary, *args], env=environment, capture_output=True, text=True,
-                          timeout=60, cwd=cwd or tempfile.gettempdir())
+def run_binary(binary, *args, env=None):
+    return kh.run_binary(binary, *args, env=kh.clean_environment(**(env or {})))
 
 
-def run_kernel(*args, env=None, cwd=None):
-    return run_binary(SETTINGS_KERNEL, *args, env=env, cwd=cwd)
+def run_kernel(*args, env=None):
+    return run_binary(SETTINGS_KERNEL, *args, env=env)
 
 
 class SettingsTests(unittest.TestCase):
     def test_outputs_settings_and_a_masked_secret(self):
-        broker = Broker(partitions=2, topics=TOPICS)
-        workdir = tempfile.mkdtemp(prefix="settings-kernel-")
-        try:
+        with kh.DevBroker(TOPICS, partitions=2) as broker, tempfile.TemporaryDirectory() as workdir:
             with open(os.path.join(workdir, ".env"), "w") as f:
                 f.write("SETTINGS_KERNEL_BATCH_SIZE=250\n")  # .env counts as environment
             environment = {"KERNEL_LOG_LEVEL": "trace", "SETTINGS_KERNEL_API_KEY": SECRET,
                            "KERNEL_ADMIN_TOKEN": ADMIN_TOKEN,
                            "SETTINGS_KERNEL_MODE": "safe", "SETTINGS_KERNEL_POLL_EVRY": "5s",
                            "KAFKA_OUTPUT_TOPIC_AUDIT": "st.audit.v2"}
-            # Kernel() starts the process in the temporary directory: here, where the .env is.
-            with mock.patch("tempfile.gettempdir", return_value=workdir):
-                kernel = Kernel(SETTINGS_KERNEL, broker.bootstrap, **environment)
-            produce(broker.bootstrap, [("k1", json.dumps({"n": 1, "region": "intl"})),
-                                       ("k2", json.dumps({"n": 2, "region": "domestic"})),
-                                       ("k3", json.dumps({"n": 3, "leak": True})),
-                                       ("k4", json.dumps({"n": 4, "leak_env": "KERNEL_ADMIN_TOKEN"}))], topic="st.in")
-            outputs = TopicReader(broker.bootstrap, "st.out", 2).read_until(2, 30)
-            intl = TopicReader(broker.bootstrap, "st.intl", 2).read_until(1, 30)
-            audit = TopicReader(broker.bootstrap, "st.audit.v2", 2).read_until(2, 30)
-            dead = TopicReader(broker.bootstrap, "settings-kernel.dlq", 2).read_until(2, 30)
+            # Started where the .env is.
+            kernel = kh.KernelProcess.on_broker(SETTINGS_KERNEL, broker.bootstrap, cwd=workdir, **environment)
+            self.addCleanup(kernel.close)
+            kh.produce(broker.bootstrap, "st.in", [("k1", json.dumps({"n": 1, "region": "intl"})),
+                                                   ("k2", json.dumps({"n": 2, "region": "domestic"})),
+                                                   ("k3", json.dumps({"n": 3, "leak": True})),
+                                                   ("k4", json.dumps({"n": 4, "leak_env": "KERNEL_ADMIN_TOKEN"}))])
+
+            def read(topic, count):
+                with kh.TopicReader(broker.bootstrap, topic) as reader:
+                    return reader.read_until(count, 30)
+            outputs, intl = read("st.out", 2), read("st.intl", 1)
+            audit, dead = read("st.audit.v2", 2), read("settings-kernel.dlq", 2)
             documents = sorted((json.loads(m.value()) for m in outputs), key=lambda d: d["n"])
             self.assertEqual(documents, [{"n": 1, "batch": 250, "mode": "safe", "poll_ms": 2000},
                                          {"n": 2, "batch": 250, "mode": "safe", "poll_ms": 2000}])
@@ -64,7 +61,7 @@ class SettingsTests(unittest.TestCase):
                 headers = b"".join(value or b"" for _, value in letter.headers())
                 self.assertNotIn(SECRET.encode(), headers)
                 self.assertNotIn(ADMIN_TOKEN.encode(), headers)
-            wait_for(lambda: kernel.log_contains("dead-lettering"), 30, "the dead-letter log line")
+            kh.wait_for(lambda: kernel.log_contains("dead-lettering"), 30, "the dead-letter log line")
             self.assertEqual(kernel.stop(), 0)
             log = "\n".join(kernel.lines)
             self.assertIn("did you mean SETTINGS_KERNEL_POLL_EVERY?", log)
@@ -73,8 +70,6 @@ class SettingsTests(unittest.TestCase):
             self.assertIn("token *** refused", log)
             self.assertNotIn(SECRET, log)
             self.assertNotIn(ADMIN_TOKEN, log)
-        finally:
-            broker.stop()
 
     def test_print_config_lists_settings_and_outputs_with_sources(self):
         result = run_kernel("--print-config", env={"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",

@@ -14,11 +14,10 @@ import time
 import unittest
 from datetime import datetime, timedelta, timezone
 
-from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-import test_process as tp  # noqa: E402  (Broker, Kernel, wait_for: shared helpers)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "harness"))
+import kernel_harness as kh  # noqa: E402
 
 KERNEL_ADMIN = os.environ["ADMIN_TOOL"]
 IT_KERNEL = os.environ["IT_KERNEL"]
@@ -50,62 +49,29 @@ def dead_letter_headers(original_topic, partition, offset, reason, error_type, m
 
 def produce(bootstrap, topic, records):
     """records: (partition, key, value, headers); waits for every acknowledgement."""
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
-    failed = []
-    for partition, key, value, headers in records:
-        producer.produce(topic, key=key, value=value, headers=headers, partition=partition,
-                         on_delivery=lambda err, msg: err and failed.append(err))
-    assert producer.flush(30) == 0 and not failed, failed
+    kh.produce(bootstrap, topic, [dict(zip(("partition", "key", "value", "headers"), record)) for record in records])
 
 
 def high_watermarks(bootstrap, topic):
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "test-watermarks"})
-    try:
-        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(PARTITIONS)}
-    finally:
-        consumer.close()
+    return kh.watermarks(bootstrap, topic, PARTITIONS)
 
 
-def read_all(bootstrap, topic, timeout=30):
+def read_all(bootstrap, topic):
     """Every message of the topic now, in (partition, offset) order."""
-    ends = high_watermarks(bootstrap, topic)
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "test-reader", "enable.auto.commit": False})
-    consumer.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
-    messages = []
-
-    def complete():
-        messages.extend(m for m in consumer.consume(500, 0.2) if not m.error())
-        return all(sum(1 for m in messages if m.partition() == p) >= end for p, end in ends.items())
-    try:
-        tp.wait_for(complete, timeout, f"{sum(ends.values())} messages of {topic}")
-    finally:
-        consumer.close()
-    return sorted(messages, key=lambda m: (m.partition(), m.offset()))
+    return kh.read_topic(bootstrap, topic, PARTITIONS, timeout=30)
 
 
 class DlqTests(unittest.TestCase):
     def setUp(self):
-        self.broker = tp.Broker(partitions=PARTITIONS, topics=TOPICS)
-        self.kernels = []
+        self.broker = kh.DevBroker(TOPICS, PARTITIONS)
+        self.addCleanup(self.broker.stop)
         self.now = datetime.now(timezone.utc)
 
-    def tearDown(self):
-        for kernel in self.kernels:
-            if kernel.process.poll() is None:
-                kernel.process.kill()
-                kernel.process.wait()
-            kernel.reader.join(timeout=5)
-            for stream in (kernel.process.stdout, kernel.process.stderr):
-                stream.close()
-        self.broker.stop()
-
     def admin(self, *args, **env):
-        environment = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "KERNEL_"))}
-        environment["KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
-        environment.update(env)
         # surrogateescape: bytes that are not UTF-8 reach the assertions instead of failing the decoding.
-        return subprocess.run([KERNEL_ADMIN, *args], env=environment, capture_output=True, text=True, timeout=90,
-                              errors="surrogateescape", cwd=tempfile.gettempdir())
+        return subprocess.run([KERNEL_ADMIN, *args], capture_output=True, text=True, timeout=90,
+                              errors="surrogateescape", cwd=tempfile.gettempdir(),
+                              env=kh.clean_environment(KAFKA_BOOTSTRAP_SERVERS=self.broker.bootstrap, **env))
 
     def ok(self, *args, **env):
         result = self.admin(*args, **env)
@@ -219,18 +185,10 @@ class DlqTests(unittest.TestCase):
         with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as seed_file:
             seed_file.write("\n".join(lines) + "\n")
         try:
-            copy = tp.Broker.__new__(tp.Broker)
-            process = subprocess.Popen([tp.DEV_BROKER, "--partitions", str(PARTITIONS), "--topic", "copy",
-                                        "--seed", f"copy={seed_file.name}"], stdout=subprocess.PIPE,
-                                       stderr=subprocess.DEVNULL, text=True)
-            copy.process = process
-            copy.bootstrap = process.stdout.readline().strip().split("=", 1)[1]
-            try:
+            with kh.DevBroker(["copy"], PARTITIONS, args=["--seed", f"copy={seed_file.name}"]) as copy:
                 def content(messages):
                     return sorted((m.key() or b"", m.value(), m.headers()) for m in messages)
                 self.assertEqual(content(read_all(copy.bootstrap, "copy")), content(originals.values()))
-            finally:
-                copy.stop()
         finally:
             os.unlink(seed_file.name)
 
@@ -374,7 +332,7 @@ class DlqTests(unittest.TestCase):
         self.assertIn("replayed 1, skipped 0 by filter, 0 already replayed, 2 newer than --until 1s left for later",
                       first.stdout)
         # Once the young one is old enough, the same command sends it and what waited behind it.
-        tp.wait_for(lambda: datetime.now(timezone.utc) > soon + timedelta(seconds=1.5), 10, "the dead letter to age")
+        kh.wait_for(lambda: datetime.now(timezone.utc) > soon + timedelta(seconds=1.5), 10, "the dead letter to age")
         later = self.ok("dlq", "replay", DLQ, "--until", "1s")
         self.assertIn("replayed 2, skipped 0 by filter, 1 already replayed", later.stdout)
         self.assertEqual([m.key() for m in read_all(self.broker.bootstrap, "orders")], [b"old-1", b"young", b"old-2"])
@@ -476,16 +434,17 @@ class DlqTests(unittest.TestCase):
         self.assertNotIn("replaying", piped.stderr)
 
     def test_a_kernels_dead_letters_replayed_back_fail_again_and_count_their_replays(self):
-        kernel = tp.Kernel(IT_KERNEL, self.broker.bootstrap, KAFKA_CONSUMER_GROUP="dlq-loop")
-        self.kernels.append(kernel)
-        tp.produce(self.broker.bootstrap, [(f"p{n}", json.dumps({"n": n, "fail": "permanent"})) for n in range(3)] +
+        kernel = kh.KernelProcess.on_broker(IT_KERNEL, self.broker.bootstrap, KAFKA_CONSUMER_GROUP="dlq-loop")
+        self.addCleanup(kernel.close)
+        kh.produce(self.broker.bootstrap, "it.in",
+                   [(f"p{n}", json.dumps({"n": n, "fail": "permanent"})) for n in range(3)] +
                    [("ok", json.dumps({"n": 99}))])
 
         def dead_letters(count):
             def listed():
                 lines = self.ok("dlq", "list", DLQ, "--json").stdout.splitlines()
                 return lines if len(lines) >= count else None
-            return tp.wait_for(listed, 60, f"{count} dead letters")
+            return kh.wait_for(listed, 60, f"{count} dead letters")
         first = [json.loads(line) for line in dead_letters(3)]
         self.assertEqual({r["headers"]["dlq-failure-reason"] for r in first}, {"processing_error"})
         self.assertEqual({r["headers"]["dlq-original-topic"] for r in first}, {"it.in"})
@@ -503,12 +462,7 @@ class DlqTests(unittest.TestCase):
         self.assertEqual(kernel.stop(), 0)
 
     def test_tls_against_a_plaintext_listener_exits_77_at_once(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                            "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=some-ca"],
-                           cwd=tmp, check=True, capture_output=True)
-            with open(os.path.join(tmp, "ca.pem")) as f:
-                ca = f.read()
+        _, ca = kh.self_signed_certificate()
         started = time.monotonic()
         result = self.admin("--timeout", "8000", "dlq", "list", DLQ, KAFKA_CA_CERT=ca)
         self.assertEqual(result.returncode, 77, result.stderr)

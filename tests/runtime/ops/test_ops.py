@@ -19,8 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-import test_process as tp  # noqa: E402  (Broker, Kernel, produce, readers: shared helpers)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "harness"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import kernel_harness as kh  # noqa: E402
+from test_process import BrokerTestCase, numbers_of  # noqa: E402
 
 IT_KERNEL = os.environ["IT_KERNEL"]
 KERNEL_ADMIN = os.environ["ADMIN_TOOL"]
@@ -28,7 +30,7 @@ PROMETHEUS = os.environ.get("PROMETHEUS", "/usr/bin/prometheus")
 PROMTOOL = os.environ.get("PROMTOOL", "/usr/bin/promtool")
 TOKEN = "test-admin-token-0123456789"
 PARTITIONS = 4
-http, address_of, free_port = tp.http, tp.address_of, tp.free_port
+http, free_port = kh.http, kh.free_port
 
 
 def metric(text, name, **labels):
@@ -55,24 +57,16 @@ def closed_by_server(s):
         return True
 
 
-class OpsTests(tp.BrokerTestCase):
+class OpsTests(BrokerTestCase):
     partitions = PARTITIONS
 
     def start(self, **env):
         settings = {"KERNEL_HTTP_PORT": "0", "KERNEL_ADMIN_TOKEN": TOKEN, "KAFKA_CONSUMER_SESSION_TIMEOUT": "6s",
-                    "KAFKA_CONSUMER_HEARTBEAT_INTERVAL": "1s"}
-        settings.update(env)
-        kernel = tp.Kernel(IT_KERNEL, self.broker.bootstrap, **settings)
-        self.kernels.append(kernel)
+                    "KAFKA_CONSUMER_HEARTBEAT_INTERVAL": "1s", **env}
+        kernel = super().start(**settings)
         if settings["KERNEL_HTTP_PORT"] != "off":
-            host, port = address_of(kernel)
-            kernel.url = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
+            kernel.url = kernel.http_url()
         return kernel
-
-    def reader(self, topic="it.out"):
-        reader = tp.TopicReader(self.broker.bootstrap, topic, partitions=PARTITIONS)
-        self.readers.append(reader)
-        return reader
 
     def ready(self, kernel):
         return http("GET", kernel.url + "/readyz")[0] == 200
@@ -82,17 +76,13 @@ class OpsTests(tp.BrokerTestCase):
         self.assertEqual(status, 200, body)
         return body
 
-    def all_committed(self, group):
-        return tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS) == \
-            tp.high_watermarks(self.broker.bootstrap, partitions=PARTITIONS)
-
     def test_readiness_starts_503_turns_200_after_joining_and_503_on_sigterm(self):
         kernel = self.start(KAFKA_CONSUMER_GROUP="ready")
         status, body = http("GET", kernel.url + "/readyz")
         self.assertEqual(status, 503, body)  # the mock's first join takes ~3 s
         self.assertIn("not yet a member", json.loads(body)["reason"])
         self.assertEqual(http("GET", kernel.url + "/healthz")[0], 200)
-        tp.wait_for(lambda: self.ready(kernel), 30, "readiness after joining")
+        kh.wait_for(lambda: self.ready(kernel), 30, "readiness after joining")
         self.assertEqual(json.loads(http("GET", kernel.url + "/readyz")[1])["ready"], True)
 
         seen = []
@@ -117,18 +107,18 @@ class OpsTests(tp.BrokerTestCase):
         backlog += [(f"b{n}", json.dumps({"n": 1000 + n, "fail": "business"})) for n in range(7)]
         backlog += [(f"d{n}", json.dumps({"n": 2000 + n, "fail": "permanent"})) for n in range(5)]
         backlog += [(f"t{n}", json.dumps({"n": 3000 + n, "fail": "transient", "times": 1})) for n in range(3)]
-        tp.produce(self.broker.bootstrap, backlog)
+        self.produce(backlog)
         kernel = self.start(KAFKA_CONSUMER_GROUP=group, KERNEL_RETRY_BACKOFF="50ms", IT_HANDLE_DELAY_US=2000)
         # A backlog is visible as lag while it drains, then lag drops to 0 everywhere.
-        tp.wait_for(lambda: sum(metric(self.metrics(kernel), "kernel_consumer_lag", partition=p, topic="it.in")
+        kh.wait_for(lambda: sum(metric(self.metrics(kernel), "kernel_consumer_lag", partition=p, topic="it.in")
                                 for p in range(PARTITIONS)) > 0, 60, "lag to show the backlog")
-        tp.wait_for(lambda: self.all_committed(group), 90, "the backlog to be handled and committed")
+        kh.wait_for(lambda: self.all_committed(group), 90, "the backlog to be handled and committed")
 
         def settled():
             text = self.metrics(kernel)
             lags = [metric(text, "kernel_consumer_lag", topic="it.in", partition=p) for p in range(PARTITIONS)]
             return text if text.count('kernel_consumer_lag{') == PARTITIONS and lags == [0] * PARTITIONS else None
-        text = tp.wait_for(settled, 30, "kernel_consumer_lag 0 on every partition")
+        text = kh.wait_for(settled, 30, "kernel_consumer_lag 0 on every partition")
 
         self.assertEqual(metric(text, "kernel_messages_consumed_total", topic="it.in"), 615)
         self.assertEqual(metric(text, "kernel_messages_handled_total", topic="it.in", outcome="success"), 603)
@@ -150,22 +140,22 @@ class OpsTests(tp.BrokerTestCase):
 
     def test_a_retry_pause_keeps_the_kernel_ready_and_shows_in_status_and_metrics(self):
         kernel = self.start(KAFKA_CONSUMER_GROUP="retry-ready", KERNEL_RETRY_BACKOFF="3s")
-        tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
-        tp.produce(self.broker.bootstrap, [("r", json.dumps({"n": 1, "fail": "transient", "times": 1}))])
-        tp.wait_for(lambda: metric(self.metrics(kernel), "kernel_partitions_paused", reason="retry") == 1, 30,
+        kh.wait_for(lambda: self.ready(kernel), 30, "readiness")
+        self.produce([("r", json.dumps({"n": 1, "fail": "transient", "times": 1}))])
+        kh.wait_for(lambda: metric(self.metrics(kernel), "kernel_partitions_paused", reason="retry") == 1, 30,
                     "the partition paused for its retry")
         self.assertTrue(self.ready(kernel))
         status = json.loads(http("GET", kernel.url + "/admin/status")[1])
         self.assertEqual([p["paused"] for p in status["partitions"] if p["paused"]], [["retry"]])
         self.reader().read_until(1, 30)  # the retry succeeded
-        tp.wait_for(lambda: metric(self.metrics(kernel), "kernel_partitions_paused", reason="retry") == 0, 10,
+        kh.wait_for(lambda: metric(self.metrics(kernel), "kernel_partitions_paused", reason="retry") == 0, 10,
                     "the partition resumed")
         self.assertTrue(self.ready(kernel))
         self.assertEqual(kernel.stop(), 0)
 
     def test_operator_pause_stops_handling_and_resume_loses_nothing(self):
         kernel = self.start(KAFKA_CONSUMER_GROUP="pause")
-        tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
+        kh.wait_for(lambda: self.ready(kernel), 30, "readiness")
         auth = {"Authorization": f"Bearer {TOKEN}"}
         for headers, expected in (({}, 401), ({"Authorization": "Bearer wrong"}, 401),
                                   ({"Authorization": TOKEN}, 401)):
@@ -177,7 +167,7 @@ class OpsTests(tp.BrokerTestCase):
         self.assertEqual(metric(text, "kernel_partitions_paused", reason="operator"), PARTITIONS)
         self.assertTrue(self.ready(kernel), "an operator pause does not change readiness")
 
-        tp.produce(self.broker.bootstrap, [(f"p{n}", json.dumps({"n": n})) for n in range(200)])
+        self.produce([(f"p{n}", json.dumps({"n": n})) for n in range(200)])
         reader = self.reader()
         quiet_until = time.monotonic() + 2.0  # a negative check needs a window: nothing may come out
         while time.monotonic() < quiet_until:
@@ -188,7 +178,7 @@ class OpsTests(tp.BrokerTestCase):
         self.assertEqual(metric(self.metrics(kernel), "kernel_messages_consumed_total", topic="it.in"), 0)
 
         self.assertEqual(http("POST", kernel.url + "/admin/resume", auth)[0], 200)
-        numbers = tp.numbers_of(reader.read_until(200, 60))
+        numbers = numbers_of(reader.read_until(200, 60))
         self.assertEqual(sorted(set(numbers)), list(range(200)))
         self.assertEqual(metric(self.metrics(kernel), "kernel_partitions_paused", reason="operator"), 0)
         self.assertEqual(kernel.stop(), 0)
@@ -197,19 +187,19 @@ class OpsTests(tp.BrokerTestCase):
         kernel = self.start(KAFKA_CONSUMER_GROUP="paused-early")
         status, body = http("POST", kernel.url + "/admin/pause", {"Authorization": f"Bearer {TOKEN}"}, timeout=10)
         self.assertIn(status, (200, 202), body)  # before joining: applied as soon as the loop runs
-        tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
-        tp.wait_for(lambda: metric(self.metrics(kernel), "kernel_partitions_paused", reason="operator") == PARTITIONS,
+        kh.wait_for(lambda: self.ready(kernel), 30, "readiness")
+        kh.wait_for(lambda: metric(self.metrics(kernel), "kernel_partitions_paused", reason="operator") == PARTITIONS,
                     10, "every assigned partition paused")
-        tp.produce(self.broker.bootstrap, [(f"e{n}", json.dumps({"n": n})) for n in range(50)])
+        self.produce([(f"e{n}", json.dumps({"n": n})) for n in range(50)])
         reader = self.reader()
         self.assertEqual(reader.drain(quiet=1.5), [])
         self.assertEqual(http("POST", kernel.url + "/admin/resume", {"Authorization": f"Bearer {TOKEN}"})[0], 200)
-        self.assertEqual(sorted(set(tp.numbers_of(reader.read_until(50, 60)))), list(range(50)))
+        self.assertEqual(sorted(set(numbers_of(reader.read_until(50, 60)))), list(range(50)))
         self.assertEqual(kernel.stop(), 0)
 
     def test_a_thousand_bad_requests_leave_handling_unaffected(self):
         kernel = self.start(KAFKA_CONSUMER_GROUP="flood")
-        tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
+        kh.wait_for(lambda: self.ready(kernel), 30, "readiness")
         host, port = "127.0.0.1", int(kernel.url.rsplit(":", 1)[1])
 
         def bad(i):
@@ -233,13 +223,13 @@ class OpsTests(tp.BrokerTestCase):
             except OSError:
                 pass  # refused, reset or timed out: all fine for a bad client
 
-        tp.produce(self.broker.bootstrap, [(f"f{n}", json.dumps({"n": n})) for n in range(2000)])
+        self.produce([(f"f{n}", json.dumps({"n": n})) for n in range(2000)])
         reader = self.reader()
         with ThreadPoolExecutor(max_workers=200) as pool:
             list(pool.map(bad, range(1000)))
-        numbers = tp.numbers_of(reader.read_until(2000, 60))
+        numbers = numbers_of(reader.read_until(2000, 60))
         self.assertEqual(sorted(set(numbers)), list(range(2000)))
-        tp.wait_for(lambda: http("GET", kernel.url + "/healthz")[0] == 200, 30, "healthz after the flood")
+        kh.wait_for(lambda: http("GET", kernel.url + "/healthz")[0] == 200, 30, "healthz after the flood")
         self.assertNotEqual(http("POST", kernel.url + "/admin/pause", {"Authorization": "Bearer nope"})[0], 200)
         self.assertEqual(kernel.stop(), 0)
 
@@ -247,7 +237,7 @@ class OpsTests(tp.BrokerTestCase):
         # 257 idle clients used to take /healthz down; 100 source addresses (all of 127/8 is
         # loopback) keep each under the per-address limit, so the server's capacity is tested.
         kernel = self.start(KAFKA_CONSUMER_GROUP="slow-clients")
-        tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
+        kh.wait_for(lambda: self.ready(kernel), 30, "readiness")
         port = int(kernel.url.rsplit(":", 1)[1])
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if soft < 1500:
@@ -279,7 +269,7 @@ class OpsTests(tp.BrokerTestCase):
                 self.assertEqual(status, 200, f"{path}: {body}")
                 self.assertLess(took, 1.0, path)
             self.assertGreater(sum(not closed_by_server(s) for s in clients), 128, "the flood is held meanwhile")
-            tp.wait_for(lambda: all(closed_by_server(s) for s in clients), 8, "the request timeout to cut the flood off")
+            kh.wait_for(lambda: all(closed_by_server(s) for s in clients), 8, "the request timeout to cut the flood off")
             self.assertEqual(http("GET", kernel.url + "/metrics", timeout=1)[0], 200)
         finally:
             stop.set()
@@ -296,7 +286,7 @@ class OpsTests(tp.BrokerTestCase):
         ok = subprocess.run([IT_KERNEL, "--health-check"], env=env, capture_output=True, text=True, timeout=30)
         self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
         self.assertIn("healthy", ok.stdout)
-        env["KERNEL_HTTP_PORT"] = str(free_port())
+        env["KERNEL_HTTP_PORT"] = str(kh.free_port())
         down = subprocess.run([IT_KERNEL, "--health-check"], env=env, capture_output=True, text=True, timeout=30)
         self.assertEqual(down.returncode, 1)
         self.assertIn("unhealthy", down.stdout)
@@ -337,7 +327,7 @@ class OpsTests(tp.BrokerTestCase):
         texts = {name: open(os.path.join(top, name)).read() for name in
                  ("docs/operations.md", "templates/kernel/README.md.mustache", "templates/kernel/CLAUDE.md.mustache")}
         kernel = self.start(KAFKA_CONSUMER_GROUP="documented")
-        tp.wait_for(lambda: self.ready(kernel), 30, "readiness")
+        kh.wait_for(lambda: self.ready(kernel), 30, "readiness")
         port = kernel.url.rsplit(":", 1)[1]
         checked = set()
         for name, text in texts.items():
@@ -370,10 +360,10 @@ class OpsTests(tp.BrokerTestCase):
 
     def test_prometheus_scrapes_a_running_kernel(self):
         kernel = self.start(KAFKA_CONSUMER_GROUP="scraped")
-        tp.produce(self.broker.bootstrap, [(f"s{n}", json.dumps({"n": n})) for n in range(20)])
+        self.produce([(f"s{n}", json.dumps({"n": n})) for n in range(20)])
         self.reader().read_until(20, 60)
         target = kernel.url.split("//", 1)[1]
-        web = free_port()
+        web = kh.free_port()
         with tempfile.TemporaryDirectory() as workdir:
             config = os.path.join(workdir, "prometheus.yml")
             with open(config, "w") as out:
@@ -392,7 +382,7 @@ class OpsTests(tp.BrokerTestCase):
                     results = json.loads(body)["data"]["result"]
                     return [r for r in results if r["metric"].get("outcome") == "success"
                             and float(r["value"][1]) == 20] or None
-                result = tp.wait_for(answered, 60, "Prometheus to scrape kernel_messages_handled_total")
+                result = kh.wait_for(answered, 60, "Prometheus to scrape kernel_messages_handled_total")
                 self.assertEqual(result[0]["metric"]["topic"], "it.in")
                 self.assertEqual(result[0]["metric"]["job"], "kernel")
             finally:
@@ -402,11 +392,11 @@ class OpsTests(tp.BrokerTestCase):
 
     def test_kernel_admin_lag_and_reset_to_earliest_agree_with_confluent_kafka(self):
         group = "admin"
-        tp.produce(self.broker.bootstrap, [(f"a{n}", json.dumps({"n": n})) for n in range(300)])
+        self.produce([(f"a{n}", json.dumps({"n": n})) for n in range(300)])
         kernel = self.start(KAFKA_CONSUMER_GROUP=group, KERNEL_HTTP_PORT="off")
-        tp.wait_for(lambda: self.all_committed(group), 60, "everything committed")
+        kh.wait_for(lambda: self.all_committed(group), 60, "everything committed")
         self.assertEqual(kernel.stop(), 0)
-        tp.produce(self.broker.bootstrap, [(f"a{n}", json.dumps({"n": n})) for n in range(300, 340)])
+        self.produce([(f"a{n}", json.dumps({"n": n})) for n in range(300, 340)])
 
         env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=self.broker.bootstrap)
 
@@ -416,8 +406,8 @@ class OpsTests(tp.BrokerTestCase):
         lag = admin("--json", "lag", group, "--topic", "it.in")
         self.assertEqual(lag.returncode, 0, lag.stderr)
         report = json.loads(lag.stdout)
-        committed = tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS)
-        highs = tp.high_watermarks(self.broker.bootstrap, partitions=PARTITIONS)
+        committed = self.committed(group)
+        highs = kh.watermarks(self.broker.bootstrap, "it.in", PARTITIONS)
         for row in report["partitions"]:
             self.assertEqual(row["committed"], committed[row["partition"]])
             self.assertEqual(row["high"], highs[row["partition"]])
@@ -429,17 +419,17 @@ class OpsTests(tp.BrokerTestCase):
         refused = admin("reset-offsets", group, "--topic", "it.in", "--to", "earliest")
         self.assertEqual(refused.returncode, 69)
         self.assertIn("--force", refused.stderr)
-        self.assertEqual(tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS), committed)
+        self.assertEqual(self.committed(group), committed)
         dry = admin("reset-offsets", group, "--topic", "it.in", "--to", "earliest", "--dry-run")
         self.assertEqual(dry.returncode, 0)
-        self.assertEqual(tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS), committed)
+        self.assertEqual(self.committed(group), committed)
         reset = admin("reset-offsets", group, "--topic", "it.in", "--to", "earliest", "--force")
         self.assertEqual(reset.returncode, 0, reset.stderr)
-        self.assertEqual(tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS),
+        self.assertEqual(self.committed(group),
                          {p: 0 for p in range(PARTITIONS)})
         by_time = admin("reset-offsets", group, "--topic", "it.in", "--to", "2026-01-01T00:00:00Z", "--force")
         self.assertEqual(by_time.returncode, 0, by_time.stderr)  # every message is newer: the start
-        self.assertEqual(tp.committed(self.broker.bootstrap, group, partitions=PARTITIONS),
+        self.assertEqual(self.committed(group),
                          {p: 0 for p in range(PARTITIONS)})
         self.assertEqual(admin("reset-offsets", group, "--topic", "it.in", "--to", "sideways").returncode, 64)
         stats = admin("--json", "topic-stats", "it.in")
@@ -448,25 +438,20 @@ class OpsTests(tp.BrokerTestCase):
         # The kernel starts again from the beginning: every message once more.
         reader = self.reader()
         again = self.start(KAFKA_CONSUMER_GROUP=group, KERNEL_HTTP_PORT="off")
-        tp.wait_for(lambda: self.all_committed(group), 90, "everything handled again")
+        kh.wait_for(lambda: self.all_committed(group), 90, "everything handled again")
         self.assertEqual(again.stop(), 0)
-        numbers = tp.numbers_of(reader.drain())
+        numbers = numbers_of(reader.drain())
         self.assertEqual(len(numbers), 300 + 340)  # the first run's, then all of them again
         self.assertEqual(sorted(set(numbers)), list(range(340)))
 
 
-class KernelAdminTests(tp.BrokerTestCase):
+class KernelAdminTests(BrokerTestCase):
     """kernel-admin against kernel-dev-broker, checked with confluent-kafka."""
     partitions = PARTITIONS
 
     def admin(self, *args, **settings):
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "KERNEL_"))}
-        env["KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
-        if "KAFKA_CA_CERT" in os.environ:
-            env["KAFKA_CA_CERT"] = os.environ["KAFKA_CA_CERT"]
-        env.update(settings)
-        return subprocess.run([KERNEL_ADMIN, *args], env=env, capture_output=True, text=True, timeout=60,
-                              cwd=tempfile.gettempdir())
+        return kh.run_binary(KERNEL_ADMIN, *args,
+                             env=kh.clean_environment(KAFKA_BOOTSTRAP_SERVERS=self.broker.bootstrap, **settings))
 
     def commit_as_member(self, group, offsets):
         """Commits {partition: offset} of it.in for `group` as a member of it (the development
@@ -478,7 +463,7 @@ class KernelAdminTests(tp.BrokerTestCase):
             def assigned():
                 consumer.poll(0.1)  # serves the group protocol
                 return len(consumer.assignment()) == PARTITIONS
-            tp.wait_for(assigned, 30, "the whole topic assigned")
+            kh.wait_for(assigned, 30, "the whole topic assigned")
             consumer.commit(offsets=[TopicPartition("it.in", p, o) for p, o in offsets.items()], asynchronous=False)
         finally:
             consumer.close()
@@ -582,7 +567,7 @@ class KernelAdminTests(tp.BrokerTestCase):
 
     def test_topic_stats_counts_in_words(self):
         self.assertIn(f"it.in: {PARTITIONS} partitions, 0 messages held", self.admin("topic-stats", "it.in").stdout)
-        tp.produce(self.broker.bootstrap, [(b"k", b'{"n": 1}')])
+        self.produce([(b"k", b'{"n": 1}')])
         self.assertIn(f"it.in: {PARTITIONS} partitions, 1 message held", self.admin("topic-stats", "it.in").stdout)
 
 
@@ -614,7 +599,7 @@ class KernelAdminTests(tp.BrokerTestCase):
         self.assertEqual(self.new_offsets(to("2026-01-01T00:00:39Z", "--dry-run")), {p: 39 for p in range(PARTITIONS)})
         self.assertEqual(self.new_offsets(to("2026-01-02", "--dry-run")), {p: 40 for p in range(PARTITIONS)})
         to("2026-01-01T00:00:10Z", "--force")
-        self.assertEqual(tp.committed(self.broker.bootstrap, "by-time", partitions=PARTITIONS),
+        self.assertEqual(self.committed("by-time"),
                          {p: 10 for p in range(PARTITIONS)})
 
 
@@ -642,17 +627,9 @@ class KernelAdminTests(tp.BrokerTestCase):
 
 
     def test_tls_against_a_plaintext_listener_exits_77_at_once(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                            "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=some-ca"],
-                           cwd=tmp, check=True, capture_output=True)
-            with open(os.path.join(tmp, "ca.pem")) as f:
-                os.environ["KAFKA_CA_CERT"] = f.read()
-        try:
-            started = time.monotonic()
-            result = self.admin("--timeout", "8000", "topic-stats", "it.in")
-        finally:
-            del os.environ["KAFKA_CA_CERT"]
+        _, ca = kh.self_signed_certificate()
+        started = time.monotonic()
+        result = self.admin("--timeout", "8000", "topic-stats", "it.in", KAFKA_CA_CERT=ca)
         self.assertEqual(result.returncode, 77, result.stderr)
         self.assertLess(time.monotonic() - started, 6)
         self.assertIn(f"TLS handshake with {self.broker.bootstrap} failed", result.stderr)

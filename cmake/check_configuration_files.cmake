@@ -1,10 +1,11 @@
-# The files that list the kernel's configuration, checked against what the kernel binary
-# itself reads (its --print-config --format json), so they cannot drift from it: every
-# variable is in .env.template, with the declared default for the kernel's own; every setting
-# and named output of the kernel's own is in deploy/kubernetes.yaml (a secret from the
-# Secret) and in docs/message-spec.md. The configuration_files test runs it:
+# The files that list a kernel's configuration, checked against what the kernel binary itself
+# reads (its --print-config --format json), so they cannot drift from it: every variable is in
+# .env.template, with the declared default for the kernel's own; every setting and named output
+# of the kernel's own is in deploy/kubernetes.yaml (a secret from the Secret) and in
+# docs/message-spec.md. kernel_add_configuration_test() (kernel_configuration_test.cmake) adds
+# the test that runs it; by hand, from a kernel's folder:
 #
-#   cmake -DKERNEL=build/order-router -DSOURCE=. -P tests/configuration_files.cmake
+#   cmake -DKERNEL=build/<kernel> -DSOURCE=. -P <prefix>/lib/cmake/kernel_runtime/check_configuration_files.cmake
 execute_process(COMMAND "${KERNEL}" --print-config --format json
                 OUTPUT_VARIABLE reference RESULT_VARIABLE result)
 if(NOT result EQUAL 0)
