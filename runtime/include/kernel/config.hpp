@@ -87,6 +87,28 @@ struct Settings;
 /// A default that the kernel's code gives rather than the registry (see KernelDefaults).
 enum class FromKernel { nothing, input_topics, output_topic, dead_letter_topic, consumer_group, client_id };
 
+/// Which librdkafka clients a property is set on. `transactional_producer` is the kernel
+/// loop's own producer under exactly_once: no other producer may share its transactional.id.
+enum class RdkafkaClients { consumer, producer, both, transactional_producer };
+
+/// A librdkafka property a registry variable sets (rd_kafka_conf_set), declared in the
+/// variable's row so that building the properties and refusing a KAFKA_PROPERTY_* for it are
+/// loops over the registry.
+struct RdkafkaProperty {
+  std::string name;  ///< as librdkafka names it (fetch.wait.max.ms)
+  RdkafkaClients clients = RdkafkaClients::both;
+  /// librdkafka's other names for the same property (request.required.acks for acks).
+  std::vector<std::string> aliases = {};
+  /// A KAFKA_PROPERTY_* for it is refused, naming the variable: what the runtime's guarantees
+  /// rest on. A tuning property (owned = false) may be set that way instead of the variable.
+  bool owned = true;
+  /// Follows from the variable rather than being what it sets (batch.num.messages from
+  /// KAFKA_MAX_POLL_RECORDS): a KAFKA_PROPERTY_* for it replaces it without a conflict.
+  bool derived = false;
+  /// The value to set for `settings`, or nullopt to leave librdkafka's default.
+  std::function<std::optional<std::string>(const Settings& settings)> value = {};
+};
+
 /// One variable, declared once in the registry: its names, how its text is read into
 /// Settings and written back, its default and its documentation. Loading, validation,
 /// --print-config, docs/configuration.md and the generator's .env.template are loops over
@@ -112,6 +134,8 @@ struct VariableSpec {
   std::function<std::string(const Settings& settings)> check;
   bool required = false;  ///< no default: unset is a configuration error (a kernel's own settings)
   bool kernel = false;    ///< declared by the kernel (its settings and named outputs), not the runtime
+  /// The librdkafka properties it sets, in the order to set them; none for most variables.
+  std::vector<RdkafkaProperty> rdkafka = {};
 };
 
 /// Every variable the runtime reads, in documentation order.

@@ -348,7 +348,7 @@ void check_passthrough_overlap(const Loaded& loaded, Problems& problems) {
       Settings without = s;
       without.passthrough.clear();
       for (const auto& property : build_properties(without, client, "")) {
-        if (property.name != p.property || property.variable.empty() || property.derived) continue;
+        if (!same_property(property.name, p.property) || property.variable.empty() || property.derived) continue;
         const auto source = loaded.sources.find(property.variable);
         if (source == loaded.sources.end() || (source->second != source::env && source->second != source::dotenv)) {
           continue;

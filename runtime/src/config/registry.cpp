@@ -2,6 +2,7 @@
 // (how its text is parsed, written back and checked), its default, where it lands in
 // Settings and its documentation. Loading, validation, --print-config, docs/configuration.md
 // and the generator's .env.template are loops over this table. Part of kernel_config.
+#include <algorithm>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -27,6 +28,79 @@ std::string brokers_problem(const std::string& servers, std::string_view) {
 /// Written once: the row's default, and the part a value giving only the count or the age keeps.
 constexpr std::string_view dedup_window_default = "10000,10m";
 
+// ---- librdkafka values ------------------------------------------------------------------
+
+using PropertyValue = std::function<std::optional<std::string>(const Settings&)>;
+
+PropertyValue text_of(std::string Settings::*field) {
+  return [field](const Settings& s) { return std::optional(s.*field); };
+}
+
+/// An enum as librdkafka reads it (to_string).
+template <typename E>
+requires std::is_enum_v<E> PropertyValue text_of(E Settings::*field) {
+  return [field](const Settings& s) { return std::optional(std::string(to_string(s.*field))); };
+}
+
+/// Left to librdkafka when empty (no certificate, no instance id).
+PropertyValue unless_empty(std::string Settings::*field) {
+  return [field](const Settings& s) { return (s.*field).empty() ? std::nullopt : std::optional(s.*field); };
+}
+
+template <typename N>
+PropertyValue number_of(N Settings::*field) {
+  return [field](const Settings& s) { return std::optional(std::to_string(s.*field)); };
+}
+
+PropertyValue millis(std::chrono::milliseconds Settings::*field) {
+  return [field](const Settings& s) { return std::optional(std::to_string((s.*field).count())); };
+}
+
+/// SASL credentials go to librdkafka only with a SASL protocol.
+PropertyValue with_sasl(PropertyValue value) {
+  return [value = std::move(value)](const Settings& s) -> std::optional<std::string> {
+    if (s.security_protocol != SecurityProtocol::sasl_plaintext && s.security_protocol != SecurityProtocol::sasl_ssl) {
+      return std::nullopt;
+    }
+    return value(s);
+  };
+}
+
+std::optional<std::string> sasl_mechanism_name(const Settings& s) {
+  if (!s.sasl_mechanism) return std::nullopt;
+  return std::string(to_string(*s.sasl_mechanism));
+}
+
+std::optional<std::string> idempotence_flag(const Settings& s) { return s.idempotence ? "true" : "false"; }
+
+// Attempts count the first send; librdkafka's retries do not.
+std::optional<std::string> retries_after_first(const Settings& s) {
+  return std::to_string(std::max(0, s.max_attempts - 1));
+}
+
+// An input partition has at most KAFKA_MAX_POLL_RECORDS messages in flight (handled, outputs
+// not yet acknowledged), so when its outputs fill one output partition's batch, waiting
+// linger.ms for more would stall it until the timer fires. Sending a batch once it holds half
+// that bound keeps the other half being handled while the first is on its way. The cost:
+// smaller requests where many inputs feed one output partition at a high rate (set
+// KAFKA_PROPERTY_BATCH_NUM_MESSAGES for brokers far away).
+std::optional<std::string> half_in_flight(const Settings& s) {
+  return std::to_string(std::clamp(s.max_poll_records / 2, 1, 10000));
+}
+
+// Outputs of aborted transactions (a crashed or fenced instance's) are never read.
+std::optional<std::string> read_committed_if_exactly_once(const Settings& s) {
+  if (s.delivery != DeliveryGuarantee::exactly_once) return std::nullopt;
+  return "read_committed";
+}
+
+// Empty when unset: the runtime derives the id (transactional_id.cpp), which needs SHA-256,
+// and kernel::config links no crypto library.
+std::optional<std::string> transactional_id_if_exactly_once(const Settings& s) {
+  if (s.delivery != DeliveryGuarantee::exactly_once) return std::nullopt;
+  return s.transactional_id;
+}
+
 // ---- Rows ---------------------------------------------------------------------------------
 
 /// What the table writes for each variable besides its type and its place in Settings.
@@ -37,6 +111,7 @@ struct Row {
   bool secret = false;
   FromKernel from_kernel = FromKernel::nothing;
   std::string description;
+  std::vector<RdkafkaProperty> rdkafka = {};
 };
 
 VariableSpec spec_of(const Row& row, std::string type, std::vector<std::string> accepted) {
@@ -50,7 +125,10 @@ VariableSpec spec_of(const Row& row, std::string type, std::vector<std::string> 
           row.from_kernel,
           {},
           {},
-          {}};
+          {},
+          false,
+          false,
+          row.rdkafka};
 }
 
 /// A variable whose value lands in `field`.
@@ -90,7 +168,11 @@ std::vector<VariableSpec> make_registry() {
                 {.name = "KAFKA_BOOTSTRAP_SERVERS",
                  .aliases = {"KAFKA_BROKERS"},
                  .description = "Comma-separated brokers (host:port), or embedded for the in-process development "
-                                "broker; required unless running with --dev or --samples"}),
+                                "broker; required unless running with --dev or --samples",
+                 .rdkafka = {{.name = "bootstrap.servers",
+                              .clients = RdkafkaClients::both,
+                              .aliases = {"metadata.broker.list"},
+                              .value = text_of(&S::bootstrap_servers)}}}),
       stored_in(&S::input_topics, topic_list(),
                 {.name = "KAFKA_TOPIC",
                  .from_kernel = FromKernel::input_topics,
@@ -109,14 +191,16 @@ std::vector<VariableSpec> make_registry() {
                 {.name = "KAFKA_ERROR_TOPIC",
                  .description = "Topic business errors are also published to; unset means none, except under "
                                 "pipeline naming, where it is the step's error topic"}),
-      stored_in(&S::group_id,
-                checked(text(),
-                        [](const std::string& value, std::string_view) {
-                          return value.empty() ? std::string("expected a group id") : std::string();
-                        }),
-                {.name = "KAFKA_CONSUMER_GROUP",
-                 .from_kernel = FromKernel::consumer_group,
-                 .description = "Consumer group id; defaults to the kernel name"}),
+      stored_in(
+          &S::group_id,
+          checked(text(),
+                  [](const std::string& value, std::string_view) {
+                    return value.empty() ? std::string("expected a group id") : std::string();
+                  }),
+          {.name = "KAFKA_CONSUMER_GROUP",
+           .from_kernel = FromKernel::consumer_group,
+           .description = "Consumer group id; defaults to the kernel name",
+           .rdkafka = {{.name = "group.id", .clients = RdkafkaClients::consumer, .value = text_of(&S::group_id)}}}),
       stored_in(&S::client_id,
                 checked(text(),
                         [](const std::string& value, std::string_view) {
@@ -124,7 +208,8 @@ std::vector<VariableSpec> make_registry() {
                         }),
                 {.name = "KAFKA_CLIENT_ID",
                  .from_kernel = FromKernel::client_id,
-                 .description = "Client id; defaults to the kernel name"}),
+                 .description = "Client id; defaults to the kernel name",
+                 .rdkafka = {{.name = "client.id", .clients = RdkafkaClients::both, .value = text_of(&S::client_id)}}}),
       stored_in(&S::topic_prefix, text(),
                 {.name = "KAFKA_TOPIC_PREFIX",
                  .description = "Prepended once to every topic name the kernel uses: inputs, output, dead-letter "
@@ -132,33 +217,64 @@ std::vector<VariableSpec> make_registry() {
       stored_in(&S::ca_cert_pem, pem("certificate"),
                 {.name = "KAFKA_CA_CERT",
                  .description = "CA certificate(s) to verify the brokers, as PEM or base64 of PEM; makes the "
-                                "protocol SSL"}),
+                                "protocol SSL",
+                 .rdkafka = {{.name = "ssl.ca.pem",
+                              .clients = RdkafkaClients::both,
+                              .value = unless_empty(&S::ca_cert_pem)}}}),
       stored_in(&S::client_cert_pem, pem("certificate"),
                 {.name = "KAFKA_CLIENT_CERT",
                  .description = "Client certificate and its intermediates, as PEM or base64 of PEM; makes the "
-                                "protocol SSL"}),
+                                "protocol SSL",
+                 .rdkafka = {{.name = "ssl.certificate.pem",
+                              .clients = RdkafkaClients::both,
+                              .value = unless_empty(&S::client_cert_pem)}}}),
       stored_in(&S::client_key_pem, pem("private key"),
                 {.name = "KAFKA_CLIENT_KEY",
                  .secret = true,
-                 .description = "Client private key, as PEM or base64 of PEM; held in memory only"}),
+                 .description = "Client private key, as PEM or base64 of PEM; held in memory only",
+                 .rdkafka = {{.name = "ssl.key.pem",
+                              .clients = RdkafkaClients::both,
+                              .value = unless_empty(&S::client_key_pem)}}}),
       stored_in(&S::client_key_password, verbatim(),
                 {.name = "KAFKA_CLIENT_KEY_PASSWORD",
                  .secret = true,
-                 .description = "Password of an encrypted KAFKA_CLIENT_KEY (ssl.key.password)"}),
-      stored_in(
-          &S::sasl_mechanism, optional_of(choice<SaslMechanism>()),
-          {.name = "KAFKA_SASL_MECHANISM", .description = "SASL mechanism; setting one makes the protocol SASL_SSL"}),
-      stored_in(&S::sasl_username, text(), {.name = "KAFKA_SASL_USERNAME", .description = "SASL username"}),
+                 .description = "Password of an encrypted KAFKA_CLIENT_KEY (ssl.key.password)",
+                 .rdkafka = {{.name = "ssl.key.password",
+                              .clients = RdkafkaClients::both,
+                              .value = unless_empty(&S::client_key_password)}}}),
+      stored_in(&S::sasl_mechanism, optional_of(choice<SaslMechanism>()),
+                {.name = "KAFKA_SASL_MECHANISM",
+                 .description = "SASL mechanism; setting one makes the protocol SASL_SSL",
+                 .rdkafka = {{.name = "sasl.mechanisms",
+                              .clients = RdkafkaClients::both,
+                              .aliases = {"sasl.mechanism"},
+                              .value = with_sasl(sasl_mechanism_name)}}}),
+      stored_in(&S::sasl_username, text(),
+                {.name = "KAFKA_SASL_USERNAME",
+                 .description = "SASL username",
+                 .rdkafka = {{.name = "sasl.username",
+                              .clients = RdkafkaClients::both,
+                              .value = with_sasl(unless_empty(&S::sasl_username))}}}),
       stored_in(&S::sasl_password, verbatim(),
-                {.name = "KAFKA_SASL_PASSWORD", .secret = true, .description = "SASL password"}),
+                {.name = "KAFKA_SASL_PASSWORD",
+                 .secret = true,
+                 .description = "SASL password",
+                 .rdkafka = {{.name = "sasl.password",
+                              .clients = RdkafkaClients::both,
+                              .value = with_sasl(unless_empty(&S::sasl_password))}}}),
       stored_in(&S::security_protocol, choice<SecurityProtocol>(),
                 {.name = "KAFKA_SECURITY_PROTOCOL",
                  .description = "Overrides the derived protocol; only an explicit SASL_PLAINTEXT sends a password "
-                                "unencrypted"}),
+                                "unencrypted",
+                 .rdkafka = {{.name = "security.protocol",
+                              .clients = RdkafkaClients::both,
+                              .value = text_of(&S::security_protocol)}}}),
       stored_in(&S::idempotence, boolean(),
                 {.name = "KAFKA_PRODUCER_IDEMPOTENCE",
                  .default_value = "true",
-                 .description = "Idempotent producer; turn off only for brokers that cannot do it"}),
+                 .description = "Idempotent producer; turn off only for brokers that cannot do it",
+                 .rdkafka =
+                     {{.name = "enable.idempotence", .clients = RdkafkaClients::producer, .value = idempotence_flag}}}),
       stored_in(&S::acks,
                 checked(choice<Acks>(" (1 only with KAFKA_PRODUCER_IDEMPOTENCE=false)"),
                         [](const Acks& acks, std::string_view) {
@@ -170,21 +286,39 @@ std::vector<VariableSpec> make_registry() {
                         }),
                 {.name = "KAFKA_PRODUCER_REQUIRE_ACKS",
                  .default_value = "all",
-                 .description = "Acknowledgements per write: all (or -1), or 1 with idempotence off; 0 is refused"}),
+                 .description = "Acknowledgements per write: all (or -1), or 1 with idempotence off; 0 is refused",
+                 .rdkafka = {{.name = "acks",
+                              .clients = RdkafkaClients::producer,
+                              .aliases = {"request.required.acks"},
+                              .value = text_of(&S::acks)}}}),
       stored_in(&S::max_attempts, whole_number(1, " (attempts per output)"),
                 {.name = "KAFKA_PRODUCER_MAX_ATTEMPTS",
                  .default_value = "3",
                  .description = "Delivery attempts per output before it counts as failed (at least 2 with "
-                                "idempotence)"}),
+                                "idempotence)",
+                 .rdkafka = {{.name = "retries",
+                              .clients = RdkafkaClients::producer,
+                              .aliases = {"message.send.max.retries"},
+                              .value = retries_after_first}}}),
       stored_in(&S::linger, duration(),
                 {.name = "KAFKA_PRODUCER_BATCH_TIMEOUT",
                  .default_value = "10ms",
                  .description = "How long the producer waits to fill a batch (linger.ms); 0 sends each batch as "
-                                "soon as it can"}),
+                                "soon as it can",
+                 .rdkafka = {{.name = "linger.ms",
+                              .clients = RdkafkaClients::producer,
+                              .aliases = {"queue.buffering.max.ms"},
+                              .owned = false,
+                              .value = millis(&S::linger)}}}),
       stored_in(&S::compression, choice<Compression>(),
                 {.name = "KAFKA_PRODUCER_COMPRESSION",
                  .default_value = "snappy",
-                 .description = "Compression of produced batches"}),
+                 .description = "Compression of produced batches",
+                 .rdkafka = {{.name = "compression.type",
+                              .clients = RdkafkaClients::producer,
+                              .aliases = {"compression.codec"},
+                              .owned = false,
+                              .value = text_of(&S::compression)}}}),
       accepted_only(boolean(),
                     {.name = "KAFKA_PRODUCER_ASYNC",
                      .default_value = "true",
@@ -193,20 +327,35 @@ std::vector<VariableSpec> make_registry() {
       stored_in(&S::start_offset, choice<StartOffset>(),
                 {.name = "KAFKA_CONSUMER_START_OFFSET",
                  .default_value = "earliest",
-                 .description = "Where a group with no committed offset starts: earliest (-2) or latest (-1)"}),
+                 .description = "Where a group with no committed offset starts: earliest (-2) or latest (-1)",
+                 .rdkafka = {{.name = "auto.offset.reset",
+                              .clients = RdkafkaClients::consumer,
+                              .value = text_of(&S::start_offset)}}}),
       stored_in(&S::fetch_min_bytes, size(Zero::refused),
                 {.name = "KAFKA_CONSUMER_MIN_BYTES",
                  .default_value = "1",
-                 .description = "Least data a fetch waits for (fetch.min.bytes)"}),
+                 .description = "Least data a fetch waits for (fetch.min.bytes)",
+                 .rdkafka = {{.name = "fetch.min.bytes",
+                              .clients = RdkafkaClients::consumer,
+                              .owned = false,
+                              .value = number_of(&S::fetch_min_bytes)}}}),
       stored_in(&S::fetch_max_bytes, size(),
                 {.name = "KAFKA_CONSUMER_MAX_BYTES",
                  .default_value = "10MB",
-                 .description = "Most data one fetch returns (fetch.max.bytes)"}),
+                 .description = "Most data one fetch returns (fetch.max.bytes)",
+                 .rdkafka = {{.name = "fetch.max.bytes",
+                              .clients = RdkafkaClients::consumer,
+                              .owned = false,
+                              .value = number_of(&S::fetch_max_bytes)}}}),
       stored_in(&S::fetch_max_wait, duration(),
                 {.name = "KAFKA_CONSUMER_MAX_WAIT",
                  .default_value = "500ms",
                  .description = "Longest a fetch waits for KAFKA_CONSUMER_MIN_BYTES (fetch.wait.max.ms); 0 has the "
-                                "broker answer each fetch at once, with data or without"}),
+                                "broker answer each fetch at once, with data or without",
+                 .rdkafka = {{.name = "fetch.wait.max.ms",
+                              .clients = RdkafkaClients::consumer,
+                              .owned = false,
+                              .value = millis(&S::fetch_max_wait)}}}),
       stored_in(&S::commit_interval, duration(Zero::refused),
                 {.name = "KAFKA_CONSUMER_COMMIT_INTERVAL",
                  .default_value = "1s",
@@ -214,16 +363,28 @@ std::vector<VariableSpec> make_registry() {
       stored_in(&S::heartbeat_interval, duration(Zero::refused),
                 {.name = "KAFKA_CONSUMER_HEARTBEAT_INTERVAL",
                  .default_value = "3s",
-                 .description = "Group heartbeat interval (heartbeat.interval.ms); below the session timeout"}),
+                 .description = "Group heartbeat interval (heartbeat.interval.ms); below the session timeout",
+                 .rdkafka = {{.name = "heartbeat.interval.ms",
+                              .clients = RdkafkaClients::consumer,
+                              .owned = false,
+                              .value = millis(&S::heartbeat_interval)}}}),
       stored_in(&S::session_timeout, duration(Zero::refused),
                 {.name = "KAFKA_CONSUMER_SESSION_TIMEOUT",
                  .default_value = "10s",
-                 .description = "A member silent this long leaves the group (session.timeout.ms)"}),
+                 .description = "A member silent this long leaves the group (session.timeout.ms)",
+                 .rdkafka = {{.name = "session.timeout.ms",
+                              .clients = RdkafkaClients::consumer,
+                              .owned = false,
+                              .value = millis(&S::session_timeout)}}}),
       stored_in(&S::rebalance_timeout, duration(Zero::refused),
                 {.name = "KAFKA_CONSUMER_REBALANCE_TIMEOUT",
                  .default_value = "60s",
                  .description = "Rebalance timeout sent when joining (max.poll.interval.ms); at least the session "
-                                "timeout"}),
+                                "timeout",
+                 .rdkafka = {{.name = "max.poll.interval.ms",
+                              .clients = RdkafkaClients::consumer,
+                              .owned = false,
+                              .value = millis(&S::rebalance_timeout)}}}),
       stored_in(&S::max_retries, whole_number(0, " (retries before dead-lettering)"),
                 {.name = "KAFKA_CONSUMER_MAX_RETRIES",
                  .default_value = "3",
@@ -231,18 +392,30 @@ std::vector<VariableSpec> make_registry() {
       stored_in(&S::instance_id, text(),
                 {.name = "KAFKA_CONSUMER_INSTANCE_ID",
                  .description = "Static group membership id (group.instance.id); a stopped member keeps its "
-                                "partitions until its session times out"}),
+                                "partitions until its session times out",
+                 .rdkafka = {{.name = "group.instance.id",
+                              .clients = RdkafkaClients::consumer,
+                              .value = unless_empty(&S::instance_id)}}}),
       stored_in(&S::max_poll_records, whole_number(1, " (messages per partition)"),
                 {.name = "KAFKA_MAX_POLL_RECORDS",
                  .default_value = "500",
                  .description = "Most messages in flight (received, not yet committable) per partition; the "
-                                "producer sends a batch once it holds half of this (batch.num.messages)"}),
+                                "producer sends a batch once it holds half of this (batch.num.messages)",
+                 .rdkafka = {{.name = "batch.num.messages",
+                              .clients = RdkafkaClients::producer,
+                              .owned = false,
+                              .derived = true,
+                              .value = half_in_flight}}}),
       stored_in(&S::delivery, choice<DeliveryGuarantee>(),
                 {.name = "KERNEL_DELIVERY",
                  .default_value = "at_least_once",
                  .description = "at_least_once, or exactly_once: outputs, dead letters and retry records written in "
                                 "a Kafka transaction that also commits the inputs' offsets, read_committed "
-                                "consumer; needs KAFKA_PRODUCER_IDEMPOTENCE (docs/exactly-once.md)"}),
+                                "consumer; needs KAFKA_PRODUCER_IDEMPOTENCE (docs/exactly-once.md)",
+                 .rdkafka = {{.name = "isolation.level",
+                              .clients = RdkafkaClients::consumer,
+                              .owned = false,
+                              .value = read_committed_if_exactly_once}}}),
       stored_in(&S::kernel_instance_id, text(),
                 {.name = "KERNEL_INSTANCE_ID",
                  .description = "Stable id of this instance, part of the derived transactional.id; unset: the host "
@@ -252,7 +425,10 @@ std::vector<VariableSpec> make_registry() {
                  .description = "transactional.id under exactly_once; unset: <group>.<inputs>.<instance id>, "
                                 "<inputs> the sorted input topics joined by + (the first 16 hex digits of their "
                                 "SHA-256 beyond 100 characters). A second instance with the same id fences the "
-                                "first"}),
+                                "first",
+                 .rdkafka = {{.name = "transactional.id",
+                              .clients = RdkafkaClients::transactional_producer,
+                              .value = transactional_id_if_exactly_once}}}),
       stored_in(&S::allow_output_to_input, boolean(),
                 {.name = "KERNEL_ALLOW_OUTPUT_TO_INPUT",
                  .default_value = "false",
