@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel/env_vars.hpp"
 #include "kernel/kernel_settings.hpp"
 
 namespace kernel {

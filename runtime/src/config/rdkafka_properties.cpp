@@ -51,7 +51,7 @@ bool sets_on(RdkafkaClients clients, Client client) {
 
 // ---- librdkafka's own property table -------------------------------------------------
 
-constexpr std::string_view passthrough_prefix = "KAFKA_PROPERTY_";
+constexpr std::string_view passthrough_prefix = env_var::KAFKA_PROPERTY_PREFIX;
 
 using ScopeTable = std::map<std::string, PropertyScope, std::less<>>;
 

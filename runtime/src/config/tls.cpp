@@ -64,13 +64,13 @@ bool key_is_encrypted(std::string_view pem) { return pem.find("ENCRYPTED") != st
 
 void check_tls_material(const Settings& s, Problems& problems, std::vector<std::string>& warnings) {
   if (!s.ca_cert_pem.empty() && read_certificates(s.ca_cert_pem).empty()) {
-    problems.add("KAFKA_CA_CERT", "", "not a PEM certificate: OpenSSL cannot read it");
+    problems.add(env_var::KAFKA_CA_CERT, "", "not a PEM certificate: OpenSSL cannot read it");
   }
   std::vector<X509Ptr> chain;
   if (!s.client_cert_pem.empty()) {
     chain = read_certificates(s.client_cert_pem);
     if (chain.empty()) {
-      problems.add("KAFKA_CLIENT_CERT", "", "not a PEM certificate: OpenSSL cannot read it");
+      problems.add(env_var::KAFKA_CLIENT_CERT, "", "not a PEM certificate: OpenSSL cannot read it");
     } else if (X509_cmp_current_time(X509_get0_notAfter(chain.front().get())) < 0) {
       warnings.push_back("KAFKA_CLIENT_CERT has expired; brokers will refuse it");
     }
@@ -82,17 +82,17 @@ void check_tls_material(const Settings& s, Problems& problems, std::vector<std::
   ERR_clear_error();
   if (!key) {
     if (key_is_encrypted(s.client_key_pem) && s.client_key_password.empty()) {
-      problems.add("KAFKA_CLIENT_KEY", "", "encrypted private key: set KAFKA_CLIENT_KEY_PASSWORD");
+      problems.add(env_var::KAFKA_CLIENT_KEY, "", "encrypted private key: set KAFKA_CLIENT_KEY_PASSWORD");
     } else if (key_is_encrypted(s.client_key_pem)) {
-      problems.add("KAFKA_CLIENT_KEY_PASSWORD", "", "does not decrypt KAFKA_CLIENT_KEY");
+      problems.add(env_var::KAFKA_CLIENT_KEY_PASSWORD, "", "does not decrypt KAFKA_CLIENT_KEY");
     } else {
-      problems.add("KAFKA_CLIENT_KEY", "", "not a PEM private key");
+      problems.add(env_var::KAFKA_CLIENT_KEY, "", "not a PEM private key");
     }
     return;
   }
   if (!chain.empty() && X509_check_private_key(chain.front().get(), key.get()) != 1) {
     ERR_clear_error();
-    problems.add("KAFKA_CLIENT_KEY", "",
+    problems.add(env_var::KAFKA_CLIENT_KEY, "",
                  "does not belong to the first certificate in KAFKA_CLIENT_CERT; expected the "
                  "private key of that certificate");
   }
