@@ -29,6 +29,15 @@ using Environment = std::map<std::string, std::string, std::less<>>;
 /// The process environment as a map.
 Environment process_environment();
 
+/// What the kernel's code chose to run (KernelSpec::handler, ::batch_handler, ::middleware):
+/// exactly one handler, and no consumer middleware around a batch_handler (a batch call has no
+/// single message to wrap). Checked with the settings, every problem at once.
+struct HandlerChoice {
+  bool handler = false;
+  bool batch_handler = false;
+  bool consumer_middleware = false;  ///< besides metrics(), which counts batches too
+};
+
 /// What the kernel's code fixes: its name, default topics, own settings and named outputs.
 struct KernelDefaults {
   std::string name;
@@ -41,6 +50,9 @@ struct KernelDefaults {
   std::map<std::string, std::string, std::less<>> code_values = {};
   /// The kernel runs a batch_handler: its settings are checked for batches (docs/batches.md).
   bool batch_handler = false;
+  /// The handlers the kernel's code set (run() fills it); unset for a configuration a tool or a
+  /// test loads, which is then not checked for one.
+  std::optional<HandlerChoice> handler_choice = {};
 };
 
 /// Where the brokers come from. production: KAFKA_BOOTSTRAP_SERVERS is required; dev: unset
@@ -139,6 +151,10 @@ struct VariableSpec {
   std::vector<RdkafkaProperty> rdkafka = {};
 };
 
+/// What is wrong with a kernel's choice of handlers, one `config error: kernel NAME ...` line
+/// each (exit 78); empty when it sets what it must.
+std::vector<std::string> handler_choice_problems(std::string_view kernel_name, const HandlerChoice& choice);
+
 /// Every variable the runtime reads, in documentation order.
 const std::vector<VariableSpec>& config_registry();
 /// The registry as JSON (an array of objects with the VariableSpec fields).
@@ -179,6 +195,7 @@ struct Settings {
   std::string topic_prefix;
   bool allow_output_to_input{};  ///< KERNEL_ALLOW_OUTPUT_TO_INPUT
   bool batch_handler = false;    ///< KernelDefaults::batch_handler: the settings were checked for batches
+  std::optional<HandlerChoice> handler_choice;  ///< KernelDefaults::handler_choice
   std::string group_id;
   std::string client_id;
 

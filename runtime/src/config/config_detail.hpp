@@ -178,6 +178,10 @@ void validate_settings(const Settings& settings, const Values& shown, Problems& 
                        std::vector<std::string>& warnings);
 
 // ---- load.cpp: the environment, .env and reading each variable ---------------------------
+/// The kernel's choice of handlers (Settings::handler_choice), when the kernel gave it. Runs
+/// after librdkafka's check, which tries a client only on an otherwise clean configuration.
+void check_handler_choice(const Settings& settings, Problems& problems);
+
 
 /// What reading the environment produced, before the checks every Settings gets.
 struct Loaded {

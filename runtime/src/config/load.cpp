@@ -280,6 +280,7 @@ Loaded read_settings(const KernelDefaults& kernel, const Environment& environmen
   auto& s = loaded.settings;
   s.kernel_name = kernel.name;
   s.batch_handler = kernel.batch_handler;
+  s.handler_choice = kernel.handler_choice;
   // --samples runs are throwaway: no endpoints unless asked for.
   if (mode == RunMode::samples) s.http_port.reset();
 
@@ -417,6 +418,7 @@ Config Config::validate(Loaded loaded, Problems& problems) {
     // A secret pasted into the wrong variable must not be echoed either.
     auto lines = problems.take();
     for (auto& line : lines) line = replace_secret_values(std::move(line), loaded.settings);
+  check_handler_choice(loaded.settings, problems);
     throw ConfigError(std::move(lines));
   }
 

@@ -259,6 +259,13 @@ void check_batches(const Settings& s, Checker& check) {
 
 }  // namespace
 
+void check_handler_choice(const Settings& s, Problems& problems) {
+  if (!s.handler_choice) return;
+  for (const auto& line : handler_choice_problems(s.kernel_name, *s.handler_choice)) {
+    problems.add_general(std::string_view(line).substr(std::string_view("config error: ").size()));
+  }
+}
+
 Values effective_values(const Settings& s) {
   Values values;
   for (const auto& spec : all_variables(s)) values[spec.name] = spec.show(s);
@@ -280,6 +287,24 @@ void validate_settings(const Settings& s, const Values& shown, Problems& problem
 }
 
 }  // namespace config_detail
+
+std::vector<std::string> handler_choice_problems(std::string_view kernel_name, const HandlerChoice& choice) {
+  std::vector<std::string> problems;
+  const std::string kernel = "config error: kernel " + std::string(kernel_name);
+  if (choice.handler && choice.batch_handler) {
+    problems.push_back(kernel +
+                       " sets both KernelSpec::handler and KernelSpec::batch_handler; set exactly one of them");
+  } else if (!choice.handler && !choice.batch_handler) {
+    problems.push_back(kernel +
+                       " sets neither KernelSpec::handler nor KernelSpec::batch_handler; set exactly one of them");
+  }
+  if (choice.batch_handler && choice.consumer_middleware) {
+    problems.push_back(kernel +
+                       " has consumer middleware, which does not wrap batch_handler calls; remove "
+                       "KernelSpec::middleware (producer middleware is fine)");
+  }
+  return problems;
+}
 
 std::string topic_name_problem(std::string_view topic) {
   if (topic.empty()) return "is empty; expected 1 to 249 characters";
