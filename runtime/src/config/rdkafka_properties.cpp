@@ -13,6 +13,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config/config_detail.hpp"
+#include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 
 namespace kernel::config_detail {
@@ -235,20 +236,16 @@ detail::ConfPtr make_conf(const std::vector<Property>& properties, const Values&
   return conf;
 }
 
-void try_create(rd_kafka_type_t type, detail::ConfPtr conf, const std::vector<Property>& properties,
+void try_create(detail::ClientType type, detail::ConfPtr conf, const std::vector<Property>& properties,
                 const Values& shown, Problems& problems) {
-  char error[512] = "";
-  // rd_kafka_new takes ownership of the configuration only when it succeeds.
-  detail::HandlePtr handle(rd_kafka_new(type, conf.get(), error, sizeof error));
-  if (handle) {
-    conf.release();
-    return;  // destroyed here, before it could do anything
-  }
-  std::string message = trim(error);
+  const auto client = detail::create_client(type, conf);
+  if (client) return;  // destroyed here, before it could do anything
+  std::string message = trim(client.message);
   if (const auto* property = explain(message, properties)) {
     report(*property, shown, "librdkafka refuses this configuration: " + message, problems);
   } else {
-    problems.add_general("librdkafka refuses the " + std::string(type == RD_KAFKA_CONSUMER ? "consumer" : "producer") +
+    problems.add_general("librdkafka refuses the " +
+                         std::string(type == detail::ClientType::consumer ? "consumer" : "producer") +
                          " configuration: " + mask_secrets(message));
   }
 }
@@ -371,8 +368,8 @@ void check_with_librdkafka(const std::vector<Property>& consumer, const std::vec
   // Creation reports one problem at a time and repeats what is already known, so it runs
   // only on an otherwise clean configuration.
   if (!clean_before || !all_set) return;
-  try_create(RD_KAFKA_CONSUMER, std::move(consumer_conf), consumer, shown, problems);
-  try_create(RD_KAFKA_PRODUCER, std::move(producer_conf), producer, shown, problems);
+  try_create(detail::ClientType::consumer, std::move(consumer_conf), consumer, shown, problems);
+  try_create(detail::ClientType::producer, std::move(producer_conf), producer, shown, problems);
 }
 
 }  // namespace kernel::config_detail

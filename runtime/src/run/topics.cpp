@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/refusal.hpp"
+#include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "kernel/run.hpp"
@@ -63,10 +64,9 @@ HandlePtr make_handle(const Config& config, bool auto_create, Refusal& refusal,
   route_rdkafka_logs(conf.get(), log);
   rd_kafka_conf_set_opaque(conf.get(), &refusal);
   rd_kafka_conf_set_error_cb(conf.get(), &on_error);
-  HandlePtr handle(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size()));
-  if (!handle) throw std::runtime_error(std::string("cannot create a client: ") + error.data());
-  conf.release();  // rd_kafka_new took ownership of the configuration
-  return handle;
+  auto client = create_client(ClientType::producer, conf);
+  if (!client) throw std::runtime_error("cannot create a client: " + client.message);
+  return std::move(client.handle);
 }
 
 /// Every topic's metadata (all_topics: no topic is named, so none is auto-created).
