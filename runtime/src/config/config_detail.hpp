@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <vector>
 
@@ -177,11 +178,11 @@ Values effective_values(const Settings& settings);
 void validate_settings(const Settings& settings, const Values& shown, Problems& problems,
                        std::vector<std::string>& warnings);
 
-// ---- load.cpp: the environment, .env and reading each variable ---------------------------
 /// The kernel's choice of handlers (Settings::handler_choice), when the kernel gave it. Runs
 /// after librdkafka's check, which tries a client only on an otherwise clean configuration.
 void check_handler_choice(const Settings& settings, Problems& problems);
 
+// ---- load.cpp: the environment, .env and reading each variable ---------------------------
 
 /// What reading the environment produced, before the checks every Settings gets.
 struct Loaded {
@@ -247,9 +248,16 @@ void check_with_librdkafka(const std::vector<Property>& consumer, const std::vec
 void check_tls_material(const Settings& settings, Problems& problems, std::vector<std::string>& warnings);
 /// "subject CN=x, sha256 AB:CD:..." for each certificate in a PEM bundle.
 std::string describe_certificates(std::string_view pem);
-/// An in-memory file (memfd) holding `content`; `path` receives /proc/self/fd/N. The
-/// returned handle closes it.
-std::shared_ptr<void> make_memory_file(std::string_view content, std::string& path, std::string& error);
+/// An in-memory file (memfd): `owner` closes it, `path` is /proc/self/fd/N. On failure
+/// `owner` is empty, `error` the system's code and `failed_step` what failed.
+struct MemoryFile {
+  std::shared_ptr<void> owner;
+  std::string path;
+  std::error_code error;
+  std::string_view failed_step;
+};
+/// An in-memory file holding `content`.
+MemoryFile make_memory_file(std::string_view content);
 
 // ---- describe.cpp: --print-config and secret masking --------------------------------------
 

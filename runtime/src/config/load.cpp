@@ -407,18 +407,22 @@ Config Config::validate(Loaded loaded, Problems& problems) {
   validate_settings(loaded.settings, shown, problems, loaded.warnings);
   check_tls_material(loaded.settings, problems, loaded.warnings);
   if (!loaded.settings.client_cert_pem.empty() && problems.empty()) {
-    std::string error;
-    config.keep_alive_ = make_memory_file(loaded.settings.client_cert_pem, config.certificate_location_, error);
-    if (!config.keep_alive_) problems.add(env_var::KAFKA_CLIENT_CERT, "", error);
+    auto file = make_memory_file(loaded.settings.client_cert_pem);
+    if (file.owner) {
+      config.keep_alive_ = std::move(file.owner);
+      config.certificate_location_ = std::move(file.path);
+    } else {
+      problems.add(env_var::KAFKA_CLIENT_CERT, "", std::string(file.failed_step) + " failed: " + file.error.message());
+    }
   }
   check_with_librdkafka(build_properties(loaded.settings, Client::consumer, config.certificate_location_),
                         build_properties(loaded.settings, Client::loop_producer, config.certificate_location_), shown,
                         problems);
+  check_handler_choice(loaded.settings, problems);
   if (!problems.empty()) {
     // A secret pasted into the wrong variable must not be echoed either.
     auto lines = problems.take();
     for (auto& line : lines) line = replace_secret_values(std::move(line), loaded.settings);
-  check_handler_choice(loaded.settings, problems);
     throw ConfigError(std::move(lines));
   }
 

@@ -119,12 +119,9 @@ std::string describe_certificates(std::string_view pem) {
   return out.empty() ? "(no readable certificate)" : out;
 }
 
-std::shared_ptr<void> make_memory_file(std::string_view content, std::string& path, std::string& error) {
+MemoryFile make_memory_file(std::string_view content) {
   const int fd = memfd_create("kernel-client-cert", MFD_CLOEXEC);
-  if (fd < 0) {
-    error = std::string("memfd_create failed: ") + std::generic_category().message(errno);
-    return nullptr;
-  }
+  if (fd < 0) return {nullptr, {}, std::error_code(errno, std::generic_category()), "memfd_create"};
   // Owns the descriptor from here: it closes when the last Config copy goes.
   std::shared_ptr<void> owner(new int(fd), [](void* held) {
     auto* descriptor = static_cast<int*>(held);
@@ -136,13 +133,11 @@ std::shared_ptr<void> make_memory_file(std::string_view content, std::string& pa
     const auto n = ::write(fd, content.data() + written, content.size() - written);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      error = std::string("writing the in-memory certificate file failed: ") + std::generic_category().message(errno);
-      return nullptr;
+      return {nullptr, {}, std::error_code(errno, std::generic_category()), "writing the in-memory certificate file"};
     }
     written += static_cast<std::size_t>(n);
   }
-  path = "/proc/self/fd/" + std::to_string(fd);
-  return owner;
+  return {std::move(owner), "/proc/self/fd/" + std::to_string(fd), {}, {}};
 }
 
 }  // namespace kernel::config_detail
