@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "core/refusal.hpp"
+#include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/exit_codes.hpp"
 #include "log/logging.hpp"
 
@@ -71,22 +72,18 @@ HandlePtr Connection::consumer(const std::string& group, const Overrides& overri
       rd_kafka_assign(rk, err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? partitions : nullptr);
     }
   });
-  std::array<char, 512> error{};
-  HandlePtr handle(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
-  if (!handle) throw Failure{exit_code::config, std::string("config error: ") + error.data()};
-  conf.release();  // rd_kafka_new took ownership of the configuration
-  return handle;
+  auto client = create_client(ClientType::consumer, conf);
+  if (!client) throw Failure{exit_code::config, "config error: " + client.message};
+  return std::move(client.handle);
 }
 
 HandlePtr Connection::producer(void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*)) {
   ConfPtr conf(rd_kafka_conf_new());
   configure(conf.get(), config_.producer_properties(), {});
   rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
-  std::array<char, 512> error{};
-  HandlePtr handle(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size()));
-  if (!handle) throw Failure{exit_code::config, std::string("config error: ") + error.data()};
-  conf.release();  // rd_kafka_new took ownership of the configuration
-  return handle;
+  auto client = create_client(ClientType::producer, conf);
+  if (!client) throw Failure{exit_code::config, "config error: " + client.message};
+  return std::move(client.handle);
 }
 
 void Connection::on_rebalance(RebalanceHandler handler) { events_->rebalance = std::move(handler); }

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel/env_vars.hpp"
 #include "kernel/kernel_settings.hpp"
 
 namespace kernel {
@@ -28,6 +29,15 @@ using Environment = std::map<std::string, std::string, std::less<>>;
 /// The process environment as a map.
 Environment process_environment();
 
+/// What the kernel's code chose to run (KernelSpec::handler, ::batch_handler, ::middleware):
+/// exactly one handler, and no consumer middleware around a batch_handler (a batch call has no
+/// single message to wrap). Checked with the settings, every problem at once.
+struct HandlerChoice {
+  bool handler = false;
+  bool batch_handler = false;
+  bool consumer_middleware = false;  ///< besides metrics(), which counts batches too
+};
+
 /// What the kernel's code fixes: its name, default topics, own settings and named outputs.
 struct KernelDefaults {
   std::string name;
@@ -40,6 +50,9 @@ struct KernelDefaults {
   std::map<std::string, std::string, std::less<>> code_values = {};
   /// The kernel runs a batch_handler: its settings are checked for batches (docs/batches.md).
   bool batch_handler = false;
+  /// The handlers the kernel's code set (run() fills it); unset for a configuration a tool or a
+  /// test loads, which is then not checked for one.
+  std::optional<HandlerChoice> handler_choice = {};
 };
 
 /// Where the brokers come from. production: KAFKA_BOOTSTRAP_SERVERS is required; dev: unset
@@ -87,6 +100,28 @@ struct Settings;
 /// A default that the kernel's code gives rather than the registry (see KernelDefaults).
 enum class FromKernel { nothing, input_topics, output_topic, dead_letter_topic, consumer_group, client_id };
 
+/// Which librdkafka clients a property is set on. `transactional_producer` is the kernel
+/// loop's own producer under exactly_once: no other producer may share its transactional.id.
+enum class RdkafkaClients { consumer, producer, both, transactional_producer };
+
+/// A librdkafka property a registry variable sets (rd_kafka_conf_set), declared in the
+/// variable's row so that building the properties and refusing a KAFKA_PROPERTY_* for it are
+/// loops over the registry.
+struct RdkafkaProperty {
+  std::string name;  ///< as librdkafka names it (fetch.wait.max.ms)
+  RdkafkaClients clients = RdkafkaClients::both;
+  /// librdkafka's other names for the same property (request.required.acks for acks).
+  std::vector<std::string> aliases = {};
+  /// A KAFKA_PROPERTY_* for it is refused, naming the variable: what the runtime's guarantees
+  /// rest on. A tuning property (owned = false) may be set that way instead of the variable.
+  bool owned = true;
+  /// Follows from the variable rather than being what it sets (batch.num.messages from
+  /// KAFKA_MAX_POLL_RECORDS): a KAFKA_PROPERTY_* for it replaces it without a conflict.
+  bool derived = false;
+  /// The value to set for `settings`, or nullopt to leave librdkafka's default.
+  std::function<std::optional<std::string>(const Settings& settings)> value = {};
+};
+
 /// One variable, declared once in the registry: its names, how its text is read into
 /// Settings and written back, its default and its documentation. Loading, validation,
 /// --print-config, docs/configuration.md and the generator's .env.template are loops over
@@ -112,7 +147,13 @@ struct VariableSpec {
   std::function<std::string(const Settings& settings)> check;
   bool required = false;  ///< no default: unset is a configuration error (a kernel's own settings)
   bool kernel = false;    ///< declared by the kernel (its settings and named outputs), not the runtime
+  /// The librdkafka properties it sets, in the order to set them; none for most variables.
+  std::vector<RdkafkaProperty> rdkafka = {};
 };
+
+/// What is wrong with a kernel's choice of handlers, one `config error: kernel NAME ...` line
+/// each (exit 78); empty when it sets what it must.
+std::vector<std::string> handler_choice_problems(std::string_view kernel_name, const HandlerChoice& choice);
 
 /// Every variable the runtime reads, in documentation order.
 const std::vector<VariableSpec>& config_registry();
@@ -154,6 +195,7 @@ struct Settings {
   std::string topic_prefix;
   bool allow_output_to_input{};  ///< KERNEL_ALLOW_OUTPUT_TO_INPUT
   bool batch_handler = false;    ///< KernelDefaults::batch_handler: the settings were checked for batches
+  std::optional<HandlerChoice> handler_choice;  ///< KernelDefaults::handler_choice
   std::string group_id;
   std::string client_id;
 

@@ -6,6 +6,8 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "kernel/detail/rdkafka_client.hpp"
+
 namespace kernel {
 
 EmbeddedBroker::EmbeddedBroker(int brokers) {
@@ -18,10 +20,9 @@ EmbeddedBroker::EmbeddedBroker(int brokers) {
       rd_kafka_conf_set(conf.get(), "log_level", "3", error.data(), error.size()) != RD_KAFKA_CONF_OK) {
     throw std::runtime_error(std::string("embedded broker: ") + error.data());
   }
-  // rd_kafka_new takes ownership of the configuration on success only.
-  owner_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size()));
-  if (!owner_) throw std::runtime_error(std::string("embedded broker: ") + error.data());
-  conf.release();  // owned by the handle now
+  auto client = detail::create_client(detail::ClientType::producer, conf);
+  if (!client) throw std::runtime_error("embedded broker: " + client.message);
+  owner_ = std::move(client.handle);
   cluster_ = rd_kafka_handle_mock_cluster(owner_.get());
   if (!cluster_) throw std::runtime_error("embedded broker: librdkafka built without the mock cluster");
   bootstrap_servers_ = rd_kafka_mock_cluster_bootstraps(cluster_);

@@ -4,6 +4,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "kernel/detail/rdkafka_client.hpp"
+
 namespace kernel::detail {
 
 HandlePtr make_plain_client(rd_kafka_type_t type, const std::string& servers,
@@ -18,10 +20,9 @@ HandlePtr make_plain_client(rd_kafka_type_t type, const std::string& servers,
   set("bootstrap.servers", servers);
   set("log_level", "3");
   for (const auto& [name, value] : properties) set(name, value);
-  HandlePtr handle(rd_kafka_new(type, conf.get(), error.data(), error.size()));
-  if (!handle) throw std::runtime_error(error.data());
-  conf.release();  // owned by the handle now
-  return handle;
+  auto client = create_client(type == RD_KAFKA_CONSUMER ? ClientType::consumer : ClientType::producer, conf);
+  if (!client) throw std::runtime_error(client.message);
+  return std::move(client.handle);
 }
 
 namespace {
@@ -58,9 +59,9 @@ std::map<std::int32_t, std::int64_t> produce_records(const std::string& servers,
   rd_kafka_conf_set(conf.get(), "linger.ms", "5", error.data(), error.size());
   rd_kafka_conf_set(conf.get(), "log_level", "3", error.data(), error.size());
   rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
-  HandlePtr producer(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size()));
-  if (!producer) throw std::runtime_error(error.data());
-  conf.release();  // owned by the producer now
+  auto client = create_client(ClientType::producer, conf);
+  if (!client) throw std::runtime_error(client.message);
+  HandlePtr producer = std::move(client.handle);
 
   DeliveryState state;
   if (positions) positions->assign(records.size(), RecordPosition{});

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <vector>
 
@@ -177,6 +178,10 @@ Values effective_values(const Settings& settings);
 void validate_settings(const Settings& settings, const Values& shown, Problems& problems,
                        std::vector<std::string>& warnings);
 
+/// The kernel's choice of handlers (Settings::handler_choice), when the kernel gave it. Runs
+/// after librdkafka's check, which tries a client only on an otherwise clean configuration.
+void check_handler_choice(const Settings& settings, Problems& problems);
+
 // ---- load.cpp: the environment, .env and reading each variable ---------------------------
 
 /// What reading the environment produced, before the checks every Settings gets.
@@ -207,6 +212,21 @@ void apply_pipeline_naming(Loaded& loaded, const std::map<std::string, RawValue,
 /// `loop_producer` is the kernel loop's own producer: the producer's properties and, under
 /// exactly_once, transactional.id, which no other producer sharing the configuration may use.
 enum class Client { consumer, producer, loop_producer };
+/// Is `property` the mapping's property, by its name or one of librdkafka's aliases?
+bool names_property(const RdkafkaProperty& mapping, std::string_view property);
+/// What librdkafka's own table (rd_kafka_conf_properties_show) says of a property.
+struct PropertyScope {
+  bool consumer = false;
+  bool producer = false;
+  /// The numeric range librdkafka accepts (`1 .. 2147483647` in its table), if it has one.
+  std::optional<std::pair<long long, long long>> range;
+  /// The property this name is librdkafka's alias for, or "".
+  std::string alias_of;
+};
+/// From librdkafka's table, read once; nullopt for a name it does not know.
+std::optional<PropertyScope> property_scope(std::string_view property);
+/// One property under two names (linger.ms and its alias queue.buffering.max.ms)?
+bool same_property(std::string_view a, std::string_view b);
 /// The librdkafka properties for one client, in the order to set them. `certificate_location`
 /// is the in-memory file holding the client certificate chain (empty when none).
 std::vector<Property> build_properties(const Settings& settings, Client client,
@@ -228,9 +248,16 @@ void check_with_librdkafka(const std::vector<Property>& consumer, const std::vec
 void check_tls_material(const Settings& settings, Problems& problems, std::vector<std::string>& warnings);
 /// "subject CN=x, sha256 AB:CD:..." for each certificate in a PEM bundle.
 std::string describe_certificates(std::string_view pem);
-/// An in-memory file (memfd) holding `content`; `path` receives /proc/self/fd/N. The
-/// returned handle closes it.
-std::shared_ptr<void> make_memory_file(std::string_view content, std::string& path, std::string& error);
+/// An in-memory file (memfd): `owner` closes it, `path` is /proc/self/fd/N. On failure
+/// `owner` is empty, `error` the system's code and `failed_step` what failed.
+struct MemoryFile {
+  std::shared_ptr<void> owner;
+  std::string path;
+  std::error_code error;
+  std::string_view failed_step;
+};
+/// An in-memory file holding `content`.
+MemoryFile make_memory_file(std::string_view content);
 
 // ---- describe.cpp: --print-config and secret masking --------------------------------------
 

@@ -123,7 +123,7 @@ std::string shown_setting(std::string_view name, const std::string& value) {
 std::string shown_property(const Property& property, const Settings& settings) {
   if (property.secret || is_secret_property(property.name)) return "***";
   if (property.name == "ssl.ca.pem") return describe_certificates(property.value);
-  if (property.name == "ssl.certificate.location" && property.variable == "KAFKA_CLIENT_CERT") {
+  if (property.name == "ssl.certificate.location" && property.variable == env_var::KAFKA_CLIENT_CERT) {
     return property.value + " (in memory: " + describe_certificates(settings.client_cert_pem) + ")";
   }
   return printable_value(property.value);

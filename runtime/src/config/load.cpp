@@ -195,7 +195,7 @@ using Given = std::map<std::string, RawValue, std::less<>>;  // canonical name -
 
 void read_bootstrap(Loaded& loaded, const Given& given, RunMode mode, Problems& problems) {
   auto& s = loaded.settings;
-  const auto value = given.find("KAFKA_BOOTSTRAP_SERVERS");
+  const auto value = given.find(env_var::KAFKA_BOOTSTRAP_SERVERS);
   const bool set = value != given.end();
   if (mode == RunMode::samples) {
     if (set && s.bootstrap_servers != "embedded") {
@@ -203,18 +203,18 @@ void read_bootstrap(Loaded& loaded, const Given& given, RunMode mode, Problems& 
                                 s.bootstrap_servers + " is not used");
     }
     s.bootstrap_servers = "embedded";
-    loaded.sources["KAFKA_BOOTSTRAP_SERVERS"] = "--samples";
+    loaded.sources[env_var::KAFKA_BOOTSTRAP_SERVERS] = "--samples";
   } else if (!set && mode == RunMode::dev) {
     s.bootstrap_servers = "embedded";
-    loaded.sources["KAFKA_BOOTSTRAP_SERVERS"] = "--dev";
+    loaded.sources[env_var::KAFKA_BOOTSTRAP_SERVERS] = "--dev";
   } else if (!set && mode == RunMode::tool) {
     // A tool has neither --dev nor an in-process broker: only the kernels' brokers will do.
-    problems.add_without_value("KAFKA_BOOTSTRAP_SERVERS",
+    problems.add_without_value(env_var::KAFKA_BOOTSTRAP_SERVERS,
                                "required: the brokers your kernels use, as KAFKA_BOOTSTRAP_SERVERS=HOST:PORT,... in "
                                "the environment or ./.env (for kernel-dev-broker, the line "
                                "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:PORT it printed first)");
   } else if (!set) {
-    problems.add_without_value("KAFKA_BOOTSTRAP_SERVERS",
+    problems.add_without_value(env_var::KAFKA_BOOTSTRAP_SERVERS,
                                "required: set it to your brokers (host:port,...), or to embedded for the in-process "
                                "development broker, or run with --dev");
   } else if (mode == RunMode::tool && s.bootstrap_servers == "embedded") {
@@ -227,14 +227,14 @@ void read_bootstrap(Loaded& loaded, const Given& given, RunMode mode, Problems& 
 
 // Derived unless given: SASL implies SASL_SSL, any certificate or key implies SSL.
 void derive_security_protocol(Loaded& loaded, const Given& given) {
-  if (given.contains("KAFKA_SECURITY_PROTOCOL")) return;
+  if (given.contains(env_var::KAFKA_SECURITY_PROTOCOL)) return;
   auto& s = loaded.settings;
   if (s.sasl_mechanism || !s.sasl_username.empty() || !s.sasl_password.empty()) {
     s.security_protocol = SecurityProtocol::sasl_ssl;
   } else if (!s.ca_cert_pem.empty() || !s.client_cert_pem.empty() || !s.client_key_pem.empty()) {
     s.security_protocol = SecurityProtocol::ssl;
   }
-  loaded.sources["KAFKA_SECURITY_PROTOCOL"] = source::derived;
+  loaded.sources[env_var::KAFKA_SECURITY_PROTOCOL] = source::derived;
 }
 
 // The prefix is applied exactly once, here; produce() applies it to explicit names.
@@ -280,6 +280,7 @@ Loaded read_settings(const KernelDefaults& kernel, const Environment& environmen
   auto& s = loaded.settings;
   s.kernel_name = kernel.name;
   s.batch_handler = kernel.batch_handler;
+  s.handler_choice = kernel.handler_choice;
   // --samples runs are throwaway: no endpoints unless asked for.
   if (mode == RunMode::samples) s.http_port.reset();
 
@@ -311,19 +312,19 @@ Loaded read_settings(const KernelDefaults& kernel, const Environment& environmen
   read_kernel_variables(kernel, loaded, layers, problems);
   read_bootstrap(loaded, given, mode, problems);
   apply_pipeline_naming(loaded, given, problems);
-  if (s.input_topics.empty() && !problems.mentions("KAFKA_TOPIC")) {
-    problems.add_without_value("KAFKA_TOPIC", "no input topics: the kernel names none, so set KAFKA_TOPIC");
+  if (s.input_topics.empty() && !problems.mentions(env_var::KAFKA_TOPIC)) {
+    problems.add_without_value(env_var::KAFKA_TOPIC, "no input topics: the kernel names none, so set KAFKA_TOPIC");
   }
   apply_topic_prefix(s);
   derive_security_protocol(loaded, given);
-  if (given.contains("KAFKA_PRODUCER_ASYNC")) {
+  if (given.contains(env_var::KAFKA_PRODUCER_ASYNC)) {
     loaded.warnings.push_back(
         "KAFKA_PRODUCER_ASYNC is accepted for compatibility only: the kernel always produces "
         "asynchronously and commits an input only after its outputs are acknowledged, which "
         "is as durable as synchronous writes");
   }
   // Retry topics replace in-place retries: a retry count given anyway changes nothing.
-  if (!s.retry_topics.empty() && loaded.sources["KAFKA_CONSUMER_MAX_RETRIES"] != source::default_value) {
+  if (!s.retry_topics.empty() && loaded.sources[env_var::KAFKA_CONSUMER_MAX_RETRIES] != source::default_value) {
     loaded.warnings.push_back("KAFKA_CONSUMER_MAX_RETRIES is ignored with KERNEL_RETRY_TOPICS: a message gets " +
                               std::to_string(s.retry_topics.size() + 1) +
                               " attempts, one per retry topic after the first");
@@ -348,7 +349,7 @@ void check_passthrough_overlap(const Loaded& loaded, Problems& problems) {
       Settings without = s;
       without.passthrough.clear();
       for (const auto& property : build_properties(without, client, "")) {
-        if (property.name != p.property || property.variable.empty() || property.derived) continue;
+        if (!same_property(property.name, p.property) || property.variable.empty() || property.derived) continue;
         const auto source = loaded.sources.find(property.variable);
         if (source == loaded.sources.end() || (source->second != source::env && source->second != source::dotenv)) {
           continue;
@@ -406,13 +407,18 @@ Config Config::validate(Loaded loaded, Problems& problems) {
   validate_settings(loaded.settings, shown, problems, loaded.warnings);
   check_tls_material(loaded.settings, problems, loaded.warnings);
   if (!loaded.settings.client_cert_pem.empty() && problems.empty()) {
-    std::string error;
-    config.keep_alive_ = make_memory_file(loaded.settings.client_cert_pem, config.certificate_location_, error);
-    if (!config.keep_alive_) problems.add("KAFKA_CLIENT_CERT", "", error);
+    auto file = make_memory_file(loaded.settings.client_cert_pem);
+    if (file.owner) {
+      config.keep_alive_ = std::move(file.owner);
+      config.certificate_location_ = std::move(file.path);
+    } else {
+      problems.add(env_var::KAFKA_CLIENT_CERT, "", std::string(file.failed_step) + " failed: " + file.error.message());
+    }
   }
   check_with_librdkafka(build_properties(loaded.settings, Client::consumer, config.certificate_location_),
                         build_properties(loaded.settings, Client::loop_producer, config.certificate_location_), shown,
                         problems);
+  check_handler_choice(loaded.settings, problems);
   if (!problems.empty()) {
     // A secret pasted into the wrong variable must not be echoed either.
     auto lines = problems.take();
@@ -433,12 +439,12 @@ Config Config::validate(Loaded loaded, Problems& problems) {
 void Config::use_bootstrap_servers(std::string servers) {
   settings_.bootstrap_servers = std::move(servers);
   settings_.embedded = settings_.bootstrap_servers == "embedded";
-  sources_["KAFKA_BOOTSTRAP_SERVERS"] = std::string(source::code);
+  sources_[env_var::KAFKA_BOOTSTRAP_SERVERS] = std::string(source::code);
 }
 
 void Config::set_group_id(std::string group) {
   settings_.group_id = std::move(group);
-  sources_["KAFKA_CONSUMER_GROUP"] = std::string(source::code);
+  sources_[env_var::KAFKA_CONSUMER_GROUP] = std::string(source::code);
 }
 
 std::vector<Property> Config::consumer_properties() const {

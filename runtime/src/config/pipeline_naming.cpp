@@ -160,7 +160,7 @@ void check_allowed_topics(const Settings& s, Problems& problems) {
       why = "\"" + entry + "\" " + problem;
     }
     if (!why.empty()) {
-      problems.add("KERNEL_ALLOWED_TOPICS", join(s.allowed_topics, ","), why);
+      problems.add(env_var::KERNEL_ALLOWED_TOPICS, join(s.allowed_topics, ","), why);
       return;
     }
   }
@@ -186,7 +186,7 @@ bool check_pattern(const Settings& s, Problems& problems) {
         "has no ${kind}: every topic of a step would get the same name; add ${kind}, e.g. "
         "pipeline.${pipelineName}.step.${stepName}.${kind}";
   }
-  if (!why.empty()) problems.add("KERNEL_TOPIC_PATTERN", s.topic_pattern, why);
+  if (!why.empty()) problems.add(env_var::KERNEL_TOPIC_PATTERN, s.topic_pattern, why);
   return why.empty();
 }
 
@@ -302,19 +302,19 @@ namespace config_detail {
 void apply_pipeline_naming(Loaded& loaded, const std::map<std::string, RawValue, std::less<>>& given,
                            Problems& problems) {
   auto& s = loaded.settings;
-  const bool pipeline_set = given.contains("KERNEL_PIPELINE");
-  const bool step_set = given.contains("KERNEL_STEP");
+  const bool pipeline_set = given.contains(env_var::KERNEL_PIPELINE);
+  const bool step_set = given.contains(env_var::KERNEL_STEP);
   if (pipeline_set != step_set) {
-    const auto* set = pipeline_set ? "KERNEL_PIPELINE" : "KERNEL_STEP";
-    const auto* unset = pipeline_set ? "KERNEL_STEP" : "KERNEL_PIPELINE";
+    const auto* set = pipeline_set ? env_var::KERNEL_PIPELINE : env_var::KERNEL_STEP;
+    const auto* unset = pipeline_set ? env_var::KERNEL_STEP : env_var::KERNEL_PIPELINE;
     problems.add(
         set, pipeline_set ? s.pipeline : s.step,
         std::string("is set without ") + unset + ": pipeline naming needs both; set " + unset + " too, or neither");
   }
-  for (const auto* variable : {"KERNEL_PIPELINE", "KERNEL_STEP", "KERNEL_CLUSTER"}) {
-    const auto& value = std::string_view(variable) == "KERNEL_PIPELINE" ? s.pipeline
-                        : std::string_view(variable) == "KERNEL_STEP"   ? s.step
-                                                                        : s.cluster;
+  for (const auto* variable : {env_var::KERNEL_PIPELINE, env_var::KERNEL_STEP, env_var::KERNEL_CLUSTER}) {
+    const auto& value = std::string_view(variable) == env_var::KERNEL_PIPELINE ? s.pipeline
+                        : std::string_view(variable) == env_var::KERNEL_STEP   ? s.step
+                                                                               : s.cluster;
     if (value.empty()) continue;
     if (auto why = topic_name_problem(value); !why.empty()) {
       problems.add(variable, value, "is part of topic names, so it " + why);
@@ -322,30 +322,33 @@ void apply_pipeline_naming(Loaded& loaded, const std::map<std::string, RawValue,
   }
   const bool pattern_ok = check_pattern(s, problems);
   const bool naming = pipeline_naming(s);
-  if (!naming && given.contains("KERNEL_TOPIC_PATTERN") && !pipeline_set && !step_set) {
+  if (!naming && given.contains(env_var::KERNEL_TOPIC_PATTERN) && !pipeline_set && !step_set) {
     loaded.warnings.push_back("KERNEL_TOPIC_PATTERN is set but has no effect without KERNEL_PIPELINE and KERNEL_STEP");
   }
 
   // Variables in the topic settings, each with its own kind.
   const auto values = naming_values(s);
   bool reported = false;
-  for (auto& topic : s.input_topics) substitute_setting(topic, "KAFKA_TOPIC", "input", values, problems, reported);
+  for (auto& topic : s.input_topics)
+    substitute_setting(topic, env_var::KAFKA_TOPIC, "input", values, problems, reported);
   reported = false;
-  if (s.output_topic) substitute_setting(*s.output_topic, "KAFKA_OUTPUT_TOPIC", "output", values, problems, reported);
+  if (s.output_topic)
+    substitute_setting(*s.output_topic, env_var::KAFKA_OUTPUT_TOPIC, "output", values, problems, reported);
   reported = false;
-  substitute_setting(s.dlq_topic, "KAFKA_DLQ_TOPIC", "dead-letter", values, problems, reported);
+  substitute_setting(s.dlq_topic, env_var::KAFKA_DLQ_TOPIC, "dead-letter", values, problems, reported);
   reported = false;
-  if (s.error_topic) substitute_setting(*s.error_topic, "KAFKA_ERROR_TOPIC", "error", values, problems, reported);
+  if (s.error_topic)
+    substitute_setting(*s.error_topic, env_var::KAFKA_ERROR_TOPIC, "error", values, problems, reported);
   reported = false;
-  substitute_setting(s.group_id, "KAFKA_CONSUMER_GROUP", "", values, problems, reported);
+  substitute_setting(s.group_id, env_var::KAFKA_CONSUMER_GROUP, "", values, problems, reported);
   reported = false;
   for (auto& entry : s.allowed_topics) {
-    substitute_setting(entry, "KERNEL_ALLOWED_TOPICS", "", values, problems, reported);
+    substitute_setting(entry, env_var::KERNEL_ALLOWED_TOPICS, "", values, problems, reported);
   }
   if (!reported) check_allowed_topics(s, problems);
 
-  if (!naming || !pattern_ok || problems.mentions("KERNEL_PIPELINE") || problems.mentions("KERNEL_STEP") ||
-      problems.mentions("KERNEL_CLUSTER")) {
+  if (!naming || !pattern_ok || problems.mentions(env_var::KERNEL_PIPELINE) ||
+      problems.mentions(env_var::KERNEL_STEP) || problems.mentions(env_var::KERNEL_CLUSTER)) {
     return;
   }
   // The pattern must give a valid name for every kind.
@@ -356,11 +359,11 @@ void apply_pipeline_naming(Loaded& loaded, const std::map<std::string, RawValue,
       auto with_kind = naming_values(s);
       with_kind["kind"] = kind;
       substitute_topic_variables(s.topic_pattern, with_kind, error);
-      problems.add("KERNEL_TOPIC_PATTERN", s.topic_pattern, error);
+      problems.add(env_var::KERNEL_TOPIC_PATTERN, s.topic_pattern, error);
       return;
     }
     if (auto why = topic_name_problem(name); !why.empty()) {
-      problems.add("KERNEL_TOPIC_PATTERN", s.topic_pattern, "yields topic \"" + name + "\", which " + why);
+      problems.add(env_var::KERNEL_TOPIC_PATTERN, s.topic_pattern, "yields topic \"" + name + "\", which " + why);
       return;
     }
   }
@@ -370,12 +373,12 @@ void apply_pipeline_naming(Loaded& loaded, const std::map<std::string, RawValue,
     apply();
     loaded.sources[variable] = "pipeline";
   };
-  convention("KAFKA_TOPIC", [&] { s.input_topics = {unprefixed_topic(s, "input")}; });
+  convention(env_var::KAFKA_TOPIC, [&] { s.input_topics = {unprefixed_topic(s, "input")}; });
   // A kernel without an output (a consumer) gets none: an unused topic would still have to exist.
-  if (s.output_topic) convention("KAFKA_OUTPUT_TOPIC", [&] { s.output_topic = unprefixed_topic(s, "output"); });
-  convention("KAFKA_DLQ_TOPIC", [&] { s.dlq_topic = unprefixed_topic(s, "dead-letter"); });
-  convention("KAFKA_ERROR_TOPIC", [&] { s.error_topic = unprefixed_topic(s, "error"); });
-  convention("KAFKA_CONSUMER_GROUP", [&] { s.group_id = s.pipeline + "-consumer-group"; });
+  if (s.output_topic) convention(env_var::KAFKA_OUTPUT_TOPIC, [&] { s.output_topic = unprefixed_topic(s, "output"); });
+  convention(env_var::KAFKA_DLQ_TOPIC, [&] { s.dlq_topic = unprefixed_topic(s, "dead-letter"); });
+  convention(env_var::KAFKA_ERROR_TOPIC, [&] { s.error_topic = unprefixed_topic(s, "error"); });
+  convention(env_var::KAFKA_CONSUMER_GROUP, [&] { s.group_id = s.pipeline + "-consumer-group"; });
   // Named outputs: `....output.<name>` unless KAFKA_OUTPUT_TOPIC_<NAME> is set (pipeline_output_topic()).
   for (const auto& output : s.named_outputs) {
     auto& source = loaded.sources[output_variable(output.name)];
@@ -390,7 +393,7 @@ void apply_pipeline_naming(Loaded& loaded, const std::map<std::string, RawValue,
     const auto prefixed = s.topic_prefix + *s.output_topic;
     const auto pipeline = pipeline_matcher(s)(prefixed);
     if (!pipeline.empty() && pipeline != s.pipeline && !is_whitelisted(s.allowed_topics, prefixed)) {
-      problems.add("KAFKA_OUTPUT_TOPIC", *s.output_topic,
+      problems.add(env_var::KAFKA_OUTPUT_TOPIC, *s.output_topic,
                    "is a topic of pipeline " + pipeline + ", not " + s.pipeline +
                        ": writing across pipelines must be explicit; add " + prefixed + " to KERNEL_ALLOWED_TOPICS");
     }

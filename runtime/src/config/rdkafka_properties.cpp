@@ -1,67 +1,59 @@
-// Settings to librdkafka properties, per client, in a fixed order: what the runtime needs,
-// then security, then KAFKA_PROPERTY_* pass-through (which may override a tuning default).
+// Settings to librdkafka properties, per client, in a fixed order: the registry's rows, each
+// with the properties it declares, then what the runtime fixes on a consumer, then
+// KAFKA_PROPERTY_* pass-through (which may override a tuning default).
 // Then librdkafka itself judges them before anything connects: each is set on a real
 // rd_kafka_conf_t, and a client is created from it and destroyed at once, which runs the
 // checks librdkafka makes between properties (and loads TLS material). Its refusals are
 // reported in our variables' names.
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 
 #include <librdkafka/rdkafka.h>
 
 #include "config/config_detail.hpp"
+#include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 
 namespace kernel::config_detail {
 
 namespace {
 
-std::string ms(std::chrono::milliseconds value) { return std::to_string(value.count()); }
+/// A property the runtime sets on every consumer whatever the configuration says.
+struct FixedProperty {
+  std::string_view name;
+  std::string_view alias;  ///< librdkafka's other name for it, or ""
+  std::string_view value;  ///< "": left to librdkafka's default, only refused
+  /// Why a KAFKA_PROPERTY_* may not change it; "": it may (a tuning default).
+  std::string_view why_fixed;
+};
 
-// librdkafka's own default (1 GB per partition queue) lets a slow handler hold a lot of
-// memory; 16 MB keeps a kernel's footprint modest. KAFKA_PROPERTY_* can raise it.
-constexpr std::string_view queued_max_kbytes = "16384";
+constexpr std::array<FixedProperty, 5> fixed_consumer_properties{{
+    {"enable.auto.commit", "auto.commit.enable", "false", "the kernel commits only completed offsets itself"},
+    {"enable.auto.offset.store", "", "false", "the kernel stores only completed offsets itself"},
+    {"partition.assignment.strategy", "", "cooperative-sticky",
+     "the kernel's rebalance handling needs cooperative-sticky"},
+    // librdkafka's own default (1 GB per partition queue) lets a slow handler hold a lot of
+    // memory; 16 MB keeps a kernel's footprint modest.
+    {"queued.max.messages.kbytes", "", "16384", ""},
+    {"enable.partition.eof", "", "", "the kernel's poll loop does not expect EOF events"},
+}};
 
-void add_security(const Settings& s, const std::string& certificate_location, std::vector<Property>& out) {
-  out.push_back({"security.protocol", std::string(to_string(s.security_protocol)), "KAFKA_SECURITY_PROTOCOL"});
-  if (!s.ca_cert_pem.empty()) out.push_back({"ssl.ca.pem", s.ca_cert_pem, "KAFKA_CA_CERT"});
-  // The chain goes through an in-memory file: ssl.certificate.pem would send only its
-  // first certificate, and a broker then cannot verify a cert issued by an intermediate.
-  if (!certificate_location.empty()) {
-    out.push_back({"ssl.certificate.location", certificate_location, "KAFKA_CLIENT_CERT"});
-  } else if (!s.client_cert_pem.empty()) {
-    out.push_back({"ssl.certificate.pem", s.client_cert_pem, "KAFKA_CLIENT_CERT"});
+bool sets_on(RdkafkaClients clients, Client client) {
+  switch (clients) {
+    case RdkafkaClients::both: return true;
+    case RdkafkaClients::consumer: return client == Client::consumer;
+    case RdkafkaClients::producer: return client != Client::consumer;
+    case RdkafkaClients::transactional_producer: return client == Client::loop_producer;
   }
-  if (!s.client_key_pem.empty()) {
-    out.push_back({"ssl.key.pem", s.client_key_pem, "KAFKA_CLIENT_KEY", true});
-  }
-  if (!s.client_key_password.empty()) {
-    out.push_back({"ssl.key.password", s.client_key_password, "KAFKA_CLIENT_KEY_PASSWORD", true});
-  }
-  if (s.security_protocol == SecurityProtocol::sasl_plaintext || s.security_protocol == SecurityProtocol::sasl_ssl) {
-    if (s.sasl_mechanism) {
-      out.push_back({"sasl.mechanisms", std::string(to_string(*s.sasl_mechanism)), "KAFKA_SASL_MECHANISM"});
-    }
-    if (!s.sasl_username.empty()) {
-      out.push_back({"sasl.username", s.sasl_username, "KAFKA_SASL_USERNAME"});
-    }
-    if (!s.sasl_password.empty()) {
-      out.push_back({"sasl.password", s.sasl_password, "KAFKA_SASL_PASSWORD", true});
-    }
-  }
+  return false;
 }
 
 // ---- librdkafka's own property table -------------------------------------------------
 
-constexpr std::string_view passthrough_prefix = "KAFKA_PROPERTY_";
+constexpr std::string_view passthrough_prefix = env_var::KAFKA_PROPERTY_PREFIX;
 
-struct PropertyScope {
-  bool consumer = false;
-  bool producer = false;
-  /// The numeric range librdkafka accepts (`1 .. 2147483647` in its table), if it has one.
-  std::optional<std::pair<long long, long long>> range;
-};
 using ScopeTable = std::map<std::string, PropertyScope, std::less<>>;
 
 // "1 .. 2147483647" -> {1, 2147483647}; anything else (enums, strings) -> nullopt.
@@ -101,10 +93,20 @@ ScopeTable read_scope_table() {
     if (next == std::string_view::npos) continue;
     const auto scope = trim(line.substr(bar + 1, next - bar - 1));
     if (name.empty() || name == "Property" || name.find('-') == 0) continue;
-    PropertyScope entry{scope == "*" || scope == "C", scope == "*" || scope == "P", std::nullopt};
+    PropertyScope entry{scope == "*" || scope == "C", scope == "*" || scope == "P", std::nullopt, {}};
     if (!entry.consumer && !entry.producer) continue;
     const auto after = line.find('|', next + 1);
     if (after != std::string_view::npos) entry.range = parse_range(trim(line.substr(next + 1, after - next - 1)));
+    // The description is the last column: "Alias for `metadata.broker.list`: ..."
+    constexpr std::string_view alias_mark = "Alias for `";
+    if (const auto alias = line.rfind('|'); alias != std::string_view::npos) {
+      const auto description = line.substr(alias + 1);
+      if (const auto at = description.find(alias_mark); at != std::string_view::npos) {
+        const auto start_name = at + alias_mark.size();
+        const auto end_name = description.find('`', start_name);
+        if (end_name != std::string_view::npos) entry.alias_of = description.substr(start_name, end_name - start_name);
+      }
+    }
     table.try_emplace(name, entry);  // the global section comes first and wins
   }
   return table;
@@ -113,14 +115,6 @@ ScopeTable read_scope_table() {
 const ScopeTable& scope_table() {
   static const ScopeTable table = read_scope_table();
   return table;
-}
-
-/// librdkafka's own table (rd_kafka_conf_properties_show), read once: scope by name.
-std::optional<PropertyScope> property_scope(std::string_view property) {
-  const auto& table = scope_table();
-  const auto it = table.find(property);
-  if (it == table.end()) return std::nullopt;
-  return it->second;
 }
 
 /// What is wrong with a whole-number `value` for a property with a numeric range ("too large
@@ -149,40 +143,20 @@ std::string closest_property(std::string_view property) {
   return closest(property, names);
 }
 
-/// The variable to use instead when a KAFKA_PROPERTY_* sets a property the runtime owns.
+/// The variable to use instead when a KAFKA_PROPERTY_* sets a property the runtime owns, or
+/// "nothing: why" when no variable changes it.
 std::optional<std::string> owning_variable(std::string_view property) {
-  // librdkafka aliases are listed too: acks and request.required.acks are one property.
-  static const std::map<std::string, std::string, std::less<>> owners{
-      {"enable.auto.commit", "nothing: the kernel commits only completed offsets itself"},
-      {"auto.commit.enable", "nothing: the kernel commits only completed offsets itself"},
-      {"enable.auto.offset.store", "nothing: the kernel stores only completed offsets itself"},
-      {"acks", "KAFKA_PRODUCER_REQUIRE_ACKS"},
-      {"request.required.acks", "KAFKA_PRODUCER_REQUIRE_ACKS"},
-      {"enable.idempotence", "KAFKA_PRODUCER_IDEMPOTENCE"},
-      {"retries", "KAFKA_PRODUCER_MAX_ATTEMPTS"},
-      {"message.send.max.retries", "KAFKA_PRODUCER_MAX_ATTEMPTS"},
-      {"auto.offset.reset", "KAFKA_CONSUMER_START_OFFSET"},
-      {"bootstrap.servers", "KAFKA_BOOTSTRAP_SERVERS"},
-      {"metadata.broker.list", "KAFKA_BOOTSTRAP_SERVERS"},
-      {"group.id", "KAFKA_CONSUMER_GROUP"},
-      {"group.instance.id", "KAFKA_CONSUMER_INSTANCE_ID"},
-      {"transactional.id", "KERNEL_TRANSACTIONAL_ID"},
-      {"client.id", "KAFKA_CLIENT_ID"},
-      {"security.protocol", "KAFKA_SECURITY_PROTOCOL"},
-      {"ssl.ca.pem", "KAFKA_CA_CERT"},
-      {"ssl.certificate.pem", "KAFKA_CLIENT_CERT"},
-      {"ssl.key.pem", "KAFKA_CLIENT_KEY"},
-      {"ssl.key.password", "KAFKA_CLIENT_KEY_PASSWORD"},
-      {"sasl.mechanism", "KAFKA_SASL_MECHANISM"},
-      {"sasl.mechanisms", "KAFKA_SASL_MECHANISM"},
-      {"sasl.username", "KAFKA_SASL_USERNAME"},
-      {"sasl.password", "KAFKA_SASL_PASSWORD"},
-      {"partition.assignment.strategy", "nothing: the kernel's rebalance handling needs cooperative-sticky"},
-      {"enable.partition.eof", "nothing: the kernel's poll loop does not expect EOF events"},
-  };
-  const auto it = owners.find(property);
-  if (it == owners.end()) return std::nullopt;
-  return it->second;
+  for (const auto& spec : config_registry()) {
+    for (const auto& mapping : spec.rdkafka) {
+      if (mapping.owned && names_property(mapping, property)) return spec.name;
+    }
+  }
+  for (const auto& fixed : fixed_consumer_properties) {
+    if (!fixed.why_fixed.empty() && (fixed.name == property || fixed.alias == property)) {
+      return "nothing: " + std::string(fixed.why_fixed);
+    }
+  }
+  return std::nullopt;
 }
 
 // ---- librdkafka's check --------------------------------------------------------------------
@@ -262,72 +236,66 @@ detail::ConfPtr make_conf(const std::vector<Property>& properties, const Values&
   return conf;
 }
 
-void try_create(rd_kafka_type_t type, detail::ConfPtr conf, const std::vector<Property>& properties,
+void try_create(detail::ClientType type, detail::ConfPtr conf, const std::vector<Property>& properties,
                 const Values& shown, Problems& problems) {
-  char error[512] = "";
-  // rd_kafka_new takes ownership of the configuration only when it succeeds.
-  detail::HandlePtr handle(rd_kafka_new(type, conf.get(), error, sizeof error));
-  if (handle) {
-    conf.release();
-    return;  // destroyed here, before it could do anything
-  }
-  std::string message = trim(error);
+  const auto client = detail::create_client(type, conf);
+  if (client) return;  // destroyed here, before it could do anything
+  std::string message = trim(client.message);
   if (const auto* property = explain(message, properties)) {
     report(*property, shown, "librdkafka refuses this configuration: " + message, problems);
   } else {
-    problems.add_general("librdkafka refuses the " + std::string(type == RD_KAFKA_CONSUMER ? "consumer" : "producer") +
+    problems.add_general("librdkafka refuses the " +
+                         std::string(type == detail::ClientType::consumer ? "consumer" : "producer") +
                          " configuration: " + mask_secrets(message));
   }
 }
 
 }  // namespace
 
-std::vector<Property> build_properties(const Settings& s, Client client, const std::string& certificate_location) {
-  std::vector<Property> out{
-      {"bootstrap.servers", s.bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS"},
-      {"client.id", s.client_id, "KAFKA_CLIENT_ID"},
-  };
-  if (client == Client::consumer) {
-    out.push_back({"group.id", s.group_id, "KAFKA_CONSUMER_GROUP"});
-    if (!s.instance_id.empty()) {
-      out.push_back({"group.instance.id", s.instance_id, "KAFKA_CONSUMER_INSTANCE_ID"});
-    }
-    // The kernel commits only offsets whose messages are completely handled.
-    out.push_back({"enable.auto.commit", "false", ""});
-    out.push_back({"enable.auto.offset.store", "false", ""});
-    out.push_back({"partition.assignment.strategy", "cooperative-sticky", ""});
-    out.push_back({"auto.offset.reset", std::string(to_string(s.start_offset)), "KAFKA_CONSUMER_START_OFFSET"});
-    out.push_back({"session.timeout.ms", ms(s.session_timeout), "KAFKA_CONSUMER_SESSION_TIMEOUT"});
-    out.push_back({"heartbeat.interval.ms", ms(s.heartbeat_interval), "KAFKA_CONSUMER_HEARTBEAT_INTERVAL"});
-    out.push_back({"max.poll.interval.ms", ms(s.rebalance_timeout), "KAFKA_CONSUMER_REBALANCE_TIMEOUT"});
-    out.push_back({"fetch.min.bytes", std::to_string(s.fetch_min_bytes), "KAFKA_CONSUMER_MIN_BYTES"});
-    out.push_back({"fetch.max.bytes", std::to_string(s.fetch_max_bytes), "KAFKA_CONSUMER_MAX_BYTES"});
-    out.push_back({"fetch.wait.max.ms", ms(s.fetch_max_wait), "KAFKA_CONSUMER_MAX_WAIT"});
-    out.push_back({"queued.max.messages.kbytes", std::string(queued_max_kbytes), ""});
-    if (s.delivery == DeliveryGuarantee::exactly_once) {
-      // Outputs of aborted transactions (a crashed or fenced instance's) are never read.
-      out.push_back({"isolation.level", "read_committed", "KERNEL_DELIVERY"});
-    }
-  } else {
-    out.push_back({"enable.idempotence", s.idempotence ? "true" : "false", "KAFKA_PRODUCER_IDEMPOTENCE"});
-    out.push_back({"acks", std::string(to_string(s.acks)), "KAFKA_PRODUCER_REQUIRE_ACKS"});
-    // Attempts count the first send; librdkafka's retries do not.
-    out.push_back({"retries", std::to_string(std::max(0, s.max_attempts - 1)), "KAFKA_PRODUCER_MAX_ATTEMPTS"});
-    out.push_back({"linger.ms", ms(s.linger), "KAFKA_PRODUCER_BATCH_TIMEOUT"});
-    // An input partition has at most KAFKA_MAX_POLL_RECORDS messages in flight (handled, outputs
-    // not yet acknowledged), so when its outputs fill one output partition's batch, waiting
-    // linger.ms for more would stall it until the timer fires. Sending a batch once it holds half
-    // that bound keeps the other half being handled while the first is on its way. The cost:
-    // smaller requests where many inputs feed one output partition at a high rate (set
-    // KAFKA_PROPERTY_BATCH_NUM_MESSAGES for brokers far away).
-    out.push_back({.name = "batch.num.messages",
-                   .value = std::to_string(std::clamp(s.max_poll_records / 2, 1, 10000)),
-                   .variable = "KAFKA_MAX_POLL_RECORDS",
-                   .derived = true});
-    out.push_back({"compression.type", std::string(to_string(s.compression)), "KAFKA_PRODUCER_COMPRESSION"});
-  }
-  add_security(s, certificate_location, out);
+std::optional<PropertyScope> property_scope(std::string_view property) {
+  const auto& table = scope_table();
+  const auto it = table.find(property);
+  if (it == table.end()) return std::nullopt;
+  return it->second;
+}
 
+bool same_property(std::string_view a, std::string_view b) {
+  if (a == b) return true;
+  const auto scope_a = property_scope(a);
+  const auto scope_b = property_scope(b);
+  return (scope_a && scope_a->alias_of == b) || (scope_b && scope_b->alias_of == a);
+}
+
+bool names_property(const RdkafkaProperty& mapping, std::string_view property) {
+  return mapping.name == property ||
+         std::find(mapping.aliases.begin(), mapping.aliases.end(), property) != mapping.aliases.end();
+}
+
+std::vector<Property> build_properties(const Settings& s, Client client, const std::string& certificate_location) {
+  std::vector<Property> out;
+  for (const auto& spec : config_registry()) {
+    for (const auto& mapping : spec.rdkafka) {
+      if (!sets_on(mapping.clients, client)) continue;
+      auto value = mapping.value(s);
+      if (!value) continue;
+      Property property{mapping.name, std::move(*value), spec.name, spec.secret, mapping.derived};
+      if (property.name == "transactional.id" && property.value.empty()) property.value = transactional_id(s);
+      // The chain goes through an in-memory file: ssl.certificate.pem would send only its
+      // first certificate, and a broker then cannot verify a cert issued by an intermediate.
+      if (property.name == "ssl.certificate.pem" && !certificate_location.empty()) {
+        property.name = "ssl.certificate.location";
+        property.value = certificate_location;
+      }
+      out.push_back(std::move(property));
+    }
+  }
+  if (client == Client::consumer) {
+    for (const auto& fixed : fixed_consumer_properties) {
+      if (!fixed.value.empty()) out.push_back({std::string(fixed.name), std::string(fixed.value), ""});
+    }
+  }
+
+  // KAFKA_PROPERTY_* last: it may override a tuning default in place.
   for (const auto& p : s.passthrough) {
     if (client == Client::consumer ? !p.consumer : !p.producer) continue;
     const bool secret = is_secret_property(p.property);
@@ -338,9 +306,6 @@ std::vector<Property> build_properties(const Settings& s, Client client, const s
     } else {
       out.push_back({p.property, p.value, p.variable, secret});
     }
-  }
-  if (client == Client::loop_producer && s.delivery == DeliveryGuarantee::exactly_once) {
-    out.push_back({"transactional.id", transactional_id(s), "KERNEL_TRANSACTIONAL_ID"});
   }
   return out;
 }
@@ -403,8 +368,8 @@ void check_with_librdkafka(const std::vector<Property>& consumer, const std::vec
   // Creation reports one problem at a time and repeats what is already known, so it runs
   // only on an otherwise clean configuration.
   if (!clean_before || !all_set) return;
-  try_create(RD_KAFKA_CONSUMER, std::move(consumer_conf), consumer, shown, problems);
-  try_create(RD_KAFKA_PRODUCER, std::move(producer_conf), producer, shown, problems);
+  try_create(detail::ClientType::consumer, std::move(consumer_conf), consumer, shown, problems);
+  try_create(detail::ClientType::producer, std::move(producer_conf), producer, shown, problems);
 }
 
 }  // namespace kernel::config_detail

@@ -64,13 +64,13 @@ bool key_is_encrypted(std::string_view pem) { return pem.find("ENCRYPTED") != st
 
 void check_tls_material(const Settings& s, Problems& problems, std::vector<std::string>& warnings) {
   if (!s.ca_cert_pem.empty() && read_certificates(s.ca_cert_pem).empty()) {
-    problems.add("KAFKA_CA_CERT", "", "not a PEM certificate: OpenSSL cannot read it");
+    problems.add(env_var::KAFKA_CA_CERT, "", "not a PEM certificate: OpenSSL cannot read it");
   }
   std::vector<X509Ptr> chain;
   if (!s.client_cert_pem.empty()) {
     chain = read_certificates(s.client_cert_pem);
     if (chain.empty()) {
-      problems.add("KAFKA_CLIENT_CERT", "", "not a PEM certificate: OpenSSL cannot read it");
+      problems.add(env_var::KAFKA_CLIENT_CERT, "", "not a PEM certificate: OpenSSL cannot read it");
     } else if (X509_cmp_current_time(X509_get0_notAfter(chain.front().get())) < 0) {
       warnings.push_back("KAFKA_CLIENT_CERT has expired; brokers will refuse it");
     }
@@ -82,17 +82,17 @@ void check_tls_material(const Settings& s, Problems& problems, std::vector<std::
   ERR_clear_error();
   if (!key) {
     if (key_is_encrypted(s.client_key_pem) && s.client_key_password.empty()) {
-      problems.add("KAFKA_CLIENT_KEY", "", "encrypted private key: set KAFKA_CLIENT_KEY_PASSWORD");
+      problems.add(env_var::KAFKA_CLIENT_KEY, "", "encrypted private key: set KAFKA_CLIENT_KEY_PASSWORD");
     } else if (key_is_encrypted(s.client_key_pem)) {
-      problems.add("KAFKA_CLIENT_KEY_PASSWORD", "", "does not decrypt KAFKA_CLIENT_KEY");
+      problems.add(env_var::KAFKA_CLIENT_KEY_PASSWORD, "", "does not decrypt KAFKA_CLIENT_KEY");
     } else {
-      problems.add("KAFKA_CLIENT_KEY", "", "not a PEM private key");
+      problems.add(env_var::KAFKA_CLIENT_KEY, "", "not a PEM private key");
     }
     return;
   }
   if (!chain.empty() && X509_check_private_key(chain.front().get(), key.get()) != 1) {
     ERR_clear_error();
-    problems.add("KAFKA_CLIENT_KEY", "",
+    problems.add(env_var::KAFKA_CLIENT_KEY, "",
                  "does not belong to the first certificate in KAFKA_CLIENT_CERT; expected the "
                  "private key of that certificate");
   }
@@ -119,12 +119,9 @@ std::string describe_certificates(std::string_view pem) {
   return out.empty() ? "(no readable certificate)" : out;
 }
 
-std::shared_ptr<void> make_memory_file(std::string_view content, std::string& path, std::string& error) {
+MemoryFile make_memory_file(std::string_view content) {
   const int fd = memfd_create("kernel-client-cert", MFD_CLOEXEC);
-  if (fd < 0) {
-    error = std::string("memfd_create failed: ") + std::generic_category().message(errno);
-    return nullptr;
-  }
+  if (fd < 0) return {nullptr, {}, std::error_code(errno, std::generic_category()), "memfd_create"};
   // Owns the descriptor from here: it closes when the last Config copy goes.
   std::shared_ptr<void> owner(new int(fd), [](void* held) {
     auto* descriptor = static_cast<int*>(held);
@@ -136,13 +133,11 @@ std::shared_ptr<void> make_memory_file(std::string_view content, std::string& pa
     const auto n = ::write(fd, content.data() + written, content.size() - written);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      error = std::string("writing the in-memory certificate file failed: ") + std::generic_category().message(errno);
-      return nullptr;
+      return {nullptr, {}, std::error_code(errno, std::generic_category()), "writing the in-memory certificate file"};
     }
     written += static_cast<std::size_t>(n);
   }
-  path = "/proc/self/fd/" + std::to_string(fd);
-  return owner;
+  return {std::move(owner), "/proc/self/fd/" + std::to_string(fd), {}, {}};
 }
 
 }  // namespace kernel::config_detail

@@ -83,7 +83,7 @@ void check_topics(const Settings& s, Checker& check, std::vector<std::string>& w
   if (!s.topic_prefix.empty()) {
     for (char c : s.topic_prefix) {
       if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
-        check.fail("KAFKA_TOPIC_PREFIX", "expected only letters, digits, '.', '_' and '-'");
+        check.fail(env_var::KAFKA_TOPIC_PREFIX, "expected only letters, digits, '.', '_' and '-'");
         break;
       }
     }
@@ -99,16 +99,16 @@ void check_topics(const Settings& s, Checker& check, std::vector<std::string>& w
       if (name.size() > longest.size()) longest = name;
     }
   };
-  for (const auto& topic : s.input_topics) check_name("KAFKA_TOPIC", topic, "input topic ");
-  if (s.output_topic) check_name("KAFKA_OUTPUT_TOPIC", *s.output_topic, "topic ");
+  for (const auto& topic : s.input_topics) check_name(env_var::KAFKA_TOPIC, topic, "input topic ");
+  if (s.output_topic) check_name(env_var::KAFKA_OUTPUT_TOPIC, *s.output_topic, "topic ");
   for (const auto& [output, topic] : s.kernel_values.outputs()) {
     check_name(output_variable(output), s.topic_prefix + topic, "topic ");
   }
-  check_name("KAFKA_DLQ_TOPIC", s.dlq_topic, "topic ");
-  if (s.error_topic) check_name("KAFKA_ERROR_TOPIC", *s.error_topic, "topic ");
+  check_name(env_var::KAFKA_DLQ_TOPIC, s.dlq_topic, "topic ");
+  if (s.error_topic) check_name(env_var::KAFKA_ERROR_TOPIC, *s.error_topic, "topic ");
   if (!longest.empty()) {
     const auto room = 249 - static_cast<long long>(longest.size());
-    check.fail("KAFKA_TOPIC_PREFIX",
+    check.fail(env_var::KAFKA_TOPIC_PREFIX,
                "makes topic " + longest + " " + std::to_string(s.topic_prefix.size() + longest.size()) +
                    " characters long, over Kafka's 249; expected at most " + std::to_string(room) + " characters");
   }
@@ -121,7 +121,7 @@ void check_topics(const Settings& s, Checker& check, std::vector<std::string>& w
       warnings.push_back("KERNEL_ALLOW_OUTPUT_TO_INPUT=true: the kernel consumes its own outputs to " +
                          *s.output_topic + "; its handler must end that loop");
     } else {
-      check.fail("KAFKA_OUTPUT_TOPIC",
+      check.fail(env_var::KAFKA_OUTPUT_TOPIC,
                  "is also an input topic (KAFKA_TOPIC): every output to " + *s.output_topic +
                      " would be consumed again, an endless loop; expected a topic not in KAFKA_TOPIC, or "
                      "KERNEL_ALLOW_OUTPUT_TO_INPUT=true when the handler ends the loop itself");
@@ -137,12 +137,13 @@ void check_topics(const Settings& s, Checker& check, std::vector<std::string>& w
   }
   // A dead letter consumed again fails again: that loop has no end, whatever is allowed.
   if (is_input(s.dlq_topic)) {
-    check.fail("KAFKA_DLQ_TOPIC", "is also an input topic (KAFKA_TOPIC): dead letters to " + s.dlq_topic +
-                                      " would be consumed again; expected a topic not in KAFKA_TOPIC");
+    check.fail(env_var::KAFKA_DLQ_TOPIC, "is also an input topic (KAFKA_TOPIC): dead letters to " + s.dlq_topic +
+                                             " would be consumed again; expected a topic not in KAFKA_TOPIC");
   }
   if (s.error_topic && is_input(*s.error_topic)) {
-    check.fail("KAFKA_ERROR_TOPIC", "is also an input topic (KAFKA_TOPIC): business errors to " + *s.error_topic +
-                                        " would be consumed again; expected a topic not in KAFKA_TOPIC");
+    check.fail(env_var::KAFKA_ERROR_TOPIC, "is also an input topic (KAFKA_TOPIC): business errors to " +
+                                               *s.error_topic +
+                                               " would be consumed again; expected a topic not in KAFKA_TOPIC");
   }
 }
 
@@ -153,13 +154,13 @@ void check_security(const Settings& s, Checker& check, std::vector<std::string>&
   const bool sasl_given = s.sasl_mechanism || !s.sasl_username.empty() || !s.sasl_password.empty();
   if (sasl) {
     if (!s.sasl_mechanism) {
-      check.fail("KAFKA_SASL_MECHANISM", "required with " + std::string(to_string(protocol)) +
-                                             ": expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
+      check.fail(env_var::KAFKA_SASL_MECHANISM, "required with " + std::string(to_string(protocol)) +
+                                                    ": expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
     }
-    if (s.sasl_username.empty()) check.fail("KAFKA_SASL_USERNAME", "required with SASL");
-    if (s.sasl_password.empty()) check.fail("KAFKA_SASL_PASSWORD", "required with SASL");
+    if (s.sasl_username.empty()) check.fail(env_var::KAFKA_SASL_USERNAME, "required with SASL");
+    if (s.sasl_password.empty()) check.fail(env_var::KAFKA_SASL_PASSWORD, "required with SASL");
   } else if (sasl_given) {
-    check.fail("KAFKA_SECURITY_PROTOCOL",
+    check.fail(env_var::KAFKA_SECURITY_PROTOCOL,
                "SASL settings are given but the protocol has no SASL; expected SASL_SSL (or "
                "leave KAFKA_SECURITY_PROTOCOL unset)");
   }
@@ -168,29 +169,29 @@ void check_security(const Settings& s, Checker& check, std::vector<std::string>&
   }
   const bool tls_given = !s.ca_cert_pem.empty() || !s.client_cert_pem.empty() || !s.client_key_pem.empty();
   if (tls_given && !tls) {
-    check.fail("KAFKA_SECURITY_PROTOCOL",
+    check.fail(env_var::KAFKA_SECURITY_PROTOCOL,
                "certificates are given but the protocol has no TLS; expected SSL or SASL_SSL (or "
                "leave KAFKA_SECURITY_PROTOCOL unset)");
   }
   if (!s.client_cert_pem.empty() && s.client_key_pem.empty()) {
-    check.fail("KAFKA_CLIENT_KEY", "required with KAFKA_CLIENT_CERT");
+    check.fail(env_var::KAFKA_CLIENT_KEY, "required with KAFKA_CLIENT_CERT");
   }
   if (s.client_cert_pem.empty() && !s.client_key_pem.empty()) {
-    check.fail("KAFKA_CLIENT_CERT", "required with KAFKA_CLIENT_KEY");
+    check.fail(env_var::KAFKA_CLIENT_CERT, "required with KAFKA_CLIENT_KEY");
   }
   if (!s.client_key_password.empty() && s.client_key_pem.empty()) {
-    check.fail("KAFKA_CLIENT_KEY_PASSWORD", "given without KAFKA_CLIENT_KEY");
+    check.fail(env_var::KAFKA_CLIENT_KEY_PASSWORD, "given without KAFKA_CLIENT_KEY");
   }
 }
 
 void check_producer(const Settings& s, Checker& check) {
   if (s.acks == Acks::leader && s.idempotence) {
-    check.fail("KAFKA_PRODUCER_REQUIRE_ACKS",
+    check.fail(env_var::KAFKA_PRODUCER_REQUIRE_ACKS,
                "1 needs KAFKA_PRODUCER_IDEMPOTENCE=false (an idempotent producer waits for all "
                "replicas); expected all or -1");
   }
   if (s.delivery == DeliveryGuarantee::exactly_once && !s.idempotence) {
-    check.fail("KERNEL_DELIVERY",
+    check.fail(env_var::KERNEL_DELIVERY,
                "exactly_once needs an idempotent producer (transactions are built on it); set "
                "KAFKA_PRODUCER_IDEMPOTENCE=true or KERNEL_DELIVERY=at_least_once");
   }
@@ -202,7 +203,7 @@ void check_producer(const Settings& s, Checker& check) {
     }
   }
   if (s.idempotence && s.max_attempts < 2) {
-    check.fail("KAFKA_PRODUCER_MAX_ATTEMPTS",
+    check.fail(env_var::KAFKA_PRODUCER_MAX_ATTEMPTS,
                "expected at least 2 with an idempotent producer (it needs to retry), or set "
                "KAFKA_PRODUCER_IDEMPOTENCE=false");
   }
@@ -212,30 +213,30 @@ void check_consumer(const Settings& s, Checker& check) {
   // librdkafka refuses fetch.max.bytes below message.max.bytes at rd_kafka_new.
   const auto message_max = passthrough_number(s, "message.max.bytes").value_or(1'000'000);
   if (s.fetch_max_bytes < message_max) {
-    check.fail("KAFKA_CONSUMER_MAX_BYTES", "must be at least message.max.bytes (" + format_size(message_max) +
-                                               "), the largest record a broker may return; expected " +
-                                               format_size(message_max) + " or more");
+    check.fail(env_var::KAFKA_CONSUMER_MAX_BYTES, "must be at least message.max.bytes (" + format_size(message_max) +
+                                                      "), the largest record a broker may return; expected " +
+                                                      format_size(message_max) + " or more");
   } else if (s.fetch_min_bytes > s.fetch_max_bytes) {
-    check.fail("KAFKA_CONSUMER_MIN_BYTES", "must not exceed KAFKA_CONSUMER_MAX_BYTES");
+    check.fail(env_var::KAFKA_CONSUMER_MIN_BYTES, "must not exceed KAFKA_CONSUMER_MAX_BYTES");
   }
-  if (s.heartbeat_interval >= s.session_timeout && !check.refused("KAFKA_CONSUMER_SESSION_TIMEOUT")) {
-    check.fail("KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "must be below KAFKA_CONSUMER_SESSION_TIMEOUT (" +
-                                                        format_duration(s.session_timeout) +
-                                                        "); a third of it is usual");
+  if (s.heartbeat_interval >= s.session_timeout && !check.refused(env_var::KAFKA_CONSUMER_SESSION_TIMEOUT)) {
+    check.fail(env_var::KAFKA_CONSUMER_HEARTBEAT_INTERVAL, "must be below KAFKA_CONSUMER_SESSION_TIMEOUT (" +
+                                                               format_duration(s.session_timeout) +
+                                                               "); a third of it is usual");
   }
-  if (s.rebalance_timeout < s.session_timeout && !check.refused("KAFKA_CONSUMER_SESSION_TIMEOUT")) {
-    check.fail("KAFKA_CONSUMER_REBALANCE_TIMEOUT",
+  if (s.rebalance_timeout < s.session_timeout && !check.refused(env_var::KAFKA_CONSUMER_SESSION_TIMEOUT)) {
+    check.fail(env_var::KAFKA_CONSUMER_REBALANCE_TIMEOUT,
                "must be at least KAFKA_CONSUMER_SESSION_TIMEOUT (" + format_duration(s.session_timeout) + ")");
   }
 }
 
 void check_retries(const Settings& s, Checker& check) {
-  if (s.retry_backoff > s.retry_backoff_max && !check.refused("KERNEL_RETRY_BACKOFF_MAX")) {
-    check.fail("KERNEL_RETRY_BACKOFF",
+  if (s.retry_backoff > s.retry_backoff_max && !check.refused(env_var::KERNEL_RETRY_BACKOFF_MAX)) {
+    check.fail(env_var::KERNEL_RETRY_BACKOFF,
                "must not exceed KERNEL_RETRY_BACKOFF_MAX (" + format_duration(s.retry_backoff_max) + ")");
   }
-  if (s.breaker_cooldown > s.breaker_cooldown_max && !check.refused("KERNEL_BREAKER_COOLDOWN_MAX")) {
-    check.fail("KERNEL_BREAKER_COOLDOWN",
+  if (s.breaker_cooldown > s.breaker_cooldown_max && !check.refused(env_var::KERNEL_BREAKER_COOLDOWN_MAX)) {
+    check.fail(env_var::KERNEL_BREAKER_COOLDOWN,
                "must not exceed KERNEL_BREAKER_COOLDOWN_MAX (" + format_duration(s.breaker_cooldown_max) + ")");
   }
 }
@@ -245,17 +246,25 @@ void check_retries(const Settings& s, Checker& check) {
 void check_batches(const Settings& s, Checker& check) {
   if (!s.batch_handler) return;
   if (s.concurrency > 1) {
-    check.fail("KERNEL_CONCURRENCY",
+    check.fail(env_var::KERNEL_CONCURRENCY,
                "a batch_handler is called one batch at a time on the loop thread; unset KERNEL_CONCURRENCY (or set "
                "it to 1) for a batch kernel");
   }
   if (s.batch_size > s.max_poll_records) {
-    check.fail("KERNEL_BATCH_SIZE", "must not exceed KAFKA_MAX_POLL_RECORDS (" + std::to_string(s.max_poll_records) +
-                                        "); lower KERNEL_BATCH_SIZE or raise KAFKA_MAX_POLL_RECORDS");
+    check.fail(env_var::KERNEL_BATCH_SIZE, "must not exceed KAFKA_MAX_POLL_RECORDS (" +
+                                               std::to_string(s.max_poll_records) +
+                                               "); lower KERNEL_BATCH_SIZE or raise KAFKA_MAX_POLL_RECORDS");
   }
 }
 
 }  // namespace
+
+void check_handler_choice(const Settings& s, Problems& problems) {
+  if (!s.handler_choice) return;
+  for (const auto& line : handler_choice_problems(s.kernel_name, *s.handler_choice)) {
+    problems.add_general(std::string_view(line).substr(std::string_view("config error: ").size()));
+  }
+}
 
 Values effective_values(const Settings& s) {
   Values values;
@@ -278,5 +287,23 @@ void validate_settings(const Settings& s, const Values& shown, Problems& problem
 }
 
 }  // namespace config_detail
+
+std::vector<std::string> handler_choice_problems(std::string_view kernel_name, const HandlerChoice& choice) {
+  std::vector<std::string> problems;
+  const std::string kernel = "config error: kernel " + std::string(kernel_name);
+  if (choice.handler && choice.batch_handler) {
+    problems.push_back(kernel +
+                       " sets both KernelSpec::handler and KernelSpec::batch_handler; set exactly one of them");
+  } else if (!choice.handler && !choice.batch_handler) {
+    problems.push_back(kernel +
+                       " sets neither KernelSpec::handler nor KernelSpec::batch_handler; set exactly one of them");
+  }
+  if (choice.batch_handler && choice.consumer_middleware) {
+    problems.push_back(kernel +
+                       " has consumer middleware, which does not wrap batch_handler calls; remove "
+                       "KernelSpec::middleware (producer middleware is fine)");
+  }
+  return problems;
+}
 
 }  // namespace kernel

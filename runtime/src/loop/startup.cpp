@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "kernel/detail/rdkafka_client.hpp"
 #include "log/logging.hpp"
 #include "loop/loop_internal.hpp"
 
@@ -32,10 +33,9 @@ HandlePtr KernelLoop::make_client(rd_kafka_type_t type, const std::vector<Proper
   } else {
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &KernelLoop::on_delivery);
   }
-  HandlePtr handle(rd_kafka_new(type, conf.get(), error.data(), error.size()));
-  if (!handle) throw StartupError(exit_code::config, std::string("config error: ") + error.data());
-  conf.release();  // rd_kafka_new took ownership of the configuration
-  return handle;
+  auto client = create_client(type == RD_KAFKA_CONSUMER ? ClientType::consumer : ClientType::producer, conf);
+  if (!client) throw StartupError(exit_code::config, "config error: " + client.message);
+  return std::move(client.handle);
 }
 
 void KernelLoop::start() {

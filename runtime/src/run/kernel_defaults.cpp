@@ -3,6 +3,8 @@
 #include <sstream>
 #include <string>
 
+#include "kernel/env_vars.hpp"
+
 namespace kernel::detail {
 
 namespace {
@@ -23,15 +25,15 @@ KernelDefaults defaults_of(const KernelSpec& spec) {
   defaults.batch_handler = static_cast<bool>(spec.batch_handler);
   auto& code = defaults.code_values;
   const auto& retry = spec.retry;
-  if (retry.max_retries) code["KAFKA_CONSUMER_MAX_RETRIES"] = std::to_string(*retry.max_retries);
-  if (retry.backoff) code["KERNEL_RETRY_BACKOFF"] = milliseconds_text(*retry.backoff);
-  if (retry.backoff_max) code["KERNEL_RETRY_BACKOFF_MAX"] = milliseconds_text(*retry.backoff_max);
-  if (retry.multiplier) code["KERNEL_RETRY_MULTIPLIER"] = number_text(*retry.multiplier);
-  if (retry.jitter) code["KERNEL_RETRY_JITTER"] = number_text(*retry.jitter);
+  if (retry.max_retries) code[env_var::KAFKA_CONSUMER_MAX_RETRIES] = std::to_string(*retry.max_retries);
+  if (retry.backoff) code[env_var::KERNEL_RETRY_BACKOFF] = milliseconds_text(*retry.backoff);
+  if (retry.backoff_max) code[env_var::KERNEL_RETRY_BACKOFF_MAX] = milliseconds_text(*retry.backoff_max);
+  if (retry.multiplier) code[env_var::KERNEL_RETRY_MULTIPLIER] = number_text(*retry.multiplier);
+  if (retry.jitter) code[env_var::KERNEL_RETRY_JITTER] = number_text(*retry.jitter);
   if (!retry.topics.empty()) {
     std::string delays;
     for (const auto delay : retry.topics) delays += (delays.empty() ? "" : ",") + milliseconds_text(delay);
-    code["KERNEL_RETRY_TOPICS"] = delays;
+    code[env_var::KERNEL_RETRY_TOPICS] = delays;
   }
   return defaults;
 }

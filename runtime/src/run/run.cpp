@@ -153,12 +153,14 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   const auto mode = !cli.samples.empty() ? RunMode::samples : cli.dev ? RunMode::dev : RunMode::production;
   const auto environment = process_environment();
   if (cli.health_check) return check_health(spec, environment);
-  // The kernel's code and its configuration are checked together, the same way for
-  // --print-config as for a start: every problem at once, one line each.
-  auto problems = detail::handler_choice_problems(spec);
+  // The kernel's code (its handlers) and its configuration are checked
+  // together, the same way for --print-config as for a start: every problem at once, one line each.
+  std::vector<std::string> problems;
   std::optional<Config> loaded;
   try {
-    loaded.emplace(Config::load(detail::defaults_of(spec), environment, mode));
+    auto defaults = detail::defaults_of(spec);
+    defaults.handler_choice = detail::handler_choice_of(spec);
+    loaded.emplace(Config::load(defaults, environment, mode));
   } catch (const ConfigError& error) {
     problems.insert(problems.end(), error.problems().begin(), error.problems().end());
   }

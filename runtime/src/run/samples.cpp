@@ -10,6 +10,7 @@
 
 #include "broker/record_io.hpp"
 #include "http/operations.hpp"
+#include "kernel/env_vars.hpp"
 #include "kernel/jsonl.hpp"
 #include "log/logging.hpp"
 #include "loop/kernel_loop.hpp"
@@ -142,7 +143,7 @@ int run_samples(const KernelSpec& spec, Config config, const std::string& file, 
     std::cerr << spec.name << ": --samples " << error.what() << "\n";
     return exit_code::usage;
   }
-  if (auto set = environment.find("KAFKA_BOOTSTRAP_SERVERS");
+  if (auto set = environment.find(env_var::KAFKA_BOOTSTRAP_SERVERS);
       set != environment.end() && !set->second.empty() && set->second != "embedded") {
     log->info("--samples runs on the embedded broker; KAFKA_BOOTSTRAP_SERVERS={} is not used", set->second);
   }

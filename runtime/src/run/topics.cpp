@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/refusal.hpp"
+#include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "kernel/run.hpp"
@@ -63,21 +64,23 @@ HandlePtr make_handle(const Config& config, bool auto_create, Refusal& refusal,
   route_rdkafka_logs(conf.get(), log);
   rd_kafka_conf_set_opaque(conf.get(), &refusal);
   rd_kafka_conf_set_error_cb(conf.get(), &on_error);
-  HandlePtr handle(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size()));
-  if (!handle) throw std::runtime_error(std::string("cannot create a client: ") + error.data());
-  conf.release();  // rd_kafka_new took ownership of the configuration
-  return handle;
+  auto client = create_client(ClientType::producer, conf);
+  if (!client) throw std::runtime_error("cannot create a client: " + client.message);
+  return std::move(client.handle);
 }
 
+/// The cluster as its metadata describes it, or why it did not answer.
+struct ClusterAnswer {
+  std::optional<ClusterView> view;
+  std::error_code error;  ///< kernel category: librdkafka's code
+};
+
 /// Every topic's metadata (all_topics: no topic is named, so none is auto-created).
-std::optional<ClusterView> describe_cluster(rd_kafka_t* handle, std::chrono::milliseconds timeout, std::string& error) {
+ClusterAnswer describe_cluster(rd_kafka_t* handle, std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* raw = nullptr;
   const auto err = rd_kafka_metadata(handle, 1, nullptr, &raw, static_cast<int>(timeout.count()));
   MetadataPtr metadata(raw);
-  if (err) {
-    error = rd_kafka_err2str(err);
-    return std::nullopt;
-  }
+  if (err) return {std::nullopt, make_rdkafka_error_code(err)};
   ClusterView view;
   view.brokers = metadata->broker_cnt;
   for (int i = 0; i < metadata->topic_cnt; ++i) {
@@ -85,7 +88,7 @@ std::optional<ClusterView> describe_cluster(rd_kafka_t* handle, std::chrono::mil
     if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR || topic.partition_cnt == 0) continue;
     view.topics[topic.topic] = {topic.partition_cnt, topic.partitions[0].replica_cnt};
   }
-  return view;
+  return {std::move(view), {}};
 }
 
 bool keeps_errors(KernelTopic::Use use) {
@@ -181,12 +184,14 @@ int verify_topics(const Config& config, MissingTopics missing_topics, const std:
 
   // The brokers must answer.
   std::optional<ClusterView> view;
-  std::string error;
+  std::error_code error;
   while (true) {
     // Error callbacks are served by polling: a refused handshake ends start-up at once.
     rd_kafka_poll(handle.get(), 0);
     if (refusal.refused.load()) break;
-    view = describe_cluster(handle.get(), std::min(remaining(), std::chrono::milliseconds(500)), error);
+    auto answer = describe_cluster(handle.get(), std::min(remaining(), std::chrono::milliseconds(500)));
+    view = std::move(answer.view);
+    error = answer.error;
     if (view || Clock::now() >= deadline) break;
     rd_kafka_poll(handle.get(), 100);  // waits, serving error callbacks
   }
@@ -198,7 +203,7 @@ int verify_topics(const Config& config, MissingTopics missing_topics, const std:
     log->error(
         "cannot reach the brokers {} within {} ms ({}); check KAFKA_BOOTSTRAP_SERVERS and the network, or "
         "raise KERNEL_STARTUP_TIMEOUT",
-        s.bootstrap_servers, s.startup_timeout.count(), error);
+        s.bootstrap_servers, s.startup_timeout.count(), error.message());
     return exit_code::unavailable;
   }
 
@@ -269,7 +274,7 @@ int verify_topics(const Config& config, MissingTopics missing_topics, const std:
   // Created topics take a moment to appear in every broker's metadata.
   while (true) {
     std::vector<KernelTopic> still_missing;
-    if (auto again = describe_cluster(handle.get(), std::min(remaining(), std::chrono::milliseconds(2000)), error)) {
+    if (auto again = describe_cluster(handle.get(), std::min(remaining(), std::chrono::milliseconds(2000))).view) {
       for (const auto& topic : missing) {
         if (!again->topics.contains(topic.name)) still_missing.push_back(topic);
       }

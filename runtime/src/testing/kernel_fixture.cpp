@@ -112,11 +112,11 @@ std::string KernelFixture::State::hopeless_because() {
 KernelFixture::KernelFixture(KernelSpec spec, Environment environment, std::chrono::milliseconds startup_timeout)
     : state_(std::make_unique<State>()) {
   state_->spec = std::move(spec);
-  environment.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "embedded");
-  environment.try_emplace("KERNEL_LOG_LEVEL", "warn");
-  environment.try_emplace("KERNEL_HTTP_PORT", "off");  // "0" for a test that uses the endpoints
+  environment.try_emplace(env_var::KAFKA_BOOTSTRAP_SERVERS, "embedded");
+  environment.try_emplace(env_var::KERNEL_LOG_LEVEL, "warn");
+  environment.try_emplace(env_var::KERNEL_HTTP_PORT, "off");  // "0" for a test that uses the endpoints
   std::random_device random;
-  environment.try_emplace("KAFKA_CONSUMER_GROUP", state_->spec.name + "-test-" + std::to_string(random()));
+  environment.try_emplace(env_var::KAFKA_CONSUMER_GROUP, state_->spec.name + "-test-" + std::to_string(random()));
   // A path that never exists: tests do not read the working directory's .env.
   state_->config.emplace(
       Config::load(detail::defaults_of(state_->spec), environment, RunMode::dev, "/nonexistent/kernel-fixture/.env"));

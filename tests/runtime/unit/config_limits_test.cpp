@@ -18,7 +18,7 @@ namespace {
 const KernelDefaults orders{"orders-enricher", {"orders"}, std::string("orders.enriched")};
 
 std::vector<std::string> problems_of(Environment env, const KernelDefaults& kernel = orders) {
-  env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
+  env.try_emplace(env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9092");
   try {
     Config::load(kernel, env, RunMode::production, "/nonexistent-dir/.env");
   } catch (const ConfigError& error) {
@@ -43,12 +43,12 @@ KernelDefaults batch_kernel() {
 
 TEST_CASE("config limits: sizes beyond librdkafka's 32-bit properties are refused with the range") {
   SUBCASE("a size that would wrap") {
-    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_BYTES", "99999999999MB"}}) ==
+    CHECK(only_problem({{env_var::KAFKA_CONSUMER_MAX_BYTES, "99999999999MB"}}) ==
           "config error: KAFKA_CONSUMER_MAX_BYTES=\"99999999999MB\": too large for fetch.max.bytes, "
           "which takes 0 to 2147483135 bytes");
   }
   SUBCASE("exactly 2^32 more than a valid value") {
-    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_BYTES", "4305000000"}}).find("0 to 2147483135 bytes") !=
+    CHECK(only_problem({{env_var::KAFKA_CONSUMER_MAX_BYTES, "4305000000"}}).find("0 to 2147483135 bytes") !=
           std::string::npos);
   }
   SUBCASE("a pass-through number that would wrap to 1") {
@@ -57,34 +57,34 @@ TEST_CASE("config limits: sizes beyond librdkafka's 32-bit properties are refuse
           "queued.max.messages.kbytes, which takes 1 to 2097151");
   }
   SUBCASE("the largest value librdkafka takes is accepted") {
-    CHECK(problems_of({{"KAFKA_CONSUMER_MAX_BYTES", "2147483135"}}).empty());
+    CHECK(problems_of({{env_var::KAFKA_CONSUMER_MAX_BYTES, "2147483135"}}).empty());
   }
 }
 
 TEST_CASE("config limits: brokers need a port from 1 to 65535") {
   for (const auto* servers : {"broker:99999", "broker:abc", "broker:0", "b1:9092,broker:", ":9092", "[::1]:70000"}) {
     CAPTURE(servers);
-    const auto problem = only_problem({{"KAFKA_BOOTSTRAP_SERVERS", servers}});
+    const auto problem = only_problem({{env_var::KAFKA_BOOTSTRAP_SERVERS, servers}});
     CHECK(problem.starts_with("config error: KAFKA_BOOTSTRAP_SERVERS=\"" + std::string(servers) + "\": "));
     CHECK(problem.find("1 to 65535") != std::string::npos);
   }
   for (const auto* servers :
        {"broker:9092", "b1:9092,b2:9093", "broker", "[::1]:9092", "SSL://broker:9093", "10.0.0.1:1"}) {
     CAPTURE(servers);
-    CHECK(problems_of({{"KAFKA_BOOTSTRAP_SERVERS", servers}}).empty());
+    CHECK(problems_of({{env_var::KAFKA_BOOTSTRAP_SERVERS, servers}}).empty());
   }
 }
 
 TEST_CASE("config limits: a prefix that makes a topic name too long is the prefix's problem") {
   const std::string prefix(240, 'p');
-  const auto problem = only_problem({{"KAFKA_TOPIC_PREFIX", prefix}});
+  const auto problem = only_problem({{env_var::KAFKA_TOPIC_PREFIX, prefix}});
   CHECK(problem.starts_with("config error: KAFKA_TOPIC_PREFIX=\"ppp"));
   // The longest name it is prepended to is orders-enricher.dlq (19 characters).
   CHECK(problem.find("orders-enricher.dlq") != std::string::npos);
   CHECK(problem.find("expected at most 230 characters") != std::string::npos);
-  CHECK(problems_of({{"KAFKA_TOPIC_PREFIX", std::string(230, 'p')}}).empty());
+  CHECK(problems_of({{env_var::KAFKA_TOPIC_PREFIX, std::string(230, 'p')}}).empty());
   // A name too long by itself stays its own variable's problem.
-  CHECK(only_problem({{"KAFKA_TOPIC", std::string(250, 't')}}).starts_with("config error: KAFKA_TOPIC="));
+  CHECK(only_problem({{env_var::KAFKA_TOPIC, std::string(250, 't')}}).starts_with("config error: KAFKA_TOPIC="));
 }
 
 TEST_CASE("config limits: a pass-through variable must name a property") {
@@ -123,33 +123,34 @@ TEST_CASE("config limits: a duration of 0 is refused unless the variable says wh
 }
 
 TEST_CASE("config limits: an optional setting checks a value as its type does when set") {
-  CHECK(only_problem({{"KERNEL_HANDLER_TIMEOUT", "0s"}}) ==
+  CHECK(only_problem({{env_var::KERNEL_HANDLER_TIMEOUT, "0s"}}) ==
         "config error: KERNEL_HANDLER_TIMEOUT=\"0s\": expected a duration above 0, or unset");
-  CHECK(problems_of({{"KERNEL_HANDLER_TIMEOUT", "1ms"}}).empty());
-  CHECK(problems_of({{"KERNEL_HANDLER_TIMEOUT", ""}}).empty());  // empty is unset: no deadline
+  CHECK(problems_of({{env_var::KERNEL_HANDLER_TIMEOUT, "1ms"}}).empty());
+  CHECK(problems_of({{env_var::KERNEL_HANDLER_TIMEOUT, ""}}).empty());  // empty is unset: no deadline
 }
 
 TEST_CASE("config limits: a batch kernel runs no worker threads") {
-  CHECK(only_problem({{"KERNEL_CONCURRENCY", "4"}}, batch_kernel()) ==
+  CHECK(only_problem({{env_var::KERNEL_CONCURRENCY, "4"}}, batch_kernel()) ==
         "config error: KERNEL_CONCURRENCY=\"4\": a batch_handler is called one batch at a time on the loop thread; "
         "unset KERNEL_CONCURRENCY (or set it to 1) for a batch kernel");
-  CHECK(problems_of({{"KERNEL_CONCURRENCY", "1"}}, batch_kernel()).empty());
-  CHECK(problems_of({{"KERNEL_CONCURRENCY", "4"}}).empty());  // a single-message kernel
+  CHECK(problems_of({{env_var::KERNEL_CONCURRENCY, "1"}}, batch_kernel()).empty());
+  CHECK(problems_of({{env_var::KERNEL_CONCURRENCY, "4"}}).empty());  // a single-message kernel
 }
 
 TEST_CASE("config limits: a batch kernel's batches fit the in-flight bound, naming both variables") {
-  CHECK(only_problem({{"KERNEL_BATCH_SIZE", "600"}}, batch_kernel()) ==
+  CHECK(only_problem({{env_var::KERNEL_BATCH_SIZE, "600"}}, batch_kernel()) ==
         "config error: KERNEL_BATCH_SIZE=\"600\": must not exceed KAFKA_MAX_POLL_RECORDS (500); lower "
         "KERNEL_BATCH_SIZE or raise KAFKA_MAX_POLL_RECORDS");
-  CHECK(problems_of({{"KERNEL_BATCH_SIZE", "600"}, {"KAFKA_MAX_POLL_RECORDS", "600"}}, batch_kernel()).empty());
-  CHECK(problems_of({{"KERNEL_BATCH_SIZE", "600"}}).empty());  // unused by a single-message kernel
+  CHECK(problems_of({{env_var::KERNEL_BATCH_SIZE, "600"}, {env_var::KAFKA_MAX_POLL_RECORDS, "600"}}, batch_kernel())
+            .empty());
+  CHECK(problems_of({{env_var::KERNEL_BATCH_SIZE, "600"}}).empty());  // unused by a single-message kernel
 }
 
 TEST_CASE("config limits: all problems at once, secrets hidden") {
-  const auto problems = problems_of({{"KAFKA_CONSUMER_MAX_BYTES", "99999999999MB"},
-                                     {"KAFKA_BOOTSTRAP_SERVERS", "broker:abc"},
+  const auto problems = problems_of({{env_var::KAFKA_CONSUMER_MAX_BYTES, "99999999999MB"},
+                                     {env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:abc"},
                                      {"KAFKA_PROPERTY_", "1"},
-                                     {"KAFKA_TOPIC_PREFIX", std::string(240, 'p')},
+                                     {env_var::KAFKA_TOPIC_PREFIX, std::string(240, 'p')},
                                      {"KAFKA_PROPERTY_SASL_PASSWORD", "hunter2-secret"}});
   CHECK(problems.size() == 5);
   for (const auto& line : problems) {

@@ -18,7 +18,7 @@ const KernelDefaults orders{"orders-enricher", {"orders"}, std::string("orders.e
 const std::filesystem::path no_dotenv = "/nonexistent-dir/.env";
 
 Config load(Environment env, RunMode mode = RunMode::production, const std::filesystem::path& dotenv = no_dotenv) {
-  env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
+  env.try_emplace(env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9092");
   return Config::load(orders, env, mode, dotenv);
 }
 
@@ -81,44 +81,44 @@ TEST_CASE("config: defaults match docs/configuration.md") {
   CHECK(s.http_port == 8080);
   CHECK(s.admin_token.empty());
   CHECK(config.warnings().empty());
-  CHECK(config.source_of("KAFKA_BOOTSTRAP_SERVERS") == "env");
-  CHECK(config.source_of("KAFKA_PRODUCER_COMPRESSION") == "default");
-  CHECK(config.source_of("KAFKA_TOPIC") == "code");
+  CHECK(config.source_of(env_var::KAFKA_BOOTSTRAP_SERVERS) == "env");
+  CHECK(config.source_of(env_var::KAFKA_PRODUCER_COMPRESSION) == "default");
+  CHECK(config.source_of(env_var::KAFKA_TOPIC) == "code");
 }
 
 TEST_CASE("config: every variable is read") {
   const auto config = load({
-      {"KAFKA_TOPIC", "a, b,a"},
-      {"KAFKA_OUTPUT_TOPIC", "out"},
-      {"KAFKA_DLQ_TOPIC", "dead"},
-      {"KAFKA_CONSUMER_GROUP", "g"},
-      {"KAFKA_CLIENT_ID", "c"},
-      {"KAFKA_PRODUCER_IDEMPOTENCE", "no"},
-      {"KAFKA_PRODUCER_REQUIRE_ACKS", "1"},
-      {"KAFKA_PRODUCER_MAX_ATTEMPTS", "1"},
-      {"KAFKA_PRODUCER_BATCH_TIMEOUT", "1m30s"},
-      {"KAFKA_PRODUCER_COMPRESSION", "ZSTD"},
-      {"KAFKA_CONSUMER_START_OFFSET", "-1"},
-      {"KAFKA_CONSUMER_MIN_BYTES", "2KiB"},
-      {"KAFKA_CONSUMER_MAX_BYTES", "5MiB"},
-      {"KAFKA_CONSUMER_MAX_WAIT", "250ms"},
-      {"KAFKA_CONSUMER_COMMIT_INTERVAL", "2s"},
-      {"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "1s"},
-      {"KAFKA_CONSUMER_SESSION_TIMEOUT", "6s"},
-      {"KAFKA_CONSUMER_REBALANCE_TIMEOUT", "1m"},
-      {"KAFKA_CONSUMER_MAX_RETRIES", "0"},
-      {"KAFKA_CONSUMER_INSTANCE_ID", "pod-1"},
-      {"KAFKA_MAX_POLL_RECORDS", "7"},
-      {"KERNEL_LOG_LEVEL", "debug"},
-      {"KERNEL_LOG_FORMAT", "json"},
-      {"KERNEL_SHUTDOWN_TIMEOUT", "5s"},
-      {"KERNEL_STARTUP_TIMEOUT", "1h"},
-      {"KERNEL_RETRY_BACKOFF", "1.5s"},
-      {"KERNEL_RETRY_BACKOFF_MAX", "10s"},
-      {"KERNEL_RETRY_MULTIPLIER", "1.5"},
-      {"KERNEL_RETRY_JITTER", "0"},
-      {"KERNEL_HTTP_PORT", "0"},
-      {"KERNEL_ADMIN_TOKEN", "tok-123"},
+      {env_var::KAFKA_TOPIC, "a, b,a"},
+      {env_var::KAFKA_OUTPUT_TOPIC, "out"},
+      {env_var::KAFKA_DLQ_TOPIC, "dead"},
+      {env_var::KAFKA_CONSUMER_GROUP, "g"},
+      {env_var::KAFKA_CLIENT_ID, "c"},
+      {env_var::KAFKA_PRODUCER_IDEMPOTENCE, "no"},
+      {env_var::KAFKA_PRODUCER_REQUIRE_ACKS, "1"},
+      {env_var::KAFKA_PRODUCER_MAX_ATTEMPTS, "1"},
+      {env_var::KAFKA_PRODUCER_BATCH_TIMEOUT, "1m30s"},
+      {env_var::KAFKA_PRODUCER_COMPRESSION, "ZSTD"},
+      {env_var::KAFKA_CONSUMER_START_OFFSET, "-1"},
+      {env_var::KAFKA_CONSUMER_MIN_BYTES, "2KiB"},
+      {env_var::KAFKA_CONSUMER_MAX_BYTES, "5MiB"},
+      {env_var::KAFKA_CONSUMER_MAX_WAIT, "250ms"},
+      {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "2s"},
+      {env_var::KAFKA_CONSUMER_HEARTBEAT_INTERVAL, "1s"},
+      {env_var::KAFKA_CONSUMER_SESSION_TIMEOUT, "6s"},
+      {env_var::KAFKA_CONSUMER_REBALANCE_TIMEOUT, "1m"},
+      {env_var::KAFKA_CONSUMER_MAX_RETRIES, "0"},
+      {env_var::KAFKA_CONSUMER_INSTANCE_ID, "pod-1"},
+      {env_var::KAFKA_MAX_POLL_RECORDS, "7"},
+      {env_var::KERNEL_LOG_LEVEL, "debug"},
+      {env_var::KERNEL_LOG_FORMAT, "json"},
+      {env_var::KERNEL_SHUTDOWN_TIMEOUT, "5s"},
+      {env_var::KERNEL_STARTUP_TIMEOUT, "1h"},
+      {env_var::KERNEL_RETRY_BACKOFF, "1.5s"},
+      {env_var::KERNEL_RETRY_BACKOFF_MAX, "10s"},
+      {env_var::KERNEL_RETRY_MULTIPLIER, "1.5"},
+      {env_var::KERNEL_RETRY_JITTER, "0"},
+      {env_var::KERNEL_HTTP_PORT, "0"},
+      {env_var::KERNEL_ADMIN_TOKEN, "tok-123"},
   });
   const auto& s = config.settings();
   CHECK(s.input_topics == std::vector<std::string>{"a", "b"});
@@ -156,56 +156,57 @@ TEST_CASE("config: every variable is read") {
 
 TEST_CASE("config: value types") {
   SUBCASE("a bare duration asks for a unit") {
-    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_WAIT", "500"}}) ==
+    CHECK(only_problem({{env_var::KAFKA_CONSUMER_MAX_WAIT, "500"}}) ==
           "config error: KAFKA_CONSUMER_MAX_WAIT=\"500\": expected a duration with a unit, e.g. "
           "500ms or 10s");
   }
   SUBCASE("an unknown duration unit") {
-    CHECK(only_problem({{"KERNEL_SHUTDOWN_TIMEOUT", "5 sec"}}).find("units: ms, s, m, h") != std::string::npos);
+    CHECK(only_problem({{env_var::KERNEL_SHUTDOWN_TIMEOUT, "5 sec"}}).find("units: ms, s, m, h") != std::string::npos);
   }
   SUBCASE("sizes") {
-    CHECK(load({{"KAFKA_CONSUMER_MAX_BYTES", "12MB"}}).settings().fetch_max_bytes == 12'000'000);
-    CHECK(load({{"KAFKA_CONSUMER_MAX_BYTES", "2000KB"}}).settings().fetch_max_bytes == 2'000'000);
-    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_BYTES", "lots"}}) ==
+    CHECK(load({{env_var::KAFKA_CONSUMER_MAX_BYTES, "12MB"}}).settings().fetch_max_bytes == 12'000'000);
+    CHECK(load({{env_var::KAFKA_CONSUMER_MAX_BYTES, "2000KB"}}).settings().fetch_max_bytes == 2'000'000);
+    CHECK(only_problem({{env_var::KAFKA_CONSUMER_MAX_BYTES, "lots"}}) ==
           "config error: KAFKA_CONSUMER_MAX_BYTES=\"lots\": expected a size in bytes, or with KB, "
           "MB, KiB or MiB, e.g. 10MB");
   }
   SUBCASE("booleans") {
     for (const auto* yes : {"true", "1", "yes", "YES"}) {
-      CHECK(load({{"KAFKA_PRODUCER_IDEMPOTENCE", yes}}).settings().idempotence);
+      CHECK(load({{env_var::KAFKA_PRODUCER_IDEMPOTENCE, yes}}).settings().idempotence);
     }
-    CHECK(only_problem({{"KAFKA_PRODUCER_IDEMPOTENCE", "maybe"}}) ==
+    CHECK(only_problem({{env_var::KAFKA_PRODUCER_IDEMPOTENCE, "maybe"}}) ==
           "config error: KAFKA_PRODUCER_IDEMPOTENCE=\"maybe\": expected true, false, 1, 0, yes "
           "or no");
   }
   SUBCASE("enums") {
-    CHECK(only_problem({{"KAFKA_CONSUMER_START_OFFSET", "sideways"}}) ==
+    CHECK(only_problem({{env_var::KAFKA_CONSUMER_START_OFFSET, "sideways"}}) ==
           "config error: KAFKA_CONSUMER_START_OFFSET=\"sideways\": expected earliest, latest, -2 "
           "or -1");
-    CHECK(load({{"KAFKA_CONSUMER_START_OFFSET", "-2"}}).settings().start_offset == StartOffset::earliest);
-    CHECK(only_problem({{"KAFKA_PRODUCER_COMPRESSION", "brotli"}}).find("expected none, gzip, snappy, lz4 or zstd") !=
+    CHECK(load({{env_var::KAFKA_CONSUMER_START_OFFSET, "-2"}}).settings().start_offset == StartOffset::earliest);
+    CHECK(only_problem({{env_var::KAFKA_PRODUCER_COMPRESSION, "brotli"}})
+              .find("expected none, gzip, snappy, lz4 or zstd") != std::string::npos);
+    CHECK(only_problem({{env_var::KERNEL_LOG_LEVEL, "loud"}}).find("trace, debug, info, warn or error") !=
           std::string::npos);
-    CHECK(only_problem({{"KERNEL_LOG_LEVEL", "loud"}}).find("trace, debug, info, warn or error") != std::string::npos);
-    CHECK(only_problem({{"KERNEL_LOG_FORMAT", "xml"}}).find("text or json") != std::string::npos);
+    CHECK(only_problem({{env_var::KERNEL_LOG_FORMAT, "xml"}}).find("text or json") != std::string::npos);
   }
   SUBCASE("numbers") {
-    CHECK(only_problem({{"KAFKA_MAX_POLL_RECORDS", "0"}}).find("at least 1") != std::string::npos);
-    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_RETRIES", "-1"}}).find("at least 0") != std::string::npos);
-    CHECK(only_problem({{"KERNEL_RETRY_MULTIPLIER", "x"}}).find("expected a number") != std::string::npos);
+    CHECK(only_problem({{env_var::KAFKA_MAX_POLL_RECORDS, "0"}}).find("at least 1") != std::string::npos);
+    CHECK(only_problem({{env_var::KAFKA_CONSUMER_MAX_RETRIES, "-1"}}).find("at least 0") != std::string::npos);
+    CHECK(only_problem({{env_var::KERNEL_RETRY_MULTIPLIER, "x"}}).find("expected a number") != std::string::npos);
   }
   SUBCASE("http port") {
-    CHECK_FALSE(load({{"KERNEL_HTTP_PORT", "off"}}).settings().http_port.has_value());
-    CHECK(load({{"KERNEL_HTTP_PORT", "9000"}}).settings().http_port == 9000);
-    CHECK(only_problem({{"KERNEL_HTTP_PORT", "70000"}}).find("off") != std::string::npos);
-    CHECK(only_problem({{"KERNEL_HTTP_PORT", "tcp://10.0.0.1:8080"}}).find("Kubernetes") != std::string::npos);
+    CHECK_FALSE(load({{env_var::KERNEL_HTTP_PORT, "off"}}).settings().http_port.has_value());
+    CHECK(load({{env_var::KERNEL_HTTP_PORT, "9000"}}).settings().http_port == 9000);
+    CHECK(only_problem({{env_var::KERNEL_HTTP_PORT, "70000"}}).find("off") != std::string::npos);
+    CHECK(only_problem({{env_var::KERNEL_HTTP_PORT, "tcp://10.0.0.1:8080"}}).find("Kubernetes") != std::string::npos);
   }
   SUBCASE("http address") {
     CHECK(load({}).settings().http_address == "0.0.0.0");
-    CHECK(load({{"KERNEL_HTTP_ADDRESS", "127.0.0.1"}}).settings().http_address == "127.0.0.1");
-    CHECK(load({{"KERNEL_HTTP_ADDRESS", "::"}}).settings().http_address == "::");
+    CHECK(load({{env_var::KERNEL_HTTP_ADDRESS, "127.0.0.1"}}).settings().http_address == "127.0.0.1");
+    CHECK(load({{env_var::KERNEL_HTTP_ADDRESS, "::"}}).settings().http_address == "::");
     for (const char* bad : {"localhost", "0.0.0.0:8080", "300.1.1.1", "http://127.0.0.1"}) {
       CAPTURE(bad);
-      CHECK(only_problem({{"KERNEL_HTTP_ADDRESS", bad}}) ==
+      CHECK(only_problem({{env_var::KERNEL_HTTP_ADDRESS, bad}}) ==
             std::string("config error: KERNEL_HTTP_ADDRESS=\"") + bad +
                 "\": expected an IP address: 0.0.0.0 (all interfaces), 127.0.0.1 (this host only) or another "
                 "address of this host");
@@ -214,49 +215,51 @@ TEST_CASE("config: value types") {
 }
 
 TEST_CASE("config: semantic limits") {
-  CHECK(only_problem({{"KAFKA_PRODUCER_REQUIRE_ACKS", "0"}}).find("at-least-once") != std::string::npos);
-  CHECK(only_problem({{"KAFKA_PRODUCER_REQUIRE_ACKS", "1"}}).find("KAFKA_PRODUCER_IDEMPOTENCE") != std::string::npos);
-  CHECK(load({{"KAFKA_PRODUCER_REQUIRE_ACKS", "-1"}}).settings().acks == Acks::all);
-  CHECK(only_problem({{"KAFKA_PRODUCER_MAX_ATTEMPTS", "1"}}) ==
+  CHECK(only_problem({{env_var::KAFKA_PRODUCER_REQUIRE_ACKS, "0"}}).find("at-least-once") != std::string::npos);
+  CHECK(only_problem({{env_var::KAFKA_PRODUCER_REQUIRE_ACKS, "1"}}).find(env_var::KAFKA_PRODUCER_IDEMPOTENCE) !=
+        std::string::npos);
+  CHECK(load({{env_var::KAFKA_PRODUCER_REQUIRE_ACKS, "-1"}}).settings().acks == Acks::all);
+  CHECK(only_problem({{env_var::KAFKA_PRODUCER_MAX_ATTEMPTS, "1"}}) ==
         "config error: KAFKA_PRODUCER_MAX_ATTEMPTS=\"1\": expected at least 2 with an idempotent "
         "producer (it needs to retry), or set KAFKA_PRODUCER_IDEMPOTENCE=false");
-  CHECK(only_problem({{"KAFKA_PRODUCER_MAX_ATTEMPTS", "0"}}).find("at least 1") != std::string::npos);
-  CHECK(only_problem({{"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "10s"}}).find("below KAFKA_CONSUMER_SESSION_TIMEOUT") !=
-        std::string::npos);
-  CHECK(only_problem({{"KAFKA_CONSUMER_REBALANCE_TIMEOUT", "5s"}}).find("at least KAFKA_CONSUMER_SESSION_TIMEOUT") !=
-        std::string::npos);
-  CHECK(only_problem({{"KAFKA_CONSUMER_MAX_BYTES", "1000"}}) ==
+  CHECK(only_problem({{env_var::KAFKA_PRODUCER_MAX_ATTEMPTS, "0"}}).find("at least 1") != std::string::npos);
+  CHECK(only_problem({{env_var::KAFKA_CONSUMER_HEARTBEAT_INTERVAL, "10s"}})
+            .find("below KAFKA_CONSUMER_SESSION_TIMEOUT") != std::string::npos);
+  CHECK(only_problem({{env_var::KAFKA_CONSUMER_REBALANCE_TIMEOUT, "5s"}})
+            .find("at least KAFKA_CONSUMER_SESSION_TIMEOUT") != std::string::npos);
+  CHECK(only_problem({{env_var::KAFKA_CONSUMER_MAX_BYTES, "1000"}}) ==
         "config error: KAFKA_CONSUMER_MAX_BYTES=\"1000\": must be at least message.max.bytes "
         "(1MB), the largest record a broker may return; expected 1MB or more");
-  CHECK(only_problem({{"KERNEL_RETRY_JITTER", "1.5"}}).find("0 to 1") != std::string::npos);
-  CHECK(only_problem({{"KERNEL_RETRY_MULTIPLIER", "0.5"}}).find("1.0 or more") != std::string::npos);
-  CHECK(only_problem({{"KERNEL_RETRY_BACKOFF", "1m"}}).find("KERNEL_RETRY_BACKOFF_MAX") != std::string::npos);
+  CHECK(only_problem({{env_var::KERNEL_RETRY_JITTER, "1.5"}}).find("0 to 1") != std::string::npos);
+  CHECK(only_problem({{env_var::KERNEL_RETRY_MULTIPLIER, "0.5"}}).find("1.0 or more") != std::string::npos);
+  CHECK(only_problem({{env_var::KERNEL_RETRY_BACKOFF, "1m"}}).find(env_var::KERNEL_RETRY_BACKOFF_MAX) !=
+        std::string::npos);
 }
 
 TEST_CASE("config: aliases") {
   CHECK(Config::load(orders, {{"KAFKA_BROKERS", "b:1"}}, RunMode::production, no_dotenv).settings().bootstrap_servers ==
         "b:1");
   CHECK(load({{"KAFKA_CONSUMER_DLQ_TOPIC", "d"}}).settings().dlq_topic == "d");
-  CHECK(load({{"KAFKA_PRODUCER_DLQ_TOPIC", "d"}, {"KAFKA_DLQ_TOPIC", "d"}}).settings().dlq_topic == "d");
+  CHECK(load({{"KAFKA_PRODUCER_DLQ_TOPIC", "d"}, {env_var::KAFKA_DLQ_TOPIC, "d"}}).settings().dlq_topic == "d");
   const auto conflict = only_problem({{"KAFKA_BROKERS", "other:9092"}});
   CHECK(conflict.find("KAFKA_BROKERS=\"other:9092\": conflicts with KAFKA_BOOTSTRAP_SERVERS") != std::string::npos);
   CHECK(problems_of({{"KAFKA_CONSUMER_DLQ_TOPIC", "x"}, {"KAFKA_PRODUCER_DLQ_TOPIC", "y"}}).size() == 1);
 }
 
 TEST_CASE("config: topics, prefix and names") {
-  const auto s = load({{"KAFKA_TOPIC_PREFIX", "dev."}}).settings();
+  const auto s = load({{env_var::KAFKA_TOPIC_PREFIX, "dev."}}).settings();
   CHECK(s.topic_prefix == "dev.");
   CHECK(s.input_topics == std::vector<std::string>{"dev.orders"});
   CHECK(s.output_topic == "dev.orders.enriched");
   CHECK(s.dlq_topic == "dev.orders-enricher.dlq");
-  CHECK(load({{"KAFKA_TOPIC_PREFIX", "p-"}, {"KAFKA_TOPIC", "x,y"}}).settings().input_topics ==
+  CHECK(load({{env_var::KAFKA_TOPIC_PREFIX, "p-"}, {env_var::KAFKA_TOPIC, "x,y"}}).settings().input_topics ==
         std::vector<std::string>{"p-x", "p-y"});
-  CHECK(only_problem({{"KAFKA_TOPIC", "bad topic"}}).find("contains a space: use letters, digits, '.', '_' and '-'") !=
+  CHECK(only_problem({{env_var::KAFKA_TOPIC, "bad topic"}}).find("contains a space: use letters, digits, '.', '_' and '-'") !=
         std::string::npos);
-  CHECK(only_problem({{"KAFKA_OUTPUT_TOPIC", ".."}}).find("reserved") != std::string::npos);
-  CHECK(only_problem({{"KAFKA_DLQ_TOPIC", std::string(250, 'a')}}).find("249") != std::string::npos);
-  CHECK(only_problem({{"KAFKA_DLQ_TOPIC", "orders"}}).find("input topic") != std::string::npos);
-  CHECK(only_problem({{"KAFKA_TOPIC", "a,,b"}}).find("none empty") != std::string::npos);
+  CHECK(only_problem({{env_var::KAFKA_OUTPUT_TOPIC, ".."}}).find("reserved") != std::string::npos);
+  CHECK(only_problem({{env_var::KAFKA_DLQ_TOPIC, std::string(250, 'a')}}).find("249") != std::string::npos);
+  CHECK(only_problem({{env_var::KAFKA_DLQ_TOPIC, "orders"}}).find("input topic") != std::string::npos);
+  CHECK(only_problem({{env_var::KAFKA_TOPIC, "a,,b"}}).find("none empty") != std::string::npos);
 }
 
 TEST_CASE("config: an output topic that is also an input is refused unless allowed") {
@@ -264,27 +267,29 @@ TEST_CASE("config: an output topic that is also an input is refused unless allow
       "config error: KAFKA_OUTPUT_TOPIC=\"orders\": is also an input topic (KAFKA_TOPIC): every output "
       "to orders would be consumed again, an endless loop; expected a topic not in KAFKA_TOPIC, or "
       "KERNEL_ALLOW_OUTPUT_TO_INPUT=true when the handler ends the loop itself";
-  SUBCASE("the output set to an input") { CHECK(only_problem({{"KAFKA_OUTPUT_TOPIC", "orders"}}) == loop); }
+  SUBCASE("the output set to an input") { CHECK(only_problem({{env_var::KAFKA_OUTPUT_TOPIC, "orders"}}) == loop); }
   SUBCASE("an input set to the compiled-in output") {
-    CHECK(only_problem({{"KAFKA_TOPIC", "payments,orders.enriched"}}) ==
+    CHECK(only_problem({{env_var::KAFKA_TOPIC, "payments,orders.enriched"}}) ==
           "config error: KAFKA_OUTPUT_TOPIC=\"orders.enriched\": is also an input topic (KAFKA_TOPIC): "
           "every output to orders.enriched would be consumed again, an endless loop; expected a topic not "
           "in KAFKA_TOPIC, or KERNEL_ALLOW_OUTPUT_TO_INPUT=true when the handler ends the loop itself");
   }
   SUBCASE("compared with the prefix applied") {
-    const auto problem = only_problem({{"KAFKA_TOPIC_PREFIX", "dev."}, {"KAFKA_OUTPUT_TOPIC", "orders"}});
+    const auto problem = only_problem({{env_var::KAFKA_TOPIC_PREFIX, "dev."}, {env_var::KAFKA_OUTPUT_TOPIC, "orders"}});
     CHECK(problem.find("every output to dev.orders") != std::string::npos);
-    CHECK(problem.find("KAFKA_TOPIC") != std::string::npos);
+    CHECK(problem.find(env_var::KAFKA_TOPIC) != std::string::npos);
   }
   SUBCASE("allowed explicitly") {
-    const auto config = load({{"KAFKA_OUTPUT_TOPIC", "orders"}, {"KERNEL_ALLOW_OUTPUT_TO_INPUT", "true"}});
+    const auto config =
+        load({{env_var::KAFKA_OUTPUT_TOPIC, "orders"}, {env_var::KERNEL_ALLOW_OUTPUT_TO_INPUT, "true"}});
     CHECK(config.settings().allow_output_to_input);
     CHECK(config.settings().output_topic == "orders");
-    CHECK(has_warning(config, "KERNEL_ALLOW_OUTPUT_TO_INPUT"));
-    CHECK(config.source_of("KERNEL_ALLOW_OUTPUT_TO_INPUT") == "env");
+    CHECK(has_warning(config, env_var::KERNEL_ALLOW_OUTPUT_TO_INPUT));
+    CHECK(config.source_of(env_var::KERNEL_ALLOW_OUTPUT_TO_INPUT) == "env");
   }
   SUBCASE("the dead-letter topic as an input is refused even then") {
-    const auto problem = only_problem({{"KAFKA_DLQ_TOPIC", "orders"}, {"KERNEL_ALLOW_OUTPUT_TO_INPUT", "true"}});
+    const auto problem =
+        only_problem({{env_var::KAFKA_DLQ_TOPIC, "orders"}, {env_var::KERNEL_ALLOW_OUTPUT_TO_INPUT, "true"}});
     CHECK(problem.starts_with("config error: KAFKA_DLQ_TOPIC=\"orders\": is also an input topic (KAFKA_TOPIC)"));
   }
   SUBCASE("off by default") { CHECK_FALSE(load({}).settings().allow_output_to_input); }
@@ -309,13 +314,15 @@ TEST_CASE("config: run modes") {
     CHECK(Config::load(orders, {{"KAFKA_BROKERS", "b:1"}}, RunMode::dev, no_dotenv).settings().bootstrap_servers ==
           "b:1");
   }
-  SUBCASE("embedded in production") { CHECK(load({{"KAFKA_BOOTSTRAP_SERVERS", "embedded"}}).settings().embedded); }
+  SUBCASE("embedded in production") {
+    CHECK(load({{env_var::KAFKA_BOOTSTRAP_SERVERS, "embedded"}}).settings().embedded);
+  }
   SUBCASE("samples always use the embedded broker and say so") {
     const auto config = load({}, RunMode::samples);
     CHECK(config.settings().embedded);
     CHECK_FALSE(config.settings().http_port.has_value());
     CHECK(has_warning(config, "broker:9092"));
-    CHECK(load({{"KERNEL_HTTP_PORT", "9100"}}, RunMode::samples).settings().http_port == 9100);
+    CHECK(load({{env_var::KERNEL_HTTP_PORT, "9100"}}, RunMode::samples).settings().http_port == 9100);
   }
   SUBCASE("a tool needs the kernels' brokers and suggests only ways it takes") {
     try {
@@ -328,7 +335,7 @@ TEST_CASE("config: run modes") {
       CHECK(error.problems()[0].find("embedded") == std::string::npos);
       CHECK(error.problems()[0].find("--dev") == std::string::npos);
     }
-    CHECK(problems_of({{"KAFKA_BOOTSTRAP_SERVERS", "embedded"}}, RunMode::tool) ==
+    CHECK(problems_of({{env_var::KAFKA_BOOTSTRAP_SERVERS, "embedded"}}, RunMode::tool) ==
           std::vector<std::string>{"config error: KAFKA_BOOTSTRAP_SERVERS=\"embedded\": a tool needs the brokers your "
                                    "kernels use, not an in-process broker (for kernel-dev-broker, the address it "
                                    "printed first)"});
@@ -337,10 +344,11 @@ TEST_CASE("config: run modes") {
 }
 
 TEST_CASE("config: empty values count as unset") {
-  const auto config = load({{"KAFKA_CONSUMER_GROUP", ""}, {"KAFKA_PRODUCER_COMPRESSION", ""}});
+  const auto config = load({{env_var::KAFKA_CONSUMER_GROUP, ""}, {env_var::KAFKA_PRODUCER_COMPRESSION, ""}});
   CHECK(config.settings().group_id == "orders-enricher");
   CHECK(config.settings().compression == Compression::snappy);
-  CHECK_THROWS_AS(Config::load(orders, {{"KAFKA_BOOTSTRAP_SERVERS", ""}}, RunMode::production, no_dotenv), ConfigError);
+  CHECK_THROWS_AS(Config::load(orders, {{env_var::KAFKA_BOOTSTRAP_SERVERS, ""}}, RunMode::production, no_dotenv),
+                  ConfigError);
 }
 
 TEST_CASE("config: .env fills what the environment leaves unset") {
@@ -357,15 +365,15 @@ TEST_CASE("config: .env fills what the environment leaves unset") {
             "KAFKA_CONSUMER_INSTANCE_ID=\n"
             "\n";
   }
-  const auto config = Config::load(orders, {{"KAFKA_CONSUMER_GROUP", "env-group"}}, RunMode::production, path);
+  const auto config = Config::load(orders, {{env_var::KAFKA_CONSUMER_GROUP, "env-group"}}, RunMode::production, path);
   const auto& s = config.settings();
   CHECK(s.bootstrap_servers == "from-dotenv:9092");
   CHECK(s.group_id == "env-group");
   CHECK(s.client_id == "dotenv-client");
   CHECK(s.compression == Compression::lz4);
   CHECK(s.instance_id.empty());
-  CHECK(config.source_of("KAFKA_BOOTSTRAP_SERVERS") == ".env");
-  CHECK(config.source_of("KAFKA_CONSUMER_GROUP") == "env");
+  CHECK(config.source_of(env_var::KAFKA_BOOTSTRAP_SERVERS) == ".env");
+  CHECK(config.source_of(env_var::KAFKA_CONSUMER_GROUP) == "env");
   {
     std::ofstream file(path);
     file << "this is not an assignment\n";
@@ -378,15 +386,15 @@ TEST_CASE("config: .env fills what the environment leaves unset") {
 }
 
 TEST_CASE("config: every problem is reported at once") {
-  const auto problems = problems_of({{"KAFKA_CONSUMER_START_OFFSET", "sideways"},
-                                     {"KAFKA_CONSUMER_MAX_WAIT", "5"},
-                                     {"KAFKA_PRODUCER_REQUIRE_ACKS", "0"},
-                                     {"KERNEL_LOG_FORMAT", "xml"},
+  const auto problems = problems_of({{env_var::KAFKA_CONSUMER_START_OFFSET, "sideways"},
+                                     {env_var::KAFKA_CONSUMER_MAX_WAIT, "5"},
+                                     {env_var::KAFKA_PRODUCER_REQUIRE_ACKS, "0"},
+                                     {env_var::KERNEL_LOG_FORMAT, "xml"},
                                      {"KAFKA_PROPERTY_ACKS", "1"}});
   CHECK(problems.size() == 5);
   for (const auto& line : problems) CHECK(line.starts_with("config error: "));
   try {
-    load({{"KAFKA_CONSUMER_MAX_WAIT", "5"}, {"KERNEL_LOG_FORMAT", "xml"}});
+    load({{env_var::KAFKA_CONSUMER_MAX_WAIT, "5"}, {env_var::KERNEL_LOG_FORMAT, "xml"}});
   } catch (const ConfigError& error) {
     CHECK(std::string(error.what()).find('\n') != std::string::npos);
   }
@@ -412,16 +420,16 @@ TEST_CASE("config: Kubernetes service variables are not warned about") {
 }
 
 TEST_CASE("config: KAFKA_PRODUCER_ASYNC is accepted with a notice") {
-  CHECK(has_warning(load({{"KAFKA_PRODUCER_ASYNC", "false"}}), "KAFKA_PRODUCER_ASYNC"));
-  CHECK(only_problem({{"KAFKA_PRODUCER_ASYNC", "sometimes"}}).find("expected true") != std::string::npos);
+  CHECK(has_warning(load({{env_var::KAFKA_PRODUCER_ASYNC, "false"}}), env_var::KAFKA_PRODUCER_ASYNC));
+  CHECK(only_problem({{env_var::KAFKA_PRODUCER_ASYNC, "sometimes"}}).find("expected true") != std::string::npos);
 }
 
 TEST_CASE("config: KAFKA_CONSUMER_MAX_RETRIES given with retry topics gets a warning: it changes nothing") {
-  const auto warned = load({{"KERNEL_RETRY_TOPICS", "1s,10s"}, {"KAFKA_CONSUMER_MAX_RETRIES", "5"}});
+  const auto warned = load({{env_var::KERNEL_RETRY_TOPICS, "1s,10s"}, {env_var::KAFKA_CONSUMER_MAX_RETRIES, "5"}});
   CHECK(
       has_warning(warned, "KAFKA_CONSUMER_MAX_RETRIES is ignored with KERNEL_RETRY_TOPICS: a message gets 3 attempts"));
-  CHECK_FALSE(has_warning(load({{"KERNEL_RETRY_TOPICS", "1s,10s"}}), "KAFKA_CONSUMER_MAX_RETRIES"));
-  CHECK_FALSE(has_warning(load({{"KAFKA_CONSUMER_MAX_RETRIES", "5"}}), "KAFKA_CONSUMER_MAX_RETRIES"));
+  CHECK_FALSE(has_warning(load({{env_var::KERNEL_RETRY_TOPICS, "1s,10s"}}), env_var::KAFKA_CONSUMER_MAX_RETRIES));
+  CHECK_FALSE(has_warning(load({{env_var::KAFKA_CONSUMER_MAX_RETRIES, "5"}}), env_var::KAFKA_CONSUMER_MAX_RETRIES));
 }
 
 TEST_CASE("config: from_settings validates the same way and mutators") {
@@ -438,7 +446,7 @@ TEST_CASE("config: from_settings validates the same way and mutators") {
   CHECK(config.settings().bootstrap_servers == "127.0.0.1:1234");
   CHECK_FALSE(config.settings().embedded);
   CHECK(config.consumer_properties()[0].value == "127.0.0.1:1234");
-  CHECK(config.source_of("KAFKA_CONSUMER_GROUP") == "code");
+  CHECK(config.source_of(env_var::KAFKA_CONSUMER_GROUP) == "code");
   settings.acks = Acks::none;
   CHECK_THROWS_WITH_AS(Config::from_settings(settings), doctest::Contains("KAFKA_PRODUCER_REQUIRE_ACKS=\"0\""),
                        ConfigError);

@@ -15,13 +15,13 @@ namespace {
 const KernelDefaults orders{"orders-enricher", {"orders"}, std::string("orders.enriched")};
 
 Config load(Environment env) {
-  env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
+  env.try_emplace(env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9092");
   return Config::load(orders, env, RunMode::production, "/nonexistent-dir/.env");
 }
 
 Environment step(Environment env = {}) {
-  env.try_emplace("KERNEL_PIPELINE", "orders");
-  env.try_emplace("KERNEL_STEP", "enrich");
+  env.try_emplace(env_var::KERNEL_PIPELINE, "orders");
+  env.try_emplace(env_var::KERNEL_STEP, "enrich");
   return env;
 }
 
@@ -58,18 +58,19 @@ TEST_CASE("pipeline naming: the convention names every topic and the group") {
   CHECK(s.group_id == "orders-consumer-group");
   CHECK(retry_topic(s, 2) == "pipeline.orders.step.enrich.retry.2");
   CHECK(pipeline_output_topic(s, "international") == "pipeline.orders.step.enrich.output.international");
-  CHECK(config.source_of("KAFKA_TOPIC") == "pipeline");
-  CHECK(config.source_of("KAFKA_ERROR_TOPIC") == "pipeline");
+  CHECK(config.source_of(env_var::KAFKA_TOPIC) == "pipeline");
+  CHECK(config.source_of(env_var::KAFKA_ERROR_TOPIC) == "pipeline");
 }
 
 TEST_CASE("pipeline naming: a named output is ....output.<name> unless KAFKA_OUTPUT_TOPIC_<NAME> says") {
   KernelDefaults router = orders;
   router.outputs = {{"international", "orders.intl"}, {"audit", "orders.audit"}};
   const auto load_router = [&](Environment env) {
-    env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
+    env.try_emplace(env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9092");
     return Config::load(router, env, RunMode::production, "/nonexistent-dir/.env");
   };
-  const auto config = load_router(step({{"KAFKA_OUTPUT_TOPIC_AUDIT", "audit.v2"}, {"KAFKA_TOPIC_PREFIX", "staging."}}));
+  const auto config =
+      load_router(step({{"KAFKA_OUTPUT_TOPIC_AUDIT", "audit.v2"}, {env_var::KAFKA_TOPIC_PREFIX, "staging."}}));
   const auto& s = config.settings();
   CHECK(s.kernel_values.output_topic("international") == "pipeline.orders.step.enrich.output.international");
   CHECK(s.kernel_values.output_topic("audit") == "audit.v2");
@@ -93,8 +94,8 @@ TEST_CASE("pipeline naming: a named output is ....output.<name> unless KAFKA_OUT
 
 TEST_CASE("pipeline naming: a kernel without an output gets no output topic") {
   const KernelDefaults consumer{"audit-log", {"payments"}, std::nullopt};
-  const auto config = Config::load(consumer, step({{"KAFKA_BOOTSTRAP_SERVERS", "broker:9092"}}), RunMode::production,
-                                   "/nonexistent-dir/.env");
+  const auto config = Config::load(consumer, step({{env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9092"}}),
+                                   RunMode::production, "/nonexistent-dir/.env");
   CHECK_FALSE(config.settings().output_topic);
   CHECK(config.settings().input_topics == std::vector<std::string>{"pipeline.orders.step.enrich.input"});
 }
@@ -111,17 +112,17 @@ TEST_CASE("pipeline naming: off without KERNEL_PIPELINE and KERNEL_STEP") {
 
 TEST_CASE("pipeline naming: precedence is environment, then convention, then the kernel's code") {
   SUBCASE("an environment setting wins over the convention") {
-    const auto config = load(step({{"KAFKA_OUTPUT_TOPIC", "audit"},
-                                   {"KAFKA_CONSUMER_GROUP", "mine"},
-                                   {"KAFKA_DLQ_TOPIC", "parked"},
-                                   {"KAFKA_ERROR_TOPIC", "errors"}}));
+    const auto config = load(step({{env_var::KAFKA_OUTPUT_TOPIC, "audit"},
+                                   {env_var::KAFKA_CONSUMER_GROUP, "mine"},
+                                   {env_var::KAFKA_DLQ_TOPIC, "parked"},
+                                   {env_var::KAFKA_ERROR_TOPIC, "errors"}}));
     const auto& s = config.settings();
     CHECK(s.output_topic == "audit");
     CHECK(s.group_id == "mine");
     CHECK(s.dlq_topic == "parked");
     CHECK(s.error_topic == "errors");
     CHECK(s.input_topics == std::vector<std::string>{"pipeline.orders.step.enrich.input"});
-    CHECK(config.source_of("KAFKA_OUTPUT_TOPIC") == "env");
+    CHECK(config.source_of(env_var::KAFKA_OUTPUT_TOPIC) == "env");
   }
   SUBCASE("the convention wins over the compiled-in topics") {
     const auto s = settings_of(step());
@@ -129,7 +130,7 @@ TEST_CASE("pipeline naming: precedence is environment, then convention, then the
     CHECK(s.output_topic != "orders.enriched");
   }
   SUBCASE("KAFKA_TOPIC_PREFIX applies to convention topics, not to the group") {
-    const auto s = settings_of(step({{"KAFKA_TOPIC_PREFIX", "staging."}}));
+    const auto s = settings_of(step({{env_var::KAFKA_TOPIC_PREFIX, "staging."}}));
     CHECK(s.input_topics == std::vector<std::string>{"staging.pipeline.orders.step.enrich.input"});
     CHECK(s.error_topic == "staging.pipeline.orders.step.enrich.error");
     CHECK(s.group_id == "orders-consumer-group");
@@ -139,22 +140,23 @@ TEST_CASE("pipeline naming: precedence is environment, then convention, then the
 
 TEST_CASE("pipeline naming: KERNEL_TOPIC_PATTERN and its variables") {
   SUBCASE("every variable") {
-    const auto s = settings_of(step(
-        {{"KERNEL_CLUSTER", "eu1"}, {"KERNEL_TOPIC_PATTERN", "${clusterName}.${pipelineName}.${stepName}.${kind}"}}));
+    const auto s =
+        settings_of(step({{env_var::KERNEL_CLUSTER, "eu1"},
+                          {env_var::KERNEL_TOPIC_PATTERN, "${clusterName}.${pipelineName}.${stepName}.${kind}"}}));
     CHECK(s.input_topics == std::vector<std::string>{"eu1.orders.enrich.input"});
     CHECK(s.dlq_topic == "eu1.orders.enrich.dead-letter");
     CHECK(retry_topic(s, 3) == "eu1.orders.enrich.retry.3");
   }
   SUBCASE("the seed's legacy prefix") {
     const auto s =
-        settings_of(step({{"KERNEL_TOPIC_PATTERN", "yappy.pipeline.${pipelineName}.step.${stepName}.${kind}"}}));
+        settings_of(step({{env_var::KERNEL_TOPIC_PATTERN, "yappy.pipeline.${pipelineName}.step.${stepName}.${kind}"}}));
     CHECK(s.output_topic == "yappy.pipeline.orders.step.enrich.output");
   }
   SUBCASE("topic settings use the same variables, ${kind} being their own") {
-    const auto s = settings_of(step({{"KERNEL_CLUSTER", "eu1"},
-                                     {"KAFKA_TOPIC", "${clusterName}.raw-orders,legacy.${kind}"},
-                                     {"KAFKA_OUTPUT_TOPIC", "${pipelineName}.${stepName}.${kind}"},
-                                     {"KAFKA_CONSUMER_GROUP", "${pipelineName}-${stepName}"}}));
+    const auto s = settings_of(step({{env_var::KERNEL_CLUSTER, "eu1"},
+                                     {env_var::KAFKA_TOPIC, "${clusterName}.raw-orders,legacy.${kind}"},
+                                     {env_var::KAFKA_OUTPUT_TOPIC, "${pipelineName}.${stepName}.${kind}"},
+                                     {env_var::KAFKA_CONSUMER_GROUP, "${pipelineName}-${stepName}"}}));
     CHECK(s.input_topics == std::vector<std::string>{"eu1.raw-orders", "legacy.input"});
     CHECK(s.output_topic == "orders.enrich.output");
     CHECK(s.group_id == "orders-enrich");
@@ -163,47 +165,49 @@ TEST_CASE("pipeline naming: KERNEL_TOPIC_PATTERN and its variables") {
 
 TEST_CASE("pipeline naming: configuration errors, one line each, all at once") {
   SUBCASE("KERNEL_PIPELINE without KERNEL_STEP, and the reverse") {
-    CHECK(contains(only_problem({{"KERNEL_PIPELINE", "orders"}}),
+    CHECK(contains(only_problem({{env_var::KERNEL_PIPELINE, "orders"}}),
                    "KERNEL_PIPELINE=\"orders\": is set without KERNEL_STEP"));
-    CHECK(
-        contains(only_problem({{"KERNEL_STEP", "enrich"}}), "KERNEL_STEP=\"enrich\": is set without KERNEL_PIPELINE"));
+    CHECK(contains(only_problem({{env_var::KERNEL_STEP, "enrich"}}),
+                   "KERNEL_STEP=\"enrich\": is set without KERNEL_PIPELINE"));
   }
   SUBCASE("an unknown variable in the pattern") {
-    const auto problem = only_problem(step({{"KERNEL_TOPIC_PATTERN", "${pipeline}.${kind}"}}));
-    CHECK(contains(problem, "KERNEL_TOPIC_PATTERN"));
+    const auto problem = only_problem(step({{env_var::KERNEL_TOPIC_PATTERN, "${pipeline}.${kind}"}}));
+    CHECK(contains(problem, env_var::KERNEL_TOPIC_PATTERN));
     CHECK(contains(problem, "unknown variable ${pipeline}"));
   }
   SUBCASE("a pattern without ${kind}") {
-    CHECK(contains(only_problem(step({{"KERNEL_TOPIC_PATTERN", "p.${pipelineName}.${stepName}"}})), "has no ${kind}"));
+    CHECK(contains(only_problem(step({{env_var::KERNEL_TOPIC_PATTERN, "p.${pipelineName}.${stepName}"}})),
+                   "has no ${kind}"));
   }
   SUBCASE("a pattern that yields an invalid topic name") {
-    CHECK(contains(only_problem(step({{"KERNEL_TOPIC_PATTERN", "p/${pipelineName}.${kind}"}})),
+    CHECK(contains(only_problem(step({{env_var::KERNEL_TOPIC_PATTERN, "p/${pipelineName}.${kind}"}})),
                    "yields topic \"p/orders.input\""));
   }
   SUBCASE("${clusterName} without KERNEL_CLUSTER") {
-    CHECK(contains(only_problem(step({{"KERNEL_TOPIC_PATTERN", "${clusterName}.${pipelineName}.${kind}"}})),
+    CHECK(contains(only_problem(step({{env_var::KERNEL_TOPIC_PATTERN, "${clusterName}.${pipelineName}.${kind}"}})),
                    "needs KERNEL_CLUSTER"));
   }
   SUBCASE("an unknown variable in a topic setting") {
-    CHECK(contains(only_problem(step({{"KAFKA_OUTPUT_TOPIC", "${cluster}.out"}})),
+    CHECK(contains(only_problem(step({{env_var::KAFKA_OUTPUT_TOPIC, "${cluster}.out"}})),
                    "KAFKA_OUTPUT_TOPIC=\"${cluster}.out\": unknown variable ${cluster}"));
   }
   SUBCASE("a pipeline name that cannot be part of a topic") {
-    CHECK(contains(only_problem(step({{"KERNEL_PIPELINE", "my orders"}})), "KERNEL_PIPELINE=\"my orders\""));
+    CHECK(contains(only_problem(step({{env_var::KERNEL_PIPELINE, "my orders"}})), "KERNEL_PIPELINE=\"my orders\""));
   }
   SUBCASE("all at once") {
-    const auto problems = problems_of(
-        {{"KERNEL_PIPELINE", "orders"}, {"KERNEL_TOPIC_PATTERN", "${nope}"}, {"KERNEL_ALLOWED_TOPICS", "*"}});
+    const auto problems = problems_of({{env_var::KERNEL_PIPELINE, "orders"},
+                                       {env_var::KERNEL_TOPIC_PATTERN, "${nope}"},
+                                       {env_var::KERNEL_ALLOWED_TOPICS, "*"}});
     CHECK(problems.size() == 3);
   }
 }
 
 TEST_CASE("produce guard: KERNEL_ALLOWED_TOPICS") {
   SUBCASE("a bare * is refused") {
-    CHECK(contains(only_problem({{"KERNEL_ALLOWED_TOPICS", "audit,*"}}), "a bare * would allow every topic"));
+    CHECK(contains(only_problem({{env_var::KERNEL_ALLOWED_TOPICS, "audit,*"}}), "a bare * would allow every topic"));
   }
   SUBCASE("only a trailing .* is a wildcard") {
-    CHECK(contains(only_problem({{"KERNEL_ALLOWED_TOPICS", "audit*"}}), "only a trailing .* is a wildcard"));
+    CHECK(contains(only_problem({{env_var::KERNEL_ALLOWED_TOPICS, "audit*"}}), "only a trailing .* is a wildcard"));
   }
   SUBCASE("off without pipeline naming or a whitelist") {
     const ProduceGuard guard(load({}).settings());
@@ -212,7 +216,7 @@ TEST_CASE("produce guard: KERNEL_ALLOWED_TOPICS") {
   }
   SUBCASE("exact names and prefixes, never prefixed by KAFKA_TOPIC_PREFIX") {
     const ProduceGuard guard(
-        load({{"KERNEL_ALLOWED_TOPICS", "audit,metrics.*"}, {"KAFKA_TOPIC_PREFIX", "dev."}}).settings());
+        load({{env_var::KERNEL_ALLOWED_TOPICS, "audit,metrics.*"}, {env_var::KAFKA_TOPIC_PREFIX, "dev."}}).settings());
     CHECK(guard.active());
     CHECK(guard.refusal("audit").empty());
     CHECK(guard.refusal("metrics.orders").empty());
@@ -225,7 +229,8 @@ TEST_CASE("produce guard: KERNEL_ALLOWED_TOPICS") {
 }
 
 TEST_CASE("produce guard: under pipeline naming") {
-  const auto settings = load(step({{"KERNEL_ALLOWED_TOPICS", "pipeline.billing.step.invoice.input"}})).settings();
+  const auto settings =
+      load(step({{env_var::KERNEL_ALLOWED_TOPICS, "pipeline.billing.step.invoice.input"}})).settings();
   const ProduceGuard guard(settings);
   REQUIRE(guard.active());
   SUBCASE("its own step's topics") {
@@ -238,7 +243,7 @@ TEST_CASE("produce guard: under pipeline naming") {
   SUBCASE("another pipeline's topic is refused unless whitelisted") {
     const auto why = guard.refusal("pipeline.billing.step.pay.input");
     CHECK(contains(why, "topic of pipeline billing"));
-    CHECK(contains(why, "KERNEL_ALLOWED_TOPICS"));
+    CHECK(contains(why, env_var::KERNEL_ALLOWED_TOPICS));
   }
   SUBCASE("another step of its own pipeline, or any other topic, is refused") {
     CHECK_FALSE(guard.refusal("pipeline.orders.step.route.input").empty());
@@ -246,17 +251,18 @@ TEST_CASE("produce guard: under pipeline naming") {
     CHECK_FALSE(guard.refusal("audit").empty());
   }
   SUBCASE("a declared output of another pipeline must be whitelisted") {
-    CHECK(contains(only_problem(step({{"KAFKA_OUTPUT_TOPIC", "pipeline.billing.step.pay.input"}})),
+    CHECK(contains(only_problem(step({{env_var::KAFKA_OUTPUT_TOPIC, "pipeline.billing.step.pay.input"}})),
                    "writing across pipelines must be explicit"));
-    const auto allowed = load(step({{"KAFKA_OUTPUT_TOPIC", "pipeline.billing.step.pay.input"},
-                                    {"KERNEL_ALLOWED_TOPICS", "pipeline.billing.step.pay.input"}}));
+    const auto allowed = load(step({{env_var::KAFKA_OUTPUT_TOPIC, "pipeline.billing.step.pay.input"},
+                                    {env_var::KERNEL_ALLOWED_TOPICS, "pipeline.billing.step.pay.input"}}));
     CHECK(ProduceGuard(allowed.settings()).refusal("pipeline.billing.step.pay.input").empty());
   }
 }
 
 TEST_CASE("kernel topics: everything read or written, once, for the start-up check") {
   const auto settings =
-      load(step({{"KERNEL_ALLOWED_TOPICS", "audit,metrics.*"}, {"KERNEL_RETRY_TOPICS", "1s,10s"}})).settings();
+      load(step({{env_var::KERNEL_ALLOWED_TOPICS, "audit,metrics.*"}, {env_var::KERNEL_RETRY_TOPICS, "1s,10s"}}))
+          .settings();
   std::vector<std::string> names;
   for (const auto& topic : kernel_topics(settings)) names.push_back(topic.name);
   CHECK(names == std::vector<std::string>{"pipeline.orders.step.enrich.input", "pipeline.orders.step.enrich.output",
@@ -266,7 +272,7 @@ TEST_CASE("kernel topics: everything read or written, once, for the start-up che
 }
 
 TEST_CASE("configuration: durations take days") {
-  const auto s = settings_of({{"KERNEL_ERROR_TOPIC_RETENTION", "2d"}});
+  const auto s = settings_of({{env_var::KERNEL_ERROR_TOPIC_RETENTION, "2d"}});
   CHECK(s.error_topic_retention == std::chrono::hours(48));
   CHECK(load({}).settings().error_topic_retention == std::chrono::hours(7 * 24));
 }

@@ -17,7 +17,7 @@ namespace {
 const KernelDefaults kernel_defaults{"props-kernel", {"in"}, std::nullopt};
 
 Config load(Environment env) {
-  env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
+  env.try_emplace(env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9092");
   return Config::load(kernel_defaults, env, RunMode::production, "/nonexistent-dir/.env");
 }
 
@@ -54,17 +54,17 @@ bool has(const std::vector<Property>& properties, std::string_view name) {
 }  // namespace
 
 TEST_CASE("config properties: the runtime's needs, read back from librdkafka") {
-  const auto config = load({{"KAFKA_CONSUMER_SESSION_TIMEOUT", "30s"},
-                            {"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "5s"},
-                            {"KAFKA_CONSUMER_REBALANCE_TIMEOUT", "2m"},
-                            {"KAFKA_CONSUMER_MAX_WAIT", "100ms"},
-                            {"KAFKA_CONSUMER_MIN_BYTES", "1KB"},
-                            {"KAFKA_CONSUMER_MAX_BYTES", "2MB"},
-                            {"KAFKA_CONSUMER_START_OFFSET", "latest"},
-                            {"KAFKA_CONSUMER_INSTANCE_ID", "pod-0"},
-                            {"KAFKA_PRODUCER_MAX_ATTEMPTS", "5"},
-                            {"KAFKA_PRODUCER_BATCH_TIMEOUT", "25ms"},
-                            {"KAFKA_PRODUCER_COMPRESSION", "lz4"}});
+  const auto config = load({{env_var::KAFKA_CONSUMER_SESSION_TIMEOUT, "30s"},
+                            {env_var::KAFKA_CONSUMER_HEARTBEAT_INTERVAL, "5s"},
+                            {env_var::KAFKA_CONSUMER_REBALANCE_TIMEOUT, "2m"},
+                            {env_var::KAFKA_CONSUMER_MAX_WAIT, "100ms"},
+                            {env_var::KAFKA_CONSUMER_MIN_BYTES, "1KB"},
+                            {env_var::KAFKA_CONSUMER_MAX_BYTES, "2MB"},
+                            {env_var::KAFKA_CONSUMER_START_OFFSET, "latest"},
+                            {env_var::KAFKA_CONSUMER_INSTANCE_ID, "pod-0"},
+                            {env_var::KAFKA_PRODUCER_MAX_ATTEMPTS, "5"},
+                            {env_var::KAFKA_PRODUCER_BATCH_TIMEOUT, "25ms"},
+                            {env_var::KAFKA_PRODUCER_COMPRESSION, "lz4"}});
   const auto consumer = config.consumer_properties();
   CHECK(effective(consumer, "bootstrap.servers") == "broker:9092");
   CHECK(effective(consumer, "group.id") == "props-kernel");
@@ -98,23 +98,23 @@ TEST_CASE("config properties: the runtime's needs, read back from librdkafka") {
 TEST_CASE("config properties: a producer batch goes out once it holds half the in-flight cap") {
   // Waiting for linger.ms to fill a batch past KAFKA_MAX_POLL_RECORDS would stall a partition.
   CHECK(effective(load({}).producer_properties(), "batch.num.messages") == "250");
-  CHECK(effective(load({{"KAFKA_MAX_POLL_RECORDS", "41"}}).producer_properties(), "batch.num.messages") == "20");
-  CHECK(effective(load({{"KAFKA_MAX_POLL_RECORDS", "1"}}).producer_properties(), "batch.num.messages") == "1");
-  CHECK(effective(load({{"KAFKA_MAX_POLL_RECORDS", "100000"}}).producer_properties(), "batch.num.messages") == "10000");
+  CHECK(effective(load({{env_var::KAFKA_MAX_POLL_RECORDS, "41"}}).producer_properties(), "batch.num.messages") == "20");
+  CHECK(effective(load({{env_var::KAFKA_MAX_POLL_RECORDS, "1"}}).producer_properties(), "batch.num.messages") == "1");
+  CHECK(effective(load({{env_var::KAFKA_MAX_POLL_RECORDS, "100000"}}).producer_properties(), "batch.num.messages") ==
+        "10000");
   CHECK(effective(load({{"KAFKA_PROPERTY_BATCH_NUM_MESSAGES", "5000"}}).producer_properties(), "batch.num.messages") ==
         "5000");
   // KAFKA_MAX_POLL_RECORDS sets it only as a consequence: setting both is not a conflict.
-  CHECK(
-      effective(
-          load({{"KAFKA_MAX_POLL_RECORDS", "41"}, {"KAFKA_PROPERTY_BATCH_NUM_MESSAGES", "5000"}}).producer_properties(),
-          "batch.num.messages") == "5000");
+  CHECK(effective(load({{env_var::KAFKA_MAX_POLL_RECORDS, "41"}, {"KAFKA_PROPERTY_BATCH_NUM_MESSAGES", "5000"}})
+                      .producer_properties(),
+                  "batch.num.messages") == "5000");
   CHECK_FALSE(has(load({}).consumer_properties(), "batch.num.messages"));
 }
 
 TEST_CASE("config properties: acks 1 with idempotence off") {
-  const auto producer = load({{"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
-                              {"KAFKA_PRODUCER_REQUIRE_ACKS", "1"},
-                              {"KAFKA_PRODUCER_MAX_ATTEMPTS", "1"}})
+  const auto producer = load({{env_var::KAFKA_PRODUCER_IDEMPOTENCE, "false"},
+                              {env_var::KAFKA_PRODUCER_REQUIRE_ACKS, "1"},
+                              {env_var::KAFKA_PRODUCER_MAX_ATTEMPTS, "1"}})
                             .producer_properties();
   CHECK(effective(producer, "enable.idempotence") == "false");
   CHECK(effective(producer, "acks") == "1");
@@ -163,14 +163,14 @@ TEST_CASE("config properties: KAFKA_PROPERTY_ pass-through") {
           "KAFKA_SASL_PASSWORD instead (value hidden)");
   }
   SUBCASE("a property and its own variable both set") {
-    CHECK(only_problem({{"KAFKA_PROPERTY_LINGER_MS", "7"}, {"KAFKA_PRODUCER_BATCH_TIMEOUT", "5ms"}})
+    CHECK(only_problem({{"KAFKA_PROPERTY_LINGER_MS", "7"}, {env_var::KAFKA_PRODUCER_BATCH_TIMEOUT, "5ms"}})
               .find("also set by KAFKA_PRODUCER_BATCH_TIMEOUT") != std::string::npos);
   }
 }
 
 TEST_CASE("config properties: librdkafka's own limits in our variables' names") {
   SUBCASE("librdkafka's range, in the variable's unit") {
-    CHECK(only_problem({{"KAFKA_CONSUMER_MAX_WAIT", "10m"}}) ==
+    CHECK(only_problem({{env_var::KAFKA_CONSUMER_MAX_WAIT, "10m"}}) ==
           "config error: KAFKA_CONSUMER_MAX_WAIT=\"10m\": too large for fetch.wait.max.ms, which "
           "takes 0 to 300000 ms");
   }
@@ -202,28 +202,30 @@ TEST_CASE("config properties: order is deterministic") {
 }
 
 TEST_CASE("config properties: SASL settings derive the protocol") {
-  const auto config = load({{"KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"},
-                            {"KAFKA_SASL_USERNAME", "user"},
-                            {"KAFKA_SASL_PASSWORD", "pw-123456"}});
+  const auto config = load({{env_var::KAFKA_SASL_MECHANISM, "SCRAM-SHA-512"},
+                            {env_var::KAFKA_SASL_USERNAME, "user"},
+                            {env_var::KAFKA_SASL_PASSWORD, "pw-123456"}});
   CHECK(config.settings().security_protocol == SecurityProtocol::sasl_ssl);
   const auto producer = config.producer_properties();
   CHECK(effective(producer, "security.protocol") == "sasl_ssl");
   CHECK(effective(producer, "sasl.mechanisms") == "SCRAM-SHA-512");
   CHECK(effective(producer, "sasl.username") == "user");
-  CHECK(load({{"KAFKA_SASL_MECHANISM", "PLAIN"},
-              {"KAFKA_SASL_USERNAME", "u"},
-              {"KAFKA_SASL_PASSWORD", "p"},
-              {"KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT"}})
+  CHECK(load({{env_var::KAFKA_SASL_MECHANISM, "PLAIN"},
+              {env_var::KAFKA_SASL_USERNAME, "u"},
+              {env_var::KAFKA_SASL_PASSWORD, "p"},
+              {env_var::KAFKA_SECURITY_PROTOCOL, "SASL_PLAINTEXT"}})
             .warnings()
             .size() == 1);
-  CHECK(only_problem({{"KAFKA_SASL_USERNAME", "u"}, {"KAFKA_SASL_PASSWORD", "p"}}).find("KAFKA_SASL_MECHANISM") !=
-        std::string::npos);
-  CHECK(only_problem({{"KAFKA_SASL_MECHANISM", "GSSAPI"}, {"KAFKA_SASL_USERNAME", "u"}, {"KAFKA_SASL_PASSWORD", "p"}})
+  CHECK(only_problem({{env_var::KAFKA_SASL_USERNAME, "u"}, {env_var::KAFKA_SASL_PASSWORD, "p"}})
+            .find(env_var::KAFKA_SASL_MECHANISM) != std::string::npos);
+  CHECK(only_problem({{env_var::KAFKA_SASL_MECHANISM, "GSSAPI"},
+                      {env_var::KAFKA_SASL_USERNAME, "u"},
+                      {env_var::KAFKA_SASL_PASSWORD, "p"}})
             .find("expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512") != std::string::npos);
-  CHECK(only_problem({{"KAFKA_SASL_MECHANISM", "PLAIN"},
-                      {"KAFKA_SASL_USERNAME", "u"},
-                      {"KAFKA_SASL_PASSWORD", "p"},
-                      {"KAFKA_SECURITY_PROTOCOL", "SSL"}})
+  CHECK(only_problem({{env_var::KAFKA_SASL_MECHANISM, "PLAIN"},
+                      {env_var::KAFKA_SASL_USERNAME, "u"},
+                      {env_var::KAFKA_SASL_PASSWORD, "p"},
+                      {env_var::KAFKA_SECURITY_PROTOCOL, "SSL"}})
             .find("KAFKA_SECURITY_PROTOCOL=\"SSL\"") != std::string::npos);
 }
 

@@ -28,6 +28,13 @@ std::string other_value(const VariableSpec& spec) {
 
 }  // namespace
 
+TEST_CASE("config registry: every variable's name is a published constant, in the registry's order") {
+  const auto& registry = config_registry();
+  REQUIRE(env_var::all.size() == registry.size());
+  for (std::size_t i = 0; i < registry.size(); ++i) CHECK(env_var::all[i] == registry[i].name);
+  CHECK(std::string_view(env_var::KAFKA_BOOTSTRAP_SERVERS) == "KAFKA_BOOTSTRAP_SERVERS");
+}
+
 TEST_CASE("config registry: every default parses, lands in Settings{} and round-trips through format") {
   const Settings defaults;
   for (const auto& spec : config_registry()) {
@@ -90,12 +97,13 @@ TEST_CASE("config registry: enum values are written as users and librdkafka writ
     return *std::find_if(registry.begin(), registry.end(), [&](const VariableSpec& spec) { return spec.name == name; });
   };
   Settings s;
-  CHECK(find("KAFKA_PRODUCER_REQUIRE_ACKS").read("-1", s) == "");
+  CHECK(find(env_var::KAFKA_PRODUCER_REQUIRE_ACKS).read("-1", s) == "");
   CHECK(s.acks == Acks::all);
-  CHECK(find("KERNEL_LOG_LEVEL").read("WARNING", s) == "");
+  CHECK(find(env_var::KERNEL_LOG_LEVEL).read("WARNING", s) == "");
   CHECK(s.log_level == LogLevel::warn);
-  CHECK(find("KERNEL_LOG_LEVEL").accepted == std::vector<std::string>{"trace", "debug", "info", "warn", "error"});
-  CHECK(find("KAFKA_PRODUCER_REQUIRE_ACKS").accepted == std::vector<std::string>{"all", "-1", "1"});
+  CHECK(find(env_var::KERNEL_LOG_LEVEL).accepted ==
+        std::vector<std::string>{"trace", "debug", "info", "warn", "error"});
+  CHECK(find(env_var::KAFKA_PRODUCER_REQUIRE_ACKS).accepted == std::vector<std::string>{"all", "-1", "1"});
 }
 
 }  // namespace config_registry_test

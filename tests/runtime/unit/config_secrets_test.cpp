@@ -71,10 +71,14 @@ void check_no_secret(const std::string& text, const char* where) {
 }
 
 Environment secret_environment() {
-  return {{"KAFKA_BOOTSTRAP_SERVERS", "broker:9093"},     {"KAFKA_CLIENT_CERT", material().certificate},
-          {"KAFKA_CLIENT_KEY", material().encrypted_key}, {"KAFKA_CLIENT_KEY_PASSWORD", key_password},
-          {"KAFKA_SASL_MECHANISM", "SCRAM-SHA-256"},      {"KAFKA_SASL_USERNAME", "svc-user"},
-          {"KAFKA_SASL_PASSWORD", sasl_password},         {"KERNEL_ADMIN_TOKEN", admin_token},
+  return {{env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9093"},
+          {env_var::KAFKA_CLIENT_CERT, material().certificate},
+          {env_var::KAFKA_CLIENT_KEY, material().encrypted_key},
+          {env_var::KAFKA_CLIENT_KEY_PASSWORD, key_password},
+          {env_var::KAFKA_SASL_MECHANISM, "SCRAM-SHA-256"},
+          {env_var::KAFKA_SASL_USERNAME, "svc-user"},
+          {env_var::KAFKA_SASL_PASSWORD, sasl_password},
+          {env_var::KERNEL_ADMIN_TOKEN, admin_token},
           {"KAFKA_PROPERTY_DEBUG", "conf,security"}};
 }
 
@@ -102,15 +106,15 @@ TEST_CASE("config secrets: never printed by load, describe, warnings or errors")
 
   // Problems name secrets without their values, including pass-through secrets.
   auto broken = secret_environment();
-  broken["KAFKA_CLIENT_KEY_PASSWORD"] = "Wrong-" + sasl_password;
+  broken[env_var::KAFKA_CLIENT_KEY_PASSWORD] = "Wrong-" + sasl_password;
   broken["KAFKA_PROPERTY_SSL_KEYSTORE_PASSWORD"] = admin_token;
-  broken["KAFKA_SECURITY_PROTOCOL"] = "bogus-" + admin_token;
+  broken[env_var::KAFKA_SECURITY_PROTOCOL] = "bogus-" + admin_token;
   try {
     Config::load(secret_kernel, broken, RunMode::production, "/nonexistent/.env");
     FAIL("expected a ConfigError");
   } catch (const ConfigError& error) {
     check_no_secret(error.what(), "ConfigError");
-    CHECK(std::string(error.what()).find("KAFKA_CLIENT_KEY_PASSWORD") != std::string::npos);
+    CHECK(std::string(error.what()).find(env_var::KAFKA_CLIENT_KEY_PASSWORD) != std::string::npos);
   }
 }
 

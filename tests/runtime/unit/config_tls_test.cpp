@@ -94,7 +94,7 @@ const Pki& pki() {
 const KernelDefaults tls_kernel{"tls-kernel", {"in"}, std::nullopt};
 
 Config load(Environment env) {
-  env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9");
+  env.try_emplace(env_var::KAFKA_BOOTSTRAP_SERVERS, "127.0.0.1:9");
   return Config::load(tls_kernel, env, RunMode::production, "/nonexistent-dir/.env");
 }
 
@@ -171,12 +171,12 @@ class TlsServer {
 
 TEST_CASE("config tls: raw PEM and base64 of PEM are accepted") {
   const auto& p = pki();
-  const auto raw = load({{"KAFKA_CA_CERT", p.text("ca.pem")},
-                         {"KAFKA_CLIENT_CERT", p.chain()},
-                         {"KAFKA_CLIENT_KEY", p.text("client.key")}});
-  const auto encoded = load({{"KAFKA_CA_CERT", base64(p.text("ca.pem"))},
-                             {"KAFKA_CLIENT_CERT", base64(p.chain())},
-                             {"KAFKA_CLIENT_KEY", base64(p.text("client.key"))}});
+  const auto raw = load({{env_var::KAFKA_CA_CERT, p.text("ca.pem")},
+                         {env_var::KAFKA_CLIENT_CERT, p.chain()},
+                         {env_var::KAFKA_CLIENT_KEY, p.text("client.key")}});
+  const auto encoded = load({{env_var::KAFKA_CA_CERT, base64(p.text("ca.pem"))},
+                             {env_var::KAFKA_CLIENT_CERT, base64(p.chain())},
+                             {env_var::KAFKA_CLIENT_KEY, base64(p.text("client.key"))}});
   CHECK(raw.settings().security_protocol == SecurityProtocol::ssl);
   CHECK(raw.settings().ca_cert_pem == encoded.settings().ca_cert_pem);
   CHECK(raw.settings().client_cert_pem == encoded.settings().client_cert_pem);
@@ -196,9 +196,9 @@ TEST_CASE("config tls: raw PEM and base64 of PEM are accepted") {
   CHECK(text.find("subject /CN=kernel-client, sha256 ") != std::string::npos);
   CHECK(text.find("/CN=kernel-intermediate") != std::string::npos);
   CHECK(text.find("BEGIN") == std::string::npos);
-  CHECK(load({{"KAFKA_CLIENT_CERT", p.chain()},
-              {"KAFKA_CLIENT_KEY", p.text("client-enc.key")},
-              {"KAFKA_CLIENT_KEY_PASSWORD", "key-pass-7f3a"}})
+  CHECK(load({{env_var::KAFKA_CLIENT_CERT, p.chain()},
+              {env_var::KAFKA_CLIENT_KEY, p.text("client-enc.key")},
+              {env_var::KAFKA_CLIENT_KEY_PASSWORD, "key-pass-7f3a"}})
             .settings()
             .client_key_password == "key-pass-7f3a");
 }
@@ -206,43 +206,47 @@ TEST_CASE("config tls: raw PEM and base64 of PEM are accepted") {
 TEST_CASE("config tls: bad material is refused without showing it") {
   const auto& p = pki();
   SUBCASE("garbage key") {
-    const auto problems = problems_of({{"KAFKA_CLIENT_CERT", p.chain()}, {"KAFKA_CLIENT_KEY", "hunter2-garbage"}});
+    const auto problems =
+        problems_of({{env_var::KAFKA_CLIENT_CERT, p.chain()}, {env_var::KAFKA_CLIENT_KEY, "hunter2-garbage"}});
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].starts_with("config error: KAFKA_CLIENT_KEY: not a PEM private key"));
     CHECK(problems[0].ends_with("(value hidden)"));
     CHECK(problems[0].find("hunter2") == std::string::npos);
   }
   SUBCASE("a PEM that is not a key") {
-    const auto problems = problems_of({{"KAFKA_CLIENT_CERT", p.chain()}, {"KAFKA_CLIENT_KEY", p.text("ca.pem")}});
+    const auto problems =
+        problems_of({{env_var::KAFKA_CLIENT_CERT, p.chain()}, {env_var::KAFKA_CLIENT_KEY, p.text("ca.pem")}});
     REQUIRE(problems.size() == 1);
     CHECK(problems[0] == "config error: KAFKA_CLIENT_KEY: not a PEM private key (value hidden)");
   }
   SUBCASE("garbage certificate") {
-    const auto problems = problems_of({{"KAFKA_CA_CERT", "not-a-cert"}});
+    const auto problems = problems_of({{env_var::KAFKA_CA_CERT, "not-a-cert"}});
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].starts_with("config error: KAFKA_CA_CERT: not a PEM certificate"));
     CHECK(problems[0].find("not-a-cert") == std::string::npos);
   }
   SUBCASE("the key of another certificate") {
-    const auto problems = problems_of({{"KAFKA_CLIENT_CERT", p.chain()}, {"KAFKA_CLIENT_KEY", p.text("other.key")}});
+    const auto problems =
+        problems_of({{env_var::KAFKA_CLIENT_CERT, p.chain()}, {env_var::KAFKA_CLIENT_KEY, p.text("other.key")}});
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].starts_with("config error: KAFKA_CLIENT_KEY: does not belong"));
   }
   SUBCASE("encrypted key without or with a wrong password") {
-    CHECK(problems_of({{"KAFKA_CLIENT_CERT", p.chain()}, {"KAFKA_CLIENT_KEY", p.text("client-enc.key")}})
+    CHECK(problems_of({{env_var::KAFKA_CLIENT_CERT, p.chain()}, {env_var::KAFKA_CLIENT_KEY, p.text("client-enc.key")}})
               .at(0)
               .find("set KAFKA_CLIENT_KEY_PASSWORD") != std::string::npos);
-    const auto wrong = problems_of({{"KAFKA_CLIENT_CERT", p.chain()},
-                                    {"KAFKA_CLIENT_KEY", p.text("client-enc.key")},
-                                    {"KAFKA_CLIENT_KEY_PASSWORD", "wrong-pass-91"}});
+    const auto wrong = problems_of({{env_var::KAFKA_CLIENT_CERT, p.chain()},
+                                    {env_var::KAFKA_CLIENT_KEY, p.text("client-enc.key")},
+                                    {env_var::KAFKA_CLIENT_KEY_PASSWORD, "wrong-pass-91"}});
     REQUIRE(wrong.size() == 1);
     CHECK(wrong[0] ==
           "config error: KAFKA_CLIENT_KEY_PASSWORD: does not decrypt KAFKA_CLIENT_KEY (value "
           "hidden)");
   }
   SUBCASE("certificate without key, and a protocol without TLS") {
-    CHECK(problems_of({{"KAFKA_CLIENT_CERT", p.chain()}}).at(0).find("KAFKA_CLIENT_KEY") != std::string::npos);
-    CHECK(problems_of({{"KAFKA_CA_CERT", p.text("ca.pem")}, {"KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"}})
+    CHECK(problems_of({{env_var::KAFKA_CLIENT_CERT, p.chain()}}).at(0).find(env_var::KAFKA_CLIENT_KEY) !=
+          std::string::npos);
+    CHECK(problems_of({{env_var::KAFKA_CA_CERT, p.text("ca.pem")}, {env_var::KAFKA_SECURITY_PROTOCOL, "PLAINTEXT"}})
               .at(0)
               .starts_with("config error: KAFKA_SECURITY_PROTOCOL=\"PLAINTEXT\""));
   }
@@ -278,9 +282,9 @@ std::string handshake_output(Config config, std::string_view expected) {
 
 TEST_CASE("config tls: mutual TLS handshake sends the whole client chain") {
   const auto& p = pki();
-  const auto output = handshake_output(load({{"KAFKA_CA_CERT", base64(p.text("ca.pem"))},
-                                             {"KAFKA_CLIENT_CERT", p.chain()},
-                                             {"KAFKA_CLIENT_KEY", p.text("client.key")}}),
+  const auto output = handshake_output(load({{env_var::KAFKA_CA_CERT, base64(p.text("ca.pem"))},
+                                             {env_var::KAFKA_CLIENT_CERT, p.chain()},
+                                             {env_var::KAFKA_CLIENT_KEY, p.text("client.key")}}),
                                        "CIPHER is");
   // s_server prints the cipher once a handshake completes, having verified the client
   // certificate up to the root through the intermediate the client sent.
@@ -293,9 +297,9 @@ TEST_CASE("config tls: mutual TLS handshake sends the whole client chain") {
 TEST_CASE("config tls: without the intermediate the server cannot verify the client") {
   // The control for the test above: the same setup with the leaf alone must fail.
   const auto& p = pki();
-  const auto output = handshake_output(load({{"KAFKA_CA_CERT", p.text("ca.pem")},
-                                             {"KAFKA_CLIENT_CERT", p.text("client.pem")},
-                                             {"KAFKA_CLIENT_KEY", p.text("client.key")}}),
+  const auto output = handshake_output(load({{env_var::KAFKA_CA_CERT, p.text("ca.pem")},
+                                             {env_var::KAFKA_CLIENT_CERT, p.text("client.pem")},
+                                             {env_var::KAFKA_CLIENT_KEY, p.text("client.key")}}),
                                        "verify error");
   CHECK_MESSAGE(output.find("verify error") != std::string::npos, output);
   CHECK(output.find("CIPHER is") == std::string::npos);

@@ -221,8 +221,9 @@ TEST_CASE("KERNEL_DEDUP_WINDOW sets what deduplicate() remembers; options given 
     kernel::Settings defaults;
     CHECK(defaults.dedup_window == kernel::DedupWindow{10000, 10min});
     const auto& registry = kernel::config_registry();
-    const auto row = std::find_if(registry.begin(), registry.end(),
-                                  [](const kernel::VariableSpec& spec) { return spec.name == "KERNEL_DEDUP_WINDOW"; });
+    const auto row = std::find_if(registry.begin(), registry.end(), [](const kernel::VariableSpec& spec) {
+      return spec.name == kernel::env_var::KERNEL_DEDUP_WINDOW;
+    });
     REQUIRE(row != registry.end());
     CHECK(row->default_value == "10000,10m");
     const auto read = [&](std::string text) {

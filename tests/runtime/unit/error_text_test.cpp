@@ -15,9 +15,10 @@ using kernel::detail::masked_error_text;
 namespace {
 
 kernel::Config with_secret(const std::string& token) {
-  return kernel::Config::load(kernel::KernelDefaults{"plain", {"in"}, std::nullopt},
-                              {{"KAFKA_BOOTSTRAP_SERVERS", "b:9092"}, {"KERNEL_ADMIN_TOKEN", token}},
-                              kernel::RunMode::production, "/nonexistent-dir/.env");
+  return kernel::Config::load(
+      kernel::KernelDefaults{"plain", {"in"}, std::nullopt},
+      {{kernel::env_var::KAFKA_BOOTSTRAP_SERVERS, "b:9092"}, {kernel::env_var::KERNEL_ADMIN_TOKEN, token}},
+      kernel::RunMode::production, "/nonexistent-dir/.env");
 }
 
 }  // namespace

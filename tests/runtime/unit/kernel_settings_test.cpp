@@ -45,7 +45,7 @@ KernelDefaults router() {
 }
 
 Config load(Environment env, const KernelDefaults& kernel = router(), const std::filesystem::path& dotenv = no_dotenv) {
-  env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
+  env.try_emplace(env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9092");
   env.try_emplace("ORDER_ROUTER_API_KEY", "s3cr3t-key-value");
   return Config::load(kernel, env, RunMode::production, dotenv);
 }
@@ -132,8 +132,9 @@ TEST_CASE("kernel settings: bad values, each named, all at once") {
           "config error: ORDER_ROUTER_MODE=\"slow\": expected one of fast, safe");
   }
   SUBCASE("all at once, with the runtime's") {
-    const auto problems = problems_of(
-        {{"ORDER_ROUTER_BATCH_SIZE", "x"}, {"ORDER_ROUTER_MODE", "y"}, {"KAFKA_CONSUMER_START_OFFSET", "sideways"}});
+    const auto problems = problems_of({{"ORDER_ROUTER_BATCH_SIZE", "x"},
+                                       {"ORDER_ROUTER_MODE", "y"},
+                                       {env_var::KAFKA_CONSUMER_START_OFFSET, "sideways"}});
     CHECK(problems.size() == 3);
   }
 }
@@ -142,7 +143,7 @@ TEST_CASE("kernel settings: a required setting left unset is a problem naming it
   auto kernel = router();
   const auto problems = [&] {
     try {
-      Config::load(kernel, {{"KAFKA_BOOTSTRAP_SERVERS", "broker:9092"}}, RunMode::production, no_dotenv);
+      Config::load(kernel, {{env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9092"}}, RunMode::production, no_dotenv);
     } catch (const ConfigError& error) {
       return error.problems();
     }
@@ -205,14 +206,15 @@ TEST_CASE("kernel settings: a secret is named, never printed") {
   }
   SUBCASE("redact_secret_values() masks the kernel's and the runtime's secret values") {
     const auto config =
-        load({{"KERNEL_ADMIN_TOKEN", "adm-token-1"}, {"KAFKA_PROPERTY_SSL_KEYSTORE_PASSWORD", "key-pass-2"}});
+        load({{env_var::KERNEL_ADMIN_TOKEN, "adm-token-1"}, {"KAFKA_PROPERTY_SSL_KEYSTORE_PASSWORD", "key-pass-2"}});
     CHECK(config.redact_secret_values("key s3cr3t-key-value, token adm-token-1, pass key-pass-2") ==
           "key ***, token ***, pass ***");
     const auto redactor = config.secret_value_redactor();
     REQUIRE(redactor);
     CHECK(redactor("token adm-token-1") == "token ***");
-    CHECK_FALSE(Config::load(KernelDefaults{"plain", {"in"}, std::nullopt}, {{"KAFKA_BOOTSTRAP_SERVERS", "b:9092"}},
-                             RunMode::production, "/nonexistent-dir/.env")
+    CHECK_FALSE(Config::load(KernelDefaults{"plain", {"in"}, std::nullopt},
+                             {{env_var::KAFKA_BOOTSTRAP_SERVERS, "b:9092"}}, RunMode::production,
+                             "/nonexistent-dir/.env")
                     .secret_value_redactor());
   }
   SUBCASE("a secret enum value in a problem is hidden too") {
@@ -256,7 +258,7 @@ TEST_CASE("kernel settings: declarations are checked") {
   SUBCASE("they make a configuration error") {
     auto kernel = router();
     kernel.name = "kernel-router";
-    CHECK_THROWS_AS(Config::load(kernel, {{"KAFKA_BOOTSTRAP_SERVERS", "b:9092"}, {"KERNEL_ROUTER_API_KEY", "k"}},
+    CHECK_THROWS_AS(Config::load(kernel, {{env_var::KAFKA_BOOTSTRAP_SERVERS, "b:9092"}, {"KERNEL_ROUTER_API_KEY", "k"}},
                                  RunMode::production, no_dotenv),
                     ConfigError);
   }
@@ -317,8 +319,8 @@ TEST_CASE("kernel settings: the configuration reference lists them") {
       FAIL("no row " << name);
       return nlohmann::json();
     };
-    CHECK(find("KAFKA_TOPIC")["default"] == "orders");
-    CHECK(find("KAFKA_TOPIC")["declared_by"] == "runtime");
+    CHECK(find(env_var::KAFKA_TOPIC)["default"] == "orders");
+    CHECK(find(env_var::KAFKA_TOPIC)["declared_by"] == "runtime");
     CHECK(find("ORDER_ROUTER_BATCH_SIZE")["type"] == "int");
     CHECK(find("ORDER_ROUTER_BATCH_SIZE")["default"] == "100");
     CHECK(find("ORDER_ROUTER_BATCH_SIZE")["declared_by"] == "kernel");

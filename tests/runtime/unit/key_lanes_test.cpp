@@ -21,7 +21,7 @@ namespace {
 Message keyed(std::optional<std::string> key) { return Message("t", 3, 0, std::move(key), "{}"); }
 
 std::string problem_of(Environment env) {
-  env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
+  env.try_emplace(env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9092");
   try {
     Config::load({"orders-enricher", {"orders"}, std::string("orders.enriched")}, env, RunMode::production,
                  "/nonexistent-dir/.env");
@@ -119,19 +119,20 @@ TEST_CASE("WorkerPool: calls run on the workers and come back through the comple
 }
 
 TEST_CASE("KERNEL_CONCURRENCY is 1 to 1024 and KERNEL_ORDERING one of key, partition, none") {
-  CHECK(problem_of({{"KERNEL_CONCURRENCY", "0"}}).find("KERNEL_CONCURRENCY") != std::string::npos);
-  CHECK(problem_of({{"KERNEL_CONCURRENCY", "1025"}}).find("at most 1024") != std::string::npos);
-  CHECK(problem_of({{"KERNEL_CONCURRENCY", "64"}}).empty());
-  CHECK(problem_of({{"KERNEL_ORDERING", "keys"}}).find("expected key, partition or none") != std::string::npos);
-  const auto config = Config::load(
-      {"orders-enricher", {"orders"}, std::string("orders.enriched")},
-      {{"KAFKA_BOOTSTRAP_SERVERS", "broker:9092"}, {"KERNEL_CONCURRENCY", "64"}, {"KERNEL_ORDERING", "partition"}},
-      RunMode::production, "/nonexistent-dir/.env");
+  CHECK(problem_of({{env_var::KERNEL_CONCURRENCY, "0"}}).find(env_var::KERNEL_CONCURRENCY) != std::string::npos);
+  CHECK(problem_of({{env_var::KERNEL_CONCURRENCY, "1025"}}).find("at most 1024") != std::string::npos);
+  CHECK(problem_of({{env_var::KERNEL_CONCURRENCY, "64"}}).empty());
+  CHECK(problem_of({{env_var::KERNEL_ORDERING, "keys"}}).find("expected key, partition or none") != std::string::npos);
+  const auto config = Config::load({"orders-enricher", {"orders"}, std::string("orders.enriched")},
+                                   {{env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9092"},
+                                    {env_var::KERNEL_CONCURRENCY, "64"},
+                                    {env_var::KERNEL_ORDERING, "partition"}},
+                                   RunMode::production, "/nonexistent-dir/.env");
   CHECK(config.settings().concurrency == 64);
   CHECK(config.settings().ordering == Ordering::partition);
   const auto defaults =
       Config::load({"orders-enricher", {"orders"}, std::string("orders.enriched")},
-                   {{"KAFKA_BOOTSTRAP_SERVERS", "broker:9092"}}, RunMode::production, "/nonexistent-dir/.env");
+                   {{env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9092"}}, RunMode::production, "/nonexistent-dir/.env");
   CHECK(defaults.settings().concurrency == 1);
   CHECK(defaults.settings().ordering == Ordering::key);
 }

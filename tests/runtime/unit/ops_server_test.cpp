@@ -13,6 +13,7 @@
 
 #include "http/operations.hpp"
 #include "http/ops_server.hpp"
+#include "kernel/env_vars.hpp"
 #include "ops_server_fixture.hpp"
 
 namespace ops_server_test {
@@ -171,7 +172,7 @@ TEST_CASE("admin endpoints without a configured token answer 403 saying how to t
       served.client->Post("/admin/pause", httplib::Headers{{"Authorization", "Bearer anything"}}, "", "text/plain");
   REQUIRE(response);
   CHECK(response->status == 403);
-  CHECK(response->body.find("KERNEL_ADMIN_TOKEN") != std::string::npos);
+  CHECK(response->body.find(kernel::env_var::KERNEL_ADMIN_TOKEN) != std::string::npos);
 }
 
 TEST_CASE("admin pause and resume need the bearer token and are applied by the loop") {
@@ -431,7 +432,8 @@ TEST_CASE("an address that is not this host's is refused at start, naming KERNEL
   kernel::detail::KernelMetrics metrics(3);
   OpsServer server(options, state, metrics,
                    std::make_shared<spdlog::logger>("t4", std::make_shared<spdlog::sinks::null_sink_mt>()));
-  CHECK_THROWS_WITH_AS(server.start(), doctest::Contains("KERNEL_HTTP_ADDRESS"), kernel::detail::PortUnavailable);
+  CHECK_THROWS_WITH_AS(server.start(), doctest::Contains(kernel::env_var::KERNEL_HTTP_ADDRESS),
+                       kernel::detail::PortUnavailable);
 }
 
 }  // namespace ops_server_test

@@ -24,7 +24,7 @@ namespace {
 const std::filesystem::path no_dotenv = "/nonexistent-dir/.env";
 
 Config load(Environment env, const KernelSpec& spec = {}) {
-  env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
+  env.try_emplace(env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9092");
   auto defaults = detail::defaults_of(spec);
   if (defaults.name.empty()) defaults.name = "orders-enricher";
   if (defaults.input_topics.empty()) defaults.input_topics = {"orders"};
@@ -45,29 +45,31 @@ std::string only_problem(Environment env) {
 }  // namespace
 
 TEST_CASE("KERNEL_RETRY_TOPICS reads comma-separated delays") {
-  const auto config = load({{"KERNEL_RETRY_TOPICS", "1s, 10s,1m"}});
+  const auto config = load({{env_var::KERNEL_RETRY_TOPICS, "1s, 10s,1m"}});
   CHECK(config.settings().retry_topics == std::vector<std::chrono::milliseconds>{1s, 10s, 1min});
   CHECK(load({}).settings().retry_topics.empty());
   SUBCASE("equal delays are allowed") {
-    CHECK(load({{"KERNEL_RETRY_TOPICS", "5s,5s"}}).settings().retry_topics.size() == 2);
+    CHECK(load({{env_var::KERNEL_RETRY_TOPICS, "5s,5s"}}).settings().retry_topics.size() == 2);
   }
 }
 
 TEST_CASE("KERNEL_RETRY_TOPICS refuses bad delays with one line naming the fix") {
   SUBCASE("decreasing") {
-    const auto problem = only_problem({{"KERNEL_RETRY_TOPICS", "10s,1s"}});
-    CHECK(problem.find("KERNEL_RETRY_TOPICS") != std::string::npos);
+    const auto problem = only_problem({{env_var::KERNEL_RETRY_TOPICS, "10s,1s"}});
+    CHECK(problem.find(env_var::KERNEL_RETRY_TOPICS) != std::string::npos);
     CHECK(problem.find("non-decreasing") != std::string::npos);
   }
   SUBCASE("zero") {
-    const auto problem = only_problem({{"KERNEL_RETRY_TOPICS", "0s,1s"}});
+    const auto problem = only_problem({{env_var::KERNEL_RETRY_TOPICS, "0s,1s"}});
     CHECK(problem.find("above 0") != std::string::npos);
   }
   SUBCASE("no unit") {
-    CHECK(only_problem({{"KERNEL_RETRY_TOPICS", "1s,10"}}).find("KERNEL_RETRY_TOPICS") != std::string::npos);
+    CHECK(only_problem({{env_var::KERNEL_RETRY_TOPICS, "1s,10"}}).find(env_var::KERNEL_RETRY_TOPICS) !=
+          std::string::npos);
   }
   SUBCASE("an empty item") {
-    CHECK(only_problem({{"KERNEL_RETRY_TOPICS", "1s,,10s"}}).find("KERNEL_RETRY_TOPICS") != std::string::npos);
+    CHECK(only_problem({{env_var::KERNEL_RETRY_TOPICS, "1s,,10s"}}).find(env_var::KERNEL_RETRY_TOPICS) !=
+          std::string::npos);
   }
 }
 
@@ -89,14 +91,16 @@ TEST_CASE("the retry policy in code is a default the environment overrides") {
   CHECK(s.retry_multiplier == doctest::Approx(1.5));
   CHECK(s.retry_jitter == doctest::Approx(0.0));
   CHECK(s.retry_topics == std::vector<std::chrono::milliseconds>{1s, 30s});
-  CHECK(from_code.source_of("KERNEL_RETRY_BACKOFF") == "code");
+  CHECK(from_code.source_of(env_var::KERNEL_RETRY_BACKOFF) == "code");
 
-  const auto overridden = load(
-      {{"KERNEL_RETRY_BACKOFF", "300ms"}, {"KAFKA_CONSUMER_MAX_RETRIES", "1"}, {"KERNEL_RETRY_TOPICS", "5s"}}, spec);
+  const auto overridden = load({{env_var::KERNEL_RETRY_BACKOFF, "300ms"},
+                                {env_var::KAFKA_CONSUMER_MAX_RETRIES, "1"},
+                                {env_var::KERNEL_RETRY_TOPICS, "5s"}},
+                               spec);
   CHECK(overridden.settings().retry_backoff == 300ms);
   CHECK(overridden.settings().max_retries == 1);
   CHECK(overridden.settings().retry_topics == std::vector<std::chrono::milliseconds>{5s});
-  CHECK(overridden.source_of("KERNEL_RETRY_BACKOFF") == "env");
+  CHECK(overridden.source_of(env_var::KERNEL_RETRY_BACKOFF) == "env");
   CHECK(overridden.settings().retry_multiplier == doctest::Approx(1.5));  // still the code's
 }
 
@@ -107,10 +111,10 @@ TEST_CASE("retry topics in code are checked like the variable") {
 }
 
 TEST_CASE("retry topics are named <prefix><kernel>.retry.<n>") {
-  const auto plain = load({{"KERNEL_RETRY_TOPICS", "1s,2s"}});
+  const auto plain = load({{env_var::KERNEL_RETRY_TOPICS, "1s,2s"}});
   CHECK(retry_topic(plain.settings(), 1) == "orders-enricher.retry.1");
   CHECK(retry_topic(plain.settings(), 2) == "orders-enricher.retry.2");
-  const auto prefixed = load({{"KERNEL_RETRY_TOPICS", "1s"}, {"KAFKA_TOPIC_PREFIX", "staging."}});
+  const auto prefixed = load({{env_var::KERNEL_RETRY_TOPICS, "1s"}, {env_var::KAFKA_TOPIC_PREFIX, "staging."}});
   CHECK(retry_topic(prefixed.settings(), 1) == "staging.orders-enricher.retry.1");
 }
 
