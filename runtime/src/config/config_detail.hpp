@@ -47,6 +47,8 @@ std::string format_number(double value);
 std::string trim(std::string_view text);
 std::vector<std::string> split_list(std::string_view text);
 std::string join(const std::vector<std::string>& items, std::string_view separator);
+/// `text` in a Markdown table cell: `|` escaped, `<` and `>` as entities.
+std::string markdown_cell(std::string_view text);
 std::string upper(std::string_view text);
 /// Levenshtein distance: insertions, deletions and substitutions that turn `a` into `b`.
 std::size_t edit_distance(std::string_view a, std::string_view b);

@@ -578,21 +578,6 @@ std::vector<VariableSpec> make_registry() {
   };
 }
 
-std::string escape_cell(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else
-      out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 const std::vector<VariableSpec>& config_registry() {
@@ -647,7 +632,7 @@ std::string config_registry_markdown() {
       for (const auto& value : spec.accepted) type += (type.empty() ? "" : ", ") + ("`" + value + "`");
     }
     const std::string fallback = spec.default_value.empty() ? "" : "`" + spec.default_value + "`";
-    out << "| " << name << " | " << type << " | " << escape_cell(fallback) << " | " << escape_cell(spec.description)
+    out << "| " << name << " | " << type << " | " << markdown_cell(fallback) << " | " << markdown_cell(spec.description)
         << " |\n";
   }
   return out.str();

@@ -70,6 +70,21 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
   return out;
 }
 
+std::string markdown_cell(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out += c;
+  }
+  return out;
+}
+
 // Go-style durations (seed 003's users write them): 250ms, 10s, 1m30s, 1.5h. A bare number
 // is refused because "10" could mean ms or s, and guessing wrong is silent.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view input, std::string& error) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/context_access.hpp"
+#include "core/current_exception.hpp"
 
 namespace kernel {
 
@@ -86,12 +87,8 @@ void Batch::fail(std::size_t i, const std::exception_ptr& error) {
   if (!error) throw std::invalid_argument("Batch::fail(): a null exception_ptr");
   try {
     std::rethrow_exception(error);
-  } catch (const std::exception& caught) {
-    fail(i, caught);
   } catch (...) {
-    // As the single-message handler's exceptions of no std::exception type.
-    fail(i, Outcome::permanent("unknown exception (not derived from std::exception)", FailureReason::processing_error,
-                               "unknown"));
+    fail(i, detail::outcome_of_current_exception(transient_ ? *transient_ : TransientTypes{}));
   }
 }
 

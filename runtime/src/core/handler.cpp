@@ -1,28 +1,16 @@
 #include "kernel/handler.hpp"
 
 #include "core/context_access.hpp"
+#include "core/current_exception.hpp"
 
 namespace kernel {
-
-namespace {
-Outcome outcome_of_current_exception(const TransientTypes& transient) noexcept {
-  try {
-    throw;
-  } catch (const std::exception& error) {
-    return Outcome::from_exception(error, transient);
-  } catch (...) {
-    return Outcome::permanent("unknown exception (not derived from std::exception)", FailureReason::processing_error,
-                              "unknown");
-  }
-}
-}  // namespace
 
 Outcome invoke_handler(const Handler& handler, const Message& message, Context& context,
                        const TransientTypes& transient) noexcept {
   try {
     return handler(message, context);
   } catch (...) {
-    return outcome_of_current_exception(transient);
+    return detail::outcome_of_current_exception(transient);
   }
 }
 
@@ -38,7 +26,7 @@ Chain::Chain(Handler handler, std::vector<ConsumerMiddleware> middleware, Transi
       try {
         return layer(message, context, next);
       } catch (...) {
-        return outcome_of_current_exception(*transient);
+        return detail::outcome_of_current_exception(*transient);
       }
     };
   }
@@ -52,7 +40,7 @@ Outcome Chain::operator()(const Message& message, Context& context) const noexce
   try {
     outcome = entry_(message, context);
   } catch (...) {
-    outcome = outcome_of_current_exception(*transient_);
+    outcome = detail::outcome_of_current_exception(*transient_);
   }
   detail::ContextAccess::set_input(context, previous);
   return outcome;

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "core/current_exception.hpp"
+
 namespace kernel {
 
 // No JSON_DIAGNOSTICS (a field path in every error): it changes json's ABI for every kernel TU, trips GCC 12
@@ -45,5 +47,20 @@ Outcome Outcome::from_exception(const std::exception& error, const TransientType
   outcome.kind = classify_exception(error, transient) == ErrorClass::transient ? Kind::transient : Kind::permanent;
   return outcome;
 }
+
+namespace detail {
+
+Outcome outcome_of_current_exception(const TransientTypes& transient) noexcept {
+  try {
+    throw;
+  } catch (const std::exception& error) {
+    return Outcome::from_exception(error, transient);
+  } catch (...) {
+    return Outcome::permanent("unknown exception (not derived from std::exception)", FailureReason::processing_error,
+                              "unknown");
+  }
+}
+
+}  // namespace detail
 
 }  // namespace kernel

@@ -16,6 +16,7 @@
 #include <prometheus/histogram.h>
 
 #include "core/context_access.hpp"
+#include "core/current_exception.hpp"
 #include "log/logging.hpp"
 #include "loop/kernel_loop.hpp"
 #include "loop/loop_internal.hpp"
@@ -24,18 +25,6 @@
 namespace kernel::detail {
 
 namespace {
-
-/// The Outcome of the exception in flight (as the single-message chain makes one).
-Outcome outcome_of_current_exception(const TransientTypes& transient) noexcept {
-  try {
-    throw;
-  } catch (const std::exception& error) {
-    return Outcome::from_exception(error, transient);
-  } catch (...) {
-    return Outcome::permanent("unknown exception (not derived from std::exception)", FailureReason::processing_error,
-                              "unknown");
-  }
-}
 
 /// Context::produce() inside a batch handler has no message its output could belong to.
 Outcome unattributed_output() {

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/context_access.hpp"
+#include "core/current_exception.hpp"
 #include "kernel/outgoing.hpp"
 #include "kernel/testing.hpp"
 
@@ -61,11 +62,8 @@ Outcome call(const Handler& handler, const std::vector<ConsumerMiddleware>& midd
 Outcome call(const BatchHandler& handler, Batch& batch, Context& context) {
   try {
     handler(batch, context);
-  } catch (const std::exception& error) {
-    return Outcome::from_exception(error);
   } catch (...) {
-    return Outcome::permanent("unknown exception (not derived from std::exception)", FailureReason::processing_error,
-                              "unknown");
+    return detail::outcome_of_current_exception();
   }
   return Outcome::success();
 }

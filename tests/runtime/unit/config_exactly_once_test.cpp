@@ -9,6 +9,8 @@
 
 #include "kernel/config.hpp"
 
+#include "config_problems.hpp"
+
 namespace config_exactly_once_test {
 
 using namespace kernel;
@@ -27,12 +29,7 @@ std::string value_of(const std::vector<Property>& properties, std::string_view n
 }
 
 std::vector<std::string> problems_of(Environment env) {
-  try {
-    load(std::move(env));
-  } catch (const ConfigError& error) {
-    return error.problems();
-  }
-  return {};
+  return config_problems::problems_from([&] { load(std::move(env)); });
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include "kernel/config.hpp"
 
+#include "config_problems.hpp"
+
 namespace config_load_test {
 
 using namespace kernel;
@@ -23,18 +25,11 @@ Config load(Environment env, RunMode mode = RunMode::production, const std::file
 }
 
 std::vector<std::string> problems_of(Environment env, RunMode mode = RunMode::production) {
-  try {
-    load(std::move(env), mode);
-  } catch (const ConfigError& error) {
-    return error.problems();
-  }
-  return {};
+  return config_problems::problems_from([&] { load(std::move(env), mode); });
 }
 
 std::string only_problem(Environment env) {
-  const auto problems = problems_of(std::move(env));
-  REQUIRE(problems.size() == 1);
-  return problems.front();
+  return config_problems::only_problem_from([&] { load(std::move(env)); });
 }
 
 bool has_warning(const Config& config, std::string_view text) {

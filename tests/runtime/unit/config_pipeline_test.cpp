@@ -6,6 +6,8 @@
 
 #include "kernel/config.hpp"
 
+#include "config_problems.hpp"
+
 namespace config_pipeline_test {
 
 using namespace kernel;
@@ -29,21 +31,14 @@ Environment step(Environment env = {}) {
 Settings settings_of(Environment env) { return load(std::move(env)).settings(); }
 
 std::vector<std::string> problems_of(Environment env) {
-  try {
-    load(std::move(env));
-  } catch (const ConfigError& error) {
-    return error.problems();
-  }
-  return {};
+  return config_problems::problems_from([&] { load(std::move(env)); });
 }
 
 std::string only_problem(Environment env) {
-  const auto problems = problems_of(std::move(env));
-  REQUIRE(problems.size() == 1);
-  return problems.front();
+  return config_problems::only_problem_from([&] { load(std::move(env)); });
 }
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+using config_problems::contains;
 
 }  // namespace
 

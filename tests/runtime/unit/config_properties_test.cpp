@@ -8,6 +8,8 @@
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 
+#include "config_problems.hpp"
+
 namespace config_properties_test {
 
 using namespace kernel;
@@ -22,14 +24,7 @@ Config load(Environment env) {
 }
 
 std::string only_problem(Environment env) {
-  try {
-    load(std::move(env));
-  } catch (const ConfigError& error) {
-    REQUIRE(error.problems().size() == 1);
-    return error.problems().front();
-  }
-  FAIL("expected a ConfigError");
-  return {};
+  return config_problems::only_problem_from([&] { load(std::move(env)); });
 }
 
 // The effective value as librdkafka holds it, not as our list says.

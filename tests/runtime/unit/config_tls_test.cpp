@@ -23,6 +23,8 @@
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 
+#include "config_problems.hpp"
+
 namespace config_tls_test {
 
 using namespace kernel;
@@ -99,12 +101,7 @@ Config load(Environment env) {
 }
 
 std::vector<std::string> problems_of(Environment env) {
-  try {
-    load(std::move(env));
-  } catch (const ConfigError& error) {
-    return error.problems();
-  }
-  return {};
+  return config_problems::problems_from([&] { load(std::move(env)); });
 }
 
 int free_loopback_port() {

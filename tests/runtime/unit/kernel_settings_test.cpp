@@ -14,6 +14,8 @@
 #include "kernel/errors.hpp"
 #include "kernel/testing.hpp"
 
+#include "config_problems.hpp"
+
 namespace kernel_settings_test {
 
 using namespace kernel;
@@ -51,21 +53,14 @@ Config load(Environment env, const KernelDefaults& kernel = router(), const std:
 }
 
 std::vector<std::string> problems_of(Environment env, const KernelDefaults& kernel = router()) {
-  try {
-    load(std::move(env), kernel);
-  } catch (const ConfigError& error) {
-    return error.problems();
-  }
-  return {};
+  return config_problems::problems_from([&] { load(std::move(env), kernel); });
 }
 
 std::string only_problem(Environment env) {
-  const auto problems = problems_of(std::move(env));
-  REQUIRE(problems.size() == 1);
-  return problems.front();
+  return config_problems::only_problem_from([&] { load(std::move(env)); });
 }
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+using config_problems::contains;
 
 }  // namespace
 

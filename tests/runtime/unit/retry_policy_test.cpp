@@ -14,6 +14,8 @@
 #include "loop/retry_topics.hpp"
 #include "run/kernel_defaults.hpp"
 
+#include "config_problems.hpp"
+
 namespace retry_policy_test {
 
 using namespace kernel;
@@ -32,14 +34,7 @@ Config load(Environment env, const KernelSpec& spec = {}) {
 }
 
 std::string only_problem(Environment env) {
-  try {
-    load(std::move(env));
-  } catch (const ConfigError& error) {
-    REQUIRE(error.problems().size() == 1);
-    return error.problems().front();
-  }
-  FAIL("no configuration error");
-  return {};
+  return config_problems::only_problem_from([&] { load(std::move(env)); });
 }
 
 }  // namespace
