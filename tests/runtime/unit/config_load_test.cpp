@@ -249,8 +249,8 @@ TEST_CASE("config: topics, prefix and names") {
   CHECK(s.dlq_topic == "dev.orders-enricher.dlq");
   CHECK(load({{env_var::KAFKA_TOPIC_PREFIX, "p-"}, {env_var::KAFKA_TOPIC, "x,y"}}).settings().input_topics ==
         std::vector<std::string>{"p-x", "p-y"});
-  CHECK(only_problem({{env_var::KAFKA_TOPIC, "bad topic"}}).find("contains a space: use letters, digits, '.', '_' and '-'") !=
-        std::string::npos);
+  CHECK(only_problem({{env_var::KAFKA_TOPIC, "bad topic"}})
+            .find("contains a space: use letters, digits, '.', '_' and '-'") != std::string::npos);
   CHECK(only_problem({{env_var::KAFKA_OUTPUT_TOPIC, ".."}}).find("reserved") != std::string::npos);
   CHECK(only_problem({{env_var::KAFKA_DLQ_TOPIC, std::string(250, 'a')}}).find("249") != std::string::npos);
   CHECK(only_problem({{env_var::KAFKA_DLQ_TOPIC, "orders"}}).find("input topic") != std::string::npos);
