@@ -26,8 +26,8 @@ else
   flags+=(-DCMAKE_UNITY_BUILD=OFF)
 fi
 
-echo "new-kernel tests, on 2 cores: building from scratch takes about 25 minutes (4 to 8 with"
-echo "KERNEL_DEBUG_INFO=0 KERNEL_UNITY_BUILD=1, as CI builds), then the tests about 15 to 20 more"
+echo "new-kernel tests, on 2 cores: building from scratch takes about 12 minutes (5 to 7 with"
+echo "KERNEL_DEBUG_INFO=0 KERNEL_UNITY_BUILD=1, as CI builds), then the tests about 8 more"
 last=$(cat "$logs/tests-duration" 2>/dev/null || true)
 if [[ "$last" =~ ^[0-9]{1,6}$ ]]; then echo "(here, the whole suite's tests last took $(duration "$last"))"; fi
 
