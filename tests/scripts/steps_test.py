@@ -98,12 +98,19 @@ The following tests FAILED:
 \t  2 - generator_cli (Failed)
 """
 
-    def test_one_line_per_finished_test_and_a_failures_output_in_full(self):
+    @staticmethod
+    def run_tests_logged(printed, status):
+        """run_tests_logged on a command that prints `printed` and exits with `status`:
+        (its result, the log's path, the log's text)."""
         with tempfile.TemporaryDirectory() as scratch:
             log = os.path.join(scratch, "tests.log")
-            result = bash('run_tests_logged "$1" sh -c \'printf "%s" "$0"; exit 8\' "$2"', log, self.CTEST)
+            result = bash(f'run_tests_logged "$1" sh -c \'printf "%s" "$0"; exit {status}\' "$2"', log, printed)
             with open(log) as f:
-                self.assertEqual(f.read(), self.CTEST)
+                return result, log, f.read()
+
+    def test_one_line_per_finished_test_and_a_failures_output_in_full(self):
+        result, _, logged = self.run_tests_logged(self.CTEST, 8)
+        self.assertEqual(logged, self.CTEST)
         self.assertEqual(result.returncode, 8)
         expected = [line for line in self.CTEST.splitlines() if not re.match(r"^ +Start +\d+: ", line)]
         self.assertEqual(result.stdout.splitlines()[:len(expected)], expected)
@@ -130,9 +137,7 @@ The following tests FAILED:
 """
 
     def test_a_failed_run_ends_with_what_failed_in_a_few_lines(self):
-        with tempfile.TemporaryDirectory() as scratch:
-            log = os.path.join(scratch, "tests.log")
-            result = bash('run_tests_logged "$1" sh -c \'printf "%s" "$0"; exit 8\' "$2"', log, self.DOCTEST + self.CTEST)
+        result, log, _ = self.run_tests_logged(self.DOCTEST + self.CTEST, 8)
         self.assertEqual(result.returncode, 8)
         end = result.stdout.splitlines()[-12:]
         self.assertIn(f"!! what failed (2 report(s); whole output: {log}):", end)
@@ -146,9 +151,7 @@ The following tests FAILED:
 
     def test_a_passing_run_adds_nothing(self):
         passing = "Test project /src/build\n1/1 Test  #1: format ....   Passed    1.00 sec\n"
-        with tempfile.TemporaryDirectory() as scratch:
-            log = os.path.join(scratch, "tests.log")
-            result = bash('run_tests_logged "$1" sh -c \'printf "%s" "$0"\' "$2"', log, passing)
+        result, _, _ = self.run_tests_logged(passing, 0)
         self.assertEqual(result.returncode, 0)
         self.assertEqual(result.stdout, passing)
 

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <regex>
 #include <string>
@@ -88,61 +89,57 @@ TEST_CASE("a value just under message.max.bytes, too large once headers are adde
   check_cut_dead_letter(999'900);
 }
 
-TEST_CASE("a dead letter the broker refuses as too large is halved until it is accepted") {
+namespace {
+
+/// A bytes-echo kernel whose output the broker refuses as too large, then its dead letter
+/// twice (errors injected for Produce hit every producer, so only once `send` has put the
+/// input in): the dead letter finally written.
+kernel::jsonl::Record refused_twice(const std::string& name,
+                                    const std::function<void(kernel::testing::KernelFixture&)>& send) {
   testwait::Gate gate;
-  auto spec = testkernels::bytes_echo("refused-letter");
+  auto spec = testkernels::bytes_echo(name);
   spec.handler = [&, echo = spec.handler](const kernel::Message& message, kernel::Context& context) {
     gate.pass();
     echo(message, context);
   };
   kernel::testing::KernelFixture fixture(
-      spec, {{"KAFKA_CONSUMER_GROUP", "refused-letter-group"}, {"KAFKA_PRODUCER_IDEMPOTENCE", "false"}});
-  const std::string value(1000, 'x');
-  fixture.send_raw(value, "k");
-  // Once the input is in (errors injected for Produce hit every producer): the output is
-  // refused (output_failed), then the dead letter twice.
+      spec, {{"KAFKA_CONSUMER_GROUP", name + "-group"}, {"KAFKA_PRODUCER_IDEMPOTENCE", "false"}});
+  send(fixture);
   REQUIRE(gate.wait_for_arrival());
   std::vector<rd_kafka_resp_err_t> errors(3, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
   rd_kafka_mock_push_request_errors_array(fixture.mock_cluster(), produce_api_key, errors.size(), errors.data());
   gate.open();
-
   const auto letters = fixture.dead_letters(1, 20s);
   REQUIRE(letters.size() == 1);
-  auto headers = headers_of(letters[0]);
+  return letters[0];
+}
+
+}  // namespace
+
+TEST_CASE("a dead letter the broker refuses as too large is halved until it is accepted") {
+  const auto letter =
+      refused_twice("refused-letter", [](auto& fixture) { fixture.send_raw(std::string(1000, 'x'), "k"); });
+  auto headers = headers_of(letter);
   CHECK(headers["dlq-failure-reason"] == "output_failed");
   CHECK(headers["dlq-truncated"] == "1000");
-  CHECK(letters[0].value == std::string(250, 'x'));
+  CHECK(letter.value == std::string(250, 'x'));
 }
 
 TEST_CASE("a refused dead letter with thousands of small headers loses half of them per refusal, listed briefly") {
-  testwait::Gate gate;
-  auto spec = testkernels::bytes_echo("refused-headers");
-  spec.handler = [&, echo = spec.handler](const kernel::Message& message, kernel::Context& context) {
-    gate.pass();
-    echo(message, context);
-  };
-  kernel::testing::KernelFixture fixture(
-      spec, {{"KAFKA_CONSUMER_GROUP", "refused-headers-group"}, {"KAFKA_PRODUCER_IDEMPOTENCE", "false"}});
   std::vector<std::pair<std::string, std::string>> headers;
   for (int i = 0; i < 2000; ++i) headers.emplace_back(fmt::format("h{:04}", i), "12345678");  // all one size
-  send_large(fixture.bootstrap_servers(), "refused-headers.in", "k", "", headers);            // no value to halve
-  REQUIRE(gate.wait_for_arrival());
-  // The output refused (output_failed), then the dead letter twice.
-  std::vector<rd_kafka_resp_err_t> errors(3, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
-  rd_kafka_mock_push_request_errors_array(fixture.mock_cluster(), produce_api_key, errors.size(), errors.data());
-  gate.open();
-
-  const auto letters = fixture.dead_letters(1, 20s);
-  REQUIRE(letters.size() == 1);
+  const auto letter = refused_twice("refused-headers", [&](auto& fixture) {
+    send_large(fixture.bootstrap_servers(), "refused-headers.in", "k", "", headers);  // no value to halve
+  });
   std::size_t originals = 0;
-  for (const auto& [name, value] : letters[0].headers) originals += name.starts_with("h") ? 1 : 0;
+  for (const auto& [name, value] : letter.headers) originals += name.starts_with("h") ? 1 : 0;
   CHECK(originals == 500);  // 2000, halved twice
-  auto fields = headers_of(letters[0]);
+  auto fields = headers_of(letter);
   CHECK(fields["dlq-failure-reason"] == "output_failed");
   const auto removed = nlohmann::json::parse(fields["dlq-removed-headers"]);
   REQUIRE(removed.size() == 33);  // 32 names, then the rest counted
   CHECK(removed[32] == nlohmann::json::array({"...", 1500 - 32, (1500 - 32) * 8}));
-  CHECK(letters[0].key == "k");
+  CHECK(letter.key == "k");
 }
 
 namespace {
