@@ -56,6 +56,15 @@ class RemovedHeaders {
   std::size_t bound_ = 0;
 };
 
+/// Indexes of `headers`, the largest value first (ties in their order): the order headers go in.
+std::vector<std::size_t> largest_first(const std::vector<std::pair<std::string_view, std::size_t>>& headers) {
+  std::vector<std::size_t> order(headers.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return headers[a].second > headers[b].second; });
+  return order;
+}
+
 }  // namespace
 
 DeadLetterCuts fit_dead_letter(const DeadLetterSizes& sizes, std::size_t max_bytes) {
@@ -71,10 +80,7 @@ DeadLetterCuts fit_dead_letter(const DeadLetterSizes& sizes, std::size_t max_byt
   if (used() <= limit) return cuts;
 
   // The original headers in the order they go: the largest first.
-  std::vector<std::size_t> order(sizes.headers.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return sizes.headers[a].second > sizes.headers[b].second; });
+  const auto order = largest_first(sizes.headers);
   RemovedHeaders removed;
   std::size_t next = 0;  // into order: everything before it is removed
   auto remove_headers_while = [&](auto&& wanted) {
@@ -125,10 +131,7 @@ DeadLetterCuts fit_dead_letter(const DeadLetterSizes& sizes, std::size_t max_byt
 }
 
 std::vector<std::size_t> headers_to_halve(const std::vector<std::pair<std::string_view, std::size_t>>& headers) {
-  std::vector<std::size_t> order(headers.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return headers[a].second > headers[b].second; });
+  const auto order = largest_first(headers);
   auto bytes_of = [&](std::size_t index) {
     return headers[index].first.size() + headers[index].second + header_overhead;
   };

@@ -340,7 +340,7 @@ bool KernelLoop::shrink_dead_letter(Resend& resend) {
   }
   if (!originals.empty()) {
     const auto cut = headers_to_halve(originals);
-    std::vector<bool> removed(original_index.empty() ? 0 : original_index.back() + 1, false);
+    std::vector<bool> removed(original_index.back() + 1, false);  // by header index, up to the last original
     std::vector<std::pair<std::string_view, std::size_t>> listed;
     for (const auto index : cut) {
       removed[original_index[index]] = true;
