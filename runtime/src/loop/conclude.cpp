@@ -36,11 +36,14 @@ Disposition KernelLoop::disposition_of(PartitionState& partition, const Message&
       breaker_answered();  // the downstream answered
     }
   }
-  const Attempt ended{class_of(outcome, handler_timed_out(outcome)), attempt, retry_level(partition), outcome.reason,
-                      outcome.retry_after};
+  // Only a transient failure is late or waits a jittered delay: a success, the per-message
+  // case, draws no random number and compares no error type.
+  const bool transient = outcome.kind == Outcome::Kind::transient;
+  const Attempt ended{class_of(outcome, transient && handler_timed_out(outcome)), attempt, retry_level(partition),
+                      outcome.reason, outcome.retry_after};
   const FailurePolicy policy{settings_.max_retries, static_cast<int>(retry_topic_names_.size()),
                              settings_.error_topic.has_value(), retry_policy_.backoff()};
-  return decide(ended, policy, circuit, retry_policy_.draw());
+  return decide(ended, policy, circuit, transient ? retry_policy_.draw() : 0.0);
 }
 
 void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome,
