@@ -80,6 +80,15 @@ add_test(NAME generator_upgrade
 set_tests_properties(generator_upgrade PROPERTIES FIXTURES_REQUIRED installed_new_kernel TIMEOUT 120
                                                   LABELS generator)
 
+# What a team does to a kernel between upgrades: committed markers, a downgrade, a commit
+# that misses new files, a kill mid-apply, large files, CRLF, a newer manifest.
+add_test(NAME generator_upgrade_findings
+         COMMAND "${PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/generator/upgrade_findings_test.py"
+                 --new-kernel "${NEW_KERNEL_TEST_PREFIX}/bin/new-kernel"
+                 --templates "${PROJECT_SOURCE_DIR}/templates/kernel")
+set_tests_properties(generator_upgrade_findings PROPERTIES FIXTURES_REQUIRED installed_new_kernel TIMEOUT 120
+                                                           LABELS generator)
+
 # End to end: a kernel with the team's edits upgraded across a real template change (on a
 # copy of templates/kernel), then built with warnings as errors and run through its own tests.
 add_test(NAME e2e_upgrade

@@ -115,6 +115,31 @@ void read_answers(const Json& document, GeneratedKernel& kernel) {
   }
 }
 
+/// The fields of `document` (top level, and inside "generator", "template" and "answers") that
+/// this new-kernel does not read, as a JSON object; "" when there are none.
+std::string unknown_fields(const Json& document) {
+  static const std::map<std::string, std::set<std::string>, std::less<>> known{
+      {"generator", {"name", "version"}},
+      {"template", {"name", "version", "changes", "source", "path"}},
+      {"answers",
+       {"name", "pattern", "description", "input_topics", "output_topic", "dlq_topic", "consumer_group", "pipeline",
+        "step", "settings", "outputs"}},
+  };
+  Json kept = Json::object();
+  for (const auto& [key, value] : document.items()) {
+    const auto inner = known.find(key);
+    if (inner == known.end()) {
+      if (key != "schema" && key != "files") kept[key] = value;
+      continue;
+    }
+    if (!value.is_object()) continue;
+    for (const auto& [field, field_value] : value.items()) {
+      if (!inner->second.contains(field)) kept[key][field] = field_value;
+    }
+  }
+  return kept.empty() ? std::string() : kept.dump();
+}
+
 void read_files(const Json& document, GeneratedKernel& kernel) {
   const auto& files = member(document, "files", "the manifest");
   if (!files.is_array()) throw Invalid{"\"files\" is not a list"};
@@ -216,8 +241,9 @@ void load_stored_bases(GeneratedKernel& kernel) {
     if (stored && sha256_hex(stored->content) == file.sha256) {
       file.base = stored->content;
     } else {
-      kernel.notes.push_back(fmt::format("{}: its base copy {} is {}", file.path, base_path(file.sha256),
-                                         stored ? "damaged (hash differs)" : "missing"));
+      const auto what = stored ? "damaged (hash differs)" : "missing";
+      kernel.notes.push_back(fmt::format("{}: its base copy {} is {}", file.path, base_path(file.sha256), what));
+      kernel.missing_bases.push_back(fmt::format("{} ({} {})", file.path, base_path(file.sha256), what));
     }
   }
 }
@@ -296,8 +322,15 @@ GeneratedKernel load_generated_kernel(const fs::path& root_in, const TemplateSet
     kernel.generator_version = string_at(generator, "version", "generator");
     kernel.template_name = string_at(templates, "name", "template");
     kernel.template_version = string_at(templates, "version", "template");
+    if (templates.contains("path")) {
+      kernel.template_source = string_at(templates, "path", "template");
+    } else if (templates.contains("source")) {
+      kernel.template_source = string_at(templates, "source", "template");
+      if (kernel.template_source != "built-in") kernel.template_source.clear();  // a directory, path unknown
+    }
     read_answers(document, kernel);
     read_files(document, kernel);
+    kernel.preserved_fields = unknown_fields(document);
   } catch (const Invalid& invalid) {
     throw NotAKernelError(fmt::format("{} is invalid: {}: restore it from version control (git checkout -- {})", where,
                                       invalid.reason, manifest_path));

@@ -42,10 +42,19 @@ struct GeneratedKernel {
   std::string generator_version;
   std::string template_name;
   std::string template_version;
+  /// Where the templates of the last generation came from: "built-in", or the canonical path
+  /// of a --templates directory ("" in manifests written before it was recorded).
+  std::string template_source;
   Answers answers;
   std::vector<std::string> unanswered;  ///< questions the manifest has no answer for
   std::vector<RecordedFile> files;      ///< sorted by path
   std::vector<std::string> notes;       ///< one line per migrated or recovered file
+  /// "PATH (.new-kernel/base/SHA missing)" per file whose stored base copy is missing or
+  /// damaged: an upgrade's files were not all committed (check fails on it).
+  std::vector<std::string> missing_bases;
+  /// The manifest's fields this new-kernel does not know (a newer one wrote them), as a JSON
+  /// object ("" when none): kept when the manifest is rewritten.
+  std::string preserved_fields;
 };
 
 /// Largest manifest read (a kernel's is a few kilobytes).

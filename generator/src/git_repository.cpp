@@ -94,4 +94,28 @@ std::vector<std::string> uncommitted_paths(const std::filesystem::path& director
   return found;
 }
 
+bool stage_paths(const std::filesystem::path& directory, const std::vector<std::string>& paths) {
+  const git::Library library;
+  git_repository* raw_repository = nullptr;
+  if (git_repository_open_ext(&raw_repository, directory.c_str(), 0, nullptr) != 0) return false;
+  const git::Ptr<git_repository> repository(raw_repository);
+  if (git_repository_is_bare(repository.get())) return false;
+  const std::filesystem::path workdir = git_repository_workdir(repository.get());
+  const auto prefix = std::filesystem::canonical(directory).lexically_relative(std::filesystem::canonical(workdir));
+
+  git_index* raw_index = nullptr;
+  git::check(git_repository_index(&raw_index, repository.get()), "opening the index");
+  const git::Ptr<git_index> index(raw_index);
+  for (const auto& path : paths) {
+    const auto in_repository = prefix == "." ? path : (prefix / path).generic_string();
+    if (std::filesystem::exists(std::filesystem::symlink_status(directory / path))) {
+      git::check(git_index_add_bypath(index.get(), in_repository.c_str()), "add " + path);
+    } else if (git_index_get_bypath(index.get(), in_repository.c_str(), 0) != nullptr) {
+      git::check(git_index_remove_bypath(index.get(), in_repository.c_str()), "rm --cached " + path);
+    }
+  }
+  git::check(git_index_write(index.get()), "writing the index");
+  return true;
+}
+
 }  // namespace new_kernel

@@ -21,4 +21,9 @@ std::string initialise_git_repository(const std::filesystem::path& directory, co
 std::vector<std::string> uncommitted_paths(const std::filesystem::path& directory,
                                            const std::vector<std::string>& paths);
 
+/// `git add` (or `git rm --cached` for a path no longer on disk) of `paths`, relative to
+/// `directory`, when `directory` is inside a git work tree. Returns false when it is not.
+/// Throws WriteError.
+bool stage_paths(const std::filesystem::path& directory, const std::vector<std::string>& paths);
+
 }  // namespace new_kernel

@@ -19,6 +19,7 @@
 #include "repository_writer.hpp"
 #include "template_set.hpp"
 #include "text_merge.hpp"
+#include "upgrade_guards.hpp"
 #include "upgrade_plan.hpp"
 
 namespace new_kernel {
@@ -31,6 +32,8 @@ struct Options {
   bool dry_run = false;
   bool show_diff = false;
   bool allow_dirty = false;
+  bool allow_downgrade = false;
+  bool no_stage = false;
   std::vector<std::string> settings;  ///< --set key=value
   std::string template_path;          ///< diff --template PATH
 };
@@ -102,9 +105,28 @@ void print_line(const PlannedFile& file) {
                            file.detail.empty() ? "" : fmt::format(" ({})", file.detail));
 }
 
+/// Leaves files with markers or .new files (an earlier upgrade's conflicts) where they are:
+/// merging again would stack a second set of markers.
+void refuse_unresolved(const GeneratedKernel& kernel) {
+  const auto unresolved = unresolved_files(kernel);
+  if (unresolved.empty()) return;
+  throw GeneratorError(exit_code::unresolved,
+                       fmt::format("unresolved conflicts of an earlier upgrade in {}: resolve the markers, remove "
+                                   "the .new files and commit, then upgrade again; nothing was written",
+                                   joined(unresolved)));
+}
+
 int upgrade(const Options& options, const Versions& versions) {
   const auto templates = templates_of(options);
   const auto kernel = load_generated_kernel(options.directory, TemplateSet::built_in(), versions);
+  refuse_unresolved(kernel);
+  if (const auto downgrade = downgrade_of(kernel, templates); downgrade && !options.allow_downgrade) {
+    throw RefusedError(
+        fmt::format("{}: the kernel is newer than these templates; use a newer new-kernel (or "
+                    "--templates DIR), or pass --allow-downgrade to go back; nothing was written",
+                    *downgrade));
+  }
+  if (const auto warning = other_source_warning(kernel, templates)) std::cerr << *warning << "\n";
   const auto answers = answers_for(kernel, templates, options, true);
   const auto rendered = render_repository(templates, answers, kernel::config_registry(), versions);
 
@@ -133,6 +155,14 @@ int upgrade(const Options& options, const Versions& versions) {
     std::cout << fmt::format("{}: template {} {} -> {} {}{}\n", answers.name, kernel.template_name,
                              kernel.template_version, to.name, to.version,
                              to.changes.empty() ? "" : fmt::format(": {}", to.changes));
+    // A jump across versions: every change note in between, oldest first.
+    if (kernel.template_name == to.name) {
+      for (const auto& [version, changes] : to.history) {
+        if (compare_versions(version, kernel.template_version) == 1 && compare_versions(version, to.version) == -1) {
+          std::cout << fmt::format("  also in {} {}: {}\n", to.name, version, changes);
+        }
+      }
+    }
   }
   if (kernel.schema == 0) {
     std::cout << fmt::format("migrating {} from the previous format (no base copies were stored):\n", manifest_path);
@@ -142,7 +172,8 @@ int upgrade(const Options& options, const Versions& versions) {
     if (!options.dry_run && file.action == FileAction::unchanged && file.detail.empty()) continue;
     print_line(file);
     if (options.show_diff) {
-      std::cout << unified_diff(file.before, file.after, file.from.empty() ? file.path : file.from, file.path);
+      std::cout << unified_diff(file.before, file.after, file.from.empty() ? file.path : file.from, file.path,
+                                file.before_mode, file.after_mode);
     }
   }
   for (const auto& notice : plan.notices) std::cout << "notice: " << notice << "\n";
@@ -158,6 +189,20 @@ int upgrade(const Options& options, const Versions& versions) {
                              conflicts);
   } else {
     update_repository(kernel.root, plan.changes, TestHooks::from_environment());
+    // Staged, so that the commit the docs say (git commit -am) takes the new files and base
+    // copies too. A file left with conflicts is not: git diff shows it until it is resolved.
+    bool staged = false;
+    if (!options.no_stage && !plan.changes.empty()) {
+      std::set<std::string> conflicted;
+      for (const auto& file : plan.files) {
+        if (file.action == FileAction::conflict) conflicted.insert(file.path);
+      }
+      std::vector<std::string> paths;
+      for (const auto& change : plan.changes) {
+        if (!conflicted.contains(change.path) && !change.path.ends_with(".new")) paths.push_back(change.path);
+      }
+      staged = stage_paths(kernel.root, paths);
+    }
     if (plan.changes.empty()) {
       std::cout << "nothing to do: the kernel is current\n";
     } else if (conflicts > 0) {
@@ -168,7 +213,9 @@ int upgrade(const Options& options, const Versions& versions) {
     } else if (changed == 0) {
       std::cout << fmt::format("no file changed; {} now records template {} {}\n", manifest_path, to.name, to.version);
     } else {
-      std::cout << fmt::format("upgraded: {} file(s) changed; review with git diff, then commit\n", changed);
+      std::cout << fmt::format("upgraded: {} file(s) changed; {}\n", changed,
+                               staged ? "staged: review with git diff --staged, then git commit"
+                                      : "review with git diff, then git add -A and commit");
     }
   }
   return conflicts > 0 ? exit_code::conflicts : exit_code::ok;
@@ -179,14 +226,7 @@ int check(const Options& options, const Versions& versions) {
   const auto kernel = load_generated_kernel(options.directory, TemplateSet::built_in(), versions);
 
   // Left over from an upgrade: markers or .new files. They come first: resolve, then upgrade.
-  std::vector<std::string> unresolved;
-  for (const auto& file : kernel.files) {
-    const auto on_disk = read_kernel_file(kernel.root, file.path);
-    if (on_disk && !is_binary(on_disk->content) && has_conflict_markers(on_disk->content)) {
-      unresolved.push_back(file.path);
-    }
-    if (read_kernel_file(kernel.root, file.path + ".new")) unresolved.push_back(file.path + ".new");
-  }
+  const auto unresolved = unresolved_files(kernel);
   if (!unresolved.empty()) {
     std::cout << fmt::format(
         "unresolved upgrade conflicts in {}: resolve the markers, remove the .new files, then "
@@ -194,6 +234,19 @@ int check(const Options& options, const Versions& versions) {
         joined(unresolved));
     return exit_code::unresolved;
   }
+  // An upgrade's base copies a commit left out: the next upgrade would merge against nothing.
+  if (!kernel.missing_bases.empty()) {
+    std::cout << fmt::format(
+        "base copies missing: {}: commit every file an upgrade writes (git add -A), or restore .new-kernel/ "
+        "from where the upgrade ran\n",
+        joined(kernel.missing_bases));
+    return exit_code::not_a_kernel;
+  }
+  if (const auto downgrade = downgrade_of(kernel, templates)) {
+    std::cout << fmt::format("the kernel is newer than these templates: {}; use a newer new-kernel\n", *downgrade);
+    return exit_code::refused;
+  }
+  if (const auto warning = other_source_warning(kernel, templates)) std::cerr << *warning << "\n";
 
   Answers answers;
   try {
@@ -234,7 +287,16 @@ int diff(const Options& options, const Versions& versions) {
     // The team's edits: what was last generated against what is on disk.
     bool any = false;
     for (const auto& file : kernel.files) {
-      const auto on_disk = read_kernel_file(kernel.root, file.path);
+      const auto on_disk = read_kernel_file(kernel.root, file.path, true);
+      if (on_disk && on_disk->large()) {
+        // Too large to show: only whether it changed.
+        if (*on_disk->large_sha256 != file.sha256) {
+          std::cout << fmt::format("{}: larger than {} MiB, changed since generated (not shown)\n", file.path,
+                                   max_kernel_file_size >> 20);
+          any = true;
+        }
+        continue;
+      }
       std::optional<std::string> now;
       if (on_disk) now = on_disk->content;
       if (!file.base) continue;  // deleted before its content was ever stored: nothing to show
@@ -285,7 +347,8 @@ int run_kernel_command(int argc, char** argv, const Versions& versions) {
   CLI::App app{command == "upgrade" ? "Carries a generated kernel forward to the current templates, keeping every "
                                       "edit: three-way merges, conflicts marked, written all or nothing."
                : command == "check" ? "For CI: exit 0 when the kernel is current and no conflict is left, 1 when an "
-                                      "upgrade is available, 2 when conflict markers or .new files remain."
+                                      "upgrade is available, 2 when conflict markers or .new files remain, 66 "
+                                      "when base copies are missing, 73 when the kernel is newer than the templates."
                                     : "Shows the team's edits since the kernel was last generated, or (--template "
                                       "PATH) what the templates changed in one file since then.",
                "new-kernel " + command};
@@ -301,6 +364,10 @@ int run_kernel_command(int argc, char** argv, const Versions& versions) {
                    "output_topic, description, dlq_topic, consumer_group)")
         ->type_name("KEY=VALUE");
     app.add_flag("--allow-dirty", options.allow_dirty, "merge even into managed files with uncommitted changes");
+    app.add_flag("--allow-downgrade", options.allow_downgrade,
+                 "go back to templates older than the kernel's (refused otherwise, exit 73)");
+    app.add_flag("--no-stage", options.no_stage,
+                 "in a git repository, leave what the upgrade wrote unstaged (it is staged otherwise)");
   }
   if (command == "diff") {
     app.add_option("--template", options.template_path, "the templates' change to this file since it was generated")
@@ -327,6 +394,9 @@ int run_kernel_command(int argc, char** argv, const Versions& versions) {
     }
     throw UsageError(fmt::format("{}: {} (see new-kernel {} --help)", command, error.what(), command));
   }
+  // An upgrade killed while applying is finished first, whatever the command: until then the
+  // tree is half old, half new.
+  for (const auto& line : finish_interrupted_updates(options.directory)) std::cerr << "new-kernel: " << line << "\n";
   if (command == "upgrade") return upgrade(options, versions);
   if (command == "check") return check(options, versions);
   return diff(options, versions);

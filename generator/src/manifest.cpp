@@ -1,6 +1,7 @@
 #include "manifest.hpp"
 
 #include <array>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -25,8 +26,15 @@ std::string sha256_hex(std::string_view bytes) {
 
 std::string base_path(std::string_view sha256) { return fmt::format("{}/{}", base_directory, sha256); }
 
+std::string template_source_of(const TemplateSet& templates) {
+  if (templates.origin() == "built-in") return templates.origin();
+  std::error_code error;
+  const auto canonical = std::filesystem::weakly_canonical(templates.origin(), error);
+  return error ? templates.origin() : canonical.string();
+}
+
 RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers, const std::vector<RenderedFile>& files,
-                           const Versions& versions) {
+                           const Versions& versions, const std::string& preserved) {
   // nlohmann::json keeps keys sorted: the same answers give the same bytes, whatever the
   // order of this code. Nothing time- or machine-dependent goes in (a no-op upgrade must
   // leave .new-kernel/ byte for byte as it was). The answers hold no secret: none is asked.
@@ -38,6 +46,9 @@ RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers,
                           {"version", templates.manifest().version},
                           {"changes", templates.manifest().changes},
                           {"source", templates.origin() == "built-in" ? "built-in" : "directory"}};
+  // Where a --templates directory was, so a later run from another source can say so. It is
+  // the one machine-dependent field, and only kernels made from a directory have it.
+  if (templates.origin() != "built-in") document["template"]["path"] = template_source_of(templates);
   Json answer_values;
   answer_values["name"] = answers.name;
   answer_values["pattern"] = answers.pattern;
@@ -64,6 +75,19 @@ RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers,
   Json entries = Json::array();
   for (auto& [path, entry] : by_path) entries.push_back(std::move(entry));
   document["files"] = std::move(entries);
+  // Fields a newer new-kernel wrote (same schema) survive this one's rewrite; known ones win.
+  if (!preserved.empty()) {
+    const auto kept = Json::parse(preserved);
+    for (const auto& [key, value] : kept.items()) {
+      if (!document.contains(key)) {
+        document[key] = value;
+      } else if (value.is_object() && document[key].is_object()) {
+        for (const auto& [inner, inner_value] : value.items()) {
+          if (!document[key].contains(inner)) document[key][inner] = inner_value;
+        }
+      }
+    }
+  }
   return {std::string(manifest_path), std::string(manifest_path), Policy::managed,
           document.dump(2, ' ', false, Json::error_handler_t::replace) + "\n"};
 }

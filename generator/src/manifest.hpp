@@ -29,9 +29,14 @@ std::string sha256_hex(std::string_view bytes);
 /// Where the base copy of content with this SHA-256 lives: `.new-kernel/base/<sha256>`.
 std::string base_path(std::string_view sha256);
 
+/// "built-in", or the canonical path of the --templates directory `templates` came from.
+std::string template_source_of(const TemplateSet& templates);
+
 /// The manifest of `files` as a rendered file (pretty JSON, stable order, trailing newline).
+/// `preserved`: a JSON object of fields this new-kernel does not know, read from the manifest
+/// it rewrites (GeneratedKernel::preserved_fields), written back where known fields leave room.
 RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers, const std::vector<RenderedFile>& files,
-                           const Versions& versions);
+                           const Versions& versions, const std::string& preserved = {});
 
 /// The files a generation adds to `files`: one base copy per distinct content (sorted by
 /// hash), then the manifest.

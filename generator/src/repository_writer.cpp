@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <system_error>
@@ -16,6 +18,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "errors.hpp"
 
@@ -170,7 +173,7 @@ void create_parents(const fs::path& parent, Cleanup& cleanup) {
 
 TestHooks TestHooks::from_environment() {
   return {positive_number("NEW_KERNEL_TEST_FAIL_AT_FILE"), positive_number("NEW_KERNEL_TEST_PAUSE_AT_FILE"),
-          positive_number("NEW_KERNEL_TEST_FAIL_AT_RENAME")};
+          positive_number("NEW_KERNEL_TEST_FAIL_AT_RENAME"), positive_number("NEW_KERNEL_TEST_KILL_AT_RENAME")};
 }
 
 void check_target_is_free(const fs::path& target) {
@@ -297,6 +300,57 @@ void create_directories_for(const fs::path& root, const fs::path& target, Update
   }
 }
 
+/// The on-disk journal of an update's commit phase: written, synced and renamed into the
+/// staging directory before the first file moves, so a process killed part way leaves what
+/// the next command needs to finish the update (finish_interrupted_updates()).
+constexpr std::string_view journal_name = "journal";
+constexpr std::size_t max_journal_size = std::size_t{8} * 1024 * 1024;
+
+void sync_file(const fs::path& path) {
+  const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (descriptor < 0) throw write_error(path, errno);
+  FileDescriptor file{descriptor};
+  if (::fsync(descriptor) != 0) throw write_error(path, errno);
+  if (file.close() != 0) throw write_error(path, errno);
+}
+
+void write_journal(const fs::path& staging, const std::vector<FileChange>& changes) {
+  auto entries = nlohmann::json::array();
+  for (const auto& change : changes) entries.push_back({{"path", change.path}, {"write", change.content.has_value()}});
+  const RenderedFile journal{std::string(journal_name) + ".tmp", "", Policy::managed, entries.dump() + "\n"};
+  write_file(staging, journal, 0, {});
+  sync_file(staging / journal.path);
+  if (::rename((staging / journal.path).c_str(), (staging / journal_name).c_str()) != 0) {
+    throw write_error(staging / journal_name, errno);
+  }
+  sync_file(staging);  // the rename itself
+}
+
+/// A relative path that stays under the kernel's root and out of .git (.new-kernel/ is
+/// written by updates too).
+bool inside_the_kernel(std::string_view path) {
+  if (path.empty() || path.front() == '/') return false;
+  std::size_t start = 0;
+  for (bool first = true; start <= path.size(); first = false) {
+    const auto end = std::min(path.find('/', start), path.size());
+    const auto component = path.substr(start, end - start);
+    if (component.empty() || component == "." || component == ".." || (first && component == ".git")) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+/// Removes the directories a deletion emptied (as git would not keep them).
+void remove_emptied_directories(const fs::path& root, const std::vector<std::string>& deleted) {
+  for (const auto& path : deleted) {
+    std::error_code error;
+    for (auto directory = (root / path).parent_path();
+         directory != root && directory.native().size() > root.native().size(); directory = directory.parent_path()) {
+      if (!fs::is_empty(directory, error) || error || !fs::remove(directory, error)) break;
+    }
+  }
+}
+
 }  // namespace
 
 void update_repository(const fs::path& root_in, const std::vector<FileChange>& changes, const TestHooks& hooks) {
@@ -315,12 +369,14 @@ void update_repository(const fs::path& root_in, const std::vector<FileChange>& c
   }
   SignalGuard::check();
   if (::mkdir((staging.path() / "old").c_str(), 0700) != 0) throw write_error(staging.path() / "old", errno);
+  write_journal(staging.path(), changes);
 
   // 2. Each file moved aside, its new content renamed into place; the journal undoes it all
   // unless every step succeeds. Signals wait until the end: this part takes milliseconds.
   UpdateJournal journal;
   for (std::size_t i = 0; i < changes.size(); ++i) {
     const auto target = root / changes[i].path;
+    if (hooks.kill_at_rename == i + 1) ::raise(SIGKILL);
     if (hooks.fail_at_rename == i + 1) {
       throw WriteError(fmt::format("cannot write {}: {} (injected by NEW_KERNEL_TEST_FAIL_AT_RENAME={})",
                                    target.string(), std::generic_category().message(EIO), i + 1));
@@ -339,15 +395,93 @@ void update_repository(const fs::path& root_in, const std::vector<FileChange>& c
   }
   journal.commit();
 
-  // A directory emptied by deletions goes too (as git would not keep it).
+  std::vector<std::string> deleted;
   for (const auto& change : changes) {
-    if (change.content) continue;
-    std::error_code error;
-    for (auto directory = (root / change.path).parent_path();
-         directory != root && directory.native().size() > root.native().size(); directory = directory.parent_path()) {
-      if (!fs::is_empty(directory, error) || error || !fs::remove(directory, error)) break;
+    if (!change.content) deleted.push_back(change.path);
+  }
+  remove_emptied_directories(root, deleted);
+}
+
+std::vector<std::string> finish_interrupted_updates(const fs::path& root_in) {
+  const auto root = fs::absolute(root_in).lexically_normal();
+  std::vector<std::string> done;
+  std::error_code error;
+  std::vector<fs::path> staged;
+  for (const auto& entry : fs::directory_iterator(root, error)) {
+    const auto name = entry.path().filename().string();
+    if (name.starts_with(".new-kernel-update-") && entry.is_directory(error) && !entry.is_symlink(error)) {
+      staged.push_back(entry.path());
     }
   }
+  std::sort(staged.begin(), staged.end());
+  for (const auto& staging : staged) {
+    const auto journal_path = staging / journal_name;
+    const auto size = fs::file_size(journal_path, error);
+    if (error) {
+      // Killed while staging: nothing of the tree had moved yet.
+      fs::remove_all(staging, error);
+      if (error) throw write_error(staging, error.value());
+      done.push_back(fmt::format("removed {}, left by an upgrade stopped before it changed any file",
+                                 staging.filename().string()));
+      continue;
+    }
+    nlohmann::json entries;
+    try {
+      if (size > max_journal_size) throw std::runtime_error("too large");
+      std::ifstream input(journal_path, std::ios::binary);
+      entries = nlohmann::json::parse(input);
+      if (!entries.is_array()) throw std::runtime_error("not a list");
+    } catch (const std::exception& failure) {
+      throw WriteError(
+          fmt::format("{} is unreadable ({}): an upgrade was interrupted while applying; restore the "
+                      "kernel from version control, then remove {}",
+                      journal_path.string(), failure.what(), staging.string()));
+    }
+    // Forward, in the journal's order: each change either was not begun, was moved aside, or
+    // was put in place; the staged copy and old/<i> say which.
+    std::vector<std::string> deleted;
+    std::size_t finished = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const auto& entry = entries[i];
+      if (!entry.is_object() || !entry.contains("path") || !entry["path"].is_string() || !entry.contains("write") ||
+          !entry["write"].is_boolean()) {
+        throw WriteError(
+            fmt::format("{}: entry {} is malformed: restore the kernel from version control, then "
+                        "remove {}",
+                        journal_path.string(), i, staging.string()));
+      }
+      const auto path = entry["path"].get<std::string>();
+      if (!inside_the_kernel(path)) {
+        throw WriteError(fmt::format("{}: entry {} (\"{}\") leaves the kernel: remove {} by hand",
+                                     journal_path.string(), i, path, staging.string()));
+      }
+      const auto target = root / path;
+      const auto saved = staging / "old" / fmt::format("{}", i);
+      const auto fresh = staging / fmt::format("new-{}", i);
+      const bool target_there = fs::exists(fs::symlink_status(target, error));
+      const bool saved_there = fs::exists(fs::symlink_status(saved, error));
+      const bool writes = entry["write"].get<bool>();
+      if (!writes) deleted.push_back(path);
+      const bool fresh_there = writes && fs::exists(fs::symlink_status(fresh, error));
+      if (writes && !fresh_there) continue;  // put in place before the interruption
+      if (!writes && (saved_there || !target_there)) continue;
+      if (target_there && !saved_there && ::rename(target.c_str(), saved.c_str()) != 0) {
+        throw write_error(target, errno);
+      }
+      if (writes) {
+        fs::create_directories(target.parent_path(), error);
+        if (error) throw write_error(target.parent_path(), error.value());
+        if (::rename(fresh.c_str(), target.c_str()) != 0) throw write_error(target, errno);
+      }
+      ++finished;
+    }
+    remove_emptied_directories(root, deleted);
+    fs::remove_all(staging, error);
+    if (error) throw write_error(staging, error.value());
+    done.push_back(fmt::format("finished an upgrade interrupted while applying ({} of {} change(s) were left)",
+                               finished, entries.size()));
+  }
+  return done;
 }
 
 }  // namespace new_kernel

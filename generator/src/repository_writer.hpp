@@ -19,10 +19,13 @@ namespace new_kernel {
 ///                                    up to 60 s for a signal (to test SIGINT deterministically)
 ///   NEW_KERNEL_TEST_FAIL_AT_RENAME=N an update's Nth change put in place fails, after the
 ///                                    ones before it were (the rollback must undo them)
+///   NEW_KERNEL_TEST_KILL_AT_RENAME=N the process kills itself (SIGKILL) before an update's
+///                                    Nth change (the next command must finish the update)
 struct TestHooks {
   std::optional<std::size_t> fail_at_file;
   std::optional<std::size_t> pause_at_file;
   std::optional<std::size_t> fail_at_rename;
+  std::optional<std::size_t> kill_at_rename;
   static TestHooks from_environment();
 };
 
@@ -50,5 +53,11 @@ struct FileChange {
 /// removed. Throws WriteError or Interrupted.
 void update_repository(const std::filesystem::path& root, const std::vector<FileChange>& changes,
                        const TestHooks& hooks = {});
+
+/// Finishes the updates of `root` a killed process left half applied (a staging directory
+/// with its journal: every new content was already written there), and removes staging
+/// directories of updates stopped before anything moved. Returns one line per directory
+/// handled. Throws WriteError.
+std::vector<std::string> finish_interrupted_updates(const std::filesystem::path& root);
 
 }  // namespace new_kernel

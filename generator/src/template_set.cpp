@@ -45,6 +45,13 @@ TemplateManifest parse_manifest(const std::string& text, const std::string& orig
     manifest.version = document.at("version").get<std::string>();
     manifest.changes = document.value("changes", "");
     manifest.description = document.value("description", "");
+    for (const auto& entry : document.value("history", nlohmann::json::array())) {
+      manifest.history.emplace_back(entry.at("version").get<std::string>(), entry.at("changes").get<std::string>());
+      if (manifest.history.back().second.find_first_of("\r\n") != std::string::npos) {
+        throw TemplateError(
+            fmt::format("{}: history {}: \"changes\" must be one line", where, manifest.history.back().first));
+      }
+    }
     for (const auto& pattern : document.at("patterns")) {
       manifest.patterns.push_back({pattern.at("name").get<std::string>(), pattern.value("summary", ""),
                                    pattern.value("needs_output_topic", false)});

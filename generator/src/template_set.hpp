@@ -37,6 +37,9 @@ struct TemplateManifest {
   std::string name;
   std::string version;
   std::string changes;  ///< one line: what this version changed (bumped with every change)
+  /// The change notes of earlier versions, oldest first ("history": [{version, changes}]), so
+  /// an upgrade across several versions prints every one in between.
+  std::vector<std::pair<std::string, std::string>> history;
   std::string description;
   std::vector<PatternInfo> patterns;
   std::vector<TemplateFile> files;

@@ -31,9 +31,40 @@ MergeResult merge_three_way(std::string_view base, std::string_view ours, std::s
   return merged;
 }
 
+namespace {
+
+const char* git_mode(unsigned mode) { return (mode & 0100) != 0 ? "100755" : "100644"; }
+
+/// git's header lines for the modes, which libgit2's diff of two buffers cannot know.
+std::string with_modes(std::string diff, const std::optional<std::string>& before,
+                       const std::optional<std::string>& after, unsigned before_mode, unsigned after_mode) {
+  const auto first_line = diff.find('\n');
+  if (first_line == std::string::npos) return diff;
+  if (!before && after && after_mode != 0) {
+    const std::string created = "new file mode 100644\n";
+    const auto at = diff.find(created, first_line);
+    if (at != std::string::npos)
+      diff.replace(at, created.size(), fmt::format("new file mode {}\n", git_mode(after_mode)));
+  } else if (before && after && before_mode != 0 && after_mode != 0 &&
+             std::string_view(git_mode(before_mode)) != git_mode(after_mode)) {
+    diff.insert(first_line + 1, fmt::format("old mode {}\nnew mode {}\n", git_mode(before_mode), git_mode(after_mode)));
+  }
+  return diff;
+}
+
+}  // namespace
+
 std::string unified_diff(const std::optional<std::string>& before, const std::optional<std::string>& after,
-                         const std::string& before_path, const std::string& after_path) {
-  if (before == after) return {};
+                         const std::string& before_path, const std::string& after_path, unsigned before_mode,
+                         unsigned after_mode) {
+  if (before == after) {
+    if (!before || before_mode == 0 || after_mode == 0 ||
+        std::string_view(git_mode(before_mode)) == git_mode(after_mode)) {
+      return {};
+    }
+    return fmt::format("diff --git a/{} b/{}\nold mode {}\nnew mode {}\n", before_path, after_path,
+                       git_mode(before_mode), git_mode(after_mode));
+  }
   const git::Library library;
   git_diff_options options = GIT_DIFF_OPTIONS_INIT;
   git_patch* raw = nullptr;
@@ -47,7 +78,7 @@ std::string unified_diff(const std::optional<std::string>& before, const std::op
   git::check(git_patch_to_buf(&text, patch.get()), "printing a diff");
   std::string diff(text.ptr != nullptr ? text.ptr : "", text.size);
   git_buf_dispose(&text);
-  return diff;
+  return with_modes(std::move(diff), before, after, before_mode, after_mode);
 }
 
 bool has_conflict_markers(std::string_view content) noexcept {
@@ -60,6 +91,35 @@ bool has_conflict_markers(std::string_view content) noexcept {
     start = end + 1;
   }
   return false;
+}
+
+bool uses_crlf(std::string_view content) noexcept {
+  bool any = false;
+  for (std::size_t at = content.find('\n'); at != std::string_view::npos; at = content.find('\n', at + 1)) {
+    if (at == 0 || content[at - 1] != '\r') return false;
+    any = true;
+  }
+  return any;
+}
+
+std::string crlf_to_lf(std::string_view content) {
+  std::string text;
+  text.reserve(content.size());
+  for (std::size_t i = 0; i < content.size(); ++i) {
+    if (content[i] == '\r' && i + 1 < content.size() && content[i + 1] == '\n') continue;
+    text += content[i];
+  }
+  return text;
+}
+
+std::string lf_to_crlf(std::string_view content) {
+  std::string text;
+  text.reserve(content.size() + content.size() / 32);
+  for (std::size_t i = 0; i < content.size(); ++i) {
+    if (content[i] == '\n' && (i == 0 || content[i - 1] != '\r')) text += '\r';
+    text += content[i];
+  }
+  return text;
 }
 
 }  // namespace new_kernel

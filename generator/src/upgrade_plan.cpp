@@ -31,6 +31,14 @@ mode_t with_executable(mode_t mode, bool executable) {
   return executable ? (mode | ((mode & 0444) >> 2)) : (mode & ~mode_t{0111});
 }
 
+/// A file's SHA-256, streamed for a large one.
+std::string hash_of(const KernelFile& file) { return file.large() ? *file.large_sha256 : sha256_hex(file.content); }
+
+/// What the plan shows of a file: nothing for a large one (compared by hash, never shown).
+std::optional<std::string> shown(const KernelFile& file) {
+  return file.large() ? std::nullopt : std::optional<std::string>(file.content);
+}
+
 bool is_base_name(std::string_view name) {
   return name.size() == 64 &&
          std::all_of(name.begin(), name.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
@@ -51,18 +59,20 @@ class Planner {
     if (!o) {
       write(t.path, t.content, with_executable(new_mode_, t.executable), std::nullopt);
       planned(FileAction::create, t.path, std::nullopt, t.content);
+      plan_.files.back().after_mode = with_executable(new_mode_, t.executable);
       return;
     }
-    if (o->content == t.content) {
-      planned(FileAction::unchanged, t.path, o->content, o->content);
+    if (hash_of(*o) == sha256_hex(t.content)) {
+      planned(FileAction::unchanged, t.path, shown(*o), shown(*o));
     } else if (t.policy == Policy::user) {
-      planned(FileAction::unchanged, t.path, o->content, o->content);
+      planned(FileAction::unchanged, t.path, shown(*o), shown(*o));
       notice(
           "{}: the template now has this file (policy user), yours is kept: new-kernel diff --template {} "
           "shows the template's",
           t.path, t.path);
     } else {
       // Added by both: nothing in common to start from.
+      refuse_large(*o, t.path);
       resolve(t.path, t.path, *o, t, std::string(), o->executable(), FileAction::merge);
     }
   }
@@ -72,13 +82,13 @@ class Planner {
     const auto o = read(b.path);
     if (!o) return;  // already gone
     if (b.policy == Policy::user) {
-      planned(FileAction::unchanged, b.path, o->content, o->content);
+      planned(FileAction::unchanged, b.path, shown(*o), shown(*o));
       notice("{}: the template no longer has this file (policy user): yours is kept and no longer tracked", b.path);
-    } else if (sha256_hex(o->content) == b.sha256) {
+    } else if (hash_of(*o) == b.sha256) {
       remove(b.path);
-      planned(FileAction::remove, b.path, o->content, std::nullopt);
+      planned(FileAction::remove, b.path, shown(*o), std::nullopt);
     } else {
-      planned(FileAction::unchanged, b.path, o->content, o->content);
+      planned(FileAction::unchanged, b.path, shown(*o), shown(*o));
       notice("{}: the template dropped this file; you edited it, so it is kept and no longer tracked", b.path);
     }
   }
@@ -94,12 +104,17 @@ class Planner {
       if (!o) {
         planned(FileAction::kept_deleted, b.path, std::nullopt, std::nullopt);
       } else {
-        planned(FileAction::unchanged, b.path, o->content, o->content);
+        planned(FileAction::unchanged, b.path, shown(*o), shown(*o));
       }
       if (b.path != t.path) {
         notice("{}: the template renamed it to {} (policy user): yours stays where it is", b.path, t.path);
+      } else if (template_changed && b.base) {
+        // The change itself, now: once the upgrade is written the base is the new render, and
+        // new-kernel diff --template has nothing left to show.
+        notice("{}: yours (policy user), changed by the template; its change, to apply by hand if you want it:\n{}",
+               b.path, unified_diff(b.base, t.content, b.path, b.path));
       } else if (template_changed) {
-        notice("{}: yours (policy user), changed by the template: new-kernel diff --template {} shows how", b.path,
+        notice("{}: yours (policy user), changed by the template: new-kernel diff --template {} shows it", b.path,
                b.path);
       }
       return;
@@ -122,6 +137,21 @@ class Planner {
       return;
     }
     record(t.path, t);
+    if (o->large()) {
+      // Compared by hash, never merged: kept while only the team changed it, replaced while
+      // only the template did.
+      if (!template_changed && b.path == t.path) {
+        planned(FileAction::unchanged, b.path, std::nullopt, std::nullopt);
+        return;
+      }
+      refuse_large(*o, b.path, *o->large_sha256 == b.sha256);
+      if (b.path != t.path) remove(b.path);
+      write(t.path, t.content, with_executable(o->mode, t.executable), std::nullopt);
+      plan_.files.push_back({b.path != t.path ? FileAction::rename : FileAction::update, t.path,
+                             b.path != t.path ? b.path : std::string(), "larger than 16 MiB, unedited", std::nullopt,
+                             t.content});
+      return;
+    }
     // The hashes decide first: a migrated base may be unknown (empty) while its hash is not.
     const auto& base = sha256_hex(o->content) == b.sha256 ? o->content
                        : !template_changed                ? t.content
@@ -147,7 +177,7 @@ class Planner {
         }
       }
     }
-    const auto manifest = make_manifest(templates, answers, manifest_files_, versions);
+    const auto manifest = make_manifest(templates, answers, manifest_files_, versions, kernel_.preserved_fields);
     write(manifest.path, manifest.content, new_mode_, std::nullopt);
   }
 
@@ -161,7 +191,7 @@ class Planner {
   /// The file as the plan leaves it so far: a file the plan deletes is gone.
   std::optional<KernelFile> read(const std::string& path) {
     if (removed_.contains(path)) return std::nullopt;
-    return read_kernel_file(kernel_.root, path);
+    return read_kernel_file(kernel_.root, path, true);
   }
 
   void record(const std::string& path, const RenderedFile& t) {
@@ -172,28 +202,36 @@ class Planner {
   void resolve(const std::string& from, const std::string& to, const KernelFile& o, const RenderedFile& t,
                const std::string& base, bool executable, FileAction merge_action) {
     const auto mode = with_executable(o.mode, executable);
+    // Line ends apart from content: a file an editor turned to CRLF merges as LF, then is
+    // written back with CRLF, so the conversion alone is never a conflict.
+    const bool crlf = uses_crlf(o.content) && !uses_crlf(t.content) && !is_binary(o.content);
+    const std::string ours = crlf ? crlf_to_lf(o.content) : o.content;
     std::string result;
     FileAction action = merge_action == FileAction::rename ? FileAction::rename : FileAction::unchanged;
     std::string detail;
     bool conflict = false;
-    if (o.content == t.content || t.content == base) {
-      result = o.content;
-      if (t.content == base && o.content != base) detail = "your edits kept";
-    } else if (o.content == base) {
+    if (ours == t.content || t.content == base) {
+      result = ours;
+      if (t.content == base && ours != base) detail = "your edits kept";
+    } else if (ours == base) {
       result = t.content;
       if (action != FileAction::rename) action = FileAction::update;
     } else if (is_binary(base) || is_binary(o.content) || is_binary(t.content)) {
-      result = o.content;
+      result = ours;
       conflict = true;
       write(to + ".new", t.content, with_executable(new_mode_, t.executable), std::nullopt);
       detail = fmt::format("binary, not merged: the template's version is {}.new", to);
     } else {
-      auto merged = merge_three_way(base, o.content, t.content, our_label_, their_label_);
+      auto merged = merge_three_way(base, ours, t.content, our_label_, their_label_);
       result = std::move(merged.content);
       conflict = merged.conflicted;
       if (action != FileAction::rename) action = FileAction::merge;
       if (conflict) detail = "conflict markers written";
       if (base.empty()) detail += detail.empty() ? "against an empty base" : " (against an empty base)";
+    }
+    if (crlf) {
+      result = lf_to_crlf(result);
+      if (result != o.content) detail += detail.empty() ? "CRLF line ends kept" : "; CRLF line ends kept";
     }
     if (mode != o.mode) {
       if (action == FileAction::unchanged) action = FileAction::update;
@@ -201,18 +239,27 @@ class Planner {
     }
     if (from != to || result != o.content || mode != o.mode) write(to, result, mode, o.content);
     if (conflict && action != FileAction::rename) action = FileAction::conflict;
-    PlannedFile file{action, to, from != to ? from : std::string(), detail, o.content, result};
+    PlannedFile file{action, to, from != to ? from : std::string(), detail, o.content, result, o.mode, mode};
     plan_.files.push_back(file);
     if (conflict && action == FileAction::rename) {
       plan_.files.push_back({FileAction::conflict, to, std::string(), detail, std::nullopt, std::nullopt});
     }
   }
 
+  /// A file too large to merge that would need merging (`unedited` false) stops the upgrade.
+  static void refuse_large(const KernelFile& o, const std::string& path, bool unedited = false) {
+    if (!o.large() || unedited) return;
+    throw RefusedError(fmt::format(
+        "{} is larger than {} MiB and both you and the templates changed it: too large to merge; move it away "
+        "(new-kernel then writes the template's), upgrade, and merge your version back by hand",
+        path, max_kernel_file_size >> 20));
+  }
+
   void write(const std::string& path, const std::string& content, mode_t mode,
              const std::optional<std::string>& known) {
     if (!known) {
       const auto current = read(path);
-      if (current && current->content == content && current->mode == mode) return;
+      if (current && !current->large() && current->content == content && current->mode == mode) return;
       if (current) mode = with_executable(current->mode, (mode & 0100) != 0);
     }
     plan_.changes.push_back({path, content, mode});

@@ -37,6 +37,8 @@ struct PlannedFile {
   std::string detail;                 ///< why, when the action alone does not say it
   std::optional<std::string> before;  ///< on disk now (at `from` for a rename)
   std::optional<std::string> after;   ///< on disk after the upgrade
+  unsigned before_mode = 0;           ///< permission bits of `before` (0: not known)
+  unsigned after_mode = 0;            ///< and of `after`
 };
 
 struct UpgradePlan {
