@@ -2,7 +2,7 @@
 // A partition's messages for KernelSpec::batch_handler (docs/batches.md): those collected for
 // the next batch, and a failed batch (or the failed part of one) waiting for its retry. Both
 // hold their messages in offset order with their commit-tracker entries; a message stays
-// uncommitted while it is here. The loop's side is batches.cpp.
+// uncommitted while it is here. The executor that runs them is batch_executor.cpp.
 #include <chrono>
 #include <cstddef>
 #include <vector>

@@ -56,7 +56,7 @@ void KernelLoop::breaker_changed(CircuitBreaker::State state) {
     case CircuitBreaker::State::open:
       breaker_opened_at_ms_ = wall_clock_ms(Clock::now());
       for (auto& [key, partition] : partitions_) pause(*partition, PauseReason::breaker);
-      hold_queued_calls();  // calls already running finish; none queued for a worker starts
+      if (executor_) executor_->hold();  // calls already running finish; none queued for a worker starts
       break;
     case CircuitBreaker::State::half_open: break;  // still paused: breaker_tick() lets the probe through
     case CircuitBreaker::State::closed:
@@ -72,10 +72,12 @@ void KernelLoop::breaker_tick(Clock::time_point now) {
   if (stopping() || !breaker_.take_probe()) return;
   // The probe: a message waiting for its retry (one that failed during the outage), run now
   // although its partition is held. Its outcome closes or reopens the circuit. With workers,
-  // the messages that failed during the outage wait on the loop (concurrent_calls.cpp).
-  if (workers_ && probe_with_waiting_call()) return;
+  // the messages that failed during the outage wait on the loop (worker_executor.cpp).
+  const auto probe = executor_ ? executor_->probe() : CallExecutor::Probe::from_retry_slot;
+  if (probe == CallExecutor::Probe::started) return;
   for (auto& [key, partition] : partitions_) {
-    if (workers_) break;  // a retry topic's head in its slot would only wait for the hold
+    // With workers, a retry topic's head in its slot would only wait for the hold.
+    if (probe == CallExecutor::Probe::none_waiting) break;
     if (!partition->retry_entry || partition->paused.has(PauseReason::operator_)) continue;
     log_->info("circuit breaker half-open: probing with {}[{}]@{}", partition->topic, partition->partition,
                partition->retry_message->offset());

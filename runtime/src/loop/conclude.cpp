@@ -5,6 +5,7 @@
 // waits where its caller keeps it: the partition's retry slot for a call on the loop thread
 // (keep_for_retry()), its key's lane for a worker's call, the batch for a batch.
 #include "log/logging.hpp"
+#include "loop/handler_call.hpp"
 #include "loop/kernel_loop.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"

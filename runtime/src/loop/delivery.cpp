@@ -150,7 +150,7 @@ void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, co
                   std::move(headers),
                   &delivery};
   };
-  if (transaction_ && workers_ && must_hold(*delivery.entry)) {
+  if (transaction_ && executor_ && executor_->concurrent() && must_hold(*delivery.entry)) {
     hold(copy());  // exactly-once with workers: produced once the offsets below its input are concluded
     return;
   }

@@ -150,8 +150,7 @@ void KernelLoop::rewind_to_committed(std::chrono::milliseconds delay) {
   std::vector<PartitionOffset> seeks;
   // Calls waiting on the loop (a retry's backoff, a hold) are dropped with the rest; those
   // running on workers are discarded when they return (their partition state is retired).
-  for (auto& call : waiting_calls_) abandon(*call);
-  waiting_calls_.clear();
+  if (executor_) executor_->rewound();
   for (auto& [key, state] : partitions_) {
     const auto target = state->committed >= 0 ? state->committed : state->start_offset;
     if (target < 0) continue;  // nothing received since it was assigned: nothing to redo
@@ -185,7 +184,7 @@ void KernelLoop::rewind_to_committed(std::chrono::milliseconds delay) {
     drop_held(*state);
     drop_resends(*state);
     if (state->tracker.pending_acks() > 0 || state->lanes.running() > 0) retired_.push_back(std::move(state));
-    reserve_lanes_of_running_calls(*fresh);
+    if (executor_) executor_->assigned(*fresh);
     seeks.push_back({fresh->topic, fresh->partition, target});
     log_->info("{}[{}] starts again at {}, its last committed offset, in {} ms", fresh->topic, fresh->partition, target,
                delay.count());

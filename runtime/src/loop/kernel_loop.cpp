@@ -8,10 +8,12 @@
 #include "core/refusal.hpp"
 #include "kernel/middleware.hpp"
 #include "log/logging.hpp"
+#include "loop/batch_executor.hpp"
 #include "loop/handler_choice.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
 #include "loop/poll_timeout.hpp"
+#include "loop/worker_executor.hpp"
 #include "middleware/deduplicate.hpp"
 
 namespace kernel::detail {
@@ -45,7 +47,8 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       ops_(published.state),
       metrics_(published.metrics),
       max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16),
-      max_parked_(max_in_flight_total_ * 8) {
+      max_parked_(max_in_flight_total_ * 8),
+      inline_calls_(chain_, context_, settings_.handler_timeout, ops_) {
   if (const auto problems = handler_choice_problems(spec); !problems.empty()) {
     throw std::invalid_argument(problems.front());
   }
@@ -57,7 +60,9 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
                                 "single-message handler: load it with defaults_of(spec), or set "
                                 "Settings::batch_handler");
   }
-  if (spec.batch_handler) init_batches(spec);
+  if (spec.batch_handler) {
+    executor_ = std::make_unique<BatchExecutor>(ExecutorHost(*this), spec, settings_, context_, log_, ops_, metrics_);
+  }
   configure_deduplicate(spec.middleware, settings_.dedup_window);  // the chain's copies share their state
   ContextAccess::set_producer_middleware(context_, spec.producer_middleware);
   ContextAccess::set_kernel_values(context_, std::make_shared<const KernelValues>(settings_.kernel_values));
@@ -77,7 +82,17 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
     ops_->set_stuck_after(std::min<milliseconds>(*settings_.handler_timeout * 3, settings_.rebalance_timeout),
                           settings_.concurrency > 1 ? 1 + static_cast<std::size_t>(settings_.concurrency) : 1);
   }
-  start_workers();  // after context_ is complete: the workers' contexts are copies of it
+  if (settings_.concurrency > 1) {
+    // Ends the loop's rd_kafka_consumer_poll() at once (or its next one) so a worker's call is
+    // concluded without waiting for the poll timeout. The queue exists once start() ran, which
+    // is before any call is submitted.
+    auto end_poll = [this] {
+      if (consumer_queue_) rd_kafka_queue_yield(consumer_queue_.get());
+    };
+    // After context_ is complete: the workers' contexts are copies of it.
+    executor_ = std::make_unique<WorkerExecutor>(ExecutorHost(*this), settings_, chain_, context_, log_, ops_, metrics_,
+                                                 std::move(end_poll));
+  }
 }
 
 KernelLoop::~KernelLoop() { close(); }
@@ -87,9 +102,7 @@ void KernelLoop::close() noexcept {
   // touch is still alive (destroying a consumer that was never closed closes it, which can
   // call back into this object).
   // The workers first: a running call is waited for, and calls hold consumed messages.
-  workers_.reset();
-  waiting_calls_.clear();
-  completed_calls_.clear();
+  executor_.reset();
   cluster_watch_.reset();  // it queries through the consumer
   producer_topics_.clear();
   consumer_queue_.reset();  // holds a reference into the consumer
@@ -137,13 +150,11 @@ int KernelLoop::run() {
     if (hooks_.should_stop && hooks_.should_stop()) break;
     // Short polls while work is pending so delivery reports, resends, collected batches and
     // workers' calls are served promptly; no longer than until the loop's own next work is due.
-    const PollWait wait{pending_outputs_ > 0 || !resends_.empty() || collected_messages_ > 0 ||
-                            (workers_ && workers_->outstanding() > 0),
-                        next_due_};
+    const PollWait wait{pending_outputs_ > 0 || !resends_.empty() || (executor_ && executor_->busy()), next_due_};
     MessagePtr raw{rd_kafka_consumer_poll(consumer_.get(), poll_timeout(wait, Clock::now()))};
     const bool polled = raw != nullptr;
     if (raw) handle(std::move(raw));
-    if (workers_) conclude_calls();
+    if (executor_) executor_->conclude_returned();
     rd_kafka_poll(producer_.get(), 0);
     if (transaction_failed_) abort_transaction();
     drain_parked();
@@ -172,8 +183,7 @@ int KernelLoop::run() {
       next_due_ = Clock::time_point::max();
       run_due_retries();
       redo_when_due(now);
-      if (batch_handler_) hand_over_batches(now);
-      if (workers_) run_waiting_calls(now);
+      if (executor_) wake_at(executor_->tick(now));
       resend_due();
       check_backpressure();
       std::erase_if(retired_, [](const auto& state) {
@@ -252,10 +262,7 @@ void KernelLoop::handle_now(PartitionState& partition, Message message) {
     settle(partition);
     return;
   }
-  if (batch_handler_) {
-    collect(partition, entry, std::move(message));
-    return;
-  }
+  if (executor_ && executor_->collect(partition, entry, message)) return;  // a batch collects it
   process(partition, entry, message, retry_level(partition) + 1);
   if (!entry.handled && partition.retry_entry == &entry) {
     partition.retry_message.emplace(std::move(message));
@@ -287,18 +294,9 @@ void KernelLoop::drain_parked() {
 }
 
 void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& message, int attempt) {
-  if (workers_) {
-    submit_call(partition, entry, std::move(message), attempt);  // concluded when a worker is done
-    return;
-  }
+  if (executor_ && executor_->take(partition, entry, message, attempt)) return;  // concluded when a worker is done
   ScopedLogContext scope(partition.topic, partition.partition, message.offset());
-  ContextAccess::begin_attempt(context_, attempt);
-  Outcome outcome = call_handler(partition, message, context_);
-  // A refused produce fails the attempt even when the handler caught the refusal: nothing of it is sent.
-  if (const auto& refused = ContextAccess::produce_refusal(context_);
-      !refused.message.empty() && outcome.kind != Outcome::Kind::fatal) {
-    outcome = Outcome::permanent(refused.message, refused.reason);
-  }
+  Outcome outcome = inline_calls_.call(partition, message, attempt);
   const auto disposition = disposition_of(partition, message, outcome, attempt, true);
   conclude(partition, entry, message, outcome, attempt, disposition, context_.produced(),
            &ContextAccess::completion_actions(context_));
@@ -375,7 +373,7 @@ int KernelLoop::shutdown() {
   stop_deadline_ = Clock::now() + settings_.shutdown_timeout -
                    std::min<milliseconds>(settings_.shutdown_timeout / 5, milliseconds(2000));
   log_->info("stopping: finishing {}", count_of(total_in_flight_, "in-flight message"));
-  if (batch_handler_) finish_batches();  // what was collected is handed over, then committed
+  if (executor_) executor_->hand_over_collected();  // what was collected is handed over, then committed
   // Messages waiting for a retry are not finished: they stay uncommitted and are delivered
   // again. Stop fetching everything.
   {
@@ -389,10 +387,10 @@ int KernelLoop::shutdown() {
     if (consumer_ && !rows.empty()) rd_kafka_pause_partitions(consumer_.get(), make_partition_list(rows).get());
   }
   // Calls running on workers return (within the deadline) and are concluded like any other.
-  if (workers_) finish_running_calls(*stop_deadline_, nullptr);
+  if (executor_) executor_->finish(*stop_deadline_, nullptr);
   // A call that has not returned cannot be stopped (C++ has no safe way to end a thread), and
   // close() waits for it: the shutdown watchdog ends the process at KERNEL_SHUTDOWN_TIMEOUT.
-  const std::size_t hung_calls = workers_ ? workers_->busy() : 0;
+  const std::size_t hung_calls = executor_ ? executor_->running() : 0;
   const bool producer_failed = exit_code_ == exit_code::software;  // a fatal librdkafka error
   // After a fatal producer error nothing more can be delivered: do not wait for it.
   if (producer_ && !producer_failed) wait_for_outputs(*stop_deadline_);

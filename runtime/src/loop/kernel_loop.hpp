@@ -25,14 +25,14 @@
 #include "kernel/exit_codes.hpp"
 #include "kernel/handler.hpp"
 #include "kernel/spec.hpp"
-#include "loop/batch_collector.hpp"
+#include "loop/call_executor.hpp"
 #include "loop/circuit_breaker.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/disposition.hpp"
+#include "loop/inline_executor.hpp"
 #include "loop/retry_policy.hpp"
 #include "loop/standard_headers.hpp"
 #include "loop/transactions.hpp"
-#include "loop/worker_pool.hpp"
 #include "ops/cluster_watch.hpp"
 #include "ops/kernel_metrics.hpp"
 #include "ops/ops_state.hpp"
@@ -60,6 +60,8 @@ struct LoopHooks {
 };
 
 class KernelLoop {
+  friend class ExecutorHost;  // an executor's narrow view of the loop (executor_host.hpp)
+
  public:
   /// `published` (null members: HTTP off) receives liveness, readiness, status and metrics,
   /// and brings operator pauses; it must outlive the loop.
@@ -195,64 +197,6 @@ class KernelLoop {
   /// Partitions assigned while the circuit is not closed start paused.
   void breaker_hold_assigned(const rd_kafka_topic_partition_list_t* partitions);
   void publish_breaker(StatusSnapshot& snapshot);
-  // Handler deadline (handler_deadline.cpp): the call through the chain, timed; /healthz
-  // watches it in OpsState's slot `slot` (0 the loop, 1 + n worker n).
-  Outcome call_handler(const PartitionState& partition, Message& message, Context& context, std::size_t slot = 0);
-  /// The outcome call_handler() made of a call that returned past its deadline (dead-lettered,
-  /// once out of retries, as `timeout`; a handler's own TransientError stays `retries_exhausted`).
-  static bool handler_timed_out(const Outcome& outcome) noexcept {
-    return outcome.reason == FailureReason::timeout && outcome.error_type == handler_timeout_type;
-  }
-  static constexpr std::string_view handler_timeout_type = "kernel::HandlerTimeout";
-
-  // Batches (batches.cpp): KernelSpec::batch_handler's messages, collected per partition.
-  void init_batches(const KernelSpec& spec);
-  /// The batch handler as a single-message handler (a batch of one), for the paths that run
-  /// one message: a retry topic's head that was not due, a breaker probe.
-  static Handler one_message_batch(BatchHandler handler, TransientTypes transient);
-  /// Adds a message to its partition's next batch; hands the batch over when it is full.
-  void collect(PartitionState& partition, InFlight& entry, Message message);
-  /// Housekeeping: hands over batches past KERNEL_BATCH_TIMEOUT and runs due batch retries.
-  void hand_over_batches(Clock::time_point now);
-  /// Nothing earlier of the partition waits (a retry) and nothing holds it (operator, breaker).
-  bool may_hand_over(const PartitionState& partition) const noexcept;
-  /// One call of the batch handler with `batch` as attempt `attempt`, concluded per message.
-  void run_batch(PartitionState& partition, BatchMessages batch, int attempt);
-  /// The call itself, exceptions turned into the whole batch's Outcome, timed against
-  /// KERNEL_HANDLER_TIMEOUT. The one place a batch handler runs (a worker could run it).
-  Outcome call_batch_handler(const PartitionState& partition, Batch& batch);
-  /// A whole batch failed transiently: waits (partition paused) to run again as `attempt`.
-  void retry_batch_later(PartitionState& partition, BatchMessages batch, int attempt, std::chrono::milliseconds delay);
-  /// Shutdown: hands over what was collected (unless a retry or a hold comes first), then
-  /// drops what waits for a retry (delivered again).
-  void finish_batches();
-  /// Revocation: a partition's collected and retrying messages are dropped unhandled (uncommitted,
-  /// delivered again).
-  void drop_batch(PartitionState& partition) noexcept;
-  // Concurrency (concurrent_calls.cpp): with KERNEL_CONCURRENCY > 1, process() hands each call
-  // to a worker through its KERNEL_ORDERING lane; the loop concludes what comes back.
-  void start_workers();
-  void submit_call(PartitionState& partition, InFlight& entry, Message message, int attempt);
-  void launch(std::unique_ptr<Call> call);
-  /// A partition became held (breaker, operator): its calls still queued for a worker wait on
-  /// the loop instead.
-  void hold_queued_calls();
-  /// Gives up a call that did not start, with what waits behind it in its lane.
-  void abandon(Call& call);
-  void call_on_worker(Call& call, std::size_t worker);  // on a worker thread
-  void conclude_calls();
-  void finish_call(std::unique_ptr<Call> call);
-  void leave_lane(Call& call);
-  /// A partition assigned again (or rewound) while calls from its earlier state still run on
-  /// workers: their lanes stay taken in `fresh` until they return, so a key never runs twice at once.
-  void reserve_lanes_of_running_calls(PartitionState& fresh);
-  void run_waiting_calls(Clock::time_point now);
-  /// The breaker's probe from the calls waiting for it; false when none waits.
-  bool probe_with_waiting_call();
-  /// Revocation and shutdown: drops what has not started in `only` (all when null), lets the
-  /// running calls return until `deadline` and concludes them.
-  void finish_running_calls(Clock::time_point deadline, const rd_kafka_topic_partition_list_t* only);
-
   // Pauses.
   void pause(PartitionState& partition, PauseReason reason);
   /// Something of the loop's own is due at `due`: run() polls no longer than until then.
@@ -409,16 +353,10 @@ class KernelLoop {
   std::size_t blocked_dead_letters_ = 0;
   std::string dead_letter_blocked_;
   rd_kafka_topic_t* error_topic_ = nullptr;  // KAFKA_ERROR_TOPIC, null when unset
-  // KernelSpec::batch_handler (empty for a single-message kernel).
-  BatchHandler batch_handler_;
-  TransientTypes transient_errors_;
-  std::size_t collected_messages_ = 0;                  // in every partition's batches, collected or retrying
-  prometheus::Histogram* batch_size_metric_ = nullptr;  // kernel_batch_size (metrics on)
-  // KERNEL_CONCURRENCY > 1 (concurrent_calls.cpp); workers_ is null otherwise.
-  std::unique_ptr<WorkerPool> workers_;
-  std::vector<Context> worker_contexts_;                // one per worker, copies of context_
-  std::vector<std::unique_ptr<Call>> waiting_calls_;    // a retry's backoff, a held partition
-  std::vector<std::unique_ptr<Call>> completed_calls_;  // drained from the pool, reused
+  // How handler calls run (call_executor.hpp): on this thread, the loop's own path per message;
+  // executor_ is the batches' or the workers' (null when every call runs on this thread).
+  InlineExecutor inline_calls_;
+  std::unique_ptr<CallExecutor> executor_;
   /// The producer's transaction; KERNEL_DELIVERY=exactly_once only (null otherwise).
   std::unique_ptr<Transaction> transaction_;
   std::size_t outputs_ahead_of_commit_ = 0;

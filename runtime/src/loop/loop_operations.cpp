@@ -23,7 +23,7 @@ void KernelLoop::apply_operator_pause() {
         resume(*partition, PauseReason::operator_);
       }
     }
-    if (wanted) hold_queued_calls();  // running calls finish; none queued for a worker starts
+    if (wanted && executor_) executor_->hold();  // running calls finish; none queued for a worker starts
     log_->warn("{} by an operator ({})", wanted ? "paused" : "resumed", count_of(partitions_.size(), "partition"));
     publish_due_ = {};  // show it at once
   }

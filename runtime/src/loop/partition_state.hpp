@@ -15,6 +15,7 @@
 #include "loop/kernel_loop.hpp"
 #include "loop/key_lanes.hpp"
 #include "loop/loop_internal.hpp"
+#include "loop/worker_pool.hpp"
 #include "ops/kernel_metrics.hpp"
 #include "ops/pause_reasons.hpp"
 

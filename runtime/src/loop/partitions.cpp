@@ -123,7 +123,7 @@ std::string KernelLoop::uncommitted_summary() {
 
 void KernelLoop::pause(PartitionState& partition, PauseReason reason) {
   // A message's retry scheduled (not one the breaker holds): run() wakes up when it is due (a
-  // batch's retry wakes it in retry_batch_later()).
+  // batch's retry wakes it in BatchExecutor::retry_batch_later()).
   if (reason == PauseReason::retry && partition.retry_entry && !held(partition)) wake_at(partition.retry_due);
   const bool was_running = !partition.paused.any();
   partition.paused.add(reason);
@@ -219,7 +219,7 @@ void KernelLoop::assign(rd_kafka_topic_partition_list_t* partitions) {
     state->topic = tp.topic;
     state->partition = tp.partition;
     if (metrics_) state->metrics = &metrics_->input_topic(state->topic);  // found once, used per message
-    reserve_lanes_of_running_calls(*state);
+    if (executor_) executor_->assigned(*state);
     partitions_[{tp.topic, tp.partition}] = std::move(state);
   }
   log_->info("assigned {}", describe_partitions(partitions));
@@ -271,7 +271,7 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
   // Their calls still running on workers return and are concluded first (nothing new of
   // them starts): a call's outputs are then produced and its offset committed below, or, past
   // the deadline, its result is discarded and the next owner handles it again.
-  if (workers_) finish_running_calls(deadline, partitions);
+  if (executor_) executor_->finish(deadline, partitions);
   for (int i = 0; transaction_ && i < partitions->cnt; ++i) {
     // Exactly-once: records held behind an input that will not be concluded here are not
     // produced (the next owner handles them again).
@@ -301,8 +301,8 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
     auto state = std::move(it->second);
     partitions_.erase(it);
     total_in_flight_ -= state->tracker.in_flight();
-    drop_parked(*state);  // not handled, not committed: the next owner gets them
-    drop_batch(*state);   // likewise
+    drop_parked(*state);                     // not handled, not committed: the next owner gets them
+    if (executor_) executor_->drop(*state);  // likewise
     state->retry_message.reset();
     state->retry_entry = nullptr;
     state->retired = true;

@@ -1,7 +1,7 @@
-// KernelSpec::batch_handler (docs/batches.md): messages are collected per partition, in offset
-// order, and handed to the handler when KERNEL_BATCH_SIZE are there or KERNEL_BATCH_TIMEOUT
-// after the first arrived. Each message is an in-flight entry from the moment it is collected,
-// so commits never pass a message that is collected, running or waiting for its retry.
+// BatchExecutor, KernelSpec::batch_handler's call executor (docs/batches.md): messages are collected per partition, in
+// offset order, and handed to the handler when KERNEL_BATCH_SIZE are there or KERNEL_BATCH_TIMEOUT after the first
+// arrived. Each message is an in-flight entry from the moment it is collected, so commits never pass a message that is
+// collected, running or waiting for its retry.
 //
 // What a call's outcome means is decide()'s (disposition.hpp), as for one message, with the
 // breaker fed once per call: a whole batch that is to retry in place (or is held for the
@@ -10,6 +10,8 @@
 // failed one by one (Batch::fail) are decided on their own; those to retry in place run again
 // together as a follow-up batch at the next attempt. Every other message's outcome goes through
 // conclude(), as a single message's does.
+#include "loop/batch_executor.hpp"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -18,9 +20,10 @@
 #include "core/context_access.hpp"
 #include "core/current_exception.hpp"
 #include "log/logging.hpp"
-#include "loop/kernel_loop.hpp"
-#include "loop/loop_internal.hpp"
+#include "loop/handler_call.hpp"
 #include "loop/partition_state.hpp"
+#include "ops/kernel_metrics.hpp"
+#include "ops/ops_state.hpp"
 
 namespace kernel::detail {
 
@@ -34,20 +37,26 @@ Outcome unattributed_output() {
 
 }  // namespace
 
-void KernelLoop::init_batches(const KernelSpec& spec) {
-  batch_handler_ = spec.batch_handler;
-  transient_errors_ = spec.transient_errors;
-  if (metrics_) {
+BatchExecutor::BatchExecutor(ExecutorHost host, const KernelSpec& spec, const Settings& settings, Context& context,
+                             std::shared_ptr<spdlog::logger> log, OpsState* ops, KernelMetrics* metrics)
+    : host_(host),
+      settings_(settings),
+      context_(context),
+      log_(std::move(log)),
+      ops_(ops),
+      batch_handler_(spec.batch_handler),
+      transient_errors_(spec.transient_errors) {
+  if (metrics) {
     batch_size_metric_ = &prometheus::BuildHistogram()
                               .Name("kernel_batch_size")
                               .Help("Messages per batch_handler call")
-                              .Register(metrics_->registry())
+                              .Register(metrics->registry())
                               .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000,
                                                                                2500, 5000, 10000});
   }
 }
 
-Handler KernelLoop::one_message_batch(BatchHandler handler, TransientTypes transient) {
+Handler one_message_batch(BatchHandler handler, TransientTypes transient) {
   auto types = std::make_shared<const TransientTypes>(std::move(transient));
   return [handler = std::move(handler), types](const Message& message, Context& context) -> Outcome {
     Batch batch(std::span<const Message>(&message, 1), context, types.get());
@@ -60,52 +69,58 @@ Handler KernelLoop::one_message_batch(BatchHandler handler, TransientTypes trans
   };
 }
 
-bool KernelLoop::may_hand_over(const PartitionState& partition) const noexcept {
-  return !partition.retry_entry && partition.batch.retrying.empty() && !held(partition);
+bool BatchExecutor::may_hand_over(const PartitionState& partition) const noexcept {
+  return !partition.retry_entry && partition.batch.retrying.empty() && !ExecutorHost::held(partition);
 }
 
-void KernelLoop::collect(PartitionState& partition, InFlight& entry, Message message) {
+bool BatchExecutor::collect(PartitionState& partition, InFlight& entry, Message& message) {
   auto& batch = partition.batch;
   if (batch.collected.empty()) batch.first_at = Clock::now();
   batch.collected.push_back(std::move(message), &entry);
   ++collected_messages_;
   const auto size = static_cast<std::size_t>(settings_.batch_size);
-  if (batch.collected.size() >= size && may_hand_over(partition) && exit_code_ == exit_code::ok) {
+  if (batch.collected.size() >= size && may_hand_over(partition) && !host_.failed()) {
     auto full = batch.collected.take_front(size);
     collected_messages_ -= full.size();
     if (!batch.collected.empty()) batch.first_at = Clock::now();
-    run_batch(partition, std::move(full), retry_level(partition) + 1);
+    run_batch(partition, std::move(full), host_.first_attempt(partition));
   }
-  if (!batch.collected.empty() && may_hand_over(partition)) wake_at(batch.first_at + settings_.batch_timeout);
+  if (!batch.collected.empty() && may_hand_over(partition)) host_.wake_at(batch.first_at + settings_.batch_timeout);
+  return true;
 }
 
-void KernelLoop::hand_over_batches(Clock::time_point now) {
+CallExecutor::Clock::time_point BatchExecutor::tick(Clock::time_point now) {
+  auto next_due = Clock::time_point::max();
   const auto size = static_cast<std::size_t>(settings_.batch_size);
-  for (auto& [key, state] : partitions_) {
+  for (auto& [key, state] : host_.partitions()) {
     auto& partition = *state;
     auto& batch = partition.batch;
+    const bool held = ExecutorHost::held(partition);
     if (!batch.retrying.empty()) {
-      if (now < batch.retry_due || stopping() || held(partition) || exit_code_ != exit_code::ok) {
-        if (now < batch.retry_due && !held(partition)) wake_at(batch.retry_due);
+      if (now < batch.retry_due || host_.stopping() || held || host_.failed()) {
+        if (now < batch.retry_due && !held) next_due = std::min(next_due, batch.retry_due);
         continue;
       }
       auto again = std::exchange(batch.retrying, {});
       run_batch(partition, std::move(again), batch.retry_attempt);
       if (!batch.retrying.empty()) continue;  // failed again: waits longer
-      if (!partition.retry_entry) resume(partition, PauseReason::retry);
+      if (!partition.retry_entry) host_.resume_after_retry(partition);
     }
-    while (!batch.collected.empty() && may_hand_over(partition) && exit_code_ == exit_code::ok &&
+    while (!batch.collected.empty() && may_hand_over(partition) && !host_.failed() &&
            (batch.collected.size() >= size || now - batch.first_at >= settings_.batch_timeout)) {
       auto next = batch.collected.take_front(size);
       collected_messages_ -= next.size();
       if (!batch.collected.empty()) batch.first_at = now;
-      run_batch(partition, std::move(next), retry_level(partition) + 1);
+      run_batch(partition, std::move(next), host_.first_attempt(partition));
     }
-    if (!batch.collected.empty() && may_hand_over(partition)) wake_at(batch.first_at + settings_.batch_timeout);
+    if (!batch.collected.empty() && may_hand_over(partition)) {
+      next_due = std::min(next_due, batch.first_at + settings_.batch_timeout);
+    }
   }
+  return next_due;
 }
 
-Outcome KernelLoop::call_batch_handler(const PartitionState& partition, Batch& batch) {
+Outcome BatchExecutor::call_batch_handler(const PartitionState& partition, Batch& batch) {
   const auto started = Clock::now();
   const auto& timeout = settings_.handler_timeout;
   if (timeout) {
@@ -138,7 +153,7 @@ Outcome KernelLoop::call_batch_handler(const PartitionState& partition, Batch& b
   return outcome;
 }
 
-void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int attempt) {
+void BatchExecutor::run_batch(PartitionState& partition, BatchMessages batch, int attempt) {
   const auto count = batch.size();
   if (count == 0) return;
   if (batch_size_metric_) batch_size_metric_->Observe(static_cast<double>(count));
@@ -164,7 +179,7 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
 
   // What the call's outcome means, counted once in the breaker for the whole call. A whole
   // batch that waits (in place, or held for the breaker) runs again as a batch.
-  const auto whole_disposition = disposition_of(partition, batch.messages.front(), whole, attempt, true);
+  const auto whole_disposition = host_.disposition_of(partition, batch.messages.front(), whole, attempt, true);
   if (waits(whole_disposition)) {
     // Held for the breaker, it runs as the probe once the partitions resume.
     if (whole_disposition.action == Disposition::Action::retry_in_place) {
@@ -191,7 +206,7 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
     // decided alone (the breaker counted the call, which returned).
     const Outcome outcome = whole.ok() ? call.outcome(i) : whole;
     const auto disposition =
-        whole.ok() ? disposition_of(partition, message, outcome, attempt, false) : whole_disposition;
+        whole.ok() ? host_.disposition_of(partition, message, outcome, attempt, false) : whole_disposition;
     if (disposition.action == Disposition::Action::retry_in_place) {
       again_delay = std::max(again_delay.value_or(milliseconds(0)), disposition.delay);
       log_->warn("transient error at {}[{}]@{} in a batch (attempt {} of {}), retrying it in {} ms: {}",
@@ -201,40 +216,41 @@ void KernelLoop::run_batch(PartitionState& partition, BatchMessages batch, int a
       again.push_back(std::move(message), &entry);
       continue;
     }
-    conclude(partition, entry, message, outcome, attempt, disposition, outcome.ok() ? call.outputs(i) : no_outputs);
+    host_.conclude(partition, entry, message, outcome, attempt, disposition,
+                   outcome.ok() ? call.outputs(i) : no_outputs);
     if (disposition.action == Disposition::Action::stop) return;  // the rest stays uncommitted
     // Kept in case an output fails for good (dead-lettered then).
     if ((entry.pending_acks > 0 || entry.output_failed) && !entry.input) entry.input.emplace(std::move(message));
   }
   if (!again.empty()) retry_batch_later(partition, std::move(again), attempt + 1, *again_delay);
-  settle(partition);
+  host_.settle(partition);
 }
 
-void KernelLoop::retry_batch_later(PartitionState& partition, BatchMessages batch, int attempt, milliseconds delay) {
+void BatchExecutor::retry_batch_later(PartitionState& partition, BatchMessages batch, int attempt, milliseconds delay) {
   auto& state = partition.batch;
   state.retrying = std::move(batch);
   state.retry_attempt = attempt;
   state.retry_due = Clock::now() + delay;
-  pause(partition, PauseReason::retry);
-  if (!held(partition)) wake_at(state.retry_due);
+  host_.pause_for_retry(partition);
+  if (!ExecutorHost::held(partition)) host_.wake_at(state.retry_due);
 }
 
-void KernelLoop::finish_batches() {
+void BatchExecutor::hand_over_collected() {
   const auto size = static_cast<std::size_t>(settings_.batch_size);
-  for (auto& [key, state] : partitions_) {
+  for (auto& [key, state] : host_.partitions()) {
     auto& partition = *state;
     auto& batch = partition.batch;
     // Collected behind a retry or while held, they would be handled out of turn: dropped.
-    while (!batch.collected.empty() && may_hand_over(partition) && exit_code_ == exit_code::ok) {
+    while (!batch.collected.empty() && may_hand_over(partition) && !host_.failed()) {
       auto next = batch.collected.take_front(size);
       collected_messages_ -= next.size();
-      run_batch(partition, std::move(next), retry_level(partition) + 1);
+      run_batch(partition, std::move(next), host_.first_attempt(partition));
     }
-    drop_batch(partition);  // what waits for a retry is not finished: delivered again
+    drop(partition);  // what waits for a retry is not finished: delivered again
   }
 }
 
-void KernelLoop::drop_batch(PartitionState& partition) noexcept {
+void BatchExecutor::drop(PartitionState& partition) noexcept {
   collected_messages_ -= partition.batch.collected.size();
   partition.batch.clear();
 }

@@ -3,19 +3,20 @@
 // a call that returns past it is a transient failure with reason `timeout` and its outputs
 // are discarded; a call still running at min(3x the deadline, the rebalance timeout) fails
 // /healthz (OpsState::stuck_call), so the orchestrator restarts the process.
+#include "loop/handler_call.hpp"
+
 #include <fmt/format.h>
 
 #include "core/context_access.hpp"
-#include "loop/kernel_loop.hpp"
-#include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
+#include "ops/ops_state.hpp"
 
 namespace kernel::detail {
 
-Outcome KernelLoop::call_handler(const PartitionState& partition, Message& message, Context& context,
-                                 std::size_t slot) {
-  if (!settings_.handler_timeout) return chain_(message, context);
-  const auto timeout = *settings_.handler_timeout;
+Outcome HandlerCall::operator()(const PartitionState& partition, Message& message, Context& context,
+                                std::size_t slot) const {
+  if (!timeout_) return chain_(message, context);
+  const auto timeout = *timeout_;
   const auto started = Clock::now();
   ContextAccess::set_deadline(context, started + timeout);
   // /healthz watches every call, the loop's and each worker's, each in its thread's slot.

@@ -1,0 +1,49 @@
+#include "loop/executor_host.hpp"
+
+#include "loop/kernel_loop.hpp"
+#include "loop/partition_state.hpp"
+
+namespace kernel::detail {
+
+ExecutorHost::Partitions& ExecutorHost::partitions() noexcept { return loop_->partitions_; }
+
+const std::vector<std::unique_ptr<PartitionState>>& ExecutorHost::retired() const noexcept { return loop_->retired_; }
+
+PartitionState* ExecutorHost::find_partition(const std::string& topic, std::int32_t partition) {
+  return loop_->find_partition(topic.c_str(), partition);
+}
+
+int ExecutorHost::first_attempt(PartitionState& partition) { return loop_->retry_level(partition) + 1; }
+
+bool ExecutorHost::held(const PartitionState& partition) noexcept { return KernelLoop::held(partition); }
+
+bool ExecutorHost::stopping() const noexcept { return loop_->stopping(); }
+
+bool ExecutorHost::failed() const noexcept { return loop_->exit_code_ != exit_code::ok; }
+
+void ExecutorHost::wake_at(Clock::time_point due) noexcept { loop_->wake_at(due); }
+
+void ExecutorHost::pause_for_retry(PartitionState& partition) { loop_->pause(partition, PauseReason::retry); }
+
+void ExecutorHost::resume_after_retry(PartitionState& partition) { loop_->resume(partition, PauseReason::retry); }
+
+Disposition ExecutorHost::disposition_of(PartitionState& partition, const Message& message, const Outcome& outcome,
+                                         int attempt, bool count_in_breaker) {
+  return loop_->disposition_of(partition, message, outcome, attempt, count_in_breaker);
+}
+
+void ExecutorHost::conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome,
+                            int attempt, const Disposition& disposition, const std::vector<Outgoing>& outputs,
+                            std::vector<CompletionHook>* on_completed) {
+  loop_->conclude(partition, entry, message, outcome, attempt, disposition, outputs, on_completed);
+}
+
+void ExecutorHost::settle(PartitionState& partition) { loop_->settle(partition); }
+
+void ExecutorHost::release_held(PartitionState& partition) {
+  if (loop_->transaction_) loop_->release_held(partition);
+}
+
+void ExecutorHost::probe_abandoned() noexcept { loop_->breaker_.probe_abandoned(); }
+
+}  // namespace kernel::detail
