@@ -9,11 +9,12 @@
 // unchanged: the end of each partition's contiguous completed prefix, so a slow call holds
 // its partition's commit point, never a later offset's completion. Under exactly-once, a
 // concluded call's records are also held until every lower offset of its partition is
-// concluded (exactly_once.cpp), so a transaction never carries a record beyond its commit.
+// concluded (exactly_once_commits.hpp), so a transaction never carries a record beyond its commit.
 #include <algorithm>
 
 #include "core/context_access.hpp"
 #include "log/logging.hpp"
+#include "loop/exactly_once_commits.hpp"
 #include "loop/kernel_loop.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
@@ -162,7 +163,13 @@ void KernelLoop::finish_call(std::unique_ptr<Call> call) {
   if ((entry.pending_acks > 0 || entry.output_failed) && !entry.input) {
     entry.input.emplace(std::move(call->message));  // kept in case an output fails for good
   }
-  if (transaction_) release_held(partition);  // exactly-once: what waited for this offset goes out
+  if (auto* exactly_once = commits_->exactly_once()) {
+    // Exactly-once: what waited for this offset goes out.
+    exactly_once->release_held(partition, [this](Resend& record) {
+      ++pending_outputs_;
+      produce_again(record);
+    });
+  }
   settle(partition);
   leave_lane(*call);
 }
