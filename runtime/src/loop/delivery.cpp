@@ -10,6 +10,7 @@
 #include "core/rfc3339.hpp"
 #include "loop/dead_letter_fit.hpp"
 #include "loop/error_text.hpp"
+#include "loop/exactly_once_commits.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
 #include "loop/produce_errors.hpp"
@@ -150,11 +151,17 @@ void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, co
                   std::move(headers),
                   &delivery};
   };
-  if (transaction_ && executor_ && executor_->concurrent() && must_hold(*delivery.entry)) {
-    hold(copy());  // exactly-once with workers: produced once the offsets below its input are concluded
+  auto* exactly_once = commits_->exactly_once();
+  if (exactly_once && executor_ && executor_->concurrent() && ExactlyOnceCommits::must_hold(*delivery.entry)) {
+    // Exactly-once with workers: produced once the offsets below its input are concluded.
+    --pending_outputs_;  // a commit waits only for what was produced
+    ExactlyOnceCommits::hold(copy());
     return;
   }
-  if (transaction_ && !transaction_->open() && !begin_transaction()) return;  // stopping: a fatal error
+  if (exactly_once && !exactly_once->begin()) {
+    stop_on_fatal_error(producer_.get());  // the producer failed for good
+    return;
+  }
   while (true) {
     const auto err = rd_kafka_producev(
         producer_.get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, key_len),
@@ -162,10 +169,7 @@ void KernelLoop::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, co
         RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       (void)headers.release();  // accepted: the message owns its headers now (key and value were copied)
-      if (transaction_) {
-        auto& produced = delivery.entry->owner->produced_in_transaction;
-        produced = std::max(produced, delivery.entry->offset);
-      }
+      if (exactly_once) ExactlyOnceCommits::produced(*delivery.entry);
       return;
     }
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -205,7 +209,10 @@ void KernelLoop::delivered(const rd_kafka_message_t* message) {
     settle(*entry->owner);
     return;
   }
-  if (transaction_ && transaction_record_failed(*message, *delivery)) return;
+  if (auto* exactly_once = commits_->exactly_once(); exactly_once && exactly_once->record_failed(*message, *delivery)) {
+    --pending_outputs_;  // given up: the transaction is aborted and its work redone
+    return;
+  }
   rd_kafka_headers_t* headers = nullptr;
   HeadersPtr copy;
   if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -371,7 +378,9 @@ void KernelLoop::stop_on_fatal_error(rd_kafka_t* client) {
   std::array<char, 512> reason{};
   const auto err = rd_kafka_fatal_error(client, reason.data(), reason.size());
   fatal_reason_ = err ? std::string(rd_kafka_err2name(err)) + ": " + reason.data() : "fatal librdkafka error";
-  if (transaction_ && client == producer_.get()) fatal_reason_ = transaction_->fatal_reason();  // names the id
+  if (commits_ && commits_->exactly_once() && client == producer_.get()) {
+    fatal_reason_ = commits_->fatal_reason();  // names the transactional.id
+  }
   log_->critical("fatal error in the {} ({}); stopping: what was not committed is delivered again after a restart",
                  client == producer_.get() ? "producer" : "consumer", fatal_reason_);
   exit_code_ = exit_code::software;
@@ -436,7 +445,7 @@ void KernelLoop::wait_for_outputs(Clock::time_point deadline, const rd_kafka_top
   // rd_kafka_flush() sends at once what linger.ms would hold back, and serves delivery
   // reports; between slices, resends that came due go out again.
   while (pending_outputs_of(partitions) > 0 && Clock::now() < deadline && exit_code_ != exit_code::software &&
-         !transaction_failed_) {
+         !(commits_ && commits_->must_abort())) {
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
     rd_kafka_flush(producer_.get(), static_cast<int>(std::clamp<long long>(left, 0, 50)));
     resend_due();

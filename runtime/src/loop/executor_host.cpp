@@ -1,6 +1,8 @@
 #include "loop/executor_host.hpp"
 
+#include "loop/exactly_once_commits.hpp"
 #include "loop/kernel_loop.hpp"
+#include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
 
 namespace kernel::detail {
@@ -41,7 +43,12 @@ void ExecutorHost::conclude(PartitionState& partition, InFlight& entry, Message&
 void ExecutorHost::settle(PartitionState& partition) { loop_->settle(partition); }
 
 void ExecutorHost::release_held(PartitionState& partition) {
-  if (loop_->transaction_) loop_->release_held(partition);
+  if (auto* exactly_once = loop_->commits_->exactly_once()) {
+    exactly_once->release_held(partition, [this](KernelLoop::Resend& record) {
+      ++loop_->pending_outputs_;
+      loop_->produce_again(record);
+    });
+  }
 }
 
 void ExecutorHost::probe_abandoned() noexcept { loop_->breaker_.probe_abandoned(); }

@@ -9,6 +9,7 @@
 #include "kernel/middleware.hpp"
 #include "log/logging.hpp"
 #include "loop/batch_executor.hpp"
+#include "loop/exactly_once_commits.hpp"
 #include "loop/handler_choice.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
@@ -144,7 +145,7 @@ PartitionState* KernelLoop::partition_of(const rd_kafka_message_t* message) {
 }
 
 int KernelLoop::run() {
-  next_commit_ = Clock::now() + settings_.commit_interval;
+  commits_->start_interval(Clock::now());
   auto next_housekeeping = Clock::now();
   while (!stopping()) {
     if (hooks_.should_stop && hooks_.should_stop()) break;
@@ -156,7 +157,7 @@ int KernelLoop::run() {
     if (raw) handle(std::move(raw));
     if (executor_) executor_->conclude_returned();
     rd_kafka_poll(producer_.get(), 0);
-    if (transaction_failed_) abort_transaction();
+    if (commits_->must_abort()) commit_answered(commits_->abort());
     drain_parked();
     if (!polled && waiting_for_room()) {
       // Nothing new, and a partition at its in-flight cap waits for acknowledgements that
@@ -165,7 +166,7 @@ int KernelLoop::run() {
       // output is acknowledged (at most busy_poll_ms, as the poll would have waited); the
       // delivery reports it serves make room at once.
       rd_kafka_flush(producer_.get(), busy_poll_ms);
-      if (transaction_failed_) abort_transaction();
+      if (commits_->must_abort()) commit_answered(commits_->abort());
       drain_parked();
     }
     if (exit_code_ != exit_code::ok) break;
@@ -182,7 +183,7 @@ int KernelLoop::run() {
       // Found again by the next three (work scheduled meanwhile adds itself with wake_at()).
       next_due_ = Clock::time_point::max();
       run_due_retries();
-      redo_when_due(now);
+      if (!stopping()) commits_->tick(now);
       if (executor_) wake_at(executor_->tick(now));
       resend_due();
       check_backpressure();
@@ -193,10 +194,7 @@ int KernelLoop::run() {
         stop_on_fatal_error(producer_.get());
         break;
       }
-      if (now >= next_commit_) {
-        if (!commits_held_ || now - commits_held_since_ >= settings_.rebalance_timeout) commit_completed(false);
-        next_commit_ = now + settings_.commit_interval;
-      }
+      commit_answered(commits_->commit_if_due(now));
     }
   }
   return shutdown();
@@ -258,9 +256,15 @@ void KernelLoop::handle_now(PartitionState& partition, Message message) {
   entry.owner = &partition;
   ++total_in_flight_;
   if (wait_until_due(partition, entry, message)) return;  // a retry topic's head, not due yet
-  if (transaction_ && !partition.undeliverable.empty() && dead_letter_undeliverable(partition, entry, message)) {
-    settle(partition);
-    return;
+  if (auto* exactly_once = commits_->exactly_once(); exactly_once && !partition.undeliverable.empty()) {
+    // An output of it failed for good in an aborted transaction: dead-lettered, not handled again.
+    if (auto reason = ExactlyOnceCommits::take_undeliverable(partition, entry.offset)) {
+      if (partition.metrics) partition.metrics->count(HandledOutcome::dead_lettered);
+      dead_letter(partition, entry, message, "permanent", FailureReason::output_failed, "kernel::OutputError", *reason,
+                  entry.retries);
+      settle(partition);
+      return;
+    }
   }
   if (executor_ && executor_->collect(partition, entry, message)) return;  // a batch collects it
   process(partition, entry, message, retry_level(partition) + 1);
@@ -301,16 +305,6 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
   conclude(partition, entry, message, outcome, attempt, disposition, context_.produced(),
            &ContextAccess::completion_actions(context_));
   if (waits(disposition)) keep_for_retry(partition, entry, disposition);
-}
-
-void KernelLoop::mark_committed(PartitionState& partition, std::int64_t offset) {
-  partition.committed = std::max(partition.committed, offset);
-  std::erase_if(partition.undo_until_committed, [&](const auto& undo) { return undo.first < partition.committed; });
-}
-
-void KernelLoop::undo_uncommitted(PartitionState& partition) noexcept {
-  for (auto& [offset, undo] : partition.undo_until_committed) undo();
-  partition.undo_until_committed.clear();
 }
 
 void KernelLoop::run_due_retries() {
@@ -394,8 +388,9 @@ int KernelLoop::shutdown() {
   const bool producer_failed = exit_code_ == exit_code::software;  // a fatal librdkafka error
   // After a fatal producer error nothing more can be delivered: do not wait for it.
   if (producer_ && !producer_failed) wait_for_outputs(*stop_deadline_);
-  bool committed = !consumer_ || commit_completed(true);
-  for (int attempt = 1; !committed && !(transaction_ && exit_code_ != exit_code::ok) && Clock::now() < *stop_deadline_;
+  bool committed = !consumer_ || commit_answered(commits_->commit(true));
+  for (int attempt = 1;
+       !committed && !(commits_->exactly_once() && exit_code_ != exit_code::ok) && Clock::now() < *stop_deadline_;
        ++attempt) {
     // Refused (a rebalance in progress, the coordinator moving): serve the consumer, which
     // rejoins, then try again while the deadline allows.
@@ -406,9 +401,9 @@ int KernelLoop::shutdown() {
       // Fetching is paused; anything left is dropped here and delivered again.
       MessagePtr ignored{rd_kafka_consumer_poll(consumer_.get(), 10)};
     }
-    committed = commit_completed(true);
+    committed = commit_answered(commits_->commit(true));
   }
-  const auto uncommitted = consumer_ ? uncommitted_summary() : std::string();
+  const auto uncommitted = consumer_ ? commits_->uncommitted_summary() : std::string();
   std::size_t left = 0;
   for (auto& [key, partition] : partitions_) left += partition->tracker.in_flight();
   if (consumer_) {

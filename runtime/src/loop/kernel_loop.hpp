@@ -39,6 +39,10 @@
 
 namespace kernel::detail {
 
+class CommitHost;
+class CommitStrategy;
+enum class CommitResult;
+
 /// Start-up failed: exit with `code` (69 unavailable, 77 auth/TLS, 70 librdkafka).
 class StartupError : public std::runtime_error {
  public:
@@ -96,7 +100,7 @@ class KernelLoop {
   /// Exactly-once: how many times a partition had a record in a committed transaction whose
   /// input offset that commit did not cover (a crash would then handle the input again and
   /// duplicate the record). Always 0 unless the loop is wrong; for tests, loop thread only.
-  std::size_t outputs_ahead_of_commit() const noexcept { return outputs_ahead_of_commit_; }
+  std::size_t outputs_ahead_of_commit() const noexcept;
 
  private:
   // Set-up.
@@ -125,12 +129,6 @@ class KernelLoop {
   /// A call made on the loop thread waits for its retry in the partition's retry slot, the
   /// partition paused.
   void keep_for_retry(PartitionState& partition, InFlight& entry, const Disposition& disposition);
-  /// The broker acknowledged `offset` as the partition's committed offset: the completions of
-  /// the inputs below it can no longer be lost.
-  void mark_committed(PartitionState& partition, std::int64_t offset);
-  /// The partition's uncommitted work is dropped (handed over, rewound): what its completions
-  /// did is undone, so a redelivery here runs again.
-  static void undo_uncommitted(PartitionState& partition) noexcept;
   void run_due_retries();
   // Retry topics (retry_topics.cpp).
   /// 0 for an input topic, n for `.retry.n` (cached in the partition state).
@@ -159,18 +157,12 @@ class KernelLoop {
   /// Produces a copy made by produce_raw() (a resend, a held record).
   void produce_again(Resend& resend);
   void resend_due();
-  /// Commits each partition's completed prefix (only those in `only` when given). Synchronous:
-  /// blocks for the broker's answer and returns false when any offset was refused.
-  bool commit_completed(bool synchronous, const rd_kafka_topic_partition_list_t* only = nullptr);
-  PartitionListPtr committable_offsets(const rd_kafka_topic_partition_list_t* only);
   /// Serves delivery reports and resends, flushing past linger.ms, until no output of
   /// `partitions` (all when null) is pending or `deadline` passes.
   void wait_for_outputs(Clock::time_point deadline, const rd_kafka_topic_partition_list_t* partitions = nullptr);
   int pending_outputs_of(const rd_kafka_topic_partition_list_t* partitions);
   /// Drops the resends queued for a partition that is handed over (its next owner produces them).
   void drop_resends(PartitionState& partition);
-  /// Why a commit is still owed: "orders[0]@15, orders[1]@7" (empty when none).
-  std::string uncommitted_summary();
   void settle(PartitionState& partition);
   void dead_letter_failed_outputs(PartitionState& partition);
   void mark_output_failed(InFlight& entry, std::string reason);
@@ -216,11 +208,8 @@ class KernelLoop {
   static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
                            void* opaque);
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
-  static void on_commit(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
-                        void* opaque);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   void assign(rd_kafka_topic_partition_list_t* partitions);
-  void resume_lost_progress(rd_kafka_topic_partition_list_t* partitions);
   void revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
   void delivered(const rd_kafka_message_t* message);
 
@@ -230,40 +219,17 @@ class KernelLoop {
   void count_produced(const rd_kafka_message_t* message);
   static bool held(const PartitionState& partition) noexcept;
 
-  // Exactly-once (exactly_once.cpp): commits go through the producer's transaction.
-  /// Begins the transaction before a produce (lazily); false when the producer failed for good.
-  bool begin_transaction();
-  /// Flushes the outputs and commits the completed prefixes of every partition in the
-  /// transaction; false when it was aborted (the work is redone) or the producer failed.
-  bool commit_transaction();
-  void abort_transaction();
-  /// A record of the open transaction was not delivered: librdkafka will not commit it, so it
-  /// is aborted at once (run(), or the commit waiting for it). An output refused for good marks
-  /// its input undeliverable. False when the usual handling applies (a revoked partition's
-  /// record, a purge during an abort, a fatal error).
-  bool transaction_record_failed(const rd_kafka_message_t& message, const Delivery& delivery);
-  /// Exactly-once: an input marked undeliverable by an aborted transaction is dead-lettered
-  /// (output_failed) instead of handled again. False when it is not marked.
-  bool dead_letter_undeliverable(PartitionState& partition, InFlight& entry, const Message& input);
-  bool end_transaction(Transaction::Result result, const rd_kafka_topic_partition_list_t* offsets);
-  /// After an abort: every assigned partition starts again at its committed offset once
-  /// `delay` has passed (paused for PauseReason::retry meanwhile).
-  void rewind_to_committed(std::chrono::milliseconds delay);
-  /// Resumes the partitions rewound by an abort once their backoff is over.
-  void redo_when_due(Clock::time_point now);
-  // With workers, a concluded call's records wait until every lower offset of its partition
-  // is concluded, so each transaction holds only records of inputs its offsets commit.
-  /// Whether a record of `entry` must wait: an entry below it is not concluded yet.
-  bool must_hold(const InFlight& entry);
-  void hold(Resend record);
-  /// Produces, in offset order, the held records of the entries concluded from the partition's
-  /// `released_until` on, up to the first entry that is not.
-  void release_held(PartitionState& partition);
-  /// Forgets the held records of a partition whose unconcluded work is dropped (revoked, rewound).
-  static void drop_held(PartitionState& partition) noexcept;
-  /// Notes, before a transaction commits, each partition whose records in it include one of an
-  /// input the commit does not cover (outputs_ahead_of_commit()).
-  void check_commit_covers_outputs(const rd_kafka_topic_partition_list_t* offsets);
+  // Commits (loop_commits.cpp): the strategy KERNEL_DELIVERY chose, and what the loop lends it.
+  class CommitHostOfLoop;
+  /// Chooses the commit strategy once the clients are up (`transaction`: exactly-once's, initialised).
+  void start_commits(std::unique_ptr<Transaction> transaction);
+  /// Acts on a commit's or an abort's result (a fatal producer error stops the loop, an abort
+  /// while stopping fails it); true when it is CommitResult::done.
+  bool commit_answered(CommitResult result);
+  /// After an aborted transaction: every assigned partition starts again at its committed
+  /// offset once `delay` has passed (paused for PauseReason::retry meanwhile). False when none
+  /// had received anything since it was assigned.
+  bool rewind_to_committed(std::chrono::milliseconds delay);
 
   PartitionState* find_partition(const char* topic, std::int32_t partition);
   PartitionState* partition_of(const rd_kafka_message_t* message);
@@ -326,7 +292,6 @@ class KernelLoop {
   std::atomic<bool> joined_{false};
   int exit_code_ = exit_code::ok;
   std::string fatal_reason_;
-  std::chrono::steady_clock::time_point next_commit_;
   /// The earliest of the loop's own work due at a known time on a partition not held: an
   /// in-place (or retry-topic head) retry, a batch's retry or timeout, a worker call's retry;
   /// max when none waits. run() polls no longer than until then (poll_timeout.hpp); its
@@ -334,16 +299,6 @@ class KernelLoop {
   std::chrono::steady_clock::time_point next_due_ = std::chrono::steady_clock::time_point::max();
   /// Set when shutdown starts: every wait of the stop (revocation included) ends by then.
   std::optional<std::chrono::steady_clock::time_point> stop_deadline_;
-  // Periodic commits wait while the member is between generations (a commit answered
-  // "rebalancing", or a revocation) until the assignment that ends the rebalance or, at the
-  // latest, the rebalance timeout.
-  bool commits_held_ = false;
-  bool rejoin_follows_ = false;  // a cooperative revocation: its assignment is followed by a join
-  std::chrono::steady_clock::time_point commits_held_since_{};
-  // Where the completed work of partitions librdkafka declared lost had got to (the commit
-  // offset that could not be committed). If the same partitions come back and the group's
-  // committed offset is still below it, the loop resumes from there instead of redoing it.
-  std::map<std::pair<std::string, std::int32_t>, std::int64_t> lost_progress_;
   std::chrono::steady_clock::time_point last_resend_warning_{};
   int suppressed_resend_warnings_ = 0;
   std::chrono::steady_clock::time_point last_dead_letter_warning_{};
@@ -357,15 +312,10 @@ class KernelLoop {
   // executor_ is the batches' or the workers' (null when every call runs on this thread).
   InlineExecutor inline_calls_;
   std::unique_ptr<CallExecutor> executor_;
-  /// The producer's transaction; KERNEL_DELIVERY=exactly_once only (null otherwise).
-  std::unique_ptr<Transaction> transaction_;
-  std::size_t outputs_ahead_of_commit_ = 0;
-  bool transaction_failed_ = false;  // a record of the open transaction was not delivered: abort it
-  /// Exactly-once: transactions aborted since the last commit that carried offsets; the
-  /// rewound partitions wait the backoff of retry number aborts_in_a_row_ before the redo.
-  int aborts_in_a_row_ = 0;
-  /// Exactly-once: when the partitions rewound by the last abort start again (none waiting: nullopt).
-  std::optional<Clock::time_point> redo_due_;
+  /// How completed work is committed (KERNEL_DELIVERY), and the view of the loop it is lent;
+  /// null until start().
+  std::unique_ptr<CommitHost> commit_host_;
+  std::unique_ptr<CommitStrategy> commits_;
 };
 
 }  // namespace kernel::detail

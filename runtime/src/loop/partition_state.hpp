@@ -42,12 +42,12 @@ struct PartitionState {
   /// KERNEL_CONCURRENCY > 1: its calls by KERNEL_ORDERING lane (running, or waiting behind one).
   KeyLanes<std::unique_ptr<Call>> lanes;
   bool draining = false;  ///< revoked or stopping: nothing more of it starts
-  /// Completions whose input's offset is not committed yet (KernelLoop::mark_committed), by
+  /// Completions whose input's offset is not committed yet (CommitStrategy::mark_committed), by
   /// input offset: undone if the partition's uncommitted work is dropped.
   std::vector<std::pair<std::int64_t, std::function<void()>>> undo_until_committed;
   /// The first offset received since assigned: exactly-once rewinds there before its first commit.
   std::int64_t start_offset = -1;
-  /// Exactly-once with workers (exactly_once.cpp): every entry below this offset is concluded
+  /// Exactly-once with workers (exactly_once_commits.hpp): every entry below this offset is concluded
   /// and its records produced; the records of a concluded entry at or above it are held here,
   /// by input offset, until the entries below it are concluded too.
   std::int64_t released_until = -1;
@@ -60,8 +60,8 @@ struct PartitionState {
   /// Exactly-once: how often the broker refused an offset's dead letter as too large in an
   /// aborted transaction; its redo cuts the value that much more. Carried over a rewind.
   std::map<std::int64_t, int> dead_letter_too_large;
-  /// Exactly-once: rewound by an aborted transaction, paused (PauseReason::retry) until the
-  /// loop's redo_due_.
+  /// Exactly-once: rewound by an aborted transaction, paused (PauseReason::retry) until its
+  /// redo is due (ExactlyOnceCommits).
   bool awaiting_redo = false;
 };
 

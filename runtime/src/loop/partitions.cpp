@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/partition_list.hpp"
+#include "loop/commit_strategy.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
 
@@ -33,93 +34,6 @@ std::string describe_partitions(const rd_kafka_topic_partition_list_t* list) {
 }
 
 }  // namespace
-
-PartitionListPtr KernelLoop::committable_offsets(const rd_kafka_topic_partition_list_t* only) {
-  std::vector<PartitionOffset> offsets;
-  offsets.reserve(partitions_.size());
-  auto add = [&](PartitionState& partition) {
-    settle(partition);  // anything a nested settle left
-    const auto offset = partition.tracker.commit_offset();
-    if (offset && *offset > partition.committed) offsets.push_back({partition.topic, partition.partition, *offset});
-  };
-  if (only) {
-    for (int i = 0; i < only->cnt; ++i) {
-      if (auto* partition = find_partition(only->elems[i].topic, only->elems[i].partition)) add(*partition);
-    }
-  } else {
-    for (auto& [key, partition] : partitions_) add(*partition);
-  }
-  return make_partition_list(offsets);
-}
-
-bool KernelLoop::commit_completed(bool synchronous, const rd_kafka_topic_partition_list_t* only) {
-  // Exactly-once: one transaction covers every partition, so all of them commit together.
-  if (transaction_) return commit_transaction();
-  auto offsets = committable_offsets(only);
-  if (offsets->cnt == 0) return true;
-  if (!synchronous) {
-    // The result comes back through the consumer queue, served by rd_kafka_consumer_poll().
-    rd_kafka_commit_queue(consumer_.get(), offsets.get(), consumer_queue_.get(), &KernelLoop::on_commit, this);
-    return true;
-  }
-  // Without a queue the call blocks and hands on_commit the broker's answer per partition. A
-  // plain rd_kafka_commit() would leave the per-partition errors of `offsets` unwritten.
-  const auto err = rd_kafka_commit_queue(consumer_.get(), offsets.get(), nullptr, &KernelLoop::on_commit, this);
-  if (err) return false;
-  for (int i = 0; i < offsets->cnt; ++i) {
-    const auto& tp = offsets->elems[i];
-    const auto* partition = find_partition(tp.topic, tp.partition);
-    if (partition && partition->committed < tp.offset) return false;  // refused for this partition
-  }
-  return true;
-}
-
-void KernelLoop::on_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
-                           void* opaque) {
-  auto* self = static_cast<KernelLoop*>(opaque);
-  if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
-  if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
-      err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
-    // The group is rebalancing: commit again once it has finished. A commit sent meanwhile can
-    // wait behind this member's JoinGroup on the coordinator connection and be answered with
-    // the old generation's ILLEGAL_GENERATION, which librdkafka 2.0.2 takes for the loss of the
-    // whole assignment (librdkafka issue 4059): the member drops every partition and redoes
-    // all it handled since its last commit. Nothing was recorded, so the next commit tries again.
-    self->log_->debug("commit not accepted ({}); will commit after the rebalance", rd_kafka_err2str(err));
-    self->commits_held_ = true;
-    self->commits_held_since_ = Clock::now();
-    return;
-  }
-  if (err) {
-    self->log_->debug("commit not accepted ({}); will retry", rd_kafka_err2str(err));
-    return;
-  }
-  bool any = false;
-  for (int i = 0; offsets && i < offsets->cnt; ++i) {
-    const auto& tp = offsets->elems[i];
-    if (tp.err) {
-      self->log_->debug("commit of {}[{}]@{} not accepted ({}); will retry", tp.topic, tp.partition, tp.offset,
-                        rd_kafka_err2str(tp.err));
-      continue;
-    }
-    if (tp.offset < 0) continue;
-    any = true;
-    if (auto* partition = self->find_partition(tp.topic, tp.partition)) self->mark_committed(*partition, tp.offset);
-  }
-  if (any && self->metrics_) self->metrics_->commits().Increment();
-}
-
-std::string KernelLoop::uncommitted_summary() {
-  auto offsets = committable_offsets(nullptr);
-  std::string text;
-  for (int i = 0; i < offsets->cnt; ++i) {
-    const auto& tp = offsets->elems[i];
-    const auto* partition = find_partition(tp.topic, tp.partition);
-    text += fmt::format("{}{}[{}] offsets {}..{}", text.empty() ? "" : ", ", tp.topic, tp.partition,
-                        partition && partition->committed >= 0 ? partition->committed : 0, tp.offset - 1);
-  }
-  return text;
-}
 
 void KernelLoop::pause(PartitionState& partition, PauseReason reason) {
   // A message's retry scheduled (not one the breaker holds): run() wakes up when it is due (a
@@ -159,6 +73,7 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
                               void* opaque) {
   auto* self = static_cast<KernelLoop*>(opaque);
   const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+  bool rejoin_follows = false;  // a cooperative revocation: its assignment is followed by a join
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     self->assign(partitions);
     if (cooperative) {
@@ -185,7 +100,7 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
   } else {
     const bool lost = rd_kafka_assignment_lost(rk);
     self->revoke(partitions, lost);
-    self->rejoin_follows_ = cooperative && !lost;
+    rejoin_follows = cooperative && !lost;
     if (self->ops_ && lost) self->ops_->set_phase(Phase::rejoining);  // /readyz 503 until assigned again
     if (cooperative) {
       ErrorPtr error(rd_kafka_incremental_unassign(rk, partitions));
@@ -195,17 +110,8 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
     }
   }
   if (self->metrics_) self->metrics_->rebalances().Increment();
-  // Periodic commits wait while the member is between generations: from a revocation until
-  // the assignment that ends the rebalance. Under the cooperative protocol a revocation is
-  // followed by an assignment and then a further join, so the assignment right after a
-  // revocation that was not a loss does not end it yet.
-  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    self->commits_held_ = self->rejoin_follows_;
-    self->rejoin_follows_ = false;
-  } else {
-    self->commits_held_ = true;
-  }
-  if (self->commits_held_) self->commits_held_since_ = Clock::now();
+  // Periodic commits wait while the member is between generations (commit_strategy.hpp).
+  self->commits_->rebalanced(err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS, rejoin_follows, Clock::now());
   self->assignment_changed_ = true;
   self->publish_due_ = {};  // show the new assignment at once
   if (self->hooks_.on_assignment_changed) self->hooks_.on_assignment_changed();
@@ -223,40 +129,7 @@ void KernelLoop::assign(rd_kafka_topic_partition_list_t* partitions) {
     partitions_[{tp.topic, tp.partition}] = std::move(state);
   }
   log_->info("assigned {}", describe_partitions(partitions));
-  resume_lost_progress(partitions);
-}
-
-void KernelLoop::resume_lost_progress(rd_kafka_topic_partition_list_t* partitions) {
-  // Partitions this member lost and now has back: if the group's committed offset is still
-  // below what the member had completed, everything between the two was handled here with
-  // its outputs acknowledged, and no one has committed beyond it. Start there and commit it
-  // rather than handle it all again. If the committed offsets cannot be read, start from them
-  // as usual.
-  if (lost_progress_.empty()) return;
-  PartitionListPtr query(rd_kafka_topic_partition_list_new(partitions->cnt));
-  for (int i = 0; i < partitions->cnt; ++i) {
-    if (lost_progress_.count({partitions->elems[i].topic, partitions->elems[i].partition})) {
-      rd_kafka_topic_partition_list_add(query.get(), partitions->elems[i].topic, partitions->elems[i].partition);
-    }
-  }
-  if (query->cnt == 0) return;
-  const auto timeout = std::min<milliseconds>(settings_.session_timeout, milliseconds(5000));
-  const auto err = rd_kafka_committed(consumer_.get(), query.get(), static_cast<int>(timeout.count()));
-  if (err) log_->warn("reading committed offsets failed ({}); lost partitions start from them", rd_kafka_err2str(err));
-  for (int i = 0; i < query->cnt; ++i) {
-    const auto& tp = query->elems[i];
-    const auto it = lost_progress_.find({tp.topic, tp.partition});
-    const auto progress = it->second;
-    lost_progress_.erase(it);
-    if (err || tp.err || progress <= tp.offset) continue;  // offset: RD_KAFKA_OFFSET_INVALID when none
-    auto* partition = find_partition(tp.topic, tp.partition);
-    rd_kafka_topic_partition_list_find(partitions, tp.topic, tp.partition)->offset = progress;
-    partition->tracker.resume_at(progress);
-    partition->committed = std::max<std::int64_t>(tp.offset, -1);
-    log_->info("{}[{}] resumes at {}, where this member had completed it before it was lost ({})", tp.topic,
-               tp.partition, progress,
-               tp.offset >= 0 ? fmt::format("committed: {}", tp.offset) : std::string("nothing committed"));
-  }
+  commits_->assigned(partitions);  // lost partitions back: where they had got to
 }
 
 void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
@@ -272,28 +145,11 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
   // them starts): a call's outputs are then produced and its offset committed below, or, past
   // the deadline, its result is discarded and the next owner handles it again.
   if (executor_) executor_->finish(deadline, partitions);
-  for (int i = 0; transaction_ && i < partitions->cnt; ++i) {
-    // Exactly-once: records held behind an input that will not be concluded here are not
-    // produced (the next owner handles them again).
-    if (auto* partition = find_partition(partitions->elems[i].topic, partitions->elems[i].partition)) {
-      drop_held(*partition);
-    }
-  }
+  commits_->revoking(partitions);
   wait_for_outputs(deadline, partitions);
-  if (lost && transaction_) {
-    // The generation is gone: the coordinator would refuse its offsets. Abort; the new owners
-    // redo the lost partitions' work, this member the rest from its committed offsets.
-    abort_transaction();
-  } else if (lost) {
-    for (int i = 0; i < partitions->cnt; ++i) {
-      auto* partition = find_partition(partitions->elems[i].topic, partitions->elems[i].partition);
-      const auto offset = partition ? partition->tracker.commit_offset() : std::nullopt;
-      if (offset && *offset > partition->committed) {
-        lost_progress_[{partition->topic, partition->partition}] = *offset;
-      }
-    }
-  } else if (!commit_completed(true, partitions)) {
-    log_->warn("commit on revocation refused; the next owner handles again from {}", uncommitted_summary());
+  // Committed, or when lost remembered in case they come back (exactly-once aborts instead).
+  if (!commit_answered(commits_->revoked(partitions, lost)) && !lost) {
+    log_->warn("commit on revocation refused; the next owner handles again from {}", commits_->uncommitted_summary());
   }
   for (int i = 0; i < partitions->cnt; ++i) {
     auto it = partitions_.find({partitions->elems[i].topic, partitions->elems[i].partition});
@@ -306,8 +162,8 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
     state->retry_message.reset();
     state->retry_entry = nullptr;
     state->retired = true;
-    undo_uncommitted(*state);  // what was not committed is done again if it comes back here
-    drop_resends(*state);      // the next owner produces them
+    CommitStrategy::undo_uncommitted(*state);  // what was not committed is done again if it comes back here
+    drop_resends(*state);                      // the next owner produces them
     // Delivery reports may still point into its entries.
     if (state->tracker.pending_acks() > 0 || state->lanes.running() > 0) retired_.push_back(std::move(state));
   }

@@ -28,7 +28,7 @@ HandlePtr KernelLoop::make_client(rd_kafka_type_t type, const std::vector<Proper
   rd_kafka_conf_set_error_cb(conf.get(), &KernelLoop::on_error);
   if (type == RD_KAFKA_CONSUMER) {
     rd_kafka_conf_set_rebalance_cb(conf.get(), &KernelLoop::on_rebalance);
-    // No offset_commit_cb: each commit names its own callback (commit_completed), so a
+    // No offset_commit_cb: each commit names its own callback (OffsetCommits::commit), so a
     // synchronous commit is not reported a second time through the consumer queue.
   } else {
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &KernelLoop::on_delivery);
@@ -43,14 +43,16 @@ void KernelLoop::start() {
   // (kernel-admin dlq replay, topic creation) must never register, and so fence, its id.
   producer_ = make_client(RD_KAFKA_PRODUCER, config_.loop_producer_properties());
   consumer_ = make_client(RD_KAFKA_CONSUMER, config_.consumer_properties());
+  std::unique_ptr<Transaction> transaction;
   if (settings_.delivery == DeliveryGuarantee::exactly_once) {
-    transaction_ = std::make_unique<Transaction>(producer_.get(), consumer_.get(), transactional_id(settings_), log_);
-    transaction_->init(settings_.startup_timeout);
-    log_->info("exactly-once delivery: transactional.id {}", transaction_->id());
+    transaction = std::make_unique<Transaction>(producer_.get(), consumer_.get(), transactional_id(settings_), log_);
+    transaction->init(settings_.startup_timeout);
+    log_->info("exactly-once delivery: transactional.id {}", transaction->id());
   }
   // Serve the consumer's main events (errors, logs, rebalances) from consumer_poll().
   rd_kafka_poll_set_consumer(consumer_.get());
   consumer_queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
+  start_commits(std::move(transaction));  // exactly-once when a transaction was made
   // The brokers and every topic were checked before the loop was made (run/topics.cpp).
   dlq_topic_ = producer_topic(settings_.dlq_topic);
   if (settings_.error_topic) error_topic_ = producer_topic(*settings_.error_topic);

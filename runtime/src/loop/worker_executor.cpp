@@ -10,7 +10,7 @@
 // unchanged: the end of each partition's contiguous completed prefix, so a slow call holds
 // its partition's commit point, never a later offset's completion. Under exactly-once, a
 // concluded call's records are also held until every lower offset of its partition is
-// concluded (exactly_once.cpp), so a transaction never carries a record beyond its commit.
+// concluded (exactly_once_commits.hpp), so a transaction never carries a record beyond its commit.
 #include "loop/worker_executor.hpp"
 
 #include <algorithm>
