@@ -17,7 +17,7 @@ namespace kernel::detail {
 
 bool KernelLoop::begin_transaction() {
   if (transaction_->begin()) return true;
-  stop_on_fatal_error(producer_.get());
+  stop_on_fatal_error(output_.producer());
   return false;
 }
 
@@ -36,11 +36,11 @@ bool KernelLoop::commit_transaction() {
   wait_for_outputs(deadline);
   if (exit_code_ == exit_code::software) return false;
   if (transaction_failed_) return end_transaction(Transaction::Result::must_abort, nullptr);
-  if (pending_outputs_ > 0) {
+  if (output_.pending() > 0) {
     // Not acknowledged in time: in a transaction librdkafka then refuses the commit anyway.
     // Redo the work.
     log_->warn("{} not acknowledged before the transaction's commit; aborting it",
-               count_of(pending_outputs_, "output"));
+               count_of(output_.pending(), "output"));
     return end_transaction(Transaction::Result::must_abort, nullptr);
   }
   auto offsets = committable_offsets(nullptr);
@@ -108,13 +108,11 @@ bool KernelLoop::transaction_record_failed(const rd_kafka_message_t& message, co
   auto& entry = *delivery.entry;
   const auto kind = classify_produce_error(message.err);
   if (entry.owner->retired || kind == ProduceErrorKind::fatal ||
-      rd_kafka_fatal_error(producer_.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_fatal_error(output_.producer(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return false;
   }
   // Sending it again cannot help: librdkafka refuses to commit a transaction one of whose
-  // messages failed. Given up here; nothing is committed before the abort, which redoes it.
-  --pending_outputs_;
-  --entry.pending_acks;
+  // messages failed. Given up (by the sender); nothing is committed before the abort, which redoes it.
   const auto* topic = rd_kafka_topic_name(message.rkt);
   if (!delivery.dead_letter && kind != ProduceErrorKind::passing) {
     // Refused for good: done again it would fail again, and every transaction with it. When
@@ -137,8 +135,8 @@ bool KernelLoop::dead_letter_undeliverable(PartitionState& partition, InFlight& 
   const auto reason = std::move(it->second);
   partition.undeliverable.erase(it);
   if (partition.metrics) partition.metrics->count(HandledOutcome::dead_lettered);
-  dead_letter(partition, entry, input, "permanent", FailureReason::output_failed, "kernel::OutputError", reason,
-              entry.retries);
+  output_.dead_letter(partition, entry, input, "permanent", FailureReason::output_failed, "kernel::OutputError", reason,
+                      entry.retries);
   return true;
 }
 
@@ -183,7 +181,7 @@ void KernelLoop::rewind_to_committed(std::chrono::milliseconds delay) {
     undo_uncommitted(*state);  // the aborted transaction's work is redone from the committed offset
     state->lanes.drop_waiting();
     drop_held(*state);
-    drop_resends(*state);
+    output_.drop_resends(*state);
     if (state->tracker.pending_acks() > 0 || state->lanes.running() > 0) retired_.push_back(std::move(state));
     reserve_lanes_of_running_calls(*fresh);
     seeks.push_back({fresh->topic, fresh->partition, target});
@@ -225,9 +223,8 @@ bool KernelLoop::must_hold(const InFlight& entry) {
 }
 
 void KernelLoop::hold(Resend record) {
-  // Still counted in its entry's pending_acks (its input is not complete), no longer in
-  // pending_outputs_: a commit waits only for what was produced.
-  --pending_outputs_;
+  // Still counted in its entry's pending_acks (its input is not complete), no longer in the
+  // sender's pending records: a commit waits only for what was produced.
   auto& entry = *record.delivery->entry;
   entry.owner->held_records[entry.offset].push_back(std::move(record));
 }
@@ -241,8 +238,7 @@ void KernelLoop::release_held(PartitionState& partition) {
     auto records = std::move(it->second);
     partition.held_records.erase(it);
     for (auto& record : records) {
-      ++pending_outputs_;
-      produce_again(record);
+      output_.produce_held(record);
     }
   }
 }

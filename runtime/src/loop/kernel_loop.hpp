@@ -29,6 +29,7 @@
 #include "loop/circuit_breaker.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/disposition.hpp"
+#include "loop/output_sender.hpp"
 #include "loop/retry_policy.hpp"
 #include "loop/standard_headers.hpp"
 #include "loop/transactions.hpp"
@@ -59,7 +60,7 @@ struct LoopHooks {
   std::function<bool()> should_stop;
 };
 
-class KernelLoop {
+class KernelLoop final : private OutputEvents {
  public:
   /// `published` (null members: HTTP off) receives liveness, readiness, status and metrics,
   /// and brings operator pauses; it must outlive the loop.
@@ -88,9 +89,7 @@ class KernelLoop {
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> committed_offsets() const;
   std::size_t in_flight() const noexcept { return total_in_flight_; }
   const Settings& settings() const noexcept { return settings_; }
-  int pending_outputs() const noexcept { return pending_outputs_; }
-  /// A copy of a message to produce later (loop_internal.hpp): a resend, or a held record.
-  struct Resend;
+  int pending_outputs() const noexcept { return output_.pending(); }
   /// Exactly-once: how many times a partition had a record in a committed transaction whose
   /// input offset that commit did not cover (a crash would then handle the input again and
   /// duplicate the record). Always 0 unless the loop is wrong; for tests, loop thread only.
@@ -139,24 +138,6 @@ class KernelLoop {
   /// Produces `message` to the retry topic `.retry.<next>` (the input's commit waits for the record).
   void move_to_retry_topic(PartitionState& partition, InFlight& entry, const Message& message, const Outcome& outcome,
                            int attempt, int next);
-  void send_output(const Outgoing& output, const Message& input, InFlight& entry, int attempt);
-  void dead_letter(PartitionState& partition, InFlight& entry, const Message& input, std::string_view error_class,
-                   FailureReason reason, std::string_view type, std::string_view message, int retries,
-                   rd_kafka_topic_t* to = nullptr);
-  /// A dead-letter write failed for a passing reason and is sent again after `delay`: counts
-  /// it and warns at most every 30 s (dead_letter_writes.cpp).
-  void dead_letter_write_failed(const std::string& topic, rd_kafka_resp_err_t err, std::chrono::milliseconds delay);
-  /// KAFKA_ERROR_TOPIC: a business error's input, with the dead-letter headers (its commit
-  /// waits for the acknowledgement).
-  void publish_business_error(PartitionState& partition, InFlight& entry, const Message& input, const Outcome& outcome,
-                              int retries);
-  /// Produces one message; `headers` pass to librdkafka only if it accepts the message.
-  void produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, const void* key, std::size_t key_len,
-                   const void* value, std::size_t value_len, HeadersPtr headers, const Delivery& delivery);
-  rd_kafka_topic_t* producer_topic(const std::string& name);
-  /// Produces a copy made by produce_raw() (a resend, a held record).
-  void produce_again(Resend& resend);
-  void resend_due();
   /// Commits each partition's completed prefix (only those in `only` when given). Synchronous:
   /// blocks for the broker's answer and returns false when any offset was refused.
   bool commit_completed(bool synchronous, const rd_kafka_topic_partition_list_t* only = nullptr);
@@ -165,24 +146,13 @@ class KernelLoop {
   /// `partitions` (all when null) is pending or `deadline` passes.
   void wait_for_outputs(Clock::time_point deadline, const rd_kafka_topic_partition_list_t* partitions = nullptr);
   int pending_outputs_of(const rd_kafka_topic_partition_list_t* partitions);
-  /// Drops the resends queued for a partition that is handed over (its next owner produces them).
-  void drop_resends(PartitionState& partition);
   /// Why a commit is still owed: "orders[0]@15, orders[1]@7" (empty when none).
   std::string uncommitted_summary();
-  void settle(PartitionState& partition);
+  void settle(PartitionState& partition) override;
   void dead_letter_failed_outputs(PartitionState& partition);
-  void mark_output_failed(InFlight& entry, std::string reason);
-  /// A produce refused or not delivered: send again later, dead-letter the input, shrink a
-  /// dead letter, or stop on a fatal producer error (see produce_errors.hpp).
-  void produce_failed(Resend failed, rd_kafka_resp_err_t err);
-  /// A dead letter refused for good: counted once per entry until written or handed over.
-  void block_dead_letter(InFlight& entry, std::string what);
-  void unblock_dead_letter(InFlight& entry) noexcept;
-  /// Halves a dead letter's value and records its original size; false when nothing is left to cut.
-  static bool shrink_dead_letter(Resend& resend);
+  void mark_output_failed(InFlight& entry, std::string reason) override;
   /// A fatal librdkafka error in `client`: records the cause and stops (exit 70).
-  void stop_on_fatal_error(rd_kafka_t* client);
-  void log_produce_failure(spdlog::level::level_enum level, std::string text);
+  void stop_on_fatal_error(rd_kafka_t* client) override;
 
   // Circuit breaker (circuit_breaker.cpp): fed with each call's class, it pauses every
   // partition (PauseReason::breaker) while open and runs one waiting retry as the probe.
@@ -278,17 +248,15 @@ class KernelLoop {
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void resume_lost_progress(rd_kafka_topic_partition_list_t* partitions);
   void revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
-  void delivered(const rd_kafka_message_t* message);
 
   // Operations (loop_operations.cpp): all on the loop thread, none waits for the server.
   void apply_operator_pause();
   void publish_status(std::chrono::steady_clock::time_point now);
-  void count_produced(const rd_kafka_message_t* message);
   static bool held(const PartitionState& partition) noexcept;
 
   // Exactly-once (exactly_once.cpp): commits go through the producer's transaction.
   /// Begins the transaction before a produce (lazily); false when the producer failed for good.
-  bool begin_transaction();
+  bool begin_transaction() override;
   /// Flushes the outputs and commits the completed prefixes of every partition in the
   /// transaction; false when it was aborted (the work is redone) or the producer failed.
   bool commit_transaction();
@@ -297,7 +265,7 @@ class KernelLoop {
   /// is aborted at once (run(), or the commit waiting for it). An output refused for good marks
   /// its input undeliverable. False when the usual handling applies (a revoked partition's
   /// record, a purge during an abort, a fatal error).
-  bool transaction_record_failed(const rd_kafka_message_t& message, const Delivery& delivery);
+  bool transaction_record_failed(const rd_kafka_message_t& message, const Delivery& delivery) override;
   /// Exactly-once: an input marked undeliverable by an aborted transaction is dead-lettered
   /// (output_failed) instead of handled again. False when it is not marked.
   bool dead_letter_undeliverable(PartitionState& partition, InFlight& entry, const Message& input);
@@ -310,8 +278,8 @@ class KernelLoop {
   // With workers, a concluded call's records wait until every lower offset of its partition
   // is concluded, so each transaction holds only records of inputs its offsets commit.
   /// Whether a record of `entry` must wait: an entry below it is not concluded yet.
-  bool must_hold(const InFlight& entry);
-  void hold(Resend record);
+  bool must_hold(const InFlight& entry) override;
+  void hold(Resend record) override;
   /// Produces, in offset order, the held records of the entries concluded from the partition's
   /// `released_until` on, up to the first entry that is not.
   void release_held(PartitionState& partition);
@@ -334,22 +302,18 @@ class KernelLoop {
   RetryPolicy retry_policy_;
   CircuitBreaker breaker_;
   std::int64_t breaker_opened_at_ms_ = 0;  // wall clock, for /admin/status
-  HeaderStamper stamper_;
   Context context_;
 
   HandlePtr consumer_;
   QueuePtr consumer_queue_;  // where asynchronous commit results come back (served by consumer_poll)
-  HandlePtr producer_;
-  std::unordered_map<std::string, TopicPtr> producer_topics_;
-  rd_kafka_topic_t* dlq_topic_ = nullptr;
+  /// The producer, what it sends and its delivery reports.
+  OutputSender output_;
   std::vector<std::string> retry_topic_names_;  // KERNEL_RETRY_TOPICS, .retry.1 first (empty: in place)
-  std::size_t message_max_bytes_ = 1000000;     // the producer's message.max.bytes, read at start
 
   std::map<std::pair<std::string, std::int32_t>, std::unique_ptr<PartitionState>> partitions_;
   // Revoked partitions whose outputs were still unacknowledged: kept so delivery reports
   // find their entries.
   std::vector<std::unique_ptr<PartitionState>> retired_;
-  std::vector<Resend> resends_;
   const rd_kafka_topic_t* last_topic_ = nullptr;  // partition_of() cache
   std::int32_t last_partition_ = -1;
   PartitionState* last_state_ = nullptr;
@@ -362,7 +326,6 @@ class KernelLoop {
   std::chrono::steady_clock::time_point publish_due_{};
   StatusSnapshot status_;                        // refilled and swapped with the published one
   std::unique_ptr<ClusterWatch> cluster_watch_;  // watermarks of paused partitions (ops on)
-  std::vector<std::pair<const rd_kafka_topic_t*, prometheus::Counter*>> produced_counters_;
 
   std::size_t total_in_flight_ = 0;
   std::size_t total_parked_ = 0;
@@ -372,7 +335,6 @@ class KernelLoop {
   std::size_t parked_bytes_ = 0;
   /// Messages received beyond the in-flight cap wait here, up to this many bytes in all.
   static constexpr std::size_t parked_bytes_budget = 8u << 20;
-  int pending_outputs_ = 0;
   std::size_t max_in_flight_total_;
   /// Messages received beyond the in-flight cap wait here, at most this many (and
   /// parked_bytes_budget of keys and values): 8 x the in-flight cap. Fewer costs throughput,
@@ -400,15 +362,6 @@ class KernelLoop {
   // offset that could not be committed). If the same partitions come back and the group's
   // committed offset is still below it, the loop resumes from there instead of redoing it.
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> lost_progress_;
-  std::chrono::steady_clock::time_point last_resend_warning_{};
-  int suppressed_resend_warnings_ = 0;
-  std::chrono::steady_clock::time_point last_dead_letter_warning_{};
-  int suppressed_dead_letter_warnings_ = 0;
-  /// Dead letters refused for good and not written since (InFlight::dead_letter_blocked), and
-  /// what the last refusal said.
-  std::size_t blocked_dead_letters_ = 0;
-  std::string dead_letter_blocked_;
-  rd_kafka_topic_t* error_topic_ = nullptr;  // KAFKA_ERROR_TOPIC, null when unset
   // KernelSpec::batch_handler (empty for a single-message kernel).
   BatchHandler batch_handler_;
   TransientTypes transient_errors_;

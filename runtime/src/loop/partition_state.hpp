@@ -50,7 +50,7 @@ struct PartitionState {
   /// and its records produced; the records of a concluded entry at or above it are held here,
   /// by input offset, until the entries below it are concluded too.
   std::int64_t released_until = -1;
-  std::map<std::int64_t, std::vector<KernelLoop::Resend>> held_records;
+  std::map<std::int64_t, std::vector<Resend>> held_records;
   /// Exactly-once: the highest input offset with a record produced in the open transaction.
   std::int64_t produced_in_transaction = -1;
   /// Exactly-once: inputs (by offset) an output of which failed for good in an aborted
