@@ -215,13 +215,6 @@ void KernelLoop::redo_when_due(Clock::time_point now) {
   }
 }
 
-bool KernelLoop::must_hold(const InFlight& entry) {
-  auto& partition = *entry.owner;
-  // Produced at once when every entry below it is concluded: it is then the first entry from
-  // released_until on (the entries below are concluded, or complete and gone).
-  return entry.offset >= partition.released_until && partition.tracker.first_from(partition.released_until) != &entry;
-}
-
 void KernelLoop::hold(Resend record) {
   // Still counted in its entry's pending_acks (its input is not complete), no longer in the
   // sender's pending records: a commit waits only for what was produced.

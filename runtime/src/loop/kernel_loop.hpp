@@ -277,8 +277,6 @@ class KernelLoop final : private OutputEvents {
   void redo_when_due(Clock::time_point now);
   // With workers, a concluded call's records wait until every lower offset of its partition
   // is concluded, so each transaction holds only records of inputs its offsets commit.
-  /// Whether a record of `entry` must wait: an entry below it is not concluded yet.
-  bool must_hold(const InFlight& entry) override;
   void hold(Resend record) override;
   /// Produces, in offset order, the held records of the entries concluded from the partition's
   /// `released_until` on, up to the first entry that is not.

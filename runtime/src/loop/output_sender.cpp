@@ -96,7 +96,7 @@ void OutputSender::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, 
                   std::move(headers),
                   &delivery};
   };
-  if (hold_until_ordered_ && events_.must_hold(*delivery.entry)) {
+  if (hold_until_ordered_ && must_hold(*delivery.entry)) {
     // Exactly-once with workers: produced once the offsets below its input are concluded.
     // Still counted in its entry's pending_acks, no longer here: a commit waits only for
     // what was produced.

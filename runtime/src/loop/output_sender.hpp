@@ -66,9 +66,8 @@ class OutputEvents {
   virtual void stop_on_fatal_error(rd_kafka_t* client) = 0;
   /// Exactly-once: begins the transaction before a produce; false when the producer failed.
   virtual bool begin_transaction() = 0;
-  /// Exactly-once with workers: whether a record of `entry` must wait for the entries below it.
-  virtual bool must_hold(const InFlight& entry) = 0;
-  /// Exactly-once with workers: keeps `record` until the entries below its input are concluded.
+  /// Exactly-once with workers: keeps `record` until the entries below its input are concluded
+  /// (must_hold(), partition_state.hpp).
   virtual void hold(Resend record) = 0;
   /// Exactly-once: a record of the open transaction was not delivered. True when the
   /// transaction takes it (it is aborted; the sender gives the record up), false when the
@@ -94,7 +93,7 @@ class OutputSender {
   void set_producer(HandlePtr producer) noexcept { producer_ = std::move(producer); }
   /// Opens the dead-letter and error topics and reads message.max.bytes, which a dead letter
   /// must fit. `transaction` (exactly-once; null otherwise) receives every record; with
-  /// `hold_until_ordered` (exactly-once with workers) a record may wait (OutputEvents::must_hold).
+  /// `hold_until_ordered` (exactly-once with workers) a record may wait (OutputEvents::hold).
   void start(const Transaction* transaction, bool hold_until_ordered);
   /// The producer, for what the loop does with it itself (polls, flushes, the transaction).
   rd_kafka_t* producer() const noexcept { return producer_.get(); }

@@ -70,6 +70,16 @@ inline std::size_t parked_size(const Message& message) noexcept {
   return message.value().size() + message.key().value_or(std::string_view()).size();
 }
 
+/// Exactly-once with workers: whether a record of `entry` must wait in its partition's
+/// held_records because an entry below it is not concluded yet. A function of the partition's
+/// state alone, so the output sender asks it per record without calling into the loop.
+inline bool must_hold(const InFlight& entry) noexcept {
+  auto& partition = *entry.owner;
+  // Produced at once when every entry below it is concluded: it is then the first entry from
+  // released_until on (the entries below are concluded, or complete and gone).
+  return entry.offset >= partition.released_until && partition.tracker.first_from(partition.released_until) != &entry;
+}
+
 /// Paused for a reason that stops handling altogether (not a retry's or back-pressure's own wait).
 inline bool KernelLoop::held(const PartitionState& partition) noexcept {
   return partition.paused.has(PauseReason::operator_) || partition.paused.has(PauseReason::breaker);

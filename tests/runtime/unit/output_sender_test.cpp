@@ -32,7 +32,6 @@ struct RecordedEvents final : OutputEvents {
   void mark_output_failed(InFlight&, std::string reason) override { failed_outputs.push_back(std::move(reason)); }
   void stop_on_fatal_error(rd_kafka_t*) override { ++fatal_errors; }
   bool begin_transaction() override { return true; }
-  bool must_hold(const InFlight&) override { return false; }
   void hold(Resend) override {}
   bool transaction_record_failed(const rd_kafka_message_t&, const Delivery&) override { return false; }
 };
