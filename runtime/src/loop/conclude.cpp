@@ -73,7 +73,7 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
   switch (disposition.action) {
     case Action::complete:
       count(HandledOutcome::success);
-      for (const auto& output : outputs) send_output(output, message, entry, attempt);
+      for (const auto& output : outputs) output_.send_output(output, message, entry, attempt);
       entry.handled = true;
       return;
     case Action::complete_without_outputs:
@@ -83,7 +83,7 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
       entry.handled = true;
       count(HandledOutcome::business_error);
       if (disposition.action == Action::publish_to_error_topic) {
-        publish_business_error(partition, entry, message, outcome, attempt - 1);
+        output_.publish_business_error(partition, entry, message, outcome, attempt - 1);
       }
       return;
     case Action::hold_for_breaker: count_retry(); return;
@@ -99,8 +99,9 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
       return;
     case Action::dead_letter:
       count(HandledOutcome::dead_lettered);
-      dead_letter(partition, entry, message, outcome.kind == Outcome::Kind::transient ? "transient" : "permanent",
-                  disposition.reason, outcome.error_type, outcome.message, attempt - 1);
+      output_.dead_letter(partition, entry, message,
+                          outcome.kind == Outcome::Kind::transient ? "transient" : "permanent", disposition.reason,
+                          outcome.error_type, outcome.message, attempt - 1);
       return;
     case Action::stop:
       log_->critical("fatal error at {}[{}]@{}: {}; stopping", partition.topic, partition.partition, message.offset(),

@@ -131,8 +131,7 @@ bool ExactlyOnceCommits::record_failed(const rd_kafka_message_t& message, const 
     return false;
   }
   // Sending it again cannot help: librdkafka refuses to commit a transaction one of whose
-  // messages failed. Given up here; nothing is committed before the abort, which redoes it.
-  --entry.pending_acks;
+  // messages failed. Given up (by the sender); nothing is committed before the abort, which redoes it.
   const auto* topic = rd_kafka_topic_name(message.rkt);
   if (!delivery.dead_letter && kind != ProduceErrorKind::passing) {
     // Refused for good: done again it would fail again, and every transaction with it. When
@@ -155,13 +154,6 @@ std::optional<std::string> ExactlyOnceCommits::take_undeliverable(PartitionState
   auto reason = std::move(it->second);
   partition.undeliverable.erase(it);
   return reason;
-}
-
-bool ExactlyOnceCommits::must_hold(const InFlight& entry) {
-  auto& partition = *entry.owner;
-  // Produced at once when every entry below it is concluded: it is then the first entry from
-  // released_until on (the entries below are concluded, or complete and gone).
-  return entry.offset >= partition.released_until && partition.tracker.first_from(partition.released_until) != &entry;
 }
 
 void ExactlyOnceCommits::hold(Resend record) {

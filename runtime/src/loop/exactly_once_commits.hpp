@@ -24,8 +24,6 @@ namespace kernel::detail {
 
 class ExactlyOnceCommits final : public CommitStrategy {
  public:
-  using Resend = KernelLoop::Resend;
-
   /// `transaction` is initialised (Transaction::init); `producer` is its producer.
   ExactlyOnceCommits(CommitHost& host, const Settings& settings, std::shared_ptr<spdlog::logger> log,
                      KernelMetrics* metrics, rd_kafka_t* producer, std::unique_ptr<Transaction> transaction);
@@ -65,8 +63,6 @@ class ExactlyOnceCommits final : public CommitStrategy {
 
   // With workers, a concluded call's records wait until every lower offset of its partition
   // is concluded, so each transaction holds only records of inputs its offsets commit.
-  /// Whether a record of `entry` must wait: an entry below it is not concluded yet.
-  static bool must_hold(const InFlight& entry);
   /// Keeps `record` until release_held() (the loop no longer counts it pending).
   static void hold(Resend record);
   /// Hands `produce`, in offset order, the held records of the entries concluded from the

@@ -44,10 +44,7 @@ void ExecutorHost::settle(PartitionState& partition) { loop_->settle(partition);
 
 void ExecutorHost::release_held(PartitionState& partition) {
   if (auto* exactly_once = loop_->commits_->exactly_once()) {
-    exactly_once->release_held(partition, [this](KernelLoop::Resend& record) {
-      ++loop_->pending_outputs_;
-      loop_->produce_again(record);
-    });
+    exactly_once->release_held(partition, [this](Resend& record) { loop_->output_.produce_held(record); });
   }
 }
 

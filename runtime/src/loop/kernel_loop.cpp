@@ -43,8 +43,8 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       retry_policy_(settings_.retry_backoff, settings_.retry_backoff_max, settings_.retry_multiplier,
                     settings_.retry_jitter),
       breaker_(settings_.breaker_threshold, settings_.breaker_cooldown, settings_.breaker_cooldown_max),
-      stamper_(kernel_name_),
       context_(kernel_name_, settings_.output_topic, log_),
+      output_(*this, config_, kernel_name_, log_, retry_policy_, published.metrics),
       ops_(published.state),
       metrics_(published.metrics),
       max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16),
@@ -105,11 +105,10 @@ void KernelLoop::close() noexcept {
   // The workers first: a running call is waited for, and calls hold consumed messages.
   executor_.reset();
   cluster_watch_.reset();  // it queries through the consumer
-  producer_topics_.clear();
+  output_.release_topics();
   consumer_queue_.reset();  // holds a reference into the consumer
   // Consumed messages kept by in-flight entries (an output never acknowledged, as after a
   // fatal producer error) hold references into the consumer: its destruction waits for them.
-  resends_.clear();
   retired_.clear();
   partitions_.clear();
   if (consumer_ && subscribed_ && !joined()) {
@@ -119,15 +118,7 @@ void KernelLoop::close() noexcept {
     (void)consumer_.release();
   }
   consumer_.reset();
-  producer_.reset();
-}
-
-rd_kafka_topic_t* KernelLoop::producer_topic(const std::string& name) {
-  auto it = producer_topics_.find(name);
-  if (it == producer_topics_.end()) {
-    it = producer_topics_.emplace(name, TopicPtr(rd_kafka_topic_new(producer_.get(), name.c_str(), nullptr))).first;
-  }
-  return it->second.get();
+  output_.release_producer();
 }
 
 PartitionState* KernelLoop::find_partition(const char* topic, std::int32_t partition) {
@@ -151,12 +142,12 @@ int KernelLoop::run() {
     if (hooks_.should_stop && hooks_.should_stop()) break;
     // Short polls while work is pending so delivery reports, resends, collected batches and
     // workers' calls are served promptly; no longer than until the loop's own next work is due.
-    const PollWait wait{pending_outputs_ > 0 || !resends_.empty() || (executor_ && executor_->busy()), next_due_};
+    const PollWait wait{output_.busy() || (executor_ && executor_->busy()), next_due_};
     MessagePtr raw{rd_kafka_consumer_poll(consumer_.get(), poll_timeout(wait, Clock::now()))};
     const bool polled = raw != nullptr;
     if (raw) handle(std::move(raw));
     if (executor_) executor_->conclude_returned();
-    rd_kafka_poll(producer_.get(), 0);
+    rd_kafka_poll(output_.producer(), 0);
     if (commits_->must_abort()) commit_answered(commits_->abort());
     drain_parked();
     if (!polled && waiting_for_room()) {
@@ -165,7 +156,7 @@ int KernelLoop::run() {
       // batch no more inputs can add to. Flushing sends them now and returns as soon as every
       // output is acknowledged (at most busy_poll_ms, as the poll would have waited); the
       // delivery reports it serves make room at once.
-      rd_kafka_flush(producer_.get(), busy_poll_ms);
+      rd_kafka_flush(output_.producer(), busy_poll_ms);
       if (commits_->must_abort()) commit_answered(commits_->abort());
       drain_parked();
     }
@@ -185,13 +176,13 @@ int KernelLoop::run() {
       run_due_retries();
       if (!stopping()) commits_->tick(now);
       if (executor_) wake_at(executor_->tick(now));
-      resend_due();
+      output_.resend_due();
       check_backpressure();
       std::erase_if(retired_, [](const auto& state) {
         return state->tracker.pending_acks() == 0 && state->lanes.running() == 0;
       });
-      if (rd_kafka_fatal_error(producer_.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        stop_on_fatal_error(producer_.get());
+      if (rd_kafka_fatal_error(output_.producer(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        stop_on_fatal_error(output_.producer());
         break;
       }
       commit_answered(commits_->commit_if_due(now));
@@ -238,7 +229,7 @@ void KernelLoop::handle(MessagePtr raw) {
 }
 
 bool KernelLoop::waiting_for_room() const {
-  if (total_parked_ == 0 || pending_outputs_ == 0) return false;
+  if (total_parked_ == 0 || output_.pending() == 0) return false;
   for (const auto& [key, partition] : partitions_) {
     if (!partition->parked.empty() && !partition->retry_entry && !held(*partition) && !has_room(*partition))
       return true;
@@ -260,8 +251,8 @@ void KernelLoop::handle_now(PartitionState& partition, Message message) {
     // An output of it failed for good in an aborted transaction: dead-lettered, not handled again.
     if (auto reason = ExactlyOnceCommits::take_undeliverable(partition, entry.offset)) {
       if (partition.metrics) partition.metrics->count(HandledOutcome::dead_lettered);
-      dead_letter(partition, entry, message, "permanent", FailureReason::output_failed, "kernel::OutputError", *reason,
-                  entry.retries);
+      output_.dead_letter(partition, entry, message, "permanent", FailureReason::output_failed, "kernel::OutputError",
+                          *reason, entry.retries);
       settle(partition);
       return;
     }
@@ -387,7 +378,7 @@ int KernelLoop::shutdown() {
   const std::size_t hung_calls = executor_ ? executor_->running() : 0;
   const bool producer_failed = exit_code_ == exit_code::software;  // a fatal librdkafka error
   // After a fatal producer error nothing more can be delivered: do not wait for it.
-  if (producer_ && !producer_failed) wait_for_outputs(*stop_deadline_);
+  if (output_.producer() && !producer_failed) wait_for_outputs(*stop_deadline_);
   bool committed = !consumer_ || commit_answered(commits_->commit(true));
   for (int attempt = 1;
        !committed && !(commits_->exactly_once() && exit_code_ != exit_code::ok) && Clock::now() < *stop_deadline_;
@@ -419,9 +410,9 @@ int KernelLoop::shutdown() {
         "those messages will be delivered again",
         uncommitted);
     if (exit_code_ == exit_code::ok) exit_code_ = exit_code::failure;
-  } else if (pending_outputs_ > 0) {
+  } else if (output_.pending() > 0) {
     log_->error("stopped with {} unacknowledged and {} uncommitted; they will be delivered again",
-                count_of(pending_outputs_, "output"), count_of(left, "message"));
+                count_of(output_.pending(), "output"), count_of(left, "message"));
     if (exit_code_ == exit_code::ok) exit_code_ = exit_code::failure;
   } else if (hung_calls == 0) {
     log_->info("stopped ({} left uncommitted)", count_of(left, "message"));

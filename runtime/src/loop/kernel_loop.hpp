@@ -30,6 +30,7 @@
 #include "loop/commit_tracker.hpp"
 #include "loop/disposition.hpp"
 #include "loop/inline_executor.hpp"
+#include "loop/output_sender.hpp"
 #include "loop/retry_policy.hpp"
 #include "loop/standard_headers.hpp"
 #include "loop/transactions.hpp"
@@ -63,7 +64,7 @@ struct LoopHooks {
   std::function<bool()> should_stop;
 };
 
-class KernelLoop {
+class KernelLoop final : private OutputEvents {
   friend class ExecutorHost;  // an executor's narrow view of the loop (executor_host.hpp)
 
  public:
@@ -94,9 +95,7 @@ class KernelLoop {
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> committed_offsets() const;
   std::size_t in_flight() const noexcept { return total_in_flight_; }
   const Settings& settings() const noexcept { return settings_; }
-  int pending_outputs() const noexcept { return pending_outputs_; }
-  /// A copy of a message to produce later (loop_internal.hpp): a resend, or a held record.
-  struct Resend;
+  int pending_outputs() const noexcept { return output_.pending(); }
   /// Exactly-once: how many times a partition had a record in a committed transaction whose
   /// input offset that commit did not cover (a crash would then handle the input again and
   /// duplicate the record). Always 0 unless the loop is wrong; for tests, loop thread only.
@@ -139,44 +138,15 @@ class KernelLoop {
   /// Produces `message` to the retry topic `.retry.<next>` (the input's commit waits for the record).
   void move_to_retry_topic(PartitionState& partition, InFlight& entry, const Message& message, const Outcome& outcome,
                            int attempt, int next);
-  void send_output(const Outgoing& output, const Message& input, InFlight& entry, int attempt);
-  void dead_letter(PartitionState& partition, InFlight& entry, const Message& input, std::string_view error_class,
-                   FailureReason reason, std::string_view type, std::string_view message, int retries,
-                   rd_kafka_topic_t* to = nullptr);
-  /// A dead-letter write failed for a passing reason and is sent again after `delay`: counts
-  /// it and warns at most every 30 s (dead_letter_writes.cpp).
-  void dead_letter_write_failed(const std::string& topic, rd_kafka_resp_err_t err, std::chrono::milliseconds delay);
-  /// KAFKA_ERROR_TOPIC: a business error's input, with the dead-letter headers (its commit
-  /// waits for the acknowledgement).
-  void publish_business_error(PartitionState& partition, InFlight& entry, const Message& input, const Outcome& outcome,
-                              int retries);
-  /// Produces one message; `headers` pass to librdkafka only if it accepts the message.
-  void produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, const void* key, std::size_t key_len,
-                   const void* value, std::size_t value_len, HeadersPtr headers, const Delivery& delivery);
-  rd_kafka_topic_t* producer_topic(const std::string& name);
-  /// Produces a copy made by produce_raw() (a resend, a held record).
-  void produce_again(Resend& resend);
-  void resend_due();
   /// Serves delivery reports and resends, flushing past linger.ms, until no output of
   /// `partitions` (all when null) is pending or `deadline` passes.
   void wait_for_outputs(Clock::time_point deadline, const rd_kafka_topic_partition_list_t* partitions = nullptr);
   int pending_outputs_of(const rd_kafka_topic_partition_list_t* partitions);
-  /// Drops the resends queued for a partition that is handed over (its next owner produces them).
-  void drop_resends(PartitionState& partition);
-  void settle(PartitionState& partition);
+  void settle(PartitionState& partition) override;
   void dead_letter_failed_outputs(PartitionState& partition);
-  void mark_output_failed(InFlight& entry, std::string reason);
-  /// A produce refused or not delivered: send again later, dead-letter the input, shrink a
-  /// dead letter, or stop on a fatal producer error (see produce_errors.hpp).
-  void produce_failed(Resend failed, rd_kafka_resp_err_t err);
-  /// A dead letter refused for good: counted once per entry until written or handed over.
-  void block_dead_letter(InFlight& entry, std::string what);
-  void unblock_dead_letter(InFlight& entry) noexcept;
-  /// Halves a dead letter's value and records its original size; false when nothing is left to cut.
-  static bool shrink_dead_letter(Resend& resend);
+  void mark_output_failed(InFlight& entry, std::string reason) override;
   /// A fatal librdkafka error in `client`: records the cause and stops (exit 70).
-  void stop_on_fatal_error(rd_kafka_t* client);
-  void log_produce_failure(spdlog::level::level_enum level, std::string text);
+  void stop_on_fatal_error(rd_kafka_t* client) override;
 
   // Circuit breaker (circuit_breaker.cpp): fed with each call's class, it pauses every
   // partition (PauseReason::breaker) while open and runs one waiting retry as the probe.
@@ -211,12 +181,10 @@ class KernelLoop {
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
-  void delivered(const rd_kafka_message_t* message);
 
   // Operations (loop_operations.cpp): all on the loop thread, none waits for the server.
   void apply_operator_pause();
   void publish_status(std::chrono::steady_clock::time_point now);
-  void count_produced(const rd_kafka_message_t* message);
   static bool held(const PartitionState& partition) noexcept;
 
   // Commits (loop_commits.cpp): the strategy KERNEL_DELIVERY chose, and what the loop lends it.
@@ -230,6 +198,10 @@ class KernelLoop {
   /// offset once `delay` has passed (paused for PauseReason::retry meanwhile). False when none
   /// had received anything since it was assigned.
   bool rewind_to_committed(std::chrono::milliseconds delay);
+  // What the output sender asks under exactly-once (OutputEvents), passed to the commit strategy.
+  bool begin_transaction() override;
+  void hold(Resend record) override;
+  bool transaction_record_failed(const rd_kafka_message_t& message, const Delivery& delivery) override;
 
   PartitionState* find_partition(const char* topic, std::int32_t partition);
   PartitionState* partition_of(const rd_kafka_message_t* message);
@@ -244,22 +216,18 @@ class KernelLoop {
   RetryPolicy retry_policy_;
   CircuitBreaker breaker_;
   std::int64_t breaker_opened_at_ms_ = 0;  // wall clock, for /admin/status
-  HeaderStamper stamper_;
   Context context_;
 
   HandlePtr consumer_;
   QueuePtr consumer_queue_;  // where asynchronous commit results come back (served by consumer_poll)
-  HandlePtr producer_;
-  std::unordered_map<std::string, TopicPtr> producer_topics_;
-  rd_kafka_topic_t* dlq_topic_ = nullptr;
+  /// The producer, what it sends and its delivery reports.
+  OutputSender output_;
   std::vector<std::string> retry_topic_names_;  // KERNEL_RETRY_TOPICS, .retry.1 first (empty: in place)
-  std::size_t message_max_bytes_ = 1000000;     // the producer's message.max.bytes, read at start
 
   std::map<std::pair<std::string, std::int32_t>, std::unique_ptr<PartitionState>> partitions_;
   // Revoked partitions whose outputs were still unacknowledged: kept so delivery reports
   // find their entries.
   std::vector<std::unique_ptr<PartitionState>> retired_;
-  std::vector<Resend> resends_;
   const rd_kafka_topic_t* last_topic_ = nullptr;  // partition_of() cache
   std::int32_t last_partition_ = -1;
   PartitionState* last_state_ = nullptr;
@@ -272,7 +240,6 @@ class KernelLoop {
   std::chrono::steady_clock::time_point publish_due_{};
   StatusSnapshot status_;                        // refilled and swapped with the published one
   std::unique_ptr<ClusterWatch> cluster_watch_;  // watermarks of paused partitions (ops on)
-  std::vector<std::pair<const rd_kafka_topic_t*, prometheus::Counter*>> produced_counters_;
 
   std::size_t total_in_flight_ = 0;
   std::size_t total_parked_ = 0;
@@ -282,7 +249,6 @@ class KernelLoop {
   std::size_t parked_bytes_ = 0;
   /// Messages received beyond the in-flight cap wait here, up to this many bytes in all.
   static constexpr std::size_t parked_bytes_budget = 8u << 20;
-  int pending_outputs_ = 0;
   std::size_t max_in_flight_total_;
   /// Messages received beyond the in-flight cap wait here, at most this many (and
   /// parked_bytes_budget of keys and values): 8 x the in-flight cap. Fewer costs throughput,
@@ -299,15 +265,6 @@ class KernelLoop {
   std::chrono::steady_clock::time_point next_due_ = std::chrono::steady_clock::time_point::max();
   /// Set when shutdown starts: every wait of the stop (revocation included) ends by then.
   std::optional<std::chrono::steady_clock::time_point> stop_deadline_;
-  std::chrono::steady_clock::time_point last_resend_warning_{};
-  int suppressed_resend_warnings_ = 0;
-  std::chrono::steady_clock::time_point last_dead_letter_warning_{};
-  int suppressed_dead_letter_warnings_ = 0;
-  /// Dead letters refused for good and not written since (InFlight::dead_letter_blocked), and
-  /// what the last refusal said.
-  std::size_t blocked_dead_letters_ = 0;
-  std::string dead_letter_blocked_;
-  rd_kafka_topic_t* error_topic_ = nullptr;  // KAFKA_ERROR_TOPIC, null when unset
   // How handler calls run (call_executor.hpp): on this thread, the loop's own path per message;
   // executor_ is the batches' or the workers' (null when every call runs on this thread).
   InlineExecutor inline_calls_;

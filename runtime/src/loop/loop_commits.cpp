@@ -26,7 +26,7 @@ class KernelLoop::CommitHostOfLoop final : public CommitHost {
   }
   void settle(PartitionState& partition) override { loop_.settle(partition); }
   void wait_for_outputs(Clock::time_point deadline) override { loop_.wait_for_outputs(deadline); }
-  int pending_outputs() const override { return loop_.pending_outputs_; }
+  int pending_outputs() const override { return loop_.output_.pending(); }
   bool failed() const override { return loop_.exit_code_ == exit_code::software; }
   std::optional<Clock::time_point> stop_deadline() const override { return loop_.stop_deadline_; }
   bool rewind_to_committed(std::chrono::milliseconds delay) override { return loop_.rewind_to_committed(delay); }
@@ -45,7 +45,7 @@ class KernelLoop::CommitHostOfLoop final : public CommitHost {
 void KernelLoop::start_commits(std::unique_ptr<Transaction> transaction) {
   commit_host_ = std::make_unique<CommitHostOfLoop>(*this);
   if (transaction) {
-    commits_ = std::make_unique<ExactlyOnceCommits>(*commit_host_, settings_, log_, metrics_, producer_.get(),
+    commits_ = std::make_unique<ExactlyOnceCommits>(*commit_host_, settings_, log_, metrics_, output_.producer(),
                                                     std::move(transaction));
   } else {
     commits_ = std::make_unique<OffsetCommits>(*commit_host_, settings_, log_, metrics_, consumer_.get(),
@@ -120,7 +120,7 @@ bool KernelLoop::rewind_to_committed(std::chrono::milliseconds delay) {
     CommitStrategy::undo_uncommitted(*state);  // the aborted transaction's work is redone from the committed offset
     state->lanes.drop_waiting();
     ExactlyOnceCommits::drop_held(*state);
-    drop_resends(*state);
+    output_.drop_resends(*state);
     if (state->tracker.pending_acks() > 0 || state->lanes.running() > 0) retired_.push_back(std::move(state));
     if (executor_) executor_->assigned(*fresh);
     seeks.push_back({fresh->topic, fresh->partition, target});
@@ -138,6 +138,18 @@ bool KernelLoop::rewind_to_committed(std::chrono::milliseconds delay) {
   if (error) log_->error("rewinding after an aborted transaction failed: {}", rd_kafka_error_string(error.get()));
   rd_kafka_pause_partitions(consumer_.get(), list.get());
   return true;
+}
+
+bool KernelLoop::begin_transaction() {
+  if (commits_->exactly_once()->begin()) return true;
+  stop_on_fatal_error(output_.producer());  // the producer failed for good
+  return false;
+}
+
+void KernelLoop::hold(Resend record) { ExactlyOnceCommits::hold(std::move(record)); }
+
+bool KernelLoop::transaction_record_failed(const rd_kafka_message_t& message, const Delivery& delivery) {
+  return commits_->exactly_once()->record_failed(message, delivery);
 }
 
 }  // namespace kernel::detail

@@ -30,19 +30,6 @@ void KernelLoop::apply_operator_pause() {
   ops_->acknowledge(operator_generation_);
 }
 
-void KernelLoop::count_produced(const rd_kafka_message_t* message) {
-  // Outputs go to a few topics: a short list by topic handle, found by name only once.
-  for (const auto& [topic, counter] : produced_counters_) {
-    if (topic == message->rkt) {
-      counter->Increment();
-      return;
-    }
-  }
-  auto& counter = metrics_->produced(rd_kafka_topic_name(message->rkt));
-  produced_counters_.emplace_back(message->rkt, &counter);
-  counter.Increment();
-}
-
 void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
   publish_due_ = now + std::chrono::milliseconds(200);
   if (!cluster_watch_) cluster_watch_ = std::make_unique<ClusterWatch>(consumer_.get(), *ops_);
@@ -94,9 +81,9 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
   metrics_->parked().Set(static_cast<double>(total_parked_));
   snapshot.in_flight = total_in_flight_;
   snapshot.parked = total_parked_;
-  snapshot.dead_letter_blocked = blocked_dead_letters_ > 0 ? dead_letter_blocked_ : std::string();
-  metrics_->dead_letters_blocked().Set(static_cast<double>(blocked_dead_letters_));
-  snapshot.pending_outputs = pending_outputs_;
+  snapshot.dead_letter_blocked = output_.blocked_dead_letters() > 0 ? output_.dead_letter_refusal() : std::string();
+  metrics_->dead_letters_blocked().Set(static_cast<double>(output_.blocked_dead_letters()));
+  snapshot.pending_outputs = output_.pending();
   snapshot.operator_paused = operator_paused_;
   publish_breaker(snapshot);
   snapshot.published_at_ms =

@@ -51,7 +51,7 @@ struct PartitionState {
   /// and its records produced; the records of a concluded entry at or above it are held here,
   /// by input offset, until the entries below it are concluded too.
   std::int64_t released_until = -1;
-  std::map<std::int64_t, std::vector<KernelLoop::Resend>> held_records;
+  std::map<std::int64_t, std::vector<Resend>> held_records;
   /// Exactly-once: the highest input offset with a record produced in the open transaction.
   std::int64_t produced_in_transaction = -1;
   /// Exactly-once: inputs (by offset) an output of which failed for good in an aborted
@@ -69,6 +69,16 @@ struct PartitionState {
 /// number of parked messages is bounded on its own, so empty messages are bounded too).
 inline std::size_t parked_size(const Message& message) noexcept {
   return message.value().size() + message.key().value_or(std::string_view()).size();
+}
+
+/// Exactly-once with workers: whether a record of `entry` must wait in its partition's
+/// held_records because an entry below it is not concluded yet. A function of the partition's
+/// state alone, so the output sender asks it per record without calling into the loop.
+inline bool must_hold(const InFlight& entry) noexcept {
+  auto& partition = *entry.owner;
+  // Produced at once when every entry below it is concluded: it is then the first entry from
+  // released_until on (the entries below are concluded, or complete and gone).
+  return entry.offset >= partition.released_until && partition.tracker.first_from(partition.released_until) != &entry;
 }
 
 /// Paused for a reason that stops handling altogether (not a retry's or back-pressure's own wait).

@@ -163,7 +163,7 @@ void KernelLoop::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) 
     state->retry_entry = nullptr;
     state->retired = true;
     CommitStrategy::undo_uncommitted(*state);  // what was not committed is done again if it comes back here
-    drop_resends(*state);                      // the next owner produces them
+    output_.drop_resends(*state);              // the next owner produces them
     // Delivery reports may still point into its entries.
     if (state->tracker.pending_acks() > 0 || state->lanes.running() > 0) retired_.push_back(std::move(state));
   }

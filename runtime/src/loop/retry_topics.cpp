@@ -123,13 +123,8 @@ void KernelLoop::move_to_retry_topic(PartitionState& partition, InFlight& entry,
              partition.partition, message.offset(), attempt, retry_topic_names_.size() + 1, topic, delay.count(),
              outcome.message);
   // The input's commit waits for this record's acknowledgement, as for an output.
-  const auto key = message.key();
-  const auto value = message.value();
-  ++entry.pending_acks;
-  ++pending_outputs_;
   entry.handled = true;
-  produce_raw(producer_topic(topic), RD_KAFKA_PARTITION_UA, key ? key->data() : nullptr, key ? key->size() : 0,
-              value.data(), value.size(), std::move(headers), entry.output_delivery);
+  output_.send_record(topic, message.key(), message.value(), std::move(headers), entry);
 }
 
 }  // namespace kernel::detail

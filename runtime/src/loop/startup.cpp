@@ -41,28 +41,23 @@ HandlePtr KernelLoop::make_client(rd_kafka_type_t type, const std::vector<Proper
 void KernelLoop::start() {
   // Only the loop's producer is transactional (exactly_once): tools that share the configuration
   // (kernel-admin dlq replay, topic creation) must never register, and so fence, its id.
-  producer_ = make_client(RD_KAFKA_PRODUCER, config_.loop_producer_properties());
+  output_.set_producer(make_client(RD_KAFKA_PRODUCER, config_.loop_producer_properties()));
   consumer_ = make_client(RD_KAFKA_CONSUMER, config_.consumer_properties());
   std::unique_ptr<Transaction> transaction;
   if (settings_.delivery == DeliveryGuarantee::exactly_once) {
-    transaction = std::make_unique<Transaction>(producer_.get(), consumer_.get(), transactional_id(settings_), log_);
+    transaction = std::make_unique<Transaction>(output_.producer(), consumer_.get(), transactional_id(settings_), log_);
     transaction->init(settings_.startup_timeout);
     log_->info("exactly-once delivery: transactional.id {}", transaction->id());
   }
   // Serve the consumer's main events (errors, logs, rebalances) from consumer_poll().
   rd_kafka_poll_set_consumer(consumer_.get());
   consumer_queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
-  start_commits(std::move(transaction));  // exactly-once when a transaction was made
+  const Transaction* in_transaction = transaction.get();  // kept by the commit strategy
+  start_commits(std::move(transaction));                  // exactly-once when a transaction was made
   // The brokers and every topic were checked before the loop was made (run/topics.cpp).
-  dlq_topic_ = producer_topic(settings_.dlq_topic);
-  if (settings_.error_topic) error_topic_ = producer_topic(*settings_.error_topic);
-  // The size a dead letter must fit (KAFKA_PROPERTY_MESSAGE_MAX_BYTES may have changed it).
-  std::array<char, 32> max_bytes{};
-  std::size_t size = max_bytes.size();
-  if (rd_kafka_conf_get(rd_kafka_conf(producer_.get()), "message.max.bytes", max_bytes.data(), &size) ==
-      RD_KAFKA_CONF_OK) {
-    message_max_bytes_ = std::strtoull(max_bytes.data(), nullptr, 10);
-  }
+  // Exactly-once with workers: a concluded call's records wait until every lower offset of its
+  // partition is concluded (must_hold()).
+  output_.start(in_transaction, in_transaction && executor_ && executor_->concurrent());
 
   PartitionListPtr topics(rd_kafka_topic_partition_list_new(static_cast<int>(settings_.input_topics.size())));
   // The kernel consumes its retry topics too (retry_topics.cpp).
