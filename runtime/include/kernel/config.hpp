@@ -422,12 +422,6 @@ class ProduceGuard {
   std::string own_pipeline_;
 };
 
-/// `${name}` variables of topic patterns and topic settings replaced by `values`; an unknown
-/// variable, an unclosed `${` or a variable without a value sets `error`.
-std::string substitute_topic_variables(std::string_view text,
-                                       const std::map<std::string, std::string, std::less<>>& values,
-                                       std::string& error);
-
 /// Replaces secret values in a line of text (librdkafka's log and conf dumps) with ***.
 std::string mask_secrets(std::string_view text);
 

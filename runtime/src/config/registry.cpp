@@ -136,10 +136,10 @@ template <typename T>
 VariableSpec stored_in(T Settings::*field, Codec<T> codec, Row row) {
   auto spec = spec_of(row, codec.type, codec.accepted);
   spec.read = [field, parse = codec.parse](std::string_view text, Settings& settings) {
-    std::string error;
-    auto value = parse(text, error);
-    if (value) settings.*field = std::move(*value);
-    return value ? std::string() : error;
+    auto value = parse(text);
+    if (!value) return std::move(value).error();
+    settings.*field = std::move(*value);
+    return std::string();
   };
   spec.show = [field, format = codec.format](const Settings& settings) { return format(settings.*field); };
   spec.check = [field, check = codec.check, example = row.default_value](const Settings& settings) {
@@ -153,8 +153,8 @@ template <typename T>
 VariableSpec accepted_only(Codec<T> codec, Row row) {
   auto spec = spec_of(row, codec.type, codec.accepted);
   spec.read = [parse = codec.parse](std::string_view text, Settings&) {
-    std::string error;
-    return parse(text, error) ? std::string() : error;
+    auto value = parse(text);
+    return value ? std::string() : std::move(value).error();
   };
   spec.show = [shown = row.default_value](const Settings&) { return shown; };
   spec.check = [](const Settings&) { return std::string(); };
