@@ -34,6 +34,7 @@
 #include "broker/record_io.hpp"
 #include "gate.hpp"
 #include "http/operations.hpp"
+#include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "kernel/testing.hpp"
 #include "kernels.hpp"
@@ -58,10 +59,10 @@ kernel::detail::HandlePtr client(rd_kafka_type_t type, const std::vector<std::pa
   for (const auto& [name, value] : props) {
     REQUIRE(rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) == RD_KAFKA_CONF_OK);
   }
-  kernel::detail::HandlePtr handle(rd_kafka_new(type, conf.get(), error.data(), error.size()));
-  REQUIRE_MESSAGE(handle, error.data());
-  (void)conf.release();  // rd_kafka_new took it
-  return handle;
+  auto client = kernel::detail::create_client(
+      type == RD_KAFKA_CONSUMER ? kernel::detail::ClientType::consumer : kernel::detail::ClientType::producer, conf);
+  REQUIRE_MESSAGE(client, client.message);
+  return std::move(client.handle);
 }
 
 /// One message in a transaction of `producer`, then the transaction committed or aborted.
