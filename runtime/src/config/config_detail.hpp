@@ -15,7 +15,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "config/handler_choice.hpp"
 #include "config/parsed.hpp"
+#include "config/pipeline_naming.hpp"
+#include "config/transactional_id.hpp"
 #include "kernel/config.hpp"
 
 namespace kernel::config_detail {

@@ -32,6 +32,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "broker/record_io.hpp"
+#include "config/transactional_id.hpp"
 #include "gate.hpp"
 #include "http/operations.hpp"
 #include "kernel/detail/rdkafka_client.hpp"
