@@ -151,10 +151,6 @@ struct VariableSpec {
   std::vector<RdkafkaProperty> rdkafka = {};
 };
 
-/// What is wrong with a kernel's choice of handlers, one `config error: kernel NAME ...` line
-/// each (exit 78); empty when it sets what it must.
-std::vector<std::string> handler_choice_problems(std::string_view kernel_name, const HandlerChoice& choice);
-
 /// Every variable the runtime reads, in documentation order.
 const std::vector<VariableSpec>& config_registry();
 /// The registry as JSON (an array of objects with the VariableSpec fields).
@@ -278,12 +274,6 @@ struct Settings {
   KernelValues kernel_values;
 };
 
-/// The producer's transactional.id under KERNEL_DELIVERY=exactly_once: KERNEL_TRANSACTIONAL_ID,
-/// else `<group>.<inputs>.<instance id>`, where `<inputs>` is the sorted input topics joined by
-/// `+` (the first 16 hex digits of their SHA-256 when that is longer than 100 characters) and
-/// the instance id is KERNEL_INSTANCE_ID or this host's name.
-std::string transactional_id(const Settings& settings);
-
 /// The variable a kernel's setting is read from: the kernel's name upper-cased with dashes as
 /// underscores, `_`, the setting's name (ORDER_ROUTER_BATCH_SIZE).
 std::string setting_variable(std::string_view kernel_name, std::string_view setting);
@@ -372,61 +362,6 @@ std::string topic_name_problem(std::string_view topic);
 /// How a problem names one character: `'/'`, `a space`, `control character 0x0a`, `a
 /// non-ASCII character`.
 std::string character_name(char c);
-
-/// True when KERNEL_PIPELINE and KERNEL_STEP are both set (docs/pipelines.md).
-bool pipeline_naming(const Settings& settings);
-
-/// The topic of kind `kind` (`input`, `output`, `output.<name>`, `dead-letter`, `error`,
-/// `retry.<n>`) of this kernel's own pipeline step, from KERNEL_TOPIC_PATTERN, with
-/// KAFKA_TOPIC_PREFIX applied. Only meaningful under pipeline naming.
-std::string pipeline_topic(const Settings& settings, std::string_view kind);
-
-/// The topic a named output writes to when KAFKA_OUTPUT_TOPIC_<NAME> does not say:
-/// under pipeline naming `....output.<name>`, otherwise nullopt (the kernel's code decides).
-/// Named outputs resolve here, so the convention for them lives in one place.
-std::optional<std::string> pipeline_output_topic(const Settings& settings, std::string_view output_name);
-
-/// Retry topic `n` (1-based): `....retry.<n>` under pipeline naming, else `<kernel>.retry.<n>`;
-/// KAFKA_TOPIC_PREFIX applied.
-std::string retry_topic(const Settings& settings, int n);
-
-/// A topic the kernel reads or writes, and what it is for (start-up verification and creation).
-struct KernelTopic {
-  enum class Use { input, output, dead_letter, error, retry, allowed };
-  std::string name;
-  Use use;
-};
-/// Every topic the kernel reads or writes, each once: inputs, output, dead-letter, error topic
-/// and the exact names of KERNEL_ALLOWED_TOPICS (prefixes cannot be checked).
-std::vector<KernelTopic> kernel_topics(const Settings& settings);
-
-/// The produce guard: which topics a handler may write. On with pipeline naming or a
-/// KERNEL_ALLOWED_TOPICS whitelist; then a kernel may write its own step's topics, its
-/// declared outputs and the whitelisted topics, and nothing else.
-class ProduceGuard {
- public:
-  explicit ProduceGuard(const Settings& settings);
-  bool active() const noexcept { return active_; }
-  /// Why `topic` (as the broker knows it, prefix included) may not be written, or "" when
-  /// it may.
-  std::string refusal(std::string_view topic) const;
-  /// Lets `topic` through (a named output declared by the kernel).
-  void allow(std::string topic) { exact_.push_back(std::move(topic)); }
-
- private:
-  bool active_ = false;
-  std::vector<std::string> exact_;
-  std::vector<std::string> prefixes_;                         // from `prefix.*`, without the `*`
-  std::function<bool(std::string_view)> own_step_;            // a topic of this step (any kind)
-  std::function<std::string(std::string_view)> pipeline_of_;  // pipeline of a convention topic, or ""
-  std::string own_pipeline_;
-};
-
-/// `${name}` variables of topic patterns and topic settings replaced by `values`; an unknown
-/// variable, an unclosed `${` or a variable without a value sets `error`.
-std::string substitute_topic_variables(std::string_view text,
-                                       const std::map<std::string, std::string, std::less<>>& values,
-                                       std::string& error);
 
 /// Replaces secret values in a line of text (librdkafka's log and conf dumps) with ***.
 std::string mask_secrets(std::string_view text);

@@ -87,34 +87,32 @@ std::string_view to_string(DeliveryGuarantee value) { return text_of(value); }
 namespace config_detail::codec {
 
 Codec<std::string> text(std::string type) {
-  return {std::move(type), [](std::string_view text, std::string&) { return std::optional(trim(text)); },
+  return {std::move(type), [](std::string_view text) { return Parsed<std::string>(trim(text)); },
           [](const std::string& value) { return value; }};
 }
 
 Codec<std::string> verbatim() {
-  return {"string", [](std::string_view text, std::string&) { return std::optional(std::string(text)); },
+  return {"string", [](std::string_view text) { return Parsed<std::string>(std::string(text)); },
           [](const std::string& value) { return value; }};
 }
 
 Codec<std::string> pem(std::string what) {
   return {"pem",
-          [what](std::string_view text, std::string& error) {
+          [what](std::string_view text) -> Parsed<std::string> {
             auto decoded = decode_pem(text);
-            if (!decoded) error = "not a PEM " + what + ": expected text starting with -----BEGIN, or base64 of it";
-            return decoded;
+            if (!decoded)
+              return parse_error("not a PEM " + what + ": expected text starting with -----BEGIN, or base64 of it");
+            return std::move(*decoded);
           },
           [](const std::string& value) { return value; }};
 }
 
 Codec<std::vector<std::string>> topic_list() {
   return {"list",
-          [](std::string_view text, std::string& error) -> std::optional<std::vector<std::string>> {
+          [](std::string_view text) -> Parsed<std::vector<std::string>> {
             std::vector<std::string> topics;
             for (auto& topic : split_list(text)) {
-              if (topic.empty()) {
-                error = "expected comma-separated topic names with none empty";
-                return std::nullopt;
-              }
+              if (topic.empty()) return parse_error("expected comma-separated topic names with none empty");
               if (std::find(topics.begin(), topics.end(), topic) == topics.end()) topics.push_back(topic);
             }
             return topics;
@@ -129,13 +127,12 @@ Codec<bool> boolean() {
 Codec<int> whole_number(long long minimum, std::string meaning) {
   const auto expected = "expected a whole number of at least " + std::to_string(minimum) + meaning;
   return {"int",
-          [=](std::string_view text, std::string& error) -> std::optional<int> {
-            const auto parsed = parse_integer(text, error);
+          [=](std::string_view text) -> Parsed<int> {
+            const auto parsed = parse_integer(text);
             if (parsed && *parsed >= minimum && *parsed <= std::numeric_limits<int>::max()) {
               return static_cast<int>(*parsed);
             }
-            error = expected;
-            return std::nullopt;
+            return parse_error(expected);
           },
           [](int value) { return std::to_string(value); },
           {},
@@ -152,11 +149,11 @@ Codec<std::chrono::milliseconds> duration(Zero zero) {
 
 Codec<std::vector<std::chrono::milliseconds>> rising_durations() {
   return {"list",
-          [](std::string_view text, std::string& error) -> std::optional<std::vector<std::chrono::milliseconds>> {
+          [](std::string_view text) -> Parsed<std::vector<std::chrono::milliseconds>> {
             std::vector<std::chrono::milliseconds> delays;
             for (const auto& each : split_list(text)) {
-              auto delay = parse_duration(each, error);
-              if (!delay) return std::nullopt;
+              auto delay = parse_duration(each);
+              if (!delay) return parse_error(std::move(delay).error());
               delays.push_back(*delay);
             }
             return delays;
@@ -186,47 +183,38 @@ Codec<std::vector<std::chrono::milliseconds>> rising_durations() {
 Codec<DedupWindow> dedup_window(std::string_view fallback) {
   static constexpr long long max_count = 10'000'000;  // ~1 GB of ids at most: a bound, not a target
   const std::string expected = "expected COUNT,AGE (e.g. 10000,10m), or either alone";
-  // One part: a bare whole number is the count, anything else must be the age.
-  auto read_part = [expected](std::string_view part, DedupWindow& window, std::string& error) {
+  // One part, into `window`: a bare whole number is the count, anything else must be the age.
+  auto read_part = [expected](std::string_view part, DedupWindow window) -> Parsed<DedupWindow> {
     const auto text = trim(part);
     if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
-      const auto count = parse_integer(text, error);
+      const auto count = parse_integer(text);
       if (!count || *count < 1 || *count > max_count) {
-        error = "count " + text + " is out of range: expected 1 to " + std::to_string(max_count) + "; " + expected;
-        return false;
+        return parse_error("count " + text + " is out of range: expected 1 to " + std::to_string(max_count) + "; " +
+                           expected);
       }
       window.count = static_cast<std::size_t>(*count);
-      return true;
+      return window;
     }
-    const auto age = parse_duration(text, error);
-    if (!age) {
-      error = "\"" + text + "\" is neither a count nor an age (" + error + "); " + expected;
-      return false;
-    }
+    const auto age = parse_duration(text);
+    if (!age) return parse_error("\"" + text + "\" is neither a count nor an age (" + age.error() + "); " + expected);
     window.age = *age;
-    return true;
+    return window;
   };
-  auto parse = [read_part, expected](std::string_view text, DedupWindow start,
-                                     std::string& error) -> std::optional<DedupWindow> {
+  auto parse = [read_part](std::string_view text, DedupWindow start) -> Parsed<DedupWindow> {
     const auto comma = text.find(',');
-    if (comma == std::string_view::npos) {
-      if (!read_part(text, start, error)) return std::nullopt;
-      return start;
-    }
-    DedupWindow window;
-    if (!read_part(text.substr(0, comma), window, error) || !read_part(text.substr(comma + 1), window, error)) {
-      return std::nullopt;
-    }
-    if (window.count == 0 || window.age.count() == 0) {
-      error = "expected one count and one age, e.g. 10000,10m";
-      return std::nullopt;
+    if (comma == std::string_view::npos) return read_part(text, start);
+    auto window = read_part(text.substr(0, comma), DedupWindow{});
+    if (window) window = read_part(text.substr(comma + 1), *window);
+    if (!window) return window;
+    if (window->count == 0 || window->age.count() == 0) {
+      return parse_error("expected one count and one age, e.g. 10000,10m");
     }
     return window;
   };
-  std::string ignored;
-  const auto defaults = parse(fallback, DedupWindow{}, ignored).value_or(DedupWindow{});
+  const auto fallback_window = parse(fallback, DedupWindow{});
+  const auto defaults = fallback_window ? *fallback_window : DedupWindow{};
   return {"count,duration",
-          [parse, defaults](std::string_view text, std::string& error) { return parse(text, defaults, error); },
+          [parse, defaults](std::string_view text) { return parse(text, defaults); },
           [](const DedupWindow& window) { return std::to_string(window.count) + "," + format_duration(window.age); },
           {},
           [](const DedupWindow& window, std::string_view) {
@@ -256,13 +244,12 @@ Codec<E> choice(std::string note) {
   }
   expected += note;
   return {"enum",
-          [=](std::string_view text, std::string& error) -> std::optional<E> {
+          [=](std::string_view text) -> Parsed<E> {
             const auto wanted = upper(trim(text));
             for (const auto& each : choices_of(E{})) {
               if (upper(each.text) == wanted) return each.value;
             }
-            error = expected;
-            return std::nullopt;
+            return parse_error(expected);
           },
           [](E value) { return std::string(text_of(value)); }, listed};
 }
@@ -270,16 +257,15 @@ Codec<E> choice(std::string note) {
 Codec<std::optional<int>> port() {
   const std::string expected = "expected a port 1..65535, 0 for a free port, or off";
   return {"port",
-          [=](std::string_view input, std::string& error) -> std::optional<std::optional<int>> {
+          [=](std::string_view input) -> Parsed<std::optional<int>> {
             const auto text = trim(input);
-            if (text == "off") return std::optional<std::optional<int>>(std::in_place);
-            const auto number = parse_integer(text, error);
+            if (text == "off") return std::optional<int>();
+            const auto number = parse_integer(text);
             if (number && *number >= 0 && *number <= 65535) return std::optional<int>(static_cast<int>(*number));
-            error = text.starts_with("tcp://")
-                        ? "looks like a Kubernetes service variable (a service named kernel-http?); expected a port "
-                          "0..65535 or off"
-                        : expected;
-            return std::nullopt;
+            return parse_error(text.starts_with("tcp://")
+                                   ? "looks like a Kubernetes service variable (a service named kernel-http?); "
+                                     "expected a port 0..65535 or off"
+                                   : expected);
           },
           [](const std::optional<int>& value) { return value ? std::to_string(*value) : std::string("off"); },
           {},
@@ -290,16 +276,15 @@ Codec<std::optional<int>> port() {
 
 Codec<std::string> ip_address() {
   return {"string",
-          [](std::string_view input, std::string& error) -> std::optional<std::string> {
+          [](std::string_view input) -> Parsed<std::string> {
             auto text = trim(input);
             in6_addr ignored{};
             if (inet_pton(AF_INET, text.c_str(), &ignored) == 1 || inet_pton(AF_INET6, text.c_str(), &ignored) == 1) {
               return text;
             }
-            error =
+            return parse_error(
                 "expected an IP address: 0.0.0.0 (all interfaces), 127.0.0.1 (this host only) or another "
-                "address of this host";
-            return std::nullopt;
+                "address of this host");
           },
           [](const std::string& value) { return value; }};
 }

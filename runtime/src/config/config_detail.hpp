@@ -15,6 +15,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "config/handler_choice.hpp"
+#include "config/parsed.hpp"
+#include "config/pipeline_naming.hpp"
+#include "config/transactional_id.hpp"
 #include "kernel/config.hpp"
 
 namespace kernel::config_detail {
@@ -30,12 +34,12 @@ inline constexpr std::string_view derived = "derived";
 
 // ---- values.cpp: text <-> typed values ----------------------------------------------------
 
-/// Each parser returns nullopt and sets `error` to what would be accepted.
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, std::string& error);
-std::optional<long long> parse_size(std::string_view text, std::string& error);
-std::optional<bool> parse_bool(std::string_view text, std::string& error);
-std::optional<long long> parse_integer(std::string_view text, std::string& error);
-std::optional<double> parse_number(std::string_view text, std::string& error);
+/// Each parser returns the value, or what would be accepted.
+Parsed<std::chrono::milliseconds> parse_duration(std::string_view text);
+Parsed<long long> parse_size(std::string_view text);
+Parsed<bool> parse_bool(std::string_view text);
+Parsed<long long> parse_integer(std::string_view text);
+Parsed<double> parse_number(std::string_view text);
 /// Raw PEM, base64 of PEM, or PEM with literal `\n`; nullopt when it is none of these.
 std::optional<std::string> decode_pem(std::string_view text);
 /// What is wrong with one KAFKA_BOOTSTRAP_SERVERS entry ([proto://]host[:port]), or "".
@@ -63,8 +67,8 @@ namespace codec {
 template <typename T>
 struct Codec {
   std::string type;  ///< as docs/configuration.md names it
-  /// The value `text` spells, or nullopt with `error` set to what would be accepted.
-  std::function<std::optional<T>(std::string_view text, std::string& error)> parse;
+  /// The value `text` spells, or what would be accepted.
+  std::function<Parsed<T>(std::string_view text)> parse;
   std::function<std::string(const T& value)> format;
   std::vector<std::string> accepted = {};
   /// What is wrong with a value on its own, or ""; `example` is the variable's default.
@@ -105,10 +109,10 @@ Codec<E> choice(std::string note = {});
 template <typename T>
 Codec<std::optional<T>> optional_of(Codec<T> codec) {
   return {codec.type,
-          [parse = codec.parse](std::string_view text, std::string& error) -> std::optional<std::optional<T>> {
-            auto value = parse(text, error);
-            if (!value) return std::nullopt;
-            return std::optional<std::optional<T>>(std::in_place, std::move(*value));
+          [parse = codec.parse](std::string_view text) -> Parsed<std::optional<T>> {
+            auto value = parse(text);
+            if (!value) return parse_error(std::move(value).error());
+            return std::optional<T>(std::move(*value));
           },
           [format = codec.format](const std::optional<T>& value) { return value ? format(*value) : std::string(); },
           codec.accepted,
@@ -208,6 +212,10 @@ struct RawValue {
 /// the convention. Runs before the topic prefix is applied.
 void apply_pipeline_naming(Loaded& loaded, const std::map<std::string, RawValue, std::less<>>& given,
                            Problems& problems);
+/// `${name}` variables of topic patterns and topic settings replaced by `values`; or why not: an
+/// unknown variable, an unclosed `${` or a variable without a value.
+Parsed<std::string> substitute_topic_variables(std::string_view text,
+                                               const std::map<std::string, std::string, std::less<>>& values);
 
 // ---- rdkafka_properties.cpp: Settings -> librdkafka, KAFKA_PROPERTY_*, librdkafka's check --
 

@@ -31,39 +31,36 @@ std::string env_word(std::string_view name) {
   return word;
 }
 
-/// Parses `text` as a value of `setting`, or sets `error` to what would be accepted.
-std::optional<SettingValue> parse_setting(const KernelSetting& setting, std::string_view text, std::string& error) {
+/// The value of one of the setting's types, or the parser's failure as it is.
+template <typename T>
+Parsed<SettingValue> as_setting_value(Parsed<T> parsed) {
+  if (!parsed) return parse_error(std::move(parsed).error());
+  return SettingValue(std::move(*parsed));
+}
+
+/// `text` as a value of `setting`, or what would be accepted.
+Parsed<SettingValue> parse_setting(const KernelSetting& setting, std::string_view text) {
   switch (setting.type) {
     case SettingType::string:
       // A secret is kept exactly as given: a space may be part of one.
       return setting.secret ? SettingValue(std::string(text)) : SettingValue(trim(text));
     case SettingType::integer:
-      if (auto value = parse_integer(text, error)) return *value;
-      error = "expected a whole number, e.g. 100";
-      return std::nullopt;
-    case SettingType::number:
-      if (auto value = parse_number(text, error)) return *value;
-      return std::nullopt;
-    case SettingType::boolean:
-      if (auto value = parse_bool(text, error)) return *value;
-      return std::nullopt;
-    case SettingType::duration:
-      if (auto value = parse_duration(text, error)) return *value;
-      return std::nullopt;
-    case SettingType::size:
-      if (auto value = parse_size(text, error)) return *value;
-      return std::nullopt;
-    case SettingType::list: return split_list(text);
+      if (auto value = parse_integer(text)) return SettingValue(*value);
+      return parse_error("expected a whole number, e.g. 100");
+    case SettingType::number: return as_setting_value(parse_number(text));
+    case SettingType::boolean: return as_setting_value(parse_bool(text));
+    case SettingType::duration: return as_setting_value(parse_duration(text));
+    case SettingType::size: return as_setting_value(parse_size(text));
+    case SettingType::list: return SettingValue(split_list(text));
     case SettingType::enumeration: {
       const auto wanted = upper(trim(text));
       for (const auto& choice : setting.choices) {
-        if (upper(choice) == wanted) return choice;  // the declared spelling
+        if (upper(choice) == wanted) return SettingValue(choice);  // the declared spelling
       }
-      error = "expected one of " + join(setting.choices, ", ");
-      return std::nullopt;
+      return parse_error("expected one of " + join(setting.choices, ", "));
     }
   }
-  return std::nullopt;
+  return parse_error("");  // only a number cast to SettingType from outside its values
 }
 
 std::string format_setting(const SettingValue& value) {
@@ -97,13 +94,11 @@ VariableSpec setting_row(std::string_view kernel_name, const KernelSetting& sett
   spec.accepted = setting.choices;
   spec.kernel = true;
   spec.read = [setting](std::string_view text, Settings& settings) {
-    std::string error;
-    auto value = parse_setting(setting, text, error);
-    if (value) {
-      // A size is held as bytes, like the runtime's sizes.
-      settings.kernel_values.set_setting(setting.name, std::move(*value));
-    }
-    return value ? std::string() : error;
+    auto value = parse_setting(setting, text);
+    if (!value) return std::move(value).error();
+    // A size is held as bytes, like the runtime's sizes.
+    settings.kernel_values.set_setting(setting.name, std::move(*value));
+    return std::string();
   };
   spec.show = [name = setting.name](const Settings& settings) {
     const auto it = settings.kernel_values.settings().find(name);
@@ -191,14 +186,15 @@ std::vector<std::string> declaration_problems(const KernelDefaults& kernel) {
       problems.push_back(where + "only an enum has choices; make it SettingType::enumeration or drop them");
     }
     if (setting.default_value) {
-      std::string error;
       const bool empty_allowed = setting.type == SettingType::string || setting.type == SettingType::list;
       if (setting.default_value->empty() && !empty_allowed) {
         problems.push_back(where + "an empty default is not a valid " + std::string(to_string(setting.type)) +
                            "; give a value, or no default to make it required");
-      } else if (!setting.default_value->empty() && !parse_setting(setting, *setting.default_value, error)) {
-        problems.push_back(where + "default \"" + (setting.secret ? "(hidden)" : *setting.default_value) +
-                           "\" is not a valid " + std::string(to_string(setting.type)) + ": " + error);
+      } else if (!setting.default_value->empty()) {
+        if (auto value = parse_setting(setting, *setting.default_value); !value) {
+          problems.push_back(where + "default \"" + (setting.secret ? "(hidden)" : *setting.default_value) +
+                             "\" is not a valid " + std::string(to_string(setting.type)) + ": " + value.error());
+        }
       }
     }
   }

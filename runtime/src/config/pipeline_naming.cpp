@@ -63,8 +63,8 @@ Variables naming_values(const Settings& s) {
 std::string unprefixed_topic(const Settings& s, std::string_view kind) {
   auto values = naming_values(s);
   values["kind"] = std::string(kind);
-  std::string error;
-  return substitute_topic_variables(s.topic_pattern, values, error);
+  auto topic = substitute_topic_variables(s.topic_pattern, values);
+  return topic ? std::move(*topic) : std::string();
 }
 
 std::string escape_regex(std::string_view text) {
@@ -132,14 +132,13 @@ void substitute_setting(std::string& value, std::string_view variable, std::stri
   if (value.find("${") == std::string::npos) return;
   auto values = base;
   if (!kind.empty()) values["kind"] = std::string(kind);
-  std::string error;
-  auto result = substitute_topic_variables(value, values, error);
-  if (!error.empty()) {
-    if (!reported) problems.add(variable, value, error);
+  auto result = substitute_topic_variables(value, values);
+  if (!result) {
+    if (!reported) problems.add(variable, value, result.error());
     reported = true;
     return;
   }
-  value = std::move(result);
+  value = std::move(*result);
 }
 
 void check_allowed_topics(const Settings& s, Problems& problems) {
@@ -194,8 +193,9 @@ bool check_pattern(const Settings& s, Problems& problems) {
 
 bool pipeline_naming(const Settings& settings) { return !settings.pipeline.empty() && !settings.step.empty(); }
 
-std::string substitute_topic_variables(std::string_view text, const Variables& values, std::string& error) {
+Parsed<std::string> config_detail::substitute_topic_variables(std::string_view text, const Variables& values) {
   std::string out;
+  std::string error;
   auto malformed = walk_pattern(
       text, [&](std::string_view literal) { out += literal; },
       [&](std::string_view name) {
@@ -215,7 +215,8 @@ std::string substitute_topic_variables(std::string_view text, const Variables& v
         out += value->second;
       });
   if (error.empty()) error = std::move(malformed);
-  return error.empty() ? out : std::string();
+  if (!error.empty()) return parse_error(std::move(error));
+  return out;
 }
 
 std::string pipeline_topic(const Settings& settings, std::string_view kind) {
@@ -353,13 +354,12 @@ void apply_pipeline_naming(Loaded& loaded, const std::map<std::string, RawValue,
   }
   // The pattern must give a valid name for every kind.
   for (const auto* kind : {"input", "output", "dead-letter", "error", "retry.1"}) {
-    std::string error;
     auto name = unprefixed_topic(s, kind);
     if (name.empty()) {
       auto with_kind = naming_values(s);
       with_kind["kind"] = kind;
-      substitute_topic_variables(s.topic_pattern, with_kind, error);
-      problems.add(env_var::KERNEL_TOPIC_PATTERN, s.topic_pattern, error);
+      const auto why = substitute_topic_variables(s.topic_pattern, with_kind);
+      problems.add(env_var::KERNEL_TOPIC_PATTERN, s.topic_pattern, why ? std::string() : why.error());
       return;
     }
     if (auto why = topic_name_problem(name); !why.empty()) {

@@ -60,9 +60,8 @@ using ScopeTable = std::map<std::string, PropertyScope, std::less<>>;
 std::optional<std::pair<long long, long long>> parse_range(std::string_view text) {
   const auto dots = text.find(" .. ");
   if (dots == std::string_view::npos) return std::nullopt;
-  std::string error;
-  const auto low = parse_integer(text.substr(0, dots), error);
-  const auto high = parse_integer(text.substr(dots + 4), error);
+  const auto low = parse_integer(text.substr(0, dots));
+  const auto high = parse_integer(text.substr(dots + 4));
   if (!low || !high) return std::nullopt;
   return std::make_pair(*low, *high);
 }
@@ -128,8 +127,7 @@ std::string property_range_problem(std::string_view property, std::string_view v
   const auto digits = std::string_view(text).substr(text.starts_with('-') ? 1 : 0);
   if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) return {};
   const auto [low, high] = *scope->range;
-  std::string error;
-  const auto number = parse_integer(text, error);  // nullopt: beyond 64 bits
+  const auto number = parse_integer(text);  // no value: beyond 64 bits
   const bool too_small = number ? *number < low : text.starts_with('-');
   const bool too_large = number ? *number > high : !text.starts_with('-');
   if (!too_small && !too_large) return {};

@@ -10,7 +10,7 @@
 
 #include <openssl/evp.h>
 
-#include "kernel/config.hpp"
+#include "config/transactional_id.hpp"
 
 namespace kernel {
 

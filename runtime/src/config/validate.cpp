@@ -73,8 +73,9 @@ class Checker {
 
 std::optional<long long> passthrough_number(const Settings& s, std::string_view property) {
   for (const auto& p : s.passthrough) {
-    std::string error;
-    if (p.property == property) return parse_integer(p.value, error);
+    if (p.property != property) continue;
+    const auto number = parse_integer(p.value);
+    return number ? std::optional(*number) : std::nullopt;
   }
   return std::nullopt;
 }

@@ -87,21 +87,15 @@ std::string markdown_cell(std::string_view text) {
 
 // Go-style durations (seed 003's users write them): 250ms, 10s, 1m30s, 1.5h. A bare number
 // is refused because "10" could mean ms or s, and guessing wrong is silent.
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view input, std::string& error) {
+Parsed<std::chrono::milliseconds> parse_duration(std::string_view input) {
   const auto text = trim(input);
   const std::string expected = "expected a duration with a unit, e.g. 500ms or 10s";
-  if (text.empty()) {
-    error = expected;
-    return std::nullopt;
-  }
+  if (text.empty()) return parse_error(expected);
   double total_ms = 0;
   std::size_t pos = 0;
   while (pos < text.size()) {
     const auto number = read_decimal(text, pos);
-    if (!number) {
-      error = expected + " (units: ms, s, m, h, d)";
-      return std::nullopt;
-    }
+    if (!number) return parse_error(expected + " (units: ms, s, m, h, d)");
     const auto unit_start = pos;
     while (pos < text.size() && !is_digit(text[pos]) && text[pos] != '.') ++pos;
     const auto unit = text.substr(unit_start, pos - unit_start);
@@ -116,32 +110,25 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view input, 
       scale = 3'600'000;
     else if (unit == "d")
       scale = 86'400'000;
-    if (scale == 0) {
-      error = unit.empty() ? expected : expected + " (units: ms, s, m, h, d)";
-      return std::nullopt;
-    }
+    if (scale == 0) return parse_error(unit.empty() ? expected : expected + " (units: ms, s, m, h, d)");
     total_ms += *number * scale;
   }
-  if (total_ms != std::floor(total_ms)) {
-    error = "expected whole milliseconds, e.g. 1ms or 1.5s";
-    return std::nullopt;
-  }
+  if (total_ms != std::floor(total_ms)) return parse_error("expected whole milliseconds, e.g. 1ms or 1.5s");
   if (total_ms > static_cast<double>(std::numeric_limits<int>::max())) {
-    error = "expected at most 596h (2147483647ms)";
-    return std::nullopt;
+    return parse_error("expected at most 596h (2147483647ms)");
   }
   return std::chrono::milliseconds(static_cast<long long>(total_ms));
 }
 
-std::optional<long long> parse_size(std::string_view input, std::string& error) {
+Parsed<long long> parse_size(std::string_view input) {
   const auto text = trim(input);
-  error = "expected a size in bytes, or with KB, MB, KiB or MiB, e.g. 10MB";
+  const auto refused = [] { return parse_error("expected a size in bytes, or with KB, MB, KiB or MiB, e.g. 10MB"); };
   std::size_t pos = 0;
   while (pos < text.size() && is_digit(text[pos])) ++pos;
-  if (pos == 0) return std::nullopt;
+  if (pos == 0) return refused();
   long long number = 0;
   const auto result = std::from_chars(text.data(), text.data() + pos, number);
-  if (result.ec != std::errc()) return std::nullopt;
+  if (result.ec != std::errc()) return refused();
   const auto unit = lower(trim(std::string_view(text).substr(pos)));
   long long scale = 0;
   if (unit.empty() || unit == "b")
@@ -158,37 +145,33 @@ std::optional<long long> parse_size(std::string_view input, std::string& error) 
     scale = 1LL << 20;
   else if (unit == "gib")
     scale = 1LL << 30;
-  if (scale == 0 || number > std::numeric_limits<long long>::max() / scale) return std::nullopt;
-  error.clear();
+  if (scale == 0 || number > std::numeric_limits<long long>::max() / scale) return refused();
   return number * scale;
 }
 
-std::optional<bool> parse_bool(std::string_view input, std::string& error) {
+Parsed<bool> parse_bool(std::string_view input) {
   const auto text = lower(trim(input));
   if (text == "true" || text == "1" || text == "yes") return true;
   if (text == "false" || text == "0" || text == "no") return false;
-  error = "expected true, false, 1, 0, yes or no";
-  return std::nullopt;
+  return parse_error("expected true, false, 1, 0, yes or no");
 }
 
-std::optional<long long> parse_integer(std::string_view input, std::string& error) {
+Parsed<long long> parse_integer(std::string_view input) {
   const auto text = trim(input);
   long long value = 0;
   const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size()) {
-    error = "expected a whole number";
-    return std::nullopt;
+    return parse_error("expected a whole number");
   }
   return value;
 }
 
-std::optional<double> parse_number(std::string_view input, std::string& error) {
+Parsed<double> parse_number(std::string_view input) {
   const auto text = trim(input);
   double value = 0;
   const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size() || !std::isfinite(value)) {
-    error = "expected a number, e.g. 2.0";
-    return std::nullopt;
+    return parse_error("expected a number, e.g. 2.0");
   }
   return value;
 }
@@ -246,10 +229,9 @@ std::string broker_problem(std::string_view broker) {
   }
   if (host.empty()) return "\"" + std::string(broker) + "\" has no host; " + each;
   if (port.empty()) return {};  // no port: librdkafka uses 9092
-  std::string error;
-  const auto number =
-      port.find_first_not_of("0123456789") == std::string_view::npos ? parse_integer(port, error) : std::nullopt;
-  if (!number || *number < 1 || *number > 65535) {
+  const auto number = parse_integer(port);
+  const bool digits_only = port.find_first_not_of("0123456789") == std::string_view::npos;
+  if (!digits_only || !number || *number < 1 || *number > 65535) {
     return "\"" + std::string(broker) + "\" has port " + std::string(port) + "; " + each;
   }
   return {};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/handler_choice.hpp"
 #include "kernel/middleware.hpp"
 
 namespace kernel::detail {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "config/pipeline_naming.hpp"
 #include "core/context_access.hpp"
 #include "core/partition_list.hpp"
 #include "core/refusal.hpp"

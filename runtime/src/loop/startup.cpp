@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "config/transactional_id.hpp"
 #include "kernel/detail/rdkafka_client.hpp"
 #include "log/logging.hpp"
 #include "loop/loop_internal.hpp"

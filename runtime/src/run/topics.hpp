@@ -5,6 +5,7 @@
 
 #include <spdlog/logger.h>
 
+#include "config/pipeline_naming.hpp"
 #include "kernel/config.hpp"
 
 namespace kernel {

@@ -19,6 +19,8 @@
 
 namespace batch_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -100,11 +102,11 @@ TEST_CASE("a batch holds at most KERNEL_BATCH_SIZE messages of one partition, in
     calls.add(batch, context);
     for (std::size_t i = 0; i < batch.size(); ++i) echo(batch, i);
   });
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_BATCH_SIZE", "7"},
-                                                {"KERNEL_BATCH_TIMEOUT", "50ms"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                                {"KAFKA_CONSUMER_GROUP", "batch-sizes-group"},
-                                                {"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_BATCH_SIZE, "7"},
+                                                {env_var::KERNEL_BATCH_TIMEOUT, "50ms"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "batch-sizes-group"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"}});
   const auto& servers = fixture.bootstrap_servers();
   std::vector<kernel::jsonl::Record> records;
   for (int n = 0; n < 60; ++n) records.push_back(record(n, n % 2));  // 30 on partition 0, 30 on 1
@@ -139,7 +141,7 @@ TEST_CASE("KERNEL_BATCH_TIMEOUT hands over a partial batch") {
     calls.add(batch, context);
     for (std::size_t i = 0; i < batch.size(); ++i) echo(batch, i);
   });
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_BATCH_TIMEOUT", "300ms"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_BATCH_TIMEOUT, "300ms"}});
   const auto started = std::chrono::steady_clock::now();
   kernel::detail::produce_records(fixture.bootstrap_servers(), "batch-timeout.in", {record(0, 0), record(1, 0)});
   REQUIRE(fixture.outputs(2, 20s).size() == 2);
@@ -155,12 +157,12 @@ TEST_CASE("a whole batch failing transiently is retried as a batch, then succeed
     if (context.attempt() < 3) throw kernel::TransientError("database unavailable");
     for (std::size_t i = 0; i < batch.size(); ++i) echo(batch, i);
   });
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_BATCH_SIZE", "5"},
-                                                {"KERNEL_BATCH_TIMEOUT", "10s"},
-                                                {"KERNEL_RETRY_BACKOFF", "50ms"},
-                                                {"KERNEL_RETRY_JITTER", "0"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                                {"KAFKA_CONSUMER_GROUP", "batch-retry-group"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_BATCH_SIZE, "5"},
+                                                {env_var::KERNEL_BATCH_TIMEOUT, "10s"},
+                                                {env_var::KERNEL_RETRY_BACKOFF, "50ms"},
+                                                {env_var::KERNEL_RETRY_JITTER, "0"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "batch-retry-group"}});
   const auto& servers = fixture.bootstrap_servers();
   std::vector<kernel::jsonl::Record> records;
   for (int n = 0; n < 5; ++n) records.push_back(record(n, 0));
@@ -182,7 +184,7 @@ TEST_CASE("a whole batch failing permanently dead-letters each message with the 
     throw kernel::PermanentError("the bulk insert was refused: schema mismatch");
   });
   SUBCASE("permanent") {
-    kernel::testing::KernelFixture fixture(spec, {{"KERNEL_BATCH_SIZE", "3"}});
+    kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_BATCH_SIZE, "3"}});
     kernel::detail::produce_records(fixture.bootstrap_servers(), "batch-permanent.in",
                                     {record(0, 0), record(1, 0), record(2, 0)});
     const auto letters = fixture.dead_letters(3, 20s);
@@ -197,10 +199,10 @@ TEST_CASE("a whole batch failing permanently dead-letters each message with the 
   }
   SUBCASE("transient, out of retries: retries_exhausted") {
     spec.batch_handler = [](kernel::Batch&, kernel::Context&) { throw kernel::TransientError("still down"); };
-    kernel::testing::KernelFixture fixture(spec, {{"KERNEL_BATCH_SIZE", "2"},
-                                                  {"KAFKA_CONSUMER_MAX_RETRIES", "1"},
-                                                  {"KERNEL_RETRY_BACKOFF", "20ms"},
-                                                  {"KERNEL_BREAKER_THRESHOLD", "0"}});
+    kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_BATCH_SIZE, "2"},
+                                                  {env_var::KAFKA_CONSUMER_MAX_RETRIES, "1"},
+                                                  {env_var::KERNEL_RETRY_BACKOFF, "20ms"},
+                                                  {env_var::KERNEL_BREAKER_THRESHOLD, "0"}});
     kernel::detail::produce_records(fixture.bootstrap_servers(), "batch-permanent.in", {record(0, 0), record(1, 0)});
     const auto letters = fixture.dead_letters(2, 20s);
     for (const auto& letter : letters) {
@@ -217,9 +219,9 @@ TEST_CASE("batch.fail(i) dead-letters only message i; the others' outputs go out
       if (batch[i].json()["n"] == 2) batch.fail(i, kernel::PermanentError("row 2 violates a constraint"));
     }
   });
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_BATCH_SIZE", "5"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                                {"KAFKA_CONSUMER_GROUP", "batch-fail-one-group"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_BATCH_SIZE, "5"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "batch-fail-one-group"}});
   const auto& servers = fixture.bootstrap_servers();
   std::vector<kernel::jsonl::Record> records;
   for (int n = 0; n < 5; ++n) records.push_back(record(n, 0));
@@ -252,14 +254,14 @@ TEST_CASE("a message failed transiently alone is retried in a follow-up batch; c
       echo(batch, i);
     }
   });
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_BATCH_SIZE", "4"},
-                                                {"KERNEL_BATCH_TIMEOUT", "10s"},  // the first batch: all four
-                                                {"KERNEL_RETRY_BACKOFF", "200ms"},
-                                                {"KERNEL_RETRY_BACKOFF_MAX", "200ms"},
-                                                {"KERNEL_RETRY_JITTER", "0"},
-                                                {"KAFKA_CONSUMER_MAX_RETRIES", "100"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "50ms"},
-                                                {"KAFKA_CONSUMER_GROUP", "batch-follow-up-group"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_BATCH_SIZE, "4"},
+                                                {env_var::KERNEL_BATCH_TIMEOUT, "10s"},  // the first batch: all four
+                                                {env_var::KERNEL_RETRY_BACKOFF, "200ms"},
+                                                {env_var::KERNEL_RETRY_BACKOFF_MAX, "200ms"},
+                                                {env_var::KERNEL_RETRY_JITTER, "0"},
+                                                {env_var::KAFKA_CONSUMER_MAX_RETRIES, "100"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "50ms"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "batch-follow-up-group"}});
   const auto& servers = fixture.bootstrap_servers();
   kernel::detail::produce_records(servers, "batch-follow-up.in",
                                   {record(0, 0), record(1, 0), record(2, 0), record(3, 0)});
@@ -294,14 +296,14 @@ TEST_CASE("a revoked partition's collected batch is dropped, not committed, and 
       for (std::size_t i = 0; i < batch.size(); ++i) echo(batch, i);
     };
   };
-  const kernel::Environment environment{{"KAFKA_CONSUMER_GROUP", "batch-revoke-group"},
-                                        {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                        {"KERNEL_BATCH_TIMEOUT", "1h"},  // collected until revoked
-                                        {"KERNEL_SHUTDOWN_TIMEOUT", "5s"},
+  const kernel::Environment environment{{env_var::KAFKA_CONSUMER_GROUP, "batch-revoke-group"},
+                                        {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                        {env_var::KERNEL_BATCH_TIMEOUT, "1h"},  // collected until revoked
+                                        {env_var::KERNEL_SHUTDOWN_TIMEOUT, "5s"},
                                         // The first member notices the second's join soon.
-                                        {"KAFKA_CONSUMER_SESSION_TIMEOUT", "3s"},
-                                        {"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "300ms"},
-                                        {"KERNEL_HTTP_PORT", "0"}};
+                                        {env_var::KAFKA_CONSUMER_SESSION_TIMEOUT, "3s"},
+                                        {env_var::KAFKA_CONSUMER_HEARTBEAT_INTERVAL, "300ms"},
+                                        {env_var::KERNEL_HTTP_PORT, "0"}};
   kernel::testing::KernelFixture first(batch_spec("batch-revoke", handler_of(first_calls)), environment);
   const auto& servers = first.bootstrap_servers();
   std::vector<kernel::jsonl::Record> records;
@@ -313,8 +315,8 @@ TEST_CASE("a revoked partition's collected batch is dropped, not committed, and 
   CHECK(first_calls.messages() == 0);  // all collected, none handed over
 
   auto second_environment = environment;
-  second_environment["KAFKA_BOOTSTRAP_SERVERS"] = servers;
-  second_environment["KERNEL_BATCH_TIMEOUT"] = "50ms";
+  second_environment[env_var::KAFKA_BOOTSTRAP_SERVERS] = servers;
+  second_environment[env_var::KERNEL_BATCH_TIMEOUT] = "50ms";
   kernel::testing::KernelFixture second(batch_spec("batch-revoke", handler_of(second_calls)), second_environment,
                                         testwait::kRejoinTimeout);
   // The second member handles what it was given: the first member's collected messages of
@@ -344,8 +346,9 @@ TEST_CASE("stopping with a partly collected batch hands it over, then commits: n
     calls.add(batch, context);
     for (std::size_t i = 0; i < batch.size(); ++i) echo(batch, i);
   });
-  kernel::testing::KernelFixture fixture(
-      spec, {{"KERNEL_BATCH_TIMEOUT", "1h"}, {"KAFKA_CONSUMER_GROUP", "batch-stop-group"}, {"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_BATCH_TIMEOUT, "1h"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "batch-stop-group"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"}});
   const auto& servers = fixture.bootstrap_servers();
   kernel::detail::produce_records(servers, "batch-stop.in", {record(0, 0), record(1, 0), record(2, 0)});
   REQUIRE(testwait::wait_until(

@@ -17,6 +17,8 @@
 
 namespace breaker_handover_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -61,17 +63,17 @@ TEST_CASE("a breaker probe handed over while it runs on a worker: the kernel pro
     };
     return spec;
   };
-  const kernel::Environment environment{{"KERNEL_CONCURRENCY", "4"},
-                                        {"KAFKA_CONSUMER_GROUP", "breaker-handover"},
-                                        {"KERNEL_BREAKER_THRESHOLD", "2"},
-                                        {"KERNEL_BREAKER_COOLDOWN", "200ms"},
-                                        {"KERNEL_BREAKER_COOLDOWN_MAX", "200ms"},
-                                        {"KERNEL_RETRY_BACKOFF", "10ms"},
-                                        {"KERNEL_RETRY_JITTER", "0"},
-                                        {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                        {"KERNEL_SHUTDOWN_TIMEOUT", "1s"}};  // the revocation waits no longer
+  const kernel::Environment environment{{env_var::KERNEL_CONCURRENCY, "4"},
+                                        {env_var::KAFKA_CONSUMER_GROUP, "breaker-handover"},
+                                        {env_var::KERNEL_BREAKER_THRESHOLD, "2"},
+                                        {env_var::KERNEL_BREAKER_COOLDOWN, "200ms"},
+                                        {env_var::KERNEL_BREAKER_COOLDOWN_MAX, "200ms"},
+                                        {env_var::KERNEL_RETRY_BACKOFF, "10ms"},
+                                        {env_var::KERNEL_RETRY_JITTER, "0"},
+                                        {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                        {env_var::KERNEL_SHUTDOWN_TIMEOUT, "1s"}};  // the revocation waits no longer
   auto first_environment = environment;
-  first_environment["KERNEL_HTTP_PORT"] = "0";
+  first_environment[env_var::KERNEL_HTTP_PORT] = "0";
   kernel::testing::KernelFixture first(member(true), first_environment);
   const auto servers = first.bootstrap_servers();
 
@@ -88,8 +90,8 @@ TEST_CASE("a breaker probe handed over while it runs on a worker: the kernel pro
   REQUIRE(gate.wait_for_arrival(20s));  // the probe runs, and hangs
 
   auto second_environment = environment;
-  second_environment["KAFKA_BOOTSTRAP_SERVERS"] = servers;
-  second_environment["KERNEL_HTTP_PORT"] = "off";
+  second_environment[env_var::KAFKA_BOOTSTRAP_SERVERS] = servers;
+  second_environment[env_var::KERNEL_HTTP_PORT] = "off";
   kernel::testing::KernelFixture second(member(false), second_environment, testwait::kRejoinTimeout);
   // The second member handles the probe's message: its partition was handed over, and the
   // revocation gave up on the hung call.

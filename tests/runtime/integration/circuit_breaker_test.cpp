@@ -19,6 +19,8 @@
 
 namespace circuit_breaker_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -50,14 +52,14 @@ TEST_CASE("circuit breaker: a downstream outage parks nothing in the dead-letter
     }
     context.produce(kernel::Outgoing{}.json(message.json()));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_BREAKER_THRESHOLD", "3"},
-                                                {"KERNEL_BREAKER_COOLDOWN", "200ms"},
-                                                {"KERNEL_BREAKER_COOLDOWN_MAX", "400ms"},
-                                                {"KAFKA_CONSUMER_MAX_RETRIES", "2"},
-                                                {"KERNEL_RETRY_BACKOFF", "20ms"},
-                                                {"KERNEL_RETRY_JITTER", "0"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                                {"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_BREAKER_THRESHOLD, "3"},
+                                                {env_var::KERNEL_BREAKER_COOLDOWN, "200ms"},
+                                                {env_var::KERNEL_BREAKER_COOLDOWN_MAX, "400ms"},
+                                                {env_var::KAFKA_CONSUMER_MAX_RETRIES, "2"},
+                                                {env_var::KERNEL_RETRY_BACKOFF, "20ms"},
+                                                {env_var::KERNEL_RETRY_JITTER, "0"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(10s);
   constexpr int count = 10;
@@ -112,10 +114,10 @@ TEST_CASE("circuit breaker: KERNEL_BREAKER_THRESHOLD=0 leaves it off; status sho
   spec.input_topics = {"nobreaker.in"};
   spec.output_topic = "nobreaker.out";
   spec.handler = [](const kernel::Message&, kernel::Context&) { throw std::runtime_error("connection refused"); };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_BREAKER_THRESHOLD", "0"},
-                                                {"KAFKA_CONSUMER_MAX_RETRIES", "1"},
-                                                {"KERNEL_RETRY_BACKOFF", "20ms"},
-                                                {"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_BREAKER_THRESHOLD, "0"},
+                                                {env_var::KAFKA_CONSUMER_MAX_RETRIES, "1"},
+                                                {env_var::KERNEL_RETRY_BACKOFF, "20ms"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"}});
   for (int n = 0; n < 3; ++n) fixture.send({{"n", n}});
   // 6 consecutive failures, no breaker: all three dead-lettered as before.
   CHECK(fixture.dead_letters(3, 20s).size() == 3);
@@ -140,10 +142,10 @@ TEST_CASE("handler deadline: a call returning past it is a transient timeout, it
       }
     }
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_HANDLER_TIMEOUT", "100ms"},
-                                                {"KERNEL_BREAKER_THRESHOLD", "0"},
-                                                {"KAFKA_CONSUMER_MAX_RETRIES", "1"},
-                                                {"KERNEL_RETRY_BACKOFF", "20ms"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_HANDLER_TIMEOUT, "100ms"},
+                                                {env_var::KERNEL_BREAKER_THRESHOLD, "0"},
+                                                {env_var::KAFKA_CONSUMER_MAX_RETRIES, "1"},
+                                                {env_var::KERNEL_RETRY_BACKOFF, "20ms"}});
   fixture.send({{"slow", "once"}}, "once");
   const auto outputs = fixture.outputs(1, 20s);
   REQUIRE(outputs.size() == 1);
@@ -157,7 +159,7 @@ TEST_CASE("handler deadline: a call returning past it is a transient timeout, it
   CHECK(headers.at("dlq-failure-reason") == "timeout");
   CHECK(headers.at("dlq-error-class") == "transient");
   CHECK(headers.at("dlq-error-type") == "kernel::HandlerTimeout");
-  CHECK(headers.at("dlq-error-message").find("KERNEL_HANDLER_TIMEOUT") != std::string::npos);
+  CHECK(headers.at("dlq-error-message").find(env_var::KERNEL_HANDLER_TIMEOUT) != std::string::npos);
   CHECK(fixture.read_topic("deadline.out", 2, 3s).size() == 1);  // nothing more came out (waits 3 s for a second)
 }
 
@@ -175,11 +177,11 @@ TEST_CASE("handler deadline: a call stuck past 3x the deadline fails /healthz, n
     if (message.json()["stuck"] == true) gate.pass(30s);
     context.produce(kernel::Outgoing{}.json(message.json()));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_HANDLER_TIMEOUT", "100ms"},
-                                                {"KERNEL_BREAKER_THRESHOLD", "0"},
-                                                {"KERNEL_RETRY_BACKOFF", "20ms"},
-                                                {"KERNEL_CONCURRENCY", std::to_string(concurrency)},
-                                                {"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_HANDLER_TIMEOUT, "100ms"},
+                                                {env_var::KERNEL_BREAKER_THRESHOLD, "0"},
+                                                {env_var::KERNEL_RETRY_BACKOFF, "20ms"},
+                                                {env_var::KERNEL_CONCURRENCY, std::to_string(concurrency)},
+                                                {env_var::KERNEL_HTTP_PORT, "0"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(10s);
   CHECK(client.Get("/healthz")->status == 200);

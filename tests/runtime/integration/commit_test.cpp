@@ -18,6 +18,8 @@
 
 namespace commit_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -47,9 +49,9 @@ double metric(httplib::Client& client, const std::string& name) {
 
 TEST_CASE("a commit refused until the shutdown deadline is not counted as done: exit 1") {
   auto spec = testkernels::json_echo("refused-commit");
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "refused-commit-group"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "1h"},
-                                                {"KERNEL_SHUTDOWN_TIMEOUT", "3s"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KAFKA_CONSUMER_GROUP, "refused-commit-group"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "1h"},
+                                                {env_var::KERNEL_SHUTDOWN_TIMEOUT, "3s"}});
   for (int n = 0; n < 3; ++n) fixture.send({{"n", n}}, "k" + std::to_string(n));
   fixture.outputs(3, 20s);  // handled and acknowledged: only the commit is owed
 
@@ -64,10 +66,10 @@ TEST_CASE("a commit refused until the shutdown deadline is not counted as done: 
 
 TEST_CASE("a commit refused a few times at shutdown is retried and succeeds: exit 0") {
   auto spec = testkernels::json_echo("retried-commit");
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "retried-commit-group"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "1h"},
-                                                {"KERNEL_RETRY_BACKOFF", "50ms"},
-                                                {"KERNEL_SHUTDOWN_TIMEOUT", "10s"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KAFKA_CONSUMER_GROUP, "retried-commit-group"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "1h"},
+                                                {env_var::KERNEL_RETRY_BACKOFF, "50ms"},
+                                                {env_var::KERNEL_SHUTDOWN_TIMEOUT, "10s"}});
   for (int n = 0; n < 3; ++n) fixture.send({{"n", n}}, "k" + std::to_string(n));
   fixture.outputs(3, 20s);
 
@@ -78,9 +80,9 @@ TEST_CASE("a commit refused a few times at shutdown is retried and succeeds: exi
 
 TEST_CASE("kernel_commits_total counts a synchronous commit once") {
   auto spec = testkernels::json_echo("counted-commit");
-  const kernel::Environment environment{{"KAFKA_CONSUMER_GROUP", "counted-commit-group"},
-                                        {"KAFKA_CONSUMER_COMMIT_INTERVAL", "1h"},  // only revocations commit
-                                        {"KERNEL_HTTP_PORT", "0"}};
+  const kernel::Environment environment{{env_var::KAFKA_CONSUMER_GROUP, "counted-commit-group"},
+                                        {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "1h"},  // only revocations commit
+                                        {env_var::KERNEL_HTTP_PORT, "0"}};
   kernel::testing::KernelFixture first(spec, environment);
   httplib::Client client("127.0.0.1", first.http_port());
   const auto& servers = first.bootstrap_servers();
@@ -98,8 +100,8 @@ TEST_CASE("kernel_commits_total counts a synchronous commit once") {
 
   // A second member takes some partitions: the first commits them, synchronously, once.
   auto with_second = environment;
-  with_second["KAFKA_BOOTSTRAP_SERVERS"] = servers;
-  with_second["KERNEL_HTTP_PORT"] = "off";
+  with_second[env_var::KAFKA_BOOTSTRAP_SERVERS] = servers;
+  with_second[env_var::KERNEL_HTTP_PORT] = "off";
   kernel::testing::KernelFixture second(spec, with_second, testwait::kRejoinTimeout);
   REQUIRE(testwait::wait_until([&] { return metric(client, "kernel_commits_total") >= 1; }, 20s));
   // More messages on every partition: both members handle some, so the first has polled its

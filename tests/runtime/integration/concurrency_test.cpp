@@ -27,6 +27,8 @@
 
 namespace concurrency_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -112,7 +114,8 @@ std::string partition_of(const kernel::Message& message) { return "p" + std::to_
 TEST_CASE("KERNEL_ORDERING=key: a key's messages run one at a time in offset order while keys overlap") {
   Calls calls;
   auto spec = recording_kernel("conc-key", calls, key_of, 3000us);
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_CONCURRENCY", "16"}, {"KAFKA_CONSUMER_GROUP", "conc-key"}});
+  kernel::testing::KernelFixture fixture(
+      spec, {{env_var::KERNEL_CONCURRENCY, "16"}, {env_var::KAFKA_CONSUMER_GROUP, "conc-key"}});
   kernel::detail::produce_records(fixture.bootstrap_servers(), "conc-key.in", keyed_records(600, 40));
   const auto outputs = fixture.outputs(600, 60s);
 
@@ -131,7 +134,8 @@ TEST_CASE("KERNEL_ORDERING=key: a key's messages run one at a time in offset ord
 TEST_CASE("KERNEL_ORDERING=key: null keys are ordered by partition") {
   Calls calls;
   auto spec = recording_kernel("conc-null", calls, partition_of, 2000us);
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_CONCURRENCY", "8"}, {"KAFKA_CONSUMER_GROUP", "conc-null"}});
+  kernel::testing::KernelFixture fixture(
+      spec, {{env_var::KERNEL_CONCURRENCY, "8"}, {env_var::KAFKA_CONSUMER_GROUP, "conc-null"}});
   std::vector<kernel::jsonl::Record> records;
   for (int n = 0; n < 200; ++n) {
     kernel::jsonl::Record r;  // no key
@@ -156,8 +160,9 @@ TEST_CASE("KERNEL_ORDERING=partition runs one call per partition; none runs a pa
   SUBCASE("none") { ordering = "none"; }
   const auto name = "conc-" + ordering;
   auto spec = recording_kernel(name, calls, partition_of, 2000us);
-  kernel::testing::KernelFixture fixture(
-      spec, {{"KERNEL_CONCURRENCY", "8"}, {"KERNEL_ORDERING", ordering}, {"KAFKA_CONSUMER_GROUP", name}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_CONCURRENCY, "8"},
+                                                {env_var::KERNEL_ORDERING, ordering},
+                                                {env_var::KAFKA_CONSUMER_GROUP, name}});
   kernel::detail::produce_records(fixture.bootstrap_servers(), name + ".in", keyed_records(200, 50));
   fixture.outputs(200, 60s);
 
@@ -181,9 +186,9 @@ TEST_CASE("a slow call at a low offset holds its partition's commit while later 
     if (message.key() == "slow") gate.pass(30s);
     context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_CONCURRENCY", "4"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "50ms"},
-                                                {"KAFKA_CONSUMER_GROUP", "conc-commit"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_CONCURRENCY, "4"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "50ms"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "conc-commit"}});
   const auto& servers = fixture.bootstrap_servers();
   std::vector<kernel::jsonl::Record> records;
   for (int n = 0; n < 10; ++n) {
@@ -231,11 +236,11 @@ TEST_CASE("an in-place retry holds its key (KERNEL_ORDERING=key) or its partitio
     if (n == 0 && context.attempt() == 1) throw kernel::TransientError("service unavailable");
     context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_CONCURRENCY", "4"},
-                                                {"KERNEL_ORDERING", ordering},
-                                                {"KERNEL_RETRY_BACKOFF", "1s"},
-                                                {"KERNEL_RETRY_JITTER", "0"},
-                                                {"KAFKA_CONSUMER_GROUP", spec.name}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_CONCURRENCY, "4"},
+                                                {env_var::KERNEL_ORDERING, ordering},
+                                                {env_var::KERNEL_RETRY_BACKOFF, "1s"},
+                                                {env_var::KERNEL_RETRY_JITTER, "0"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, spec.name}});
   // Partition 0: a/0 fails once, a/1 is behind it in its key; b/2 .. e/5 are other keys.
   std::vector<kernel::jsonl::Record> records;
   const std::vector<std::string> keys{"a", "a", "b", "c", "d", "e"};
@@ -293,15 +298,15 @@ TEST_CASE("circuit breaker with workers: nothing queued starts while it is open;
     context.produce(kernel::Outgoing{}.key(key).json({{"n", n}}));
   };
   constexpr int workers = 8;
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_CONCURRENCY", std::to_string(workers)},
-                                                {"KERNEL_BREAKER_THRESHOLD", "3"},
-                                                {"KERNEL_BREAKER_COOLDOWN", "1s"},
-                                                {"KERNEL_BREAKER_COOLDOWN_MAX", "1s"},
-                                                {"KERNEL_RETRY_BACKOFF", "20ms"},
-                                                {"KERNEL_RETRY_JITTER", "0"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                                {"KERNEL_HTTP_PORT", "0"},
-                                                {"KAFKA_CONSUMER_GROUP", "conc-breaker"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_CONCURRENCY, std::to_string(workers)},
+                                                {env_var::KERNEL_BREAKER_THRESHOLD, "3"},
+                                                {env_var::KERNEL_BREAKER_COOLDOWN, "1s"},
+                                                {env_var::KERNEL_BREAKER_COOLDOWN_MAX, "1s"},
+                                                {env_var::KERNEL_RETRY_BACKOFF, "20ms"},
+                                                {env_var::KERNEL_RETRY_JITTER, "0"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "conc-breaker"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(10s);
   auto circuit = [&] { return nlohmann::json::parse(client.Get("/admin/status")->body)["circuit"]; };
@@ -379,10 +384,10 @@ TEST_CASE("an operator pause with workers: calls queued for a worker wait for th
     if (key.starts_with("slow")) gate.pass(30s);
     context.produce(kernel::Outgoing{}.key(key).json(message.json()));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_CONCURRENCY", "2"},
-                                                {"KERNEL_HTTP_PORT", "0"},
-                                                {"KERNEL_ADMIN_TOKEN", "T"},
-                                                {"KAFKA_CONSUMER_GROUP", "conc-pause"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_CONCURRENCY, "2"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"},
+                                                {env_var::KERNEL_ADMIN_TOKEN, "T"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "conc-pause"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(10s);
   // Two slow calls take both workers; six more keys' calls queue behind them.
@@ -418,8 +423,9 @@ TEST_CASE("a second member joining with calls in flight: nothing lost, each key 
   Calls second_calls;
   auto first_spec = recording_kernel("conc-join", first_calls, key_of, 40000us);
   auto second_spec = recording_kernel("conc-join", second_calls, key_of, 40000us);
-  const kernel::Environment environment{
-      {"KERNEL_CONCURRENCY", "8"}, {"KAFKA_CONSUMER_GROUP", "conc-join"}, {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}};
+  const kernel::Environment environment{{env_var::KERNEL_CONCURRENCY, "8"},
+                                        {env_var::KAFKA_CONSUMER_GROUP, "conc-join"},
+                                        {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"}};
   kernel::testing::KernelFixture first(first_spec, environment);
   const auto& servers = first.bootstrap_servers();
   constexpr int count = 1600;
@@ -431,7 +437,7 @@ TEST_CASE("a second member joining with calls in flight: nothing lost, each key 
       },
       20s));
   auto with_servers = environment;
-  with_servers["KAFKA_BOOTSTRAP_SERVERS"] = servers;
+  with_servers[env_var::KAFKA_BOOTSTRAP_SERVERS] = servers;
   kernel::testing::KernelFixture second(second_spec, with_servers, testwait::kRejoinTimeout);  // joins while calls run
   auto more = keyed_records(count + 800, 40);  // and work for both after the rebalance
   more.erase(more.begin(), more.begin() + count);
@@ -468,8 +474,9 @@ TEST_CASE("kernel_workers_busy counts the calls running on workers") {
     gate.pass(30s);
     context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
   };
-  kernel::testing::KernelFixture fixture(
-      spec, {{"KERNEL_CONCURRENCY", "8"}, {"KERNEL_HTTP_PORT", "0"}, {"KAFKA_CONSUMER_GROUP", "conc-busy"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_CONCURRENCY, "8"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "conc-busy"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   auto busy = [&] {
     const auto response = client.Get("/metrics");
@@ -521,12 +528,12 @@ TEST_CASE("a key whose call still runs from before a revocation does not start a
     return spec;
   };
   const auto spec = member(calls);
-  const kernel::Environment environment{{"KERNEL_CONCURRENCY", "8"},
-                                        {"KAFKA_CONSUMER_GROUP", "conc-back"},
-                                        {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                        {"KERNEL_SHUTDOWN_TIMEOUT", "2s"}};  // the revocation waits no longer
+  const kernel::Environment environment{{env_var::KERNEL_CONCURRENCY, "8"},
+                                        {env_var::KAFKA_CONSUMER_GROUP, "conc-back"},
+                                        {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                        {env_var::KERNEL_SHUTDOWN_TIMEOUT, "2s"}};  // the revocation waits no longer
   auto first_environment = environment;
-  first_environment["KERNEL_HTTP_PORT"] = "0";
+  first_environment[env_var::KERNEL_HTTP_PORT] = "0";
   kernel::testing::KernelFixture first(spec, first_environment);
   const auto servers = first.bootstrap_servers();
   auto on_each_partition = [](int n) {
@@ -544,7 +551,7 @@ TEST_CASE("a key whose call still runs from before a revocation does not start a
   REQUIRE(testwait::wait_until([&] { return hanging == 4; }, 20s));
   {
     auto with_servers = environment;
-    with_servers["KAFKA_BOOTSTRAP_SERVERS"] = servers;
+    with_servers[env_var::KAFKA_BOOTSTRAP_SERVERS] = servers;
     kernel::testing::KernelFixture second(member(second_calls), with_servers,
                                           testwait::kRejoinTimeout);  // takes some, redoes their first message
     REQUIRE(!second.read_topic("conc-back.out", 1, 30s).empty());

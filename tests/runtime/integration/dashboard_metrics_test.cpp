@@ -16,6 +16,8 @@
 
 namespace dashboard_metrics_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -47,7 +49,7 @@ TEST_CASE("kernel_info names the kernel and its version, for dashboards to selec
   spec.version = "2.3.4";
   spec.input_topics = {"info-kernel.in"};
   spec.handler = [](const kernel::Message&, kernel::Context&) {};
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_HTTP_PORT, "0"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(10s);
   const auto text = client.Get("/metrics")->body;
@@ -65,10 +67,10 @@ TEST_CASE("dead letters are counted by their dlq-failure-reason") {
       throw kernel::PermanentError("no id", kernel::FailureReason::validation_error);
     throw kernel::TransientError("dependency unavailable");  // retries_exhausted
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_MAX_RETRIES", "1"},
-                                                {"KERNEL_RETRY_BACKOFF", "10ms"},
-                                                {"KERNEL_BREAKER_THRESHOLD", "0"},
-                                                {"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KAFKA_CONSUMER_MAX_RETRIES, "1"},
+                                                {env_var::KERNEL_RETRY_BACKOFF, "10ms"},
+                                                {env_var::KERNEL_BREAKER_THRESHOLD, "0"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(10s);
   fixture.send_raw("not json", "a");
@@ -105,8 +107,9 @@ TEST_CASE("retries are counted by the reason of the failure retried, and add up 
     }
     context.produce(kernel::Outgoing{}.json(document));
   };
-  kernel::testing::KernelFixture fixture(
-      spec, {{"KERNEL_RETRY_BACKOFF", "10ms"}, {"KERNEL_BREAKER_THRESHOLD", "0"}, {"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_RETRY_BACKOFF, "10ms"},
+                                                {env_var::KERNEL_BREAKER_THRESHOLD, "0"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(10s);
   fixture.send({{"failures", 2}, {"slow", true}}, "a");

@@ -24,6 +24,8 @@
 
 namespace dead_letter_size_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -55,8 +57,8 @@ std::map<std::string, std::string> headers_of(const kernel::jsonl::Record& recor
 
 void check_cut_dead_letter(std::size_t size) {
   auto spec = testkernels::bytes_echo("large-letter");
-  kernel::testing::KernelFixture fixture(
-      spec, {{"KAFKA_CONSUMER_GROUP", "large-letter-group"}, {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KAFKA_CONSUMER_GROUP, "large-letter-group"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"}});
   std::string value(size, 'v');
   for (std::size_t i = 0; i < size; i += 997) value[i] = static_cast<char>('a' + i % 26);  // not all alike
   send_large(fixture.bootstrap_servers(), "large-letter.in", "big", value);
@@ -103,7 +105,7 @@ kernel::jsonl::Record refused_twice(const std::string& name,
     echo(message, context);
   };
   kernel::testing::KernelFixture fixture(
-      spec, {{"KAFKA_CONSUMER_GROUP", name + "-group"}, {"KAFKA_PRODUCER_IDEMPOTENCE", "false"}});
+      spec, {{env_var::KAFKA_CONSUMER_GROUP, name + "-group"}, {env_var::KAFKA_PRODUCER_IDEMPOTENCE, "false"}});
   send(fixture);
   REQUIRE(gate.wait_for_arrival());
   std::vector<rd_kafka_resp_err_t> errors(3, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
@@ -160,7 +162,7 @@ void check_partition_goes_on(kernel::testing::KernelFixture& fixture, const std:
 
 TEST_CASE("a record with a 999,600-byte header is dead-lettered with that header cut, the dlq-* ones kept") {
   kernel::testing::KernelFixture fixture(testkernels::json_echo("large-header"),
-                                         {{"KAFKA_CONSUMER_GROUP", "large-header-group"}});
+                                         {{env_var::KAFKA_CONSUMER_GROUP, "large-header-group"}});
   const std::string blob(999'600, 'h');
   send_large(fixture.bootstrap_servers(), "large-header.in", "k", "not json",
              {{"small", "kept"}, {"blob", blob}});  // not JSON: dead-lettered (deserialization_error)
@@ -178,7 +180,7 @@ TEST_CASE("a record with a 999,600-byte header is dead-lettered with that header
 
 TEST_CASE("an input with a 1,000,500-byte key, whose output is too large, is dead-lettered with its key cut") {
   kernel::testing::KernelFixture fixture(testkernels::json_echo("large-key"),
-                                         {{"KAFKA_CONSUMER_GROUP", "large-key-group"}});
+                                         {{env_var::KAFKA_CONSUMER_GROUP, "large-key-group"}});
   std::string key(1'000'500, 'k');
   for (std::size_t i = 0; i < key.size(); i += 991) key[i] = static_cast<char>('a' + i % 26);
   send_large(fixture.bootstrap_servers(), "large-key.in", key, R"({"n":1})");
@@ -202,11 +204,11 @@ TEST_CASE("a dead letter that cannot be written fails /readyz, shows in /healthz
     gate.pass();
     throw kernel::PermanentError("rejected", kernel::FailureReason::validation_error);
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "blocked-letter-group"},
-                                                {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
-                                                {"KERNEL_HTTP_PORT", "0"},
-                                                {"KERNEL_RETRY_BACKOFF", "1s"},
-                                                {"KERNEL_RETRY_JITTER", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KAFKA_CONSUMER_GROUP, "blocked-letter-group"},
+                                                {env_var::KAFKA_PRODUCER_IDEMPOTENCE, "false"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"},
+                                                {env_var::KERNEL_RETRY_BACKOFF, "1s"},
+                                                {env_var::KERNEL_RETRY_JITTER, "0"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(5s);
   fixture.send_raw("{}", "k");

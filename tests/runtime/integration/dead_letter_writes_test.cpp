@@ -22,6 +22,8 @@
 
 namespace dead_letter_writes_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -50,13 +52,13 @@ TEST_CASE("dead letters: a write failing for a passing reason is sent again, not
   };
   // Idempotence off: under injected Produce errors the mock can have a batch it never stored
   // acknowledged (docs/operations.md, kernel-dev-broker).
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KAFKA_PRODUCER_IDEMPOTENCE, "false"},
                                                 {"KAFKA_PROPERTY_RETRY_BACKOFF_MS", "10"},
-                                                {"KERNEL_RETRY_BACKOFF", "20ms"},
-                                                {"KERNEL_RETRY_JITTER", "0"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                                {"KAFKA_CONSUMER_GROUP", "dlqwrite-group"},
-                                                {"KERNEL_HTTP_PORT", "0"}});
+                                                {env_var::KERNEL_RETRY_BACKOFF, "20ms"},
+                                                {env_var::KERNEL_RETRY_JITTER, "0"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "dlqwrite-group"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"}});
   fixture.send({{"n", 1}}, "key-1");
   REQUIRE(gate.wait_for_arrival());
   // The only produce from now on is the dead letter: every Produce request fails for a while.
@@ -101,7 +103,7 @@ TEST_CASE("KAFKA_ERROR_TOPIC receives every business error with the dead-letter 
     context.produce(kernel::Outgoing{}.json(message.json()));
   };
   kernel::testing::KernelFixture fixture(
-      spec, {{"KAFKA_ERROR_TOPIC", "errtopic.errors"}, {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}});
+      spec, {{env_var::KAFKA_ERROR_TOPIC, "errtopic.errors"}, {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"}});
   fixture.send({{"refuse", true}, {"n", 1}}, "refused", {{"trace", "t-1"}});
   fixture.send({{"refuse", false}, {"n", 2}}, "accepted");
   CHECK(fixture.outputs(1, 20s).size() == 1);

@@ -18,6 +18,8 @@
 
 namespace duplicates_and_formats_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -48,7 +50,8 @@ TEST_CASE("deduplicate on a live kernel: inputs with a repeated event-id produce
     ++handled;
     ctx.produce(kernel::Outgoing{}.key(m.key()).json(m.json()));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_HTTP_PORT", "0"}, {"KERNEL_DEDUP_WINDOW", "100,5m"}});
+  kernel::testing::KernelFixture fixture(spec,
+                                         {{env_var::KERNEL_HTTP_PORT, "0"}, {env_var::KERNEL_DEDUP_WINDOW, "100,5m"}});
   REQUIRE(fixture.http_port() > 0);
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(5s);
@@ -98,11 +101,12 @@ TEST_CASE("deduplicate marks an id only once the loop concluded the attempt a su
     if (attempt == 1) std::this_thread::sleep_for(120ms);
     ctx.produce(kernel::Outgoing{}.key(m.key()).json(m.json()));
   };
-  kernel::Environment environment{
-      {"KERNEL_HANDLER_TIMEOUT", "50ms"}, {"KERNEL_RETRY_BACKOFF", "10ms"}, {"KERNEL_BREAKER_THRESHOLD", "0"}};
+  kernel::Environment environment{{env_var::KERNEL_HANDLER_TIMEOUT, "50ms"},
+                                  {env_var::KERNEL_RETRY_BACKOFF, "10ms"},
+                                  {env_var::KERNEL_BREAKER_THRESHOLD, "0"}};
   SUBCASE("on the loop thread") {}
-  SUBCASE("on workers") { environment["KERNEL_CONCURRENCY"] = "4"; }
-  SUBCASE("through retry topics") { environment["KERNEL_RETRY_TOPICS"] = "10ms"; }
+  SUBCASE("on workers") { environment[env_var::KERNEL_CONCURRENCY] = "4"; }
+  SUBCASE("through retry topics") { environment[env_var::KERNEL_RETRY_TOPICS] = "10ms"; }
   kernel::testing::KernelFixture fixture(spec, environment);
   constexpr int inputs = 20;
   for (int i = 0; i < inputs; ++i) {

@@ -32,8 +32,10 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "broker/record_io.hpp"
+#include "config/transactional_id.hpp"
 #include "gate.hpp"
 #include "http/operations.hpp"
+#include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "kernel/testing.hpp"
 #include "kernels.hpp"
@@ -43,6 +45,8 @@
 #include "wait.hpp"
 
 namespace exactly_once_test {
+
+namespace env_var = kernel::env_var;
 
 using namespace std::chrono_literals;
 
@@ -58,10 +62,10 @@ kernel::detail::HandlePtr client(rd_kafka_type_t type, const std::vector<std::pa
   for (const auto& [name, value] : props) {
     REQUIRE(rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) == RD_KAFKA_CONF_OK);
   }
-  kernel::detail::HandlePtr handle(rd_kafka_new(type, conf.get(), error.data(), error.size()));
-  REQUIRE_MESSAGE(handle, error.data());
-  (void)conf.release();  // rd_kafka_new took it
-  return handle;
+  auto client = kernel::detail::create_client(
+      type == RD_KAFKA_CONSUMER ? kernel::detail::ClientType::consumer : kernel::detail::ClientType::producer, conf);
+  REQUIRE_MESSAGE(client, client.message);
+  return std::move(client.handle);
 }
 
 /// One message in a transaction of `producer`, then the transaction committed or aborted.
@@ -156,10 +160,10 @@ TEST_CASE("exactly-once: what a read_committed reader sees of an aborted transac
 
 TEST_CASE("exactly-once: offsets are committed in the transaction; an aborted one is redone from them") {
   auto spec = testkernels::json_echo("eos-offsets");
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_DELIVERY", "exactly_once"},
-                                                {"KAFKA_CONSUMER_GROUP", "eos-offsets-group"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "200ms"},
-                                                {"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_DELIVERY, "exactly_once"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "eos-offsets-group"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "200ms"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"}});
   for (int n = 0; n < 5; ++n) fixture.send({{"n", n}}, "k" + std::to_string(n));
   fixture.outputs(5, 20s);
   REQUIRE(testwait::wait_until([&] { return metric(fixture.http_port(), committed_series) >= 1; }, 10s));
@@ -204,12 +208,12 @@ TEST_CASE("exactly-once: a fenced producer stops the kernel with exit 70 naming 
   for (const auto* topic : {"eos-fenced.in", "eos-fenced.out", "eos-fenced.dlq"}) broker.create_topic(topic, 1);
   auto spec = testkernels::json_echo("eos-fenced");
   auto config = kernel::Config::load(kernel::detail::defaults_of(spec),
-                                     {{"KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers()},
-                                      {"KERNEL_DELIVERY", "exactly_once"},
-                                      {"KERNEL_INSTANCE_ID", "pod-0"},
-                                      {"KAFKA_CONSUMER_GROUP", "eos-fenced-group"},
-                                      {"KAFKA_CONSUMER_COMMIT_INTERVAL", "200ms"},
-                                      {"KERNEL_HTTP_PORT", "off"}},
+                                     {{env_var::KAFKA_BOOTSTRAP_SERVERS, broker.bootstrap_servers()},
+                                      {env_var::KERNEL_DELIVERY, "exactly_once"},
+                                      {env_var::KERNEL_INSTANCE_ID, "pod-0"},
+                                      {env_var::KAFKA_CONSUMER_GROUP, "eos-fenced-group"},
+                                      {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "200ms"},
+                                      {env_var::KERNEL_HTTP_PORT, "off"}},
                                      kernel::RunMode::production, "/nonexistent/eos/.env");
   const std::string id = "eos-fenced-group.eos-fenced.in.pod-0";
   CHECK(kernel::transactional_id(config.settings()) == id);
@@ -269,10 +273,10 @@ TEST_CASE("exactly-once: a revocation commits the open transaction; the partitio
     return spec;
   };
   // No periodic commit during the test: the revocation's is the only one.
-  const kernel::Environment environment{{"KERNEL_DELIVERY", "exactly_once"},
-                                        {"KAFKA_CONSUMER_GROUP", "eos-revoke-group"},
-                                        {"KAFKA_CONSUMER_COMMIT_INTERVAL", "1h"},
-                                        {"KERNEL_HTTP_PORT", "0"}};
+  const kernel::Environment environment{{env_var::KERNEL_DELIVERY, "exactly_once"},
+                                        {env_var::KAFKA_CONSUMER_GROUP, "eos-revoke-group"},
+                                        {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "1h"},
+                                        {env_var::KERNEL_HTTP_PORT, "0"}};
   kernel::testing::KernelFixture first(member("first"), environment);
   const auto& servers = first.bootstrap_servers();
   constexpr int count = 200;
@@ -285,8 +289,8 @@ TEST_CASE("exactly-once: a revocation commits the open transaction; the partitio
   // offsets the revocation commits; a broker would hand them over, and the second member would
   // start there.
   auto second_environment = environment;
-  second_environment["KAFKA_BOOTSTRAP_SERVERS"] = servers;
-  second_environment["KAFKA_CONSUMER_START_OFFSET"] = "latest";
+  second_environment[env_var::KAFKA_BOOTSTRAP_SERVERS] = servers;
+  second_environment[env_var::KAFKA_CONSUMER_START_OFFSET] = "latest";
   kernel::testing::KernelFixture second(member("second"), second_environment, testwait::kRejoinTimeout);
   REQUIRE(
       testwait::wait_until([&] { return metric(first.http_port(), committed_series) == 1; }, testwait::kRejoinTimeout));
@@ -361,18 +365,19 @@ TEST_CASE("exactly-once with KERNEL_CONCURRENCY=8: a transaction holds only reco
     }
     context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json({{"n", n}}));
   };
-  auto config = kernel::Config::load(kernel::detail::defaults_of(spec),
-                                     {{"KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers()},
-                                      {"KERNEL_DELIVERY", "exactly_once"},
-                                      {"KERNEL_CONCURRENCY", "8"},
-                                      {"KERNEL_ORDERING", "key"},
-                                      {"KERNEL_RETRY_BACKOFF", "100ms"},
-                                      {"KERNEL_RETRY_JITTER", "0"},
-                                      {"KERNEL_BREAKER_THRESHOLD", "0"},  // the failures are the test's, not an outage
-                                      {"KAFKA_CONSUMER_GROUP", "eos-workers-group"},
-                                      {"KAFKA_CONSUMER_COMMIT_INTERVAL", "50ms"},
-                                      {"KERNEL_HTTP_PORT", "0"}},
-                                     kernel::RunMode::production, "/nonexistent/eos/.env");
+  auto config =
+      kernel::Config::load(kernel::detail::defaults_of(spec),
+                           {{env_var::KAFKA_BOOTSTRAP_SERVERS, broker.bootstrap_servers()},
+                            {env_var::KERNEL_DELIVERY, "exactly_once"},
+                            {env_var::KERNEL_CONCURRENCY, "8"},
+                            {env_var::KERNEL_ORDERING, "key"},
+                            {env_var::KERNEL_RETRY_BACKOFF, "100ms"},
+                            {env_var::KERNEL_RETRY_JITTER, "0"},
+                            {env_var::KERNEL_BREAKER_THRESHOLD, "0"},  // the failures are the test's, not an outage
+                            {env_var::KAFKA_CONSUMER_GROUP, "eos-workers-group"},
+                            {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "50ms"},
+                            {env_var::KERNEL_HTTP_PORT, "0"}},
+                           kernel::RunMode::production, "/nonexistent/eos/.env");
   auto log =
       std::make_shared<spdlog::logger>("eos-workers", std::make_shared<spdlog::sinks::ostream_sink_mt>(std::cerr));
   log->set_level(spdlog::level::err);
@@ -451,9 +456,9 @@ struct UndeliveredOutput {
       context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
     };
     kernel::Environment environment{
-        {"KERNEL_DELIVERY", "exactly_once"},         {"KAFKA_CONSUMER_GROUP", name + "-group"},
-        {"KAFKA_CONSUMER_COMMIT_INTERVAL", "200ms"}, {"KAFKA_PRODUCER_MAX_ATTEMPTS", "2"},
-        {"KERNEL_CONCURRENCY", concurrency},         {"KERNEL_HTTP_PORT", "0"}};
+        {env_var::KERNEL_DELIVERY, "exactly_once"},         {env_var::KAFKA_CONSUMER_GROUP, name + "-group"},
+        {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "200ms"}, {env_var::KAFKA_PRODUCER_MAX_ATTEMPTS, "2"},
+        {env_var::KERNEL_CONCURRENCY, concurrency},         {env_var::KERNEL_HTTP_PORT, "0"}};
     environment.insert(extra.begin(), extra.end());
     fixture = std::make_unique<kernel::testing::KernelFixture>(spec, environment);
     for (int n = 0; n < 3; ++n) fixture->send({{"n", n}}, "k" + std::to_string(n));
@@ -539,12 +544,12 @@ TEST_CASE("exactly-once: a dead letter refused as too large is redone with its v
     gate.pass(30s);
     throw kernel::PermanentError("refused by the business rules");
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_DELIVERY", "exactly_once"},
-                                                {"KAFKA_CONSUMER_GROUP", "eos-large-letter-group"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "200ms"},
-                                                {"KAFKA_PRODUCER_MAX_ATTEMPTS", "2"},
-                                                {"KERNEL_RETRY_BACKOFF", "50ms"},
-                                                {"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_DELIVERY, "exactly_once"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "eos-large-letter-group"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "200ms"},
+                                                {env_var::KAFKA_PRODUCER_MAX_ATTEMPTS, "2"},
+                                                {env_var::KERNEL_RETRY_BACKOFF, "50ms"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"}});
   const std::string padding(1000, 'x');
   fixture.send({{"n", 3}, {"pad", padding}}, "k3");
   REQUIRE(gate.wait_for_arrival());
@@ -576,10 +581,10 @@ TEST_CASE("exactly-once: transactions aborted one after another are redone with 
   constexpr auto backoff = 500ms;
   UndeliveredOutput run("eos-backoff", std::vector<rd_kafka_resp_err_t>(refusals, RD_KAFKA_RESP_ERR_INVALID_RECORD),
                         concurrency,
-                        {{"KERNEL_RETRY_BACKOFF", "500ms"},
-                         {"KERNEL_RETRY_MULTIPLIER", "2"},
-                         {"KERNEL_RETRY_JITTER", "0"},
-                         {"KERNEL_RETRY_BACKOFF_MAX", "30s"}});
+                        {{env_var::KERNEL_RETRY_BACKOFF, "500ms"},
+                         {env_var::KERNEL_RETRY_MULTIPLIER, "2"},
+                         {env_var::KERNEL_RETRY_JITTER, "0"},
+                         {env_var::KERNEL_RETRY_BACKOFF_MAX, "30s"}});
   auto& fixture = *run.fixture;
   // When each abort was seen (polling /metrics: each time is late by at most one poll).
   std::vector<std::chrono::steady_clock::time_point> aborts{std::chrono::steady_clock::now()};

@@ -23,6 +23,8 @@
 
 namespace faults_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -93,11 +95,11 @@ class FaultScenario {
 
  private:
   static kernel::Environment settings(const std::string& group, const kernel::Environment& extra) {
-    kernel::Environment all{{"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                            {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
+    kernel::Environment all{{env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                            {env_var::KAFKA_PRODUCER_IDEMPOTENCE, "false"},
                             {"KAFKA_PROPERTY_RETRY_BACKOFF_MS", "20"},
-                            {"KERNEL_RETRY_BACKOFF", "50ms"},
-                            {"KAFKA_CONSUMER_GROUP", group}};
+                            {env_var::KERNEL_RETRY_BACKOFF, "50ms"},
+                            {env_var::KAFKA_CONSUMER_GROUP, group}};
     for (const auto& [name, value] : extra) all[name] = value;
     return all;
   }
@@ -192,7 +194,7 @@ TEST_CASE("produce errors while only dead letters are written: each is sent agai
     throw kernel::PermanentError("every input is refused");
   };
   constexpr int count = 300;
-  FaultScenario scenario(spec, gate, count, {{"KAFKA_PRODUCER_MAX_ATTEMPTS", "1"}});
+  FaultScenario scenario(spec, gate, count, {{env_var::KAFKA_PRODUCER_MAX_ATTEMPTS, "1"}});
   // The kernel writes nothing but dead letters.
   std::vector<rd_kafka_resp_err_t> errors(30, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
   scenario.inject(errors);
@@ -230,9 +232,10 @@ TEST_CASE("produce errors with retry topics on: outputs, retry records and dead 
         kernel::Outgoing{}.key(std::string(*message.key())).json({{"n", n}, {"attempt", context.attempt()}}));
   };
   constexpr int count = 1000;
-  FaultScenario scenario(
-      spec, gate, count,
-      {{"KAFKA_PRODUCER_MAX_ATTEMPTS", "2"}, {"KERNEL_RETRY_TOPICS", "50ms,100ms"}, {"KERNEL_BREAKER_THRESHOLD", "0"}});
+  FaultScenario scenario(spec, gate, count,
+                         {{env_var::KAFKA_PRODUCER_MAX_ATTEMPTS, "2"},
+                          {env_var::KERNEL_RETRY_TOPICS, "50ms,100ms"},
+                          {env_var::KERNEL_BREAKER_THRESHOLD, "0"}});
   // One burst of errors now and one while the retried records are being moved on.
   std::vector<rd_kafka_resp_err_t> errors(30, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
   errors.insert(errors.end(), 10, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);

@@ -16,6 +16,8 @@
 
 namespace handled_metrics_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -48,13 +50,13 @@ TEST_CASE("handled metric: failures held by the open breaker and failed probes a
   // One retry, and the circuit opens on the second consecutive failure: the message's second
   // attempt opens it, so that attempt and every failed probe after it are past the message's
   // retry budget yet dead-letter nothing.
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_BREAKER_THRESHOLD", "2"},
-                                                {"KERNEL_BREAKER_COOLDOWN", "50ms"},
-                                                {"KERNEL_BREAKER_COOLDOWN_MAX", "100ms"},
-                                                {"KAFKA_CONSUMER_MAX_RETRIES", "1"},
-                                                {"KERNEL_RETRY_BACKOFF", "10ms"},
-                                                {"KERNEL_RETRY_JITTER", "0"},
-                                                {"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_BREAKER_THRESHOLD, "2"},
+                                                {env_var::KERNEL_BREAKER_COOLDOWN, "50ms"},
+                                                {env_var::KERNEL_BREAKER_COOLDOWN_MAX, "100ms"},
+                                                {env_var::KAFKA_CONSUMER_MAX_RETRIES, "1"},
+                                                {env_var::KERNEL_RETRY_BACKOFF, "10ms"},
+                                                {env_var::KERNEL_RETRY_JITTER, "0"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(10s);
   fixture.send({{"n", 1}}, "only");
@@ -85,10 +87,11 @@ TEST_CASE("handled metric: a failure moved to a retry topic is retried, whatever
     if (context.attempt() == 1) throw kernel::TransientError("dependency unavailable");
     context.produce(kernel::Outgoing{}.json(message.json()));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_RETRY_TOPICS", "20ms"},
-                                                {"KAFKA_CONSUMER_MAX_RETRIES", "0"},  // ignored with retry topics
-                                                {"KERNEL_BREAKER_THRESHOLD", "0"},
-                                                {"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec,
+                                         {{env_var::KERNEL_RETRY_TOPICS, "20ms"},
+                                          {env_var::KAFKA_CONSUMER_MAX_RETRIES, "0"},  // ignored with retry topics
+                                          {env_var::KERNEL_BREAKER_THRESHOLD, "0"},
+                                          {env_var::KERNEL_HTTP_PORT, "0"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(10s);
   fixture.send({{"n", 1}}, "once");

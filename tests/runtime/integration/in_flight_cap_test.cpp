@@ -16,13 +16,15 @@
 
 namespace in_flight_cap_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 /// An in-flight cap of `cap` messages per partition and a linger.ms of 4 s.
 kernel::Environment with_cap(int cap) {
-  return {{"KAFKA_MAX_POLL_RECORDS", std::to_string(cap)},
-          {"KAFKA_PRODUCER_BATCH_TIMEOUT", "4s"},
-          {"KERNEL_BATCH_SIZE", std::to_string(cap)}};
+  return {{env_var::KAFKA_MAX_POLL_RECORDS, std::to_string(cap)},
+          {env_var::KAFKA_PRODUCER_BATCH_TIMEOUT, "4s"},
+          {env_var::KERNEL_BATCH_SIZE, std::to_string(cap)}};
 }
 
 /// `count` messages {"n": 0..count-1} with one key, so all on one partition, in order.

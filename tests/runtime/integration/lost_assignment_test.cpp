@@ -21,6 +21,8 @@
 
 namespace lost_assignment_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -42,11 +44,11 @@ TEST_CASE("partitions lost through a stale-generation commit and assigned back r
     std::this_thread::sleep_for(1ms);  // some work: progress piles up while commits fail
     context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                                {"KAFKA_CONSUMER_SESSION_TIMEOUT", "3s"},
-                                                {"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "500ms"},
-                                                {"KAFKA_CONSUMER_GROUP", "lost-group"},
-                                                {"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                                {env_var::KAFKA_CONSUMER_SESSION_TIMEOUT, "3s"},
+                                                {env_var::KAFKA_CONSUMER_HEARTBEAT_INTERVAL, "500ms"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "lost-group"},
+                                                {env_var::KERNEL_HTTP_PORT, "0"}});
   const auto& servers = fixture.bootstrap_servers();
   constexpr int count = 4000;
   const auto records = testkernels::numbered_records(count);

@@ -35,7 +35,7 @@ TEST_CASE("consumer and producer middleware run around a live kernel and its met
   spec.handler = [](const kernel::Message& m, kernel::Context& ctx) {
     ctx.produce(kernel::Outgoing{}.key(std::string(m.key().value_or(""))).json(m.json()));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_HTTP_PORT", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{kernel::env_var::KERNEL_HTTP_PORT, "0"}});
   REQUIRE(fixture.http_port() > 0);
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(5s);

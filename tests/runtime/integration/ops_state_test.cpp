@@ -20,6 +20,8 @@
 
 namespace ops_state_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -38,7 +40,7 @@ double total_lag(const std::string& text) {
 
 TEST_CASE("the lag of paused partitions keeps growing in /admin/status and kernel_consumer_lag") {
   kernel::testing::KernelFixture fixture(testkernels::json_echo("lag-kernel"),
-                                         {{"KERNEL_HTTP_PORT", "0"}, {"KERNEL_ADMIN_TOKEN", "T"}});
+                                         {{env_var::KERNEL_HTTP_PORT, "0"}, {env_var::KERNEL_ADMIN_TOKEN, "T"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(10s);
   const httplib::Headers auth{{"Authorization", "Bearer T"}};
@@ -73,9 +75,9 @@ TEST_CASE("the lag of paused partitions keeps growing in /admin/status and kerne
 
 TEST_CASE("readyz turns 503 when every broker is gone for longer than the session timeout, and 200 once back") {
   kernel::testing::KernelFixture fixture(testkernels::json_echo("ready-kernel"),
-                                         {{"KERNEL_HTTP_PORT", "0"},
-                                          {"KAFKA_CONSUMER_SESSION_TIMEOUT", "3s"},
-                                          {"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "500ms"}});
+                                         {{env_var::KERNEL_HTTP_PORT, "0"},
+                                          {env_var::KAFKA_CONSUMER_SESSION_TIMEOUT, "3s"},
+                                          {env_var::KAFKA_CONSUMER_HEARTBEAT_INTERVAL, "500ms"}});
   httplib::Client client("127.0.0.1", fixture.http_port());
   client.set_read_timeout(5s);
   auto readyz = [&] {

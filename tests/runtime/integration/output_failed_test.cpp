@@ -22,8 +22,8 @@ TEST_CASE("an output refused for good dead-letters its input with output_failed"
     if (document.value("big", false)) value = std::string(3'000'000, 'x');  // above message.max.bytes
     context.produce(kernel::Outgoing{}.key(std::string(*message.key())).text(value));
   };
-  kernel::testing::KernelFixture fixture(
-      spec, {{"KAFKA_CONSUMER_GROUP", "large-group"}, {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}});
+  kernel::testing::KernelFixture fixture(spec, {{kernel::env_var::KAFKA_CONSUMER_GROUP, "large-group"},
+                                                {kernel::env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"}});
   fixture.send({{"n", 1}}, "same");
   fixture.send({{"n", 2}, {"big", true}}, "same", {{"correlation-id", "c-2"}});
   fixture.send({{"n", 3}}, "same");

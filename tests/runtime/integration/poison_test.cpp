@@ -11,6 +11,8 @@
 
 namespace poison_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -26,7 +28,7 @@ TEST_CASE("JSON nested 100,000 deep is dead-lettered as deserialization_error an
   const std::size_t levels = 100'000;
   const std::string deep = R"({"a":)" + std::string(levels, '[') + std::string(levels, ']') + "}";
   kernel::testing::KernelFixture fixture(testkernels::json_echo("deep-kernel"),
-                                         {{"KAFKA_CONSUMER_GROUP", "deep-group"}});
+                                         {{env_var::KAFKA_CONSUMER_GROUP, "deep-group"}});
   fixture.send_raw(deep, "same");
   fixture.send({{"n", 1}}, "same");
   fixture.send({{"n", 2}}, "same");
@@ -45,7 +47,7 @@ TEST_CASE("JSON nested 100,000 deep is dead-lettered as deserialization_error an
 
 TEST_CASE("a number beyond a double is a deserialization_error and null headers stay null in the dead letter") {
   kernel::testing::KernelFixture fixture(testkernels::json_echo("overflow-kernel"),
-                                         {{"KAFKA_CONSUMER_GROUP", "overflow-group"}});
+                                         {{env_var::KAFKA_CONSUMER_GROUP, "overflow-group"}});
   kernel::jsonl::Record poison;
   poison.key = "same";
   poison.value = R"({"amount": 1e999})";
@@ -73,7 +75,7 @@ TEST_CASE("a missing field or one of the wrong type is a validation_error with a
     const auto document = message.json();
     context.produce(kernel::Outgoing{}.text(document.at("id").get<std::string>()));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "field-group"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KAFKA_CONSUMER_GROUP, "field-group"}});
   fixture.send({{"name", "no id"}}, "same");
   fixture.send({{"id", 42}}, "same");
   fixture.send({{"id", "a-1"}}, "same");
@@ -97,10 +99,10 @@ TEST_CASE("when a TransientError's retries run out, the dead letter says why it 
   spec.handler = [](const kernel::Message&, kernel::Context&) {
     throw kernel::TransientError("inventory took 5 s", kernel::FailureReason::timeout);
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "slow-group"},
-                                                {"KAFKA_CONSUMER_MAX_RETRIES", "1"},
-                                                {"KERNEL_RETRY_BACKOFF", "10ms"},
-                                                {"KERNEL_RETRY_JITTER", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KAFKA_CONSUMER_GROUP, "slow-group"},
+                                                {env_var::KAFKA_CONSUMER_MAX_RETRIES, "1"},
+                                                {env_var::KERNEL_RETRY_BACKOFF, "10ms"},
+                                                {env_var::KERNEL_RETRY_JITTER, "0"}});
   fixture.send({{"n", 1}}, "same");
   const auto letters = fixture.dead_letters(1, 20s);
   REQUIRE(letters.size() == 1);

@@ -17,6 +17,8 @@
 
 namespace produce_errors_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 TEST_CASE("outputs failing for a while are sent again; commits wait for acknowledgements") {
@@ -31,11 +33,11 @@ TEST_CASE("outputs failing for a while are sent again; commits wait for acknowle
   // one CI run saw 2 of 200 outputs acknowledged that the mock never stored: it checks no
   // sequence numbers for a non-transactional producer, so after a refused request librdkafka
   // takes the next request's success as proof of the refused one ("implicitly acked").
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                                {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                                {env_var::KAFKA_PRODUCER_IDEMPOTENCE, "false"},
                                                 {"KAFKA_PROPERTY_RETRY_BACKOFF_MS", "20"},
-                                                {"KERNEL_RETRY_BACKOFF", "50ms"},
-                                                {"KAFKA_CONSUMER_GROUP", "flaky-group"}});
+                                                {env_var::KERNEL_RETRY_BACKOFF, "50ms"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "flaky-group"}});
   const auto& servers = fixture.bootstrap_servers();
   constexpr int count = 200;
   const auto records = testkernels::numbered_records(count);
@@ -88,7 +90,7 @@ TEST_CASE("an output to a partition that does not exist dead-letters its input (
     if (document.value("nowhere", false)) output.partition(99);
     context.produce(std::move(output));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "no-partition-group"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KAFKA_CONSUMER_GROUP, "no-partition-group"}});
   fixture.send({{"n", 1}, {"nowhere", true}}, "same");
   fixture.send({{"n", 2}}, "same");
 
@@ -112,9 +114,9 @@ TEST_CASE("a fatal producer error stops the kernel at once with exit 70") {
     gate.pass();
     context.produce(kernel::Outgoing{}.json(message.json()));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "fatal-producer-group"},
-                                                {"KAFKA_PRODUCER_IDEMPOTENCE", "true"},
-                                                {"KERNEL_SHUTDOWN_TIMEOUT", "20s"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KAFKA_CONSUMER_GROUP, "fatal-producer-group"},
+                                                {env_var::KAFKA_PRODUCER_IDEMPOTENCE, "true"},
+                                                {env_var::KERNEL_SHUTDOWN_TIMEOUT, "20s"}});
   fixture.send({{"n", 1}}, "k");
   // For an idempotent producer, a head-of-line OUT_OF_ORDER_SEQUENCE_NUMBER is fatal.
   REQUIRE(gate.wait_for_arrival());

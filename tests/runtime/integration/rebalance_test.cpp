@@ -18,6 +18,8 @@
 
 namespace rebalance_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -46,12 +48,12 @@ TEST_CASE("a partition paused for a retry when revoked is fetched again when it 
     }
     context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
   };
-  const kernel::Environment environment{{"KAFKA_CONSUMER_GROUP", "paused-handover-group"},
-                                        {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                        {"KERNEL_RETRY_BACKOFF", "1h"},  // paused until revoked
-                                        {"KERNEL_RETRY_BACKOFF_MAX", "1h"},
-                                        {"KERNEL_RETRY_JITTER", "0"},
-                                        {"KERNEL_SHUTDOWN_TIMEOUT", "5s"}};
+  const kernel::Environment environment{{env_var::KAFKA_CONSUMER_GROUP, "paused-handover-group"},
+                                        {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                        {env_var::KERNEL_RETRY_BACKOFF, "1h"},  // paused until revoked
+                                        {env_var::KERNEL_RETRY_BACKOFF_MAX, "1h"},
+                                        {env_var::KERNEL_RETRY_JITTER, "0"},
+                                        {env_var::KERNEL_SHUTDOWN_TIMEOUT, "5s"}};
   kernel::testing::KernelFixture first(spec, environment);
   const auto& servers = first.bootstrap_servers();
   // Every partition gets a message that fails: the first member pauses all of them.
@@ -66,7 +68,7 @@ TEST_CASE("a partition paused for a retry when revoked is fetched again when it 
   {
     failing = false;
     auto second_environment = environment;
-    second_environment["KAFKA_BOOTSTRAP_SERVERS"] = servers;
+    second_environment[env_var::KAFKA_BOOTSTRAP_SERVERS] = servers;
     kernel::testing::KernelFixture second(spec, second_environment, testwait::kRejoinTimeout);
     const auto outputs = second.read_topic("paused-handover.out", 1, 30s);
     REQUIRE(!outputs.empty());
@@ -102,13 +104,13 @@ TEST_CASE("outputs of a revoked partition are not resent after the handover: its
     gate.pass();
     context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(message.json()));
   };
-  const kernel::Environment environment{{"KAFKA_CONSUMER_GROUP", "resend-handover-group"},
-                                        {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                        {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
-                                        {"KAFKA_PRODUCER_MAX_ATTEMPTS", "1"},
-                                        {"KERNEL_RETRY_BACKOFF", "50ms"},
-                                        {"KERNEL_RETRY_BACKOFF_MAX", "200ms"},
-                                        {"KERNEL_SHUTDOWN_TIMEOUT", "2s"}};  // bounds the revocation's wait
+  const kernel::Environment environment{{env_var::KAFKA_CONSUMER_GROUP, "resend-handover-group"},
+                                        {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                        {env_var::KAFKA_PRODUCER_IDEMPOTENCE, "false"},
+                                        {env_var::KAFKA_PRODUCER_MAX_ATTEMPTS, "1"},
+                                        {env_var::KERNEL_RETRY_BACKOFF, "50ms"},
+                                        {env_var::KERNEL_RETRY_BACKOFF_MAX, "200ms"},
+                                        {env_var::KERNEL_SHUTDOWN_TIMEOUT, "2s"}};  // bounds the revocation's wait
   kernel::testing::KernelFixture first(spec, environment);
   const auto& servers = first.bootstrap_servers();
   std::vector<kernel::jsonl::Record> inputs;
@@ -126,7 +128,7 @@ TEST_CASE("outputs of a revoked partition are not resent after the handover: its
   // handles them again. Then produce requests succeed again.
   REQUIRE(testwait::wait_until([&] { return calls == 4; }, 20s));
   auto second_environment = environment;
-  second_environment["KAFKA_BOOTSTRAP_SERVERS"] = servers;
+  second_environment[env_var::KAFKA_BOOTSTRAP_SERVERS] = servers;
   kernel::testing::KernelFixture second(spec, second_environment, testwait::kRejoinTimeout);
   REQUIRE(testwait::wait_until([&] { return calls > 4; }, 30s));  // the second member has some
   rd_kafka_mock_clear_request_errors(first.mock_cluster(), produce_api_key);

@@ -14,6 +14,8 @@
 
 namespace retry_latency_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
@@ -58,11 +60,11 @@ struct CallTimes {
 };
 
 kernel::Environment retry_settings(kernel::Environment more = {}) {
-  more.insert({{"KERNEL_RETRY_BACKOFF", "230ms"},
-               {"KERNEL_RETRY_MULTIPLIER", "1"},
-               {"KERNEL_RETRY_JITTER", "0"},
-               {"KAFKA_CONSUMER_MAX_RETRIES", std::to_string(failures)},
-               {"KERNEL_BREAKER_THRESHOLD", "0"}});
+  more.insert({{env_var::KERNEL_RETRY_BACKOFF, "230ms"},
+               {env_var::KERNEL_RETRY_MULTIPLIER, "1"},
+               {env_var::KERNEL_RETRY_JITTER, "0"},
+               {env_var::KAFKA_CONSUMER_MAX_RETRIES, std::to_string(failures)},
+               {env_var::KERNEL_BREAKER_THRESHOLD, "0"}});
   return more;
 }
 
@@ -94,7 +96,7 @@ TEST_CASE("a whole batch's retry: the batch handler is called again within a few
     if (times.call(context.attempt())) throw kernel::TransientError("dependency unavailable");
     for (std::size_t i = 0; i < batch.size(); ++i) batch.produce(i, kernel::Outgoing{}.json(batch[i].json()));
   };
-  kernel::testing::KernelFixture fixture(spec, retry_settings({{"KERNEL_BATCH_SIZE", "1"}}));
+  kernel::testing::KernelFixture fixture(spec, retry_settings({{env_var::KERNEL_BATCH_SIZE, "1"}}));
   fixture.send({{"n", 1}}, "slow");
   REQUIRE(fixture.outputs(1, 30s).size() == 1);
   times.check_on_time();
@@ -110,7 +112,7 @@ TEST_CASE("a worker call's retry (KERNEL_CONCURRENCY > 1): called again within a
     if (times.call(context.attempt())) throw kernel::TransientError("dependency unavailable");
     context.produce(kernel::Outgoing{}.json(message.json()));
   };
-  kernel::testing::KernelFixture fixture(spec, retry_settings({{"KERNEL_CONCURRENCY", "4"}}));
+  kernel::testing::KernelFixture fixture(spec, retry_settings({{env_var::KERNEL_CONCURRENCY, "4"}}));
   fixture.send({{"n", 1}}, "slow");
   REQUIRE(fixture.outputs(1, 30s).size() == 1);
   times.check_on_time();

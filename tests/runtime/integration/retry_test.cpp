@@ -13,6 +13,8 @@
 
 namespace retry_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -42,11 +44,11 @@ TEST_CASE("a retry pauses only its partition; the others are handled and committ
     }
     context.produce(kernel::Outgoing{}.key(std::string(*message.key())).json(document));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_RETRY_BACKOFF", "5s"},
-                                                {"KERNEL_RETRY_JITTER", "0"},
-                                                {"KERNEL_RETRY_MULTIPLIER", "1"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"},
-                                                {"KAFKA_CONSUMER_GROUP", "retry-group"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_RETRY_BACKOFF, "5s"},
+                                                {env_var::KERNEL_RETRY_JITTER, "0"},
+                                                {env_var::KERNEL_RETRY_MULTIPLIER, "1"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "retry-group"}});
   const auto& servers = fixture.bootstrap_servers();
   // Partition 0: offset 0 fails twice, offsets 1-2 follow it. Partition 1: five good ones.
   kernel::detail::produce_records(servers, "retry.in", {record(0, 0, true), record(1, 0), record(2, 0)});
@@ -88,9 +90,9 @@ TEST_CASE("a message that keeps failing transiently is dead-lettered with retrie
   spec.input_topics = {"exhausted.in"};
   spec.output_topic = "exhausted.out";
   spec.handler = [](const kernel::Message&, kernel::Context&) { throw std::runtime_error("connection refused"); };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_RETRY_BACKOFF", "50ms"},
-                                                {"KAFKA_CONSUMER_MAX_RETRIES", "2"},
-                                                {"KAFKA_CONSUMER_GROUP", "exhausted-group"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_RETRY_BACKOFF, "50ms"},
+                                                {env_var::KAFKA_CONSUMER_MAX_RETRIES, "2"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "exhausted-group"}});
   fixture.send({{"n", 1}}, "key-1");
   const auto letters = fixture.dead_letters(1, 20s);
   REQUIRE(letters.size() == 1);

@@ -23,6 +23,8 @@
 
 namespace retry_topics_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
@@ -82,14 +84,16 @@ TEST_CASE("a handler's retry_after() sets the in-place delay, capped at KERNEL_R
     return attempts[1] - attempts[0];
   };
   SUBCASE("honoured over a short backoff") {
-    kernel::testing::KernelFixture fixture(
-        spec, {{"KERNEL_RETRY_BACKOFF", "50ms"}, {"KERNEL_RETRY_JITTER", "0"}, {"KERNEL_RETRY_BACKOFF_MAX", "30s"}});
+    kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_RETRY_BACKOFF, "50ms"},
+                                                  {env_var::KERNEL_RETRY_JITTER, "0"},
+                                                  {env_var::KERNEL_RETRY_BACKOFF_MAX, "30s"}});
     CHECK(gap_of_first_retry(fixture) >= 1500ms);
   }
   SUBCASE("capped") {
     asked_ms = 3600000;  // an hour
-    kernel::testing::KernelFixture fixture(
-        spec, {{"KERNEL_RETRY_BACKOFF", "50ms"}, {"KERNEL_RETRY_JITTER", "0"}, {"KERNEL_RETRY_BACKOFF_MAX", "300ms"}});
+    kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_RETRY_BACKOFF, "50ms"},
+                                                  {env_var::KERNEL_RETRY_JITTER, "0"},
+                                                  {env_var::KERNEL_RETRY_BACKOFF_MAX, "300ms"}});
     const auto gap = gap_of_first_retry(fixture);
     CHECK(gap >= 300ms);
     CHECK(gap < 10s);
@@ -107,7 +111,8 @@ TEST_CASE("in place, context.attempt() counts up and the output's retry-count sa
     if (context.attempt() < 3) throw kernel::TransientError("busy");
     context.produce(kernel::Outgoing{}.json({{"ok", true}}));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_RETRY_BACKOFF", "50ms"}, {"KERNEL_RETRY_JITTER", "0"}});
+  kernel::testing::KernelFixture fixture(
+      spec, {{env_var::KERNEL_RETRY_BACKOFF, "50ms"}, {env_var::KERNEL_RETRY_JITTER, "0"}});
   fixture.send({{"n", 1}});
   const auto outputs = fixture.outputs(1, 30s);
   REQUIRE(outputs.size() == 1);
@@ -130,10 +135,10 @@ TEST_CASE("through retry topics: attempt n+1 runs from .retry.n and one clean ou
     for (const auto& [name, value] : message.headers().entries()) out.header(name, value);
     context.produce(std::move(out).json({{"ok", true}}));
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_RETRY_TOPICS", "200ms,200ms,200ms"},
-                                                {"KAFKA_CONSUMER_MAX_RETRIES", "9"},
-                                                {"KAFKA_CONSUMER_GROUP", "rt-group"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_RETRY_TOPICS, "200ms,200ms,200ms"},
+                                                {env_var::KAFKA_CONSUMER_MAX_RETRIES, "9"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "rt-group"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"}});
   fixture.send({{"n", 1}}, "k1", kernel::Headers{}.add("trace", "t-1"));
   const auto outputs = fixture.outputs(1, 30s);
   REQUIRE(outputs.size() == 1);
@@ -177,7 +182,7 @@ TEST_CASE("after the last retry topic the message is dead-lettered with retries_
     calls.add(message.topic(), context.attempt());
     throw std::runtime_error("connection refused");
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_RETRY_TOPICS", "100ms,100ms"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_RETRY_TOPICS, "100ms,100ms"}});
   fixture.send({{"n", 1}}, "key-x");
   const auto letters = fixture.dead_letters(1, 30s);
   REQUIRE(letters.size() == 1);
@@ -207,8 +212,9 @@ TEST_CASE("after the last retry topic, a last attempt past KERNEL_HANDLER_TIMEOU
     std::this_thread::sleep_for(80ms);  // slow work: every attempt returns past its deadline
     context.produce(kernel::Outgoing{}.json(message.json()));
   };
-  kernel::testing::KernelFixture fixture(
-      spec, {{"KERNEL_RETRY_TOPICS", "10ms"}, {"KERNEL_HANDLER_TIMEOUT", "20ms"}, {"KERNEL_BREAKER_THRESHOLD", "0"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_RETRY_TOPICS, "10ms"},
+                                                {env_var::KERNEL_HANDLER_TIMEOUT, "20ms"},
+                                                {env_var::KERNEL_BREAKER_THRESHOLD, "0"}});
   fixture.send({{"n", 1}}, "key-l");
   const auto letters = fixture.dead_letters(1, 30s);
   REQUIRE(letters.size() == 1);
@@ -236,12 +242,12 @@ TEST_CASE("with retry topics, messages behind a failing one are not held up, eve
   };
   // The retry delay (8 s) is longer than the rebalance timeout (max.poll.interval.ms, 6 s):
   // the loop keeps polling while the retry record waits, so the member stays in the group.
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_RETRY_TOPICS", "8s"},
-                                                {"KAFKA_CONSUMER_SESSION_TIMEOUT", "6s"},
-                                                {"KAFKA_CONSUMER_HEARTBEAT_INTERVAL", "1s"},
-                                                {"KAFKA_CONSUMER_REBALANCE_TIMEOUT", "6s"},
-                                                {"KAFKA_CONSUMER_GROUP", "rtq-group"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "100ms"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_RETRY_TOPICS, "8s"},
+                                                {env_var::KAFKA_CONSUMER_SESSION_TIMEOUT, "6s"},
+                                                {env_var::KAFKA_CONSUMER_HEARTBEAT_INTERVAL, "1s"},
+                                                {env_var::KAFKA_CONSUMER_REBALANCE_TIMEOUT, "6s"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "rtq-group"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"}});
   const auto& servers = fixture.bootstrap_servers();
   std::vector<kernel::jsonl::Record> records;
   for (int n = 0; n < 4; ++n) {
@@ -287,12 +293,12 @@ TEST_CASE("the input is committed only once its retry record is acknowledged") {
     context.produce(kernel::Outgoing{}.json(message.json()));
   };
   // Idempotence off: on the mock cluster an idempotent producer can be "implicitly acked".
-  kernel::testing::KernelFixture fixture(spec, {{"KERNEL_RETRY_TOPICS", "100ms"},
-                                                {"KAFKA_PRODUCER_IDEMPOTENCE", "false"},
-                                                {"KAFKA_PRODUCER_REQUIRE_ACKS", "all"},
-                                                {"KAFKA_PRODUCER_MAX_ATTEMPTS", "2"},
-                                                {"KAFKA_CONSUMER_GROUP", "rta-group"},
-                                                {"KAFKA_CONSUMER_COMMIT_INTERVAL", "50ms"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_RETRY_TOPICS, "100ms"},
+                                                {env_var::KAFKA_PRODUCER_IDEMPOTENCE, "false"},
+                                                {env_var::KAFKA_PRODUCER_REQUIRE_ACKS, "all"},
+                                                {env_var::KAFKA_PRODUCER_MAX_ATTEMPTS, "2"},
+                                                {env_var::KAFKA_CONSUMER_GROUP, "rta-group"},
+                                                {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "50ms"}});
   running = &fixture;
   const auto& servers = fixture.bootstrap_servers();
   fixture.send({{"n", 1}}, "k");

@@ -22,7 +22,7 @@ TEST_CASE("secret values in an exception's text never reach a dead letter's head
                                  " failed; token adm-7d1e99b04c2f refused");
   };
   kernel::testing::KernelFixture fixture(
-      spec, {{"PRICING_API_KEY", "pk-live-5f8e2d91c0ab"}, {"KERNEL_ADMIN_TOKEN", "adm-7d1e99b04c2f"}});
+      spec, {{"PRICING_API_KEY", "pk-live-5f8e2d91c0ab"}, {kernel::env_var::KERNEL_ADMIN_TOKEN, "adm-7d1e99b04c2f"}});
   fixture.send({{"n", 1}});
   const auto letters = fixture.dead_letters(1, 20s);
   REQUIRE(letters.size() == 1);

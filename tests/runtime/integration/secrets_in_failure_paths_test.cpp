@@ -18,6 +18,8 @@
 
 namespace secrets_in_failure_paths_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -62,10 +64,14 @@ kernel::KernelSpec spec_of(const std::string& name) {
 /// `prefix` is the kernel's name in upper case with underscores (its settings' prefix).
 kernel::Environment environment_of(const std::string& name, const std::string& prefix,
                                    std::map<std::string, std::string> extra) {
-  kernel::Environment environment{{prefix + "_API_KEY", api_key},      {"KERNEL_ADMIN_TOKEN", admin_token},
-                                  {"KERNEL_HTTP_PORT", "0"},           {"KERNEL_LOG_LEVEL", "debug"},
-                                  {"KERNEL_BREAKER_THRESHOLD", "0"},   {"KERNEL_RETRY_BACKOFF", "10ms"},
-                                  {"KAFKA_CONSUMER_MAX_RETRIES", "1"}, {"KAFKA_ERROR_TOPIC", name + ".errors"}};
+  kernel::Environment environment{{prefix + "_API_KEY", api_key},
+                                  {env_var::KERNEL_ADMIN_TOKEN, admin_token},
+                                  {env_var::KERNEL_HTTP_PORT, "0"},
+                                  {env_var::KERNEL_LOG_LEVEL, "debug"},
+                                  {env_var::KERNEL_BREAKER_THRESHOLD, "0"},
+                                  {env_var::KERNEL_RETRY_BACKOFF, "10ms"},
+                                  {env_var::KAFKA_CONSUMER_MAX_RETRIES, "1"},
+                                  {env_var::KAFKA_ERROR_TOPIC, name + ".errors"}};
   for (auto& [variable, value] : extra) environment[variable] = std::move(value);
   return environment;
 }
@@ -89,7 +95,7 @@ void grep_everything(secret_search::Search& search, kernel::testing::KernelFixtu
 TEST_CASE("no secret from an exception leaves the kernel: in place, on the loop thread, JSON logs") {
   secret_search::StderrCapture log;
   kernel::testing::KernelFixture fixture(
-      spec_of("leak-inplace"), environment_of("leak-inplace", "LEAK_INPLACE", {{"KERNEL_LOG_FORMAT", "json"}}));
+      spec_of("leak-inplace"), environment_of("leak-inplace", "LEAK_INPLACE", {{env_var::KERNEL_LOG_FORMAT, "json"}}));
   for (const auto* fail : {"transient", "permanent", "plain", "business", ""}) fixture.send({{"fail", fail}});
   const auto letters = fixture.dead_letters(3, 30s);
   REQUIRE(letters.size() == 3);
@@ -112,7 +118,8 @@ TEST_CASE("no secret from an exception leaves the kernel: in place, on the loop 
 TEST_CASE("no secret from an exception leaves the kernel: retry topics carry retry-first-error masked") {
   secret_search::StderrCapture log;
   kernel::testing::KernelFixture fixture(
-      spec_of("leak-retry"), environment_of("leak-retry", "LEAK_RETRY", {{"KERNEL_RETRY_TOPICS", "100ms,100ms"}}));
+      spec_of("leak-retry"),
+      environment_of("leak-retry", "LEAK_RETRY", {{env_var::KERNEL_RETRY_TOPICS, "100ms,100ms"}}));
   fixture.send({{"fail", "transient"}});
   fixture.send({{"fail", "permanent"}});
   REQUIRE(fixture.dead_letters(2, 30s).size() == 2);
@@ -144,8 +151,8 @@ TEST_CASE("no secret from an exception leaves the kernel: a batch handler, one m
     }
   };
   kernel::testing::KernelFixture fixture(
-      spec,
-      environment_of("leak-batch", "LEAK_BATCH", {{"KERNEL_BATCH_SIZE", "10"}, {"KERNEL_BATCH_TIMEOUT", "50ms"}}));
+      spec, environment_of("leak-batch", "LEAK_BATCH",
+                           {{env_var::KERNEL_BATCH_SIZE, "10"}, {env_var::KERNEL_BATCH_TIMEOUT, "50ms"}}));
   for (const auto* fail : {"transient", "permanent", "business", ""}) fixture.send({{"fail", fail}});
   REQUIRE(fixture.dead_letters(2, 30s).size() == 2);
   REQUIRE(fixture.outputs(1, 30s).size() == 1);
@@ -161,9 +168,9 @@ TEST_CASE("no secret from an exception leaves the kernel: worker threads and the
   kernel::testing::KernelFixture fixture(
       spec_of("leak-workers"),
       environment_of("leak-workers", "LEAK_WORKERS",
-                     {{"KERNEL_CONCURRENCY", "2"},
-                      {"KERNEL_HANDLER_TIMEOUT", std::to_string(handler_timeout.count()) + "ms"},
-                      {"KERNEL_LOG_FORMAT", "json"}}));
+                     {{env_var::KERNEL_CONCURRENCY, "2"},
+                      {env_var::KERNEL_HANDLER_TIMEOUT, std::to_string(handler_timeout.count()) + "ms"},
+                      {env_var::KERNEL_LOG_FORMAT, "json"}}));
   for (const auto* fail : {"transient", "permanent", "business", "slow", ""}) fixture.send({{"fail", fail}});
   const auto letters = fixture.dead_letters(3, 30s);
   REQUIRE(letters.size() == 3);

@@ -11,6 +11,8 @@
 
 namespace shutdown_test {
 
+namespace env_var = kernel::env_var;
+
 using namespace std::chrono_literals;
 
 TEST_CASE("outputs held back by a long linger.ms are flushed at shutdown and their inputs committed") {
@@ -23,9 +25,9 @@ TEST_CASE("outputs held back by a long linger.ms are flushed at shutdown and the
     context.produce(kernel::Outgoing{}.json(message.json()));
     ++handled;
   };
-  kernel::testing::KernelFixture fixture(spec, {{"KAFKA_CONSUMER_GROUP", "lingering-group"},
-                                                {"KAFKA_PRODUCER_BATCH_TIMEOUT", "2m"},
-                                                {"KERNEL_SHUTDOWN_TIMEOUT", "5s"}});
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KAFKA_CONSUMER_GROUP, "lingering-group"},
+                                                {env_var::KAFKA_PRODUCER_BATCH_TIMEOUT, "2m"},
+                                                {env_var::KERNEL_SHUTDOWN_TIMEOUT, "5s"}});
   fixture.send({{"n", 1}}, "k");
   REQUIRE(testwait::wait_until([&] { return handled == 1; }, 20s));
 

@@ -213,7 +213,7 @@ TEST_CASE("config docs: failure-handling.md names only variables the runtime rea
     const auto name = (*it)[1].str();
     CAPTURE(name);
     ++names;
-    if (name.starts_with("KAFKA_PROPERTY_") || is_error_code(name)) continue;  // librdkafka's names
+    if (name.starts_with(env_var::KAFKA_PROPERTY_PREFIX) || is_error_code(name)) continue;  // librdkafka's names
     if (name.ends_with("*")) {
       const auto prefix = name.substr(0, name.size() - 1);
       CHECK_MESSAGE(std::any_of(config_registry().begin(), config_registry().end(),

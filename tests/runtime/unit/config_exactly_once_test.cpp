@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 
+#include "config/transactional_id.hpp"
 #include "kernel/config.hpp"
 
 #include "config_problems.hpp"

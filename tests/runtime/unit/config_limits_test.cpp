@@ -88,7 +88,7 @@ TEST_CASE("config limits: a prefix that makes a topic name too long is the prefi
 }
 
 TEST_CASE("config limits: a pass-through variable must name a property") {
-  CHECK(only_problem({{"KAFKA_PROPERTY_", "1"}}) ==
+  CHECK(only_problem({{env_var::KAFKA_PROPERTY_PREFIX, "1"}}) ==
         "config error: KAFKA_PROPERTY_=\"1\": names no librdkafka property; expected "
         "KAFKA_PROPERTY_<NAME>, e.g. KAFKA_PROPERTY_SOCKET_TIMEOUT_MS");
 }
@@ -149,7 +149,7 @@ TEST_CASE("config limits: a batch kernel's batches fit the in-flight bound, nami
 TEST_CASE("config limits: all problems at once, secrets hidden") {
   const auto problems = problems_of({{env_var::KAFKA_CONSUMER_MAX_BYTES, "99999999999MB"},
                                      {env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:abc"},
-                                     {"KAFKA_PROPERTY_", "1"},
+                                     {env_var::KAFKA_PROPERTY_PREFIX, "1"},
                                      {env_var::KAFKA_TOPIC_PREFIX, std::string(240, 'p')},
                                      {"KAFKA_PROPERTY_SASL_PASSWORD", "hunter2-secret"}});
   CHECK(problems.size() == 5);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "config/pipeline_naming.hpp"
 #include "kernel/config.hpp"
 
 #include "config_problems.hpp"

@@ -20,7 +20,7 @@ const KernelDefaults kernel_defaults{"mapping-kernel", {"in"}, std::nullopt};
 
 /// linger.ms -> KAFKA_PROPERTY_LINGER_MS
 std::string passthrough_variable(std::string_view property) {
-  std::string variable = "KAFKA_PROPERTY_";
+  std::string variable = env_var::KAFKA_PROPERTY_PREFIX;
   for (const char c : property) {
     variable += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
@@ -28,7 +28,7 @@ std::string passthrough_variable(std::string_view property) {
 }
 
 std::vector<std::string> problems_of(Environment env) {
-  env.try_emplace("KAFKA_BOOTSTRAP_SERVERS", "broker:9092");
+  env.try_emplace(env_var::KAFKA_BOOTSTRAP_SERVERS, "broker:9092");
   try {
     Config::load(kernel_defaults, env, RunMode::production, "/nonexistent-dir/.env");
   } catch (const ConfigError& error) {

@@ -32,7 +32,7 @@ TEST_CASE("config registry: every variable's name is a published constant, in th
   const auto& registry = config_registry();
   REQUIRE(env_var::all.size() == registry.size());
   for (std::size_t i = 0; i < registry.size(); ++i) CHECK(env_var::all[i] == registry[i].name);
-  CHECK(std::string_view(env_var::KAFKA_BOOTSTRAP_SERVERS) == "KAFKA_BOOTSTRAP_SERVERS");
+  CHECK(std::string_view(env_var::KAFKA_BOOTSTRAP_SERVERS) == env_var::KAFKA_BOOTSTRAP_SERVERS);
 }
 
 TEST_CASE("config registry: every default parses, lands in Settings{} and round-trips through format") {

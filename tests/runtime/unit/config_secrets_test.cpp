@@ -13,6 +13,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "kernel/config.hpp"
+#include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 
 namespace config_secrets_test {
@@ -143,10 +144,9 @@ TEST_CASE("config secrets: librdkafka's conf dump and debug log are masked") {
 
   log_text.clear();
   rd_kafka_conf_set_log_cb(conf.get(), collect_log);
-  detail::HandlePtr producer(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error, sizeof error));
-  REQUIRE_MESSAGE(producer, error);
-  conf.release();  // owned by the handle now
-  producer.reset();
+  auto producer = detail::create_client(detail::ClientType::producer, conf);
+  REQUIRE_MESSAGE(producer, producer.message);
+  producer.handle.reset();
   const std::lock_guard lock(log_mutex);
   CHECK(log_text.find("ssl.key.pem") != std::string::npos);
   check_no_secret(mask_secrets(log_text), "masked debug log");

@@ -21,6 +21,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "kernel/config.hpp"
+#include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 
 #include "config_problems.hpp"
@@ -267,11 +268,10 @@ std::string handshake_output(Config config, std::string_view expected) {
   }
   // The Kafka protocol fails after the handshake; its log lines are not this test's concern.
   rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t*, int, const char*, const char*) {});
-  detail::HandlePtr producer(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error, sizeof error));
-  REQUIRE_MESSAGE(producer, error);
-  conf.release();  // owned by the handle now
+  auto producer = detail::create_client(detail::ClientType::producer, conf);
+  REQUIRE_MESSAGE(producer, producer.message);
   server.wait_for(expected, std::chrono::seconds(8));
-  producer.reset();
+  producer.handle.reset();
   return server.output();
 }
 

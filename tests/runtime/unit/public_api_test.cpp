@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "kernel/config.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "kernel/jsonl.hpp"
 #include "kernel/kernel.hpp"
@@ -56,6 +57,47 @@ static_assert(can_begin_attempt<kernel::testing::TestContext>);
 static_assert(can_set_producer_middleware<kernel::testing::TestContext>);
 static_assert(!can_set_input<kernel::testing::TestContext>);
 static_assert(!can_set_metrics<kernel::testing::TestContext>);
+
+// kernel/config.hpp gives load, describe, redact and the settings; the runtime's own uses of them
+// (pipeline topics and the produce guard, the transactional.id, the handler-choice check) live
+// under runtime/src/config/. Each probe calls one unqualified, so only argument-dependent lookup
+// on kernel::Settings could find it: true again the day a public header declares it.
+template <class S>
+concept reaches_pipeline_naming = requires(const S& settings) {
+  pipeline_naming(settings);
+};
+template <class S>
+concept reaches_pipeline_topic = requires(const S& settings) {
+  pipeline_topic(settings, "input");
+};
+template <class S>
+concept reaches_pipeline_output_topic = requires(const S& settings) {
+  pipeline_output_topic(settings, "audit");
+};
+template <class S>
+concept reaches_retry_topic = requires(const S& settings) {
+  retry_topic(settings, 1);
+};
+template <class S>
+concept reaches_kernel_topics = requires(const S& settings) {
+  kernel_topics(settings);  // and with it KernelTopic
+};
+template <class S>
+concept reaches_transactional_id = requires(const S& settings) {
+  transactional_id(settings);
+};
+template <class C>
+concept reaches_handler_choice_problems = requires(const C& choice) {
+  handler_choice_problems("k", choice);
+};
+
+static_assert(!reaches_pipeline_naming<kernel::Settings>);
+static_assert(!reaches_pipeline_topic<kernel::Settings>);
+static_assert(!reaches_pipeline_output_topic<kernel::Settings>);
+static_assert(!reaches_retry_topic<kernel::Settings>);
+static_assert(!reaches_kernel_topics<kernel::Settings>);
+static_assert(!reaches_transactional_id<kernel::Settings>);
+static_assert(!reaches_handler_choice_problems<kernel::HandlerChoice>);
 
 // One concept for what became of a message and the class of an error.
 static_assert(std::is_same_v<kernel::Outcome::Kind, kernel::ErrorClass>);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "config/pipeline_naming.hpp"
 #include "core/rfc3339.hpp"
 #include "kernel/config.hpp"
 #include "kernel/outcome.hpp"
