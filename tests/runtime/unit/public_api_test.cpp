@@ -19,6 +19,19 @@ namespace public_api_test {
 
 namespace {
 
+// A Message adopts a consumed librdkafka message only inside the runtime.
+template <class M>
+concept can_adopt = requires(kernel::detail::MessagePtr raw) {
+  M::adopt(std::move(raw));
+};
+template <class M>
+concept can_adopt_raw_pointer = requires(rd_kafka_message_s* raw) {
+  M::adopt(raw);
+};
+static_assert(!can_adopt<kernel::Message>);
+static_assert(!can_adopt_raw_pointer<kernel::Message>);
+static_assert(!std::is_constructible_v<kernel::Message, kernel::detail::MessagePtr>);
+
 // A handler gets a Context&: the runtime's plumbing is out of its reach.
 template <class C>
 concept can_begin_attempt = requires(C& context) {
