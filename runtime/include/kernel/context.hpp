@@ -10,23 +10,28 @@
 #include <string_view>
 #include <vector>
 
-#include <spdlog/logger.h>
-
 #include "kernel/errors.hpp"
 #include "kernel/kernel_settings.hpp"
 #include "kernel/outgoing.hpp"
+
+namespace spdlog {
+class logger;  // <kernel/kernel.hpp> includes <spdlog/logger.h>, for handlers to log with
+}  // namespace spdlog
 
 namespace kernel {
 
 class Context;
 class Message;
 namespace detail {
-class KernelMetrics;
-struct ContextAccess;  // the runtime's way in (core/context_access.hpp)
-/// Work an attempt leaves for the runtime's verdict (deduplicate() marks its id with it).
-struct CompletionHook {
-  std::function<void()> complete;  ///< run once the loop concludes the attempt as completed
-  std::function<void()> undo;      ///< run when that work is lost before its offset is committed
+/// The runtime's part of a Context (its producer chain, produce guard, metrics, ...): declared
+/// here, defined only inside the runtime.
+struct ContextState;
+/// What a handler reads of the attempt under way. The runtime writes it, in its ContextState.
+struct AttemptFields {
+  int number = 1;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  const Message* input = nullptr;
+  std::vector<Outgoing> produced;
 };
 }  // namespace detail
 
@@ -40,6 +45,11 @@ using ProducerMiddleware = std::function<void(Outgoing&, const Message& input, C
 class Context {
  public:
   Context(std::string kernel_name, std::optional<std::string> output_topic, std::shared_ptr<spdlog::logger> logger);
+  /// A copy is independent of the original, and starts as it is: the runtime gives each worker
+  /// a copy of the loop's.
+  Context(const Context& other);
+  Context& operator=(const Context& other);
+  ~Context();
 
   /// Queues a message; sent (with the standard headers) once the handler succeeds.
   /// Without a topic it goes to the kernel's output topic; without either it throws
@@ -64,76 +74,31 @@ class Context {
 
   const std::string& kernel_name() const noexcept { return kernel_name_; }
   const std::optional<std::string>& output_topic() const noexcept { return output_topic_; }
+  /// The kernel's logger (<kernel/kernel.hpp> includes spdlog's, to log with).
   spdlog::logger& log() const noexcept { return *logger_; }
   /// 1 for the first attempt, 2 for the first retry, ...
-  int attempt() const noexcept { return attempt_; }
+  int attempt() const noexcept { return attempt_->number; }
   /// When this call must have returned (KERNEL_HANDLER_TIMEOUT); nullopt without a deadline.
   /// Bound your own I/O with it: the runtime cannot interrupt a call, it can only treat one
   /// that returns late as a transient failure (`timeout`) and discard its outputs.
-  const std::optional<std::chrono::steady_clock::time_point>& deadline() const noexcept { return deadline_; }
+  const std::optional<std::chrono::steady_clock::time_point>& deadline() const noexcept { return attempt_->deadline; }
 
   /// What this attempt produced so far (the runtime and tests read it).
-  const std::vector<Outgoing>& produced() const noexcept { return produced_; }
+  const std::vector<Outgoing>& produced() const noexcept { return attempt_->produced; }
   /// The message being handled (nullptr outside a handler call).
-  const Message* input() const noexcept { return input_; }
+  const Message* input() const noexcept { return attempt_->input; }
 
- protected:
-  // The runtime's plumbing: not for handlers. The loop reaches it through
-  // detail::ContextAccess; testing::TestContext makes the first two public for tests.
-
-  /// Starts a new attempt: forgets what the previous one produced.
-  void begin_attempt(int attempt) noexcept {
-    attempt_ = attempt;
-    produced_.clear();
-    produce_refusal_ = {};
-    on_completed_.clear();
-  }
-  /// Producer middleware, outermost first (the runtime sets the kernel's).
-  void set_producer_middleware(std::vector<ProducerMiddleware> middleware);
-  /// The kernel's settings and named outputs (the runtime sets them from the configuration).
-  void set_kernel_values(std::shared_ptr<const KernelValues> values) noexcept { kernel_values_ = std::move(values); }
+  /// The runtime's part of this context, which it reaches through detail::ContextAccess. Its
+  /// type is incomplete outside the runtime: a handler can do nothing with it.
+  detail::ContextState& runtime_state() noexcept { return *state_; }
+  const detail::ContextState& runtime_state() const noexcept { return *state_; }
 
  private:
-  friend struct detail::ContextAccess;
-
-  void set_input(const Message* input) noexcept { input_ = input; }
-  void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept { deadline_ = deadline; }
-  detail::KernelMetrics* metrics() const noexcept { return metrics_; }
-  void set_metrics(detail::KernelMetrics* metrics) noexcept { metrics_ = metrics; }
-  void queue(Outgoing& message);
-
-  /// The produce guard (docs/pipelines.md): given a topic as named in produce(), why it may
-  /// not be written, or "" when it may. The runtime sets it under pipeline naming or
-  /// KERNEL_ALLOWED_TOPICS; unset, every topic may be written.
-  using TopicCheck = std::function<std::string(const std::string& topic)>;
-  void set_topic_check(TopicCheck check) { topic_check_ = std::move(check); }
-  /// The first produce refused during this attempt: a topic the guard refuses
-  /// (topic_not_allowed), or an undeclared output (processing_error). The runtime dead-letters
-  /// the input with it even if the handler caught the exception, and sends nothing.
-  struct ProduceRefusal {
-    std::string message;  ///< "" when nothing was refused
-    FailureReason reason = FailureReason::topic_not_allowed;
-  };
-  const ProduceRefusal& produce_refusal() const noexcept { return produce_refusal_; }
-  /// Records `message` as the attempt's refusal (the first one counts) and throws it.
-  [[noreturn]] void refuse(std::string message, FailureReason reason);
-
   std::string kernel_name_;
   std::optional<std::string> output_topic_;
   std::shared_ptr<spdlog::logger> logger_;
-  int attempt_ = 1;
-  std::optional<std::chrono::steady_clock::time_point> deadline_;
-  std::vector<Outgoing> produced_;
-  const Message* input_ = nullptr;
-  NextProduce produce_chain_;  // empty without producer middleware
-  detail::KernelMetrics* metrics_ = nullptr;
-  TopicCheck topic_check_;          // empty: no guard
-  ProduceRefusal produce_refusal_;  // the first refusal of this attempt
-  /// What waits for the runtime's verdict on this attempt: run once the loop concludes it as a
-  /// success or a business error, dropped when it turns out a failure (a call past its
-  /// deadline, a refused produce the handler caught). deduplicate() marks its ids here.
-  std::vector<detail::CompletionHook> on_completed_;
-  std::shared_ptr<const KernelValues> kernel_values_;  // null: the kernel declares nothing
+  std::unique_ptr<detail::ContextState> state_;  // made with the Context: nothing per message
+  detail::AttemptFields* attempt_;               // in *state_, for the accessors above to read inline
 };
 
 }  // namespace kernel

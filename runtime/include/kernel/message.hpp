@@ -27,6 +27,9 @@ namespace kernel {
 inline constexpr std::size_t max_json_depth = 512;
 
 namespace detail {
+/// A consumed librdkafka message on its way into a Message: complete only inside the runtime
+/// (core/adopt_message.hpp), so only the runtime makes a Message own one.
+struct ConsumedMessage;
 using JsonConversion = void (*)(const nlohmann::json&);
 /// describe_json_error(what) for a conversion of `document` that threw `what`, prefixed with
 /// the fields it failed on (`field "items[1].qty": expected number, got string`). nlohmann's
@@ -39,11 +42,8 @@ std::string describe_conversion_error(const nlohmann::json& document, std::strin
 
 class Message {
  public:
-  /// Takes ownership of a consumed librdkafka message (destroyed with the Message).
-  static Message adopt(detail::MessagePtr raw);
-  [[deprecated("use Message::adopt(detail::MessagePtr)")]] static Message adopt(rd_kafka_message_s* raw) {
-    return adopt(detail::MessagePtr(raw));
-  }
+  /// The runtime's: takes ownership of a consumed librdkafka message (detail::adopt_message()).
+  explicit Message(detail::ConsumedMessage&& consumed);
   /// A message built from values, for tests and samples.
   Message(std::string topic, std::int32_t partition, std::int64_t offset, std::optional<std::string> key,
           std::string value, Headers headers = {},
@@ -108,8 +108,6 @@ class Message {
   const rd_kafka_message_s* raw() const noexcept { return raw_.get(); }
 
  private:
-  Message();
-
   detail::MessagePtr raw_;  // the views below point into it, or into storage_
   std::string_view topic_;
   std::int32_t partition_ = 0;

@@ -61,11 +61,11 @@ class TestContext : public Context {
   explicit TestContext(std::string kernel_name = "test-kernel",
                        std::optional<std::string> output_topic = std::string("test-output"), int attempt = 1);
   /// Starts attempt `attempt` (2 for the first retry) and forgets what was produced.
-  using Context::begin_attempt;
+  void begin_attempt(int attempt) noexcept;
   /// Producer middleware to run on each produce(), outermost first, as KernelSpec has it.
-  using Context::set_producer_middleware;
+  void set_producer_middleware(std::vector<ProducerMiddleware> middleware);
   /// The kernel's own settings and named outputs, for setting<T>() and produce_to().
-  using Context::set_kernel_values;
+  void set_kernel_values(std::shared_ptr<const KernelValues> values) noexcept;
 };
 
 /// Calls the handler as the runtime would, turning exceptions into an Outcome.

@@ -1,25 +1,73 @@
 #include "kernel/context.hpp"
 
+#include "core/context_state.hpp"
 #include "kernel/errors.hpp"
 #include "kernel/message.hpp"
 
 namespace kernel {
 
+namespace {
+
+/// The end of every producer chain: keeps the message for the runtime to send if the attempt
+/// succeeds.
+void queue(Context& context, Outgoing& message) {
+  auto& state = context.runtime_state();
+  if (message.topic().empty() && !context.output_topic()) {
+    throw PermanentError(
+        "produce() without a topic, and this kernel has no output topic: pass .topic(...) or "
+        "set KAFKA_OUTPUT_TOPIC");
+  }
+  // The guard judges the topic as the handler asks for it, when it asks (the default output
+  // is always the kernel's own); a refusal fails the whole attempt.
+  if (state.topic_check && !message.topic().empty()) {
+    if (auto why = state.topic_check(message.topic()); !why.empty()) {
+      state.refuse("produce to " + message.topic() + " refused: " + why, FailureReason::topic_not_allowed);
+    }
+  }
+  state.attempt.produced.push_back(std::move(message));
+}
+
+}  // namespace
+
 Context::Context(std::string kernel_name, std::optional<std::string> output_topic,
                  std::shared_ptr<spdlog::logger> logger)
-    : kernel_name_(std::move(kernel_name)), output_topic_(std::move(output_topic)), logger_(std::move(logger)) {}
+    : kernel_name_(std::move(kernel_name)),
+      output_topic_(std::move(output_topic)),
+      logger_(std::move(logger)),
+      state_(std::make_unique<detail::ContextState>()),
+      attempt_(&state_->attempt) {}
+
+Context::Context(const Context& other)
+    : kernel_name_(other.kernel_name_),
+      output_topic_(other.output_topic_),
+      logger_(other.logger_),
+      state_(std::make_unique<detail::ContextState>(*other.state_)),
+      attempt_(&state_->attempt) {}
+
+Context& Context::operator=(const Context& other) {
+  if (this != &other) {
+    kernel_name_ = other.kernel_name_;
+    output_topic_ = other.output_topic_;
+    logger_ = other.logger_;
+    *state_ = *other.state_;  // attempt_ keeps pointing into this context's own state
+  }
+  return *this;
+}
+
+Context::~Context() = default;
 
 void Context::produce(Outgoing message) {
-  if (!produce_chain_) {
-    queue(message);
+  auto& state = *state_;
+  if (!state.produce_chain) {
+    queue(*this, message);
     return;
   }
-  if (input_) {
-    produce_chain_(message, *input_, *this);
+  if (attempt_->input) {
+    state.produce_chain(message, *attempt_->input, *this);
   } else {
     // produce() called outside a handler call (a hand-built test): middleware still runs.
     static const Message no_input("", 0, -1, std::nullopt, "");
-    produce_chain_(message, no_input, *this);
+    state.produce_chain(message, no_input, *this);
   }
 }
 
@@ -28,7 +76,7 @@ void Context::produce_to(std::string_view output, Outgoing message) {
   try {
     topic = kernel_values().output_topic(output);
   } catch (const std::logic_error& error) {
-    refuse(std::string("produce_to(): ") + error.what(), FailureReason::processing_error);
+    state_->refuse(std::string("produce_to(): ") + error.what(), FailureReason::processing_error);
   }
   message.topic(std::move(topic));
   produce(std::move(message));
@@ -36,43 +84,31 @@ void Context::produce_to(std::string_view output, Outgoing message) {
 
 const KernelValues& Context::kernel_values() const noexcept {
   static const KernelValues none;
-  return kernel_values_ ? *kernel_values_ : none;
+  return state_->kernel_values ? *state_->kernel_values : none;
 }
 
-void Context::queue(Outgoing& message) {
-  if (message.topic().empty() && !output_topic_) {
-    throw PermanentError(
-        "produce() without a topic, and this kernel has no output topic: pass .topic(...) or "
-        "set KAFKA_OUTPUT_TOPIC");
-  }
-  // The guard judges the topic as the handler asks for it, when it asks (the default output
-  // is always the kernel's own); a refusal fails the whole attempt.
-  if (topic_check_ && !message.topic().empty()) {
-    if (auto why = topic_check_(message.topic()); !why.empty()) {
-      refuse("produce to " + message.topic() + " refused: " + why, FailureReason::topic_not_allowed);
-    }
-  }
-  produced_.push_back(std::move(message));
-}
+namespace detail {
 
-void Context::refuse(std::string message, FailureReason reason) {
-  if (produce_refusal_.message.empty()) produce_refusal_ = {message, reason};
+void ContextState::refuse(std::string message, FailureReason reason) {
+  if (produce_refusal.message.empty()) produce_refusal = {message, reason};
   throw PermanentError(message, reason);
 }
 
-void Context::set_producer_middleware(std::vector<ProducerMiddleware> middleware) {
+void ContextState::set_producer_middleware(std::vector<ProducerMiddleware> middleware) {
   if (middleware.empty()) {
-    produce_chain_ = nullptr;
+    produce_chain = nullptr;
     return;
   }
   // Built once, from the innermost outwards so middleware[0] runs first; no allocation per
   // message.
-  NextProduce chain = [](Outgoing& message, const Message&, Context& context) { context.queue(message); };
+  NextProduce chain = [](Outgoing& message, const Message&, Context& context) { queue(context, message); };
   for (auto it = middleware.rbegin(); it != middleware.rend(); ++it) {
     chain = [layer = std::move(*it), next = std::move(chain)](
                 Outgoing& message, const Message& input, Context& context) { layer(message, input, context, next); };
   }
-  produce_chain_ = std::move(chain);
+  produce_chain = std::move(chain);
 }
+
+}  // namespace detail
 
 }  // namespace kernel

@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "core/adopt_message.hpp"
 #include "core/bounded_json.hpp"
 #include "core/payload_format.hpp"
 
@@ -13,21 +14,16 @@ struct MessageStorage {
   std::string value;
 };
 
-Message::Message() = default;
-
-Message Message::adopt(detail::MessagePtr owned) {
-  Message message;
-  const auto* raw = owned.get();
-  message.raw_ = std::move(owned);
-  message.topic_ = rd_kafka_topic_name(raw->rkt);
-  message.partition_ = raw->partition;
-  message.offset_ = raw->offset;
+Message::Message(detail::ConsumedMessage&& consumed) : raw_(std::move(consumed.raw)) {
+  const auto* raw = raw_.get();
+  topic_ = rd_kafka_topic_name(raw->rkt);
+  partition_ = raw->partition;
+  offset_ = raw->offset;
   rd_kafka_timestamp_type_t type;
   const auto ms = rd_kafka_message_timestamp(raw, &type);
-  message.timestamp_ = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms < 0 ? 0 : ms));
-  if (raw->key) message.key_ = std::string_view(static_cast<const char*>(raw->key), raw->key_len);
-  if (raw->payload) message.value_ = std::string_view(static_cast<const char*>(raw->payload), raw->len);
-  return message;
+  timestamp_ = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms < 0 ? 0 : ms));
+  if (raw->key) key_ = std::string_view(static_cast<const char*>(raw->key), raw->key_len);
+  if (raw->payload) value_ = std::string_view(static_cast<const char*>(raw->payload), raw->len);
 }
 
 Message::Message(std::string topic, std::int32_t partition, std::int64_t offset, std::optional<std::string> key,

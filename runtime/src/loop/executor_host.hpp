@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/completion_hook.hpp"
 #include "kernel/context.hpp"
 #include "kernel/handler.hpp"
 #include "kernel/message.hpp"

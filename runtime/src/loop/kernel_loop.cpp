@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "config/pipeline_naming.hpp"
+#include "core/adopt_message.hpp"
 #include "core/context_access.hpp"
 #include "core/partition_list.hpp"
 #include "core/refusal.hpp"
@@ -211,7 +212,7 @@ void KernelLoop::handle(MessagePtr raw) {
     rd_kafka_seek(raw->rkt, raw->partition, raw->offset, 0);
     return;
   }
-  auto message = Message::adopt(std::move(raw));
+  auto message = adopt_message(std::move(raw));
   partition->next_offset = message.offset() + 1;
   if (partition->start_offset < 0) partition->start_offset = message.offset();
   if (partition->metrics) partition->metrics->consumed->Increment();

@@ -19,6 +19,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "core/completion_hook.hpp"
 #include "kernel/batch.hpp"
 #include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "kernel/context.hpp"
+#include "core/completion_hook.hpp"
 #include "kernel/message.hpp"
 #include "kernel/outcome.hpp"
 #include "kernel/outgoing.hpp"

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include <spdlog/logger.h>
+
 #include "core/context_access.hpp"
 #include "kernel/middleware.hpp"
 #include "middleware/completed_ids.hpp"

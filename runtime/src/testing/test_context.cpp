@@ -41,6 +41,16 @@ TestContext::TestContext(std::string kernel_name, std::optional<std::string> out
   begin_attempt(attempt);
 }
 
+void TestContext::begin_attempt(int attempt) noexcept { detail::ContextAccess::begin_attempt(*this, attempt); }
+
+void TestContext::set_producer_middleware(std::vector<ProducerMiddleware> middleware) {
+  detail::ContextAccess::set_producer_middleware(*this, std::move(middleware));
+}
+
+void TestContext::set_kernel_values(std::shared_ptr<const KernelValues> values) noexcept {
+  detail::ContextAccess::set_kernel_values(*this, std::move(values));
+}
+
 Outcome call(const Handler& handler, const Message& message, Context& context) {
   return Chain(handler, {})(message, context);
 }

@@ -1,4 +1,4 @@
-// Message::header() on messages consumed from a broker (Message::adopt): the path the loop's
+// Message::header() on messages consumed from a broker (adopt_message()): the path the loop's
 // header stamping takes for every output.
 #include <doctest/doctest.h>
 
@@ -8,6 +8,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "broker/record_io.hpp"
+#include "core/adopt_message.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "kernel/message.hpp"
 
@@ -25,7 +26,7 @@ std::vector<kernel::Message> consume(rd_kafka_t* consumer, const std::string& to
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (messages.size() < count && std::chrono::steady_clock::now() < deadline) {
     kernel::detail::MessagePtr raw(rd_kafka_consumer_poll(consumer, 100));
-    if (raw && !raw->err) messages.push_back(kernel::Message::adopt(std::move(raw)));
+    if (raw && !raw->err) messages.push_back(kernel::detail::adopt_message(std::move(raw)));
   }
   return messages;
 }

@@ -5,11 +5,40 @@
 #include <type_traits>
 #include <utility>
 
+// First and alone: what a Context brings by itself. It names spdlog::logger without spdlog's
+// headers; kernel.hpp brings them, for handlers to log with.
+#include "kernel/context.hpp"
+
+#if defined(SPDLOG_API) || defined(SPDLOG_VERSION)
+#error "kernel/context.hpp includes spdlog"
+#endif
+
+namespace public_api_test {
+template <class T>
+concept complete = requires {
+  sizeof(T);
+};
+static_assert(!complete<spdlog::logger>);
+}  // namespace public_api_test
+
 #include "kernel/config.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "kernel/jsonl.hpp"
 #include "kernel/kernel.hpp"
 #include "kernel/testing.hpp"
+
+// Stand-ins for the runtime's plumbing. Qualified lookup in kernel::detail reaches them only when
+// no public header declares the real name there, so each check below proves the name undeclared.
+namespace public_api_test::absent {
+struct ContextAccess;
+struct KernelMetrics;
+struct CompletionHook;
+struct TopicCheck;
+struct ProduceRefusal;
+}  // namespace public_api_test::absent
+namespace kernel::detail {
+using namespace public_api_test::absent;
+}  // namespace kernel::detail
 
 namespace public_api_test {
 
@@ -19,6 +48,46 @@ namespace public_api_test {
 #endif
 
 namespace {
+
+// The runtime's way into a Context is not declared, so nothing befriends it; nor is the type of
+// the metrics it reaches, nor what an attempt leaves for the runtime's verdict.
+static_assert(std::is_same_v<kernel::detail::ContextAccess, absent::ContextAccess>);
+static_assert(std::is_same_v<kernel::detail::KernelMetrics, absent::KernelMetrics>);
+static_assert(std::is_same_v<kernel::detail::CompletionHook, absent::CompletionHook>);
+static_assert(std::is_same_v<kernel::detail::TopicCheck, absent::TopicCheck>);
+static_assert(std::is_same_v<kernel::detail::ProduceRefusal, absent::ProduceRefusal>);
+
+// Unqualified lookup in a class derived from Context finds Context's members, private ones too,
+// before the enclosing namespace's: these find the stand-ins only if Context has no such members.
+using absent::ProduceRefusal;
+using absent::TopicCheck;
+struct DerivedFromContext : kernel::Context {
+  static_assert(std::is_same_v<TopicCheck, absent::TopicCheck>);
+  static_assert(std::is_same_v<ProduceRefusal, absent::ProduceRefusal>);
+};
+
+// What the runtime keeps of a Context is a type a handler cannot use.
+static_assert(!complete<kernel::detail::ContextState>);
+
+// kernel.hpp gives a handler a logger it can log with.
+template <class C>
+concept can_log = requires(C& context) {
+  context.log().info("handled {}", 1);
+};
+static_assert(can_log<kernel::Context>);
+
+// A Message adopts a consumed librdkafka message only inside the runtime.
+template <class M>
+concept can_adopt = requires(kernel::detail::MessagePtr raw) {
+  M::adopt(std::move(raw));
+};
+template <class M>
+concept can_adopt_raw_pointer = requires(rd_kafka_message_s* raw) {
+  M::adopt(raw);
+};
+static_assert(!can_adopt<kernel::Message>);
+static_assert(!can_adopt_raw_pointer<kernel::Message>);
+static_assert(!std::is_constructible_v<kernel::Message, kernel::detail::MessagePtr>);
 
 // A handler gets a Context&: the runtime's plumbing is out of its reach.
 template <class C>

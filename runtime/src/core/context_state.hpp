@@ -1,0 +1,59 @@
+#pragma once
+// The runtime's part of a Context, kept out of the public header so that a handler neither sees
+// nor reaches it: the producer chain, the produce guard, the metrics, the attempt's refusal and
+// the work waiting for its verdict. A Context allocates one when it is made; nothing here
+// allocates per message. The runtime reaches it through detail::ContextAccess.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/completion_hook.hpp"
+#include "kernel/context.hpp"
+#include "kernel/errors.hpp"
+#include "kernel/kernel_settings.hpp"
+
+namespace kernel::detail {
+
+class KernelMetrics;
+
+/// The produce guard (docs/pipelines.md): given a topic as named in produce(), why it may not
+/// be written, or "" when it may. The runtime sets it under pipeline naming or
+/// KERNEL_ALLOWED_TOPICS; unset, every topic may be written.
+using TopicCheck = std::function<std::string(const std::string& topic)>;
+
+/// The first produce refused during an attempt: a topic the guard refuses (topic_not_allowed),
+/// or an undeclared output (processing_error). The runtime dead-letters the input with it even
+/// if the handler caught the exception, and sends nothing.
+struct ProduceRefusal {
+  std::string message;  ///< "" when nothing was refused
+  FailureReason reason = FailureReason::topic_not_allowed;
+};
+
+struct ContextState {
+  /// Starts a new attempt: forgets what the previous one produced, refused and left waiting.
+  void begin_attempt(int number) noexcept {
+    attempt.number = number;
+    attempt.produced.clear();
+    produce_refusal = {};
+    on_completed.clear();
+  }
+  /// Producer middleware, outermost first: built into produce_chain once, here rather than per
+  /// message.
+  void set_producer_middleware(std::vector<ProducerMiddleware> middleware);
+  /// Records `message` as the attempt's refusal (the first one counts) and throws it.
+  [[noreturn]] void refuse(std::string message, FailureReason reason);
+
+  AttemptFields attempt;      // what the Context's accessors read
+  NextProduce produce_chain;  // empty without producer middleware
+  KernelMetrics* metrics = nullptr;
+  TopicCheck topic_check;          // empty: no guard
+  ProduceRefusal produce_refusal;  // the first refusal of this attempt
+  /// What waits for the runtime's verdict on this attempt: run once the loop concludes it as a
+  /// success or a business error, dropped when it turns out a failure (a call past its
+  /// deadline, a refused produce the handler caught). deduplicate() marks its ids here.
+  std::vector<CompletionHook> on_completed;
+  std::shared_ptr<const KernelValues> kernel_values;  // null: the kernel declares nothing
+};
+
+}  // namespace kernel::detail
