@@ -41,6 +41,14 @@ TestContext::TestContext(std::string kernel_name, std::optional<std::string> out
   begin_attempt(attempt);
 }
 
+TestContext::TestContext(const KernelSpec& spec, const Environment& settings)
+    : TestContext(spec.name, spec.output_topic) {
+  // As run() reads them, from `settings` alone: a unit test does not depend on the machine's
+  // environment or on a .env file (the empty path names none).
+  const KernelDefaults kernel{spec.name, spec.input_topics, spec.output_topic, spec.settings, spec.outputs};
+  set_kernel_values(std::make_shared<const KernelValues>(load_kernel_values(kernel, settings, {})));
+}
+
 Outcome call(const Handler& handler, const Message& message, Context& context) {
   return Chain(handler, {})(message, context);
 }
@@ -66,6 +74,13 @@ Outcome call(const BatchHandler& handler, Batch& batch, Context& context) {
     return detail::outcome_of_current_exception();
   }
   return Outcome::success();
+}
+
+std::string describe(const Outcome& outcome) {
+  if (outcome.ok()) return "success";
+  std::string text = std::string(to_string(outcome.kind)) + " (" + std::string(to_string(outcome.reason)) + ")";
+  if (!outcome.error_type.empty()) text += " " + outcome.error_type;
+  return text + ": " + outcome.message;
 }
 
 }  // namespace kernel::testing
