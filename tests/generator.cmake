@@ -89,8 +89,17 @@ add_test(NAME generator_upgrade_findings
 set_tests_properties(generator_upgrade_findings PROPERTIES FIXTURES_REQUIRED installed_new_kernel TIMEOUT 120
                                                            LABELS generator)
 
+# add and remove (a setting, a named output) on kernels generated with the built-in templates,
+# and upgrade --help's answers. No kernel builds: about 30 s (eleven kernels generated in git).
+add_test(NAME generator_answer_commands
+         COMMAND "${PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/generator/answer_commands_test.py"
+                 --new-kernel "${NEW_KERNEL_TEST_PREFIX}/bin/new-kernel")
+set_tests_properties(generator_answer_commands PROPERTIES FIXTURES_REQUIRED installed_new_kernel TIMEOUT 120
+                                                          LABELS generator)
+
 # End to end: a kernel with the team's edits upgraded across a real template change (on a
-# copy of templates/kernel), then built with warnings as errors and run through its own tests.
+# copy of templates/kernel), grown by new-kernel add (a setting and an output its handler and
+# a test of the team's use), then built with warnings as errors and run through its own tests.
 add_test(NAME e2e_upgrade
          COMMAND "${PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/generator/upgrade_e2e_test.py"
                  --prefix "${NEW_KERNEL_TEST_PREFIX}" --templates "${PROJECT_SOURCE_DIR}/templates/kernel")

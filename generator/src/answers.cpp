@@ -41,7 +41,7 @@ constexpr std::array cmake_targets{
     "help", "package", "package_source", "edit_cache",    "rebuild_cache", "list_install_components"};
 
 // new-kernel's own commands: `new-kernel upgrade` must never be read as a kernel's name.
-constexpr std::array generator_commands{"upgrade", "check", "diff"};
+constexpr std::array generator_commands{"upgrade", "check", "diff", "add", "remove"};
 
 // Names the runtime uses: its namespace and package (`kernel::`, `kernel_runtime`).
 constexpr std::array runtime_names{"kernel", "runtime"};
@@ -121,9 +121,9 @@ std::vector<std::string> check_name(std::string_view name) {
     return problems;
   }
   if (contains(generator_commands, name)) {
-    problems.push_back(
-        fmt::format("name \"{}\" is a new-kernel command (upgrade, check, diff): choose another name (e.g. {}-kernel)",
-                    name, name));
+    problems.push_back(fmt::format(
+        "name \"{}\" is a new-kernel command (upgrade, check, diff, add, remove): choose another name (e.g. {}-kernel)",
+        name, name));
   } else if (contains(cpp_keywords, identifier)) {
     problems.push_back(fmt::format("name \"{}\" becomes the C++ keyword `{}`: choose another name (e.g. {}-kernel)",
                                    name, identifier, name));

@@ -36,6 +36,7 @@ struct Options {
   bool no_stage = false;
   std::vector<std::string> settings;  ///< --set key=value
   std::string template_path;          ///< diff --template PATH
+  AnswerChange change_answers;        ///< add, remove: applied to the recorded answers before --set
 };
 
 TemplateSet templates_of(const Options& options) {
@@ -57,6 +58,7 @@ std::vector<const Question*> new_questions(const Answers& answers, const std::se
 /// named (exit 64). `may_ask` is false for check, which never stops.
 Answers answers_for(const GeneratedKernel& kernel, const TemplateSet& templates, const Options& options, bool may_ask) {
   Answers answers = kernel.answers;
+  if (options.change_answers) options.change_answers(answers);
   std::set<std::string> unanswered(kernel.unanswered.begin(), kernel.unanswered.end());
   for (const auto& setting : options.settings) {
     const auto equals = setting.find('=');
@@ -337,6 +339,19 @@ int diff(const Options& options, const Versions& versions) {
 
 }  // namespace
 
+int upgrade_with_answers(const AnswerUpgrade& request, const Versions& versions) {
+  Options options;
+  options.directory = request.directory;
+  options.templates_directory = request.templates_directory;
+  options.dry_run = request.dry_run;
+  options.show_diff = request.show_diff;
+  options.allow_dirty = request.allow_dirty;
+  options.change_answers = request.change;
+  // As every command on a kernel: an upgrade killed while applying is finished first.
+  for (const auto& line : finish_interrupted_updates(options.directory)) std::cerr << "new-kernel: " << line << "\n";
+  return upgrade(options, versions);
+}
+
 bool is_kernel_command(std::string_view word) noexcept {
   return word == "upgrade" || word == "check" || word == "diff";
 }
@@ -361,8 +376,15 @@ int run_kernel_command(int argc, char** argv, const Versions& versions) {
     app.add_flag("--diff", options.show_diff, "with each file, the unified diff of what changes");
     app.add_option("--set", options.settings,
                    "answer a question: KEY=VALUE (name, pattern, input_topics, "
-                   "output_topic, description, dlq_topic, consumer_group)")
+                   "output_topic, description, dlq_topic, consumer_group, settings, outputs)")
         ->type_name("KEY=VALUE");
+    app.footer(
+        "Answers --set takes: name, pattern, input_topics (comma-separated), output_topic (empty: none), "
+        "description, dlq_topic, consumer_group, settings (NAME=TYPE[:DEFAULT[:DESCRIPTION]] separated by ';') "
+        "and outputs (NAME=TOPIC separated by ','). settings and outputs replace the whole list (the recorded one "
+        "is in .new-kernel/manifest.json); new-kernel add setting|output and new-kernel remove setting|output "
+        "change one.\nExample:\n  new-kernel upgrade --set 'settings=BATCH_SIZE=int:100:rows per insert;"
+        "API_KEY=secret::key of the pricing API' --set 'outputs=audit=orders.audit'");
     app.add_flag("--allow-dirty", options.allow_dirty, "merge even into managed files with uncommitted changes");
     app.add_flag("--allow-downgrade", options.allow_downgrade,
                  "go back to templates older than the kernel's (refused otherwise, exit 73)");
@@ -386,7 +408,7 @@ int run_kernel_command(int argc, char** argv, const Versions& versions) {
         if (argument == option ||
             (argument.starts_with(option) && argument.size() > option.size() && argument[option.size()] == '=')) {
           throw UsageError(
-              fmt::format("name \"{}\" is a new-kernel command (upgrade, check, diff): choose another "
+              fmt::format("name \"{}\" is a new-kernel command (upgrade, check, diff, add, remove): choose another "
                           "kernel name (e.g. {}-kernel); see new-kernel {} --help for the command",
                           command, command, command));
         }

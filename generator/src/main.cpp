@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <kernel/config.hpp>
 
+#include "answer_commands.hpp"
 #include "answers.hpp"
 #include "errors.hpp"
 #include "git_repository.hpp"
@@ -58,7 +59,9 @@ constexpr const char* examples = R"(Examples:
 )";
 
 constexpr const char* later =
-    R"(Later: new-kernel upgrade [DIR] carries the kernel to newer templates, keeping your edits;
+    R"(Later: new-kernel add setting NAME=TYPE[:DEFAULT[:DESCRIPTION]] and new-kernel add output
+NAME=TOPIC (inside the kernel; remove too) declare a setting or output in every file that names it;
+new-kernel upgrade [DIR] carries the kernel to newer templates, keeping your edits;
 new-kernel check [DIR] (for CI) says whether an upgrade is available; new-kernel diff [DIR]
 shows your edits since generation. See new-kernel upgrade --help.
 Exit codes: 0 done, 64 bad command line, 65 template error, 73 target not empty, 74 I/O error.)";
@@ -307,9 +310,12 @@ int report(const std::function<int()>& body) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // upgrade, check and diff first: none of them can be a kernel's name.
+  // upgrade, check, diff, add and remove first: none of them can be a kernel's name.
   if (argc > 1 && is_kernel_command(argv[1])) {
     return report([&] { return run_kernel_command(argc - 1, argv + 1, versions()); });
+  }
+  if (argc > 1 && is_answer_command(argv[1])) {
+    return report([&] { return run_answer_command(argc - 1, argv + 1, versions()); });
   }
   CommandLine command;
   auto& answers = command.answers;

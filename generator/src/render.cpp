@@ -193,7 +193,23 @@ std::string_view cpp_setting_type(kernel::SettingType type) {
   return "string";
 }
 
-/// The kernel's own settings and named outputs, for main.cpp, the manifests and the docs.
+/// A value of the setting's type for the kernel's tests (samples, tests/test_settings.hpp) to
+/// run it with when it is required: never a real one.
+std::string placeholder_of(const kernel::KernelSetting& setting) {
+  switch (setting.type) {
+    case kernel::SettingType::integer:
+    case kernel::SettingType::size: return "1";
+    case kernel::SettingType::number: return "1.0";
+    case kernel::SettingType::boolean: return "false";
+    case kernel::SettingType::duration: return "1s";
+    case kernel::SettingType::enumeration: return setting.choices.front();
+    case kernel::SettingType::string:
+    case kernel::SettingType::list: break;
+  }
+  return "sample";
+}
+
+/// The kernel's own settings and named outputs, for its spec, the manifests and the docs.
 void set_declarations(mustache::data& data, const Answers& answers) {
   const auto settings = settings_of(answers);
   mustache::data setting_list{mustache::data::type::list};
@@ -209,6 +225,7 @@ void set_declarations(mustache::data& data, const Answers& answers) {
     item.set("description", text(setting.description));
     item.set("secret", flag(setting.secret));
     item.set("required", flag(!setting.default_value));
+    item.set("placeholder", text(placeholder_of(setting)));
     item.set("has_choices", flag(!setting.choices.empty()));
     item.set("choices", list_of(setting.choices, "choice"));
     item.set("choices_text", text(join(setting.choices, ", ")));
@@ -219,19 +236,8 @@ void set_declarations(mustache::data& data, const Answers& answers) {
   std::string placeholders;
   for (const auto& setting : settings) {
     if (setting.default_value) continue;
-    std::string value = "sample";
-    switch (setting.type) {
-      case kernel::SettingType::integer:
-      case kernel::SettingType::size: value = "1"; break;
-      case kernel::SettingType::number: value = "1.0"; break;
-      case kernel::SettingType::boolean: value = "false"; break;
-      case kernel::SettingType::duration: value = "1s"; break;
-      case kernel::SettingType::enumeration: value = setting.choices.front(); break;
-      case kernel::SettingType::string:
-      case kernel::SettingType::list: break;
-    }
-    placeholders +=
-        (placeholders.empty() ? "" : ";") + kernel::setting_variable(answers.name, setting.name) + "=" + value;
+    placeholders += (placeholders.empty() ? "" : ";") + kernel::setting_variable(answers.name, setting.name) + "=" +
+                    placeholder_of(setting);
   }
   data.set("sample_settings", text(placeholders));
   data.set("has_sample_settings", flag(!placeholders.empty()));

@@ -206,7 +206,7 @@ def test_pattern(prefix, workdir, pattern, figures):
     if PATTERNS[pattern]["output"]:
         args += ["--output-topic", f"{name}.out"]
     if pattern == SETTINGS_PATTERN:
-        # Settings of its own and a named output: declared in main.cpp, listed in the files its
+        # Settings of its own and a named output: declared in kernel_spec.cpp, listed in the files its
         # own configuration_files test checks against the binary.
         args += ["--setting", "BATCH_SIZE=int:100:rows per insert", "--setting", "API_KEY=secret::pricing API key",
                  "--output", f"audit={name}.audit"]

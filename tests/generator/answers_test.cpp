@@ -61,9 +61,11 @@ TEST_CASE("invalid kernel names are refused with what would be accepted") {
       {"list-install-components", "target CMake or CTest defines"},
       {"kernel", "reserved for the runtime"},
       {"runtime", "reserved for the runtime"},
-      {"upgrade", "is a new-kernel command (upgrade, check, diff)"},
-      {"check", "is a new-kernel command (upgrade, check, diff)"},
-      {"diff", "is a new-kernel command (upgrade, check, diff)"},
+      {"upgrade", "is a new-kernel command (upgrade, check, diff, add, remove)"},
+      {"check", "is a new-kernel command (upgrade, check, diff, add, remove)"},
+      {"diff", "is a new-kernel command (upgrade, check, diff, add, remove)"},
+      {"add", "is a new-kernel command (upgrade, check, diff, add, remove)"},
+      {"remove", "is a new-kernel command (upgrade, check, diff, add, remove)"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);

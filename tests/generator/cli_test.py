@@ -523,10 +523,10 @@ class Interactive(Scratch):
         self.assertNotIn("Output topic", talk.transcript)
         self.assertIn("Created order-sink (batch-sink: orders)", talk.transcript)
         self.assertEqual(self.manifest("order-sink")["pattern"], "batch-sink")
-        with open(os.path.join(self.dir, "order-sink", "src", "main.cpp")) as f:
-            main_cpp = f.read()
-        self.assertIn("spec.batch_handler = order_sink::handle_batch;", main_cpp)
-        self.assertNotIn("spec.handler", main_cpp)
+        with open(os.path.join(self.dir, "order-sink", "src", "kernel_spec.cpp")) as f:
+            spec_cpp = f.read()
+        self.assertIn("spec.batch_handler = order_sink::handle_batch;", spec_cpp)
+        self.assertNotIn("spec.handler", spec_cpp)
 
     def test_flags_given_are_not_asked(self):
         talk = Conversation(self, ["--topic", "orders", "--dlq-topic", "parked", "--pattern", "consumer", "--no-git"])

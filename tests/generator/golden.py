@@ -36,7 +36,7 @@ ANSWERS = {
         "--pattern", "enrichment", "--dlq-topic", "payments.enricher.dlq", "--group", "payment-enrichers",
         "--description", "Adds account details to payments.",
     ],
-    # A batch kernel (batch_handler); a named output shows main.cpp's batch wording.
+    # A batch kernel (batch_handler); a named output shows kernel_spec.cpp's batch wording.
     "batch-sink": [
         "order-sink", "--topic", "orders", "--pattern", "batch-sink",
         "--description", "Writes orders to the warehouse in batches.",

@@ -149,7 +149,7 @@ TEST_CASE("the built-in templates render every pattern") {
       CHECK(f.content.find("<%") == std::string::npos);
       CHECK(f.content.ends_with("\n"));
     }
-    CHECK(file(files, "src/main.cpp").content.find("spec.input_topics = {\"orders\", \"refunds\"};") !=
+    CHECK(file(files, "src/kernel_spec.cpp").content.find("spec.input_topics = {\"orders\", \"refunds\"};") !=
           std::string::npos);
   }
 }
@@ -168,12 +168,12 @@ TEST_CASE("batch-sink: a batch kernel without an output topic; the other pattern
   }
 
   const auto files = render_repository(templates, answers, kernel::config_registry(), versions);
-  const auto& main_cpp = file(files, "src/main.cpp").content;
-  CHECK(main_cpp.find("spec.batch_handler = order_sink::handle_batch;") != std::string::npos);
-  CHECK(main_cpp.find("spec.handler") == std::string::npos);
+  const auto& spec_cpp = file(files, "src/kernel_spec.cpp").content;
+  CHECK(spec_cpp.find("spec.batch_handler = order_sink::handle_batch;") != std::string::npos);
+  CHECK(spec_cpp.find("spec.handler") == std::string::npos);
   CHECK(file(files, "src/handler.hpp")
             .content.find("void handle_batch(kernel::Batch& batch, kernel::Context& context);") != std::string::npos);
-  CHECK(file(files, "tests/integration_test.cpp").content.find("spec.batch_handler = order_sink::handle_batch;") !=
+  CHECK(file(files, "tests/integration_test.cpp").content.find("auto spec = order_sink::kernel_spec();") !=
         std::string::npos);
   for (const auto* path : {"README.md", "CLAUDE.md"}) {
     CAPTURE(path);
@@ -187,7 +187,7 @@ TEST_CASE("batch-sink: a batch kernel without an output topic; the other pattern
     CAPTURE(pattern);
     const auto others =
         render_repository(templates, answers_for(templates, pattern), kernel::config_registry(), versions);
-    CHECK(file(others, "src/main.cpp").content.find("spec.handler = my_kernel::handle;") != std::string::npos);
+    CHECK(file(others, "src/kernel_spec.cpp").content.find("spec.handler = my_kernel::handle;") != std::string::npos);
     for (const auto& f : others) {
       if (f.path == ".env.template") continue;  // lists every variable of the runtime
       CAPTURE(f.path);
@@ -268,6 +268,48 @@ TEST_CASE(".env.template lists exactly the configuration registry") {
   }
   CHECK(active.contains("KAFKA_CONSUMER_GROUP"));
   CHECK(assignments["KAFKA_CONSUMER_GROUP"] == "custom-group");
+}
+
+TEST_CASE("the kernel's spec is declared once: main() and both tests call kernel_spec()") {
+  const auto templates = TemplateSet::built_in();
+  for (const auto& pattern : templates.manifest().patterns) {
+    CAPTURE(pattern.name);
+    auto answers = answers_for(templates, pattern.name);
+    answers.settings = std::vector<std::string>{"HIGH_PRIORITY_AMOUNT=double:100", "API_KEY=secret::key"};
+    answers.outputs = std::vector<std::string>{"audit=orders.audit"};
+    const auto files = render_repository(templates, complete_and_check(answers, templates.manifest().patterns),
+                                         kernel::config_registry(), versions);
+    const auto count = [](const std::string& text, std::string_view what) {
+      std::size_t found = 0;
+      for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++found;
+      return found;
+    };
+    std::size_t declarations = 0;
+    for (const auto& f : files) declarations += count(f.content, ".name = \"HIGH_PRIORITY_AMOUNT\"");
+    CHECK(declarations == 1);
+    CHECK(count(file(files, "src/kernel_spec.cpp").content, ".name = \"HIGH_PRIORITY_AMOUNT\"") == 1);
+    CHECK(count(file(files, "src/kernel_spec.cpp").content, "{\"audit\", \"orders.audit\"}") == 1);
+    for (const auto* path : {"src/main.cpp", "tests/handler_test.cpp", "tests/integration_test.cpp"}) {
+      CAPTURE(path);
+      CHECK(file(files, path).content.find("my_kernel::kernel_spec()") != std::string::npos);
+    }
+    // The required setting gets a placeholder for the tests, in the one file add rewrites.
+    CHECK(file(files, "tests/test_settings.hpp")
+              .content.find("{kernel::setting_variable(name, \"API_KEY\"), \"sample\"}") != std::string::npos);
+  }
+}
+
+TEST_CASE("generated handler tests that expect success call call_ok(), which says why not") {
+  const auto templates = TemplateSet::built_in();
+  for (const auto& pattern : templates.manifest().patterns) {
+    CAPTURE(pattern.name);
+    const auto files =
+        render_repository(templates, answers_for(templates, pattern.name), kernel::config_registry(), versions);
+    const auto& tests = file(files, "tests/handler_test.cpp").content;
+    CHECK(tests.find("#include <kernel/testing_doctest.hpp>") != std::string::npos);
+    CHECK(tests.find("outcome.ok()") == std::string::npos);
+    CHECK((tests.find("call_ok(") != std::string::npos || tests.find("require_ok(") != std::string::npos));
+  }
 }
 
 }  // namespace render_test

@@ -3,10 +3,13 @@
 templates as they were before the configuration test moved into the runtime package (a copy of
 templates/kernel with tests/configuration_files.cmake put back), rewrite its handler, add a line
 to its CMakeLists.txt and one to that script as a team would, commit; release the templates
-(templates/kernel as it is, with a real change to the build file, main.cpp, the Dockerfile and a
+(templates/kernel as it is, with a real change to the build file, kernel_spec.cpp, the Dockerfile and a
 user file, a new version); upgrade; then build the kernel with warnings as errors against the
 installed runtime and run its own tests, the configuration test from the package among them.
-Prints the timings.
+Before the build, the kernel grows as a new user grows it (issue 31): `new-kernel add setting`,
+commit, `new-kernel add output`, both used in the handler and in a handler test of the team's
+(its context from kernel_spec()), rows for both in the message spec, commit; so this one kernel
+build also builds and tests the added setting and output. Prints the timings.
 
     upgrade_e2e_test.py --prefix PREFIX --templates templates/kernel
 """
@@ -82,6 +85,58 @@ PACKAGE_TEST = "  kernel_add_configuration_test({{{identifier}}})\n"
 TEAM_SCRIPT_LINE = "# Also run by our nightly job.\n"
 
 
+# Grown after the upgrade (new-kernel add), used by the team's handler and its own test.
+SETTING = "HIGH_PRIORITY_AMOUNT=double:1000:payments from this amount are also audited"
+SETTING_LINE = 'const auto high_priority_amount = context.setting<double>("HIGH_PRIORITY_AMOUNT");'
+OUTPUT_LINE = 'context.produce_to("audit", kernel::Outgoing{}.json(document));'
+PRODUCE = "  context.produce(std::move(output));\n"
+USE_BOTH = f"""  {SETTING_LINE}
+  if (event.amount >= high_priority_amount) {{
+    const auto document = document_of(event);
+    {OUTPUT_LINE}
+  }}
+"""
+HANDLER_TEST = """
+TEST_CASE("a payment from HIGH_PRIORITY_AMOUNT on is also written to the audit output") {
+  auto context = kernel_context();  // the setting's default and the output: kernel_spec()
+
+  call_ok(upgrade_e2e::handle, make_message({{"id", "evt-9"}, {"account", "acme"}, {"amount", 2500}}, "evt-9"),
+          context);
+
+  REQUIRE(context.produced().size() == 2);
+  CHECK(context.produced()[0].topic() == "payments.audit");
+  CHECK(context.produced()[1].topic().empty());  // the kernel's output topic
+}
+"""
+MESSAGE_SPEC = """
+## Added later
+
+| variable | meaning |
+| --- | --- |
+| `UPGRADE_E2E_HIGH_PRIORITY_AMOUNT` | payments from this amount are also audited (default 1000) |
+| `KAFKA_OUTPUT_TOPIC_AUDIT` | the audit output's topic (default `payments.audit`) |
+"""
+
+
+def grow(new_kernel, kernel, templates, env):
+    """new-kernel add setting, commit, add output; both used and tested; committed."""
+    result, _ = run([new_kernel, "add", "setting", SETTING, "--templates", templates], cwd=kernel, env=env)
+    check(SETTING_LINE in result.stdout, f"add setting did not print the handler's line:\n{result.stdout}")
+    run(["git", "-C", kernel, "add", "-A"], env=env)
+    run(["git", "-C", kernel, "commit", "-qm", "A setting: HIGH_PRIORITY_AMOUNT"], env=env)
+    result, _ = run([new_kernel, "add", "output", "audit=payments.audit", "--templates", templates], cwd=kernel,
+                    env=env)
+    check(OUTPUT_LINE in result.stdout, f"add output did not print the handler's line:\n{result.stdout}")
+    replace_in(os.path.join(kernel, "src", "handler.cpp"), PRODUCE, USE_BOTH + PRODUCE)
+    with open(os.path.join(kernel, "tests", "handler_test.cpp"), "a") as f:
+        f.write(HANDLER_TEST)
+    with open(os.path.join(kernel, "docs", "message-spec.md"), "a") as f:  # the team's, as add says
+        f.write(MESSAGE_SPEC)
+    run(["git", "-C", kernel, "add", "-A"], env=env)
+    run(["git", "-C", kernel, "commit", "-qm", "An audit output from HIGH_PRIORITY_AMOUNT on"], env=env)
+    run([new_kernel, "check", kernel, "--templates", templates], env=env)
+
+
 class Failure(Exception):
     pass
 
@@ -148,7 +203,7 @@ def scenario(prefix, source_templates, work, figures):
         replace_in(os.path.join(templates, path + ".mustache"), old, new)
     edit_template("CMakeLists.txt", "set_tests_properties(samples PROPERTIES LABELS integration TIMEOUT 120)",
                   "set_tests_properties(samples PROPERTIES LABELS integration TIMEOUT 150)")
-    edit_template("src/main.cpp", "  spec.handler = <%identifier%>::handle;\n",
+    edit_template("src/kernel_spec.cpp", "  spec.handler = <%identifier%>::handle;\n",
                   "  // The handler: src/handler.cpp.\n  spec.handler = <%identifier%>::handle;\n")
     edit_template("Dockerfile", "WORKDIR /src\n", "WORKDIR /source\n")
     with open(os.path.join(templates, "docs", "message-spec.md.mustache"), "a") as f:
@@ -181,6 +236,9 @@ def scenario(prefix, source_templates, work, figures):
     with open(os.path.join(kernel, "Dockerfile")) as f:
         check("WORKDIR /source\n" in f.read(), "the Dockerfile was not upgraded")
     run([new_kernel, "check", kernel, "--templates", templates], env=env)
+    run(["git", "-C", kernel, "add", "-A"], env=git_identity)
+    run(["git", "-C", kernel, "commit", "-qm", "Upgrade to template kernel 99.0.0"], env=git_identity)
+    grow(new_kernel, kernel, templates, git_identity)
 
     build = os.path.join(kernel, "build")
     run(["cmake", "-S", kernel, "-B", build, f"-DCMAKE_PREFIX_PATH={prefix}", "-DCMAKE_COMPILE_WARNING_AS_ERROR=ON",
@@ -189,6 +247,7 @@ def scenario(prefix, source_templates, work, figures):
     check(os.path.exists(os.path.join(build, "compile_commands.json")), "the team's line had no effect")
     tests, figures["own tests s"] = run(["ctest", "--test-dir", build, "--output-on-failure", "--timeout", "180"])
     check(" configuration_files " in tests.stdout, f"the configuration test did not run:\n{tests.stdout}")
+    check(" handler_test " in tests.stdout, f"the handler test did not run:\n{tests.stdout}")
 
 
 def main():

@@ -170,7 +170,7 @@ class KilledWhileApplying(Scenario):
             killed_at = n
             left = [name for name in os.listdir(copy) if name.startswith(".new-kernel-update-")]
             self.assertEqual(len(left), 1, left)
-            command = "check" if n % 2 else "upgrade"
+            command = ["check", "upgrade", "diff"][n % 3]
             again = run(command, copy, "--templates", self.templates, cwd=self.scratch, env_extra={"HOME": self.home})
             self.assertEqual(again.returncode, 0, f"{command} after a kill at {n}: {again.stdout}{again.stderr}")
             self.assertIn("finished an upgrade interrupted while applying", again.stderr)

@@ -6,6 +6,8 @@
 ///   kernel::testing::TestContext context;
 ///   auto outcome = kernel::testing::call(handler, message, context);
 ///   CHECK(context.produced().size() == 1);
+///   // with doctest, kernel/testing_doctest.hpp: fails the test with the outcome's reason
+///   auto ok = kernel::testing::call_ok(handler, message, context);
 ///
 /// A batch handler, no Kafka either:
 ///   std::vector<kernel::Message> messages;  // make_message(..., offset) each
@@ -60,6 +62,11 @@ class TestContext : public Context {
  public:
   explicit TestContext(std::string kernel_name = "test-kernel",
                        std::optional<std::string> output_topic = std::string("test-output"), int attempt = 1);
+  /// The context a handler of `spec` gets: the kernel's name and output topic, its settings
+  /// (KernelSpec::settings) at their defaults or as `settings` sets their variables
+  /// (`{{"ORDERS_ENRICHER_API_KEY", "test-key"}}`; no other environment, no .env), and its
+  /// named outputs. Throws ConfigError listing every problem (a required setting left unset).
+  explicit TestContext(const KernelSpec& spec, const Environment& settings = {});
   /// Starts attempt `attempt` (2 for the first retry) and forgets what was produced.
   void begin_attempt(int attempt) noexcept;
   /// Producer middleware to run on each produce(), outermost first, as KernelSpec has it.
@@ -77,6 +84,11 @@ Outcome call(const Handler& handler, const std::vector<ConsumerMiddleware>& midd
 /// Calls a batch handler as the runtime would: the Outcome of the whole batch (success unless
 /// it threw), each message's in batch.outcome(i) and batch.outputs(i).
 Outcome call(const BatchHandler& handler, Batch& batch, Context& context);
+
+/// The outcome in one line, for a test's failure message: its class, reason, error type and
+/// message (`permanent (validation_error) kernel::PermanentError: order without id`), or
+/// `success`. kernel/testing_doctest.hpp's call_ok() fails a doctest test with it.
+std::string describe(const Outcome& outcome);
 
 /// Runs a kernel on a fresh embedded broker in a background thread, for integration tests.
 /// The constructor returns once the kernel has joined its group; the destructor stops it.

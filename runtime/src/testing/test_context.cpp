@@ -51,6 +51,14 @@ void TestContext::set_kernel_values(std::shared_ptr<const KernelValues> values) 
   detail::ContextAccess::set_kernel_values(*this, std::move(values));
 }
 
+TestContext::TestContext(const KernelSpec& spec, const Environment& settings)
+    : TestContext(spec.name, spec.output_topic) {
+  // As run() reads them, from `settings` alone: a unit test does not depend on the machine's
+  // environment or on a .env file (the empty path names none).
+  const KernelDefaults kernel{spec.name, spec.input_topics, spec.output_topic, spec.settings, spec.outputs};
+  set_kernel_values(std::make_shared<const KernelValues>(load_kernel_values(kernel, settings, {})));
+}
+
 Outcome call(const Handler& handler, const Message& message, Context& context) {
   return Chain(handler, {})(message, context);
 }
@@ -76,6 +84,13 @@ Outcome call(const BatchHandler& handler, Batch& batch, Context& context) {
     return detail::outcome_of_current_exception();
   }
   return Outcome::success();
+}
+
+std::string describe(const Outcome& outcome) {
+  if (outcome.ok()) return "success";
+  std::string text = std::string(to_string(outcome.kind)) + " (" + std::string(to_string(outcome.reason)) + ")";
+  if (!outcome.error_type.empty()) text += " " + outcome.error_type;
+  return text + ": " + outcome.message;
 }
 
 }  // namespace kernel::testing

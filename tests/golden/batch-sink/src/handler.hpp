@@ -57,7 +57,7 @@ class LogSink : public Sink {
 /// Returning normally completes every message not failed: offsets are committed.
 void write_batch(kernel::Batch& batch, kernel::Context& context, Sink& sink);
 
-/// The batch handler main.cpp sets: write_batch() to a LogSink.
+/// The batch handler kernel_spec() sets: write_batch() to a LogSink.
 void handle_batch(kernel::Batch& batch, kernel::Context& context);
 
 /// How many rows LogSink has written since the process started.

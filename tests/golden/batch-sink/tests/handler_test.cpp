@@ -4,14 +4,28 @@
 #include <doctest/doctest.h>
 
 #include <kernel/testing.hpp>
+#include <kernel/testing_doctest.hpp>
 #include <nlohmann/json.hpp>
 
 #include "handler.hpp"
+#include "kernel_spec.hpp"
+#include "test_settings.hpp"
 
 using kernel::testing::call;
+using kernel::testing::call_ok;  // fails the test with the outcome's class, reason and message
 using kernel::testing::make_message;
 using kernel::testing::make_raw_message;
+using kernel::testing::require_ok;
 using kernel::testing::TestContext;
+
+namespace {
+
+/// The context the handler gets in the kernel: the settings and named outputs of
+/// kernel_spec() (src/kernel_spec.cpp), at their defaults; test_settings() gives the required
+/// ones a value.
+TestContext kernel_context() { return TestContext(order_sink::kernel_spec(), order_sink::test_settings()); }
+
+}  // namespace
 
 namespace {
 
@@ -53,14 +67,14 @@ const nlohmann::json globex{{"id", "evt-g"}, {"account", "globex"}, {"amount", 7
 }  // namespace
 
 TEST_CASE("a batch is written to the sink in one call, in offset order") {
-  TestContext context;
+  auto context = kernel_context();
   RecordingSink sink;
   const auto messages = messages_of({acme, globex, acme});
   kernel::Batch batch(messages, context);
 
   const auto outcome = write_to(sink, batch, context);
 
-  REQUIRE(outcome.ok());
+  require_ok(outcome);
   REQUIRE(sink.writes.size() == 1);
   CHECK(sink.writes[0] ==
         std::vector<order_sink::Row>{{"evt-a", "acme", 42.5}, {"evt-g", "globex", 7}, {"evt-a", "acme", 42.5}});
@@ -69,14 +83,14 @@ TEST_CASE("a batch is written to the sink in one call, in offset order") {
 }
 
 TEST_CASE("a malformed message is dead-lettered alone, with its reason; the rest is written") {
-  TestContext context;
+  auto context = kernel_context();
   RecordingSink sink;
   const auto messages = messages_of({acme, "not json", {{"id", "evt-x"}, {"amount", 1}}, globex});
   kernel::Batch batch(messages, context);
 
   const auto outcome = write_to(sink, batch, context);
 
-  REQUIRE(outcome.ok());  // the batch as a whole succeeded
+  require_ok(outcome);  // the batch as a whole succeeded
   CHECK_FALSE(batch.failed(0));
   CHECK(batch.outcome(1).kind == kernel::Outcome::Kind::permanent);
   CHECK(batch.outcome(1).reason == kernel::FailureReason::deserialization_error);
@@ -88,21 +102,21 @@ TEST_CASE("a malformed message is dead-lettered alone, with its reason; the rest
 }
 
 TEST_CASE("a batch of malformed messages writes nothing") {
-  TestContext context;
+  auto context = kernel_context();
   RecordingSink sink;
   const auto messages = messages_of({"not json", nlohmann::json::array({1, 2})});
   kernel::Batch batch(messages, context);
 
   const auto outcome = write_to(sink, batch, context);
 
-  REQUIRE(outcome.ok());
+  require_ok(outcome);
   CHECK(batch.failed(0));
   CHECK(batch.failed(1));
   CHECK(sink.writes.empty());
 }
 
 TEST_CASE("a sink that is down fails the whole batch transiently; the retry writes it") {
-  TestContext context;
+  auto context = kernel_context();
   RecordingSink sink;
   const auto messages = messages_of({acme, globex});
   sink.down = true;
@@ -125,14 +139,14 @@ TEST_CASE("a sink that is down fails the whole batch transiently; the retry writ
 }
 
 TEST_CASE("handle_batch writes to the LogSink, which counts the rows") {
-  TestContext context;
+  auto context = kernel_context();
   const auto messages = messages_of({acme, "not json", globex});
   kernel::Batch batch(messages, context);
   const auto before = order_sink::rows_written();
 
   const auto outcome = call(order_sink::handle_batch, batch, context);
 
-  REQUIRE(outcome.ok());
+  require_ok(outcome);
   CHECK(batch.failed(1));
   CHECK(order_sink::rows_written() == before + 2);
 }

@@ -17,16 +17,24 @@
 #include <nlohmann/json.hpp>
 
 #include "handler.hpp"
+#include "kernel_spec.hpp"
+#include "test_settings.hpp"
 
 namespace {
 
-/// The kernel as main.cpp builds it, on topics of its own.
+/// The kernel as main() runs it (kernel_spec(): its settings, named outputs and handler), on
+/// topics of its own.
 kernel::KernelSpec test_kernel() {
-  kernel::KernelSpec spec;
+  auto spec = order_sink::kernel_spec();
   spec.name = "order-sink-test";
   spec.input_topics = {"order-sink-test.input"};
-  spec.batch_handler = order_sink::handle_batch;
   return spec;
+}
+
+/// The fixture's environment: `values`, and test_settings() for the settings the kernel requires.
+kernel::Environment environment(kernel::Environment values = {}) {
+  values.merge(order_sink::test_settings("order-sink-test"));
+  return values;
 }
 
 std::optional<std::string> header(const kernel::jsonl::Record& record, std::string_view name) {
@@ -40,7 +48,8 @@ std::optional<std::string> header(const kernel::jsonl::Record& record, std::stri
 
 TEST_CASE("a batch is written in one call and its malformed messages are dead-lettered") {
   // Four messages make a full batch: handed over together, whatever the timing.
-  kernel::testing::KernelFixture kernel(test_kernel(), {{"KERNEL_BATCH_SIZE", "4"}, {"KERNEL_BATCH_TIMEOUT", "10s"}});
+  kernel::testing::KernelFixture kernel(test_kernel(),
+                                        environment({{"KERNEL_BATCH_SIZE", "4"}, {"KERNEL_BATCH_TIMEOUT", "10s"}}));
   const auto before = order_sink::rows_written();
 
   // One key, so one partition: one batch.
@@ -89,7 +98,8 @@ TEST_CASE("a batch whose write fails transiently is retried as a batch, then wri
   };
   // Two messages make a full batch; the retry comes 50 ms after the failure.
   kernel::testing::KernelFixture kernel(
-      std::move(spec), {{"KERNEL_BATCH_SIZE", "2"}, {"KERNEL_BATCH_TIMEOUT", "10s"}, {"KERNEL_RETRY_BACKOFF", "50ms"}});
+      std::move(spec),
+      environment({{"KERNEL_BATCH_SIZE", "2"}, {"KERNEL_BATCH_TIMEOUT", "10s"}, {"KERNEL_RETRY_BACKOFF", "50ms"}}));
 
   kernel.send({{"id", "evt-1"}, {"account", "acme"}, {"amount", 42.5}}, "account-acme");
   kernel.send({{"id", "evt-2"}, {"account", "acme"}, {"amount", 7}}, "account-acme");

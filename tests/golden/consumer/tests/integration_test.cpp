@@ -13,16 +13,24 @@
 #include <nlohmann/json.hpp>
 
 #include "handler.hpp"
+#include "kernel_spec.hpp"
+#include "test_settings.hpp"
 
 namespace {
 
-/// The kernel as main.cpp builds it, on topics of its own.
+/// The kernel as main() runs it (kernel_spec(): its settings, named outputs and handler), on
+/// topics of its own.
 kernel::KernelSpec test_kernel() {
-  kernel::KernelSpec spec;
+  auto spec = audit_log::kernel_spec();
   spec.name = "audit-log-test";
   spec.input_topics = {"audit-log-test.input"};
-  spec.handler = audit_log::handle;
   return spec;
+}
+
+/// The fixture's environment: `values`, and test_settings() for the settings the kernel requires.
+kernel::Environment environment(kernel::Environment values = {}) {
+  values.merge(audit_log::test_settings("audit-log-test"));
+  return values;
 }
 
 std::optional<std::string> header(const kernel::jsonl::Record& record, std::string_view name) {
@@ -35,7 +43,7 @@ std::optional<std::string> header(const kernel::jsonl::Record& record, std::stri
 }  // namespace
 
 TEST_CASE("events are handled and a malformed one is dead-lettered") {
-  kernel::testing::KernelFixture kernel(test_kernel());
+  kernel::testing::KernelFixture kernel(test_kernel(), environment());
   const auto before = audit_log::handled_count();
 
   // One key, so one partition: the event is handled before the malformed message after it.

@@ -4,24 +4,37 @@
 #include <doctest/doctest.h>
 
 #include <kernel/testing.hpp>
+#include <kernel/testing_doctest.hpp>
 #include <nlohmann/json.hpp>
 
 #include "handler.hpp"
+#include "kernel_spec.hpp"
+#include "test_settings.hpp"
 
 using kernel::testing::call;
+using kernel::testing::call_ok;  // fails the test with the outcome's class, reason and message
 using kernel::testing::make_message;
 using kernel::testing::make_raw_message;
+using kernel::testing::require_ok;
 using kernel::testing::TestContext;
 
-TEST_CASE("a known account's details are added and the rest is forwarded") {
-  TestContext context;
+namespace {
 
-  const auto outcome = call(
+/// The context the handler gets in the kernel: the settings and named outputs of
+/// kernel_spec() (src/kernel_spec.cpp), at their defaults; test_settings() gives the required
+/// ones a value.
+TestContext kernel_context() { return TestContext(payment_enricher::kernel_spec(), payment_enricher::test_settings()); }
+
+}  // namespace
+
+TEST_CASE("a known account's details are added and the rest is forwarded") {
+  auto context = kernel_context();
+
+  call_ok(
       payment_enricher::handle,
       make_message({{"id", "evt-1"}, {"account", "acme"}, {"amount", 42.5}, {"note", "kept"}}, "evt-1"),
       context);
 
-  REQUIRE(outcome.ok());
   REQUIRE(context.produced().size() == 1);
   const auto& output = context.produced().front();
   CHECK(output.topic().empty());  // the kernel's output topic
@@ -33,18 +46,17 @@ TEST_CASE("a known account's details are added and the rest is forwarded") {
 }
 
 TEST_CASE("an unknown account is forwarded without details") {
-  TestContext context;
+  auto context = kernel_context();
 
-  const auto outcome = call(payment_enricher::handle,
-                            make_message({{"id", "evt-2"}, {"account", "nobody"}, {"amount", 1}}), context);
+  call_ok(payment_enricher::handle,
+          make_message({{"id", "evt-2"}, {"account", "nobody"}, {"amount", 1}}), context);
 
-  REQUIRE(outcome.ok());
   REQUIRE(context.produced().size() == 1);
   CHECK(nlohmann::json::parse(context.produced().front().value())["account_details"].is_null());
 }
 
 TEST_CASE("a message that is not JSON is dead-lettered") {
-  TestContext context;
+  auto context = kernel_context();
 
   const auto outcome = call(payment_enricher::handle, make_raw_message("not json", "evt-3"), context);
 
@@ -54,7 +66,7 @@ TEST_CASE("a message that is not JSON is dead-lettered") {
 }
 
 TEST_CASE("a message without an account is dead-lettered as invalid") {
-  TestContext context;
+  auto context = kernel_context();
 
   SUBCASE("a missing account") {
     const auto outcome = call(payment_enricher::handle, make_message({{"id", "evt-4"}}), context);

@@ -13,17 +13,25 @@
 #include <nlohmann/json.hpp>
 
 #include "handler.hpp"
+#include "kernel_spec.hpp"
+#include "test_settings.hpp"
 
 namespace {
 
-/// The kernel as main.cpp builds it, on topics of its own.
+/// The kernel as main() runs it (kernel_spec(): its settings, named outputs and handler), on
+/// topics of its own.
 kernel::KernelSpec test_kernel() {
-  kernel::KernelSpec spec;
+  auto spec = payment_enricher::kernel_spec();
   spec.name = "payment-enricher-test";
   spec.input_topics = {"payment-enricher-test.input"};
   spec.output_topic = "payment-enricher-test.output";
-  spec.handler = payment_enricher::handle;
   return spec;
+}
+
+/// The fixture's environment: `values`, and test_settings() for the settings the kernel requires.
+kernel::Environment environment(kernel::Environment values = {}) {
+  values.merge(payment_enricher::test_settings("payment-enricher-test"));
+  return values;
 }
 
 std::optional<std::string> header(const kernel::jsonl::Record& record, std::string_view name) {
@@ -36,7 +44,7 @@ std::optional<std::string> header(const kernel::jsonl::Record& record, std::stri
 }  // namespace
 
 TEST_CASE("an event goes through the kernel to the output topic") {
-  kernel::testing::KernelFixture kernel(test_kernel());
+  kernel::testing::KernelFixture kernel(test_kernel(), environment());
 
   kernel.send({{"id", "evt-1"}, {"account", "acme"}, {"amount", 42.5}}, "evt-1",
               {{"event-id", "input-event-1"}, {"correlation-id", "request-7"}});
@@ -51,7 +59,7 @@ TEST_CASE("an event goes through the kernel to the output topic") {
 }
 
 TEST_CASE("a malformed message is dead-lettered and the next one still goes through") {
-  kernel::testing::KernelFixture kernel(test_kernel());
+  kernel::testing::KernelFixture kernel(test_kernel(), environment());
 
   kernel.send_raw("not json", "evt-2");
   kernel.send({{"id", "evt-3"}, {"account", "acme"}, {"amount", 1}}, "evt-3");

@@ -1,16 +1,7 @@
-// The kernel's name, the topics it uses unless its configuration names others, and its
-// handler. Everything else is configuration (.env.template); the logic is in handler.cpp.
+// Runs the kernel its spec declares (src/kernel_spec.cpp). Everything else is configuration
+// (.env.template); the logic is in handler.cpp.
 #include <kernel/kernel.hpp>
 
-#include "handler.hpp"
+#include "kernel_spec.hpp"
 
-int main(int argc, char** argv) {
-  kernel::KernelSpec spec;
-  spec.name = "order-router";
-  spec.version = ORDER_ROUTER_VERSION;  // project(VERSION) in CMakeLists.txt
-  spec.description = "Routes orders to their region.";
-  spec.input_topics = {"pipeline.orders.step.route.input"};
-  spec.output_topic = "pipeline.orders.step.route.output";
-  spec.handler = order_router::handle;
-  return kernel::run(spec, argc, argv);
-}
+int main(int argc, char** argv) { return kernel::run(order_router::kernel_spec(), argc, argv); }

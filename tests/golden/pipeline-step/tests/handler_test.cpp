@@ -4,23 +4,36 @@
 #include <doctest/doctest.h>
 
 #include <kernel/testing.hpp>
+#include <kernel/testing_doctest.hpp>
 #include <nlohmann/json.hpp>
 
 #include "handler.hpp"
+#include "kernel_spec.hpp"
+#include "test_settings.hpp"
 
 using kernel::testing::call;
+using kernel::testing::call_ok;  // fails the test with the outcome's class, reason and message
 using kernel::testing::make_message;
 using kernel::testing::make_raw_message;
+using kernel::testing::require_ok;
 using kernel::testing::TestContext;
 
+namespace {
+
+/// The context the handler gets in the kernel: the settings and named outputs of
+/// kernel_spec() (src/kernel_spec.cpp), at their defaults; test_settings() gives the required
+/// ones a value.
+TestContext kernel_context() { return TestContext(order_router::kernel_spec(), order_router::test_settings()); }
+
+}  // namespace
+
 TEST_CASE("an event becomes one output document with the same key") {
-  TestContext context;
+  auto context = kernel_context();
 
-  const auto outcome = call(order_router::handle,
-                            make_message({{"id", "evt-1"}, {"account", "acme"}, {"amount", 42.5}}, "evt-1"),
-                            context);
+  call_ok(order_router::handle,
+          make_message({{"id", "evt-1"}, {"account", "acme"}, {"amount", 42.5}}, "evt-1"),
+          context);
 
-  REQUIRE(outcome.ok());
   REQUIRE(context.produced().size() == 1);
   const auto& output = context.produced().front();
   CHECK(output.topic().empty());  // the kernel's output topic
@@ -30,18 +43,17 @@ TEST_CASE("an event becomes one output document with the same key") {
 }
 
 TEST_CASE("a message without a key gives an output without a key") {
-  TestContext context;
+  auto context = kernel_context();
 
-  const auto outcome = call(order_router::handle,
-                            make_message({{"id", "evt-2"}, {"account", "acme"}, {"amount", 1}}), context);
+  call_ok(order_router::handle,
+          make_message({{"id", "evt-2"}, {"account", "acme"}, {"amount", 1}}), context);
 
-  REQUIRE(outcome.ok());
   REQUIRE(context.produced().size() == 1);
   CHECK_FALSE(context.produced().front().key().has_value());
 }
 
 TEST_CASE("a message that is not JSON is dead-lettered") {
-  TestContext context;
+  auto context = kernel_context();
 
   const auto outcome = call(order_router::handle, make_raw_message("not json", "evt-3"), context);
 
@@ -51,7 +63,7 @@ TEST_CASE("a message that is not JSON is dead-lettered") {
 }
 
 TEST_CASE("invalid events are dead-lettered as validation errors") {
-  TestContext context;
+  auto context = kernel_context();
 
   SUBCASE("a missing field") {
     const auto outcome = call(order_router::handle, make_message({{"id", "evt-4"}, {"amount", 1}}), context);

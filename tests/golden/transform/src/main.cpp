@@ -1,42 +1,7 @@
-// The kernel's name, the topics it uses unless its configuration names others, and its
-// handler. Everything else is configuration (.env.template); the logic is in handler.cpp.
+// Runs the kernel its spec declares (src/kernel_spec.cpp). Everything else is configuration
+// (.env.template); the logic is in handler.cpp.
 #include <kernel/kernel.hpp>
 
-#include "handler.hpp"
+#include "kernel_spec.hpp"
 
-int main(int argc, char** argv) {
-  kernel::KernelSpec spec;
-  spec.name = "payment-mapper";
-  spec.version = PAYMENT_MAPPER_VERSION;  // project(VERSION) in CMakeLists.txt
-  spec.description = "Maps payments to \"cents\" documents: $HOME, ${X}, `x`, *y*, <z> & a\\b; done.";
-  spec.input_topics = {"payments", "refunds"};
-  spec.output_topic = "payments.mapped";
-  // Named outputs: context.produce_to("name", message) writes to one; KAFKA_OUTPUT_TOPIC_<NAME>
-  // overrides its topic.
-  spec.outputs = {
-      {"audit", "payments.audit"},
-      {"large-amounts", "payments.large"},
-  };
-  // The kernel's own settings, read from PAYMENT_MAPPER_<SETTING> (.env.template lists them);
-  // the handler reads one with context.setting<T>("NAME").
-  spec.settings = {
-      {.name = "ROUNDING",
-       .type = kernel::SettingType::enumeration,
-       .default_value = "half-up",
-       .description = "how \"cents\" round: $HOME, `x` & <z> | a\\b",
-       .choices = {"half-up", "half-even"}},
-      {.name = "BATCH_SIZE",
-       .type = kernel::SettingType::integer,
-       .default_value = "100",
-       .description = "rows per insert"},
-      {.name = "LEDGER_TOKEN",
-       .type = kernel::SettingType::string,
-       .description = "token of the ledger API",
-       .secret = true},
-      {.name = "REGION",
-       .type = kernel::SettingType::string,
-       .description = "region of the ledger"},
-  };
-  spec.handler = payment_mapper::handle;
-  return kernel::run(spec, argc, argv);
-}
+int main(int argc, char** argv) { return kernel::run(payment_mapper::kernel_spec(), argc, argv); }
