@@ -4,8 +4,9 @@ templates as they were before the configuration test moved into the runtime pack
 templates/kernel with tests/configuration_files.cmake put back), rewrite its handler, add a line
 to its CMakeLists.txt and one to that script as a team would, commit; release the templates
 (templates/kernel as it is, with a real change to the build file, kernel_spec.cpp, the Dockerfile and a
-user file, a new version); upgrade; then build the kernel with warnings as errors against the
-installed runtime and run its own tests, the configuration test from the package among them.
+user file, a renamed file, a new version); upgrade and commit as the docs say (the upgrade staged
+what it wrote); then clone it, check the clone is current, build the clone with warnings as errors
+against the installed runtime and run its own tests, the configuration test from the package among them.
 Before the build, the kernel grows as a new user grows it (issue 31): `new-kernel add setting`,
 commit, `new-kernel add output`, both used in the handler and in a handler test of the team's
 (its context from kernel_spec()), rows for both in the message spec, commit; so this one kernel
@@ -211,6 +212,12 @@ def scenario(prefix, source_templates, work, figures):
     with open(os.path.join(templates, "template.json")) as f:
         manifest = json.load(f)
     manifest["version"], manifest["changes"] = "99.0.0", "Samples test timeout 150 s; WORKDIR /source."
+    # A renamed file: the upgrade moves it, and the commit must take the new path and base copy.
+    os.rename(os.path.join(templates, "deploy", "alerts.yaml.mustache"),
+              os.path.join(templates, "deploy", "prometheus-alerts.yaml.mustache"))
+    for entry in manifest["files"]:
+        if entry["path"] == "deploy/alerts.yaml":
+            entry["path"], entry["id"] = "deploy/prometheus-alerts.yaml", "deploy/alerts.yaml"
     with open(os.path.join(templates, "template.json"), "w") as f:
         json.dump(manifest, f, indent=2)
 
@@ -235,11 +242,19 @@ def scenario(prefix, source_templates, work, figures):
           "CMakeLists.txt does not take the configuration test from the runtime package")
     with open(os.path.join(kernel, "Dockerfile")) as f:
         check("WORKDIR /source\n" in f.read(), "the Dockerfile was not upgraded")
+    check(os.path.exists(os.path.join(kernel, "deploy", "prometheus-alerts.yaml")), "the renamed file did not move")
     run([new_kernel, "check", kernel, "--templates", templates], env=env)
-    run(["git", "-C", kernel, "add", "-A"], env=git_identity)
+    # Committed as the docs say: the upgrade staged what it wrote, the renamed file included.
     run(["git", "-C", kernel, "commit", "-qm", "Upgrade to template kernel 99.0.0"], env=git_identity)
+    status, _ = run(["git", "-C", kernel, "status", "--porcelain"], env=env)
+    check(status.stdout == "", f"the upgrade left files out of the commit:\n{status.stdout}")
     grow(new_kernel, kernel, templates, git_identity)
 
+    # What a teammate gets: a clone, current by check, built and tested.
+    clone = os.path.join(work, "clone")
+    run(["git", "clone", "-q", kernel, clone], env=env)
+    run([new_kernel, "check", clone, "--templates", templates], env=env)
+    kernel = clone
     build = os.path.join(kernel, "build")
     run(["cmake", "-S", kernel, "-B", build, f"-DCMAKE_PREFIX_PATH={prefix}", "-DCMAKE_COMPILE_WARNING_AS_ERROR=ON",
          *DEBUG_INFO_FLAGS])
