@@ -111,13 +111,7 @@ class StagedInGit(Scenario):
         return result.stdout
 
     def rename_release(self):
-        os.rename(os.path.join(self.templates, "deploy", "kubernetes.yaml.mustache"),
-                  os.path.join(self.templates, "deploy", "k8s.yaml.mustache"))
-        manifest = self.manifest()
-        for entry in manifest["files"]:
-            if entry["path"] == "deploy/kubernetes.yaml":
-                entry["path"], entry["id"] = "deploy/k8s.yaml", "deploy/kubernetes.yaml"
-        self.write_manifest(manifest)
+        self.rename_template_file("deploy/kubernetes.yaml", "deploy/k8s.yaml")
         self.add_template_file("docs/added.md", "# Added\n")
         self.release()
 
@@ -140,13 +134,7 @@ class StagedInGit(Scenario):
 
 class KilledWhileApplying(Scenario):
     def release_with_every_kind_of_change(self):
-        os.rename(os.path.join(self.templates, "deploy", "kubernetes.yaml.mustache"),
-                  os.path.join(self.templates, "deploy", "k8s.yaml.mustache"))
-        manifest = self.manifest()
-        for entry in manifest["files"]:
-            if entry["path"] == "deploy/kubernetes.yaml":
-                entry["path"], entry["id"] = "deploy/k8s.yaml", "deploy/kubernetes.yaml"
-        self.write_manifest(manifest)
+        self.rename_template_file("deploy/kubernetes.yaml", "deploy/k8s.yaml")
         self.add_template_file("docs/added/new.md", "# Added\n")
         self.edit_template(".gitignore", "*.swp\n", "*.swp\n*.swo\n")
         self.edit(".gitignore", "/build/\n", "/build/\n/out/\n")  # a merge too

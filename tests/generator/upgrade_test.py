@@ -81,6 +81,15 @@ class Scenario(unittest.TestCase):
         with open(full, "w") as f:
             f.write(text.replace(old, new, 1))
 
+    def rename_template_file(self, path, new_path):
+        """A release that moves a file: same template id, new path."""
+        os.rename(os.path.join(self.templates, path + ".mustache"), os.path.join(self.templates, new_path + ".mustache"))
+        manifest = self.manifest()
+        for entry in manifest["files"]:
+            if entry["path"] == path:
+                entry["path"], entry["id"] = new_path, path
+        self.write_manifest(manifest)
+
     def add_template_file(self, path, content, **entry):
         full = os.path.join(self.templates, path + ".mustache")
         os.makedirs(os.path.dirname(full), exist_ok=True)
@@ -218,13 +227,7 @@ class UserDeletedAChangedFile(Scenario):
 class TemplateRenamedAnEditedFile(Scenario):
     def test_the_file_moves_then_merges(self):
         self.edit("deploy/kubernetes.yaml", "  replicas: 1", "  replicas: 3")
-        os.rename(os.path.join(self.templates, "deploy", "kubernetes.yaml.mustache"),
-                  os.path.join(self.templates, "deploy", "k8s.yaml.mustache"))
-        manifest = self.manifest()
-        for entry in manifest["files"]:
-            if entry["path"] == "deploy/kubernetes.yaml":
-                entry["path"], entry["id"] = "deploy/k8s.yaml", "deploy/kubernetes.yaml"
-        self.write_manifest(manifest)
+        self.rename_template_file("deploy/kubernetes.yaml", "deploy/k8s.yaml")
         self.edit_template("deploy/k8s.yaml", "terminationGracePeriodSeconds: 35", "terminationGracePeriodSeconds: 40")
         self.release()
         result = self.upgrade()
