@@ -3,7 +3,7 @@
 // facts), then does what was decided: sends the outputs, publishes a business error, moves the
 // message to a retry topic, dead-letters it, or stops. A message that waits for another attempt
 // waits where its caller keeps it: the partition's retry slot for a call on the loop thread
-// (keep_for_retry()), its key's lane for a worker's call, the batch for a batch.
+// (RetryScheduler::keep()), its key's lane for a worker's call, the batch for a batch.
 #include "log/logging.hpp"
 #include "loop/handler_call.hpp"
 #include "loop/kernel_loop.hpp"
@@ -32,19 +32,19 @@ Disposition KernelLoop::disposition_of(PartitionState& partition, const Message&
   auto circuit = Circuit::closed;
   if (count_in_breaker) {
     if (outcome.kind == Outcome::Kind::transient) {
-      if (breaker_failed(partition, message)) circuit = Circuit::open;
+      if (breaker_.failed(partition, message)) circuit = Circuit::open;
     } else if (outcome.kind != Outcome::Kind::fatal) {
-      breaker_answered();  // the downstream answered
+      breaker_.answered();  // the downstream answered
     }
   }
   // Only a transient failure is late or waits a jittered delay: a success, the per-message
   // case, draws no random number and compares no error type.
   const bool transient = outcome.kind == Outcome::Kind::transient;
-  const Attempt ended{class_of(outcome, transient && handler_timed_out(outcome)), attempt, retry_level(partition),
+  const Attempt ended{class_of(outcome, transient && handler_timed_out(outcome)), attempt, retries_.level(partition),
                       outcome.reason, outcome.retry_after};
-  const FailurePolicy policy{settings_.max_retries, static_cast<int>(retry_topic_names_.size()),
-                             settings_.error_topic.has_value(), retry_policy_.backoff()};
-  return decide(ended, policy, circuit, transient ? retry_policy_.draw() : 0.0);
+  const FailurePolicy policy{settings().max_retries, retries_.retry_topics(), settings().error_topic.has_value(),
+                             retries_.policy().backoff()};
+  return decide(ended, policy, circuit, transient ? retries_.policy().draw() : 0.0);
 }
 
 void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome,
@@ -89,13 +89,13 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
     case Action::hold_for_breaker: count_retry(); return;
     case Action::retry_in_place:
       log_->warn("transient error at {}[{}]@{} (attempt {} of {}), retrying in {} ms: {}", partition.topic,
-                 partition.partition, message.offset(), attempt, settings_.max_retries + 1, disposition.delay.count(),
+                 partition.partition, message.offset(), attempt, settings().max_retries + 1, disposition.delay.count(),
                  outcome.message);
       count_retry();
       return;
     case Action::move_to_retry_topic:
       count_retry();
-      move_to_retry_topic(partition, entry, message, outcome, attempt, disposition.retry_topic);
+      retries_.move_to_retry_topic(output_, partition, entry, message, outcome, attempt, disposition.retry_topic);
       return;
     case Action::dead_letter:
       count(HandledOutcome::dead_lettered);
@@ -111,14 +111,6 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
       request_stop();
       return;
   }
-}
-
-void KernelLoop::keep_for_retry(PartitionState& partition, InFlight& entry, const Disposition& disposition) {
-  // Nothing behind it is handled meanwhile (in-place retries keep the partition's order).
-  partition.retry_entry = &entry;
-  partition.retry_attempt = disposition.next_attempt;
-  partition.retry_due = Clock::now() + disposition.delay;
-  pause(partition, PauseReason::retry);
 }
 
 }  // namespace kernel::detail

@@ -231,4 +231,23 @@ bool OutputSender::shrink_dead_letter(Resend& resend) {
   return false;
 }
 
+void OutputSender::mark_output_failed(InFlight& entry, std::string reason) {
+  if (!entry.output_failed) entry.owner->failed_outputs++;
+  entry.output_failed = true;
+  entry.output_error = std::move(reason);
+}
+
+void OutputSender::dead_letter_failed_outputs(PartitionState& partition) {
+  // An input whose output failed for good is dead-lettered (output_failed) once nothing
+  // else it produced is still pending; its commit waits for that dead letter.
+  for (auto& entry : partition.tracker.entries()) {
+    if (!entry.output_failed || entry.pending_acks > 0 || !entry.handled || !entry.input) continue;
+    entry.output_failed = false;
+    --partition.failed_outputs;
+    if (partition.metrics) partition.metrics->count(HandledOutcome::dead_lettered);
+    dead_letter(partition, entry, *entry.input, "permanent", FailureReason::output_failed, "kernel::OutputError",
+                entry.output_error, entry.retries);
+  }
+}
+
 }  // namespace kernel::detail

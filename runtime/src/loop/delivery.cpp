@@ -14,12 +14,6 @@
 
 namespace kernel::detail {
 
-void KernelLoop::mark_output_failed(InFlight& entry, std::string reason) {
-  if (!entry.output_failed) entry.owner->failed_outputs++;
-  entry.output_failed = true;
-  entry.output_error = std::move(reason);
-}
-
 void KernelLoop::on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
   auto* self = static_cast<KernelLoop*>(opaque);
   // Not acknowledged: sent again later, given up or stopping (the sender says so through OutputEvents).
@@ -46,7 +40,8 @@ void KernelLoop::stop_on_fatal_error(rd_kafka_t* client) {
 void KernelLoop::wait_for_outputs(Clock::time_point deadline, const rd_kafka_topic_partition_list_t* partitions) {
   // rd_kafka_flush() sends at once what linger.ms would hold back, and serves delivery
   // reports; between slices, resends that came due go out again.
-  while (pending_outputs_of(partitions) > 0 && Clock::now() < deadline && exit_code_ != exit_code::software &&
+  const auto pending = [&] { return partitions ? table_.pending_acks(partitions) : output_.pending(); };
+  while (pending() > 0 && Clock::now() < deadline && exit_code_ != exit_code::software &&
          !(commits_ && commits_->must_abort())) {
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
     rd_kafka_flush(output_.producer(), static_cast<int>(std::clamp<long long>(left, 0, 50)));
@@ -54,40 +49,16 @@ void KernelLoop::wait_for_outputs(Clock::time_point deadline, const rd_kafka_top
   }
 }
 
-int KernelLoop::pending_outputs_of(const rd_kafka_topic_partition_list_t* partitions) {
-  if (!partitions) return output_.pending();
-  int pending = 0;
-  for (int i = 0; i < partitions->cnt; ++i) {
-    if (const auto* partition = find_partition(partitions->elems[i].topic, partitions->elems[i].partition)) {
-      pending += partition->tracker.pending_acks();
-    }
-  }
-  return pending;
-}
-
 void KernelLoop::settle(PartitionState& partition) {
   // Producing a dead letter below can serve delivery reports, which settle again: the outer
   // call finishes the work, so the inner one must not touch the entries it walks.
   if (settling_) return;
   settling_ = true;
-  if (partition.failed_outputs > 0 && !partition.retired) dead_letter_failed_outputs(partition);
+  if (partition.failed_outputs > 0 && !partition.retired) output_.dead_letter_failed_outputs(partition);
   const auto before = partition.tracker.in_flight();
   partition.tracker.advance();
-  if (!partition.retired) total_in_flight_ -= before - partition.tracker.in_flight();
+  table_.advanced(partition, before);
   settling_ = false;
-}
-
-void KernelLoop::dead_letter_failed_outputs(PartitionState& partition) {
-  // An input whose output failed for good is dead-lettered (output_failed) once nothing
-  // else it produced is still pending; its commit waits for that dead letter.
-  for (auto& entry : partition.tracker.entries()) {
-    if (!entry.output_failed || entry.pending_acks > 0 || !entry.handled || !entry.input) continue;
-    entry.output_failed = false;
-    --partition.failed_outputs;
-    if (partition.metrics) partition.metrics->count(HandledOutcome::dead_lettered);
-    output_.dead_letter(partition, entry, *entry.input, "permanent", FailureReason::output_failed,
-                        "kernel::OutputError", entry.output_error, entry.retries);
-  }
 }
 
 }  // namespace kernel::detail

@@ -7,27 +7,31 @@
 
 namespace kernel::detail {
 
-ExecutorHost::Partitions& ExecutorHost::partitions() noexcept { return loop_->partitions_; }
+ExecutorHost::Partitions& ExecutorHost::partitions() noexcept { return loop_->table_.assigned(); }
 
-const std::vector<std::unique_ptr<PartitionState>>& ExecutorHost::retired() const noexcept { return loop_->retired_; }
-
-PartitionState* ExecutorHost::find_partition(const std::string& topic, std::int32_t partition) {
-  return loop_->find_partition(topic.c_str(), partition);
+const std::vector<std::unique_ptr<PartitionState>>& ExecutorHost::retired() const noexcept {
+  return loop_->table_.retired();
 }
 
-int ExecutorHost::first_attempt(PartitionState& partition) { return loop_->retry_level(partition) + 1; }
+PartitionState* ExecutorHost::find_partition(const std::string& topic, std::int32_t partition) {
+  return loop_->table_.find(topic.c_str(), partition);
+}
 
-bool ExecutorHost::held(const PartitionState& partition) noexcept { return KernelLoop::held(partition); }
+int ExecutorHost::first_attempt(PartitionState& partition) { return loop_->retries_.level(partition) + 1; }
+
+bool ExecutorHost::held(const PartitionState& partition) noexcept { return PartitionTable::held(partition); }
 
 bool ExecutorHost::stopping() const noexcept { return loop_->stopping(); }
 
 bool ExecutorHost::failed() const noexcept { return loop_->exit_code_ != exit_code::ok; }
 
-void ExecutorHost::wake_at(Clock::time_point due) noexcept { loop_->wake_at(due); }
+void ExecutorHost::wake_at(Clock::time_point due) noexcept { loop_->retries_.wake_at(due); }
 
-void ExecutorHost::pause_for_retry(PartitionState& partition) { loop_->pause(partition, PauseReason::retry); }
+void ExecutorHost::pause_for_retry(PartitionState& partition) { loop_->table_.pause(partition, PauseReason::retry); }
 
-void ExecutorHost::resume_after_retry(PartitionState& partition) { loop_->resume(partition, PauseReason::retry); }
+void ExecutorHost::resume_after_retry(PartitionState& partition) {
+  loop_->table_.resume(partition, PauseReason::retry);
+}
 
 Disposition ExecutorHost::disposition_of(PartitionState& partition, const Message& message, const Outcome& outcome,
                                          int attempt, bool count_in_breaker) {

@@ -36,56 +36,50 @@ std::vector<ConsumerMiddleware> with_metrics_layer(std::vector<ConsumerMiddlewar
 KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<spdlog::logger> logger, LoopHooks hooks,
                        Publication published)
     : config_(std::move(config)),
-      settings_(config_.settings()),
-      kernel_name_(settings_.kernel_name.empty() ? spec.name : settings_.kernel_name),
       chain_(spec.batch_handler ? one_message_batch(spec.batch_handler, spec.transient_errors) : spec.handler,
              with_metrics_layer(spec.middleware, published.metrics != nullptr), spec.transient_errors),
       log_(std::move(logger)),
       hooks_(std::move(hooks)),
-      retry_policy_(settings_.retry_backoff, settings_.retry_backoff_max, settings_.retry_multiplier,
-                    settings_.retry_jitter),
-      breaker_(settings_.breaker_threshold, settings_.breaker_cooldown, settings_.breaker_cooldown_max),
-      context_(kernel_name_, settings_.output_topic, log_),
-      output_(*this, config_, kernel_name_, log_, retry_policy_, published.metrics),
+      context_(settings().kernel_name.empty() ? spec.name : settings().kernel_name, settings().output_topic, log_),
+      retries_(config_, table_, log_),
+      table_(settings().max_poll_records, retries_.wake()),
+      output_(*this, config_, context_.kernel_name(), log_, retries_.policy(), published.metrics),
       ops_(published.state),
       metrics_(published.metrics),
-      max_in_flight_total_(static_cast<std::size_t>(std::max(1, settings_.max_poll_records)) * 16),
-      max_parked_(max_in_flight_total_ * 8),
-      inline_calls_(chain_, context_, settings_.handler_timeout, ops_) {
+      status_(published, table_, output_, log_),
+      breaker_(settings(), table_, status_, metrics_, log_),
+      inline_calls_(chain_, context_, settings().handler_timeout, ops_) {
   if (const auto problems = handler_choice_problems(spec); !problems.empty()) {
     throw std::invalid_argument(problems.front());
   }
   // A batch kernel's settings (KERNEL_CONCURRENCY, KERNEL_BATCH_SIZE) were checked only if the
   // configuration knew it was one.
-  if (spec.batch_handler && !settings_.batch_handler) {
-    throw std::invalid_argument("kernel " + kernel_name_ +
+  if (spec.batch_handler && !settings().batch_handler) {
+    throw std::invalid_argument("kernel " + context_.kernel_name() +
                                 " sets KernelSpec::batch_handler but its configuration was checked for a "
                                 "single-message handler: load it with defaults_of(spec), or set "
                                 "Settings::batch_handler");
   }
   if (spec.batch_handler) {
-    executor_ = std::make_unique<BatchExecutor>(ExecutorHost(*this), spec, settings_, context_, log_, ops_, metrics_);
+    executor_ = std::make_unique<BatchExecutor>(ExecutorHost(*this), spec, settings(), context_, log_, ops_, metrics_);
   }
-  configure_deduplicate(spec.middleware, settings_.dedup_window);  // the chain's copies share their state
+  configure_deduplicate(spec.middleware, settings().dedup_window);  // the chain's copies share their state
   ContextAccess::set_producer_middleware(context_, spec.producer_middleware);
-  ContextAccess::set_kernel_values(context_, std::make_shared<const KernelValues>(settings_.kernel_values));
-  for (std::size_t n = 1; n <= settings_.retry_topics.size(); ++n) {
-    retry_topic_names_.push_back(retry_topic(settings_, static_cast<int>(n)));
-  }
+  ContextAccess::set_kernel_values(context_, std::make_shared<const KernelValues>(settings().kernel_values));
   ContextAccess::set_metrics(context_, metrics_);
   if (metrics_) metrics_->count_outcomes_in_loop();
   // Produce guard (pipeline naming or KERNEL_ALLOWED_TOPICS): names given to produce() get the
   // prefix, as send_output() will give them.
-  if (ProduceGuard guard(settings_); guard.active()) {
-    ContextAccess::set_topic_check(context_, [guard = std::move(guard), prefix = settings_.topic_prefix](
+  if (ProduceGuard guard(settings()); guard.active()) {
+    ContextAccess::set_topic_check(context_, [guard = std::move(guard), prefix = settings().topic_prefix](
                                                  const std::string& topic) { return guard.refusal(prefix + topic); });
   }
-  if (ops_ && settings_.handler_timeout) {
+  if (ops_ && settings().handler_timeout) {
     // A slot for the loop and one for each worker (KERNEL_CONCURRENCY > 1).
-    ops_->set_stuck_after(std::min<milliseconds>(*settings_.handler_timeout * 3, settings_.rebalance_timeout),
-                          settings_.concurrency > 1 ? 1 + static_cast<std::size_t>(settings_.concurrency) : 1);
+    ops_->set_stuck_after(std::min<milliseconds>(*settings().handler_timeout * 3, settings().rebalance_timeout),
+                          settings().concurrency > 1 ? 1 + static_cast<std::size_t>(settings().concurrency) : 1);
   }
-  if (settings_.concurrency > 1) {
+  if (settings().concurrency > 1) {
     // Ends the loop's rd_kafka_consumer_poll() at once (or its next one) so a worker's call is
     // concluded without waiting for the poll timeout. The queue exists once start() ran, which
     // is before any call is submitted.
@@ -93,9 +87,10 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
       if (consumer_queue_) rd_kafka_queue_yield(consumer_queue_.get());
     };
     // After context_ is complete: the workers' contexts are copies of it.
-    executor_ = std::make_unique<WorkerExecutor>(ExecutorHost(*this), settings_, chain_, context_, log_, ops_, metrics_,
-                                                 std::move(end_poll));
+    executor_ = std::make_unique<WorkerExecutor>(ExecutorHost(*this), settings(), chain_, context_, log_, ops_,
+                                                 metrics_, std::move(end_poll));
   }
+  breaker_.set_executor(executor_.get());
 }
 
 KernelLoop::~KernelLoop() { close(); }
@@ -106,13 +101,12 @@ void KernelLoop::close() noexcept {
   // call back into this object).
   // The workers first: a running call is waited for, and calls hold consumed messages.
   executor_.reset();
-  cluster_watch_.reset();  // it queries through the consumer
+  status_.release();  // it queries through the consumer
   output_.release_topics();
   consumer_queue_.reset();  // holds a reference into the consumer
   // Consumed messages kept by in-flight entries (an output never acknowledged, as after a
   // fatal producer error) hold references into the consumer: its destruction waits for them.
-  retired_.clear();
-  partitions_.clear();
+  table_.clear();
   if (consumer_ && subscribed_ && !joined()) {
     // librdkafka before 2.3.0 asserts when a cooperative-sticky consumer is destroyed between
     // joining its group and its first assignment (its assignor state is still unset). It was
@@ -123,20 +117,6 @@ void KernelLoop::close() noexcept {
   output_.release_producer();
 }
 
-PartitionState* KernelLoop::find_partition(const char* topic, std::int32_t partition) {
-  auto it = partitions_.find({topic, partition});
-  return it == partitions_.end() ? nullptr : it->second.get();
-}
-
-PartitionState* KernelLoop::partition_of(const rd_kafka_message_t* message) {
-  // Messages come in runs from one partition: remember the last lookup.
-  if (message->rkt == last_topic_ && message->partition == last_partition_ && last_state_) return last_state_;
-  last_state_ = find_partition(rd_kafka_topic_name(message->rkt), message->partition);
-  last_topic_ = message->rkt;
-  last_partition_ = message->partition;
-  return last_state_;
-}
-
 int KernelLoop::run() {
   commits_->start_interval(Clock::now());
   auto next_housekeeping = Clock::now();
@@ -144,7 +124,7 @@ int KernelLoop::run() {
     if (hooks_.should_stop && hooks_.should_stop()) break;
     // Short polls while work is pending so delivery reports, resends, collected batches and
     // workers' calls are served promptly; no longer than until the loop's own next work is due.
-    const PollWait wait{output_.busy() || (executor_ && executor_->busy()), next_due_};
+    const PollWait wait{output_.busy() || (executor_ && executor_->busy()), retries_.next_due()};
     MessagePtr raw{rd_kafka_consumer_poll(consumer_.get(), poll_timeout(wait, Clock::now()))};
     const bool polled = raw != nullptr;
     if (raw) handle(std::move(raw));
@@ -152,7 +132,7 @@ int KernelLoop::run() {
     rd_kafka_poll(output_.producer(), 0);
     if (commits_->must_abort()) commit_answered(commits_->abort());
     drain_parked();
-    if (!polled && waiting_for_room()) {
+    if (!polled && table_.waiting_for_room(output_.pending())) {
       // Nothing new, and a partition at its in-flight cap waits for acknowledgements that
       // librdkafka would hold back for linger.ms (KAFKA_PRODUCER_BATCH_TIMEOUT) to fill a
       // batch no more inputs can add to. Flushing sends them now and returns as soon as every
@@ -165,24 +145,19 @@ int KernelLoop::run() {
     if (exit_code_ != exit_code::ok) break;
 
     const auto now = Clock::now();
-    if (ops_) {
-      ops_->heartbeat(now);  // liveness: one relaxed store per iteration
-      if (ops_->requested_generation() != operator_generation_) apply_operator_pause();
-    }
-    if (now >= next_housekeeping || now >= next_due_) {
+    status_.serve(now, executor_.get());  // liveness, and an operator's pause or resume
+    if (now >= next_housekeeping || now >= retries_.next_due()) {
       next_housekeeping = now + milliseconds(10);
-      if (ops_ && now >= publish_due_) publish_status(now);
-      breaker_tick(now);
+      status_.publish_if_due(now, consumer_.get(), breaker_);
+      if (auto* probe = breaker_.tick(now, stopping())) retry_now(*probe);
       // Found again by the next three (work scheduled meanwhile adds itself with wake_at()).
-      next_due_ = Clock::time_point::max();
+      retries_.wake().begin_round();
       run_due_retries();
       if (!stopping()) commits_->tick(now);
-      if (executor_) wake_at(executor_->tick(now));
+      if (executor_) retries_.wake_at(executor_->tick(now));
       output_.resend_due();
-      check_backpressure();
-      std::erase_if(retired_, [](const auto& state) {
-        return state->tracker.pending_acks() == 0 && state->lanes.running() == 0;
-      });
+      table_.relieve_backpressure();
+      table_.release_retired();
       if (rd_kafka_fatal_error(output_.producer(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         stop_on_fatal_error(output_.producer());
         break;
@@ -203,7 +178,7 @@ void KernelLoop::handle(MessagePtr raw) {
     log_->warn("consumer: {}", rd_kafka_message_errstr(raw.get()));
     return;
   }
-  auto* partition = partition_of(raw.get());
+  auto* partition = table_.of(raw.get());
   // Not ours any more, or already handled (a redelivery after a seek): drop it.
   if (!partition || raw->offset < partition->next_offset) return;
   if (partition->paused.any()) {
@@ -216,39 +191,16 @@ void KernelLoop::handle(MessagePtr raw) {
   partition->next_offset = message.offset() + 1;
   if (partition->start_offset < 0) partition->start_offset = message.offset();
   if (partition->metrics) partition->metrics->consumed->Increment();
-  if (!partition->parked.empty() || partition->retry_entry || !has_room(*partition)) {
-    // At the in-flight cap: set it aside (in order) until acknowledgements make room, so the
-    // other partitions' messages behind it in the queue keep flowing.
-    parked_bytes_ += parked_size(message);
-    partition->parked.push_back(std::move(message));
-    ++total_parked_;
-    if (parked_bytes_ >= parked_bytes_budget || total_parked_ >= max_parked_) {
-      pause(*partition, PauseReason::backpressure);
-    }
+  if (!partition->parked.empty() || partition->retry_entry || !table_.has_room(*partition)) {
+    table_.park(*partition, std::move(message));  // at the in-flight cap: handled in order later
     return;
   }
   handle_now(*partition, std::move(message));
 }
 
-bool KernelLoop::waiting_for_room() const {
-  if (total_parked_ == 0 || output_.pending() == 0) return false;
-  for (const auto& [key, partition] : partitions_) {
-    if (!partition->parked.empty() && !partition->retry_entry && !held(*partition) && !has_room(*partition))
-      return true;
-  }
-  return false;
-}
-
-bool KernelLoop::has_room(const PartitionState& partition) const noexcept {
-  return partition.tracker.in_flight() < static_cast<std::size_t>(settings_.max_poll_records) &&
-         total_in_flight_ < max_in_flight_total_;
-}
-
 void KernelLoop::handle_now(PartitionState& partition, Message message) {
-  auto& entry = partition.tracker.begin(message.offset());
-  entry.owner = &partition;
-  ++total_in_flight_;
-  if (wait_until_due(partition, entry, message)) return;  // a retry topic's head, not due yet
+  auto& entry = table_.begin(partition, message.offset());
+  if (retries_.wait_until_due(partition, entry, message)) return;  // a retry topic's head, not due yet
   if (auto* exactly_once = commits_->exactly_once(); exactly_once && !partition.undeliverable.empty()) {
     // An output of it failed for good in an aborted transaction: dead-lettered, not handled again.
     if (auto reason = ExactlyOnceCommits::take_undeliverable(partition, entry.offset)) {
@@ -260,7 +212,7 @@ void KernelLoop::handle_now(PartitionState& partition, Message message) {
     }
   }
   if (executor_ && executor_->collect(partition, entry, message)) return;  // a batch collects it
-  process(partition, entry, message, retry_level(partition) + 1);
+  process(partition, entry, message, retries_.level(partition) + 1);
   if (!entry.handled && partition.retry_entry == &entry) {
     partition.retry_message.emplace(std::move(message));
   } else if ((entry.pending_acks > 0 || entry.output_failed) && !entry.input) {
@@ -269,23 +221,14 @@ void KernelLoop::handle_now(PartitionState& partition, Message message) {
   settle(partition);
 }
 
-void KernelLoop::drop_parked(PartitionState& partition) noexcept {
-  total_parked_ -= partition.parked.size();
-  for (const auto& message : partition.parked) parked_bytes_ -= parked_size(message);
-  partition.parked.clear();
-}
-
 void KernelLoop::drain_parked() {
-  if (total_parked_ == 0) return;
-  for (auto& [key, partition] : partitions_) {
-    if (held(*partition)) continue;  // an operator or a breaker holds it: nothing new is handled
-    auto& parked = partition->parked;
-    while (!parked.empty() && !partition->retry_entry && has_room(*partition) && exit_code_ == exit_code::ok) {
-      auto message = std::move(parked.front());
-      parked.pop_front();
-      --total_parked_;
-      parked_bytes_ -= parked_size(message);
-      handle_now(*partition, std::move(message));
+  if (table_.parked() == 0) return;
+  for (auto& [key, partition] : table_.assigned()) {
+    if (PartitionTable::held(*partition)) continue;  // an operator or a breaker holds it: nothing new is handled
+    while (exit_code_ == exit_code::ok) {
+      auto message = table_.unpark(*partition);
+      if (!message) break;
+      handle_now(*partition, std::move(*message));
     }
   }
 }
@@ -297,29 +240,29 @@ void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& me
   const auto disposition = disposition_of(partition, message, outcome, attempt, true);
   conclude(partition, entry, message, outcome, attempt, disposition, context_.produced(),
            &ContextAccess::completion_actions(context_));
-  if (waits(disposition)) keep_for_retry(partition, entry, disposition);
+  if (waits(disposition)) retries_.keep(partition, entry, disposition);
 }
 
 void KernelLoop::run_due_retries() {
   const auto now = Clock::now();
-  for (auto& [key, partition] : partitions_) {
-    if (!partition->retry_entry || stopping() || held(*partition)) continue;
-    if (now < partition->retry_due) {
-      wake_at(partition->retry_due);
-      continue;
-    }
-    auto* entry = std::exchange(partition->retry_entry, nullptr);
-    auto message = std::move(*partition->retry_message);
-    partition->retry_message.reset();
-    process(*partition, *entry, message, partition->retry_attempt);
-    if (partition->retry_entry) {
-      partition->retry_message.emplace(std::move(message));  // failed again: wait longer
-      continue;
-    }
-    if (entry->pending_acks > 0 || entry->output_failed) entry->input.emplace(std::move(message));
-    resume(*partition, PauseReason::retry);
-    settle(*partition);
+  for (auto& [key, partition] : table_.assigned()) {
+    if (stopping() || PartitionTable::held(*partition) || !retries_.due(*partition, now)) continue;
+    retry_now(*partition);
   }
+}
+
+void KernelLoop::retry_now(PartitionState& partition) {
+  auto* entry = std::exchange(partition.retry_entry, nullptr);
+  auto message = std::move(*partition.retry_message);
+  partition.retry_message.reset();
+  process(partition, *entry, message, partition.retry_attempt);
+  if (partition.retry_entry) {
+    partition.retry_message.emplace(std::move(message));  // failed again: waits again
+    return;
+  }
+  if (entry->pending_acks > 0 || entry->output_failed) entry->input.emplace(std::move(message));
+  table_.resume(partition, PauseReason::retry);
+  settle(partition);
 }
 
 void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -327,7 +270,7 @@ void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opa
   const auto code = static_cast<rd_kafka_resp_err_t>(err);
   // An authentication or TLS refusal: librdkafka logs it itself, and the start-up topic check
   // (run/topics.cpp), which runs before the loop, ends start-up with 77 on the first.
-  if (describe_refusal(err, reason, self->settings_.bootstrap_servers)) {
+  if (describe_refusal(err, reason, self->settings().bootstrap_servers)) {
     self->log_->debug("{}: {}", rd_kafka_name(rk), kernel::mask_secrets(reason));
     return;
   }
@@ -347,29 +290,23 @@ void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opa
                   kernel::mask_secrets(reason));
 }
 
-std::map<std::pair<std::string, std::int32_t>, std::int64_t> KernelLoop::committed_offsets() const {
-  std::map<std::pair<std::string, std::int32_t>, std::int64_t> out;
-  for (const auto& [key, partition] : partitions_) out[key] = partition->committed;
-  return out;
-}
-
 int KernelLoop::shutdown() {
   if (ops_) ops_->set_phase(Phase::stopping);  // /readyz: 503 from now on
   // Every wait below, the revocation's included, ends by this deadline; the rest of
   // KERNEL_SHUTDOWN_TIMEOUT is left for closing the consumer (leaving the group).
-  stop_deadline_ = Clock::now() + settings_.shutdown_timeout -
-                   std::min<milliseconds>(settings_.shutdown_timeout / 5, milliseconds(2000));
-  log_->info("stopping: finishing {}", count_of(total_in_flight_, "in-flight message"));
+  stop_deadline_ = Clock::now() + settings().shutdown_timeout -
+                   std::min<milliseconds>(settings().shutdown_timeout / 5, milliseconds(2000));
+  log_->info("stopping: finishing {}", count_of(table_.in_flight(), "in-flight message"));
   if (executor_) executor_->hand_over_collected();  // what was collected is handed over, then committed
   // Messages waiting for a retry are not finished: they stay uncommitted and are delivered
   // again. Stop fetching everything.
   {
     std::vector<PartitionOffset> rows;
-    for (auto& [key, partition] : partitions_) {
+    for (auto& [key, partition] : table_.assigned()) {
       rows.push_back({partition->topic, partition->partition});
       partition->retry_entry = nullptr;
       partition->retry_message.reset();
-      drop_parked(*partition);
+      table_.drop_parked(*partition);
     }
     if (consumer_ && !rows.empty()) rd_kafka_pause_partitions(consumer_.get(), make_partition_list(rows).get());
   }
@@ -387,7 +324,7 @@ int KernelLoop::shutdown() {
        ++attempt) {
     // Refused (a rebalance in progress, the coordinator moving): serve the consumer, which
     // rejoins, then try again while the deadline allows.
-    const auto pause = std::min(retry_policy_.delay(attempt),
+    const auto pause = std::min(retries_.policy().delay(attempt),
                                 std::chrono::duration_cast<milliseconds>(*stop_deadline_ - Clock::now()));
     const auto until = Clock::now() + std::max(pause, milliseconds(1));
     while (Clock::now() < until) {
@@ -398,7 +335,7 @@ int KernelLoop::shutdown() {
   }
   const auto uncommitted = consumer_ ? commits_->uncommitted_summary() : std::string();
   std::size_t left = 0;
-  for (auto& [key, partition] : partitions_) left += partition->tracker.in_flight();
+  for (auto& [key, partition] : table_.assigned()) left += partition->tracker.in_flight();
   if (consumer_) {
     // Leaves the group so the partitions move at once.
     rd_kafka_consumer_close(consumer_.get());
@@ -423,7 +360,7 @@ int KernelLoop::shutdown() {
     log_->error(
         "stopped with {} still running on workers past the shutdown deadline and {} uncommitted (delivered "
         "again); exiting with 1 once they return, at KERNEL_SHUTDOWN_TIMEOUT ({} ms) at the latest",
-        count_of(hung_calls, "handler call"), count_of(left, "message"), settings_.shutdown_timeout.count());
+        count_of(hung_calls, "handler call"), count_of(left, "message"), settings().shutdown_timeout.count());
     if (exit_code_ == exit_code::ok) exit_code_ = exit_code::failure;
   }
   return exit_code_;

@@ -26,13 +26,16 @@
 #include "kernel/exit_codes.hpp"
 #include "kernel/handler.hpp"
 #include "kernel/spec.hpp"
+#include "loop/breaker_gate.hpp"
 #include "loop/call_executor.hpp"
-#include "loop/circuit_breaker.hpp"
 #include "loop/commit_tracker.hpp"
 #include "loop/disposition.hpp"
 #include "loop/inline_executor.hpp"
+#include "loop/loop_status.hpp"
 #include "loop/output_sender.hpp"
+#include "loop/partition_table.hpp"
 #include "loop/retry_policy.hpp"
+#include "loop/retry_scheduler.hpp"
 #include "loop/standard_headers.hpp"
 #include "loop/transactions.hpp"
 #include "ops/cluster_watch.hpp"
@@ -93,9 +96,11 @@ class KernelLoop final : private OutputEvents {
   bool joined() const noexcept { return joined_.load(std::memory_order_relaxed); }
 
   /// Committed offset per "topic/partition" (for samples mode and tests; loop thread only).
-  std::map<std::pair<std::string, std::int32_t>, std::int64_t> committed_offsets() const;
-  std::size_t in_flight() const noexcept { return total_in_flight_; }
-  const Settings& settings() const noexcept { return settings_; }
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> committed_offsets() const {
+    return table_.committed_offsets();
+  }
+  std::size_t in_flight() const noexcept { return table_.in_flight(); }
+  const Settings& settings() const noexcept { return config_.settings(); }
   int pending_outputs() const noexcept { return output_.pending(); }
   /// Exactly-once: how many times a partition had a record in a committed transaction whose
   /// input offset that commit did not cover (a crash would then handle the input again and
@@ -119,61 +124,26 @@ class KernelLoop final : private OutputEvents {
   /// Carries out `disposition`: sends `outputs` and completes, publishes a business error,
   /// moves to a retry topic, dead-letters, or stops. Loop thread only; the seam where work done
   /// elsewhere (workers, batches) comes back. A disposition that waits (retry in place, hold for
-  /// the breaker) is counted and logged here and kept by the caller (keep_for_retry(), a lane,
+  /// the breaker) is counted and logged here and kept by the caller (RetryScheduler::keep(), a lane,
   /// a batch). `on_completed`: what the attempt's chain left waiting for a completed conclusion
   /// (ContextAccess::on_completed), run only when the disposition completes the message; their
   /// undo waits in the partition until the input's offset is committed.
   void conclude(PartitionState& partition, InFlight& entry, Message& message, const Outcome& outcome, int attempt,
                 const Disposition& disposition, const std::vector<Outgoing>& outputs,
                 std::vector<CompletionHook>* on_completed = nullptr);
-  /// A call made on the loop thread waits for its retry in the partition's retry slot, the
-  /// partition paused.
-  void keep_for_retry(PartitionState& partition, InFlight& entry, const Disposition& disposition);
+  void handle_now(PartitionState& partition, Message message);
+  /// Hands parked messages over as room is made.
+  void drain_parked();
   void run_due_retries();
-  // Retry topics (retry_topics.cpp).
-  /// 0 for an input topic, n for `.retry.n` (cached in the partition state).
-  int retry_level(PartitionState& partition);
-  /// A retry topic's head not due yet: moves `message` into the retry slot, pauses the
-  /// partition and returns true (run_due_retries() handles it when due).
-  bool wait_until_due(PartitionState& partition, InFlight& entry, Message& message);
-  /// Produces `message` to the retry topic `.retry.<next>` (the input's commit waits for the record).
-  void move_to_retry_topic(PartitionState& partition, InFlight& entry, const Message& message, const Outcome& outcome,
-                           int attempt, int next);
+  /// Runs the retry waiting in `partition`'s slot now (when due, or as the breaker's probe); a
+  /// retry that fails again waits in the slot again.
+  void retry_now(PartitionState& partition);
   /// Serves delivery reports and resends, flushing past linger.ms, until no output of
   /// `partitions` (all when null) is pending or `deadline` passes.
   void wait_for_outputs(Clock::time_point deadline, const rd_kafka_topic_partition_list_t* partitions = nullptr);
-  int pending_outputs_of(const rd_kafka_topic_partition_list_t* partitions);
   void settle(PartitionState& partition) override;
-  void dead_letter_failed_outputs(PartitionState& partition);
-  void mark_output_failed(InFlight& entry, std::string reason) override;
   /// A fatal librdkafka error in `client`: records the cause and stops (exit 70).
   void stop_on_fatal_error(rd_kafka_t* client) override;
-
-  // Circuit breaker (circuit_breaker.cpp): fed with each call's class, it pauses every
-  // partition (PauseReason::breaker) while open and runs one waiting retry as the probe.
-  void breaker_answered();
-  /// After a transient failure; true when the circuit is not closed (the failure then spends
-  /// none of the message's retries).
-  bool breaker_failed(const PartitionState& partition, const Message& message);
-  void breaker_tick(std::chrono::steady_clock::time_point now);
-  void breaker_changed(CircuitBreaker::State state);
-  /// Partitions assigned while the circuit is not closed start paused.
-  void breaker_hold_assigned(const rd_kafka_topic_partition_list_t* partitions);
-  void publish_breaker(StatusSnapshot& snapshot);
-  // Pauses.
-  void pause(PartitionState& partition, PauseReason reason);
-  /// Something of the loop's own is due at `due`: run() polls no longer than until then.
-  void wake_at(Clock::time_point due) noexcept { next_due_ = std::min(next_due_, due); }
-  void resume(PartitionState& partition, PauseReason reason);
-  void check_backpressure();
-  bool has_room(const PartitionState& partition) const noexcept;
-  /// Whether a partition's parked messages wait only for acknowledgements of its outputs
-  /// (it is at the in-flight cap; not retrying, not held).
-  bool waiting_for_room() const;
-  void handle_now(PartitionState& partition, Message message);
-  void drain_parked();
-  /// Forgets a partition's parked messages (not handled, not committed: delivered again).
-  void drop_parked(PartitionState& partition) noexcept;
 
   // librdkafka callbacks (served on the loop thread).
   static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
@@ -183,11 +153,6 @@ class KernelLoop final : private OutputEvents {
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
 
-  // Operations (loop_operations.cpp): all on the loop thread, none waits for the server.
-  void apply_operator_pause();
-  void publish_status(std::chrono::steady_clock::time_point now);
-  static bool held(const PartitionState& partition) noexcept;
-
   // Commits (loop_commits.cpp): the strategy KERNEL_DELIVERY chose, and what the loop lends it.
   class CommitHostOfLoop;
   /// Chooses the commit strategy once the clients are up (`transaction`: exactly-once's, initialised).
@@ -195,75 +160,38 @@ class KernelLoop final : private OutputEvents {
   /// Acts on a commit's or an abort's result (a fatal producer error stops the loop, an abort
   /// while stopping fails it); true when it is CommitResult::done.
   bool commit_answered(CommitResult result);
-  /// After an aborted transaction: every assigned partition starts again at its committed
-  /// offset once `delay` has passed (paused for PauseReason::retry meanwhile). False when none
-  /// had received anything since it was assigned.
-  bool rewind_to_committed(std::chrono::milliseconds delay);
-  // What the output sender asks under exactly-once (OutputEvents), passed to the commit strategy.
-  bool begin_transaction() override;
-  void hold(Resend record) override;
-  bool transaction_record_failed(const rd_kafka_message_t& message, const Delivery& delivery) override;
 
-  PartitionState* find_partition(const char* topic, std::int32_t partition);
-  PartitionState* partition_of(const rd_kafka_message_t* message);
   int shutdown();
 
   Config config_;
-  const Settings& settings_;
-  std::string kernel_name_;
   Chain chain_;
   std::shared_ptr<spdlog::logger> log_;
   LoopHooks hooks_;
-  RetryPolicy retry_policy_;
-  CircuitBreaker breaker_;
-  std::int64_t breaker_opened_at_ms_ = 0;  // wall clock, for /admin/status
   Context context_;
 
+  /// In-place retries, retry topics and when the loop wakes next (before table_ and output_,
+  /// which use them).
+  RetryScheduler retries_;
+  /// The assigned partitions, the revoked ones still referred to, in-flight and parked counts.
+  PartitionTable table_;
   HandlePtr consumer_;
   QueuePtr consumer_queue_;  // where asynchronous commit results come back (served by consumer_poll)
   /// The producer, what it sends and its delivery reports.
   OutputSender output_;
-  std::vector<std::string> retry_topic_names_;  // KERNEL_RETRY_TOPICS, .retry.1 first (empty: in place)
 
-  std::map<std::pair<std::string, std::int32_t>, std::unique_ptr<PartitionState>> partitions_;
-  // Revoked partitions whose outputs were still unacknowledged: kept so delivery reports
-  // find their entries.
-  std::vector<std::unique_ptr<PartitionState>> retired_;
-  const rd_kafka_topic_t* last_topic_ = nullptr;  // partition_of() cache
-  std::int32_t last_partition_ = -1;
-  PartitionState* last_state_ = nullptr;
+  OpsState* ops_ = nullptr;           // null when KERNEL_HTTP_PORT is off
+  KernelMetrics* metrics_ = nullptr;  // likewise
+  /// What the loop publishes for the HTTP server, and the operator pause it applies.
+  LoopStatus status_;
+  /// The circuit breaker's side of the loop (after table_ and status_, which it uses).
+  BreakerGate breaker_;
 
-  OpsState* ops_ = nullptr;                // null when KERNEL_HTTP_PORT is off
-  KernelMetrics* metrics_ = nullptr;       // likewise
-  std::uint64_t operator_generation_ = 0;  // the last operator request applied
-  bool operator_paused_ = false;
-  bool assignment_changed_ = false;
-  std::chrono::steady_clock::time_point publish_due_{};
-  StatusSnapshot status_;                        // refilled and swapped with the published one
-  std::unique_ptr<ClusterWatch> cluster_watch_;  // watermarks of paused partitions (ops on)
-
-  std::size_t total_in_flight_ = 0;
-  std::size_t total_parked_ = 0;
-  bool settling_ = false;
-  bool subscribed_ =
-      false;  // rd_kafka_subscribe() succeeded  // settle() is running (re-entered through delivery reports)
-  std::size_t parked_bytes_ = 0;
-  /// Messages received beyond the in-flight cap wait here, up to this many bytes in all.
-  static constexpr std::size_t parked_bytes_budget = 8u << 20;
-  std::size_t max_in_flight_total_;
-  /// Messages received beyond the in-flight cap wait here, at most this many (and
-  /// parked_bytes_budget of keys and values): 8 x the in-flight cap. Fewer costs throughput,
-  /// because fetches deliver partition-sized bursts and a paused partition's prefetch is dropped.
-  std::size_t max_parked_;
+  bool settling_ = false;    // settle() is running (re-entered through delivery reports)
+  bool subscribed_ = false;  // rd_kafka_subscribe() succeeded
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> joined_{false};
   int exit_code_ = exit_code::ok;
   std::string fatal_reason_;
-  /// The earliest of the loop's own work due at a known time on a partition not held: an
-  /// in-place (or retry-topic head) retry, a batch's retry or timeout, a worker call's retry;
-  /// max when none waits. run() polls no longer than until then (poll_timeout.hpp); its
-  /// housekeeping finds it again, and work scheduled in between adds itself with wake_at().
-  std::chrono::steady_clock::time_point next_due_ = std::chrono::steady_clock::time_point::max();
   /// Set when shutdown starts: every wait of the stop (revocation included) ends by then.
   std::optional<std::chrono::steady_clock::time_point> stop_deadline_;
   // How handler calls run (call_executor.hpp): on this thread, the loop's own path per message;

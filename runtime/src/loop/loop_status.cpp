@@ -1,44 +1,50 @@
-// The loop's side of operations: what it publishes for the HTTP server (liveness, readiness,
-// status, gauges) and the operator pause it applies. Everything here runs on the loop thread
-// and never waits for the server.
+#include "loop/loop_status.hpp"
+
 #include <algorithm>
 #include <array>
 #include <chrono>
 
 #include "log/logging.hpp"
-#include "loop/kernel_loop.hpp"
+#include "loop/breaker_gate.hpp"
+#include "loop/call_executor.hpp"
+#include "loop/output_sender.hpp"
 #include "loop/partition_state.hpp"
+#include "loop/partition_table.hpp"
 
 namespace kernel::detail {
 
-void KernelLoop::apply_operator_pause() {
+LoopStatus::LoopStatus(Publication published, PartitionTable& table, const OutputSender& output,
+                       std::shared_ptr<spdlog::logger> log)
+    : ops_(published.state), metrics_(published.metrics), table_(table), output_(output), log_(std::move(log)) {}
+
+LoopStatus::~LoopStatus() = default;
+
+void LoopStatus::apply_operator_request(CallExecutor* executor) {
   operator_generation_ = ops_->requested_generation();
   const bool wanted = ops_->operator_pause_wanted();
   if (wanted != operator_paused_) {
     operator_paused_ = wanted;
-    for (auto& [key, partition] : partitions_) {
-      if (wanted) {
-        pause(*partition, PauseReason::operator_);
-      } else {
-        resume(*partition, PauseReason::operator_);
-      }
+    if (wanted) {
+      table_.pause_all(PauseReason::operator_);
+    } else {
+      table_.resume_all(PauseReason::operator_);
     }
-    if (wanted && executor_) executor_->hold();  // running calls finish; none queued for a worker starts
-    log_->warn("{} by an operator ({})", wanted ? "paused" : "resumed", count_of(partitions_.size(), "partition"));
+    if (wanted && executor) executor->hold();  // running calls finish; none queued for a worker starts
+    log_->warn("{} by an operator ({})", wanted ? "paused" : "resumed", count_of(table_.size(), "partition"));
     publish_due_ = {};  // show it at once
   }
   ops_->acknowledge(operator_generation_);
 }
 
-void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
+void LoopStatus::publish(Clock::time_point now, rd_kafka_t* consumer, const BreakerGate& breaker) {
   publish_due_ = now + std::chrono::milliseconds(200);
-  if (!cluster_watch_) cluster_watch_ = std::make_unique<ClusterWatch>(consumer_.get(), *ops_);
+  if (!cluster_watch_) cluster_watch_ = std::make_unique<ClusterWatch>(consumer, *ops_);
   cluster_watch_->begin_round();
   auto& snapshot = status_;
-  snapshot.partitions.resize(partitions_.size());  // keeps the strings' storage
+  snapshot.partitions.resize(table_.size());  // keeps the strings' storage
   std::array<int, all_pause_reasons.size()> paused{};
   std::size_t i = 0;
-  for (auto& [key, partition] : partitions_) {
+  for (auto& [key, partition] : table_.assigned()) {
     auto& status = snapshot.partitions[i++];
     status.topic = partition->topic;
     status.partition = partition->partition;
@@ -50,7 +56,7 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
     // The consumer's cached watermarks, from its last fetch response: no request. A paused
     // partition has no fetches: ClusterWatch asks the broker for it, off this thread.
     std::int64_t low = -1, high = -1;
-    rd_kafka_get_watermark_offsets(consumer_.get(), partition->topic.c_str(), partition->partition, &low, &high);
+    rd_kafka_get_watermark_offsets(consumer, partition->topic.c_str(), partition->partition, &low, &high);
     if (partition->paused.any()) {
       cluster_watch_->watch(partition->topic, partition->partition);
       if (const auto asked = cluster_watch_->latest(partition->topic, partition->partition)) {
@@ -71,21 +77,21 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
   if (assignment_changed_) {
     assignment_changed_ = false;
     std::vector<std::pair<std::string, std::int32_t>> assigned;
-    for (const auto& [key, partition] : partitions_) assigned.push_back(key);
+    for (const auto& [key, partition] : table_.assigned()) assigned.push_back(key);
     metrics_->retain_lag(assigned);
   }
   for (const auto reason : all_pause_reasons) {
     if (counted_in_metrics(reason)) metrics_->paused(reason).Set(paused[static_cast<std::size_t>(reason)]);
   }
-  metrics_->in_flight().Set(static_cast<double>(total_in_flight_));
-  metrics_->parked().Set(static_cast<double>(total_parked_));
-  snapshot.in_flight = total_in_flight_;
-  snapshot.parked = total_parked_;
+  metrics_->in_flight().Set(static_cast<double>(table_.in_flight()));
+  metrics_->parked().Set(static_cast<double>(table_.parked()));
+  snapshot.in_flight = table_.in_flight();
+  snapshot.parked = table_.parked();
   snapshot.dead_letter_blocked = output_.blocked_dead_letters() > 0 ? output_.dead_letter_refusal() : std::string();
   metrics_->dead_letters_blocked().Set(static_cast<double>(output_.blocked_dead_letters()));
   snapshot.pending_outputs = output_.pending();
   snapshot.operator_paused = operator_paused_;
-  publish_breaker(snapshot);
+  breaker.publish(snapshot);
   snapshot.published_at_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdlib>
 
+#include "loop/exactly_once_commits.hpp"
 #include "loop/partition_state.hpp"
 #include "loop/transactions.hpp"
 #include "ops/kernel_metrics.hpp"
@@ -22,8 +23,8 @@ OutputSender::OutputSender(OutputEvents& events, const Config& config, const std
       metrics_(metrics),
       stamper_(kernel_name) {}
 
-void OutputSender::start(const Transaction* transaction, bool hold_until_ordered) {
-  transaction_ = transaction;
+void OutputSender::start(ExactlyOnceCommits* exactly_once, bool hold_until_ordered) {
+  transaction_ = exactly_once;
   hold_until_ordered_ = hold_until_ordered;
   const auto& settings = config_.settings();
   dlq_topic_ = producer_topic(settings.dlq_topic);
@@ -101,10 +102,13 @@ void OutputSender::produce_raw(rd_kafka_topic_t* topic, std::int32_t partition, 
     // Still counted in its entry's pending_acks, no longer here: a commit waits only for
     // what was produced.
     --pending_outputs_;
-    events_.hold(copy());
+    ExactlyOnceCommits::hold(copy());
     return;
   }
-  if (transaction_ && !transaction_->open() && !events_.begin_transaction()) return;  // stopping: a fatal error
+  if (transaction_ && !transaction_->begin()) {
+    events_.stop_on_fatal_error(producer_.get());  // the producer failed for good
+    return;
+  }
   while (true) {
     const auto err = rd_kafka_producev(
         producer_.get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, key_len),
@@ -143,7 +147,7 @@ const Delivery* OutputSender::delivered(const rd_kafka_message_t* message) {
     }
     return delivery;
   }
-  if (transaction_ && events_.transaction_record_failed(*message, *delivery)) {
+  if (transaction_ && transaction_->record_failed(*message, *delivery)) {
     // Given up: the transaction is aborted, and its work done again.
     --pending_outputs_;
     --entry->pending_acks;

@@ -38,6 +38,8 @@ class Counter;
 
 namespace kernel::detail {
 
+class ExactlyOnceCommits;
+
 class KernelMetrics;
 class Transaction;
 
@@ -59,20 +61,8 @@ class OutputEvents {
  public:
   /// The partition's completed prefix may have moved (a resend went out, an output failed).
   virtual void settle(PartitionState& partition) = 0;
-  /// An output of `entry` failed for good: its input is dead-lettered (output_failed) once
-  /// nothing else of it is pending.
-  virtual void mark_output_failed(InFlight& entry, std::string reason) = 0;
   /// A fatal error in `client` (the producer): the kernel stops, exit 70.
   virtual void stop_on_fatal_error(rd_kafka_t* client) = 0;
-  /// Exactly-once: begins the transaction before a produce; false when the producer failed.
-  virtual bool begin_transaction() = 0;
-  /// Exactly-once with workers: keeps `record` until the entries below its input are concluded
-  /// (must_hold(), partition_state.hpp).
-  virtual void hold(Resend record) = 0;
-  /// Exactly-once: a record of the open transaction was not delivered. True when the
-  /// transaction takes it (it is aborted; the sender gives the record up), false when the
-  /// usual handling applies.
-  virtual bool transaction_record_failed(const rd_kafka_message_t& message, const Delivery& delivery) = 0;
 
  protected:
   ~OutputEvents() = default;
@@ -92,9 +82,11 @@ class OutputSender {
   /// Takes the producer (its delivery reports come to the loop, which passes them to delivered()).
   void set_producer(HandlePtr producer) noexcept { producer_ = std::move(producer); }
   /// Opens the dead-letter and error topics and reads message.max.bytes, which a dead letter
-  /// must fit. `transaction` (exactly-once; null otherwise) receives every record; with
-  /// `hold_until_ordered` (exactly-once with workers) a record may wait (OutputEvents::hold).
-  void start(const Transaction* transaction, bool hold_until_ordered);
+  /// must fit. `exactly_once` (null otherwise) begins the transaction every record goes into,
+  /// takes the records it does not deliver (it aborts) and, with `hold_until_ordered`
+  /// (exactly-once with workers), keeps a record until the entries below its input are
+  /// concluded (must_hold(), partition_state.hpp).
+  void start(ExactlyOnceCommits* exactly_once, bool hold_until_ordered);
   /// The producer, for what the loop does with it itself (polls, flushes, the transaction).
   rd_kafka_t* producer() const noexcept { return producer_.get(); }
   /// Topic handles and queued resends go before the clients.
@@ -105,6 +97,9 @@ class OutputSender {
   void send_output(const Outgoing& output, const Message& input, InFlight& entry, int attempt);
   /// Produces `input` as a dead letter (original bytes, dlq-* headers; cut to fit) to the
   /// dead-letter topic, or to `to` (the error topic) without counting or logging it as one.
+  /// Dead-letters (output_failed) the inputs of `partition` an output of which failed for good,
+  /// once nothing else they produced is pending; their commits wait for those dead letters.
+  void dead_letter_failed_outputs(PartitionState& partition);
   void dead_letter(PartitionState& partition, InFlight& entry, const Message& input, std::string_view error_class,
                    FailureReason reason, std::string_view type, std::string_view message, int retries,
                    rd_kafka_topic_t* to = nullptr);
@@ -146,6 +141,9 @@ class OutputSender {
   /// dead letter, or stop on a fatal producer error (see produce_errors.hpp).
   void produce_failed(Resend failed, rd_kafka_resp_err_t err);
   /// A dead letter refused for good: counted once per entry until written or handed over.
+  /// An output of `entry` failed for good: its input is dead-lettered (output_failed) once
+  /// nothing else of it is pending (dead_letter_failed_outputs()).
+  static void mark_output_failed(InFlight& entry, std::string reason);
   void block_dead_letter(InFlight& entry, std::string what);
   void unblock_dead_letter(InFlight& entry) noexcept;
   /// Halves a dead letter's value and records its original size; false when nothing is left to cut.
@@ -166,9 +164,9 @@ class OutputSender {
   HandlePtr producer_;
   std::unordered_map<std::string, TopicPtr> producer_topics_;
   rd_kafka_topic_t* dlq_topic_ = nullptr;
-  rd_kafka_topic_t* error_topic_ = nullptr;  // KAFKA_ERROR_TOPIC, null when unset
-  std::size_t message_max_bytes_ = 1000000;  // the producer's message.max.bytes, read at start
-  const Transaction* transaction_ = nullptr;
+  rd_kafka_topic_t* error_topic_ = nullptr;    // KAFKA_ERROR_TOPIC, null when unset
+  std::size_t message_max_bytes_ = 1000000;    // the producer's message.max.bytes, read at start
+  ExactlyOnceCommits* transaction_ = nullptr;  // exactly-once's commits (null: at-least-once)
   bool hold_until_ordered_ = false;
   int pending_outputs_ = 0;
   std::vector<Resend> resends_;

@@ -12,9 +12,9 @@
 #include "kernel/message.hpp"
 #include "loop/batch_collector.hpp"
 #include "loop/commit_tracker.hpp"
-#include "loop/kernel_loop.hpp"
 #include "loop/key_lanes.hpp"
 #include "loop/loop_internal.hpp"
+#include "loop/output_sender.hpp"
 #include "loop/worker_pool.hpp"
 #include "ops/kernel_metrics.hpp"
 #include "ops/pause_reasons.hpp"
@@ -79,11 +79,6 @@ inline bool must_hold(const InFlight& entry) noexcept {
   // Produced at once when every entry below it is concluded: it is then the first entry from
   // released_until on (the entries below are concluded, or complete and gone).
   return entry.offset >= partition.released_until && partition.tracker.first_from(partition.released_until) != &entry;
-}
-
-/// Paused for a reason that stops handling altogether (not a retry's or back-pressure's own wait).
-inline bool KernelLoop::held(const PartitionState& partition) noexcept {
-  return partition.paused.has(PauseReason::operator_) || partition.paused.has(PauseReason::breaker);
 }
 
 }  // namespace kernel::detail

@@ -84,7 +84,7 @@ void OutputSender::produce_failed(Resend failed, rd_kafka_resp_err_t err) {
                                                         "dead-lettered (output_failed)",
                                                         failed.topic, rd_kafka_err2str(err)));
     give_up();
-    events_.mark_output_failed(*entry, failed.topic + ": " + rd_kafka_err2str(err));
+    mark_output_failed(*entry, failed.topic + ": " + rd_kafka_err2str(err));
     events_.settle(partition);
     return;
   }

@@ -2,6 +2,8 @@
 // loop starts (verify_topics, run/topics.cpp).
 #include "loop/kernel_loop.hpp"
 
+#include "loop/commit_strategy.hpp"
+
 #include <array>
 #include <cstdlib>
 #include <utility>
@@ -44,25 +46,27 @@ void KernelLoop::start() {
   // (kernel-admin dlq replay, topic creation) must never register, and so fence, its id.
   output_.set_producer(make_client(RD_KAFKA_PRODUCER, config_.loop_producer_properties()));
   consumer_ = make_client(RD_KAFKA_CONSUMER, config_.consumer_properties());
+  table_.set_consumer(consumer_.get());  // pauses and resumes go to it
   std::unique_ptr<Transaction> transaction;
-  if (settings_.delivery == DeliveryGuarantee::exactly_once) {
-    transaction = std::make_unique<Transaction>(output_.producer(), consumer_.get(), transactional_id(settings_), log_);
-    transaction->init(settings_.startup_timeout);
+  if (settings().delivery == DeliveryGuarantee::exactly_once) {
+    transaction =
+        std::make_unique<Transaction>(output_.producer(), consumer_.get(), transactional_id(settings()), log_);
+    transaction->init(settings().startup_timeout);
     log_->info("exactly-once delivery: transactional.id {}", transaction->id());
   }
   // Serve the consumer's main events (errors, logs, rebalances) from consumer_poll().
   rd_kafka_poll_set_consumer(consumer_.get());
   consumer_queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
-  const Transaction* in_transaction = transaction.get();  // kept by the commit strategy
-  start_commits(std::move(transaction));                  // exactly-once when a transaction was made
+  start_commits(std::move(transaction));  // exactly-once when a transaction was made
   // The brokers and every topic were checked before the loop was made (run/topics.cpp).
   // Exactly-once with workers: a concluded call's records wait until every lower offset of its
   // partition is concluded (must_hold()).
-  output_.start(in_transaction, in_transaction && executor_ && executor_->concurrent());
+  auto* exactly_once = commits_->exactly_once();
+  output_.start(exactly_once, exactly_once && executor_ && executor_->concurrent());
 
-  PartitionListPtr topics(rd_kafka_topic_partition_list_new(static_cast<int>(settings_.input_topics.size())));
+  PartitionListPtr topics(rd_kafka_topic_partition_list_new(static_cast<int>(settings().input_topics.size())));
   // The kernel consumes its retry topics too (retry_topics.cpp).
-  for (const std::vector<std::string>* list : {&settings_.input_topics, &std::as_const(retry_topic_names_)}) {
+  for (const std::vector<std::string>* list : {&settings().input_topics, &retries_.retry_topic_names()}) {
     for (const auto& topic : *list)
       rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   }
@@ -71,9 +75,9 @@ void KernelLoop::start() {
   }
   subscribed_ = true;
   std::string inputs;
-  for (const auto& topic : settings_.input_topics) inputs += (inputs.empty() ? "" : ",") + topic;
-  log_->info("subscribed to {} as group {} (output {}, dead letters {})", inputs, settings_.group_id,
-             settings_.output_topic.value_or("none"), settings_.dlq_topic);
+  for (const auto& topic : settings().input_topics) inputs += (inputs.empty() ? "" : ",") + topic;
+  log_->info("subscribed to {} as group {} (output {}, dead letters {})", inputs, settings().group_id,
+             settings().output_topic.value_or("none"), settings().dlq_topic);
 }
 
 }  // namespace kernel::detail

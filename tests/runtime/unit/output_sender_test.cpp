@@ -25,15 +25,10 @@ namespace {
 /// The loop's side, recorded.
 struct RecordedEvents final : OutputEvents {
   int settled = 0;
-  std::vector<std::string> failed_outputs;
   int fatal_errors = 0;
 
   void settle(PartitionState&) override { ++settled; }
-  void mark_output_failed(InFlight&, std::string reason) override { failed_outputs.push_back(std::move(reason)); }
   void stop_on_fatal_error(rd_kafka_t*) override { ++fatal_errors; }
-  bool begin_transaction() override { return true; }
-  void hold(Resend) override {}
-  bool transaction_record_failed(const rd_kafka_message_t&, const Delivery&) override { return false; }
 };
 
 kernel::Config config() {
@@ -96,14 +91,15 @@ TEST_CASE("output sender: an acknowledged output answers with its Delivery; the 
   CHECK(s.events.settled == 0);
 }
 
-TEST_CASE("output sender: an output refused for good is given up and told to the loop, which settles") {
+TEST_CASE("output sender: an output refused for good is given up, its input marked failed, and the loop settles") {
   Sender s;
   s.sender.send_output(kernel::Outgoing{}.text(std::string(5000, 'x')), s.input, s.entry, 1);
   CHECK(s.sender.pending() == 0);
   CHECK(s.entry.pending_acks == 0);
   CHECK_FALSE(s.sender.busy());  // not sent again
-  REQUIRE(s.events.failed_outputs.size() == 1);
-  CHECK(s.events.failed_outputs[0].starts_with("out: "));
+  CHECK(s.entry.output_failed);  // dead-lettered (output_failed) once nothing else of it is pending
+  CHECK(s.entry.output_error.starts_with("out: "));
+  CHECK(s.partition.failed_outputs == 1);
   CHECK(s.events.settled == 1);
   CHECK(s.events.fatal_errors == 0);
 }

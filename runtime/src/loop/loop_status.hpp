@@ -1,0 +1,74 @@
+#pragma once
+// The loop's side of operations: what it publishes for the HTTP server (liveness, status,
+// gauges) and the operator pause it applies. Loop thread only; it never waits for the server.
+// Everything is off (and costs a null check) when KERNEL_HTTP_PORT is off.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/logger.h>
+
+#include "ops/cluster_watch.hpp"
+#include "ops/kernel_metrics.hpp"
+#include "ops/ops_state.hpp"
+
+namespace kernel::detail {
+
+class BreakerGate;
+class CallExecutor;
+class OutputSender;
+class PartitionTable;
+
+class LoopStatus {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  LoopStatus(Publication published, PartitionTable& table, const OutputSender& output,
+             std::shared_ptr<spdlog::logger> log);
+  ~LoopStatus();
+  LoopStatus(const LoopStatus&) = delete;
+  LoopStatus& operator=(const LoopStatus&) = delete;
+
+  /// Every iteration: liveness (one relaxed store) and an operator's new request, applied to
+  /// every partition (a pause also holds the calls queued for `executor`'s workers).
+  void serve(Clock::time_point now, CallExecutor* executor) {
+    if (!ops_) return;
+    ops_->heartbeat(now);
+    if (ops_->requested_generation() != operator_generation_) apply_operator_request(executor);
+  }
+  /// At housekeeping: the status and the gauges, every 200 ms or at once when something
+  /// changed. `consumer`: its cached watermarks (paused partitions are asked for off the loop).
+  void publish_if_due(Clock::time_point now, rd_kafka_t* consumer, const BreakerGate& breaker) {
+    if (ops_ && now >= publish_due_) publish(now, consumer, breaker);
+  }
+  /// Something worth showing changed (the breaker's state): publish at the next housekeeping.
+  void publish_soon() noexcept { publish_due_ = {}; }
+  /// The assignment changed: published at once, and the lag series of partitions gone dropped.
+  void assignment_changed() noexcept {
+    assignment_changed_ = true;
+    publish_due_ = {};
+  }
+  /// An operator pause holds (partitions assigned meanwhile start paused).
+  bool operator_paused() const noexcept { return operator_paused_; }
+  /// Before the consumer goes: the watch queries through it.
+  void release() noexcept { cluster_watch_.reset(); }
+
+ private:
+  void apply_operator_request(CallExecutor* executor);
+  void publish(Clock::time_point now, rd_kafka_t* consumer, const BreakerGate& breaker);
+
+  OpsState* ops_;
+  KernelMetrics* metrics_;
+  PartitionTable& table_;
+  const OutputSender& output_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::uint64_t operator_generation_ = 0;  // the last operator request applied
+  bool operator_paused_ = false;
+  bool assignment_changed_ = false;
+  Clock::time_point publish_due_{};
+  StatusSnapshot status_;                        // refilled and swapped with the published one
+  std::unique_ptr<ClusterWatch> cluster_watch_;  // watermarks of paused partitions
+};
+
+}  // namespace kernel::detail
