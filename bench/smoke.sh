@@ -27,7 +27,8 @@ for b in throughput latency scaling io-bound exactly-once; do
       ratio_line_ok "$out" || fail "$b" "no ratio=<positive number> last line" ;;
     latency)
       for name in raw kernel-at_least_once kernel-exactly_once; do
-        grep -Eq "^$name p50_ms=[0-9.]+ p99_ms=[0-9.]+ .* lost=0$" <<<"$out" || fail "$b" "no p50/p99 line for $name"
+        grep -Eq "^$name p50_ms=[0-9.]+ p99_ms=[0-9.]+ p99_9_ms=[0-9.]+ .* kept_up=(yes|no) .* lost=0$" <<<"$out" ||
+          fail "$b" "no p50/p99/p99.9 line for $name"
       done ;;
   esac
   echo "bench/$b --smoke: $((SECONDS - started)) s"
