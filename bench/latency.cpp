@@ -249,7 +249,8 @@ Measurement measure(const Options& options, const std::string& name, const std::
   result.ran = true;
   result.offered = measured;
   result.received = static_cast<long long>(latencies.size());
-  result.produced_rate = paced.seconds > 0 ? static_cast<double>(measured) / paced.seconds : 0;
+  // From the first produce call to the last: measured - 1 intervals of 1 / rate on schedule.
+  result.produced_rate = paced.seconds > 0 ? static_cast<double>(measured - 1) / paced.seconds : 0;
   result.output_rate = paced.seconds > 0 ? static_cast<double>(arrived_while_offered) / paced.seconds : 0;
   result.drain_ms = last_arrival_us > 0 ? static_cast<double>(last_arrival_us - offer_end_us) / 1000.0 : 0;
   result.stalls = bench::stalls_of(inputs.created_us, arrived_us, options.stall_ms, first);
