@@ -1,20 +1,26 @@
 // bench-latency: end-to-end latency of example-enricher (and, as a reference, the raw loop)
 // at a steady offered rate, against one kernel-dev-broker, in one run.
 //
-// Latency of a message: from its input's CreateTime (set by this program when it produces the
-// input; kept here to the microsecond) to the moment its output reaches a consumer in this
-// program (read_committed, fetch.wait.max.ms=1). kernel-dev-broker (librdkafka's mock
-// cluster) holds a fetch that finds no data for the whole fetch.wait.max.ms (a real broker
-// answers as soon as data arrives), so every contender runs with KAFKA_CONSUMER_MAX_WAIT=5ms
-// (--max-wait) rather than the default 500ms, which would otherwise dominate the figures. That is the output's
-// appearance to a downstream reader, which includes the kernel's producer acknowledgement and, under exactly-once, the
-// transaction's commit. Inputs are produced at --rate messages per second, spread evenly (a burst every millisecond),
-// for --seconds, after a warm-up that waits for the contender to answer. Each contender reads its own input topic and
-// writes its own output.
+// Latency of a message: from its input's CreateTime (set here when the input is produced, kept
+// to the microsecond) to the moment its output reaches a consumer in this program
+// (read_committed, fetch.wait.max.ms=1). Inputs are offered at --rate per second on a fixed
+// schedule (bench/paced_producer.hpp) for --seconds, after a warm-up that waits for the
+// contender to answer. Each contender reads its own input topic and writes its own output.
 //
-// Last lines: one `<name> p50_ms=... p99_ms=...` per contender measured.
+// What the method has to work around (docs/benchmarks.md, "bench/latency"): kernel-dev-broker
+// (librdkafka's mock cluster) answers a fetch with at most one produced batch per partition,
+// and holds a fetch that finds no data for the whole fetch.wait.max.ms. So the inputs go out in
+// batches of --input-linger ms (a batch per partition per millisecond would cap every contender
+// at one fetch round trip per message or two), on few partitions, and every contender runs with
+// KAFKA_CONSUMER_MAX_WAIT=--max-wait instead of the default 500ms.
+//
+// Each contender's report says whether the run measured the contender or the machine: the
+// rate produced against --rate, how late the producer was against its schedule, the output
+// rate while the inputs were offered, and the CPU of each process and of the rest of the machine.
+// Last lines: one `<name> p50_ms=... p99_ms=... p99_9_ms=... ... lost=N` per contender measured.
+#include <sys/resource.h>
+
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -28,68 +34,53 @@
 #include <librdkafka/rdkafka.h>
 
 #include "broker/record_io.hpp"
+#include "latency_stats.hpp"
+#include "paced_producer.hpp"
 #include "support.hpp"
 
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-long long now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using bench::Percentiles;
+using bench::Stalls;
 
 struct Options {
   std::string servers;
-  int partitions = 16;
+  pid_t broker_pid = -1;
+  int partitions = 4;
   int rate = 20000;
   double seconds = 10;
   int warmup = 200;
+  int input_linger_ms = 5;
   std::string max_wait = "5ms";
+  double stall_ms = 100;              // an output later than this is part of a stall
+  std::vector<std::string> settings;  // NAME=VALUE for every contender
 };
 
 struct Measurement {
   bool ran = false;
   std::string skipped;  // why not, when it did not run
   long long offered = 0, received = 0;
-  double achieved_rate = 0;  // outputs per second, from the first input to the last output
-  double offered_rate = 0;   // inputs per second the producer managed
-  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  double produced_rate = 0;  // inputs per second the producer managed
+  double output_rate = 0;    // outputs per second that arrived while the inputs were offered
+  double drain_ms = 0;       // the last output's arrival after the last input's production
+  Percentiles latency;       // input CreateTime -> output seen
+  Percentiles acked;         // input CreateTime -> input acknowledged: the load generator's share
+  Percentiles late;          // produce call after its schedule
+  Stalls stalls;             // outputs later than --stall-ms
+  double window_s = 0;       // first paced input to last output
+  double contender_cpu = 0, broker_cpu = 0, bench_cpu = 0, other_cpu = 0, producer_thread_cpu = 0;  // seconds
   bench::Usage usage;
-};
-
-/// Produces `count` inputs with keys lat-<first>.. at `rate` per second (rate 0: at once),
-/// recording each one's CreateTime in microseconds.
-/// Returns how long producing took, in seconds.
-double produce_paced(const Options& options, const std::string& topic, long long first, long long count, int rate,
-                     const std::vector<std::string>& values, std::vector<long long>& created_us) {
-  auto producer = kernel::detail::make_plain_client(RD_KAFKA_PRODUCER, options.servers, {{"linger.ms", "1"}});
-  kernel::detail::TopicPtr target(rd_kafka_topic_new(producer.get(), topic.c_str(), nullptr));
-  const auto start = Clock::now();
-  long long sent = 0;
-  while (sent < count) {
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    const long long due = rate > 0 ? std::min<long long>(count, static_cast<long long>(elapsed * rate) + 1) : count;
-    for (; sent < due; ++sent) {
-      const long long seq = first + sent;
-      const auto& value = values[static_cast<std::size_t>(seq)];
-      const auto key = "lat-" + std::to_string(seq);
-      const auto at = now_us();
-      created_us[static_cast<std::size_t>(seq)] = at;
-      while (rd_kafka_producev(producer.get(), RD_KAFKA_V_RKT(target.get()), RD_KAFKA_V_KEY(key.data(), key.size()),
-                               RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(at / 1000),
-                               RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        rd_kafka_poll(producer.get(), 1);
-      }
-    }
-    rd_kafka_poll(producer.get(), 0);
-    if (rate > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the pacing tick
+  /// Empty when the run measured the contender; else what says it measured the machine.
+  std::string not_kept_up(int rate) const {
+    if (produced_rate < 0.97 * rate) return "the producer fell behind --rate";
+    if (late.p99 >= 5.0) return "the producer ran late (p99 5 ms or more behind its schedule)";
+    if (output_rate < 0.95 * produced_rate) return "the outputs fell behind the inputs";
+    return {};
   }
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  rd_kafka_flush(producer.get(), 30000);
-  return seconds;
-}
+  bool kept_up(int rate) const { return not_kept_up(rate).empty(); }
+};
 
 /// Reads `topic` from the beginning and records, per output key lat-<seq>, when it arrived.
 class OutputReader {
@@ -110,10 +101,14 @@ class OutputReader {
   /// Reads for up to `timeout_ms`; fills arrived_us for every lat-<seq> key seen.
   void read(std::vector<long long>& arrived_us, long long& count, int timeout_ms) {
     kernel::detail::MessagePtr message(rd_kafka_consumer_poll(consumer_.get(), timeout_ms));
-    if (!message || message->err || !message->key || message->key_len < 5) return;
-    const auto at = now_us();
-    const std::string key(static_cast<const char*>(message->key) + 4, message->key_len - 4);
-    const auto seq = static_cast<std::size_t>(std::stoll(key));
+    if (!message || message->err || !message->key || message->key_len < 5 || message->key_len > 24) return;
+    const auto at = bench::wall_us();
+    const auto* key = static_cast<const char*>(message->key);
+    std::size_t seq = 0;
+    for (std::size_t i = 4; i < message->key_len; ++i) {
+      if (key[i] < '0' || key[i] > '9') return;  // not one of ours
+      seq = seq * 10 + static_cast<std::size_t>(key[i] - '0');
+    }
     if (seq < arrived_us.size() && arrived_us[seq] == 0) {
       arrived_us[seq] = at;
       ++count;
@@ -151,7 +146,13 @@ std::string refusal(const std::string& binary, const std::map<std::string, std::
   return {};
 }
 
-Measurement measure(const Options& options, const std::string& name, const std::string& binary,
+double self_cpu_seconds() {
+  rusage used{};
+  getrusage(RUSAGE_SELF, &used);
+  return bench::seconds_of(used.ru_utime) + bench::seconds_of(used.ru_stime);
+}
+
+Measurement measure(const Options& options, const std::string& name, const std::string& binary, bool is_kernel,
                     const std::map<std::string, std::string>& extra_env, const std::string& required_setting) {
   Measurement result;
   const auto input = "lat.in." + name, output = "lat.out." + name;
@@ -163,24 +164,39 @@ Measurement measure(const Options& options, const std::string& name, const std::
                                          {"KERNEL_HTTP_PORT", "off"},
                                          {"KERNEL_LOG_LEVEL", "warn"},
                                          {"KAFKA_CONSUMER_MAX_WAIT", options.max_wait}};
+  for (const auto& setting : options.settings) {
+    const auto equals = setting.find('=');
+    env[setting.substr(0, equals)] = setting.substr(equals + 1);
+  }
   env.insert(extra_env.begin(), extra_env.end());
-  if (!extra_env.empty()) {
+  // The kernel's --print-config says whether it takes the settings; the raw loop has no such
+  // option (it would run), and a setting it does not take makes it exit at the warm-up.
+  if (is_kernel && (!extra_env.empty() || !options.settings.empty())) {
     result.skipped = refusal(binary, env, required_setting);
     if (!result.skipped.empty()) return result;
   }
   const long long measured = static_cast<long long>(options.rate * options.seconds);
   const long long total = options.warmup + measured;
-  std::vector<long long> created_us(static_cast<std::size_t>(total), 0), arrived_us(static_cast<std::size_t>(total), 0);
-  std::vector<std::string> values;
-  values.reserve(static_cast<std::size_t>(total));
-  for (long long i = 0; i < total; ++i) values.push_back(bench::make_order(i).value);
+  const auto size = static_cast<std::size_t>(total);
+  bench::Inputs inputs;
+  inputs.created_us.assign(size, 0);
+  inputs.acked_us.assign(size, 0);
+  inputs.late_us.assign(size, 0);
+  inputs.keys.reserve(size);
+  inputs.values.reserve(size);
+  for (long long i = 0; i < total; ++i) {
+    inputs.keys.push_back("lat-" + std::to_string(i));
+    inputs.values.push_back(bench::make_order(i).value);
+  }
+  std::vector<long long> arrived_us(size, 0);
   const auto child = bench::spawn({binary}, env, false);
   OutputReader reader(options, output);
+  bench::PacedProducer producer(options.servers, input, options.input_linger_ms, inputs);
   long long received = 0;
 
   // Warm-up: the contender has joined its group and answers (inputs produced before it
   // joined wait for it, so this also absorbs start-up).
-  produce_paced(options, input, 0, options.warmup, 0, values, created_us);
+  producer.run(0, options.warmup, 0);
   const auto warmup_deadline = Clock::now() + std::chrono::seconds(60);
   while (received < options.warmup && Clock::now() < warmup_deadline) {
     reader.read(arrived_us, received, 50);
@@ -196,36 +212,82 @@ Measurement measure(const Options& options, const std::string& name, const std::
     return result;
   }
 
-  double producing = 0;
-  std::thread producer(
-      [&] { producing = produce_paced(options, input, options.warmup, measured, options.rate, values, created_us); });
+  const double contender_before = bench::cpu_seconds_so_far(child.pid);
+  const double broker_before = bench::cpu_seconds_so_far(options.broker_pid);
+  const double self_before = self_cpu_seconds(), machine_before = bench::machine_busy_seconds();
   const auto started = Clock::now();
+  bench::PacedRun paced;
+  std::thread producing([&] { paced = producer.run(options.warmup, measured, options.rate); });
   const auto deadline = started + std::chrono::duration<double>(options.seconds + 20);
   while (received < total && Clock::now() < deadline) reader.read(arrived_us, received, 10);
-  producer.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+  producing.join();
+  result.window_s = std::chrono::duration<double>(Clock::now() - started).count();
+  result.contender_cpu = bench::cpu_seconds_so_far(child.pid) - contender_before;
+  result.broker_cpu = bench::cpu_seconds_so_far(options.broker_pid) - broker_before;
+  result.bench_cpu = self_cpu_seconds() - self_before;
+  result.other_cpu =
+      bench::machine_busy_seconds() - machine_before - result.contender_cpu - result.broker_cpu - result.bench_cpu;
+  result.producer_thread_cpu = paced.cpu_seconds;
   result.usage = bench::stop(child);
 
-  std::vector<double> latencies;
-  latencies.reserve(static_cast<std::size_t>(measured));
-  for (auto seq = static_cast<std::size_t>(options.warmup); seq < created_us.size(); ++seq) {
-    if (arrived_us[seq] > 0) latencies.push_back(static_cast<double>(arrived_us[seq] - created_us[seq]) / 1000.0);
+  const auto first = static_cast<std::size_t>(options.warmup);
+  const long long offer_end_us = inputs.created_us.back();
+  long long last_arrival_us = 0, arrived_while_offered = 0;
+  std::vector<double> latencies, acked, late;
+  latencies.reserve(size - first);
+  acked.reserve(size - first);
+  late.reserve(size - first);
+  for (auto seq = first; seq < size; ++seq) {
+    late.push_back(static_cast<double>(inputs.late_us[seq]) / 1000.0);
+    if (inputs.acked_us[seq] > 0)
+      acked.push_back(static_cast<double>(inputs.acked_us[seq] - inputs.created_us[seq]) / 1000.0);
+    if (arrived_us[seq] == 0) continue;
+    latencies.push_back(static_cast<double>(arrived_us[seq] - inputs.created_us[seq]) / 1000.0);
+    last_arrival_us = std::max(last_arrival_us, arrived_us[seq]);
+    if (arrived_us[seq] <= offer_end_us) ++arrived_while_offered;
   }
   result.ran = true;
   result.offered = measured;
   result.received = static_cast<long long>(latencies.size());
-  result.achieved_rate = static_cast<double>(result.received) / elapsed;
-  result.offered_rate = static_cast<double>(measured) / producing;
-  if (!latencies.empty()) {
-    std::sort(latencies.begin(), latencies.end());
-    auto at = [&](double q) {
-      return latencies[static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1))];
-    };
-    result.p50_ms = at(0.50);
-    result.p99_ms = at(0.99);
-    result.max_ms = latencies.back();
-  }
+  // From the first produce call to the last: measured - 1 intervals of 1 / rate on schedule.
+  result.produced_rate = paced.seconds > 0 ? static_cast<double>(measured - 1) / paced.seconds : 0;
+  result.output_rate = paced.seconds > 0 ? static_cast<double>(arrived_while_offered) / paced.seconds : 0;
+  result.drain_ms = last_arrival_us > 0 ? static_cast<double>(last_arrival_us - offer_end_us) / 1000.0 : 0;
+  result.stalls = bench::stalls_of(inputs.created_us, arrived_us, options.stall_ms, first);
+  result.latency = bench::percentiles_of(std::move(latencies));
+  result.acked = bench::percentiles_of(std::move(acked));
+  result.late = bench::percentiles_of(std::move(late));
   return result;
+}
+
+void report(const std::string& name, const Measurement& m, const Options& options) {
+  const int rate = options.rate;
+  const double window = m.window_s > 0 ? m.window_s : 1;
+  std::printf(
+      "%s: offered %d msg/s, produced %.0f msg/s (late against the schedule: p99 %.1f ms, max %.1f ms); "
+      "%lld of %lld outputs, %.0f msg/s while offered, the last %.0f ms after the last input\n",
+      name.c_str(), rate, m.produced_rate, m.late.p99, m.late.max, m.received, m.offered, m.output_rate, m.drain_ms);
+  std::printf(
+      "%s: latency p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms; inputs acknowledged p50 %.1f ms, "
+      "p99 %.1f ms, max %.1f ms\n",
+      name.c_str(), m.latency.p50, m.latency.p99, m.latency.p99_9, m.latency.max, m.acked.p50, m.acked.p99,
+      m.acked.max);
+  if (m.stalls.count > 0) {
+    std::printf(
+        "%s: %lld outputs (%.2f%%) later than %.0f ms, in %d stall(s); the longest: inputs of %.0f ms from "
+        "%.1f s into the run\n",
+        name.c_str(), m.stalls.inputs, 100.0 * static_cast<double>(m.stalls.inputs) / static_cast<double>(m.offered),
+        options.stall_ms, m.stalls.count, m.stalls.longest_s * 1000.0, m.stalls.longest_at_s);
+  }
+  std::printf(
+      "%s: CPU over %.1f s, in cores: contender %.2f, broker %.2f, benchmark %.2f (its producing thread "
+      "%.2f), rest of the machine %.2f of %ld; peak RSS %.1f MB; %s\n",
+      name.c_str(), m.window_s, m.contender_cpu / window, m.broker_cpu / window, m.bench_cpu / window,
+      m.producer_thread_cpu / window, std::max(0.0, m.other_cpu) / window, sysconf(_SC_NPROCESSORS_ONLN),
+      m.usage.peak_rss_kb / 1024.0,
+      m.kept_up(rate) ? "kept up"
+                      : ("did NOT keep up (" + m.not_kept_up(rate) + "): these latencies include queueing").c_str());
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -244,15 +306,30 @@ int main(int argc, char** argv) {
   app.add_option("--rate", options.rate, "Offered messages per second")->check(CLI::Range(1, 1000000));
   app.add_option("--seconds", options.seconds, "How long the rate is offered")->check(CLI::Range(0.1, 600.0));
   app.add_option("--partitions", options.partitions, "Partitions of every topic")->check(CLI::Range(1, 1000));
+  app.add_option("--input-linger", options.input_linger_ms,
+                 "linger.ms of the inputs' producer: the broker answers a fetch with one produced batch per "
+                 "partition, so smaller batches cap every contender's rate")
+      ->check(CLI::Range(0, 1000));
   app.add_option("--max-wait", options.max_wait,
                  "KAFKA_CONSUMER_MAX_WAIT of every contender: the mock broker holds an empty fetch this long "
                  "(a real broker answers when data arrives)");
+  app.add_option("--stall-ms", options.stall_ms, "Outputs later than this count as stalls (reported per contender)")
+      ->check(CLI::Range(1.0, 60000.0));
+  app.add_option("--set", options.settings, "NAME=VALUE: a setting for every contender (repeatable)")
+      ->check([](const std::string& value) {
+        return value.find('=') == std::string::npos || value.front() == '=' ? "expected NAME=VALUE" : "";
+      });
   app.add_flag("--smoke", smoke, "A few hundred messages: checks the benchmark runs, measures nothing");
   CLI11_PARSE(app, argc, argv);
   if (smoke) {
     options.rate = 1000;
     options.seconds = 0.3;
     options.warmup = 20;
+  }
+  const long long total = options.warmup + static_cast<long long>(options.rate * options.seconds);
+  if (total > 5'000'000) {
+    std::cerr << "bench-latency: --rate x --seconds above 5,000,000 inputs (the broker keeps about 5 MB a partition)\n";
+    return 64;
   }
 
   std::vector<std::pair<std::string, std::string>> contenders;  // name, delivery mode ("" = raw loop)
@@ -270,8 +347,12 @@ int main(int argc, char** argv) {
     std::cerr << "bench: " << error.what() << "\n";
     return 69;
   }
-  std::printf("broker %s, %d partitions; %d msg/s offered for %.1f s to each contender\n", options.servers.c_str(),
-              options.partitions, options.rate, options.seconds);
+  options.broker_pid = broker.pid;
+  std::printf(
+      "broker %s, %d partitions; %d msg/s offered for %.1f s to each contender; inputs batched for %d ms, "
+      "contenders' KAFKA_CONSUMER_MAX_WAIT=%s\n",
+      options.servers.c_str(), options.partitions, options.rate, options.seconds, options.input_linger_ms,
+      options.max_wait.c_str());
   std::fflush(stdout);
 
   std::vector<std::pair<std::string, Measurement>> results;
@@ -280,28 +361,34 @@ int main(int argc, char** argv) {
     // at_least_once is the default: set only when asked for a mode other than the default, so
     // a kernel without the setting still measures its at-least-once delivery.
     if (!mode.empty() && mode != "at_least_once") env["KERNEL_DELIVERY"] = mode;
-    const auto measurement =
-        measure(options, name, mode.empty() ? raw_binary : kernel_binary, env, env.empty() ? "" : "KERNEL_DELIVERY");
+    Measurement measurement;
+    try {
+      measurement = measure(options, name, mode.empty() ? raw_binary : kernel_binary, !mode.empty(), env,
+                            env.empty() ? "" : "KERNEL_DELIVERY");
+    } catch (const std::exception& error) {
+      measurement.skipped = error.what();
+    }
     if (!measurement.skipped.empty()) {
       std::printf("%s: skipped: %s\n", name.c_str(), measurement.skipped.c_str());
+      std::fflush(stdout);
     } else {
-      std::printf(
-          "%s: offered %.0f msg/s, %lld of %lld outputs at %.0f msg/s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; peak RSS %.1f MB, "
-          "%.1f s CPU\n",
-          name.c_str(), measurement.offered_rate, measurement.received, measurement.offered, measurement.achieved_rate,
-          measurement.p50_ms, measurement.p99_ms, measurement.max_ms, measurement.usage.peak_rss_kb / 1024.0,
-          measurement.usage.cpu_seconds);
+      report(name, measurement, options);
     }
-    std::fflush(stdout);
     results.emplace_back(name, measurement);
   }
   bench::stop(broker);
   bool all_ran = true;
-  for (const auto& [name, measurement] : results) {
-    if (!measurement.ran) continue;
-    std::printf("%s p50_ms=%.1f p99_ms=%.1f peak_rss_mb=%.1f lost=%lld\n", name.c_str(), measurement.p50_ms,
-                measurement.p99_ms, measurement.usage.peak_rss_kb / 1024.0, measurement.offered - measurement.received);
-    all_ran = all_ran && measurement.received == measurement.offered;
+  for (const auto& [name, m] : results) {
+    if (!m.ran) continue;
+    const double window = m.window_s > 0 ? m.window_s : 1;
+    std::printf(
+        "%s p50_ms=%.1f p99_ms=%.1f p99_9_ms=%.1f max_ms=%.1f offered_msg_s=%d produced_msg_s=%.0f "
+        "output_msg_s=%.0f cpu_cores=%.2f broker_cpu_cores=%.2f other_cpu_cores=%.2f kept_up=%s "
+        "peak_rss_mb=%.1f lost=%lld\n",
+        name.c_str(), m.latency.p50, m.latency.p99, m.latency.p99_9, m.latency.max, options.rate, m.produced_rate,
+        m.output_rate, m.contender_cpu / window, m.broker_cpu / window, std::max(0.0, m.other_cpu) / window,
+        m.kept_up(options.rate) ? "yes" : "no", m.usage.peak_rss_kb / 1024.0, m.offered - m.received);
+    all_ran = all_ran && m.received == m.offered;
   }
   return all_ran ? 0 : 1;
 }

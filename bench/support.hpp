@@ -87,6 +87,19 @@ inline double cpu_seconds_so_far(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+/// CPU time the whole machine has spent busy so far (every core, every process), in seconds,
+/// from /proc/stat: with a benchmark's own processes subtracted, what else ran meanwhile.
+inline double machine_busy_seconds() {
+  FILE* stat = std::fopen("/proc/stat", "r");
+  if (!stat) return 0;
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  const int read = std::fscanf(stat, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle,
+                               &iowait, &irq, &softirq, &steal);
+  std::fclose(stat);
+  if (read != 8) return 0;
+  return static_cast<double>(user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 /// How a stopped process used the machine.
 struct Usage {
   long peak_rss_kb = 0;    // VmHWM just before it was stopped
