@@ -50,6 +50,8 @@ struct KernelDefaults {
   std::map<std::string, std::string, std::less<>> code_values = {};
   /// The kernel runs a batch_handler: its settings are checked for batches (docs/batches.md).
   bool batch_handler = false;
+  /// False for a service that only produces (kernel::Producer): no input topic is required.
+  bool consumes = true;
   /// The handlers the kernel's code set (run() fills it); unset for a configuration a tool or a
   /// test loads, which is then not checked for one.
   std::optional<HandlerChoice> handler_choice = {};

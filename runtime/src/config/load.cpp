@@ -312,7 +312,7 @@ Loaded read_settings(const KernelDefaults& kernel, const Environment& environmen
   read_kernel_variables(kernel, loaded, layers, problems);
   read_bootstrap(loaded, given, mode, problems);
   apply_pipeline_naming(loaded, given, problems);
-  if (s.input_topics.empty() && !problems.mentions(env_var::KAFKA_TOPIC)) {
+  if (kernel.consumes && s.input_topics.empty() && !problems.mentions(env_var::KAFKA_TOPIC)) {
     problems.add_without_value(env_var::KAFKA_TOPIC, "no input topics: the kernel names none, so set KAFKA_TOPIC");
   }
   apply_topic_prefix(s);

@@ -16,6 +16,8 @@ namespace kernel::detail {
 
 struct ContextAccess {
   static void begin_attempt(Context& context, int attempt) noexcept { context.runtime_state().begin_attempt(attempt); }
+  /// The input the context is handling (null outside a handling).
+  static const Message* input(const Context& context) noexcept { return context.runtime_state().attempt.input; }
   static void set_input(Context& context, const Message* input) noexcept {
     context.runtime_state().attempt.input = input;
   }

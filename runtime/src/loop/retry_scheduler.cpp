@@ -19,7 +19,8 @@ RetryScheduler::RetryScheduler(const Config& config, PartitionTable& table, std:
       settings_(config.settings()),
       table_(table),
       log_(std::move(log)),
-      policy_(settings_.retry_backoff, settings_.retry_backoff_max, settings_.retry_multiplier, settings_.retry_jitter) {
+      policy_(settings_.retry_backoff, settings_.retry_backoff_max, settings_.retry_multiplier,
+              settings_.retry_jitter) {
   for (std::size_t n = 1; n <= settings_.retry_topics.size(); ++n) {
     names_.push_back(retry_topic(settings_, static_cast<int>(n)));
   }
@@ -42,8 +43,7 @@ bool RetryScheduler::due(const PartitionState& partition, Clock::time_point now)
 int RetryScheduler::level(PartitionState& partition) {
   if (partition.retry_level < 0) {
     const auto found = std::find(names_.begin(), names_.end(), partition.topic);
-    partition.retry_level =
-        found == names_.end() ? 0 : static_cast<int>(found - names_.begin()) + 1;
+    partition.retry_level = found == names_.end() ? 0 : static_cast<int>(found - names_.begin()) + 1;
   }
   return partition.retry_level;
 }
@@ -69,7 +69,7 @@ bool RetryScheduler::wait_until_due(PartitionState& partition, InFlight& entry, 
 }
 
 void RetryScheduler::move_to_retry_topic(OutputSender& output, PartitionState& partition, InFlight& entry,
-                                        const Message& message, const Outcome& outcome, int attempt, int next) {
+                                         const Message& message, const Outcome& outcome, int attempt, int next) {
   const auto& topic = names_.at(static_cast<std::size_t>(next) - 1);
   const auto delay = settings_.retry_topics.at(static_cast<std::size_t>(next) - 1);
   const auto now = now_epoch_ms();
@@ -100,8 +100,7 @@ void RetryScheduler::move_to_retry_topic(OutputSender& output, PartitionState& p
   add(retry_header::attempt, std::to_string(attempt + 1));  // the attempt it will run as
   add(retry_header::due_at, format_rfc3339(now + delay.count()));
   log_->warn("transient error at {}[{}]@{} (attempt {} of {}), moving it to {} (due in {} ms): {}", partition.topic,
-             partition.partition, message.offset(), attempt, names_.size() + 1, topic, delay.count(),
-             outcome.message);
+             partition.partition, message.offset(), attempt, names_.size() + 1, topic, delay.count(), outcome.message);
   // The input's commit waits for this record's acknowledgement, as for an output.
   entry.handled = true;
   output.send_record(topic, message.key(), message.value(), std::move(headers), entry);
