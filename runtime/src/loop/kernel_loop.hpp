@@ -180,6 +180,7 @@ class KernelLoop final : private OutputEvents {
                            void* opaque);
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  static int on_statistics(rd_kafka_t* rk, char* json, std::size_t json_length, void* opaque);
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
 

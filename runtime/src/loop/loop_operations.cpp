@@ -11,6 +11,14 @@
 
 namespace kernel::detail {
 
+int KernelLoop::on_statistics(rd_kafka_t*, char* json, std::size_t json_length, void* opaque) {
+  auto& loop = *static_cast<KernelLoop*>(opaque);
+  if (loop.metrics_ && !loop.metrics_->client().update({json, json_length})) {
+    loop.log_->debug("librdkafka statistics not understood: client metrics keep the previous report");
+  }
+  return 0;  // librdkafka frees the text
+}
+
 void KernelLoop::apply_operator_pause() {
   operator_generation_ = ops_->requested_generation();
   const bool wanted = ops_->operator_pause_wanted();
