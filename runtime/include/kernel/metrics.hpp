@@ -93,8 +93,7 @@ class Metrics {
   Counter& counter(std::string_view name, std::string_view help, LabelNames labels = {});
   Gauge& gauge(std::string_view name, std::string_view help, LabelNames labels = {});
   /// `buckets`: upper bounds, finite and strictly increasing (+Inf is added).
-  Histogram& histogram(std::string_view name, std::string_view help, LabelNames labels,
-                       std::vector<double> buckets);
+  Histogram& histogram(std::string_view name, std::string_view help, LabelNames labels, std::vector<double> buckets);
 
   /// The prefix every name gets: the kernel's name with `-` as `_`, then `_`.
   const std::string& prefix() const noexcept;

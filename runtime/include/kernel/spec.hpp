@@ -56,7 +56,7 @@ struct KernelSpec {
   RetrySpec retry;
   /// Declares the kernel's own metrics once, at start, before the first message (docs/interop.md):
   /// keep the references it gets; Context::metrics() returns the same metrics. An invalid
-  /// declaration throws std::invalid_argument, and the kernel does not start.
+  /// declaration throws std::invalid_argument: kernel::run() logs it and exits 70.
   std::function<void(Metrics&)> metrics;
 };
 

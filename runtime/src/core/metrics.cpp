@@ -64,8 +64,7 @@ Gauge& Metrics::gauge(std::string_view name, std::string_view help, LabelNames l
 
 Histogram& Metrics::histogram(std::string_view name, std::string_view help, LabelNames labels,
                               std::vector<double> buckets) {
-  return state_->declare(name, help, {detail::OwnKind::histogram, names_of(labels), std::move(buckets)})
-      .as_histogram();
+  return state_->declare(name, help, {detail::OwnKind::histogram, names_of(labels), std::move(buckets)}).as_histogram();
 }
 
 }  // namespace kernel

@@ -81,11 +81,17 @@ std::string metric_prefix(std::string_view kernel_name) {
 
 OwnFamily::OwnFamily(std::string name, std::string_view help, OwnShape shape, std::size_t max_series,
                      prometheus::Registry& registry, std::shared_ptr<spdlog::logger> log)
-    : name_(std::move(name)), shape_(std::move(shape)), max_series_(std::max<std::size_t>(1, max_series)),
+    : name_(std::move(name)),
+      shape_(std::move(shape)),
+      max_series_(std::max<std::size_t>(1, max_series)),
       log_(std::move(log)) {
   switch (shape_.kind) {
-    case OwnKind::counter: counters_ = &prometheus::BuildCounter().Name(name_).Help(std::string(help)).Register(registry); break;
-    case OwnKind::gauge: gauges_ = &prometheus::BuildGauge().Name(name_).Help(std::string(help)).Register(registry); break;
+    case OwnKind::counter:
+      counters_ = &prometheus::BuildCounter().Name(name_).Help(std::string(help)).Register(registry);
+      break;
+    case OwnKind::gauge:
+      gauges_ = &prometheus::BuildGauge().Name(name_).Help(std::string(help)).Register(registry);
+      break;
     case OwnKind::histogram:
       histograms_ = &prometheus::BuildHistogram().Name(name_).Help(std::string(help)).Register(registry);
       break;
@@ -134,9 +140,10 @@ const OwnFamily::Series& OwnFamily::find_or_add(LabelValues labels) {
   if (series_.size() - others + 1 >= max_series_) {
     full_ = true;
     if (!warned_.exchange(true)) {
-      log_->warn("metric {} reached {} series (KERNEL_METRICS_MAX_SERIES): label values not seen yet are counted in "
-                 "the series whose labels are all \"{}\"",
-                 name_, max_series_, overflow_label_value);
+      log_->warn(
+          "metric {} reached {} series (KERNEL_METRICS_MAX_SERIES): label values not seen yet are counted in "
+          "the series whose labels are all \"{}\"",
+          name_, max_series_, overflow_label_value);
     }
     fits = false;
   }
@@ -156,7 +163,8 @@ const OwnFamily::Series& OwnFamily::add_locked(std::size_t hash, ValueSpan value
   for (const auto value : values) labels.emplace(shape_.label_names[i++], std::string(value));
   if (counters_) series->counter = &counters_->Add(labels);
   if (gauges_) series->gauge = &gauges_->Add(labels);
-  if (histograms_) series->histogram = &histograms_->Add(labels, prometheus::Histogram::BucketBoundaries(shape_.buckets));
+  if (histograms_)
+    series->histogram = &histograms_->Add(labels, prometheus::Histogram::BucketBoundaries(shape_.buckets));
   const auto* added = series.get();
   series_.emplace(hash, std::move(series));
   return *added;
@@ -212,7 +220,8 @@ OwnFamily& OwnMetricsState::declare(std::string_view name, std::string_view help
     }
     return *found->second;
   }
-  auto family = std::make_unique<OwnFamily>(prefix + std::string(name), help, std::move(shape), max_series, *registry, log);
+  auto family =
+      std::make_unique<OwnFamily>(prefix + std::string(name), help, std::move(shape), max_series, *registry, log);
   auto& declared = *family;
   families.emplace(std::string(name), std::move(family));
   return declared;

@@ -97,8 +97,8 @@ class OwnFamily {
 
   mutable std::shared_mutex mutex_;
   std::unordered_multimap<std::size_t, std::unique_ptr<Series>> series_;  // by hash of the values
-  const Series* other_ = nullptr;  // the overflow series, once made
-  bool full_ = false;              // no new series but `other`
+  const Series* other_ = nullptr;                                         // the overflow series, once made
+  bool full_ = false;                                                     // no new series but `other`
   std::atomic<bool> warned_{false};
 
   Counter counter_{*this};

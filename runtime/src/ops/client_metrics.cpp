@@ -131,8 +131,8 @@ std::vector<prometheus::MetricFamily> ClientMetrics::Collect() const {
                                "Round-trip time to each broker over the last statistics interval, by quantile",
                                MetricType::Gauge,
                                {}};
-  prometheus::MetricFamily errors{"kernel_client_transmit_errors_total",
-                                  "Requests to each broker that failed to be sent", MetricType::Counter, {}};
+  prometheus::MetricFamily errors{
+      "kernel_client_transmit_errors_total", "Requests to each broker that failed to be sent", MetricType::Counter, {}};
   prometheus::MetricFamily fetch_queue{"kernel_client_partition_fetch_queue_messages",
                                        "Messages fetched for a partition and not yet polled by the kernel",
                                        MetricType::Gauge,
@@ -145,7 +145,7 @@ std::vector<prometheus::MetricFamily> ClientMetrics::Collect() const {
     std::lock_guard lock(mutex_);
     for (const auto& client : latest_) {
       for (const auto& broker : client.brokers) {
-const std::array<std::pair<const char*, std::optional<double>>, 2> quantiles{
+        const std::array<std::pair<const char*, std::optional<double>>, 2> quantiles{
             {{"0.5", broker.rtt_p50_seconds}, {"0.99", broker.rtt_p99_seconds}}};
         for (const auto& [quantile, value] : quantiles) {
           if (!value) continue;

@@ -102,7 +102,8 @@ ProcessMetrics::ProcessMetrics()
   const auto boot_text = read_bounded("/proc/stat");
   const auto stat = stat_text ? parse_proc_stat(*stat_text) : std::nullopt;
   const auto boot = boot_text ? parse_boot_time(*boot_text) : std::nullopt;
-  if (stat && boot) start_time_seconds_ = static_cast<double>(*boot) + static_cast<double>(stat->start_ticks) / ticks_per_second_;
+  if (stat && boot)
+    start_time_seconds_ = static_cast<double>(*boot) + static_cast<double>(stat->start_ticks) / ticks_per_second_;
 }
 
 std::vector<prometheus::MetricFamily> ProcessMetrics::Collect() const {
@@ -113,8 +114,8 @@ std::vector<prometheus::MetricFamily> ProcessMetrics::Collect() const {
       families.push_back(one_value("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
                                    MetricType::Counter,
                                    static_cast<double>(stat->user_ticks + stat->system_ticks) / ticks_per_second_));
-      families.push_back(one_value("process_resident_memory_bytes", "Resident memory size in bytes.",
-                                   MetricType::Gauge, static_cast<double>(stat->resident_pages) * page_bytes_));
+      families.push_back(one_value("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge,
+                                   static_cast<double>(stat->resident_pages) * page_bytes_));
     }
   }
   if (const auto fds = open_fds()) {

@@ -10,6 +10,7 @@
 //   {"n": 7, "countries": ["NL", ...]}         kernel's own metric (each value of the list once)
 // IT_HANDLE_DELAY_US slows each message down (simulated work); IT_INSTANCE, when set, is added
 // to each output as "by" so a test running several members can tell whose output it is.
+// IT_BAD_METRIC declares a metric under a name Prometheus refuses (the kernel must not start).
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
   spec.handler = handle;
   spec.metrics = [](kernel::Metrics& metrics) {
     orders = &metrics.counter("orders_total", "Orders handled, by country", {"country"});
+    if (std::getenv("IT_BAD_METRIC")) metrics.gauge("queue-depth", "A name with a dash");
   };
   return kernel::run(spec, argc, argv);
 }

@@ -81,6 +81,11 @@ class OwnMetricsTests(BrokerTestCase):
         self.assertEqual(len(warnings), 1, warnings)
         self.assertEqual(kernel.stop(), 0)
 
+    def test_an_invalid_declaration_stops_the_kernel_at_start_with_70(self):
+        kernel = self.start(KERNEL_HTTP_PORT="0", KERNEL_HTTP_ADDRESS="127.0.0.1", IT_BAD_METRIC="1")
+        self.assertEqual(kernel.wait(30), 70)
+        self.assertTrue(kernel.log_contains('metric name "queue-depth" is not a valid Prometheus name'), kernel.lines)
+
 
 if __name__ == "__main__":
     unittest.main()

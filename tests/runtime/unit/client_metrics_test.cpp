@@ -93,8 +93,9 @@ TEST_CASE("each client's latest report is served as kernel_client_* metrics") {
   CHECK(metrics.update(captured("librdkafka_statistics_producer.json")));
   CHECK_FALSE(metrics.update("not json"));
   const auto text = exposition(metrics);
-  CHECK(text.find("kernel_client_broker_rtt_seconds{client=\"consumer\",broker=\"127.0.0.1:46093/1\",quantile=\"0.99\"} "
-                  "8.5") != std::string::npos);
+  CHECK(
+      text.find("kernel_client_broker_rtt_seconds{client=\"consumer\",broker=\"127.0.0.1:46093/1\",quantile=\"0.99\"} "
+                "8.5") != std::string::npos);
   CHECK(text.find("# TYPE kernel_client_transmit_errors_total counter") != std::string::npos);
   CHECK(text.find("kernel_client_partition_fetch_queue_messages{topic=\"t1\",partition=\"3\"} 0") != std::string::npos);
   CHECK(text.find("kernel_client_producer_queue_messages 0") != std::string::npos);

@@ -178,7 +178,9 @@ TEST_CASE("a test's context declares the spec's metrics, and its copies share th
     orders = &metrics.counter("orders_total", "Orders seen, by country", {"country"});
   };
   spec.handler = [](const kernel::Message& message, kernel::Context& context) {
-    context.metrics().counter("orders_total", "Orders seen, by country", {"country"}).inc({message.json()["country"].get<std::string>()});
+    context.metrics()
+        .counter("orders_total", "Orders seen, by country", {"country"})
+        .inc({message.json()["country"].get<std::string>()});
   };
   kernel::testing::TestContext context(spec);
   REQUIRE(orders != nullptr);

@@ -26,8 +26,8 @@ TEST_CASE("/proc/<pid>/stat gives CPU ticks, start ticks and resident pages") {
 }
 
 TEST_CASE("a command name with spaces and parentheses does not shift the fields") {
-  const auto stat = parse_proc_stat(
-      "1 (a) b (c)) S 0 1 1 0 -1 4194560 1 0 0 0 11 22 0 0 20 0 1 0 33 44 55 18446744073709551615\n");
+  const auto stat =
+      parse_proc_stat("1 (a) b (c)) S 0 1 1 0 -1 4194560 1 0 0 0 11 22 0 0 20 0 1 0 33 44 55 18446744073709551615\n");
   REQUIRE(stat);
   CHECK(stat->user_ticks == 11);
   CHECK(stat->system_ticks == 22);
@@ -41,7 +41,8 @@ TEST_CASE("stat text cut short, without a name or with a field not a number is r
   CHECK_FALSE(parse_proc_stat("25826 (cat) R 25823 25823 17256 0 -1 4194304 98 0 0 0 7 3"));
   CHECK_FALSE(parse_proc_stat("1 (x) S 0 1 1 0 -1 4194560 1 0 0 0 -11 22 0 0 20 0 1 0 33 44 55 1\n"));
   CHECK_FALSE(parse_proc_stat("1 (x) S 0 1 1 0 -1 4194560 1 0 0 0 11 22 0 0 20 0 1 0 33 44 5x5 1\n"));
-  CHECK_FALSE(parse_proc_stat("1 (x) S 0 1 1 0 -1 4194560 1 0 0 0 99999999999999999999999 22 0 0 20 0 1 0 33 44 5 1\n"));
+  CHECK_FALSE(
+      parse_proc_stat("1 (x) S 0 1 1 0 -1 4194560 1 0 0 0 99999999999999999999999 22 0 0 20 0 1 0 33 44 5 1\n"));
 }
 
 TEST_CASE("/proc/stat's btime line is the boot time") {
@@ -55,8 +56,8 @@ TEST_CASE("a scrape of this process has its CPU, memory, descriptors and start t
   std::map<std::string, double> values;
   for (const auto& family : families) {
     REQUIRE(family.metric.size() == 1);
-    values[family.name] = family.type == prometheus::MetricType::Counter ? family.metric[0].counter.value
-                                                                          : family.metric[0].gauge.value;
+    values[family.name] =
+        family.type == prometheus::MetricType::Counter ? family.metric[0].counter.value : family.metric[0].gauge.value;
   }
   CHECK(values.at("process_resident_memory_bytes") > 1e6);
   CHECK(values.at("process_cpu_seconds_total") >= 0);
