@@ -17,3 +17,11 @@ if(TARGET it-kernel)
   kernel_python_test(runtime_dlq_tests MODULE test_dlq FOLDER runtime/ops TIMEOUT 300
                      ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>" "ADMIN_TOOL=$<TARGET_FILE:kernel-admin>")
 endif()
+
+# A kernel's own metrics, the process's and librdkafka's, read back by a real Prometheus with
+# promtool; a 10,000-value label flood stays at KERNEL_METRICS_MAX_SERIES (about 10 s).
+if(TARGET it-kernel AND PROMETHEUS_BINARY AND PROMTOOL_BINARY)
+  kernel_python_test(runtime_own_metrics_tests MODULE test_own_metrics FOLDER runtime/ops TIMEOUT 120
+                     ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>" "PROMETHEUS=${PROMETHEUS_BINARY}"
+                                 "PROMTOOL=${PROMTOOL_BINARY}")
+endif()

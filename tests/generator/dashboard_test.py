@@ -17,11 +17,9 @@ every second. Loopback only; every wait is a condition with a deadline.
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
-import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "runtime", "integration"))
@@ -42,37 +40,6 @@ def panels_of(dashboard):
     for panel in dashboard["panels"]:
         yield panel
         yield from panel.get("panels", [])
-
-
-class Prometheus:
-    """A Prometheus on 127.0.0.1 scraping `targets` and evaluating `rules` every second."""
-
-    def __init__(self, workdir, targets, rules):
-        self.port = kh.free_port()
-        config = os.path.join(workdir, "prometheus.yml")
-        with open(config, "w") as out:
-            out.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
-                      f"rule_files: ['{rules}']\n"
-                      f"scrape_configs:\n  - job_name: kernels\n    static_configs:\n      - targets: {targets!r}\n")
-        self.process = subprocess.Popen(
-            [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={workdir}/data",
-             f"--web.listen-address=127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def api(self, path, **parameters):
-        """The `data` of an answer of the HTTP API; None while it does not answer."""
-        status, body = kh.http("GET", f"http://127.0.0.1:{self.port}/api/v1/{path}?"
-                                      f"{urllib.parse.urlencode(parameters)}")
-        if status != 200:
-            return None
-        return json.loads(body)["data"]
-
-    def query(self, expression):
-        data = self.api("query", query=expression)
-        return data["result"] if data else []
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
 
 
 class DashboardTests(tp.BrokerTestCase):
@@ -100,7 +67,7 @@ class DashboardTests(tp.BrokerTestCase):
                                         KERNEL_BREAKER_THRESHOLD="3", KERNEL_BREAKER_COOLDOWN="5m")
             # Nothing listens there: it keeps trying to start, not ready, serving its metrics.
             stranded = self.start_kernel(f"127.0.0.1:{kh.free_port()}", KERNEL_STARTUP_TIMEOUT="5m")
-            prometheus = Prometheus(workdir, [working, stranded], rules)
+            prometheus = kh.Prometheus(PROMETHEUS, workdir, [working, stranded], rules)
             try:
                 self.drive_and_check(prometheus, dashboard, rules, working)
             finally:

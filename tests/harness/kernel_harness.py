@@ -40,7 +40,10 @@ The API (everything else here is private):
   high watermarks, in (partition, offset) order.
 - free_port(), self_signed_certificate(directory=None, ...): a loopback port nothing listens
   on, and a key and certificate made with openssl.
+- Prometheus(binary, workdir, targets, rules=None): a real Prometheus scraping kernels every
+  second; query(expression), api(path, ...), stop().
 """
+import json
 import os
 import re
 import signal
@@ -50,6 +53,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
@@ -323,6 +327,38 @@ def http(method, url, headers=None, timeout=5):
         return error.code, error.read().decode()
     except (urllib.error.URLError, ConnectionError, socket.timeout) as error:
         return None, str(error)
+
+
+class Prometheus:
+    """A Prometheus (the binary at `binary`) on 127.0.0.1 scraping `targets` (host:port) every
+    second, and evaluating the alerting rules in the file `rules`, if given, every second."""
+
+    def __init__(self, binary, workdir, targets, rules=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = os.path.join(workdir, "prometheus.yml")
+        with open(config, "w") as out:
+            out.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
+                      + (f"rule_files: ['{rules}']\n" if rules else "")
+                      + f"scrape_configs:\n  - job_name: kernels\n    static_configs:\n      - targets: {list(targets)!r}\n")
+        self.process = subprocess.Popen(
+            [binary, f"--config.file={config}", f"--storage.tsdb.path={workdir}/data",
+             f"--web.listen-address=127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def api(self, path, **parameters):
+        """The `data` of an answer of the HTTP API; None while it does not answer."""
+        status, body = http("GET", f"{self.url}/api/v1/{path}?{urllib.parse.urlencode(parameters)}")
+        if status != 200:
+            return None
+        return json.loads(body)["data"]
+
+    def query(self, expression):
+        data = self.api("query", query=expression)
+        return data["result"] if data else []
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
 
 
 def free_port():

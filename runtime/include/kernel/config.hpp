@@ -248,6 +248,9 @@ struct Settings {
   std::optional<int> http_port;  ///< nullopt: off; 0: pick a free port (ops)
   std::string http_address;      ///< IPv4 or IPv6 address the endpoints listen on (ops)
   std::string admin_token;       ///< empty: admin endpoints off (ops)
+  int metrics_max_series{};      ///< KERNEL_METRICS_MAX_SERIES: series per metric of the kernel's own
+  bool client_metrics{};         ///< KERNEL_CLIENT_METRICS: librdkafka's statistics as metrics
+  std::chrono::milliseconds client_metrics_interval{};  ///< KERNEL_CLIENT_METRICS_INTERVAL
 
   // Pipeline naming and topics (docs/pipelines.md).
   std::string pipeline;                    ///< KERNEL_PIPELINE; with step, turns pipeline naming on

@@ -22,6 +22,7 @@ namespace kernel {
 
 class Context;
 class Message;
+class Metrics;  // kernel/metrics.hpp, which kernel.hpp includes
 namespace detail {
 /// The runtime's part of a Context (its producer chain, produce guard, metrics, ...): declared
 /// here, defined only inside the runtime.
@@ -71,6 +72,10 @@ class Context {
   }
   /// The values of the kernel's settings and the topics of its named outputs.
   const KernelValues& kernel_values() const noexcept;
+  /// The kernel's own metrics, served on /metrics as `<kernel>_<name>` (kernel/metrics.hpp,
+  /// docs/interop.md). Declaring is a name lookup: declare once (KernelSpec::metrics) and keep
+  /// the reference. Shared by every context of the kernel, workers' included.
+  Metrics& metrics();
 
   const std::string& kernel_name() const noexcept { return kernel_name_; }
   const std::optional<std::string>& output_topic() const noexcept { return output_topic_; }

@@ -74,9 +74,12 @@ inline constexpr char KERNEL_DEDUP_WINDOW[] = "KERNEL_DEDUP_WINDOW";
 inline constexpr char KERNEL_HTTP_PORT[] = "KERNEL_HTTP_PORT";
 inline constexpr char KERNEL_HTTP_ADDRESS[] = "KERNEL_HTTP_ADDRESS";
 inline constexpr char KERNEL_ADMIN_TOKEN[] = "KERNEL_ADMIN_TOKEN";
+inline constexpr char KERNEL_METRICS_MAX_SERIES[] = "KERNEL_METRICS_MAX_SERIES";
+inline constexpr char KERNEL_CLIENT_METRICS[] = "KERNEL_CLIENT_METRICS";
+inline constexpr char KERNEL_CLIENT_METRICS_INTERVAL[] = "KERNEL_CLIENT_METRICS_INTERVAL";
 
 /// Every name above, in the registry's order.
-inline constexpr std::array<std::string_view, 67> all = {
+inline constexpr std::array<std::string_view, 70> all = {
     KAFKA_BOOTSTRAP_SERVERS,
     KAFKA_TOPIC,
     KAFKA_OUTPUT_TOPIC,
@@ -144,6 +147,9 @@ inline constexpr std::array<std::string_view, 67> all = {
     KERNEL_HTTP_PORT,
     KERNEL_HTTP_ADDRESS,
     KERNEL_ADMIN_TOKEN,
+    KERNEL_METRICS_MAX_SERIES,
+    KERNEL_CLIENT_METRICS,
+    KERNEL_CLIENT_METRICS_INTERVAL,
 };
 
 /// KAFKA_PROPERTY_<NAME> sets librdkafka's property <name> (`_` is `.`, `__` is `_`).

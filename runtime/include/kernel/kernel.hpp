@@ -1,7 +1,8 @@
 #pragma once
 /// Everything a handler author uses, in one include: Message, Batch, Headers, Context, Outgoing,
-/// Outcome and the errors, middleware, KernelSpec and run(). Settings, the configuration
-/// registry and secret masking are in <kernel/config.hpp>, for code that asks for them.
+/// Outcome and the errors, middleware, the kernel's own metrics, KernelSpec and run(). Settings,
+/// the configuration registry and secret masking are in <kernel/config.hpp>, for code that asks
+/// for them.
 #include <spdlog/logger.h>  // Context::log()'s type, which context.hpp only declares
 
 #include "kernel/batch.hpp"
@@ -10,6 +11,7 @@
 #include "kernel/handler.hpp"
 #include "kernel/headers.hpp"
 #include "kernel/message.hpp"
+#include "kernel/metrics.hpp"
 #include "kernel/middleware.hpp"
 #include "kernel/outcome.hpp"
 #include "kernel/outgoing.hpp"

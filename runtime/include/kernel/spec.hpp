@@ -2,6 +2,7 @@
 /// What a kernel is: its name, default topics, handler and middleware, as main.cpp describes it
 /// for kernel::run() (kernel/run.hpp).
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "kernel/kernel_settings.hpp"
 
 namespace kernel {
+
+class Metrics;  // kernel/metrics.hpp
 
 /// The retry policy a kernel's code gives; each field set here is the default of its variable,
 /// and the environment overrides it (docs/failure-handling.md).
@@ -51,6 +54,10 @@ struct KernelSpec {
   TransientTypes transient_errors;
   /// Retry policy defaults (the environment overrides each).
   RetrySpec retry;
+  /// Declares the kernel's own metrics once, at start, before the first message (docs/interop.md):
+  /// keep the references it gets; Context::metrics() returns the same metrics. An invalid
+  /// declaration throws std::invalid_argument: kernel::run() logs it and exits 70.
+  std::function<void(Metrics&)> metrics;
 };
 
 }  // namespace kernel

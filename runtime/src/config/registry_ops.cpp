@@ -20,6 +20,28 @@ std::vector<VariableSpec> ops_rows() {
                 {.name = env_var::KERNEL_ADMIN_TOKEN,
                  .secret = true,
                  .description = "Bearer token for the admin endpoints; unset turns them off"}),
+      stored_in(&S::metrics_max_series, whole_number(1, " (series per metric)"),
+                {.name = env_var::KERNEL_METRICS_MAX_SERIES,
+                 .default_value = "1000",
+                 .description = "Most series of each of the kernel's own metrics (context.metrics()); past it, new "
+                                "label values are counted in the series labelled other, and a warning is logged "
+                                "once per metric (docs/interop.md)"}),
+      stored_in(&S::client_metrics, boolean(),
+                {.name = env_var::KERNEL_CLIENT_METRICS,
+                 .default_value = "false",
+                 .description = "true: librdkafka's statistics (broker round trips, fetch queues, producer queue, "
+                                "transmit errors) on /metrics as kernel_client_*, read every "
+                                "KERNEL_CLIENT_METRICS_INTERVAL"}),
+      stored_in(&S::client_metrics_interval, duration(Zero::refused),
+                {.name = env_var::KERNEL_CLIENT_METRICS_INTERVAL,
+                 .default_value = "15s",
+                 .description = "How often librdkafka reports its statistics when KERNEL_CLIENT_METRICS is true",
+                 .rdkafka = {{.name = "statistics.interval.ms",
+                              .clients = RdkafkaClients::both,
+                              .value = [](const Settings& s) -> std::optional<std::string> {
+                                if (!s.client_metrics || !s.http_port) return std::nullopt;
+                                return std::to_string(s.client_metrics_interval.count());
+                              }}}}),
   };
 }
 

@@ -1,8 +1,10 @@
 #include "kernel/context.hpp"
 
 #include "core/context_state.hpp"
+#include "kernel/config.hpp"
 #include "kernel/errors.hpp"
 #include "kernel/message.hpp"
+#include "kernel/metrics.hpp"
 
 namespace kernel {
 
@@ -85,6 +87,16 @@ void Context::produce_to(std::string_view output, Outgoing message) {
 const KernelValues& Context::kernel_values() const noexcept {
   static const KernelValues none;
   return state_->kernel_values ? *state_->kernel_values : none;
+}
+
+Metrics& Context::metrics() {
+  if (!state_->own_metrics) {
+    // A context the runtime did not set up (a test's): a registry of its own, not served, bound
+    // as KERNEL_METRICS_MAX_SERIES' default bounds it.
+    state_->own_metrics =
+        std::make_shared<Metrics>(kernel_name_, static_cast<std::size_t>(Settings().metrics_max_series), logger_);
+  }
+  return *state_->own_metrics;
 }
 
 namespace detail {

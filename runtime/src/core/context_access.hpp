@@ -31,6 +31,10 @@ struct ContextAccess {
   static void set_metrics(Context& context, KernelMetrics* metrics) noexcept {
     context.runtime_state().metrics = metrics;
   }
+  /// The kernel's own metrics (Context::metrics()), one for every context of the kernel.
+  static void set_own_metrics(Context& context, std::shared_ptr<Metrics> metrics) noexcept {
+    context.runtime_state().own_metrics = std::move(metrics);
+  }
   static void set_kernel_values(Context& context, std::shared_ptr<const KernelValues> values) noexcept {
     context.runtime_state().kernel_values = std::move(values);
   }

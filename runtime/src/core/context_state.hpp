@@ -12,6 +12,7 @@
 #include "kernel/context.hpp"
 #include "kernel/errors.hpp"
 #include "kernel/kernel_settings.hpp"
+#include "kernel/metrics.hpp"
 
 namespace kernel::detail {
 
@@ -54,6 +55,9 @@ struct ContextState {
   /// deadline, a refused produce the handler caught). deduplicate() marks its ids here.
   std::vector<CompletionHook> on_completed;
   std::shared_ptr<const KernelValues> kernel_values;  // null: the kernel declares nothing
+  /// The kernel's own metrics, shared by the loop's context and the workers' copies; made on
+  /// first use when the runtime set none (a test's context).
+  std::shared_ptr<Metrics> own_metrics;
 };
 
 }  // namespace kernel::detail

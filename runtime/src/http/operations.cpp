@@ -1,5 +1,7 @@
 #include "http/operations.hpp"
 
+#include "core/own_metrics.hpp"
+
 namespace kernel::detail {
 
 std::unique_ptr<Operations> Operations::start_if_enabled(const Settings& settings, std::string_view kernel_version,
@@ -7,6 +9,10 @@ std::unique_ptr<Operations> Operations::start_if_enabled(const Settings& setting
   if (!settings.http_port) return nullptr;
   auto operations = std::make_unique<Operations>(settings.max_retries);
   operations->metrics_.identify(settings.kernel_name, kernel_version);
+  auto own =
+      std::make_shared<Metrics>(settings.kernel_name, static_cast<std::size_t>(settings.metrics_max_series), logger);
+  auto served = own->runtime_state().registry;
+  operations->metrics_.serve_own_metrics(std::move(own), std::move(served));
   OpsServerOptions options;
   options.host = settings.http_address;
   options.port = *settings.http_port;

@@ -68,6 +68,14 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
   ContextAccess::set_kernel_values(context_, std::make_shared<const KernelValues>(settings().kernel_values));
   ContextAccess::set_metrics(context_, metrics_);
   if (metrics_) metrics_->count_outcomes_in_loop();
+  // The kernel's own metrics: served with HTTP on, counted unserved without.
+  auto own_metrics = metrics_ ? metrics_->own_metrics() : nullptr;
+  if (!own_metrics) {
+    own_metrics = std::make_shared<Metrics>(context_.kernel_name(),
+                                            static_cast<std::size_t>(settings().metrics_max_series), log_);
+  }
+  if (spec.metrics) spec.metrics(*own_metrics);
+  ContextAccess::set_own_metrics(context_, std::move(own_metrics));
   // Produce guard (pipeline naming or KERNEL_ALLOWED_TOPICS): names given to produce() get the
   // prefix, as send_output() will give them.
   if (ProduceGuard guard(settings()); guard.active()) {

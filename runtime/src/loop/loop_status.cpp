@@ -19,6 +19,12 @@ LoopStatus::LoopStatus(Publication published, PartitionTable& table, const Outpu
 
 LoopStatus::~LoopStatus() = default;
 
+void LoopStatus::client_statistics(std::string_view json) {
+  if (metrics_ && !metrics_->client().update(json)) {
+    log_->debug("librdkafka statistics not understood: client metrics keep the previous report");
+  }
+}
+
 void LoopStatus::apply_operator_request(CallExecutor* executor) {
   operator_generation_ = ops_->requested_generation();
   const bool wanted = ops_->operator_pause_wanted();

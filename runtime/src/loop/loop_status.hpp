@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include <librdkafka/rdkafka.h>
 #include <spdlog/logger.h>
@@ -51,6 +52,9 @@ class LoopStatus {
   }
   /// An operator pause holds (partitions assigned meanwhile start paused).
   bool operator_paused() const noexcept { return operator_paused_; }
+  /// librdkafka's statistics of a client (KERNEL_CLIENT_METRICS), served by the polls every
+  /// interval: the client metrics are updated from them.
+  void client_statistics(std::string_view json);
   /// Before the consumer goes: the watch queries through it.
   void release() noexcept { cluster_watch_.reset(); }
 

@@ -29,6 +29,13 @@ HandlePtr KernelLoop::make_client(rd_kafka_type_t type, const std::vector<Proper
   route_rdkafka_logs(conf.get(), log_);
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_error_cb(conf.get(), &KernelLoop::on_error);
+  // Served by the polls like the other callbacks, every KERNEL_CLIENT_METRICS_INTERVAL.
+  if (settings().client_metrics && metrics_) {
+    rd_kafka_conf_set_stats_cb(conf.get(), [](rd_kafka_t*, char* json, std::size_t length, void* opaque) {
+      static_cast<KernelLoop*>(opaque)->status_.client_statistics({json, length});
+      return 0;  // librdkafka frees the text
+    });
+  }
   if (type == RD_KAFKA_CONSUMER) {
     rd_kafka_conf_set_rebalance_cb(conf.get(), &KernelLoop::on_rebalance);
     // No offset_commit_cb: each commit names its own callback (OffsetCommits::commit), so a

@@ -1,6 +1,7 @@
 #include "ops/kernel_metrics.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 #include <sstream>
 
@@ -239,9 +240,24 @@ void KernelMetrics::retain_lag(const std::vector<std::pair<std::string, std::int
   }
 }
 
+void KernelMetrics::serve_own_metrics(std::shared_ptr<Metrics> own,
+                                      std::shared_ptr<const prometheus::Collectable> registry) {
+  own_metrics_ = std::move(own);
+  own_registry_ = std::move(registry);
+}
+
 std::string KernelMetrics::serialize() const {
+  auto families = registry_->Collect();
+  for (const prometheus::Collectable* more :
+       {static_cast<const prometheus::Collectable*>(&process_), static_cast<const prometheus::Collectable*>(&client_),
+        own_registry_.get()}) {
+    if (!more) continue;
+    auto collected = more->Collect();
+    families.insert(families.end(), std::make_move_iterator(collected.begin()),
+                    std::make_move_iterator(collected.end()));
+  }
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, registry_->Collect());
+  prometheus::TextSerializer().Serialize(out, families);
   return out.str();
 }
 

@@ -24,8 +24,11 @@
 #include <prometheus/registry.h>
 
 #include "kernel/errors.hpp"
+#include "kernel/metrics.hpp"
 #include "kernel/outcome.hpp"
+#include "ops/client_metrics.hpp"
 #include "ops/pause_reasons.hpp"
+#include "ops/process_metrics.hpp"
 
 namespace kernel::detail {
 
@@ -120,7 +123,15 @@ class KernelMetrics {
   /// Removes the lag of every partition not in `keep` (topic, partition).
   void retain_lag(const std::vector<std::pair<std::string, std::int32_t>>& keep);
 
-  /// The Prometheus text exposition of the registry (any thread).
+  /// The kernel's own metrics (kernel/metrics.hpp), served from `registry` after the kernel_
+  /// ones. Set once, before the loop starts; the loop gives them to every context.
+  void serve_own_metrics(std::shared_ptr<Metrics> own, std::shared_ptr<const prometheus::Collectable> registry);
+  std::shared_ptr<Metrics> own_metrics() const noexcept { return own_metrics_; }
+  /// librdkafka's statistics as kernel_client_* (KERNEL_CLIENT_METRICS); the loop updates them.
+  ClientMetrics& client() noexcept { return client_; }
+
+  /// The Prometheus text exposition of the registry, the process metrics, the client metrics
+  /// and the kernel's own (any thread).
   std::string serialize() const;
 
  private:
@@ -149,6 +160,10 @@ class KernelMetrics {
   prometheus::Counter* transactions_committed_;
   prometheus::Counter* transactions_aborted_;
   std::array<prometheus::Gauge*, all_pause_reasons.size()> paused_{};  // null for backpressure
+  ProcessMetrics process_;
+  ClientMetrics client_;
+  std::shared_ptr<Metrics> own_metrics_;
+  std::shared_ptr<const prometheus::Collectable> own_registry_;
 
   // The metrics middleware finds its topic on worker threads too (KERNEL_CONCURRENCY): the
   // map is locked (found once per topic), the name-address cache read without a lock.

@@ -74,9 +74,8 @@ struct ProducerMetrics {
                     .Name("kernel_producer_delivery_seconds")
                     .Help("From send() to the broker's acknowledgement")
                     .Register(registry)
-                    .Add({{"producer", name}},
-                         prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-                                                                 2.5, 5, 10})) {}
+                    .Add({{"producer", name}}, prometheus::Histogram::BucketBoundaries{
+                                                   0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})) {}
   prometheus::Family<prometheus::Counter>& records;
   prometheus::Counter& delivered;
   prometheus::Counter& failed;
@@ -101,8 +100,8 @@ struct Producer::State {
     for (const auto& property : config.producer_properties()) {
       if (rd_kafka_conf_set(conf.get(), property.name.c_str(), property.value.c_str(), error.data(), error.size()) !=
           RD_KAFKA_CONF_OK) {
-        throw ConfigError({"config error: " + (property.variable.empty() ? property.name : property.variable) + ": " +
-                           error.data()});
+        throw ConfigError(
+            {"config error: " + (property.variable.empty() ? property.name : property.variable) + ": " + error.data()});
       }
     }
     detail::route_rdkafka_logs(conf.get(), log);
@@ -120,8 +119,8 @@ struct Producer::State {
   ~State() {
     const auto left = flush(options.close_timeout);
     if (left > 0) {
-      log->error("producer {} closed with {} not delivered within {} ms: they are lost unless sent again", name,
-                 left, options.close_timeout.count());
+      log->error("producer {} closed with {} not delivered within {} ms: they are lost unless sent again", name, left,
+                 options.close_timeout.count());
       // Their promises are resolved by the purge's delivery reports (__PURGE_QUEUE/__PURGE_INFLIGHT).
       rd_kafka_purge(handle.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
       rd_kafka_poll(handle.get(), 0);
@@ -171,11 +170,10 @@ struct Producer::State {
     while (true) {
       const auto err = rd_kafka_producev(
           handle.get(), RD_KAFKA_V_TOPIC(full.c_str()),
-          RD_KAFKA_V_PARTITION(message.partition().value_or(RD_KAFKA_PARTITION_UA)),
-          RD_KAFKA_V_KEY(key_data, key_size),
+          RD_KAFKA_V_PARTITION(message.partition().value_or(RD_KAFKA_PARTITION_UA)), RD_KAFKA_V_KEY(key_data, key_size),
           RD_KAFKA_V_VALUE(const_cast<char*>(message.value().data()), message.value().size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers.get()),
-          RD_KAFKA_V_OPAQUE(pending.get()), RD_KAFKA_V_END);
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(pending.get()),
+          RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         (void)headers.release();  // the record owns them now
         (void)pending.release();  // resolved and freed by its delivery report
@@ -194,9 +192,10 @@ struct Producer::State {
       const bool full_queue = err == RD_KAFKA_RESP_ERR__QUEUE_FULL;
       const auto kind = detail::classify_produce_error(err);
       return ready(failure(full, err,
-                           full_queue ? "the local queue stayed full for " + std::to_string(options.queue_timeout.count()) +
-                                            " ms (the brokers are slower than the sends, or away): send it again later"
-                                      : std::string(rd_kafka_err2str(err)),
+                           full_queue
+                               ? "the local queue stayed full for " + std::to_string(options.queue_timeout.count()) +
+                                     " ms (the brokers are slower than the sends, or away): send it again later"
+                               : std::string(rd_kafka_err2str(err)),
                            full_queue || kind == detail::ProduceErrorKind::passing));
     }
   }
@@ -257,8 +256,7 @@ struct Producer::State {
   std::thread poller;
 };
 
-Producer Producer::from_environment(const std::string& name, const Environment& environment,
-                                    ProducerOptions options) {
+Producer Producer::from_environment(const std::string& name, const Environment& environment, ProducerOptions options) {
   KernelDefaults defaults{name, {}, std::nullopt};
   defaults.consumes = false;
   return Producer(Config::load(defaults, environment), options);
@@ -273,8 +271,7 @@ Producer Producer::from_environment_or_exit(const std::string& name, ProducerOpt
   }
 }
 
-Producer::Producer(const Config& config, ProducerOptions options)
-    : state_(std::make_unique<State>(config, options)) {}
+Producer::Producer(const Config& config, ProducerOptions options) : state_(std::make_unique<State>(config, options)) {}
 
 Producer::~Producer() = default;
 Producer::Producer(Producer&&) noexcept = default;
@@ -305,8 +302,8 @@ std::size_t Producer::in_flight() const noexcept { return state_->in_flight.load
 bool Producer::healthy(milliseconds timeout) const {
   if (rd_kafka_fatal_error(state_->handle.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
   const rd_kafka_metadata_t* metadata = nullptr;
-  const auto err =
-      rd_kafka_metadata(state_->handle.get(), 0, nullptr, &metadata, static_cast<int>(std::max<long long>(1, timeout.count())));
+  const auto err = rd_kafka_metadata(state_->handle.get(), 0, nullptr, &metadata,
+                                     static_cast<int>(std::max<long long>(1, timeout.count())));
   if (metadata) rd_kafka_metadata_destroy(metadata);
   return err == RD_KAFKA_RESP_ERR_NO_ERROR;
 }

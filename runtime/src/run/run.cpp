@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <optional>
+#include <stdexcept>
 
 #include <CLI/CLI.hpp>
 
@@ -214,7 +216,15 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   const auto missing =
       mode == RunMode::dev || settings.create_topics ? detail::MissingTopics::create : detail::MissingTopics::refuse;
   if (const int code = detail::verify_topics(config, missing, log); code != exit_code::ok) return code;
-  detail::KernelLoop loop(config, spec, log, {}, detail::publication_of(operations.get()));
+  std::optional<detail::KernelLoop> made;
+  try {
+    made.emplace(config, spec, log, detail::LoopHooks{}, detail::publication_of(operations.get()));
+  } catch (const std::invalid_argument& error) {
+    // A bug of the kernel's code seen at start (an invalid KernelSpec::metrics declaration).
+    log->error("{}", error.what());
+    return exit_code::software;
+  }
+  detail::KernelLoop& loop = *made;
   active_loop = &loop;
   detail::StopSignals signals(&stop_active_loop, spec.name, settings.log_format == LogFormat::json);
   const int code = detail::run_loop(loop, config.settings(), *log);

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -227,7 +228,15 @@ int run_samples(const KernelSpec& spec, Config config, const std::string& file, 
     log->error("{}", error.what());
     return exit_code::unavailable;
   }
-  KernelLoop loop(std::move(config), observed, log, std::move(hooks), publication_of(operations.get()));
+  std::optional<KernelLoop> made;
+  try {
+    made.emplace(std::move(config), observed, log, std::move(hooks), publication_of(operations.get()));
+  } catch (const std::invalid_argument& error) {
+    // A bug of the kernel's code seen at start (an invalid KernelSpec::metrics declaration).
+    log->error("{}", error.what());
+    return exit_code::software;
+  }
+  KernelLoop& loop = *made;
   loop_ptr = &loop;
   samples_loop = &loop;
   StopSignals signals(&stop_samples_loop, spec.name, loop.settings().log_format == LogFormat::json);

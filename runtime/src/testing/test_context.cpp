@@ -3,6 +3,7 @@
 
 #include "core/context_access.hpp"
 #include "core/current_exception.hpp"
+#include "kernel/metrics.hpp"
 #include "kernel/outgoing.hpp"
 #include "kernel/testing.hpp"
 
@@ -57,6 +58,7 @@ TestContext::TestContext(const KernelSpec& spec, const Environment& settings)
   // environment or on a .env file (the empty path names none).
   const KernelDefaults kernel{spec.name, spec.input_topics, spec.output_topic, spec.settings, spec.outputs};
   set_kernel_values(std::make_shared<const KernelValues>(load_kernel_values(kernel, settings, {})));
+  if (spec.metrics) spec.metrics(metrics());  // as the runtime declares them at start
 }
 
 Outcome call(const Handler& handler, const Message& message, Context& context) {

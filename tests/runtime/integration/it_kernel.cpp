@@ -6,8 +6,11 @@
 //   anything that is not JSON                  dead-lettered (deserialization_error)
 //   {"n": 7, "to": "topic"}                    also produced to "topic" (after the output);
 //                                              with "swallow": true the handler catches a refusal
+//   {"n": 7, "country": "NL"}                  counted in it_kernel_orders_total{country}, the
+//   {"n": 7, "countries": ["NL", ...]}         kernel's own metric (each value of the list once)
 // IT_HANDLE_DELAY_US slows each message down (simulated work); IT_INSTANCE, when set, is added
 // to each output as "by" so a test running several members can tell whose output it is.
+// IT_BAD_METRIC declares a metric under a name Prometheus refuses (the kernel must not start).
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -22,6 +25,19 @@ const long handle_delay_us = [] {
 }();
 
 const char* const instance = std::getenv("IT_INSTANCE");
+
+kernel::Counter* orders = nullptr;  // declared at start (KernelSpec::metrics)
+
+void count_orders(const nlohmann::json& document) {
+  if (const auto country = document.find("country"); country != document.end() && country->is_string()) {
+    orders->inc({country->get_ref<const std::string&>()});
+  }
+  if (const auto countries = document.find("countries"); countries != document.end() && countries->is_array()) {
+    for (const auto& each : *countries) {
+      if (each.is_string()) orders->inc({each.get_ref<const std::string&>()});
+    }
+  }
+}
 
 void handle(const kernel::Message& message, kernel::Context& context) {
   auto document = message.json();
@@ -40,6 +56,7 @@ void handle(const kernel::Message& message, kernel::Context& context) {
   if (fail == "permanent") throw kernel::PermanentError("rejected by the test");
   if (fail == "business") throw kernel::BusinessError("nothing to do");
   if (fail == "fatal") throw kernel::FatalError("cannot go on");
+  count_orders(document);
   nlohmann::json out{{"n", document.value("n", -1)}, {"attempt", context.attempt()}};
   if (instance) out["by"] = instance;
   kernel::Outgoing output;
@@ -66,5 +83,9 @@ int main(int argc, char** argv) {
   spec.input_topics = {"it.in"};
   spec.output_topic = "it.out";
   spec.handler = handle;
+  spec.metrics = [](kernel::Metrics& metrics) {
+    orders = &metrics.counter("orders_total", "Orders handled, by country", {"country"});
+    if (std::getenv("IT_BAD_METRIC")) metrics.gauge("queue-depth", "A name with a dash");
+  };
   return kernel::run(spec, argc, argv);
 }

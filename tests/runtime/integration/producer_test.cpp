@@ -130,8 +130,8 @@ TEST_CASE("producer: send_and_wait gives the delivery, the explicit correlation 
   kernel::EmbeddedBroker broker;
   broker.create_topic("gateway.orders", 1);
   auto producer = producer_on(broker);
-  const auto result =
-      producer.send_and_wait("", kernel::Outgoing{}.topic("gateway.orders").json({{"id", 1}}).correlation_id("c-1"), 10s);
+  const auto result = producer.send_and_wait(
+      "", kernel::Outgoing{}.topic("gateway.orders").json({{"id", 1}}).correlation_id("c-1"), 10s);
   REQUIRE(result.ok());
   CHECK(result.topic == "gateway.orders");
   CHECK(result.offset == 0);
@@ -143,8 +143,8 @@ TEST_CASE("producer: send_and_wait gives the delivery, the explicit correlation 
 
 TEST_CASE("producer: a bad setting is refused like a kernel's, naming the variable") {
   try {
-    (void)kernel::Producer::from_environment("gateway", {{env_var::KAFKA_BOOTSTRAP_SERVERS, "127.0.0.1:9"},
-                                                         {env_var::KAFKA_PRODUCER_REQUIRE_ACKS, "0"}});
+    (void)kernel::Producer::from_environment(
+        "gateway", {{env_var::KAFKA_BOOTSTRAP_SERVERS, "127.0.0.1:9"}, {env_var::KAFKA_PRODUCER_REQUIRE_ACKS, "0"}});
     FAIL("expected a ConfigError");
   } catch (const kernel::ConfigError& error) {
     REQUIRE(error.problems().size() == 1);

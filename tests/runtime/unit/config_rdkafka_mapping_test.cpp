@@ -52,6 +52,7 @@ Settings every_property_set() {
   s.instance_id = "member-1";
   s.delivery = DeliveryGuarantee::exactly_once;
   s.transactional_id = "tx";
+  s.client_metrics = true;  // statistics.interval.ms (with KERNEL_HTTP_PORT's default, on)
   return s;
 }
 

@@ -69,6 +69,24 @@ struct DerivedFromContext : kernel::Context {
 // What the runtime keeps of a Context is a type a handler cannot use.
 static_assert(!complete<kernel::detail::ContextState>);
 
+// A handler's own metrics: Context::metrics() is the kernel's Metrics (not the runtime's
+// KernelMetrics), whose families and registry are declared only; its handles are made only by
+// it, and KernelSpec declares them at start.
+static_assert(std::is_same_v<decltype(std::declval<kernel::Context&>().metrics()), kernel::Metrics&>);
+static_assert(!complete<kernel::detail::OwnMetricsState>);
+static_assert(!complete<kernel::detail::OwnFamily>);
+static_assert(!std::is_constructible_v<kernel::Counter, kernel::detail::OwnFamily&>);
+static_assert(!std::is_copy_constructible_v<kernel::Metrics>);
+static_assert(std::is_same_v<decltype(kernel::KernelSpec::metrics), std::function<void(kernel::Metrics&)>>);
+template <class M>
+concept counts_by_label = requires(M& metrics) {
+  metrics.counter("orders_total", "Orders", {"country"}).inc({"NL"});
+  metrics.counter("orders_total", "Orders", {"country"}).add({"NL"}, 2.0);
+  metrics.gauge("depth", "Depth").set(1.0);
+  metrics.histogram("seconds", "Seconds", {"route"}, {0.1, 1.0}).observe({"a"}, 0.2);
+};
+static_assert(counts_by_label<kernel::Metrics>);
+
 // kernel.hpp gives a handler a logger it can log with.
 template <class C>
 concept can_log = requires(C& context) {
@@ -108,7 +126,7 @@ concept can_set_metrics = requires(C& context) {
 };
 template <class C>
 concept can_read_metrics = requires(const C& context) {
-  context.metrics();
+  context.metrics().input_topic("t");  // the runtime's KernelMetrics, were it reachable
 };
 template <class C>
 concept can_take_produced = requires(C& context) {
