@@ -1,10 +1,12 @@
 // bench-batch: the batch-sink pattern (bench-batch-kernel) against a hand-written batch loop
-// (bench-raw-batch-loop), both decoding rows and writing them to an in-memory sink, at 200 B and
-// 2 KB values by default, 16 partitions, against one kernel-dev-broker. The inputs of a case are
+// (--raw: bench-raw-batch-loop-jemalloc, on the kernel's allocator; --raw-glibc, optional: the
+// same loop on the C library's malloc, a second column), all decoding rows and writing them to
+// an in-memory sink, at 200 B and 2 KB values by default, 16 partitions, against one
+// kernel-dev-broker. The inputs of a case are
 // written once; each contender reads them with its own group and prints, once it has written
 // them all, its rows per second (from its first write to its last), the duration of a batch's
 // call (decode + write: p50, p99, max), rows per call and CPU per row (bench/batch_sink.hpp).
-// The last line is `ratio=<kernel rows/s / raw rows/s>` of the first case.
+// The last line is `ratio=<kernel rows/s / jemalloc raw rows/s>` of the first case.
 #include <poll.h>
 
 #include <algorithm>
@@ -102,14 +104,15 @@ std::vector<kernel::jsonl::Record> rows_of(long long count, std::size_t value_by
 
 int main(int argc, char** argv) {
   CLI::App app{"The batch-sink pattern against a hand-written batch loop, into an in-memory sink"};
-  std::string broker_binary, kernel_binary, raw_binary;
+  std::string broker_binary, kernel_binary, raw_binary, glibc_binary;
   std::vector<int> value_sizes{200, 2048};
   long long rows = 100000;
   int partitions = 16;
   bool smoke = false;
   app.add_option("--broker", broker_binary, "kernel-dev-broker")->required();
   app.add_option("--kernel", kernel_binary, "bench-batch-kernel")->required();
-  app.add_option("--raw", raw_binary, "bench-raw-batch-loop")->required();
+  app.add_option("--raw", raw_binary, "The raw batch loop of the ratio (bench-raw-batch-loop-jemalloc)")->required();
+  app.add_option("--raw-glibc", glibc_binary, "The raw batch loop on the C library's malloc, optional");
   app.add_option("--value-bytes", value_sizes, "Value sizes, one case each")->check(CLI::Range(100, 100000));
   app.add_option("--rows", rows,
                  "Rows of a 200-byte case; larger values get fewer (the broker keeps about 5 MB a partition)")
@@ -134,7 +137,7 @@ int main(int argc, char** argv) {
   }
   std::printf("broker %s, %d partitions; each contender decodes every row and writes each batch to memory\n",
               servers.c_str(), partitions);
-  std::printf("%-11s %8s %-7s %10s %12s %12s %12s %9s %11s\n", "value_bytes", "rows", "loop", "rows_s", "call_p50_ms",
+  std::printf("%-11s %8s %-9s %10s %12s %12s %12s %9s %11s\n", "value_bytes", "rows", "loop", "rows_s", "call_p50_ms",
               "call_p99_ms", "call_max_ms", "rows/call", "cpu_us/row");
   std::fflush(stdout);
   bool all_ran = true;
@@ -151,9 +154,10 @@ int main(int argc, char** argv) {
       all_ran = false;
       continue;
     }
-    // One after the other, so neither measures the other's load; a smoke run starts both at
-    // once, to pay for one group join (about 3 s on kernel-dev-broker) instead of two.
-    const std::vector<std::pair<std::string, std::string>> loops{{"raw", raw_binary}, {"kernel", kernel_binary}};
+    // One after the other, so none measures another's load; a smoke run starts them all at
+    // once, to pay for one group join (about 3 s on kernel-dev-broker) instead of one each.
+    std::vector<std::pair<std::string, std::string>> loops{{"raw", raw_binary}, {"kernel", kernel_binary}};
+    if (!glibc_binary.empty()) loops.emplace_back("raw-glibc", glibc_binary);
     std::map<std::string, Figures> by_loop;
     std::map<std::string, bench::Child> started;
     if (smoke) {
@@ -162,7 +166,7 @@ int main(int argc, char** argv) {
     for (const auto& [loop, binary] : loops) {
       if (!smoke) started[loop] = start(binary, loop, servers, topic, count);
       const auto figures = collect(started[loop], loop, count, Clock::now() + std::chrono::seconds(120));
-      std::printf("%-11d %8lld %-7s %10.0f %12.3f %12.3f %12.3f %9.1f %11.2f\n", bytes, count, loop.c_str(),
+      std::printf("%-11d %8lld %-9s %10.0f %12.3f %12.3f %12.3f %9.1f %11.2f\n", bytes, count, loop.c_str(),
                   figures["rows_per_s"], figures["call_p50_ms"], figures["call_p99_ms"], figures["call_max_ms"],
                   figures["rows_per_call"], figures["cpu_us_per_row"]);
       std::fflush(stdout);
@@ -172,7 +176,12 @@ int main(int argc, char** argv) {
     const double ratio =
         by_loop["raw"]["rows_per_s"] > 0 ? by_loop["kernel"]["rows_per_s"] / by_loop["raw"]["rows_per_s"] : 0;
     if (first_ratio == 0) first_ratio = ratio;
-    std::printf("%-11d ratio %.3f (kernel/raw rows per second)\n", bytes, ratio);
+    std::printf("%-11d ratio %.3f (kernel/raw rows per second)", bytes, ratio);
+    if (!glibc_binary.empty()) {
+      const double glibc = by_loop["raw-glibc"]["rows_per_s"];
+      std::printf(", glibc ratio %.3f (kernel/raw-glibc)", glibc > 0 ? by_loop["kernel"]["rows_per_s"] / glibc : 0);
+    }
+    std::printf("\n");
   }
   bench::stop(broker);
   std::printf("ratio=%.3f\n", first_ratio);

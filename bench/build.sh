@@ -9,7 +9,8 @@ if [ "${KERNEL_BENCH_NO_BUILD:-0}" != 1 ]; then
 fi
 broker="$build/runtime/kernel-dev-broker"
 kernel="$build/examples/enricher/example-enricher"
-raw="$build/bench/bench-raw-loop"
+raw="$build/bench/bench-raw-loop"                   # the C library's malloc, as a team writes it
+raw_jemalloc="$build/bench/bench-raw-loop-jemalloc"  # the kernel's allocator: the headline ratios
 # Read: keep them out of the environment the kernels inherit (they would warn about unknown
 # KERNEL_ variables).
 unset KERNEL_BENCH_NO_BUILD KERNEL_BUILD_DIR

@@ -28,6 +28,7 @@ void OutputSender::start(ExactlyOnceCommits* exactly_once, bool hold_until_order
   hold_until_ordered_ = hold_until_ordered;
   const auto& settings = config_.settings();
   dlq_topic_ = producer_topic(settings.dlq_topic);
+  if (settings.output_topic) output_topic_ = producer_topic(*settings.output_topic);
   if (settings.error_topic) error_topic_ = producer_topic(*settings.error_topic);
   // The size a dead letter must fit (KAFKA_PROPERTY_MESSAGE_MAX_BYTES may have changed it).
   std::array<char, 32> max_bytes{};
@@ -39,6 +40,7 @@ void OutputSender::start(ExactlyOnceCommits* exactly_once, bool hold_until_order
 }
 
 void OutputSender::release_topics() noexcept {
+  output_topic_ = nullptr;
   producer_topics_.clear();
   resends_.clear();
 }
@@ -52,20 +54,15 @@ rd_kafka_topic_t* OutputSender::producer_topic(const std::string& name) {
 }
 
 void OutputSender::send_output(const Outgoing& output, const Message& input, InFlight& entry, int attempt) {
-  const auto& settings = config_.settings();
-  const std::string* name = nullptr;
-  std::string prefixed;
-  if (output.topic().empty()) {
-    name = &*settings.output_topic;  // Context::produce() refuses a message without either
-  } else {
-    prefixed = settings.topic_prefix + output.topic();
-    name = &prefixed;
-  }
+  // The kernel's own output topic was found at start (Context::produce() refuses a message
+  // without either); only a named topic is looked up, with its prefix.
+  auto* topic =
+      output.topic().empty() ? output_topic_ : producer_topic(config_.settings().topic_prefix + output.topic());
   auto headers = stamper_.stamp(output, &input, attempt);
   const auto& key = output.key();
   ++entry.pending_acks;
   ++pending_outputs_;
-  produce_raw(producer_topic(*name), output.partition().value_or(RD_KAFKA_PARTITION_UA), key ? key->data() : nullptr,
+  produce_raw(topic, output.partition().value_or(RD_KAFKA_PARTITION_UA), key ? key->data() : nullptr,
               key ? key->size() : 0, output.value().data(), output.value().size(), std::move(headers),
               entry.output_delivery);
 }

@@ -163,6 +163,7 @@ class OutputSender {
   HeaderStamper stamper_;
   HandlePtr producer_;
   std::unordered_map<std::string, TopicPtr> producer_topics_;
+  rd_kafka_topic_t* output_topic_ = nullptr;  // KAFKA_OUTPUT_TOPIC's, found once at start; null when unset
   rd_kafka_topic_t* dlq_topic_ = nullptr;
   rd_kafka_topic_t* error_topic_ = nullptr;    // KAFKA_ERROR_TOPIC, null when unset
   std::size_t message_max_bytes_ = 1000000;    // the producer's message.max.bytes, read at start
