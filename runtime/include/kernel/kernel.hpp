@@ -14,3 +14,4 @@
 #include "kernel/outcome.hpp"
 #include "kernel/outgoing.hpp"
 #include "kernel/run.hpp"
+#include "kernel/trace.hpp"

@@ -1,6 +1,7 @@
 #include "kernel/context.hpp"
 
 #include "core/context_state.hpp"
+#include "core/trace_context.hpp"
 #include "kernel/errors.hpp"
 #include "kernel/message.hpp"
 
@@ -55,6 +56,8 @@ Context& Context::operator=(const Context& other) {
 }
 
 Context::~Context() = default;
+
+const TraceContext& Context::trace() const noexcept { return detail::current_trace().handling.trace; }
 
 void Context::produce(Outgoing message) {
   auto& state = *state_;

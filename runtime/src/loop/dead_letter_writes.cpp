@@ -12,11 +12,13 @@
 #include <fmt/format.h>
 
 #include "core/rfc3339.hpp"
+#include "core/trace_context.hpp"
 #include "loop/dead_letter_fit.hpp"
 #include "loop/error_text.hpp"
 #include "loop/output_sender.hpp"
 #include "loop/partition_state.hpp"
 #include "loop/retry_topics.hpp"
+#include "loop/standard_headers.hpp"
 #include "ops/kernel_metrics.hpp"
 
 namespace kernel::detail {
@@ -50,6 +52,7 @@ void OutputSender::dead_letter(PartitionState& partition, InFlight& entry, const
   for (std::size_t i = 0; i < original.size(); ++i) {
     const auto& [name, value] = original.entries()[i];
     if (is_retry_bookkeeping(name)) continue;  // a retry topic's own headers stay there
+    if (is_trace_header(name)) continue;       // this handling's replace the input's
     sizes.headers.emplace_back(name, value.size());
     kept_index.push_back(i);
   }
@@ -58,7 +61,13 @@ void OutputSender::dead_letter(PartitionState& partition, InFlight& entry, const
   // From a retry topic: where it first came from (its retry-original-* headers).
   const auto origin = retry_origin_of(input);
   const auto retry_count = std::to_string(retries);
+  // The trace goes on through the dead letter: a replay continues it.
+  const auto trace = handling_trace(input);
+  char traceparent[traceparent_length];
+  trace.trace.write_traceparent(traceparent);
   const std::pair<std::string_view, std::string_view> added[] = {
+      {"traceparent", std::string_view(traceparent, sizeof traceparent)},
+      {"tracestate", trace.tracestate},
       {"dlq-original-topic", origin.topic},
       {"dlq-original-partition", origin.partition},
       {"dlq-original-offset", origin.offset},
@@ -99,7 +108,9 @@ void OutputSender::dead_letter(PartitionState& partition, InFlight& entry, const
     // A null value stays null (no pointer), an empty one stays empty.
     add(original.entries()[index].first, original.is_null(index) ? nullptr : value.data(), value.size());
   }
-  for (const auto& [name, value] : added) add(name, value.data(), value.size());
+  for (const auto& [name, value] : added) {
+    if (!value.empty() || name != "tracestate") add(name, value.data(), value.size());  // no empty tracestate
+  }
   auto add_cut = [&](std::string_view name, const std::optional<std::string>& value) {
     if (value) add(name, value->data(), value->size());
   };
