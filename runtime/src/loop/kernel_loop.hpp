@@ -259,6 +259,7 @@ class KernelLoop final : private OutputEvents {
   std::atomic<bool> joined_{false};
   int exit_code_ = exit_code::ok;
   std::string fatal_reason_;
+  FailureRecord last_failure_;  // /admin/status's last_failure
   /// The earliest of the loop's own work due at a known time on a partition not held: an
   /// in-place (or retry-topic head) retry, a batch's retry or timeout, a worker call's retry;
   /// max when none waits. run() polls no longer than until then (poll_timeout.hpp); its

@@ -86,6 +86,7 @@ void KernelLoop::publish_status(std::chrono::steady_clock::time_point now) {
   snapshot.pending_outputs = output_.pending();
   snapshot.operator_paused = operator_paused_;
   publish_breaker(snapshot);
+  snapshot.last_failure = last_failure_;
   snapshot.published_at_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
