@@ -7,7 +7,8 @@
 //   {"n": 7, "to": "topic"}                    also produced to "topic" (after the output);
 //                                              with "swallow": true the handler catches a refusal
 // IT_HANDLE_DELAY_US slows each message down (simulated work); IT_INSTANCE, when set, is added
-// to each output as "by" so a test running several members can tell whose output it is.
+// to each output as "by" so a test running several members can tell whose output it is;
+// IT_LOG_EACH, when set, has the handler log a line per message through its context's logger.
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -22,9 +23,11 @@ const long handle_delay_us = [] {
 }();
 
 const char* const instance = std::getenv("IT_INSTANCE");
+const bool log_each = std::getenv("IT_LOG_EACH") != nullptr;
 
 void handle(const kernel::Message& message, kernel::Context& context) {
   auto document = message.json();
+  if (log_each) context.log().info("handling n={}", document.value("n", -1));
   if (handle_delay_us >= 1'000'000)
     context.log().info("handling n={}: working for {} us", document.value("n", -1), handle_delay_us);
   if (handle_delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(handle_delay_us));
