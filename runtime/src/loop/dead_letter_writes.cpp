@@ -200,9 +200,9 @@ bool OutputSender::shrink_dead_letter(Resend& resend) {
     resend.value.resize(resend.value.size() / 2);
     return true;
   }
-  // Then the original headers (the dlq-* ones say why the letter exists: they stay), the
-  // largest first, half of their bytes at a time: a record with thousands of small headers
-  // fits in a few round trips, and its removal list stays bounded.
+  // Then the original headers (the dlq-* ones and the trace context stay), the largest first,
+  // half of their bytes at a time: a record with thousands of small headers fits in a few
+  // round trips, and its removal list stays bounded.
   std::vector<std::pair<std::string_view, std::size_t>> originals;
   std::vector<std::size_t> original_index;  // originals[i] is header original_index[i]
   const char* name = nullptr;
@@ -210,7 +210,7 @@ bool OutputSender::shrink_dead_letter(Resend& resend) {
   std::size_t size = 0;
   for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
        ++i) {
-    if (std::string_view(name).starts_with("dlq-")) continue;
+    if (std::string_view(name).starts_with("dlq-") || is_trace_header(name)) continue;
     originals.emplace_back(name, size);
     original_index.push_back(i);
   }
