@@ -10,6 +10,10 @@
 
 namespace kernel {
 
+namespace detail {
+struct TraceContextAccess;  // the runtime's: makes one from ids it has checked already
+}  // namespace detail
+
 /// `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`: what traceparent() writes.
 inline constexpr std::size_t traceparent_length = 55;
 
@@ -37,6 +41,8 @@ class TraceContext {
   void write_traceparent(char* out) const noexcept;
 
  private:
+  friend struct detail::TraceContextAccess;
+
   std::array<char, 32> trace_id_{};
   std::array<char, 16> span_id_{};
   std::uint8_t flags_ = 0;

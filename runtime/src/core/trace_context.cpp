@@ -142,7 +142,7 @@ HandlingTrace handling_trace(const Message& input) noexcept {
     out.malformed = !parsed;
   }
   if (parsed) {
-    out.trace = TraceContext(parsed->trace_id, std::string_view(span, sizeof span), parsed->flags);
+    out.trace = TraceContextAccess::make(parsed->trace_id.data(), span, parsed->flags);
     if (const auto state = input.header("tracestate"); state && !state->empty()) {
       if (acceptable_tracestate(*state)) {
         out.tracestate = *state;
@@ -157,7 +157,7 @@ HandlingTrace handling_trace(const Message& input) noexcept {
   const auto high = trace_mix(key ^ keys.b);
   write_hex64(high, trace);
   write_hex64(trace_mix(high ^ keys.a) | (high == 0 ? 1 : 0), trace + 16);  // never all zeros
-  out.trace = TraceContext(std::string_view(trace, sizeof trace), std::string_view(span, sizeof span), 0x01);
+  out.trace = TraceContextAccess::make(trace, span, 0x01);
   return out;
 }
 
@@ -166,6 +166,10 @@ thread_local CurrentTrace current_handling;
 }  // namespace
 
 const CurrentTrace& current_trace() noexcept { return current_handling; }
+
+HandlingTrace handling_trace_of(const Message& input) noexcept {
+  return current_handling.input == &input ? current_handling.handling : handling_trace(input);
+}
 
 TraceScope::TraceScope(const Message& input) noexcept {
   if (current_handling.input == &input) return;  // the loop set it for this input already

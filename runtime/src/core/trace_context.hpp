@@ -4,6 +4,7 @@
 // partition and offset, and a seed drawn once per process), so every place that writes one of
 // its records (outputs, dead letters, retry-topic copies, error-topic records) derives the same
 // ids without the loop carrying them from the handler call to the write.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -15,6 +16,19 @@ class Message;
 }
 
 namespace kernel::detail {
+
+/// Makes a TraceContext from ids already checked (parse_traceparent()) or made here: the
+/// public constructor checks its arguments again, which costs per message.
+struct TraceContextAccess {
+  static TraceContext make(const char* trace_id, const char* span_id, std::uint8_t flags) noexcept {
+    TraceContext trace;
+    std::copy(trace_id, trace_id + 32, trace.trace_id_.begin());
+    std::copy(span_id, span_id + 16, trace.span_id_.begin());
+    trace.flags_ = flags;
+    trace.set_ = true;
+    return trace;
+  }
+};
 
 /// The spec's bounds on tracestate: beyond them it is dropped rather than cut.
 inline constexpr std::size_t max_tracestate_bytes = 512;
@@ -57,6 +71,10 @@ struct CurrentTrace {
   HandlingTrace handling;
 };
 const CurrentTrace& current_trace() noexcept;
+
+/// The handling of `input`: the current one when it is `input`'s (a record written while
+/// handling it, the usual case: no second derivation), else derived.
+HandlingTrace handling_trace_of(const Message& input) noexcept;
 
 /// Makes `input`'s handling the current one for its lifetime (the previous one is restored):
 /// derived here unless it is already the current one.

@@ -36,7 +36,7 @@ void record_failure(FailureRecord& record, const PartitionState& partition, cons
   record.offset = message.offset();
   record.error_class = to_string(outcome.kind);
   record.reason = to_string(outcome.reason);
-  record.trace_id = handling_trace(message).trace.trace_id();
+  record.trace_id = handling_trace_of(message).trace.trace_id();
   record.at_ms = now_epoch_ms();
 }
 

@@ -62,7 +62,7 @@ void OutputSender::dead_letter(PartitionState& partition, InFlight& entry, const
   const auto origin = retry_origin_of(input);
   const auto retry_count = std::to_string(retries);
   // The trace goes on through the dead letter: a replay continues it.
-  const auto trace = handling_trace(input);
+  const auto trace = handling_trace_of(input);
   char traceparent[traceparent_length];
   trace.trace.write_traceparent(traceparent);
   const std::pair<std::string_view, std::string_view> added[] = {

@@ -30,7 +30,7 @@ bool is_trace_header(std::string_view header_name) noexcept {
 }
 
 void add_trace_headers(rd_kafka_headers_t* headers, const Message& input) {
-  const auto handling = handling_trace(input);
+  const auto handling = handling_trace_of(input);
   char parent[traceparent_length];
   handling.trace.write_traceparent(parent);
   add(headers, "traceparent", std::string_view(parent, sizeof parent));
