@@ -50,3 +50,5 @@ kernel_python_test(runtime_memory_tests MODULE test_memory FOLDER runtime/integr
                    ENVIRONMENT ${it_kernel})
 kernel_python_test(runtime_pipeline_tests MODULE test_pipelines FOLDER runtime/integration TIMEOUT 300
                    ENVIRONMENT ${it_kernel})
+kernel_python_test(runtime_trace_context_tests MODULE test_trace_context FOLDER runtime/integration TIMEOUT 120
+                   ENVIRONMENT ${it_kernel})

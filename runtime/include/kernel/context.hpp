@@ -13,6 +13,7 @@
 #include "kernel/errors.hpp"
 #include "kernel/kernel_settings.hpp"
 #include "kernel/outgoing.hpp"
+#include "kernel/trace.hpp"
 
 namespace spdlog {
 class logger;  // <kernel/kernel.hpp> includes <spdlog/logger.h>, for handlers to log with
@@ -92,6 +93,10 @@ class Context {
   const std::vector<Outgoing>& produced() const noexcept { return attempt_->produced; }
   /// The message being handled (nullptr outside a handler call).
   const Message* input() const noexcept { return attempt_->input; }
+  /// The W3C trace context of the message being handled on this thread: the input's trace id
+  /// (or a new one), this handling's span id, the flags; traceparent() for a call the handler
+  /// makes. Empty outside a handler call and in a batch handler (docs/interop.md).
+  const TraceContext& trace() const noexcept;
 
   /// The runtime's part of this context, which it reaches through detail::ContextAccess. Its
   /// type is incomplete outside the runtime: a handler can do nothing with it.

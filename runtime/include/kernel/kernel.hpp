@@ -16,3 +16,4 @@
 #include "kernel/outcome.hpp"
 #include "kernel/outgoing.hpp"
 #include "kernel/run.hpp"
+#include "kernel/trace.hpp"

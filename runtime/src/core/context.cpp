@@ -2,6 +2,7 @@
 
 #include "core/context_state.hpp"
 #include "kernel/config.hpp"
+#include "core/trace_context.hpp"
 #include "kernel/errors.hpp"
 #include "kernel/message.hpp"
 #include "kernel/metrics.hpp"
@@ -57,6 +58,8 @@ Context& Context::operator=(const Context& other) {
 }
 
 Context::~Context() = default;
+
+const TraceContext& Context::trace() const noexcept { return detail::current_trace().handling.trace; }
 
 void Context::produce(Outgoing message) {
   auto& state = *state_;

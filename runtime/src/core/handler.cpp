@@ -2,6 +2,7 @@
 
 #include "core/context_access.hpp"
 #include "core/current_exception.hpp"
+#include "core/trace_context.hpp"
 
 namespace kernel {
 
@@ -36,6 +37,7 @@ Outcome Chain::operator()(const Message& message, Context& context) const noexce
   // Producer middleware sees the input through the context.
   const auto* previous = context.input();
   detail::ContextAccess::set_input(context, &message);
+  const detail::TraceScope trace(message);  // the loop's already, or derived here (a test's call)
   Outcome outcome;
   try {
     outcome = entry_(message, context);

@@ -457,6 +457,14 @@ nlohmann::json circuit(const StatusSnapshot& snapshot) {
           {"consecutive_failures", snapshot.circuit_consecutive_failures}};
 }
 
+/// /admin/status's `last_failure`: null until an attempt fails.
+nlohmann::json last_failure(const FailureRecord& failure) {
+  if (failure.at_ms == 0) return nullptr;
+  return {{"topic", failure.topic},       {"partition", failure.partition}, {"offset", failure.offset},
+          {"class", failure.error_class}, {"reason", failure.reason},       {"at", format_rfc3339(failure.at_ms)},
+          {"trace_id", failure.trace_id}};
+}
+
 }  // namespace
 
 int OpsServer::status(MHD_Connection* connection) {
@@ -489,6 +497,7 @@ int OpsServer::status(MHD_Connection* connection) {
                     {"last_poll_ms_ago", since.count()},
                     {"brokers_down_ms", state_.brokers_reported_down() ? json(down.count()) : json(nullptr)},
                     {"circuit", circuit(snapshot)},
+                    {"last_failure", last_failure(snapshot.last_failure)},
                     {"published_at_ms", snapshot.published_at_ms},
                     {"partitions", std::move(partitions)}});
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/rfc3339.hpp"
+#include "core/trace_context.hpp"
 #include "kernel/config.hpp"
 
 namespace kernel::detail {
@@ -47,7 +48,8 @@ std::string_view level_word(spdlog::level::level_enum level, bool upper) {
   }
 }
 
-/// `2026-11-23T03:09:38.123Z INFO  [orders-enricher] assigned orders[0,1,2]`
+/// `2026-11-23T03:09:38.123Z INFO  [orders-enricher] assigned orders[0,1,2]`; a line written
+/// while handling a message ends with ` trace_id=<32 hex> span_id=<16 hex>`.
 class TextFormatter final : public spdlog::formatter {
  public:
   explicit TextFormatter(std::string kernel) : kernel_(std::move(kernel)) {}
@@ -61,6 +63,13 @@ class TextFormatter final : public spdlog::formatter {
     out.append(kernel_.data(), kernel_.data() + kernel_.size());
     out.append(std::string_view("] "));
     out.append(msg.payload.data(), msg.payload.data() + msg.payload.size());
+    if (const auto& current = current_trace(); current.input) {
+      out.append(std::string_view(" trace_id="));
+      const auto trace_id = current.handling.trace.trace_id(), span_id = current.handling.trace.span_id();
+      out.append(trace_id.data(), trace_id.data() + trace_id.size());
+      out.append(std::string_view(" span_id="));
+      out.append(span_id.data(), span_id.data() + span_id.size());
+    }
     out.push_back('\n');
   }
   std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<TextFormatter>(kernel_); }
@@ -69,7 +78,8 @@ class TextFormatter final : public spdlog::formatter {
   std::string kernel_;
 };
 
-/// One JSON object per line: ts, level, kernel, msg, and topic/partition/offset when handling.
+/// One JSON object per line: ts, level, kernel, msg, and topic/partition/offset and
+/// trace_id/span_id when handling.
 class JsonFormatter final : public spdlog::formatter {
  public:
   explicit JsonFormatter(std::string kernel) : kernel_(std::move(kernel)) {}
@@ -88,6 +98,10 @@ class JsonFormatter final : public spdlog::formatter {
       line["offset"] = scope.offset;
     }
     if (!scope.correlation_id.empty()) line["correlation_id"] = scope.correlation_id;
+    if (const auto& current = current_trace(); current.input) {
+      line["trace_id"] = current.handling.trace.trace_id();
+      line["span_id"] = current.handling.trace.span_id();
+    }
     const auto text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out.append(text.data(), text.data() + text.size());
     out.push_back('\n');

@@ -4,6 +4,8 @@
 // message to a retry topic, dead-letters it, or stops. A message that waits for another attempt
 // waits where its caller keeps it: the partition's retry slot for a call on the loop thread
 // (RetryScheduler::keep()), its key's lane for a worker's call, the batch for a batch.
+#include "core/rfc3339.hpp"
+#include "core/trace_context.hpp"
 #include "log/logging.hpp"
 #include "loop/handler_call.hpp"
 #include "loop/kernel_loop.hpp"
@@ -23,6 +25,19 @@ OutcomeClass class_of(const Outcome& outcome, bool late) noexcept {
     case Outcome::Kind::fatal: return OutcomeClass::fatal;
   }
   return OutcomeClass::permanent;
+}
+
+/// For /admin/status: where the attempt failed, how, when, and in which trace. Failures only:
+/// nothing of this runs for a success.
+void record_failure(FailureRecord& record, const PartitionState& partition, const Message& message,
+                    const Outcome& outcome) {
+  record.topic = partition.topic;
+  record.partition = partition.partition;
+  record.offset = message.offset();
+  record.error_class = to_string(outcome.kind);
+  record.reason = to_string(outcome.reason);
+  record.trace_id = handling_trace_of(message).trace.trace_id();
+  record.at_ms = now_epoch_ms();
 }
 
 }  // namespace
@@ -52,6 +67,7 @@ void KernelLoop::conclude(PartitionState& partition, InFlight& entry, Message& m
                           std::vector<CompletionHook>* on_completed) {
   using Action = Disposition::Action;
   entry.retries = attempt - 1;
+  if (outcome.kind != Outcome::Kind::success) record_failure(status_.last_failure(), partition, message, outcome);
   if (on_completed) {
     // Decided here and nowhere earlier: the chain's success may have been overruled since.
     if (completes(disposition)) {

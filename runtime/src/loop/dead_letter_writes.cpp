@@ -12,11 +12,13 @@
 #include <fmt/format.h>
 
 #include "core/rfc3339.hpp"
+#include "core/trace_context.hpp"
 #include "loop/dead_letter_fit.hpp"
 #include "loop/error_text.hpp"
 #include "loop/output_sender.hpp"
 #include "loop/partition_state.hpp"
 #include "loop/retry_topics.hpp"
+#include "loop/standard_headers.hpp"
 #include "ops/kernel_metrics.hpp"
 
 namespace kernel::detail {
@@ -50,6 +52,7 @@ void OutputSender::dead_letter(PartitionState& partition, InFlight& entry, const
   for (std::size_t i = 0; i < original.size(); ++i) {
     const auto& [name, value] = original.entries()[i];
     if (is_retry_bookkeeping(name)) continue;  // a retry topic's own headers stay there
+    if (is_trace_header(name)) continue;       // this handling's replace the input's
     sizes.headers.emplace_back(name, value.size());
     kept_index.push_back(i);
   }
@@ -58,7 +61,13 @@ void OutputSender::dead_letter(PartitionState& partition, InFlight& entry, const
   // From a retry topic: where it first came from (its retry-original-* headers).
   const auto origin = retry_origin_of(input);
   const auto retry_count = std::to_string(retries);
+  // The trace goes on through the dead letter: a replay continues it.
+  const auto trace = handling_trace_of(input);
+  char traceparent[traceparent_length];
+  trace.trace.write_traceparent(traceparent);
   const std::pair<std::string_view, std::string_view> added[] = {
+      {"traceparent", std::string_view(traceparent, sizeof traceparent)},
+      {"tracestate", trace.tracestate},
       {"dlq-original-topic", origin.topic},
       {"dlq-original-partition", origin.partition},
       {"dlq-original-offset", origin.offset},
@@ -99,7 +108,9 @@ void OutputSender::dead_letter(PartitionState& partition, InFlight& entry, const
     // A null value stays null (no pointer), an empty one stays empty.
     add(original.entries()[index].first, original.is_null(index) ? nullptr : value.data(), value.size());
   }
-  for (const auto& [name, value] : added) add(name, value.data(), value.size());
+  for (const auto& [name, value] : added) {
+    if (!value.empty() || name != "tracestate") add(name, value.data(), value.size());  // no empty tracestate
+  }
   auto add_cut = [&](std::string_view name, const std::optional<std::string>& value) {
     if (value) add(name, value->data(), value->size());
   };
@@ -189,9 +200,9 @@ bool OutputSender::shrink_dead_letter(Resend& resend) {
     resend.value.resize(resend.value.size() / 2);
     return true;
   }
-  // Then the original headers (the dlq-* ones say why the letter exists: they stay), the
-  // largest first, half of their bytes at a time: a record with thousands of small headers
-  // fits in a few round trips, and its removal list stays bounded.
+  // Then the original headers (the dlq-* ones and the trace context stay), the largest first,
+  // half of their bytes at a time: a record with thousands of small headers fits in a few
+  // round trips, and its removal list stays bounded.
   std::vector<std::pair<std::string_view, std::size_t>> originals;
   std::vector<std::size_t> original_index;  // originals[i] is header original_index[i]
   const char* name = nullptr;
@@ -199,7 +210,7 @@ bool OutputSender::shrink_dead_letter(Resend& resend) {
   std::size_t size = 0;
   for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
        ++i) {
-    if (std::string_view(name).starts_with("dlq-")) continue;
+    if (std::string_view(name).starts_with("dlq-") || is_trace_header(name)) continue;
     originals.emplace_back(name, size);
     original_index.push_back(i);
   }

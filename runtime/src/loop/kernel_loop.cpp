@@ -8,6 +8,7 @@
 #include "core/context_access.hpp"
 #include "core/partition_list.hpp"
 #include "core/refusal.hpp"
+#include "core/trace_context.hpp"
 #include "kernel/middleware.hpp"
 #include "log/logging.hpp"
 #include "loop/batch_executor.hpp"
@@ -244,6 +245,7 @@ void KernelLoop::drain_parked() {
 void KernelLoop::process(PartitionState& partition, InFlight& entry, Message& message, int attempt) {
   if (executor_ && executor_->take(partition, entry, message, attempt)) return;  // concluded when a worker is done
   ScopedLogContext scope(partition.topic, partition.partition, message.offset());
+  const TraceScope trace(message);  // its lines carry the trace, the loop's after the call too
   Outcome outcome = inline_calls_.call(partition, message, attempt);
   const auto disposition = disposition_of(partition, message, outcome, attempt, true);
   conclude(partition, entry, message, outcome, attempt, disposition, context_.produced(),

@@ -98,6 +98,7 @@ void LoopStatus::publish(Clock::time_point now, rd_kafka_t* consumer, const Brea
   snapshot.pending_outputs = output_.pending();
   snapshot.operator_paused = operator_paused_;
   breaker.publish(snapshot);
+  snapshot.last_failure = last_failure_;
   snapshot.published_at_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();

@@ -55,6 +55,8 @@ class LoopStatus {
   /// librdkafka's statistics of a client (KERNEL_CLIENT_METRICS), served by the polls every
   /// interval: the client metrics are updated from them.
   void client_statistics(std::string_view json);
+  /// The last attempt that failed, as /admin/status shows it (written by conclude()).
+  FailureRecord& last_failure() noexcept { return last_failure_; }
   /// Before the consumer goes: the watch queries through it.
   void release() noexcept { cluster_watch_.reset(); }
 
@@ -72,6 +74,7 @@ class LoopStatus {
   bool assignment_changed_ = false;
   Clock::time_point publish_due_{};
   StatusSnapshot status_;                        // refilled and swapped with the published one
+  FailureRecord last_failure_;                   // /admin/status's last_failure
   std::unique_ptr<ClusterWatch> cluster_watch_;  // watermarks of paused partitions
 };
 

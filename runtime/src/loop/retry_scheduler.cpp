@@ -9,6 +9,7 @@
 #include "loop/partition_state.hpp"
 #include "loop/partition_table.hpp"
 #include "loop/retry_topics.hpp"
+#include "loop/standard_headers.hpp"
 
 namespace kernel::detail {
 
@@ -79,13 +80,15 @@ void RetryScheduler::move_to_retry_topic(OutputSender& output, PartitionState& p
     rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()), value.data(),
                         static_cast<ssize_t>(value.size()));
   };
-  // The original headers byte for byte, without the previous retry's bookkeeping.
+  // The original headers byte for byte, without the previous retry's bookkeeping; the trace
+  // context is this handling's, which the retry's handling continues.
   for (std::size_t i = 0; i < original.size(); ++i) {
     const auto& [name, value] = original.entries()[i];
-    if (is_retry_bookkeeping(name)) continue;
+    if (is_retry_bookkeeping(name) || is_trace_header(name)) continue;
     rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()),
                         original.is_null(i) ? nullptr : value.data(), static_cast<ssize_t>(value.size()));
   }
+  add_trace_headers(headers.get(), message);
   const auto origin = retry_origin_of(message);
   add(retry_header::original_topic, origin.topic);
   add(retry_header::original_partition, origin.partition);

@@ -6,6 +6,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "core/trace_context.hpp"
 #include "loop/retry_topics.hpp"
 
 namespace kernel::detail {
@@ -23,6 +24,18 @@ void add(rd_kafka_headers_t* headers, const char* name, std::string_view value) 
   rd_kafka_header_add(headers, name, -1, value.data(), static_cast<ssize_t>(value.size()));
 }
 }  // namespace
+
+bool is_trace_header(std::string_view header_name) noexcept {
+  return header_name == "traceparent" || header_name == "tracestate";
+}
+
+void add_trace_headers(rd_kafka_headers_t* headers, const Message& input) {
+  const auto handling = handling_trace_of(input);
+  char parent[traceparent_length];
+  handling.trace.write_traceparent(parent);
+  add(headers, "traceparent", std::string_view(parent, sizeof parent));
+  add(headers, "tracestate", handling.tracestate);
+}
 
 UuidGenerator::UuidGenerator() {
   std::random_device device;
@@ -66,7 +79,7 @@ std::string_view TimestampFormatter::now() noexcept {
 }
 
 HeadersPtr HeaderStamper::stamp(const Outgoing& output, const Message* input, int attempt) {
-  HeadersPtr owned(rd_kafka_headers_new(8 + output.headers().size()));
+  HeadersPtr owned(rd_kafka_headers_new(12 + output.headers().size()));  // room for all: no regrowth
   auto* headers = owned.get();
   char event_id[36];
   uuids_.next(event_id);
@@ -92,9 +105,16 @@ HeadersPtr HeaderStamper::stamp(const Outgoing& output, const Message* input, in
     const int n = std::snprintf(retries, sizeof retries, "%d", attempt - 1);
     add(headers, "retry-count", std::string_view(retries, static_cast<std::size_t>(n)));
   }
+  // A traceparent the handler set itself (from its own tracing) wins; one copied from the
+  // input is replaced by this handling's.
+  const auto own_parent = output.headers().get("traceparent");
+  const bool own_trace = own_parent && !own_parent->empty() && (!input || input->header("traceparent") != own_parent);
   for (const auto& [name, value] : output.headers()) {
-    if (!is_retry_bookkeeping(name)) add(headers, name.c_str(), value);  // copied from an input: stays on retry topics
+    if (is_retry_bookkeeping(name)) continue;  // copied from an input: stays on retry topics
+    if (!own_trace && is_trace_header(name)) continue;
+    add(headers, name.c_str(), value);
   }
+  if (input && !own_trace) add_trace_headers(headers, *input);
   return owned;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The standard headers every produced message carries (event-id, correlation-id,
-// causation-id, source, timestamp, content-type, and the optional ones), written into a
-// librdkafka header list without building intermediate strings.
+// causation-id, source, timestamp, content-type, the trace context, and the optional ones),
+// written into a librdkafka header list without building intermediate strings.
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -35,11 +35,20 @@ class TimestampFormatter {
   std::array<char, rfc3339_length> text_{};
 };
 
+/// traceparent or tracestate: replaced, not copied, when a record is built from an input.
+bool is_trace_header(std::string_view header_name) noexcept;
+
+/// Adds the traceparent (and tracestate) of the handling of `input` (core/trace_context.hpp):
+/// its trace, its span as the parent. For every record written while handling it.
+void add_trace_headers(rd_kafka_headers_t* headers, const Message& input);
+
 class HeaderStamper {
  public:
   explicit HeaderStamper(std::string_view source) : source_(source) {}
   /// A new header list with the standard headers for `output`, produced while handling
   /// `input` on attempt `attempt`. Released only into rd_kafka_producev(), which takes it.
+  /// The trace context continues the input's, unless the handler set a traceparent of its own
+  /// (one other than the input's: a copied one is replaced).
   HeadersPtr stamp(const Outgoing& output, const Message* input, int attempt);
 
  private:

@@ -16,6 +16,7 @@
 #include <algorithm>
 
 #include "core/context_access.hpp"
+#include "core/trace_context.hpp"
 #include "log/logging.hpp"
 #include "loop/partition_state.hpp"
 #include "ops/kernel_metrics.hpp"
@@ -141,6 +142,7 @@ void WorkerExecutor::finish_call(std::unique_ptr<Call> call) {
     return;
   }
   call->probe = false;
+  const TraceScope trace(call->message);  // the loop's lines about it name its trace, as the worker's did
   const auto disposition = host_.disposition_of(partition, call->message, call->outcome, call->attempt, true);
   host_.conclude(partition, *call->entry, call->message, call->outcome, call->attempt, disposition, call->outputs,
                  &call->on_completed);

@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "core/context_access.hpp"
+#include "core/trace_context.hpp"
 #include "kernel/message.hpp"
 #include "kernel/middleware.hpp"
 #include "log/logging.hpp"
@@ -17,12 +18,26 @@ double seconds_since(Clock::time_point start) noexcept {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+/// Counted once per input (its first attempt), logged at debug only: a producer that sends
+/// malformed trace context would otherwise flood the log.
+void malformed_trace(const Message& message, Context& context, detail::KernelMetrics& metrics) {
+  metrics.trace_context_invalid().Increment();
+  auto& log = context.log();
+  if (log.should_log(spdlog::level::debug)) {
+    log.debug("{}[{}]@{}: malformed traceparent or tracestate replaced (a new trace, or the state dropped)",
+              message.topic(), message.partition(), message.offset());
+  }
+}
+
 /// A named type, so the runtime can tell whether a kernel placed it itself.
 struct MetricsLayer {
   Outcome operator()(const Message& message, Context& context, const Next& next) const {
     auto* metrics = detail::ContextAccess::metrics(context);
     if (!metrics) return next(message, context);
     auto& topic = metrics->input_topic_cached(message.topic());
+    if (detail::current_trace().handling.malformed && context.attempt() == 1) {
+      malformed_trace(message, context, *metrics);
+    }
     const auto start = Clock::now();
     Outcome outcome = next(message, context);
     topic.duration->Observe(seconds_since(start));

@@ -144,6 +144,11 @@ KernelMetrics::KernelMetrics(int max_retries)
                            .Register(registry);
   transactions_committed_ = &transactions.Add({{"result", "committed"}});
   transactions_aborted_ = &transactions.Add({{"result", "aborted"}});
+  trace_context_invalid_ = &prometheus::BuildCounter()
+                                .Name("kernel_trace_context_invalid_total")
+                                .Help("Inputs whose traceparent was replaced (malformed) or tracestate dropped")
+                                .Register(registry)
+                                .Add({});
 }
 
 TopicMetrics& KernelMetrics::input_topic(std::string_view topic) {

@@ -114,6 +114,10 @@ class KernelMetrics {
     return committed ? *transactions_committed_ : *transactions_aborted_;
   }
 
+  /// kernel_trace_context_invalid_total: inputs whose trace context was replaced or dropped
+  /// (counted by the metrics middleware, on the thread that handles the message).
+  prometheus::Counter& trace_context_invalid() noexcept { return *trace_context_invalid_; }
+
   /// kernel_messages_deduplicated_total for an input topic. Any thread (deduplicate() runs
   /// where the handler runs); a string lookup, for the rare dropped message.
   prometheus::Counter& deduplicated(std::string_view topic);
@@ -159,6 +163,7 @@ class KernelMetrics {
   prometheus::Counter* dead_letter_write_failures_;
   prometheus::Counter* transactions_committed_;
   prometheus::Counter* transactions_aborted_;
+  prometheus::Counter* trace_context_invalid_;
   std::array<prometheus::Gauge*, all_pause_reasons.size()> paused_{};  // null for backpressure
   ProcessMetrics process_;
   ClientMetrics client_;

@@ -45,6 +45,17 @@ struct PartitionStatus {
   PauseReasons paused;        ///< why it is paused
 };
 
+/// The last attempt that failed, as /admin/status shows it (`last_failure`).
+struct FailureRecord {
+  std::string topic;
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;
+  std::string error_class;  ///< business, transient, permanent or fatal
+  std::string reason;       ///< its failure reason, in dlq-failure-reason's words
+  std::string trace_id;     ///< the handling's W3C trace id (docs/interop.md)
+  std::int64_t at_ms = 0;   ///< wall clock; 0: nothing failed yet
+};
+
 struct StatusSnapshot {
   std::vector<PartitionStatus> partitions;
   std::size_t in_flight = 0;
@@ -59,6 +70,7 @@ struct StatusSnapshot {
   std::int64_t circuit_opened_at_ms = 0;  ///< wall clock of the last opening (0: never)
   std::int64_t circuit_probe_at_ms = 0;   ///< open: when the probe goes (wall clock)
   std::int64_t circuit_consecutive_failures = 0;
+  FailureRecord last_failure;
   std::int64_t published_at_ms = 0;  ///< wall clock
 };
 

@@ -104,7 +104,9 @@ TEST_CASE("KAFKA_ERROR_TOPIC receives every business error with the dead-letter 
   };
   kernel::testing::KernelFixture fixture(
       spec, {{env_var::KAFKA_ERROR_TOPIC, "errtopic.errors"}, {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"}});
-  fixture.send({{"refuse", true}, {"n", 1}}, "refused", {{"trace", "t-1"}});
+  const std::string traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  fixture.send({{"refuse", true}, {"n", 1}}, "refused",
+               {{"trace", "t-1"}, {"traceparent", traceparent}, {"tracestate", "rojo=1"}});
   fixture.send({{"refuse", false}, {"n", 2}}, "accepted");
   CHECK(fixture.outputs(1, 20s).size() == 1);
   const auto errors = fixture.read_topic("errtopic.errors", 1, 20s);
@@ -119,6 +121,12 @@ TEST_CASE("KAFKA_ERROR_TOPIC receives every business error with the dead-letter 
   CHECK(headers.at("dlq-original-topic") == "errtopic.in");
   CHECK(headers.at("dlq-kernel") == "errtopic-kernel");
   CHECK(headers.count("dlq-failed-at") == 1);
+  // The trace goes on: the input's trace id and flags, the handling's span, the tracestate kept.
+  const auto& continued = headers.at("traceparent");
+  CHECK(continued.substr(0, 36) == traceparent.substr(0, 36));
+  CHECK(continued.substr(36, 16) != traceparent.substr(36, 16));
+  CHECK(continued.ends_with("-01"));
+  CHECK(headers.at("tracestate") == "rojo=1");
   CHECK(fixture.read_topic("errtopic-kernel.dlq", 0, 1s).empty());  // a business error is not dead-lettered
 }
 

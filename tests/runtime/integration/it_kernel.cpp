@@ -9,8 +9,9 @@
 //   {"n": 7, "country": "NL"}                  counted in it_kernel_orders_total{country}, the
 //   {"n": 7, "countries": ["NL", ...]}         kernel's own metric (each value of the list once)
 // IT_HANDLE_DELAY_US slows each message down (simulated work); IT_INSTANCE, when set, is added
-// to each output as "by" so a test running several members can tell whose output it is.
+// to each output as "by" so a test running several members can tell whose output it is;
 // IT_BAD_METRIC declares a metric under a name Prometheus refuses (the kernel must not start).
+// IT_LOG_EACH, when set, has the handler log a line per message through its context's logger.
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -25,6 +26,7 @@ const long handle_delay_us = [] {
 }();
 
 const char* const instance = std::getenv("IT_INSTANCE");
+const bool log_each = std::getenv("IT_LOG_EACH") != nullptr;
 
 kernel::Counter* orders = nullptr;  // declared at start (KernelSpec::metrics)
 
@@ -41,6 +43,7 @@ void count_orders(const nlohmann::json& document) {
 
 void handle(const kernel::Message& message, kernel::Context& context) {
   auto document = message.json();
+  if (log_each) context.log().info("handling n={}", document.value("n", -1));
   if (handle_delay_us >= 1'000'000)
     context.log().info("handling n={}: working for {} us", document.value("n", -1), handle_delay_us);
   if (handle_delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(handle_delay_us));

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -139,7 +140,9 @@ TEST_CASE("through retry topics: attempt n+1 runs from .retry.n and one clean ou
                                                 {env_var::KAFKA_CONSUMER_MAX_RETRIES, "9"},
                                                 {env_var::KAFKA_CONSUMER_GROUP, "rt-group"},
                                                 {env_var::KAFKA_CONSUMER_COMMIT_INTERVAL, "100ms"}});
-  fixture.send({{"n", 1}}, "k1", kernel::Headers{}.add("trace", "t-1"));
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736", parent_id = "00f067aa0ba902b7";
+  fixture.send({{"n", 1}}, "k1",
+               kernel::Headers{}.add("trace", "t-1").add("traceparent", "00-" + trace_id + "-" + parent_id + "-01"));
   const auto outputs = fixture.outputs(1, 30s);
   REQUIRE(outputs.size() == 1);
   auto headers = header_map(outputs[0]);
@@ -170,6 +173,19 @@ TEST_CASE("through retry topics: attempt n+1 runs from .retry.n and one clean ou
   CHECK(bookkeeping.contains("retry-first-failed-at"));
   CHECK(bookkeeping.contains("retry-original-timestamp"));
   CHECK(retried[0].key == "k1");
+  // Each handling continues the trace with a span of its own: the input's, then each retry
+  // record's, then the output's, four different spans of one trace.
+  const auto second = fixture.read_topic("rt-kernel.retry.2", 1, 10s);
+  REQUIRE(second.size() == 1);
+  std::vector<std::string> spans{parent_id};
+  for (const auto* record : {&retried[0], &second[0], &outputs[0]}) {
+    const auto traceparent = header_map(*record)["traceparent"];
+    REQUIRE(traceparent.size() == 55);
+    CHECK(traceparent.substr(0, 36) == "00-" + trace_id + "-");
+    CHECK(traceparent.ends_with("-01"));
+    spans.push_back(traceparent.substr(36, 16));
+  }
+  CHECK(std::set<std::string>(spans.begin(), spans.end()).size() == 4);
 }
 
 TEST_CASE("after the last retry topic the message is dead-lettered with retries_exhausted and its first coordinates") {

@@ -237,6 +237,24 @@ TEST_CASE("status shows the published snapshot") {
   CHECK(p["paused"] == nlohmann::json::array({"retry", "operator"}));
 }
 
+TEST_CASE("status shows the last failed attempt with its trace id, null before any") {
+  Served served;
+  kernel::detail::StatusSnapshot snapshot;
+  REQUIRE(served.state.publish(snapshot));
+  CHECK(nlohmann::json::parse(served.client->Get("/admin/status")->body)["last_failure"].is_null());
+  snapshot.last_failure = {"orders",     2, 15, "permanent", "validation_error", "4bf92f3577b34da6a3ce929d0e0e4736",
+                           1795403378123};
+  REQUIRE(served.state.publish(snapshot));
+  const auto failure = nlohmann::json::parse(served.client->Get("/admin/status")->body)["last_failure"];
+  CHECK(failure == nlohmann::json{{"topic", "orders"},
+                                  {"partition", 2},
+                                  {"offset", 15},
+                                  {"class", "permanent"},
+                                  {"reason", "validation_error"},
+                                  {"at", "2026-11-23T03:09:38.123Z"},
+                                  {"trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"}});
+}
+
 TEST_CASE("status names the circuit breaker's state `circuit`, the word docs/operations.md uses") {
   Served served;
   auto response = served.client->Get("/admin/status");

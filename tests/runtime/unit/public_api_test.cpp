@@ -186,6 +186,14 @@ static_assert(!reaches_kernel_topics<kernel::Settings>);
 static_assert(!reaches_transactional_id<kernel::Settings>);
 static_assert(!reaches_handler_choice_problems<kernel::HandlerChoice>);
 
+// context.trace() is a small value a handler reads (and copies) without the runtime's types: the
+// ids as text, the flags, and the traceparent for its own outgoing calls.
+static_assert(std::is_same_v<decltype(std::declval<const kernel::Context&>().trace()), const kernel::TraceContext&>);
+static_assert(std::is_trivially_copyable_v<kernel::TraceContext>);
+static_assert(sizeof(kernel::TraceContext) <= 56);
+static_assert(std::is_same_v<decltype(std::declval<const kernel::TraceContext&>().trace_id()), std::string_view>);
+static_assert(std::is_same_v<decltype(std::declval<const kernel::TraceContext&>().traceparent()), std::string>);
+
 // One concept for what became of a message and the class of an error.
 static_assert(std::is_same_v<kernel::Outcome::Kind, kernel::ErrorClass>);
 

@@ -7,6 +7,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "core/trace_context.hpp"
 #include "kernel/testing.hpp"
 #include "loop/standard_headers.hpp"
 
@@ -98,6 +99,46 @@ TEST_CASE("one RFC 3339 formatter: UTC with milliseconds, leap days and times be
   }
   const auto now = kernel::detail::format_rfc3339(kernel::detail::now_epoch_ms());
   CHECK(std::regex_match(now, rfc3339_ms));
+}
+
+TEST_CASE("an output continues the input's trace: its trace id and flags, this handling's span, its tracestate") {
+  kernel::detail::HeaderStamper stamper("k");
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const std::string parent = "00-" + trace_id + "-00f067aa0ba902b7-01";
+  auto input = kernel::testing::make_message({{"id", 1}}, "key", {{"traceparent", parent}, {"tracestate", "rojo=1"}});
+  const auto span = std::string(kernel::detail::handling_trace(input).trace.span_id());
+  SUBCASE("stamped") {
+    auto headers = read(stamper.stamp(kernel::Outgoing{}.text("x"), &input, 1));
+    REQUIRE(headers.count("traceparent") == 1);
+    CHECK(headers.find("traceparent")->second == "00-" + trace_id + "-" + span + "-01");
+    CHECK(headers.find("tracestate")->second == "rojo=1");
+  }
+  SUBCASE("a traceparent copied from the input is replaced, not sent twice") {
+    auto headers = read(stamper.stamp(
+        kernel::Outgoing{}.text("x").header("traceparent", parent).header("tracestate", "rojo=1"), &input, 1));
+    REQUIRE(headers.count("traceparent") == 1);
+    CHECK(headers.find("traceparent")->second == "00-" + trace_id + "-" + span + "-01");
+    CHECK(headers.count("tracestate") == 1);
+  }
+  SUBCASE("a traceparent the handler set itself wins, with its tracestate") {
+    const std::string own = "00-" + trace_id + "-b7ad6b7169203331-01";
+    auto headers = read(stamper.stamp(
+        kernel::Outgoing{}.text("x").header("traceparent", own).header("tracestate", "mine=2"), &input, 1));
+    REQUIRE(headers.count("traceparent") == 1);
+    CHECK(headers.find("traceparent")->second == own);
+    CHECK(headers.find("tracestate")->second == "mine=2");
+  }
+}
+
+TEST_CASE("an output of an input without trace context starts a trace: a valid traceparent, no tracestate") {
+  kernel::detail::HeaderStamper stamper("k");
+  auto input = kernel::testing::make_message({{"id", 1}}, "key", {{"traceparent", "00-bad"}, {"tracestate", "a=b"}});
+  auto headers = read(stamper.stamp(kernel::Outgoing{}.text("x"), &input, 1));
+  REQUIRE(headers.count("traceparent") == 1);
+  const auto parsed = kernel::detail::parse_traceparent(headers.find("traceparent")->second);
+  REQUIRE(parsed);
+  CHECK(parsed->trace_id == kernel::detail::handling_trace(input).trace.trace_id());
+  CHECK(headers.count("tracestate") == 0);
 }
 
 }  // namespace standard_headers_test
