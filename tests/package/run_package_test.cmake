@@ -22,6 +22,15 @@ execute_process(COMMAND "${WORK_DIR}/build/package-consumer" --version
 if(failed OR NOT version MATCHES "^package-consumer ")
   message(FATAL_ERROR "the consumer did not run: ${failed} ${version}")
 endif()
+# kernel::doctest_main: the main() of a test program that has none, and none of a test file
+# that has its own.
+foreach(program package-consumer-tests package-consumer-own-main)
+  execute_process(COMMAND "${WORK_DIR}/build/${program}" OUTPUT_VARIABLE output ERROR_VARIABLE output
+                  RESULT_VARIABLE failed)
+  if(failed OR NOT output MATCHES "Status: SUCCESS!")
+    message(FATAL_ERROR "${program} (linked with kernel::doctest_main) failed: ${failed}\n${output}")
+  endif()
+endforeach()
 # The allocator the runtime was built for comes with the package: the consumer runs on it.
 if(ALLOCATOR STREQUAL "jemalloc" AND NOT version MATCHES "jemalloc [0-9]")
   message(FATAL_ERROR "the consumer should run on jemalloc (KERNEL_ALLOCATOR=jemalloc): ${version}")
@@ -56,6 +65,19 @@ execute_process(COMMAND ${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}/buil
                 RESULT_VARIABLE refused OUTPUT_QUIET ERROR_QUIET)
 if(NOT refused)
   message(FATAL_ERROR "find_package(kernel_runtime 9.0) should have been refused")
+endif()
+# kernel_precompile_headers() never goes stale: a change to an installed runtime header makes
+# the next build compile the precompiled header again (here it fails on purpose, naming the
+# probe), rather than compile against the old one. The header is put back afterwards: the
+# examples test builds against this prefix.
+set(header "${WORK_DIR}/prefix/include/kernel/kernel.hpp")
+file(READ "${header}" original)
+file(APPEND "${header}" "#error \"kernel_precompile_headers staleness probe\"\n")
+execute_process(COMMAND ${CMAKE_COMMAND} --build "${WORK_DIR}/build" --target package-consumer
+                OUTPUT_VARIABLE output ERROR_VARIABLE output RESULT_VARIABLE failed)
+file(WRITE "${header}" "${original}")
+if(NOT failed OR NOT output MATCHES "cmake_pch\\.hxx\\.gch" OR NOT output MATCHES "staleness probe")
+  message(FATAL_ERROR "a changed runtime header did not make the precompiled header compile again:\n${output}")
 endif()
 if(NOT EXISTS "${WORK_DIR}/prefix/bin/kernel-dev-broker")
   message(FATAL_ERROR "kernel-dev-broker is not installed")

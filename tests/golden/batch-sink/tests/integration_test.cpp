@@ -1,8 +1,7 @@
 // The handler inside the real consumer loop, on the embedded broker (no Kafka to install):
 // messages go through Kafka, outputs and dead letters are read back from their topics.
 // Takes a few seconds: joining a consumer group does.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <doctest/doctest.h>
+#include <doctest/doctest.h>  // its main() comes compiled: kernel::doctest_main
 
 #include <algorithm>
 #include <chrono>

@@ -1,7 +1,6 @@
 // Unit tests of the handler: no Kafka, no broker, milliseconds to run.
 //   ctest --test-dir build -L unit     or     ./build/order_router_handler_test
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <doctest/doctest.h>
+#include <doctest/doctest.h>  // its main() comes compiled: kernel::doctest_main
 
 #include <kernel/testing.hpp>
 #include <kernel/testing_doctest.hpp>

@@ -1,3 +1,0 @@
-// The doctest runner of http-enricher's unit tests.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <doctest/doctest.h>
