@@ -1,8 +1,8 @@
 #include "kernel/context.hpp"
 
 #include "core/context_state.hpp"
-#include "kernel/config.hpp"
 #include "core/trace_context.hpp"
+#include "kernel/config.hpp"
 #include "kernel/errors.hpp"
 #include "kernel/message.hpp"
 #include "kernel/metrics.hpp"

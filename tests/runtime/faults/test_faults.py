@@ -54,7 +54,7 @@ class FaultsKernel(kh.KernelProcess):
     def business_ids(self):
         """The ids of the inputs the kernel refused as business errors (it logs each)."""
         marker = "faults: business id="
-        return [line.split(marker, 1)[1].strip() for line in list(self.lines) if marker in line]
+        return [line.split(marker, 1)[1].split()[0] for line in list(self.lines) if marker in line]
 
 
 def produce(bootstrap, records, **options):
