@@ -40,115 +40,120 @@ const prometheus::Histogram::BucketBoundaries& handler_duration_buckets() {
 KernelMetrics::KernelMetrics(int max_retries)
     : max_retries_(max_retries), registry_(std::make_shared<prometheus::Registry>()) {
   auto& registry = *registry_;
-  consumed_family_ = &prometheus::BuildCounter()
-                          .Name("kernel_messages_consumed_total")
-                          .Help("Messages received from the input topics")
-                          .Register(registry);
-  handled_family_ = &prometheus::BuildCounter()
-                         .Name("kernel_messages_handled_total")
-                         .Help("Handler attempts by outcome (success, business_error, retried, dead_lettered)")
-                         .Register(registry);
-  produced_family_ = &prometheus::BuildCounter()
-                          .Name("kernel_messages_produced_total")
-                          .Help("Messages the broker acknowledged, outputs and dead letters, by topic")
-                          .Register(registry);
-  duration_family_ = &prometheus::BuildHistogram()
-                          .Name("kernel_handler_duration_seconds")
-                          .Help("Time spent in the handler and its middleware per attempt")
-                          .Register(registry);
-  retries_family_ =
+  families_.consumed = &prometheus::BuildCounter()
+                            .Name("kernel_messages_consumed_total")
+                            .Help("Messages received from the input topics")
+                            .Register(registry);
+  families_.handled = &prometheus::BuildCounter()
+                           .Name("kernel_messages_handled_total")
+                           .Help("Handler attempts by outcome (success, business_error, retried, dead_lettered)")
+                           .Register(registry);
+  families_.produced = &prometheus::BuildCounter()
+                            .Name("kernel_messages_produced_total")
+                            .Help("Messages the broker acknowledged, outputs and dead letters, by topic")
+                            .Register(registry);
+  families_.duration = &prometheus::BuildHistogram()
+                            .Name("kernel_handler_duration_seconds")
+                            .Help("Time spent in the handler and its middleware per attempt")
+                            .Register(registry);
+  families_.retries =
       &prometheus::BuildCounter()
            .Name("kernel_retries_total")
            .Help("Transient failures tried again, by the reason of the failure (dlq-failure-reason's words)")
            .Register(registry);
-  dead_letters_family_ = &prometheus::BuildCounter()
-                              .Name("kernel_dead_letters_total")
-                              .Help("Inputs dead-lettered, by dlq-failure-reason")
-                              .Register(registry);
-  info_family_ = &prometheus::BuildGauge()
-                      .Name("kernel_info")
-                      .Help("Always 1; its labels name the kernel and its version")
-                      .Register(registry);
-  ready_ = &prometheus::BuildGauge()
-                .Name("kernel_ready")
-                .Help("1 when /readyz answers 200 (a member of its group, brokers reachable), else 0")
-                .Register(registry)
-                .Add({});
-  in_flight_ = &prometheus::BuildGauge()
-                    .Name("kernel_in_flight_messages")
-                    .Help("Messages received and not yet committable, at most KAFKA_MAX_POLL_RECORDS per partition")
-                    .Register(registry)
-                    .Add({});
-  parked_ = &prometheus::BuildGauge()
-                 .Name("kernel_parked_messages")
-                 .Help("Messages received beyond a partition's in-flight bound, waiting to be handled")
-                 .Register(registry)
-                 .Add({});
-  dead_letters_blocked_ = &prometheus::BuildGauge()
-                               .Name("kernel_dead_letters_blocked")
-                               .Help(
-                                   "Dead letters the broker refuses for good (nothing left to cut): their "
-                                   "partitions wait, /healthz fails")
-                               .Register(registry)
-                               .Add({});
-  lag_family_ = &prometheus::BuildGauge()
-                     .Name("kernel_consumer_lag")
-                     .Help("High watermark minus committed offset, per assigned partition")
-                     .Register(registry);
+  families_.dead_letters = &prometheus::BuildCounter()
+                                .Name("kernel_dead_letters_total")
+                                .Help("Inputs dead-lettered, by dlq-failure-reason")
+                                .Register(registry);
+  families_.info = &prometheus::BuildGauge()
+                        .Name("kernel_info")
+                        .Help("Always 1; its labels name the kernel and its version")
+                        .Register(registry);
+  instruments_.ready = &prometheus::BuildGauge()
+                            .Name("kernel_ready")
+                            .Help("1 when /readyz answers 200 (a member of its group, brokers reachable), else 0")
+                            .Register(registry)
+                            .Add({});
+  instruments_.in_flight =
+      &prometheus::BuildGauge()
+           .Name("kernel_in_flight_messages")
+           .Help("Messages received and not yet committable, at most KAFKA_MAX_POLL_RECORDS per partition")
+           .Register(registry)
+           .Add({});
+  instruments_.parked = &prometheus::BuildGauge()
+                             .Name("kernel_parked_messages")
+                             .Help("Messages received beyond a partition's in-flight bound, waiting to be handled")
+                             .Register(registry)
+                             .Add({});
+  instruments_.dead_letters_blocked = &prometheus::BuildGauge()
+                                           .Name("kernel_dead_letters_blocked")
+                                           .Help(
+                                               "Dead letters the broker refuses for good (nothing left to cut): their "
+                                               "partitions wait, /healthz fails")
+                                           .Register(registry)
+                                           .Add({});
+  families_.lag = &prometheus::BuildGauge()
+                       .Name("kernel_consumer_lag")
+                       .Help("High watermark minus committed offset, per assigned partition")
+                       .Register(registry);
   auto& paused = prometheus::BuildGauge()
                      .Name("kernel_partitions_paused")
                      .Help("Assigned partitions paused, by reason (a partition may have several)")
                      .Register(registry);
   for (const auto reason : all_pause_reasons) {
     if (counted_in_metrics(reason)) {
-      paused_[static_cast<std::size_t>(reason)] = &paused.Add({{"reason", std::string(to_string(reason))}});
+      instruments_.paused[static_cast<std::size_t>(reason)] = &paused.Add({{"reason", std::string(to_string(reason))}});
     }
   }
-  commits_ = &prometheus::BuildCounter()
-                  .Name("kernel_commits_total")
-                  .Help("Offset commits the broker accepted")
-                  .Register(registry)
-                  .Add({});
-  rebalances_ = &prometheus::BuildCounter()
-                     .Name("kernel_rebalances_total")
-                     .Help("Partition assignments and revocations")
-                     .Register(registry)
-                     .Add({});
-  breaker_state_ = &prometheus::BuildGauge()
-                        .Name("kernel_circuit_breaker_state")
-                        .Help("Circuit breaker: 0 closed, 1 open (every partition paused), 2 half-open (probing)")
-                        .Register(registry)
-                        .Add({});
-  workers_busy_ = &prometheus::BuildGauge()
-                       .Name("kernel_workers_busy")
-                       .Help("Handler calls running on worker threads (KERNEL_CONCURRENCY; 0 without workers)")
-                       .Register(registry)
-                       .Add({});
-  breaker_transitions_ = &prometheus::BuildCounter()
-                              .Name("kernel_circuit_breaker_transitions_total")
-                              .Help("Circuit breaker state changes")
+  instruments_.commits = &prometheus::BuildCounter()
+                              .Name("kernel_commits_total")
+                              .Help("Offset commits the broker accepted")
                               .Register(registry)
                               .Add({});
-  deduplicated_family_ = &prometheus::BuildCounter()
-                              .Name("kernel_messages_deduplicated_total")
-                              .Help("Inputs deduplicate() dropped: their event id was completed within the window")
-                              .Register(registry);
-  dead_letter_write_failures_ = &prometheus::BuildCounter()
-                                     .Name("kernel_dead_letter_write_failures_total")
-                                     .Help("Dead-letter (and error-topic) writes that failed and are sent again")
-                                     .Register(registry)
-                                     .Add({});
+  instruments_.rebalances = &prometheus::BuildCounter()
+                                 .Name("kernel_rebalances_total")
+                                 .Help("Partition assignments and revocations")
+                                 .Register(registry)
+                                 .Add({});
+  instruments_.breaker_state =
+      &prometheus::BuildGauge()
+           .Name("kernel_circuit_breaker_state")
+           .Help("Circuit breaker: 0 closed, 1 open (every partition paused), 2 half-open (probing)")
+           .Register(registry)
+           .Add({});
+  instruments_.workers_busy =
+      &prometheus::BuildGauge()
+           .Name("kernel_workers_busy")
+           .Help("Handler calls running on worker threads (KERNEL_CONCURRENCY; 0 without workers)")
+           .Register(registry)
+           .Add({});
+  instruments_.breaker_transitions = &prometheus::BuildCounter()
+                                          .Name("kernel_circuit_breaker_transitions_total")
+                                          .Help("Circuit breaker state changes")
+                                          .Register(registry)
+                                          .Add({});
+  families_.deduplicated = &prometheus::BuildCounter()
+                                .Name("kernel_messages_deduplicated_total")
+                                .Help("Inputs deduplicate() dropped: their event id was completed within the window")
+                                .Register(registry);
+  instruments_.dead_letter_write_failures =
+      &prometheus::BuildCounter()
+           .Name("kernel_dead_letter_write_failures_total")
+           .Help("Dead-letter (and error-topic) writes that failed and are sent again")
+           .Register(registry)
+           .Add({});
   auto& transactions = prometheus::BuildCounter()
                            .Name("kernel_transactions_total")
                            .Help("Kafka transactions ended under exactly-once delivery, by result")
                            .Register(registry);
-  transactions_committed_ = &transactions.Add({{"result", "committed"}});
-  transactions_aborted_ = &transactions.Add({{"result", "aborted"}});
-  trace_context_invalid_ = &prometheus::BuildCounter()
-                                .Name("kernel_trace_context_invalid_total")
-                                .Help("Inputs whose traceparent was replaced (malformed) or tracestate dropped")
-                                .Register(registry)
-                                .Add({});
+  instruments_.transactions_committed = &transactions.Add({{"result", "committed"}});
+  instruments_.transactions_aborted = &transactions.Add({{"result", "aborted"}});
+  instruments_.trace_context_invalid =
+      &prometheus::BuildCounter()
+           .Name("kernel_trace_context_invalid_total")
+           .Help("Inputs whose traceparent was replaced (malformed) or tracestate dropped")
+           .Register(registry)
+           .Add({});
 }
 
 TopicMetrics& KernelMetrics::input_topic(std::string_view topic) {
@@ -158,18 +163,18 @@ TopicMetrics& KernelMetrics::input_topic(std::string_view topic) {
   auto metrics = std::make_unique<TopicMetrics>();
   metrics->topic = std::string(topic);
   const prometheus::Labels labels{{"topic", metrics->topic}};
-  metrics->consumed = &consumed_family_->Add(labels);
+  metrics->consumed = &families_.consumed->Add(labels);
   for (std::size_t i = 0; i < handled_outcome_count; ++i) {
-    metrics->handled[i] = &handled_family_->Add(
+    metrics->handled[i] = &families_.handled->Add(
         {{"topic", metrics->topic}, {"outcome", std::string(to_string(static_cast<HandledOutcome>(i)))}});
   }
-  metrics->duration = &duration_family_->Add(labels, handler_duration_buckets());
+  metrics->duration = &families_.duration->Add(labels, handler_duration_buckets());
   // Every reason from the start, at 0: a series that appears only with its first increment
   // hides that increment from rate() and increase().
   for (const auto reason : all_failure_reasons) {
     const prometheus::Labels by_reason{{"topic", metrics->topic}, {"reason", std::string(to_string(reason))}};
-    metrics->retries[static_cast<std::size_t>(reason)] = &retries_family_->Add(by_reason);
-    metrics->dead_letters[static_cast<std::size_t>(reason)] = &dead_letters_family_->Add(by_reason);
+    metrics->retries[static_cast<std::size_t>(reason)] = &families_.retries->Add(by_reason);
+    metrics->dead_letters[static_cast<std::size_t>(reason)] = &families_.dead_letters->Add(by_reason);
   }
   return *topics_.emplace(metrics->topic, std::move(metrics)).first->second;
 }
@@ -203,19 +208,19 @@ TopicMetrics& KernelMetrics::input_topic_cached(std::string_view topic) {
 }
 
 void KernelMetrics::identify(std::string_view kernel, std::string_view version) {
-  info_family_->Add({{"kernel", std::string(kernel)}, {"version", std::string(version)}}).Set(1);
+  families_.info->Add({{"kernel", std::string(kernel)}, {"version", std::string(version)}}).Set(1);
 }
 
 prometheus::Counter& KernelMetrics::produced(std::string_view topic) {
   auto it = produced_.find(topic);
   if (it == produced_.end()) {
-    it = produced_.emplace(std::string(topic), &produced_family_->Add({{"topic", std::string(topic)}})).first;
+    it = produced_.emplace(std::string(topic), &families_.produced->Add({{"topic", std::string(topic)}})).first;
   }
   return *it->second;
 }
 
 prometheus::Counter& KernelMetrics::deduplicated(std::string_view topic) {
-  return deduplicated_family_->Add({{"topic", std::string(topic)}});  // the family locks itself
+  return families_.deduplicated->Add({{"topic", std::string(topic)}});  // the family locks itself
 }
 
 void KernelMetrics::set_lag(const std::string& topic, std::int32_t partition, std::int64_t lag) {
@@ -223,13 +228,13 @@ void KernelMetrics::set_lag(const std::string& topic, std::int32_t partition, st
   auto it = lag_.find(key);
   if (lag < 0) {
     if (it != lag_.end()) {
-      lag_family_->Remove(it->second);
+      families_.lag->Remove(it->second);
       lag_.erase(it);
     }
     return;
   }
   if (it == lag_.end()) {
-    it = lag_.emplace(key, &lag_family_->Add({{"topic", topic}, {"partition", std::to_string(partition)}})).first;
+    it = lag_.emplace(key, &families_.lag->Add({{"topic", topic}, {"partition", std::to_string(partition)}})).first;
   }
   it->second->Set(static_cast<double>(lag));
 }
@@ -237,7 +242,7 @@ void KernelMetrics::set_lag(const std::string& topic, std::int32_t partition, st
 void KernelMetrics::retain_lag(const std::vector<std::pair<std::string, std::int32_t>>& keep) {
   for (auto it = lag_.begin(); it != lag_.end();) {
     if (std::find(keep.begin(), keep.end(), it->first) == keep.end()) {
-      lag_family_->Remove(it->second);
+      families_.lag->Remove(it->second);
       it = lag_.erase(it);
     } else {
       ++it;

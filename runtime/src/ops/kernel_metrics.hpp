@@ -91,32 +91,34 @@ class KernelMetrics {
   /// its series by (Prometheus adds only where it scraped them). Called once, at start.
   void identify(std::string_view kernel, std::string_view version);
   /// kernel_ready: 1 when /readyz answers 200, else 0; the HTTP server sets it on each scrape.
-  prometheus::Gauge& ready() noexcept { return *ready_; }
+  prometheus::Gauge& ready() noexcept { return *instruments_.ready; }
 
-  prometheus::Gauge& in_flight() noexcept { return *in_flight_; }
+  prometheus::Gauge& in_flight() noexcept { return *instruments_.in_flight; }
   /// kernel_parked_messages: received beyond the in-flight bound, not handled yet.
-  prometheus::Gauge& parked() noexcept { return *parked_; }
+  prometheus::Gauge& parked() noexcept { return *instruments_.parked; }
   /// kernel_dead_letters_blocked: dead letters that cannot be written (a final refusal).
-  prometheus::Gauge& dead_letters_blocked() noexcept { return *dead_letters_blocked_; }
-  prometheus::Counter& commits() noexcept { return *commits_; }
-  prometheus::Counter& rebalances() noexcept { return *rebalances_; }
+  prometheus::Gauge& dead_letters_blocked() noexcept { return *instruments_.dead_letters_blocked; }
+  prometheus::Counter& commits() noexcept { return *instruments_.commits; }
+  prometheus::Counter& rebalances() noexcept { return *instruments_.rebalances; }
   /// kernel_partitions_paused{reason}; only for reasons counted_in_metrics().
-  prometheus::Gauge& paused(PauseReason reason) noexcept { return *paused_[static_cast<std::size_t>(reason)]; }
+  prometheus::Gauge& paused(PauseReason reason) noexcept {
+    return *instruments_.paused[static_cast<std::size_t>(reason)];
+  }
   /// kernel_circuit_breaker_state (0 closed, 1 open, 2 half-open) and its transitions.
-  prometheus::Gauge& breaker_state() noexcept { return *breaker_state_; }
+  prometheus::Gauge& breaker_state() noexcept { return *instruments_.breaker_state; }
   /// kernel_workers_busy: handler calls running on KERNEL_CONCURRENCY's workers (0 without workers).
-  prometheus::Gauge& workers_busy() noexcept { return *workers_busy_; }
-  prometheus::Counter& breaker_transitions() noexcept { return *breaker_transitions_; }
+  prometheus::Gauge& workers_busy() noexcept { return *instruments_.workers_busy; }
+  prometheus::Counter& breaker_transitions() noexcept { return *instruments_.breaker_transitions; }
   /// kernel_dead_letter_write_failures_total: dead-letter writes that failed and are sent again.
-  prometheus::Counter& dead_letter_write_failures() noexcept { return *dead_letter_write_failures_; }
+  prometheus::Counter& dead_letter_write_failures() noexcept { return *instruments_.dead_letter_write_failures; }
   /// kernel_transactions_total{result=committed|aborted} (KERNEL_DELIVERY=exactly_once).
   prometheus::Counter& transactions(bool committed) noexcept {
-    return committed ? *transactions_committed_ : *transactions_aborted_;
+    return committed ? *instruments_.transactions_committed : *instruments_.transactions_aborted;
   }
 
   /// kernel_trace_context_invalid_total: inputs whose trace context was replaced or dropped
   /// (counted by the metrics middleware, on the thread that handles the message).
-  prometheus::Counter& trace_context_invalid() noexcept { return *trace_context_invalid_; }
+  prometheus::Counter& trace_context_invalid() noexcept { return *instruments_.trace_context_invalid; }
 
   /// kernel_messages_deduplicated_total for an input topic. Any thread (deduplicate() runs
   /// where the handler runs); a string lookup, for the rare dropped message.
@@ -142,29 +144,37 @@ class KernelMetrics {
   int max_retries_;
   std::atomic<bool> loop_counts_outcomes_{false};
   std::shared_ptr<prometheus::Registry> registry_;
-  prometheus::Family<prometheus::Counter>* consumed_family_;
-  prometheus::Family<prometheus::Counter>* handled_family_;
-  prometheus::Family<prometheus::Counter>* produced_family_;
-  prometheus::Family<prometheus::Histogram>* duration_family_;
-  prometheus::Family<prometheus::Gauge>* lag_family_;
-  prometheus::Family<prometheus::Counter>* deduplicated_family_;
-  prometheus::Family<prometheus::Counter>* retries_family_;
-  prometheus::Family<prometheus::Counter>* dead_letters_family_;
-  prometheus::Family<prometheus::Gauge>* info_family_;
-  prometheus::Gauge* ready_;
-  prometheus::Gauge* in_flight_;
-  prometheus::Gauge* parked_;
-  prometheus::Gauge* dead_letters_blocked_;
-  prometheus::Counter* commits_;
-  prometheus::Counter* rebalances_;
-  prometheus::Gauge* breaker_state_;
-  prometheus::Gauge* workers_busy_;
-  prometheus::Counter* breaker_transitions_;
-  prometheus::Counter* dead_letter_write_failures_;
-  prometheus::Counter* transactions_committed_;
-  prometheus::Counter* transactions_aborted_;
-  prometheus::Counter* trace_context_invalid_;
-  std::array<prometheus::Gauge*, all_pause_reasons.size()> paused_{};  // null for backpressure
+  /// The families a topic's or a partition's series are added to, as they appear.
+  struct Families {
+    prometheus::Family<prometheus::Counter>* consumed;
+    prometheus::Family<prometheus::Counter>* handled;
+    prometheus::Family<prometheus::Counter>* produced;
+    prometheus::Family<prometheus::Histogram>* duration;
+    prometheus::Family<prometheus::Gauge>* lag;
+    prometheus::Family<prometheus::Counter>* deduplicated;
+    prometheus::Family<prometheus::Counter>* retries;
+    prometheus::Family<prometheus::Counter>* dead_letters;
+    prometheus::Family<prometheus::Gauge>* info;
+  };
+  /// The series the loop, the HTTP server and the middleware set directly, made once.
+  struct Instruments {
+    prometheus::Gauge* ready;
+    prometheus::Gauge* in_flight;
+    prometheus::Gauge* parked;
+    prometheus::Gauge* dead_letters_blocked;
+    prometheus::Counter* commits;
+    prometheus::Counter* rebalances;
+    prometheus::Gauge* breaker_state;
+    prometheus::Gauge* workers_busy;
+    prometheus::Counter* breaker_transitions;
+    prometheus::Counter* dead_letter_write_failures;
+    prometheus::Counter* transactions_committed;
+    prometheus::Counter* transactions_aborted;
+    prometheus::Counter* trace_context_invalid;
+    std::array<prometheus::Gauge*, all_pause_reasons.size()> paused{};  // null for backpressure
+  };
+  Families families_{};
+  Instruments instruments_{};
   ProcessMetrics process_;
   ClientMetrics client_;
   std::shared_ptr<Metrics> own_metrics_;
