@@ -14,7 +14,7 @@ fail() {
 ratio_line_ok() {  # the last line is ratio=<a number above 0>
   tail -n 1 <<<"$1" | grep -Eq '^ratio=([0-9]*[1-9][0-9]*(\.[0-9]*)?|0?\.[0-9]*[1-9][0-9]*)$'
 }
-for b in throughput latency scaling io-bound exactly-once batch; do
+for b in throughput latency scaling io-bound exactly-once batch producer; do
   started=$SECONDS
   if ! out=$(bench/$b --smoke 2>&1); then
     printf '%s\n' "$out"
@@ -23,7 +23,7 @@ for b in throughput latency scaling io-bound exactly-once batch; do
   fi
   printf '%s\n' "$out"
   case "$b" in
-    throughput | io-bound | exactly-once | batch)
+    throughput | io-bound | exactly-once | batch | producer)
       ratio_line_ok "$out" || fail "$b" "no ratio=<positive number> last line" ;;
     latency)
       for name in raw kernel-at_least_once kernel-exactly_once; do
