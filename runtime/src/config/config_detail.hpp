@@ -18,8 +18,8 @@
 #include "config/handler_choice.hpp"
 #include "config/parsed.hpp"
 #include "config/pipeline_naming.hpp"
+#include "config/settings.hpp"
 #include "config/transactional_id.hpp"
-#include "kernel/config.hpp"
 
 namespace kernel::config_detail {
 

@@ -15,8 +15,8 @@
 #include <set>
 #include <sstream>
 
+#include "config/settings.hpp"
 #include "docs_pages.hpp"
-#include "kernel/config.hpp"
 
 namespace config_docs_test {
 

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <string>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 
 namespace config_limits_test {
 

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 
 #include "config_problems.hpp"
 

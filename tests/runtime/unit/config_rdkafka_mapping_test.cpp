@@ -7,7 +7,7 @@
 #include <cctype>
 
 #include "config/config_detail.hpp"
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 
 namespace config_rdkafka_mapping_test {
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <map>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 
 namespace config_registry_test {
 

@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "config/settings.hpp"
 #include "core/context_access.hpp"
-#include "kernel/config.hpp"
 #include "kernel/middleware.hpp"
 #include "kernel/testing.hpp"
 #include "middleware/completed_ids.hpp"

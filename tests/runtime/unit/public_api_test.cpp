@@ -39,6 +39,23 @@ struct ProduceRefusal;
 namespace kernel::detail {
 using namespace public_api_test::absent;
 }  // namespace kernel::detail
+// The same for what kernel/config.hpp no longer holds (runtime/src/config/settings.hpp): qualified
+// lookup in kernel reaches a stand-in only when no public header declares the name there.
+namespace public_api_test::absent_config {
+struct SecurityProtocol;
+struct SaslMechanism;
+struct Acks;
+struct Compression;
+struct StartOffset;
+struct LogLevel;
+struct LogFormat;
+struct Ordering;
+struct DeliveryGuarantee;
+struct DedupWindow;
+}  // namespace public_api_test::absent_config
+namespace kernel {
+using namespace public_api_test::absent_config;
+}  // namespace kernel
 
 namespace public_api_test {
 
@@ -167,6 +184,24 @@ static_assert(!reaches_retry_topic<kernel::Settings>);
 static_assert(!reaches_kernel_topics<kernel::Settings>);
 static_assert(!reaches_transactional_id<kernel::Settings>);
 static_assert(!reaches_handler_choice_problems<kernel::HandlerChoice>);
+
+// kernel/config.hpp declares Settings without its fields, nor the closed sets of values they take:
+// the runtime, its tools and its tests read them (config/settings.hpp); a kernel reads its own
+// settings through KernelValues.
+static_assert(!complete<kernel::Settings>);
+static_assert(std::is_same_v<kernel::SecurityProtocol, absent_config::SecurityProtocol>);
+static_assert(std::is_same_v<kernel::SaslMechanism, absent_config::SaslMechanism>);
+static_assert(std::is_same_v<kernel::Acks, absent_config::Acks>);
+static_assert(std::is_same_v<kernel::Compression, absent_config::Compression>);
+static_assert(std::is_same_v<kernel::StartOffset, absent_config::StartOffset>);
+static_assert(std::is_same_v<kernel::LogLevel, absent_config::LogLevel>);
+static_assert(std::is_same_v<kernel::LogFormat, absent_config::LogFormat>);
+static_assert(std::is_same_v<kernel::Ordering, absent_config::Ordering>);
+static_assert(std::is_same_v<kernel::DeliveryGuarantee, absent_config::DeliveryGuarantee>);
+static_assert(std::is_same_v<kernel::DedupWindow, absent_config::DedupWindow>);
+// What a kernel author reads its settings with stays.
+static_assert(complete<kernel::KernelValues>);
+static_assert(complete<kernel::Config>);
 
 // One concept for what became of a message and the class of an error.
 static_assert(std::is_same_v<kernel::Outcome::Kind, kernel::ErrorClass>);
