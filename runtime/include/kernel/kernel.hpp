@@ -1,7 +1,7 @@
 #pragma once
 /// Everything a handler author uses, in one include: Message, Batch, Headers, Context, Outgoing,
-/// Outcome and the errors, middleware, KernelSpec and run(). Settings, the configuration
-/// registry and secret masking are in <kernel/config.hpp>, for code that asks for them.
+/// Outcome and the errors, middleware, KernelSpec and run(). Loading a configuration, a kernel's
+/// own settings and secret masking are in <kernel/config.hpp>, for code that asks for them.
 #include <spdlog/logger.h>  // Context::log()'s type, which context.hpp only declares
 
 #include "kernel/batch.hpp"

@@ -18,6 +18,7 @@
 #include "config/handler_choice.hpp"
 #include "config/parsed.hpp"
 #include "config/pipeline_naming.hpp"
+#include "config/registry.hpp"
 #include "config/settings.hpp"
 #include "config/transactional_id.hpp"
 

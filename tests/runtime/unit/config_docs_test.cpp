@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/registry.hpp"
 #include "config/settings.hpp"
 #include "docs_pages.hpp"
 

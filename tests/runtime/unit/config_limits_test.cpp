@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string>
 
+#include "config/registry.hpp"
 #include "config/settings.hpp"
 
 namespace config_limits_test {

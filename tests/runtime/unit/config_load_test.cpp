@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config/registry.hpp"
 #include "config/settings.hpp"
 
 #include "config_problems.hpp"

@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "config/config_detail.hpp"
+#include "config/registry.hpp"
 #include "config/settings.hpp"
 
 namespace config_rdkafka_mapping_test {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "config/registry.hpp"
 #include "config/settings.hpp"
 
 namespace config_registry_test {

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/registry.hpp"
 #include "config/settings.hpp"
 #include "core/context_access.hpp"
 #include "kernel/middleware.hpp"

@@ -52,6 +52,15 @@ struct LogFormat;
 struct Ordering;
 struct DeliveryGuarantee;
 struct DedupWindow;
+struct FromKernel;
+struct RdkafkaClients;
+struct RdkafkaProperty;
+struct VariableSpec;
+struct Marker {};
+inline constexpr Marker config_registry{};
+inline constexpr Marker config_registry_json{};
+inline constexpr Marker config_registry_markdown{};
+inline constexpr Marker kernel_variables{};
 }  // namespace public_api_test::absent_config
 namespace kernel {
 using namespace public_api_test::absent_config;
@@ -199,6 +208,16 @@ static_assert(std::is_same_v<kernel::LogFormat, absent_config::LogFormat>);
 static_assert(std::is_same_v<kernel::Ordering, absent_config::Ordering>);
 static_assert(std::is_same_v<kernel::DeliveryGuarantee, absent_config::DeliveryGuarantee>);
 static_assert(std::is_same_v<kernel::DedupWindow, absent_config::DedupWindow>);
+// Nor the registry's rows (config/registry.hpp), which new-kernel and the runtime read: a kernel
+// names a variable through env_var.
+static_assert(std::is_same_v<kernel::FromKernel, absent_config::FromKernel>);
+static_assert(std::is_same_v<kernel::RdkafkaClients, absent_config::RdkafkaClients>);
+static_assert(std::is_same_v<kernel::RdkafkaProperty, absent_config::RdkafkaProperty>);
+static_assert(std::is_same_v<kernel::VariableSpec, absent_config::VariableSpec>);
+static_assert(std::is_same_v<decltype(kernel::config_registry), const absent_config::Marker>);
+static_assert(std::is_same_v<decltype(kernel::config_registry_json), const absent_config::Marker>);
+static_assert(std::is_same_v<decltype(kernel::config_registry_markdown), const absent_config::Marker>);
+static_assert(std::is_same_v<decltype(kernel::kernel_variables), const absent_config::Marker>);
 // What a kernel author reads its settings with stays.
 static_assert(complete<kernel::KernelValues>);
 static_assert(complete<kernel::Config>);
