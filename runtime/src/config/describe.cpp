@@ -5,7 +5,12 @@
 // fingerprint.
 #include <algorithm>
 
-#include "config/config_detail.hpp"
+#include "config/rdkafka_properties.hpp"
+#include "config/registry_lookup.hpp"
+#include "config/secrets.hpp"
+#include "config/tls.hpp"
+#include "config/validate.hpp"
+#include "config/values.hpp"
 
 namespace kernel {
 

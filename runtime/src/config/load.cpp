@@ -7,7 +7,13 @@
 
 #include <unistd.h>  // environ
 
-#include "config/config_detail.hpp"
+#include "config/loaded.hpp"
+#include "config/rdkafka_properties.hpp"
+#include "config/registry_lookup.hpp"
+#include "config/secrets.hpp"
+#include "config/tls.hpp"
+#include "config/validate.hpp"
+#include "config/values.hpp"
 
 namespace kernel {
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "config/config_detail.hpp"
+#include "config/rdkafka_properties.hpp"
 #include "config/registry.hpp"
 #include "config/settings.hpp"
 
