@@ -55,10 +55,10 @@ double raw_round(const kernel::Config& config, const std::string& topic, const s
   for (std::size_t i = 0; i < values.size(); ++i) {
     const auto key = "k" + std::to_string(i);
     while (true) {
-      const auto err = rd_kafka_producev(
-          producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
-          RD_KAFKA_V_VALUE(const_cast<char*>(values[i].data()), values[i].size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      const auto err =
+          rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+                            RD_KAFKA_V_VALUE(const_cast<char*>(values[i].data()), values[i].size()),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         std::cerr << "raw: " << rd_kafka_err2str(err) << '\n';
@@ -120,8 +120,9 @@ int main(int argc, char** argv) {
   kernel::EmbeddedBroker broker;
   kernel::KernelDefaults defaults{"bench-producer", {}, std::nullopt};
   defaults.consumes = false;
-  const auto config = kernel::Config::load(defaults, {{kernel::env_var::KAFKA_BOOTSTRAP_SERVERS, broker.bootstrap_servers()},
-                                                      {kernel::env_var::KERNEL_LOG_LEVEL, "warn"}});
+  const auto config =
+      kernel::Config::load(defaults, {{kernel::env_var::KAFKA_BOOTSTRAP_SERVERS, broker.bootstrap_servers()},
+                                      {kernel::env_var::KERNEL_LOG_LEVEL, "warn"}});
   // A JSON value of about value_bytes: {"id":N,"pad":"xxx..."}
   std::vector<std::string> values;
   values.reserve(static_cast<std::size_t>(messages));

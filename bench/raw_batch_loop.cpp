@@ -16,6 +16,8 @@
 #include <kernel/detail/rdkafka_handles.hpp>
 #include <nlohmann/json.hpp>
 
+#include "config/settings.hpp"
+
 #include "batch_sink.hpp"
 
 namespace {

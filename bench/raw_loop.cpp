@@ -14,9 +14,10 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include <kernel/config.hpp>
 #include <kernel/detail/rdkafka_handles.hpp>
 #include <nlohmann/json.hpp>
+
+#include "config/settings.hpp"  // the runtime's private include directory: Settings' fields
 
 namespace {
 

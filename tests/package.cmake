@@ -21,6 +21,7 @@ endif()
 # (scripts/update-config-docs.sh regenerates it).
 add_executable(config-docs tools/config_docs.cpp)
 target_link_libraries(config-docs PRIVATE kernel::config)
+target_include_directories(config-docs PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)  # config/registry.hpp
 add_test(NAME config_docs_match_registry
   COMMAND ${CMAKE_COMMAND} -DDOCS_TOOL=$<TARGET_FILE:config-docs> -DDOCS=${PROJECT_SOURCE_DIR}/docs/configuration.md
           -P ${CMAKE_CURRENT_SOURCE_DIR}/tools/compare_config_docs.cmake)

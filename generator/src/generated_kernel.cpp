@@ -8,6 +8,8 @@
 #include <kernel/config.hpp>
 #include <nlohmann/json.hpp>
 
+#include "config/registry.hpp"
+
 #include "errors.hpp"
 #include "kernel_files.hpp"
 #include "manifest.hpp"

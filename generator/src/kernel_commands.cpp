@@ -10,6 +10,8 @@
 #include <CLI/CLI.hpp>
 #include <kernel/config.hpp>
 
+#include "config/registry.hpp"
+
 #include "errors.hpp"
 #include "generated_kernel.hpp"
 #include "git_repository.hpp"

@@ -19,6 +19,8 @@
 #include <CLI/CLI.hpp>
 #include <kernel/config.hpp>
 
+#include "config/registry.hpp"
+
 #include "answer_commands.hpp"
 #include "answers.hpp"
 #include "errors.hpp"

@@ -5,6 +5,8 @@
 
 #include <kernel/config.hpp>
 
+#include "config/registry.hpp"
+
 #include "answers.hpp"
 #include "template_set.hpp"
 

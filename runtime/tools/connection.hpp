@@ -11,8 +11,8 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/logger.h>
 
+#include "config/settings.hpp"
 #include "failure.hpp"
-#include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 
 namespace kernel::tools {

@@ -28,11 +28,11 @@
 #include <nlohmann/json.hpp>
 
 #include "command_line.hpp"
+#include "config/settings.hpp"
 #include "connection.hpp"
 #include "core/partition_list.hpp"
 #include "core/rfc3339.hpp"
 #include "dlq_commands.hpp"
-#include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/exit_codes.hpp"
 #include "log/logging.hpp"

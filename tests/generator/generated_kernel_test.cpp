@@ -9,6 +9,8 @@
 #include <kernel/config.hpp>
 #include <nlohmann/json.hpp>
 
+#include "config/registry.hpp"
+
 #include "answers.hpp"
 #include "errors.hpp"
 #include "generated_kernel.hpp"

@@ -10,6 +10,8 @@
 #include <kernel/config.hpp>
 #include <nlohmann/json.hpp>
 
+#include "config/registry.hpp"
+
 #include "answers.hpp"
 #include "errors.hpp"
 #include "manifest.hpp"

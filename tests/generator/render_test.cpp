@@ -9,6 +9,8 @@
 
 #include <kernel/config.hpp>
 
+#include "config/registry.hpp"
+
 #include "answers.hpp"
 #include "errors.hpp"
 #include "render.hpp"

@@ -1,6 +1,6 @@
 // Prints the configuration reference rendered from the registry (docs/configuration.md).
 #include <iostream>
 
-#include <kernel/config.hpp>
+#include "config/registry.hpp"  // kernel::config's own header (runtime/src)
 
 int main() { std::cout << kernel::config_registry_markdown(); }

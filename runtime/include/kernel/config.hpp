@@ -1,8 +1,9 @@
 #pragma once
 /// Kernel configuration: read from the environment (a `.env` file fills what it leaves
 /// unset), validated all at once before anything connects, and turned into librdkafka
-/// properties. Every variable is declared once in the registry (config_registry()), which
-/// drives parsing, validation, --print-config, the docs and the generator's .env.template.
+/// properties. What a kernel and a tool need: load, describe, redact, a kernel's own settings
+/// (KernelValues); every variable is declared once in the runtime's registry
+/// (docs/configuration.md), and Settings' fields are the runtime's own.
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -73,92 +74,9 @@ class ConfigError : public std::runtime_error {
   std::vector<std::string> problems_;
 };
 
-/// Settings whose values form a closed set. to_string() gives the text a user writes and
-/// librdkafka reads ("SASL_SSL", "all", "snappy", "earliest", "info", "json").
-enum class SecurityProtocol { plaintext, ssl, sasl_plaintext, sasl_ssl };
-enum class SaslMechanism { plain, scram_sha_256, scram_sha_512 };
-/// `none` (0) exists only to be refused by name: at-least-once needs acknowledgements.
-enum class Acks { all, leader, none };
-enum class Compression { none, gzip, snappy, lz4, zstd };
-enum class StartOffset { earliest, latest };
-enum class LogLevel { trace, debug, info, warn, error };
-enum class LogFormat { text, json };
-/// KERNEL_ORDERING: which messages never run at the same time (docs/concurrency.md).
-enum class Ordering { key, partition, none };
-/// KERNEL_DELIVERY: commits as today, or outputs and offsets in one Kafka transaction.
-enum class DeliveryGuarantee { at_least_once, exactly_once };
-std::string_view to_string(SecurityProtocol value);
-std::string_view to_string(SaslMechanism value);
-std::string_view to_string(Acks value);
-std::string_view to_string(Compression value);
-std::string_view to_string(StartOffset value);
-std::string_view to_string(LogLevel value);
-std::string_view to_string(LogFormat value);
-std::string_view to_string(Ordering value);
-std::string_view to_string(DeliveryGuarantee value);
-
+/// Every effective, typed setting (runtime/src/config/settings.hpp): the runtime's, its tools'
+/// and its tests' business. A kernel reads its own settings through KernelValues.
 struct Settings;
-
-/// A default that the kernel's code gives rather than the registry (see KernelDefaults).
-enum class FromKernel { nothing, input_topics, output_topic, dead_letter_topic, consumer_group, client_id };
-
-/// Which librdkafka clients a property is set on. `transactional_producer` is the kernel
-/// loop's own producer under exactly_once: no other producer may share its transactional.id.
-enum class RdkafkaClients { consumer, producer, both, transactional_producer };
-
-/// A librdkafka property a registry variable sets (rd_kafka_conf_set), declared in the
-/// variable's row so that building the properties and refusing a KAFKA_PROPERTY_* for it are
-/// loops over the registry.
-struct RdkafkaProperty {
-  std::string name;  ///< as librdkafka names it (fetch.wait.max.ms)
-  RdkafkaClients clients = RdkafkaClients::both;
-  /// librdkafka's other names for the same property (request.required.acks for acks).
-  std::vector<std::string> aliases = {};
-  /// A KAFKA_PROPERTY_* for it is refused, naming the variable: what the runtime's guarantees
-  /// rest on. A tuning property (owned = false) may be set that way instead of the variable.
-  bool owned = true;
-  /// Follows from the variable rather than being what it sets (batch.num.messages from
-  /// KAFKA_MAX_POLL_RECORDS): a KAFKA_PROPERTY_* for it replaces it without a conflict.
-  bool derived = false;
-  /// The value to set for `settings`, or nullopt to leave librdkafka's default.
-  std::function<std::optional<std::string>(const Settings& settings)> value = {};
-};
-
-/// One variable, declared once in the registry: its names, how its text is read into
-/// Settings and written back, its default and its documentation. Loading, validation,
-/// --print-config, docs/configuration.md and the generator's .env.template are loops over
-/// these rows. A row's functions are closures, so a variable a kernel declares can be a row
-/// too, storing its value wherever the kernel keeps it.
-struct VariableSpec {
-  std::string name;
-  std::vector<std::string> aliases;
-  std::string type;           ///< string, list, duration, size, bool, int, float, enum, pem, port, count,duration
-  std::string default_value;  ///< as a user would write it; empty when unset by default
-  bool secret = false;
-  std::string description;
-  std::vector<std::string> accepted;             ///< for enums, as a user may write them
-  FromKernel from_kernel = FromKernel::nothing;  ///< the kernel's code gives the default
-
-  /// Parses `text` and stores it in `settings`; returns what was expected when `text` is
-  /// not a value of this variable (`expected a duration with a unit, e.g. 500ms`), else "".
-  std::function<std::string(std::string_view text, Settings& settings)> read;
-  /// The stored value as a user would write it (what --print-config shows).
-  std::function<std::string(const Settings& settings)> show;
-  /// What is wrong with the stored value on its own (`expected a duration above 0`), else "".
-  /// Relations between variables are checked by the configuration, not here.
-  std::function<std::string(const Settings& settings)> check;
-  bool required = false;  ///< no default: unset is a configuration error (a kernel's own settings)
-  bool kernel = false;    ///< declared by the kernel (its settings and named outputs), not the runtime
-  /// The librdkafka properties it sets, in the order to set them; none for most variables.
-  std::vector<RdkafkaProperty> rdkafka = {};
-};
-
-/// Every variable the runtime reads, in documentation order.
-const std::vector<VariableSpec>& config_registry();
-/// The registry as JSON (an array of objects with the VariableSpec fields).
-std::string config_registry_json();
-/// The registry as a Markdown reference (docs/configuration.md).
-std::string config_registry_markdown();
 
 /// A librdkafka property and the variable it came from (for error messages).
 struct Property {
@@ -171,114 +89,6 @@ struct Property {
   bool derived = false;
 };
 
-/// KERNEL_DEDUP_WINDOW: deduplicate() remembers at most `count` completed event ids, each for
-/// at most `age` after it completed (middleware.hpp).
-struct DedupWindow {
-  std::size_t count = 0;
-  std::chrono::milliseconds age{};
-  bool operator==(const DedupWindow&) const = default;
-};
-
-/// Effective, typed settings. A default-constructed Settings holds the registry's defaults
-/// (docs/configuration.md), which are written only there.
-struct Settings {
-  Settings();
-
-  std::string kernel_name;
-  std::string bootstrap_servers;            ///< empty only before validation
-  bool embedded = false;                    ///< KAFKA_BOOTSTRAP_SERVERS=embedded (or --dev, --samples)
-  std::vector<std::string> input_topics;    ///< prefix applied
-  std::optional<std::string> output_topic;  ///< prefix applied
-  std::string dlq_topic;                    ///< prefix applied
-  std::string topic_prefix;
-  bool allow_output_to_input{};  ///< KERNEL_ALLOW_OUTPUT_TO_INPUT
-  bool batch_handler = false;    ///< KernelDefaults::batch_handler: the settings were checked for batches
-  std::optional<HandlerChoice> handler_choice;  ///< KernelDefaults::handler_choice
-  std::string group_id;
-  std::string client_id;
-
-  // TLS and SASL, decoded PEM text held in memory only.
-  std::string ca_cert_pem, client_cert_pem, client_key_pem, client_key_password;
-  std::optional<SaslMechanism> sasl_mechanism;  ///< nullopt: no SASL asked for
-  std::string sasl_username, sasl_password;
-  SecurityProtocol security_protocol{};  ///< derived from the above unless given
-
-  bool idempotence{};
-  Acks acks{};
-  int max_attempts{};
-  std::chrono::milliseconds linger{};
-  Compression compression{};
-
-  StartOffset start_offset{};
-  long long fetch_min_bytes{};
-  long long fetch_max_bytes{};
-  std::chrono::milliseconds fetch_max_wait{};
-  std::chrono::milliseconds commit_interval{};
-  std::chrono::milliseconds heartbeat_interval{};
-  std::chrono::milliseconds session_timeout{};
-  std::chrono::milliseconds rebalance_timeout{};
-  int max_retries{};
-  std::string instance_id;
-  int max_poll_records{};
-
-  DeliveryGuarantee delivery{};    ///< KERNEL_DELIVERY (docs/exactly-once.md)
-  std::string kernel_instance_id;  ///< KERNEL_INSTANCE_ID; empty: this host's name
-  std::string transactional_id;    ///< KERNEL_TRANSACTIONAL_ID; empty: derived (transactional_id())
-
-  LogLevel log_level{};
-  LogFormat log_format{};
-  std::chrono::milliseconds shutdown_timeout{};
-  std::chrono::milliseconds startup_timeout{};
-  std::chrono::milliseconds retry_backoff{};
-  std::chrono::milliseconds retry_backoff_max{};
-  double retry_multiplier{};
-  double retry_jitter{};
-  /// KERNEL_RETRY_TOPICS: the delay of each retry topic (empty: retries in place).
-  std::vector<std::chrono::milliseconds> retry_topics;
-  int breaker_threshold{};  ///< 0: breaker off
-  std::chrono::milliseconds breaker_cooldown{};
-  std::chrono::milliseconds breaker_cooldown_max{};
-  std::optional<std::chrono::milliseconds> handler_timeout;  ///< nullopt: no deadline
-  int batch_size{};                                          ///< KERNEL_BATCH_SIZE (batch_handler)
-  std::chrono::milliseconds batch_timeout{};                 ///< KERNEL_BATCH_TIMEOUT (batch_handler)
-  int concurrency{};                                         ///< KERNEL_CONCURRENCY: worker threads (1: none)
-  Ordering ordering{};                                       ///< KERNEL_ORDERING
-  DedupWindow dedup_window;                                  ///< KERNEL_DEDUP_WINDOW
-
-  std::optional<int> http_port;  ///< nullopt: off; 0: pick a free port (ops)
-  std::string http_address;      ///< IPv4 or IPv6 address the endpoints listen on (ops)
-  std::string admin_token;       ///< empty: admin endpoints off (ops)
-  int metrics_max_series{};      ///< KERNEL_METRICS_MAX_SERIES: series per metric of the kernel's own
-  bool client_metrics{};         ///< KERNEL_CLIENT_METRICS: librdkafka's statistics as metrics
-  std::chrono::milliseconds client_metrics_interval{};  ///< KERNEL_CLIENT_METRICS_INTERVAL
-
-  // Pipeline naming and topics (docs/pipelines.md).
-  std::string pipeline;                    ///< KERNEL_PIPELINE; with step, turns pipeline naming on
-  std::string step;                        ///< KERNEL_STEP
-  std::string cluster;                     ///< KERNEL_CLUSTER, the ${clusterName} of topic patterns
-  std::string topic_pattern;               ///< KERNEL_TOPIC_PATTERN
-  std::optional<std::string> error_topic;  ///< prefix applied; nullopt: no error topic
-  /// KERNEL_ALLOWED_TOPICS as written: exact names and `prefix.*`, never prefixed.
-  std::vector<std::string> allowed_topics;
-  bool create_topics{};                 ///< KERNEL_CREATE_TOPICS
-  std::optional<int> topic_partitions;  ///< nullopt: as many as the first input topic
-  int topic_replication{};
-  std::chrono::milliseconds error_topic_retention{};
-
-  /// KAFKA_PROPERTY_* pass-through, with the client(s) each applies to.
-  struct Passthrough {
-    std::string property, value, variable;
-    bool consumer = true, producer = true;
-  };
-  std::vector<Passthrough> passthrough;
-
-  /// The kernel's own settings and named outputs as declared (KernelSpec::settings, ::outputs),
-  /// and their values; output topics there are without KAFKA_TOPIC_PREFIX.
-  std::vector<KernelSetting> kernel_settings;
-  std::vector<KernelOutput> named_outputs;
-  KernelValues kernel_values;
-};
-
 /// The variable a kernel's setting is read from: the kernel's name upper-cased with dashes as
 /// underscores, `_`, the setting's name (ORDER_ROUTER_BATCH_SIZE).
 std::string setting_variable(std::string_view kernel_name, std::string_view setting);
@@ -288,11 +98,6 @@ std::string output_variable(std::string_view output);
 /// kernel-, setting or output names that are malformed or repeated, defaults that are not
 /// values of their type, enumerations without choices. Empty when nothing is.
 std::vector<std::string> declaration_problems(const KernelDefaults& kernel);
-/// Registry-style rows for a kernel's own settings, then its named outputs; reading one stores
-/// the value in Settings::kernel_values.
-std::vector<VariableSpec> kernel_variables(std::string_view kernel_name, const std::vector<KernelSetting>& settings,
-                                           const std::vector<KernelOutput>& outputs);
-
 /// `--print-config --format`: the kernel binary's whole configuration reference.
 enum class ReferenceFormat { env, markdown, json };
 /// Every variable the kernel reads, with this kernel's defaults: the runtime's, then the
@@ -307,13 +112,21 @@ KernelValues load_kernel_values(const KernelDefaults& kernel, const Environment&
 
 class Config {
  public:
+  /// The registry's defaults, not validated.
+  Config();
+  Config(const Config& other);
+  Config(Config&& other) noexcept;
+  Config& operator=(const Config& other);
+  Config& operator=(Config&& other) noexcept;
+  ~Config();
+
   /// Reads and validates. Throws ConfigError listing every problem.
   static Config load(const KernelDefaults& defaults, const Environment& environment, RunMode mode = RunMode::production,
                      const std::filesystem::path& dotenv = ".env");
   /// Settings given directly (tests, tools); validated the same way.
   static Config from_settings(Settings settings);
 
-  const Settings& settings() const noexcept { return settings_; }
+  const Settings& settings() const noexcept { return *settings_; }
   /// Points the kernel at another broker (the embedded one) and throwaway state.
   void use_bootstrap_servers(std::string servers);
   void set_group_id(std::string group);
@@ -351,7 +164,9 @@ class Config {
   // Checks every Settings gets (load and from_settings alike) and builds the Config.
   static Config validate(config_detail::Loaded loaded, config_detail::Problems& problems);
 
-  Settings settings_;
+  // Behind a pointer so that this header only declares Settings; copies are deep (every
+  // special member is in config_value.cpp). Null only in a moved-from Config.
+  std::unique_ptr<Settings> settings_;
   std::map<std::string, std::string, std::less<>> sources_;  // variable -> default|env|.env|code
   std::vector<std::string> warnings_;
   std::shared_ptr<void> keep_alive_;                               // in-memory files backing certificate properties

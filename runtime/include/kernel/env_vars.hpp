@@ -1,6 +1,6 @@
 #pragma once
 /// The names of the environment variables the runtime reads, one constant per registry row
-/// (config_registry(), docs/configuration.md), for code and tests to name a variable without
+/// (the runtime's registry, docs/configuration.md), for code and tests to name a variable without
 /// spelling it: a typo is then a compile error rather than a variable nobody reads.
 #include <array>
 #include <string_view>

@@ -1,8 +1,8 @@
 #pragma once
 /// Everything a handler author uses, in one include: Message, Batch, Headers, Context, Outgoing,
-/// Outcome and the errors, middleware, the kernel's own metrics, KernelSpec and run(). Settings,
-/// the configuration registry and secret masking are in <kernel/config.hpp>, for code that asks
-/// for them.
+/// Outcome and the errors, middleware, the kernel's own metrics, KernelSpec and run(). Loading a
+/// configuration, a kernel's own settings and secret masking are in <kernel/config.hpp>, for code
+/// that asks for them.
 #include <spdlog/logger.h>  // Context::log()'s type, which context.hpp only declares
 
 #include "kernel/batch.hpp"

@@ -7,7 +7,7 @@
 #include <limits>
 #include <span>
 
-#include "config/config_detail.hpp"
+#include "config/codecs.hpp"
 
 namespace kernel {
 

@@ -5,7 +5,12 @@
 // fingerprint.
 #include <algorithm>
 
-#include "config/config_detail.hpp"
+#include "config/rdkafka_properties.hpp"
+#include "config/registry_lookup.hpp"
+#include "config/secrets.hpp"
+#include "config/tls.hpp"
+#include "config/validate.hpp"
+#include "config/values.hpp"
 
 namespace kernel {
 
@@ -146,8 +151,8 @@ void append_properties(std::string& out, std::string_view title, const std::vect
 std::string mask_secrets(std::string_view text) { return mask_private_key_blocks(mask_keyed_values(text)); }
 
 std::string Config::describe() const {
-  const auto values = effective_values(settings_);
-  std::string out = "# settings of " + settings_.kernel_name + " (value  # source)\n";
+  const auto values = effective_values(settings());
+  std::string out = "# settings of " + settings().kernel_name + " (value  # source)\n";
   auto line = [&](const std::string& name) {
     const auto it = values.find(name);
     const auto value = it == values.end() ? std::string() : it->second;
@@ -155,29 +160,29 @@ std::string Config::describe() const {
            "\n";
   };
   for (const auto& spec : config_registry()) line(spec.name);
-  for (const auto& p : settings_.passthrough) line(p.variable);
-  const auto own = kernel_variables(settings_.kernel_name, settings_.kernel_settings, settings_.named_outputs);
-  if (!own.empty()) out += "\n# settings and outputs " + settings_.kernel_name + " declares (value  # source)\n";
+  for (const auto& p : settings().passthrough) line(p.variable);
+  const auto own = kernel_variables(settings().kernel_name, settings().kernel_settings, settings().named_outputs);
+  if (!own.empty()) out += "\n# settings and outputs " + settings().kernel_name + " declares (value  # source)\n";
   for (const auto& spec : own) {
-    const auto value = spec.show(settings_);
+    const auto value = spec.show(settings());
     out += spec.name + "=" + (spec.secret && !value.empty() ? "***" : printable_value(value)) + "  # " +
            (source_of(spec.name).empty() ? "default" : source_of(spec.name)) + "\n";
   }
-  append_properties(out, "librdkafka consumer properties", consumer_properties(), settings_);
-  append_properties(out, "librdkafka producer properties", loop_producer_properties(), settings_);
+  append_properties(out, "librdkafka consumer properties", consumer_properties(), settings());
+  append_properties(out, "librdkafka producer properties", loop_producer_properties(), settings());
   return out;
 }
 
 std::string Config::redact(std::string_view text) const { return redact_secret_values(mask_secrets(text)); }
 
 std::string Config::redact_secret_values(std::string_view text) const {
-  if (!secret_values_) return replace_secret_values(std::string(text), settings_);
+  if (!secret_values_) return replace_secret_values(std::string(text), settings());
   return replace_values(std::string(text), *secret_values_);
 }
 
 std::function<std::string(std::string_view)> Config::secret_value_redactor() const {
   auto secrets =
-      secret_values_ ? secret_values_ : std::make_shared<const std::vector<std::string>>(secret_values(settings_));
+      secret_values_ ? secret_values_ : std::make_shared<const std::vector<std::string>>(secret_values(settings()));
   if (secrets->empty()) return {};
   return [secrets = std::move(secrets)](std::string_view text) { return replace_values(std::string(text), *secrets); };
 }

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <set>
 
-#include "config/config_detail.hpp"
+#include "config/registry.hpp"
+#include "config/settings.hpp"
+#include "config/values.hpp"
 
 namespace kernel {
 

@@ -7,7 +7,13 @@
 
 #include <unistd.h>  // environ
 
-#include "config/config_detail.hpp"
+#include "config/loaded.hpp"
+#include "config/rdkafka_properties.hpp"
+#include "config/registry_lookup.hpp"
+#include "config/secrets.hpp"
+#include "config/tls.hpp"
+#include "config/validate.hpp"
+#include "config/values.hpp"
 
 namespace kernel {
 
@@ -430,33 +436,33 @@ Config Config::validate(Loaded loaded, Problems& problems) {
     warning = replace_secret_values(std::move(warning), loaded.settings);
   }
   config.secret_values_ = std::make_shared<const std::vector<std::string>>(secret_values(loaded.settings));
-  config.settings_ = std::move(loaded.settings);
+  *config.settings_ = std::move(loaded.settings);
   config.sources_ = std::move(loaded.sources);
   config.warnings_ = std::move(loaded.warnings);
   return config;
 }
 
 void Config::use_bootstrap_servers(std::string servers) {
-  settings_.bootstrap_servers = std::move(servers);
-  settings_.embedded = settings_.bootstrap_servers == "embedded";
+  settings_->bootstrap_servers = std::move(servers);
+  settings_->embedded = settings_->bootstrap_servers == "embedded";
   sources_[env_var::KAFKA_BOOTSTRAP_SERVERS] = std::string(source::code);
 }
 
 void Config::set_group_id(std::string group) {
-  settings_.group_id = std::move(group);
+  settings_->group_id = std::move(group);
   sources_[env_var::KAFKA_CONSUMER_GROUP] = std::string(source::code);
 }
 
 std::vector<Property> Config::consumer_properties() const {
-  return build_properties(settings_, Client::consumer, certificate_location_);
+  return build_properties(*settings_, Client::consumer, certificate_location_);
 }
 
 std::vector<Property> Config::producer_properties() const {
-  return build_properties(settings_, Client::producer, certificate_location_);
+  return build_properties(*settings_, Client::producer, certificate_location_);
 }
 
 std::vector<Property> Config::loop_producer_properties() const {
-  return build_properties(settings_, Client::loop_producer, certificate_location_);
+  return build_properties(*settings_, Client::loop_producer, certificate_location_);
 }
 
 std::string Config::source_of(std::string_view variable) const {

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <regex>
 
-#include "config/config_detail.hpp"
+#include "config/loaded.hpp"
+#include "config/pipeline_naming.hpp"
+#include "config/values.hpp"
 
 namespace kernel {
 

@@ -12,7 +12,12 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "config/config_detail.hpp"
+#include "config/rdkafka_properties.hpp"
+#include "config/registry_lookup.hpp"
+#include "config/secrets.hpp"
+#include "config/transactional_id.hpp"
+#include "config/validate.hpp"
+#include "config/values.hpp"
 #include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 

@@ -5,7 +5,8 @@
 // kernel_config.
 #include <nlohmann/json.hpp>
 
-#include "config/config_detail.hpp"
+#include "config/registry.hpp"
+#include "config/values.hpp"
 
 namespace kernel {
 

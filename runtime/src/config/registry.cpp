@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/registry_lookup.hpp"
 #include "config/registry_rows.hpp"
 
 namespace kernel {

@@ -11,7 +11,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "config/config_detail.hpp"
+#include "config/codecs.hpp"
+#include "config/registry.hpp"
 
 namespace kernel::config_detail::registry_rows {
 

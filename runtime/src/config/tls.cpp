@@ -13,7 +13,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "config/config_detail.hpp"
+#include "config/settings.hpp"
+#include "config/tls.hpp"
 
 namespace kernel::config_detail {
 

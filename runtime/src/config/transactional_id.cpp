@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "config/settings.hpp"
 #include "config/transactional_id.hpp"
 
 namespace kernel {

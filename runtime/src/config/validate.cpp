@@ -4,7 +4,12 @@
 // checks as the environment.
 #include <algorithm>
 
-#include "config/config_detail.hpp"
+#include "config/handler_choice.hpp"
+#include "config/registry_lookup.hpp"
+#include "config/secrets.hpp"
+#include "config/settings.hpp"
+#include "config/validate.hpp"
+#include "config/values.hpp"
 #include "core/printable_text.hpp"
 
 namespace kernel {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "config/config_detail.hpp"
+#include "config/values.hpp"
 #include "core/base64.hpp"
 
 namespace kernel::config_detail {

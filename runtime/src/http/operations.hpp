@@ -8,8 +8,8 @@
 
 #include <spdlog/logger.h>
 
+#include "config/settings.hpp"
 #include "http/ops_server.hpp"
-#include "kernel/config.hpp"
 #include "ops/kernel_metrics.hpp"
 #include "ops/ops_state.hpp"
 

@@ -7,8 +7,8 @@
 
 #include <spdlog/logger.h>
 
+#include "config/settings.hpp"
 #include "kernel/batch.hpp"
-#include "kernel/config.hpp"
 #include "kernel/context.hpp"
 #include "kernel/handler.hpp"
 #include "kernel/spec.hpp"

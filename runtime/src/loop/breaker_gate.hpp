@@ -10,7 +10,7 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/logger.h>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 #include "kernel/message.hpp"
 #include "loop/circuit_breaker.hpp"
 #include "ops/kernel_metrics.hpp"

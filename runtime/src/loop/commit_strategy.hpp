@@ -15,7 +15,7 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/logger.h>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 
 namespace kernel::detail {

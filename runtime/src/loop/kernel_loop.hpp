@@ -19,9 +19,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "config/settings.hpp"
 #include "core/completion_hook.hpp"
 #include "kernel/batch.hpp"
-#include "kernel/config.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/exit_codes.hpp"
 #include "kernel/handler.hpp"

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 #include "kernel/message.hpp"
 
 namespace kernel::detail {

@@ -11,7 +11,7 @@
 
 #include <spdlog/logger.h>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 #include "kernel/message.hpp"
 #include "kernel/outcome.hpp"
 #include "loop/disposition.hpp"

@@ -9,7 +9,7 @@
 
 #include <spdlog/logger.h>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 #include "kernel/context.hpp"
 #include "kernel/handler.hpp"
 #include "loop/call_executor.hpp"

@@ -4,7 +4,7 @@
 // each layer when it builds the chain.
 #include <vector>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 #include "kernel/handler.hpp"
 
 namespace kernel::detail {

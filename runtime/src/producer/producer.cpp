@@ -18,6 +18,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config/pipeline_naming.hpp"
+#include "config/settings.hpp"
 #include "core/context_access.hpp"
 #include "core/refusal.hpp"
 #include "kernel/detail/rdkafka_client.hpp"

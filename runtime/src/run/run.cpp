@@ -8,9 +8,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "config/settings.hpp"
 #include "http/operations.hpp"
 #include "http/ops_server.hpp"
-#include "kernel/config.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "log/logging.hpp"
 #include "loop/handler_choice.hpp"

@@ -6,7 +6,7 @@
 
 #include <spdlog/logger.h>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 #include "kernel/embedded_broker.hpp"
 #include "kernel/spec.hpp"
 

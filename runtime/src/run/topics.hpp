@@ -6,7 +6,7 @@
 #include <spdlog/logger.h>
 
 #include "config/pipeline_naming.hpp"
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 
 namespace kernel {
 class EmbeddedBroker;

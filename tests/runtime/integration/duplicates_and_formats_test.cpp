@@ -12,6 +12,7 @@
 
 #include <httplib.h>
 
+#include "config/settings.hpp"
 #include "kernel/middleware.hpp"
 #include "kernel/testing.hpp"
 #include "wait.hpp"

@@ -15,8 +15,9 @@
 #include <set>
 #include <sstream>
 
+#include "config/registry.hpp"
+#include "config/settings.hpp"
 #include "docs_pages.hpp"
-#include "kernel/config.hpp"
 
 namespace config_docs_test {
 

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <array>
 
+#include "config/settings.hpp"
 #include "config/transactional_id.hpp"
-#include "kernel/config.hpp"
 
 #include "config_problems.hpp"
 

@@ -7,7 +7,8 @@
 #include <algorithm>
 #include <string>
 
-#include "kernel/config.hpp"
+#include "config/registry.hpp"
+#include "config/settings.hpp"
 
 namespace config_limits_test {
 

@@ -5,7 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "kernel/config.hpp"
+#include "config/registry.hpp"
+#include "config/settings.hpp"
 
 #include "config_problems.hpp"
 

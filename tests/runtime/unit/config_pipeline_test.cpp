@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "config/pipeline_naming.hpp"
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 
 #include "config_problems.hpp"
 

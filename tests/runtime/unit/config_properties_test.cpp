@@ -5,7 +5,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 
 #include "config_problems.hpp"

@@ -6,8 +6,9 @@
 #include <algorithm>
 #include <cctype>
 
-#include "config/config_detail.hpp"
-#include "kernel/config.hpp"
+#include "config/rdkafka_properties.hpp"
+#include "config/registry.hpp"
+#include "config/settings.hpp"
 
 namespace config_rdkafka_mapping_test {
 

@@ -6,7 +6,8 @@
 #include <algorithm>
 #include <map>
 
-#include "kernel/config.hpp"
+#include "config/registry.hpp"
+#include "config/settings.hpp"
 
 namespace config_registry_test {
 

@@ -12,7 +12,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 #include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 

@@ -20,7 +20,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 #include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 

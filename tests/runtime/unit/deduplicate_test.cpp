@@ -9,8 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include "config/registry.hpp"
+#include "config/settings.hpp"
 #include "core/context_access.hpp"
-#include "kernel/config.hpp"
 #include "kernel/middleware.hpp"
 #include "kernel/testing.hpp"
 #include "middleware/completed_ids.hpp"

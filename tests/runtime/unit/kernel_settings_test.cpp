@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 #include "kernel/context.hpp"
 #include "kernel/errors.hpp"
 #include "kernel/testing.hpp"

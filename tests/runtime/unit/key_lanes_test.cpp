@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kernel/config.hpp"
+#include "config/settings.hpp"
 #include "loop/key_lanes.hpp"
 #include "loop/partition_state.hpp"
 #include "loop/worker_pool.hpp"

@@ -5,7 +5,7 @@
 #include <iterator>
 #include <string>
 
-#include "config/config_detail.hpp"
+#include "config/tls.hpp"
 
 namespace memory_file_test {
 

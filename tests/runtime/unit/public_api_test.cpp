@@ -39,6 +39,32 @@ struct ProduceRefusal;
 namespace kernel::detail {
 using namespace public_api_test::absent;
 }  // namespace kernel::detail
+// The same for what kernel/config.hpp no longer holds (runtime/src/config/settings.hpp): qualified
+// lookup in kernel reaches a stand-in only when no public header declares the name there.
+namespace public_api_test::absent_config {
+struct SecurityProtocol;
+struct SaslMechanism;
+struct Acks;
+struct Compression;
+struct StartOffset;
+struct LogLevel;
+struct LogFormat;
+struct Ordering;
+struct DeliveryGuarantee;
+struct DedupWindow;
+struct FromKernel;
+struct RdkafkaClients;
+struct RdkafkaProperty;
+struct VariableSpec;
+struct Marker {};
+inline constexpr Marker config_registry{};
+inline constexpr Marker config_registry_json{};
+inline constexpr Marker config_registry_markdown{};
+inline constexpr Marker kernel_variables{};
+}  // namespace public_api_test::absent_config
+namespace kernel {
+using namespace public_api_test::absent_config;
+}  // namespace kernel
 
 namespace public_api_test {
 
@@ -193,6 +219,33 @@ static_assert(std::is_trivially_copyable_v<kernel::TraceContext>);
 static_assert(sizeof(kernel::TraceContext) <= 56);
 static_assert(std::is_same_v<decltype(std::declval<const kernel::TraceContext&>().trace_id()), std::string_view>);
 static_assert(std::is_same_v<decltype(std::declval<const kernel::TraceContext&>().traceparent()), std::string>);
+// kernel/config.hpp declares Settings without its fields, nor the closed sets of values they take:
+// the runtime, its tools and its tests read them (config/settings.hpp); a kernel reads its own
+// settings through KernelValues.
+static_assert(!complete<kernel::Settings>);
+static_assert(std::is_same_v<kernel::SecurityProtocol, absent_config::SecurityProtocol>);
+static_assert(std::is_same_v<kernel::SaslMechanism, absent_config::SaslMechanism>);
+static_assert(std::is_same_v<kernel::Acks, absent_config::Acks>);
+static_assert(std::is_same_v<kernel::Compression, absent_config::Compression>);
+static_assert(std::is_same_v<kernel::StartOffset, absent_config::StartOffset>);
+static_assert(std::is_same_v<kernel::LogLevel, absent_config::LogLevel>);
+static_assert(std::is_same_v<kernel::LogFormat, absent_config::LogFormat>);
+static_assert(std::is_same_v<kernel::Ordering, absent_config::Ordering>);
+static_assert(std::is_same_v<kernel::DeliveryGuarantee, absent_config::DeliveryGuarantee>);
+static_assert(std::is_same_v<kernel::DedupWindow, absent_config::DedupWindow>);
+// Nor the registry's rows (config/registry.hpp), which new-kernel and the runtime read: a kernel
+// names a variable through env_var.
+static_assert(std::is_same_v<kernel::FromKernel, absent_config::FromKernel>);
+static_assert(std::is_same_v<kernel::RdkafkaClients, absent_config::RdkafkaClients>);
+static_assert(std::is_same_v<kernel::RdkafkaProperty, absent_config::RdkafkaProperty>);
+static_assert(std::is_same_v<kernel::VariableSpec, absent_config::VariableSpec>);
+static_assert(std::is_same_v<decltype(kernel::config_registry), const absent_config::Marker>);
+static_assert(std::is_same_v<decltype(kernel::config_registry_json), const absent_config::Marker>);
+static_assert(std::is_same_v<decltype(kernel::config_registry_markdown), const absent_config::Marker>);
+static_assert(std::is_same_v<decltype(kernel::kernel_variables), const absent_config::Marker>);
+// What a kernel author reads its settings with stays.
+static_assert(complete<kernel::KernelValues>);
+static_assert(complete<kernel::Config>);
 
 // One concept for what became of a message and the class of an error.
 static_assert(std::is_same_v<kernel::Outcome::Kind, kernel::ErrorClass>);

@@ -6,8 +6,8 @@
 #include <chrono>
 
 #include "config/pipeline_naming.hpp"
+#include "config/settings.hpp"
 #include "core/rfc3339.hpp"
-#include "kernel/config.hpp"
 #include "kernel/outcome.hpp"
 #include "kernel/spec.hpp"
 #include "kernel/testing.hpp"
