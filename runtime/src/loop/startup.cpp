@@ -1,16 +1,16 @@
-// Start-up: the clients and the subscription. The brokers and topics are checked before the
-// loop starts (verify_topics, run/topics.cpp).
+// Start-up: the clients, their error callback, and the subscription. The brokers and topics are
+// checked before the loop starts (verify_topics, run/topics.cpp).
 #include "loop/kernel_loop.hpp"
-
-#include "loop/commit_strategy.hpp"
 
 #include <array>
 #include <cstdlib>
 #include <utility>
 
 #include "config/transactional_id.hpp"
+#include "core/refusal.hpp"
 #include "kernel/detail/rdkafka_client.hpp"
 #include "log/logging.hpp"
+#include "loop/commit_strategy.hpp"
 #include "loop/loop_internal.hpp"
 
 namespace kernel::detail {
@@ -85,6 +85,31 @@ void KernelLoop::start() {
   for (const auto& topic : settings().input_topics) inputs += (inputs.empty() ? "" : ",") + topic;
   log_->info("subscribed to {} as group {} (output {}, dead letters {})", inputs, settings().group_id,
              settings().output_topic.value_or("none"), settings().dlq_topic);
+}
+
+void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  auto* self = static_cast<KernelLoop*>(opaque);
+  const auto code = static_cast<rd_kafka_resp_err_t>(err);
+  // An authentication or TLS refusal: librdkafka logs it itself, and the start-up topic check
+  // (run/topics.cpp), which runs before the loop, ends start-up with 77 on the first.
+  if (describe_refusal(err, reason, self->settings().bootstrap_servers)) {
+    self->log_->debug("{}: {}", rd_kafka_name(rk), kernel::mask_secrets(reason));
+    return;
+  }
+  if (code == RD_KAFKA_RESP_ERR__FATAL) {
+    self->stop_on_fatal_error(rk);
+    return;
+  }
+  // /readyz: no broker at all for longer than the session timeout means the group is lost.
+  if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && self->ops_ && rk == self->consumer_.get())
+    self->ops_->brokers_down(Clock::now());
+  // Transport errors: librdkafka logs each connection failure itself and reconnects on its own;
+  // repeating them here would double every line.
+  // Before joining, start-up reports unreachable brokers itself (exit 69).
+  const bool logged_elsewhere = code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__RESOLVE ||
+                                (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !self->joined());
+  self->log_->log(logged_elsewhere ? spdlog::level::debug : spdlog::level::warn, "{}: {}", rd_kafka_name(rk),
+                  kernel::mask_secrets(reason));
 }
 
 }  // namespace kernel::detail
