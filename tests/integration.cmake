@@ -14,6 +14,9 @@ target_link_libraries(runtime_integration_tests PRIVATE kernel::runtime doctest:
 target_include_directories(runtime_integration_tests PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
 target_compile_definitions(runtime_integration_tests PRIVATE
   KERNEL_PROBE="${CMAKE_CURRENT_SOURCE_DIR}/runtime/integration/probe.py")
+# requester_test.cpp runs it-kernel as a process, to SIGKILL it.
+target_compile_definitions(runtime_integration_tests PRIVATE IT_KERNEL_BINARY="$<TARGET_FILE:it-kernel>")
+add_dependencies(runtime_integration_tests it-kernel)
 # CTest entries of at most six test cases each (doctest's --first/--last over its file order), so
 # that `ctest -j` runs them side by side: the cases spend nearly all their time waiting on the
 # broker (a group's first join alone is 3 s on the mock), not on the CPU. A new case joins a

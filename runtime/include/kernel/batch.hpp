@@ -67,6 +67,9 @@ class Batch {
   void produce(std::size_t i, Outgoing message);
   /// As Context::produce_to(): to the named output `output` (KernelSpec::outputs).
   void produce_to(std::size_t i, std::string_view output, Outgoing message);
+  /// As Context::reply(): answers message `i`, a request (its reply-to, key and correlation id);
+  /// a missing or refused reply-to fails message `i` alone.
+  void reply(std::size_t i, Outgoing message);
 
   /// Fails message `i` alone, classified like an exception the single-message handler throws:
   /// permanent (and unknown types) are dead-lettered, business errors go to the error topic,

@@ -64,6 +64,14 @@ class Context {
   /// the handler catches it: the input is dead-lettered as processing_error, nothing of the
   /// attempt is sent (docs/pipelines.md).
   void produce_to(std::string_view output, Outgoing message);
+  /// Answers the request being handled (docs/producer.md#requests-and-replies): queues `message` for
+  /// the input's `reply-to` topic, named in full (no KAFKA_TOPIC_PREFIX) and judged by the
+  /// produce guard, keyed as the request unless it has a key, with the request's correlation id;
+  /// sent with the attempt's other outputs, once the handler succeeds. A message without a
+  /// valid `reply-to` fails the attempt (PermanentError, validation_error), a reply-to the
+  /// guard refuses too (reply_to_not_allowed), even if the handler catches it. In a batch
+  /// handler: Batch::reply(i, ...).
+  void reply(Outgoing message);
   /// The kernel's own setting `name` (KernelSpec::settings), typed: setting<int>("BATCH_SIZE"),
   /// setting<std::chrono::milliseconds>("POLL_EVERY"). An undeclared name, or a type the
   /// setting does not have, throws std::logic_error.

@@ -35,6 +35,8 @@ enum class FailureReason {
   output_failed,
   timeout,
   topic_not_allowed,  ///< the produce guard refused a topic (docs/pipelines.md)
+  /// the produce guard refused a request's reply-to topic (docs/producer.md)
+  reply_to_not_allowed,
 };
 
 /// Every FailureReason, in declaration order (kernel-admin dlq --reason takes their names). A
@@ -43,6 +45,7 @@ inline constexpr std::array all_failure_reasons = {
     FailureReason::deserialization_error, FailureReason::validation_error, FailureReason::processing_error,
     FailureReason::retries_exhausted,     FailureReason::output_failed,    FailureReason::timeout,
     FailureReason::topic_not_allowed,
+    FailureReason::reply_to_not_allowed,  // request/reply (docs/producer.md)
 };
 
 /// success, transient, permanent, business, fatal (`dlq-error-class` uses the two in between).

@@ -53,4 +53,12 @@ class Headers {
   std::vector<std::size_t> null_values_;  // indices into entries_; almost always empty
 };
 
+/// Header names the runtime reads from a message (the standard ones it writes: docs/reference.md).
+namespace header {
+/// The topic a request's reply goes to, named in full (Context::reply(), kernel::Requester).
+inline constexpr std::string_view reply_to = "reply-to";
+/// What ties a reply to its request, and the records of one flow to each other.
+inline constexpr std::string_view correlation_id = "correlation-id";
+}  // namespace header
+
 }  // namespace kernel

@@ -32,9 +32,18 @@ class Outgoing {
   /// prepended when it is sent.
   Outgoing& topic(std::string name) & {
     topic_ = std::move(name);
+    exact_topic_ = false;
     return *this;
   }
   Outgoing&& topic(std::string name) && { return std::move(topic(std::move(name))); }
+  /// A topic named as the brokers know it: KAFKA_TOPIC_PREFIX is not prepended (a request's
+  /// `reply-to`, which Context::reply() uses). The produce guard judges it all the same.
+  Outgoing& exact_topic(std::string name) & {
+    topic_ = std::move(name);
+    exact_topic_ = true;
+    return *this;
+  }
+  Outgoing&& exact_topic(std::string name) && { return std::move(exact_topic(std::move(name))); }
 
   Outgoing& key(std::string key) & {
     key_ = std::move(key);
@@ -117,6 +126,8 @@ class Outgoing {
   Outgoing&& conversation_id(std::string value) && { return std::move(conversation_id(std::move(value))); }
 
   const std::string& topic() const noexcept { return topic_; }
+  /// Whether topic() is named in full (exact_topic()): no KAFKA_TOPIC_PREFIX is added to it.
+  bool topic_is_exact() const noexcept { return exact_topic_; }
   const std::optional<std::string>& key() const noexcept { return key_; }
   std::optional<std::int32_t> partition() const noexcept { return partition_; }
   const std::string& value() const noexcept { return value_; }
@@ -139,6 +150,7 @@ class Outgoing {
   std::optional<std::int32_t> partition_;
   std::string value_;
   ContentType content_type_ = ContentType::json;
+  bool exact_topic_ = false;
   Headers headers_;
   std::string event_type_, schema_version_, correlation_id_, conversation_id_;
 };

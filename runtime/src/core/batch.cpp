@@ -5,6 +5,7 @@
 
 #include "core/context_access.hpp"
 #include "core/current_exception.hpp"
+#include "core/reply.hpp"
 
 namespace kernel {
 
@@ -75,6 +76,21 @@ void Batch::produce_to(std::size_t i, std::string_view output, Outgoing message)
     throw PermanentError(std::string("produce_to(): ") + error.what());
   }
   message.topic(std::move(topic));
+  produce(i, std::move(message));
+}
+
+void Batch::reply(std::size_t i, Outgoing message) {
+  check(i);
+  try {
+    detail::address_reply(messages_[i], message, context_->runtime_state());
+  } catch (...) {
+    // As a refused produce: message i fails, even if the handler catches the exception.
+    if (const auto& refused = detail::ContextAccess::produce_refusal(*context_); !refused.message.empty()) {
+      fail(i, Outcome::permanent(refused.message, refused.reason));
+      detail::ContextAccess::clear_produce_refusal(*context_);
+    }
+    throw;
+  }
   produce(i, std::move(message));
 }
 

@@ -22,8 +22,9 @@ void queue(Context& context, Outgoing& message) {
   }
   // The guard judges the topic as the handler asks for it, when it asks (the default output
   // is always the kernel's own); a refusal fails the whole attempt.
-  if (state.topic_check && !message.topic().empty()) {
-    if (auto why = state.topic_check(message.topic()); !why.empty()) {
+  const auto& check = message.topic_is_exact() ? state.exact_topic_check : state.topic_check;
+  if (check && !message.topic().empty()) {
+    if (auto why = check(message.topic()); !why.empty()) {
       state.refuse("produce to " + message.topic() + " refused: " + why, FailureReason::topic_not_allowed);
     }
   }

@@ -41,6 +41,10 @@ struct ContextAccess {
   static void set_topic_check(Context& context, TopicCheck check) {
     context.runtime_state().topic_check = std::move(check);
   }
+  /// The guard for topics named in full (Outgoing::exact_topic(): a reply's reply-to).
+  static void set_exact_topic_check(Context& context, TopicCheck check) {
+    context.runtime_state().exact_topic_check = std::move(check);
+  }
   static const ProduceRefusal& produce_refusal(const Context& context) noexcept {
     return context.runtime_state().produce_refusal;
   }

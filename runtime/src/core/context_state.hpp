@@ -24,8 +24,9 @@ class KernelMetrics;
 using TopicCheck = std::function<std::string(const std::string& topic)>;
 
 /// The first produce refused during an attempt: a topic the guard refuses (topic_not_allowed),
-/// or an undeclared output (processing_error). The runtime dead-letters the input with it even
-/// if the handler caught the exception, and sends nothing.
+/// an undeclared output (processing_error), a reply without a valid reply-to (validation_error)
+/// or to one the guard refuses (reply_to_not_allowed). The runtime dead-letters the input with
+/// it even if the handler caught the exception, and sends nothing.
 struct ProduceRefusal {
   std::string message;  ///< "" when nothing was refused
   FailureReason reason = FailureReason::topic_not_allowed;
@@ -49,6 +50,7 @@ struct ContextState {
   NextProduce produce_chain;  // empty without producer middleware
   KernelMetrics* metrics = nullptr;
   TopicCheck topic_check;          // empty: no guard
+  TopicCheck exact_topic_check;    // the same guard for a topic named in full (a reply's reply-to)
   ProduceRefusal produce_refusal;  // the first refusal of this attempt
   /// What waits for the runtime's verdict on this attempt: run once the loop concludes it as a
   /// success or a business error, dropped when it turns out a failure (a call past its

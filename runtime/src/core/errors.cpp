@@ -37,6 +37,7 @@ constexpr std::string_view name_of(FailureReason reason) noexcept {
     case FailureReason::output_failed: return "output_failed";
     case FailureReason::timeout: return "timeout";
     case FailureReason::topic_not_allowed: return "topic_not_allowed";
+    case FailureReason::reply_to_not_allowed: return "reply_to_not_allowed";
   }
   return {};
 }

@@ -77,8 +77,9 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
   if (spec.metrics) spec.metrics(*own_metrics);
   ContextAccess::set_own_metrics(context_, std::move(own_metrics));
   // Produce guard (pipeline naming or KERNEL_ALLOWED_TOPICS): names given to produce() get the
-  // prefix, as send_output() will give them.
+  // prefix, as send_output() will give them; a reply's reply-to is named in full.
   if (ProduceGuard guard(settings()); guard.active()) {
+    ContextAccess::set_exact_topic_check(context_, [guard](const std::string& topic) { return guard.refusal(topic); });
     ContextAccess::set_topic_check(context_, [guard = std::move(guard), prefix = settings().topic_prefix](
                                                  const std::string& topic) { return guard.refusal(prefix + topic); });
   }

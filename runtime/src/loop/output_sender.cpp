@@ -55,9 +55,11 @@ rd_kafka_topic_t* OutputSender::producer_topic(const std::string& name) {
 
 void OutputSender::send_output(const Outgoing& output, const Message& input, InFlight& entry, int attempt) {
   // The kernel's own output topic was found at start (Context::produce() refuses a message
-  // without either); only a named topic is looked up, with its prefix.
-  auto* topic =
-      output.topic().empty() ? output_topic_ : producer_topic(config_.settings().topic_prefix + output.topic());
+  // without either); only a named topic is looked up, with its prefix (a reply's reply-to is
+  // named in full).
+  auto* topic = output.topic().empty()    ? output_topic_
+                : output.topic_is_exact() ? producer_topic(output.topic())
+                                          : producer_topic(config_.settings().topic_prefix + output.topic());
   auto headers = stamper_.stamp(output, &input, attempt);
   const auto& key = output.key();
   ++entry.pending_acks;

@@ -145,7 +145,7 @@ struct Producer::State {
       return ready(failure("", RD_KAFKA_RESP_ERR__INVALID_ARG,
                            "no topic: give send() a topic, or the message one with Outgoing::topic()", false));
     }
-    const auto full = settings.topic_prefix + named;
+    const auto full = topic.empty() && message.topic_is_exact() ? named : settings.topic_prefix + named;
     if (auto problem = topic_name_problem(full); !problem.empty()) {
       return ready(failure(full, RD_KAFKA_RESP_ERR__INVALID_ARG, "topic " + full + " " + problem, false));
     }
@@ -287,7 +287,9 @@ std::future<DeliveryResult> Producer::send(const std::string& topic, Outgoing me
 }
 
 DeliveryResult Producer::send_and_wait(const std::string& topic, Outgoing message, milliseconds timeout) {
-  auto named = state_->config.settings().topic_prefix + (topic.empty() ? message.topic() : topic);
+  auto named = topic.empty() && message.topic_is_exact()
+                   ? message.topic()
+                   : state_->config.settings().topic_prefix + (topic.empty() ? message.topic() : topic);
   auto future = send(topic, std::move(message));
   if (future.wait_for(timeout) == std::future_status::ready) return future.get();
   return failure(std::move(named), RD_KAFKA_RESP_ERR__TIMED_OUT,

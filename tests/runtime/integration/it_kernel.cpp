@@ -6,6 +6,8 @@
 //   anything that is not JSON                  dead-lettered (deserialization_error)
 //   {"n": 7, "to": "topic"}                    also produced to "topic" (after the output);
 //                                              with "swallow": true the handler catches a refusal
+//   {"n": 7, "reply": true}                    a request: answered with context.reply() (its
+//                                              "n" and "attempt"), no output
 //   {"n": 7, "country": "NL"}                  counted in it_kernel_orders_total{country}, the
 //   {"n": 7, "countries": ["NL", ...]}         kernel's own metric (each value of the list once)
 // IT_HANDLE_DELAY_US slows each message down (simulated work); IT_INSTANCE, when set, is added
@@ -62,6 +64,10 @@ void handle(const kernel::Message& message, kernel::Context& context) {
   count_orders(document);
   nlohmann::json out{{"n", document.value("n", -1)}, {"attempt", context.attempt()}};
   if (instance) out["by"] = instance;
+  if (document.value("reply", false)) {
+    context.reply(kernel::Outgoing{}.json(out));
+    return;
+  }
   kernel::Outgoing output;
   if (auto key = message.key()) output.key(std::string(*key));
   context.produce(std::move(output.json(out)));

@@ -25,6 +25,7 @@ static_assert(!complete<spdlog::logger>);
 #include "kernel/embedded_broker.hpp"
 #include "kernel/jsonl.hpp"
 #include "kernel/kernel.hpp"
+#include "kernel/requester.hpp"
 #include "kernel/testing.hpp"
 
 // Stand-ins for the runtime's plumbing. Qualified lookup in kernel::detail reaches them only when
@@ -246,6 +247,10 @@ static_assert(std::is_same_v<decltype(kernel::kernel_variables), const absent_co
 // What a kernel author reads its settings with stays.
 static_assert(complete<kernel::KernelValues>);
 static_assert(complete<kernel::Config>);
+
+// A requester owns a reply consumer and a thread: moved, never copied.
+static_assert(!std::is_copy_constructible_v<kernel::Requester>);
+static_assert(std::is_nothrow_move_constructible_v<kernel::Requester>);
 
 // One concept for what became of a message and the class of an error.
 static_assert(std::is_same_v<kernel::Outcome::Kind, kernel::ErrorClass>);
