@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include <librdkafka/rdkafka.h>  // rd_kafka_headers_t
+
 #include "core/rfc3339.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/message.hpp"

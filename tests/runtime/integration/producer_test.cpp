@@ -152,4 +152,29 @@ TEST_CASE("producer: a bad setting is refused like a kernel's, naming the variab
   }
 }
 
+TEST_CASE("producer: send with a callback calls it once per record, with the delivery or the refusal") {
+  kernel::EmbeddedBroker broker;
+  broker.create_topic("gateway.callbacks", 2);
+  auto producer = producer_on(broker);
+  constexpr int sends = 1000;
+  std::atomic<int> delivered{0}, failed{0}, refused{0};
+  for (int i = 0; i < sends; ++i) {
+    producer.send("gateway.callbacks", kernel::Outgoing{}.key("k" + std::to_string(i)).text("v"),
+                  [&](const kernel::DeliveryResult& result) { (result.ok() ? delivered : failed).fetch_add(1); });
+  }
+  // A refused topic, twice: the second answer comes from the producer's topic cache.
+  for (int i = 0; i < 2; ++i) {
+    producer.send("has space", kernel::Outgoing{}.text("x"), [&](const kernel::DeliveryResult& result) {
+      if (!result.ok() && !result.transient && result.message.find("space") != std::string::npos) refused.fetch_add(1);
+    });
+  }
+  CHECK(refused == 2);  // at once, on the sending thread
+  REQUIRE(producer.flush(10s));
+  CHECK(delivered == sends);
+  CHECK(failed == 0);
+  CHECK(producer.in_flight() == 0);
+  const auto records = kernel::detail::read_topic(broker.bootstrap_servers(), "gateway.callbacks", sends, 10s);
+  CHECK(records.size() == static_cast<std::size_t>(sends));
+}
+
 }  // namespace producer_test
