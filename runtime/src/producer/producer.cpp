@@ -24,6 +24,7 @@
 #include "core/refusal.hpp"
 #include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/exit_codes.hpp"
+#include "log/client_errors.hpp"
 #include "log/logging.hpp"
 #include "loop/produce_errors.hpp"
 #include "loop/standard_headers.hpp"
@@ -243,17 +244,12 @@ struct Producer::State {
 
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
     auto* self = static_cast<State*>(opaque);
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    if (detail::log_client_error(*self->log, "producer " + self->name, err, reason, false) ==
+        detail::ClientErrorKind::fatal) {
       std::array<char, 512> text{};
       rd_kafka_fatal_error(rk, text.data(), text.size());
       self->log->critical("producer {}: fatal error: {}; nothing more can be sent", self->name, text.data());
-      return;
     }
-    // Connection failures are logged by librdkafka itself and retried.
-    const bool transport = err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__RESOLVE ||
-                           err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
-    self->log->log(transport ? spdlog::level::debug : spdlog::level::warn, "producer {}: {}", self->name,
-                   mask_secrets(reason));
   }
 
   Config config;
