@@ -341,12 +341,8 @@ int main(int argc, char** argv) {
     topics.push_back("lat.out." + name);
   }
   bench::Child broker;
-  try {
-    options.servers = bench::start_broker(broker_binary, options.partitions, topics, broker);
-  } catch (const std::exception& error) {
-    std::cerr << "bench: " << error.what() << "\n";
-    return 69;
-  }
+  options.servers = bench::start_broker_or_report(broker_binary, options.partitions, topics, broker);
+  if (options.servers.empty()) return 69;
   options.broker_pid = broker.pid;
   std::printf(
       "broker %s, %d partitions; %d msg/s offered for %.1f s to each contender; inputs batched for %d ms, "
