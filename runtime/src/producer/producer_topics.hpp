@@ -13,10 +13,10 @@ namespace kernel::detail {
 
 /// Where a send goes, or why it may not.
 struct ProducerTopic {
-  std::string full_name;     // the prefix included, as the broker knows it
-  TopicPtr handle;           // null when refused
-  int refusal_code = 0;      // an rd_kafka_resp_err_t, when refused
-  std::string refusal;       // why, in words (empty when it may be written)
+  std::string full_name;  // the prefix included, as the broker knows it
+  TopicPtr handle;        // null when refused
+  int refusal_code = 0;   // an rd_kafka_resp_err_t, when refused
+  std::string refusal;    // why, in words (empty when it may be written)
 };
 
 /// Not thread-safe: the producer calls it under its send lock.
@@ -26,7 +26,8 @@ class ProducerTopics {
   /// producer writing to ever-new topic names must not grow without bound).
   static constexpr std::size_t max_cached = 1024;
 
-  ProducerTopics(const Settings& settings, rd_kafka_s* producer) : settings_(settings), guard_(settings), producer_(producer) {}
+  ProducerTopics(const Settings& settings, rd_kafka_s* producer)
+      : settings_(settings), guard_(settings), producer_(producer) {}
 
   /// The topic `named` (before the prefix): a cached entry, valid for the producer's lifetime,
   /// or, once the cache is full, `overflow` (the caller's) filled for this send only.
