@@ -128,13 +128,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> topics{"batch.dlq"};
   for (const int bytes : value_sizes) topics.push_back("batch.in." + std::to_string(bytes));
   bench::Child broker;
-  std::string servers;
-  try {
-    servers = bench::start_broker(broker_binary, partitions, topics, broker);
-  } catch (const std::exception& error) {
-    std::cerr << "bench: " << error.what() << "\n";
-    return 69;
-  }
+  const auto servers = bench::start_broker_or_report(broker_binary, partitions, topics, broker);
+  if (servers.empty()) return 69;
   std::printf("broker %s, %d partitions; each contender decodes every row and writes each batch to memory\n",
               servers.c_str(), partitions);
   std::printf("%-11s %8s %-9s %10s %12s %12s %12s %9s %11s\n", "value_bytes", "rows", "loop", "rows_s", "call_p50_ms",

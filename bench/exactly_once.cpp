@@ -79,13 +79,8 @@ int main(int argc, char** argv) {
     for (const auto& mode : modes) topics.push_back(mode + ".out." + std::to_string(round));
   }
   bench::Child broker;
-  std::string servers;
-  try {
-    servers = bench::start_broker(broker_binary, partitions, topics, broker);
-  } catch (const std::exception& error) {
-    std::cerr << "bench: " << error.what() << "\n";
-    return 69;
-  }
+  const auto servers = bench::start_broker_or_report(broker_binary, partitions, topics, broker);
+  if (servers.empty()) return 69;
   {
     std::vector<kernel::jsonl::Record> inputs;
     inputs.reserve(static_cast<std::size_t>(messages));

@@ -132,9 +132,9 @@ int main(int argc, char** argv) {
   for (const auto& [keys, count] : inputs_per_keys) topics.push_back(input_topic(keys));
   for (const auto& c : cases) topics.push_back(output_topic(c.concurrency, c.keys));
   bench::Child broker;
-  std::string servers;
+  const auto servers = bench::start_broker_or_report(broker_binary, partitions, topics, broker);
+  if (servers.empty()) return 69;
   try {
-    servers = bench::start_broker(broker_binary, partitions, topics, broker);
     for (const auto& [keys, count] : inputs_per_keys) produce_inputs(servers, keys, count);
   } catch (const std::exception& error) {
     std::cerr << "bench: " << error.what() << "\n";

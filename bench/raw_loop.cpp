@@ -4,6 +4,14 @@
 // Client settings come from the same configuration code as the kernel's, so both run with the
 // same acks, idempotence, compression, linger and fetch settings (not the kernel's batch size,
 // which follows its in-flight bound: see main).
+//
+// With KERNEL_DELIVERY=exactly_once it is the hand-written transactional loop instead: the
+// kernel's transactional.id and read_committed consumer, one transaction per
+// KAFKA_CONSUMER_COMMIT_INTERVAL (the kernel's default, 1 s) committed in the loop itself:
+// send_offsets_to_transaction() with the consumed positions, commit_transaction() (which flushes
+// what is queued), begin_transaction(). A failed transaction ends the loop (exit 70): a benchmark
+// baseline, not a kernel.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -61,6 +69,30 @@ void add_header(rd_kafka_headers_t* headers, const char* name, const char* value
   rd_kafka_header_add(headers, name, -1, value, static_cast<ssize_t>(size));
 }
 
+/// Ends the loop on a failed transaction call (a baseline does not redo work).
+void check(rd_kafka_error_t* error, const char* what) {
+  if (!error) return;
+  std::fprintf(stderr, "raw-loop: %s: %s\n", what, rd_kafka_error_string(error));
+  rd_kafka_error_destroy(error);
+  std::exit(70);
+}
+
+/// Exactly-once: the consumed positions go into the transaction, which commits; the next begins.
+void commit_transaction(rd_kafka_t* producer, rd_kafka_t* consumer, const std::string& topic,
+                        std::map<int, long long>& consumed) {
+  kernel::detail::PartitionListPtr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(consumed.size())));
+  for (const auto& [partition, next] : consumed) {
+    rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), partition)->offset = next;
+  }
+  rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer);
+  rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(producer, offsets.get(), group, -1);
+  rd_kafka_consumer_group_metadata_destroy(group);
+  check(error, "send_offsets_to_transaction");
+  check(rd_kafka_commit_transaction(producer, -1), "commit_transaction");
+  check(rd_kafka_begin_transaction(producer), "begin_transaction");
+  consumed.clear();
+}
+
 }  // namespace
 
 int main() {
@@ -72,7 +104,8 @@ int main() {
   // The kernel sends a batch once it holds half its in-flight bound (batch.num.messages from
   // KAFKA_MAX_POLL_RECORDS). This loop has no bound and keeps librdkafka's default, as a
   // hand-written loop would; a KAFKA_PROPERTY_BATCH_NUM_MESSAGES still applies to both.
-  auto producer_properties = config.producer_properties();
+  const bool transactional = settings.delivery == kernel::DeliveryGuarantee::exactly_once;
+  auto producer_properties = transactional ? config.loop_producer_properties() : config.producer_properties();
   std::erase_if(producer_properties,
                 [](const kernel::Property& p) { return p.name == "batch.num.messages" && p.derived; });
   auto producer = client(RD_KAFKA_PRODUCER, producer_properties);
@@ -82,6 +115,12 @@ int main() {
   rd_kafka_topic_partition_list_add(topics.get(), settings.input_topics.front().c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_subscribe(consumer.get(), topics.get());
   kernel::detail::TopicPtr output(rd_kafka_topic_new(producer.get(), settings.output_topic->c_str(), nullptr));
+  std::map<int, long long> consumed;  // exactly-once: input partition -> next offset, this transaction
+  if (transactional) {
+    check(rd_kafka_init_transactions(producer.get(), 30000), "init_transactions");
+    check(rd_kafka_begin_transaction(producer.get()), "begin_transaction");
+  }
+  auto next_transaction = std::chrono::steady_clock::now() + settings.commit_interval;
 
   std::mt19937_64 random{std::random_device{}()};
   // The kernel's name: enriched_by and the source header carry the same bytes as its outputs.
@@ -90,7 +129,14 @@ int main() {
   while (running) {
     kernel::detail::MessagePtr message(rd_kafka_consumer_poll(consumer.get(), 100));
     rd_kafka_poll(producer.get(), 0);
-    if (std::time(nullptr) >= next_commit && !delivered.empty()) {
+    if (transactional) {
+      if (std::chrono::steady_clock::now() >= next_transaction) {
+        if (!consumed.empty()) {
+          commit_transaction(producer.get(), consumer.get(), settings.input_topics.front(), consumed);
+        }
+        next_transaction = std::chrono::steady_clock::now() + settings.commit_interval;
+      }
+    } else if (std::time(nullptr) >= next_commit && !delivered.empty()) {
       kernel::detail::PartitionListPtr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(delivered.size())));
       for (const auto& [partition, offset] : delivered) {
         rd_kafka_topic_partition_list_add(offsets.get(), settings.input_topics.front().c_str(), partition)->offset =
@@ -140,6 +186,10 @@ int main() {
                RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(tag)), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(producer.get(), 10);
     }
+    if (transactional) consumed[message->partition] = message->offset + 1;
+  }
+  if (transactional && !consumed.empty()) {
+    commit_transaction(producer.get(), consumer.get(), settings.input_topics.front(), consumed);
   }
   rd_kafka_flush(producer.get(), 10000);
   rd_kafka_consumer_close(consumer.get());

@@ -26,7 +26,7 @@ for b in throughput latency scaling io-bound exactly-once batch producer; do
     throughput | io-bound | exactly-once | batch | producer)
       ratio_line_ok "$out" || fail "$b" "no ratio=<positive number> last line" ;;
     latency)
-      for name in raw kernel-at_least_once kernel-exactly_once; do
+      for name in raw kernel-at_least_once raw-exactly_once kernel-exactly_once; do
         line="^$name p50_ms=[0-9.]+ p99_ms=[0-9.]+ p99_9_ms=[0-9.]+ .* kept_up=(yes|no) .* lost=0$"
         grep -Eq "$line" <<<"$out" ||
           fail "$b" "no p50/p99/p99.9 line for $name"

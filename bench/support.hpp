@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -139,6 +140,19 @@ inline std::string start_broker(const std::string& binary, int partitions, const
   servers = servers.substr(servers.find('=') + 1);
   servers.erase(servers.find_last_not_of("\r\n") + 1);
   return servers;
+}
+
+/// start_broker() for a benchmark's main(): on failure, says why on stderr, stops what started
+/// and returns "" (the benchmark then exits 69, unavailable).
+inline std::string start_broker_or_report(const std::string& binary, int partitions,
+                                          const std::vector<std::string>& topics, Child& broker) {
+  try {
+    return start_broker(binary, partitions, topics, broker);
+  } catch (const std::exception& error) {
+    std::cerr << "bench: " << error.what() << "\n";
+    if (broker.pid > 0) stop(broker);
+    return {};
+  }
 }
 
 /// Records on `topic` so far: the sum of its partitions' high watermarks.

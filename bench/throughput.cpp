@@ -166,14 +166,9 @@ int main(int argc, char** argv) {
     for (const auto& contender : contenders) topics.push_back(output_of(contender, round));
   }
   bench::Child broker;
-  std::string servers;
-  try {
-    servers = bench::start_broker(broker_binary, partitions, topics, broker);
-    broker_pid = broker.pid;
-  } catch (const std::exception& error) {
-    std::cerr << "bench: " << error.what() << "\n";
-    return 69;
-  }
+  const auto servers = bench::start_broker_or_report(broker_binary, partitions, topics, broker);
+  if (servers.empty()) return 69;
+  broker_pid = broker.pid;
 
   {
     const auto inputs = make_inputs(messages, value_bytes);

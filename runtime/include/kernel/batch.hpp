@@ -36,6 +36,7 @@
 #include "kernel/message.hpp"
 #include "kernel/outcome.hpp"
 #include "kernel/outgoing.hpp"
+#include "kernel/trace.hpp"
 
 namespace kernel {
 
@@ -89,6 +90,11 @@ class Batch {
   const std::vector<Outgoing>& outputs(std::size_t i) const { return outputs_.at(i); }
   /// The call's Context (attempt, deadline, settings, log).
   Context& context() const noexcept { return *context_; }
+  /// The trace context of message `i`'s handling: its input's trace, the span its outputs name
+  /// as their parent (docs/interop.md): for a call the handler makes for that message. One call
+  /// handles many messages, each in its own trace, so context.trace() names none of them (it is
+  /// empty). Throws std::out_of_range past size().
+  TraceContext trace(std::size_t i) const;
 
  private:
   void check(std::size_t i) const;

@@ -6,6 +6,7 @@
 #include "core/context_access.hpp"
 #include "core/current_exception.hpp"
 #include "core/reply.hpp"
+#include "core/trace_context.hpp"
 
 namespace kernel {
 
@@ -112,6 +113,11 @@ void Batch::fail(std::size_t i, Outcome outcome) {
   check(i);
   if (outcome.ok()) throw std::invalid_argument("Batch::fail(): a success is no failure");
   if (!failures_[i]) failures_[i] = std::move(outcome);
+}
+
+TraceContext Batch::trace(std::size_t i) const {
+  check(i);
+  return detail::handling_trace_of(messages_[i]).trace;  // what its outputs' traceparent continues
 }
 
 Outcome Batch::outcome(std::size_t i) const {

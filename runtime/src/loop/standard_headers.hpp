@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka.h>  // rd_kafka_headers_t
 
 #include "core/rfc3339.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"

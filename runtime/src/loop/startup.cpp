@@ -9,6 +9,7 @@
 #include "config/transactional_id.hpp"
 #include "core/refusal.hpp"
 #include "kernel/detail/rdkafka_client.hpp"
+#include "log/client_errors.hpp"
 #include "log/logging.hpp"
 #include "loop/commit_strategy.hpp"
 #include "loop/loop_internal.hpp"
@@ -96,20 +97,13 @@ void KernelLoop::on_error(rd_kafka_t* rk, int err, const char* reason, void* opa
     self->log_->debug("{}: {}", rd_kafka_name(rk), kernel::mask_secrets(reason));
     return;
   }
-  if (code == RD_KAFKA_RESP_ERR__FATAL) {
-    self->stop_on_fatal_error(rk);
-    return;
-  }
   // /readyz: no broker at all for longer than the session timeout means the group is lost.
   if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && self->ops_ && rk == self->consumer_.get())
     self->ops_->brokers_down(Clock::now());
-  // Transport errors: librdkafka logs each connection failure itself and reconnects on its own;
-  // repeating them here would double every line.
   // Before joining, start-up reports unreachable brokers itself (exit 69).
-  const bool logged_elsewhere = code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__RESOLVE ||
-                                (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !self->joined());
-  self->log_->log(logged_elsewhere ? spdlog::level::debug : spdlog::level::warn, "{}: {}", rd_kafka_name(rk),
-                  kernel::mask_secrets(reason));
+  if (log_client_error(*self->log_, rd_kafka_name(rk), err, reason, self->joined()) == ClientErrorKind::fatal) {
+    self->stop_on_fatal_error(rk);
+  }
 }
 
 }  // namespace kernel::detail

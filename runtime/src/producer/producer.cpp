@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <prometheus/counter.h>
@@ -23,9 +24,11 @@
 #include "core/refusal.hpp"
 #include "kernel/detail/rdkafka_client.hpp"
 #include "kernel/exit_codes.hpp"
+#include "log/client_errors.hpp"
 #include "log/logging.hpp"
 #include "loop/produce_errors.hpp"
 #include "loop/standard_headers.hpp"
+#include "producer/producer_topics.hpp"
 
 namespace kernel {
 
@@ -34,10 +37,19 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-/// One record on its way: what its delivery report resolves.
+/// One record on its way: what its delivery report resolves, a promise or a callback.
 struct Pending {
-  std::promise<DeliveryResult> promise;
+  std::optional<std::promise<DeliveryResult>> promise;
+  DeliveryCallback done;
   Clock::time_point sent_at;
+
+  void resolve(DeliveryResult result) {
+    if (done) {
+      done(std::move(result));
+    } else {
+      promise->set_value(std::move(result));
+    }
+  }
 };
 
 DeliveryResult failure(std::string topic, int code, std::string message, bool transient) {
@@ -49,10 +61,9 @@ DeliveryResult failure(std::string topic, int code, std::string message, bool tr
   return result;
 }
 
-std::future<DeliveryResult> ready(DeliveryResult result) {
-  std::promise<DeliveryResult> promise;
-  promise.set_value(std::move(result));
-  return promise.get_future();
+std::future<DeliveryResult> future_of(Pending& pending) {
+  pending.promise.emplace();
+  return pending.promise->get_future();
 }
 
 }  // namespace
@@ -89,8 +100,7 @@ struct Producer::State {
       : config(loaded),
         options(chosen),
         name(config.settings().kernel_name.empty() ? "producer" : config.settings().kernel_name),
-        stamper(name),
-        guard(config.settings()) {
+        stamper(name) {
     const auto& settings = config.settings();
     log = detail::make_logger(name, std::string(to_string(settings.log_level)),
                               std::string(to_string(settings.log_format)), config.secret_value_redactor());
@@ -112,6 +122,7 @@ struct Producer::State {
     auto client = detail::create_client(detail::ClientType::producer, conf);
     if (!client) throw ConfigError({"config error: " + client.message});
     handle = std::move(client.handle);
+    topics.emplace(config.settings(), handle.get());
     poller = std::thread([this] {
       while (!stopping.load(std::memory_order_relaxed)) rd_kafka_poll(handle.get(), 100);
     });
@@ -138,39 +149,36 @@ struct Producer::State {
     return in_flight.load();
   }
 
-  std::future<DeliveryResult> send(const std::string& topic, Outgoing message, const Message* input) {
-    const auto& settings = config.settings();
+  /// Queues `message`, or resolves `pending` at once with why not.
+  void send(const std::string& topic, const Outgoing& message, const Message* input, std::unique_ptr<Pending> pending) {
     const auto& named = topic.empty() ? message.topic() : topic;
     if (named.empty()) {
-      return ready(failure("", RD_KAFKA_RESP_ERR__INVALID_ARG,
-                           "no topic: give send() a topic, or the message one with Outgoing::topic()", false));
+      return pending->resolve(failure("", RD_KAFKA_RESP_ERR__INVALID_ARG,
+                                      "no topic: give send() a topic, or the message one with Outgoing::topic()",
+                                      false));
     }
-    const auto full = topic.empty() && message.topic_is_exact() ? named : settings.topic_prefix + named;
-    if (auto problem = topic_name_problem(full); !problem.empty()) {
-      return ready(failure(full, RD_KAFKA_RESP_ERR__INVALID_ARG, "topic " + full + " " + problem, false));
-    }
-    if (guard.active()) {
-      if (auto refusal = guard.refusal(full); !refusal.empty()) {
-        return ready(failure(full, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, refusal, false));
-      }
-    }
+    detail::ProducerTopic overflow;
+    const detail::ProducerTopic* target = nullptr;
     detail::HeadersPtr headers;
     {
-      std::lock_guard lock(stamp_mutex);  // the id generator and the clock are one per producer
-      headers = stamper.stamp(message, input, 1);
+      // The topic cache, the id generator and the clock are one per producer.
+      std::lock_guard lock(send_mutex);
+      target = &topics->resolve(named, topic.empty() && message.topic_is_exact(), overflow);
+      if (target->refusal.empty()) headers = stamper.stamp(message, input, 1);
     }
-    auto pending = std::make_unique<Pending>();
+    if (!target->refusal.empty()) {
+      return pending->resolve(failure(target->full_name, target->refusal_code, target->refusal, false));
+    }
     pending->sent_at = Clock::now();
-    auto future = pending->promise.get_future();
     const auto& key = message.key();
     const void* key_data = key ? key->data() : nullptr;
     const std::size_t key_size = key ? key->size() : 0;
-    const auto deadline = Clock::now() + options.queue_timeout;
+    const auto deadline = pending->sent_at + options.queue_timeout;
     in_flight.fetch_add(1);
     if (metrics) metrics->in_flight.Increment();
     while (true) {
       const auto err = rd_kafka_producev(
-          handle.get(), RD_KAFKA_V_TOPIC(full.c_str()),
+          handle.get(), RD_KAFKA_V_RKT(target->handle.get()),
           RD_KAFKA_V_PARTITION(message.partition().value_or(RD_KAFKA_PARTITION_UA)), RD_KAFKA_V_KEY(key_data, key_size),
           RD_KAFKA_V_VALUE(const_cast<char*>(message.value().data()), message.value().size()),
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(pending.get()),
@@ -178,7 +186,7 @@ struct Producer::State {
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         (void)headers.release();  // the record owns them now
         (void)pending.release();  // resolved and freed by its delivery report
-        return future;
+        return;
       }
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && Clock::now() < deadline) {
         // Back-pressure: the poller serves delivery reports, which make room.
@@ -192,12 +200,12 @@ struct Producer::State {
       }
       const bool full_queue = err == RD_KAFKA_RESP_ERR__QUEUE_FULL;
       const auto kind = detail::classify_produce_error(err);
-      return ready(failure(full, err,
-                           full_queue
-                               ? "the local queue stayed full for " + std::to_string(options.queue_timeout.count()) +
-                                     " ms (the brokers are slower than the sends, or away): send it again later"
-                               : std::string(rd_kafka_err2str(err)),
-                           full_queue || kind == detail::ProduceErrorKind::passing));
+      return pending->resolve(
+          failure(target->full_name, err,
+                  full_queue ? "the local queue stayed full for " + std::to_string(options.queue_timeout.count()) +
+                                   " ms (the brokers are slower than the sends, or away): send it again later"
+                             : std::string(rd_kafka_err2str(err)),
+                  full_queue || kind == detail::ProduceErrorKind::passing));
     }
   }
 
@@ -224,23 +232,24 @@ struct Producer::State {
         self->metrics->failed.Increment();
       }
     }
-    pending->promise.set_value(std::move(result));
+    try {
+      pending->resolve(std::move(result));
+    } catch (const std::exception& error) {  // a caller's callback: it must not unwind into librdkafka
+      self->log->error("producer {}: a delivery callback threw: {}", self->name, error.what());
+    } catch (...) {
+      self->log->error("producer {}: a delivery callback threw", self->name);
+    }
     self->in_flight.fetch_sub(1);
   }
 
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
     auto* self = static_cast<State*>(opaque);
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    if (detail::log_client_error(*self->log, "producer " + self->name, err, reason, false) ==
+        detail::ClientErrorKind::fatal) {
       std::array<char, 512> text{};
       rd_kafka_fatal_error(rk, text.data(), text.size());
       self->log->critical("producer {}: fatal error: {}; nothing more can be sent", self->name, text.data());
-      return;
     }
-    // Connection failures are logged by librdkafka itself and retried.
-    const bool transport = err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__RESOLVE ||
-                           err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
-    self->log->log(transport ? spdlog::level::debug : spdlog::level::warn, "producer {}: {}", self->name,
-                   mask_secrets(reason));
   }
 
   Config config;
@@ -248,10 +257,10 @@ struct Producer::State {
   std::string name;
   std::shared_ptr<spdlog::logger> log;
   std::unique_ptr<ProducerMetrics> metrics;
-  std::mutex stamp_mutex;
+  std::mutex send_mutex;
   detail::HeaderStamper stamper;
-  ProduceGuard guard;
   detail::HandlePtr handle;
+  std::optional<detail::ProducerTopics> topics;  // after `handle`: its topic handles go first
   std::atomic<std::size_t> in_flight{0};
   std::atomic<bool> stopping{false};
   std::thread poller;
@@ -279,11 +288,23 @@ Producer::Producer(Producer&&) noexcept = default;
 Producer& Producer::operator=(Producer&&) noexcept = default;
 
 std::future<DeliveryResult> Producer::send(const std::string& topic, Outgoing message) {
-  return state_->send(topic, std::move(message), nullptr);
+  auto pending = std::make_unique<Pending>();
+  auto future = future_of(*pending);
+  state_->send(topic, message, nullptr, std::move(pending));
+  return future;
 }
 
 std::future<DeliveryResult> Producer::send(const std::string& topic, Outgoing message, const Context& context) {
-  return state_->send(topic, std::move(message), detail::ContextAccess::input(context));
+  auto pending = std::make_unique<Pending>();
+  auto future = future_of(*pending);
+  state_->send(topic, message, detail::ContextAccess::input(context), std::move(pending));
+  return future;
+}
+
+void Producer::send(const std::string& topic, Outgoing message, DeliveryCallback done) {
+  auto pending = std::make_unique<Pending>();
+  pending->done = std::move(done);
+  state_->send(topic, message, nullptr, std::move(pending));
 }
 
 DeliveryResult Producer::send_and_wait(const std::string& topic, Outgoing message, milliseconds timeout) {

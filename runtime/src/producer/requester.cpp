@@ -73,12 +73,13 @@ struct RequesterMetrics {
                       .Help("Requests waiting for their reply")
                       .Register(registry)
                       .Add({{"requester", name}})),
-        round_trip(prometheus::BuildHistogram()
-                       .Name("kernel_requester_round_trip_seconds")
-                       .Help("From request() to its reply")
-                       .Register(registry)
-                       .Add({{"requester", name}}, prometheus::Histogram::BucketBoundaries{
-                                                       0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})) {}
+        round_trip(
+            prometheus::BuildHistogram()
+                .Name("kernel_requester_round_trip_seconds")
+                .Help("From request() to its reply")
+                .Register(registry)
+                .Add({{"requester", name}}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.025, 0.05,
+                                                                                    0.1, 0.25, 0.5, 1, 2.5, 5, 10})) {}
   prometheus::Family<prometheus::Counter>& requests;
   prometheus::Counter& replied;
   prometheus::Counter& timed_out;
@@ -236,10 +237,9 @@ struct Requester::State {
         metrics->timed_out.Increment();
         metrics->in_flight.Decrement();
       }
-      fail(request.promise,
-           TransientError("request to " + request.topic + ": no reply within " + std::to_string(request.timeout.count()) +
-                              " ms",
-                          FailureReason::timeout));
+      fail(request.promise, TransientError("request to " + request.topic + ": no reply within " +
+                                               std::to_string(request.timeout.count()) + " ms",
+                                           FailureReason::timeout));
     }
   }
 
@@ -302,8 +302,8 @@ struct Requester::State {
   detail::HandlePtr consumer;
   mutable std::mutex mutex;  // guards what follows, up to `stopping`
   detail::UuidGenerator uuids;
-  std::unordered_map<std::string, Waiting> waiting;                   // by correlation id
-  std::multimap<Clock::time_point, std::string> by_deadline;          // the same requests, by deadline
+  std::unordered_map<std::string, Waiting> waiting;           // by correlation id
+  std::multimap<Clock::time_point, std::string> by_deadline;  // the same requests, by deadline
   std::vector<std::pair<std::string, std::future<DeliveryResult>>> unconfirmed;
   std::unordered_set<std::string> expired;  // ids timed out lately, to tell a late reply from an unknown one
   std::deque<std::string> expired_order;

@@ -362,6 +362,44 @@ TEST_CASE("stopping with a partly collected batch hands it over, then commits: n
   CHECK(fixture.read_topic("batch-stop.out", 3, 10s).size() == 3);
 }
 
+TEST_CASE(
+    "in a batch handler, batch.trace(i) is message i's trace, its outputs continue it; context.trace() is empty") {
+  std::mutex mutex;
+  std::map<std::int64_t, std::string> traceparents;  // offset -> batch.trace(i).traceparent()
+  std::atomic<bool> context_trace_empty{true};
+  auto spec = batch_spec("batch-trace", [&](kernel::Batch& batch, kernel::Context& context) {
+    if (!context.trace().empty()) context_trace_empty = false;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      std::lock_guard lock(mutex);
+      traceparents[batch[i].offset()] = batch.trace(i).traceparent();
+      echo(batch, i);
+    }
+  });
+  kernel::testing::KernelFixture fixture(
+      spec, {{env_var::KERNEL_BATCH_SIZE, "3"}, {env_var::KAFKA_CONSUMER_GROUP, "batch-trace-group"}});
+  std::vector<kernel::jsonl::Record> records;
+  for (int n = 0; n < 3; ++n) {
+    auto r = record(n, 0);
+    // Three traces: each output must continue its own input's, not the first one's.
+    r.headers.add("traceparent",
+                  "00-" + std::string(31, 'a') + std::to_string(n + 1) + "-" + std::string(16, 'b') + "-01");
+    records.push_back(std::move(r));
+  }
+  kernel::detail::produce_records(fixture.bootstrap_servers(), "batch-trace.in", records);
+  const auto outputs = fixture.read_topic("batch-trace.out", 3, 20s);
+  REQUIRE(outputs.size() == 3);
+  CHECK(context_trace_empty);
+  std::lock_guard lock(mutex);
+  REQUIRE(traceparents.size() == 3);
+  for (const auto& output : outputs) {
+    const auto n = nlohmann::json::parse(output.value)["n"].get<int>();
+    const auto& expected = traceparents.at(n);  // offset n holds input n
+    CHECK(expected.substr(3, 32) == std::string(31, 'a') + std::to_string(n + 1));
+    CHECK(expected.substr(36, 16) != std::string(16, 'b'));  // this handling's span, not the caller's
+    CHECK(header(output, "traceparent") == expected);
+  }
+}
+
 TEST_CASE("a kernel with both handler and batch_handler does not start") {
   auto spec = batch_spec("batch-both", [](kernel::Batch&, kernel::Context&) {});
   spec.handler = [](const kernel::Message&, kernel::Context&) {};

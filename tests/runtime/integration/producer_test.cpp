@@ -19,6 +19,7 @@
 #include "kernel/embedded_broker.hpp"
 #include "kernel/env_vars.hpp"
 #include "kernel/producer.hpp"
+#include "kernel/testing.hpp"
 #include "wait.hpp"
 
 namespace producer_test {
@@ -150,6 +151,88 @@ TEST_CASE("producer: a bad setting is refused like a kernel's, naming the variab
     REQUIRE(error.problems().size() == 1);
     CHECK(error.problems()[0].find(env_var::KAFKA_PRODUCER_REQUIRE_ACKS) != std::string::npos);
   }
+}
+
+TEST_CASE("producer: send with a callback calls it once per record, with the delivery or the refusal") {
+  kernel::EmbeddedBroker broker;
+  broker.create_topic("gateway.callbacks", 2);
+  auto producer = producer_on(broker);
+  constexpr int sends = 1000;
+  std::atomic<int> delivered{0}, failed{0}, refused{0};
+  for (int i = 0; i < sends; ++i) {
+    producer.send("gateway.callbacks", kernel::Outgoing{}.key("k" + std::to_string(i)).text("v"),
+                  [&](const kernel::DeliveryResult& result) { (result.ok() ? delivered : failed).fetch_add(1); });
+  }
+  // A refused topic, twice: the second answer comes from the producer's topic cache.
+  for (int i = 0; i < 2; ++i) {
+    producer.send("has space", kernel::Outgoing{}.text("x"), [&](const kernel::DeliveryResult& result) {
+      if (!result.ok() && !result.transient && result.message.find("space") != std::string::npos) refused.fetch_add(1);
+    });
+  }
+  CHECK(refused == 2);  // at once, on the sending thread
+  REQUIRE(producer.flush(10s));
+  CHECK(delivered == sends);
+  CHECK(failed == 0);
+  CHECK(producer.in_flight() == 0);
+  const auto records = kernel::detail::read_topic(broker.bootstrap_servers(), "gateway.callbacks", sends, 10s);
+  CHECK(records.size() == static_cast<std::size_t>(sends));
+}
+
+// The handler's calls run on 4 workers, each with its own Context (its input); the producer is
+// shared, its topic cache and header stamper behind one lock: each record must carry its own
+// input's ids, never another worker's.
+TEST_CASE("producer: shared by handlers on 4 workers, each record continues its own input's correlation") {
+  std::atomic<kernel::Producer*> shared{nullptr};
+  std::atomic<int> running{0}, most_at_once{0};
+  kernel::KernelSpec spec;
+  spec.name = "producer-in-handler";
+  spec.input_topics = {"pih.in"};
+  spec.handler = [&](const kernel::Message& message, kernel::Context& context) {
+    const int now = running.fetch_add(1) + 1;
+    for (int seen = most_at_once.load(); now > seen && !most_at_once.compare_exchange_weak(seen, now);) {
+    }
+    auto* producer = shared.load();
+    const auto result =
+        producer
+            ? producer->send("pih.side", kernel::Outgoing{}.key(std::string(*message.key())).text("x"), context).get()
+            : kernel::DeliveryResult{};
+    running.fetch_sub(1);
+    if (!producer || !result.ok()) throw kernel::TransientError("not sent: " + result.message);
+  };
+  kernel::testing::KernelFixture fixture(spec, {{env_var::KERNEL_CONCURRENCY, "4"}});
+  REQUIRE(rd_kafka_mock_topic_create(fixture.mock_cluster(), "pih.side", 4, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  auto producer = kernel::Producer::from_environment(
+      "gateway",
+      {{env_var::KAFKA_BOOTSTRAP_SERVERS, fixture.bootstrap_servers()}, {env_var::KERNEL_LOG_LEVEL, "warn"}});
+  shared = &producer;
+  constexpr int inputs = 200;
+  std::vector<kernel::jsonl::Record> records;
+  for (int n = 0; n < inputs; ++n) {
+    kernel::jsonl::Record r;
+    r.key = "k" + std::to_string(n);  // a key each: the calls run side by side
+    r.value = "{}";
+    r.headers = {{"event-id", "in-" + std::to_string(n)}, {"correlation-id", "corr-" + std::to_string(n)}};
+    records.push_back(std::move(r));
+  }
+  kernel::detail::produce_records(fixture.bootstrap_servers(), "pih.in", records);
+  const auto sent = fixture.read_topic("pih.side", inputs, 30s);
+  CHECK(fixture.stop() == kernel::exit_code::ok);
+  shared = nullptr;
+  std::set<std::string> keys;
+  for (const auto& record : sent) {
+    REQUIRE(record.key.has_value());
+    const auto n = record.key->substr(1);
+    keys.insert(*record.key);
+    std::string correlation, causation;
+    for (const auto& [name, value] : record.headers) {
+      if (name == "correlation-id") correlation = value;
+      if (name == "causation-id") causation = value;
+    }
+    CHECK(correlation == "corr-" + n);
+    CHECK(causation == "in-" + n);
+  }
+  CHECK(keys.size() == static_cast<std::size_t>(inputs));
+  CHECK(most_at_once.load() > 1);  // the calls did overlap
 }
 
 }  // namespace producer_test

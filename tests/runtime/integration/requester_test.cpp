@@ -156,9 +156,8 @@ class ChildKernel {
 }  // namespace
 
 TEST_CASE("request/reply: 1,000 concurrent requests to a kernel with KERNEL_CONCURRENCY=16 each get their own reply") {
-  kernel::testing::KernelFixture fixture(
-      replying_kernel("rr"),
-      {{env_var::KERNEL_CONCURRENCY, "16"}, {env_var::KAFKA_CONSUMER_MAX_WAIT, short_fetch_wait}});
+  kernel::testing::KernelFixture fixture(replying_kernel("rr"), {{env_var::KERNEL_CONCURRENCY, "16"},
+                                                                 {env_var::KAFKA_CONSUMER_MAX_WAIT, short_fetch_wait}});
   prometheus::Registry registry;
   const auto started = Clock::now();
   auto requester = requester_on(fixture.bootstrap_servers(), registry);
@@ -169,15 +168,17 @@ TEST_CASE("request/reply: 1,000 concurrent requests to a kernel with KERNEL_CONC
   const auto warm_up_sent = Clock::now();
   auto warm_up = requester.request("rr.in", kernel::Outgoing{}.json({{"n", -1}}), 30s);
   REQUIRE(answer_of(warm_up).n == -1);
-  MESSAGE("first request's round trip: "
-          << std::chrono::duration<double, std::milli>(Clock::now() - warm_up_sent).count() << " ms");
+  MESSAGE(
+      "first request's round trip: " << std::chrono::duration<double, std::milli>(Clock::now() - warm_up_sent).count()
+                                     << " ms");
 
   constexpr int count = 1000;
   std::vector<std::future<kernel::Message>> futures;
   futures.reserve(count);
   const auto sent = Clock::now();
   for (int n = 0; n < count; ++n) {
-    futures.push_back(requester.request("rr.in", kernel::Outgoing{}.key("k" + std::to_string(n)).json({{"n", n}}), 30s));
+    futures.push_back(
+        requester.request("rr.in", kernel::Outgoing{}.key("k" + std::to_string(n)).json({{"n", n}}), 30s));
   }
   const auto ms = round_trips(futures, sent, 60s);
   int own = 0;
@@ -187,9 +188,8 @@ TEST_CASE("request/reply: 1,000 concurrent requests to a kernel with KERNEL_CONC
     own += answer.n == n;
   }
   CHECK(own == count);
-  MESSAGE("round trip of 1,000 requests sent at once, ms: p50 " << percentile(ms, 0.5) << ", p99 "
-                                                                  << percentile(ms, 0.99) << ", max "
-                                                                  << percentile(ms, 1.0));
+  MESSAGE("round trip of 1,000 requests sent at once, ms: p50 "
+          << percentile(ms, 0.5) << ", p99 " << percentile(ms, 0.99) << ", max " << percentile(ms, 1.0));
   CHECK(requester.in_flight() == 0);
   CHECK(metric_value(registry, "kernel_requester_requests_total", "result", "replied") == 1 + count);
   CHECK(metric_value(registry, "kernel_requester_replies_dropped_total", "reason", "unknown") == 0);
@@ -283,10 +283,10 @@ TEST_CASE("request/reply: the kernel SIGKILLed mid-way: each request gets its ow
   broker.create_topic("it.in", 4);
   broker.create_topic("it.out", 1);
   broker.create_topic("it-kernel.dlq", 1);
-  ChildKernel kernel(IT_KERNEL_BINARY, {"KAFKA_BOOTSTRAP_SERVERS=" + broker.bootstrap_servers(),
-                                        "KERNEL_CONCURRENCY=16", "KERNEL_HTTP_PORT=off", "KERNEL_LOG_LEVEL=warn",
-                                        std::string("KAFKA_CONSUMER_MAX_WAIT=") + short_fetch_wait,
-                                        "IT_HANDLE_DELAY_US=20000"});
+  ChildKernel kernel(IT_KERNEL_BINARY,
+                     {"KAFKA_BOOTSTRAP_SERVERS=" + broker.bootstrap_servers(), "KERNEL_CONCURRENCY=16",
+                      "KERNEL_HTTP_PORT=off", "KERNEL_LOG_LEVEL=warn",
+                      std::string("KAFKA_CONSUMER_MAX_WAIT=") + short_fetch_wait, "IT_HANDLE_DELAY_US=20000"});
   REQUIRE(kernel.started());
   prometheus::Registry registry;
   auto requester = requester_on(broker.bootstrap_servers(), registry);

@@ -77,17 +77,16 @@ TEST_CASE("batch.reply(i) answers message i; a message of the batch without repl
   messages.push_back(kernel::testing::make_message({{"n", 1}}, "k1", {}, "test-input", 0, 1));
   kernel::testing::TestContext context;
   kernel::Batch batch(messages, context);
-  const auto outcome = kernel::testing::call(
-      kernel::BatchHandler([](kernel::Batch& each, kernel::Context&) {
-        for (std::size_t i = 0; i < each.size(); ++i) {
-          try {
-            each.reply(i, kernel::Outgoing{}.json({{"n", i}}));
-          } catch (const kernel::PermanentError&) {
-            // message 1 is failed by the runtime, not by this catch
-          }
-        }
-      }),
-      batch, context);
+  const auto outcome = kernel::testing::call(kernel::BatchHandler([](kernel::Batch& each, kernel::Context&) {
+                                               for (std::size_t i = 0; i < each.size(); ++i) {
+                                                 try {
+                                                   each.reply(i, kernel::Outgoing{}.json({{"n", i}}));
+                                                 } catch (const kernel::PermanentError&) {
+                                                   // message 1 is failed by the runtime, not by this catch
+                                                 }
+                                               }
+                                             }),
+                                             batch, context);
   REQUIRE(outcome.ok());
   REQUIRE(batch.outputs(0).size() == 1);
   CHECK(batch.outputs(0)[0].topic() == "r0");
