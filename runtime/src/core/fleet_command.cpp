@@ -152,8 +152,7 @@ FleetRecord parse_fleet_record(std::optional<std::string_view> key, std::optiona
   FleetScope named;
   if (!read_text(parsed, "topic", false, named.topic, why)) return malformed(std::move(why));
   if (const auto partition = parsed.find("partition"); partition != parsed.end() && !partition->is_null()) {
-    if (!partition->is_number_integer() || *partition < 0 ||
-        *partition > std::numeric_limits<std::int32_t>::max()) {
+    if (!partition->is_number_integer() || *partition < 0 || *partition > std::numeric_limits<std::int32_t>::max()) {
       return malformed("field \"partition\" is not a partition number");
     }
     named.partition = partition->get<std::int32_t>();

@@ -36,9 +36,9 @@ std::string fleet_key(const FleetScope& scope);
 struct FleetCommand {
   bool pause = true;  ///< false: resume
   FleetScope scope;
-  std::string reason;    ///< free text, may be empty
-  std::string by;        ///< who asked: user@host
-  std::string at;        ///< when, RFC 3339 as written
+  std::string reason;      ///< free text, may be empty
+  std::string by;          ///< who asked: user@host
+  std::string at;          ///< when, RFC 3339 as written
   bool tombstone = false;  ///< a record with no value: the key's scope is resumed
 };
 

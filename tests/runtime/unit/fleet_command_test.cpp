@@ -11,8 +11,8 @@
 namespace fleet_command_test {
 
 using kernel::detail::encode_fleet_command;
-using kernel::detail::FleetCommand;
 using kernel::detail::fleet_key;
+using kernel::detail::FleetCommand;
 using kernel::detail::FleetPauses;
 using kernel::detail::FleetScope;
 using kernel::detail::parse_fleet_record;
@@ -21,9 +21,7 @@ namespace {
 FleetCommand command(bool pause, FleetScope scope = {}) {
   return {pause, std::move(scope), "deploy", "ops@host", "2026-12-08T02:00:00.000Z", false};
 }
-std::string parse_error(std::string_view key, std::string_view value) {
-  return parse_fleet_record(key, value).error;
-}
+std::string parse_error(std::string_view key, std::string_view value) { return parse_fleet_record(key, value).error; }
 }  // namespace
 
 TEST_CASE("fleet command: written and read back, one key per scope") {
