@@ -25,3 +25,10 @@ if(TARGET it-kernel AND PROMETHEUS_BINARY AND PROMTOOL_BINARY)
                      ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>" "PROMETHEUS=${PROMETHEUS_BINARY}"
                                  "PROMTOOL=${PROMTOOL_BINARY}")
 endif()
+
+# Fleet-wide pause and resume through the control topic: three it-kernel instances, one
+# SIGKILLed and restarted while paused, kernel-admin pause|resume (about 25 s).
+if(TARGET it-kernel)
+  kernel_python_test(runtime_fleet_tests MODULE test_fleet FOLDER runtime/ops TIMEOUT 120
+                     ENVIRONMENT "IT_KERNEL=$<TARGET_FILE:it-kernel>" "ADMIN_TOOL=$<TARGET_FILE:kernel-admin>")
+endif()

@@ -4,6 +4,7 @@
 //   kernel-admin reset-offsets GROUP --topic T --to earliest|latest|OFFSET|DATETIME [--dry-run] [--force]
 //   kernel-admin topic-stats TOPIC
 //   kernel-admin dlq list|stats|replay TOPIC ... (dlq_commands.hpp)
+//   kernel-admin pause|resume --kernel NAME [--topic T [--partition P]] [--reason TEXT] (fleet_commands.hpp)
 //
 // It reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL like a kernel does (same registry, same
 // .env), but as a tool (RunMode::tool): the brokers are required and never `embedded`.
@@ -33,6 +34,7 @@
 #include "core/partition_list.hpp"
 #include "core/rfc3339.hpp"
 #include "dlq_commands.hpp"
+#include "fleet_commands.hpp"
 #include "kernel/detail/rdkafka_handles.hpp"
 #include "kernel/exit_codes.hpp"
 #include "log/logging.hpp"
@@ -514,8 +516,8 @@ int topic_stats(Connection& connection, const std::string& topic, const Options&
 int main(int argc, char** argv) {
   // Named here: CLI11 would otherwise take argv[0], the path it was run by, for its usage line.
   CLI::App app{
-      "kernel-admin: consumer lag, offset resets, topic statistics and dead letters (list, count, replay) "
-      "for kernels' groups and topics. Reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL settings like a kernel "
+      "kernel-admin: consumer lag, offset resets, topic statistics, dead letters (list, count, replay) "
+      "and fleet-wide pause and resume for kernels' groups and topics. Reads KAFKA_BOOTSTRAP_SERVERS, TLS and SASL settings like a kernel "
       "(environment, then ./.env).",
       "kernel-admin"};
   app.require_subcommand(1);
@@ -543,6 +545,7 @@ int main(int argc, char** argv) {
   auto* stats_cmd = app.add_subcommand("topic-stats", "Partitions, watermarks and messages held");
   stats_cmd->add_option("TOPIC", topic, "Topic")->required();
   kernel::tools::DlqCommands dlq(app);
+  kernel::tools::FleetCommandLine fleet(app);
   app.footer(
       "Exit codes: 0 done, 64 usage, 69 brokers/group/topic unavailable or reset/replay refused, 77 "
       "authentication or TLS refused, 78 configuration.");
@@ -554,6 +557,9 @@ int main(int argc, char** argv) {
   }
   if (dlq.chosen()) {
     if (const int code = dlq.check_arguments()) return code;
+  }
+  if (fleet.chosen()) {
+    if (const int code = fleet.check_arguments()) return code;
   }
   ResetTarget target;
   try {
@@ -576,6 +582,7 @@ int main(int argc, char** argv) {
 
   try {
     if (dlq.chosen()) return dlq.run(*config, options.timeout_ms, options.json_output);
+    if (fleet.chosen()) return fleet.run(*config, options.timeout_ms, options.json_output);
     Connection connection(*config, options.timeout_ms);
     if (*lag_cmd) return lag(connection, group, topics, options);
     if (*reset_cmd) return reset_offsets(connection, group, topic, target, dry_run, force, options);

@@ -152,6 +152,8 @@ class ReadmeCommands(unittest.TestCase):
             self.assertEqual(arguments[2], dlq, f"dlq {arguments[1]} reads the demo kernel's dead-letter topic")
             if "--to" in options:
                 self.assertIn(options["--to"], self.topics)
+        elif command in ("pause", "resume"):
+            self.assertEqual(options["--kernel"], self.answers["name"], f"{command} takes the kernel's name")
         else:
             self.fail(f"kernel-admin has no command {command}")
 

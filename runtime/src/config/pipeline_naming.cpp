@@ -236,6 +236,11 @@ std::string retry_topic(const Settings& settings, int n) {
   return settings.topic_prefix + settings.kernel_name + "." + kind;
 }
 
+std::string control_topic(const Settings& settings) {
+  if (pipeline_naming(settings)) return pipeline_topic(settings, "control");
+  return settings.topic_prefix + settings.kernel_name + ".control";
+}
+
 std::vector<KernelTopic> kernel_topics(const Settings& s) {
   std::vector<KernelTopic> topics;
   const auto add = [&](const std::string& name, KernelTopic::Use use) {
@@ -252,6 +257,7 @@ std::vector<KernelTopic> kernel_topics(const Settings& s) {
   for (const auto& entry : s.allowed_topics) {
     if (!entry.ends_with(".*")) add(entry, KernelTopic::Use::allowed);
   }
+  add(control_topic(s), KernelTopic::Use::control);
   return topics;
 }
 

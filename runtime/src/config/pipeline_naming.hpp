@@ -29,14 +29,18 @@ std::optional<std::string> pipeline_output_topic(const Settings& settings, std::
 /// KAFKA_TOPIC_PREFIX applied.
 std::string retry_topic(const Settings& settings, int n);
 
+/// The kernel's control topic, where `kernel-admin pause|resume` writes fleet-wide commands:
+/// `....control` under pipeline naming, else `<kernel>.control`; KAFKA_TOPIC_PREFIX applied.
+std::string control_topic(const Settings& settings);
+
 /// A topic the kernel reads or writes, and what it is for (start-up verification and creation).
 struct KernelTopic {
-  enum class Use { input, output, dead_letter, error, retry, allowed };
+  enum class Use { input, output, dead_letter, error, retry, allowed, control };
   std::string name;
   Use use;
 };
-/// Every topic the kernel reads or writes, each once: inputs, output, dead-letter, error topic
-/// and the exact names of KERNEL_ALLOWED_TOPICS (prefixes cannot be checked).
+/// Every topic the kernel reads or writes, each once: inputs, output, dead-letter, error topic,
+/// the exact names of KERNEL_ALLOWED_TOPICS (prefixes cannot be checked) and the control topic.
 std::vector<KernelTopic> kernel_topics(const Settings& settings);
 
 /// The produce guard: which topics a handler may write. On with pipeline naming or a

@@ -483,6 +483,21 @@ int OpsServer::status(MHD_Connection* connection) {
                           {"parked", p.parked},
                           {"paused", pause_reasons(p.paused)}});
   }
+  // Who holds this instance: its own HTTP pause (local) and the control topic's (fleet).
+  json pauses = json::array();
+  if (state_.operator_pause_wanted()) pauses.push_back({{"source", "local"}, {"scope", "kernel"}});
+  for (const auto& fleet : snapshot.fleet_pauses) {
+    json pause{{"source", "fleet"},
+               {"scope", fleet.topic.empty()   ? "kernel"
+                         : fleet.partition < 0 ? "topic"
+                                               : "partition"},
+               {"by", fleet.by},
+               {"at", fleet.at},
+               {"reason", fleet.reason}};
+    if (!fleet.topic.empty()) pause["topic"] = fleet.topic;
+    if (fleet.partition >= 0) pause["partition"] = fleet.partition;
+    pauses.push_back(std::move(pause));
+  }
   const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(state_.since_heartbeat());
   const auto down = std::chrono::duration_cast<std::chrono::milliseconds>(state_.brokers_down_for());
   return reply(connection, MHD_HTTP_OK,
@@ -499,7 +514,8 @@ int OpsServer::status(MHD_Connection* connection) {
                     {"circuit", circuit(snapshot)},
                     {"last_failure", last_failure(snapshot.last_failure)},
                     {"published_at_ms", snapshot.published_at_ms},
-                    {"partitions", std::move(partitions)}});
+                    {"partitions", std::move(partitions)},
+                    {"pauses", std::move(pauses)}});
 }
 
 int OpsServer::admin(MHD_Connection* connection, Request& request, bool pause) {

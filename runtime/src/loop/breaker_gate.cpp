@@ -84,7 +84,10 @@ PartitionState* BreakerGate::tick(Clock::time_point now, bool stopping) {
   for (auto& [key, partition] : table_.assigned()) {
     // With workers, a retry topic's head in its slot would only wait for the hold.
     if (probe == CallExecutor::Probe::none_waiting) break;
-    if (!partition->retry_entry || partition->paused.has(PauseReason::operator_)) continue;
+    if (!partition->retry_entry || partition->paused.has(PauseReason::operator_) ||
+        partition->paused.has(PauseReason::fleet)) {
+      continue;
+    }
     log_->info("circuit breaker half-open: probing with {}[{}]@{}", partition->topic, partition->partition,
                partition->retry_message->offset());
     return partition.get();  // failing again, it waits in the slot for the next probe

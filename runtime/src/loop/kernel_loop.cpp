@@ -12,6 +12,7 @@
 #include "log/logging.hpp"
 #include "loop/batch_executor.hpp"
 #include "loop/exactly_once_commits.hpp"
+#include "loop/fleet_commands.hpp"
 #include "loop/handler_choice.hpp"
 #include "loop/loop_internal.hpp"
 #include "loop/partition_state.hpp"
@@ -111,6 +112,8 @@ void KernelLoop::close() noexcept {
   // The workers first: a running call is waited for, and calls hold consumed messages.
   executor_.reset();
   status_.release();  // it queries through the consumer
+  status_.attach_fleet(nullptr);
+  fleet_.reset();  // its thread and handle
   output_.release_topics();
   consumer_queue_.reset();  // holds a reference into the consumer
   // Consumed messages kept by in-flight entries (an output never acknowledged, as after a

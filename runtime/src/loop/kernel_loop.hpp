@@ -202,6 +202,8 @@ class KernelLoop final : private OutputEvents {
   /// null until start().
   std::unique_ptr<CommitHost> commit_host_;
   std::unique_ptr<CommitStrategy> commits_;
+  /// The control topic's reader (fleet-wide pauses); null until start().
+  std::unique_ptr<FleetCommands> fleet_;
 };
 
 }  // namespace kernel::detail

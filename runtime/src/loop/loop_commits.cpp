@@ -69,7 +69,7 @@ bool KernelLoop::CommitHostOfLoop::rewind_to_committed(std::chrono::milliseconds
     fresh->next_offset = target;
     // An operator's or the breaker's pause holds; a retry's and back-pressure's belonged to the
     // work that is dropped.
-    for (const auto reason : {PauseReason::operator_, PauseReason::breaker}) {
+    for (const auto reason : {PauseReason::operator_, PauseReason::breaker, PauseReason::fleet}) {
       if (state->paused.has(reason)) fresh->paused.add(reason);
     }
     // And each waits for the redo (held or not: it may be released before the redo is due).

@@ -7,6 +7,7 @@
 #include "log/logging.hpp"
 #include "loop/breaker_gate.hpp"
 #include "loop/call_executor.hpp"
+#include "loop/fleet_commands.hpp"
 #include "loop/output_sender.hpp"
 #include "loop/partition_state.hpp"
 #include "loop/partition_table.hpp"
@@ -40,6 +41,35 @@ void LoopStatus::apply_operator_request(CallExecutor* executor) {
     publish_due_ = {};  // show it at once
   }
   ops_->acknowledge(operator_generation_);
+}
+
+void LoopStatus::attach_fleet(const FleetCommands* fleet) {
+  fleet_ = fleet;
+  if (fleet_) fleet_pauses_ = fleet_->pauses(fleet_generation_);
+}
+
+std::uint64_t LoopStatus::fleet_generation() const noexcept { return fleet_->generation(); }
+
+void LoopStatus::apply_fleet_pauses(CallExecutor* executor) {
+  fleet_pauses_ = fleet_->pauses(fleet_generation_);  // a copy, only when a command came
+  std::size_t paused = 0, resumed = 0;
+  for (auto& [key, partition] : table_.assigned()) {
+    const bool wanted = fleet_pauses_.covering(partition->topic, partition->partition) != nullptr;
+    if (wanted == partition->paused.has(PauseReason::fleet)) continue;
+    if (wanted) {
+      table_.pause(*partition, PauseReason::fleet);
+      ++paused;
+    } else {
+      table_.resume(*partition, PauseReason::fleet);
+      ++resumed;
+    }
+  }
+  if (paused > 0 && executor) executor->hold();  // running calls finish; none queued for a worker starts
+  if (paused > 0 || resumed > 0) {
+    log_->warn("fleet-wide command applied: {} paused, {} resumed ({} in force)", count_of(paused, "partition"),
+               resumed, count_of(fleet_pauses_.in_force().size(), "pause"));
+  }
+  publish_due_ = {};  // show it at once
 }
 
 void LoopStatus::publish(Clock::time_point now, rd_kafka_t* consumer, const BreakerGate& breaker) {
@@ -97,6 +127,11 @@ void LoopStatus::publish(Clock::time_point now, rd_kafka_t* consumer, const Brea
   metrics_->dead_letters_blocked().Set(static_cast<double>(output_.blocked_dead_letters()));
   snapshot.pending_outputs = output_.pending();
   snapshot.operator_paused = operator_paused_;
+  snapshot.fleet_pauses.clear();
+  for (const auto& [key, command] : fleet_pauses_.in_force()) {
+    snapshot.fleet_pauses.push_back(
+        {command.scope.topic, command.scope.partition, command.reason, command.by, command.at});
+  }
   breaker.publish(snapshot);
   snapshot.last_failure = last_failure_;
   snapshot.published_at_ms =

@@ -10,6 +10,7 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/logger.h>
 
+#include "loop/fleet_pauses.hpp"
 #include "ops/cluster_watch.hpp"
 #include "ops/kernel_metrics.hpp"
 #include "ops/ops_state.hpp"
@@ -18,6 +19,7 @@ namespace kernel::detail {
 
 class BreakerGate;
 class CallExecutor;
+class FleetCommands;
 class OutputSender;
 class PartitionTable;
 
@@ -33,7 +35,9 @@ class LoopStatus {
 
   /// Every iteration: liveness (one relaxed store) and an operator's new request, applied to
   /// every partition (a pause also holds the calls queued for `executor`'s workers).
+  /// And the fleet-wide pauses when they changed (one atomic load), with or without HTTP.
   void serve(Clock::time_point now, CallExecutor* executor) {
+    if (fleet_ && fleet_generation_ != fleet_generation()) apply_fleet_pauses(executor);
     if (!ops_) return;
     ops_->heartbeat(now);
     if (ops_->requested_generation() != operator_generation_) apply_operator_request(executor);
@@ -52,6 +56,13 @@ class LoopStatus {
   }
   /// An operator pause holds (partitions assigned meanwhile start paused).
   bool operator_paused() const noexcept { return operator_paused_; }
+  /// The control topic's reader (null: none); its pauses in force are taken at once, before
+  /// anything is assigned.
+  void attach_fleet(const FleetCommands* fleet);
+  /// A fleet-wide pause holds `topic`[`partition`] (a partition being assigned starts paused).
+  bool fleet_holds(const std::string& topic, std::int32_t partition) const {
+    return !fleet_pauses_.empty() && fleet_pauses_.covering(topic, partition) != nullptr;
+  }
   /// librdkafka's statistics of a client (KERNEL_CLIENT_METRICS), served by the polls every
   /// interval: the client metrics are updated from them.
   void client_statistics(std::string_view json);
@@ -62,6 +73,8 @@ class LoopStatus {
 
  private:
   void apply_operator_request(CallExecutor* executor);
+  std::uint64_t fleet_generation() const noexcept;
+  void apply_fleet_pauses(CallExecutor* executor);
   void publish(Clock::time_point now, rd_kafka_t* consumer, const BreakerGate& breaker);
 
   OpsState* ops_;
@@ -76,6 +89,9 @@ class LoopStatus {
   StatusSnapshot status_;                        // refilled and swapped with the published one
   FailureRecord last_failure_;                   // /admin/status's last_failure
   std::unique_ptr<ClusterWatch> cluster_watch_;  // watermarks of paused partitions
+  const FleetCommands* fleet_ = nullptr;         // the control topic's reader (null: none)
+  std::uint64_t fleet_generation_ = 0;           // of the fleet pauses applied
+  FleetPauses fleet_pauses_;                     // in force, as last applied
 };
 
 }  // namespace kernel::detail

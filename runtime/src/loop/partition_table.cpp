@@ -158,7 +158,8 @@ void PartitionTable::resume_all(PauseReason reason) {
 }
 
 bool PartitionTable::held(const PartitionState& partition) noexcept {
-  return partition.paused.has(PauseReason::operator_) || partition.paused.has(PauseReason::breaker);
+  return partition.paused.has(PauseReason::operator_) || partition.paused.has(PauseReason::breaker) ||
+         partition.paused.has(PauseReason::fleet);
 }
 
 int PartitionTable::pending_acks(const rd_kafka_topic_partition_list_t* partitions) {

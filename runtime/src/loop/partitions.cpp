@@ -61,6 +61,14 @@ void KernelLoop::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_
         }
       }
     }
+    for (int i = 0; i < partitions->cnt; ++i) {
+      // And those a fleet-wide pause holds.
+      const auto& assigned = partitions->elems[i];
+      if (!self->status_.fleet_holds(assigned.topic, assigned.partition)) continue;
+      if (auto* partition = self->table_.find(assigned.topic, assigned.partition)) {
+        self->table_.pause(*partition, PauseReason::fleet);
+      }
+    }
     self->breaker_.hold_assigned(partitions);
     if (self->ops_ && !self->stopping()) self->ops_->set_phase(Phase::ready);  // before joined(): no window
     self->joined_.store(true);

@@ -6,12 +6,14 @@
 #include <cstdlib>
 #include <utility>
 
+#include "config/pipeline_naming.hpp"
 #include "config/transactional_id.hpp"
 #include "core/refusal.hpp"
 #include "kernel/detail/rdkafka_client.hpp"
 #include "log/client_errors.hpp"
 #include "log/logging.hpp"
 #include "loop/commit_strategy.hpp"
+#include "loop/fleet_commands.hpp"
 #include "loop/loop_internal.hpp"
 
 namespace kernel::detail {
@@ -71,6 +73,12 @@ void KernelLoop::start() {
   // partition is concluded (must_hold()).
   auto* exactly_once = commits_->exactly_once();
   output_.start(exactly_once, exactly_once && executor_ && executor_->concurrent());
+
+  // Fleet-wide pauses before the first assignment: an instance started (or restarted) while
+  // one holds starts paused. Read on a thread of its own, never by the loop.
+  fleet_ = std::make_unique<FleetCommands>(control_topic(settings()), config_.consumer_properties(), log_, metrics_);
+  fleet_->start(settings().startup_timeout);
+  status_.attach_fleet(fleet_.get());
 
   PartitionListPtr topics(rd_kafka_topic_partition_list_new(static_cast<int>(settings().input_topics.size())));
   // The kernel consumes its retry topics too (retry_topics.cpp).

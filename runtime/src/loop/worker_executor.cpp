@@ -197,7 +197,7 @@ CallExecutor::Clock::time_point WorkerExecutor::tick(Clock::time_point now) {
 
 CallExecutor::Probe WorkerExecutor::probe() {
   const auto may_probe = [](const std::unique_ptr<Call>& call) {
-    return !call->partition->paused.has(PauseReason::operator_);
+    return !call->partition->paused.has(PauseReason::operator_) && !call->partition->paused.has(PauseReason::fleet);
   };
   // A call that failed during the outage; else one held back when the circuit opened.
   auto it = std::find_if(waiting_.begin(), waiting_.end(),

@@ -154,6 +154,12 @@ KernelMetrics::KernelMetrics(int max_retries)
            .Help("Inputs whose traceparent was replaced (malformed) or tracestate dropped")
            .Register(registry)
            .Add({});
+  auto& fleet_commands = prometheus::BuildCounter()
+                             .Name("kernel_fleet_commands_total")
+                             .Help("Records of the control topic read, applied or malformed (ignored)")
+                             .Register(registry);
+  instruments_.fleet_commands_applied = &fleet_commands.Add({{"result", "applied"}});
+  instruments_.fleet_commands_malformed = &fleet_commands.Add({{"result", "malformed"}});
 }
 
 TopicMetrics& KernelMetrics::input_topic(std::string_view topic) {

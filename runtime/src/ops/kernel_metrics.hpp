@@ -119,6 +119,11 @@ class KernelMetrics {
   /// kernel_trace_context_invalid_total: inputs whose trace context was replaced or dropped
   /// (counted by the metrics middleware, on the thread that handles the message).
   prometheus::Counter& trace_context_invalid() noexcept { return *instruments_.trace_context_invalid; }
+  /// kernel_fleet_commands_total{result=applied|malformed}: control-topic records read
+  /// (docs/operations.md#fleet-wide-pause); the control topic's reader thread counts them.
+  prometheus::Counter& fleet_commands(bool applied) noexcept {
+    return applied ? *instruments_.fleet_commands_applied : *instruments_.fleet_commands_malformed;
+  }
 
   /// kernel_messages_deduplicated_total for an input topic. Any thread (deduplicate() runs
   /// where the handler runs); a string lookup, for the rare dropped message.
@@ -172,6 +177,8 @@ class KernelMetrics {
     prometheus::Counter* transactions_aborted;
     prometheus::Counter* trace_context_invalid;
     std::array<prometheus::Gauge*, all_pause_reasons.size()> paused{};  // null for backpressure
+    prometheus::Counter* fleet_commands_applied;
+    prometheus::Counter* fleet_commands_malformed;
   };
   Families families_{};
   Instruments instruments_{};

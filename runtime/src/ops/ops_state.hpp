@@ -56,6 +56,15 @@ struct FailureRecord {
   std::int64_t at_ms = 0;   ///< wall clock; 0: nothing failed yet
 };
 
+/// A fleet-wide pause in force (the control topic), as /admin/status shows it.
+struct FleetPauseStatus {
+  std::string topic;            ///< empty: the whole kernel
+  std::int32_t partition = -1;  ///< -1: every partition of `topic`
+  std::string reason;
+  std::string by;
+  std::string at;  ///< RFC 3339, as written by kernel-admin
+};
+
 struct StatusSnapshot {
   std::vector<PartitionStatus> partitions;
   std::size_t in_flight = 0;
@@ -71,7 +80,8 @@ struct StatusSnapshot {
   std::int64_t circuit_probe_at_ms = 0;   ///< open: when the probe goes (wall clock)
   std::int64_t circuit_consecutive_failures = 0;
   FailureRecord last_failure;
-  std::int64_t published_at_ms = 0;  ///< wall clock
+  std::int64_t published_at_ms = 0;            ///< wall clock
+  std::vector<FleetPauseStatus> fleet_pauses;  ///< in force, by key
 };
 
 /// Where the kernel is in its life, for /readyz.

@@ -13,18 +13,21 @@ enum class PauseReason : std::uint8_t {
   operator_,     ///< an operator paused the kernel (admin)
   breaker,       ///< a circuit breaker is open
   backpressure,  ///< too many messages in flight
+  fleet,         ///< a fleet-wide command of the control topic (kernel-admin pause)
 };
 
-inline constexpr std::array<PauseReason, 4> all_pause_reasons = {PauseReason::retry, PauseReason::operator_,
-                                                                 PauseReason::breaker, PauseReason::backpressure};
+inline constexpr std::array<PauseReason, 5> all_pause_reasons = {
+    PauseReason::retry, PauseReason::operator_, PauseReason::breaker, PauseReason::backpressure, PauseReason::fleet};
 
-/// The word /admin/status and the metric's `reason` label use: retry, operator, breaker, backpressure.
+/// The word /admin/status and the metric's `reason` label use: retry, operator, breaker,
+/// backpressure, fleet.
 constexpr std::string_view to_string(PauseReason reason) noexcept {
   switch (reason) {
     case PauseReason::retry: return "retry";
     case PauseReason::operator_: return "operator";
     case PauseReason::breaker: return "breaker";
     case PauseReason::backpressure: return "backpressure";
+    case PauseReason::fleet: return "fleet";
   }
   return "retry";
 }

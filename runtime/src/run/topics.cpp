@@ -106,14 +106,18 @@ bool create_with_admin(rd_kafka_t* handle, const std::vector<KernelTopic>& topic
   std::vector<rd_kafka_NewTopic_t*> requests;
   const auto retention = std::to_string(settings.error_topic_retention.count());
   for (const auto& topic : topics) {
-    owned.emplace_back(
-        rd_kafka_NewTopic_new(topic.name.c_str(), shape.partitions, shape.replication, error.data(), error.size()));
+    // The control topic has one partition, so its commands keep one order, and is compacted:
+    // it keeps the last command of each scope for instances that start later.
+    const bool control = topic.use == KernelTopic::Use::control;
+    owned.emplace_back(rd_kafka_NewTopic_new(topic.name.c_str(), control ? 1 : shape.partitions, shape.replication,
+                                             error.data(), error.size()));
     if (!owned.back()) {
       failures.push_back(topic.name + ": " + error.data());
       owned.pop_back();
       continue;
     }
     if (keeps_errors(topic.use)) rd_kafka_NewTopic_set_config(owned.back().get(), "retention.ms", retention.c_str());
+    if (control) rd_kafka_NewTopic_set_config(owned.back().get(), "cleanup.policy", "compact");
     requests.push_back(owned.back().get());
   }
   if (requests.empty()) return true;
@@ -210,7 +214,16 @@ int verify_topics(const Config& config, MissingTopics missing_topics, const std:
   const auto topics = kernel_topics(s);
   std::vector<KernelTopic> missing;
   for (const auto& topic : topics) {
-    if (!view->topics.contains(topic.name)) missing.push_back(topic);
+    if (view->topics.contains(topic.name)) continue;
+    // Without its control topic a kernel runs; only fleet-wide pauses cannot reach it.
+    if (topic.use == KernelTopic::Use::control && missing_topics == MissingTopics::refuse) {
+      log->warn(
+          "control topic {} missing on {}: fleet-wide pauses (kernel-admin pause) cannot reach this kernel; "
+          "create it ({} --create-topics)",
+          topic.name, s.bootstrap_servers, s.kernel_name);
+      continue;
+    }
+    missing.push_back(topic);
   }
 
   // What the kernel would create: the first input's partitions unless told, replication
@@ -222,7 +235,8 @@ int verify_topics(const Config& config, MissingTopics missing_topics, const std:
   for (const auto& topic : topics) {
     const auto found = view->topics.find(topic.name);
     // Inputs and whitelisted topics belong to other steps: their shape is theirs to choose.
-    if (found == view->topics.end() || topic.use == KernelTopic::Use::input || topic.use == KernelTopic::Use::allowed) {
+    if (found == view->topics.end() || topic.use == KernelTopic::Use::input || topic.use == KernelTopic::Use::allowed ||
+        topic.use == KernelTopic::Use::control) {
       continue;
     }
     if (found->second.partitions != shape.partitions || found->second.replication != shape.replication) {
@@ -253,7 +267,8 @@ int verify_topics(const Config& config, MissingTopics missing_topics, const std:
       return exit_code::unavailable;
     }
     for (const auto& topic : missing) {
-      log->info("created topic {} ({} partitions, replication {}{})", topic.name, shape.partitions, shape.replication,
+      log->info("created topic {} ({} partitions, replication {}{})", topic.name,
+                topic.use == KernelTopic::Use::control ? 1 : shape.partitions, shape.replication,
                 keeps_errors(topic.use) ? ", retention " + std::to_string(s.error_topic_retention.count()) + " ms"
                                         : std::string());
     }
@@ -292,7 +307,8 @@ int verify_topics(const Config& config, MissingTopics missing_topics, const std:
 void create_embedded_topics(EmbeddedBroker& broker, const Settings& settings) {
   constexpr int default_partitions = 4;
   for (const auto& topic : kernel_topics(settings)) {
-    broker.create_topic(topic.name, settings.topic_partitions.value_or(default_partitions));
+    const bool control = topic.use == KernelTopic::Use::control;
+    broker.create_topic(topic.name, control ? 1 : settings.topic_partitions.value_or(default_partitions));
   }
 }
 

@@ -264,7 +264,8 @@ TEST_CASE("kernel topics: everything read or written, once, for the start-up che
   CHECK(names == std::vector<std::string>{"pipeline.orders.step.enrich.input", "pipeline.orders.step.enrich.output",
                                           "pipeline.orders.step.enrich.dead-letter",
                                           "pipeline.orders.step.enrich.error", "pipeline.orders.step.enrich.retry.1",
-                                          "pipeline.orders.step.enrich.retry.2", "audit"});
+                                          "pipeline.orders.step.enrich.retry.2", "audit",
+                                          "pipeline.orders.step.enrich.control"});
 }
 
 TEST_CASE("configuration: durations take days") {
