@@ -66,7 +66,8 @@ FleetCommandLine::FleetCommandLine(CLI::App& app) : state_(std::make_unique<Stat
     *command = app.add_subcommand(pause ? "pause" : "resume",
                                   pause ? "Pause every instance of a kernel, or a topic or partition of it"
                                         : "Resume what a fleet-wide pause holds");
-    (*command)->add_option("--kernel", state_->kernel, "The kernel's name: its control topic is NAME.control")
+    (*command)
+        ->add_option("--kernel", state_->kernel, "The kernel's name: its control topic is NAME.control")
         ->required();
     (*command)->add_option("--topic", state_->topic, "Only this input topic");
     (*command)->add_option("--partition", state_->partition, "Only this partition of --topic");
@@ -87,7 +88,8 @@ int FleetCommandLine::check_arguments() {
   if (const auto why = topic_name_problem(s.kernel); !why.empty()) {
     return refuse("--kernel " + s.kernel + ": its control topic's name " + why);
   }
-  if (!s.partition.empty() && s.topic.empty()) return refuse("--partition needs --topic: the partition of which topic?");
+  if (!s.partition.empty() && s.topic.empty())
+    return refuse("--partition needs --topic: the partition of which topic?");
   if (!s.topic.empty()) {
     if (const auto why = topic_name_problem(s.topic); !why.empty()) return refuse("--topic " + s.topic + " " + why);
   }
@@ -143,11 +145,10 @@ int FleetCommandLine::run(const Config& config, int timeout_ms, bool json) {
   }
   const auto key = detail::fleet_key(command.scope);
   const auto value = detail::encode_fleet_command(command);
-  const auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
-                                     RD_KAFKA_V_KEY(key.data(), key.size()),
-                                     RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&delivered),
-                                     RD_KAFKA_V_END);
+  const auto err = rd_kafka_producev(
+      producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_KEY(key.data(), key.size()),
+      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_OPAQUE(&delivered), RD_KAFKA_V_END);
   if (err) throw Failure{exit_code::unavailable, "cannot write to " + topic + ": " + rd_kafka_err2str(err)};
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (!delivered.done && std::chrono::steady_clock::now() < deadline) {

@@ -63,8 +63,8 @@ void FleetCommands::start(std::chrono::milliseconds within) {
   thread_ = std::thread([this] { run(); });
   std::unique_lock lock(mutex_);
   if (!changed_.wait_for(lock, within, [&] { return caught_up_; })) {
-    log_->warn("control topic {} not read to its end within {} ms: fleet-wide pauses apply as they are read",
-               topic_, within.count());
+    log_->warn("control topic {} not read to its end within {} ms: fleet-wide pauses apply as they are read", topic_,
+               within.count());
   }
 }
 
@@ -171,10 +171,12 @@ void FleetCommands::read(const rd_kafka_message_t& record) {
     return;
   }
   const auto& command = *parsed.command;
-  log_->warn("fleet-wide {} of {} by {} at {}{}{}", command.tombstone ? "resume (tombstone)" : command.pause ? "pause" : "resume",
+  log_->warn("fleet-wide {} of {} by {} at {}{}{}",
+             command.tombstone ? "resume (tombstone)"
+             : command.pause   ? "pause"
+                               : "resume",
              command.scope.describe(), command.by.empty() ? "someone" : printable_text(command.by),
-             command.at.empty() ? "?" : command.at, command.reason.empty() ? "" : ": ",
-             printable_text(command.reason));
+             command.at.empty() ? "?" : command.at, command.reason.empty() ? "" : ": ", printable_text(command.reason));
   {
     std::lock_guard lock(mutex_);
     pauses_.apply(command);

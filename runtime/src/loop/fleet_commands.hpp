@@ -72,7 +72,7 @@ class FleetCommands {
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  FleetPauses pauses_;     // under mutex_
+  FleetPauses pauses_;      // under mutex_
   bool caught_up_ = false;  // under mutex_
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<bool> stop_{false};
