@@ -7,10 +7,10 @@
 #include <regex>
 #include <stdexcept>
 
-#include <nlohmann/json.hpp>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <nlohmann/json.hpp>
 
 namespace kernel::schema {
 
@@ -115,7 +115,8 @@ RegistryResult<nlohmann::json> RegistryHttp::post(std::string_view path, const n
   return send("POST", path, &text);
 }
 
-RegistryResult<nlohmann::json> RegistryHttp::send(std::string_view method, std::string_view path, const std::string* body) {
+RegistryResult<nlohmann::json> RegistryHttp::send(std::string_view method, std::string_view path,
+                                                  const std::string* body) {
   httplib::Request request;
   request.method = std::string(method);
   request.path = prefix_ + std::string(path);

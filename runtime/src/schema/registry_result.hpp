@@ -30,8 +30,9 @@ struct RegistryError {
 template <typename T>
 class RegistryResult {
  public:
-  RegistryResult(T value) : state_(std::in_place_index<0>, std::move(value)) {}                // NOLINT(google-explicit-constructor)
-  RegistryResult(RegistryError error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  RegistryResult(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  RegistryResult(RegistryError error)
+      : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool has_value() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }

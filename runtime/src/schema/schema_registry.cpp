@@ -64,8 +64,8 @@ RegistryResult<Schema> schema_from_json(const nlohmann::json& answer) {
           !reference.value("version", nlohmann::json()).is_number_integer()) {
         return invalid("a reference in the registry's answer lacks name, subject or version");
       }
-      schema.references.push_back(
-          {reference["name"].get<std::string>(), reference["subject"].get<std::string>(), reference["version"].get<int>()});
+      schema.references.push_back({reference["name"].get<std::string>(), reference["subject"].get<std::string>(),
+                                   reference["version"].get<int>()});
     }
   }
   return schema;
@@ -86,7 +86,8 @@ RegistryResult<std::shared_ptr<const Schema>> SchemaRegistry::schema_by_id(std::
   auto answer = http_.get("/schemas/ids/" + std::to_string(id));
   if (!answer) {
     auto error = answer.error();
-    if (error.kind == RegistryErrorKind::not_found) error.message = "schema id " + std::to_string(id) + " not found: " + error.message;
+    if (error.kind == RegistryErrorKind::not_found)
+      error.message = "schema id " + std::to_string(id) + " not found: " + error.message;
     return error;
   }
   auto schema = schema_from_json(*answer);
@@ -103,12 +104,14 @@ RegistryResult<std::shared_ptr<const Schema>> SchemaRegistry::schema_by_id(std::
   return shared;
 }
 
-RegistryResult<std::int32_t> SchemaRegistry::register_schema(std::string_view subject, SchemaType type, std::string_view text,
+RegistryResult<std::int32_t> SchemaRegistry::register_schema(std::string_view subject, SchemaType type,
+                                                             std::string_view text,
                                                              const std::vector<SchemaReference>& references) {
   return subject_schema_id("/versions", subject, type, text, references);
 }
 
-RegistryResult<std::int32_t> SchemaRegistry::lookup_schema(std::string_view subject, SchemaType type, std::string_view text,
+RegistryResult<std::int32_t> SchemaRegistry::lookup_schema(std::string_view subject, SchemaType type,
+                                                           std::string_view text,
                                                            const std::vector<SchemaReference>& references) {
   return subject_schema_id("", subject, type, text, references);
 }

@@ -42,8 +42,9 @@ class SchemaRegistry {
   std::size_t requests_sent() const;
 
  private:
-  RegistryResult<std::int32_t> subject_schema_id(std::string_view path_suffix, std::string_view subject, SchemaType type,
-                                                 std::string_view text, const std::vector<SchemaReference>& references);
+  RegistryResult<std::int32_t> subject_schema_id(std::string_view path_suffix, std::string_view subject,
+                                                 SchemaType type, std::string_view text,
+                                                 const std::vector<SchemaReference>& references);
 
   RegistryHttp http_;
   std::size_t capacity_;

@@ -5,12 +5,9 @@ namespace kernel::schema {
 
 std::string_view to_string(SchemaType type) noexcept {
   switch (type) {
-    case SchemaType::avro:
-      return "AVRO";
-    case SchemaType::protobuf:
-      return "PROTOBUF";
-    case SchemaType::json:
-      return "JSON";
+    case SchemaType::avro: return "AVRO";
+    case SchemaType::protobuf: return "PROTOBUF";
+    case SchemaType::json: return "JSON";
   }
   return "AVRO";
 }

@@ -18,7 +18,8 @@ class Standin {
   explicit Standin(std::vector<std::string> extra_args = {}) {
     int pipe_fds[2];
     if (::pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
-    std::vector<std::string> args{"/usr/bin/python3", std::string(KERNEL_TEST_DATA_DIR) + "/../tools/schema_registry_standin.py"};
+    std::vector<std::string> args{"/usr/bin/python3",
+                                  std::string(KERNEL_TEST_DATA_DIR) + "/../tools/schema_registry_standin.py"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());

@@ -110,7 +110,8 @@ TEST_CASE("schema registry: an incompatible schema is refused with incompatible"
   Standin standin;
   SchemaRegistry registry(options_for(standin.url()));
   REQUIRE(registry.register_schema("s", SchemaType::avro, avro_record("R")));
-  auto changed = registry.register_schema("s", SchemaType::avro, R"({"type":"record","name":"R","fields":[{"name":"a","type":"string"}]})");
+  auto changed = registry.register_schema("s", SchemaType::avro,
+                                          R"({"type":"record","name":"R","fields":[{"name":"a","type":"string"}]})");
   REQUIRE_FALSE(changed);
   CHECK(changed.error().kind == RegistryErrorKind::incompatible);
 }
@@ -169,8 +170,8 @@ TEST_CASE("schema registry: an answer larger than the bound is refused as invali
   Standin standin;
   auto options = options_for(standin.url());
   SchemaRegistry writer(options);
-  auto id = writer.register_schema("s", SchemaType::avro,
-                                   R"({"type":"record","name":"R","doc":")" + std::string(4000, 'x') + R"(","fields":[]})");
+  auto id = writer.register_schema(
+      "s", SchemaType::avro, R"({"type":"record","name":"R","doc":")" + std::string(4000, 'x') + R"(","fields":[]})");
   REQUIRE(id);
   options.max_answer_bytes = 1000;
   SchemaRegistry reader(options);
@@ -182,7 +183,8 @@ TEST_CASE("schema registry: an answer larger than the bound is refused as invali
 
 TEST_CASE("schema registry: an answer that is not the JSON expected is invalid_answer") {
   httplib::Server server;
-  server.Get("/schemas/ids/1", [](const httplib::Request&, httplib::Response& res) { res.set_content("<html>", "text/html"); });
+  server.Get("/schemas/ids/1",
+             [](const httplib::Request&, httplib::Response& res) { res.set_content("<html>", "text/html"); });
   server.Get("/schemas/ids/2", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"schema": "x", "schemaType": "COBOL"})", "application/json");
   });
