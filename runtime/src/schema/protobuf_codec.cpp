@@ -56,9 +56,11 @@ std::shared_ptr<const RegistryInstance> registry_or_fatal(std::string_view user)
 MessageIndex index_of(const google::protobuf::Descriptor* type) {
   std::array<std::int32_t, 64> reversed{};
   std::size_t depth = 0;
-  for (auto* at = type; at != nullptr && depth < reversed.size(); at = at->containing_type()) reversed[depth++] = at->index();
+  for (auto* at = type; at != nullptr && depth < reversed.size(); at = at->containing_type())
+    reversed[depth++] = at->index();
   MessageIndex index;
-  if (depth > max_message_index_depth) throw PermanentError("Outgoing::protobuf(): " + type->full_name() + " is nested too deep");
+  if (depth > max_message_index_depth)
+    throw PermanentError("Outgoing::protobuf(): " + type->full_name() + " is nested too deep");
   for (std::size_t i = 0; i < depth; ++i) index.path[i] = reversed[depth - 1 - i];
   index.depth = depth;
   return index;
@@ -69,10 +71,8 @@ MessageIndex index_of(const google::protobuf::Descriptor* type) {
   switch (error) {
     case FrameError::wrong_magic_byte:
       throw PermanentError(message + " (not written through a schema registry)", FailureReason::wrong_magic_byte);
-    case FrameError::truncated:
-      throw PermanentError(message, FailureReason::truncated_payload);
-    default:
-      throw PermanentError(message, FailureReason::deserialization_error);
+    case FrameError::truncated: throw PermanentError(message, FailureReason::truncated_payload);
+    default: throw PermanentError(message, FailureReason::deserialization_error);
   }
 }
 
@@ -82,7 +82,8 @@ void check_schema(std::int32_t schema_id, const MessageIndex& index, const googl
   auto schema = instance->registry->schema_by_id(schema_id);
   if (!schema) {
     const auto& error = schema.error();
-    if (error.kind == RegistryErrorKind::not_found) throw PermanentError(error.message, FailureReason::schema_not_found);
+    if (error.kind == RegistryErrorKind::not_found)
+      throw PermanentError(error.message, FailureReason::schema_not_found);
     // Away, refusing our credentials or answering garbage: nothing to conclude about this
     // message, so it waits (retries, breaker) rather than every message being dead-lettered.
     throw TransientError(error.message, FailureReason::schema_registry_unavailable);
@@ -92,9 +93,9 @@ void check_schema(std::int32_t schema_id, const MessageIndex& index, const googl
     throw PermanentError("schema " + std::to_string(schema_id) + ": " + why, FailureReason::schema_mismatch);
   }
   if (full_name != type->full_name()) {
-    throw PermanentError("schema " + std::to_string(schema_id) + " writes " + full_name + ", the handler reads " +
-                             type->full_name(),
-                         FailureReason::schema_mismatch);
+    throw PermanentError(
+        "schema " + std::to_string(schema_id) + " writes " + full_name + ", the handler reads " + type->full_name(),
+        FailureReason::schema_mismatch);
   }
 }
 
@@ -116,13 +117,15 @@ void register_protobuf_output(Outgoing& output, const std::optional<std::string>
     }
   }
   const auto instance = registry_or_fatal("Outgoing::protobuf()");
-  const std::string topic = output.topic().empty() ? output_topic.value_or("") : instance->topic_prefix + output.topic();
+  const std::string topic =
+      output.topic().empty() ? output_topic.value_or("") : instance->topic_prefix + output.topic();
   const auto subject = subject_of(*instance, type, topic);
   // DebugString() is the file's .proto text, what Java and Go serializers register too.
   auto id = instance->registry->register_schema(subject, SchemaType::protobuf, type->file()->DebugString());
   if (!id) {
     const auto& error = id.error();
-    if (error.kind == RegistryErrorKind::incompatible) throw PermanentError(error.message, FailureReason::schema_mismatch);
+    if (error.kind == RegistryErrorKind::incompatible)
+      throw PermanentError(error.message, FailureReason::schema_mismatch);
     throw TransientError(error.message, FailureReason::schema_registry_unavailable);
   }
   auto& entry = registered.replace();
