@@ -38,9 +38,16 @@ std::optional<std::string> text_or_base64(const nlohmann::ordered_json& object, 
 
 /// What a sample may expect, and the dead-letter reasons it may name.
 constexpr std::array<std::string_view, 3> expected_fates = {"output", "dead_letter", "business_error"};
-constexpr std::array<FailureReason, 6> dead_letter_reasons = {
-    FailureReason::deserialization_error, FailureReason::validation_error, FailureReason::processing_error,
-    FailureReason::retries_exhausted,     FailureReason::output_failed,    FailureReason::timeout};
+/// Every reason a dead letter can carry: all of them but schema_registry_unavailable, which only
+/// ever prefixes a retries_exhausted message.
+constexpr auto dead_letter_reasons = [] {
+  std::array<FailureReason, all_failure_reasons.size() - 1> reasons{};
+  std::size_t n = 0;
+  for (auto reason : all_failure_reasons) {
+    if (reason != FailureReason::schema_registry_unavailable) reasons[n++] = reason;
+  }
+  return reasons;
+}();
 
 template <class Names>
 std::string quoted_list(const Names& names) {

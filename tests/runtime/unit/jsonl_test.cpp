@@ -25,6 +25,20 @@ TEST_CASE("JSON Lines records: string values raw, other values as compact JSON")
   CHECK(null_key.partition == 2);
 }
 
+TEST_CASE("a sample may expect any reason a dead letter carries, and none that never stands alone") {
+  for (const auto* reason : {"topic_not_allowed", "reply_to_not_allowed", "schema_not_found", "wrong_magic_byte",
+                             "truncated_payload", "schema_mismatch"}) {
+    CAPTURE(reason);
+    auto sample = parse_line(std::string(R"({"value": "x", "expect": "dead_letter", "expect_reason": ")") + reason +
+                             "\"}");
+    CHECK(sample.expect_reason == reason);
+  }
+  // A registry that does not answer is a transient failure: its dead letter says retries_exhausted.
+  CHECK_THROWS_AS(
+      parse_line(R"({"value": "x", "expect": "dead_letter", "expect_reason": "schema_registry_unavailable"})"),
+      kernel::jsonl::ParseError);
+}
+
 TEST_CASE("bytes that are not UTF-8 travel as base64, in and out") {
   const std::string bytes("\xff\x00\x01 binary", 10);
   auto record = parse_line(R"({"key_base64": ")" + kernel::jsonl::base64_encode(bytes) + R"(", "value_base64": ")" +
