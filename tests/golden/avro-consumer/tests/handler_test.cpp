@@ -1,0 +1,39 @@
+// Unit tests of the handler: no Kafka, no broker, milliseconds to run.
+//   ctest --test-dir build -L unit     or     ./build/order_auditor_handler_test
+#include <doctest/doctest.h>  // its main() comes compiled: kernel::doctest_main
+
+#include <kernel/testing.hpp>
+#include <kernel/testing_doctest.hpp>
+#include <nlohmann/json.hpp>
+
+#include "handler.hpp"
+#include "kernel_spec.hpp"
+#include "test_settings.hpp"
+
+using kernel::testing::call;
+using kernel::testing::call_ok;  // fails the test with the outcome's class, reason and message
+using kernel::testing::make_message;
+using kernel::testing::make_raw_message;
+using kernel::testing::require_ok;
+using kernel::testing::TestContext;
+
+namespace {
+
+/// The context the handler gets in the kernel: the settings and named outputs of
+/// kernel_spec() (src/kernel_spec.cpp), at their defaults; test_settings() gives the required
+/// ones a value.
+TestContext kernel_context() { return TestContext(order_auditor::kernel_spec(), order_auditor::test_settings()); }
+
+}  // namespace
+
+// A framed record needs its writer's schema from a schema registry (the runtime looks it up by
+// the id in the frame): README.md says how to send some. Here: what needs no registry.
+TEST_CASE("a value that is not framed Avro is dead-lettered") {
+  auto context = kernel_context();
+
+  const auto outcome = call(order_auditor::handle, make_raw_message("not avro", "evt-1"), context);
+
+  CHECK(outcome.kind == kernel::Outcome::Kind::permanent);
+  CHECK(outcome.reason == kernel::FailureReason::deserialization_error);
+  CHECK(context.produced().empty());
+}
