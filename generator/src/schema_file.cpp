@@ -62,16 +62,16 @@ std::string read_bounded(std::string_view format, const fs::path& path) {
   std::error_code error;
   const auto status = fs::status(path, error);
   if (error || !fs::exists(status)) {
-    throw UsageError(fmt::format("{}: no such file: give the path of the {} schema the kernel reads", flag,
-                                 extension_of(format)));
+    throw UsageError(
+        fmt::format("{}: no such file: give the path of the {} schema the kernel reads", flag, extension_of(format)));
   }
   if (!fs::is_regular_file(status)) {
     throw UsageError(fmt::format("{}: not a regular file: give the {} file itself", flag, extension_of(format)));
   }
   const auto size = fs::file_size(path, error);
   if (error || size > max_schema_size) {
-    throw UsageError(fmt::format("{}: larger than {} KiB: give the schema of one message type", flag,
-                                 max_schema_size / 1024));
+    throw UsageError(
+        fmt::format("{}: larger than {} KiB: give the schema of one message type", flag, max_schema_size / 1024));
   }
   std::ifstream in(path, std::ios::binary);
   std::string content;
@@ -80,8 +80,8 @@ std::string read_bounded(std::string_view format, const fs::path& path) {
     throw UsageError(fmt::format("{}: cannot be read: check its permissions", flag));
   }
   if (content.size() > max_schema_size) {  // it grew since file_size(): still bounded
-    throw UsageError(fmt::format("{}: larger than {} KiB: give the schema of one message type", flag,
-                                 max_schema_size / 1024));
+    throw UsageError(
+        fmt::format("{}: larger than {} KiB: give the schema of one message type", flag, max_schema_size / 1024));
   }
   return content;
 }
@@ -174,14 +174,13 @@ SchemaFile read_schema(std::string_view format, const fs::path& path, std::strin
   SchemaFile schema;
   schema.file_name = path.filename().string();
   const auto extension = extension_of(format);
-  const bool safe_name =
-      !schema.file_name.empty() && identifier_start(schema.file_name.front()) &&
-      std::all_of(schema.file_name.begin(), schema.file_name.end(),
-                  [](char c) { return identifier_char(c) || c == '.' || c == '-'; });
+  const bool safe_name = !schema.file_name.empty() && identifier_start(schema.file_name.front()) &&
+                         std::all_of(schema.file_name.begin(), schema.file_name.end(),
+                                     [](char c) { return identifier_char(c) || c == '.' || c == '-'; });
   if (!schema.file_name.ends_with(extension) || schema.file_name.size() == extension.size() || !safe_name) {
-    throw UsageError(fmt::format(
-        "{}: --format {} needs a {} file named with letters, digits, '_', '-' and '.' (e.g. order{})", flag, format,
-        extension, extension));
+    throw UsageError(
+        fmt::format("{}: --format {} needs a {} file named with letters, digits, '_', '-' and '.' (e.g. order{})", flag,
+                    format, extension, extension));
   }
   schema.content = read_bounded(format, path);
   if (format == "protobuf") {
@@ -193,8 +192,8 @@ SchemaFile read_schema(std::string_view format, const fs::path& path, std::strin
   if (schema.message.empty()) throw UsageError(fmt::format("{}: {}", flag, problem));
   // The build embeds the text in a raw string literal delimited by )avsc".
   if (schema.content.find(")avsc\"") != std::string::npos) {
-    throw UsageError(fmt::format("{}: contains )avsc\": remove it (the build embeds the schema in R\"avsc(...)avsc\")",
-                                 flag));
+    throw UsageError(
+        fmt::format("{}: contains )avsc\": remove it (the build embeds the schema in R\"avsc(...)avsc\")", flag));
   }
   if (!message.empty() && message != schema.message) {
     throw UsageError(fmt::format("--message {}: {} declares the record {}; give that name or leave --message out",

@@ -91,6 +91,13 @@ class Generated(cli_test.Scratch):
         self.assertEqual(upgrade.returncode, 0, upgrade.stderr)
         self.assertIn("0 file(s) would change", upgrade.stdout)
 
+    def test_an_upgrade_cannot_change_the_format(self):
+        root, _ = self.generate("plain", "--format", "json")
+        result = cli_test.run("upgrade", root, "--set", "format=protobuf", cwd=self.dir, env_extra={"HOME": self.home})
+        self.assertEqual(result.returncode, 64, result.stderr)
+        self.assertIn("--set format: the message format and schema are chosen when a kernel is generated",
+                      result.stderr)
+
     def test_an_avro_kernel_names_its_record(self):
         root, manifest = self.generate("order-auditor", "--format", "avro", "--schema", ORDER_AVSC)
         self.assertEqual(manifest["answers"]["message"], "shop.Order")

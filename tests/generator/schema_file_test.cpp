@@ -2,10 +2,10 @@
 // line with its fix, exit code 64 (UsageError).
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 #include "answers.hpp"
 #include "errors.hpp"
@@ -133,8 +133,9 @@ TEST_CASE("the handler reads the first message of a .proto, or the one --message
   CHECK(first.content == order_proto);
   CHECK(read_schema("protobuf", path, "Refund").message == "shop.orders.Refund");
   CHECK(read_schema("protobuf", path, "shop.orders.Refund").message == "shop.orders.Refund");
-  CHECK(has(schema_problem("protobuf", path, "Line"), "--message Line: order.proto has no such top-level message; "
-                                                      "choose one of Order, Refund"));
+  CHECK(has(schema_problem("protobuf", path, "Line"),
+            "--message Line: order.proto has no such top-level message; "
+            "choose one of Order, Refund"));
 }
 
 TEST_CASE("a .proto without a top-level message is refused") {
