@@ -17,7 +17,7 @@ std::atomic<std::uint64_t> handled{0};
 
 void handle(const kernel::Message& message, kernel::Context& context) {
   // The record of schemas/order.avsc as a JSON document: a value that is not framed Avro is
-  // dead-lettered (deserialization_error).
+  // dead-lettered with its reason (docs/message-spec.md).
   const nlohmann::json value = message.avro();
 
   // Replace this with what the kernel is for: store the record, call a service, ...

@@ -26,14 +26,26 @@ TestContext kernel_context() { return TestContext(order_auditor::kernel_spec(), 
 
 }  // namespace
 
-// A framed record needs its writer's schema from a schema registry (the runtime looks it up by
-// the id in the frame): README.md says how to send some. Here: what needs no registry.
-TEST_CASE("a value that is not framed Avro is dead-lettered") {
+// Decoding a framed value asks the schema registry for the writer's schema (the id in its
+// header), so these tests keep to what is refused before that; README.md says how to run the
+// kernel with a registry and send it real Avro values.
+TEST_CASE("a value not written through a schema registry is dead-lettered") {
   auto context = kernel_context();
 
-  const auto outcome = call(order_auditor::handle, make_raw_message("not avro", "evt-1"), context);
+  const auto outcome = call(order_auditor::handle, make_raw_message("{\"id\": \"evt-1\"}", "evt-1"), context);
 
   CHECK(outcome.kind == kernel::Outcome::Kind::permanent);
-  CHECK(outcome.reason == kernel::FailureReason::deserialization_error);
+  CHECK(outcome.reason == kernel::FailureReason::wrong_magic_byte);
+  CHECK(context.produced().empty());
+}
+
+TEST_CASE("a value cut short inside its header is dead-lettered") {
+  auto context = kernel_context();
+
+  // The magic byte and two of the schema id's four bytes.
+  const auto outcome = call(order_auditor::handle, make_raw_message(std::string(3, '\0'), "evt-2"), context);
+
+  CHECK(outcome.kind == kernel::Outcome::Kind::permanent);
+  CHECK(outcome.reason == kernel::FailureReason::truncated_payload);
   CHECK(context.produced().empty());
 }

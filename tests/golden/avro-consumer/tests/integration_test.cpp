@@ -42,8 +42,8 @@ std::optional<std::string> header(const kernel::jsonl::Record& record, std::stri
 }  // namespace
 
 // Values framed for a schema registry need one (KAFKA_SCHEMA_REGISTRY_URL): README.md says
-// how to run the kernel with one. Here: what needs no registry.
-TEST_CASE("a value that is not framed Avro is dead-lettered") {
+// how to run the kernel with one. Here: what is refused before the registry is asked.
+TEST_CASE("a value not written through a schema registry is dead-lettered") {
   kernel::testing::KernelFixture kernel(test_kernel(), environment());
 
   kernel.send_raw("not framed", "evt-1");
@@ -51,6 +51,6 @@ TEST_CASE("a value that is not framed Avro is dead-lettered") {
   const auto dead_letters = kernel.dead_letters(1);
   REQUIRE(dead_letters.size() == 1);
   CHECK(dead_letters[0].value == "not framed");
-  CHECK(header(dead_letters[0], "dlq-failure-reason") == "deserialization_error");
+  CHECK(header(dead_letters[0], "dlq-failure-reason") == "wrong_magic_byte");
   CHECK(header(dead_letters[0], "dlq-original-topic") == "order-auditor-test.input");
 }

@@ -7,8 +7,9 @@
 namespace order_mapper {
 
 void handle(const kernel::Message& message, kernel::Context& context) {
-  // The generated type of schemas/order.proto: a value that is not a framed shop.Order is
-  // dead-lettered (deserialization_error).
+  // The generated type of schemas/order.proto, checked against the writer's schema in the
+  // registry: a value that is not a framed shop.Order is dead-lettered with its reason
+  // (wrong_magic_byte, schema_mismatch, ...: docs/message-spec.md).
   auto value = message.protobuf<shop::Order>();
   // A value with every field at its default carries nothing to forward.
   if (value.ByteSizeLong() == 0) {
