@@ -32,6 +32,7 @@ RUN apt-get update \
         nlohmann-json3-dev \
         pkg-config \
         prometheus-cpp-dev \
+        protobuf-compiler \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src/new-kernel

@@ -97,6 +97,14 @@ add_test(NAME generator_answer_commands
 set_tests_properties(generator_answer_commands PROPERTIES FIXTURES_REQUIRED installed_new_kernel TIMEOUT 120
                                                           LABELS generator)
 
+# --format, --schema and --message: refusals, a protobuf and an Avro kernel's schema and
+# manifest, a json kernel without either. No kernel builds: about 5 s.
+add_test(NAME generator_formats
+         COMMAND "${PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/generator/formats_test.py"
+                 --new-kernel "${NEW_KERNEL_TEST_PREFIX}/bin/new-kernel")
+set_tests_properties(generator_formats PROPERTIES FIXTURES_REQUIRED installed_new_kernel TIMEOUT 60
+                                                  LABELS generator)
+
 # End to end: a kernel with the team's edits upgraded across a real template change (on a
 # copy of templates/kernel), grown by new-kernel add (a setting and an output its handler and
 # a test of the team's use), then built with warnings as errors and run through its own tests.

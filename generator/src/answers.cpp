@@ -9,6 +9,7 @@
 #include <kernel/jsonl.hpp>
 
 #include "errors.hpp"
+#include "schema_file.hpp"
 
 namespace new_kernel {
 
@@ -350,6 +351,8 @@ bool needs_output(const Answers& answers, const Patterns& patterns) {
 
 bool always(const Answers&, const Patterns&) { return true; }
 
+constexpr std::array<std::string_view, 3> message_formats{"json", "protobuf", "avro"};
+
 /// --pipeline or --step was given (both are needed: check_step_names says so).
 bool names_a_step(const Answers& a, const Patterns&) { return !a.pipeline.empty() || !a.step.empty(); }
 
@@ -595,6 +598,81 @@ const std::vector<Question> question_table{
            }
            return problems;
          }},
+    // Added with the message formats: absent from older manifests and json by default, so an
+    // upgrade asks nothing. The schema itself is read once, at generation (schema_file.hpp).
+    // Given by flag only, never asked (as a pipeline step): a prompt would add a question to
+    // every interactive generation for what most kernels leave at json.
+    {.key = "format",
+     .flag = "--format FORMAT",
+     .prompt = "Message format",
+     .applies = [](const Answers& a, const Patterns&) { return !a.format.empty(); },
+     .answered = [](const Answers& a) { return !a.format.empty(); },
+     .default_value = [](const Answers&, const Patterns&) { return std::string("json"); },
+     .choices =
+         [](const Patterns&) { return std::vector<std::string>(message_formats.begin(), message_formats.end()); },
+     .store = [](Answers& a, std::string_view text) { a.format = text; },
+     .check =
+         [](const Answers& a, const Patterns&) {
+           std::vector<std::string> problems;
+           const auto format = format_of(a);
+           if (std::find(message_formats.begin(), message_formats.end(), format) == message_formats.end()) {
+             problems.push_back(fmt::format("--format {}: unknown; choose one of json, protobuf, avro", format));
+             return problems;
+           }
+           if (!has_schema(a)) return problems;
+           if (a.schema.empty()) {
+             problems.push_back(fmt::format("--format {} reads values with a schema: give --schema FILE (a {})", format,
+                                            format == "protobuf" ? ".proto" : ".avsc"));
+           }
+           const auto pattern = pattern_of(a);
+           if (pattern != "consumer" && pattern != "transform") {
+             problems.push_back(fmt::format(
+                 "--format {} works with --pattern consumer or transform; --pattern {} reads JSON: leave --format out",
+                 format, pattern));
+           }
+           return problems;
+         }},
+    {.key = "schema",
+     .flag = "--schema FILE",
+     .prompt = "Schema file (.proto or .avsc)",
+     .applies = [](const Answers& a, const Patterns&) { return has_schema(a); },
+     .answered = [](const Answers& a) { return !a.schema.empty(); },
+     .default_value = [](const Answers&, const Patterns&) { return std::string(); },
+     .store = [](Answers& a, std::string_view text) { a.schema = text; },
+     .check =
+         [](const Answers& a, const Patterns&) {
+           std::vector<std::string> problems;
+           if (a.schema.empty()) return problems;  // required by --format: its check says so
+           if (!has_schema(a)) {
+             problems.push_back(fmt::format(
+                 "--schema {} without a format that reads it: add --format protobuf (a .proto) or --format avro (an "
+                 ".avsc)",
+                 a.schema));
+           }
+           return problems;
+         }},
+    {.key = "message",
+     .flag = "--message NAME",
+     .prompt = "Message type the handler reads (empty: the schema's first)",
+     .applies = [](const Answers& a, const Patterns&) { return has_schema(a); },
+     .answered = [](const Answers& a) { return !a.message.empty(); },
+     .default_value = [](const Answers&, const Patterns&) { return std::string(); },
+     .store = [](Answers& a, std::string_view text) { a.message = text; },
+     .check =
+         [](const Answers& a, const Patterns&) {
+           std::vector<std::string> problems;
+           if (a.message.empty()) return problems;  // the schema's first message
+           if (!has_schema(a)) {
+             problems.push_back(
+                 fmt::format("--message {} without a schema: it names a message of --schema; add --format and --schema",
+                             a.message));
+           } else if (!is_dotted_name(a.message)) {
+             problems.push_back(fmt::format(
+                 "--message {}: not a message name: give a name the schema declares (e.g. Order or shop.Order)",
+                 a.message));
+           }
+           return problems;
+         }},
 };
 
 }  // namespace
@@ -613,6 +691,13 @@ std::vector<const Question*> missing_questions(const Answers& answers, const Pat
     if (!question.answered(answers) && question.applies(answers, patterns)) missing.push_back(&question);
   }
   return missing;
+}
+
+std::string format_of(const Answers& answers) { return answers.format.empty() ? "json" : answers.format; }
+
+bool has_schema(const Answers& answers) {
+  const auto format = format_of(answers);
+  return format == "protobuf" || format == "avro";
 }
 
 std::string step_topic_stem(const Answers& answers) {

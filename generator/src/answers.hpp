@@ -33,6 +33,15 @@ struct Answers {
   std::optional<std::vector<std::string>> settings;
   /// Named outputs, as `--output NAME=TOPIC` gives them; nullopt until answered (none by default).
   std::optional<std::vector<std::string>> outputs;
+  /// How message values are encoded: json (empty until answered: the default), protobuf or
+  /// avro (docs/generator.md, "Message formats").
+  std::string format;
+  /// With protobuf or avro: the schema file, as --schema gives it; once generated, where it is
+  /// in the kernel (schemas/<file name>).
+  std::string schema;
+  /// With protobuf or avro: the full name of the message type the handler uses ("shop.Order");
+  /// empty until the schema is read (the first message of a .proto, the record of an .avsc).
+  std::string message;
 };
 
 using Patterns = std::vector<PatternInfo>;
@@ -99,6 +108,11 @@ std::optional<kernel::KernelOutput> parse_output(std::string_view spec, std::str
 /// The settings and outputs the (checked) answers declare, in the order given.
 std::vector<kernel::KernelSetting> settings_of(const Answers& answers);
 std::vector<kernel::KernelOutput> outputs_of(const Answers& answers);
+
+/// The format the answers ask for: "json" unless --format says otherwise.
+std::string format_of(const Answers& answers);
+/// Whether the format reads values with a schema (protobuf, avro).
+bool has_schema(const Answers& answers);
 
 /// The kernel name with dashes turned into underscores: C++ namespace and CMake target.
 std::string identifier_of(std::string_view name);

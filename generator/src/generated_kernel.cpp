@@ -100,6 +100,10 @@ void read_answers(const Json& document, GeneratedKernel& kernel) {
   // Written only for pipeline steps: absent is an answer ("not a step"), not a new question.
   if (answers.contains("pipeline")) kernel.answers.pipeline = string_at(answers, "pipeline", "answers");
   if (answers.contains("step")) kernel.answers.step = string_at(answers, "step", "answers");
+  // Written only for protobuf and avro kernels: absent is json, the format before there was a choice.
+  kernel.answers.format = answers.contains("format") ? string_at(answers, "format", "answers") : "json";
+  if (answers.contains("schema")) kernel.answers.schema = string_at(answers, "schema", "answers");
+  if (answers.contains("message")) kernel.answers.message = string_at(answers, "message", "answers");
   // Absent in kernels generated before settings and outputs could be declared: they had none.
   for (const auto* key : {"settings", "outputs"}) {
     std::vector<std::string> specs;
@@ -125,7 +129,7 @@ std::string unknown_fields(const Json& document) {
       {"template", {"name", "version", "changes", "source", "path"}},
       {"answers",
        {"name", "pattern", "description", "input_topics", "output_topic", "dlq_topic", "consumer_group", "pipeline",
-        "step", "settings", "outputs"}},
+        "step", "settings", "outputs", "format", "schema", "message"}},
   };
   Json kept = Json::object();
   for (const auto& [key, value] : document.items()) {

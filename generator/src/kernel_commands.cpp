@@ -68,6 +68,13 @@ Answers answers_for(const GeneratedKernel& kernel, const TemplateSet& templates,
       throw UsageError(fmt::format("--set {}: expected KEY=VALUE (e.g. --set dlq_topic=orders.dlq)", setting));
     }
     const auto key = setting.substr(0, equals);
+    // The schema is read and copied only at generation: an upgrade cannot bring one in.
+    if (key == "format" || key == "schema" || key == "message") {
+      throw UsageError(
+          fmt::format("--set {}: the message format and schema are chosen when a kernel is generated (new-kernel NAME "
+                      "--format protobuf --schema FILE); to change the schema, edit the kernel's schemas/",
+                      key));
+    }
     set_answer(answers, key, setting.substr(equals + 1));
     unanswered.erase(key);
   }

@@ -30,6 +30,7 @@
 #include "prompt.hpp"
 #include "render.hpp"
 #include "repository_writer.hpp"
+#include "schema_file.hpp"
 #include "template_set.hpp"
 
 #ifndef NEW_KERNEL_VERSION
@@ -260,14 +261,24 @@ int generate(CommandLine& command) {
     return exit_code::ok;
   }
   complete_missing(command, templates);
-  const auto answers = complete_and_check(command.answers, templates.manifest().patterns);
+  auto answers = complete_and_check(command.answers, templates.manifest().patterns);
   const auto target = answers.directory;
+  // Read before anything is written: a schema's problem stops the generation (64).
+  std::optional<SchemaFile> schema;
+  if (has_schema(answers)) {
+    schema = read_schema(answers.format, answers.schema, answers.message);
+    answers.schema = "schemas/" + schema->file_name;  // what the manifest records
+    answers.message = schema->message;
+  }
   check_target_is_free(target);
 
   const auto& registry = kernel::config_registry();
   auto files = render_repository(templates, answers, registry, versions());
   auto record = generation_record(templates, answers, files, versions());
   files.insert(files.end(), std::make_move_iterator(record.begin()), std::make_move_iterator(record.end()));
+  // The schema is the team's from now on: not a template's file, so no upgrade touches it; the
+  // manifest's answers say where it is.
+  if (schema) files.push_back({answers.schema, {}, Policy::user, std::move(schema->content), false});
 
   if (command.dry_run) {
     print_tree(target.string(), files);
@@ -359,6 +370,15 @@ int main(int argc, char** argv) {
                      "a named output (repeat for several): Context::produce_to(\"NAME\", ...) writes to TOPIC, "
                      "KAFKA_OUTPUT_TOPIC_NAME overrides it")
           ->type_name("NAME=TOPIC");
+  app.add_option("--format", answers.format,
+                 "how message values are encoded: json, protobuf or avro (Confluent schema registry framing) [json]")
+      ->type_name("FORMAT");
+  app.add_option("--schema", answers.schema,
+                 "with --format protobuf or avro: the .proto or .avsc file, copied into the kernel's schemas/")
+      ->type_name("FILE");
+  app.add_option("--message", answers.message,
+                 "the message type of --schema the handler reads [the .proto's first message, the .avsc's record]")
+      ->type_name("NAME");
   app.add_option("--dir", answers.directory, "where to create the repository [./NAME]")->type_name("PATH");
   app.add_flag("-n,--dry-run", command.dry_run, "print the files that would be written; write nothing");
   app.add_flag("--no-git", command.no_git, "do not create a git repository and first commit");

@@ -62,6 +62,12 @@ RenderedFile make_manifest(const TemplateSet& templates, const Answers& answers,
   if (!answers.step.empty()) answer_values["step"] = answers.step;
   answer_values["settings"] = answers.settings.value_or(std::vector<std::string>{});
   answer_values["outputs"] = answers.outputs.value_or(std::vector<std::string>{});
+  // Only for protobuf and avro kernels, so json kernels' manifests keep their bytes.
+  if (has_schema(answers)) {
+    answer_values["format"] = answers.format;
+    answer_values["schema"] = answers.schema;
+    answer_values["message"] = answers.message;
+  }
   document["answers"] = answer_values;
   std::map<std::string, Json> by_path;  // sorted by path, independent of the template's order
   for (const auto& file : files) {

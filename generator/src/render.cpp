@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -261,6 +262,22 @@ void set_declarations(mustache::data& data, const Answers& answers) {
   data.set("settings_secret", text(answers.name + "-settings"));
 }
 
+/// The message format: one flag per format (json, protobuf, avro) and, with a schema, where it
+/// is in the kernel and the type the handler reads.
+void set_message_format(mustache::data& data, const Answers& answers) {
+  const auto format = format_of(answers);
+  for (const auto* name : {"json", "protobuf", "avro"}) data.set(name, flag(format == name));
+  const std::filesystem::path schema(answers.schema);
+  data.set("schema_path", text(schema.generic_string()));
+  data.set("schema_stem", text(schema.stem().string()));
+  std::string cpp_type = answers.message;  // shop.Order -> shop::Order
+  for (auto dot = cpp_type.find('.'); dot != std::string::npos; dot = cpp_type.find('.', dot + 2)) {
+    cpp_type.replace(dot, 1, "::");
+  }
+  data.set("message_name", text(answers.message));
+  data.set("message_type", text(cpp_type));
+}
+
 mustache::data answers_data(const TemplateSet& templates, const Answers& answers,
                             const std::vector<kernel::VariableSpec>& variables, const Versions& versions) {
   const auto& manifest = templates.manifest();
@@ -294,6 +311,7 @@ mustache::data answers_data(const TemplateSet& templates, const Answers& answers
   data.set("pipeline", text(answers.pipeline));
   data.set("step", text(answers.step));
   set_declarations(data, answers);
+  set_message_format(data, answers);
   data.set("pattern", text(answers.pattern));
   for (const auto& pattern : manifest.patterns) {
     data.set(pattern.name, flag(pattern.name == answers.pattern));

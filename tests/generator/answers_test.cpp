@@ -200,7 +200,8 @@ TEST_CASE("the questions are asked in the order their defaults need") {
   std::vector<std::string> keys;
   for (const auto& question : questions()) keys.emplace_back(question.key);
   CHECK(keys == std::vector<std::string>{"name", "pipeline", "step", "pattern", "input_topics", "output_topic",
-                                         "description", "dlq_topic", "consumer_group", "settings", "outputs"});
+                                         "description", "dlq_topic", "consumer_group", "settings", "outputs", "format",
+                                         "schema", "message"});
   for (const auto& question : questions()) {
     CAPTURE(question.key);
     CHECK(find_question(question.key) == &question);
@@ -221,8 +222,10 @@ TEST_CASE("every question but the name has a default derived from the earlier an
       CHECK(question.default_value(given, patterns).empty());
       continue;
     }
-    if (question.key == "settings" || question.key == "outputs") {
-      // The default is none: an empty answer, which the check accepts.
+    if (question.key == "settings" || question.key == "outputs" || question.key == "schema" ||
+        question.key == "message") {
+      // The default is none: an empty answer, which the check accepts (a schema is required
+      // by --format protobuf or avro: the format's check says so).
       CHECK(question.default_value(given, patterns).empty());
       CHECK(problems_of(question, given, "").empty());
       CHECK_FALSE(question.required_without_terminal);

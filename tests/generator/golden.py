@@ -18,6 +18,9 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 import new_kernel_harness as nh  # noqa: E402
 
+# The schemas the --format cases are generated from.
+SCHEMAS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "schemas")
+
 # The fixed answers. The transform description exercises escaping in every file type.
 ANSWERS = {
     "consumer": ["audit-log", "--topic", "payments", "--description", "Logs and counts payments."],
@@ -41,6 +44,16 @@ ANSWERS = {
         "order-sink", "--topic", "orders", "--pattern", "batch-sink",
         "--description", "Writes orders to the warehouse in batches.",
         "--output", "rejected=orders.rejected",
+    ],
+    # Not patterns: a transform of protobuf values and a consumer of Avro records (--format).
+    "protobuf-transform": [
+        "order-mapper", "--topic", "orders", "--output-topic", "orders.mapped",
+        "--format", "protobuf", "--schema", os.path.join(SCHEMAS, "order.proto"),
+        "--description", "Maps orders to the order service's format.",
+    ],
+    "avro-consumer": [
+        "order-auditor", "--topic", "orders", "--format", "avro", "--schema", os.path.join(SCHEMAS, "order.avsc"),
+        "--description", "Logs and counts orders.",
     ],
     # Not a pattern: a transform wired as a pipeline step (topics and group by convention).
     "pipeline-step": [

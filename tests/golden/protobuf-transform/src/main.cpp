@@ -1,0 +1,7 @@
+// Runs the kernel its spec declares (src/kernel_spec.cpp). Everything else is configuration
+// (.env.template); the logic is in handler.cpp.
+#include <kernel/kernel.hpp>
+
+#include "kernel_spec.hpp"
+
+int main(int argc, char** argv) { return kernel::run(order_mapper::kernel_spec(), argc, argv); }
