@@ -29,8 +29,8 @@ TEST_CASE("a sample may expect any reason a dead letter carries, and none that n
   for (const auto* reason : {"topic_not_allowed", "reply_to_not_allowed", "schema_not_found", "wrong_magic_byte",
                              "truncated_payload", "schema_mismatch"}) {
     CAPTURE(reason);
-    auto sample = parse_line(std::string(R"({"value": "x", "expect": "dead_letter", "expect_reason": ")") + reason +
-                             "\"}");
+    auto sample =
+        parse_line(std::string(R"({"value": "x", "expect": "dead_letter", "expect_reason": ")") + reason + "\"}");
     CHECK(sample.expect_reason == reason);
   }
   // A registry that does not answer is a transient failure: its dead letter says retries_exhausted.
