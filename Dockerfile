@@ -31,6 +31,7 @@ RUN apt-get update \
         nlohmann-json3-dev \
         pkg-config \
         prometheus-cpp-dev \
+        libavro-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src/new-kernel
