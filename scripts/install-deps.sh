@@ -8,6 +8,8 @@ if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 mapfile -t packages < <(grep -v '^#' "$here/packages.txt" | grep -v '^$')
 missing=()
 for package in "${packages[@]}"; do
+  # NodeSource's nodejs package bundles npm and conflicts with Debian's: an npm command will do.
+  if [ "$package" = npm ] && command -v npm >/dev/null; then continue; fi
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 if [ ${#missing[@]} -eq 0 ]; then
