@@ -25,6 +25,7 @@ RUN apt-get update \
         libjemalloc-dev \
         libkainjow-mustache-dev \
         libmicrohttpd-dev \
+        libprotobuf-dev \
         librdkafka-dev \
         libspdlog-dev \
         libssl-dev \

@@ -9,6 +9,8 @@ find_package(OpenSSL REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 pkg_check_modules(MICROHTTPD REQUIRED IMPORTED_TARGET libmicrohttpd)
 find_package(CLI11 CONFIG REQUIRED)
+# Confluent wire format's Protobuf (runtime/src/schema): libprotobuf, and protoc for the tests' .proto.
+find_package(Protobuf REQUIRED)
 # Header-only; compiled once into kernel::doctest_main, which kernels' tests link.
 find_package(doctest 2.4 REQUIRED)
 

@@ -12,6 +12,7 @@ Routes (bodies JSON, errors {"error_code": n, "message": text} as Confluent answ
   GET  /subjects                       names
   GET  /subjects/{s}/versions          version numbers
   GET  /subjects/{s}/versions/{v|latest}
+  POST /compatibility/subjects/{s}/versions/{v|latest}   {"is_compatible"} by the rule below
   GET|PUT /config, /config/{s}         {"compatibilityLevel"} / {"compatibility"}
   PUT  /_standin/outage                test control: {"status": 503} answers every other request
                                        with that status until {"status": 0}
@@ -163,6 +164,16 @@ class Registry:
         known = self._schema_id(record)
         if known is not None and known in versions:
             return known  # idempotent: the same schema again in the same subject
+        self.check(subject, record)
+        if known is None:
+            self.schemas.append(record)
+            known = len(self.schemas)
+        self.subjects.setdefault(subject, []).append(known)
+        return known
+
+    def check(self, subject, record):
+        """Raises the 409 the subject's compatibility gives `record`, if any."""
+        versions = self.subjects.get(subject, [])
         level = self.level(subject)
         if level != "NONE" and versions:
             new = schema_fields(record["schemaType"], record["schema"])
@@ -176,11 +187,6 @@ class Registry:
                 if reason:
                     raise RegistryError(409, 409, "Schema being registered is incompatible with an earlier "
                                         "schema for subject \"%s\": %s" % (subject, reason))
-        if known is None:
-            self.schemas.append(record)
-            known = len(self.schemas)
-        self.subjects.setdefault(subject, []).append(known)
-        return known
 
     def version(self, subject, version):
         versions = self.subjects.get(subject)
@@ -287,6 +293,16 @@ def make_handler(registry, credentials):
                     return list(range(1, len(registry.subjects[subject]) + 1))
                 if method == "GET" and len(path) == 4 and path[2] == "versions":
                     return registry.version(subject, path[3])
+            if method == "POST" and len(path) == 5 and path[:2] == ["compatibility", "subjects"]:
+                record = parse_schema_body(self._body())
+                registry.version(path[2], path[4])  # 404 for an unknown subject or version
+                try:
+                    registry.check(path[2], record)
+                    return {"is_compatible": True}
+                except RegistryError as error:
+                    if error.status != 409:
+                        raise
+                    return {"is_compatible": False}
             if method == "GET" and len(path) == 3 and path[:2] == ["schemas", "ids"]:
                 try:
                     schema_id = int(path[2])

@@ -34,7 +34,12 @@ enum class FailureReason {
   retries_exhausted,
   output_failed,
   timeout,
-  topic_not_allowed,  ///< the produce guard refused a topic (docs/pipelines.md)
+  topic_not_allowed,            ///< the produce guard refused a topic (docs/pipelines.md)
+  schema_not_found,             ///< the schema registry has no schema with the value's id (docs/interop.md)
+  wrong_magic_byte,             ///< a value read through the schema registry does not start with the byte 0
+  truncated_payload,            ///< a value ends inside the wire format's schema id or message index
+  schema_mismatch,              ///< the registry's schema is not the one the handler reads (type or message)
+  schema_registry_unavailable,  ///< the registry did not answer; transient, so a prefix of retries_exhausted
 };
 
 /// Every FailureReason, in declaration order (kernel-admin dlq --reason takes their names). A
@@ -42,7 +47,8 @@ enum class FailureReason {
 inline constexpr std::array all_failure_reasons = {
     FailureReason::deserialization_error, FailureReason::validation_error, FailureReason::processing_error,
     FailureReason::retries_exhausted,     FailureReason::output_failed,    FailureReason::timeout,
-    FailureReason::topic_not_allowed,
+    FailureReason::topic_not_allowed,     FailureReason::schema_not_found, FailureReason::wrong_magic_byte,
+    FailureReason::truncated_payload,     FailureReason::schema_mismatch,  FailureReason::schema_registry_unavailable,
 };
 
 /// success, transient, permanent, business, fatal (`dlq-error-class` uses the two in between).

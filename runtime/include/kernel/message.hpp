@@ -18,7 +18,13 @@
 #include "kernel/errors.hpp"
 #include "kernel/headers.hpp"
 
+namespace google::protobuf {
+class Message;
+}  // namespace google::protobuf
+
 namespace kernel {
+
+class Message;
 
 /// The deepest nesting of objects and arrays the runtime accepts in JSON from outside: a
 /// message's json() and as<T>(), and JSON Lines (samples, kernel-dev-broker --seed). Deeper is
@@ -38,6 +44,9 @@ using JsonConversion = void (*)(const nlohmann::json&);
 /// missing key): the one whose marker it then trips on is the field. Up to 4 fields are
 /// named; documents over 5,000 values or 32 candidates are not searched (no field then).
 std::string describe_conversion_error(const nlohmann::json& document, std::string_view what, JsonConversion convert);
+/// Message::protobuf<T>()'s work, on the message's generated type through its base class, so
+/// that this header includes nothing of Protobuf (runtime/src/schema/protobuf_codec.cpp).
+void decode_protobuf(const Message& message, google::protobuf::Message& out);
 }  // namespace detail
 
 class Message {
@@ -102,6 +111,19 @@ class Message {
           detail::describe_conversion_error(document, error.what(), [](const nlohmann::json& d) { (void)d.get<T>(); }),
           FailureReason::validation_error);
     }
+  }
+
+  /// The value in Confluent's wire format (magic byte 0, schema id, message index, Protobuf
+  /// bytes) parsed into T, a class protoc generated; the schema comes from the schema registry
+  /// (KAFKA_SCHEMA_REGISTRY_URL) and must name T at that index. Throws PermanentError with
+  /// reason wrong_magic_byte, truncated_payload, schema_not_found, schema_mismatch (another
+  /// type or message) or deserialization_error (bytes that do not parse), and TransientError
+  /// (schema_registry_unavailable) when the registry does not answer; docs/interop.md.
+  template <class T>
+  T protobuf() const {
+    T out;
+    detail::decode_protobuf(*this, out);
+    return out;
   }
 
   /// The librdkafka message, or nullptr for a message built from values.

@@ -19,9 +19,14 @@
 
 #include "kernel/headers.hpp"
 
+namespace google::protobuf {
+class Message;
+class Descriptor;
+}  // namespace google::protobuf
+
 namespace kernel {
 
-enum class ContentType { json, text, bytes, msgpack };
+enum class ContentType { json, text, bytes, msgpack, protobuf };
 
 /// The `content-type` header of each ContentType.
 std::string_view content_type_header(ContentType type) noexcept;
@@ -78,6 +83,13 @@ class Outgoing {
   /// Message::msgpack() or decode() reads it back.
   Outgoing& msgpack(const nlohmann::json& document) &;
   Outgoing&& msgpack(const nlohmann::json& document) && { return std::move(msgpack(document)); }
+  /// A Protobuf message in Confluent's wire format (content-type application/x-protobuf): the
+  /// magic byte, the id of its schema in the schema registry, its message index, its bytes.
+  /// The schema is registered under the subject of the topic the message goes to
+  /// (`<topic>-value`, or its full name with KAFKA_SCHEMA_REGISTRY_SUBJECT_STRATEGY=record)
+  /// when produce() is called, once per topic; docs/interop.md#schema-registry.
+  Outgoing& protobuf(const google::protobuf::Message& message) &;
+  Outgoing&& protobuf(const google::protobuf::Message& message) && { return std::move(protobuf(message)); }
   /// Text (content-type text/plain; charset=utf-8).
   Outgoing& text(std::string text) & { return set_value(std::move(text), ContentType::text); }
   Outgoing&& text(std::string text) && { return std::move(this->text(std::move(text))); }
@@ -126,11 +138,16 @@ class Outgoing {
   const std::string& schema_version() const noexcept { return schema_version_; }
   const std::string& correlation_id() const noexcept { return correlation_id_; }
   const std::string& conversation_id() const noexcept { return conversation_id_; }
+  /// The Protobuf message type of protobuf() whose schema id is not yet written; nullptr otherwise.
+  const google::protobuf::Descriptor* unregistered_protobuf() const noexcept { return protobuf_descriptor_; }
+  /// Writes `schema_id` into the wire format's header protobuf() left for it.
+  void set_schema_id(std::int32_t schema_id) noexcept;
 
  private:
   Outgoing& set_value(std::string value, ContentType type) {
     value_ = std::move(value);
     content_type_ = type;
+    protobuf_descriptor_ = nullptr;
     return *this;
   }
 
@@ -141,6 +158,7 @@ class Outgoing {
   ContentType content_type_ = ContentType::json;
   Headers headers_;
   std::string event_type_, schema_version_, correlation_id_, conversation_id_;
+  const google::protobuf::Descriptor* protobuf_descriptor_ = nullptr;
 };
 
 }  // namespace kernel

@@ -63,6 +63,9 @@ std::span<const Choice<LogLevel>> choices_of(LogLevel) { return log_levels; }
 std::span<const Choice<LogFormat>> choices_of(LogFormat) { return log_formats; }
 std::span<const Choice<Ordering>> choices_of(Ordering) { return orderings; }
 std::span<const Choice<DeliveryGuarantee>> choices_of(DeliveryGuarantee) { return deliveries; }
+constexpr Choice<SubjectStrategy> subject_strategies[] = {{"topic", SubjectStrategy::topic},
+                                                          {"record", SubjectStrategy::record}};
+std::span<const Choice<SubjectStrategy>> choices_of(SubjectStrategy) { return subject_strategies; }
 
 template <typename E>
 std::string_view text_of(E value) {
@@ -83,6 +86,7 @@ std::string_view to_string(LogLevel value) { return text_of(value); }
 std::string_view to_string(LogFormat value) { return text_of(value); }
 std::string_view to_string(Ordering value) { return text_of(value); }
 std::string_view to_string(DeliveryGuarantee value) { return text_of(value); }
+std::string_view to_string(SubjectStrategy value) { return text_of(value); }
 
 namespace config_detail::codec {
 
@@ -298,6 +302,7 @@ template Codec<LogLevel> choice(std::string);
 template Codec<LogFormat> choice(std::string);
 template Codec<Ordering> choice(std::string);
 template Codec<DeliveryGuarantee> choice(std::string);
+template Codec<SubjectStrategy> choice(std::string);
 
 }  // namespace config_detail::codec
 }  // namespace kernel

@@ -42,6 +42,24 @@ std::vector<VariableSpec> ops_rows() {
                                 if (!s.client_metrics || !s.http_port) return std::nullopt;
                                 return std::to_string(s.client_metrics_interval.count());
                               }}}}),
+      stored_in(&S::schema_registry_url, text(),
+                {.name = env_var::KAFKA_SCHEMA_REGISTRY_URL,
+                 .description = "Schema registry (Confluent's REST API) for Message::protobuf() and "
+                                "Outgoing::protobuf(): http://host:port or https://host:port, verified with "
+                                "KAFKA_CA_CERT, KAFKA_CLIENT_CERT and KAFKA_CLIENT_KEY when set; unset: none "
+                                "(docs/interop.md)"}),
+      stored_in(&S::schema_registry_user, text(),
+                {.name = env_var::KAFKA_SCHEMA_REGISTRY_USER,
+                 .description = "User of the schema registry's basic authentication"}),
+      stored_in(&S::schema_registry_password, verbatim(),
+                {.name = env_var::KAFKA_SCHEMA_REGISTRY_PASSWORD,
+                 .secret = true,
+                 .description = "Password of the schema registry's basic authentication"}),
+      stored_in(&S::subject_strategy, choice<SubjectStrategy>(),
+                {.name = env_var::KAFKA_SCHEMA_REGISTRY_SUBJECT_STRATEGY,
+                 .default_value = "topic",
+                 .description = "Subject an output's schema is registered under: topic (<topic>-value, "
+                                "TopicNameStrategy) or record (the message's full name, RecordNameStrategy)"}),
   };
 }
 

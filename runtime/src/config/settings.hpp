@@ -29,6 +29,8 @@ enum class LogFormat { text, json };
 enum class Ordering { key, partition, none };
 /// KERNEL_DELIVERY: commits as today, or outputs and offsets in one Kafka transaction.
 enum class DeliveryGuarantee { at_least_once, exactly_once };
+/// KAFKA_SCHEMA_REGISTRY_SUBJECT_STRATEGY: an output's subject is `<topic>-value` or its record's full name.
+enum class SubjectStrategy { topic, record };
 std::string_view to_string(SecurityProtocol value);
 std::string_view to_string(SaslMechanism value);
 std::string_view to_string(Acks value);
@@ -38,6 +40,7 @@ std::string_view to_string(LogLevel value);
 std::string_view to_string(LogFormat value);
 std::string_view to_string(Ordering value);
 std::string_view to_string(DeliveryGuarantee value);
+std::string_view to_string(SubjectStrategy value);
 
 /// KERNEL_DEDUP_WINDOW: deduplicate() remembers at most `count` completed event ids, each for
 /// at most `age` after it completed (middleware.hpp).
@@ -145,6 +148,11 @@ struct Settings {
   std::vector<KernelSetting> kernel_settings;
   std::vector<KernelOutput> named_outputs;
   KernelValues kernel_values;
+
+  // Schema registry (docs/interop.md#schema-registry); TLS from the KAFKA_CA_CERT/CLIENT_* above.
+  std::string schema_registry_url;  ///< empty: no registry
+  std::string schema_registry_user, schema_registry_password;
+  SubjectStrategy subject_strategy{};
 };
 
 }  // namespace kernel

@@ -6,6 +6,7 @@
 #include "kernel/errors.hpp"
 #include "kernel/message.hpp"
 #include "kernel/metrics.hpp"
+#include "schema/protobuf_codec.hpp"
 
 namespace kernel {
 
@@ -27,6 +28,8 @@ void queue(Context& context, Outgoing& message) {
       state.refuse("produce to " + message.topic() + " refused: " + why, FailureReason::topic_not_allowed);
     }
   }
+  // Outgoing::protobuf() left the schema id to write: the subject depends on the topic, final here.
+  if (message.unregistered_protobuf() != nullptr) schema::register_protobuf_output(message, context.output_topic());
   state.attempt.produced.push_back(std::move(message));
 }
 

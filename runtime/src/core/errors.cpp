@@ -37,6 +37,11 @@ constexpr std::string_view name_of(FailureReason reason) noexcept {
     case FailureReason::output_failed: return "output_failed";
     case FailureReason::timeout: return "timeout";
     case FailureReason::topic_not_allowed: return "topic_not_allowed";
+    case FailureReason::schema_not_found: return "schema_not_found";
+    case FailureReason::wrong_magic_byte: return "wrong_magic_byte";
+    case FailureReason::truncated_payload: return "truncated_payload";
+    case FailureReason::schema_mismatch: return "schema_mismatch";
+    case FailureReason::schema_registry_unavailable: return "schema_registry_unavailable";
   }
   return {};
 }

@@ -8,6 +8,7 @@ std::string_view content_type_header(ContentType type) noexcept {
     case ContentType::text: return "text/plain; charset=utf-8";
     case ContentType::bytes: return "application/octet-stream";
     case ContentType::msgpack: return "application/msgpack";
+    case ContentType::protobuf: return "application/x-protobuf";
   }
   return "application/octet-stream";
 }

@@ -20,6 +20,7 @@
 #include "run/samples.hpp"
 #include "run/signals.hpp"
 #include "run/topics.hpp"
+#include "schema/registry_instance.hpp"
 
 namespace kernel {
 
@@ -182,6 +183,7 @@ int run(const KernelSpec& spec, int argc, char** argv) {
   auto log = detail::make_logger(spec.name, std::string(to_string(settings.log_level)),
                                  std::string(to_string(settings.log_format)), config.secret_value_redactor());
   for (const auto& warning : config.warnings()) log->warn("{}", warning);
+  if (const int code = schema::install_registry_from(settings, *log); code != exit_code::ok) return code;
 
   if (mode == RunMode::samples) return detail::run_samples(spec, config, cli.samples, environment, log);
   if (cli.create_topics) {
