@@ -54,24 +54,24 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: bench-avro-codec [--messages N]\n");
     return 2;
   }
-  const auto schema = kernel::detail::parse_avro_schema(schema_text);
+  const auto schema = kernel::schema::parse_avro_schema(schema_text);
   const std::string json_text = order.dump();
   std::string avro_bytes;
-  kernel::detail::avro_encode(*schema, order, avro_bytes);
-  if (kernel::detail::avro_decode(*schema, avro_bytes) != order) {
+  kernel::schema::avro_encode(*schema, order, avro_bytes);
+  if (kernel::schema::avro_decode(*schema, avro_bytes) != order) {
     std::fprintf(stderr, "the Avro round trip changed the record\n");
     return 1;
   }
   std::size_t sink = 0;  // keeps each result alive so the loops are not optimised away
-  kernel::detail::AvroSchemaCache cache;
+  kernel::schema::AvroSchemaCache cache;
   const double json_decode = ns_per_message(messages, [&] { sink += nlohmann::json::parse(json_text).size(); });
   const double avro_decode =
-      ns_per_message(messages, [&] { sink += kernel::detail::avro_decode(*schema, avro_bytes).size(); });
+      ns_per_message(messages, [&] { sink += kernel::schema::avro_decode(*schema, avro_bytes).size(); });
   std::string out;
   const double json_encode = ns_per_message(messages, [&] { sink += order.dump().size(); });
   const double avro_encode = ns_per_message(messages, [&] {
     out.clear();
-    kernel::detail::avro_encode(*cache.get(schema_text), order, out);  // as Outgoing::avro() will: the cache by text
+    kernel::schema::avro_encode(*cache.get(schema_text), order, out);  // as Outgoing::avro() will: the cache by text
     sink += out.size();
   });
   std::printf("record: %zu bytes as JSON text, %zu as Avro; %ld messages\n", json_text.size(), avro_bytes.size(),

@@ -59,8 +59,8 @@ int main(int argc, char** argv) {
   kernel::schema::install_registry(instance);
 
   const auto order = an_order();
-  const nlohmann::json document = {{"id", order.id()}, {"amount_cents", order.amount_cents()},
-                                   {"items", {"pen", "ink", "paper"}}};
+  const nlohmann::json document = {
+      {"id", order.id()}, {"amount_cents", order.amount_cents()}, {"items", {"pen", "ink", "paper"}}};
   kernel::Outgoing framed;
   framed.protobuf(order);
   kernel::schema::register_protobuf_output(framed, std::string("orders"));
@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
   const kernel::Message json_input("orders", 0, 0, std::nullopt, document.dump());
 
   long sink = 0;  // keeps the results alive
-  const double decode_protobuf = ns_per_call(count, [&](long) { sink += protobuf_input.protobuf<kernel_test::Order>().amount_cents(); });
+  const double decode_protobuf =
+      ns_per_call(count, [&](long) { sink += protobuf_input.protobuf<kernel_test::Order>().amount_cents(); });
   const double decode_json = ns_per_call(count, [&](long) { sink += json_input.json()["amount_cents"].get<long>(); });
   const double encode_protobuf = ns_per_call(count, [&](long) {
     kernel::Outgoing out;

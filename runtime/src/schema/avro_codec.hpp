@@ -20,7 +20,7 @@
 
 #include "schema/avro_schema.hpp"
 
-namespace kernel::detail {
+namespace kernel::schema {
 
 /// The deepest a value may nest (records, arrays, maps, unions), reading or writing.
 inline constexpr int max_avro_depth = 128;
@@ -33,4 +33,4 @@ nlohmann::json avro_decode(const AvroSchema& schema, std::string_view payload);
 /// `out` is then left as it was.
 void avro_encode(const AvroSchema& schema, const nlohmann::json& value, std::string& out);
 
-}  // namespace kernel::detail
+}  // namespace kernel::schema

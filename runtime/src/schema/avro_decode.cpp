@@ -7,7 +7,7 @@
 #include "core/utf8.hpp"
 #include "schema/avro_codec.hpp"
 
-namespace kernel::detail {
+namespace kernel::schema {
 namespace {
 
 AvroError truncated(const char* what) {
@@ -21,7 +21,7 @@ bool is_utf8(std::string_view text) {
       ++at;
       continue;
     }
-    const auto character = decode_utf8(text, at);
+    const auto character = detail::decode_utf8(text, at);
     if (!character) return false;
     at += character->length;
   }
@@ -62,9 +62,9 @@ class Decoder {
         return static_cast<double>(std::bit_cast<float>(bits));
       }
       case AvroType::float64: return std::bit_cast<double>(little_endian<std::uint64_t>("a double"));
-      case AvroType::bytes: return base64_encode(sized("bytes"));
+      case AvroType::bytes: return detail::base64_encode(sized("bytes"));
       case AvroType::string: return text("a string");
-      case AvroType::fixed: return base64_encode(take(node.fixed_size, "a fixed"));
+      case AvroType::fixed: return detail::base64_encode(take(node.fixed_size, "a fixed"));
       case AvroType::enumeration: {
         const auto symbol = varint("an enum");
         if (symbol < 0 || static_cast<std::size_t>(symbol) >= node.symbols.size())
@@ -199,4 +199,4 @@ nlohmann::json avro_decode(const AvroSchema& schema, std::string_view payload) {
   return result;
 }
 
-}  // namespace kernel::detail
+}  // namespace kernel::schema

@@ -11,7 +11,7 @@
 #include "core/base64.hpp"
 #include "schema/avro_codec.hpp"
 
-namespace kernel::detail {
+namespace kernel::schema {
 namespace {
 
 AvroError mismatch(std::string detail) { return AvroError(AvroErrorKind::mismatch, std::move(detail)); }
@@ -255,7 +255,7 @@ class Encoder {
     if (!json.is_string()) throw expected("a base64 string", json);
     const auto& text = json.get_ref<const std::string&>();
     if (!as_default) {
-      auto decoded = base64_decode(text);
+      auto decoded = detail::base64_decode(text);
       if (!decoded) throw mismatch("bytes are not base64");
       return std::move(*decoded);
     }
@@ -308,4 +308,4 @@ void avro_encode(const AvroSchema& schema, const nlohmann::json& value, std::str
   }
 }
 
-}  // namespace kernel::detail
+}  // namespace kernel::schema

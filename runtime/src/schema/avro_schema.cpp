@@ -4,7 +4,7 @@
 
 #include <avro.h>
 
-namespace kernel::detail {
+namespace kernel::schema {
 namespace {
 
 struct SchemaDeleter {
@@ -166,4 +166,9 @@ std::size_t AvroSchemaCache::size() const {
   return entries_.size();
 }
 
-}  // namespace kernel::detail
+AvroSchemaCache& shared_avro_schemas() {
+  static AvroSchemaCache cache;
+  return cache;
+}
+
+}  // namespace kernel::schema

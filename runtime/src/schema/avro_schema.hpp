@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace kernel::detail {
+namespace kernel::schema {
 
 /// Why a schema, a payload or a value was refused. Each kind is its own dead-letter reason.
 enum class AvroErrorKind {
@@ -121,4 +121,8 @@ class AvroSchemaCache {
   std::unordered_map<std::string, Entry, TextHash, std::equal_to<>> entries_;
 };
 
-}  // namespace kernel::detail
+/// The process's cache, shared by Message::avro() and Outgoing::avro(): one lock around
+/// avro-c's parser, and a schema read and written is compiled once.
+AvroSchemaCache& shared_avro_schemas();
+
+}  // namespace kernel::schema

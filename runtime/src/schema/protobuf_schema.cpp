@@ -43,8 +43,8 @@ class Tokens {
         at_ = end + 1;
       } else if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.') {
         const auto start = at_;
-        while (at_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[at_])) != 0 || text_[at_] == '_' ||
-                                      text_[at_] == '.')) {
+        while (at_ < text_.size() &&
+               (std::isalnum(static_cast<unsigned char>(text_[at_])) != 0 || text_[at_] == '_' || text_[at_] == '.')) {
           ++at_;
         }
         token = text_.substr(start, at_ - start);
@@ -65,8 +65,8 @@ class Tokens {
 // Node 0 is the file; messages nest under it as they nest in the text.
 bool read_proto_text(std::string_view text, std::string& package, std::vector<MessageNode>& nodes) {
   nodes.assign(1, MessageNode{});
-  std::vector<std::size_t> open;        // the message each open brace belongs to, or npos
-  std::size_t current = 0;              // innermost open message
+  std::vector<std::size_t> open;  // the message each open brace belongs to, or npos
+  std::size_t current = 0;        // innermost open message
   std::string_view previous, before_previous;
   Tokens tokens(text);
   std::string_view token;
@@ -93,7 +93,8 @@ bool read_proto_text(std::string_view text, std::string& package, std::vector<Me
   return open.empty();
 }
 
-void read_descriptor(const google::protobuf::DescriptorProto& message, std::vector<MessageNode>& nodes, std::size_t parent) {
+void read_descriptor(const google::protobuf::DescriptorProto& message, std::vector<MessageNode>& nodes,
+                     std::size_t parent) {
   nodes[parent].children.push_back(nodes.size());
   const auto self = nodes.size();
   nodes.push_back({message.name(), {}});

@@ -81,14 +81,10 @@ void write_message_index(std::string& out, const MessageIndex& index) {
 
 std::string_view to_string(FrameError error) noexcept {
   switch (error) {
-    case FrameError::none:
-      return "none";
-    case FrameError::wrong_magic_byte:
-      return "wrong magic byte";
-    case FrameError::truncated:
-      return "truncated";
-    case FrameError::bad_message_index:
-      return "bad message index";
+    case FrameError::none: return "none";
+    case FrameError::wrong_magic_byte: return "wrong magic byte";
+    case FrameError::truncated: return "truncated";
+    case FrameError::bad_message_index: return "bad message index";
   }
   return "none";
 }

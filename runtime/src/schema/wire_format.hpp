@@ -21,9 +21,9 @@ inline constexpr std::size_t max_message_index_depth = 16;
 /// Why a value is not in the wire format.
 enum class FrameError {
   none,
-  wrong_magic_byte,  ///< empty, or the first byte is not 0: not written through a registry
-  truncated,         ///< ends inside the header or the message-index list
-  bad_message_index, ///< a negative index, more than max_message_index_depth, or a varint too long
+  wrong_magic_byte,   ///< empty, or the first byte is not 0: not written through a registry
+  truncated,          ///< ends inside the header or the message-index list
+  bad_message_index,  ///< a negative index, more than max_message_index_depth, or a varint too long
 };
 
 /// The header of a value: the schema id and what follows it.

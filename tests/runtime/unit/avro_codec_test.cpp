@@ -12,8 +12,8 @@ namespace avro_codec_test {
 
 namespace {
 
-using kernel::detail::AvroError;
-using kernel::detail::AvroErrorKind;
+using kernel::schema::AvroError;
+using kernel::schema::AvroErrorKind;
 using nlohmann::json;
 
 const char* const order_schema = R"({
@@ -57,12 +57,12 @@ const json order = {
 
 std::string encoded(const char* schema_text, const json& value) {
   std::string bytes;
-  kernel::detail::avro_encode(*kernel::detail::parse_avro_schema(schema_text), value, bytes);
+  kernel::schema::avro_encode(*kernel::schema::parse_avro_schema(schema_text), value, bytes);
   return bytes;
 }
 
 json decoded(const char* schema_text, std::string_view bytes) {
-  return kernel::detail::avro_decode(*kernel::detail::parse_avro_schema(schema_text), bytes);
+  return kernel::schema::avro_decode(*kernel::schema::parse_avro_schema(schema_text), bytes);
 }
 
 /// The AvroError `call` throws (and FAIL if none).
@@ -131,10 +131,10 @@ TEST_CASE("avro: a recursive schema (a linked list) round-trips") {
 }
 
 TEST_CASE("avro: a schema avro-c refuses is invalid_schema, with avro-c's reason") {
-  const auto error = avro_error([] { kernel::detail::parse_avro_schema(R"({"type":"record","name":"R"})"); });
+  const auto error = avro_error([] { kernel::schema::parse_avro_schema(R"({"type":"record","name":"R"})"); });
   CHECK(error.kind() == AvroErrorKind::invalid_schema);
   CHECK(std::string(error.what()).starts_with("not an Avro schema: "));
-  CHECK(avro_error([] { kernel::detail::parse_avro_schema("{not json"); }).kind() == AvroErrorKind::invalid_schema);
+  CHECK(avro_error([] { kernel::schema::parse_avro_schema("{not json"); }).kind() == AvroErrorKind::invalid_schema);
 }
 
 TEST_CASE("avro: a value that does not fit names the field") {
@@ -167,7 +167,7 @@ TEST_CASE("avro: an encode that fails leaves the output as it was") {
   std::string out = "keep";
   auto wrong = order;
   wrong["digest"] = "AAEC";  // 3 bytes for a fixed of 4
-  CHECK_THROWS_AS(kernel::detail::avro_encode(*kernel::detail::parse_avro_schema(order_schema), wrong, out), AvroError);
+  CHECK_THROWS_AS(kernel::schema::avro_encode(*kernel::schema::parse_avro_schema(order_schema), wrong, out), AvroError);
   CHECK(out == "keep");
 }
 
@@ -205,7 +205,7 @@ TEST_CASE("avro: corrupt bytes get their own reason: union index, enum index, UT
 }
 
 TEST_CASE("avro: random bytes and random corruptions decode or fail with an AvroError, never crash") {
-  const auto schema = kernel::detail::parse_avro_schema(order_schema);
+  const auto schema = kernel::schema::parse_avro_schema(order_schema);
   const auto valid = encoded(order_schema, order);
   std::uint64_t state = 42;
   const auto next = [&] { return state = state * 6364136223846793005ULL + 1442695040888963407ULL; };
@@ -218,7 +218,7 @@ TEST_CASE("avro: random bytes and random corruptions decode or fail with an Avro
       bytes[next() % bytes.size()] = static_cast<char>(next() >> 56);
     }
     try {
-      kernel::detail::avro_decode(*schema, bytes);
+      kernel::schema::avro_decode(*schema, bytes);
     } catch (const AvroError&) {
     }
   }
@@ -238,7 +238,7 @@ TEST_CASE("avro: the decoder's nesting is bounded") {
 }
 
 TEST_CASE("avro: the schema cache parses a text once and stays bounded") {
-  kernel::detail::AvroSchemaCache cache(4);
+  kernel::schema::AvroSchemaCache cache(4);
   const auto first = cache.get(order_schema);
   CHECK(cache.get(order_schema) == first);
   for (int i = 0; i < 10; ++i) cache.get(R"({"type":"enum","name":"E)" + std::to_string(i) + R"(","symbols":["A"]})");

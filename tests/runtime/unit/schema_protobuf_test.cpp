@@ -155,8 +155,8 @@ TEST_CASE("protobuf: a schema naming another message, or of another type, is sch
   CHECK(reason_of([&] { input(value).protobuf<kernel_test::Order>(); }) == FailureReason::schema_mismatch);
   // An Avro schema's id in front of Protobuf bytes.
   httplib::Client client(standin.url());
-  auto registered = client.Post("/subjects/avro-value/versions", R"({"schema": "{\"type\": \"string\"}"})",
-                                "application/json");
+  auto registered =
+      client.Post("/subjects/avro-value/versions", R"({"schema": "{\"type\": \"string\"}"})", "application/json");
   REQUIRE(registered);
   REQUIRE(registered->status == 200);
   std::string avro_value = "\x00\x00\x00\x00"s;
@@ -202,8 +202,10 @@ TEST_CASE("protobuf: without a registry, decoding and encoding are fatal") {
 TEST_CASE("protobuf schema: the message at an index, from .proto text or a base64 descriptor") {
   google::protobuf::FileDescriptorProto file;
   kernel_test::Order::descriptor()->file()->CopyTo(&file);
-  const schema::Schema from_descriptor{schema::SchemaType::protobuf, detail::base64_encode(file.SerializeAsString()), {}};
-  const schema::Schema from_text{schema::SchemaType::protobuf, kernel_test::Order::descriptor()->file()->DebugString(), {}};
+  const schema::Schema from_descriptor{
+      schema::SchemaType::protobuf, detail::base64_encode(file.SerializeAsString()), {}};
+  const schema::Schema from_text{
+      schema::SchemaType::protobuf, kernel_test::Order::descriptor()->file()->DebugString(), {}};
   for (const auto* schema : {&from_descriptor, &from_text}) {
     std::string name, why;
     schema::MessageIndex index;
