@@ -35,7 +35,8 @@ std::shared_ptr<const AvroSchema> writer_schema_by_id(std::int32_t schema_id) {
   auto found = instance->registry->schema_by_id(schema_id);
   if (!found) {
     const auto& error = found.error();
-    if (error.kind == RegistryErrorKind::not_found) throw PermanentError(error.message, FailureReason::schema_not_found);
+    if (error.kind == RegistryErrorKind::not_found)
+      throw PermanentError(error.message, FailureReason::schema_not_found);
     // Away, refusing our credentials or answering garbage: nothing to conclude about this
     // message, so it waits (retries, breaker) as Message::protobuf<T>() does.
     throw TransientError(error.message, FailureReason::schema_registry_unavailable);
@@ -73,13 +74,14 @@ nlohmann::json Message::avro() const {
   if (writer == nullptr) {
     auto parsed = schema::writer_schema_by_id(frame.schema_id);
     writer = parsed.get();
-    schema::compiled_ids[schema::next_compiled_id++ % schema::id_memo_size] = {generation, frame.schema_id, std::move(parsed)};
+    schema::compiled_ids[schema::next_compiled_id++ % schema::id_memo_size] = {generation, frame.schema_id,
+                                                                               std::move(parsed)};
   }
   try {
     return schema::avro_decode(*writer, frame.payload);
   } catch (const schema::AvroError& error) {
     const auto reason = error.kind() == schema::AvroErrorKind::truncated ? FailureReason::truncated_payload
-                                                                          : FailureReason::schema_mismatch;
+                                                                         : FailureReason::schema_mismatch;
     throw PermanentError("Message::avro(): schema " + std::to_string(frame.schema_id) + ": " + error.what(), reason);
   }
 }

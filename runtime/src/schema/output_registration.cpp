@@ -37,8 +37,9 @@ std::string avro_record_name(const std::string& schema_text) {
     }
     return name;
   }
-  throw PermanentError("Outgoing::avro(): KAFKA_SCHEMA_REGISTRY_SUBJECT_STRATEGY=record needs a named schema (a record)",
-                       FailureReason::schema_mismatch);
+  throw PermanentError(
+      "Outgoing::avro(): KAFKA_SCHEMA_REGISTRY_SUBJECT_STRATEGY=record needs a named schema (a record)",
+      FailureReason::schema_mismatch);
 }
 
 }  // namespace
@@ -54,12 +55,15 @@ void register_avro_output(Outgoing& output, const std::optional<std::string>& ou
   }
   const auto instance = installed_registry();
   if (!instance) throw FatalError("Outgoing::avro() needs a schema registry: set KAFKA_SCHEMA_REGISTRY_URL");
-  const std::string topic = output.topic().empty() ? output_topic.value_or("") : instance->topic_prefix + output.topic();
-  const auto subject = instance->subject_strategy == SubjectStrategy::record ? avro_record_name(schema) : topic + "-value";
+  const std::string topic =
+      output.topic().empty() ? output_topic.value_or("") : instance->topic_prefix + output.topic();
+  const auto subject =
+      instance->subject_strategy == SubjectStrategy::record ? avro_record_name(schema) : topic + "-value";
   auto id = instance->registry->register_schema(subject, SchemaType::avro, schema);
   if (!id) {
     const auto& error = id.error();
-    if (error.kind == RegistryErrorKind::incompatible) throw PermanentError(error.message, FailureReason::schema_mismatch);
+    if (error.kind == RegistryErrorKind::incompatible)
+      throw PermanentError(error.message, FailureReason::schema_mismatch);
     throw TransientError(error.message, FailureReason::schema_registry_unavailable);
   }
   registered_avro[next_registered_avro++ % avro_memo_size] = {generation, schema, output.topic(), *id};

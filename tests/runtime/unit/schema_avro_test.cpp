@@ -111,9 +111,10 @@ TEST_CASE("avro: wrong magic byte, truncated, unknown id, another type's schema,
   CHECK(reason_of([&] { input(header(1) + "\x01"s).avro(); }) == FailureReason::schema_mismatch);
   CHECK(reason_of([&] { input(value + "\x00"s).avro(); }) == FailureReason::schema_mismatch);
   httplib::Client client(standin.url());
-  auto registered = client.Post("/subjects/pb-value/versions",
-                                R"({"schemaType": "PROTOBUF", "schema": "syntax = \"proto3\"; message M { string a = 1; }"})",
-                                "application/json");
+  auto registered =
+      client.Post("/subjects/pb-value/versions",
+                  R"({"schemaType": "PROTOBUF", "schema": "syntax = \"proto3\"; message M { string a = 1; }"})",
+                  "application/json");
   REQUIRE(registered);
   REQUIRE(registered->status == 200);
   const int pb_id = nlohmann::json::parse(registered->body)["id"].get<int>();
