@@ -33,6 +33,7 @@ RUN apt-get update \
         pkg-config \
         prometheus-cpp-dev \
         protobuf-compiler \
+        libavro-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src/new-kernel

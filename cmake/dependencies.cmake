@@ -29,3 +29,5 @@ if(KERNEL_ALLOCATOR STREQUAL "jemalloc")
 elseif(NOT KERNEL_ALLOCATOR STREQUAL "system")
   message(FATAL_ERROR "KERNEL_ALLOCATOR=${KERNEL_ALLOCATOR}: expected jemalloc or system")
 endif()
+# Avro (runtime/src/schema/): avro-c parses and judges writer schemas.
+pkg_check_modules(AVRO REQUIRED IMPORTED_TARGET avro-c)

@@ -8,7 +8,7 @@ include(CMakePackageConfigHelpers)
 
 set(KERNEL_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/kernel_runtime")
 
-install(TARGETS kernel_runtime kernel_config kernel_doctest_main EXPORT kernel_runtimeTargets
+install(TARGETS kernel_runtime kernel_config kernel_doctest_main kernel_avro EXPORT kernel_runtimeTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -33,6 +33,16 @@ if [[ "$last" =~ ^[0-9]{1,6}$ ]]; then echo "(here, the whole suite's tests last
 
 step_begin "checking the Debian packages it needs (scripts/packages.txt)"
 "$top/scripts/install-deps.sh"
+# The interoperability tests drive kafkajs: Node.js with npm. A machine with NodeSource's nodejs
+# has both (and Debian's npm package conflicts with it), so Debian's are installed only when no
+# npm command is found.
+if ! command -v npm >/dev/null; then
+  echo "   installing Node.js and npm for the interoperability tests (Debian's nodejs, npm)"
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=""; fi
+  mkdir -p "$logs"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends nodejs npm >"$logs/node-install.log" 2>&1 ||
+    { echo "   could not install nodejs and npm: see $logs/node-install.log"; exit 1; }
+fi
 step_end
 
 step_begin "configuring everything: runtime, tools, new-kernel, tests, examples, benchmarks"

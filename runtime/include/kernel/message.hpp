@@ -126,6 +126,14 @@ class Message {
     return out;
   }
 
+  /// The value in Confluent's wire format (magic byte 0, schema id, Avro binary) as JSON
+  /// (docs/interop.md#avro), read with the writer schema the registry has under that id.
+  /// Defined in kernel::avro: a kernel that calls it links that library. Throws PermanentError
+  /// with reason wrong_magic_byte, truncated_payload, schema_not_found or schema_mismatch (not
+  /// an Avro schema, or bytes that are not a value of it), and TransientError
+  /// (schema_registry_unavailable) when the registry does not answer.
+  nlohmann::json avro() const;
+
   /// The librdkafka message, or nullptr for a message built from values.
   const rd_kafka_message_s* raw() const noexcept { return raw_.get(); }
 

@@ -26,7 +26,7 @@ class Descriptor;
 
 namespace kernel {
 
-enum class ContentType { json, text, bytes, msgpack, protobuf };
+enum class ContentType { json, text, bytes, msgpack, protobuf, avro };
 
 /// The `content-type` header of each ContentType.
 std::string_view content_type_header(ContentType type) noexcept;
@@ -99,6 +99,14 @@ class Outgoing {
   /// when produce() is called, once per topic; docs/interop.md#schema-registry.
   Outgoing& protobuf(const google::protobuf::Message& message) &;
   Outgoing&& protobuf(const google::protobuf::Message& message) && { return std::move(protobuf(message)); }
+  /// `value` encoded as the Avro schema `schema` (JSON text) in Confluent's wire format
+  /// (content-type application/avro), the schema registered as protobuf()'s is at produce().
+  /// Defined in kernel::avro: a kernel that calls it links that library (docs/interop.md#avro).
+  /// Throws PermanentError (schema_mismatch) naming the field that does not fit.
+  Outgoing& avro(const nlohmann::json& value, std::string schema) &;
+  Outgoing&& avro(const nlohmann::json& value, std::string schema) && {
+    return std::move(avro(value, std::move(schema)));
+  }
   /// Text (content-type text/plain; charset=utf-8).
   Outgoing& text(std::string text) & { return set_value(std::move(text), ContentType::text); }
   Outgoing&& text(std::string text) && { return std::move(this->text(std::move(text))); }
@@ -151,7 +159,9 @@ class Outgoing {
   const std::string& conversation_id() const noexcept { return conversation_id_; }
   /// The Protobuf message type of protobuf() whose schema id is not yet written; nullptr otherwise.
   const google::protobuf::Descriptor* unregistered_protobuf() const noexcept { return protobuf_descriptor_; }
-  /// Writes `schema_id` into the wire format's header protobuf() left for it.
+  /// The Avro schema text of avro() whose schema id is not yet written; empty otherwise.
+  const std::string& unregistered_avro() const noexcept { return avro_schema_; }
+  /// Writes `schema_id` into the wire format's header protobuf() or avro() left for it.
   void set_schema_id(std::int32_t schema_id) noexcept;
 
  private:
@@ -159,6 +169,7 @@ class Outgoing {
     value_ = std::move(value);
     content_type_ = type;
     protobuf_descriptor_ = nullptr;
+    avro_schema_.clear();
     return *this;
   }
 
@@ -171,6 +182,7 @@ class Outgoing {
   Headers headers_;
   std::string event_type_, schema_version_, correlation_id_, conversation_id_;
   const google::protobuf::Descriptor* protobuf_descriptor_ = nullptr;
+  std::string avro_schema_;
 };
 
 }  // namespace kernel

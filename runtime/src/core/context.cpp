@@ -6,6 +6,7 @@
 #include "kernel/errors.hpp"
 #include "kernel/message.hpp"
 #include "kernel/metrics.hpp"
+#include "schema/output_registration.hpp"
 #include "schema/protobuf_codec.hpp"
 
 namespace kernel {
@@ -31,6 +32,7 @@ void queue(Context& context, Outgoing& message) {
   }
   // Outgoing::protobuf() left the schema id to write: the subject depends on the topic, final here.
   if (message.unregistered_protobuf() != nullptr) schema::register_protobuf_output(message, context.output_topic());
+  if (!message.unregistered_avro().empty()) schema::register_avro_output(message, context.output_topic());
   state.attempt.produced.push_back(std::move(message));
 }
 

@@ -9,6 +9,7 @@ std::string_view content_type_header(ContentType type) noexcept {
     case ContentType::bytes: return "application/octet-stream";
     case ContentType::msgpack: return "application/msgpack";
     case ContentType::protobuf: return "application/x-protobuf";
+    case ContentType::avro: return "application/avro";
   }
   return "application/octet-stream";
 }

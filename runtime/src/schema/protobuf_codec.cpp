@@ -7,6 +7,7 @@
 #include <google/protobuf/message.h>
 
 #include <array>
+#include <atomic>
 
 #include "kernel/errors.hpp"
 #include "kernel/message.hpp"
@@ -25,8 +26,10 @@ constexpr std::size_t memo_size = 4;
 struct CheckedSchema {
   std::uint64_t generation = 0;
   std::int32_t schema_id = -1;
+  bool index_read = false;  // the value had a message-index list that parsed
   MessageIndex index;
   const google::protobuf::Descriptor* type = nullptr;
+  bool unindexed = false;  // read as message 0 right after the id (indexless_protobuf_values())
 };
 
 struct RegisteredOutput {
@@ -76,8 +79,12 @@ MessageIndex index_of(const google::protobuf::Descriptor* type) {
   }
 }
 
-// Checks that the registry's schema `schema_id` names `type` at `index`; throws if not.
-void check_schema(std::int32_t schema_id, const MessageIndex& index, const google::protobuf::Descriptor* type) {
+enum class Naming { matches, other_message, no_message };
+
+// Whether the registry's schema `schema_id` names `type` at `index` (`why` says what it names
+// otherwise); throws when the registry has no such schema or does not answer.
+Naming name_at(std::int32_t schema_id, const MessageIndex& index, const google::protobuf::Descriptor* type,
+               std::string& why) {
   const auto instance = registry_or_fatal("Message::protobuf()");
   auto schema = instance->registry->schema_by_id(schema_id);
   if (!schema) {
@@ -88,16 +95,19 @@ void check_schema(std::int32_t schema_id, const MessageIndex& index, const googl
     // message, so it waits (retries, breaker) rather than every message being dead-lettered.
     throw TransientError(error.message, FailureReason::schema_registry_unavailable);
   }
-  std::string full_name, why;
+  std::string full_name;
   if (!protobuf_message_name(**schema, index, full_name, why)) {
-    throw PermanentError("schema " + std::to_string(schema_id) + ": " + why, FailureReason::schema_mismatch);
+    why = "schema " + std::to_string(schema_id) + ": " + why;
+    return (*schema)->type == SchemaType::protobuf ? Naming::no_message : Naming::other_message;
   }
   if (full_name != type->full_name()) {
-    throw PermanentError(
-        "schema " + std::to_string(schema_id) + " writes " + full_name + ", the handler reads " + type->full_name(),
-        FailureReason::schema_mismatch);
+    why = "schema " + std::to_string(schema_id) + " writes " + full_name + ", the handler reads " + type->full_name();
+    return Naming::other_message;
   }
+  return Naming::matches;
 }
+
+std::atomic<std::uint64_t> unindexed_values{0};
 
 std::string subject_of(const RegistryInstance& instance, const google::protobuf::Descriptor* type,
                        const std::string& topic) {
@@ -135,28 +145,70 @@ void register_protobuf_output(Outgoing& output, const std::optional<std::string>
 
 }  // namespace schema
 
+std::uint64_t schema::indexless_protobuf_values() noexcept { return schema::unindexed_values.load(); }
+
 void detail::decode_protobuf(const Message& message, google::protobuf::Message& out) {
   schema::Frame frame;
   if (auto error = schema::read_frame(message.value(), frame); error != schema::FrameError::none) {
     schema::throw_frame_error(error, "Message::protobuf()");
   }
   schema::MessageIndex index;
-  if (auto error = schema::read_message_index(frame, index); error != schema::FrameError::none) {
-    schema::throw_frame_error(error, "Message::protobuf(): message index");
-  }
+  schema::Frame indexed = frame;
+  const auto index_error = schema::read_message_index(indexed, index);
+  const bool index_read = index_error == schema::FrameError::none;
   const auto* type = out.GetDescriptor();
   const auto generation = schema::registry_generation();
-  bool known = false;
+  const schema::CheckedSchema* known = nullptr;
   for (const auto& entry : schema::checked.entries) {
-    known = known || (entry.generation == generation && entry.schema_id == frame.schema_id && entry.type == type &&
-                      entry.index == index);
+    if (entry.generation == generation && entry.schema_id == frame.schema_id && entry.type == type &&
+        entry.index_read == index_read && (!index_read || entry.index == index)) {
+      known = &entry;
+    }
   }
-  if (!known) {
-    schema::check_schema(frame.schema_id, index, type);
-    schema::checked.replace() = {generation, frame.schema_id, index, type};
+  bool unindexed = known != nullptr && known->unindexed;
+  if (known == nullptr) {
+    std::string why;
+    const auto naming = index_read ? schema::name_at(frame.schema_id, index, type, why) : schema::Naming::no_message;
+    if (naming == schema::Naming::other_message) throw PermanentError(why, FailureReason::schema_mismatch);
+    if (naming == schema::Naming::no_message) {
+      // @kafkajs/confluent-schema-registry writes no message-index list (`0 <id> <bytes>`).
+      // A Protobuf payload never starts with the byte 0 (no field 0), and a real list names
+      // an existing message: so a list that does not parse or names nothing, followed by
+      // bytes that are the schema's first message, is such a value (docs/interop.md).
+      // The cheap tests first: the registry is asked only about bytes that parse as T.
+      std::string first_why;
+      const schema::MessageIndex first{{0}, 1};
+      const bool accepted = !frame.payload.empty() && frame.payload.front() != '\0' &&
+                            frame.payload.size() <= static_cast<std::size_t>(INT32_MAX) &&
+                            out.ParseFromArray(frame.payload.data(), static_cast<int>(frame.payload.size())) &&
+                            schema::name_at(frame.schema_id, first, type, first_why) == schema::Naming::matches;
+      if (!accepted) {
+        if (!index_read) schema::throw_frame_error(index_error, "Message::protobuf(): message index");
+        throw PermanentError(why, FailureReason::schema_mismatch);
+      }
+      unindexed = true;
+    }
+    schema::checked.replace() = {generation, frame.schema_id, index_read, index, type, unindexed};
+    if (unindexed) {
+      schema::unindexed_values.fetch_add(1, std::memory_order_relaxed);
+      return;  // parsed above
+    }
   }
-  if (frame.payload.size() > static_cast<std::size_t>(INT32_MAX) ||
-      !out.ParseFromArray(frame.payload.data(), static_cast<int>(frame.payload.size()))) {
+  if (unindexed) {
+    // As on the first such value: bytes that are not T keep the strict reading's error.
+    if (frame.payload.empty() || frame.payload.front() == '\0' ||
+        frame.payload.size() > static_cast<std::size_t>(INT32_MAX) ||
+        !out.ParseFromArray(frame.payload.data(), static_cast<int>(frame.payload.size()))) {
+      if (!index_read) schema::throw_frame_error(index_error, "Message::protobuf(): message index");
+      throw PermanentError("Message::protobuf(): schema " + std::to_string(frame.schema_id) +
+                               " has no message at the value's message index",
+                           FailureReason::schema_mismatch);
+    }
+    schema::unindexed_values.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (indexed.payload.size() > static_cast<std::size_t>(INT32_MAX) ||
+      !out.ParseFromArray(indexed.payload.data(), static_cast<int>(indexed.payload.size()))) {
     throw PermanentError("Message::protobuf(): the bytes are not a valid " + type->full_name(),
                          FailureReason::deserialization_error);
   }
@@ -181,6 +233,7 @@ void Outgoing::set_schema_id(std::int32_t schema_id) noexcept {
   const auto id = static_cast<std::uint32_t>(schema_id);
   for (int i = 0; i < 4; ++i) value_[1 + i] = static_cast<char>((id >> (24 - 8 * i)) & 0xFF);
   protobuf_descriptor_ = nullptr;
+  avro_schema_.clear();
 }
 
 }  // namespace kernel
