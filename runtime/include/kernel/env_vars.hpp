@@ -77,9 +77,10 @@ inline constexpr char KERNEL_ADMIN_TOKEN[] = "KERNEL_ADMIN_TOKEN";
 inline constexpr char KERNEL_METRICS_MAX_SERIES[] = "KERNEL_METRICS_MAX_SERIES";
 inline constexpr char KERNEL_CLIENT_METRICS[] = "KERNEL_CLIENT_METRICS";
 inline constexpr char KERNEL_CLIENT_METRICS_INTERVAL[] = "KERNEL_CLIENT_METRICS_INTERVAL";
+inline constexpr char KERNEL_REPLY_TOPICS[] = "KERNEL_REPLY_TOPICS";
 
 /// Every name above, in the registry's order.
-inline constexpr std::array<std::string_view, 70> all = {
+inline constexpr std::array<std::string_view, 71> all = {
     KAFKA_BOOTSTRAP_SERVERS,
     KAFKA_TOPIC,
     KAFKA_OUTPUT_TOPIC,
@@ -150,6 +151,7 @@ inline constexpr std::array<std::string_view, 70> all = {
     KERNEL_METRICS_MAX_SERIES,
     KERNEL_CLIENT_METRICS,
     KERNEL_CLIENT_METRICS_INTERVAL,
+    KERNEL_REPLY_TOPICS,
 };
 
 /// KAFKA_PROPERTY_<NAME> sets librdkafka's property <name> (`_` is `.`, `__` is `_`).

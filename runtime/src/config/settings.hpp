@@ -145,6 +145,8 @@ struct Settings {
   std::vector<KernelSetting> kernel_settings;
   std::vector<KernelOutput> named_outputs;
   KernelValues kernel_values;
+  /// KERNEL_REPLY_TOPICS: where a reply's reply-to may point, glob patterns after KAFKA_TOPIC_PREFIX.
+  std::vector<std::string> reply_topics;
 };
 
 }  // namespace kernel

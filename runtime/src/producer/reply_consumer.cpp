@@ -25,8 +25,7 @@ using std::chrono::milliseconds;
 constexpr std::size_t max_topic_length = 249;
 
 bool topic_character(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 std::string host_name() {
@@ -47,8 +46,8 @@ int partition_count(rd_kafka_t* consumer, const std::string& topic, milliseconds
   TopicPtr handle(rd_kafka_topic_new(consumer, topic.c_str(), nullptr));
   const rd_kafka_metadata_t* raw = nullptr;
   // By name: a broker that auto-creates topics creates it (allow.auto.create.topics below).
-  if (rd_kafka_metadata(consumer, 0, handle.get(), &raw, static_cast<int>(std::min<long long>(timeout.count(), 1000))) !=
-      RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (rd_kafka_metadata(consumer, 0, handle.get(), &raw,
+                        static_cast<int>(std::min<long long>(timeout.count(), 1000))) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return 0;
   }
   MetadataPtr metadata(raw);
@@ -93,6 +92,9 @@ HandlePtr open_reply_consumer(const Config& config, const std::string& topic, mi
   set("enable.auto.offset.store", "false", "");
   set("allow.auto.create.topics", "true", "");
   set("auto.offset.reset", "latest", "");
+  // A reply produced in a transaction that then aborted was never given: never read, whatever
+  // KAFKA_ISOLATION_LEVEL (or a consumer property) says for the kernel's own input.
+  set("isolation.level", "read_committed", "");
   route_rdkafka_logs(conf.get(), log);
   auto client = create_client(ClientType::consumer, conf);
   if (!client) throw ConfigError({"config error: " + client.message});
