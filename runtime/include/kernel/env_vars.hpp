@@ -82,8 +82,10 @@ inline constexpr char KAFKA_SCHEMA_REGISTRY_USER[] = "KAFKA_SCHEMA_REGISTRY_USER
 inline constexpr char KAFKA_SCHEMA_REGISTRY_PASSWORD[] = "KAFKA_SCHEMA_REGISTRY_PASSWORD";
 inline constexpr char KAFKA_SCHEMA_REGISTRY_SUBJECT_STRATEGY[] = "KAFKA_SCHEMA_REGISTRY_SUBJECT_STRATEGY";
 
+inline constexpr char KERNEL_REPLY_TOPICS[] = "KERNEL_REPLY_TOPICS";
+
 /// Every name above, in the registry's order.
-inline constexpr std::array<std::string_view, 74> all = {
+inline constexpr std::array<std::string_view, 75> all = {
     KAFKA_BOOTSTRAP_SERVERS,
     KAFKA_TOPIC,
     KAFKA_OUTPUT_TOPIC,
@@ -158,6 +160,7 @@ inline constexpr std::array<std::string_view, 74> all = {
     KAFKA_SCHEMA_REGISTRY_USER,
     KAFKA_SCHEMA_REGISTRY_PASSWORD,
     KAFKA_SCHEMA_REGISTRY_SUBJECT_STRATEGY,
+    KERNEL_REPLY_TOPICS,
 };
 
 /// KAFKA_PROPERTY_<NAME> sets librdkafka's property <name> (`_` is `.`, `__` is `_`).

@@ -35,7 +35,7 @@ enum class FailureReason {
   output_failed,
   timeout,
   topic_not_allowed,  ///< the produce guard refused a topic (docs/pipelines.md)
-  /// the produce guard refused a request's reply-to topic (docs/producer.md)
+  /// the reply rule (KERNEL_REPLY_TOPICS) refused a request's reply-to topic (docs/producer.md)
   reply_to_not_allowed,
   schema_not_found,             ///< the schema registry has no schema with the value's id (docs/interop.md)
   wrong_magic_byte,             ///< a value read through the schema registry does not start with the byte 0

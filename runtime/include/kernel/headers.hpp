@@ -35,6 +35,9 @@ class Headers {
     return *this;
   }
 
+  /// Removes every header named `name`; returns how many there were.
+  std::size_t erase(std::string_view name);
+
   std::optional<std::string_view> get(std::string_view name) const noexcept;
   bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
   const std::vector<Entry>& entries() const noexcept { return entries_; }

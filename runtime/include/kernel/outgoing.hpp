@@ -42,7 +42,7 @@ class Outgoing {
   }
   Outgoing&& topic(std::string name) && { return std::move(topic(std::move(name))); }
   /// A topic named as the brokers know it: KAFKA_TOPIC_PREFIX is not prepended (a request's
-  /// `reply-to`, which Context::reply() uses). The produce guard judges it all the same.
+  /// `reply-to`, which Context::reply() uses). Judged by the reply rule (KERNEL_REPLY_TOPICS).
   Outgoing& exact_topic(std::string name) & {
     topic_ = std::move(name);
     exact_topic_ = true;
@@ -121,6 +121,11 @@ class Outgoing {
   }
   Outgoing&& header(std::string name, std::string value) && {
     return std::move(header(std::move(name), std::move(value)));
+  }
+  /// Removes the extra headers named `name` (the reply paths drop the ones they set themselves).
+  Outgoing& erase_header(std::string_view name) & {
+    headers_.erase(name);
+    return *this;
   }
   Outgoing& event_type(std::string value) & {
     event_type_ = std::move(value);

@@ -18,7 +18,7 @@ namespace {
 
 std::vector<VariableSpec> make_registry() {
   auto rows = registry_rows::kafka_rows();
-  for (auto* part : {&registry_rows::kernel_rows, &registry_rows::ops_rows}) {
+  for (auto* part : {&registry_rows::kernel_rows, &registry_rows::ops_rows, &registry_rows::reply_rows}) {
     for (auto& row : part()) rows.push_back(std::move(row));
   }
   return rows;

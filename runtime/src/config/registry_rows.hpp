@@ -24,6 +24,7 @@ using namespace codec;
 std::vector<VariableSpec> kafka_rows();
 std::vector<VariableSpec> kernel_rows();
 std::vector<VariableSpec> ops_rows();
+std::vector<VariableSpec> reply_rows();
 
 // ---- librdkafka values ------------------------------------------------------------------
 

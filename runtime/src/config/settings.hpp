@@ -153,6 +153,8 @@ struct Settings {
   std::string schema_registry_url;  ///< empty: no registry
   std::string schema_registry_user, schema_registry_password;
   SubjectStrategy subject_strategy{};
+  /// KERNEL_REPLY_TOPICS: where a reply's reply-to may point, glob patterns after KAFKA_TOPIC_PREFIX.
+  std::vector<std::string> reply_topics;
 };
 
 }  // namespace kernel

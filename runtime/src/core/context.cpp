@@ -1,5 +1,6 @@
 #include "kernel/context.hpp"
 
+#include "config/settings.hpp"  // Settings().metrics_max_series: its default, by value
 #include "core/context_state.hpp"
 #include "core/trace_context.hpp"
 #include "kernel/config.hpp"

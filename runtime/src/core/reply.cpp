@@ -33,7 +33,10 @@ void address_reply(const Message& request, Outgoing& reply, ContextState& state)
   }
   reply.exact_topic(std::move(topic));
   if (!reply.key()) reply.key(request.key());
-  // The requester matches the reply by this id: the request's, whatever the handler set.
+  // The requester matches the reply by this id: the request's, whatever the handler set. Readers
+  // take a header's last value and the stamper writes extra headers after the standard ones, so a
+  // handler's own correlation-id (or reply-to) header would win: dropped.
+  reply.erase_header(header::correlation_id).erase_header(header::reply_to);
   if (const auto correlation = request.header(header::correlation_id); correlation && !correlation->empty()) {
     reply.correlation_id(std::string(*correlation));
   }

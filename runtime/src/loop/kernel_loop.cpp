@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "config/pipeline_naming.hpp"
+#include "config/reply_guard.hpp"
 #include "core/adopt_message.hpp"
 #include "core/context_access.hpp"
 #include "core/partition_list.hpp"
@@ -77,10 +78,12 @@ KernelLoop::KernelLoop(Config config, const KernelSpec& spec, std::shared_ptr<sp
   }
   if (spec.metrics) spec.metrics(*own_metrics);
   ContextAccess::set_own_metrics(context_, std::move(own_metrics));
+  // A reply's reply-to (named in full) is untrusted input: a rule of its own, always on.
+  ContextAccess::set_exact_topic_check(
+      context_, [guard = ReplyGuard(settings())](const std::string& topic) { return guard.refusal(topic); });
   // Produce guard (pipeline naming or KERNEL_ALLOWED_TOPICS): names given to produce() get the
-  // prefix, as send_output() will give them; a reply's reply-to is named in full.
+  // prefix, as send_output() will give them.
   if (ProduceGuard guard(settings()); guard.active()) {
-    ContextAccess::set_exact_topic_check(context_, [guard](const std::string& topic) { return guard.refusal(topic); });
     ContextAccess::set_topic_check(context_, [guard = std::move(guard), prefix = settings().topic_prefix](
                                                  const std::string& topic) { return guard.refusal(prefix + topic); });
   }

@@ -92,6 +92,9 @@ HandlePtr open_reply_consumer(const Config& config, const std::string& topic, mi
   set("enable.auto.offset.store", "false", "");
   set("allow.auto.create.topics", "true", "");
   set("auto.offset.reset", "latest", "");
+  // A reply produced in a transaction that then aborted was never given: never read, whatever
+  // KAFKA_ISOLATION_LEVEL (or a consumer property) says for the kernel's own input.
+  set("isolation.level", "read_committed", "");
   route_rdkafka_logs(conf.get(), log);
   auto client = create_client(ClientType::consumer, conf);
   if (!client) throw ConfigError({"config error: " + client.message});

@@ -2,6 +2,7 @@
 // and matched by correlation id to a bounded table of waiting promises.
 #include "kernel/requester.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -36,6 +37,9 @@ using std::chrono::milliseconds;
 
 /// A correlation id longer than this is none of ours (ours are UUIDs): dropped unread.
 constexpr std::size_t max_correlation_id = 64;
+
+/// A longer timeout is taken as this one: a deadline of now + milliseconds::max() overflows.
+constexpr milliseconds max_timeout = std::chrono::hours(24);
 
 /// A reply the caller keeps: its own copy of the record, so that it may outlive the consumer.
 Message copy_of(const Message& record) {
@@ -109,6 +113,13 @@ struct Requester::State {
         log(detail::make_logger(name, std::string(to_string(config.settings().log_level)),
                                 std::string(to_string(config.settings().log_format)), config.secret_value_redactor())) {
     if (options.producer.metrics) metrics = std::make_unique<RequesterMetrics>(*options.producer.metrics, name);
+    if (options.reply_topic.empty() && options.instance.empty()) {
+      // A Deployment's pods get a new name per rollout: a new topic each time, the old left behind.
+      log->warn(
+          "requester {}: reply topic {} is named after the host name; where that changes (a Kubernetes "
+          "Deployment) set RequesterOptions::instance to a stable name (docs/producer.md)",
+          name, topic);
+    }
     consumer = detail::open_reply_consumer(config, topic, options.start_timeout, log);
     poller = std::thread([this] { read_replies(); });
   }
@@ -137,9 +148,15 @@ struct Requester::State {
     std::promise<Message> promise;
     auto future = promise.get_future();
     if (stopping.load()) {
+      if (metrics) metrics->failed.Increment();
       fail(promise, TransientError("requester " + name + " is closing"));
       return future;
     }
+    timeout = std::clamp(timeout, milliseconds(1), max_timeout);
+    // Readers take a header's last value and the stamper writes the caller's headers after the
+    // standard ones: a correlation-id of the caller's (a gateway forwarding its own) would win
+    // over the requester's and its reply would never match. Both are the requester's to set.
+    message.erase_header(header::correlation_id).erase_header(header::reply_to);
     std::string id(36, '\0');
     const auto now = Clock::now();
     {
@@ -151,12 +168,14 @@ struct Requester::State {
                                      "try again later"));
         return future;
       }
-      uuids.next(id.data());
-      auto deadline = by_deadline.emplace(now + std::max(timeout, milliseconds(1)), id);
+      // A repeated id (never seen, but not impossible) would leave two deadlines for one entry.
+      do {
+        uuids.next(id.data());
+      } while (waiting.contains(id));
+      auto deadline = by_deadline.emplace(now + timeout, id);
       waiting.emplace(id, Waiting{std::move(promise), now, deadline, to.empty() ? message.topic() : to, timeout});
       if (metrics) metrics->in_flight.Increment();  // before its reply can decrement it
     }
-    // The header is added last, so it wins over one the caller may have set (get() reads the last).
     message.correlation_id(id).header(std::string(header::reply_to), topic);
     auto delivery = producer.send(to, std::move(message));
     if (delivery.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
@@ -173,12 +192,18 @@ struct Requester::State {
   void read_replies() {
     auto next_check = Clock::now();
     while (!stopping.load(std::memory_order_relaxed)) {
-      // Returns as soon as a reply is there: the timeout bounds only how late a deadline is seen.
-      if (detail::MessagePtr record{rd_kafka_consumer_poll(consumer.get(), 10)}) on_record(std::move(record));
-      if (const auto now = Clock::now(); now >= next_check) {
-        expire(now);
-        check_deliveries();
-        next_check = now + milliseconds(10);
+      // An exception here would end the process (std::terminate on this thread): logged instead,
+      // and the thread goes on so that the requests still waiting get their reply or timeout.
+      try {
+        // Returns as soon as a reply is there: the timeout bounds only how late a deadline is seen.
+        if (detail::MessagePtr record{rd_kafka_consumer_poll(consumer.get(), 10)}) on_record(std::move(record));
+        if (const auto now = Clock::now(); now >= next_check) {
+          expire(now);
+          check_deliveries();
+          next_check = now + milliseconds(10);
+        }
+      } catch (const std::exception& error) {
+        log->error("requester {}: reading replies from {}: {}", name, topic, error.what());
       }
     }
   }
@@ -228,6 +253,7 @@ struct Requester::State {
         auto it = waiting.find(by_deadline.begin()->second);
         remember_expired(by_deadline.begin()->second);
         by_deadline.erase(by_deadline.begin());
+        if (it == waiting.end()) continue;  // cannot happen (ids are unique): never dereferenced
         due.push_back(std::move(it->second));
         waiting.erase(it);
       }

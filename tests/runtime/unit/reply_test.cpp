@@ -37,6 +37,35 @@ TEST_CASE("reply: to the request's reply-to named in full, keyed as the request,
   CHECK(reply.correlation_id() == "c-42");  // the requester matches by it: the handler's is replaced
 }
 
+TEST_CASE("reply: the handler's own correlation-id and reply-to headers are dropped, so the request's id wins") {
+  kernel::testing::TestContext context;
+  const auto outcome = kernel::testing::call(
+      [](const kernel::Message&, kernel::Context& ctx) {
+        ctx.reply(kernel::Outgoing{}
+                      .text("x")
+                      .header("correlation-id", "own")
+                      .header("reply-to", "elsewhere")
+                      .header("trace-note", "kept"));
+      },
+      request({{"reply-to", "gateway.replies.host-1"}, {"correlation-id", "c-42"}}), context);
+  REQUIRE(outcome.ok());
+  const auto& reply = context.produced().at(0);
+  CHECK(reply.correlation_id() == "c-42");
+  CHECK_FALSE(reply.headers().contains("correlation-id"));  // it would be written after, and win
+  CHECK_FALSE(reply.headers().contains("reply-to"));
+  CHECK(reply.headers().get("trace-note") == "kept");
+}
+
+TEST_CASE("headers: erase removes every header of that name and keeps the others' null marks") {
+  kernel::Headers headers({{"a", "1"}, {"b", ""}, {"a", "2"}, {"c", ""}}, {1, 3});
+  CHECK(headers.erase("a") == 2);
+  REQUIRE(headers.size() == 2);
+  CHECK(headers[0].first == "b");
+  CHECK(headers.is_null(0));
+  CHECK(headers.is_null(1));
+  CHECK(headers.erase("a") == 0);
+}
+
 TEST_CASE("reply: a key the reply sets itself is kept") {
   kernel::testing::TestContext context;
   const auto outcome = kernel::testing::call(
