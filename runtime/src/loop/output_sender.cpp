@@ -171,7 +171,9 @@ const Delivery* OutputSender::delivered(const rd_kafka_message_t* message) {
 }
 
 void OutputSender::count_produced(const rd_kafka_message_t* message) {
-  // Outputs go to a few topics: a short list by topic handle, found by name only once.
+  // Outputs go to a few topics: a short list by topic handle, found by name only once. Replies
+  // may go to many: past KernelMetrics::max_produced_topics they share one counter, found by
+  // name each time, so that the list stays short.
   for (const auto& [topic, counter] : produced_counters_) {
     if (topic == message->rkt) {
       counter->Increment();
@@ -179,7 +181,8 @@ void OutputSender::count_produced(const rd_kafka_message_t* message) {
     }
   }
   auto& counter = metrics_->produced(rd_kafka_topic_name(message->rkt));
-  produced_counters_.emplace_back(message->rkt, &counter);
+  if (produced_counters_.size() < KernelMetrics::max_produced_topics)
+    produced_counters_.emplace_back(message->rkt, &counter);
   counter.Increment();
 }
 

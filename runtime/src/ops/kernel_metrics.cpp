@@ -220,6 +220,9 @@ void KernelMetrics::identify(std::string_view kernel, std::string_view version) 
 prometheus::Counter& KernelMetrics::produced(std::string_view topic) {
   auto it = produced_.find(topic);
   if (it == produced_.end()) {
+    if (produced_.size() >= max_produced_topics) topic = "(other)";
+    it = produced_.find(topic);
+    if (it != produced_.end()) return *it->second;
     it = produced_.emplace(std::string(topic), &families_.produced->Add({{"topic", std::string(topic)}})).first;
   }
   return *it->second;

@@ -84,8 +84,11 @@ class KernelMetrics {
   /// The same for a consumed message's topic name, cached by the name's address
   /// (librdkafka keeps one per topic), for middleware that sees only the message.
   TopicMetrics& input_topic_cached(std::string_view topic);
-  /// kernel_messages_produced_total for a topic (a string lookup: keep the pointer).
+  /// kernel_messages_produced_total for a topic (a string lookup: keep the pointer). Topics
+  /// beyond the first max_produced_topics share the series topic="(other)": replies go where
+  /// their requests say, and a series per requester's topic would grow without bound.
   prometheus::Counter& produced(std::string_view topic);
+  static constexpr std::size_t max_produced_topics = 100;
 
   /// kernel_info{kernel, version} = 1: the kernel's name, for dashboards and alerts to select
   /// its series by (Prometheus adds only where it scraped them). Called once, at start.

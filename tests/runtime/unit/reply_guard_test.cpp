@@ -39,11 +39,11 @@ TEST_CASE("reply rule: the kernel's own topics are refused, even when KERNEL_REP
   const auto guard = guard_for({{env_var::KERNEL_REPLY_TOPICS, "*"},
                                 {env_var::KERNEL_RETRY_TOPICS, "5s"},
                                 {env_var::KAFKA_ERROR_TOPIC, "orders.errors"}});
-  CHECK(refused(guard, "orders"));                         // its input: a loop
-  CHECK(refused(guard, "orders.enriched"));                // its output: forged records downstream
-  CHECK(refused(guard, "orders-enricher.dlq"));            // forged dead letters
+  CHECK(refused(guard, "orders"));               // its input: a loop
+  CHECK(refused(guard, "orders.enriched"));      // its output: forged records downstream
+  CHECK(refused(guard, "orders-enricher.dlq"));  // forged dead letters
   CHECK(refused(guard, "orders.errors"));
-  CHECK(refused(guard, "orders-enricher.retry.1"));        // a loop through the retry topic
+  CHECK(refused(guard, "orders-enricher.retry.1"));  // a loop through the retry topic
   CHECK(guard.refusal("orders").find("own topics") != std::string::npos);
   CHECK_FALSE(refused(guard, "anything.else"));
 }
