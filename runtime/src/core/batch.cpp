@@ -56,7 +56,7 @@ void Batch::produce(std::size_t i, Outgoing message) {
     } catch (...) {
       // The guard's refusal fails this message even if the handler catches the exception.
       if (const auto& refused = detail::ContextAccess::produce_refusal(*context_); !refused.message.empty()) {
-        fail(i, Outcome::permanent(refused.message, refused.reason));
+        fail(i, refused.outcome());
         detail::ContextAccess::clear_produce_refusal(*context_);
       }
       queued.resize(before);
@@ -87,7 +87,7 @@ void Batch::reply(std::size_t i, Outgoing message) {
   } catch (...) {
     // As a refused produce: message i fails, even if the handler catches the exception.
     if (const auto& refused = detail::ContextAccess::produce_refusal(*context_); !refused.message.empty()) {
-      fail(i, Outcome::permanent(refused.message, refused.reason));
+      fail(i, refused.outcome());
       detail::ContextAccess::clear_produce_refusal(*context_);
     }
     throw;

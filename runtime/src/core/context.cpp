@@ -32,8 +32,17 @@ void queue(Context& context, Outgoing& message) {
     }
   }
   // Outgoing::protobuf() left the schema id to write: the subject depends on the topic, final here.
-  if (message.unregistered_protobuf() != nullptr) schema::register_protobuf_output(message, context.output_topic());
-  if (!message.unregistered_avro().empty()) schema::register_avro_output(message, context.output_topic());
+  try {
+    if (message.unregistered_protobuf() != nullptr) schema::register_protobuf_output(message, context.output_topic());
+    if (!message.unregistered_avro().empty()) schema::register_avro_output(message, context.output_topic());
+  } catch (const KernelError& error) {
+    // As a refused topic: the attempt fails even if the handler catches this, or its output
+    // would be lost and its input committed.
+    if (state.produce_refusal.message.empty()) {
+      state.produce_refusal = {error.what(), error.reason(), error.error_class() == ErrorClass::transient};
+    }
+    throw;
+  }
   state.attempt.produced.push_back(std::move(message));
 }
 
@@ -110,6 +119,11 @@ Metrics& Context::metrics() {
 }
 
 namespace detail {
+
+Outcome ProduceRefusal::outcome() const {
+  if (transient) return Outcome::from_exception(TransientError(message, reason));
+  return Outcome::permanent(message, reason);
+}
 
 void ContextState::refuse(std::string message, FailureReason reason) {
   if (produce_refusal.message.empty()) produce_refusal = {message, reason};

@@ -13,6 +13,7 @@
 #include "kernel/errors.hpp"
 #include "kernel/kernel_settings.hpp"
 #include "kernel/metrics.hpp"
+#include "kernel/outcome.hpp"
 
 namespace kernel::detail {
 
@@ -30,6 +31,11 @@ using TopicCheck = std::function<std::string(const std::string& topic)>;
 struct ProduceRefusal {
   std::string message;  ///< "" when nothing was refused
   FailureReason reason = FailureReason::topic_not_allowed;
+  /// A passing failure (the schema registry did not answer when an output's schema was
+  /// registered): the attempt is retried rather than dead-lettered, but it fails all the same.
+  bool transient = false;
+  /// What the attempt comes to.
+  Outcome outcome() const;
 };
 
 struct ContextState {

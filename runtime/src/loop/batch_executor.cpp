@@ -165,7 +165,7 @@ void BatchExecutor::run_batch(PartitionState& partition, BatchMessages batch, in
     if (!context_.produced().empty()) {
       whole = unattributed_output();
     } else if (const auto& refused = ContextAccess::produce_refusal(context_); !refused.message.empty()) {
-      whole = Outcome::permanent(refused.message, refused.reason);  // Context::produce() to a refused topic
+      whole = refused.outcome();  // Context::produce() to a refused topic, or a schema not registered
     }
   }
   // kernel_messages_handled_total: conclude() counts what it decides; a retry decided here

@@ -18,6 +18,9 @@ using Clock = std::chrono::steady_clock;
 
 /// How often a missing control topic is looked for again.
 constexpr auto lookup_interval = std::chrono::seconds(10);
+/// How soon after a lookup the brokers did not answer: a pause may be in force, and the
+/// instance must not start handling before it has read it.
+constexpr auto retry_interval = std::chrono::seconds(1);
 
 /// The kernel consumer's properties but its group's: this handle is in no group.
 bool belongs_to_group(const std::string& name) {
@@ -42,7 +45,10 @@ FleetCommands::FleetCommands(std::string topic, const std::vector<Property>& pro
   // An end-of-partition event tells when the history is read; short fetch waits keep a new
   // command's way in well under a second. Topics are looked up in the full list (open()), so
   // nothing here names a topic that does not exist.
-  for (const auto& [name, value] : {std::pair{"enable.partition.eof", "true"}, std::pair{"fetch.wait.max.ms", "100"}}) {
+  // From the earliest offset whatever KAFKA_CONSUMER_START_OFFSET says: an offset out of range
+  // (the topic recreated) must not skip the commands in it.
+  for (const auto& [name, value] : {std::pair{"enable.partition.eof", "true"}, std::pair{"fetch.wait.max.ms", "100"},
+                                    std::pair{"auto.offset.reset", "earliest"}}) {
     rd_kafka_conf_set(conf.get(), name, value, error.data(), error.size());
   }
   route_rdkafka_logs(conf.get(), log_);
@@ -82,19 +88,30 @@ void FleetCommands::caught_up() {
   changed_.notify_all();
 }
 
-bool FleetCommands::open() {
+FleetCommands::Lookup FleetCommands::open() {
   const rd_kafka_metadata_t* raw = nullptr;
   const auto err = rd_kafka_metadata(consumer_.get(), 1, nullptr, &raw, 5000);
   MetadataPtr metadata(raw);
   if (err) {
     log_->warn("control topic {}: the brokers did not answer ({}); looking again in {} s", topic_,
-               rd_kafka_err2str(err), lookup_interval.count());
-    return false;
+               rd_kafka_err2str(err), retry_interval.count());
+    return Lookup::unknown;
   }
   for (int i = 0; i < metadata->topic_cnt; ++i) {
     const auto& topic = metadata->topics[i];
-    if (topic_ != topic.topic || topic.err || topic.partition_cnt <= 0) continue;
+    if (topic_ != topic.topic) continue;
+    if (topic.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) break;
+    if (topic.err || topic.partition_cnt <= 0) {
+      log_->warn("control topic {}: {}; looking again in {} s", topic_,
+                 topic.err ? rd_kafka_err2str(topic.err) : "no partitions", retry_interval.count());
+      return Lookup::unknown;
+    }
     topic_handle_.reset(rd_kafka_topic_new(consumer_.get(), topic_.c_str(), nullptr));
+    if (!topic_handle_) {
+      log_->warn("control topic {}: {}; looking again in {} s", topic_, rd_kafka_err2str(rd_kafka_last_error()),
+                 retry_interval.count());
+      return Lookup::unknown;
+    }
     partitions_ = topic.partition_cnt;
     at_end_.assign(static_cast<std::size_t>(partitions_), false);
     for (int partition = 0; partition < partitions_; ++partition) {
@@ -103,7 +120,7 @@ bool FleetCommands::open() {
     }
     log_->info("reading fleet-wide commands from {} ({})", topic_,
                count_of(static_cast<std::size_t>(partitions_), "partition"));
-    return true;
+    return Lookup::reading;
   }
   if (!missing_reported_) {
     missing_reported_ = true;
@@ -112,18 +129,32 @@ bool FleetCommands::open() {
         "create it (--create-topics), looking again every {} s",
         topic_, lookup_interval.count());
   }
-  return false;
+  return Lookup::missing;
 }
 
 void FleetCommands::run() {
+  try {
+    read_until_stopped();
+  } catch (const std::exception& error) {
+    // A thread of its own: an exception here would end the process. The pauses read so far stay.
+    log_->error("control topic {}: the reader stopped: {}; fleet-wide commands no longer reach this instance", topic_,
+                error.what());
+    caught_up();
+  }
+}
+
+void FleetCommands::read_until_stopped() {
   auto next_lookup = Clock::now();
   bool reading = false;
   while (!stop_.load()) {
     if (!reading) {
       if (Clock::now() >= next_lookup) {
-        reading = open();
-        next_lookup = Clock::now() + lookup_interval;
-        if (!reading) caught_up();  // nothing to wait for at start
+        const auto found = open();
+        reading = found == Lookup::reading;
+        next_lookup = Clock::now() + (found == Lookup::unknown ? retry_interval : lookup_interval);
+        // Nothing to wait for at start only when the brokers said the topic does not exist: when
+        // they did not answer, start() keeps waiting (up to its bound) for a pause in force.
+        if (found == Lookup::missing) caught_up();
         continue;
       }
       rd_kafka_poll(consumer_.get(), 0);
@@ -158,8 +189,7 @@ void FleetCommands::read(const rd_kafka_message_t& record) {
   auto parsed = parse_fleet_record(key, value);
   if (parsed.command) {
     std::lock_guard lock(mutex_);
-    if (parsed.command->pause && pauses_.in_force().size() >= max_pauses &&
-        !pauses_.in_force().contains(fleet_key(parsed.command->scope))) {
+    if (!pauses_.admits(*parsed.command, max_pauses)) {
       parsed = {std::nullopt, "more than " + std::to_string(max_pauses) + " pauses would be in force"};
     }
   }

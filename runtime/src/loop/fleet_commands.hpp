@@ -48,14 +48,19 @@ class FleetCommands {
   FleetPauses pauses(std::uint64_t& generation) const;
   const std::string& topic() const noexcept { return topic_; }
 
-  /// At most this many pauses in force; a command that would add one more is ignored.
+  /// At most this many pauses in force; a command that would leave more in force is ignored
+  /// (a wider one, which replaces narrower ones, is always taken).
   static constexpr std::size_t max_pauses = 10000;
 
  private:
   void run();
+  void read_until_stopped();
+  /// What looking the topic up found.
+  enum class Lookup { reading, missing, unknown };
   /// Looks the topic up (the brokers' full topic list: naming it could create it) and starts
-  /// reading its partitions; false when it does not exist (yet).
-  bool open();
+  /// reading its partitions: reading, missing (the brokers answered without it), or unknown
+  /// (they did not answer, or not for it: asked again soon, since a pause may be in force).
+  Lookup open();
   void read(const rd_kafka_message_t& record);
   void caught_up();
 

@@ -6,6 +6,7 @@
 // place (resuming one partition of a paused kernel keeps it paused). A tombstone clears its own
 // key only, as compaction would. Replaying the compacted topic gives the same pauses, since
 // compaction keeps each key's last record in its place.
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -24,6 +25,16 @@ class FleetPauses {
     }
     std::erase_if(in_force_, [&](const auto& entry) { return within(entry.second.scope, command.scope); });
     if (command.pause) in_force_[key] = command;
+  }
+  /// Whether applying `command` leaves at most `max` pauses in force. A command that adds none
+  /// (a resume, a tombstone, a pause already in force) or replaces narrower ones (a kernel- or
+  /// topic-wide pause) is always admitted: the way out of a flood of partition pauses.
+  bool admits(const FleetCommand& command, std::size_t max) const {
+    if (!command.pause || command.tombstone || in_force_.size() < max) return true;
+    if (in_force_.contains(fleet_key(command.scope))) return true;
+    // A wider one replaces at least one pause in force, so it never adds to them.
+    return std::any_of(in_force_.begin(), in_force_.end(),
+                       [&](const auto& entry) { return within(entry.second.scope, command.scope); });
   }
   /// The pause that holds `topic`[`partition`], widest first; null when none does.
   const FleetCommand* covering(const std::string& topic, std::int32_t partition) const {

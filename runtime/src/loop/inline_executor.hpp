@@ -32,7 +32,7 @@ class InlineExecutor {
     // A refused produce fails the attempt even when the handler caught the refusal: nothing of it is sent.
     if (const auto& refused = ContextAccess::produce_refusal(context_);
         !refused.message.empty() && outcome.kind != Outcome::Kind::fatal) {
-      outcome = Outcome::permanent(refused.message, refused.reason);
+      outcome = refused.outcome();
     }
     return outcome;
   }

@@ -51,7 +51,7 @@ void WorkerExecutor::call_on_worker(Call& call, std::size_t worker) {
   // As on the loop: a refused topic fails the attempt even when the handler caught the refusal.
   if (const auto& refused = ContextAccess::produce_refusal(context);
       !refused.message.empty() && call.outcome.kind != Outcome::Kind::fatal) {
-    call.outcome = Outcome::permanent(refused.message, refused.reason);
+    call.outcome = refused.outcome();
   }
   call.outputs = ContextAccess::take_produced(context);
   call.on_completed = ContextAccess::take_completion_actions(context);

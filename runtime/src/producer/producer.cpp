@@ -157,6 +157,16 @@ struct Producer::State {
                                       "no topic: give send() a topic, or the message one with Outgoing::topic()",
                                       false));
     }
+    if (message.unregistered_protobuf() != nullptr || !message.unregistered_avro().empty()) {
+      // Its schema id is a placeholder that a kernel's produce() fills in: sent as it is, every
+      // reader would look up schema 0.
+      return pending->resolve(failure(named, RD_KAFKA_RESP_ERR__INVALID_ARG,
+                                      "a value of Outgoing::protobuf() or Outgoing::avro() carries its schema id "
+                                      "only once a kernel's produce() registers it; kernel::Producer does not "
+                                      "register schemas: send it from a kernel, or frame the value yourself "
+                                      "and send it with Outgoing::bytes()",
+                                      false));
+    }
     detail::ProducerTopic overflow;
     const detail::ProducerTopic* target = nullptr;
     detail::HeadersPtr headers;

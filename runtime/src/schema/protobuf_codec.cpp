@@ -222,7 +222,12 @@ Outgoing& Outgoing::protobuf(const google::protobuf::Message& message) & {
   // The id depends on the topic, known for certain at produce(): written there into these 4 bytes.
   schema::write_frame_header(value, 0);
   schema::write_message_index(value, index);
-  message.AppendToString(&value);
+  if (!message.AppendToString(&value)) {
+    // proto2's required fields unset: no reader could parse what would be written.
+    throw PermanentError(
+        "Outgoing::protobuf(): " + type->full_name() + " cannot be serialised: " + message.InitializationErrorString(),
+        FailureReason::validation_error);
+  }
   set_value(std::move(value), ContentType::protobuf);
   protobuf_descriptor_ = type;
   return *this;

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include <google/protobuf/timestamp.pb.h>
 #include <prometheus/registry.h>
 
 #include <librdkafka/rdkafka_mock.h>
@@ -125,6 +126,17 @@ TEST_CASE("producer: a topic it may not write is refused at once, with a reason 
   const auto none = producer.send("", kernel::Outgoing{}.text("x")).get();
   CHECK_FALSE(none.ok());
   CHECK(none.message.find("no topic") != std::string::npos);
+}
+
+TEST_CASE("producer: a schema registry value (Outgoing::protobuf) is refused, never sent with schema id 0") {
+  kernel::EmbeddedBroker broker;
+  auto producer = producer_on(broker);
+  google::protobuf::Timestamp stamp;
+  stamp.set_seconds(1795000000);
+  const auto refused = producer.send("stamps", kernel::Outgoing{}.protobuf(stamp)).get();
+  CHECK_FALSE(refused.ok());
+  CHECK_FALSE(refused.transient);
+  CHECK(refused.message.find("does not register schemas") != std::string::npos);
 }
 
 TEST_CASE("producer: send_and_wait gives the delivery, the explicit correlation id and the message's own topic") {

@@ -113,4 +113,18 @@ TEST_CASE("fleet pauses: a tombstone clears its own key only") {
   CHECK(pauses.covering("orders", 1) != nullptr);
 }
 
+TEST_CASE("fleet pauses: at the bound, a command that adds a pause is refused, one that ends or replaces some is not") {
+  FleetPauses pauses;
+  for (int p = 0; p < 3; ++p) pauses.apply(command(true, {"orders", p}));
+  const std::size_t bound = 3;
+  CHECK_FALSE(pauses.admits(command(true, {"orders", 9}), bound));    // one more
+  CHECK_FALSE(pauses.admits(command(true, {"refunds", -1}), bound));  // a topic with none inside
+  CHECK(pauses.admits(command(true, {"orders", 1}), bound));          // already in force
+  CHECK(pauses.admits(command(false, {"orders", 1}), bound));         // a resume
+  CHECK(pauses.admits(command(true, {"orders", -1}), bound));         // replaces the three
+  CHECK(pauses.admits(command(true, {}), bound));                     // the whole kernel
+  pauses.apply(command(true, {}));
+  CHECK(pauses.in_force().size() == 1);
+}
+
 }  // namespace fleet_command_test

@@ -11,8 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base64.hpp"
+#include "core/context_access.hpp"
+#include "kernel/context.hpp"
 #include "kernel/errors.hpp"
 #include "kernel/message.hpp"
+#include "kernel/outcome.hpp"
 #include "kernel/outgoing.hpp"
 #include "kernel_test.pb.h"
 #include "schema/protobuf_codec.hpp"
@@ -189,6 +192,25 @@ TEST_CASE("protobuf: a registry that is down is a TransientError, schema_registr
   }
   REQUIRE(client.Put("/_standin/outage", R"({"status": 0})", "application/json"));
   CHECK(input(value).protobuf<kernel_test::Order>().id() == "o-1");
+}
+
+TEST_CASE(
+    "protobuf: an output whose schema the registry cannot take fails the attempt, even when the handler catches it") {
+  Standin standin;
+  Installed installed(standin.url());
+  httplib::Client client(standin.url());
+  REQUIRE(client.Put("/_standin/outage", R"({"status": 503})", "application/json"));
+  Context context("k", std::string("orders"), nullptr);
+  try {
+    context.produce(Outgoing{}.protobuf(an_order()));
+  } catch (const std::exception&) {
+    // A handler that logs and carries on: its input must not be committed without the output.
+  }
+  const auto& refused = detail::ContextAccess::produce_refusal(context);
+  CHECK(refused.transient);
+  CHECK(refused.reason == FailureReason::schema_registry_unavailable);
+  CHECK(refused.outcome().kind == Outcome::Kind::transient);
+  CHECK(context.produced().empty());
 }
 
 TEST_CASE("protobuf: without a registry, decoding and encoding are fatal") {
